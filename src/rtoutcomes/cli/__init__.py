@@ -1,0 +1,49 @@
+"""The ``rtoutcomes`` command line: thin by design.
+
+Each command lives in its own module (``commands_*.py``) that exposes ``register(subparsers)``;
+a command parses its arguments, calls one library function and prints the result. Library
+errors (``RtOutcomesError``) become a message on stderr and a non-zero exit code. Heavy
+libraries are imported inside the command functions so that ``rtoutcomes --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from rtoutcomes import __version__
+from rtoutcomes.errors import RtOutcomesError
+
+# Order is the order of ``rtoutcomes --help``.
+COMMAND_MODULES = (
+    "rtoutcomes.cli.commands_registry",
+    "rtoutcomes.cli.commands_dosimetry",
+    "rtoutcomes.cli.commands_study",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rtoutcomes",
+        description="From a radiotherapy treatment registry to a publishable outcomes study.",
+    )
+    parser.add_argument("--version", action="version", version=f"rtoutcomes {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except RtOutcomesError as error:
+        print(f"rtoutcomes {args.command}: error: {error}", file=sys.stderr)
+        return error.exit_code

@@ -1,0 +1,1 @@
+"""Radiotherapy and clinical rules: dose, dosimetry, RECIST, CTCAE, histology, endpoints."""

@@ -1,0 +1,1 @@
+"""Input and output: CSV, Excel and DICOM RT files in and out."""

@@ -1,0 +1,1 @@
+"""The registry: storage (SQLite or PostgreSQL), schema migrations and validation."""

@@ -1,0 +1,1 @@
+"""Publication: tables, figures and their renderers (HTML, Word, Excel, CSV, JSON)."""

@@ -1,0 +1,1 @@
+"""Survival statistics: pure numpy/scipy numerics that know nothing of radiotherapy."""

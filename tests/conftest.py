@@ -1,0 +1,75 @@
+"""Shared fixtures.
+
+Storage tests take the ``db_url`` fixture and so run once on SQLite and once on PostgreSQL.
+The PostgreSQL run needs a server: set ``RTOUTCOMES_TEST_POSTGRES_URL`` to a URL whose role may
+create databases (``.ci/run`` starts one and sets it). Without it those tests are skipped, and
+pytest's summary (``-ra``) says which ones and why.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+POSTGRES_ENV = "RTOUTCOMES_TEST_POSTGRES_URL"
+SKIP_POSTGRES_REASON = (
+    f"PostgreSQL tests skipped: no server configured ({POSTGRES_ENV} is not set; "
+    ".ci/run starts one and sets it)"
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = REPO_ROOT.parent / "shared"
+
+
+def _postgres_admin_url() -> str | None:
+    return os.environ.get(POSTGRES_ENV) or None
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'registry.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    admin_url = _postgres_admin_url()
+    if admin_url is None:
+        pytest.skip(SKIP_POSTGRES_REASON)
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(admin_url)
+    name = f"rtoutcomes_test_{uuid.uuid4().hex[:12]}"
+    conninfo = url.set(drivername="postgresql", database=url.database or "postgres")
+    plain = conninfo.render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(drivername="postgresql+psycopg", database=name).render_as_string(
+            hide_password=False
+        )
+    finally:
+        from sqlalchemy.pool import NullPool  # noqa: F401  (engines in tests use NullPool)
+
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A fresh empty database URL, once for SQLite and once for PostgreSQL."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """The project's ``shared/`` folder (reference paper, DICOM data), beside the repository."""
+    if not SHARED.is_dir():
+        pytest.skip(f"shared/ not found at {SHARED}")
+    return SHARED
