@@ -18,6 +18,7 @@ from rtoutcomes.errors import RtOutcomesError
 
 # Order is the order of ``rtoutcomes --help``.
 COMMAND_MODULES = (
+    "rtoutcomes.cli.commands_demo",
     "rtoutcomes.cli.commands_registry",
     "rtoutcomes.cli.commands_dosimetry",
     "rtoutcomes.cli.commands_study",
