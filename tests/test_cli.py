@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import rtoutcomes
 from rtoutcomes import __version__
 from rtoutcomes.cli import main
 
@@ -30,5 +33,9 @@ def test_cli_import_does_not_pull_heavy_libraries() -> None:
         "heavy = [m for m in ('numpy', 'pandas', 'matplotlib', 'scipy', 'sqlalchemy', 'pydicom') "
         "if m in sys.modules]; print(','.join(heavy))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    src = str(Path(rtoutcomes.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": src}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
     assert out.stdout.strip() == ""
