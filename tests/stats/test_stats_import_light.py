@@ -1,0 +1,27 @@
+"""``import rtoutcomes.stats`` must stay as light as numpy and scipy (no pandas, no matplotlib)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import rtoutcomes
+
+
+def test_stats_import_pulls_in_no_pandas_or_matplotlib() -> None:
+    code = (
+        "import sys, rtoutcomes.stats; "
+        "heavy = [m for m in ('pandas', 'matplotlib', 'sqlalchemy', 'pydicom', 'lifelines') "
+        "if m in sys.modules]; print(','.join(heavy)); print('numpy' in sys.modules)"
+    )
+    src = str(Path(rtoutcomes.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": src}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    heavy, numpy_loaded = out.stdout.split("\n")[:2]
+    assert heavy == ""
+    # The check must be able to fail: the estimators really are imported (they need numpy).
+    assert numpy_loaded == "True"
