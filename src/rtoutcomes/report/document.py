@@ -1,0 +1,30 @@
+"""The report as data: title, tables, figures, methods and provenance, before any rendering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rtoutcomes.report.figures import Rendered
+from rtoutcomes.report.table import Table
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A rendered figure, its file stem under ``figures/`` and its caption."""
+
+    key: str
+    caption: str
+    rendered: Rendered
+
+
+@dataclass
+class Report:
+    """Everything the renderers need; ``results`` is the results.json content."""
+
+    title: str
+    results: dict[str, Any]
+    tables: list[Table] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    methods: str = ""
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,68 @@
+"""The auto-written statistical methods paragraph, from the study's options and results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_CONF = {
+    "log": "a log transformation of the survival function (R survfit's default)",
+    "log-log": "a log(-log) transformation of the survival function",
+    "plain": "the untransformed (linear) survival function",
+}
+_TIES = {"efron": "Efron's method", "breslow": "Breslow's method"}
+
+
+def methods_paragraph(results: dict[str, Any]) -> str:
+    """One paragraph saying how every number of the report was computed."""
+    study = results["study"]
+    software = results["provenance"]["software"]
+    level = f"{100 * study['km']['conf_level']:g}%"
+    endpoints = results["endpoints"]
+    parts = []
+    if study["source"] == "registry":
+        parts.append(
+            "Time zero was the start of the first SBRT course (per lesion for local control: the "
+            "start of the course treating that lesion). Overall survival counted death from any "
+            "cause, censored at last contact; progression-free survival counted progression or "
+            "death, censored at last contact; local control counted local failure of the treated "
+            "lesion, censored at its last assessment or at death."
+        )
+    else:
+        described = "; ".join(
+            f"{name}: time '{e['time_column']}' ({study['time_unit']}), event when "
+            f"'{e['event_column']}' is {' or '.join(e['event_values'])}, otherwise censored"
+            for name, e in study["endpoints"].items()
+        )
+        parts.append(f"Times and events were taken from the analysis table ({described}).")
+    parts.append(
+        f"Survival was estimated with the Kaplan-Meier method, with Greenwood standard errors and "
+        f"{level} confidence intervals based on {_CONF[study['km']['conf_type']]}; medians and "
+        "their limits follow R's survfit. Groups were compared with the log-rank test. Median "
+        "follow-up was estimated by the reverse Kaplan-Meier method."
+    )
+    parts.append(
+        f"Hazard ratios were estimated with Cox proportional hazards models using "
+        f"{_TIES[study['cox']['ties']]} for tied event times: one model per covariate "
+        "(univariate), a multivariate model, and nested models compared with likelihood-ratio "
+        "tests on the same rows. Rows with a missing value were excluded per model (complete-case "
+        "analysis) and the number excluded is reported; models with fewer than 10 events per "
+        "estimated coefficient are flagged."
+    )
+    clustered = [
+        f"{name} (per {e['unit']}, clustered by {e['cluster']})"
+        for name, e in endpoints.items()
+        if e.get("cluster")
+    ]
+    if clustered:
+        parts.append(
+            "Endpoints with several rows per patient were analysed with the robust (sandwich) "
+            "variance clustered by patient, as R's coxph with cluster(): "
+            + ", ".join(clustered)
+            + "."
+        )
+    parts.append(
+        f"All tests were two-sided. Analyses used rtoutcomes {software['rtoutcomes']} (Python "
+        f"{software['python']}, NumPy {software['numpy']}, SciPy {software['scipy']}), whose "
+        "estimates are checked against R's survival package."
+    )
+    return " ".join(parts)

@@ -1,0 +1,203 @@
+"""Tables of the survival analyses: summary, univariate (3), multivariate (4), nested (5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rtoutcomes.report import fmt
+from rtoutcomes.report.table import Table
+
+
+def _time(t: float) -> str:
+    return f"{t:g}"
+
+
+def survival_summary(endpoints: dict[str, Any], time_unit: str, conf_level: float) -> Table:
+    """Per endpoint: unit, n, events, median and rates with limits, median follow-up."""
+    level = f"{100 * conf_level:g}%"
+    rate_times = sorted({r["time"] for e in endpoints.values() for r in e["rates"]})
+    columns = ["Endpoint", "Unit", "n", "Events", f"Median, {time_unit} ({level} CI)"]
+    columns += [f"{_time(t)}-{time_unit[:-1]} rate, % ({level} CI)" for t in rate_times]
+    columns += [
+        f"Median follow-up, {time_unit}: reverse KM ({level} CI)",
+        f"Observed follow-up, {time_unit}: median (range)",
+    ]
+    table = Table("survival_summary", "Survival summary", columns)
+    for name, e in endpoints.items():
+        m = e["median"]
+        rates = {r["time"]: r for r in e["rates"]}
+        cells = [
+            e.get("label") or name,
+            e["unit"],
+            e["n"],
+            e["events"],
+            fmt.with_limits(m["estimate"], m["lower"], m["upper"], 1),
+        ]
+        for t in rate_times:
+            r = rates.get(t)
+            cells.append(
+                "NA"
+                if r is None or r["estimate"] is None
+                else f"{fmt.percent(r['estimate'])} ({fmt.percent(r['lower'])}{fmt.DASH}"
+                f"{fmt.percent(r['upper'])})"
+            )
+        fu = e["follow_up"]
+        rk, obs = fu["reverse_km"], fu["observed"]
+        cells += [
+            fmt.with_limits(rk["estimate"], rk["lower"], rk["upper"], 1),
+            fmt.median_range(obs["median"], obs["min"], obs["max"]),
+        ]
+        table.add(*cells)
+    table.notes.append(
+        "NR: not reached. Median follow-up by the reverse Kaplan-Meier method (deaths censored)."
+    )
+    return table
+
+
+def _labels(endpoints: dict[str, Any], key: str) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for e in endpoints.values():
+        for name, model in e.get(key, {}).items():
+            labels.setdefault(name, model.get("label", name))
+    return labels
+
+
+def _warnings(table: Table, endpoint: str, model: dict[str, Any], what: str) -> None:
+    for warning in model.get("warnings", []):
+        note = f"Warning ({endpoint}, {what}): {warning}."
+        if note not in table.notes:
+            table.notes.append(note)
+
+
+def univariate_table(endpoints: dict[str, Any], labels: dict[str, str]) -> Table:
+    """Table 3: one Cox model per covariate, HR (95% CI) and p, with the log-rank p."""
+    names = [n for n, e in endpoints.items() if e.get("univariate")]
+    columns = ["Variable", "Comparison"]
+    for n in names:
+        columns += [f"{n} HR (95% CI)", f"{n} p", f"{n} log-rank p"]
+    table = Table("table3_univariate", "Table 3. Univariate Cox regression", columns)
+    covariates = list(dict.fromkeys(c for n in names for c in endpoints[n]["univariate"]))
+    for covariate in covariates:
+        first = True
+        terms = _term_labels([endpoints[n]["univariate"].get(covariate, {}) for n in names])
+        for term in terms:
+            cells: list[Any] = [labels.get(covariate, covariate) if first else "", term]
+            for n in names:
+                model = endpoints[n]["univariate"].get(covariate, {})
+                cells += _hr_cells(model, term)
+                logrank = model.get("logrank")
+                cells.append(fmt.p_value(logrank["p"]) if (logrank and first) else "")
+                if first:
+                    _warnings(table, n, model, labels.get(covariate, covariate))
+            table.add(*cells)
+            first = False
+    _robust_note(table, endpoints, names, "univariate")
+    return table
+
+
+def _term_labels(models: list[dict[str, Any]]) -> list[str]:
+    return list(dict.fromkeys(t["term"] for m in models for t in m.get("terms", [])))
+
+
+def _hr_cells(model: dict[str, Any], term: str) -> list[str]:
+    for t in model.get("terms", []):
+        if t["term"] == term:
+            return [fmt.with_limits(t["hr"], t["lower"], t["upper"], 3), fmt.p_value(t["p"])]
+    return ["NA", ""]
+
+
+def _robust_note(table: Table, endpoints: dict[str, Any], names: list[str], key: str) -> None:
+    for n in names:
+        e = endpoints[n]
+        if e.get("cluster"):
+            table.notes.append(
+                f"{n}: analysed per {e['unit']}; standard errors robust (sandwich), clustered by "
+                f"{e['cluster']}."
+            )
+    for n in names:
+        models = e_models(endpoints[n], key)
+        dropped = sorted({m["dropped"] for m in models if m.get("dropped")})
+        if dropped:
+            table.notes.append(
+                f"{n}: rows with missing values dropped per model ({', '.join(map(str, dropped))})."
+            )
+
+
+def e_models(endpoint: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = endpoint.get(key)
+    if isinstance(value, dict) and "terms" in value:
+        return [value]
+    if isinstance(value, dict):
+        return list(value.values())
+    return list(value or [])
+
+
+def multivariate_table(endpoints: dict[str, Any], labels: dict[str, str]) -> Table:
+    """Table 4: the multivariate Cox model of each endpoint."""
+    names = [n for n, e in endpoints.items() if e.get("multivariate")]
+    columns = ["Variable", "Comparison"]
+    for n in names:
+        columns += [f"{n} HR (95% CI)", f"{n} p"]
+    table = Table("table4_multivariate", "Table 4. Multivariate Cox regression", columns)
+    models = [endpoints[n]["multivariate"] for n in names]
+    covariates = list(dict.fromkeys(c for m in models for c in m["covariates"]))
+    for covariate in covariates:
+        terms = _term_labels(
+            [{"terms": [t for t in m["terms"] if t["covariate"] == covariate]} for m in models]
+        )
+        for i, term in enumerate(terms):
+            cells: list[Any] = [labels.get(covariate, covariate) if i == 0 else "", term]
+            for m in models:
+                cells += _hr_cells(m, term) if covariate in m["covariates"] else ["NA", ""]
+            table.add(*cells)
+    table.add("n / events", "", *[x for m in models for x in (f"{m['n']} / {m['events']}", "")])
+    for n, m in zip(names, models, strict=True):
+        _warnings(table, n, m, "multivariate")
+    table.notes.append("NA: not in the model.")
+    _robust_note(table, endpoints, names, "multivariate")
+    return table
+
+
+def nested_table(endpoints: dict[str, Any], labels: dict[str, str]) -> Table:
+    """Table 5: nested Cox models; HRs of every term, log-likelihood and LR test vs previous."""
+    columns = [
+        "Endpoint",
+        "Model",
+        "Term",
+        "HR (95% CI)",
+        "p",
+        "Log-likelihood",
+        "LR test vs previous: chi2 (df), p",
+    ]
+    table = Table(
+        "table5_nested", "Table 5. Nested Cox models with likelihood-ratio tests", columns
+    )
+    for n, e in endpoints.items():
+        for k, model in enumerate(e.get("nested", []), start=1):
+            added = [labels.get(c, c) for c in model["covariates"]]
+            lr = model.get("lr_test_vs_previous")
+            lr_text = (
+                ""
+                if lr is None
+                else (f"{lr['statistic']:.3f} ({lr['df']}), {fmt.p_value(lr['p'])}")
+            )
+            loglik = "" if model.get("loglik") is None else f"{model['loglik']:.3f}"
+            for i, t in enumerate(model["terms"]):
+                first = i == 0
+                table.add(
+                    n if (first and k == 1) else "",
+                    f"Model {k}: {' + '.join(added)}" if first else "",
+                    f"{labels.get(t['covariate'], t['covariate'])}: {t['term']}",
+                    fmt.with_limits(t["hr"], t["lower"], t["upper"], 3),
+                    fmt.p_value(t["p"]),
+                    loglik if first else "",
+                    lr_text if first else "",
+                )
+            _warnings(table, n, model, f"model {k}")
+        if e.get("nested"):
+            m = e["nested"][-1]
+            table.notes.append(
+                f"{n}: all models fitted on the same {m['n']} {e['unit']}s ({m['events']} events), "
+                "the complete rows of the largest model."
+            )
+    return table

@@ -1,0 +1,70 @@
+"""tables.xlsx (one sheet per table) and one CSV per table, with fixed timestamps."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+from pathlib import Path
+
+from rtoutcomes.report.table import Table
+
+
+def fixed_timestamp() -> dt.datetime:
+    """SOURCE_DATE_EPOCH when set, else 2000-01-01: no run date leaks into the files."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    seconds = int(epoch) if epoch and epoch.isdigit() else 946684800
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC).replace(tzinfo=None)
+
+
+def write_csvs(tables: list[Table], directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in tables:
+        path = directory / f"{table.key}.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerows(table.grid())
+            for note in table.notes:
+                writer.writerow([note])
+        written.append(path)
+    return written
+
+
+def write_xlsx(tables: list[Table], path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    stamp = fixed_timestamp()
+    workbook.properties.created = stamp
+    workbook.properties.modified = stamp
+    workbook.properties.creator = "rtoutcomes"
+    for table in tables:
+        sheet = workbook.create_sheet(table.key[:31])
+        sheet.append([table.title])
+        sheet["A1"].font = Font(bold=True)
+        for row in table.grid():
+            sheet.append(row)
+        for cell in sheet[2]:
+            cell.font = Font(bold=True)
+        for note in table.notes:
+            sheet.append([note])
+    workbook.save(path)
+    _fix_zip_times(path, stamp)
+
+
+def _fix_zip_times(path: Path, stamp: dt.datetime) -> None:
+    """Rewrite a zip (xlsx/docx) with every member dated ``stamp`` and in a fixed order."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        members = [(info.filename, source.read(info.filename)) for info in source.infolist()]
+    when = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=when)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, data)

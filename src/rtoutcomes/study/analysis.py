@@ -1,0 +1,190 @@
+"""Run a study's analyses on its analysis tables and collect every number in plain dicts.
+
+Per endpoint: Kaplan-Meier overall and by group (with log-rank), median follow-up, one Cox model
+per univariate covariate, the multivariate model and the nested sequence with likelihood-ratio
+tests. Each model uses its complete rows (R's default) and records how many rows it dropped;
+fewer than 10 events per estimated coefficient gives a warning that the report shows.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from rtoutcomes.study import summaries
+from rtoutcomes.study.covariates import design, levels_of
+from rtoutcomes.study.spec import Covariate, Endpoint, Study
+from rtoutcomes.study.table import EndpointData, endpoint_data
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Progress = Callable[[str], None]
+MIN_EVENTS_PER_VARIABLE = 10
+
+
+def _quiet(_: str) -> None:
+    """A progress callback that shows nothing."""
+
+
+def covariate_definitions(study: Study) -> dict[str, Covariate]:
+    """The study's covariates, over the standard ones in registry mode."""
+    if study.source_mode == "registry":
+        from rtoutcomes.study.standard import STANDARD_COVARIATES
+
+        return {**STANDARD_COVARIATES, **study.covariates}
+    return dict(study.covariates)
+
+
+def run_analyses(
+    study: Study, tables: Mapping[str, pd.DataFrame], progress: Progress = _quiet
+) -> dict[str, Any]:
+    """Every endpoint's results; ``tables`` maps endpoint name to its analysis table."""
+    covariates = covariate_definitions(study)
+    results: dict[str, Any] = {}
+    for name, endpoint in study.endpoints.items():
+        progress(f"analysing {name}")
+        results[name] = _endpoint_results(study, endpoint, tables[name], covariates)
+    return results
+
+
+def _endpoint_results(
+    study: Study, endpoint: Endpoint, table: pd.DataFrame, covariates: dict[str, Covariate]
+) -> dict[str, Any]:
+    data = endpoint_data(table, endpoint)
+    usable = table.loc[data.usable].reset_index(drop=True)
+    result = summaries.km_summary(data.time, data.event, study.km, study.rates_at)
+    result.update(
+        {
+            "label": endpoint.display,
+            "unit": endpoint.unit,
+            "cluster": endpoint.cluster,
+            "dropped": int(len(table) - len(usable)),
+            "follow_up": summaries.follow_up_summary(data.time, data.event),
+        }
+    )
+    result["groups"] = {
+        name: _group_results(study, data, usable, covariates[name])
+        for name in study.analyses.groups
+    }
+    result["univariate"] = {}
+    for name in study.analyses.univariate:
+        model = _cox_results(study, data, usable, [covariates[name]])
+        if covariates[name].type != "continuous":
+            grouped = result["groups"].get(name) or _group_results(
+                study, data, usable, covariates[name]
+            )
+            model["logrank"] = grouped["logrank"]
+        result["univariate"][name] = model
+    if endpoint.name in study.analyses.multivariate:
+        chosen = [covariates[n] for n in study.analyses.multivariate[endpoint.name]]
+        result["multivariate"] = _cox_results(study, data, usable, chosen)
+    if endpoint.name in study.analyses.nested:
+        result["nested"] = _nested_results(
+            study,
+            data,
+            usable,
+            [[covariates[n] for n in model] for model in study.analyses.nested[endpoint.name]],
+        )
+    return result
+
+
+def _group_results(
+    study: Study, data: EndpointData, table: pd.DataFrame, covariate: Covariate
+) -> dict[str, Any]:
+    import numpy as np
+
+    level_series, levels = levels_of(covariate, table)
+    present = level_series.notna().to_numpy()
+    group = level_series.to_numpy(dtype=object)
+    out_levels: dict[str, Any] = {}
+    for level in levels:
+        rows = present & (group == level)
+        if rows.any():
+            out_levels[level] = summaries.km_summary(
+                data.time[rows], data.event[rows], study.km, study.rates_at
+            )
+    logrank = None
+    if len(out_levels) >= 2:
+        logrank = summaries.logrank_summary(
+            data.time[present], data.event[present], np.asarray(group[present], dtype=str)
+        )
+    return {
+        "label": covariate.display,
+        "dropped": int((~present).sum()),
+        "levels": out_levels,
+        "order": [level for level in levels if level in out_levels],
+        "logrank": logrank,
+    }
+
+
+def _cox_results(
+    study: Study,
+    data: EndpointData,
+    table: pd.DataFrame,
+    chosen: list[Covariate],
+    rows: Any = None,
+) -> dict[str, Any]:
+    import numpy as np
+
+    matrix = design(table, chosen)
+    keep = matrix.complete if rows is None else rows
+    x = matrix.x if rows is None else design(table.loc[rows].reset_index(drop=True), chosen).x
+    time, event = data.time[keep], data.event[keep]
+    cluster = None if data.cluster is None else data.cluster[keep]
+    events = int(event.sum())
+    out: dict[str, Any] = {
+        "covariates": [c.name for c in chosen],
+        "n": int(keep.sum()),
+        "events": events,
+        "dropped": int(len(keep) - keep.sum()),
+        "robust": cluster is not None,
+    }
+    warnings: list[str] = []
+    n_terms = len(matrix.terms)
+    if n_terms == 0:
+        warnings.append("no estimable term (every covariate has a single level)")
+        out.update({"terms": [], "loglik": None, "warnings": warnings, "_fit": None})
+        return out
+    fit = summaries.cox_fit(x, time, event, study.cox, cluster)
+    out["terms"] = summaries.cox_terms(
+        fit, [t.label for t in matrix.terms], [t.covariate for t in matrix.terms]
+    )
+    out.update(summaries.cox_model_summary(fit))
+    epv = events / n_terms
+    out["events_per_variable"] = float(np.round(epv, 6))
+    if epv < MIN_EVENTS_PER_VARIABLE:
+        warnings.append(
+            f"{events} events for {n_terms} coefficient(s): {epv:.1f} events per variable "
+            f"(< {MIN_EVENTS_PER_VARIABLE}); estimates may be unstable"
+        )
+    out["warnings"] = [*out.get("warnings", []), *warnings]
+    out["_fit"] = fit
+    return out
+
+
+def _nested_results(
+    study: Study, data: EndpointData, table: pd.DataFrame, models: list[list[Covariate]]
+) -> list[dict[str, Any]]:
+    # Nested models must be fitted on the same rows (R's anova refuses otherwise): the complete
+    # rows of the largest model.
+    rows = design(table, models[-1]).complete
+    fitted = [_cox_results(study, data, table, model, rows=rows) for model in models]
+    for previous, current in itertools.pairwise(fitted):
+        current["lr_test_vs_previous"] = (
+            summaries.lr_summary(previous["_fit"], current["_fit"])
+            if previous["_fit"] is not None and current["_fit"] is not None
+            else None
+        )
+    fitted[0]["lr_test_vs_previous"] = None
+    return fitted
+
+
+def strip_fits(results: Any) -> Any:
+    """A copy of ``results`` without the engine's fit objects (keys starting with ``_``)."""
+    if isinstance(results, dict):
+        return {k: strip_fits(v) for k, v in results.items() if not str(k).startswith("_")}
+    if isinstance(results, list):
+        return [strip_fits(v) for v in results]
+    return results

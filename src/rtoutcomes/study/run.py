@@ -1,0 +1,134 @@
+"""Run a study end to end: analysis table(s) -> analyses -> results.json and the report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rtoutcomes.study.analysis import covariate_definitions, run_analyses, strip_fits
+from rtoutcomes.study.errors import StudyFileError
+from rtoutcomes.study.spec import Study
+from rtoutcomes.study.table import read_table, sha256_of
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from rtoutcomes.report.table import Table
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    """No progress display."""
+
+
+def study_summary(study: Study) -> dict[str, Any]:
+    """The study's options as results.json records them (what the methods paragraph reads)."""
+    covariates: dict[str, dict[str, Any]] = {}
+    for name, c in covariate_definitions(study).items():
+        covariates[name] = {
+            "label": c.display,
+            "type": c.type,
+            "column": c.column,
+            "reference": c.reference,
+            "levels": list(c.levels),
+        }
+        if c.type == "binary":
+            covariates[name].update({"cut": c.cut, "cut_in": c.cut_in})
+    return {
+        "title": study.title,
+        "source": study.source_mode,
+        "time_unit": study.time_unit,
+        "rates_at": list(study.rates_at),
+        "km": {"conf_type": study.km.conf_type, "conf_level": study.km.conf_level},
+        "cox": {"ties": study.cox.ties},
+        "endpoints": {
+            name: {
+                "time_column": e.time,
+                "event_column": e.event,
+                "event_values": list(e.event_values),
+                "cluster": e.cluster,
+                "unit": e.unit,
+                "label": e.display,
+            }
+            for name, e in study.endpoints.items()
+        },
+        "covariates": covariates,
+        "figure_width_mm": study.figure_width_mm,
+    }
+
+
+def collect_warnings(endpoints: dict[str, Any]) -> list[str]:
+    """Every model warning, prefixed with the endpoint and the model it concerns."""
+    found: list[str] = []
+    for name, e in endpoints.items():
+        models = [(f"univariate {k}", m) for k, m in e.get("univariate", {}).items()]
+        if e.get("multivariate"):
+            models.append(("multivariate", e["multivariate"]))
+        models += [(f"nested model {i}", m) for i, m in enumerate(e.get("nested", []), start=1)]
+        for what, model in models:
+            found += [f"{name}, {what}: {w}" for w in model.get("warnings", [])]
+    return found
+
+
+def analyze_file(
+    study: Study, data_path: Path, out_dir: Path, progress: Progress = _quiet
+) -> dict[str, Any]:
+    """``rtoutcomes analyze``: the study's analyses on a flat analysis table; writes the report."""
+    progress(f"reading {data_path.name}")
+    table = read_table(data_path)
+    from rtoutcomes.report.provenance import provenance
+
+    prov = provenance(_name(study), study.sha256, data_path.name, sha256_of(data_path))
+    return _finish(study, {name: table for name in study.endpoints}, prov, out_dir, progress)
+
+
+def _name(study: Study) -> str:
+    return study.path.name if study.path is not None else "study"
+
+
+def _finish(
+    study: Study,
+    tables: dict[str, pd.DataFrame],
+    prov: dict[str, Any],
+    out_dir: Path,
+    progress: Progress,
+    cohort: dict[str, Any] | None = None,
+    cohort_tables: list[Table] | None = None,
+) -> dict[str, Any]:
+    from rtoutcomes.report.build import build_report, write_report
+
+    endpoints = strip_fits(run_analyses(study, tables, progress))
+    results = {
+        "study": study_summary(study),
+        "endpoints": endpoints,
+        "cohort": cohort or {},
+        "provenance": prov,
+        "warnings": collect_warnings(endpoints),
+    }
+    progress("drawing figures")
+    report = build_report(results, cohort_tables, progress)
+    write_report(report, out_dir, progress)
+    return report.results
+
+
+def run_registry(study: Study, db_url: str, out_dir: Path, progress: Progress = _quiet) -> None:
+    """``rtoutcomes run`` on a registry database."""
+    from rtoutcomes.errors import RtOutcomesError
+
+    raise RtOutcomesError(
+        f"{_name(study)}: registry studies ('db: {db_url}') need the registry reader, which this "
+        "version does not have yet; export an analysis table and use 'rtoutcomes analyze'"
+    )
+
+
+def resolve_data(study: Study, override: Path | None) -> Path:
+    """The analysis table: the command line's, else the study file's ``data``."""
+    path = override or study.data
+    if path is None:
+        raise StudyFileError(
+            f"{_name(study)}: key 'data': no analysis table given (set 'data' in the study file "
+            "or pass one on the command line)"
+        )
+    return path

@@ -1,0 +1,462 @@
+"""Parse and validate a study file (YAML). Every error names the file, the key path and the rule.
+
+Unknown keys are rejected with a did-you-mean suggestion: a misspelt ``confType`` must not
+silently fall back to a default and change the published numbers.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from rtoutcomes.study.errors import StudyFileError
+from rtoutcomes.study.spec import (
+    CONF_TYPES,
+    COVARIATE_TYPES,
+    DERIVED_ENDPOINTS,
+    FIGURE_WIDTHS_MM,
+    TIES,
+    TIME_UNITS,
+    Analyses,
+    Covariate,
+    CoxOptions,
+    Endpoint,
+    KMOptions,
+    Study,
+)
+
+TOP_KEYS = (
+    "title",
+    "data",
+    "db",
+    "time_unit",
+    "rates_at",
+    "km",
+    "cox",
+    "endpoints",
+    "covariates",
+    "analyses",
+    "figures",
+    "radiobiology",
+)
+ENDPOINT_KEYS = ("time", "event", "event_values", "cluster", "label", "unit")
+COVARIATE_KEYS = (
+    "column",
+    "type",
+    "label",
+    "reference",
+    "recode",
+    "cut",
+    "labels",
+    "cut_in",
+    "per",
+    "unit",
+)
+ANALYSES_KEYS = ("groups", "univariate", "multivariate", "nested")
+
+
+class _Checker:
+    """Walks the parsed YAML and raises a ``StudyFileError`` that says where and why."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, path: str, why: str) -> StudyFileError:
+        where = f"{self.source}: key '{path}'" if path else self.source
+        return StudyFileError(f"{where}: {why}")
+
+    def mapping(self, value: Any, path: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(path, f"must be a mapping (key: value), got {_kind(value)}")
+        for key in value:
+            if not isinstance(key, str):
+                raise self.fail(path, f"keys must be text, got {key!r}")
+            if key not in allowed:
+                hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
+                suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+                raise self.fail(
+                    _join(path, key),
+                    f"unknown key{suggestion} (allowed: {', '.join(allowed)})",
+                )
+        return value
+
+    def text(self, value: Any, path: str) -> str:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise self.fail(path, f"must be text, got {_kind(value)}")
+        text = str(value).strip()
+        if not text:
+            raise self.fail(path, "must not be empty")
+        return text
+
+    def number(self, value: Any, path: str, *, positive: bool = False) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(path, f"must be a number, got {_kind(value)} {value!r}")
+        if positive and not value > 0:
+            raise self.fail(path, f"must be > 0, got {value!r}")
+        return float(value)
+
+    def choice(self, value: Any, path: str, choices: tuple[str, ...]) -> str:
+        text = self.text(value, path)
+        if text not in choices:
+            hint = difflib.get_close_matches(text, choices, n=1, cutoff=0.5)
+            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+            raise self.fail(path, f"must be one of {', '.join(choices)}, got '{text}'{suggestion}")
+        return text
+
+    def text_list(self, value: Any, path: str) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            raise self.fail(path, f"must be a list, got {_kind(value)}")
+        items = tuple(self.text(item, f"{path}[{i}]") for i, item in enumerate(value))
+        duplicates = sorted({item for item in items if items.count(item) > 1})
+        if duplicates:
+            raise self.fail(path, f"lists {', '.join(duplicates)} more than once")
+        return items
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and validate a study file; relative ``data`` paths are relative to the file."""
+    import yaml
+
+    path = Path(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as error:
+        raise StudyFileError(f"{path}: cannot read the study file ({error.strerror})") from None
+    try:
+        parsed = yaml.safe_load(raw_bytes.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise StudyFileError(f"{path}: not valid YAML: {error}") from None
+    return parse_study(
+        parsed, source=str(path), base_dir=path.parent, sha256=hashlib.sha256(raw_bytes).hexdigest()
+    )
+
+
+def parse_study(
+    parsed: Any, *, source: str = "study file", base_dir: Path | None = None, sha256: str = ""
+) -> Study:
+    """Validate an already parsed study (a mapping) and return the typed ``Study``."""
+    check = _Checker(source)
+    top = check.mapping(parsed, "", TOP_KEYS)
+    for required in ("title", "endpoints"):
+        if required not in top:
+            raise check.fail(required, "is required")
+    data = Path(check.text(top["data"], "data")) if "data" in top else None
+    if data is not None and base_dir is not None and not data.is_absolute():
+        data = base_dir / data
+    db = check.text(top["db"], "db") if "db" in top else None
+    if data is not None and db is not None:
+        raise check.fail(
+            "db", "give either 'data' (an analysis table) or 'db' (a registry), not both"
+        )
+    endpoints = _endpoints(check, top["endpoints"], registry=db is not None)
+    covariates = _covariates(check, top.get("covariates", {}))
+    km_raw = check.mapping(top.get("km", {}), "km", ("conf_type", "conf_level"))
+    km = KMOptions(
+        conf_type=check.choice(km_raw.get("conf_type", "log"), "km.conf_type", CONF_TYPES),
+        conf_level=_level(check, km_raw.get("conf_level", 0.95), "km.conf_level"),
+    )
+    cox_raw = check.mapping(top.get("cox", {}), "cox", ("ties",))
+    cox = CoxOptions(ties=check.choice(cox_raw.get("ties", "efron"), "cox.ties", TIES))
+    rates_at = _rates(check, top.get("rates_at", []))
+    figures = check.mapping(top.get("figures", {}), "figures", ("width_mm",))
+    width = figures.get("width_mm", 85)
+    if width not in FIGURE_WIDTHS_MM:
+        raise check.fail(
+            "figures.width_mm", f"must be 85 (single column) or 174 (double), got {width!r}"
+        )
+    radiobiology = check.mapping(top.get("radiobiology", {}), "radiobiology", ("alpha_beta_gy",))
+    alpha_beta = check.number(
+        radiobiology.get("alpha_beta_gy", 10.0), "radiobiology.alpha_beta_gy", positive=True
+    )
+    known = set(covariates)
+    if db is not None:
+        from rtoutcomes.study.standard import STANDARD_COVARIATES
+
+        known |= set(STANDARD_COVARIATES)
+    analyses = _analyses(check, top.get("analyses", {}), set(endpoints), known)
+    _check_groups(check, analyses, covariates, db is not None)
+    return Study(
+        title=check.text(top["title"], "title"),
+        path=Path(source) if base_dir is not None else None,
+        sha256=sha256,
+        data=data,
+        db=db,
+        time_unit=check.choice(top.get("time_unit", "months"), "time_unit", TIME_UNITS),
+        rates_at=rates_at,
+        km=km,
+        cox=cox,
+        endpoints=endpoints,
+        covariates=covariates,
+        analyses=analyses,
+        figure_width_mm=int(width),
+        alpha_beta_gy=alpha_beta,
+    )
+
+
+def _check_groups(
+    check: _Checker, analyses: Analyses, covariates: dict[str, Covariate], registry: bool
+) -> None:
+    if registry:
+        from rtoutcomes.study.standard import STANDARD_COVARIATES
+
+        covariates = {**STANDARD_COVARIATES, **covariates}
+    for i, name in enumerate(analyses.groups):
+        if covariates[name].type == "continuous":
+            raise check.fail(
+                f"analyses.groups[{i}]",
+                f"'{name}' is continuous: Kaplan-Meier groups need a categorical or binary "
+                "covariate (define a binary one with a cut)",
+            )
+
+
+def _level(check: _Checker, value: Any, path: str) -> float:
+    level = check.number(value, path)
+    if not 0 < level < 1:
+        raise check.fail(path, f"must be between 0 and 1 (e.g. 0.95), got {value!r}")
+    return level
+
+
+def _rates(check: _Checker, value: Any) -> tuple[float, ...]:
+    if not isinstance(value, list):
+        raise check.fail("rates_at", f"must be a list of times, got {_kind(value)}")
+    times = tuple(check.number(v, f"rates_at[{i}]", positive=True) for i, v in enumerate(value))
+    if list(times) != sorted(set(times)):
+        raise check.fail("rates_at", "times must be increasing and distinct")
+    return times
+
+
+def _endpoints(check: _Checker, value: Any, *, registry: bool) -> dict[str, Endpoint]:
+    raw = check.mapping(value, "endpoints", tuple(value) if isinstance(value, Mapping) else ())
+    if not raw:
+        raise check.fail("endpoints", "must name at least one endpoint")
+    endpoints: dict[str, Endpoint] = {}
+    for name, spec in raw.items():
+        path = f"endpoints.{name}"
+        spec = {} if spec is None else spec
+        fields = check.mapping(spec, path, ENDPOINT_KEYS)
+        if registry and "time" not in fields and "event" not in fields:
+            if name not in DERIVED_ENDPOINTS:
+                raise check.fail(
+                    path,
+                    f"a registry derives only {', '.join(DERIVED_ENDPOINTS)}; "
+                    "for another endpoint give 'time' and 'event' columns",
+                )
+            endpoints[name] = _derived_endpoint(check, name, fields, path)
+            continue
+        for required in ("time", "event"):
+            if required not in fields:
+                raise check.fail(f"{path}.{required}", "is required (the column name)")
+        values = fields.get("event_values", [1])
+        if not isinstance(values, list) or not values:
+            raise check.fail(f"{path}.event_values", "must be a non-empty list of event codes")
+        endpoints[name] = Endpoint(
+            name=name,
+            time=check.text(fields["time"], f"{path}.time"),
+            event=check.text(fields["event"], f"{path}.event"),
+            event_values=tuple(
+                _code(check.text(v, f"{path}.event_values[{i}]")) for i, v in enumerate(values)
+            ),
+            cluster=check.text(fields["cluster"], f"{path}.cluster")
+            if "cluster" in fields
+            else None,
+            label=check.text(fields["label"], f"{path}.label") if "label" in fields else "",
+            unit=check.text(
+                fields.get("unit", "lesion" if "cluster" in fields else "patient"), f"{path}.unit"
+            ),
+        )
+    return endpoints
+
+
+def _derived_endpoint(check: _Checker, name: str, fields: Mapping[str, Any], path: str) -> Endpoint:
+    from rtoutcomes.study.standard import derived_endpoint
+
+    for key in ("event_values", "unit"):
+        if key in fields:
+            raise check.fail(f"{path}.{key}", "is only for endpoints read from columns")
+    endpoint = derived_endpoint(name)
+    label = check.text(fields["label"], f"{path}.label") if "label" in fields else endpoint.label
+    cluster = endpoint.cluster
+    if "cluster" in fields:
+        cluster = check.text(fields["cluster"], f"{path}.cluster")
+    return Endpoint(
+        name=name,
+        time=endpoint.time,
+        event=endpoint.event,
+        event_values=endpoint.event_values,
+        cluster=cluster,
+        label=label,
+        derived=True,
+        unit=endpoint.unit,
+    )
+
+
+def _code(text: str) -> str:
+    """Event codes compare as text; ``1.0`` in a CSV and ``1`` in YAML are the same code."""
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+def _covariates(check: _Checker, value: Any) -> dict[str, Covariate]:
+    raw = check.mapping(value, "covariates", tuple(value) if isinstance(value, Mapping) else ())
+    return {name: _covariate(check, name, spec) for name, spec in raw.items()}
+
+
+def _covariate(check: _Checker, name: str, spec: Any) -> Covariate:
+    path = f"covariates.{name}"
+    fields = check.mapping(spec, path, COVARIATE_KEYS)
+    for required in ("column", "type"):
+        if required not in fields:
+            raise check.fail(f"{path}.{required}", "is required")
+    kind = check.choice(fields["type"], f"{path}.type", COVARIATE_TYPES)
+    allowed = {
+        "categorical": {"column", "type", "label", "reference", "recode"},
+        "binary": {"column", "type", "label", "reference", "cut", "labels", "cut_in", "unit"},
+        "continuous": {"column", "type", "label", "per", "unit"},
+    }[kind]
+    for key in fields:
+        if key not in allowed:
+            raise check.fail(f"{path}.{key}", f"does not apply to a {kind} covariate")
+    label = check.text(fields["label"], f"{path}.label") if "label" in fields else ""
+    column = check.text(fields["column"], f"{path}.column")
+    unit = check.text(fields["unit"], f"{path}.unit") if "unit" in fields else ""
+    if kind == "continuous":
+        per = check.number(fields.get("per", 1), f"{path}.per", positive=True)
+        return Covariate(name=name, column=column, type=kind, label=label, per=per, unit=unit)
+    if kind == "binary":
+        return _binary(check, name, fields, path, column, label, unit)
+    recode = _recode(check, fields.get("recode"), f"{path}.recode")
+    reference = None
+    if "reference" in fields:
+        reference = _code(check.text(fields["reference"], f"{path}.reference"))
+        levels = [level for level, _ in recode]
+        if recode and reference not in levels:
+            raise check.fail(
+                f"{path}.reference", f"'{reference}' is not one of the recoded levels {levels}"
+            )
+    return Covariate(
+        name=name, column=column, type=kind, label=label, reference=reference, recode=recode
+    )
+
+
+def _binary(
+    check: _Checker,
+    name: str,
+    fields: Mapping[str, Any],
+    path: str,
+    column: str,
+    label: str,
+    unit: str,
+) -> Covariate:
+    if "cut" not in fields:
+        raise check.fail(f"{path}.cut", "is required for a binary covariate (the cut point)")
+    cut = check.number(fields["cut"], f"{path}.cut")
+    cut_in = check.choice(fields.get("cut_in", "lower"), f"{path}.cut_in", ("lower", "upper"))
+    if "labels" in fields:
+        labels = check.text_list(fields["labels"], f"{path}.labels")
+        if len(labels) != 2:
+            raise check.fail(f"{path}.labels", f"must give exactly 2 labels, got {len(labels)}")
+    else:
+        shown = f"{cut:g}{' ' + unit if unit else ''}"
+        labels = (f"<={shown}", f">{shown}") if cut_in == "lower" else (f"<{shown}", f">={shown}")
+    reference = labels[0]
+    if "reference" in fields:
+        reference = check.text(fields["reference"], f"{path}.reference")
+        if reference not in labels:
+            raise check.fail(
+                f"{path}.reference", f"'{reference}' is not one of the labels {list(labels)}"
+            )
+    return Covariate(
+        name=name,
+        column=column,
+        type="binary",
+        label=label,
+        reference=reference,
+        cut=cut,
+        labels=(labels[0], labels[1]),
+        cut_in=cut_in,
+        unit=unit,
+    )
+
+
+def _recode(check: _Checker, value: Any, path: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if value is None:
+        return ()
+    raw = check.mapping(
+        value, path, tuple(str(k) for k in value) if isinstance(value, Mapping) else ()
+    )
+    recode: list[tuple[str, tuple[str, ...]]] = []
+    seen: dict[str, str] = {}
+    for level, values in raw.items():
+        values = values if isinstance(values, list) else [values]
+        codes = tuple(_code(check.text(v, f"{path}.{level}")) for v in values)
+        for code in codes:
+            if code in seen:
+                raise check.fail(
+                    f"{path}.{level}", f"value '{code}' is already in level '{seen[code]}'"
+                )
+            seen[code] = str(level)
+        recode.append((_code(str(level)), codes))
+    if len(recode) < 2:
+        raise check.fail(path, "must define at least 2 levels")
+    return tuple(recode)
+
+
+def _analyses(check: _Checker, value: Any, endpoints: set[str], covariates: set[str]) -> Analyses:
+    raw = check.mapping(value, "analyses", ANALYSES_KEYS)
+
+    def names(items: Any, path: str) -> tuple[str, ...]:
+        listed = check.text_list(items, path)
+        for i, item in enumerate(listed):
+            if item not in covariates:
+                hint = difflib.get_close_matches(item, sorted(covariates), n=1, cutoff=0.5)
+                suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+                raise check.fail(f"{path}[{i}]", f"'{item}' is not a defined covariate{suggestion}")
+        return listed
+
+    def per_endpoint(items: Any, path: str) -> Mapping[str, Any]:
+        mapping = check.mapping(items, path, tuple(sorted(endpoints)))
+        return mapping
+
+    multivariate = {
+        endpoint: names(items, f"analyses.multivariate.{endpoint}")
+        for endpoint, items in per_endpoint(
+            raw.get("multivariate", {}), "analyses.multivariate"
+        ).items()
+    }
+    nested: dict[str, tuple[tuple[str, ...], ...]] = {}
+    for endpoint, models in per_endpoint(raw.get("nested", {}), "analyses.nested").items():
+        path = f"analyses.nested.{endpoint}"
+        if not isinstance(models, list) or len(models) < 2:
+            raise check.fail(path, "must be a list of at least 2 covariate lists (nested models)")
+        sequence = tuple(names(model, f"{path}[{i}]") for i, model in enumerate(models))
+        for i in range(1, len(sequence)):
+            if not set(sequence[i - 1]) < set(sequence[i]):
+                raise check.fail(
+                    f"{path}[{i}]",
+                    f"must contain every covariate of model {i} and add at least one",
+                )
+        nested[endpoint] = sequence
+    return Analyses(
+        groups=names(raw.get("groups", []), "analyses.groups"),
+        univariate=names(raw.get("univariate", []), "analyses.univariate"),
+        multivariate=multivariate,
+        nested=nested,
+    )

@@ -1,0 +1,127 @@
+"""The validated study: small frozen objects that the rest of the study layer reads.
+
+The YAML vocabulary (``schema.py`` parses and checks it) is a contract for users and scripts;
+these objects are its typed form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Endpoints a registry derives without any column names (rtoutcomes.clinical.endpoints).
+DERIVED_ENDPOINTS = ("OS", "PFS", "LC")
+CONF_TYPES = ("plain", "log", "log-log")
+TIES = ("efron", "breslow")
+TIME_UNITS = ("days", "months")
+COVARIATE_TYPES = ("categorical", "binary", "continuous")
+FIGURE_WIDTHS_MM = (85, 174)
+
+
+@dataclass(frozen=True)
+class KMOptions:
+    """Kaplan-Meier options: interval type (R's ``conf.type``) and level."""
+
+    conf_type: str = "log"
+    conf_level: float = 0.95
+
+
+@dataclass(frozen=True)
+class CoxOptions:
+    """Cox options: the method for tied event times (R's ``ties``)."""
+
+    ties: str = "efron"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A time-to-event endpoint: time and event columns, or derived from a registry.
+
+    ``time`` is in the study's ``time_unit``; a row is an event when its ``event`` value is one of
+    ``event_values`` (compared as text, so ``1`` and ``"1"`` match). ``cluster`` names the column
+    whose values group correlated rows (lesions of one patient): Cox then reports the robust
+    variance.
+    """
+
+    name: str
+    time: str
+    event: str
+    event_values: tuple[str, ...] = ("1",)
+    cluster: str | None = None
+    label: str = ""
+    derived: bool = False
+    unit: str = "patient"
+
+    @property
+    def display(self) -> str:
+        return self.label or self.name
+
+
+@dataclass(frozen=True)
+class Covariate:
+    """A covariate of the analyses.
+
+    ``categorical``: levels from ``recode`` (level -> raw values) or the raw values themselves;
+    ``binary``: a numeric column cut at ``cut`` into ``labels`` (lower, upper), the cut value
+    belonging to the lower group unless ``cut_in`` is ``upper``; ``continuous``: numeric, the
+    hazard ratio is per ``per`` units. For categorical and binary covariates the hazard ratio of
+    each other level is against ``reference``.
+    """
+
+    name: str
+    column: str
+    type: str
+    label: str = ""
+    reference: str | None = None
+    recode: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    cut: float | None = None
+    labels: tuple[str, str] = ("", "")
+    cut_in: str = "lower"
+    per: float = 1.0
+    unit: str = ""
+
+    @property
+    def display(self) -> str:
+        return self.label or self.name
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """Levels in display order (categorical with recode, and binary); empty otherwise."""
+        if self.type == "binary":
+            return self.labels
+        return tuple(level for level, _ in self.recode)
+
+
+@dataclass(frozen=True)
+class Analyses:
+    """Which analyses to run: KM groups, univariate, multivariate and nested Cox models."""
+
+    groups: tuple[str, ...] = ()
+    univariate: tuple[str, ...] = ()
+    multivariate: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    nested: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study file."""
+
+    title: str
+    path: Path | None
+    sha256: str
+    data: Path | None
+    db: str | None
+    time_unit: str
+    rates_at: tuple[float, ...]
+    km: KMOptions
+    cox: CoxOptions
+    endpoints: dict[str, Endpoint]
+    covariates: dict[str, Covariate]
+    analyses: Analyses
+    figure_width_mm: int = 85
+    alpha_beta_gy: float = 10.0
+
+    @property
+    def source_mode(self) -> str:
+        """``registry`` when the study reads a registry database, else ``table``."""
+        return "registry" if self.db else "table"

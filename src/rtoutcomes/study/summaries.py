@@ -1,0 +1,151 @@
+"""Calls into ``rtoutcomes.stats`` and the JSON-ready summaries the report is built from.
+
+This is the one module that knows the statistics engine's result objects; everything downstream
+(results.json, tables, figures) reads plain dicts and lists. Non-existent medians or limits are
+``None`` (``null`` in JSON), never NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from rtoutcomes.study.spec import CoxOptions, KMOptions
+
+
+def _stats() -> Any:
+    """The statistics engine, imported when first needed (it is the heavy part)."""
+    import importlib
+
+    return importlib.import_module("rtoutcomes.stats")
+
+
+def number(value: Any) -> float | None:
+    """A finite float, or ``None`` for NaN/inf/missing (JSON has no NaN)."""
+    if value is None:
+        return None
+    result = float(value)
+    return result if math.isfinite(result) else None
+
+
+def numbers(values: Any) -> list[float | None]:
+    return [number(v) for v in values]
+
+
+def km_summary(
+    time: np.ndarray, event: np.ndarray, options: KMOptions, rates_at: tuple[float, ...]
+) -> dict[str, Any]:
+    """n, events, median with limits, rates at ``rates_at`` with limits, and every KM step."""
+    fit = _stats().kaplan_meier(
+        time, event, conf_type=options.conf_type, conf_level=options.conf_level
+    )
+    median = fit.median
+    rates = []
+    if rates_at:
+        at = fit.at(list(rates_at))
+        for i, t in enumerate(rates_at):
+            rates.append(
+                {
+                    "time": t,
+                    "estimate": number(at.survival[i]),
+                    "lower": number(at.lower[i]),
+                    "upper": number(at.upper[i]),
+                    "n_risk": int(at.n_risk[i]),
+                }
+            )
+    return {
+        "n": len(time),
+        "events": int(event.sum()),
+        "median": {
+            "estimate": number(median.estimate),
+            "lower": number(median.lower),
+            "upper": number(median.upper),
+        },
+        "rates": rates,
+        "km": {
+            "time": numbers(fit.time),
+            "estimate": numbers(fit.survival),
+            "std_err": numbers(fit.std_err),
+            "lower": numbers(fit.lower),
+            "upper": numbers(fit.upper),
+            "n_risk": [int(v) for v in fit.n_risk],
+            "n_event": [int(v) for v in fit.n_event],
+            "n_censor": [int(v) for v in fit.n_censor],
+        },
+    }
+
+
+def follow_up_summary(time: np.ndarray, event: np.ndarray) -> dict[str, Any]:
+    """Median follow-up: reverse Kaplan-Meier (with limits) and observed (median, range)."""
+    fu = _stats().median_follow_up(time, event)
+    return {
+        "reverse_km": {
+            "estimate": number(fu.reverse_km.estimate),
+            "lower": number(fu.reverse_km.lower),
+            "upper": number(fu.reverse_km.upper),
+        },
+        "observed": {
+            "median": number(fu.observed_median),
+            "min": number(fu.observed_min),
+            "max": number(fu.observed_max),
+        },
+    }
+
+
+def logrank_summary(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> dict[str, Any]:
+    """Log-rank chi-square, df and p (R's survdiff, rho = 0)."""
+    test = _stats().logrank(time, event, group)
+    return {"statistic": number(test.statistic), "df": int(test.df), "p": number(test.p)}
+
+
+def cox_fit(
+    x: np.ndarray,
+    time: np.ndarray,
+    event: np.ndarray,
+    options: CoxOptions,
+    cluster: np.ndarray | None,
+) -> Any:
+    """A Cox fit (the engine's object: ``lr_test`` needs it)."""
+    return _stats().cox(x, time, event, ties=options.ties, cluster=cluster)
+
+
+def cox_terms(fit: Any, labels: list[str], covariates: list[str]) -> list[dict[str, Any]]:
+    """One dict per term: coef, se (robust when clustered), hr with limits, p."""
+    return [
+        {
+            "term": label,
+            "covariate": covariate,
+            "coef": number(fit.coef[i]),
+            "se": number(fit.se[i]),
+            "hr": number(fit.hr[i]),
+            "lower": number(fit.lower[i]),
+            "upper": number(fit.upper[i]),
+            "z": number(fit.z[i]),
+            "p": number(fit.p[i]),
+        }
+        for i, (label, covariate) in enumerate(zip(labels, covariates, strict=True))
+    ]
+
+
+def cox_model_summary(fit: Any) -> dict[str, Any]:
+    """Model-level numbers: log-likelihoods, the global tests and the concordance."""
+    return {
+        "loglik": number(fit.loglik),
+        "loglik_null": number(fit.loglik_null),
+        "lr_test": {
+            "statistic": number(fit.lr_test.statistic),
+            "df": int(fit.lr_test.df),
+            "p": number(fit.lr_test.p),
+        },
+        "concordance": number(fit.concordance),
+        "warnings": [str(w) for w in getattr(fit, "warnings", ())],
+    }
+
+
+def lr_summary(smaller: Any, larger: Any) -> dict[str, Any]:
+    """Likelihood-ratio test of nested models (R's ``anova(small, large)``)."""
+    test = _stats().lr_test(smaller, larger)
+    return {"statistic": number(test.statistic), "df": int(test.df), "p": number(test.p)}

@@ -1,0 +1,85 @@
+"""Read a flat analysis table (CSV or XLSX) and pull an endpoint's time and event out of it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rtoutcomes.study.covariates import numeric_column
+from rtoutcomes.study.errors import AnalysisTableError
+from rtoutcomes.study.schema import _code
+from rtoutcomes.study.spec import Endpoint
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV (``,`` or ``;``, UTF-8 with or without BOM) or the first sheet of an XLSX."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise AnalysisTableError(f"{path}: analysis table not found")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            return pd.read_excel(path, sheet_name=0, engine="openpyxl")
+        if suffix in (".csv", ".txt"):
+            return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
+    except (ValueError, OSError, UnicodeDecodeError) as error:
+        raise AnalysisTableError(f"{path}: cannot read the analysis table: {error}") from None
+    raise AnalysisTableError(f"{path}: analysis table must be .csv or .xlsx, got '{suffix}'")
+
+
+def sha256_of(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (the provenance block reports it)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class EndpointData:
+    """Time, event (0/1) and optional cluster codes of the rows usable for one endpoint.
+
+    ``usable`` marks rows of the table with a time and an event; the arrays hold those rows.
+    """
+
+    time: np.ndarray
+    event: np.ndarray
+    cluster: np.ndarray | None
+    usable: np.ndarray
+
+
+def endpoint_data(table: pd.DataFrame, endpoint: Endpoint) -> EndpointData:
+    """Extract an endpoint; negative times and unknown event codes are errors naming the row."""
+
+    what = f"endpoint '{endpoint.name}'"
+    time = numeric_column(table, endpoint.time, what)
+    if endpoint.event not in table.columns:
+        raise AnalysisTableError(f"{what}: column '{endpoint.event}' is not in the analysis table")
+    raw = table[endpoint.event]
+    present = raw.notna() & (raw.astype(str).str.strip() != "")
+    codes = raw.where(present).map(lambda v: _code(str(v).strip()), na_action="ignore")
+    negative = (time < 0).to_numpy()
+    if negative.any():
+        row = int(negative.nonzero()[0][0])
+        raise AnalysisTableError(
+            f"{what}: column '{endpoint.time}', row {row + 1}: time {time.iloc[row]!r} is negative"
+        )
+    usable = (time.notna() & present).to_numpy()
+    cluster = None
+    if endpoint.cluster is not None:
+        if endpoint.cluster not in table.columns:
+            raise AnalysisTableError(
+                f"{what}: cluster column '{endpoint.cluster}' is not in the analysis table"
+            )
+        cluster_raw = table[endpoint.cluster]
+        usable &= cluster_raw.notna().to_numpy()
+        cluster = cluster_raw.astype(str).to_numpy()[usable]
+    event = codes.isin(list(endpoint.event_values)).to_numpy(dtype=float)
+    return EndpointData(
+        time=time.to_numpy(dtype=float)[usable], event=event[usable], cluster=cluster, usable=usable
+    )
