@@ -13,63 +13,124 @@ from rtoutcomes.report import fmt
 from rtoutcomes.report.build import build_report, write_report
 from rtoutcomes.report.figures import Curve, at_risk
 
-KM_A = {"time": [2.0, 5.0, 7.0, 12.0], "estimate": [0.75, 0.5, 0.5, 0.0],
-        "std_err": [0.2, 0.3, 0.3, None], "lower": [0.4, 0.2, 0.2, None],
-        "upper": [1.0, 0.9, 0.9, None], "n_risk": [4, 3, 2, 1], "n_event": [1, 1, 0, 1],
-        "n_censor": [0, 0, 1, 0]}
-KM_B = {"time": [3.0, 9.0], "estimate": [0.5, 0.5], "std_err": [0.3, 0.3], "lower": [0.2, 0.2],
-        "upper": [0.9, 0.9], "n_risk": [2, 1], "n_event": [1, 0], "n_censor": [0, 1]}
+KM_A = {
+    "time": [2.0, 5.0, 7.0, 12.0],
+    "estimate": [0.75, 0.5, 0.5, 0.0],
+    "std_err": [0.2, 0.3, 0.3, None],
+    "lower": [0.4, 0.2, 0.2, None],
+    "upper": [1.0, 0.9, 0.9, None],
+    "n_risk": [4, 3, 2, 1],
+    "n_event": [1, 1, 0, 1],
+    "n_censor": [0, 0, 1, 0],
+}
+KM_B = {
+    "time": [3.0, 9.0],
+    "estimate": [0.5, 0.5],
+    "std_err": [0.3, 0.3],
+    "lower": [0.2, 0.2],
+    "upper": [0.9, 0.9],
+    "n_risk": [2, 1],
+    "n_event": [1, 0],
+    "n_censor": [0, 1],
+}
 
 
 def _km_part(km: dict[str, Any], n: int, events: int, median: float | None) -> dict[str, Any]:
-    return {"n": n, "events": events, "km": km,
-            "median": {"estimate": median, "lower": 2.0, "upper": None},
-            "rates": [{"time": 6.0, "estimate": 0.5, "lower": 0.2, "upper": 0.9, "n_risk": 2}]}
+    return {
+        "n": n,
+        "events": events,
+        "km": km,
+        "median": {"estimate": median, "lower": 2.0, "upper": None},
+        "rates": [{"time": 6.0, "estimate": 0.5, "lower": 0.2, "upper": 0.9, "n_risk": 2}],
+    }
 
 
 def _term(term: str, covariate: str, hr: float, p: float) -> dict[str, Any]:
-    return {"term": term, "covariate": covariate, "coef": 0.1, "se": 0.2, "hr": hr,
-            "lower": hr / 2, "upper": hr * 2, "z": 0.5, "p": p}
+    return {
+        "term": term,
+        "covariate": covariate,
+        "coef": 0.1,
+        "se": 0.2,
+        "hr": hr,
+        "lower": hr / 2,
+        "upper": hr * 2,
+        "z": 0.5,
+        "p": p,
+    }
 
 
 def results() -> dict[str, Any]:
-    model = {"covariates": ["grade"], "n": 6, "events": 4, "dropped": 1, "robust": False,
-             "terms": [_term("G1 vs G2-G3", "grade", 0.5, 0.0004)], "loglik": -5.0,
-             "warnings": ["4 events for 1 coefficient(s): 4.0 events per variable (< 10)"],
-             "logrank": {"statistic": 3.2, "df": 1, "p": 0.07}}
-    model2 = {**model, "covariates": ["grade", "age"], "loglik": -4.0,
-              "terms": [_term("G1 vs G2-G3", "grade", 0.6, 0.2), _term("per 10 years", "age",
-                                                                       1.1, 0.8)]}
+    model = {
+        "covariates": ["grade"],
+        "n": 6,
+        "events": 4,
+        "dropped": 1,
+        "robust": False,
+        "terms": [_term("G1 vs G2-G3", "grade", 0.5, 0.0004)],
+        "loglik": -5.0,
+        "warnings": ["4 events for 1 coefficient(s): 4.0 events per variable (< 10)"],
+        "logrank": {"statistic": 3.2, "df": 1, "p": 0.07},
+    }
+    model2 = {
+        **model,
+        "covariates": ["grade", "age"],
+        "loglik": -4.0,
+        "terms": [_term("G1 vs G2-G3", "grade", 0.6, 0.2), _term("per 10 years", "age", 1.1, 0.8)],
+    }
     endpoint = {
-        **_km_part(KM_A, 6, 4, 5.0), "label": "Overall survival", "unit": "patient",
-        "cluster": None, "dropped": 0,
-        "follow_up": {"reverse_km": {"estimate": 9.0, "lower": 7.0, "upper": None},
-                      "observed": {"median": 6.0, "min": 2.0, "max": 12.0}},
-        "groups": {"grade": {"label": "Histological grade", "dropped": 0,
-                             "order": ["G1", "G2-G3"], "logrank": {"statistic": 3.2, "df": 1,
-                                                                   "p": 0.07},
-                             "levels": {"G1": _km_part(KM_A, 4, 3, 5.0),
-                                        "G2-G3": _km_part(KM_B, 2, 1, None)}}},
+        **_km_part(KM_A, 6, 4, 5.0),
+        "label": "Overall survival",
+        "unit": "patient",
+        "cluster": None,
+        "dropped": 0,
+        "follow_up": {
+            "reverse_km": {"estimate": 9.0, "lower": 7.0, "upper": None},
+            "observed": {"median": 6.0, "min": 2.0, "max": 12.0},
+        },
+        "groups": {
+            "grade": {
+                "label": "Histological grade",
+                "dropped": 0,
+                "order": ["G1", "G2-G3"],
+                "logrank": {"statistic": 3.2, "df": 1, "p": 0.07},
+                "levels": {"G1": _km_part(KM_A, 4, 3, 5.0), "G2-G3": _km_part(KM_B, 2, 1, None)},
+            }
+        },
         "univariate": {"grade": model},
         "multivariate": model2,
-        "nested": [{**model, "lr_test_vs_previous": None},
-                   {**model2, "lr_test_vs_previous": {"statistic": 2.0, "df": 1, "p": 0.157}}],
+        "nested": [
+            {**model, "lr_test_vs_previous": None},
+            {**model2, "lr_test_vs_previous": {"statistic": 2.0, "df": 1, "p": 0.157}},
+        ],
     }
     return {
-        "study": {"title": "Test study", "source": "table", "time_unit": "months",
-                  "rates_at": [6.0], "km": {"conf_type": "log", "conf_level": 0.95},
-                  "cox": {"ties": "efron"}, "figure_width_mm": 85,
-                  "endpoints": {"OS": {"time_column": "t", "event_column": "e",
-                                       "event_values": ["1"], "cluster": None,
-                                       "unit": "patient", "label": "Overall survival"}},
-                  "covariates": {"grade": {"label": "Histological grade"},
-                                 "age": {"label": "Age"}}},
+        "study": {
+            "title": "Test study",
+            "source": "table",
+            "time_unit": "months",
+            "rates_at": [6.0],
+            "km": {"conf_type": "log", "conf_level": 0.95},
+            "cox": {"ties": "efron"},
+            "figure_width_mm": 85,
+            "endpoints": {
+                "OS": {
+                    "time_column": "t",
+                    "event_column": "e",
+                    "event_values": ["1"],
+                    "cluster": None,
+                    "unit": "patient",
+                    "label": "Overall survival",
+                }
+            },
+            "covariates": {"grade": {"label": "Histological grade"}, "age": {"label": "Age"}},
+        },
         "endpoints": {"OS": endpoint},
         "cohort": {},
-        "provenance": {"software": {"rtoutcomes": "0.1.0", "python": "3.11", "numpy": "2",
-                                    "scipy": "1"},
-                       "study_file": {"name": "s.yaml", "sha256": "ab" * 32},
-                       "data": {"name": "d.csv", "sha256": "cd" * 32}},
+        "provenance": {
+            "software": {"rtoutcomes": "0.1.0", "python": "3.11", "numpy": "2", "scipy": "1"},
+            "study_file": {"name": "s.yaml", "sha256": "ab" * 32},
+            "data": {"name": "d.csv", "sha256": "cd" * 32},
+        },
         "warnings": ["OS, univariate grade: 4 events"],
     }
 
@@ -85,7 +146,12 @@ def test_largest_remainder_adds_up() -> None:
 
 def test_p_value_and_limits() -> None:
     assert [fmt.p_value(p) for p in (0.0001, 0.0094, 0.0123, 0.5, None)] == [
-        "<0.001", "0.009", "0.01", "0.50", "NA"]
+        "<0.001",
+        "0.009",
+        "0.01",
+        "0.50",
+        "NA",
+    ]
     assert fmt.with_limits(0.183, 0.077, None, 3) == "0.183 (0.077\u2013NR)"
 
 
@@ -97,14 +163,18 @@ def test_numbers_at_risk_follow_r() -> None:
 def test_tables_hold_the_numbers() -> None:
     report = build_report(results())
     keys = [t.key for t in report.tables]
-    assert keys == ["survival_summary", "table3_univariate", "table4_multivariate",
-                    "table5_nested"]
+    assert keys == ["survival_summary", "table3_univariate", "table4_multivariate", "table5_nested"]
     summary = report.tables[0].grid()
     assert summary[1][:5] == ["Overall survival", "patient", "6", "4", "5.0 (2.0\u2013NR)"]
     assert summary[1][5] == "50.0 (20.0\u201390.0)"
     table3 = report.tables[1].grid()
-    assert table3[1] == ["Histological grade", "G1 vs G2-G3", "0.500 (0.250\u20131.000)",
-                         "<0.001", "0.07"]
+    assert table3[1] == [
+        "Histological grade",
+        "G1 vs G2-G3",
+        "0.500 (0.250\u20131.000)",
+        "<0.001",
+        "0.07",
+    ]
     assert any("events per variable" in note for note in report.tables[1].notes)
     table5 = report.tables[3].grid()
     assert table5[1][6] == "" and table5[2][6] == "2.000 (1), 0.16" and table5[3][6] == ""

@@ -88,39 +88,98 @@ def _error(change: dict[str, Any] | None = None, drop: tuple[str, ...] = (), **t
     ("change", "drop", "top", "expected"),
     [
         ({}, (), {"conf_tipe": 1}, "key 'conf_tipe': unknown key"),
-        ({"km.confType": "log"}, (), {}, "key 'km.confType': unknown key; did you mean 'conf_type'?"),
-        ({"km.conf_type": "loglog"}, (), {}, "key 'km.conf_type': must be one of plain, log, "
-         "log-log, got 'loglog'; did you mean 'log-log'?"),
+        (
+            {"km.confType": "log"},
+            (),
+            {},
+            "key 'km.confType': unknown key; did you mean 'conf_type'?",
+        ),
+        (
+            {"km.conf_type": "loglog"},
+            (),
+            {},
+            "key 'km.conf_type': must be one of plain, log, "
+            "log-log, got 'loglog'; did you mean 'log-log'?",
+        ),
         ({"km.conf_level": 95}, (), {}, "key 'km.conf_level': must be between 0 and 1"),
         ({"cox.ties": "exact"}, (), {}, "key 'cox.ties': must be one of efron, breslow"),
         ({"time_unit": "years"}, (), {}, "key 'time_unit': must be one of days, months"),
         ({"rates_at": [24, 12]}, (), {}, "key 'rates_at': times must be increasing"),
         ({}, ("endpoints.OS.time",), {}, "key 'endpoints.OS.time': is required"),
-        ({"endpoints.OS.evnt": "x"}, (), {}, "key 'endpoints.OS.evnt': unknown key; did you mean "
-         "'event'?"),
-        ({"endpoints.OS.event_values": []}, (), {}, "key 'endpoints.OS.event_values': must be a "
-         "non-empty list"),
-        ({"covariates.grade.reference": "G3"}, (), {}, "key 'covariates.grade.reference': 'G3' is "
-         "not one of the recoded levels"),
-        ({"covariates.grade.recode": {"G1": [1], "G2": [1, 2]}}, (), {},
-         "key 'covariates.grade.recode.G2': value '1' is already in level 'G1'"),
-        ({"covariates.grade.type": "ordinal"}, (), {}, "key 'covariates.grade.type': must be one "
-         "of categorical, binary, continuous"),
+        (
+            {"endpoints.OS.evnt": "x"},
+            (),
+            {},
+            "key 'endpoints.OS.evnt': unknown key; did you mean 'event'?",
+        ),
+        (
+            {"endpoints.OS.event_values": []},
+            (),
+            {},
+            "key 'endpoints.OS.event_values': must be a non-empty list",
+        ),
+        (
+            {"covariates.grade.reference": "G3"},
+            (),
+            {},
+            "key 'covariates.grade.reference': 'G3' is not one of the recoded levels",
+        ),
+        (
+            {"covariates.grade.recode": {"G1": [1], "G2": [1, 2]}},
+            (),
+            {},
+            "key 'covariates.grade.recode.G2': value '1' is already in level 'G1'",
+        ),
+        (
+            {"covariates.grade.type": "ordinal"},
+            (),
+            {},
+            "key 'covariates.grade.type': must be one of categorical, binary, continuous",
+        ),
         ({}, ("covariates.size.cut",), {}, "key 'covariates.size.cut': is required for a binary"),
-        ({"covariates.size.labels": ["a", "b", "c"]}, (), {},
-         "key 'covariates.size.labels': must give exactly 2 labels"),
-        ({"covariates.age.cut": 60}, (), {}, "key 'covariates.age.cut': does not apply to a "
-         "continuous covariate"),
-        ({"analyses.groups": ["grade", "sise"]}, (), {}, "key 'analyses.groups[1]': 'sise' is not "
-         "a defined covariate; did you mean 'size'?"),
-        ({"analyses.groups": ["grade", "age"]}, (), {}, "key 'analyses.groups[1]': 'age' is "
-         "continuous: Kaplan-Meier groups need a categorical or binary covariate"),
-        ({"analyses.multivariate": {"PFS": ["grade"]}}, (), {},
-         "key 'analyses.multivariate.PFS': unknown key"),
-        ({"analyses.nested": {"LC": [["grade", "size"], ["grade"]]}}, (), {},
-         "key 'analyses.nested.LC[1]': must contain every covariate of model 1"),
-        ({"analyses.univariate": ["grade", "grade"]}, (), {}, "key 'analyses.univariate': lists "
-         "grade more than once"),
+        (
+            {"covariates.size.labels": ["a", "b", "c"]},
+            (),
+            {},
+            "key 'covariates.size.labels': must give exactly 2 labels",
+        ),
+        (
+            {"covariates.age.cut": 60},
+            (),
+            {},
+            "key 'covariates.age.cut': does not apply to a continuous covariate",
+        ),
+        (
+            {"analyses.groups": ["grade", "sise"]},
+            (),
+            {},
+            "key 'analyses.groups[1]': 'sise' is not a defined covariate; did you mean 'size'?",
+        ),
+        (
+            {"analyses.groups": ["grade", "age"]},
+            (),
+            {},
+            "key 'analyses.groups[1]': 'age' is "
+            "continuous: Kaplan-Meier groups need a categorical or binary covariate",
+        ),
+        (
+            {"analyses.multivariate": {"PFS": ["grade"]}},
+            (),
+            {},
+            "key 'analyses.multivariate.PFS': unknown key",
+        ),
+        (
+            {"analyses.nested": {"LC": [["grade", "size"], ["grade"]]}},
+            (),
+            {},
+            "key 'analyses.nested.LC[1]': must contain every covariate of model 1",
+        ),
+        (
+            {"analyses.univariate": ["grade", "grade"]},
+            (),
+            {},
+            "key 'analyses.univariate': lists grade more than once",
+        ),
         ({}, ("endpoints",), {}, "key 'endpoints': is required"),
         ({}, (), {"db": "sqlite:///r.db"}, "key 'db': give either 'data'"),
         ({"title": ["a"]}, (), {}, "key 'title': must be text, got a list"),
@@ -137,7 +196,7 @@ def test_errors_name_key_and_rule(
 def test_not_yaml(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("title: [unclosed\n")
-    with pytest.raises(StudyFileError, match="bad.yaml: not valid YAML"):
+    with pytest.raises(StudyFileError, match=r"bad\.yaml: not valid YAML"):
         load_study(path)
 
 
@@ -147,11 +206,14 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_registry_study_derives_endpoints_and_standard_covariates() -> None:
-    study = parse_study({
-        "title": "t", "db": "sqlite:///r.db",
-        "endpoints": {"OS": None, "LC": {}},
-        "analyses": {"groups": ["grade"], "univariate": ["grade", "size", "bed10"]},
-    })
+    study = parse_study(
+        {
+            "title": "t",
+            "db": "sqlite:///r.db",
+            "endpoints": {"OS": None, "LC": {}},
+            "analyses": {"groups": ["grade"], "univariate": ["grade", "size", "bed10"]},
+        }
+    )
     assert study.source_mode == "registry"
     assert study.endpoints["LC"].cluster == "patient_id" and study.endpoints["LC"].derived
     assert study.endpoints["OS"].time == "os_time"
