@@ -1,0 +1,63 @@
+"""Engine factory: a SQLite file (the embedded default) or a database URL (PostgreSQL).
+
+SQLite connections get foreign keys ON and WAL journal mode on every connection, and real
+transactions (pysqlite's implicit transaction handling is switched off and ``BEGIN`` emitted by
+SQLAlchemy), so that migrations and imports are all-or-nothing there too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+from rtoutcomes.errors import RtOutcomesError
+
+
+class RegistryNotFound(RtOutcomesError):
+    """The database named does not exist (and the operation would not create it)."""
+
+
+def database_url(db: str | Path) -> sa.URL:
+    """A SQLAlchemy URL from a URL string or a SQLite file path."""
+    text = str(db)
+    if "://" in text:
+        url = sa.make_url(text)
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")
+        return url
+    return sa.URL.create("sqlite", database=str(Path(text).expanduser().resolve()))
+
+
+def make_engine(db: str | Path, *, must_exist: bool = False) -> sa.Engine:
+    """An engine for ``db`` (SQLite file path, ``sqlite:///...`` or ``postgresql+psycopg://...``).
+
+    ``must_exist``: refuse a SQLite file that does not exist instead of creating it (reading
+    operations must not leave an empty file behind).
+    """
+    url = database_url(db)
+    if url.get_backend_name() != "sqlite":
+        return sa.create_engine(url, poolclass=NullPool)
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        raise RtOutcomesError("an in-memory SQLite registry would vanish; give a file path")
+    if must_exist and not Path(database).is_file():
+        raise RegistryNotFound(f"no registry database at {database} (create one with init)")
+    engine = sa.create_engine(url, poolclass=NullPool)
+    sa.event.listen(engine, "connect", _sqlite_on_connect)
+    sa.event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see below)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: sa.Connection) -> None:
+    connection.exec_driver_sql("BEGIN")

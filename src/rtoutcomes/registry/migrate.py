@@ -1,0 +1,80 @@
+"""Schema migrations, run programmatically (no alembic.ini needed).
+
+The Alembic scripts ship inside the package (``registry/migrations``); ``upgrade`` brings any
+registry database to the current schema and ``init_registry`` creates an empty one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from rtoutcomes.errors import RtOutcomesError
+from rtoutcomes.registry.database import make_engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(engine: sa.Engine | None = None) -> object:
+    """An Alembic ``Config`` whose script location is the package's migrations folder."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine is not None:
+        config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str:
+    """The revision id of the current schema (the newest migration)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = alembic_config()
+    assert isinstance(config, Config)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships migrations
+        raise RtOutcomesError("no schema migrations found")
+    return head
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    """The schema revision a database is at (``None``: not a registry / empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    """Apply the migrations up to ``revision``; each migration is one transaction."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = alembic_config(engine)
+    assert isinstance(config, Config)
+    command.upgrade(config, revision)
+
+
+def downgrade(engine: sa.Engine, revision: str) -> None:
+    """Undo migrations down to ``revision`` (``"base"`` drops every registry table)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = alembic_config(engine)
+    assert isinstance(config, Config)
+    command.downgrade(config, revision)
+
+
+def init_registry(db_url: str | Path) -> str:
+    """Create an empty registry at the current schema (or upgrade an older one); returns the
+    schema revision. ``db_url``: a SQLite file path or a database URL."""
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine)
+        revision = current_revision(engine)
+    finally:
+        engine.dispose()
+    return revision or ""

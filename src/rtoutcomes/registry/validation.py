@@ -1,0 +1,183 @@
+"""Validate a whole registry before anything is written; collect every problem.
+
+Three passes, each driven by the column specification (``spec.py``) as far as possible:
+1. structure: missing or unknown tables and columns (with did-you-mean suggestions), repeated
+   column names;
+2. cells: type, missing-value codes, allowed values and ranges (``cells.py``), required cells,
+   unique identifiers;
+3. rules across columns and tables: references, conditional requirements and dates in order
+   (``rules.py``).
+A problem in one cell never hides problems elsewhere: every row of every table is checked.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rtoutcomes.errors import RtOutcomesError
+from rtoutcomes.io.problems import Problem
+from rtoutcomes.io.tabular import RawRegistry, RawTable
+from rtoutcomes.registry.cells import CellError, parse_cell, shown
+from rtoutcomes.registry.spec import TABLE_BY_NAME, TABLES, TableSpec
+
+__all__ = ["ImportRejected", "Problem", "Record", "ValidatedRegistry", "validate_registry"]
+
+MAX_LISTED = 1000
+
+
+class ImportRejected(RtOutcomesError):
+    """The registry files break the format; ``problems`` lists every problem found.
+
+    Nothing was written to the database.
+    """
+
+    def __init__(self, problems: Iterable[Problem], what: str = "import refused") -> None:
+        self.problems = list(problems)
+        self.what = what
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        lines = [f"{self.what}: {count} {noun}"]
+        lines += [f"  - {p}" for p in self.problems[:MAX_LISTED]]
+        if count > MAX_LISTED:
+            lines.append(f"  ... and {count - MAX_LISTED} more")
+        return "\n".join(lines)
+
+
+@dataclass
+class Record:
+    """A validated row: its spreadsheet row number, typed values (``None`` = missing) and the
+    columns whose cell was invalid (already reported; rules skip them)."""
+
+    row: int
+    values: dict[str, object]
+    invalid: set[str] = field(default_factory=set)
+
+    def get(self, column: str) -> object:
+        return self.values.get(column)
+
+    def filled(self, column: str) -> bool:
+        """The cell holds something (a valid value or an invalid one already reported)."""
+        return self.values.get(column) is not None or column in self.invalid
+
+
+@dataclass
+class ValidatedRegistry:
+    """Typed rows of every known table (parents first) and every problem found."""
+
+    tables: dict[str, list[Record]]
+    sources: dict[str, str]
+    problems: list[Problem]
+    missing_tables: set[str] = field(default_factory=set)
+
+    def report(self, table: str, record: Record | None, column: str | None, rule: str,
+               value: object = None) -> None:
+        """Add a problem located at ``record`` of ``table`` (helper for ``rules.py``)."""
+        self.problems.append(Problem(
+            self.sources[table],
+            None if record is None else record.row,
+            column,
+            None if value is None else shown(value),
+            rule,
+        ))
+
+
+def _suggest(name: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name.lower(), list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def validate_registry(raw: RawRegistry) -> ValidatedRegistry:
+    """Check every table, row and cell of ``raw``; return typed rows and all problems."""
+    from rtoutcomes.registry.rules import check_rules
+
+    result = ValidatedRegistry({}, {}, list(raw.problems))
+    if raw.problems and not raw.tables:
+        return result  # nothing readable (no such path, not a workbook...)
+    known = [t.name for t in TABLES]
+    for name, found in raw.tables.items():
+        if name not in TABLE_BY_NAME:
+            result.problems.append(Problem(
+                found.source, None, None, None,
+                f"unknown table {name!r}{_suggest(name, known)} (tables: {', '.join(known)})",
+            ))
+    for spec in TABLES:
+        result.sources[spec.name] = raw.source_of(spec.name)
+        table = raw.tables.get(spec.name)
+        if table is None:
+            result.problems.append(Problem(
+                raw.source_of(spec.name), None, None, None,
+                f"missing table {spec.name!r}; a table with no rows still needs its header row",
+            ))
+            result.tables[spec.name] = []
+            result.missing_tables.add(spec.name)
+            continue
+        _check_columns(table, spec, result.problems)
+        result.tables[spec.name] = _check_rows(table, spec, result.problems)
+        _check_unique(spec, result)
+    check_rules(result)
+    return result
+
+
+def _check_columns(table: RawTable, spec: TableSpec, problems: list[Problem]) -> None:
+    seen: set[str] = set()
+    missing = [c for c in spec.columns if c.requirement != "opt" and c.name not in table.columns]
+    for column in table.columns:
+        if column in seen:
+            problems.append(Problem(table.source, 1, column, None,
+                                    "column name appears twice in the header"))
+        seen.add(column)
+        if column not in spec.column_names:
+            absent = [c for c in spec.column_names if c not in table.columns]
+            problems.append(Problem(
+                table.source, 1, column, None,
+                f"unknown column{_suggest(column, absent or spec.column_names)} "
+                f"(columns of {spec.name}: {', '.join(spec.column_names)})",
+            ))
+    for col in missing:
+        rule = "required" if col.requirement == "req" else f"needed ({col.condition})"
+        problems.append(Problem(table.source, 1, col.name, None,
+                                f"missing column: the column is {rule}"))
+
+
+def _check_rows(table: RawTable, spec: TableSpec, problems: list[Problem]) -> list[Record]:
+    records = []
+    present = [c for c in spec.columns if c.name in table.columns]
+    for raw_row in table.rows:
+        record = Record(raw_row.number, {})
+        for col in present:
+            cell = raw_row.cells.get(col.name)
+            try:
+                value = parse_cell(cell, col, table.date_system)
+            except CellError as error:
+                record.invalid.add(col.name)
+                problems.append(Problem(
+                    table.source, raw_row.number, col.name, shown(cell), error.rule
+                ))
+                continue
+            if value is None and col.required:
+                problems.append(Problem(table.source, raw_row.number, col.name, None,
+                                        "required: the cell is empty"))
+            record.values[col.name] = value
+        records.append(record)
+    return records
+
+
+def _check_unique(spec: TableSpec, result: ValidatedRegistry) -> None:
+    for col in spec.columns:
+        if not col.unique:
+            continue
+        first_row: dict[object, int] = {}
+        for record in result.tables[spec.name]:
+            value = record.get(col.name)
+            if value is None:
+                continue
+            if value in first_row:
+                result.report(spec.name, record, col.name,
+                              f"duplicate {col.name} (first at row {first_row[value]})", value)
+            else:
+                first_row[value] = record.row

@@ -1,0 +1,141 @@
+"""The schema is created by the migrations alone, equals the models, and defends itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from rtoutcomes.registry.database import make_engine
+from rtoutcomes.registry.migrate import (
+    current_revision,
+    downgrade,
+    head_revision,
+    init_registry,
+    upgrade,
+)
+from rtoutcomes.registry.schema import REGISTRY_TABLES, metadata
+from rtoutcomes.registry.spec import TABLES
+
+
+def _check_names(connection: sa.Connection) -> tuple[set[str], set[str]]:
+    inspector = sa.inspect(connection)
+    in_db: set[str] = set()
+    in_models: set[str] = set()
+    native_boolean = connection.dialect.name == "postgresql"
+    for table in metadata.sorted_tables:
+        in_db |= {c["name"] for c in inspector.get_check_constraints(table.name)}
+        in_models |= {
+            str(c.name) for c in table.constraints
+            if isinstance(c, sa.CheckConstraint)
+            and not (native_boolean and str(c.name).endswith("_bool"))
+        }
+    return in_db, in_models
+
+
+def test_migrated_schema_equals_models(db_url: str) -> None:
+    assert init_registry(db_url) == head_revision()
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), metadata)
+        in_db, in_models = _check_names(connection)
+        tables = set(sa.inspect(connection).get_table_names())
+    engine.dispose()
+    assert diff == []
+    assert in_db == in_models  # compare_metadata does not look at CHECK constraints
+    assert len(in_db) > 60
+    assert tables == {t.name for t in TABLES} | {"alembic_version"}
+
+
+def test_downgrade_then_upgrade(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    downgrade(engine, "base")
+    with engine.connect() as connection:
+        assert set(sa.inspect(connection).get_table_names()) <= {"alembic_version"}
+    assert current_revision(engine) is None
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+def test_sqlite_connection_settings(sqlite_url: str) -> None:
+    init_registry(sqlite_url)
+    engine = make_engine(sqlite_url)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()
+
+
+def _patient(**changes: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "patient_id": "P1", "sex": "female", "birth_date": dt.date(1960, 1, 1),
+        "age_at_sbrt_years": None, "diagnosis_date": dt.date(2015, 1, 1),
+        "histology_subtype": "leiomyosarcoma", "who_family": "smooth muscle tumours",
+        "disease_setting": "recurrence", "lesions_at_first_sbrt": 1,
+    }
+    row.update(changes)
+    return row
+
+
+_LESION = {"lesion_id": "L1", "patient_id": "P1", "site_category": "lung", "size_cm": 2.0}
+_COURSE = {
+    "course_id": "C1", "lesion_id": "L1", "start_date": dt.date(2019, 1, 1),
+    "end_date": dt.date(2019, 1, 5), "total_dose_gy": 40.0, "fractions": 5,
+    "isodose_line_pct": 80.0,
+}
+
+
+@pytest.mark.parametrize(
+    ("table", "changes"),
+    [
+        ("sbrt_courses", {"total_dose_gy": 400.0}),
+        ("sbrt_courses", {"total_dose_gy": 0.0}),
+        ("sbrt_courses", {"fractions": 0}),
+        ("sbrt_courses", {"fractions": 51}),
+        ("sbrt_courses", {"isodose_line_pct": 20.0}),
+        ("sbrt_courses", {"end_date": dt.date(2018, 12, 31)}),
+        ("sbrt_courses", {"lesion_id": "nowhere"}),
+        ("sbrt_courses", {"tracking": "gps"}),
+        ("lesions", {"size_cm": 55.0}),
+        ("patients", {"sex": "unknown"}),
+        ("patients", {"birth_date": None}),
+        ("patients", {"fnclcc_grade": 4}),
+    ],
+)
+def test_database_rejects_impossible_values(
+    db_url: str, table: str, changes: dict[str, object]
+) -> None:
+    """Written behind the importer's back, an impossible value is refused by the database."""
+    init_registry(db_url)
+    engine = make_engine(db_url)
+    rows = {"patients": _patient(), "lesions": dict(_LESION), "sbrt_courses": dict(_COURSE)}
+    with engine.begin() as connection:  # a valid baseline goes in
+        for name in ("patients", "lesions", "sbrt_courses"):
+            connection.execute(REGISTRY_TABLES[name].insert(), [rows[name]])
+    bad = {**rows[table], **changes}
+    key = REGISTRY_TABLES[table].primary_key.columns[0].name
+    bad[key] = f"{bad[key]}-bad"
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+        connection.execute(REGISTRY_TABLES[table].insert(), [bad])
+    engine.dispose()
+
+
+def test_sqlite_refuses_fractional_fractions(sqlite_url: str) -> None:
+    """SQLite would store 5.5 in an INTEGER column; a CHECK constraint refuses it."""
+    init_registry(sqlite_url)
+    engine = make_engine(sqlite_url)
+    with engine.begin() as connection:
+        connection.execute(REGISTRY_TABLES["patients"].insert(), [_patient()])
+        connection.execute(REGISTRY_TABLES["lesions"].insert(), [_LESION])
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO sbrt_courses (course_id, lesion_id, start_date, end_date, "
+            "total_dose_gy, fractions, isodose_line_pct) "
+            "VALUES ('C9', 'L1', '2019-01-01', '2019-01-02', 40, 5.5, 80)"
+        )
+    engine.dispose()
