@@ -2,7 +2,7 @@
 
 Patients (SBRT start dates in brackets; data cut-off 2017-12-31):
 
-* P1 [2015-01-05], lesion L1: 30 -> 25 (nadir) -> 31 -> 37 mm: local failure on 2015-10-05
+* P1 [2015-01-05], lesion L1: 30 -> 25 (nadir) -> 29 -> 37 mm: local failure on 2015-10-05
   (+12 mm, +48 % over the nadir); dies 2016-03-01.
 * P2 [2015-02-02 and 2015-02-16], lesions L2a (stable, last scan 2016-02-01) and L2b (baseline
   only: no scan after baseline); dies 2016-02-01, the day of the last scan; a last contact
@@ -88,7 +88,7 @@ def build_registry() -> dict[str, pd.DataFrame]:
         [
             ("A01", "L1", "2015-01-02", "CT", 30.0, "no"),
             ("A02", "L1", "2015-04-06", "CT", 25.0, "no"),
-            ("A03", "L1", "2015-07-06", "CT", 31.0, "no"),
+            ("A03", "L1", "2015-07-06", "CT", 29.0, "no"),
             ("A04", "L1", "2015-10-05", "CT", 37.0, "no"),
             ("A05", "L2a", "2015-01-20", "CT", 20.0, None),
             ("A06", "L2a", "2015-05-04", "CT", 18.0, "no"),

@@ -468,8 +468,9 @@ def patient_progression(
     """Earliest RECIST progression per patient: local failure of any treated lesion or new lesions.
 
     ``scans``: output of :func:`assess_lesions` (it carries ``new_lesions`` when the input did).
-    ``lesion_patient``: patient_id per lesion_id. ``sbrt_start``: per patient, the date from which
-    new lesions count (assessments before it are pre-treatment staging); ``None`` counts all.
+    ``lesion_patient``: patient_id per lesion_id. ``sbrt_start``: per patient, the SBRT start
+    after which new lesions count (assessments on or before it are pre-treatment staging, like
+    the baseline); ``None`` counts all.
 
     Returns one row per patient with progression: ``patient_id``, ``progression_date``,
     ``source`` (``local failure`` or ``new lesions``), ``lesion_id``, ``reason``.
@@ -500,7 +501,7 @@ def patient_progression(
                       else pd.Series(dict(sbrt_start)))
             starts.index = starts.index.astype(str)
             start = pd.to_datetime(patient.map(starts)).astype("datetime64[ns]")
-            new &= scans["assessment_date"] >= start.fillna(pd.Timestamp.min)
+            new &= scans["assessment_date"] > start.fillna(pd.Timestamp.min)
         nl = scans[new]
         if len(nl):
             events.append(pd.DataFrame({

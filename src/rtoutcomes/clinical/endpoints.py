@@ -1,0 +1,553 @@
+"""Local control, overall and progression-free survival derived from the registry's records.
+
+``derive_endpoints(tables, ...)`` takes the registry's tables (a dict of DataFrames with the
+columns of docs/registry-format.md; dates as datetime64 or python dates) and returns an
+:class:`Endpoints` object with two DataFrames, ``lesions`` and ``patients``. Every time and
+status comes with the date and the rule that gave it, so a reader can audit each row.
+
+Per lesion (local control, LC)
+    * time zero: start (default) or end of the lesion's first SBRT course (``time_origin``).
+    * local failure: the first scan meeting the ``rule`` (RECIST 1.1 by default; see
+      :mod:`rtoutcomes.clinical.recist`) and/or a ``patient_events`` progression of type
+      ``local`` naming the lesion (``lc_source``: ``"first"`` = whichever comes first (default),
+      ``"scans"`` = scans only, ``"events"`` = recorded events only). A local progression without
+      a lesion_id counts for PFS only.
+    * censoring: the last assessment of the lesion with a measured diameter (a scan without one
+      does not show control). A lesion with no scan after baseline is censored at time zero.
+    * ``lc_event`` 0/1 with ``lc_time``; competing risks: ``lc_cr_status`` 0 = censored,
+      1 = local failure, 2 = death without local failure, with ``lc_cr_time`` (the death date for
+      status 2, otherwise as ``lc_time``: a death after the last scan is still the competing
+      event, so that time can be later than the LC censoring time).
+
+Per patient (time zero: start, or end, of the patient's first SBRT course)
+    * overall survival (OS): death from any cause; censored at the last date the patient is
+      known alive: the latest ``last_contact`` event, assessment, progression event or SBRT end.
+    * progression-free survival (PFS): the first of a ``progression`` event of any type, a local
+      failure derived from any lesion's scans (by ``rule``), new lesions seen on an assessment
+      after time zero (RECIST 1.1: PD; ``new_lesions_progression``), or death. Censored
+      (``pfs_censoring``) at the last date known alive as for OS (``"last_contact"``, default: a
+      follow-up visit without recorded progression counts as progression-free, as the model
+      study's "last follow-up") or at the last assessment of any of the patient's lesions
+      (``"last_assessment"``, stricter: only imaging shows freedom from progression).
+
+Data cut-off (``data_cutoff``; default: ``registry_meta`` key ``data_cutoff_date``): records
+after it are not used; a patient or lesion with records after the cut-off was followed beyond it
+and is censored at the cut-off (alive / free of local failure as of that day); one without is
+censored at its last record as usual.
+
+Times are in months (days / 30.4375) or days (``unit``). Time columns are floats; a censoring
+date before time zero (a baseline scan only) gives time 0 and says so in the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from rtoutcomes.clinical.errors import ClinicalRuleError
+from rtoutcomes.clinical.recist import (
+    RECIST_1_1,
+    LocalFailureRule,
+    assess_lesions,
+    patient_progression,
+    summarise_local_failure,
+)
+from rtoutcomes.stats._result import TabularResult
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DAYS_PER_MONTH = 30.4375
+TimeOrigin = Literal["sbrt_start", "sbrt_end"]
+LcSource = Literal["first", "scans", "events"]
+PfsCensoring = Literal["last_contact", "last_assessment"]
+Unit = Literal["months", "days"]
+
+
+@dataclass(frozen=True)
+class EndpointSettings:
+    """The choices an endpoint derivation was made with (kept with the result)."""
+
+    rule: LocalFailureRule = RECIST_1_1
+    time_origin: TimeOrigin = "sbrt_start"
+    lc_source: LcSource = "first"
+    pfs_censoring: PfsCensoring = "last_contact"
+    new_lesions_progression: bool = True
+    unit: Unit = "months"
+    data_cutoff: dt.date | None = None
+
+    def describe(self) -> str:
+        """The settings as one sentence, for a methods section or a log."""
+        cutoff = f"data cut-off {self.data_cutoff}" if self.data_cutoff else "no data cut-off"
+        return (
+            f"time zero {self.time_origin.replace('_', ' ')}; local failure by "
+            f"{self.rule.describe()} (source: {self.lc_source}); PFS censored at "
+            f"{self.pfs_censoring.replace('_', ' ')}; new lesions "
+            f"{'count' if self.new_lesions_progression else 'do not count'} as progression; "
+            f"times in {self.unit}; {cutoff}"
+        )
+
+
+@dataclass(frozen=True)
+class Endpoints(TabularResult):
+    """Derived endpoints: ``lesions`` (LC, one row per lesion) and ``patients`` (OS, PFS).
+
+    ``lesions`` columns: lesion_id, patient_id, course_id, time_zero, lc_time, lc_event (0/1),
+    lc_date (failure or censoring date), lc_cr_time, lc_cr_status (0/1/2), lc_cr_date, lc_rule,
+    lc_source (scans / events / censored / cut-off), lc_source_date, lc_reason, baseline_date,
+    baseline_mm, last_assessment_date, n_follow_up_scans.
+
+    ``patients`` columns: patient_id, time_zero, time_zero_course, os_time, os_event, os_date,
+    os_reason, pfs_time, pfs_event, pfs_date, pfs_source, pfs_reason, last_alive_date.
+    """
+
+    lesions: pd.DataFrame = field(repr=False)
+    patients: pd.DataFrame = field(repr=False)
+    settings: EndpointSettings = field(default_factory=EndpointSettings)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.lesions
+
+
+def _dates(series: pd.Series) -> pd.Series:
+    import pandas as pd
+
+    return pd.to_datetime(series, errors="raise").astype("datetime64[ns]")
+
+
+def _table(tables: Mapping[str, pd.DataFrame], name: str, columns: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    if name not in tables or tables[name] is None:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    df = tables[name]
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ClinicalRuleError(
+            f"missing column(s) {', '.join(missing)}", table=name, column=missing[0]
+        )
+    return df.copy()
+
+
+def _cutoff(tables: Mapping[str, pd.DataFrame], data_cutoff: Any) -> pd.Timestamp | None:
+    import pandas as pd
+
+    if data_cutoff is not None:
+        return pd.Timestamp(data_cutoff)
+    meta = tables.get("registry_meta")
+    if meta is None or not len(meta):
+        return None
+    values = meta.loc[meta["key"].astype(str) == "data_cutoff_date", "value"]
+    if not len(values) or pd.isna(values.iloc[0]) or str(values.iloc[0]).strip() == "":
+        return None
+    try:
+        return pd.Timestamp(str(values.iloc[0]).strip())
+    except ValueError as error:
+        raise ClinicalRuleError(
+            "data_cutoff_date must be a date (YYYY-MM-DD)", table="registry_meta",
+            row="data_cutoff_date", column="value", value=values.iloc[0],
+        ) from error
+
+
+def _day(value: Any) -> str:
+    import pandas as pd
+
+    return str(pd.Timestamp(value).date())
+
+
+def _duration(end: pd.Series, start: pd.Series, unit: Unit) -> np.ndarray:
+    days = (end - start).dt.days.to_numpy(dtype=float)
+    days = np.maximum(days, 0.0)
+    return days / DAYS_PER_MONTH if unit == "months" else days
+
+
+def _first_courses(courses: pd.DataFrame, lesions: pd.DataFrame) -> pd.DataFrame:
+    """The first SBRT course of every lesion (earliest start, then course_id)."""
+    c = courses.copy()
+    c["start_date"] = _dates(c["start_date"])
+    c["end_date"] = _dates(c["end_date"])
+    first = c.sort_values(["lesion_id", "start_date", "course_id"], kind="mergesort")
+    first = first.drop_duplicates("lesion_id").set_index("lesion_id")
+    untreated = ~lesions["lesion_id"].isin(first.index)
+    if untreated.any():
+        raise ClinicalRuleError(
+            "every lesion needs an SBRT course (time zero of local control)", table="lesions",
+            row=lesions.loc[untreated, "lesion_id"].iloc[0], column="lesion_id",
+        )
+    return first[["course_id", "start_date", "end_date"]]
+
+
+def derive_endpoints(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    rule: LocalFailureRule = RECIST_1_1,
+    time_origin: TimeOrigin = "sbrt_start",
+    lc_source: LcSource = "first",
+    pfs_censoring: PfsCensoring = "last_contact",
+    new_lesions_progression: bool = True,
+    unit: Unit = "months",
+    data_cutoff: dt.date | str | None = None,
+) -> Endpoints:
+    """Derive LC per lesion and OS/PFS per patient from the registry's tables (see module doc).
+
+    ``tables`` needs ``lesions``, ``sbrt_courses`` and ``patients``; ``assessments``,
+    ``patient_events`` and ``registry_meta`` may be absent (no scans, no events, no cut-off).
+    Raises ``ClinicalRuleError`` for records that contradict each other (two deaths, a scan or
+    contact after death, a lesion without a course, a local failure before time zero).
+    """
+
+    if time_origin not in ("sbrt_start", "sbrt_end"):
+        raise ClinicalRuleError("time_origin is 'sbrt_start' or 'sbrt_end'", value=time_origin)
+    if lc_source not in ("first", "scans", "events"):
+        raise ClinicalRuleError("lc_source is 'first', 'scans' or 'events'", value=lc_source)
+    if pfs_censoring not in ("last_contact", "last_assessment"):
+        raise ClinicalRuleError(
+            "pfs_censoring is 'last_contact' or 'last_assessment'", value=pfs_censoring
+        )
+    if unit not in ("months", "days"):
+        raise ClinicalRuleError("unit is 'months' or 'days'", value=unit)
+    cutoff = _cutoff(tables, data_cutoff)
+    settings = EndpointSettings(
+        rule=rule, time_origin=time_origin, lc_source=lc_source, pfs_censoring=pfs_censoring,
+        new_lesions_progression=new_lesions_progression, unit=unit,
+        data_cutoff=None if cutoff is None else cutoff.date(),
+    )
+    data = _Inputs.load(tables, cutoff)
+    lesions = _lesion_endpoints(data, settings)
+    patients = _patient_endpoints(data, settings)
+    return Endpoints(lesions=lesions, patients=patients, settings=settings)
+
+
+@dataclass
+class _Inputs:
+    """The tables, dates parsed, records after the cut-off dropped (and remembered)."""
+
+    lesions: pd.DataFrame
+    patients: pd.DataFrame
+    first_course: pd.DataFrame
+    courses: pd.DataFrame
+    assessments: pd.DataFrame
+    events: pd.DataFrame
+    cutoff: pd.Timestamp | None
+    lesions_beyond_cutoff: set[str]
+    patients_beyond_cutoff: set[str]
+
+    @classmethod
+    def load(cls, tables: Mapping[str, pd.DataFrame], cutoff: pd.Timestamp | None) -> _Inputs:
+        lesions = _table(tables, "lesions", ["lesion_id", "patient_id"])
+        lesions["lesion_id"] = lesions["lesion_id"].astype(str)
+        lesions["patient_id"] = lesions["patient_id"].astype(str)
+        patients = _table(tables, "patients", ["patient_id"])
+        patients["patient_id"] = patients["patient_id"].astype(str)
+        courses = _table(tables, "sbrt_courses", ["course_id", "lesion_id", "start_date",
+                                                   "end_date"])
+        courses["lesion_id"] = courses["lesion_id"].astype(str)
+        courses["start_date"] = _dates(courses["start_date"])
+        courses["end_date"] = _dates(courses["end_date"])
+        first = _first_courses(courses, lesions)
+        assessments = _table(
+            tables, "assessments",
+            ["assessment_id", "lesion_id", "assessment_date", "longest_diameter_mm"],
+        )
+        assessments["lesion_id"] = assessments["lesion_id"].astype(str)
+        assessments["assessment_date"] = _dates(assessments["assessment_date"])
+        events = _table(
+            tables, "patient_events",
+            ["event_id", "patient_id", "event_type", "event_date", "progression_type",
+             "lesion_id"],
+        )
+        events["patient_id"] = events["patient_id"].astype(str)
+        events["event_date"] = _dates(events["event_date"])
+        lesion_patient = lesions.set_index("lesion_id")["patient_id"]
+        beyond_lesions: set[str] = set()
+        beyond_patients: set[str] = set()
+        if cutoff is not None:
+            late_a = assessments["assessment_date"] > cutoff
+            beyond_lesions = set(assessments.loc[late_a, "lesion_id"])
+            late_e = events["event_date"] > cutoff
+            late_c = courses["end_date"] > cutoff
+            late_lesions = beyond_lesions | set(courses.loc[late_c, "lesion_id"])
+            beyond_patients = set(events.loc[late_e, "patient_id"]) | {
+                str(lesion_patient[x]) for x in late_lesions if x in lesion_patient.index
+            }
+            assessments = assessments[~late_a]
+            events = events[~late_e]
+        return cls(lesions, patients, first, courses, assessments.reset_index(drop=True),
+                   events.reset_index(drop=True), cutoff, beyond_lesions,
+                   beyond_patients)
+
+    def deaths(self) -> pd.Series:
+        """Death date per patient_id (at most one death per patient)."""
+        death = self.events[self.events["event_type"].astype(str) == "death"]
+        dup = death["patient_id"].duplicated(keep=False)
+        if dup.any():
+            row = death[dup].iloc[0]
+            raise ClinicalRuleError(
+                "a patient dies once: more than one death event", table="patient_events",
+                row=row["event_id"], column="patient_id", value=row["patient_id"],
+            )
+        return death.set_index("patient_id")["event_date"]
+
+
+def _lesion_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFrame:
+    import pandas as pd
+
+    rule = settings.rule
+    first = data.first_course
+    lesions = data.lesions[["lesion_id", "patient_id"]].copy()
+    lesions["course_id"] = lesions["lesion_id"].map(first["course_id"])
+    start = lesions["lesion_id"].map(first["start_date"])
+    end = lesions["lesion_id"].map(first["end_date"])
+    t0 = start if settings.time_origin == "sbrt_start" else end
+    lesions["time_zero"] = t0.to_numpy()
+
+    scans = assess_lesions(data.assessments, first["start_date"], rule)
+    summary = summarise_local_failure(scans, rule).set_index("lesion_id")
+    lid = lesions["lesion_id"]
+    scan_date = lid.map(summary["failure_date"])
+    scan_reason = lid.map(summary["reason"])
+    ev = data.events
+    local = ev[(ev["event_type"].astype(str) == "progression")
+               & (ev["progression_type"].astype(str) == "local") & ev["lesion_id"].notna()]
+    local = local.assign(lesion_id=local["lesion_id"].astype(str)).sort_values(
+        ["lesion_id", "event_date", "event_id"], kind="mergesort"
+    ).drop_duplicates("lesion_id").set_index("lesion_id")
+    event_date = lid.map(local["event_date"])
+    event_id = lid.map(local["event_id"])
+    use_scans = settings.lc_source in ("first", "scans")
+    use_events = settings.lc_source in ("first", "events")
+    no_date = pd.Series(pd.NaT, index=lid.index, dtype="datetime64[ns]")
+    scan_d = scan_date.astype("datetime64[ns]") if use_scans else no_date
+    event_d = event_date.astype("datetime64[ns]") if use_events else no_date
+    by_event = event_d.notna() & (scan_d.isna() | (event_d < scan_d))
+    lf_date = scan_d.where(~by_event, event_d)
+
+    last = lid.map(summary["last_evaluable_date"])
+    beyond = lid.isin(data.lesions_beyond_cutoff)
+    censor = last.where(~beyond, data.cutoff)
+    deaths = data.deaths()
+    death = lesions["patient_id"].map(deaths)
+    after_death = last.notna() & death.notna() & (last > death)
+    if after_death.any():
+        i = int(np.flatnonzero(after_death.to_numpy())[0])
+        raise ClinicalRuleError(
+            f"assessment after the patient's death ({_day(death.iloc[i])})",
+            table="assessments", row=lid.iloc[i], column="assessment_date",
+            value=_day(last.iloc[i]),
+        )
+    early = lf_date.notna() & (lf_date < start)
+    if early.any():
+        i = int(np.flatnonzero(early.to_numpy())[0])
+        raise ClinicalRuleError(
+            f"local failure before SBRT start ({_day(start.iloc[i])})", table="patient_events",
+            row=event_id.iloc[i], column="event_date", value=_day(lf_date.iloc[i]),
+        )
+    failed = lf_date.notna()
+    source_date = lf_date.where(failed, censor)
+    censor = censor.where(censor > t0, t0)
+    lc_date = lf_date.where(failed, censor)
+    lesions["lc_time"] = _duration(lc_date, t0, settings.unit)
+    lesions["lc_event"] = failed.astype(int).to_numpy()
+    lesions["lc_date"] = lc_date.to_numpy()
+    competing = ~failed & death.notna()
+    lesions["lc_cr_status"] = np.where(failed, 1, np.where(competing, 2, 0))
+    cr_date = lc_date.where(~competing, death)
+    lesions["lc_cr_time"] = _duration(cr_date, t0, settings.unit)
+    lesions["lc_cr_date"] = cr_date.to_numpy()
+
+    rule_col: list[str] = []
+    source: list[str] = []
+    reason: list[str] = []
+    for i in range(len(lesions)):
+        if failed.iloc[i] and by_event.iloc[i]:
+            rule_col.append("patient_events: local progression")
+            source.append("events")
+            text = f"local progression event {event_id.iloc[i]} on {_day(event_d.iloc[i])}"
+            if use_scans and pd.notna(scan_d.iloc[i]):
+                text += f" (before the scan-derived failure on {_day(scan_d.iloc[i])})"
+            reason.append(text)
+        elif failed.iloc[i]:
+            rule_col.append(rule.name)
+            source.append("scans")
+            reason.append(str(scan_reason.iloc[i]))
+        else:
+            rule_col.append("censored")
+            n_follow = int(summary["n_follow_up_scans"].get(lid.iloc[i], 0))
+            if beyond.iloc[i]:
+                source.append("cut-off")
+                text = f"assessed beyond the data cut-off {_day(data.cutoff)}: censored at it"
+            elif pd.isna(last.iloc[i]):
+                source.append("censored")
+                text = "no measured assessment: censored at time zero"
+            elif n_follow == 0 or last.iloc[i] <= t0.iloc[i]:
+                source.append("censored")
+                text = "no measured scan after time zero: censored at time zero"
+            else:
+                source.append("censored")
+                text = f"censored at the last measured assessment {_day(last.iloc[i])}"
+            if use_scans and pd.notna(scan_reason.iloc[i]) and pd.notna(last.iloc[i]):
+                text += f"; {scan_reason.iloc[i]}"
+            if competing.iloc[i]:
+                text += f"; death without local failure on {_day(death.iloc[i])} (competing)"
+            reason.append(text)
+    lesions["lc_rule"] = rule_col
+    lesions["lc_source"] = source
+    lesions["lc_source_date"] = source_date.to_numpy()
+    lesions["lc_reason"] = reason
+    lesions["baseline_date"] = lid.map(summary["baseline_date"]).to_numpy()
+    lesions["baseline_mm"] = lid.map(summary["baseline_mm"]).to_numpy()
+    lesions["last_assessment_date"] = last.to_numpy()
+    lesions["n_follow_up_scans"] = (
+        lid.map(summary["n_follow_up_scans"]).fillna(0).astype(int).to_numpy()
+    )
+    return lesions.sort_values("lesion_id", kind="mergesort").reset_index(drop=True)
+
+
+def _patient_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFrame:
+    import pandas as pd
+
+    courses = data.courses.merge(data.lesions[["lesion_id", "patient_id"]], on="lesion_id")
+    first = courses.sort_values(["patient_id", "start_date", "course_id"], kind="mergesort")
+    first = first.drop_duplicates("patient_id").set_index("patient_id")
+    patients = pd.DataFrame({"patient_id": sorted(data.patients["patient_id"].unique())})
+    pid = patients["patient_id"]
+    untreated = ~pid.isin(first.index)
+    if untreated.any():
+        raise ClinicalRuleError(
+            "every patient needs an SBRT course (time zero of OS and PFS)", table="patients",
+            row=pid[untreated].iloc[0], column="patient_id",
+        )
+    column = "start_date" if settings.time_origin == "sbrt_start" else "end_date"
+    t0 = pid.map(first[column])
+    patients["time_zero"] = t0.to_numpy()
+    patients["time_zero_course"] = pid.map(first["course_id"]).to_numpy()
+
+    lesion_patient = data.lesions.set_index("lesion_id")["patient_id"]
+    a = data.assessments.assign(patient_id=data.assessments["lesion_id"].map(lesion_patient))
+    ev = data.events
+    cutoff = data.cutoff
+    ends = courses[["patient_id", "end_date"]]
+    if cutoff is not None:
+        ends = ends[ends["end_date"] <= cutoff]
+    alive_sources = pd.concat([
+        ev.loc[ev["event_type"].astype(str) != "death", ["patient_id", "event_date"]]
+        .rename(columns={"event_date": "date"}),
+        a[["patient_id", "assessment_date"]].rename(columns={"assessment_date": "date"}),
+        ends.rename(columns={"end_date": "date"}),
+    ])
+    last_alive = pid.map(alive_sources.groupby("patient_id")["date"].max())
+    death = pid.map(data.deaths())
+    contact_after_death = death.notna() & (last_alive > death)
+    if contact_after_death.any():
+        i = int(np.flatnonzero(contact_after_death.to_numpy())[0])
+        raise ClinicalRuleError(
+            f"a record after the patient's death ({_day(death.iloc[i])}): last contact, "
+            "assessment or progression must be on or before death", table="patient_events",
+            row=pid.iloc[i], column="event_date", value=_day(last_alive.iloc[i]),
+        )
+    beyond = pid.isin(data.patients_beyond_cutoff)
+    alive_censor = last_alive.where(~beyond, cutoff).fillna(t0)
+    patients["last_alive_date"] = last_alive.to_numpy()
+
+    os_event = death.notna()
+    os_date = death.where(os_event, alive_censor)
+    patients["os_time"] = _duration(os_date, t0, settings.unit)
+    patients["os_event"] = os_event.astype(int).to_numpy()
+    patients["os_date"] = os_date.to_numpy()
+    patients["os_reason"] = [
+        f"death on {_day(d)}" if e else (
+            f"alive beyond the data cut-off {_day(cutoff)}: censored at it" if b
+            else f"censored at the last date known alive {_day(d)}"
+        )
+        for d, e, b in zip(os_date, os_event, beyond, strict=True)
+    ]
+
+    pfs = _pfs_candidates(data, settings, data.deaths())
+    pfs_date = pid.map(pfs["date"])
+    pfs_source = pid.map(pfs["source"])
+    pfs_reason = pid.map(pfs["reason"])
+    if settings.pfs_censoring == "last_contact":
+        censor = alive_censor
+        censor_text = "last date known alive"
+    else:
+        last_scan = pid.map(a.groupby("patient_id")["assessment_date"].max())
+        scanned_beyond = pid.map(
+            lambda p: any(lesion_patient.get(x) == p for x in data.lesions_beyond_cutoff)
+        ).astype(bool)
+        censor = last_scan.where(~scanned_beyond, cutoff).fillna(t0)
+        beyond = scanned_beyond
+        censor_text = "last assessment"
+    pfs_event = pfs_date.notna()
+    patients["pfs_date"] = pfs_date.where(pfs_event, censor).to_numpy()
+    patients["pfs_time"] = _duration(pd.Series(patients["pfs_date"]), t0, settings.unit)
+    patients["pfs_event"] = pfs_event.astype(int).to_numpy()
+    patients["pfs_source"] = pfs_source.where(pfs_event, "censored").to_numpy()
+    patients["pfs_reason"] = [
+        r if e else (
+            f"followed beyond the data cut-off {_day(cutoff)}: censored at it" if b
+            else f"censored at the {censor_text} {_day(d)}"
+        )
+        for r, e, b, d in zip(pfs_reason, pfs_event, beyond, patients["pfs_date"], strict=True)
+    ]
+    order = ["patient_id", "time_zero", "time_zero_course", "os_time", "os_event", "os_date",
+             "os_reason", "pfs_time", "pfs_event", "pfs_date", "pfs_source", "pfs_reason",
+             "last_alive_date"]
+    return patients[order]
+
+
+def _pfs_candidates(
+    data: _Inputs, settings: EndpointSettings, death: pd.Series
+) -> pd.DataFrame:
+    """Earliest progression-or-death record per patient: date, source, reason."""
+    import pandas as pd
+
+    ev = data.events
+    prog = ev[ev["event_type"].astype(str) == "progression"]
+    frames = [pd.DataFrame({
+        "patient_id": prog["patient_id"], "date": prog["event_date"],
+        "source": "progression event",
+        "reason": [f"{t} progression event {i} on {_day(d)}" for t, i, d in
+                   zip(prog["progression_type"], prog["event_id"], prog["event_date"],
+                       strict=True)],
+        "rank": 1,
+    })]
+    scans = assess_lesions(data.assessments, data.first_course["start_date"], settings.rule)
+    lesion_patient = data.lesions.set_index("lesion_id")["patient_id"]
+    patient_start = (
+        data.first_course["start_date"]
+        .groupby(data.first_course.index.map(lesion_patient.to_dict())).min()
+    )
+    if not settings.new_lesions_progression:
+        scans = scans.drop(columns=["new_lesions"], errors="ignore")
+    recist = patient_progression(scans, lesion_patient, patient_start)
+    summary = summarise_local_failure(scans, settings.rule).set_index("lesion_id")
+    frames.append(pd.DataFrame({
+        "patient_id": recist["patient_id"], "date": recist["progression_date"],
+        "source": recist["source"],
+        "reason": [
+            f"local failure of lesion {lid}: {summary.loc[lid, 'reason']}"
+            if src == "local failure" else str(r)
+            for lid, src, r in zip(recist["lesion_id"], recist["source"], recist["reason"],
+                                   strict=True)
+        ],
+        "rank": 2,
+    }))
+    died = death.dropna()
+    frames.append(pd.DataFrame({
+        "patient_id": died.index, "date": died.to_numpy(), "source": "death",
+        "reason": [f"death on {_day(d)}" for d in died], "rank": 3,
+    }))
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"),
+                             "source": pd.Series(dtype=object),
+                             "reason": pd.Series(dtype=object)})
+    allc = pd.concat(frames, ignore_index=True)
+    allc["date"] = pd.to_datetime(allc["date"]).astype("datetime64[ns]")
+    allc = allc.sort_values(["patient_id", "date", "rank"], kind="mergesort")
+    best = allc.drop_duplicates("patient_id").set_index("patient_id")
+    return best[["date", "source", "reason"]]
