@@ -128,9 +128,13 @@ def _cox_results(
 ) -> dict[str, Any]:
     import numpy as np
 
-    matrix = design(table, chosen)
-    keep = matrix.complete if rows is None else rows
-    x = matrix.x if rows is None else design(table.loc[rows].reset_index(drop=True), chosen).x
+    if rows is None:
+        matrix = design(table, chosen)
+        keep = matrix.complete
+    else:  # fixed rows (nested models): all complete for these covariates
+        matrix = design(table.loc[rows].reset_index(drop=True), chosen)
+        keep = rows
+    x = matrix.x
     time, event = data.time[keep], data.event[keep]
     cluster = None if data.cluster is None else data.cluster[keep]
     events = int(event.sum())
@@ -147,7 +151,9 @@ def _cox_results(
         warnings.append("no estimable term (every covariate has a single level)")
         out.update({"terms": [], "loglik": None, "warnings": warnings, "_fit": None})
         return out
-    fit = summaries.cox_fit(x, time, event, study.cox, cluster)
+    names = [f"{t.covariate}: {t.label}" for t in matrix.terms]
+    fit, fit_warnings = summaries.cox_fit(x, time, event, study.cox, cluster, names)
+    warnings += fit_warnings
     out["terms"] = summaries.cox_terms(
         fit, [t.label for t in matrix.terms], [t.covariate for t in matrix.terms]
     )
@@ -159,7 +165,7 @@ def _cox_results(
             f"{events} events for {n_terms} coefficient(s): {epv:.1f} events per variable "
             f"(< {MIN_EVENTS_PER_VARIABLE}); estimates may be unstable"
         )
-    out["warnings"] = [*out.get("warnings", []), *warnings]
+    out["warnings"] = warnings
     out["_fit"] = fit
     return out
 

@@ -45,7 +45,7 @@ def km_summary(
     median = fit.median
     rates = []
     if rates_at:
-        at = fit.at(list(rates_at))
+        at = fit.at(list(rates_at), extend=True)  # as R's summary(fit, times, extend=TRUE)
         for i, t in enumerate(rates_at):
             rates.append(
                 {
@@ -107,9 +107,21 @@ def cox_fit(
     event: np.ndarray,
     options: CoxOptions,
     cluster: np.ndarray | None,
-) -> Any:
-    """A Cox fit (the engine's object: ``lr_test`` needs it)."""
-    return _stats().cox(x, time, event, ties=options.ties, cluster=cluster)
+    names: list[str],
+) -> tuple[Any, list[str]]:
+    """A Cox fit (the engine's object: ``lr_test`` needs it) and the warnings it raised.
+
+    The engine warns (monotone likelihood, no convergence) through ``warnings``; those become
+    messages in the report rather than lines on stderr.
+    """
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = _stats().cox(x, time, event, names=names, ties=options.ties, cluster=cluster)
+    messages = [str(w.message) for w in caught]
+    messages += [m for m in getattr(fit, "warnings", ()) if m not in messages]
+    return fit, messages
 
 
 def cox_terms(fit: Any, labels: list[str], covariates: list[str]) -> list[dict[str, Any]]:
@@ -120,6 +132,7 @@ def cox_terms(fit: Any, labels: list[str], covariates: list[str]) -> list[dict[s
             "covariate": covariate,
             "coef": number(fit.coef[i]),
             "se": number(fit.se[i]),
+            "naive_se": number(fit.naive_se[i]),
             "hr": number(fit.hr[i]),
             "lower": number(fit.lower[i]),
             "upper": number(fit.upper[i]),
@@ -130,18 +143,20 @@ def cox_terms(fit: Any, labels: list[str], covariates: list[str]) -> list[dict[s
     ]
 
 
+def _test(test: Any) -> dict[str, Any]:
+    return {"statistic": number(test.statistic), "df": int(test.df), "p": number(test.p)}
+
+
 def cox_model_summary(fit: Any) -> dict[str, Any]:
     """Model-level numbers: log-likelihoods, the global tests and the concordance."""
     return {
-        "loglik": number(fit.loglik),
-        "loglik_null": number(fit.loglik_null),
-        "lr_test": {
-            "statistic": number(fit.lr_test.statistic),
-            "df": int(fit.lr_test.df),
-            "p": number(fit.lr_test.p),
-        },
-        "concordance": number(fit.concordance),
-        "warnings": [str(w) for w in getattr(fit, "warnings", ())],
+        "loglik": number(fit.loglik[1]),
+        "loglik_null": number(fit.loglik[0]),
+        "lr_test": _test(fit.lr_test),
+        "wald_test": _test(fit.wald_test),
+        "score_test": _test(fit.score_test),
+        "concordance": number(fit.concordance.concordance),
+        "n_clusters": fit.n_clusters,
     }
 
 

@@ -1,0 +1,214 @@
+"""Descriptive facts of a registry cohort: the flow chart, Table 1 (patients), Table 2 (lesions).
+
+The keys mirror the model study's tables (and ``feng-2022-facts.json``), so a replication can
+be compared with the paper key by key. Counts are plain integers; continuous characteristics
+are median, min and max.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from rtoutcomes.study.registry_table import RegistryData, dates, yes
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DAYS_PER_MONTH = 30.4375
+EXCLUSION_REASONS = (
+    "multiple metastases (more than 3 lesions)", "unclear pathological type",
+    "unclear imaging data", "incomplete treatment plan", "other",
+)
+WHO_FAMILIES = (
+    "smooth muscle tumours", "fibroblastic and myofibroblastic tumours",
+    "tumours of uncertain differentiation", "adipocytic tumours", "vascular tumours",
+    "skeletal muscle tumours", "so-called fibrohistiocytic tumours",
+    "pericytic (perivascular) tumours", "gastrointestinal stromal tumour",
+    "chondro-osseous tumours", "peripheral nerve sheath tumours",
+    "undifferentiated small round cell sarcomas", "others",
+)
+SITES = ("head and neck", "lung", "chest", "abdomen/pelvis", "vertebral body bone", "limbs",
+         "other")
+THERAPY_TYPES = ("chemotherapy", "targeted therapy", "immunotherapy", "interventional therapy",
+                 "hormonal therapy", "other")
+
+
+def median_range(values: Iterable[Any]) -> dict[str, float | None]:
+    """Median, min and max of the non-missing values (``None`` when there are none)."""
+    import numpy as np
+
+    array = np.asarray([v for v in values if v is not None and v == v], dtype=float)
+    if array.size == 0:
+        return {"median": None, "min": None, "max": None}
+    return {"median": float(np.median(array)), "min": float(array.min()),
+            "max": float(array.max())}
+
+
+def counts(series: pd.Series, order: Iterable[str]) -> dict[str, int]:
+    """Counts per category in ``order`` (zeros dropped), then any unlisted category, sorted."""
+    values = series.dropna().astype(str)
+    found = values.value_counts()
+    ordered = [c for c in order if c in found.index]
+    ordered += sorted(c for c in found.index if c not in ordered)
+    return {c: int(found[c]) for c in ordered}
+
+
+def flow(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> dict[str, Any]:
+    """Screened -> excluded by reason -> enrolled patients -> treated lesions."""
+    screened = tables.get("screened_candidates")
+    enrolled = len(data.patients)
+    if screened is None or len(screened) == 0:
+        return {"screened": enrolled, "excluded": {}, "enrolled": enrolled,
+                "lesions": len(data.lesions)}
+    eligible = yes(screened["eligible"])
+    excluded = counts(screened.loc[eligible == False, "exclusion_reason"],  # noqa: E712
+                      EXCLUSION_REASONS)
+    return {"screened": len(screened), "excluded": excluded, "enrolled": enrolled,
+            "lesions": len(data.lesions)}
+
+
+def _months(later: pd.Series, earlier: pd.Series) -> pd.Series:
+    return (dates(later) - dates(earlier)).dt.days / DAYS_PER_MONTH
+
+
+def _grade(value: Any) -> str | None:
+    if value is None or value != value:
+        return None
+    return f"G{int(float(value))}"
+
+
+def table1_facts(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> dict[str, Any]:
+    """Patient characteristics (the keys of the model study's Table 1)."""
+    p = data.patients
+    lesion_group = p["lesions_at_first_sbrt"].map(
+        lambda v: None if v != v else ("1" if int(v) == 1 else "2-3" if int(v) <= 3 else ">3")
+    )
+    facts: dict[str, Any] = {
+        "n": len(p),
+        "age_years": median_range(p["age_years"]),
+        "sex": counts(p["sex"], ("male", "female")),
+        "histology_family": counts(p["who_family"], WHO_FAMILIES),
+        "histology_subtypes": {
+            family: counts(group["histology_subtype"], ())
+            for family, group in p.groupby("who_family", sort=True)
+        },
+        "disease_setting": counts(p["disease_setting"], ("recurrence", "oligometastasis")),
+        "histological_grade": counts(p["fnclcc_grade"].map(_grade), ("G1", "G2", "G3")),
+        "lesions_at_first_sbrt": counts(lesion_group, ("1", "2-3", ">3")),
+        "months_diagnosis_to_recurrence_or_oligometastasis": median_range(
+            _months(p["recurrence_date"], p["diagnosis_date"]) if "recurrence_date" in p
+            else []
+        ),
+    }
+    for key, column in (("first_treatment_surgery", "first_treatment_surgery"),
+                        ("adjuvant_chemotherapy_after_surgery", "adjuvant_chemotherapy"),
+                        ("adjuvant_radiotherapy_after_surgery", "adjuvant_radiotherapy")):
+        if column in p:
+            facts[key] = int((yes(p[column]) == True).sum())  # noqa: E712
+    if "prior_surgeries" in p:
+        surgeries = p["prior_surgeries"].astype(float)
+        facts["more_than_2_operations"] = int((surgeries > 2).sum())
+    facts.update(_systemic(tables, p))
+    return facts
+
+
+def _systemic(tables: Mapping[str, pd.DataFrame], p: pd.DataFrame) -> dict[str, Any]:
+    therapies = tables.get("systemic_therapies")
+    if therapies is None:
+        return {}
+    therapies = therapies[therapies["patient_id"].isin(p["patient_id"])]
+    by_type = {t: int(therapies.loc[therapies["therapy_type"] == t, "patient_id"].nunique())
+               for t in THERAPY_TYPES}
+    systemic = {t: n for t, n in by_type.items() if n}
+    systemic["none"] = int(len(p) - therapies["patient_id"].nunique())
+    chemo = therapies[therapies["therapy_type"] == "chemotherapy"].merge(
+        p[["patient_id", "first_sbrt_date"]], on="patient_id", how="left"
+    )
+    sbrt_end = _first_course_end(tables, p)
+    timing: dict[str, int] = {"before SBRT": 0, "after SBRT": 0, "concurrent": 0}
+    for patient_id, rows in chemo.groupby("patient_id", sort=True):
+        start, end = dates(rows["start_date"]), dates(rows["end_date"])
+        sbrt_start = rows["first_sbrt_date"].iloc[0]
+        stop = sbrt_end.get(patient_id, sbrt_start)
+        ends = end.fillna(start)
+        if ((start <= stop) & (ends >= sbrt_start)).any():
+            timing["concurrent"] += 1
+        elif (start < sbrt_start).any():
+            timing["before SBRT"] += 1
+        else:
+            timing["after SBRT"] += 1
+    return {"systemic_treatment": systemic, "chemotherapy_timing": timing}
+
+
+def _first_course_end(tables: Mapping[str, pd.DataFrame], p: pd.DataFrame) -> dict[str, Any]:
+    courses = tables["sbrt_courses"].merge(tables["lesions"][["lesion_id", "patient_id"]],
+                                           on="lesion_id")
+    courses = courses.assign(start_date=dates(courses["start_date"]),
+                             end_date=dates(courses["end_date"]))
+    first = courses.sort_values(["patient_id", "start_date"], kind="mergesort")
+    first = first.drop_duplicates("patient_id")
+    return dict(zip(first["patient_id"], first["end_date"], strict=True))
+
+
+def table2_facts(data: RegistryData) -> dict[str, Any]:
+    """Lesion and treatment characteristics (the keys of the model study's Table 2)."""
+    from rtoutcomes.clinical.schedules import FENG_2022_TABLE2, format_schedule
+
+    les = data.lesions
+    size = les["size_cm"].astype(float)
+    bed = les["bed10_gy"].astype(float)
+    schedules = [format_schedule(float(d), int(f))
+                 for d, f in zip(les["total_dose_gy"], les["fractions"], strict=True)]
+    facts: dict[str, Any] = {
+        "n": len(les),
+        "site": counts(les["site_category"], SITES),
+        "size_cm": median_range(size),
+        "size_groups": {"<=5 cm": int((size <= 5).sum()), ">5 cm": int((size > 5).sum())},
+        "bed10_gy": median_range(bed),
+        "bed10_groups": {"<100 Gy": int((bed < 100).sum()), ">=100 Gy": int((bed >= 100).sum())},
+        "prescription": {"dose_gy": median_range(les["total_dose_gy"]),
+                         "fractions": median_range(les["fractions"])},
+        "schedules": FENG_2022_TABLE2.counts(schedules),
+        "isodose_pct": median_range(les["isodose_line_pct"]),
+    }
+    for key, column in (("ci", "ci"), ("nci", "nci"), ("hi", "hi"),
+                        ("ptv_coverage_pct", "coverage_pct")):
+        if column in les:
+            facts[key] = median_range(les[column])
+    return facts
+
+
+def toxicity_facts(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> dict[str, Any]:
+    """Acute/late toxicity by CTCAE term and worst grade per patient (clinical.ctcae)."""
+    from rtoutcomes.clinical.ctcae import classify_phase, normalise_toxicities, toxicity_summary
+
+    toxicities = tables.get("toxicities")
+    n = len(data.patients)
+    if toxicities is None or len(toxicities) == 0:
+        return {"patients": n, "by_grade": [], "overview": []}
+    toxicities = toxicities[toxicities["patient_id"].isin(data.patients["patient_id"])]
+    classified = classify_phase(normalise_toxicities(toxicities), tables["sbrt_courses"],
+                                tables["lesions"])
+    summary = toxicity_summary(classified, n)
+    return {
+        "patients": n,
+        "by_grade": [
+            {"phase": r.phase, "term": r.term, "grade": int(r.grade), "patients": int(r.patients)}
+            for r in summary.by_grade.itertuples()
+        ],
+        "overview": [
+            {"phase": r.phase, "term": r.term, "grades": r.grades, "patients": int(r.patients)}
+            for r in summary.overview.itertuples()
+        ],
+    }
+
+
+def cohort_facts(data: RegistryData) -> dict[str, Any]:
+    """Everything descriptive: flow, table1, table2 and toxicity."""
+    return {
+        "flow": flow(data.tables, data),
+        "table1": table1_facts(data.tables, data),
+        "table2": table2_facts(data),
+        "toxicity": toxicity_facts(data.tables, data),
+    }
