@@ -37,8 +37,9 @@ THERAPY_TYPES = ("chemotherapy", "targeted therapy", "immunotherapy", "intervent
 def median_range(values: Iterable[Any]) -> dict[str, float | None]:
     """Median, min and max of the non-missing values (``None`` when there are none)."""
     import numpy as np
+    import pandas as pd
 
-    array = np.asarray([v for v in values if v is not None and v == v], dtype=float)
+    array = np.asarray([v for v in values if not pd.isna(v)], dtype=float)
     if array.size == 0:
         return {"median": None, "min": None, "max": None}
     return {"median": float(np.median(array)), "min": float(array.min()),
@@ -51,7 +52,7 @@ def counts(series: pd.Series, order: Iterable[str]) -> dict[str, int]:
     found = values.value_counts()
     ordered = [c for c in order if c in found.index]
     ordered += sorted(c for c in found.index if c not in ordered)
-    return {c: int(found[c]) for c in ordered}
+    return {str(c): int(found[c]) for c in ordered}
 
 
 def flow(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> dict[str, Any]:
@@ -73,16 +74,20 @@ def _months(later: pd.Series, earlier: pd.Series) -> pd.Series:
 
 
 def _grade(value: Any) -> str | None:
-    if value is None or value != value:
+    import pandas as pd
+
+    if pd.isna(value):
         return None
     return f"G{int(float(value))}"
 
 
 def table1_facts(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> dict[str, Any]:
     """Patient characteristics (the keys of the model study's Table 1)."""
+    import pandas as pd
+
     p = data.patients
     lesion_group = p["lesions_at_first_sbrt"].map(
-        lambda v: None if v != v else ("1" if int(v) == 1 else "2-3" if int(v) <= 3 else ">3")
+        lambda v: None if pd.isna(v) else ("1" if int(v) == 1 else "2-3" if int(v) <= 3 else ">3")
     )
     facts: dict[str, Any] = {
         "n": len(p),
@@ -130,7 +135,7 @@ def _systemic(tables: Mapping[str, pd.DataFrame], p: pd.DataFrame) -> dict[str, 
     for patient_id, rows in chemo.groupby("patient_id", sort=True):
         start, end = dates(rows["start_date"]), dates(rows["end_date"])
         sbrt_start = rows["first_sbrt_date"].iloc[0]
-        stop = sbrt_end.get(patient_id, sbrt_start)
+        stop = sbrt_end.get(str(patient_id), sbrt_start)
         ends = end.fillna(start)
         if ((start <= stop) & (ends >= sbrt_start)).any():
             timing["concurrent"] += 1
@@ -148,7 +153,7 @@ def _first_course_end(tables: Mapping[str, pd.DataFrame], p: pd.DataFrame) -> di
                              end_date=dates(courses["end_date"]))
     first = courses.sort_values(["patient_id", "start_date"], kind="mergesort")
     first = first.drop_duplicates("patient_id")
-    return dict(zip(first["patient_id"], first["end_date"], strict=True))
+    return dict(zip(first["patient_id"].astype(str), first["end_date"], strict=True))
 
 
 def table2_facts(data: RegistryData) -> dict[str, Any]:
@@ -194,12 +199,18 @@ def toxicity_facts(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> di
     return {
         "patients": n,
         "by_grade": [
-            {"phase": r.phase, "term": r.term, "grade": int(r.grade), "patients": int(r.patients)}
-            for r in summary.by_grade.itertuples()
+            {"phase": str(phase), "term": str(term), "grade": int(grade), "patients": int(n)}
+            for phase, term, grade, n in zip(
+                summary.by_grade["phase"], summary.by_grade["term"], summary.by_grade["grade"],
+                summary.by_grade["patients"], strict=True,
+            )
         ],
         "overview": [
-            {"phase": r.phase, "term": r.term, "grades": r.grades, "patients": int(r.patients)}
-            for r in summary.overview.itertuples()
+            {"phase": str(phase), "term": str(term), "grades": str(grades), "patients": int(n)}
+            for phase, term, grades, n in zip(
+                summary.overview["phase"], summary.overview["term"], summary.overview["grades"],
+                summary.overview["patients"], strict=True,
+            )
         ],
     }
 

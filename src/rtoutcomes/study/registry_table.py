@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rtoutcomes.study.spec import Study
 
@@ -42,9 +42,10 @@ def dates(series: pd.Series) -> pd.Series:
 
 def yes(series: pd.Series) -> pd.Series:
     """A yes/no column as booleans with missing kept as missing."""
+    import pandas as pd
+
     mapping = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0": False}
-    return series.map(lambda v: mapping.get(str(v).strip().lower()) if v is not None
-                      and v == v else None)
+    return series.map(lambda v: None if pd.isna(v) else mapping.get(str(v).strip().lower()))
 
 
 def first_courses(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -107,10 +108,13 @@ def _age(patients: pd.DataFrame) -> pd.Series:
     import numpy as np
     import pandas as pd
 
-    recorded = pd.to_numeric(patients.get("age_at_sbrt_years"), errors="coerce")
+    if "age_at_sbrt_years" in patients:
+        recorded = pd.to_numeric(patients["age_at_sbrt_years"], errors="coerce").astype(float)
+    else:
+        recorded = pd.Series(np.nan, index=patients.index)
     if "birth_date" in patients:
         days = (patients["first_sbrt_date"] - dates(patients["birth_date"])).dt.days
-        computed = np.floor(days / DAYS_PER_YEAR)
+        computed = (days / DAYS_PER_YEAR).apply(np.floor)
         recorded = recorded.fillna(computed)
     return recorded.astype(float)
 
@@ -125,6 +129,6 @@ def endpoint_tables(study: Study, data: RegistryData) -> dict[str, pd.DataFrame]
 
 def read_registry(db_url: str) -> dict[str, pd.DataFrame]:
     """The registry's tables as DataFrames (``rtoutcomes.registry.read_tables``)."""
-    reader = importlib.import_module("rtoutcomes.registry")
-    tables: dict[str, Any] = reader.read_tables(db_url)
-    return tables
+    from rtoutcomes.registry import read_tables
+
+    return read_tables(db_url)

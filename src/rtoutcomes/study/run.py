@@ -113,14 +113,52 @@ def _finish(
     return report.results
 
 
-def run_registry(study: Study, db_url: str, out_dir: Path, progress: Progress = _quiet) -> None:
-    """``rtoutcomes run`` on a registry database."""
-    from rtoutcomes.errors import RtOutcomesError
+def run_registry(
+    study: Study, db_url: str, out_dir: Path, progress: Progress = _quiet
+) -> dict[str, Any]:
+    """``rtoutcomes run`` on a registry database: cohort tables, flow chart and analyses."""
+    from rtoutcomes.study.registry_table import read_registry
 
-    raise RtOutcomesError(
-        f"{_name(study)}: registry studies ('db: {db_url}') need the registry reader, which this "
-        "version does not have yet; export an analysis table and use 'rtoutcomes analyze'"
-    )
+    progress("reading the registry")
+    return run_on_tables(study, read_registry(db_url), out_dir, progress,
+                         data_name=_database_name(db_url))
+
+
+def run_on_tables(
+    study: Study, tables: dict[str, pd.DataFrame], out_dir: Path, progress: Progress = _quiet,
+    data_name: str = "registry",
+) -> dict[str, Any]:
+    """A registry study on registry tables already in memory (``read_tables``' dict)."""
+    from rtoutcomes.report.cohort_tables import cohort_tables
+    from rtoutcomes.report.provenance import provenance
+    from rtoutcomes.study.cohort import cohort_facts
+    from rtoutcomes.study.registry_table import build_registry_data, endpoint_tables
+
+    progress("deriving endpoints and covariates")
+    data = build_registry_data(tables, study)
+    cohort = cohort_facts(data)
+    prov = provenance(_name(study), study.sha256, data_name, tables_sha256(tables))
+    return _finish(study, endpoint_tables(study, data), prov, out_dir, progress, cohort,
+                   cohort_tables(cohort))
+
+
+def tables_sha256(tables: dict[str, pd.DataFrame]) -> str:
+    """SHA-256 of the registry content: every table as CSV, tables in name order."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in sorted(tables):
+        digest.update(name.encode())
+        digest.update(tables[name].to_csv(index=False, lineterminator="\n").encode())
+    return digest.hexdigest()
+
+
+def _database_name(db_url: str) -> str:
+    """The database named without credentials or folders (provenance must not leak them)."""
+    if "://" not in db_url:
+        return Path(db_url).name
+    scheme, rest = db_url.split("://", 1)
+    return f"{scheme}://.../{rest.rsplit('/', 1)[-1]}"
 
 
 def resolve_data(study: Study, override: Path | None) -> Path:
