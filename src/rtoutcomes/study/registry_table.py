@@ -11,10 +11,9 @@ columns (``standard.py``) are computed here from the registry tables:
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from rtoutcomes.study.spec import Study
 
@@ -66,10 +65,11 @@ def build_registry_data(tables: Mapping[str, pd.DataFrame], study: Study) -> Reg
     """Derive endpoints and the standard covariates; the two analysis tables of a study."""
     import numpy as np
 
+    from rtoutcomes.clinical.endpoints import derive_endpoints
     from rtoutcomes.clinical.radiobiology import bed_gy
 
-    derive = importlib.import_module("rtoutcomes.clinical.endpoints").derive_endpoints
-    endpoints = derive(tables, unit=study.time_unit)
+    unit: Literal["months", "days"] = "days" if study.time_unit == "days" else "months"
+    endpoints = derive_endpoints(tables, unit=unit)
     patients = tables["patients"].copy()
     courses = first_courses(tables)
     courses["bed10_gy"] = bed_gy(
