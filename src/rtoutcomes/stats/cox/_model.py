@@ -1,0 +1,142 @@
+"""``cox()``: fit a Cox proportional hazards model as R's ``coxph`` does."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from rtoutcomes.stats.cox._fit import EPS, ITER_MAX, TOLER_CHOL, newton_raphson
+from rtoutcomes.stats.cox._input import CoxData, CoxInputError, prepare
+from rtoutcomes.stats.cox._linalg import quadratic_test
+from rtoutcomes.stats.cox._risksets import build
+from rtoutcomes.stats.cox._robust import robust_variance
+from rtoutcomes.stats.cox.result import (
+    ChiSquareTest,
+    ConcordanceInputs,
+    CoxConvergenceWarning,
+    CoxResult,
+    MonotoneLikelihoodWarning,
+)
+
+FloatArray = NDArray[np.float64]
+
+
+def _centre_and_scale(data: CoxData) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Weighted means and 1 / mean absolute deviation (R's coxfit6 scaling, for conditioning)."""
+    w = np.ones(data.x.shape[0]) if data.weights is None else data.weights
+    means = (w @ data.x) / w.sum()
+    spread = (w @ np.abs(data.x - means)) / w.sum()
+    scale = np.where(spread > 0, 1.0 / np.where(spread > 0, spread, 1.0), 1.0)
+    return (data.x - means) * scale, means, scale
+
+
+def _infinite_coefficients(
+    score: FloatArray, var: FloatArray, coef: FloatArray, eps: float
+) -> NDArray[np.bool_]:
+    """R's rule: the next Newton step is still > eps and > sqrt(eps) x |coef| at convergence."""
+    step = np.abs(score @ var)
+    return ~np.isfinite(score) | ((step > eps) & (step > np.sqrt(eps) * np.abs(coef)))
+
+
+def cox(
+    X: Any,
+    time: ArrayLike,
+    event: ArrayLike,
+    *,
+    names: Sequence[str] | None = None,
+    ties: Literal["efron", "breslow"] = "efron",
+    strata: ArrayLike | None = None,
+    weights: ArrayLike | None = None,
+    cluster: ArrayLike | None = None,
+    robust: bool | None = None,
+    conf_level: float = 0.95,
+    eps: float = EPS,
+    iter_max: int = ITER_MAX,
+    toler_chol: float = TOLER_CHOL,
+) -> CoxResult:
+    """Cox proportional hazards model, numerically as R's ``coxph``.
+
+    ``X``: covariates as a 2-D array (with ``names``), a pandas DataFrame, or a
+    :class:`~rtoutcomes.stats.cox.Design` from :func:`design_matrix` (categoricals with a
+    reference level). ``time``: follow-up in any unit (days, months); ``event``: 1 = event,
+    0 = censored. ``strata``: labels giving each stratum its own baseline hazard. ``weights``:
+    case weights > 0. ``cluster``: labels of correlated rows (e.g. two eyes of one patient) for
+    the robust sandwich variance. ``robust`` defaults as R: on with a cluster or non-integer
+    weights. Rows with a missing value anywhere are dropped (``n_dropped``).
+
+    A coefficient that runs to infinity (monotone likelihood) is reported in ``warnings`` and
+    ``infinite`` and warned about with :class:`MonotoneLikelihoodWarning`.
+    """
+    if ties not in ("efron", "breslow"):
+        raise CoxInputError(f"ties: expected 'efron' or 'breslow', got {ties!r}")
+    if not 0 < conf_level < 1:
+        raise CoxInputError(f"conf_level: must be between 0 and 1, got {conf_level!r}")
+    data = prepare(X, time, event, names=names, strata=strata, weights=weights, cluster=cluster)
+    p = data.x.shape[1]
+    if p == 0:
+        raise CoxInputError("X: a Cox model needs at least one covariate")
+    if not data.event.any():
+        raise CoxInputError(f"event: no events among the {data.x.shape[0]} complete rows; "
+                            "a Cox model needs at least one")
+    if robust is None:
+        fractional = data.weights is not None and bool(np.any(data.weights % 1 != 0))
+        robust = data.cluster is not None or fractional
+    x_scaled, means, scale = _centre_and_scale(data)
+    rs = build(x_scaled, data.time, data.event, data.weights, data.strata, efron=ties == "efron")
+    fit = newton_raphson(rs, eps=eps, iter_max=iter_max, toler_chol=toler_chol)
+
+    coef = fit.beta * scale
+    naive_var = fit.var * np.outer(scale, scale)
+    messages: list[str] = []
+    infinite = np.zeros(p, dtype=bool)
+    if not fit.converged:
+        messages.append(f"Ran out of iterations ({iter_max}) and did not converge")
+        warnings.warn(messages[-1], CoxConvergenceWarning, stacklevel=2)
+    elif iter_max > 1:
+        infinite = _infinite_coefficients(fit.final.score / scale, naive_var, coef, eps)
+        infinite &= ~fit.singular
+        if infinite.any():
+            which = [data.names[j] for j in np.flatnonzero(infinite)]
+            messages.append(
+                "Loglik converged before variable(s) " + ", ".join(which) + "; coefficient may "
+                "be infinite (monotone likelihood: e.g. no events in one group)"
+            )
+            warnings.warn(messages[-1], MonotoneLikelihoodWarning, stacklevel=2)
+    coef = np.where(fit.singular, np.nan, coef)
+
+    robust_var = None
+    robust_score = None
+    n_clusters = None
+    if robust:
+        cluster = data.cluster if data.cluster is not None else np.arange(data.x.shape[0])
+        n_clusters = int(cluster.max()) + 1
+        rv, rscore = robust_variance(rs, fit.beta, fit.var, cluster[rs.order], n_clusters,
+                                     toler_chol)
+        robust_var = rv * np.outer(scale, scale)
+        robust_score = ChiSquareTest(rscore, int((~fit.singular).sum()))
+    var = naive_var if robust_var is None else robust_var
+    ok = ~fit.singular
+    df = int(ok.sum())
+    wald, wald_df = quadratic_test(var[np.ix_(ok, ok)], coef[ok], toler_chol)
+    linear_predictor = (data.x - means) @ np.where(ok, coef, 0.0)
+    return CoxResult(
+        names=data.names, coef=coef, var=var, naive_var=naive_var, robust_var=robust_var,
+        conf_level=conf_level, loglik=fit.loglik, loglik_null=fit.loglik_null,
+        lr_test=ChiSquareTest(2 * (fit.loglik - fit.loglik_null), df),
+        wald_test=ChiSquareTest(wald, wald_df), score_test=ChiSquareTest(fit.score_test, df),
+        robust_score_test=robust_score, n=int(data.x.shape[0]), n_dropped=data.n_dropped,
+        n_events=int(data.event.sum()), n_clusters=n_clusters, ties=ties,
+        stratified=data.strata is not None, iterations=fit.iterations, converged=fit.converged,
+        warnings=tuple(messages), infinite=tuple(data.names[j] for j in np.flatnonzero(infinite)),
+        terms=data.terms, means=means, linear_predictor=linear_predictor,
+        _concordance_inputs=ConcordanceInputs(
+            time=data.time, event=data.event, linear_predictor=linear_predictor,
+            weights=data.weights, strata=data.strata,
+            cluster=None if not robust else
+            (data.cluster if data.cluster is not None else np.arange(data.x.shape[0])),
+        ),
+    )

@@ -1,0 +1,169 @@
+"""Result objects of Cox models: coefficients table, global tests, concordance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats as _sps
+
+from rtoutcomes.stats._result import TabularResult
+from rtoutcomes.stats.cox._concordance import Concordance, concordance
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+BoolArray = NDArray[np.bool_]
+
+
+class MonotoneLikelihoodWarning(UserWarning):
+    """The partial likelihood kept rising as a coefficient ran to +-infinity (separation).
+
+    Typical cause: no events in one level of a categorical covariate. The reported coefficient
+    is then only where the iterations stopped, not an estimate, and its hazard ratio and Wald
+    test are meaningless; use the likelihood-ratio test, merge levels or a penalised model.
+    """
+
+
+class CoxConvergenceWarning(UserWarning):
+    """Newton-Raphson used all its iterations without meeting the convergence rule."""
+
+
+@dataclass(frozen=True)
+class ChiSquareTest:
+    """A chi-square test: statistic, degrees of freedom and p-value."""
+
+    statistic: float
+    df: int
+
+    @property
+    def p(self) -> float:
+        return float(_sps.chi2.sf(self.statistic, self.df)) if self.df > 0 else float("nan")
+
+
+@dataclass(frozen=True)
+class ConcordanceInputs:
+    """What the (lazily computed) concordance needs, in complete-case input order."""
+
+    time: FloatArray
+    event: BoolArray
+    linear_predictor: FloatArray
+    weights: FloatArray | None
+    strata: IntArray | None
+    cluster: IntArray | None
+
+
+@dataclass(frozen=True)
+class CoxResult(TabularResult):
+    """A fitted Cox proportional hazards model.
+
+    ``coef`` are log hazard ratios per unit of each covariate (NaN for an aliased column). ``se``
+    is the standard error used for inference: the robust one when the model is robust (a
+    ``cluster`` was given, or case weights are not whole numbers, as R decides), else the naive
+    one; both are kept in ``naive_se`` and ``robust_se``. ``z``, ``p`` and the hazard-ratio
+    limits ``lower``/``upper`` (at ``conf_level``) use ``se``.
+    """
+
+    names: tuple[str, ...]
+    coef: FloatArray
+    var: FloatArray
+    naive_var: FloatArray
+    robust_var: FloatArray | None
+    conf_level: float
+    loglik: float  # log partial likelihood at the estimate
+    loglik_null: float  # at beta = 0
+    lr_test: ChiSquareTest
+    wald_test: ChiSquareTest  # robust when the model is robust, as R prints it
+    score_test: ChiSquareTest  # log-rank test for a single binary covariate
+    robust_score_test: ChiSquareTest | None
+    n: int
+    n_dropped: int
+    n_events: int
+    n_clusters: int | None
+    ties: str
+    stratified: bool
+    iterations: int
+    converged: bool
+    warnings: tuple[str, ...]
+    infinite: tuple[str, ...]  # covariates whose coefficient may be infinite
+    terms: dict[str, tuple[int, ...]]
+    means: FloatArray
+    linear_predictor: FloatArray = field(repr=False)
+    _concordance_inputs: ConcordanceInputs = field(repr=False)
+
+    @property
+    def robust(self) -> bool:
+        return self.robust_var is not None
+
+    @property
+    def se(self) -> FloatArray:
+        return np.sqrt(np.diag(self.var))
+
+    @property
+    def naive_se(self) -> FloatArray:
+        return np.sqrt(np.diag(self.naive_var))
+
+    @property
+    def robust_se(self) -> FloatArray | None:
+        return None if self.robust_var is None else np.sqrt(np.diag(self.robust_var))
+
+    @property
+    def hr(self) -> FloatArray:
+        return np.exp(self.coef)
+
+    @property
+    def z(self) -> FloatArray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.coef / self.se
+
+    @property
+    def p(self) -> FloatArray:
+        return 2 * _sps.norm.sf(np.abs(self.z))
+
+    def _limit(self, sign: float) -> FloatArray:
+        q = float(_sps.norm.ppf(1 - (1 - self.conf_level) / 2))
+        return np.exp(self.coef + sign * q * self.se)
+
+    @property
+    def lower(self) -> FloatArray:
+        return self._limit(-1.0)
+
+    @property
+    def upper(self) -> FloatArray:
+        return self._limit(1.0)
+
+    @cached_property
+    def concordance(self) -> Concordance:
+        """Harrell's C with R's standard error; computed on first access (O(n log^2 n))."""
+        c = self._concordance_inputs
+        return concordance(c.time, c.event, c.linear_predictor, c.weights, c.strata, c.cluster)
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        columns: dict[str, FloatArray] = {"coef": self.coef, "hr": self.hr, "se": self.naive_se}
+        if self.robust_se is not None:
+            columns["robust_se"] = self.robust_se
+        level = f"{100 * self.conf_level:g}%"
+        columns.update({"z": self.z, "p": self.p, f"lower {level}": self.lower,
+                        f"upper {level}": self.upper})
+        return pd.DataFrame(columns, index=pd.Index(list(self.names), name="covariate"))
+
+    def tests_frame(self) -> pd.DataFrame:
+        """The global tests (likelihood ratio, Wald, score and robust score) as a table."""
+        import pandas as pd
+
+        rows = {"likelihood ratio": self.lr_test, "wald": self.wald_test,
+                "score (log-rank)": self.score_test}
+        if self.robust_score_test is not None:
+            rows["robust score"] = self.robust_score_test
+        return pd.DataFrame(
+            {"statistic": [t.statistic for t in rows.values()],
+             "df": [t.df for t in rows.values()], "p": [t.p for t in rows.values()]},
+            index=list(rows),
+        )
