@@ -1,0 +1,216 @@
+"""The demo registry: a SYNTHETIC SBRT cohort shipped with rtoutcomes (no real patient).
+
+It is modelled on the published summary of Feng et al., "Stereotactic body radiotherapy for
+recurrent and oligometastatic soft tissue sarcoma", World J Surg Oncol 2022;20:322: 68 screened
+candidates, 31 excluded, 37 patients, 58 lesions, every count of the paper's Tables 1 and 2, and
+outcomes simulated so that Kaplan-Meier local control, overall and progression-free survival
+come close to the paper's. The CSV files (``rtoutcomes/data/demo/``, the registry format of
+docs/registry-format.md) are written by ``scripts/make_demo_registry.py`` with a fixed seed;
+docs/demo-registry.md describes the simulation and its calibration.
+
+``build_demo_registry(out_dir)`` imports them into ``out_dir/registry.db`` (SQLite) through the
+normal validated import and returns a :class:`CohortSummary` of the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rtoutcomes.errors import RtOutcomesError
+from rtoutcomes.stats._result import TabularResult
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SYNTHETIC_BANNER = (
+    "SYNTHETIC DEMO DATA - not real patients. Modelled on Feng et al., "
+    "World J Surg Oncol 2022;20:322."
+)
+DEMO_REGISTRY_NAME = "rtoutcomes demo registry (SYNTHETIC)"
+DEMO_DATABASE = "registry.db"
+RATE_MONTHS = (12, 24, 36)
+
+
+class DemoError(RtOutcomesError):
+    """The demo registry cannot be built where asked (or its files are missing)."""
+
+
+def demo_registry_files() -> Path:
+    """The folder of the shipped demo registry's CSV files (one ``<table>.csv`` per table)."""
+    from importlib.resources import files
+
+    folder = Path(str(files("rtoutcomes.data").joinpath("demo")))
+    if not (folder / "patients.csv").is_file():
+        raise DemoError(
+            f"the demo registry files are missing from {folder} "
+            "(regenerate them with scripts/make_demo_registry.py)"
+        )
+    return folder
+
+
+@dataclass(frozen=True)
+class EndpointLine:
+    """Events and Kaplan-Meier rates of one endpoint (rates in %, at RATE_MONTHS)."""
+
+    endpoint: str
+    unit: str
+    n: int
+    events: int
+    rates_pct: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class CohortSummary(TabularResult):
+    """What a registry holds: the flow, the cohort, the follow-up and the endpoints.
+
+    Follow-up is the observed time of overall survival (to death or last known alive), months.
+    """
+
+    database: str
+    name: str
+    synthetic: bool
+    data_cutoff: dt.date | None
+    screened: int
+    excluded: int
+    exclusion_reasons: tuple[tuple[str, int], ...]
+    patients: int
+    lesions: int
+    courses: int
+    follow_up_median_months: float
+    follow_up_min_months: float
+    follow_up_max_months: float
+    endpoints: tuple[EndpointLine, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        rows: list[tuple[str, object]] = [
+            ("name", self.name), ("synthetic", "yes" if self.synthetic else "no"),
+            ("database", self.database),
+            ("data cut-off", "" if self.data_cutoff is None else self.data_cutoff.isoformat()),
+            ("screened candidates", self.screened), ("excluded", self.excluded),
+            *((f"excluded: {reason}", count) for reason, count in self.exclusion_reasons),
+            ("patients", self.patients), ("lesions", self.lesions),
+            ("SBRT courses", self.courses),
+            ("follow-up median (months)", round(self.follow_up_median_months, 1)),
+            ("follow-up min (months)", round(self.follow_up_min_months, 1)),
+            ("follow-up max (months)", round(self.follow_up_max_months, 1)),
+        ]
+        for line in self.endpoints:
+            rows.append((f"{line.endpoint} events ({line.unit})", f"{line.events}/{line.n}"))
+            for months, rate in zip(RATE_MONTHS, line.rates_pct, strict=True):
+                rows.append((f"{line.endpoint} at {months} months (%)", round(rate, 1)))
+        return pd.DataFrame(rows, columns=["quantity", "value"])
+
+    def __str__(self) -> str:
+        lines = [SYNTHETIC_BANNER] if self.synthetic else []
+        cutoff = "none" if self.data_cutoff is None else self.data_cutoff.isoformat()
+        reasons = "; ".join(f"{reason} {count}" for reason, count in self.exclusion_reasons)
+        lines += [
+            f"Registry: {self.name} ({self.database})",
+            f"Screened {self.screened}, excluded {self.excluded}"
+            + (f" ({reasons})" if reasons else "")
+            + f"; {self.patients} patients, {self.lesions} lesions, {self.courses} SBRT courses",
+            f"Data cut-off {cutoff}; follow-up median {self.follow_up_median_months:.1f} months "
+            f"(range {self.follow_up_min_months:.1f}-{self.follow_up_max_months:.1f})",
+            "Kaplan-Meier (%)        events    "
+            + "  ".join(f"{m // 12} y" .rjust(5) for m in RATE_MONTHS),
+        ]
+        for line in self.endpoints:
+            label = f"{line.endpoint} ({line.unit})"
+            counts = f"{line.events}/{line.n}"
+            lines.append(f"  {label:<21} {counts:>7}    "
+                         + "  ".join(f"{r:5.1f}" for r in line.rates_pct))
+        return "\n".join(lines)
+
+
+def summarise_registry(db: str | Path) -> CohortSummary:
+    """Counts, follow-up and endpoint rates of the registry in ``db`` (path or URL).
+
+    LC per lesion, OS and PFS per patient are derived with the default rules of
+    :func:`rtoutcomes.clinical.endpoints.derive_endpoints` (RECIST 1.1, from SBRT start, up to
+    the registry's data cut-off).
+    """
+    import numpy as np
+
+    from rtoutcomes.clinical.endpoints import derive_endpoints
+    from rtoutcomes.registry import read_tables
+    from rtoutcomes.stats.kaplan_meier import kaplan_meier
+
+    tables = read_tables(db)
+    meta = dict(zip(tables["registry_meta"]["key"], tables["registry_meta"]["value"],
+                    strict=True))
+    cutoff = meta.get("data_cutoff_date")
+    candidates = tables["screened_candidates"]
+    excluded = candidates[candidates["eligible"] == False]  # noqa: E712 (pandas boolean)
+    reasons = excluded["exclusion_reason"].value_counts(sort=False)
+    endpoints = derive_endpoints(tables)
+    lesions, patients = endpoints.lesions, endpoints.patients
+    lines = []
+    for name, unit, time, event in (
+        ("LC", "lesions", lesions["lc_time"], lesions["lc_event"]),
+        ("OS", "patients", patients["os_time"], patients["os_event"]),
+        ("PFS", "patients", patients["pfs_time"], patients["pfs_event"]),
+    ):
+        fit = kaplan_meier(time.to_numpy(dtype=float), event.to_numpy(dtype=bool))
+        at = fit.at(RATE_MONTHS, extend=True)
+        lines.append(EndpointLine(name, unit, len(time), int(event.sum()),
+                                  tuple(float(100 * s) for s in at.survival)))
+    follow_up = patients["os_time"].to_numpy(dtype=float)
+    return CohortSummary(
+        database=str(db),
+        name=str(meta.get("name", "")),
+        synthetic=str(meta.get("synthetic", "")).strip().lower() == "yes",
+        data_cutoff=None if not cutoff else dt.date.fromisoformat(str(cutoff).strip()),
+        screened=len(candidates),
+        excluded=len(excluded),
+        exclusion_reasons=tuple(sorted(((str(k), int(v)) for k, v in reasons.items()),
+                                       key=lambda kv: (-kv[1], kv[0]))),
+        patients=len(tables["patients"]),
+        lesions=len(tables["lesions"]),
+        courses=len(tables["sbrt_courses"]),
+        follow_up_median_months=float(np.median(follow_up)) if len(follow_up) else float("nan"),
+        follow_up_min_months=float(follow_up.min()) if len(follow_up) else float("nan"),
+        follow_up_max_months=float(follow_up.max()) if len(follow_up) else float("nan"),
+        endpoints=tuple(lines),
+    )
+
+
+def _is_demo_database(path: Path) -> bool:
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+            row = connection.execute(
+                "SELECT value FROM registry_meta WHERE key = 'name'"
+            ).fetchone()
+    except sqlite3.Error:
+        return False
+    return row is not None and row[0] == DEMO_REGISTRY_NAME
+
+
+def build_demo_registry(out_dir: str | Path) -> CohortSummary:
+    """Import the shipped demo registry into ``out_dir/registry.db`` (SQLite); summarise it.
+
+    The import is the validated, all-or-nothing one every registry goes through. An earlier demo
+    database in ``out_dir`` is replaced; any other file of that name is left alone (``DemoError``).
+    """
+    from rtoutcomes.registry import import_registry
+
+    folder = Path(out_dir)
+    if folder.exists() and not folder.is_dir():
+        raise DemoError(f"{folder} exists and is not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / DEMO_DATABASE
+    if database.exists():
+        if not _is_demo_database(database):
+            raise DemoError(
+                f"{database} exists and is not a demo registry: refusing to overwrite it "
+                "(choose another --out folder)"
+            )
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+    import_registry(demo_registry_files(), database)
+    return summarise_registry(database)
