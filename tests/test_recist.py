@@ -6,6 +6,8 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rtoutcomes.clinical.errors import ClinicalRuleError
 from rtoutcomes.clinical.recist import (
@@ -176,3 +178,47 @@ def test_rule_describes_itself() -> None:
         "RECIST 1.1: diameter >= 20 % over the nadir and >= 5 mm absolute"
     )
     assert FENG_2022.describe() == "Feng 2022: diameter >= 20 % over the baseline"
+
+
+def _reference_failure(values: list[float | None], rule: LocalFailureRule) -> int | None:
+    """Scan-by-scan reading of the rule, written plainly: index of the failure scan or None."""
+    measured = [i for i, v in enumerate(values) if v is not None]
+    if not measured:
+        return None
+    baseline = values[measured[0]]
+    assert baseline is not None
+    nadir = baseline
+    hits = []
+    for i in measured[1:]:
+        value = values[i]
+        assert value is not None
+        ref = nadir if rule.reference == "nadir" else baseline
+        grew = value > ref and value >= ref * (1 + rule.min_increase_fraction) - 1e-9
+        hits.append((i, grew and value - ref >= rule.min_increase_mm - 1e-9))
+        nadir = min(nadir, value)
+    for k, (i, hit) in enumerate(hits):
+        if hit and (not rule.confirmation or (k + 1 < len(hits) and hits[k + 1][1])):
+            return i
+    return None
+
+
+@settings(derandomize=True, max_examples=100, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.none(), st.integers(0, 60).map(float)), min_size=1, max_size=9
+    ),
+    reference=st.sampled_from(["nadir", "baseline"]),
+    fraction=st.sampled_from([0.0, 0.2, 0.3]),
+    absolute=st.sampled_from([0.0, 5.0]),
+    confirmation=st.booleans(),
+)
+def test_vectorised_rule_matches_a_plain_reading(
+    values: list[float | None], reference: str, fraction: float, absolute: float,
+    confirmation: bool,
+) -> None:
+    rule = LocalFailureRule(reference=reference, min_increase_fraction=fraction,  # type: ignore[arg-type]
+                            min_increase_mm=absolute, confirmation=confirmation)
+    dates = [dt.date(2015, 1, 1) + dt.timedelta(days=91 * i) for i in range(len(values))]
+    track = track_lesion(dates, values, rule=rule)
+    expected = _reference_failure(values, rule)
+    assert track.failure_date == (None if expected is None else dates[expected])
