@@ -219,3 +219,13 @@ def test_registry_study_derives_endpoints_and_standard_covariates() -> None:
     assert study.endpoints["OS"].time == "os_time"
     with pytest.raises(StudyFileError, match="a registry derives only OS, PFS, LC"):
         parse_study({"title": "t", "db": "sqlite:///r.db", "endpoints": {"DFS": {}}})
+
+
+def test_packaged_model_study_parses() -> None:
+    from rtoutcomes.study.standard import model_study_path
+
+    study = load_study(model_study_path())
+    assert study.source_mode == "registry"
+    assert list(study.endpoints) == ["LC", "OS", "PFS"]
+    assert study.endpoints["LC"].cluster == "patient_id"
+    assert study.analyses.nested["LC"][-1] == ("grade", "size", "setting", "lesions")

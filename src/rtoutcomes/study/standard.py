@@ -9,6 +9,8 @@ so hazard ratios read as in the paper's Tables 3-5.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rtoutcomes.study.spec import Covariate, Endpoint
 
 _ENDPOINTS = {
@@ -92,3 +94,10 @@ STANDARD_COVARIATES: dict[str, Covariate] = {
     ),
     "age": Covariate(name="age", column="age_years", type="continuous", label="Age", unit="years"),
 }
+
+
+def model_study_path() -> Path:
+    """The packaged study file of the model study (Feng et al. 2022)."""
+    from importlib import resources
+
+    return Path(str(resources.files("rtoutcomes.study").joinpath("data/feng2022.yaml")))
