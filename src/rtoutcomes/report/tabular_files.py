@@ -56,11 +56,22 @@ def write_xlsx(tables: list[Table], path: Path) -> None:
 
 
 def _fix_zip_times(path: Path, stamp: dt.datetime) -> None:
-    """Rewrite a zip (xlsx/docx) with every member dated ``stamp`` and in a fixed order."""
+    """Rewrite a zip (xlsx/docx) with every member dated ``stamp`` and in a fixed order.
+
+    openpyxl stamps ``dcterms:modified`` with the save time whatever the properties say; the
+    core properties are set to ``stamp`` here too.
+    """
+    import re
     import zipfile
 
+    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     with zipfile.ZipFile(path) as source:
         members = [(info.filename, source.read(info.filename)) for info in source.infolist()]
+    members = [
+        (name, re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
+                      rb"\g<1>" + iso + rb"\g<2>", data) if name == "docProps/core.xml" else data)
+        for name, data in members
+    ]
     when = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as target:
         for name, data in members:

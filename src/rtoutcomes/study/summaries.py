@@ -150,8 +150,8 @@ def _test(test: Any) -> dict[str, Any]:
 def cox_model_summary(fit: Any) -> dict[str, Any]:
     """Model-level numbers: log-likelihoods, the global tests and the concordance."""
     return {
-        "loglik": number(fit.loglik[1]),
-        "loglik_null": number(fit.loglik[0]),
+        "loglik": number(fit.loglik),
+        "loglik_null": number(fit.loglik_null),
         "lr_test": _test(fit.lr_test),
         "wald_test": _test(fit.wald_test),
         "score_test": _test(fit.score_test),
