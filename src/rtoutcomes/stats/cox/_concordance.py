@@ -10,9 +10,9 @@ The standard error is R's infinitesimal jackknife: each subject's influence is t
 of concordant, discordant and tied pairs it belongs to; the dfbeta of Somers' d per subject
 (summed within clusters when given) gives var(C) = sum(dfbeta^2) / 4.
 
-Counting uses a vectorised divide and conquer over the bits of the time order: at bit b, pairs
-whose time ranks first differ at that bit are counted by one sort and binary searches within
-blocks, so the cost is O(n log^2 n) numpy work and no Python loop over subjects or times.
+Counting uses a vectorised divide and conquer over the bits of the time rank (see
+``_pair_influence``): O(n log T) numpy work for T distinct times, with no Python loop over
+subjects or times.
 """
 
 from __future__ import annotations
@@ -58,37 +58,76 @@ class Concordance(TabularResult):
                    "tied_xy"],
         )
 
+def _starts(flags: BoolArray) -> IntArray:
+    return np.flatnonzero(flags).astype(np.intp)
 
-def _cross_sums(
-    kq: IntArray, vq: IntArray, kp: IntArray, vp: IntArray, wp: FloatArray, later: bool
+
+def _within_block_sums(
+    weights: FloatArray, run_start: IntArray, run_of: IntArray, block_start_run: IntArray,
+    block_of_run: IntArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """For each query: total weight of points with key > kq (``later``) or key < kq, split into
-    points with score rank below, equal to and above the query's."""
-    nq = kq.shape[0]
-    less, equal, greater = np.zeros(nq), np.zeros(nq), np.zeros(nq)
-    if nq == 0 or kp.shape[0] == 0:
-        return less, equal, greater
-    width = int(max(vq.max(), vp.max())) + 1
-    q_bit, p_bit = (0, 1) if later else (1, 0)
-    for b in range(int(max(kq.max(), kp.max())).bit_length()):
-        qsel = np.flatnonzero(((kq >> b) & 1) == q_bit)
-        psel = ((kp >> b) & 1) == p_bit
-        if qsel.size == 0 or not psel.any():
-            continue
-        pkey = (kp[psel] >> (b + 1)) * width + vp[psel]
-        order = np.argsort(pkey, kind="stable")
-        sorted_key = pkey[order]
-        cum = np.concatenate(([0.0], np.cumsum(wp[psel][order])))
-        block = (kq[qsel] >> (b + 1)) * width
-        qkey = block + vq[qsel]
-        lo = np.searchsorted(sorted_key, qkey, "left")
-        hi = np.searchsorted(sorted_key, qkey, "right")
-        first = np.searchsorted(sorted_key, block, "left")
-        last = np.searchsorted(sorted_key, block + width, "left")
-        less[qsel] += cum[lo] - cum[first]
-        equal[qsel] += cum[hi] - cum[lo]
-        greater[qsel] += cum[last] - cum[hi]
-    return less, equal, greater
+    """Per position: weight in its block at a lower score, at its score, at a higher score."""
+    run_sum = np.add.reduceat(weights, run_start)
+    before = np.concatenate(([0.0], np.cumsum(run_sum)))  # exclusive cumulative over runs
+    first = block_start_run[block_of_run]  # first run of each run's block
+    last = np.append(block_start_run[1:], run_sum.shape[0])[block_of_run]
+    less_run = before[:-1] - before[first]
+    greater_run = before[last] - before[:-1] - run_sum
+    return less_run[run_of], run_sum[run_of], greater_run[run_of]
+
+
+def _pair_influence(
+    key: NDArray[np.int64], v: NDArray[np.int64], w: FloatArray, event: BoolArray, n_bits: int,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Weighted concordant, discordant and score-tied comparable pairs each subject belongs to.
+
+    A pair (i, j) is comparable when i is an event and key_j > key_i; it is concordant when
+    v_i > v_j. The subjects are kept sorted by (key >> (b + 1), v) while b runs from the top bit
+    down; every pair whose keys first differ at bit b sits in one block, the event in the 0-half
+    and the later subject in the 1-half, and is counted there with cumulative sums. A stable
+    partition of each block by bit b gives the order for the next bit.
+    """
+    n = key.shape[0]
+    order = np.lexsort((v, key >> n_bits))
+    sk, sv, sw, se = key[order], v[order], w[order], event[order]
+    conc, disc, tied = np.zeros(n), np.zeros(n), np.zeros(n)
+    position = np.arange(n)
+    for b in range(n_bits - 1, -1, -1):
+        block = sk >> (b + 1)
+        upper = ((sk >> b) & 1).astype(bool)
+        new_block = np.concatenate(([True], block[1:] != block[:-1]))
+        new_run = new_block.copy()
+        new_run[1:] |= sv[1:] != sv[:-1]
+        run_start = _starts(new_run)
+        run_of = np.cumsum(new_run) - 1
+        block_start_run = _starts(new_block[run_start])
+        block_of_run = np.cumsum(new_block[run_start]) - 1
+        runs = (run_start, run_of, block_start_run, block_of_run)
+        query = se & ~upper  # an event against later subjects (the 1-half)
+        less, equal, greater = _within_block_sums(np.where(upper, sw, 0.0), *runs)
+        conc += np.where(query, less, 0.0)
+        disc += np.where(query, greater, 0.0)
+        tied += np.where(query, equal, 0.0)
+        # a later subject (the 1-half) against earlier events (the 0-half)
+        less, equal, greater = _within_block_sums(np.where(query, sw, 0.0), *runs)
+        conc += np.where(upper, greater, 0.0)
+        disc += np.where(upper, less, 0.0)
+        tied += np.where(upper, equal, 0.0)
+        # stable partition of every block by bit b, the 0-half first
+        block_id = np.cumsum(new_block) - 1
+        base = _starts(new_block)[block_id]
+        lower_before = np.concatenate(([0], np.cumsum(~upper)))
+        lower_rank = lower_before[:-1] - lower_before[base]
+        n_lower = np.add.reduceat((~upper).astype(np.intp), _starts(new_block))[block_id]
+        target = np.where(upper, base + n_lower + (position - base - lower_rank),
+                          base + lower_rank)
+        moved = np.empty(n, dtype=np.intp)
+        moved[target] = position
+        order, sk, sv, sw, se = order[moved], sk[moved], sv[moved], sw[moved], se[moved]
+        conc, disc, tied = conc[moved], disc[moved], tied[moved]
+    out_c, out_d, out_t = np.empty(n), np.empty(n), np.empty(n)
+    out_c[order], out_d[order], out_t[order] = conc, disc, tied
+    return out_c, out_d, out_t
 
 
 def _tied_event_pairs(keys: tuple[NDArray[np.float64], ...], w: FloatArray) -> float:
@@ -102,28 +141,6 @@ def _tied_event_pairs(keys: tuple[NDArray[np.float64], ...], w: FloatArray) -> f
     return float(((total * total - squares) / 2).sum())
 
 
-def _stratum_counts(
-    time: FloatArray, event: BoolArray, score: FloatArray, w: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, float, float]:
-    """Per-subject influence (concordant, discordant, tied) and the time-tied pair counts."""
-    _, time_rank = np.unique(time, return_inverse=True)
-    _, score_rank = np.unique(score, return_inverse=True)
-    key = 2 * time_rank.reshape(-1).astype(np.int64) + (~event).astype(np.int64)
-    v = score_rank.reshape(-1).astype(np.int64)
-    ev = np.flatnonzero(event)
-    # subject i as the event of a pair, against everyone later
-    p_less, p_eq, p_gt = _cross_sums(key[ev], v[ev], key, v, w, later=True)
-    # subject j as the later member of a pair, against every earlier event
-    q_less, q_eq, q_gt = _cross_sums(key, v, key[ev], v[ev], w[ev], later=False)
-    conc, disc, tied = q_gt, q_less, q_eq
-    conc[ev] += p_less
-    disc[ev] += p_gt
-    tied[ev] += p_eq
-    tied_time = _tied_event_pairs((time[ev],), w[ev])
-    tied_both = _tied_event_pairs((time[ev], score[ev]), w[ev])
-    return conc, disc, tied, tied_time - tied_both, tied_both
-
-
 def concordance(
     time: FloatArray,
     event: BoolArray,
@@ -135,15 +152,22 @@ def concordance(
     """Concordance of risk ``score`` (higher = earlier event) with right-censored times."""
     n = time.shape[0]
     w = np.ones(n) if weights is None else weights
-    conc, disc, tied = np.zeros(n), np.zeros(n), np.zeros(n)
-    tied_y = tied_xy = 0.0
-    strata_codes = np.zeros(n, dtype=np.intp) if strata is None else strata
-    for s in np.unique(strata_codes):
-        rows = np.flatnonzero(strata_codes == s)
-        c, d, t, ty, txy = _stratum_counts(time[rows], event[rows], score[rows], w[rows])
-        conc[rows], disc[rows], tied[rows] = c, d, t
-        tied_y += ty
-        tied_xy += txy
+    _, time_rank = np.unique(time, return_inverse=True)
+    _, score_rank = np.unique(score, return_inverse=True)
+    # events before censorings at the same time: censored at t counts as surviving past t
+    key = 2 * time_rank.reshape(-1).astype(np.int64) + (~event).astype(np.int64)
+    n_bits = max(int(key.max()).bit_length(), 1) if n else 1
+    if strata is not None:  # strata in the high bits: pairs across strata are never counted
+        key += strata.astype(np.int64) << n_bits
+    conc, disc, tied = _pair_influence(key, score_rank.reshape(-1).astype(np.int64), w,
+                                       event, n_bits)
+    ev = np.flatnonzero(event)
+    groups: tuple[NDArray[np.float64], ...] = (time[ev],)
+    if strata is not None:
+        groups = (*groups, strata[ev].astype(np.float64))
+    tied_time = _tied_event_pairs(groups, w[ev])
+    tied_xy = _tied_event_pairs((*groups, score[ev]), w[ev])
+    tied_y = tied_time - tied_xy
     # each pair is seen by both members: once as the event, once as the later subject
     n_conc, n_disc, n_tied = (float(w @ a) / 2 for a in (conc, disc, tied))
     npair = n_conc + n_disc + n_tied

@@ -164,9 +164,10 @@ def prepare(
         _fail("weights", keep & (w <= 0), w, "weights must be > 0")
     if not keep.any():
         raise CoxInputError("no complete rows to fit (every row has a missing value)")
+    n_kept = int(keep.sum())
     codes = {name: _codes(array[keep], name) for name, array in label_arrays.items()}
     return CoxData(
-        x=np.ascontiguousarray(x[keep]),
+        x=x if n_kept == n else x[keep],
         names=col_names,
         terms=terms,
         time=t[keep],
@@ -175,5 +176,5 @@ def prepare(
         strata=codes.get("strata"),
         cluster=codes.get("cluster"),
         kept=keep,
-        n_dropped=int(n - keep.sum()),
+        n_dropped=n - n_kept,
     )

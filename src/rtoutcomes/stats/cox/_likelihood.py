@@ -9,9 +9,10 @@ a_k = (S1 - f_k dS1) / den_k. With the group's sub-step weight m:
     info   += m sum_k [(S2 - f_k dS2) / den_k - a_k a_k']
 
 Expanding the sums leaves six scalars per group (sums over k of log den, 1/den, f/den, 1/den^2,
-f/den^2, f^2/den^2) times a handful of vectors. The S2 terms never need forming: summed over
-groups they equal sum_i w_i exp(eta_i) x_i x_i' H_i, with H_i the cumulative sum of m/den over
-the event times up to row i's time, i.e. one weighted X'X. No n x p x p array is ever built.
+f/den^2, f^2/den^2) times a handful of vectors. The S2 and dS2 terms never need forming: summed
+over groups they equal sum_i omega_i x_i x_i', where omega_i = w_i exp(eta_i) (H_i - [event]
+m B_g) with H_i the cumulative sum of m/den over event times up to row i's time: one X'X with
+row weights omega >= 0, i.e. Z'Z for Z = sqrt(omega) X. No n x p x p array is ever built.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class GroupSums:
     c0: FloatArray  # sum_k 1/den_k^2
     c1: FloatArray  # sum_k f_k/den_k^2
     c2: FloatArray  # sum_k f_k^2/den_k^2
-    cum_a: FloatArray  # per sorted row: sum of m*a over event groups up to its time
+    cum_a: FloatArray  # per group: sum of m*a over event groups up to its time (G)
 
 
 @dataclass(frozen=True)
@@ -58,38 +59,39 @@ def evaluate(rs: RiskSets, beta: FloatArray, *, information: bool = True) -> Eva
     risk = np.exp(eta - shift)
     r = rs.weights * risk
     y = x * r[:, None]
-    s0 = reverse_cumsum(np.add.reduceat(r, rs.start), rs.stratum_bounds)[rs.ev_groups]
-    s1 = reverse_cumsum(np.add.reduceat(y, rs.start, axis=0), rs.stratum_bounds)[rs.ev_groups]
+    seg_r = np.add.reduceat(r, rs.seg_start)
+    seg_y = np.add.reduceat(y, rs.seg_start, axis=0)
+    s0 = reverse_cumsum(np.add.reduceat(seg_r, rs.group_seg), rs.stratum_bounds)[rs.ev_groups]
+    s1 = reverse_cumsum(np.add.reduceat(seg_y, rs.group_seg, axis=0),
+                        rs.stratum_bounds)[rs.ev_groups]
+    d_s0, d_s1 = seg_r[rs.ev_seg], seg_y[rs.ev_seg]
     n_ev = rs.ev_groups.shape[0]
-    if n_ev:
-        y_ev = y[rs.ev_rows]
-        d_s0 = np.add.reduceat(r[rs.ev_rows], rs.ev_start)
-        d_s1 = np.add.reduceat(y_ev, rs.ev_start, axis=0)
-    else:
-        y_ev = np.empty((0, p))
-        d_s0, d_s1 = np.empty(0), np.empty((0, p))
     kg, f = rs.k_group, rs.k_frac
     den = s0[kg] - f * d_s0[kg]
     inv = 1.0 / den
     inv2 = inv * inv
 
     def per_group(values: FloatArray) -> FloatArray:
-        return np.bincount(kg, weights=values, minlength=n_ev).astype(np.float64)
+        if rs.k_start is None:  # Breslow: one sub-step per group
+            return values
+        return np.add.reduceat(values, rs.k_start) if n_ev else np.zeros(0)
 
     a, b = per_group(inv), per_group(f * inv)
     c0, c1, c2 = per_group(inv2), per_group(f * inv2), per_group(f * f * inv2)
     m = rs.mult
-    loglik = float(rs.w_ev @ eta[rs.ev_rows] - m @ (per_group(np.log(den)) + rs.n_terms * shift))
+    loglik = float(rs.event_weight @ eta - m @ (per_group(np.log(den)) + rs.n_terms * shift))
 
     ma = np.zeros(rs.n_groups)
     ma[rs.ev_groups] = m * a
-    cum_a = forward_cumsum(ma, rs.stratum_bounds)[rs.group]
-    mb_ev = (m * b)[rs.ev_group_of_event]
-    score = rs.w_ev @ rs.x_ev - cum_a @ y + mb_ev @ y_ev
+    cum_a = forward_cumsum(ma, rs.stratum_bounds)
+    seg_weight = cum_a[rs.seg_group]
+    seg_weight[rs.ev_seg] -= m * b  # an event enters its own sub-steps with weight 1 - f_k
+    omega = r * np.repeat(seg_weight, np.diff(np.append(rs.seg_start, x.shape[0])))
+    score = rs.weighted_x_events - omega @ x
     info = np.zeros((p, p))
     if information:
-        y *= cum_a[:, None]
-        info = y.T @ x - (y_ev * mb_ev[:, None]).T @ rs.x_ev
+        np.multiply(x, np.sqrt(np.maximum(omega, 0.0))[:, None], out=y)
+        info = y.T @ y
         info -= s1.T @ (s1 * (m * c0)[:, None])
         cross = s1.T @ (d_s1 * (m * c1)[:, None])
         info += cross + cross.T
@@ -111,13 +113,15 @@ def score_residuals(rs: RiskSets, sums: GroupSums) -> FloatArray:
     xbar_terms = np.zeros((rs.n_groups, p))
     xbar_terms[rs.ev_groups] = (sums.s1 * sums.c0[:, None] - sums.d_s1 * sums.c1[:, None]) \
         * m[:, None]
-    cum_xbar = forward_cumsum(xbar_terms, rs.stratum_bounds)[rs.group]
-    resid = -(sums.risk[:, None] * (x * sums.cum_a[:, None] - cum_xbar))
+    cum_xbar = forward_cumsum(xbar_terms, rs.stratum_bounds)
+    resid = x * sums.cum_a[rs.group][:, None]
+    resid -= cum_xbar[rs.group]
+    resid *= -sums.risk[:, None]
     if rs.ev_rows.size:
         g = rs.ev_group_of_event
         ebar = (sums.s1 * sums.a[:, None] - sums.d_s1 * sums.b[:, None]) / rs.n_terms[:, None]
         own = (sums.s1 * sums.c1[:, None] - sums.d_s1 * sums.c2[:, None]) * m[:, None]
+        x_ev = x[rs.ev_rows]
         risk_ev = sums.risk[rs.ev_rows][:, None]
-        resid[rs.ev_rows] += rs.x_ev - ebar[g] \
-            + risk_ev * (rs.x_ev * (m * sums.b)[g][:, None] - own[g])
+        resid[rs.ev_rows] += x_ev - ebar[g] + risk_ev * (x_ev * (m * sums.b)[g][:, None] - own[g])
     return resid

@@ -25,13 +25,17 @@ from rtoutcomes.stats.cox.result import (
 FloatArray = NDArray[np.float64]
 
 
-def _centre_and_scale(data: CoxData) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _centre_and_scale(data: CoxData) -> tuple[FloatArray, FloatArray]:
     """Weighted means and 1 / mean absolute deviation (R's coxfit6 scaling, for conditioning)."""
     w = np.ones(data.x.shape[0]) if data.weights is None else data.weights
     means = (w @ data.x) / w.sum()
-    spread = (w @ np.abs(data.x - means)) / w.sum()
+    spread = np.zeros_like(means)
+    for lo in range(0, data.x.shape[0], 1 << 16):  # in row blocks: no n x p temporary
+        rows = slice(lo, lo + (1 << 16))
+        spread += w[rows] @ np.abs(data.x[rows] - means)
+    spread /= w.sum()
     scale = np.where(spread > 0, 1.0 / np.where(spread > 0, spread, 1.0), 1.0)
-    return (data.x - means) * scale, means, scale
+    return means, scale
 
 
 def _infinite_coefficients(
@@ -85,8 +89,9 @@ def cox(
     if robust is None:
         fractional = data.weights is not None and bool(np.any(data.weights % 1 != 0))
         robust = data.cluster is not None or fractional
-    x_scaled, means, scale = _centre_and_scale(data)
-    rs = build(x_scaled, data.time, data.event, data.weights, data.strata, efron=ties == "efron")
+    means, scale = _centre_and_scale(data)
+    rs = build(data.x, data.time, data.event, data.weights, data.strata, efron=ties == "efron",
+               means=means, scale=scale)
     fit = newton_raphson(rs, eps=eps, iter_max=iter_max, toler_chol=toler_chol)
 
     coef = fit.beta * scale

@@ -1,9 +1,11 @@
 """Risk sets of a Cox model laid out once, for vectorised likelihood evaluations.
 
-Rows are sorted by (stratum, time). A *group* is a run of rows with the same stratum and time;
-the risk set at a group's time is that group and every later group of its stratum, so risk-set
-sums are reverse cumulative sums over groups within each stratum. Only groups with at least one
-event (*event groups*) contribute terms to the partial likelihood.
+Rows are sorted by (stratum, time, event): a *group* is a run of rows with the same stratum and
+time, and within a group the censored rows come first and the events last, so each group is one
+or two contiguous *segments* (censored part, event part). One ``np.add.reduceat`` over segment
+starts then gives both the group sums and the event sums. The risk set at a group's time is
+that group and every later group of its stratum, so risk-set sums are reverse cumulative sums
+over groups within each stratum. Only groups with an event (*event groups*) add likelihood terms.
 
 Ties among the d events of a group are expanded into d "sub-steps" k = 0..d-1 with fraction
 f_k = k/d (Efron) or a single sub-step with f = 0 (Breslow), as in Therneau and Grambsch
@@ -29,23 +31,41 @@ class RiskSets:
     x: FloatArray  # sorted covariates, centred and scaled (n x p), C-contiguous
     weights: FloatArray  # sorted case weights (ones when unweighted)
     event: BoolArray  # sorted
-    start: IntArray  # first sorted position of each group (G)
+    event_weight: FloatArray  # weights * event, sorted
     group: IntArray  # group of each sorted row (n)
+    seg_start: IntArray  # first sorted position of each segment
+    seg_group: IntArray  # group of each segment
+    group_seg: IntArray  # first segment of each group (G)
     stratum_bounds: IntArray  # first group of each stratum, then G
-    ev_rows: IntArray  # sorted positions of the events
-    ev_start: IntArray  # first index into ev_rows of each event group (E)
+    ev_seg: IntArray  # the event segment of each event group (E)
     ev_groups: IntArray  # the group of each event group (E)
-    ev_group_of_event: IntArray  # event-group index of each event (len(ev_rows))
-    x_ev: FloatArray  # x[ev_rows]
-    w_ev: FloatArray  # weights[ev_rows]
+    ev_rows: IntArray  # sorted positions of the events, grouped by event group
+    ev_group_of_event: IntArray  # event-group index of each event
+    weighted_x_events: FloatArray  # sum over events of w x (p)
     mult: FloatArray  # weight of each sub-step term: mean event weight (Efron), total (Breslow)
     n_terms: FloatArray  # number of sub-steps of each event group
     k_group: IntArray  # event group of each sub-step
+    k_start: IntArray | None  # first sub-step of each event group (None: one sub-step each)
     k_frac: FloatArray  # fraction f_k of each sub-step
 
     @property
     def n_groups(self) -> int:
-        return int(self.start.shape[0])
+        return int(self.group_seg.shape[0])
+
+
+def _sort_order(time: FloatArray, event: BoolArray, strata: IntArray | None) -> IntArray:
+    """Stable order by (stratum, time, event) via dense time ranks (radix sort when they fit)."""
+    by_time = np.argsort(time)
+    new_time = np.concatenate(([0], np.diff(time[by_time]) != 0))
+    rank = np.empty(time.shape[0], dtype=np.int64)
+    rank[by_time] = np.cumsum(new_time)
+    n_times = int(rank.max()) + 1 if rank.size else 1
+    key = rank * 2 + event
+    if strata is not None:
+        key += strata.astype(np.int64) * (2 * n_times)
+    if key.size and key.max() < 2**16:
+        return np.argsort(key.astype(np.uint16), kind="stable").astype(np.intp)
+    return np.argsort(key, kind="stable").astype(np.intp)
 
 
 def build(
@@ -56,51 +76,60 @@ def build(
     strata: IntArray | None,
     *,
     efron: bool,
+    means: FloatArray,
+    scale: FloatArray,
 ) -> RiskSets:
-    """Sort once and index the groups; ``x`` should already be centred (and scaled)."""
+    """Sort once and index groups and segments; x is stored as (x - means) * scale, which
+    changes no estimate (Newton-Raphson is affine invariant) but keeps exp(eta) in range."""
     n = time.shape[0]
-    if strata is None:
-        order = np.argsort(time, kind="stable")
-        new = np.diff(time[order]) != 0
-        strat_sorted = np.zeros(n, dtype=np.intp)
-    else:
-        order = np.lexsort((time, strata))
-        strat_sorted = strata[order]
-        new = (np.diff(time[order]) != 0) | (np.diff(strat_sorted) != 0)
-    start = np.concatenate(([0], np.flatnonzero(new) + 1)).astype(np.intp)
-    group = np.concatenate(([0], np.cumsum(new))).astype(np.intp)
-    g_strat = strat_sorted[start]
+    order = _sort_order(time, event, strata)
+    t, ev = time[order], event[order]
+    new_group = np.diff(t) != 0
+    if strata is not None:
+        new_group |= np.diff(strata[order]) != 0
+    new_seg = new_group | (np.diff(ev.astype(np.int8)) != 0)
+    seg_start = np.concatenate(([0], np.flatnonzero(new_seg) + 1)).astype(np.intp)
+    group = np.concatenate(([0], np.cumsum(new_group))).astype(np.intp)
+    seg_group = group[seg_start]
+    group_seg = np.concatenate(([0], np.flatnonzero(np.diff(seg_group) != 0) + 1)).astype(np.intp)
+    g_strat = (np.zeros(group_seg.shape[0], dtype=np.intp) if strata is None
+               else strata[order][seg_start[group_seg]])
     stratum_bounds = np.concatenate(
-        ([0], np.flatnonzero(np.diff(g_strat) != 0) + 1, [start.shape[0]])
+        ([0], np.flatnonzero(np.diff(g_strat) != 0) + 1, [group_seg.shape[0]])
     ).astype(np.intp)
-    xs = np.ascontiguousarray(x[order])
+    seg_event = ev[seg_start]
+    ev_seg = np.flatnonzero(seg_event).astype(np.intp)
+    seg_end = np.append(seg_start[1:], n)
+    deaths = (seg_end - seg_start)[ev_seg]
+    ev_rows = np.flatnonzero(ev).astype(np.intp)
+    xs = x[order]
+    xs -= means
+    xs *= scale
     w = np.ones(n) if weights is None else weights[order]
-    ev = event[order]
-    ev_rows = np.flatnonzero(ev)
-    ev_grp = group[ev_rows]
-    ev_start = np.concatenate(([0], np.flatnonzero(np.diff(ev_grp) != 0) + 1)).astype(np.intp)
-    ev_groups = ev_grp[ev_start] if ev_rows.size else np.empty(0, dtype=np.intp)
-    deaths = np.diff(np.append(ev_start, ev_rows.shape[0])).astype(np.intp)
-    w_ev = w[ev_rows]
-    death_weight = np.add.reduceat(w_ev, ev_start) if ev_rows.size else np.empty(0)
-    n_ev_groups = ev_groups.shape[0]
+    event_weight = w * ev
+    death_weight = np.add.reduceat(event_weight, seg_start)[ev_seg] if n else np.empty(0)
+    n_ev_groups = ev_seg.shape[0]
     ev_group_of_event = np.repeat(np.arange(n_ev_groups, dtype=np.intp), deaths)
     if efron:
         k_group = ev_group_of_event
-        k_index = np.arange(ev_rows.shape[0]) - ev_start[ev_group_of_event]
-        k_frac = k_index / deaths[ev_group_of_event]
+        first = np.repeat(np.cumsum(deaths) - deaths, deaths)
+        k_frac = (np.arange(ev_rows.shape[0]) - first) / deaths[ev_group_of_event]
+        k_start: IntArray | None = (np.cumsum(deaths) - deaths).astype(np.intp)
         mult = death_weight / deaths
         n_terms = deaths.astype(np.float64)
     else:
         k_group = np.arange(n_ev_groups, dtype=np.intp)
         k_frac = np.zeros(n_ev_groups)
+        k_start = None
         mult = death_weight
         n_terms = np.ones(n_ev_groups)
     return RiskSets(
-        order=order.astype(np.intp), x=xs, weights=w, event=ev, start=start, group=group,
-        stratum_bounds=stratum_bounds, ev_rows=ev_rows, ev_start=ev_start, ev_groups=ev_groups,
-        ev_group_of_event=ev_group_of_event, x_ev=np.ascontiguousarray(xs[ev_rows]), w_ev=w_ev,
-        mult=mult, n_terms=n_terms, k_group=k_group, k_frac=k_frac,
+        order=order, x=xs, weights=w, event=ev, event_weight=event_weight, group=group,
+        seg_start=seg_start, seg_group=seg_group, group_seg=group_seg,
+        stratum_bounds=stratum_bounds, ev_seg=ev_seg, ev_groups=seg_group[ev_seg],
+        ev_rows=ev_rows, ev_group_of_event=ev_group_of_event,
+        weighted_x_events=event_weight @ xs, mult=mult, n_terms=n_terms, k_group=k_group,
+        k_start=k_start, k_frac=k_frac,
     )
 
 

@@ -1,0 +1,238 @@
+"""Survival statistics at registry scale: rtoutcomes against lifelines and R survival.
+
+    python benchmarks/survival_scale.py [--sizes 1e5 1e6] [--km-size 1e7] [--threads 1]
+
+Generates a fixed-seed data set per size (10 standard-normal covariates, exponential event
+times and uniform censoring rounded up to whole days, so ties are common), writes it once to a
+temporary folder, and fits the same Cox model (Efron ties) with each tool in its own subprocess:
+rtoutcomes, lifelines' CoxPHFitter and R's coxph (timed inside R with system.time around the
+coxph call only). Loading the data is never timed. Peak memory is each subprocess's own peak
+resident set (VmHWM), data included. Then Kaplan-Meier (and the log-rank test, when
+``rtoutcomes.stats`` has it) on ``--km-size`` rows. BLAS threads are capped at ``--threads``
+for every tool alike (OPENBLAS/OMP/MKL_NUM_THREADS).
+
+Prints one table: seconds, ratio to rtoutcomes, peak memory and the largest absolute difference
+of the coefficients from rtoutcomes'. Not a test: it takes minutes and needs R and lifelines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+N_COVARIATES = 10
+SEED = 20261127
+
+R_WORKER = r"""
+suppressPackageStartupMessages({library(survival); library(jsonlite)})
+args <- commandArgs(trailingOnly = TRUE)
+n <- as.integer(args[2]); p <- as.integer(args[3])
+m <- matrix(readBin(args[1], "double", n * (p + 2), size = 8, endian = "little"), nrow = n)
+df <- as.data.frame(m); names(df) <- c("time", "event", paste0("x", seq_len(p)))
+elapsed <- system.time(fit <- coxph(Surv(time, event) ~ ., data = df, ties = "efron"))[["elapsed"]]
+hwm <- grep("^VmHWM", readLines("/proc/self/status"), value = TRUE)
+cat(toJSON(list(seconds = elapsed, coef = unname(coef(fit)),
+                peak_kb = as.numeric(gsub("[^0-9]", "", hwm))), digits = NA, auto_unbox = TRUE))
+"""
+
+
+def peak_kb() -> float:
+    """This process's peak resident set (VmHWM) in kB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM"):
+            return float(line.split()[1])
+    return float("nan")
+
+
+def make_data(n: int, seed: int = SEED) -> dict[str, np.ndarray]:
+    """Event times in whole days (so many ties), about 20% censored, true log-HRs -0.3..0.3."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, N_COVARIATES))
+    beta = np.linspace(-0.3, 0.3, N_COVARIATES)
+    event_day = np.ceil(rng.exponential(365.0 * np.exp(-(x @ beta))))
+    censor_day = np.ceil(rng.uniform(1.0, 3650.0, n))
+    return {"x": x, "time": np.minimum(event_day, censor_day),
+            "event": (event_day <= censor_day).astype(np.float64)}
+
+
+def write_data(data: dict[str, np.ndarray], folder: Path, n: int) -> tuple[Path, Path]:
+    npz = folder / f"cox_{n}.npz"
+    np.savez(npz, **data)
+    raw = folder / f"cox_{n}.bin"  # column-major float64 for R: time, event, x1..x10
+    np.column_stack([data["time"], data["event"], data["x"]]).astype("<f8").T.tofile(raw)
+    return npz, raw
+
+
+# ---------------------------------------------------------------------------- workers
+
+
+def worker_rtoutcomes(path: Path, concordance: bool) -> dict[str, Any]:
+    from rtoutcomes.stats import cox
+
+    d = np.load(path)
+    x, t, e = d["x"], d["time"], d["event"]
+    start = time.perf_counter()
+    fit = cox(x, t, e, ties="efron")
+    if concordance:
+        float(fit.concordance)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "coef": fit.coef.tolist(), "peak_kb": peak_kb()}
+
+
+def worker_lifelines(path: Path) -> dict[str, Any]:
+    import pandas as pd
+    from lifelines import CoxPHFitter
+
+    d = np.load(path)
+    frame = pd.DataFrame(d["x"], columns=[f"x{j + 1}" for j in range(d["x"].shape[1])])
+    frame["time"], frame["event"] = d["time"], d["event"]
+    start = time.perf_counter()
+    fitter = CoxPHFitter().fit(frame, duration_col="time", event_col="event")
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "coef": fitter.params_.to_numpy().tolist(), "peak_kb": peak_kb()}
+
+
+def worker_km(n: int, what: str) -> dict[str, Any]:
+    import rtoutcomes.stats as stats
+
+    rng = np.random.default_rng(SEED)
+    t = np.ceil(rng.exponential(700.0, n))
+    e = (rng.random(n) < 0.7).astype(np.float64)
+    g = rng.integers(0, 3, n)
+    start = time.perf_counter()
+    if what == "kaplan_meier":
+        stats.kaplan_meier(t, e)
+    else:
+        stats.logrank(t, e, g)
+    return {"seconds": time.perf_counter() - start, "coef": [], "peak_kb": peak_kb()}
+
+
+# ---------------------------------------------------------------------------- driver
+
+
+def run(command: list[str], threads: int) -> dict[str, Any]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        return {"error": (done.stderr or done.stdout).strip().splitlines()[-1:]}
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def python_worker(*args: str) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), "--worker", *args]
+
+
+def cox_rows(n: int, folder: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
+    npz, raw = write_data(make_data(n), folder, n)
+    runs: dict[str, dict[str, Any]] = {
+        "rtoutcomes": run(python_worker("rtoutcomes", str(npz)), args.threads),
+        "rtoutcomes + concordance": run(python_worker("rtoutcomes-c", str(npz)), args.threads),
+    }
+    if not args.skip_lifelines:
+        runs["lifelines"] = run(python_worker("lifelines", str(npz)), args.threads)
+    if not args.skip_r and shutil.which("Rscript"):
+        script = folder / "cox.R"
+        script.write_text(R_WORKER)
+        runs["R survival"] = run(
+            ["Rscript", str(script), str(raw), str(n), str(N_COVARIATES)], args.threads
+        )
+    base = runs["rtoutcomes"]
+    rows = []
+    for tool, result in runs.items():
+        row: dict[str, Any] = {"task": f"Cox Efron n={n:.0e} p={N_COVARIATES}", "tool": tool}
+        if "error" in result:
+            row["note"] = f"failed: {result['error']}"
+        else:
+            row["seconds"] = result["seconds"]
+            row["peak_mb"] = result["peak_kb"] / 1024
+            if "seconds" in base:
+                row["ratio"] = result["seconds"] / base["seconds"]
+                row["max_coef_diff"] = float(
+                    np.max(np.abs(np.array(result["coef"]) - np.array(base["coef"])))
+                )
+        rows.append(row)
+    return rows
+
+
+def km_rows(n: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+    import rtoutcomes.stats as stats  # to see which estimators are available on this tree
+
+    rows = []
+    for what in ("kaplan_meier", "logrank"):
+        row: dict[str, Any] = {"task": f"{what} n={n:.0e}", "tool": "rtoutcomes"}
+        if not hasattr(stats, what):
+            row["note"] = "not in rtoutcomes.stats on this tree"
+        else:
+            result = run(python_worker("km", str(n), what), args.threads)
+            if "error" in result:
+                row["note"] = f"failed: {result['error']}"
+            else:
+                row["seconds"], row["peak_mb"] = result["seconds"], result["peak_kb"] / 1024
+        rows.append(row)
+    return rows
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    header = f"{'task':<26} {'tool':<26} {'seconds':>9} {'x rtoutcomes':>12} {'peak MB':>9} "
+    header += f"{'max |coef diff|':>16}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        def cell(key: str, fmt: str, width: int, row: dict[str, Any] = row) -> str:
+            return format(row[key], fmt).rjust(width) if key in row else " " * width
+
+        line = f"{row['task']:<26} {row['tool']:<26} {cell('seconds', '.2f', 9)} "
+        line += f"{cell('ratio', '.1f', 12)} {cell('peak_mb', '.0f', 9)} "
+        line += f"{cell('max_coef_diff', '.1e', 16)}"
+        if "note" in row:
+            line += f"  {row['note']}"
+        print(line)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", nargs="+", type=float, default=[1e5, 1e6])
+    parser.add_argument("--km-size", type=float, default=1e7)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--skip-r", action="store_true")
+    parser.add_argument("--skip-lifelines", action="store_true")
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT / "src"))  # the code of this checkout, in every process
+    if args.worker:
+        kind, *rest = args.worker
+        if kind in ("rtoutcomes", "rtoutcomes-c"):
+            result = worker_rtoutcomes(Path(rest[0]), concordance=kind == "rtoutcomes-c")
+        elif kind == "lifelines":
+            result = worker_lifelines(Path(rest[0]))
+        else:
+            result = worker_km(int(rest[0]), rest[1])
+        print(json.dumps(result))
+        return 0
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="rtoutcomes-bench-") as tmp:
+        for size in args.sizes:
+            rows += cox_rows(int(size), Path(tmp), args)
+    rows += km_rows(int(args.km_size), args)
+    print(f"cores: {os.cpu_count()}, BLAS threads per tool: {args.threads}, "
+          f"load average: {os.getloadavg()[0]:.1f}")
+    print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
