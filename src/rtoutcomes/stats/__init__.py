@@ -1,5 +1,11 @@
-"""Survival statistics: pure numpy/scipy numerics that know nothing of radiotherapy."""
+"""Survival statistics: pure numpy/scipy numerics that know nothing of radiotherapy.
 
+Estimators live in private modules (``_kaplan_meier``, ``_logrank``...) so that a module never
+shadows the function of the same name; import them from here.
+"""
+
+from rtoutcomes.stats._kaplan_meier import KaplanMeier, kaplan_meier
+from rtoutcomes.stats._logrank import LogRank, TrendTest, logrank
 from rtoutcomes.stats._validate import SurvivalInputError
 from rtoutcomes.stats.cox import (
     Categorical,
@@ -16,7 +22,7 @@ from rtoutcomes.stats.cox import (
     design_matrix,
     lr_test,
 )
-from rtoutcomes.stats.kaplan_meier import KaplanMeier, kaplan_meier
+from rtoutcomes.stats.follow_up import FollowUp, median_follow_up
 from rtoutcomes.stats.quantiles import QuantileEstimate, SurvivalQuantiles
 from rtoutcomes.stats.survival_at import RiskTable, SurvivalAt
 
@@ -28,17 +34,22 @@ __all__ = [
     "CoxInputError",
     "CoxResult",
     "Design",
+    "FollowUp",
     "KaplanMeier",
     "LikelihoodRatioTest",
+    "LogRank",
     "MonotoneLikelihoodWarning",
     "QuantileEstimate",
     "RiskTable",
     "SurvivalAt",
     "SurvivalInputError",
     "SurvivalQuantiles",
+    "TrendTest",
     "categorical",
     "cox",
     "design_matrix",
     "kaplan_meier",
+    "logrank",
     "lr_test",
+    "median_follow_up",
 ]

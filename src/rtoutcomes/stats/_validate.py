@@ -95,11 +95,19 @@ def as_labels(labels: ArrayLike, n: int, name: str) -> tuple[IntArray, NDArray[A
         _fail(name, missing, array, "labels must not be missing")
     elif np.issubdtype(array.dtype, np.floating):
         _fail(name, np.isnan(array), array, "labels must not be missing")
+    if (np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_) and array.shape[0]:
+        small = array.astype(np.int64)
+        low = int(small.min())
+        if int(small.max()) - low < 1_000_000:  # a lookup table beats sorting 1e7 labels
+            present = np.bincount(small - low) > 0
+            lookup = np.cumsum(present) - 1
+            levels = (np.flatnonzero(present) + low).astype(array.dtype)
+            return lookup[small - low].astype(np.intp), levels
     try:
-        levels, codes = np.unique(array, return_inverse=True)
+        levels = np.unique(array)
     except TypeError as exc:
         raise SurvivalInputError(f"{name}: labels cannot be ordered ({exc})") from None
-    return codes.reshape(-1).astype(np.intp, copy=False), levels
+    return np.searchsorted(levels, array).astype(np.intp), levels
 
 
 def _same_length(name: str, array: NDArray[Any], n: int) -> None:

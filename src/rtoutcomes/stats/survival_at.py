@@ -22,7 +22,7 @@ from rtoutcomes.stats._validate import FloatArray, SurvivalInputError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from rtoutcomes.stats.kaplan_meier import KaplanMeier
+    from rtoutcomes.stats._kaplan_meier import KaplanMeier
 
 
 @dataclass(frozen=True, repr=False)

@@ -162,3 +162,22 @@ write_fixture(list(cases = list(
                strata = syn$stratum, rho = 0.5, scores = c(0, 1, 2)),
   logrank_case("synthetic by group, rho 1", syn$time, syn$event, syn$group, rho = 1)
 )), "logrank")
+
+# Median follow-up: reverse Kaplan-Meier (censoring as the event, R's default log limits) and the
+# median and range of observed times, over all rows and over censored rows only.
+follow_up_case <- function(label, time, event) {
+  q <- quantile(survfit(Surv(time, 1 - event) ~ 1), probs = 0.5)
+  cens <- time[event == 0]
+  list(label = label, data = list(time = time, event = event),
+       reverse_km = list(estimate = unname(q$quantile), lower = unname(q$lower),
+                         upper = unname(q$upper)),
+       observed = list(median = median(time), min = min(time), max = max(time)),
+       censored = list(median = median(cens), min = min(cens), max = max(cens)))
+}
+write_fixture(list(cases = list(
+  follow_up_case("lung", lung1$time, lung1$event),
+  follow_up_case("veteran", vet$time, vet$status),
+  follow_up_case("ovarian", ova$futime, ova$fustat),
+  follow_up_case("larynx", larynx$time, larynx$delta),
+  follow_up_case("synthetic ties", syn$time, syn$event)
+)), "follow_up")

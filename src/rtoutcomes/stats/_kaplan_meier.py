@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike
 from rtoutcomes.stats._confint import check_conf, survival_limits
 from rtoutcomes.stats._result import TabularResult
 from rtoutcomes.stats._ties import TimeTable, at_risk, time_table
-from rtoutcomes.stats._validate import BoolArray, FloatArray, survival_data
+from rtoutcomes.stats._validate import FloatArray, survival_data
 from rtoutcomes.stats.quantiles import (
     QuantileEstimate,
     SurvivalQuantiles,
@@ -113,8 +113,7 @@ def kaplan_meier(
         survival: FloatArray = np.cumprod(1.0 - hazard, dtype=np.float64)
         jackknife = w is not None and bool(np.any(w != np.floor(w)))
         if jackknife:
-            assert w is not None
-            std_err = np.sqrt(_jackknife_variance(table, n_risk, survival, e, w))
+            std_err = np.sqrt(_jackknife_variance(table, n_risk, survival))
             std_err_log = np.where(std_err == 0.0, 0.0, std_err / survival)
         else:
             increment = np.where(d > 0, d / (n_risk * (n_risk - d)), 0.0)
@@ -129,25 +128,19 @@ def kaplan_meier(
     )
 
 
-def _jackknife_variance(
-    table: TimeTable, n_risk: FloatArray, survival: FloatArray, event: BoolArray,
-    weights: FloatArray,
-) -> FloatArray:
+def _jackknife_variance(table: TimeTable, n_risk: FloatArray, survival: FloatArray) -> FloatArray:
     """Infinitesimal-jackknife variance of S(t), R's choice for fractional case weights.
 
     The influence of row i on S(t) is -S(t) [δ_i 1(T_i <= t) a(T_i) - B(min(t, T_i))] with
     a = 1 / (n - d) and B the running sum of d / (n (n - d)); the variance is the sum over rows of
     (w_i · influence)^2, which splits into per-time totals of w^2 and w^2 δ, so no n x T matrix.
     """
+    assert table.total_sq is not None and table.events_sq is not None
     d = table.events
     a = 1.0 / (n_risk - d)
     b_cum = np.cumsum(np.where(d > 0, d * a / n_risk, 0.0))
-    w2 = weights[table.order] ** 2
-    sorted_event = event[table.order]
-    w2_total = np.add.reduceat(w2, table.starts)
-    w2_event = np.add.reduceat(np.where(sorted_event, w2, 0.0), table.starts)
     # Rows that left at t_j contribute (δ a_j - B_j)^2; rows still at risk after t_j, B_j^2.
-    left = w2_event * (a * a - 2.0 * a * b_cum) + w2_total * b_cum * b_cum
-    later = np.append(at_risk(w2_total)[1:], 0.0)
+    left = table.events_sq * (a * a - 2.0 * a * b_cum) + table.total_sq * b_cum * b_cum
+    later = np.append(at_risk(table.total_sq)[1:], 0.0)
     out: FloatArray = survival**2 * (np.cumsum(left) + b_cum**2 * later)
     return out
