@@ -139,7 +139,7 @@ def summarise_registry(db: str | Path) -> CohortSummary:
 
     from rtoutcomes.clinical.endpoints import derive_endpoints
     from rtoutcomes.registry import read_tables
-    from rtoutcomes.stats.kaplan_meier import kaplan_meier
+    from rtoutcomes.stats import kaplan_meier
 
     tables = read_tables(db)
     meta = dict(zip(tables["registry_meta"]["key"], tables["registry_meta"]["value"],

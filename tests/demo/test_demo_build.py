@@ -112,7 +112,7 @@ def _curves(result: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def _rates(time: np.ndarray, event: np.ndarray, months: list[int]) -> list[float]:
-    from rtoutcomes.stats.kaplan_meier import kaplan_meier
+    from rtoutcomes.stats import kaplan_meier
 
     fit = kaplan_meier(time, event)
     return [100 * float(s) for s in fit.at(months, extend=True).survival]
