@@ -120,10 +120,11 @@ def test_without_cutoff_the_late_records_count() -> None:
     pt = result.patients.set_index("patient_id")
     assert (pt.loc["P4", "os_time"], pt.loc["P4", "os_event"]) == (848, 1)
     # an explicit cut-off overrides the registry's
-    early = derive_endpoints(build_registry(), unit="days", data_cutoff="2015-06-30")
+    early = derive_endpoints(build_registry(), unit="days", data_cutoff="2016-03-31")
     pt = early.patients.set_index("patient_id")
-    assert (pt.loc["P1", "os_time"], pt.loc["P1", "os_event"]) == (176, 0)
-    assert early.settings.data_cutoff == dt.date(2015, 6, 30)
+    assert (pt.loc["P3", "os_time"], pt.loc["P3", "os_event"]) == (395, 0)
+    assert (pt.loc["P1", "os_time"], pt.loc["P1", "os_event"]) == (421, 1)
+    assert early.settings.data_cutoff == dt.date(2016, 3, 31)
 
 
 def test_months_and_rule_choice() -> None:
@@ -173,6 +174,17 @@ def test_contradictions_are_refused() -> None:
     events.loc[events["event_id"] == "E05", "event_date"] = pd.Timestamp("2015-02-01")
     with pytest.raises(ClinicalRuleError, match=r"row E05.*before SBRT start"):
         derive_endpoints(reg)
+
+    reg = build_registry()
+    events = reg["patient_events"]
+    events.loc[events["event_id"] == "E06", "event_date"] = pd.Timestamp("2015-02-01")
+    events.drop(events.index[events["event_id"].isin(["E04", "E05"])], inplace=True)
+    reg["assessments"] = reg["assessments"][reg["assessments"]["lesion_id"] != "L3"]
+    with pytest.raises(ClinicalRuleError, match=r"row C3.*after the patient's death"):
+        derive_endpoints(reg)
+
+    with pytest.raises(ClinicalRuleError, match=r"row C6.*after the data cut-off 2016-01-31"):
+        derive_endpoints(build_registry(), data_cutoff="2016-01-31")
 
     with pytest.raises(ClinicalRuleError, match="time_origin"):
         derive_endpoints(build_registry(), time_origin="diagnosis")  # type: ignore[arg-type]

@@ -197,7 +197,8 @@ def derive_endpoints(
     ``tables`` needs ``lesions``, ``sbrt_courses`` and ``patients``; ``assessments``,
     ``patient_events`` and ``registry_meta`` may be absent (no scans, no events, no cut-off).
     Raises ``ClinicalRuleError`` for records that contradict each other (two deaths, a scan or
-    contact after death, a lesion without a course, a local failure before time zero).
+    contact after death, a course starting after death, a lesion without a course, a local
+    failure before SBRT start) and for a first course starting after the data cut-off.
     """
 
     if time_origin not in ("sbrt_start", "sbrt_end"):
@@ -249,6 +250,13 @@ class _Inputs:
         courses["start_date"] = _dates(courses["start_date"])
         courses["end_date"] = _dates(courses["end_date"])
         first = _first_courses(courses, lesions)
+        if cutoff is not None and (first["start_date"] > cutoff).any():
+            late = first[first["start_date"] > cutoff].iloc[0]
+            raise ClinicalRuleError(
+                f"first SBRT course starts after the data cut-off {cutoff.date()}: leave the "
+                "lesion out of the cohort or move the cut-off", table="sbrt_courses",
+                row=late["course_id"], column="start_date", value=str(late["start_date"].date()),
+            )
         assessments = _table(
             tables, "assessments",
             ["assessment_id", "lesion_id", "assessment_date", "longest_diameter_mm"],
@@ -338,6 +346,14 @@ def _lesion_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFrame
             f"assessment after the patient's death ({_day(death.iloc[i])})",
             table="assessments", row=lid.iloc[i], column="assessment_date",
             value=_day(last.iloc[i]),
+        )
+    dead_before = death.notna() & (death < start)
+    if dead_before.any():
+        i = int(np.flatnonzero(dead_before.to_numpy())[0])
+        raise ClinicalRuleError(
+            f"SBRT course starts after the patient's death ({_day(death.iloc[i])})",
+            table="sbrt_courses", row=lesions["course_id"].iloc[i], column="start_date",
+            value=_day(start.iloc[i]),
         )
     early = lf_date.notna() & (lf_date < start)
     if early.any():
