@@ -52,6 +52,7 @@ class RawRegistry:
     origin: Origin
     tables: dict[str, RawTable] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    unreadable: set[str] = field(default_factory=set)  # tables found but not readable
 
     def source_of(self, table: str) -> str:
         """How a (possibly missing) table is named in messages."""
@@ -91,7 +92,9 @@ def _read_csv_folder(folder: Path) -> RawRegistry:
     for file in sorted(folder.iterdir()):
         if file.is_file() and file.suffix.lower() == ".csv":
             table = _read_csv_file(file, registry.problems)
-            if table is not None:
+            if table is None:
+                registry.unreadable.add(file.stem)
+            else:
                 registry.tables[table.name] = table
     return registry
 
@@ -168,6 +171,7 @@ def _read_workbook(path: Path, registry: RawRegistry) -> None:
                 registry.problems.append(Problem(
                     source, 1, None, None, "sheet has no header row (row 1 is empty)"
                 ))
+                registry.unreadable.add(sheet.title)
                 continue
             table = _table_from_records(
                 sheet.title, source, records, "xlsx", system, registry.problems

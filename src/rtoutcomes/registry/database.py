@@ -31,6 +31,14 @@ def database_url(db: str | Path) -> sa.URL:
     return sa.URL.create("sqlite", database=str(Path(text).expanduser().resolve()))
 
 
+def describe_database(db: str | Path) -> str:
+    """``db`` for messages: a URL's password hidden, a SQLite file as its path."""
+    url = database_url(db)
+    if url.get_backend_name() == "sqlite":
+        return url.database or ""
+    return url.render_as_string(hide_password=True)
+
+
 def make_engine(db: str | Path, *, must_exist: bool = False) -> sa.Engine:
     """An engine for ``db`` (SQLite file path, ``sqlite:///...`` or ``postgresql+psycopg://...``).
 

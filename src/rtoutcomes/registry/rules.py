@@ -25,7 +25,6 @@ def check_rules(reg: ValidatedRegistry) -> None:
     _events(reg)
     _after_sbrt_and_before_death(reg)
     _therapies(reg)
-    _cutoff(reg)
 
 
 def _date(record: Record, column: str) -> dt.date | None:
@@ -253,16 +252,3 @@ def _therapies(reg: ValidatedRegistry) -> None:
         if start and end and end < start:
             reg.report("systemic_therapies", record, "end_date",
                        f"therapy ends before it starts ({start})", end)
-
-
-def _cutoff(reg: ValidatedRegistry) -> None:
-    cutoff = cutoff_date(reg)
-    if cutoff is None:
-        return
-    for table, column in (("patient_events", "event_date"), ("toxicities", "onset_date"),
-                          ("assessments", "assessment_date"), ("sbrt_courses", "start_date")):
-        for record in reg.tables[table]:
-            date = _date(record, column)
-            if date and date > cutoff:
-                reg.report(table, record, column,
-                           f"after the registry's data_cutoff_date ({cutoff})", date)

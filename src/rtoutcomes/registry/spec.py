@@ -160,8 +160,8 @@ TABLES: tuple[TableSpec, ...] = (
         "key/value facts about the registry",
         (
             _C("key", "text", "req", unique=True,
-               note="known keys: `name`, `synthetic` (yes/no), `data_cutoff_date` (date; no "
-                    "SBRT start, event, assessment or toxicity after it), `description`"),
+               note="known keys: `name`, `synthetic` (yes/no), `data_cutoff_date` (date; "
+                    "later events are kept, analyses censor at it), `description`"),
             _C("value", "text", "req"),
         ),
         primary_key="key",

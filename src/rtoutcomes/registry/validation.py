@@ -109,10 +109,12 @@ def validate_registry(raw: RawRegistry) -> ValidatedRegistry:
         result.sources[spec.name] = raw.source_of(spec.name)
         table = raw.tables.get(spec.name)
         if table is None:
-            result.problems.append(Problem(
-                raw.source_of(spec.name), None, None, None,
-                f"missing table {spec.name!r}; a table with no rows still needs its header row",
-            ))
+            if spec.name not in raw.unreadable:
+                result.problems.append(Problem(
+                    raw.source_of(spec.name), None, None, None,
+                    f"missing table {spec.name!r}; a table with no rows still needs its header "
+                    "row",
+                ))
             result.tables[spec.name] = []
             result.missing_tables.add(spec.name)
             continue
