@@ -51,7 +51,13 @@ def write_xlsx(tables: list[Table], path: Path) -> None:
             cell.font = Font(bold=True)
         for note in table.notes:
             sheet.append([note])
-    workbook.save(path)
+    import zipfile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    # Not workbook.save(): it stamps docProps/core.xml with the current time as "modified".
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(workbook, archive).write_data()
     _fix_zip_times(path, stamp)
 
 
