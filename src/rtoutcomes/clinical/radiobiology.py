@@ -247,8 +247,12 @@ def eqdx(
     """Equieffective dose (Gy) in x-Gy fractions of ``fractions`` equal fractions."""
     value = bed_gy(total_dose_gy, fractions, alpha_beta_gy, transition_dose_gy=transition_dose_gy)
     return float(
-        eqdx_gy(value, reference_dose_per_fraction_gy, alpha_beta_gy,
-                transition_dose_gy=transition_dose_gy)
+        eqdx_gy(
+            value,
+            reference_dose_per_fraction_gy,
+            alpha_beta_gy,
+            transition_dose_gy=transition_dose_gy,
+        )
     )
 
 

@@ -149,8 +149,10 @@ class ScheduleGroup:
     def overlaps(self, other: ScheduleGroup) -> bool:
         (a_lo, a_hi), (b_lo, b_hi) = self.dose_range_gy, other.dose_range_gy
         (fa_lo, fa_hi), (fb_lo, fb_hi) = self.fraction_range, other.fraction_range
-        return a_lo <= b_hi + _DOSE_ATOL_GY and b_lo <= a_hi + _DOSE_ATOL_GY and (
-            fa_lo <= fb_hi and fb_lo <= fa_hi
+        return (
+            a_lo <= b_hi + _DOSE_ATOL_GY
+            and b_lo <= a_hi + _DOSE_ATOL_GY
+            and (fa_lo <= fb_hi and fb_lo <= fa_hi)
         )
 
 

@@ -1,0 +1,124 @@
+"""Dosimetry of a plan from DICOM RT: every structure's DVH statistics and the target's indices.
+
+PIV (prescription isodose volume) and V50% (volume receiving half the prescription) are taken
+inside the body outline when the structure set has one (the ROI of interpreted type EXTERNAL,
+else one named BODY or External), so that dose in air or in the couch does not count; without
+a body outline, over the whole dose grid. TV is the target's whole volume (a part of it outside
+the dose grid counts as not covered); Dmax, D2, D50 and D98 of the HI are the target's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rtoutcomes.clinical.dosimetric_indices import TargetIndices, target_indices
+from rtoutcomes.clinical.dvh import DVH, DvhOptions, structure_dvh
+from rtoutcomes.errors import RtOutcomesError
+
+if TYPE_CHECKING:
+    from rtoutcomes.io.dicom_rt import DoseGrid, Structure, StructureSet
+
+__all__ = ["PlanDosimetry", "PlanDosimetryError", "choose_target", "plan_dosimetry"]
+
+_MM3_PER_CC = 1000.0
+
+
+class PlanDosimetryError(RtOutcomesError):
+    """No prescription, no target, or a target that cannot be evaluated."""
+
+
+@dataclass(frozen=True)
+class PlanDosimetry:
+    """Result of :func:`plan_dosimetry`; ``as_dict()`` is the CLI's JSON layout."""
+
+    prescription_gy: float
+    target_name: str
+    piv_region: str
+    indices: TargetIndices
+    dvhs: dict[str, DVH] = field(repr=False)
+    skipped: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        target: dict[str, object] = {"name": self.target_name}
+        target.update(self.indices.as_dict())
+        return {
+            "prescription_gy": self.prescription_gy,
+            "structures": {name: dvh.summary() for name, dvh in self.dvhs.items()},
+            "target": target,
+        }
+
+
+def choose_target(
+    structure_set: StructureSet, requested: str | None, plan_description: str | None
+) -> Structure:
+    """The target ROI: ``requested`` if given, else the ROI the plan's prescription names."""
+    if requested is not None:
+        return structure_set.by_name(requested)
+    if plan_description:
+        for structure in structure_set.structures.values():
+            if structure.name.lower() == plan_description.lower() and not structure.is_empty:
+                return structure
+    raise PlanDosimetryError(
+        "no target: the plan's prescription names no ROI of the structure set "
+        f"({plan_description!r}); give the target ROI's name (--target)"
+    )
+
+
+def _unique_names(structures: list[Structure]) -> dict[str, Structure]:
+    names: dict[str, Structure] = {}
+    for structure in structures:
+        clash = sum(1 for s in structures if s.name == structure.name) > 1
+        names[f"{structure.name} (ROI {structure.number})" if clash else structure.name] = structure
+    return names
+
+
+def _grid_volume_at_least(grid: DoseGrid, dose_gy: float) -> float:
+    """Volume (cm3) of the dose grid's voxels receiving at least ``dose_gy``."""
+    dx, dy, dz = grid.spacing_mm
+    return float(np.count_nonzero(grid.dose_gy >= dose_gy)) * dx * dy * dz / _MM3_PER_CC
+
+
+def plan_dosimetry(
+    structure_set: StructureSet,
+    grid: DoseGrid,
+    *,
+    prescription_gy: float,
+    target: Structure,
+    options: DvhOptions | None = None,
+) -> PlanDosimetry:
+    """DVH statistics of every contoured ROI and the indices of ``target`` at the prescription."""
+    if not prescription_gy > 0:
+        raise PlanDosimetryError(f"prescription must be > 0 Gy, got {prescription_gy!r}")
+    contoured = [s for s in structure_set.structures.values() if not s.is_empty]
+    skipped = tuple(s.name for s in structure_set.structures.values() if s.is_empty)
+    named = _unique_names(contoured)
+    dvhs = {name: structure_dvh(structure, grid, options) for name, structure in named.items()}
+    target_key = next(name for name, s in named.items() if s.number == target.number)
+    target_dvh = dvhs[target_key]
+    if target_dvh.exact_max_gy is None:
+        raise PlanDosimetryError(f"target {target.name!r} lies entirely outside the dose grid")
+    body = structure_set.external()
+    if body is not None:
+        body_dvh = dvhs[next(name for name, s in named.items() if s.number == body.number)]
+        piv, v50 = body_dvh.v_cc(prescription_gy), body_dvh.v_cc(prescription_gy / 2)
+        region = f"inside {body.name}"
+    else:
+        piv = _grid_volume_at_least(grid, prescription_gy)
+        v50 = _grid_volume_at_least(grid, prescription_gy / 2)
+        region = "whole dose grid"
+    tv_piv = min(target_dvh.v_cc(prescription_gy), piv)  # the target may stick out of the body
+    indices = target_indices(
+        tv_cc=target_dvh.volume_cc,
+        piv_cc=piv,
+        tv_piv_cc=tv_piv,
+        v50_cc=max(v50, piv),
+        dmax_gy=target_dvh.dmax_gy,
+        d2_gy=target_dvh.d_percent(2),
+        d50_gy=target_dvh.d_percent(50),
+        d98_gy=target_dvh.d_percent(98),
+        prescription_gy=prescription_gy,
+    )
+    return PlanDosimetry(prescription_gy, target_key, region, indices, dvhs, skipped)
