@@ -9,6 +9,11 @@ _CONF = {
     "log-log": "a log(-log) transformation of the survival function",
     "plain": "the untransformed (linear) survival function",
 }
+_RULES = {
+    "RECIST 1.1": ", an increase of the longest diameter of at least 20% and 5 mm over the nadir",
+    "RECIST 1.1 confirmed": ", RECIST 1.1 progression confirmed by the next measured scan",
+    "Feng 2022": ", an increase of the longest diameter of at least 20% over baseline",
+}
 _TIES = {"efron": "Efron's method", "breslow": "Breslow's method"}
 
 
@@ -23,9 +28,13 @@ def methods_paragraph(results: dict[str, Any]) -> str:
         parts.append(
             "Time zero was the start of the first SBRT course (per lesion for local control: the "
             "start of the course treating that lesion). Overall survival counted death from any "
-            "cause, censored at last contact; progression-free survival counted progression or "
+            "cause, censored at last contact; progression-free survival counted progression (recorded, "
+            "local failure on imaging or new lesions) or "
             "death, censored at last contact; local control counted local failure of the treated "
-            "lesion, censored at its last assessment or at death."
+            "lesion, censored at its last measured assessment "
+            f"(local failure rule: {study['local_failure_rule']}"
+            f"{_RULES.get(study['local_failure_rule'], '')}). BED was computed with the "
+            f"linear-quadratic model, alpha/beta = {study['alpha_beta_gy']:g} Gy."
         )
     else:
         described = "; ".join(

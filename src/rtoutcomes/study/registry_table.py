@@ -65,11 +65,14 @@ def build_registry_data(tables: Mapping[str, pd.DataFrame], study: Study) -> Reg
     """Derive endpoints and the standard covariates; the two analysis tables of a study."""
     import numpy as np
 
+    from rtoutcomes.clinical import recist
     from rtoutcomes.clinical.endpoints import derive_endpoints
     from rtoutcomes.clinical.radiobiology import bed_gy
 
+    rule = {"RECIST 1.1": recist.RECIST_1_1, "RECIST 1.1 confirmed": recist.RECIST_1_1_CONFIRMED,
+            "Feng 2022": recist.FENG_2022}[study.local_failure_rule]
     unit: Literal["months", "days"] = "days" if study.time_unit == "days" else "months"
-    endpoints = derive_endpoints(tables, unit=unit)
+    endpoints = derive_endpoints(tables, unit=unit, rule=rule)
     patients = tables["patients"].copy()
     courses = first_courses(tables)
     courses["bed10_gy"] = bed_gy(

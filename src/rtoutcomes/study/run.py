@@ -56,6 +56,8 @@ def study_summary(study: Study) -> dict[str, Any]:
         },
         "covariates": covariates,
         "figure_width_mm": study.figure_width_mm,
+        "local_failure_rule": study.local_failure_rule,
+        "alpha_beta_gy": study.alpha_beta_gy,
     }
 
 

@@ -18,6 +18,7 @@ from rtoutcomes.study.spec import (
     COVARIATE_TYPES,
     DERIVED_ENDPOINTS,
     FIGURE_WIDTHS_MM,
+    LOCAL_FAILURE_RULES,
     TIES,
     TIME_UNITS,
     Analyses,
@@ -183,6 +184,13 @@ def parse_study(
     alpha_beta = check.number(
         radiobiology.get("alpha_beta_gy", 10.0), "radiobiology.alpha_beta_gy", positive=True
     )
+    rules = check.mapping(top.get("endpoint_rules", {}), "endpoint_rules", ("local_failure",))
+    local_failure = check.choice(
+        rules.get("local_failure", "RECIST 1.1"), "endpoint_rules.local_failure",
+        LOCAL_FAILURE_RULES,
+    )
+    if rules and db is None:
+        raise check.fail("endpoint_rules", "applies only to a registry study ('db')")
     known = set(covariates)
     if db is not None:
         from rtoutcomes.study.standard import STANDARD_COVARIATES
@@ -205,6 +213,7 @@ def parse_study(
         analyses=analyses,
         figure_width_mm=int(width),
         alpha_beta_gy=alpha_beta,
+        local_failure_rule=local_failure,
     )
 
 

@@ -16,6 +16,8 @@ TIES = ("efron", "breslow")
 TIME_UNITS = ("days", "months")
 COVARIATE_TYPES = ("categorical", "binary", "continuous")
 FIGURE_WIDTHS_MM = (85, 174)
+# Local failure rules of rtoutcomes.clinical.recist a registry study can name.
+LOCAL_FAILURE_RULES = ("RECIST 1.1", "RECIST 1.1 confirmed", "Feng 2022")
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ class Study:
     analyses: Analyses
     figure_width_mm: int = 85
     alpha_beta_gy: float = 10.0
+    local_failure_rule: str = "RECIST 1.1"
 
     @property
     def source_mode(self) -> str:
