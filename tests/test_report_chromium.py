@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from rtoutcomes.report.build import build_report, write_report
-from test_report_render import results
+from rtoutcomes.cli import main
+
+HERE = Path(__file__).parent
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -54,16 +55,21 @@ def probe(html: str) -> str:
 
 
 def test_report_renders_in_chromium(tmp_path: Path) -> None:
+    """The lung study's report (rtoutcomes analyze): 8 figures, tables 3-5."""
     out = tmp_path / "report"
-    write_report(build_report(results()), out)
+    assert main(["analyze", str(HERE / "reference" / "fixtures" / "study_lung.csv"), "--config",
+                 str(HERE / "data" / "study_lung.yaml"), "--out", str(out), "--quiet"]) == 0
     page = tmp_path / "probed.html"
     page.write_text(probe((out / "report.html").read_text(encoding="utf-8")), encoding="utf-8")
     dom, console = open_in_chromium(page, tmp_path / "profile")
-    assert "Table 3. Univariate Cox regression" in dom
+    for title in ("Table 3. Univariate Cox regression", "Table 5. Nested Cox models",
+                  "Statistical methods", "Provenance"):
+        assert title in dom
     found = re.search(r'id="rt-probe">images=(\d+) loaded=(\d+)<', dom)
     assert found, "the probe did not run: the page did not finish loading"
     images, loaded = int(found.group(1)), int(found.group(2))
-    assert images == 2 and loaded == images
+    assert images == 8  # 2 endpoints x (overall + 3 groupings)
+    assert loaded == images
     assert console == []
 
 

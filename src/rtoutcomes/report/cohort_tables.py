@@ -49,7 +49,8 @@ def table1(facts: dict[str, Any]) -> Table:
         _categories(table, "Systemic treatment", facts["systemic_treatment"], n)
         chemo = facts.get("chemotherapy_timing", {})
         if sum(chemo.values()):
-            _categories(table, "Chemotherapy timing", chemo, sum(chemo.values()))
+            _categories(table, f"Chemotherapy timing (of {sum(chemo.values())} with "
+                        "chemotherapy)", chemo, sum(chemo.values()))
     for key, label in (("first_treatment_surgery", "Surgery as first treatment"),
                        ("more_than_2_operations", "More than 2 operations"),
                        ("adjuvant_chemotherapy_after_surgery", "Adjuvant chemotherapy"),

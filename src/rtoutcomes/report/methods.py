@@ -28,8 +28,8 @@ def methods_paragraph(results: dict[str, Any]) -> str:
         parts.append(
             "Time zero was the start of the first SBRT course (per lesion for local control: the "
             "start of the course treating that lesion). Overall survival counted death from any "
-            "cause, censored at last contact; progression-free survival counted progression (recorded, "
-            "local failure on imaging or new lesions) or "
+            "cause, censored at last contact; progression-free survival counted progression "
+            "(recorded, local failure on imaging or new lesions) or "
             "death, censored at last contact; local control counted local failure of the treated "
             "lesion, censored at its last measured assessment "
             f"(local failure rule: {study['local_failure_rule']}"

@@ -42,6 +42,7 @@ TOP_KEYS = (
     "analyses",
     "figures",
     "radiobiology",
+    "endpoint_rules",
 )
 ENDPOINT_KEYS = ("time", "event", "event_values", "cluster", "label", "unit")
 COVARIATE_KEYS = (

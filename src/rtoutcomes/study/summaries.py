@@ -92,6 +92,11 @@ def follow_up_summary(time: np.ndarray, event: np.ndarray) -> dict[str, Any]:
             "min": number(fu.observed_min),
             "max": number(fu.observed_max),
         },
+        "censored": {
+            "median": number(fu.censored_median),
+            "min": number(fu.censored_min),
+            "max": number(fu.censored_max),
+        },
     }
 
 
