@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from clinical_registry import build_registry
 
+from clinical_registry import build_registry
 from rtoutcomes.cli import main
 from rtoutcomes.study import parse_study
 from rtoutcomes.study.run import run_on_tables
@@ -46,10 +46,10 @@ def test_registry_study_writes_every_output(tmp_path: Path) -> None:
 
 
 def test_run_command_on_a_registry_database(tmp_path: Path) -> None:
+    import pandas as pd
+
     from rtoutcomes.registry import init_registry
     from rtoutcomes.registry.importer import import_registry
-
-    import pandas as pd
 
     folder = tmp_path / "csv"
     folder.mkdir()

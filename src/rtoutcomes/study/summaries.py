@@ -8,19 +8,12 @@ This is the one module that knows the statistics engine's result objects; everyt
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     import numpy as np
 
     from rtoutcomes.study.spec import CoxOptions, KMOptions
-
-
-def _stats() -> Any:
-    """The statistics engine, imported when first needed (it is the heavy part)."""
-    import importlib
-
-    return importlib.import_module("rtoutcomes.stats")
 
 
 def number(value: Any) -> float | None:
@@ -39,7 +32,9 @@ def km_summary(
     time: np.ndarray, event: np.ndarray, options: KMOptions, rates_at: tuple[float, ...]
 ) -> dict[str, Any]:
     """n, events, median with limits, rates at ``rates_at`` with limits, and every KM step."""
-    fit = _stats().kaplan_meier(
+    from rtoutcomes.stats import kaplan_meier
+
+    fit = kaplan_meier(
         time, event, conf_type=options.conf_type, conf_level=options.conf_level
     )
     median = fit.median
@@ -80,7 +75,9 @@ def km_summary(
 
 def follow_up_summary(time: np.ndarray, event: np.ndarray) -> dict[str, Any]:
     """Median follow-up: reverse Kaplan-Meier (with limits) and observed (median, range)."""
-    fu = _stats().median_follow_up(time, event)
+    from rtoutcomes.stats import median_follow_up
+
+    fu = median_follow_up(time, event)
     return {
         "reverse_km": {
             "estimate": number(fu.reverse_km.estimate),
@@ -102,7 +99,9 @@ def follow_up_summary(time: np.ndarray, event: np.ndarray) -> dict[str, Any]:
 
 def logrank_summary(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> dict[str, Any]:
     """Log-rank chi-square, df and p (R's survdiff, rho = 0)."""
-    test = _stats().logrank(time, event, group)
+    from rtoutcomes.stats import logrank
+
+    test = logrank(time, event, group)
     return {"statistic": number(test.statistic), "df": int(test.df), "p": number(test.p)}
 
 
@@ -121,9 +120,12 @@ def cox_fit(
     """
     import warnings
 
+    from rtoutcomes.stats import cox
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = _stats().cox(x, time, event, names=names, ties=options.ties, cluster=cluster)
+        ties: Literal["efron", "breslow"] = "breslow" if options.ties == "breslow" else "efron"
+        fit = cox(x, time, event, names=names, ties=ties, cluster=cluster)
     messages = [str(w.message) for w in caught]
     messages += [m for m in getattr(fit, "warnings", ()) if m not in messages]
     return fit, messages
@@ -167,5 +169,7 @@ def cox_model_summary(fit: Any) -> dict[str, Any]:
 
 def lr_summary(smaller: Any, larger: Any) -> dict[str, Any]:
     """Likelihood-ratio test of nested models (R's ``anova(small, large)``)."""
-    test = _stats().lr_test(smaller, larger)
+    from rtoutcomes.stats import lr_test
+
+    test = lr_test(smaller, larger)
     return {"statistic": number(test.statistic), "df": int(test.df), "p": number(test.p)}
