@@ -28,6 +28,9 @@ from numpy.typing import NDArray
 
 __all__ = ["Coverage", "Lattice", "polygon_coverage"]
 
+#: inside fractions within this of 0 or 1 are rounding, not partial cover
+_EPS = 1e-9
+
 
 @dataclass(frozen=True)
 class Lattice:
@@ -43,14 +46,16 @@ class Lattice:
 class Coverage:
     """Inside fraction ``fraction[r, c]`` of lattice cell (row0 + r, col0 + c).
 
-    ``centroid_x`` and ``centroid_y`` locate the centroid of the covered part of each cell
-    in cell units from the cell's lower corner (0..1; 0.5 = the cell centre, also where
-    nothing is covered).
+    The partly covered cells (0 < fraction < 1) are listed as ``partial_rows`` and
+    ``partial_cols`` (indices into ``fraction``), with ``centroid_x`` and ``centroid_y``, the
+    centroid of each one's covered part in cell units from its lower corner (0..1).
     """
 
     row0: int
     col0: int
     fraction: NDArray[np.float64]
+    partial_rows: NDArray[np.int64]
+    partial_cols: NDArray[np.int64]
     centroid_x: NDArray[np.float64]
     centroid_y: NDArray[np.float64]
 
@@ -108,25 +113,33 @@ def polygon_coverage(
     frac = np.clip(u - cell, 0.0, 1.0)
     width = ncols + 1
     flat = line * width + cell
-    size = nlines * width
-    delta = np.bincount(flat, weights=sign * (1.0 - frac), minlength=size)
-    delta += np.bincount(flat + 1, weights=sign * frac, minlength=size)
-    per_line = np.clip(np.cumsum(delta.reshape(nlines, width), axis=1)[:, :ncols], 0.0, 1.0)
+    delta = np.bincount(
+        np.concatenate([flat, flat + 1]),
+        weights=np.concatenate([sign * (1.0 - frac), sign * frac]),
+        minlength=nlines * width,
+    )
+    per_line = np.cumsum(delta.reshape(nlines, width), axis=1)[:, :ncols]
     rows = row1 - row0
     by_row = per_line.reshape(rows, subrows, ncols)
     covered = by_row.sum(axis=1)  # in scan-line units: subrows x the inside fraction
-    fraction = covered / subrows
-    # first moments of the covered part, in cell units
+    fraction = np.clip(covered / subrows, 0.0, 1.0)
+
+    # centroids of the partly covered cells, from first moments in cell units
+    partial_rows, partial_cols = np.nonzero((fraction > _EPS) & (fraction < 1 - _EPS))
+    area = covered[partial_rows, partial_cols]
     heights = (np.arange(subrows) + 0.5) / subrows
-    moment_y = np.einsum("rlc,l->rc", by_row, heights)
+    moment_y = by_row[partial_rows, :, partial_cols] @ heights
     correction = np.bincount(
         (line // subrows) * ncols + cell,
         weights=sign * frac * (1.0 - frac) / 2,
         minlength=rows * ncols,
-    ).reshape(rows, ncols)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        centroid_x = np.where(covered > 0, 0.5 + correction / covered, 0.5)
-        centroid_y = np.where(covered > 0, moment_y / covered, 0.5)
+    )[partial_rows * ncols + partial_cols]
     return Coverage(
-        row0, col0, fraction, np.clip(centroid_x, 0.0, 1.0), np.clip(centroid_y, 0.0, 1.0)
+        row0,
+        col0,
+        fraction,
+        partial_rows,
+        partial_cols,
+        np.clip(0.5 + correction / area, 0.0, 1.0),
+        np.clip(moment_y / area, 0.0, 1.0),
     )

@@ -278,12 +278,15 @@ def _sample_plane(
         ).copy()
     else:
         dose = sampler.on_lattice(gy, gx)
-    partial = (fraction > 0) & (fraction < 1 - 1e-9)
-    if partial.any():
-        pr, pc = np.nonzero(partial)
-        py = (rows[pr] + coverage.centroid_y[block][partial]) / oversample - 0.5
-        px = (cols[pc] + coverage.centroid_x[block][partial]) / oversample - 0.5
-        dose[partial] = sampler.at_points(py, px)
+    # partly covered cells inside the block, in block coordinates
+    pr = coverage.partial_rows - block[0].start
+    pc = coverage.partial_cols - block[1].start
+    keep = (pr >= 0) & (pr < fraction.shape[0]) & (pc >= 0) & (pc < fraction.shape[1])
+    if keep.any():
+        pr, pc = pr[keep], pc[keep]
+        py = (rows[pr] + coverage.centroid_y[keep]) / oversample - 0.5
+        px = (cols[pc] + coverage.centroid_x[keep]) / oversample - 0.5
+        dose[pr, pc] = sampler.at_points(py, px)
     return dose
 
 
