@@ -99,8 +99,8 @@ def results() -> dict[str, Any]:
         "univariate": {"grade": model},
         "multivariate": model2,
         "nested": [
-            {**model, "lr_test_vs_previous": None},
-            {**model2, "lr_test_vs_previous": {"statistic": 2.0, "df": 1, "p": 0.157}},
+            {**model, "lr_test": None},
+            {**model2, "lr_test": {"statistic": 2.0, "df": 1, "p": 0.157}},
         ],
     }
     return {

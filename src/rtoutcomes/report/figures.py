@@ -22,6 +22,7 @@ MM_PER_INCH = 25.4
 DPI = 300
 LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
 GREYS = ("0.0", "0.45", "0.0", "0.3", "0.55", "0.2")
+LEFT = 0.24  # left margin (figure fraction): room for the risk table's row labels
 RC: dict[Any, Any] = {
     "svg.hashsalt": "rtoutcomes",
     "svg.fonttype": "path",
@@ -118,7 +119,7 @@ def km_figure(
         height = width * 0.72 + (0.16 * (risk_rows + 1) + 0.2)
         fig = plt.figure(figsize=(width, height))
         risk_share = (0.16 * (risk_rows + 1) + 0.2) / height
-        ax = fig.add_axes((0.17, risk_share + 0.11, 0.78, 0.84 - risk_share - 0.11 + 0.05))
+        ax = fig.add_axes((LEFT, risk_share + 0.11, 0.95 - LEFT, 0.84 - risk_share - 0.11 + 0.05))
         max_time = max([max(c.km["time"], default=0.0) for c in curves] + [1.0])
         ticks = _ticks(max_time, time_unit)
         for i, curve in enumerate(curves):
@@ -134,7 +135,8 @@ def km_figure(
         if len(curves) > 1:
             ax.legend(loc="upper right", frameon=False, title=legend_title, handlelength=2.6)
         if p_text:
-            ax.text(0.03, 0.05, p_text, transform=ax.transAxes, ha="left", va="bottom")
+            ax.text(0.03, 0.04, p_text, transform=ax.transAxes, ha="left", va="bottom", zorder=5,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5})
         _risk_table(fig, curves, ticks, risk_share)
         return _render(fig)
 
@@ -168,15 +170,16 @@ def _draw_curve(ax: Axes, curve: Curve, index: int, *, show_label: bool) -> None
 
 
 def _risk_table(fig: Figure, curves: Sequence[Curve], ticks: list[float], share: float) -> None:
-    ax = fig.add_axes((0.17, 0.02, 0.78, share - 0.02))
+    ax = fig.add_axes((LEFT, 0.02, 0.95 - LEFT, share - 0.02))
     ax.set_xlim(0, ticks[-1])
     ax.set_ylim(-0.5, len(curves) + 0.5)
     ax.axis("off")
     ax.text(
-        -0.2 * ticks[-1],
+        -0.03,
         len(curves),
         "No. at risk",
-        ha="left",
+        transform=ax.get_yaxis_transform(),
+        ha="right",
         va="center",
         fontweight="bold",
         fontsize=6.5,
@@ -184,7 +187,9 @@ def _risk_table(fig: Figure, curves: Sequence[Curve], ticks: list[float], share:
     for row, curve in enumerate(curves):
         y = len(curves) - 1 - row
         name = curve.label if len(curves) > 1 else "All"
-        ax.text(-0.2 * ticks[-1], y, name[:14], ha="left", va="center", fontsize=6)
+        # labels right-aligned in the left margin, clear of the count at time 0
+        ax.text(-0.03, y, name[:18], transform=ax.get_yaxis_transform(), ha="right",
+                va="center", fontsize=5.5)
         for t, n in zip(ticks, at_risk(curve, ticks), strict=True):
             ax.text(t, y, str(n), ha="center", va="center", fontsize=6)
 

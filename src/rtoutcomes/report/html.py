@@ -21,7 +21,7 @@ tbody tr:last-child td { border-bottom: 2px solid #000; }
 tr.section td { font-weight: bold; padding-top: 0.5rem; }
 p.note { font-size: 0.8rem; margin: 0.1rem 0; color: #333; }
 p.warning { background: #fff4d6; border-left: 4px solid #c80; padding: 0.3rem 0.6rem; }
-figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; }
+figure { margin: 1rem 0; } figure img { width: 36rem; max-width: 100%; height: auto; }
 figcaption { font-size: 0.85rem; }
 dl.provenance { display: grid; grid-template-columns: max-content auto; gap: 0.1rem 1rem;
                 font-size: 0.8rem; } dl.provenance dd { margin: 0; font-family: monospace; }

@@ -175,7 +175,7 @@ def nested_table(endpoints: dict[str, Any], labels: dict[str, str]) -> Table:
     for n, e in endpoints.items():
         for k, model in enumerate(e.get("nested", []), start=1):
             added = [labels.get(c, c) for c in model["covariates"]]
-            lr = model.get("lr_test_vs_previous")
+            lr = model.get("lr_test")
             lr_text = (
                 ""
                 if lr is None

@@ -177,13 +177,15 @@ def _nested_results(
     # rows of the largest model.
     rows = design(table, models[-1]).complete
     fitted = [_cox_results(study, data, table, model, rows=rows) for model in models]
+    # "lr_test" of a nested model: against the previous one (R's anova); the model's own
+    # global tests are under "global_tests".
     for previous, current in itertools.pairwise(fitted):
-        current["lr_test_vs_previous"] = (
+        current["lr_test"] = (
             summaries.lr_summary(previous["_fit"], current["_fit"])
             if previous["_fit"] is not None and current["_fit"] is not None
             else None
         )
-    fitted[0]["lr_test_vs_previous"] = None
+    fitted[0]["lr_test"] = None
     return fitted
 
 

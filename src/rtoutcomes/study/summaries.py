@@ -159,9 +159,11 @@ def cox_model_summary(fit: Any) -> dict[str, Any]:
     return {
         "loglik": number(fit.loglik),
         "loglik_null": number(fit.loglik_null),
-        "lr_test": _test(fit.lr_test),
-        "wald_test": _test(fit.wald_test),
-        "score_test": _test(fit.score_test),
+        "global_tests": {
+            "likelihood_ratio": _test(fit.lr_test),
+            "wald": _test(fit.wald_test),
+            "score": _test(fit.score_test),
+        },
         "concordance": number(fit.concordance.concordance),
         "n_clusters": fit.n_clusters,
     }
