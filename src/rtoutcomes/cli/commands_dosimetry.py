@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from rtoutcomes.errors import RtOutcomesError
@@ -38,6 +39,14 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--target", metavar="NAME", help="target ROI (default: the ROI the plan prescribes to)"
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    registry = parser.add_argument_group(
+        "registry", "attach the result to an SBRT course of a registry (source = computed)"
+    )
+    registry.add_argument("--db", metavar="DB", help="registry database (SQLite file or URL)")
+    registry.add_argument("--course-id", metavar="ID", help="the course the plan delivered")
+    registry.add_argument(
+        "--replace", action="store_true", help="overwrite the course's existing dosimetry row"
+    )
     parser.set_defaults(func=run)
 
 
@@ -110,6 +119,9 @@ def run(args: argparse.Namespace) -> int:
     from rtoutcomes.clinical.plan_dosimetry import choose_target, plan_dosimetry
     from rtoutcomes.io.dicom_rt import read_rtdose, read_rtplan, read_rtstruct
 
+    if (args.db is None) != (args.course_id is None):
+        raise DosimetryCommandError("--db and --course-id go together")
+
     structure_set = read_rtstruct(args.rtstruct)
     grid = read_rtdose(args.rtdose)
     plan = read_rtplan(args.rtplan) if args.rtplan else None
@@ -120,8 +132,15 @@ def run(args: argparse.Namespace) -> int:
         )
     target = choose_target(structure_set, args.target, plan.target_description if plan else None)
     result = plan_dosimetry(structure_set, grid, prescription_gy=prescription, target=target)
+    if args.db is not None:
+        from rtoutcomes.registry.attach import write_dosimetry_row
+
+        write_dosimetry_row(args.db, result.registry_row(args.course_id), replace=args.replace)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
         print(_table(result.as_dict(), result.piv_region, result.skipped))
+    if args.db is not None:
+        print(f"dosimetry of course {args.course_id} written to {args.db} (source computed)",
+              file=sys.stderr)
     return 0

@@ -41,6 +41,25 @@ class PlanDosimetry:
     dvhs: dict[str, DVH] = field(repr=False)
     skipped: tuple[str, ...] = ()
 
+    def registry_row(self, course_id: str) -> dict[str, object]:
+        """The course's row of the registry's ``dosimetry`` table, marked ``computed``.
+
+        Volumes to 0.001 cm3, Dmax to 0.001 Gy, coverage to 0.01 %, indices to 0.0001.
+        """
+        ix = self.indices
+        return {
+            "course_id": course_id,
+            "tv_cc": round(ix.tv_cc, 3),
+            "piv_cc": round(ix.piv_cc, 3),
+            "tv_piv_cc": round(ix.tv_piv_cc, 3),
+            "dmax_gy": round(self.dvhs[self.target_name].dmax_gy, 3),
+            "coverage_pct": round(100 * ix.coverage, 2),
+            "ci": round(ix.ci_rtog, 4),
+            "nci": None if ix.nci is None else round(ix.nci, 4),
+            "hi": round(ix.hi_rtog, 4),
+            "source": "computed",
+        }
+
     def as_dict(self) -> dict[str, object]:
         target: dict[str, object] = {"name": self.target_name}
         target.update(self.indices.as_dict())
