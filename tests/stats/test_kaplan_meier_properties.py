@@ -106,3 +106,9 @@ def test_bad_options_are_refused(kwargs: dict[str, object], message: str) -> Non
 def test_bad_quantile_probability_is_refused() -> None:
     with pytest.raises(SurvivalInputError, match="probs"):
         kaplan_meier([1, 2, 3], [1, 0, 1]).quantile([1.5])
+
+
+def test_negative_zero_is_the_same_time_as_zero() -> None:
+    fit = kaplan_meier(np.array([-0.0, 0.0, 1.0, 1.0]), [1, 1, 0, 1])
+    assert fit.time.tolist() == [0.0, 1.0]
+    assert fit.n_event.tolist() == [2.0, 1.0] and fit.n_risk.tolist() == [4.0, 2.0]

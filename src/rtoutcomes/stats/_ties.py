@@ -44,23 +44,35 @@ def group_starts(*sorted_keys: np.ndarray) -> IntArray:
     return np.flatnonzero(new)
 
 
-def _distinct(values: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Distinct values of ``values`` and how often each occurs (one SIMD sort)."""
-    ordered = np.sort(values)
-    starts = group_starts(ordered)
-    counts = np.diff(np.append(starts, ordered.shape[0])).astype(np.float64)
-    return ordered[starts], counts
+def _distinct_with_events(
+    time: FloatArray, event: BoolArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Distinct times with their numbers of rows and of events, from a single integer sort.
+
+    The bits of a float >= 0 sort like the float itself and the sign bit is 0, so shifting
+    them left by one frees the lowest bit for the event flag: sorting these uint64 keys orders
+    the rows by time and carries the events along, with no argsort and no second sort.
+    (-0.0 differs from 0.0 only in the sign bit, which the shift drops: they merge, rightly.)
+    """
+    keys = np.ascontiguousarray(time, dtype=np.float64).view(np.uint64) << np.uint64(1)
+    keys |= event.astype(np.uint64)
+    keys.sort()
+    time_bits = keys >> np.uint64(1)
+    starts = group_starts(time_bits)
+    ends = np.append(starts[1:], keys.shape[0])
+    events_before = np.concatenate(([0], np.cumsum(keys & np.uint64(1))))
+    return (
+        time_bits[starts].view(np.float64),
+        (ends - starts).astype(np.float64),
+        (events_before[ends] - events_before[starts]).astype(np.float64),
+    )
 
 
 def time_table(time: FloatArray, event: BoolArray, weights: FloatArray | None) -> TimeTable:
     """Collapse rows to distinct times."""
     if weights is not None:
         return _weighted_time_table(time, event, weights)
-    times, total = _distinct(time)
-    event_times, event_counts = _distinct(time[event])
-    events = np.zeros(times.shape[0])
-    events[np.searchsorted(times, event_times)] = event_counts
-    return TimeTable(times, total, events)
+    return TimeTable(*_distinct_with_events(time, event))
 
 
 def _weighted_time_table(time: FloatArray, event: BoolArray, weights: FloatArray) -> TimeTable:
@@ -98,15 +110,25 @@ def slices_time_table(
     and one column per time (slice-major, so per-slice vectors are contiguous).
     """
     per_slice = [
-        (_distinct(time[a:b]), _distinct(time[a:b][event[a:b]]))
-        for a, b in itertools.pairwise(bounds.tolist())
+        _distinct_with_events(time[a:b], event[a:b]) for a, b in itertools.pairwise(bounds.tolist())
     ]
-    times = np.unique(np.concatenate([piece[0][0] for piece in per_slice]))
+    # Merge the slices' sorted time lists: a stable argsort of sorted runs is a linear merge.
+    joined = np.concatenate([piece[0] for piece in per_slice])
+    perm = np.argsort(joined, kind="stable")
+    merged = joined[perm]
+    new = np.ones(merged.shape[0], dtype=bool)
+    new[1:] = merged[1:] != merged[:-1]
+    times = merged[new]
+    position = np.empty(joined.shape[0], dtype=np.intp)
+    position[perm] = np.cumsum(new) - 1
     rows = np.zeros((len(per_slice), times.shape[0]))
     events = np.zeros((len(per_slice), times.shape[0]))
-    for j, ((s_times, s_rows), (e_times, e_counts)) in enumerate(per_slice):
-        rows[j, np.searchsorted(times, s_times)] = s_rows
-        events[j, np.searchsorted(times, e_times)] = e_counts
+    offset = 0
+    for j, (s_times, s_rows, s_events) in enumerate(per_slice):
+        where = position[offset : offset + s_times.shape[0]]
+        offset += s_times.shape[0]
+        rows[j, where] = s_rows
+        events[j, where] = s_events
     return times, rows, events
 
 

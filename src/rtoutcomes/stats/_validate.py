@@ -96,13 +96,16 @@ def as_labels(labels: ArrayLike, n: int, name: str) -> tuple[IntArray, NDArray[A
     elif np.issubdtype(array.dtype, np.floating):
         _fail(name, np.isnan(array), array, "labels must not be missing")
     if (np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_) and array.shape[0]:
-        small = array.astype(np.int64)
+        small = array.astype(np.int64, copy=False)
         low = int(small.min())
         if int(small.max()) - low < 1_000_000:  # a lookup table beats sorting 1e7 labels
-            present = np.bincount(small - low) > 0
-            lookup = np.cumsum(present) - 1
+            offset = small - low if low else small
+            present = np.bincount(offset) > 0
             levels = (np.flatnonzero(present) + low).astype(array.dtype)
-            return lookup[small - low].astype(np.intp), levels
+            if present.all():  # labels are already low, low + 1, ...: no lookup needed
+                return offset.astype(np.intp, copy=False), levels
+            lookup = np.cumsum(present) - 1
+            return lookup[offset].astype(np.intp, copy=False), levels
     try:
         levels = np.unique(array)
     except TypeError as exc:
