@@ -31,8 +31,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    import dataclasses
-
     from rtoutcomes.cli.commands_study import StderrProgress
     from rtoutcomes.demo import build_demo_registry
     from rtoutcomes.study import load_study
@@ -43,7 +41,7 @@ def run_demo(args: argparse.Namespace) -> int:
     print(summary)
     progress = StderrProgress(args.quiet)
     database = Path(summary.database)
-    study = dataclasses.replace(load_study(model_study_path()), db=f"sqlite:///{database}")
-    run_registry(study, str(study.db), Path(args.out), progress)
+    study = load_study(model_study_path(), db=f"sqlite:///{database}")
+    run_registry(study, f"sqlite:///{database}", Path(args.out), progress)
     print(f"Model study report (SYNTHETIC data): {Path(args.out) / 'report.html'}")
     return 0

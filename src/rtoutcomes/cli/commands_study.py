@@ -49,10 +49,9 @@ def _run(args: argparse.Namespace) -> int:
     from rtoutcomes.study.run import analyze_file, resolve_data, run_registry
 
     progress = StderrProgress(args.quiet)
-    study = load_study(args.study)
-    db = args.db or study.db
-    if db:
-        run_registry(study, db, args.out, progress)
+    study = load_study(args.study, db=args.db)
+    if study.db:
+        run_registry(study, study.db, args.out, progress)
     else:
         analyze_file(study, resolve_data(study, None), args.out, progress)
     progress(f"report written to {args.out}")

@@ -102,6 +102,8 @@ def _term_labels(models: list[dict[str, Any]]) -> list[str]:
 def _hr_cells(model: dict[str, Any], term: str) -> list[str]:
     for t in model.get("terms", []):
         if t["term"] == term:
+            if t.get("infinite"):
+                return ["not estimable (separation)", ""]
             return [fmt.with_limits(t["hr"], t["lower"], t["upper"], 3), fmt.p_value(t["p"])]
     return ["NA", ""]
 
@@ -188,8 +190,7 @@ def nested_table(endpoints: dict[str, Any], labels: dict[str, str]) -> Table:
                     n if (first and k == 1) else "",
                     f"Model {k}: {' + '.join(added)}" if first else "",
                     f"{labels.get(t['covariate'], t['covariate'])}: {t['term']}",
-                    fmt.with_limits(t["hr"], t["lower"], t["upper"], 3),
-                    fmt.p_value(t["p"]),
+                    *_hr_cells({"terms": [t]}, t["term"]),
                     loglik if first else "",
                     lr_text if first else "",
                 )

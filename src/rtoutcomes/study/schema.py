@@ -130,8 +130,12 @@ def _kind(value: Any) -> str:
     )
 
 
-def load_study(path: str | Path) -> Study:
-    """Read and validate a study file; relative ``data`` paths are relative to the file."""
+def load_study(path: str | Path, *, db: str | None = None) -> Study:
+    """Read and validate a study file; relative ``data`` paths are relative to the file.
+
+    ``db`` (the command line's ``--db``) replaces the file's ``db`` and makes it a registry
+    study, validated as such (derived endpoints need no columns).
+    """
     import yaml
 
     path = Path(path)
@@ -143,6 +147,13 @@ def load_study(path: str | Path) -> Study:
         parsed = yaml.safe_load(raw_bytes.decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise StudyFileError(f"{path}: not valid YAML: {error}") from None
+    if db is not None and isinstance(parsed, dict):
+        if "data" in parsed:
+            raise StudyFileError(
+                f"{path}: key 'data': the study reads an analysis table; --db applies to "
+                "registry studies (remove 'data', or use 'rtoutcomes analyze')"
+            )
+        parsed = {**parsed, "db": db}
     return parse_study(
         parsed, source=str(path), base_dir=path.parent, sha256=hashlib.sha256(raw_bytes).hexdigest()
     )

@@ -132,7 +132,16 @@ def cox_fit(
 
 
 def cox_terms(fit: Any, labels: list[str], covariates: list[str]) -> list[dict[str, Any]]:
-    """One dict per term: coef, se (robust when clustered), hr with limits, p."""
+    """One dict per term: coef, se (robust when clustered), hr with limits, p.
+
+    A term whose coefficient may be infinite (monotone likelihood: no events in a group) is
+    flagged ``infinite``; its limits overflow to infinity and are reported as ``None``.
+    """
+    import numpy as np
+
+    infinite = set(getattr(fit, "infinite", ()))
+    with np.errstate(over="ignore"):  # exp() of a diverging coefficient's limit
+        hr, lower, upper = np.asarray(fit.hr), np.asarray(fit.lower), np.asarray(fit.upper)
     return [
         {
             "term": label,
@@ -140,11 +149,12 @@ def cox_terms(fit: Any, labels: list[str], covariates: list[str]) -> list[dict[s
             "coef": number(fit.coef[i]),
             "se": number(fit.se[i]),
             "naive_se": number(fit.naive_se[i]),
-            "hr": number(fit.hr[i]),
-            "lower": number(fit.lower[i]),
-            "upper": number(fit.upper[i]),
+            "hr": number(hr[i]),
+            "lower": number(lower[i]),
+            "upper": number(upper[i]),
             "z": number(fit.z[i]),
             "p": number(fit.p[i]),
+            "infinite": fit.names[i] in infinite,
         }
         for i, (label, covariate) in enumerate(zip(labels, covariates, strict=True))
     ]

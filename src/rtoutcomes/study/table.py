@@ -67,7 +67,8 @@ def endpoint_data(table: pd.DataFrame, endpoint: Endpoint) -> EndpointData:
     if negative.any():
         row = int(negative.nonzero()[0][0])
         raise AnalysisTableError(
-            f"{what}: column '{endpoint.time}', row {row + 1}: time {time.iloc[row]!r} is negative"
+            f"{what}: column '{endpoint.time}', row {row + 1}: "
+            f"time {float(time.iloc[row])!r} is negative"
         )
     usable = (time.notna() & present).to_numpy()
     cluster = None
