@@ -36,7 +36,7 @@ def sphere_contours(
     """Circles on planes z = zc +- (step/2 + k step) inside the sphere."""
     half = np.arange(step / 2, radius, step)
     zs = np.concatenate([-half[::-1], half])
-    return [(centre[2] + z, circle(float(np.sqrt(radius**2 - z**2)), centre[:2], 720)) for z in zs]
+    return [(centre[2] + z, circle(float(np.sqrt(radius**2 - z**2)), centre[:2], 240)) for z in zs]
 
 
 def write_grid(tmp_path: Path, field: Field, half_width: float = 45.0) -> DoseGrid:
@@ -154,8 +154,8 @@ def test_ring_with_a_hole(tmp_path: Path, end_cap: float) -> None:
     planes = [float(z) for z in np.arange(-9.0, 10.0, 2.0)]
     contours = []
     for z in planes:
-        contours.append((z, circle(15.0, CENTRE[:2], 720)))
-        contours.append((z, circle(8.0, CENTRE[:2], 720)[::-1]))  # the hole, drawn clockwise
+        contours.append((z, circle(15.0, CENTRE[:2], 240)))
+        contours.append((z, circle(8.0, CENTRE[:2], 240)[::-1]))  # the hole, drawn clockwise
     path = write_rtstruct(tmp_path / "ring.dcm", {"ring": contours})
     ring = read_rtstruct(path).by_name("ring")
 
@@ -197,7 +197,7 @@ def test_structure_partly_outside_the_dose_grid(tmp_path: Path) -> None:
     z_top = float(grid.z_mm[-1] + 1.0)
     planes = [float(z) for z in np.arange(z_top - 10.0, z_top + 10.1, 2.0)]  # 20 mm, half above
     path = write_rtstruct(
-        tmp_path / "edge.dcm", {"edge": [(z, circle(10.0, (x_edge, 0.0), 720)) for z in planes]}
+        tmp_path / "edge.dcm", {"edge": [(z, circle(10.0, (x_edge, 0.0), 240)) for z in planes]}
     )
     dvh = structure_dvh(read_rtstruct(path).by_name("edge"), grid)
     disc = np.pi * 100.0
@@ -237,3 +237,13 @@ def test_bad_options_are_refused() -> None:
         DvhOptions(oversample=0)
     with pytest.raises(DvhError, match="end_cap"):
         DvhOptions(end_cap=2.0)
+
+
+def test_a_one_frame_dose_grid_is_refused(tmp_path: Path) -> None:
+    path = write_rtdose(
+        tmp_path / "plane.dcm", np.ones((1, 20, 20)), origin_mm=(-25, -25, 0),
+        spacing_mm=(2.5, 2.5, 2.0),
+    )
+    sphere = read_sphere(tmp_path)
+    with pytest.raises(DvhError, match="one frame"):
+        structure_dvh(sphere, read_rtdose(path))

@@ -31,7 +31,7 @@ def ball(radius: float) -> float:
 def sphere(radius: float, step: float = 1.0) -> list[tuple[float, np.ndarray]]:
     half = np.arange(step / 2, radius, step)
     zs = np.concatenate([-half[::-1], half])
-    return [(float(z), circle(float(np.sqrt(radius**2 - z**2)), (0.0, 0.0), 720)) for z in zs]
+    return [(float(z), circle(float(np.sqrt(radius**2 - z**2)), (0.0, 0.0), 240)) for z in zs]
 
 
 def write_phantom(folder: Path, r_target: float) -> tuple[Path, Path]:

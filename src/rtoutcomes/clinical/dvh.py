@@ -298,14 +298,16 @@ def structure_dvh(structure: Structure, grid: DoseGrid, options: DvhOptions | No
     nz, ny, nx = grid.dose_gy.shape
     lattice = Lattice(grid.x_mm[0] - dx / 2, grid.y_mm[0] - dy / 2, dx / m, dy / m)
     cell_mm2 = (dx / m) * (dy / m)
-    z_first = grid.z_mm[0] - (grid.z_mm[1] - grid.z_mm[0] if nz > 1 else dz) / 2
-    z_last = grid.z_mm[-1] + (grid.z_mm[-1] - grid.z_mm[-2] if nz > 1 else dz) / 2
+    if nz < 2:
+        raise DvhError(f"{grid.path}: a dose grid of one frame has no thickness to sample")
+    z_first = grid.z_mm[0] - (grid.z_mm[1] - grid.z_mm[0]) / 2
+    z_last = grid.z_mm[-1] + (grid.z_mm[-1] - grid.z_mm[-2]) / 2
 
     planes = _planes(structure)
     if not planes:
         raise DvhError(f"structure {structure.name!r} has no closed planar contours")
     z_planes = np.array([z for z, _ in planes])
-    lows, highs = _slabs(z_planes, dz if dz > 0 else dx, opts.end_cap)
+    lows, highs = _slabs(z_planes, dz, opts.end_cap)
     total_mm3 = outside_mm3 = 0.0
     doses: list[NDArray[np.float64]] = []
     weights: list[NDArray[np.float64]] = []
