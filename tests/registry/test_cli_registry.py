@@ -69,3 +69,17 @@ def test_validate_missing_database(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["validate", "--db", str(tmp_path / "none.db")]) == 1
     assert "no registry database" in capsys.readouterr().err
     assert not (tmp_path / "none.db").exists()
+
+
+def test_unreachable_database_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unreachable = "postgresql+psycopg://someone:secret@127.0.0.1:9/registry"
+    assert main(["init", "--db", unreachable]) == 1
+    err = capsys.readouterr().err
+    assert "cannot use the database postgresql+psycopg://someone:***@127.0.0.1:9/registry" in err
+    assert "secret" not in err
+    not_a_db = tmp_path / "notes.db"
+    not_a_db.write_text("these are notes, not a database\n" * 100)
+    assert main(["validate", "--db", str(not_a_db)]) == 1
+    assert "cannot use the database" in capsys.readouterr().err

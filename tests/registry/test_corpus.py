@@ -47,6 +47,12 @@ def setcell(table: str, key: str, column: str, value: str) -> Callable[[Tables],
     return mutate
 
 
+def setcells(table: str, key: str, **cells: str) -> Callable[[Tables], None]:
+    def mutate(tables: Tables) -> None:
+        data_row(tables, table, key)[1].update(cells)
+    return mutate
+
+
 def add_row(table: str, **cells: str) -> Callable[[Tables], None]:
     def mutate(tables: Tables) -> None:
         template = dict.fromkeys(tables[table][0], "")
@@ -120,9 +126,9 @@ CASES = [
          row=8, count=None),
     Case("course ends before it starts", "sbrt_courses", "C02", "end_date",
          "course ends before it starts", setcell("sbrt_courses", "C02", "end_date", "2019-03-01")),
-    Case("SBRT before diagnosis", "sbrt_courses", "C04", "start_date",
-         "before the patient's diagnosis (2017-05-20)",
-         setcell("sbrt_courses", "C04", "start_date", "2017-01-01")),
+    Case("SBRT before diagnosis", "sbrt_courses", "C02", "start_date",
+         "before the patient's diagnosis (2016-01-10)",
+         setcell("sbrt_courses", "C02", "start_date", "2015-06-01")),
     Case("progression before SBRT", "patient_events", "E04", "event_date",
          "before the patient's first SBRT start (2019-03-04",
          setcell("patient_events", "E04", "event_date", "2019-01-01")),
@@ -135,8 +141,9 @@ CASES = [
     Case("recurrence before diagnosis", "patients", "P01", "recurrence_date",
          "recurrence before the initial diagnosis",
          setcell("patients", "P01", "recurrence_date", "2014-01-01")),
-    Case("birth after diagnosis", "patients", "P03", "birth_date", "birth after the diagnosis",
-         setcell("patients", "P03", "birth_date", "2018-01-01")),
+    Case("birth after diagnosis", "patients", "P01", "birth_date",
+         "birth after the diagnosis (2015-03-01)",
+         setcell("patients", "P01", "birth_date", "2016-01-01")),
     Case("toxicity before SBRT", "toxicities", "T02", "onset_date",
          "toxicity onset before the patient's first SBRT start",
          setcell("toxicities", "T02", "onset_date", "2019-01-01")),
@@ -198,6 +205,17 @@ CASES = [
          "belongs to another patient", setcell("toxicities", "T01", "course_id", "C02")),
     Case("covered volume larger than the target", "dosimetry", "C01", "tv_piv_cc",
          "larger than tv_cc", setcell("dosimetry", "C01", "tv_piv_cc", "36")),
+    Case("SBRT after death", "sbrt_courses", None, "start_date",
+         "SBRT start after the patient's death (2021-03-15)",
+         add_row("sbrt_courses", course_id="C05", lesion_id="L01", start_date="2021-04-01",
+                 end_date="2021-04-05", total_dose_gy="40", fractions="5",
+                 isodose_line_pct="80"), row=6),
+    Case("systemic therapy after death", "systemic_therapies", "S01", "start_date",
+         "therapy start after the patient's death",
+         setcells("systemic_therapies", "S01", start_date="2021-04-01", end_date="")),
+    Case("age disagrees with birth date", "patients", "P03", "age_at_sbrt_years",
+         "disagrees with birth_date 1975-09-30: 44 years at the first SBRT start (2020-02-03)",
+         setcell("patients", "P03", "age_at_sbrt_years", "50")),
     Case("registry_meta value of the wrong type", "registry_meta", "data_cutoff_date", "value",
          "data_cutoff_date: not a date",
          setcell("registry_meta", "data_cutoff_date", "value", "June 2023")),

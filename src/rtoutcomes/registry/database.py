@@ -7,6 +7,8 @@ SQLAlchemy), so that migrations and imports are all-or-nothing there too.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,25 @@ from rtoutcomes.errors import RtOutcomesError
 
 class RegistryNotFound(RtOutcomesError):
     """The database named does not exist (and the operation would not create it)."""
+
+
+class RegistryUnavailable(RtOutcomesError):
+    """The database cannot be opened or used (server down, no such database, not a database)."""
+
+
+@contextmanager
+def database_errors(db: str | Path) -> Iterator[None]:
+    """Turn a driver's failure to open or use ``db`` into a ``RegistryUnavailable`` message
+    (integrity errors pass through: the caller explains them)."""
+    try:
+        yield
+    except sa.exc.IntegrityError:
+        raise
+    except (sa.exc.OperationalError, sa.exc.DatabaseError, sa.exc.InterfaceError) as error:
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        raise RegistryUnavailable(
+            f"cannot use the database {describe_database(db)}: {reason}"
+        ) from error
 
 
 def database_url(db: str | Path) -> sa.URL:

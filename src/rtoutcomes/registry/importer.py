@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from rtoutcomes.errors import RtOutcomesError
 from rtoutcomes.io.problems import Problem
 from rtoutcomes.io.tabular import RawRegistry, RawRow, RawTable, read_registry_files
-from rtoutcomes.registry.database import make_engine
+from rtoutcomes.registry.database import database_errors, make_engine
 from rtoutcomes.registry.schema import REGISTRY_TABLES
 from rtoutcomes.registry.spec import TABLES
-from rtoutcomes.registry.tables import check_schema, read_rows
+from rtoutcomes.registry.tables import read_rows
 from rtoutcomes.registry.validation import ImportRejected, validate_registry
 
 
@@ -40,8 +40,9 @@ def import_registry(path: str | Path, db_url: str | Path) -> dict[str, int]:
         raise ImportRejected(validated.problems, "import refused, nothing was written")
     engine = make_engine(db_url)
     try:
-        upgrade(engine)
-        with engine.begin() as connection:
+        with database_errors(db_url):
+            upgrade(engine)
+        with database_errors(db_url), engine.begin() as connection:
             _refuse_if_not_empty(connection)
             counts: dict[str, int] = {}
             for spec in TABLES:
@@ -82,11 +83,6 @@ def validate_database(db_url: str | Path) -> list[Problem]:
 
 def database_as_raw(db_url: str | Path) -> RawRegistry:
     """A database's registry tables as raw cells (typed values), for validation."""
-    engine = make_engine(db_url, must_exist=True)
-    try:
-        check_schema(engine)
-    finally:
-        engine.dispose()
     rows = read_rows(db_url)
     raw = RawRegistry(str(db_url), "database")
     for spec in TABLES:

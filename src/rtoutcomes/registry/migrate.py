@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from rtoutcomes.errors import RtOutcomesError
-from rtoutcomes.registry.database import make_engine
+from rtoutcomes.registry.database import database_errors, make_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -73,8 +73,9 @@ def init_registry(db_url: str | Path) -> str:
     schema revision. ``db_url``: a SQLite file path or a database URL."""
     engine = make_engine(db_url)
     try:
-        upgrade(engine)
-        revision = current_revision(engine)
+        with database_errors(db_url):
+            upgrade(engine)
+            revision = current_revision(engine)
     finally:
         engine.dispose()
     return revision or ""

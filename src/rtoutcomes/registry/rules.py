@@ -105,7 +105,9 @@ def _candidates(reg: ValidatedRegistry) -> None:
 
 
 def _patients(reg: ValidatedRegistry) -> None:
+    first = first_sbrt_start(reg)
     for record in reg.tables["patients"]:
+        _age_agrees_with_birth(reg, record, first.get(record.get("patient_id")))
         if not record.filled("birth_date") and not record.filled("age_at_sbrt_years"):
             reg.report("patients", record, "birth_date",
                        "one of birth_date and age_at_sbrt_years is required")
@@ -118,6 +120,24 @@ def _patients(reg: ValidatedRegistry) -> None:
         if diagnosis and recurrence and recurrence < diagnosis:
             reg.report("patients", record, "recurrence_date",
                        f"recurrence before the initial diagnosis ({diagnosis})", recurrence)
+
+
+def completed_years(birth: dt.date, on: dt.date) -> int:
+    """Age in completed years on a date (a birthday on 29 February counts from 1 March)."""
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def _age_agrees_with_birth(
+    reg: ValidatedRegistry, record: Record, first: tuple[dt.date, object] | None
+) -> None:
+    birth, age = _date(record, "birth_date"), record.get("age_at_sbrt_years")
+    if birth is None or not isinstance(age, int) or first is None:
+        return
+    expected = completed_years(birth, first[0])
+    if abs(expected - age) > 1:
+        reg.report("patients", record, "age_at_sbrt_years",
+                   f"disagrees with birth_date {birth}: {expected} years at the first SBRT start "
+                   f"({first[0]})", age)
 
 
 def _patient_of_lesion(reg: ValidatedRegistry) -> dict[object, object]:
@@ -238,6 +258,10 @@ def _after_sbrt_and_before_death(reg: ValidatedRegistry) -> None:
           "toxicity onset")
     check("assessments", "assessment_date", lambda r: lesion_patient.get(r.get("lesion_id")),
           lambda r: False, "assessment")
+    check("sbrt_courses", "start_date", lambda r: lesion_patient.get(r.get("lesion_id")),
+          lambda r: False, "SBRT start")
+    check("systemic_therapies", "start_date", lambda r: r.get("patient_id"), lambda r: False,
+          "therapy start")
     for record in reg.tables["toxicities"]:
         course, patient = record.get("course_id"), record.get("patient_id")
         owner = course_patient.get(course)

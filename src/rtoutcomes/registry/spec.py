@@ -174,7 +174,9 @@ TABLES: tuple[TableSpec, ...] = (
             _C("sex", "text", "req", choices=("male", "female")),
             _C("birth_date", "date", note="one of birth_date, age_at_sbrt_years req; "
                                           "<= diagnosis_date"),
-            _C("age_at_sbrt_years", "integer", range=Range(0, 120), unit="years"),
+            _C("age_at_sbrt_years", "integer", range=Range(0, 120), unit="years",
+               note="at the first SBRT start; agrees with birth_date within 1 year when both "
+                    "are given"),
             _C("diagnosis_date", "date", "req", note="the primary's initial diagnosis"),
             _C("recurrence_date", "date",
                note="diagnosis of the recurrence/oligometastatic state; >= diagnosis_date"),
@@ -228,7 +230,8 @@ TABLES: tuple[TableSpec, ...] = (
         (
             _C("course_id", "text", "req", unique=True),
             _C("lesion_id", "text", "req", references="lesions.lesion_id"),
-            _C("start_date", "date", "req", note=">= patient's diagnosis_date"),
+            _C("start_date", "date", "req",
+               note=">= patient's diagnosis_date; not after the patient's death"),
             _C("end_date", "date", "req", note=">= start_date"),
             _C("total_dose_gy", "number", "req", range=Range(0, 150, low_inclusive=False),
                unit="Gy"),
@@ -321,7 +324,7 @@ TABLES: tuple[TableSpec, ...] = (
                choices=("chemotherapy", "targeted therapy", "immunotherapy",
                         "interventional therapy", "hormonal therapy", "other")),
             _C("agent", "text"),
-            _C("start_date", "date", "req"),
+            _C("start_date", "date", "req", note="not after the patient's death"),
             _C("end_date", "date", note=">= start_date"),
         ),
         primary_key="therapy_id",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from rtoutcomes.errors import RtOutcomesError
-from rtoutcomes.registry.database import make_engine
+from rtoutcomes.registry.database import database_errors, make_engine
 from rtoutcomes.registry.schema import REGISTRY_TABLES
 from rtoutcomes.registry.spec import TABLES
 
@@ -56,9 +56,10 @@ def read_rows(db_url: str | Path) -> Rows:
     """``fetch_rows`` of an existing registry database."""
     engine = make_engine(db_url, must_exist=True)
     try:
-        check_schema(engine)
-        with engine.connect() as connection:
-            return fetch_rows(connection)
+        with database_errors(db_url):
+            check_schema(engine)
+            with engine.connect() as connection:
+                return fetch_rows(connection)
     finally:
         engine.dispose()
 
