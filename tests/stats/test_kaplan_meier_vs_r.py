@@ -50,7 +50,7 @@ def test_quantiles_match_r(
     case = km_case
     data, ref = case["data"], case["fits"][conf_type]["quantile"]
     fit = kaplan_meier(data["time"], data["event"], weights=data.get("weights"),
-                       conf_type=conf_type)
+                       conf_type=conf_type, conf_level=case["conf_level"])
     q = fit.quantile(ref["probs"])
     # Identical, not close: a quantile is a data time or the midpoint of two.
     assert_close(q.estimate, ref["quantile"], 0.0, "quantile")
@@ -71,7 +71,7 @@ def test_summary_at_times_matches_r(
     data = case["data"]
     ref = case["fits"][conf_type]["at"]["extend" if extend else "no_extend"]
     fit = kaplan_meier(data["time"], data["event"], weights=data.get("weights"),
-                       conf_type=conf_type)
+                       conf_type=conf_type, conf_level=case["conf_level"])
     at = fit.at(case["at_times"], extend=extend)
     assert_close(at.time, ref["time"], 0.0, "time")
     for ours, theirs in [("survival", "surv"), ("std_err", "std_err"), ("lower", "lower"),
@@ -91,3 +91,6 @@ def test_named_cases_are_what_they_claim(r_reference: Ref) -> None:
     assert not cases["lung, fractional weights"]["curve"]["logse"]
     assert np.isinf(cases["veteran"]["curve"]["std_err"][-1])  # curve reaches 0
     assert cases["synthetic ties"]["curve"]["time"][0] == 0.0  # an event at time 0
+    assert cases["lung, 90% limits"]["conf_level"] == 0.90
+    reaching_zero = cases["fractional weights, curve reaching 0"]["curve"]
+    assert reaching_zero["surv"][-1] == 0 and not reaching_zero["logse"]

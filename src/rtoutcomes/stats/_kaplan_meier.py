@@ -143,4 +143,6 @@ def _jackknife_variance(table: TimeTable, n_risk: FloatArray, survival: FloatArr
     left = table.events_sq * (a * a - 2.0 * a * b_cum) + table.total_sq * b_cum * b_cum
     later = np.append(at_risk(table.total_sq)[1:], 0.0)
     out: FloatArray = survival**2 * (np.cumsum(left) + b_cum**2 * later)
+    # Once S(t) = 0 it stays 0 whatever the weights: no variance (R reports 0, not NaN).
+    out[survival == 0.0] = 0.0
     return out

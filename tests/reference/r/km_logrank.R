@@ -16,14 +16,14 @@ enc <- function(x) {
 conf_types <- c("plain", "log", "log-log")
 probs <- c(0.25, 0.5, 0.75)
 
-km_case <- function(label, time, event, weights = NULL, at = NULL) {
+km_case <- function(label, time, event, weights = NULL, at = NULL, conf_int = 0.95) {
   data <- list(time = time, event = event)
   if (!is.null(weights)) data$weights <- weights
   y <- Surv(time, event)
   fits <- list()
   for (ct in conf_types) {
-    fit <- if (is.null(weights)) survfit(y ~ 1, conf.type = ct) else
-      survfit(y ~ 1, weights = weights, conf.type = ct)
+    fit <- if (is.null(weights)) survfit(y ~ 1, conf.type = ct, conf.int = conf_int) else
+      survfit(y ~ 1, weights = weights, conf.type = ct, conf.int = conf_int)
     q <- quantile(fit, probs = probs)
     if (is.null(at)) at <- unique(c(0, quantile(time, c(0.1, 0.33, 0.5, 0.9), type = 1),
                                     max(time), max(time) + 1))
@@ -44,7 +44,7 @@ km_case <- function(label, time, event, weights = NULL, at = NULL) {
                       upper = unname(q$upper)),
       at = at_fits)
   }
-  list(label = label, data = data, curve = curve, at_times = at, conf_level = 0.95, fits = fits)
+  list(label = label, data = data, curve = curve, at_times = at, conf_level = conf_int, fits = fits)
 }
 
 # Trend test for ordered groups, from survdiff's own pieces: U = s'(O - E), V = s' var s,
@@ -129,11 +129,14 @@ write_fixture(list(cases = list(
   km_case("aml", aml1$time, aml1$status),
   km_case("diabetic", dia$time, dia$status),
   km_case("larynx", larynx$time, larynx$delta),
-  km_case("synthetic ties", syn$time, syn$event, at = c(0, 1, 2.5, 7, 15, 16, 17, 20)),
+  km_case("synthetic ties", syn$time, syn$event, at = c(7, 0, 1, 2.5, 7, 15, 16, 17, 20)),
   km_case("synthetic ties, fractional weights", syn$time, syn$event, weights = syn$weights),
   km_case("median flat at 0.5 between events", half_mid$time, half_mid$event),
   km_case("median flat at 0.5 to the end", half_end$time, half_end$event),
-  km_case("median never reached", no_median$time, no_median$event)
+  km_case("median never reached", no_median$time, no_median$event),
+  km_case("fractional weights, curve reaching 0", c(1, 2, 3, 3, 4), c(1, 0, 1, 1, 1),
+          weights = c(0.5, 1.5, 1, 2, 0.7), at = c(0, 2, 4, 5)),
+  km_case("lung, 90% limits", lung1$time, lung1$event, conf_int = 0.90)
 )), "kaplan_meier")
 
 write_fixture(list(cases = list(
@@ -160,7 +163,10 @@ write_fixture(list(cases = list(
                strata = syn$stratum, scores = c(0, 1, 2)),
   logrank_case("synthetic by group, strata, rho 0.5", syn$time, syn$event, syn$group,
                strata = syn$stratum, rho = 0.5, scores = c(0, 1, 2)),
-  logrank_case("synthetic by group, rho 1", syn$time, syn$event, syn$group, rho = 1)
+  logrank_case("synthetic by group, rho 1", syn$time, syn$event, syn$group, rho = 1),
+  # Group d leaves before the first event: expected 0, so it is left out of the chi-square.
+  logrank_case("group without expected events", c(0.5, 0.5, 1, 2, 3, 4, 5, 6, 7),
+               c(0, 0, 1, 1, 0, 1, 1, 0, 1), c("d", "d", "a", "b", "a", "b", "a", "b", "c"))
 )), "logrank")
 
 # Median follow-up: reverse Kaplan-Meier (censoring as the event, R's default log limits) and the
