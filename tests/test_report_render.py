@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -213,3 +214,22 @@ def test_html_is_self_contained(tmp_path: Path) -> None:
     assert "http://" not in html.replace("http://www.w3.org", "")
     assert "sha256:" + "ab" * 32 in html
     assert "Table 3. Univariate Cox regression" in html
+
+
+@pytest.mark.parametrize("width_mm", [85, 174])
+def test_figures_at_journal_widths(width_mm: int) -> None:
+    import io
+
+    from PIL import Image
+
+    from rtoutcomes.report.figures import km_figure
+
+    rendered = km_figure([Curve("a", KM_A, 4), Curve("b", KM_B, 2)], title="t",
+                         time_unit="months", ylabel="Overall survival", p_text="p = 0.07",
+                         width_mm=width_mm)
+    image = Image.open(io.BytesIO(rendered.png))
+    assert abs(image.size[0] - width_mm / 25.4 * 300) < 1  # 1003 px for 85 mm at 300 dpi
+    assert round(image.info["dpi"][0]) == 300
+    svg_width = re.search(rb'<svg[^>]* width="([0-9.]+)pt"', rendered.svg)
+    assert svg_width and abs(float(svg_width.group(1)) - width_mm / 25.4 * 72) < 0.01
+    assert b"<dc:date>" not in rendered.svg  # no creation date in the SVG metadata

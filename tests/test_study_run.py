@@ -82,3 +82,16 @@ def test_run_reports_study_file_errors(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["run", str(study), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "key 'km.conf_typ': unknown key; did you mean 'conf_type'?" in err
+
+
+def test_registry_report_is_byte_identical(tmp_path: Path) -> None:
+    """Same registry, same study: same results.json, HTML, CSVs, figures, xlsx and docx."""
+
+    def run(out: Path) -> dict[str, bytes]:
+        run_on_tables(parse_study(STUDY), build_registry(), out)
+        return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+                if p.is_file()}
+
+    first, second = run(tmp_path / "a"), run(tmp_path / "b")
+    assert first == second
+    assert "figures/flow_chart.svg" in first and "tables.docx" in first
