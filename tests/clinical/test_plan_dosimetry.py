@@ -5,10 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pydicom
 import pytest
 
 from rtoutcomes.clinical.dvh import DvhOptions
-from rtoutcomes.clinical.plan_dosimetry import PlanDosimetryError, choose_target, plan_dosimetry
+from rtoutcomes.clinical.plan_dosimetry import (
+    PlanDosimetryError,
+    choose_target,
+    plan_dosimetry,
+    total_dose_grid,
+)
 from rtoutcomes.io.dicom_rt import read_rtdose, read_rtplan, read_rtstruct
 from rtoutcomes.io.dicom_rt_synthetic import circle, write_rtdose, write_rtstruct
 
@@ -129,3 +135,40 @@ def test_breast_boost_indices_are_consistent(shared_dir: Path) -> None:
     assert target.coverage == pytest.approx(56.58 / 62.88, rel=0.02)
     assert target.piv_cc == pytest.approx(result.dvhs["Breast"].v_cc(14.0), rel=0.005)
     assert target.nci == pytest.approx(target.ci_rtog / target.coverage**2, rel=1e-12)
+
+
+def test_empty_target_and_foreign_frame_of_reference_are_refused(
+    shared_dir: Path, tmp_path: Path
+) -> None:
+    folder = shared_dir / "data" / "dicom" / "breast-boost"
+    structures = read_rtstruct(folder / "rtss.dcm")
+    grid = read_rtdose(folder / "rtdose.dcm")
+    with pytest.raises(PlanDosimetryError, match="'Areola' has no contours"):
+        plan_dosimetry(structures, grid, prescription_gy=14, target=structures.by_name("Areola"))
+    rtss = read_rtstruct(write_rtstruct(tmp_path / "s.dcm", {"GTV": sphere(5.0)}))
+    foreign = read_rtdose(
+        write_rtdose(tmp_path / "d.dcm", np.ones((3, 8, 8)), origin_mm=(-10, -10, -2),
+                     spacing_mm=(2.5, 2.5, 2), seed="another patient")
+    )
+    with pytest.raises(PlanDosimetryError, match="different frames of reference"):
+        plan_dosimetry(rtss, foreign, prescription_gy=1, target=rtss.by_name("GTV"))
+
+
+def test_fraction_dose_is_scaled_to_the_course_and_beam_dose_refused(tmp_path: Path) -> None:
+    path = write_rtdose(tmp_path / "d.dcm", np.full((2, 3, 3), 9.0), origin_mm=(0, 0, 0),
+                        spacing_mm=(1, 1, 1))
+    ds = pydicom.dcmread(path)
+    ds.DoseSummationType = "FRACTION"
+    ds.save_as(tmp_path / "fraction.dcm")
+    fraction = read_rtdose(tmp_path / "fraction.dcm")
+    course = total_dose_grid(fraction, 5)
+    assert float(course.dose_gy.max()) == pytest.approx(45.0, rel=1e-8)
+    assert course.summation_type == "PLAN"
+    with pytest.raises(PlanDosimetryError, match="one fraction's"):
+        total_dose_grid(fraction, None)
+    ds.DoseSummationType = "BEAM"
+    ds.save_as(tmp_path / "beam.dcm")
+    with pytest.raises(PlanDosimetryError, match="BEAM is part of a plan's dose"):
+        total_dose_grid(read_rtdose(tmp_path / "beam.dcm"), 5)
+    plan = read_rtdose(path)
+    assert total_dose_grid(plan, 5) is plan

@@ -116,15 +116,15 @@ def _table(result: dict[str, Any], region: str, skipped: tuple[str, ...]) -> str
 
 
 def run(args: argparse.Namespace) -> int:
-    from rtoutcomes.clinical.plan_dosimetry import choose_target, plan_dosimetry
+    from rtoutcomes.clinical.plan_dosimetry import choose_target, plan_dosimetry, total_dose_grid
     from rtoutcomes.io.dicom_rt import read_rtdose, read_rtplan, read_rtstruct
 
     if (args.db is None) != (args.course_id is None):
         raise DosimetryCommandError("--db and --course-id go together")
 
     structure_set = read_rtstruct(args.rtstruct)
-    grid = read_rtdose(args.rtdose)
     plan = read_rtplan(args.rtplan) if args.rtplan else None
+    grid = total_dose_grid(read_rtdose(args.rtdose), plan.fractions if plan else None)
     prescription = args.rx if args.rx is not None else (plan.prescription_gy if plan else None)
     if prescription is None:
         raise DosimetryCommandError(

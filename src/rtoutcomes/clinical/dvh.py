@@ -11,21 +11,22 @@ volume is then the end contour's area x spacing / 4. 0 ends the structure at its
 contours (the trapezoid rule over the planes' areas); 1 makes every plane a full slab of one
 spacing (the CT-voxel model, as dicompyler-core does). On the breast-boost plan, 0.5 puts
 every ROI above 10 cm3 within 1.2 % of Eclipse's volumes; 0 and 1 err by up to 0.8 % and
-2.7 %. A one-plane structure is always one slab of the dose grid's frame spacing.
-On each plane the contours are combined by the even-odd rule
-(holes, islands, several contours per plane) and rasterised onto the dose grid's voxel
-lattice, optionally refined ``oversample`` times in x and y, as the exact inside fraction of
-every cell (:mod:`rtoutcomes.clinical.contour_raster`).
+2.7 %. A one-plane structure is always one slab of the dose grid's frame spacing. On each
+plane the contours are combined by the even-odd rule (holes, islands, several contours per
+plane) and rasterised onto the dose grid's voxel lattice, refined ``oversample`` times in x and
+y, as the exact inside fraction of every cell (:mod:`rtoutcomes.clinical.contour_raster`).
 
-Dose. The grid is interpolated linearly in z to the contour plane (or to ``z_samples``
-sub-planes of each slab) and, when ``oversample`` > 1, in-plane to the refined cell centres:
-bilinearly by default, as the planning system does (on breast-boost, linear interpolation
-reproduces Eclipse's V14 Gy of Breast and Tumor Bed Block to 0.1 %, clamped cubic
-convolution overshoots it by 3-4 % on the dose plateau), or by clamped cubic convolution,
-which is closer to the truth for curved isodoses of a smooth analytic field
-(:mod:`rtoutcomes.clinical.dose_sampling`). Each (cell, sub-plane) is a dose sample
-weighted by its covered volume, so the DVH is a weighted distribution of doses, not a
-histogram of whole voxels.
+Dose. The grid is interpolated linearly in z to the middle of each slab (or to ``z_samples``
+sub-planes of it) and in-plane to the cells of the lattice (``oversample`` = 2 by default, so
+1.25 mm cells on a 2.5 mm grid): fully covered cells at their centre, partly covered cells at
+the centroid of their covered part, which makes the integral exact for a dose that is linear
+across a cell. In-plane interpolation is bilinear by default, as the planning system does (on
+breast-boost it reproduces Eclipse's V14 Gy of Breast and Tumor Bed Block to 0.1 %, where
+clamped cubic convolution overshoots the dose plateau by 3-4 %); the cubic option is closer to
+the truth for curved isodoses of a smooth analytic field
+(:mod:`rtoutcomes.clinical.dose_sampling`). Each (cell, sub-plane) is a dose sample weighted by
+its covered volume, so the DVH is a weighted distribution of doses, not a histogram of whole
+voxels.
 
 Dose grid coverage. The grid covers the voxel cells around its sample points (half a voxel
 beyond the outer centres in x, y and z). Structure volume outside it has no dose: it counts

@@ -9,7 +9,7 @@ the dose grid counts as not covered); Dmax, D2, D50 and D98 of the HI are the ta
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,7 +21,13 @@ from rtoutcomes.errors import RtOutcomesError
 if TYPE_CHECKING:
     from rtoutcomes.io.dicom_rt import DoseGrid, Structure, StructureSet
 
-__all__ = ["PlanDosimetry", "PlanDosimetryError", "choose_target", "plan_dosimetry"]
+__all__ = [
+    "PlanDosimetry",
+    "PlanDosimetryError",
+    "choose_target",
+    "plan_dosimetry",
+    "total_dose_grid",
+]
 
 _MM3_PER_CC = 1000.0
 
@@ -94,6 +100,31 @@ def _unique_names(structures: list[Structure]) -> dict[str, Structure]:
     return names
 
 
+#: dose summation types whose grid is not a whole plan's (or fraction's) dose
+_PARTIAL_DOSES = ("BEAM", "BEAM_SESSION", "CONTROL_POINT", "BRACHY", "BRACHY_SESSION")
+
+
+def total_dose_grid(grid: DoseGrid, fractions: int | None) -> DoseGrid:
+    """The grid as a whole course's dose: one FRACTION's dose times the fractions planned.
+
+    A PLAN (or MULTI_PLAN, RECORD ...) dose is returned as it is; a beam's, control point's or
+    brachytherapy component's dose is refused, because a prescription does not apply to it.
+    """
+    kind = grid.summation_type.upper()
+    if kind in _PARTIAL_DOSES:
+        raise PlanDosimetryError(
+            f"{grid.path}: DoseSummationType {kind} is part of a plan's dose; export the plan sum"
+        )
+    if kind in ("FRACTION", "FRACTION_SESSION"):
+        if not fractions:
+            raise PlanDosimetryError(
+                f"{grid.path}: the dose is one fraction's (DoseSummationType {kind}); give the "
+                "plan (--rtplan) so that it can be multiplied by the fractions planned"
+            )
+        return replace(grid, dose_gy=grid.dose_gy * fractions, summation_type="PLAN")
+    return grid
+
+
 def _grid_volume_at_least(grid: DoseGrid, dose_gy: float) -> float:
     """Volume (cm3) of the dose grid's voxels receiving at least ``dose_gy``."""
     dx, dy, dz = grid.spacing_mm
@@ -111,6 +142,14 @@ def plan_dosimetry(
     """DVH statistics of every contoured ROI and the indices of ``target`` at the prescription."""
     if not prescription_gy > 0:
         raise PlanDosimetryError(f"prescription must be > 0 Gy, got {prescription_gy!r}")
+    if target.is_empty:
+        raise PlanDosimetryError(f"target {target.name!r} has no contours")
+    frames = (structure_set.frame_of_reference_uid, grid.frame_of_reference_uid)
+    if None not in frames and frames[0] != frames[1]:
+        raise PlanDosimetryError(
+            f"{structure_set.path} and {grid.path} are in different frames of reference "
+            f"({frames[0]} vs {frames[1]}): the structures do not belong to this dose"
+        )
     contoured = [s for s in structure_set.structures.values() if not s.is_empty]
     skipped = tuple(s.name for s in structure_set.structures.values() if s.is_empty)
     named = _unique_names(contoured)
