@@ -44,15 +44,18 @@ def write_phantom(folder: Path, r_target: float) -> tuple[Path, Path]:
     """Target sphere in a BODY cylinder (r 60 mm, z +-50 mm), Gaussian dose, 2.5 x 2.5 x 2 mm."""
     body = [(float(z), circle(60.0, (0.0, 0.0), 360)) for z in np.arange(-49.0, 50.0, 2.0)]
     rtss = write_rtstruct(
-        folder / "rtss.dcm", {"BODY": body, "PTV": sphere(r_target)},
+        folder / "rtss.dcm",
+        {"BODY": body, "PTV": sphere(r_target)},
         interpreted_types={"BODY": "EXTERNAL", "PTV": "PTV"},
     )
     axis = np.arange(-65.0, 65.1, 2.5)
     z = np.arange(-52.0, 52.1, 2.0)
     zz, yy, xx = np.meshgrid(z, axis, axis, indexing="ij")
     rtdose = write_rtdose(
-        folder / "rtdose.dcm", dose_at(np.sqrt(xx**2 + yy**2 + zz**2)),
-        origin_mm=(-65.0, -65.0, -52.0), spacing_mm=(2.5, 2.5, 2.0),
+        folder / "rtdose.dcm",
+        dose_at(np.sqrt(xx**2 + yy**2 + zz**2)),
+        origin_mm=(-65.0, -65.0, -52.0),
+        spacing_mm=(2.5, 2.5, 2.0),
     )
     return rtss, rtdose
 
@@ -73,7 +76,9 @@ def test_phantom_indices_match_the_analytic_answer(
     structures = read_rtstruct(rtss)
     rx = float(dose_at(r_rx))
     result = plan_dosimetry(
-        structures, read_rtdose(rtdose), prescription_gy=rx,
+        structures,
+        read_rtdose(rtdose),
+        prescription_gy=rx,
         target=choose_target(structures, "PTV", None),
         options=DvhOptions(interpolation=interpolation),
     )
@@ -82,9 +87,15 @@ def test_phantom_indices_match_the_analytic_answer(
     v50 = ball(radius_at(rx / 2))
     d = {p: float(dose_at(r_target * (p / 100) ** (1 / 3))) for p in (2, 50, 98)}
     expected = {
-        "tv_cc": tv, "piv_cc": piv, "tv_piv_cc": tv, "coverage": 1.0,
-        "ci_rtog": piv / tv, "paddick_ci": tv / piv, "nci": piv / tv,
-        "hi_rtog": D0 / rx, "gradient_index": v50 / piv,
+        "tv_cc": tv,
+        "piv_cc": piv,
+        "tv_piv_cc": tv,
+        "coverage": 1.0,
+        "ci_rtog": piv / tv,
+        "paddick_ci": tv / piv,
+        "nci": piv / tv,
+        "hi_rtog": D0 / rx,
+        "gradient_index": v50 / piv,
     }
     got = result.indices.as_dict()
     for key, value in expected.items():
@@ -101,11 +112,11 @@ def test_without_body_piv_is_taken_over_the_whole_grid(tmp_path: Path) -> None:
     rtss = write_rtstruct(tmp_path / "s.dcm", {"GTV": sphere(10.0)})
     dose = np.zeros((11, 11, 11))
     dose[5, 5, 5] = 20.0  # one hot voxel of 2 x 2 x 2 mm, the rest 0
-    rtdose = write_rtdose(tmp_path / "d.dcm", dose, origin_mm=(-10, -10, -10),
-                          spacing_mm=(2, 2, 2))
+    rtdose = write_rtdose(tmp_path / "d.dcm", dose, origin_mm=(-10, -10, -10), spacing_mm=(2, 2, 2))
     structures = read_rtstruct(rtss)
-    result = plan_dosimetry(structures, read_rtdose(rtdose), prescription_gy=20.0,
-                            target=structures.by_name("GTV"))
+    result = plan_dosimetry(
+        structures, read_rtdose(rtdose), prescription_gy=20.0, target=structures.by_name("GTV")
+    )
     assert result.piv_region == "whole dose grid"
     assert result.indices.piv_cc == pytest.approx(0.008)
 
@@ -124,8 +135,9 @@ def test_breast_boost_indices_are_consistent(shared_dir: Path) -> None:
     folder = shared_dir / "data" / "dicom" / "breast-boost"
     structures = read_rtstruct(folder / "rtss.dcm")
     grid = read_rtdose(folder / "rtdose.dcm")
-    result = plan_dosimetry(structures, grid, prescription_gy=14.0,
-                            target=structures.by_name("Tumor Bed Block"))
+    result = plan_dosimetry(
+        structures, grid, prescription_gy=14.0, target=structures.by_name("Tumor Bed Block")
+    )
     out = result.as_dict()
     assert set(out) == {"prescription_gy", "structures", "target"}
     assert "Areola" not in out["structures"] and result.skipped == ("Areola",)  # type: ignore[operator]
@@ -147,16 +159,22 @@ def test_empty_target_and_foreign_frame_of_reference_are_refused(
         plan_dosimetry(structures, grid, prescription_gy=14, target=structures.by_name("Areola"))
     rtss = read_rtstruct(write_rtstruct(tmp_path / "s.dcm", {"GTV": sphere(5.0)}))
     foreign = read_rtdose(
-        write_rtdose(tmp_path / "d.dcm", np.ones((3, 8, 8)), origin_mm=(-10, -10, -2),
-                     spacing_mm=(2.5, 2.5, 2), seed="another patient")
+        write_rtdose(
+            tmp_path / "d.dcm",
+            np.ones((3, 8, 8)),
+            origin_mm=(-10, -10, -2),
+            spacing_mm=(2.5, 2.5, 2),
+            seed="another patient",
+        )
     )
     with pytest.raises(PlanDosimetryError, match="different frames of reference"):
         plan_dosimetry(rtss, foreign, prescription_gy=1, target=rtss.by_name("GTV"))
 
 
 def test_fraction_dose_is_scaled_to_the_course_and_beam_dose_refused(tmp_path: Path) -> None:
-    path = write_rtdose(tmp_path / "d.dcm", np.full((2, 3, 3), 9.0), origin_mm=(0, 0, 0),
-                        spacing_mm=(1, 1, 1))
+    path = write_rtdose(
+        tmp_path / "d.dcm", np.full((2, 3, 3), 9.0), origin_mm=(0, 0, 0), spacing_mm=(1, 1, 1)
+    )
     ds = pydicom.dcmread(path)
     ds.DoseSummationType = "FRACTION"
     ds.save_as(tmp_path / "fraction.dcm")
@@ -172,3 +190,18 @@ def test_fraction_dose_is_scaled_to_the_course_and_beam_dose_refused(tmp_path: P
         total_dose_grid(read_rtdose(tmp_path / "beam.dcm"), 5)
     plan = read_rtdose(path)
     assert total_dose_grid(plan, 5) is plan
+
+
+def test_result_renders_as_a_table(shared_dir: Path) -> None:
+    folder = shared_dir / "data" / "dicom" / "breast-boost"
+    structures = read_rtstruct(folder / "rtss.dcm")
+    result = plan_dosimetry(
+        structures,
+        read_rtdose(folder / "rtdose.dcm"),
+        prescription_gy=14.0,
+        target=structures.by_name("Tumor Bed"),
+    )
+    frame = result.to_frame()
+    assert frame.index.name == "structure" and "Tumor Bed" in frame.index
+    assert frame.loc["Tumor Bed", "volume_cc"] == pytest.approx(12.95, abs=0.01)
+    assert "<table" in result._repr_html_() and "Tumor Bed Block" in str(result)

@@ -17,8 +17,11 @@ import numpy as np
 from rtoutcomes.clinical.dosimetric_indices import TargetIndices, target_indices
 from rtoutcomes.clinical.dvh import DVH, DvhOptions, structure_dvh
 from rtoutcomes.errors import RtOutcomesError
+from rtoutcomes.stats._result import TabularResult
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from rtoutcomes.io.dicom_rt import DoseGrid, Structure, StructureSet
 
 __all__ = [
@@ -37,8 +40,9 @@ class PlanDosimetryError(RtOutcomesError):
 
 
 @dataclass(frozen=True)
-class PlanDosimetry:
-    """Result of :func:`plan_dosimetry`; ``as_dict()`` is the CLI's JSON layout."""
+class PlanDosimetry(TabularResult):
+    """Result of :func:`plan_dosimetry`; ``as_dict()`` is the CLI's JSON layout, ``to_frame()``
+    the per-structure table (one row per ROI; cm3 and Gy)."""
 
     prescription_gy: float
     target_name: str
@@ -65,6 +69,12 @@ class PlanDosimetry:
             "hi": round(ix.hi_rtog, 4),
             "source": "computed",
         }
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        rows = {name: dvh.summary() for name, dvh in self.dvhs.items()}
+        return pd.DataFrame.from_dict(rows, orient="index").rename_axis("structure")
 
     def as_dict(self) -> dict[str, object]:
         target: dict[str, object] = {"name": self.target_name}
