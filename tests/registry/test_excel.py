@@ -113,3 +113,14 @@ def test_numbers_typed_into_text_and_choice_cells(tmp_path: Path, sqlite_url: st
     rows = read_rows(sqlite_url)
     assert [r["ctcae_version"] for r in rows["toxicities"]] == ["5.0", "5.0", "4.03"]
     assert rows["lesions"][3]["site_detail"] == "10"
+
+
+def test_empty_sheets_are_ignored_and_headerless_sheets_refused(tmp_path: Path) -> None:
+    book = write_workbook(mini_registry(), tmp_path / "extra.xlsx")
+    workbook = load_workbook(book)
+    workbook.create_sheet("Sheet1")  # left empty, as Excel makes it
+    workbook["lesions"].insert_rows(1)  # the header moves to row 2
+    workbook.save(book)
+    problems = _refused(book, tmp_path)
+    assert problems == ["extra.xlsx, sheet lesions, row 1: sheet has no header row (row 1 is "
+                        "empty)"]

@@ -167,7 +167,9 @@ def _read_workbook(path: Path, registry: RawRegistry) -> None:
         for sheet in workbook.worksheets:
             records = [list(row) for row in sheet.iter_rows(min_row=1, values_only=True)]
             source = f"{path.name}, sheet {sheet.title}"
-            if not records or all(_blank(c) for c in records[0]):
+            if all(_blank(c) for record in records for c in record):
+                continue  # an untouched sheet (Excel's "Sheet1"): as if absent
+            if all(_blank(c) for c in records[0]):
                 registry.problems.append(Problem(
                     source, 1, None, None, "sheet has no header row (row 1 is empty)"
                 ))
