@@ -6,8 +6,12 @@ patient) from the generated events, and prints the Kaplan-Meier rates at 12/24/3
 Feng et al. 2022, with the worst absolute difference. The chosen seed and curves are frozen in
 make_demo_registry.py and the result is written down in docs/demo-registry.md.
 
-    python scripts/calibrate_demo_registry.py --seeds 20221014 20221114 ...
-    python scripts/calibrate_demo_registry.py --scan 200     # seeds SEED..SEED+199
+    python scripts/calibrate_demo_registry.py --seeds 20227557 20225975
+    python scripts/calibrate_demo_registry.py --start 20224581 --scan 3000
+
+Seeds are ranked by the worst |KM - paper| over LC/OS/PFS at 12/24/36 months, plus 10 points
+per subgroup whose direction disagrees with the paper, plus a penalty for medians and follow-up
+far from the paper's (OS 24, PFS 10, LC 25, follow-up 21 months).
 """
 
 from __future__ import annotations
@@ -139,6 +143,29 @@ def directions(rows: dict[str, list[dict[str, str]]]) -> list[str]:
     return failed
 
 
+def km_median(times: list[float], events: list[bool]) -> float:
+    pairs = sorted(zip(times, events, strict=True))
+    s, i, n = 1.0, 0, len(pairs)
+    while i < n:
+        t, d, m = pairs[i][0], 0, 0
+        while i < n and pairs[i][0] == t:
+            d += pairs[i][1]
+            m += 1
+            i += 1
+        s *= 1 - d / (n - i + m)
+        if s <= 0.5:
+            return t
+    return float("inf")
+
+
+def penalty(rows: dict[str, list[dict[str, str]]]) -> float:
+    eps = endpoints(rows)
+    med = {name: km_median(t, e) for name, (t, e, _) in eps.items()}
+    follow_up = statistics.median(eps["OS"][0])
+    return (abs(med["OS"] - 24) / 4 + abs(med["PFS"] - 10) / 4
+            + abs(min(med["LC"], 60) - 25) / 8 + abs(follow_up - 21) / 4)
+
+
 def summarise(rows: dict[str, list[dict[str, str]]]) -> tuple[float, list[str]]:
     lines, worst = [], 0.0
     for name, (t, ev, g) in endpoints(rows).items():
@@ -165,20 +192,24 @@ def summarise(rows: dict[str, list[dict[str, str]]]) -> tuple[float, list[str]]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, nargs="*")
-    parser.add_argument("--scan", type=int, default=0)
+    parser.add_argument("--start", type=int, default=None, help="first seed (default: SEED)")
+    parser.add_argument("--scan", type=int, default=0, help="number of seeds from --start")
     args = parser.parse_args()
     gen = load_generator()
-    seeds = args.seeds or [gen.SEED + k for k in range(max(args.scan, 1))]
+    # The dosimetry stream never touches outcomes; skip its slow CI/coverage pairing here.
+    gen.pair_dosimetry = lambda rng, n: [(0.9, 1.1)] * n
+    start = gen.SEED if args.start is None else args.start
+    seeds = args.seeds or [start + k for k in range(max(args.scan, 1))]
     results = []
     for seed in seeds:
         rows = gen.build(seed).rows
         worst, lines = summarise(rows)
         wrong = directions(rows)
         lines.append(f"     directions against the paper: {', '.join(wrong) or 'none'}")
-        results.append((worst + 10 * len(wrong), seed, lines))
+        results.append((worst + 10 * len(wrong) + penalty(rows), seed, worst, lines))
     results.sort()
-    for worst, seed, lines in results[:5]:
-        print(f"seed {seed}: worst |KM - paper| = {worst:.1f} points")
+    for score, seed, worst, lines in results[:5]:
+        print(f"seed {seed}: score {score:.2f}, worst |KM - paper| = {worst:.1f} points")
         print("\n".join(lines))
     return 0
 

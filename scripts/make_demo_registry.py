@@ -30,7 +30,7 @@ from statistics import NormalDist
 from typing import Any
 
 # --------------------------------------------------------------------------- frozen parameters
-SEED = 20224581  # chosen offline (docs/demo-registry.md); never searched at run time
+SEED = 20227557  # chosen offline (docs/demo-registry.md); never searched at run time
 DATA_CUTOFF = date(2020, 6, 30)
 FIRST_SBRT = date(2009, 12, 1)
 LAST_SBRT = date(2019, 12, 31)
@@ -74,18 +74,20 @@ EXCLUSIONS = (  # the paper names the reasons but not their counts: ours, docume
 )
 
 # (WHO 2020 family, histology subtype, FNCLCC grade): Table 1 with its footnotes; the subtypes
-# of the families whose subtypes the paper does not list are our plausible choices.
+# of the families whose subtypes the paper does not list are our plausible choices. The paper's
+# "Others" are "sarcoma NOS" (the one subtype rtoutcomes.clinical.histology files under
+# "others" in the paper's grouping); intermediate tumours (desmoid, DFSP, IMT) count as G1.
 HISTOLOGY = (
     ("smooth muscle tumours", "leiomyosarcoma", 1),
     ("smooth muscle tumours", "leiomyosarcoma", 1),
     ("smooth muscle tumours", "leiomyosarcoma", 1),
+    ("smooth muscle tumours", "leiomyosarcoma", 1),
     ("smooth muscle tumours", "leiomyosarcoma", 2),
-    ("smooth muscle tumours", "leiomyosarcoma", 3),
     ("fibroblastic and myofibroblastic tumours", "myxofibrosarcoma", 1),
     ("fibroblastic and myofibroblastic tumours", "myxofibrosarcoma", 1),
     ("fibroblastic and myofibroblastic tumours", "myxofibrosarcoma", 1),
     ("fibroblastic and myofibroblastic tumours", "myxofibrosarcoma", 1),
-    ("fibroblastic and myofibroblastic tumours", "myxofibrosarcoma", 3),
+    ("fibroblastic and myofibroblastic tumours", "myxofibrosarcoma", 1),
     ("fibroblastic and myofibroblastic tumours", "fibrosarcoma NOS", 2),
     ("fibroblastic and myofibroblastic tumours", "fibrosarcoma NOS", 3),
     ("fibroblastic and myofibroblastic tumours", "inflammatory myofibroblastic tumour", 1),
@@ -98,8 +100,8 @@ HISTOLOGY = (
     ("tumours of uncertain differentiation", "spindle cell sarcoma, undifferentiated", 3),
     ("tumours of uncertain differentiation", "pleural mesothelial sarcoma", 2),
     ("tumours of uncertain differentiation", "endometrial stromal sarcoma", 1),
-    ("tumours of uncertain differentiation", "alveolar soft part sarcoma", 1),
-    ("tumours of uncertain differentiation", "synovial sarcoma", 1),
+    ("tumours of uncertain differentiation", "alveolar soft part sarcoma", 3),
+    ("tumours of uncertain differentiation", "synovial sarcoma", 3),
     ("adipocytic tumours", "dedifferentiated liposarcoma", 2),
     ("adipocytic tumours", "dedifferentiated liposarcoma", 3),
     ("adipocytic tumours", "dedifferentiated liposarcoma", 3),
@@ -111,8 +113,8 @@ HISTOLOGY = (
     ("skeletal muscle tumours", "embryonal rhabdomyosarcoma", 3),
     ("skeletal muscle tumours", "alveolar rhabdomyosarcoma", 3),
     ("skeletal muscle tumours", "pleomorphic rhabdomyosarcoma", 3),
-    ("others", "malignant peripheral nerve sheath tumour", 1),
-    ("others", "extraskeletal myxoid chondrosarcoma", 1),
+    ("others", "sarcoma NOS", 1),
+    ("others", "sarcoma NOS", 1),
 )
 # Subtypes that usually come back where they started (ordering recurrence before metastasis).
 RECURRING = {
