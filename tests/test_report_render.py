@@ -233,3 +233,21 @@ def test_figures_at_journal_widths(width_mm: int) -> None:
     svg_width = re.search(rb'<svg[^>]* width="([0-9.]+)pt"', rendered.svg)
     assert svg_width and abs(float(svg_width.group(1)) - width_mm / 25.4 * 72) < 0.01
     assert b"<dc:date>" not in rendered.svg  # no creation date in the SVG metadata
+
+
+def test_word_and_excel_hold_every_table(tmp_path: Path) -> None:
+    from docx import Document
+    from openpyxl import load_workbook
+
+    report = build_report(results())
+    write_report(report, tmp_path)
+    document = Document(str(tmp_path / "tables.docx"))
+    assert len(document.tables) == len(report.tables)
+    table3 = document.tables[1]
+    assert [c.text for c in table3.rows[1].cells] == report.tables[1].grid()[1]
+    assert document.core_properties.author == "rtoutcomes"
+    workbook = load_workbook(tmp_path / "tables.xlsx")
+    assert workbook.sheetnames == [t.key for t in report.tables]
+    sheet = workbook["table3_univariate"]
+    assert sheet["A1"].value == "Table 3. Univariate Cox regression"
+    assert [c.value for c in sheet[3]] == report.tables[1].grid()[1]

@@ -45,7 +45,8 @@ def test_registry_study_writes_every_output(tmp_path: Path) -> None:
     assert results["cohort"]["table2"]["n"] == 7
 
 
-def test_run_command_on_a_registry_database(tmp_path: Path) -> None:
+def test_run_command_on_a_registry_database(tmp_path: Path, db_url: str) -> None:
+    """SQLite and PostgreSQL; the study file has no 'db': --db makes it a registry study."""
     import pandas as pd
 
     from rtoutcomes.registry import init_registry
@@ -65,15 +66,16 @@ def test_run_command_on_a_registry_database(tmp_path: Path) -> None:
                                                          "end_date"])
     for name, frame in tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d")
-    db = tmp_path / "registry.db"
-    init_registry(db)
-    import_registry(folder, db)
+    init_registry(db_url)
+    import_registry(folder, db_url)
     study = tmp_path / "study.yaml"
-    study.write_text(yaml.safe_dump({**STUDY, "db": f"sqlite:///{db}"}))
-    assert main(["run", str(study), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    study.write_text(yaml.safe_dump({k: v for k, v in STUDY.items() if k != "db"}))
+    assert main(["run", str(study), "--db", db_url, "--out", str(tmp_path / "out"),
+                 "--quiet"]) == 0
     stored = json.loads((tmp_path / "out" / "results.json").read_text())
     assert stored["endpoints"]["LC"]["n"] == 7
-    assert stored["provenance"]["data"]["name"] == "sqlite://.../" + str(db).rsplit("/", 1)[-1]
+    name = stored["provenance"]["data"]["name"]
+    assert name.endswith("/" + db_url.rsplit("/", 1)[-1]) and "@" not in name
 
 
 def test_run_reports_study_file_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
