@@ -52,7 +52,6 @@ def main(argv: list[str]) -> int:
         "dicompyler_core_version": dicompylercore.__version__,
         "pydicom_version": pydicom.__version__,
         "data": "shared/data/dicom/breast-boost (rtss.dcm, rtdose.dcm)",
-        "seconds_all_rois": round(elapsed, 2),
         "rois": rois,
     }
     FIXTURE.parent.mkdir(parents=True, exist_ok=True)
