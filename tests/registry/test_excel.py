@@ -124,3 +124,16 @@ def test_empty_sheets_are_ignored_and_headerless_sheets_refused(tmp_path: Path) 
     problems = _refused(book, tmp_path)
     assert problems == ["extra.xlsx, sheet lesions, row 1: sheet has no header row (row 1 is "
                         "empty)"]
+
+
+def test_not_a_workbook(tmp_path: Path) -> None:
+    fake = tmp_path / "registry.xlsx"
+    fake.write_text("patient_id,sex\n")
+    problems = _refused(fake, tmp_path)
+    assert len(problems) == 1
+    assert problems[0].startswith("registry.xlsx: not a readable .xlsx workbook")
+    legacy = tmp_path / "registry.xls"
+    legacy.write_bytes(b"\xd0\xcf\x11\xe0")
+    assert _refused(legacy, tmp_path) == [
+        "registry.xls: not a registry folder or workbook: save it as .xlsx"
+    ]

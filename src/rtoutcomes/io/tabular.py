@@ -140,9 +140,13 @@ def _read_csv_file(file: Path, problems: list[Problem]) -> RawTable | None:
                                 "file is empty: it needs at least the header row"))
         return None
     delimiter = sniff_delimiter(text.splitlines()[0])
-    records: list[list[object]] = [
-        list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    ]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        records: list[list[object]] = [list(r) for r in reader]
+    except csv.Error as error:
+        problems.append(Problem(file.name, reader.line_num or None, None, None,
+                                f"not a readable CSV file ({error})"))
+        return None
     return _table_from_records(file.stem, file.name, records, "csv", None, problems)
 
 
@@ -154,10 +158,11 @@ def _read_workbook(path: Path, registry: RawRegistry) -> None:
 
     from openpyxl import load_workbook
     from openpyxl.utils.datetime import CALENDAR_MAC_1904
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
+    except (zipfile.BadZipFile, InvalidFileException, OSError, KeyError, ValueError) as error:
         registry.problems.append(
             Problem(path.name, None, None, None, f"not a readable .xlsx workbook ({error})")
         )
