@@ -165,8 +165,8 @@ def _one_stratum(
     if rho == 0.0:
         weight = np.ones(d.shape[0])
     else:  # pooled Kaplan-Meier just before each event time, to the power rho
-        km = np.cumprod(1.0 - d / n)
-        weight = np.concatenate(([1.0], km[:-1])) ** rho
+        km_before = np.cumprod(np.concatenate(([1.0], 1.0 - d[:-1] / n[:-1])))
+        weight = km_before[: d.shape[0]] ** rho  # (a stratum may have no event time)
     observed = deaths_k @ weight
     expected = risk @ (weight * d / n)
     with np.errstate(divide="ignore", invalid="ignore"):  # n = 1: no variance (R skips it)

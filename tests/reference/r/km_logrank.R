@@ -165,6 +165,10 @@ write_fixture(list(cases = list(
                strata = syn$stratum, rho = 0.5, scores = c(0, 1, 2)),
   logrank_case("synthetic by group, rho 1", syn$time, syn$event, syn$group, rho = 1),
   # Group d leaves before the first event: expected 0, so it is left out of the chi-square.
+  # A stratum without events (it adds nothing, whatever rho).
+  logrank_case("stratum without events, rho 1", c(1, 2, 3, 4, 5, 6, 2, 3),
+               c(0, 0, 1, 1, 1, 0, 0, 0), c("a", "b", "a", "b", "a", "b", "a", "b"),
+               strata = c(1, 1, 2, 2, 2, 2, 1, 1), rho = 1),
   logrank_case("group without expected events", c(0.5, 0.5, 1, 2, 3, 4, 5, 6, 7),
                c(0, 0, 1, 1, 0, 1, 1, 0, 1), c("d", "d", "a", "b", "a", "b", "a", "b", "c"))
 )), "logrank")
