@@ -110,3 +110,17 @@ def test_run_with_db_on_a_table_study_is_refused(tmp_path: Path,
     study.write_text(yaml.safe_dump({**SMALL, "data": "table.csv"}))
     assert main(["run", str(study), "--db", "sqlite:///x.db", "--out", str(tmp_path)]) == 2
     assert "--db applies to registry studies" in capsys.readouterr().err
+
+
+def test_run_on_the_study_files_own_table_with_progress(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _table().to_csv(tmp_path / "table.csv", index=False)
+    study = tmp_path / "s.yaml"
+    study.write_text(yaml.safe_dump({**SMALL, "data": "table.csv"}))  # relative to the file
+    assert main(["run", str(study), "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "reading table.csv" in err and "analysing OS" in err and "report written" in err
+    stored = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert stored["endpoints"]["OS"]["n"] == 8
+    assert stored["provenance"]["study_file"]["name"] == "s.yaml"
