@@ -98,7 +98,7 @@ def test_date_cells_in_the_wrong_columns(tmp_path: Path) -> None:
     ]
 
 
-def test_numbers_typed_into_text_and_choice_cells(tmp_path: Path, sqlite_url: str) -> None:
+def test_numbers_typed_into_text_and_choice_cells(tmp_path: Path, db_url: str) -> None:
     """A version typed as 5.0 is stored by Excel as the number 5; ids typed as numbers."""
     tables = mini_registry()
     book = write_workbook(tables, tmp_path / "numbers.xlsx")
@@ -107,10 +107,10 @@ def test_numbers_typed_into_text_and_choice_cells(tmp_path: Path, sqlite_url: st
     workbook["toxicities"]["E4"] = 4.03
     workbook["lesions"]["D5"] = 10  # site_detail "T10" -> 10
     workbook.save(book)
-    import_registry(book, sqlite_url)
+    import_registry(book, db_url)
     from rtoutcomes.registry.tables import read_rows
 
-    rows = read_rows(sqlite_url)
+    rows = read_rows(db_url)
     assert [r["ctcae_version"] for r in rows["toxicities"]] == ["5.0", "5.0", "4.03"]
     assert rows["lesions"][3]["site_detail"] == "10"
 

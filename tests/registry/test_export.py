@@ -35,9 +35,9 @@ def test_import_export_import_is_identical(db_url: str, tmp_path: Path, fmt: str
     assert first["lesions"][2]["site_detail"] == '=HYPERLINK("http://x.test","y")'
 
 
-def test_export_csv_content_and_neutralised_cells(sqlite_url: str, tmp_path: Path) -> None:
-    import_registry(_dangerous_registry(tmp_path), sqlite_url)
-    files = export_registry(sqlite_url, tmp_path / "out")
+def test_export_csv_content_and_neutralised_cells(db_url: str, tmp_path: Path) -> None:
+    import_registry(_dangerous_registry(tmp_path), db_url)
+    files = export_registry(db_url, tmp_path / "out")
     assert [f.name for f in files] == [f"{t.name}.csv" for t in TABLES]
     with open(tmp_path / "out" / "lesions.csv", newline="", encoding="utf-8") as handle:
         lesions = list(csv.reader(handle))
@@ -51,12 +51,19 @@ def test_export_csv_content_and_neutralised_cells(sqlite_url: str, tmp_path: Pat
     assert patients[2].endswith(",oligometastasis,2,yes,1,yes,no")
 
 
-def test_export_is_deterministic(sqlite_url: str, tmp_path: Path) -> None:
-    import_registry(write_csv_folder(mini_registry(), tmp_path / "in"), sqlite_url)
-    for fmt in ("csv", "xlsx"):
-        first = [p.read_bytes() for p in export_registry(sqlite_url, tmp_path / "a", fmt)]
-        second = [p.read_bytes() for p in export_registry(sqlite_url, tmp_path / "b", fmt)]
-        assert first == second
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_is_deterministic_and_the_same_from_every_backend(
+    db_url: str, tmp_path: Path, fmt: str
+) -> None:
+    """Same registry, same bytes: twice from one database, and from SQLite and PostgreSQL."""
+    folder = write_csv_folder(mini_registry(), tmp_path / "in")
+    import_registry(folder, db_url)
+    reference = tmp_path / "reference.db"
+    import_registry(folder, reference)
+    first = [p.read_bytes() for p in export_registry(db_url, tmp_path / "a", fmt)]
+    second = [p.read_bytes() for p in export_registry(db_url, tmp_path / "b", fmt)]
+    third = [p.read_bytes() for p in export_registry(reference, tmp_path / "c", fmt)]
+    assert first == second == third
 
 
 def test_only_text_cells_are_neutralised() -> None:
