@@ -141,7 +141,8 @@ def logrank(
     return LogRank(
         levels=levels, n=np.bincount(codes, minlength=k).astype(np.float64),
         observed=observed, expected=expected, variance=var, statistic=statistic, df=df,
-        p=float(chi2.sf(statistic, df)) if df > 0 else float("nan"), rho=rho,
+        # Fewer than two groups with expected events: no test; R reports chisq 0 on 0 df, p 1.
+        p=float(chi2.sf(statistic, df)) if df > 0 else 1.0, rho=rho,
         strata=stratum_levels, observed_by_stratum=obs, expected_by_stratum=exp,
     )
 

@@ -24,7 +24,7 @@ km_case <- function(label, time, event, weights = NULL, at = NULL, conf_int = 0.
   for (ct in conf_types) {
     fit <- if (is.null(weights)) survfit(y ~ 1, conf.type = ct, conf.int = conf_int) else
       survfit(y ~ 1, weights = weights, conf.type = ct, conf.int = conf_int)
-    q <- quantile(fit, probs = probs)
+    q <- tryCatch(quantile(fit, probs = probs), error = function(e) conditionMessage(e))
     if (is.null(at)) at <- unique(c(0, quantile(time, c(0.1, 0.33, 0.5, 0.9), type = 1),
                                     max(time), max(time) + 1))
     at_fits <- list()
@@ -40,8 +40,9 @@ km_case <- function(label, time, event, weights = NULL, at = NULL, conf_int = 0.
       surv = fit$surv, std_err = enc(fit$std.err), logse = fit$logse, cumhaz = fit$cumhaz)
     fits[[ct]] <- list(
       lower = enc(fit$lower), upper = enc(fit$upper),
-      quantile = list(probs = probs, quantile = unname(q$quantile), lower = unname(q$lower),
-                      upper = unname(q$upper)),
+      quantile = if (is.character(q)) list(probs = probs, error = q) else
+        list(probs = probs, quantile = unname(q$quantile), lower = unname(q$lower),
+             upper = unname(q$upper)),
       at = at_fits)
   }
   list(label = label, data = data, curve = curve, at_times = at, conf_level = conf_int, fits = fits)
@@ -61,11 +62,13 @@ logrank_case <- function(label, time, event, group, strata = NULL, rho = 0, scor
   group <- as.character(group)
   g <- factor(group)
   data <- list(time = time, event = event, group = group)
-  sd <- if (is.null(strata)) survdiff(Surv(time, event) ~ g, rho = rho) else {
-    data$strata <- as.character(strata)
-    st <- factor(as.character(strata))
-    survdiff(Surv(time, event) ~ g + strata(st), rho = rho)
-  }
+  if (!is.null(strata)) data$strata <- as.character(strata)
+  sd <- tryCatch(
+    if (is.null(strata)) survdiff(Surv(time, event) ~ g, rho = rho) else {
+      st <- factor(as.character(strata))
+      survdiff(Surv(time, event) ~ g + strata(st), rho = rho)
+    }, error = function(e) conditionMessage(e))
+  if (is.character(sd)) return(list(label = label, data = data, rho = rho, error = sd))
   out <- list(
     label = label, data = data, rho = rho, levels = levels(g),
     n = as.vector(sd$n),
@@ -116,7 +119,26 @@ half_end <- list(time = c(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), event = c(1, 1, 1, 1, 
 no_median <- list(time = c(2, 2, 3, 3, 3, 5, 7, 7, 8, 9, 9, 10, 12, 12, 14),
                   event = c(1, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0))
 
-write_fixture(list(cases = list(
+# Many small random sets (fixed seed) for the corners: all censored, all events, ties between
+# events and censorings at 0, integer and fractional weights, curves reaching 0.
+set.seed(31)
+random_km <- lapply(1:40, function(i) {
+  n <- sample(2:25, 1)
+  time <- sample(0:8, n, replace = TRUE)
+  event <- rbinom(n, 1, c(0, 1, runif(1))[1 + i %% 3])
+  w <- switch(1 + i %% 4, NULL, sample(1:3, n, replace = TRUE), round(runif(n, 0.2, 2), 2), NULL)
+  km_case(paste("random", i), time, event, weights = w)
+})
+random_logrank <- lapply(1:40, function(i) {
+  n <- sample(4:30, 1)
+  k <- sample(2:4, 1)
+  strata <- if (i %% 2) NULL else sample(1:sample(1:3, 1), n, replace = TRUE)
+  logrank_case(paste("random", i), sample(0:6, n, replace = TRUE), rbinom(n, 1, 0.6),
+               sample(letters[1:k], n, replace = TRUE), strata = strata,
+               rho = c(0, 0.5, 1)[1 + i %% 3])
+})
+
+write_fixture(list(cases = c(list(
   km_case("lung", lung1$time, lung1$event),
   km_case("lung, sex 2", lung1$time[lung1$sex == 2], lung1$event[lung1$sex == 2]),
   km_case("lung, integer weights", lung1$time, lung1$event, weights = int_w),
@@ -137,9 +159,9 @@ write_fixture(list(cases = list(
   km_case("fractional weights, curve reaching 0", c(1, 2, 3, 3, 4), c(1, 0, 1, 1, 1),
           weights = c(0.5, 1.5, 1, 2, 0.7), at = c(0, 2, 4, 5)),
   km_case("lung, 90% limits", lung1$time, lung1$event, conf_int = 0.90)
-)), "kaplan_meier")
+), random_km)), "kaplan_meier")
 
-write_fixture(list(cases = list(
+write_fixture(list(cases = c(list(
   logrank_case("lung by sex", lung1$time, lung1$event, lung1$sex),
   logrank_case("lung by sex, rho 1", lung1$time, lung1$event, lung1$sex, rho = 1),
   logrank_case("lung by ph.ecog, trend", ecog$time, ecog$event, ecog$ph.ecog, scores = 0:3),
@@ -171,7 +193,7 @@ write_fixture(list(cases = list(
                strata = c(1, 1, 2, 2, 2, 2, 1, 1), rho = 1),
   logrank_case("group without expected events", c(0.5, 0.5, 1, 2, 3, 4, 5, 6, 7),
                c(0, 0, 1, 1, 0, 1, 1, 0, 1), c("d", "d", "a", "b", "a", "b", "a", "b", "c"))
-)), "logrank")
+), random_logrank)), "logrank")
 
 # Median follow-up: reverse Kaplan-Meier (censoring as the event, R's default log limits) and the
 # median and range of observed times, over all rows and over censored rows only.
