@@ -71,7 +71,7 @@ def endpoints(rows: dict[str, list[dict[str, str]]]) -> dict[str, tuple[list[flo
     grade = {p["patient_id"]: p["fnclcc_grade"] for p in rows["patients"]}
     lesion_patient = {r["lesion_id"]: r["patient_id"] for r in rows["lesions"]}
     course_start = {c["lesion_id"]: d(c["start_date"]) for c in rows["sbrt_courses"]}
-    first = {}
+    first: dict[str, date] = {}
     for lid, start in course_start.items():
         pid = lesion_patient[lid]
         first[pid] = min(first.get(pid, start), start)
@@ -79,7 +79,10 @@ def endpoints(rows: dict[str, list[dict[str, str]]]) -> dict[str, tuple[list[flo
     for a in rows["assessments"]:
         last_scan[a["lesion_id"]] = max(last_scan.get(a["lesion_id"], date.min),
                                         d(a["assessment_date"]))
-    lf, death, last, prog = {}, {}, {}, {}
+    lf: dict[str, date] = {}
+    death: dict[str, date] = {}
+    last: dict[str, date] = {}
+    prog: dict[str, date] = {}
     for e in rows["patient_events"]:
         pid, day = e["patient_id"], d(e["event_date"])
         if e["event_type"] == "death":
@@ -197,7 +200,7 @@ def main() -> int:
     args = parser.parse_args()
     gen = load_generator()
     # The dosimetry stream never touches outcomes; skip its slow CI/coverage pairing here.
-    gen.pair_dosimetry = lambda rng, n: [(0.9, 1.1)] * n
+    gen.pair_dosimetry = lambda rng, n: [(0.9, 1.1)] * n  # type: ignore[attr-defined]
     start = gen.SEED if args.start is None else args.start
     seeds = args.seeds or [start + k for k in range(max(args.scan, 1))]
     results = []

@@ -567,9 +567,12 @@ def pair_dosimetry(rng: Rng, n: int) -> list[tuple[float, float]]:
     return sorted(zip(cover, cis, strict=True), key=lambda pair: (pair[1], pair[0]))
 
 
-def dosimetry_rows(rng: Rng, lesions: list[Lesion]) -> dict[str, dict[str, str]]:
+def dosimetry_rows(rng: Rng, lesions: list[Lesion]
+                   ) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
     """Planning-system indices from consistent volumes (cm3): coverage = TV_PIV/TV, CI = PIV/TV,
     nCI = TV x PIV / TV_PIV^2, HI = Dmax/prescription; isodose 75 (55-88) %, HI 1.33 (1.10-2.00).
+
+    Returns the dosimetry rows and the isodose line (%) of each course, by course_id.
     """
     n = len(lesions)
     isodose = [round(v) for v in pinned_values(rng, n, 55, 75, 88, (1.5, 1.2))]
@@ -599,9 +602,8 @@ def dosimetry_rows(rng: Rng, lesions: list[Lesion]) -> dict[str, dict[str, str]]
             "nci": num(tv * piv / tv_piv**2, 2),
             "hi": num(dmax / les.dose_gy, 2),
             "source": "tps",
-            "_isodose": str(isodose_of[i]),
         }
-    return rows
+    return rows, {les.course_id: isodose_of[i] for i, les in enumerate(lesions)}
 
 
 def visit_dates(rng: Rng, start: date) -> list[date]:
@@ -674,7 +676,7 @@ def write_scans(rng: Rng, les: Lesion, visits: list[date], fail: date | None,
             value = max(1, min(value, math.floor(nadir * 1.08), round(nadir) + 3, baseline))
         scans.append((visit, float(value)))
         nadir = min(nadir, value)
-    for k, (day, value) in enumerate(scans):
+    for k, (day, diameter) in enumerate(scans):
         counter["assessment"] += 1
         new = "" if k == 0 else yes_no(progression is not None and day == progression)
         tables.add("assessments", {
@@ -682,7 +684,7 @@ def write_scans(rng: Rng, les: Lesion, visits: list[date], fail: date | None,
             "lesion_id": les.lesion_id,
             "assessment_date": day.isoformat(),
             "modality": "PET-CT" if k == 0 and rng.u() < 0.15 else modality,
-            "longest_diameter_mm": num(value, 0),
+            "longest_diameter_mm": num(diameter, 0),
             "new_lesions": new,
         })
 
@@ -723,9 +725,9 @@ def systemic_rows(rng: Rng, patients: list[Patient], follow: dict[str, FollowUp]
     chemo = oligo[:11] + rec[:7]
     rest = rng.shuffled(oligo[11:] + rec[7:])
     kinds = {id(p): "chemotherapy" for p in chemo}
-    for p, kind in zip(rest, ["targeted therapy"] * 4 + ["immunotherapy"]
-                       + ["interventional therapy"] * 2, strict=False):
-        kinds[id(p)] = kind
+    for p, other in zip(rest, ["targeted therapy"] * 4 + ["immunotherapy"]
+                        + ["interventional therapy"] * 2, strict=False):
+        kinds[id(p)] = other
     # "After SBRT" goes to the chemotherapy patients followed longest after their last course.
     def months_after(p: Patient) -> float:
         return (follow[p.patient_id].last_contact - p.start).days / DAYS_PER_MONTH
@@ -871,7 +873,7 @@ def build(seed: int = SEED) -> Tables:
             les.lesion_id, les.course_id = f"DEMO-L{n_lesion:03d}", f"DEMO-RT{n_lesion:03d}"
             les.start = weekday_on_or_after(p.start + timedelta(days=7 * k))
     all_lesions = [les for p in patients for les in p.lesions]
-    dosimetry = dosimetry_rows(Rng(seed, "dosimetry"), all_lesions)
+    dosimetry, isodose = dosimetry_rows(Rng(seed, "dosimetry"), all_lesions)
     for p in patients:
         for les in p.lesions:
             tables.add("lesions", {
@@ -879,17 +881,16 @@ def build(seed: int = SEED) -> Tables:
                 "site_category": les.site, "site_detail": les.detail,
                 "size_cm": num(les.size_cm, 1),
             })
-            row = dict(dosimetry[les.course_id])
             tables.add("sbrt_courses", {
                 "course_id": les.course_id, "lesion_id": les.lesion_id,
                 "start_date": les.start.isoformat(),
                 "end_date": treatment_end(les.start, les.fractions).isoformat(),
                 "total_dose_gy": num(les.dose_gy, 1), "fractions": str(les.fractions),
-                "isodose_line_pct": row.pop("_isodose"),
+                "isodose_line_pct": str(isodose[les.course_id]),
                 "ptv_margin_mm": str(PTV_MARGIN_MM[les.site]), "device": "CyberKnife",
                 "tracking": TRACKING[les.site],
             })
-            tables.add("dosimetry", row)
+            tables.add("dosimetry", dosimetry[les.course_id])
     counter = {"assessment": 0, "event": 0}
     follow: dict[str, FollowUp] = {}
     scans = Rng(seed, "follow-up")

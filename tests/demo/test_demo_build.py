@@ -37,6 +37,27 @@ def test_generator_rewrites_the_shipped_files_byte_for_byte(tmp_path: Path) -> N
             shipped / f"{table}.csv").read_bytes(), table
 
 
+def test_offline_calibration_derives_the_same_endpoints(endpoints: dict[str, Any]) -> None:
+    """scripts/calibrate_demo_registry.py (used offline to pick the seed) must see the same
+    Kaplan-Meier rates as derive_endpoints does on the imported registry."""
+    import importlib.util
+
+    path = REPO / "scripts" / "calibrate_demo_registry.py"
+    if not path.is_file():
+        pytest.skip(f"{path} not found (installed package without the repository)")
+    spec = importlib.util.spec_from_file_location("calibrate_demo_registry", path)
+    assert spec is not None and spec.loader is not None
+    calibrate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(calibrate)
+    generator = calibrate.load_generator()
+    offline = calibrate.endpoints(generator.build(generator.SEED).rows)
+    for name, (time, event) in _curves(endpoints["RECIST 1.1"]).items():
+        t, e, _ = offline[name]
+        want = _rates(time, event, [12, 24, 36])
+        got = list(calibrate.km_at(t, e, (12, 24, 36)).values())
+        assert got == pytest.approx(want, abs=1e-9), name
+
+
 def test_demo_files_import_through_validation(db_url: str) -> None:
     from rtoutcomes.registry import import_registry, read_tables, validate_database
 
