@@ -7,7 +7,14 @@ import pytest
 from cox_fixtures import load, numbers
 
 from rtoutcomes.errors import RtOutcomesError
-from rtoutcomes.stats import CoxInputError, categorical, cox, design_matrix, lr_test
+from rtoutcomes.stats import (
+    CoxConvergenceWarning,
+    CoxInputError,
+    categorical,
+    cox,
+    design_matrix,
+    lr_test,
+)
 
 LUNG = load("cox_lung")["data"]
 
@@ -96,3 +103,18 @@ def test_lr_test_refuses_models_that_are_not_nested() -> None:
         lr_test(cox(x[1:, :1], time[1:], event[1:], names=["age"]), small)
     with pytest.raises(CoxInputError, match="no more parameters"):
         lr_test(small, small)
+
+
+def test_running_out_of_iterations_is_a_warning_not_a_result() -> None:
+    x, time, event = lung(["age", "sex", "ph_karno"])
+    with pytest.warns(CoxConvergenceWarning, match=r"Ran out of iterations \(2\)"):
+        model = cox(x, time, event, iter_max=2)
+    assert not model.converged and model.iterations == 2
+    assert model.warnings == ("Ran out of iterations (2) and did not converge",)
+    assert cox(x, time, event).converged
+
+
+def test_a_model_without_events_is_an_error() -> None:
+    x, time, event = lung(["age"])
+    with pytest.raises(CoxInputError, match="no events among the 228 complete rows"):
+        cox(x, time, np.zeros_like(event))

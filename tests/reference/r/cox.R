@@ -134,6 +134,12 @@ cox_case("synthetic_ties", Surv(time, event) ~ z1 + z2 + z3, syn, num("z1", "z2"
 cox_case("synthetic_cluster", Surv(time, event) ~ z1 + z2 + z3, syn,
          c(num("z1", "z2", "z3"), list(list(name = "id", type = "cluster"))), cluster = "id")
 
+# an aliased covariate (age_months = 12 x age): R gives it an NA coefficient and zero variance
+ov_a <- ov[, c("time", "event", "age", "rx")]
+ov_a$age_months <- 12 * ov_a$age
+cox_case("aliased", Surv(time, event) ~ age + rx + age_months, ov_a,
+         num("age", "rx", "age_months"))
+
 # separation: no event in group g = 1, so its coefficient runs to -infinity
 set.seed(7)
 sep <- data.frame(time = c(sample(1:30, 20, TRUE), sample(1:30, 20, TRUE)),

@@ -58,83 +58,108 @@ class Concordance(TabularResult):
                    "tied_xy"],
         )
 
-def _starts(flags: BoolArray) -> IntArray:
-    return np.flatnonzero(flags).astype(np.intp)
+def _dense_rank(values: FloatArray) -> NDArray[np.int64]:
+    """0 for the smallest value, +1 at each larger distinct value."""
+    order = np.argsort(values)
+    step = np.concatenate(([0], np.diff(values[order]) != 0)).astype(np.int64)
+    rank = np.empty(values.shape[0], dtype=np.int64)
+    rank[order] = np.cumsum(step)
+    return rank
 
 
-def _within_block_sums(
-    weights: FloatArray, run_start: IntArray, run_of: IntArray, block_start_run: IntArray,
-    block_of_run: IntArray,
+def _spans(flags: BoolArray, n: int) -> tuple[IntArray, IntArray]:
+    """Per position: start and end (exclusive) of the run it belongs to; runs begin at flags."""
+    starts = np.flatnonzero(flags)
+    lengths = np.diff(np.append(starts, n))
+    return np.repeat(starts, lengths), np.repeat(starts + lengths, lengths)
+
+
+def _block_sums(
+    weights: FloatArray, run: tuple[IntArray, IntArray], block: tuple[IntArray, IntArray]
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Per position: weight in its block at a lower score, at its score, at a higher score."""
-    run_sum = np.add.reduceat(weights, run_start)
-    before = np.concatenate(([0.0], np.cumsum(run_sum)))  # exclusive cumulative over runs
-    first = block_start_run[block_of_run]  # first run of each run's block
-    last = np.append(block_start_run[1:], run_sum.shape[0])[block_of_run]
-    less_run = before[:-1] - before[first]
-    greater_run = before[last] - before[:-1] - run_sum
-    return less_run[run_of], run_sum[run_of], greater_run[run_of]
+    """Per position: weight in its block at a lower score, at a score <= its own, in all."""
+    cum = np.concatenate(([0.0], np.cumsum(weights)))
+    first = cum[block[0]]
+    return cum[run[0]] - first, cum[run[1]] - first, cum[block[1]] - first
+
+
+def _stable_partition(
+    sk: NDArray[np.int64], b: int, upper: BoolArray, block_start: IntArray, block_end: IntArray,
+    position: IntArray,
+) -> IntArray:
+    """The permutation that puts, in each block, the 0-half (by bit b) before the 1-half."""
+    if (sk[-1] >> (b + 1)) * 2 + 1 < 2**16:  # numpy's stable sort of uint16 is a radix sort
+        return np.argsort((sk >> b).astype(np.uint16), kind="stable").astype(np.intp)
+    lower_before = np.concatenate(([0], np.cumsum(~upper)))
+    lower_rank = lower_before[:-1] - lower_before[block_start]
+    n_lower = lower_before[block_end] - lower_before[block_start]
+    target = np.where(upper, block_start + n_lower + (position - block_start - lower_rank),
+                      block_start + lower_rank)
+    moved = np.empty_like(position)
+    moved[target] = position
+    return moved
 
 
 def _pair_influence(
-    key: NDArray[np.int64], v: NDArray[np.int64], w: FloatArray, event: BoolArray, n_bits: int,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Weighted concordant, discordant and score-tied comparable pairs each subject belongs to.
+    key: NDArray[np.int64], v: NDArray[np.int64], w: FloatArray | None, n_bits: int,
+) -> tuple[FloatArray, FloatArray, tuple[float, float, float]]:
+    """Per subject, over the comparable pairs it belongs to: weighted (concordant - discordant)
+    and (concordant + discordant + tied); and the three weighted pair totals.
 
-    A pair (i, j) is comparable when i is an event and key_j > key_i; it is concordant when
-    v_i > v_j. The subjects are kept sorted by (key >> (b + 1), v) while b runs from the top bit
-    down; every pair whose keys first differ at bit b sits in one block, the event in the 0-half
-    and the later subject in the 1-half, and is counted there with cumulative sums. A stable
-    partition of each block by bit b gives the order for the next bit.
+    A pair (i, j) is comparable when i is an event and key_j > key_i (the lowest bit of a key
+    is 1 for a censored subject); it is concordant when v_i > v_j. Subjects are kept sorted by
+    (key >> (b + 1), v) while b runs from the top bit down; every pair whose keys first differ
+    at bit b sits in one block, the event in the 0-half and the later subject in the 1-half, and
+    is counted there with cumulative sums. A stable partition of each block by bit b gives the
+    order for the next bit.
     """
     n = key.shape[0]
-    order = np.lexsort((v, key >> n_bits))
-    sk, sv, sw, se = key[order], v[order], w[order], event[order]
-    conc, disc, tied = np.zeros(n), np.zeros(n), np.zeros(n)
-    position = np.arange(n)
+    order = np.lexsort((v, key >> n_bits)).astype(np.intp)
+    sk, sv = key[order], v[order]
+    sw = None if w is None else w[order]
+    diff, total = np.zeros(n), np.zeros(n)
+    n_conc = n_disc = n_tied = 0.0
+    position = np.arange(n, dtype=np.intp)
     for b in range(n_bits - 1, -1, -1):
-        block = sk >> (b + 1)
         upper = ((sk >> b) & 1).astype(bool)
-        new_block = np.concatenate(([True], block[1:] != block[:-1]))
+        new_block = np.empty(n, dtype=bool)
+        new_block[0] = True
+        np.not_equal(sk[1:] >> (b + 1), sk[:-1] >> (b + 1), out=new_block[1:])
         new_run = new_block.copy()
         new_run[1:] |= sv[1:] != sv[:-1]
-        run_start = _starts(new_run)
-        run_of = np.cumsum(new_run) - 1
-        block_start_run = _starts(new_block[run_start])
-        block_of_run = np.cumsum(new_block[run_start]) - 1
-        runs = (run_start, run_of, block_start_run, block_of_run)
-        query = se & ~upper  # an event against later subjects (the 1-half)
-        less, equal, greater = _within_block_sums(np.where(upper, sw, 0.0), *runs)
-        conc += np.where(query, less, 0.0)
-        disc += np.where(query, greater, 0.0)
-        tied += np.where(query, equal, 0.0)
-        # a later subject (the 1-half) against earlier events (the 0-half)
-        less, equal, greater = _within_block_sums(np.where(query, sw, 0.0), *runs)
-        conc += np.where(upper, greater, 0.0)
-        disc += np.where(upper, less, 0.0)
-        tied += np.where(upper, equal, 0.0)
-        # stable partition of every block by bit b, the 0-half first
-        block_id = np.cumsum(new_block) - 1
-        base = _starts(new_block)[block_id]
-        lower_before = np.concatenate(([0], np.cumsum(~upper)))
-        lower_rank = lower_before[:-1] - lower_before[base]
-        n_lower = np.add.reduceat((~upper).astype(np.intp), _starts(new_block))[block_id]
-        target = np.where(upper, base + n_lower + (position - base - lower_rank),
-                          base + lower_rank)
-        moved = np.empty(n, dtype=np.intp)
-        moved[target] = position
-        order, sk, sv, sw, se = order[moved], sk[moved], sv[moved], sw[moved], se[moved]
-        conc, disc, tied = conc[moved], disc[moved], tied[moved]
-    out_c, out_d, out_t = np.empty(n), np.empty(n), np.empty(n)
-    out_c[order], out_d[order], out_t[order] = conc, disc, tied
-    return out_c, out_d, out_t
+        block = _spans(new_block, n)
+        run = _spans(new_run, n)
+        query = ~upper & ((sk & 1) == 0)  # events in the 0-half
+        qw = query if sw is None else np.where(query, sw, 0.0)
+        # events of the 0-half against the later subjects of their block
+        less, leq, all_ = _block_sums(upper if sw is None else np.where(upper, sw, 0.0),
+                                      run, block)
+        diff += np.where(query, less + leq - all_, 0.0)
+        total += np.where(query, all_, 0.0)
+        n_conc += float(qw @ less)
+        n_tied += float(qw @ (leq - less))
+        n_disc += float(qw @ (all_ - leq))
+        # later subjects (the 1-half) against the earlier events of their block
+        less, leq, all_ = _block_sums(qw, run, block)
+        diff += np.where(upper, all_ - leq - less, 0.0)
+        total += np.where(upper, all_, 0.0)
+        if b == 0:
+            break
+        moved = _stable_partition(sk, b, upper, block[0], block[1], position)
+        order, sk, sv = order[moved], sk[moved], sv[moved]
+        diff, total = diff[moved], total[moved]
+        if sw is not None:
+            sw = sw[moved]
+    out_diff, out_total = np.empty(n), np.empty(n)
+    out_diff[order], out_total[order] = diff, total
+    return out_diff, out_total, (n_conc, n_disc, n_tied)
 
 
-def _tied_event_pairs(keys: tuple[NDArray[np.float64], ...], w: FloatArray) -> float:
-    """Weighted count of unordered pairs sharing all ``keys``: sum over groups (W^2 - sum w^2)/2."""
+def _tied_event_pairs(group: NDArray[np.int64], w: FloatArray) -> float:
+    """Weighted count of unordered pairs in the same group: sum over groups (W^2 - sum w^2)/2."""
     if w.size == 0:
         return 0.0
-    _, inverse = np.unique(np.column_stack(keys), axis=0, return_inverse=True)
+    _, inverse = np.unique(group, return_inverse=True)
     inverse = inverse.reshape(-1)
     total = np.bincount(inverse, weights=w)
     squares = np.bincount(inverse, weights=w * w)
@@ -152,29 +177,25 @@ def concordance(
     """Concordance of risk ``score`` (higher = earlier event) with right-censored times."""
     n = time.shape[0]
     w = np.ones(n) if weights is None else weights
-    _, time_rank = np.unique(time, return_inverse=True)
-    _, score_rank = np.unique(score, return_inverse=True)
     # events before censorings at the same time: censored at t counts as surviving past t
-    key = 2 * time_rank.reshape(-1).astype(np.int64) + (~event).astype(np.int64)
+    key = 2 * _dense_rank(time) + (~event).astype(np.int64)
+    v = _dense_rank(score)
     n_bits = max(int(key.max()).bit_length(), 1) if n else 1
     if strata is not None:  # strata in the high bits: pairs across strata are never counted
         key += strata.astype(np.int64) << n_bits
-    conc, disc, tied = _pair_influence(key, score_rank.reshape(-1).astype(np.int64), w,
-                                       event, n_bits)
+    diff, total, (n_conc, n_disc, n_tied) = _pair_influence(
+        key, v, weights, n_bits
+    )
     ev = np.flatnonzero(event)
-    groups: tuple[NDArray[np.float64], ...] = (time[ev],)
-    if strata is not None:
-        groups = (*groups, strata[ev].astype(np.float64))
-    tied_time = _tied_event_pairs(groups, w[ev])
-    tied_xy = _tied_event_pairs((*groups, score[ev]), w[ev])
+    same_time = key[ev]  # (stratum, time) of each event
+    tied_time = _tied_event_pairs(same_time, w[ev])
+    tied_xy = _tied_event_pairs(same_time * n + v[ev], w[ev])
     tied_y = tied_time - tied_xy
-    # each pair is seen by both members: once as the event, once as the later subject
-    n_conc, n_disc, n_tied = (float(w @ a) / 2 for a in (conc, disc, tied))
     npair = n_conc + n_disc + n_tied
     if npair == 0:
         return Concordance(np.nan, np.nan, 0.0, 0.0, 0.0, tied_y, tied_xy)
     somers = (n_conc - n_disc) / npair
-    dfbeta = w * ((conc - disc) / npair - somers / npair * (conc + disc + tied))
+    dfbeta = w * (diff / npair - somers / npair * total)
     if cluster is not None:
         dfbeta = np.bincount(cluster, weights=dfbeta).astype(np.float64)
     std = float(np.sqrt((dfbeta @ dfbeta) / 4))
