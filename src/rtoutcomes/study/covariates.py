@@ -51,20 +51,31 @@ def numeric_column(table: pd.DataFrame, column: str, what: str) -> pd.Series:
     _require_column(table, column, what)
     raw = table[column]
     values = pd.to_numeric(raw, errors="coerce")
-    bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
-    if bad.any():
-        row = int(bad.to_numpy().nonzero()[0][0])
+    # only values that failed to parse can be text that is not a number (blank text is missing)
+    suspect = (values.isna() & raw.notna()).to_numpy().nonzero()[0]
+    bad = [i for i in suspect if str(raw.iloc[i]).strip() != ""]
+    if bad:
+        row = int(bad[0])
         raise AnalysisTableError(
             f"{what}: column '{column}', row {row + 1}: value {raw.iloc[row]!r} is not a number"
         )
     return values.astype(float)
 
 
+def codes_of(raw: pd.Series) -> pd.Series:
+    """Each value as its text code (``1``, ``1.0`` -> ``"1"``); empty text and NaN -> NaN.
+
+    Codes are worked out once per distinct value, so a million rows cost a handful of lookups.
+    """
+    distinct = raw.dropna().unique()
+    lookup = {value: _code(str(value).strip()) for value in distinct}
+    lookup = {value: code for value, code in lookup.items() if code != ""}
+    return raw.map(lookup)
+
+
 def _codes(table: pd.DataFrame, column: str, what: str) -> pd.Series:
     _require_column(table, column, what)
-    raw = table[column]
-    missing = raw.isna() | (raw.astype(str).str.strip() == "")
-    return raw.where(~missing).map(lambda v: _code(str(v).strip()), na_action="ignore")
+    return codes_of(table[column])
 
 
 def levels_of(covariate: Covariate, table: pd.DataFrame) -> tuple[pd.Series, tuple[str, ...]]:

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rtoutcomes.study.covariates import numeric_column
+from rtoutcomes.study.covariates import codes_of, numeric_column
 from rtoutcomes.study.errors import AnalysisTableError
-from rtoutcomes.study.schema import _code
 from rtoutcomes.study.spec import Endpoint
 
 if TYPE_CHECKING:
@@ -61,8 +60,8 @@ def endpoint_data(table: pd.DataFrame, endpoint: Endpoint) -> EndpointData:
     if endpoint.event not in table.columns:
         raise AnalysisTableError(f"{what}: column '{endpoint.event}' is not in the analysis table")
     raw = table[endpoint.event]
-    present = raw.notna() & (raw.astype(str).str.strip() != "")
-    codes = raw.where(present).map(lambda v: _code(str(v).strip()), na_action="ignore")
+    codes = codes_of(raw)
+    present = codes.notna()
     negative = (time < 0).to_numpy()
     if negative.any():
         row = int(negative.nonzero()[0][0])
