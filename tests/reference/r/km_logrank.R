@@ -133,9 +133,10 @@ random_logrank <- lapply(1:40, function(i) {
   n <- sample(4:30, 1)
   k <- sample(2:4, 1)
   strata <- if (i %% 2) NULL else sample(1:sample(1:3, 1), n, replace = TRUE)
+  group <- sample(letters[1:k], n, replace = TRUE)
   logrank_case(paste("random", i), sample(0:6, n, replace = TRUE), rbinom(n, 1, 0.6),
-               sample(letters[1:k], n, replace = TRUE), strata = strata,
-               rho = c(0, 0.5, 1)[1 + i %% 3])
+               group, strata = strata, rho = c(0, 0.5, 1)[1 + i %% 3],
+               scores = seq_along(unique(group))^2)
 })
 
 write_fixture(list(cases = c(list(
