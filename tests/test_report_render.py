@@ -154,6 +154,7 @@ def test_p_value_and_limits() -> None:
         "NA",
     ]
     assert fmt.with_limits(0.183, 0.077, None, 3) == "0.183 (0.077\u2013NR)"
+    assert [fmt.p_statement(p) for p in (0.0004, 0.04)] == ["p < 0.001", "p = 0.04"]
 
 
 def test_numbers_at_risk_follow_r() -> None:

@@ -69,14 +69,16 @@ def km_figures(results: dict[str, Any], progress: Callable[[str], None] = _noop)
                 Figure(
                     key=f"km_{name}_by_{group}",
                     caption=f"{label} by {g['label']}"
-                    + (f" (log-rank p = {fmt.p_value(p)})" if p is not None else "")
-                    + ".",
+                    + (f" (log-rank {fmt.p_statement(p)})" if p is not None else "")
+                    + "."
+                    + (f" {g['dropped']} {e['unit']}(s) without a value of "
+                       f"{g['label']} are not shown." if g.get("dropped") else ""),
                     rendered=km_figure(
                         curves,
                         title=f"{label} by {g['label']}",
                         time_unit=study["time_unit"],
                         ylabel=label,
-                        p_text=None if p is None else f"Log-rank p = {fmt.p_value(p)}",
+                        p_text=None if p is None else f"Log-rank {fmt.p_statement(p)}",
                         width_mm=width,
                         legend_title=g["label"],
                     ),

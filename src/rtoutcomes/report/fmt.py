@@ -20,6 +20,12 @@ def p_value(p: float | None) -> str:
     return f"{p:.2f}" if round(p, 2) < 1 else "1.00"
 
 
+def p_statement(p: float | None) -> str:
+    """"p = 0.04" or "p < 0.001" (never "p = <0.001")."""
+    text = p_value(p)
+    return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
+
+
 def estimate(value: float | None, digits: int = 2) -> str:
     if value is None or not math.isfinite(value):
         return NOT_REACHED
