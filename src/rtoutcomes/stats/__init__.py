@@ -4,6 +4,13 @@ Estimators live in private modules (``_kaplan_meier``, ``_logrank``...) so that 
 shadows the function of the same name; import them from here.
 """
 
+from rtoutcomes.stats._cumulative_incidence import (
+    CumulativeIncidence,
+    IncidenceAt,
+    IncidenceCurve,
+    cumulative_incidence,
+)
+from rtoutcomes.stats._gray import GrayTest, gray_test
 from rtoutcomes.stats._kaplan_meier import KaplanMeier, kaplan_meier
 from rtoutcomes.stats._logrank import LogRank, TrendTest, logrank
 from rtoutcomes.stats._validate import SurvivalInputError
@@ -33,8 +40,12 @@ __all__ = [
     "CoxConvergenceWarning",
     "CoxInputError",
     "CoxResult",
+    "CumulativeIncidence",
     "Design",
     "FollowUp",
+    "GrayTest",
+    "IncidenceAt",
+    "IncidenceCurve",
     "KaplanMeier",
     "LikelihoodRatioTest",
     "LogRank",
@@ -47,7 +58,9 @@ __all__ = [
     "TrendTest",
     "categorical",
     "cox",
+    "cumulative_incidence",
     "design_matrix",
+    "gray_test",
     "kaplan_meier",
     "logrank",
     "lr_test",
