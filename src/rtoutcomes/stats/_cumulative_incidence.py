@@ -34,7 +34,7 @@ from rtoutcomes.stats._competing_data import competing_data, optional_labels
 from rtoutcomes.stats._confint import check_conf
 from rtoutcomes.stats._gray import GrayTest, gray_scores
 from rtoutcomes.stats._result import TabularResult
-from rtoutcomes.stats._ties import at_risk, partition
+from rtoutcomes.stats._ties import at_risk, partition, time_table
 from rtoutcomes.stats._validate import BoolArray, FloatArray, SurvivalInputError
 
 if TYPE_CHECKING:
@@ -236,11 +236,9 @@ def cumulative_incidence(
 def _curve(
     time: FloatArray, event: BoolArray, is_cause: BoolArray, z: float, group: Any, cause: Any
 ) -> IncidenceCurve:
-    times, index = np.unique(time, return_inverse=True)
-    n_times = times.shape[0]
-    n = at_risk(np.bincount(index, minlength=n_times).astype(np.float64))
-    d = np.bincount(index, weights=event, minlength=n_times).astype(np.float64)
-    d_cause = np.bincount(index, weights=is_cause, minlength=n_times).astype(np.float64)
+    table = time_table(time, event, None)
+    times, n, d = table.time, at_risk(table.total), table.events
+    d_cause = time_table(time, is_cause, None).events
     estimate, variance = _aalen_johansen(n, d, d_cause)
     jumps = d_cause > 0
     est, var = estimate[jumps], variance[jumps]
