@@ -57,6 +57,10 @@ def test_demo_writes_the_full_report(demo: tuple[Path, dict[str, Any]]) -> None:
     assert (lc["unit"], lc["cluster"], lc["n"]) == ("lesion", "patient_id", 58)
     html = (out / "report.html").read_text()
     assert "robust (sandwich) variance clustered by patient" in html
+    # the demo registry is synthetic, and the report says so first
+    assert results["cohort"]["registry"]["synthetic"] is True
+    assert "[SYNTHETIC DATA]</h1>" in html
+    assert html.index("SYNTHETIC DATA: the registry") < html.index("Statistical methods")
 
 
 def test_flow_and_tables_1_2_counts_equal_the_paper(

@@ -110,15 +110,17 @@ def build_report(
     if results.get("cohort", {}).get("flow"):
         figures.append(flow_figure(results["cohort"], results["study"]["figure_width_mm"]))
     figures += km_figures(results, progress)
+    warnings = list(results.get("warnings", []))
+    title = results["study"]["title"]
+    registry = results.get("cohort", {}).get("registry", {})
+    if registry.get("synthetic"):
+        title = f"{title} [SYNTHETIC DATA]"
+        warnings.insert(0, f"SYNTHETIC DATA: the registry '{registry.get('name', '')}' is marked "
+                        "synthetic; it describes no real patient.")
     return Report(
-        title=results["study"]["title"],
-        results=results,
-        tables=tables,
-        figures=figures,
-        methods=methods_paragraph(results),
-        warnings=list(results.get("warnings", [])),
+        title=title, results=results, tables=tables, figures=figures,
+        methods=methods_paragraph(results), warnings=warnings,
     )
-
 
 def write_report(report: Report, out_dir: Path, progress: Callable[[str], None] = _noop) -> None:
     """report.html, results.json, tables.docx, tables.xlsx, tables/*.csv, figures/*.{svg,png}."""

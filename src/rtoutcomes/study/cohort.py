@@ -215,9 +215,23 @@ def toxicity_facts(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> di
     }
 
 
-def cohort_facts(data: RegistryData) -> dict[str, Any]:
-    """Everything descriptive: flow, table1, table2 and toxicity."""
+def registry_facts(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    """The registry's own description: name, synthetic or not, data cut-off."""
+    meta = tables.get("registry_meta")
+    values: dict[str, str] = {}
+    if meta is not None:
+        values = {str(k): str(v) for k, v in zip(meta["key"], meta["value"], strict=True)}
     return {
+        "name": values.get("name", ""),
+        "synthetic": values.get("synthetic", "no").strip().lower() == "yes",
+        "data_cutoff_date": values.get("data_cutoff_date"),
+    }
+
+
+def cohort_facts(data: RegistryData) -> dict[str, Any]:
+    """Everything descriptive: the registry, flow, table1, table2 and toxicity."""
+    return {
+        "registry": registry_facts(data.tables),
         "flow": flow(data.tables, data),
         "table1": table1_facts(data.tables, data),
         "table2": table2_facts(data),
