@@ -36,6 +36,7 @@ class NewtonResult:
     loglik: float
     score_test: float
     score_null: FloatArray  # score vector at beta = 0 (scaled units)
+    null: Evaluation  # at beta = 0
     final: Evaluation
     iterations: int
     converged: bool
@@ -85,6 +86,6 @@ def newton_raphson(
     var, singular = generalized_inverse(final.information, toler_chol)
     return NewtonResult(
         beta=beta, var=var, singular=singular, loglik_null=null.loglik, loglik=final.loglik,
-        score_test=score_test, score_null=null.score, final=final, iterations=iterations,
+        score_test=score_test, score_null=null.score, null=null, final=final, iterations=iterations,
         converged=converged or iter_max == 0,
     )

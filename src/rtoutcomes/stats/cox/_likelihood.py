@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from rtoutcomes.stats.cox._risksets import RiskSets, forward_cumsum, reverse_cumsum
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
 
 
 @dataclass(frozen=True)
@@ -101,27 +102,39 @@ def evaluate(rs: RiskSets, beta: FloatArray, *, information: bool = True) -> Eva
     return Evaluation(loglik=loglik, score=score, information=info, sums=sums)
 
 
-def score_residuals(rs: RiskSets, sums: GroupSums) -> FloatArray:
-    """Unweighted score residuals per sorted row (n x p), R's ``residuals(type = "score")``.
+def score_residual_sums(
+    rs: RiskSets, sums: GroupSums, cluster: IntArray | None, n_clusters: int
+) -> FloatArray:
+    """Weighted score residuals (R's ``residuals(type = "score", weighted = TRUE)``) summed
+    within clusters (n_clusters x p; one row per sorted row when ``cluster`` is None).
 
     A row's residual is its event term x_i - mean_k a_k (events only) minus its share of every
     sub-step whose risk set holds it: exp(eta_i) m / den_k (x_i - a_k); an event enters the
-    sub-steps of its own tied group with weight 1 - f_k (Efron's approximation).
+    sub-steps of its own tied group with weight 1 - f_k (Efron's approximation). Built one
+    covariate at a time, so no n x p temporary is needed when clusters are given.
     """
     x, m = rs.x, rs.mult
-    p = x.shape[1]
+    n, p = x.shape
     xbar_terms = np.zeros((rs.n_groups, p))
     xbar_terms[rs.ev_groups] = (sums.s1 * sums.c0[:, None] - sums.d_s1 * sums.c1[:, None]) \
         * m[:, None]
     cum_xbar = forward_cumsum(xbar_terms, rs.stratum_bounds)
-    resid = x * sums.cum_a[rs.group][:, None]
-    resid -= cum_xbar[rs.group]
-    resid *= -sums.risk[:, None]
-    if rs.ev_rows.size:
-        g = rs.ev_group_of_event
-        ebar = (sums.s1 * sums.a[:, None] - sums.d_s1 * sums.b[:, None]) / rs.n_terms[:, None]
-        own = (sums.s1 * sums.c1[:, None] - sums.d_s1 * sums.c2[:, None]) * m[:, None]
-        x_ev = x[rs.ev_rows]
-        risk_ev = sums.risk[rs.ev_rows][:, None]
-        resid[rs.ev_rows] += x_ev - ebar[g] + risk_ev * (x_ev * (m * sums.b)[g][:, None] - own[g])
-    return resid
+    cum_a = sums.cum_a[rs.group]
+    g = rs.ev_group_of_event
+    ebar = ((sums.s1 * sums.a[:, None] - sums.d_s1 * sums.b[:, None])
+            / rs.n_terms[:, None])[g]
+    own = ((sums.s1 * sums.c1[:, None] - sums.d_s1 * sums.c2[:, None]) * m[:, None])[g]
+    risk_ev = sums.risk[rs.ev_rows]
+    mb_ev = (m * sums.b)[g]
+    out = np.empty((n if cluster is None else n_clusters, p))
+    for j in range(p):
+        xj = x[:, j]
+        col = xj * cum_a
+        col -= cum_xbar[:, j][rs.group]
+        col *= -sums.risk
+        x_ev = xj[rs.ev_rows]
+        col[rs.ev_rows] += x_ev - ebar[:, j] + risk_ev * (x_ev * mb_ev - own[:, j])
+        col *= rs.weights
+        out[:, j] = col if cluster is None else np.bincount(cluster, weights=col,
+                                                            minlength=n_clusters)
+    return out

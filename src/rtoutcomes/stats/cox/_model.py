@@ -117,10 +117,12 @@ def cox(
     robust_score = None
     n_clusters = None
     if robust:
-        cluster = data.cluster if data.cluster is not None else np.arange(data.x.shape[0])
-        n_clusters = int(cluster.max()) + 1
-        rv, rscore = robust_variance(rs, fit.beta, fit.var, cluster[rs.order], n_clusters,
-                                     toler_chol)
+        if data.cluster is None:  # every row its own cluster
+            n_clusters, cluster_sorted = data.x.shape[0], None
+        else:
+            n_clusters, cluster_sorted = int(data.cluster.max()) + 1, data.cluster[rs.order]
+        rv, rscore = robust_variance(rs, fit.null.sums, fit.final.sums, fit.var,
+                                     cluster_sorted, n_clusters, toler_chol)
         robust_var = rv * np.outer(scale, scale)
         robust_score = ChiSquareTest(rscore, int((~fit.singular).sum()))
     var = naive_var if robust_var is None else robust_var
