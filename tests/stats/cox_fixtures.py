@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from rtoutcomes.stats.cox import Categorical, categorical, design_matrix
+from rtoutcomes.stats._cox import Categorical, categorical, design_matrix
 
 FIXTURES = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 COX_CASES = sorted(

@@ -1,20 +1,10 @@
 """Survival statistics: pure numpy/scipy numerics that know nothing of radiotherapy.
 
-Estimators live in private modules (``_kaplan_meier``, ``_logrank``...) so that a module never
-shadows the function of the same name; import them from here.
+Estimators live in private modules (``_kaplan_meier``, ``_logrank``, ``_cox``...) so that a
+module never shadows the function of the same name; import them from here.
 """
 
-from rtoutcomes.stats._cumulative_incidence import (
-    CumulativeIncidence,
-    IncidenceAt,
-    IncidenceCurve,
-    cumulative_incidence,
-)
-from rtoutcomes.stats._gray import GrayTest, gray_test
-from rtoutcomes.stats._kaplan_meier import KaplanMeier, kaplan_meier
-from rtoutcomes.stats._logrank import LogRank, TrendTest, logrank
-from rtoutcomes.stats._validate import SurvivalInputError
-from rtoutcomes.stats.cox import (
+from rtoutcomes.stats._cox import (
     Categorical,
     ChiSquareTest,
     Concordance,
@@ -29,6 +19,16 @@ from rtoutcomes.stats.cox import (
     design_matrix,
     lr_test,
 )
+from rtoutcomes.stats._cumulative_incidence import (
+    CumulativeIncidence,
+    IncidenceAt,
+    IncidenceCurve,
+    cumulative_incidence,
+)
+from rtoutcomes.stats._gray import GrayTest, gray_test
+from rtoutcomes.stats._kaplan_meier import KaplanMeier, kaplan_meier
+from rtoutcomes.stats._logrank import LogRank, TrendTest, logrank
+from rtoutcomes.stats._validate import SurvivalInputError
 from rtoutcomes.stats.follow_up import FollowUp, median_follow_up
 from rtoutcomes.stats.quantiles import QuantileEstimate, SurvivalQuantiles
 from rtoutcomes.stats.survival_at import RiskTable, SurvivalAt

@@ -94,7 +94,7 @@ def covariates(
     X: Any, names: Sequence[str] | None
 ) -> tuple[FloatArray, tuple[str, ...], dict[str, tuple[int, ...]]]:
     """The covariate matrix, its column names and terms from an array, a DataFrame or a Design."""
-    from rtoutcomes.stats.cox._design import Design
+    from rtoutcomes.stats._cox._design import Design
 
     terms: dict[str, tuple[int, ...]] | None = None
     if isinstance(X, Design):

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import stats as _sps
 
+from rtoutcomes.stats._cox._input import CoxInputError
+from rtoutcomes.stats._cox.result import CoxResult
 from rtoutcomes.stats._result import TabularResult
-from rtoutcomes.stats.cox._input import CoxInputError
-from rtoutcomes.stats.cox.result import CoxResult
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from rtoutcomes.stats.cox._likelihood import Evaluation, evaluate
-from rtoutcomes.stats.cox._linalg import generalized_inverse, quadratic_test
-from rtoutcomes.stats.cox._risksets import RiskSets
+from rtoutcomes.stats._cox._likelihood import Evaluation, evaluate
+from rtoutcomes.stats._cox._linalg import generalized_inverse, quadratic_test
+from rtoutcomes.stats._cox._risksets import RiskSets
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from rtoutcomes.stats.cox._risksets import RiskSets, forward_cumsum, reverse_cumsum
+from rtoutcomes.stats._cox._risksets import CHUNK, RiskSets, forward_cumsum, reverse_cumsum
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -30,9 +30,10 @@ IntArray = NDArray[np.intp]
 
 @dataclass(frozen=True)
 class GroupSums:
-    """Per event group quantities at one beta, kept for residuals (risk scores shifted by c)."""
+    """Per event group quantities at one beta, kept for residuals."""
 
-    risk: FloatArray  # exp(eta - c) per sorted row
+    beta: FloatArray
+    shift: float  # risk scores are exp(eta - shift)
     s1: FloatArray  # risk-set S1 per event group (E x p)
     d_s1: FloatArray  # event S1 per event group (E x p)
     a: FloatArray  # sum_k 1/den_k (E)
@@ -51,54 +52,92 @@ class Evaluation:
     sums: GroupSums
 
 
+def _sub_step_sums(
+    rs: RiskSets, s0: FloatArray, d_s0: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Per event group: sums over sub-steps of log den, 1/den, f/den, 1/den^2, f/den^2, f^2/den^2.
+
+    Computed in two scratch rows (one value per sub-step) to avoid fresh allocations.
+    """
+    kg, f = rs.k_group, rs.k_frac
+    den, tmp = rs.work_k[0], rs.work_k[1]
+
+    def per_group(values: FloatArray) -> FloatArray:
+        if rs.k_start is None:  # Breslow: one sub-step per group
+            return values.copy()
+        return np.add.reduceat(values, rs.k_start) if kg.size else np.zeros(0)
+
+    np.take(s0, kg, out=den)
+    np.take(d_s0, kg, out=tmp)
+    tmp *= f
+    den -= tmp
+    log_den = per_group(np.log(den, out=tmp))
+    np.divide(1.0, den, out=den)  # den now holds 1/den
+    a = per_group(den)
+    b = per_group(np.multiply(f, den, out=tmp))
+    c1 = per_group(np.multiply(tmp, den, out=tmp))
+    c2 = per_group(np.multiply(tmp, f, out=tmp))
+    c0 = per_group(np.multiply(den, den, out=tmp))
+    return log_den, a, b, c0, c1, c2
+
+
+def _segment_sums(rs: RiskSets, r: FloatArray) -> FloatArray:
+    """Sum of r_i x_i over each segment (segments x p), a block of rows at a time."""
+    x = rs.x
+    n = x.shape[0]
+    out = np.zeros((rs.seg_start.shape[0], x.shape[1]))
+    for lo in range(0, n, CHUNK):
+        hi = min(lo + CHUNK, n)
+        y = np.multiply(x[lo:hi], r[lo:hi, None], out=rs.work_chunk[: hi - lo])
+        first, last = rs.seg_of_row[lo], rs.seg_of_row[hi - 1] + 1
+        starts = np.maximum(rs.seg_start[first:last], lo) - lo
+        out[first:last] += np.add.reduceat(y, starts, axis=0)
+    return out
+
+
 def evaluate(rs: RiskSets, beta: FloatArray, *, information: bool = True) -> Evaluation:
     """Log partial likelihood, score and information at ``beta`` (in the scaled covariates)."""
     x = rs.x
     p = x.shape[1]
-    eta = x @ beta
+    eta, r, omega = rs.work_n[0], rs.work_n[1], rs.work_n[2]
+    np.matmul(x, beta, out=eta)
     shift = float(eta.max()) if eta.size else 0.0  # exp(eta - shift) cannot overflow
-    risk = np.exp(eta - shift)
-    r = rs.weights * risk
-    y = x * r[:, None]
+    event_eta = float(rs.event_weight @ eta)
+    np.subtract(eta, shift, out=r)
+    np.exp(r, out=r)
+    r *= rs.weights
     seg_r = np.add.reduceat(r, rs.seg_start)
-    seg_y = np.add.reduceat(y, rs.seg_start, axis=0)
+    seg_y = _segment_sums(rs, r)
     s0 = reverse_cumsum(np.add.reduceat(seg_r, rs.group_seg), rs.stratum_bounds)[rs.ev_groups]
     s1 = reverse_cumsum(np.add.reduceat(seg_y, rs.group_seg, axis=0),
                         rs.stratum_bounds)[rs.ev_groups]
     d_s0, d_s1 = seg_r[rs.ev_seg], seg_y[rs.ev_seg]
-    n_ev = rs.ev_groups.shape[0]
-    kg, f = rs.k_group, rs.k_frac
-    den = s0[kg] - f * d_s0[kg]
-    inv = 1.0 / den
-    inv2 = inv * inv
-
-    def per_group(values: FloatArray) -> FloatArray:
-        if rs.k_start is None:  # Breslow: one sub-step per group
-            return values
-        return np.add.reduceat(values, rs.k_start) if n_ev else np.zeros(0)
-
-    a, b = per_group(inv), per_group(f * inv)
-    c0, c1, c2 = per_group(inv2), per_group(f * inv2), per_group(f * f * inv2)
+    log_den, a, b, c0, c1, c2 = _sub_step_sums(rs, s0, d_s0)
     m = rs.mult
-    loglik = float(rs.event_weight @ eta - m @ (per_group(np.log(den)) + rs.n_terms * shift))
+    loglik = event_eta - float(m @ (log_den + rs.n_terms * shift))
 
     ma = np.zeros(rs.n_groups)
     ma[rs.ev_groups] = m * a
     cum_a = forward_cumsum(ma, rs.stratum_bounds)
     seg_weight = cum_a[rs.seg_group]
     seg_weight[rs.ev_seg] -= m * b  # an event enters its own sub-steps with weight 1 - f_k
-    omega = r * np.repeat(seg_weight, np.diff(np.append(rs.seg_start, x.shape[0])))
+    np.take(seg_weight, rs.seg_of_row, out=omega)
+    omega *= r
     score = rs.weighted_x_events - omega @ x
     info = np.zeros((p, p))
     if information:
-        np.multiply(x, np.sqrt(np.maximum(omega, 0.0))[:, None], out=y)
-        info = y.T @ y
+        np.sqrt(np.maximum(omega, 0.0, out=omega), out=omega)
+        for lo in range(0, x.shape[0], CHUNK):
+            z = rs.work_chunk[: min(CHUNK, x.shape[0] - lo)]
+            np.multiply(x[lo : lo + CHUNK], omega[lo : lo + CHUNK, None], out=z)
+            info += z.T @ z
         info -= s1.T @ (s1 * (m * c0)[:, None])
         cross = s1.T @ (d_s1 * (m * c1)[:, None])
         info += cross + cross.T
         info -= d_s1.T @ (d_s1 * (m * c2)[:, None])
         info = (info + info.T) / 2
-    sums = GroupSums(risk=risk, s1=s1, d_s1=d_s1, a=a, b=b, c0=c0, c1=c1, c2=c2, cum_a=cum_a)
+    sums = GroupSums(beta=beta.copy(), shift=shift, s1=s1, d_s1=d_s1, a=a, b=b, c0=c0, c1=c1,
+                     c2=c2, cum_a=cum_a)
     return Evaluation(loglik=loglik, score=score, information=info, sums=sums)
 
 
@@ -124,14 +163,15 @@ def score_residual_sums(
     ebar = ((sums.s1 * sums.a[:, None] - sums.d_s1 * sums.b[:, None])
             / rs.n_terms[:, None])[g]
     own = ((sums.s1 * sums.c1[:, None] - sums.d_s1 * sums.c2[:, None]) * m[:, None])[g]
-    risk_ev = sums.risk[rs.ev_rows]
+    risk = np.exp(x @ sums.beta - sums.shift)
+    risk_ev = risk[rs.ev_rows]
     mb_ev = (m * sums.b)[g]
     out = np.empty((n if cluster is None else n_clusters, p))
     for j in range(p):
         xj = x[:, j]
         col = xj * cum_a
         col -= cum_xbar[:, j][rs.group]
-        col *= -sums.risk
+        col *= -risk
         x_ev = xj[rs.ev_rows]
         col[rs.ev_rows] += x_ev - ebar[:, j] + risk_ev * (x_ev * mb_ev - own[:, j])
         col *= rs.weights

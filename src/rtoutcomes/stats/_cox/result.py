@@ -10,8 +10,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats as _sps
 
+from rtoutcomes.stats._cox._concordance import Concordance, concordance
 from rtoutcomes.stats._result import TabularResult
-from rtoutcomes.stats.cox._concordance import Concordance, concordance
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from rtoutcomes.stats.cox._likelihood import GroupSums, score_residual_sums
-from rtoutcomes.stats.cox._linalg import quadratic_test
-from rtoutcomes.stats.cox._risksets import RiskSets
+from rtoutcomes.stats._cox._likelihood import GroupSums, score_residual_sums
+from rtoutcomes.stats._cox._linalg import quadratic_test
+from rtoutcomes.stats._cox._risksets import RiskSets
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]

@@ -9,12 +9,12 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from rtoutcomes.stats.cox._fit import EPS, ITER_MAX, TOLER_CHOL, newton_raphson
-from rtoutcomes.stats.cox._input import CoxData, CoxInputError, prepare
-from rtoutcomes.stats.cox._linalg import quadratic_test
-from rtoutcomes.stats.cox._risksets import build
-from rtoutcomes.stats.cox._robust import robust_variance
-from rtoutcomes.stats.cox.result import (
+from rtoutcomes.stats._cox._fit import EPS, ITER_MAX, TOLER_CHOL, newton_raphson
+from rtoutcomes.stats._cox._input import CoxData, CoxInputError, prepare
+from rtoutcomes.stats._cox._linalg import quadratic_test
+from rtoutcomes.stats._cox._risksets import build
+from rtoutcomes.stats._cox._robust import robust_variance
+from rtoutcomes.stats._cox.result import (
     ChiSquareTest,
     ConcordanceInputs,
     CoxConvergenceWarning,
@@ -65,7 +65,7 @@ def cox(
     """Cox proportional hazards model, numerically as R's ``coxph``.
 
     ``X``: covariates as a 2-D array (with ``names``), a pandas DataFrame, or a
-    :class:`~rtoutcomes.stats.cox.Design` from :func:`design_matrix` (categoricals with a
+    :class:`~rtoutcomes.stats._cox.Design` from :func:`design_matrix` (categoricals with a
     reference level). ``time``: follow-up in any unit (days, months); ``event``: 1 = event,
     0 = censored. ``strata``: labels giving each stratum its own baseline hazard. ``weights``:
     case weights > 0. ``cluster``: labels of correlated rows (e.g. two eyes of one patient) for
@@ -129,7 +129,8 @@ def cox(
     ok = ~fit.singular
     df = int(ok.sum())
     wald, wald_df = quadratic_test(var[np.ix_(ok, ok)], coef[ok], toler_chol)
-    linear_predictor = (data.x - means) @ np.where(ok, coef, 0.0)
+    used = np.where(ok, coef, 0.0)
+    linear_predictor = data.x @ used - means @ used
     return CoxResult(
         names=data.names, coef=coef, var=var, naive_var=naive_var, robust_var=robust_var,
         conf_level=conf_level, loglik=fit.loglik, loglik_null=fit.loglik_null,

@@ -24,6 +24,8 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 BoolArray = NDArray[np.bool_]
 
+CHUNK = 1 << 15  # rows per block for n x p products (a few MB: stays in cache)
+
 
 @dataclass(frozen=True)
 class RiskSets:
@@ -47,6 +49,12 @@ class RiskSets:
     k_group: IntArray  # event group of each sub-step
     k_start: IntArray | None  # first sub-step of each event group (None: one sub-step each)
     k_frac: FloatArray  # fraction f_k of each sub-step
+    seg_of_row: IntArray  # segment of each sorted row (n)
+    # scratch buffers reused by every likelihood evaluation (fresh arrays of 1e6 rows cost
+    # page faults on each allocation); their contents are meaningless between calls
+    work_n: FloatArray  # 3 x n
+    work_chunk: FloatArray  # CHUNK x p: n x p products are formed a block of rows at a time
+    work_k: FloatArray  # 2 x number of sub-steps
 
     @property
     def n_groups(self) -> int:
@@ -130,6 +138,10 @@ def build(
         ev_rows=ev_rows, ev_group_of_event=ev_group_of_event,
         weighted_x_events=event_weight @ xs, mult=mult, n_terms=n_terms, k_group=k_group,
         k_start=k_start, k_frac=k_frac,
+        seg_of_row=np.repeat(np.arange(seg_start.shape[0], dtype=np.intp),
+                             np.diff(np.append(seg_start, n))),
+        work_n=np.empty((3, n)), work_chunk=np.empty((min(CHUNK, n), xs.shape[1])),
+        work_k=np.empty((2, k_frac.shape[0])),
     )
 
 

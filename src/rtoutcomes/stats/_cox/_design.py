@@ -4,7 +4,7 @@ A categorical term with k levels becomes k - 1 indicator (dummy) columns, one pe
 level, named ``"term[level vs reference]"`` (e.g. ``"grade[G3 vs G1]"``); each coefficient is then
 the log hazard ratio of that level against the reference, which is what a results table reports.
 Missing values (``None``, NaN, empty string) give NaN in every dummy column, so the row is dropped
-by the complete-case rule of :func:`rtoutcomes.stats.cox`.
+by the complete-case rule of :func:`rtoutcomes.stats._cox`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from rtoutcomes.stats.cox._input import CoxInputError
+from rtoutcomes.stats._cox._input import CoxInputError
 
 FloatArray = NDArray[np.float64]
 
