@@ -92,7 +92,7 @@ def test_flow_and_tables_1_2_counts_equal_the_paper(
         assert t2[key] == pytest.approx(paper2[key]), key
     assert t2["bed10_gy"]["median"] == pytest.approx(paper2["bed10_gy"]["median"])
     rows = {r[0].strip(): r[1] for r in demo[1]["tables"]["table1_patients"]["rows"] if len(r) > 1}
-    assert rows["male"] == "25 (67.6%)" and rows["G1"] == "19 (51.4%)"
+    assert rows["Male"] == "25 (67.6%)" and rows["G1"] == "19 (51.4%)"
     assert rows["1"] == "24 (64.9%)"  # the paper prints 64.8 %
 
 

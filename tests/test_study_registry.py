@@ -60,12 +60,12 @@ def test_cohort_facts(data: RegistryData) -> None:
 def test_cohort_tables_add_up(data: RegistryData) -> None:
     table1, table2, toxicity = cohort_tables(cohort_facts(data))
     rows = {r.cells[0].strip(): r.cells[1] for r in table1.rows if not r.heading}
-    assert rows["male"] == "4 (66.7%)" and rows["G3"] == "3 (50.0%)"
+    assert rows["Male"] == "4 (66.7%)" and rows["G3"] == "3 (50.0%)"
     family = [r.cells[1] for r in table1.rows[table1.rows.index(
         next(r for r in table1.rows if r.cells[0] == "Histology (WHO family)")) + 1:][:5]]
     assert sum(float(c.split("(")[1].rstrip("%)")) for c in family) == pytest.approx(100.0)
     sites = {r.cells[0].strip(): r.cells[1] for r in table2.rows if not r.heading}
-    assert sites["lung"] == "3 (42.8%)"  # 42.857 loses to 14.286 + 14.286 + 28.571 remainders
+    assert sites["Lung"] == "3 (42.8%)"  # 42.857 loses to 14.286 + 14.286 + 28.571 remainders
     assert sites["BED10, Gy: median (range)"] == "85.5 (60.0\u2013100.0)"
     late = [r.cells for r in toxicity.rows if r.cells[1] == "Dermatitis radiation"]
     assert late[-1][-2:] == ("1 (16.7%)", "1 (16.7%)")

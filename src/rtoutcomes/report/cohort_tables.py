@@ -23,7 +23,7 @@ def _categories(table: Table, label: str, counts: dict[str, int], n: int,
     else:  # overlapping categories (a patient may have several): plain percentages
         cells = [f"{v} ({100 * v / n:.1f}%)" for v in values]
     for name, cell in zip(counts, cells, strict=True):
-        table.add(f"  {name}", cell)
+        table.add(f"  {name[:1].upper()}{name[1:]}", cell)  # "Male", "Abdomen/pelvis"
 
 
 def _median(table: Table, label: str, summary: dict[str, Any] | None, digits: int = 1,
