@@ -25,6 +25,7 @@ from rtoutcomes.stats._cumulative_incidence import (
     IncidenceCurve,
     cumulative_incidence,
 )
+from rtoutcomes.stats._fine_gray import FineGray, fine_gray
 from rtoutcomes.stats._gray import GrayTest, gray_test
 from rtoutcomes.stats._kaplan_meier import KaplanMeier, kaplan_meier
 from rtoutcomes.stats._logrank import LogRank, TrendTest, logrank
@@ -42,6 +43,7 @@ __all__ = [
     "CoxResult",
     "CumulativeIncidence",
     "Design",
+    "FineGray",
     "FollowUp",
     "GrayTest",
     "IncidenceAt",
@@ -60,6 +62,7 @@ __all__ = [
     "cox",
     "cumulative_incidence",
     "design_matrix",
+    "fine_gray",
     "gray_test",
     "kaplan_meier",
     "logrank",

@@ -111,3 +111,41 @@ write_fixture(list(cases = list(
   cr_case("bmt by disease group, strata MTX", bmt$t2, bmt_status, group = bmt$group,
           strata = bmt$z10)
 )), "competing_risks")
+
+# ---- Fine-Gray regression (cmprsk::crr): coef, both variances, z, p, logliks -----------------
+crr_case <- function(label, time, status, cov, failcode = 1, cengroup = NULL) {
+  cov <- as.matrix(cov)
+  data <- list(time = time, status = status, cov = unname(cov), names = colnames(cov))
+  args <- list(ftime = time, fstatus = status, cov1 = cov, failcode = failcode, cencode = 0)
+  if (!is.null(cengroup)) {
+    data$cengroup <- as.character(cengroup)
+    args$cengroup <- as.character(cengroup)
+  }
+  fit <- do.call(crr, args)
+  s <- summary(fit)
+  se <- sqrt(diag(fit$var))
+  list(label = label, data = data, failcode = failcode,
+       coef = unname(fit$coef), se = unname(se), naive_se = unname(sqrt(diag(fit$invinf))),
+       var = unname(fit$var), inf = unname(fit$inf), z = unname(fit$coef / se),
+       p = 2 * pnorm(abs(unname(fit$coef)) / se, lower.tail = FALSE),
+       lower = unname(s$conf.int[, 3]), upper = unname(s$conf.int[, 4]),
+       loglik = fit$loglik, loglik_null = fit$loglik.null, score = unname(fit$score),
+       logtest = unname(s$logtest[1]), converged = fit$converged, n = fit$n,
+       n_missing = fit$n.missing)
+}
+
+sim_cov <- cbind(group_b = as.numeric(sim$group == "b"), group_c = as.numeric(sim$group == "c"),
+                 x = round(sin(seq_len(nrow(sim))) * 2, 2))
+mg_cov <- cbind(age = mg$age, male = as.numeric(mg$sex == "M"), hgb = mg$hgb)
+bmt_cov <- cbind(aml_low = as.numeric(bmt$group == 2), aml_high = as.numeric(bmt$group == 3),
+                 age = bmt$z1)
+
+write_fixture(list(cases = list(
+  crr_case("simulated", sim$time, sim$status, sim_cov),
+  crr_case("simulated, cause 2", sim$time, sim$status, sim_cov, failcode = 2),
+  crr_case("simulated, censoring groups", sim$time, sim$status, sim_cov, cengroup = sim$stratum),
+  crr_case("mgus2 (missing hgb dropped)", mg_time, mg_status, mg_cov),
+  crr_case("mgus2, death", mg_time, mg_status, mg_cov[, 1:2], failcode = 2),
+  crr_case("bmt", bmt$t2, bmt_status, bmt_cov),
+  crr_case("bmt, censoring groups MTX", bmt$t2, bmt_status, bmt_cov, cengroup = bmt$z10)
+)), "fine_gray")
