@@ -203,6 +203,26 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         print(line)
 
 
+def print_targets(rows: list[dict[str, Any]]) -> None:
+    """The issue's speed goals, checked against this run's table."""
+    by = {(row["task"], row["tool"]): row for row in rows if "seconds" in row}
+    cox_task = f"Cox Efron n={1e6:.0e} p={N_COVARIATES}"
+    base = by.get((cox_task, "rtoutcomes"))
+    checks = []
+    if base is not None:
+        for tool, goal in (("lifelines", 5.0), ("R survival", 10.0)):
+            if (cox_task, tool) in by:
+                ratio = by[(cox_task, tool)]["seconds"] / base["seconds"]
+                checks.append(f"Cox 1e6 x 10 vs {tool}: {ratio:.1f}x faster (goal >= {goal:g}x)")
+        checks.append(f"Cox 1e6 x 10 peak memory: {base['peak_mb']:.0f} MB (goal < 1024 MB)")
+    for what in ("kaplan_meier", "logrank"):
+        for (task, _), row in by.items():
+            if task.startswith(what):
+                checks.append(f"{task}: {row['seconds']:.2f} s (goal < 2 s)")
+    for line in checks:
+        print("  " + line)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", type=float, default=[1e5, 1e6])
@@ -231,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cores: {os.cpu_count()}, BLAS threads per tool: {args.threads}, "
           f"load average: {os.getloadavg()[0]:.1f}")
     print_table(rows)
+    print("targets:")
+    print_targets(rows)
     return 0
 
 

@@ -32,6 +32,8 @@ BoolArray = NDArray[np.bool_]
 if TYPE_CHECKING:
     import pandas as pd
 
+RADIX_LIMIT = 2**16  # block keys below this are partitioned by a radix sort
+
 
 @dataclass(frozen=True)
 class Concordance(TabularResult):
@@ -88,7 +90,7 @@ def _stable_partition(
     position: IntArray,
 ) -> IntArray:
     """The permutation that puts, in each block, the 0-half (by bit b) before the 1-half."""
-    if (sk[-1] >> (b + 1)) * 2 + 1 < 2**16:  # numpy's stable sort of uint16 is a radix sort
+    if (sk[-1] >> (b + 1)) * 2 + 1 < RADIX_LIMIT:  # numpy's stable uint16 sort is a radix sort
         return np.argsort((sk >> b).astype(np.uint16), kind="stable").astype(np.intp)
     lower_before = np.concatenate(([0], np.cumsum(~upper)))
     lower_rank = lower_before[:-1] - lower_before[block_start]
