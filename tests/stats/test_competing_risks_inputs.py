@@ -79,7 +79,9 @@ def test_singular_variance_gives_nan_not_cmprsk_minus_one() -> None:
     group = ["x", "y", "x", "x", "y", "y"]
     strata = ["s", "s", "s", "t", "s", "s"]
     result = gray_test(time, status, group, strata=strata)
-    assert np.isfinite(result.statistic[0])
+    # R: cuminc(...)$Tests gives stat 1.593865 (p 0.2067747) for cause 1 and -1 (p 1) for 2.
+    assert result.statistic[0] == pytest.approx(1.593865, rel=1e-6)
+    assert result.p[0] == pytest.approx(0.2067747, rel=1e-6)
     assert np.isnan(result.statistic[1]) and np.isnan(result.p[1])
     np.testing.assert_array_equal(result.variance[1], [[0.0]])
 

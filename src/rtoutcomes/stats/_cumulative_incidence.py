@@ -81,12 +81,11 @@ class IncidenceCurve(TabularResult):
 
     def at(self, times: FloatArray) -> tuple[FloatArray, FloatArray]:
         """(estimate, variance) at ``times``: the last step at or before t; NaN outside [0, end]."""
-        step = np.searchsorted(self.time, times, side="right") - 1
+        # Index 0 is the value before the first step (0); index j + 1 the value after step j.
+        step = np.searchsorted(self.time, times, side="right")
         inside = (times >= 0) & (times <= self.end)
-        est = np.where(step >= 0, self.estimate[np.maximum(step, 0)], 0.0) if self.time.size \
-            else np.zeros(times.shape[0])
-        var = np.where(step >= 0, self.variance[np.maximum(step, 0)], 0.0) if self.time.size \
-            else np.zeros(times.shape[0])
+        est = np.concatenate(([0.0], self.estimate))[step]
+        var = np.concatenate(([0.0], self.variance))[step]
         return np.where(inside, est, np.nan), np.where(inside, var, np.nan)
 
     def to_frame(self) -> pd.DataFrame:
