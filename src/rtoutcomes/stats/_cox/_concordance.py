@@ -17,6 +17,7 @@ subjects or times.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -60,13 +61,20 @@ class Concordance(TabularResult):
                    "tied_xy"],
         )
 
-def _dense_rank(values: FloatArray) -> NDArray[np.int64]:
-    """0 for the smallest value, +1 at each larger distinct value."""
+def _dense_rank(values: FloatArray) -> tuple[NDArray[np.int64], IntArray]:
+    """0 for the smallest value, +1 at each larger distinct value; and the sorting order."""
     order = np.argsort(values)
     step = np.concatenate(([0], np.diff(values[order]) != 0)).astype(np.int64)
     rank = np.empty(values.shape[0], dtype=np.int64)
     rank[order] = np.cumsum(step)
-    return rank
+    return rank, order.astype(np.intp)
+
+
+def _stable_order(values: NDArray[np.int64]) -> IntArray:
+    """Stable argsort; a radix sort when the values fit in 16 bits."""
+    if values.size and values.min() >= 0 and values.max() < RADIX_LIMIT:
+        return np.argsort(values.astype(np.uint16), kind="stable").astype(np.intp)
+    return np.argsort(values, kind="stable").astype(np.intp)
 
 
 def _spans(flags: BoolArray, n: int) -> tuple[IntArray, IntArray]:
@@ -76,13 +84,27 @@ def _spans(flags: BoolArray, n: int) -> tuple[IntArray, IntArray]:
     return np.repeat(starts, lengths), np.repeat(starts + lengths, lengths)
 
 
-def _block_sums(
-    weights: FloatArray, run: tuple[IntArray, IntArray], block: tuple[IntArray, IntArray]
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Per position: weight in its block at a lower score, at a score <= its own, in all."""
-    cum = np.concatenate(([0.0], np.cumsum(weights)))
-    first = cum[block[0]]
-    return cum[run[0]] - first, cum[run[1]] - first, cum[block[1]] - first
+def _partners(
+    key: NDArray[np.int64], w: FloatArray, event: BoolArray, n_bits: int
+) -> tuple[FloatArray, FloatArray]:
+    """Per subject: weight of the later subjects of its stratum (its partners when it is the
+    event) and of the earlier events (its partners as the later subject)."""
+    order = _stable_order(key)
+    sorted_key = key[order]
+    new = np.concatenate(([True], sorted_key[1:] != sorted_key[:-1]))
+    starts = np.flatnonzero(new)
+    group = np.cumsum(new) - 1
+    weight = np.add.reduceat(w[order], starts)
+    event_weight = np.add.reduceat(np.where(event[order], w[order], 0.0), starts)
+    stratum = sorted_key[starts] >> n_bits
+    later, earlier = np.empty_like(weight), np.empty_like(weight)
+    bounds = np.concatenate(([0], np.flatnonzero(np.diff(stratum) != 0) + 1, [weight.size]))
+    for lo, hi in itertools.pairwise(bounds):
+        later[lo:hi] = np.cumsum(weight[lo:hi][::-1])[::-1] - weight[lo:hi]
+        earlier[lo:hi] = np.cumsum(event_weight[lo:hi]) - event_weight[lo:hi]
+    out_later, out_earlier = np.empty(key.shape[0]), np.empty(key.shape[0])
+    out_later[order], out_earlier[order] = later[group], earlier[group]
+    return out_later, out_earlier
 
 
 def _stable_partition(
@@ -103,24 +125,30 @@ def _stable_partition(
 
 
 def _pair_influence(
-    key: NDArray[np.int64], v: NDArray[np.int64], w: FloatArray | None, n_bits: int,
-) -> tuple[FloatArray, FloatArray, tuple[float, float, float]]:
-    """Per subject, over the comparable pairs it belongs to: weighted (concordant - discordant)
-    and (concordant + discordant + tied); and the three weighted pair totals.
+    key: NDArray[np.int64], v: NDArray[np.int64], by_score: IntArray, w: FloatArray | None,
+    n_bits: int,
+) -> tuple[FloatArray, float, float]:
+    """Per subject, the sum over the comparable pairs it belongs to of the partner's weight times
+    (+1 concordant, -1 discordant, 0 tied score) counted at score ranks below and at-or-below;
+    and, over events, the weighted pairs with the later subject at a lower score and at a lower
+    or equal score.
 
     A pair (i, j) is comparable when i is an event and key_j > key_i (the lowest bit of a key
     is 1 for a censored subject); it is concordant when v_i > v_j. Subjects are kept sorted by
     (key >> (b + 1), v) while b runs from the top bit down; every pair whose keys first differ
     at bit b sits in one block, the event in the 0-half and the later subject in the 1-half, and
     is counted there with cumulative sums. A stable partition of each block by bit b gives the
-    order for the next bit.
+    order for the next bit. The returned per-subject sum is sum(less + less_or_equal) for an
+    event's own pairs minus the same for its pairs as the later subject; ``_partners`` supplies
+    the pair totals that turn it into concordant - discordant.
     """
     n = key.shape[0]
-    order = np.lexsort((v, key >> n_bits)).astype(np.intp)
+    order = by_score[_stable_order(key[by_score] >> n_bits)]  # by (stratum, score)
     sk, sv = key[order], v[order]
+    se = (sk & 1) == 0  # events
     sw = None if w is None else w[order]
-    diff, total = np.zeros(n), np.zeros(n)
-    n_conc = n_disc = n_tied = 0.0
+    acc = np.zeros(n)
+    below = below_or_equal = 0.0
     position = np.arange(n, dtype=np.intp)
     for b in range(n_bits - 1, -1, -1):
         upper = ((sk >> b) & 1).astype(bool)
@@ -131,30 +159,27 @@ def _pair_influence(
         new_run[1:] |= sv[1:] != sv[:-1]
         block = _spans(new_block, n)
         run = _spans(new_run, n)
-        query = ~upper & ((sk & 1) == 0)  # events in the 0-half
-        qw = query if sw is None else np.where(query, sw, 0.0)
-        # events of the 0-half against the later subjects of their block
-        less, leq, all_ = _block_sums(upper if sw is None else np.where(upper, sw, 0.0),
-                                      run, block)
-        diff += np.where(query, less + leq - all_, 0.0)
-        total += np.where(query, all_, 0.0)
-        n_conc += float(qw @ less)
-        n_tied += float(qw @ (leq - less))
-        n_disc += float(qw @ (all_ - leq))
-        # later subjects (the 1-half) against the earlier events of their block
-        less, leq, all_ = _block_sums(qw, run, block)
-        diff += np.where(upper, all_ - leq - less, 0.0)
-        total += np.where(upper, all_, 0.0)
+        query = se & ~upper  # events in the 0-half
+        # events of the 0-half against the later subjects (the 1-half) of their block
+        cum = np.concatenate(([0.0], np.cumsum(upper if sw is None else np.where(upper, sw, 0))))
+        first = cum[block[0]]
+        less, less_equal = cum[run[0]] - first, cum[run[1]] - first
+        weight = query if sw is None else np.where(query, sw, 0.0)
+        below += float(np.dot(weight, less))
+        below_or_equal += float(np.dot(weight, less_equal))
+        # the later subjects against the earlier events (the 0-half) of their block
+        cum = np.concatenate(([0.0], np.cumsum(weight)))
+        both = cum[run[0]] + cum[run[1]] - 2 * cum[block[0]]
+        acc += np.where(query, less + less_equal, np.where(upper, -both, 0.0))
         if b == 0:
             break
         moved = _stable_partition(sk, b, upper, block[0], block[1], position)
-        order, sk, sv = order[moved], sk[moved], sv[moved]
-        diff, total = diff[moved], total[moved]
+        order, sk, sv, se, acc = order[moved], sk[moved], sv[moved], se[moved], acc[moved]
         if sw is not None:
             sw = sw[moved]
-    out_diff, out_total = np.empty(n), np.empty(n)
-    out_diff[order], out_total[order] = diff, total
-    return out_diff, out_total, (n_conc, n_disc, n_tied)
+    out = np.empty(n)
+    out[order] = acc
+    return out, below, below_or_equal
 
 
 def _tied_event_pairs(group: NDArray[np.int64], w: FloatArray) -> float:
@@ -180,14 +205,19 @@ def concordance(
     n = time.shape[0]
     w = np.ones(n) if weights is None else weights
     # events before censorings at the same time: censored at t counts as surviving past t
-    key = 2 * _dense_rank(time) + (~event).astype(np.int64)
-    v = _dense_rank(score)
+    key = 2 * _dense_rank(time)[0] + (~event).astype(np.int64)
+    v, by_score = _dense_rank(score)
     n_bits = max(int(key.max()).bit_length(), 1) if n else 1
     if strata is not None:  # strata in the high bits: pairs across strata are never counted
         key += strata.astype(np.int64) << n_bits
-    diff, total, (n_conc, n_disc, n_tied) = _pair_influence(
-        key, v, weights, n_bits
-    )
+    acc, below, below_or_equal = _pair_influence(key, v, by_score, weights, n_bits)
+    later, earlier_events = _partners(key, w, event, n_bits)
+    # concordant - discordant = (less + less_or_equal) - all, for each side of each pair
+    diff = acc - np.where(event, later, 0.0) + earlier_events
+    total = np.where(event, later, 0.0) + earlier_events
+    n_conc = below
+    n_tied = below_or_equal - below
+    n_disc = float(np.dot(np.where(event, w, 0.0), later)) - below_or_equal
     ev = np.flatnonzero(event)
     same_time = key[ev]  # (stratum, time) of each event
     tied_time = _tied_event_pairs(same_time, w[ev])
