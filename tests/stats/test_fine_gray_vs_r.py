@@ -103,3 +103,20 @@ def test_bad_input() -> None:
     frame = fit.to_frame()
     assert list(frame.index) == ["arm"]
     assert list(frame.columns) == ["coef", "hr", "se", "z", "p", "lower", "upper"]
+
+
+def test_categorical_design_gives_the_dummy_columns() -> None:
+    """A design_matrix with a categorical is the same model as hand-made dummies (bmt groups)."""
+    from rtoutcomes.stats import categorical, design_matrix
+
+    case = CASES[5]
+    data = case["data"]
+    x = matrix(data["cov"])
+    group = np.where(x[:, 0] == 1, "AML low", np.where(x[:, 1] == 1, "AML high", "ALL"))
+    design = design_matrix({"group": categorical(group, reference="ALL", name="group",
+                                                 levels=["ALL", "AML low", "AML high"]),
+                            "age": x[:, 2]})
+    fit = fine_gray(design, data["time"], data["status"])
+    assert fit.names == ("group[AML low vs ALL]", "group[AML high vs ALL]", "age")
+    np.testing.assert_allclose(fit.coef, case["coef"], rtol=1e-9)
+    np.testing.assert_allclose(fit.se, case["se"], rtol=1e-9)
