@@ -52,6 +52,14 @@ def _fail(name: str, bad: BoolArray, values: NDArray[Any], rule: str) -> None:
         )
 
 
+def _all_finite(matrix: FloatArray) -> bool:
+    """A quick screen: a NaN or inf anywhere makes some row sum non-finite (row sums can also
+    overflow to inf, so False only means "check element by element")."""
+    if matrix.size == 0:
+        return True
+    return bool(np.isfinite(matrix @ np.ones(matrix.shape[1])).all())
+
+
 def _numbers(values: ArrayLike, name: str, n: int | None) -> FloatArray:
     array = np.asarray(values)
     if array.ndim != 1:
@@ -124,9 +132,10 @@ def covariates(
             raise CoxInputError(f"names: {len(found)} names for {matrix.shape[1]} columns of X")
     if len(set(found)) != len(found):
         raise CoxInputError(f"names: column names must be unique, got {found}")
-    infinite = np.asarray(np.isinf(matrix).any(axis=1), dtype=bool)
-    _fail("X", infinite, np.arange(matrix.shape[0]),
-          "covariates must be finite (NaN marks a missing value)")
+    if not _all_finite(matrix):
+        infinite = np.asarray(np.isinf(matrix).any(axis=1), dtype=bool)
+        _fail("X", infinite, np.arange(matrix.shape[0]),
+              "covariates must be finite (NaN marks a missing value)")
     if terms is None or names is not None:
         terms = {name: (j,) for j, name in enumerate(found)}
     return matrix, tuple(found), terms
@@ -147,7 +156,9 @@ def prepare(
     n = x.shape[0]
     t = _numbers(time, "time", n)
     e = _numbers(event, "event", n)
-    keep = ~np.isnan(x).any(axis=1) & ~np.isnan(t) & ~np.isnan(e)
+    keep = ~np.isnan(t) & ~np.isnan(e)
+    if not _all_finite(x):
+        keep &= ~np.isnan(x).any(axis=1)
     w = None
     if weights is not None:
         w = _numbers(weights, "weights", n)

@@ -123,14 +123,16 @@ def evaluate(rs: RiskSets, beta: FloatArray, *, information: bool = True) -> Eva
     seg_weight[rs.ev_seg] -= m * b  # an event enters its own sub-steps with weight 1 - f_k
     np.take(seg_weight, rs.seg_of_row, out=omega)
     omega *= r
-    score = rs.weighted_x_events - omega @ x
+    score = rs.weighted_x_events.copy()
     info = np.zeros((p, p))
-    if information:
-        np.sqrt(np.maximum(omega, 0.0, out=omega), out=omega)
-        for lo in range(0, x.shape[0], CHUNK):
-            z = rs.work_chunk[: min(CHUNK, x.shape[0] - lo)]
-            np.multiply(x[lo : lo + CHUNK], omega[lo : lo + CHUNK, None], out=z)
+    for lo in range(0, x.shape[0], CHUNK):  # one pass over x for the score and information
+        x_block, omega_block = x[lo : lo + CHUNK], omega[lo : lo + CHUNK]
+        score -= omega_block @ x_block
+        if information:
+            z = np.multiply(x_block, np.sqrt(np.maximum(omega_block, 0.0))[:, None],
+                            out=rs.work_chunk[: x_block.shape[0]])
             info += z.T @ z
+    if information:
         info -= s1.T @ (s1 * (m * c0)[:, None])
         cross = s1.T @ (d_s1 * (m * c1)[:, None])
         info += cross + cross.T

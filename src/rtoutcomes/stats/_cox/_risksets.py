@@ -110,7 +110,7 @@ def build(
     seg_end = np.append(seg_start[1:], n)
     deaths = (seg_end - seg_start)[ev_seg]
     ev_rows = np.flatnonzero(ev).astype(np.intp)
-    xs = x[order]
+    xs = np.take(x, order, axis=0)  # several times faster than x[order] for n x p
     xs -= means
     xs *= scale
     w = np.ones(n) if weights is None else weights[order]
