@@ -19,6 +19,8 @@ from rtoutcomes.stats._cox import (
     design_matrix,
     lr_test,
 )
+from rtoutcomes.stats._cox_residuals import CoxResiduals, cox_residuals
+from rtoutcomes.stats._cox_zph import CoxZph, cox_zph
 from rtoutcomes.stats._cumulative_incidence import (
     CumulativeIncidence,
     IncidenceAt,
@@ -40,7 +42,9 @@ __all__ = [
     "Concordance",
     "CoxConvergenceWarning",
     "CoxInputError",
+    "CoxResiduals",
     "CoxResult",
+    "CoxZph",
     "CumulativeIncidence",
     "Design",
     "FineGray",
@@ -60,6 +64,8 @@ __all__ = [
     "TrendTest",
     "categorical",
     "cox",
+    "cox_residuals",
+    "cox_zph",
     "cumulative_incidence",
     "design_matrix",
     "fine_gray",

@@ -147,4 +147,5 @@ def cox(
             cluster=None if not robust else
             (data.cluster if data.cluster is not None else np.arange(data.x.shape[0])),
         ),
+        data=data,
     )

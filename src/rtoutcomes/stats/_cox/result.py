@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 from scipy import stats as _sps
 
 from rtoutcomes.stats._cox._concordance import Concordance, concordance
+from rtoutcomes.stats._cox._input import CoxData
 from rtoutcomes.stats._result import TabularResult
 
 if TYPE_CHECKING:
@@ -95,6 +96,8 @@ class CoxResult(TabularResult):
     means: FloatArray
     linear_predictor: FloatArray = field(repr=False)
     _concordance_inputs: ConcordanceInputs = field(repr=False)
+    # the complete cases the model was fitted to, for residuals and cox_zph (no copy is made)
+    data: CoxData | None = field(default=None, repr=False)
 
     @property
     def robust(self) -> bool:
