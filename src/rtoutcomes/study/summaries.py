@@ -40,11 +40,13 @@ def km_summary(
     median = fit.median
     rates = []
     if rates_at:
-        at = fit.at(list(rates_at), extend=True)  # as R's summary(fit, times, extend=TRUE)
-        for i, t in enumerate(rates_at):
+        # as R's summary(fit, times, extend=TRUE), which sorts the times (and keeps duplicates):
+        # label each row with the time .at() returns, never with the position in ``rates_at``.
+        at = fit.at(list(rates_at), extend=True)
+        for i, t in enumerate(at.time):
             rates.append(
                 {
-                    "time": t,
+                    "time": float(t),
                     "estimate": number(at.survival[i]),
                     "lower": number(at.lower[i]),
                     "upper": number(at.upper[i]),
