@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rtoutcomes.report import fmt
+from rtoutcomes.report.competing_risks import incidence_figures, incidence_table
 from rtoutcomes.report.document import Figure, Report
 from rtoutcomes.report.figures import Curve, flow_chart, km_figure
 from rtoutcomes.report.methods import methods_paragraph
@@ -34,6 +35,8 @@ def analysis_tables(results: dict[str, Any]) -> list[Table]:
         tables.append(multivariate_table(endpoints, labels))
     if any(e.get("nested") for e in endpoints.values()):
         tables.append(nested_table(endpoints, labels))
+    if any(e.get("competing_risks") for e in endpoints.values()):
+        tables.append(incidence_table(endpoints, study["time_unit"], study["km"]["conf_level"]))
     return tables
 
 
@@ -110,6 +113,7 @@ def build_report(
     if results.get("cohort", {}).get("flow"):
         figures.append(flow_figure(results["cohort"], results["study"]["figure_width_mm"]))
     figures += km_figures(results, progress)
+    figures += incidence_figures(results, progress)
     warnings = list(results.get("warnings", []))
     title = results["study"]["title"]
     registry = results.get("cohort", {}).get("registry", {})

@@ -1,4 +1,5 @@
-"""Figures with matplotlib (Agg): Kaplan-Meier curves with numbers at risk, and the flow chart.
+"""Figures with matplotlib (Agg): Kaplan-Meier curves with numbers at risk, cumulative
+incidence curves (competing risks) and the flow chart.
 
 Every figure is drawn from plain result dicts and returned as SVG and 300 dpi PNG bytes. Output
 is byte-for-byte reproducible: a fixed ``svg.hashsalt``, no creation date in the metadata (and
@@ -12,7 +13,7 @@ import io
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -53,6 +54,16 @@ class Curve:
     label: str
     km: dict[str, Any]
     n: int
+
+
+def _pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend (imported late: the CLI stays light)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _render(fig: Figure) -> Rendered:
@@ -108,11 +119,7 @@ def km_figure(
     legend_title: str | None = None,
 ) -> Rendered:
     """Kaplan-Meier curves with censor marks, a numbers-at-risk table and the log-rank p."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     with plt.rc_context(RC):
         width = width_mm / MM_PER_INCH
         risk_rows = len(curves)
@@ -124,20 +131,90 @@ def km_figure(
         ticks = _ticks(max_time, time_unit)
         for i, curve in enumerate(curves):
             _draw_curve(ax, curve, i, show_label=len(curves) > 1)
-        ax.set_xlim(0, ticks[-1])
-        ax.set_ylim(0, 1.02)
-        ax.set_xticks(ticks)
-        ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
-        ax.set_yticklabels(["0", "25", "50", "75", "100"])
-        ax.set_xlabel(f"Time ({time_unit})")
-        ax.set_ylabel(f"{ylabel} (%)")
-        ax.set_title(title, loc="left")
-        if len(curves) > 1:
-            ax.legend(loc="upper right", frameon=False, title=legend_title, handlelength=2.6)
-        if p_text:
-            ax.text(0.03, 0.04, p_text, transform=ax.transAxes, ha="left", va="bottom", zorder=5,
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5})
+        _finish_axes(ax, ticks, time_unit=time_unit, ylabel=ylabel, title=title,
+                     legend=len(curves) > 1, legend_title=legend_title, p_text=p_text,
+                     corner="upper right")
         _risk_table(fig, curves, ticks, risk_share)
+        return _render(fig)
+
+
+def _finish_axes(
+    ax: Axes,
+    ticks: list[float],
+    *,
+    time_unit: str,
+    ylabel: str,
+    title: str,
+    legend: bool,
+    legend_title: str | None,
+    p_text: str | None,
+    corner: Literal["upper right", "upper left"],
+) -> None:
+    """Axes, percent scale, title, legend and the test's p: the same on every survival figure."""
+    ax.set_xlim(0, ticks[-1])
+    ax.set_ylim(0, 1.02)
+    ax.set_xticks(ticks)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.set_yticklabels(["0", "25", "50", "75", "100"])
+    ax.set_xlabel(f"Time ({time_unit})")
+    ax.set_ylabel(f"{ylabel} (%)")
+    ax.set_title(title, loc="left")
+    if legend:
+        ax.legend(loc=corner, frameon=False, title=legend_title, handlelength=2.6)
+    if p_text:
+        # away from the legend and, mostly, from the curves: lower left under falling survival
+        # curves, upper right above rising incidence curves (their legend is upper left)
+        x, y, ha, va = (0.97, 0.97, "right", "top") if corner == "upper left" else (
+            0.03, 0.04, "left", "bottom")
+        ax.text(x, y, p_text, transform=ax.transAxes, ha=ha, va=va, zorder=5,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5})
+
+
+@dataclass(frozen=True)
+class IncidenceCurve:
+    """One cumulative incidence curve: label, n and the ``curve`` dict of results.json.
+
+    ``curve`` holds the jumps (time, estimate); ``end`` is the last follow-up (the curve is drawn
+    flat up to it).
+    """
+
+    label: str
+    curve: dict[str, Any]
+    n: int | None  # None: curves of one population (causes), the caption gives n
+
+
+def incidence_figure(
+    curves: Sequence[IncidenceCurve],
+    *,
+    title: str,
+    time_unit: str,
+    ylabel: str,
+    p_text: str | None = None,
+    width_mm: int = 85,
+    legend_title: str | None = None,
+) -> Rendered:
+    """Cumulative incidence step curves rising from 0 (competing risks), in the KM style."""
+    plt = _pyplot()
+    with plt.rc_context(RC):
+        width = width_mm / MM_PER_INCH
+        fig = plt.figure(figsize=(width, width * 0.72 + 0.2))
+        ax = fig.add_axes((LEFT, 0.16, 0.95 - LEFT, 0.74))
+        ends = [c.curve.get("end") or max(c.curve["time"], default=0.0) for c in curves]
+        ticks = _ticks(max([*ends, 1.0]), time_unit)
+        for i, (curve, end) in enumerate(zip(curves, ends, strict=True)):
+            xs, ys = [0.0], [0.0]
+            for t, f in zip(curve.curve["time"], curve.curve["estimate"], strict=True):
+                if f is not None:
+                    xs += [t, t]
+                    ys += [ys[-1], f]
+            xs.append(max(end, xs[-1]))
+            ys.append(ys[-1])
+            ax.plot(xs, ys, linestyle=LINE_STYLES[i % len(LINE_STYLES)],
+                    color=GREYS[i % len(GREYS)], linewidth=1.0,
+                    label=curve.label if curve.n is None else f"{curve.label} (n={curve.n})",
+                    solid_joinstyle="miter")
+        _finish_axes(ax, ticks, time_unit=time_unit, ylabel=ylabel, title=title, legend=True,
+                     legend_title=legend_title, p_text=p_text, corner="upper left")
         return _render(fig)
 
 
@@ -198,11 +275,7 @@ def flow_chart(
     screened: int, excluded: dict[str, int], enrolled: int, lesions: int, *, width_mm: int = 85
 ) -> Rendered:
     """Screened -> excluded (by reason) -> enrolled patients -> treated lesions."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     with plt.rc_context(RC):
         width = width_mm / MM_PER_INCH
         fig = plt.figure(figsize=(width, width * 1.05))

@@ -49,6 +49,15 @@ def methods_paragraph(results: dict[str, Any]) -> str:
         "their limits follow R's survfit. Groups were compared with the log-rank test. Median "
         "follow-up was estimated by the reverse Kaplan-Meier method."
     )
+    competing = any(e.get("competing_risks") for e in endpoints.values())
+    if competing:
+        parts.append(
+            "Because death precludes local failure, the cumulative incidence of local failure "
+            "was also estimated with death without local failure as a competing event "
+            "(Aalen-Johansen estimator, as R's cmprsk::cuminc), "
+            f"with {level} pointwise confidence intervals on the log(-log) scale; groups were "
+            "compared with Gray's test."
+        )
     parts.append(
         f"Hazard ratios were estimated with Cox proportional hazards models using "
         f"{_TIES[study['cox']['ties']]} for tied event times: one model per covariate "
@@ -72,6 +81,7 @@ def methods_paragraph(results: dict[str, Any]) -> str:
     parts.append(
         f"All tests were two-sided. Analyses used rtoutcomes {software['rtoutcomes']} (Python "
         f"{software['python']}, NumPy {software['numpy']}, SciPy {software['scipy']}), whose "
-        "estimates are checked against R's survival package."
+        "estimates are checked against R's survival"
+        + (" and cmprsk packages." if competing else " package.")
     )
     return " ".join(parts)

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str], None]
 MIN_EVENTS_PER_VARIABLE = 10
+# The registry's competing-risks coding of local control (rtoutcomes.clinical.endpoints).
+CR_TIME, CR_STATUS = "lc_cr_time", "lc_cr_status"
 
 
 def _quiet(_: str) -> None:
@@ -68,6 +70,8 @@ def _endpoint_results(
         name: _group_results(study, data, usable, covariates[name])
         for name in study.analyses.groups
     }
+    if study.analyses.competing_risks and endpoint.name == "LC" and endpoint.derived:
+        result["competing_risks"] = _competing_results(study, usable, covariates)
     result["univariate"] = {}
     for name in study.analyses.univariate:
         model = _cox_results(study, data, usable, [covariates[name]])
@@ -117,6 +121,38 @@ def _group_results(
         "order": [level for level in levels if level in out_levels],
         "logrank": logrank,
     }
+
+
+def _competing_results(
+    study: Study, table: pd.DataFrame, covariates: dict[str, Covariate]
+) -> dict[str, Any]:
+    """Cumulative incidence of local failure, death competing (registry LC), overall and by
+    each analysed group with Gray's test; times and codes from the derived lc_cr_* columns."""
+    import numpy as np
+
+    time = table[CR_TIME].to_numpy(dtype=float)
+    status = table[CR_STATUS].to_numpy(dtype=float)
+    level = study.km.conf_level
+    result: dict[str, Any] = {
+        "time_column": CR_TIME,
+        "status_column": CR_STATUS,
+        **summaries.incidence_summary(time, status, study.rates_at, level),
+        "groups": {},
+    }
+    for name in study.analyses.groups:
+        level_series, levels = levels_of(covariates[name], table)
+        present = level_series.notna().to_numpy()
+        group = np.asarray(level_series.to_numpy(dtype=object)[present], dtype=str)
+        by_group = summaries.incidence_by_group(
+            time[present], status[present], group, study.rates_at, level
+        )
+        result["groups"][name] = {
+            "label": covariates[name].display,
+            "dropped": int((~present).sum()),
+            "order": [v for v in levels if v in by_group["levels"]],
+            **by_group,
+        }
+    return result
 
 
 def _cox_results(

@@ -94,8 +94,8 @@ def build_registry_data(tables: Mapping[str, pd.DataFrame], study: Study) -> Reg
     patient_columns = [c for c in patients.columns
                        if c not in ("size_cm", "site_category", "bed10_gy")]
     lesions = lesions.merge(patients[patient_columns], on="patient_id", how="left")
-    lesions = lesions.merge(endpoints.lesions[["lesion_id", "lc_time", "lc_event"]],
-                            on="lesion_id", how="left")
+    lc_columns = ["lesion_id", "lc_time", "lc_event", "lc_cr_time", "lc_cr_status"]
+    lesions = lesions.merge(endpoints.lesions[lc_columns], on="lesion_id", how="left")
     patients = patients.merge(
         endpoints.patients[["patient_id", "os_time", "os_event", "pfs_time", "pfs_event"]],
         on="patient_id", how="left",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ COVARIATE_KEYS = (
     "per",
     "unit",
 )
-ANALYSES_KEYS = ("groups", "univariate", "multivariate", "nested")
+ANALYSES_KEYS = ("groups", "univariate", "multivariate", "nested", "competing_risks")
 
 
 class _Checker:
@@ -210,6 +211,8 @@ def parse_study(
         known |= set(STANDARD_COVARIATES)
     analyses = _analyses(check, top.get("analyses", {}), set(endpoints), known)
     _check_groups(check, analyses, covariates, db is not None)
+    analyses = replace(analyses, competing_risks=_competing_risks(
+        check, top.get("analyses", {}).get("competing_risks"), endpoints))
     return Study(
         title=check.text(top["title"], "title"),
         path=Path(source) if base_dir is not None else None,
@@ -243,6 +246,24 @@ def _check_groups(
                 f"'{name}' is continuous: Kaplan-Meier groups need a categorical or binary "
                 "covariate (define a binary one with a cut)",
             )
+
+
+def _competing_risks(check: _Checker, value: Any, endpoints: dict[str, Endpoint]) -> bool:
+    """Default: on for a registry study's derived LC; only that endpoint has the codes."""
+    lc = endpoints.get("LC")
+    derived = lc is not None and lc.derived
+    if value is None:
+        return derived
+    path = "analyses.competing_risks"
+    if not isinstance(value, bool):
+        raise check.fail(path, f"must be true or false, got {_kind(value)} {value!r}")
+    if value and not derived:
+        raise check.fail(
+            path,
+            "needs the LC endpoint derived from a registry ('db' and 'endpoints: {LC: {}}'): "
+            "its lc_cr_time/lc_cr_status code death without local failure as a competing event",
+        )
+    return value
 
 
 def _level(check: _Checker, value: Any, path: str) -> float:

@@ -96,12 +96,17 @@ class Covariate:
 
 @dataclass(frozen=True)
 class Analyses:
-    """Which analyses to run: KM groups, univariate, multivariate and nested Cox models."""
+    """Which analyses to run: KM groups, univariate, multivariate and nested Cox models.
+
+    ``competing_risks``: the cumulative incidence of local failure with death as a competing
+    event, for the registry-derived LC endpoint (on by default in a registry study with LC).
+    """
 
     groups: tuple[str, ...] = ()
     univariate: tuple[str, ...] = ()
     multivariate: dict[str, tuple[str, ...]] = field(default_factory=dict)
     nested: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    competing_risks: bool = False
 
 
 @dataclass(frozen=True)

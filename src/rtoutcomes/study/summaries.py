@@ -187,3 +187,106 @@ def lr_summary(smaller: Any, larger: Any) -> dict[str, Any]:
 
     test = lr_test(smaller, larger)
     return {"statistic": number(test.statistic), "df": int(test.df), "p": number(test.p)}
+
+
+# Competing-risks status codes of the registry's derived local control (clinical.endpoints).
+LOCAL_FAILURE, DEATH = 1, 2
+CAUSES = {"local_failure": LOCAL_FAILURE, "death": DEATH}
+
+
+def incidence_summary(
+    time: np.ndarray, status: np.ndarray, rates_at: tuple[float, ...], conf_level: float
+) -> dict[str, Any]:
+    """Cumulative incidence of local failure and of death without it (R's ``cmprsk::cuminc``).
+
+    ``status``: 0 censored, 1 local failure, 2 death without local failure. Per cause: event
+    count, rates at ``rates_at`` with log(-log) limits (``None`` beyond the last follow-up, where
+    cuminc's ``timepoints`` give NA; ``std_err`` is the square root of cuminc's variance) and the
+    curve's steps. A cause that never occurs has
+    incidence 0 and no steps.
+    """
+    return _incidence(time, status, None, rates_at, conf_level)["levels"][""]
+
+
+def incidence_by_group(
+    time: np.ndarray,
+    status: np.ndarray,
+    group: np.ndarray,
+    rates_at: tuple[float, ...],
+    conf_level: float,
+) -> dict[str, Any]:
+    """``incidence_summary`` per level of ``group`` (text labels) and Gray's test per cause."""
+    return _incidence(time, status, group, rates_at, conf_level)
+
+
+def _incidence(
+    time: np.ndarray,
+    status: np.ndarray,
+    group: np.ndarray | None,
+    rates_at: tuple[float, ...],
+    conf_level: float,
+) -> dict[str, Any]:
+    import numpy as np
+
+    from rtoutcomes.stats import cumulative_incidence
+
+    present = [code for code in CAUSES.values() if bool(np.any(status == code))]
+    fit = None
+    if present:
+        fit = cumulative_incidence(
+            time, status, group=group, cause_codes=present, conf_level=conf_level
+        )
+    at = fit.at(list(rates_at)) if fit is not None and rates_at else None
+    levels: list[str | None] = [None]
+    if group is not None:
+        levels = [*sorted({str(g) for g in group})]
+    out: dict[str, Any] = {"levels": {}, "gray": None}
+    for level in levels:
+        rows = np.ones(len(time), dtype=bool) if group is None else np.asarray(group == level)
+        entry: dict[str, Any] = {"n": int(rows.sum()), "censored": int((status[rows] == 0).sum())}
+        for cause, code in CAUSES.items():
+            events = int((status[rows] == code).sum())
+            entry[cause] = _cause_summary(fit, at, code, level, rates_at, events)
+        out["levels"]["" if level is None else level] = entry
+    if fit is not None and fit.tests is not None:
+        tests = fit.tests
+        out["gray"] = {
+            cause: {"statistic": number(tests.statistic[j]), "df": int(tests.df),
+                    "p": number(tests.p[j])}
+            for cause, code in CAUSES.items()
+            for j in np.flatnonzero(tests.causes == code).tolist()
+        }
+    return out
+
+
+def _cause_summary(
+    fit: Any, at: Any, code: int, group: str | None, rates_at: tuple[float, ...], events: int
+) -> dict[str, Any]:
+    import numpy as np
+
+    rows = [] if fit is None else [
+        i for i, c in enumerate(fit.curves) if c.cause == code and c.group == group
+    ]
+    if not rows:  # the cause never occurs: incidence 0 throughout
+        return {
+            "events": events,
+            "rates": [{"time": float(t), "estimate": 0.0, "std_err": 0.0, "lower": None,
+                       "upper": None}
+                      for t in sorted(set(rates_at))],
+            "curve": {"time": [], "estimate": [], "lower": [], "upper": [], "end": None},
+        }
+    row, curve = rows[0], fit.curves[rows[0]]
+    rates = []
+    if at is not None:
+        # .at() sorts the times: label each column with the time it returns
+        for k, t in enumerate(np.asarray(at.time).tolist()):
+            rates.append({"time": float(t), "estimate": number(at.estimate[row, k]),
+                          "std_err": number(np.sqrt(at.variance[row, k])),
+                          "lower": number(at.lower[row, k]), "upper": number(at.upper[row, k])})
+    return {
+        "events": events,
+        "rates": rates,
+        "curve": {"time": numbers(curve.time), "estimate": numbers(curve.estimate),
+                  "lower": numbers(curve.lower), "upper": numbers(curve.upper),
+                  "end": number(curve.end)},
+    }

@@ -1,0 +1,117 @@
+"""Competing-risks part of the report: cumulative incidence of local failure, death competing.
+
+Reads the ``competing_risks`` dict of an endpoint in results.json (``study.analysis``): a table
+of 1/2/3-year (``rates_at``) incidence with limits and Gray's test by group, and figures of the
+incidence of local failure and of death without local failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rtoutcomes.report import fmt
+from rtoutcomes.report.document import Figure
+from rtoutcomes.report.figures import IncidenceCurve, incidence_figure
+from rtoutcomes.report.table import Table
+
+LOCAL_FAILURE = "Local failure"
+DEATH = "Death without local failure"
+
+
+def _rate(rates: list[dict[str, Any]], t: float) -> str:
+    for r in rates:
+        if r["time"] == t:
+            if r["estimate"] is None:
+                return "NA"
+            if r["lower"] is None:  # incidence 0 or 1: no log(-log) limits
+                return fmt.percent(r["estimate"])
+            return (f"{fmt.percent(r['estimate'])} ({fmt.percent(r['lower'])}{fmt.DASH}"
+                    f"{fmt.percent(r['upper'])})")
+    return "NA"
+
+
+def incidence_table(endpoints: dict[str, Any], time_unit: str, conf_level: float) -> Table:
+    """Cumulative incidence of local failure (death competing), overall and by group."""
+    level = f"{100 * conf_level:g}%"
+    times = sorted({r["time"] for e in endpoints.values() if e.get("competing_risks")
+                    for r in e["competing_risks"]["local_failure"]["rates"]})
+    columns = ["Endpoint", "Group", "n", "Local failures", "Deaths without local failure"]
+    columns += [f"{t:g}-{time_unit[:-1]} incidence of local failure, % ({level} CI)"
+                for t in times]
+    columns.append("Gray's test p")
+    table = Table("cif_local_failure",
+                  "Cumulative incidence of local failure, death as a competing event", columns)
+    for name, e in endpoints.items():
+        cr = e.get("competing_risks")
+        if not cr:
+            continue
+
+        def row(first: str, group: str, entry: dict[str, Any], p: str) -> None:
+            table.add(first, group, entry["n"], entry["local_failure"]["events"],
+                      entry["death"]["events"],
+                      *[_rate(entry["local_failure"]["rates"], t) for t in times], p)
+
+        row(e.get("label") or name, f"All {e['unit']}s", cr, "")
+        for g in cr["groups"].values():
+            gray = g.get("gray") or {}
+            p = fmt.p_value(gray["local_failure"]["p"]) if "local_failure" in gray else ""
+            for i, lvl in enumerate(g["order"]):
+                row("", f"{g['label']}: {lvl}", g["levels"][lvl], p if i == 0 else "")
+        table.notes.append(
+            f"{name}: Aalen-Johansen estimate with death without local failure as a competing "
+            f"event (times from '{cr['time_column']}', codes from '{cr['status_column']}'); "
+            "limits on the log(-log) scale; groups compared with Gray's test. Unlike 1 - Kaplan-"
+            "Meier, the incidence does not treat deaths as censored."
+        )
+    if any("NA" in r.cells for r in table.rows):
+        table.notes.append("NA: after the last follow-up of the group (as cmprsk's timepoints).")
+    return table
+
+
+def incidence_figures(
+    results: dict[str, Any], progress: Callable[[str], None]
+) -> list[Figure]:
+    """Per endpoint with competing risks: both causes overall, and local failure by group."""
+    study = results["study"]
+    width = study["figure_width_mm"]
+    figures = []
+    for name, e in results["endpoints"].items():
+        cr = e.get("competing_risks")
+        if not cr:
+            continue
+        progress(f"drawing cumulative incidence figures for {name}")
+        unit = e["unit"]
+        figures.append(Figure(
+            key=f"cif_{name}",
+            caption=f"Cumulative incidence of local failure ({cr['local_failure']['events']} "
+            f"events) and of death without local failure ({cr['death']['events']}), "
+            f"{cr['n']} {unit}s.",
+            rendered=incidence_figure(
+                [IncidenceCurve(LOCAL_FAILURE, cr["local_failure"]["curve"], None),
+                 IncidenceCurve(DEATH, cr["death"]["curve"], None)],
+                title=f"{e.get('label') or name}: competing risks",
+                time_unit=study["time_unit"], ylabel="Cumulative incidence", width_mm=width,
+            ),
+        ))
+        for group, g in cr["groups"].items():
+            gray = g.get("gray") or {}
+            p = gray["local_failure"]["p"] if "local_failure" in gray else None
+            curves = [IncidenceCurve(lvl, g["levels"][lvl]["local_failure"]["curve"],
+                                     g["levels"][lvl]["n"]) for lvl in g["order"]]
+            figures.append(Figure(
+                key=f"cif_{name}_by_{group}",
+                caption=f"Cumulative incidence of local failure by {g['label']}, death as a "
+                "competing event"
+                + (f" (Gray's test {fmt.p_statement(p)})" if p is not None else "")
+                + "."
+                + (f" {g['dropped']} {unit}(s) without a value of {g['label']} are not shown."
+                   if g.get("dropped") else ""),
+                rendered=incidence_figure(
+                    curves, title=f"Local failure by {g['label']}",
+                    time_unit=study["time_unit"], ylabel="Cumulative incidence",
+                    p_text=None if p is None else f"Gray's test {fmt.p_statement(p)}",
+                    width_mm=width, legend_title=g["label"],
+                ),
+            ))
+    return figures
