@@ -1,7 +1,8 @@
 """``rtoutcomes analyze`` on survival's lung data agrees with R (survfit, survdiff, coxph, anova).
 
 The fixtures come from tests/reference/r/study_lung.R; tolerances are the statistics issue's:
-1e-8 relative for Kaplan-Meier and log-rank, 1e-6 for Cox, medians identical. results.json
+1e-8 relative for Kaplan-Meier and log-rank, 1e-6 for Cox (also the proportional-hazards tests
+against cox.zph), medians identical. results.json
 stores 12 significant digits, well inside these tolerances.
 """
 
@@ -84,7 +85,16 @@ def _compare_cox(ours: dict[str, Any], r: dict[str, Any], where: str) -> float:
                                   f"{where} {key}"))
     worst = max(worst, _close(ours["loglik"], r["loglik"], COX_RTOL, f"{where} loglik"))
     null = _close(ours["loglik_null"], r["loglik_null"], COX_RTOL, f"{where} loglik_null")
-    return max(worst, null)
+    return max(worst, null, _compare_ph(ours["ph_test"], r["ph_test"], where))
+
+
+def _compare_ph(ours: dict[str, Any], r: dict[str, Any], where: str) -> float:
+    """cox.zph's table: one row per covariate (R's term), then GLOBAL."""
+    assert len(ours["terms"]) + 1 == len(_vector(r["df"])), f"{where} PH terms {r['terms']}"
+    rows = [*ours["terms"], ours["global"]]
+    assert [t["df"] for t in rows] == _vector(r["df"]).astype(int).tolist(), f"{where} PH df"
+    worst = _close([t["statistic"] for t in rows], r["chisq"], COX_RTOL, f"{where} PH chisq")
+    return max(worst, _close([t["p"] for t in rows], r["p"], COX_RTOL, f"{where} PH p"))
 
 
 @pytest.mark.parametrize("variant", ["efron_log", "breslow_loglog"])

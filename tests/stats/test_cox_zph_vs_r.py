@@ -145,6 +145,19 @@ def test_zph_rejects_bad_input() -> None:
         cox_zph(cox(**zero), "log")
 
 
+def test_terms_mapping_groups_columns_as_a_design_does() -> None:
+    """A plain matrix fit with a terms mapping gives the same joint test as R's factor term."""
+    inputs = model_inputs(CASES["veteran"])
+    design = inputs.pop("X")
+    plain = cox(design.matrix, **inputs, names=list(design.names))
+    z = cox_zph(plain, terms={"celltype": [0, 1, 2], "karno": [3]})
+    expected = CASES["veteran"]["efron"]["zph"]["km"]
+    check([*z.statistic, z.global_test.statistic], expected["chisq"], "chisq: terms mapping")
+    check(z.y, expected["y"], "scaled Schoenfeld (zph): terms mapping", floor=True)
+    with pytest.raises(CoxInputError, match="exactly once"):
+        cox_zph(plain, terms={"celltype": [0, 1], "karno": [3]})
+
+
 def test_fit_without_its_data_is_refused() -> None:
     fit = dataclasses.replace(fitted("lung", "efron"), data=None)
     with pytest.raises(CoxInputError, match="does not hold the data"):

@@ -17,6 +17,15 @@ _RULES = {
 _TIES = {"efron": "Efron's method", "breslow": "Breslow's method"}
 
 
+def _any_ph_test(endpoints: dict[str, Any]) -> bool:
+    for e in endpoints.values():
+        models = [*e.get("univariate", {}).values(), e.get("multivariate") or {},
+                  *e.get("nested", [])]
+        if any(m.get("ph_test") for m in models):
+            return True
+    return False
+
+
 def methods_paragraph(results: dict[str, Any]) -> str:
     """One paragraph saying how every number of the report was computed."""
     study = results["study"]
@@ -66,6 +75,13 @@ def methods_paragraph(results: dict[str, Any]) -> str:
         "analysis) and the number excluded is reported; models with fewer than 10 events per "
         "estimated coefficient are flagged."
     )
+    if _any_ph_test(endpoints):
+        parts.append(
+            "Proportional hazards were checked with the scaled Schoenfeld residual test of "
+            "Grambsch and Therneau as R's cox.zph (survival 3.x), KM transform, for every Cox "
+            "model (per covariate and globally; as cox.zph, the test does not account for "
+            "clustering); models with a global p < 0.05 are flagged."
+        )
     clustered = [
         f"{name} (per {e['unit']}, clustered by {e['cluster']})"
         for name, e in endpoints.items()

@@ -69,12 +69,39 @@ def _warnings(table: Table, endpoint: str, model: dict[str, Any], what: str) -> 
             table.notes.append(note)
 
 
+PH_NOTE = (
+    "PH p: test of proportional hazards for the covariate (Grambsch-Therneau score test on "
+    "scaled Schoenfeld residuals, R's cox.zph, KM time transform); p < 0.05 suggests a hazard "
+    "ratio that changes over follow-up."
+)
+
+
+def _has_ph(models: list[dict[str, Any]]) -> bool:
+    return any(m.get("ph_test") for m in models)
+
+
+def _ph_cell(model: dict[str, Any], covariate: str | None = None) -> str:
+    """The PH test p of ``covariate`` in ``model`` (its global p when None); "" when untested."""
+    ph = model.get("ph_test")
+    if not ph:
+        return ""
+    if covariate is None:
+        return fmt.p_value(ph["global"]["p"])
+    for t in ph["terms"]:
+        if t["covariate"] == covariate:
+            return fmt.p_value(t["p"])
+    return ""
+
+
 def univariate_table(endpoints: dict[str, Any], labels: dict[str, str]) -> Table:
-    """Table 3: one Cox model per covariate, HR (95% CI) and p, with the log-rank p."""
+    """Table 3: one Cox model per covariate, HR (95% CI) and p, with the log-rank p and, when
+    the results have it, the proportional-hazards test (PH p)."""
     names = [n for n, e in endpoints.items() if e.get("univariate")]
+    with_ph = _has_ph([m for n in names for m in endpoints[n]["univariate"].values()])
     columns = ["Variable", "Comparison"]
     for n in names:
         columns += [f"{n} HR (95% CI)", f"{n} p", f"{n} log-rank p"]
+        columns += [f"{n} PH p"] if with_ph else []
     table = Table("table3_univariate", "Table 3. Univariate Cox regression", columns)
     covariates = list(dict.fromkeys(c for n in names for c in endpoints[n]["univariate"]))
     for covariate in covariates:
@@ -87,10 +114,14 @@ def univariate_table(endpoints: dict[str, Any], labels: dict[str, str]) -> Table
                 cells += _hr_cells(model, term)
                 logrank = model.get("logrank")
                 cells.append(fmt.p_value(logrank["p"]) if (logrank and first) else "")
+                if with_ph:
+                    cells.append(_ph_cell(model, covariate) if first else "")
                 if first:
                     _warnings(table, n, model, labels.get(covariate, covariate))
             table.add(*cells)
             first = False
+    if with_ph:
+        table.notes.append(PH_NOTE)
     _robust_note(table, endpoints, names, "univariate")
     return table
 
@@ -137,11 +168,13 @@ def e_models(endpoint: dict[str, Any], key: str) -> list[dict[str, Any]]:
 def multivariate_table(endpoints: dict[str, Any], labels: dict[str, str]) -> Table:
     """Table 4: the multivariate Cox model of each endpoint."""
     names = [n for n, e in endpoints.items() if e.get("multivariate")]
+    models = [endpoints[n]["multivariate"] for n in names]
+    with_ph = _has_ph(models)
     columns = ["Variable", "Comparison"]
     for n in names:
         columns += [f"{n} HR (95% CI)", f"{n} p"]
+        columns += [f"{n} PH p"] if with_ph else []
     table = Table("table4_multivariate", "Table 4. Multivariate Cox regression", columns)
-    models = [endpoints[n]["multivariate"] for n in names]
     covariates = list(dict.fromkeys(c for m in models for c in m["covariates"]))
     for covariate in covariates:
         terms = _term_labels(
@@ -151,11 +184,19 @@ def multivariate_table(endpoints: dict[str, Any], labels: dict[str, str]) -> Tab
             cells: list[Any] = [labels.get(covariate, covariate) if i == 0 else "", term]
             for m in models:
                 cells += _hr_cells(m, term) if covariate in m["covariates"] else ["NA", ""]
+                if with_ph:
+                    cells.append(_ph_cell(m, covariate) if i == 0 else "")
             table.add(*cells)
-    table.add("n / events", "", *[x for m in models for x in (f"{m['n']} / {m['events']}", "")])
+    blank = [""] if with_ph else []
+    table.add("n / events", "",
+              *[x for m in models for x in (f"{m['n']} / {m['events']}", "", *blank)])
+    if with_ph:
+        table.add("PH global test", "", *[x for m in models for x in ("", "", _ph_cell(m))])
     for n, m in zip(names, models, strict=True):
         _warnings(table, n, m, "multivariate")
     table.notes.append("NA: not in the model.")
+    if with_ph:
+        table.notes.append(PH_NOTE + " PH global test: all covariates of the model jointly.")
     _robust_note(table, endpoints, names, "multivariate")
     return table
 

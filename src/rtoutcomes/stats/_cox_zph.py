@@ -16,6 +16,7 @@ collapsed to its coefficient-weighted sum, shifted by 1 instead of a coefficient
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -127,13 +128,20 @@ def _used(f: FittedRiskSets) -> IntArray:
     return used
 
 
-def cox_zph(fit: CoxResult, transform: Transform = "km", *, terms: bool = True) -> CoxZph:
+def cox_zph(
+    fit: CoxResult,
+    transform: Transform = "km",
+    *,
+    terms: bool | Mapping[str, Sequence[int]] = True,
+) -> CoxZph:
     """Grambsch-Therneau test of proportional hazards for each term and globally (R's cox.zph).
 
     ``transform`` of time: "km" (R's default), "rank", "identity" or "log". With ``terms``
-    (default) a categorical covariate is tested jointly (k - 1 df); with ``terms=False`` each
-    column separately. Aliased (NaN) coefficients are left out, as R does. Needs a fit from
-    :func:`rtoutcomes.stats.cox` (it keeps its complete cases in ``fit.data``).
+    (default) a categorical covariate is tested jointly (k - 1 df), using the fit's terms (a
+    :func:`design_matrix` records them); ``terms=False`` tests each column separately; a mapping
+    term name -> column positions (0-based, of ``fit.names``) groups columns explicitly. Aliased
+    (NaN) coefficients are left out, as R does. Needs a fit from :func:`rtoutcomes.stats.cox`
+    (it keeps its complete cases in ``fit.data``).
     """
     if transform not in TRANSFORMS:
         raise CoxInputError(f"transform: expected one of {', '.join(TRANSFORMS)}, "
@@ -159,10 +167,11 @@ def cox_zph(fit: CoxResult, transform: Transform = "km", *, terms: bool = True) 
     imat = np.block([[info, i_bg], [i_bg.T, i_gg]])
     u = np.concatenate((np.zeros(p), u_gamma))
 
-    if terms:
+    if terms is True or isinstance(terms, Mapping):
+        grouping = fit.terms if terms is True else _checked_terms(terms, len(fit.names))
         columns_of: dict[str, list[int]] = {}
         position = np.cumsum(f.columns) - 1
-        for term, term_cols in fit.terms.items():
+        for term, term_cols in grouping.items():
             kept = [int(position[c]) for c in term_cols if f.columns[c]]
             if kept:
                 columns_of[term] = kept
@@ -183,6 +192,16 @@ def cox_zph(fit: CoxResult, transform: Transform = "km", *, terms: bool = True) 
         transform=transform, x=ttimes[event_order], time=data.time[event_order], y=y, var=var,
         strata=None if data.strata is None else data.strata[event_order],
     )
+
+
+def _checked_terms(terms: Mapping[str, Sequence[int]], p: int) -> dict[str, tuple[int, ...]]:
+    """A user's grouping of columns into terms: every column exactly once."""
+    out = {str(name): tuple(int(c) for c in cols) for name, cols in terms.items()}
+    listed = sorted(c for cols in out.values() for c in cols)
+    if listed != list(range(p)):
+        raise CoxInputError(f"terms: must list each of the {p} columns (0..{p - 1}) exactly once, "
+                            f"got {dict(terms)}")
+    return out
 
 
 def _scaled_residuals(

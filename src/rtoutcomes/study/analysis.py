@@ -3,7 +3,9 @@
 Per endpoint: Kaplan-Meier overall and by group (with log-rank), median follow-up, one Cox model
 per univariate covariate, the multivariate model and the nested sequence with likelihood-ratio
 tests. Each model uses its complete rows (R's default) and records how many rows it dropped;
-fewer than 10 events per estimated coefficient gives a warning that the report shows.
+fewer than 10 events per estimated coefficient gives a warning that the report shows. Every
+Cox model gets the proportional-hazards test of R's cox.zph (``ph_test``), with a warning when
+its global p is below 0.05.
 """
 
 from __future__ import annotations
@@ -194,6 +196,10 @@ def _cox_results(
         fit, [t.label for t in matrix.terms], [t.covariate for t in matrix.terms]
     )
     out.update(summaries.cox_model_summary(fit))
+    columns: dict[str, list[int]] = {}
+    for j, term in enumerate(matrix.terms):
+        columns.setdefault(term.covariate, []).append(j)
+    out["ph_test"], ph_warning = summaries.ph_summary(fit, columns)
     epv = events / n_terms
     out["events_per_variable"] = float(np.round(epv, 6))
     if epv < MIN_EVENTS_PER_VARIABLE:
@@ -201,6 +207,8 @@ def _cox_results(
             f"{events} events for {n_terms} coefficient(s): {epv:.1f} events per variable "
             f"(< {MIN_EVENTS_PER_VARIABLE}); estimates may be unstable"
         )
+    if ph_warning:
+        warnings.append(ph_warning)
     out["warnings"] = warnings
     out["_fit"] = fit
     return out

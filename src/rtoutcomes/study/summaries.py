@@ -181,6 +181,53 @@ def cox_model_summary(fit: Any) -> dict[str, Any]:
     }
 
 
+PH_ALPHA = 0.05  # a global proportional-hazards test below this gives a warning
+
+
+def ph_summary(fit: Any, terms: dict[str, list[int]]) -> tuple[dict[str, Any] | None, str | None]:
+    """Proportional-hazards test of a fit (R's ``cox.zph(fit)``: KM transform, one joint test
+    per covariate, k - 1 df for a categorical one, and the global test) and a warning when the
+    global p is below 0.05; ``terms`` maps each covariate to its columns.
+
+    Not computed (``None``, with the reason as warning) when a coefficient may be infinite or the
+    fit did not converge: the test is then meaningless.
+    """
+    import numpy as np
+
+    from rtoutcomes.stats import cox_zph
+
+    if np.isnan(fit.coef).all():
+        return None, "proportional hazards not tested (no estimable coefficient)"
+    if getattr(fit, "infinite", ()) or not fit.converged:
+        return None, "proportional hazards not tested (the model did not converge to finite " \
+            "coefficients)"
+    try:
+        zph = cox_zph(fit, "km", terms=terms)
+    except np.linalg.LinAlgError:
+        return None, "proportional hazards not tested (singular information matrix)"
+    summary: dict[str, Any] = {
+        "method": "cox.zph (survival 3.x score test), KM transform",
+        "transform": "km",
+        "global": _test(zph.global_test),
+        "terms": [
+            {"covariate": name, "statistic": number(stat), "df": int(df), "p": number(p)}
+            for name, stat, df, p in zip(zph.terms, zph.statistic, zph.df, zph.p, strict=True)
+        ],
+    }
+    p_global = zph.global_test.p
+    warning = None
+    if p_global < PH_ALPHA:
+        terms_out: list[dict[str, Any]] = summary["terms"]
+        worst = min(terms_out, key=lambda t: t["p"] if t["p"] is not None else 1.0)
+        smallest = (f"; smallest for {worst['covariate']} (p = {worst['p']:.2g})"
+                    if len(terms_out) > 1 else "")
+        warning = (
+            f"proportional hazards in doubt: global test p = {p_global:.2g} (scaled Schoenfeld "
+            f"residuals, cox.zph){smallest}; consider a stratified model or a time-varying effect"
+        )
+    return summary, warning
+
+
 def lr_summary(smaller: Any, larger: Any) -> dict[str, Any]:
     """Likelihood-ratio test of nested models (R's ``anova(small, large)``)."""
     from rtoutcomes.stats import lr_test

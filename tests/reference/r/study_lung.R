@@ -30,14 +30,24 @@ km_part <- function(fit) {
 }
 
 cox_part <- function(formula, data, ties, clustered) {
-  fit <- coxph(formula, data = data, ties = ties)
+  # x and y kept so that cox.zph uses this fit's rows (it would otherwise re-evaluate `data` in
+  # the formula's environment: for the nested models, the full data instead of cc)
+  fit <- coxph(formula, data = data, ties = ties, x = TRUE, y = TRUE)
   s <- summary(fit)$coefficients
   se <- if (clustered) s[, "robust se"] else s[, "se(coef)"]
   z <- fit$coefficients / se
   list(n = fit$n, events = fit$nevent, coef = unname(fit$coefficients), se = unname(se),
        hr = unname(exp(fit$coefficients)), lower = unname(exp(fit$coefficients - qnorm(0.975) * se)),
        upper = unname(exp(fit$coefficients + qnorm(0.975) * se)),
-       p = unname(2 * pnorm(-abs(z))), loglik = fit$loglik[2], loglik_null = fit$loglik[1])
+       p = unname(2 * pnorm(-abs(z))), loglik = fit$loglik[2], loglik_null = fit$loglik[1],
+       ph_test = ph_part(fit))
+}
+
+# cox.zph (KM transform): one row per term, then GLOBAL
+ph_part <- function(fit) {
+  z <- cox.zph(fit)$table
+  list(terms = rownames(z), chisq = unname(z[, "chisq"]), df = unname(z[, "df"]),
+       p = unname(z[, "p"]))
 }
 
 one_endpoint <- function(data, conf_type, ties, clustered, multi, nested) {
