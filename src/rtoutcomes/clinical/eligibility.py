@@ -102,7 +102,6 @@ def apply_rules(
     candidates: pd.DataFrame,
     rules: Sequence[EligibilityRule] = FENG_2022_RULES,
     *,
-    id_column: str = "candidate_id",
     lesions_column: str | None = "lesion_count",
 ) -> EligibilityResult:
     """Apply ``rules`` to every candidate (one row each).

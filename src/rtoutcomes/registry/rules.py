@@ -72,18 +72,6 @@ def _meta(reg: ValidatedRegistry) -> None:
             reg.report("registry_meta", record, "value", f"{key}: {error.rule}", value)
 
 
-def cutoff_date(reg: ValidatedRegistry) -> dt.date | None:
-    """The registry's ``data_cutoff_date`` if given and valid."""
-    for record in reg.tables["registry_meta"]:
-        if record.get("key") == "data_cutoff_date":
-            try:
-                value = parse_cell(record.get("value"), ColumnSpec("value", "date"), None)
-            except CellError:
-                return None
-            return value if isinstance(value, dt.date) else None
-    return None
-
-
 def _candidates(reg: ValidatedRegistry) -> None:
     for record in reg.tables["screened_candidates"]:
         eligible = record.get("eligible")

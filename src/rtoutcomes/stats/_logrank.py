@@ -130,7 +130,7 @@ def logrank(
     order, bounds = partition(stratum_codes * k + codes, n_strata * k)
     ts, es = t[order], e[order]
     pieces = [
-        _one_stratum(*slices_time_table(ts, es, bounds[i * k : (i + 1) * k + 1]), rho)
+        _one_stratum(*slices_time_table(ts, es, bounds[i * k : (i + 1) * k + 1])[1:], rho)
         for i in range(n_strata)
     ]
     obs = np.array([p[0] for p in pieces])
@@ -148,7 +148,7 @@ def logrank(
 
 
 def _one_stratum(
-    time: FloatArray, rows: FloatArray, deaths_k: FloatArray, rho: float
+    rows: FloatArray, deaths_k: FloatArray, rho: float
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Observed, expected (length k) and variance (k x k) of one stratum from per-time counts.
 

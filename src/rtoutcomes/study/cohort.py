@@ -130,7 +130,7 @@ def _systemic(tables: Mapping[str, pd.DataFrame], p: pd.DataFrame) -> dict[str, 
     chemo = therapies[therapies["therapy_type"] == "chemotherapy"].merge(
         p[["patient_id", "first_sbrt_date"]], on="patient_id", how="left"
     )
-    sbrt_end = _first_course_end(tables, p)
+    sbrt_end = _first_course_end(tables)
     timing: dict[str, int] = {"before SBRT": 0, "after SBRT": 0, "concurrent": 0}
     for patient_id, rows in chemo.groupby("patient_id", sort=True):
         start, end = dates(rows["start_date"]), dates(rows["end_date"])
@@ -146,7 +146,7 @@ def _systemic(tables: Mapping[str, pd.DataFrame], p: pd.DataFrame) -> dict[str, 
     return {"systemic_treatment": systemic, "chemotherapy_timing": timing}
 
 
-def _first_course_end(tables: Mapping[str, pd.DataFrame], p: pd.DataFrame) -> dict[str, Any]:
+def _first_course_end(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
     courses = tables["sbrt_courses"].merge(tables["lesions"][["lesion_id", "patient_id"]],
                                            on="lesion_id")
     courses = courses.assign(start_date=dates(courses["start_date"]),
