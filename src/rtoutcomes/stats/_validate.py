@@ -23,12 +23,19 @@ class SurvivalInputError(RtOutcomesError, ValueError):
     """Survival data that cannot be analysed (NaN time, negative time, event not 0/1, ...)."""
 
 
-def _fail(name: str, bad: BoolArray, values: NDArray[Any], rule: str) -> None:
+def _fail(
+    name: str,
+    bad: BoolArray,
+    values: NDArray[Any],
+    rule: str,
+    error: type[SurvivalInputError] = SurvivalInputError,
+) -> None:
+    """Raise ``error`` naming the first row where ``bad`` holds, its value and the rule."""
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         value = values[row]
         shown = value.item() if isinstance(value, np.generic) else value
-        raise SurvivalInputError(
+        raise error(
             f"{name}: row {row} (0-based) has value {shown!r}; {rule} "
             f"({int(bad.sum())} row(s) break this rule)"
         )

@@ -137,13 +137,12 @@ def cox_terms(fit: Any, labels: list[str], covariates: list[str]) -> list[dict[s
     """One dict per term: coef, se (robust when clustered), hr with limits, p.
 
     A term whose coefficient may be infinite (monotone likelihood: no events in a group) is
-    flagged ``infinite``; its limits overflow to infinity and are reported as ``None``.
+    flagged ``infinite``; its infinite limit is reported as ``None``.
     """
     import numpy as np
 
     infinite = set(getattr(fit, "infinite", ()))
-    with np.errstate(over="ignore"):  # exp() of a diverging coefficient's limit
-        hr, lower, upper = np.asarray(fit.hr), np.asarray(fit.lower), np.asarray(fit.upper)
+    hr, lower, upper = np.asarray(fit.hr), np.asarray(fit.lower), np.asarray(fit.upper)
     return [
         {
             "term": label,

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from rtoutcomes.stats._validate import SurvivalInputError
+from rtoutcomes.stats._validate import _fail as fail_rows
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -42,14 +43,7 @@ class CoxData:
 
 
 def _fail(name: str, bad: BoolArray, values: NDArray[Any], rule: str) -> None:
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        value = values[row]
-        shown = value.item() if isinstance(value, np.generic) else value
-        raise CoxInputError(
-            f"{name}: row {row} (0-based) has value {shown!r}; {rule} "
-            f"({int(bad.sum())} row(s) break this rule)"
-        )
+    fail_rows(name, bad, values, rule, CoxInputError)
 
 
 def _all_finite(matrix: FloatArray) -> bool:

@@ -117,7 +117,8 @@ class CoxResult(TabularResult):
 
     @property
     def hr(self) -> FloatArray:
-        return np.exp(self.coef)
+        with np.errstate(over="ignore"):  # a diverging coefficient's HR is inf, as R's exp()
+            return np.exp(self.coef)
 
     @property
     def z(self) -> FloatArray:
@@ -130,7 +131,10 @@ class CoxResult(TabularResult):
 
     def _limit(self, sign: float) -> FloatArray:
         q = float(_sps.norm.ppf(1 - (1 - self.conf_level) / 2))
-        return np.exp(self.coef + sign * q * self.se)
+        # A diverging coefficient (monotone likelihood, flagged in ``infinite``) has a huge se:
+        # its limits are 0 and inf, as R reports them, not an overflow warning.
+        with np.errstate(over="ignore"):
+            return np.exp(self.coef + sign * q * self.se)
 
     @property
     def lower(self) -> FloatArray:
