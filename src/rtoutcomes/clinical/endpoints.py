@@ -165,13 +165,19 @@ def _duration(end: pd.Series, start: pd.Series, unit: Unit) -> np.ndarray:
     return days / DAYS_PER_MONTH if unit == "months" else days
 
 
-def _first_courses(courses: pd.DataFrame, lesions: pd.DataFrame) -> pd.DataFrame:
-    """The first SBRT course of every lesion (earliest start, then course_id)."""
+def first_courses(courses: pd.DataFrame) -> pd.DataFrame:
+    """Each lesion's first SBRT course (earliest start, then course_id), every column of
+    ``courses`` (the registry's sbrt_courses), dates as datetime64; one row per lesion."""
     c = courses.copy()
     c["start_date"] = _dates(c["start_date"])
     c["end_date"] = _dates(c["end_date"])
     first = c.sort_values(["lesion_id", "start_date", "course_id"], kind="mergesort")
-    first = first.drop_duplicates("lesion_id").set_index("lesion_id")
+    return first.drop_duplicates("lesion_id").reset_index(drop=True)
+
+
+def _first_courses(courses: pd.DataFrame, lesions: pd.DataFrame) -> pd.DataFrame:
+    """The first SBRT course of every lesion, by lesion_id; a lesion without one is an error."""
+    first = first_courses(courses).set_index("lesion_id")
     untreated = ~lesions["lesion_id"].isin(first.index)
     if untreated.any():
         raise ClinicalRuleError(

@@ -48,12 +48,10 @@ def yes(series: pd.Series) -> pd.Series:
 
 
 def first_courses(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Each lesion's first SBRT course (earliest start, then course_id), with its dosimetry."""
-    courses = tables["sbrt_courses"].copy()
-    courses["start_date"] = dates(courses["start_date"])
-    courses["end_date"] = dates(courses["end_date"])
-    first = courses.sort_values(["lesion_id", "start_date", "course_id"], kind="mergesort")
-    first = first.drop_duplicates("lesion_id")
+    """Each lesion's first SBRT course (as the endpoints' time zero), with its dosimetry."""
+    from rtoutcomes.clinical.endpoints import first_courses as clinical_first_courses
+
+    first = clinical_first_courses(tables["sbrt_courses"])
     dosimetry = tables.get("dosimetry")
     if dosimetry is not None and len(dosimetry):
         keep = [c for c in ("course_id", "ci", "nci", "hi", "coverage_pct") if c in dosimetry]
