@@ -93,6 +93,13 @@ cases$veteran_strata <- zph_case("veteran_strata", Surv(time, event) ~ karno + a
                                    strata(celltype), vet_s,
                                  c(num("karno", "age"), role("celltype", "strata")))
 
+# a covariate that varies in one stratum only: its scaled residuals are NA in the others and
+# R's cox.zph divides the information by that stratum's events alone
+vet_s$karno_large <- ifelse(vet_s$celltype == "large", vet_s$karno, 0)
+cases$strata_constant <- zph_case("strata_constant", Surv(time, event) ~ karno_large + age +
+                                    strata(celltype), vet_s,
+                                  c(num("karno_large", "age"), role("celltype", "strata")))
+
 ov <- with(survival::ovarian, data.frame(time = futime, event = fustat, age = age,
                                          resid_ds = resid.ds, rx = rx, ecog_ps = ecog.ps))
 cases$ovarian <- zph_case("ovarian", Surv(time, event) ~ age + rx + ecog_ps, ov,
