@@ -39,3 +39,22 @@ def test_outputs_identical_across_runs_and_hash_seeds(tmp_path: Path) -> None:
     assert {"results.json", "report.html", "tables/table3_univariate.csv"} <= set(checked)
     different = [n for n in checked if first[n] != second[n]]
     assert different == []
+
+
+def _demo(out: Path, seed: str) -> dict[str, bytes]:
+    env = {**os.environ, "PYTHONPATH": SRC, "PYTHONHASHSEED": seed}
+    env.pop("SOURCE_DATE_EPOCH", None)
+    subprocess.run([sys.executable, "-m", "rtoutcomes", "demo", "--out", str(out), "--quiet"],
+                   check=True, env=env, capture_output=True)
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.suffix != ".db"}
+
+
+def test_registry_study_identical_across_hash_seeds(tmp_path: Path) -> None:
+    # the registry path adds the cohort tables, flow chart and competing-risks outputs
+    first = _demo(tmp_path / "a", "0")
+    second = _demo(tmp_path / "b", "4242")
+    assert sorted(first) == sorted(second)
+    assert {"results.json", "report.html", "tables/cif_local_failure.csv",
+            "figures/cif_LC.svg", "figures/cif_LC_by_size.png"} <= set(first)
+    assert [n for n in first if first[n] != second[n]] == []
