@@ -157,7 +157,7 @@ def summarise_registry(db: str | Path) -> CohortSummary:
         ("PFS", "patients", patients["pfs_time"], patients["pfs_event"]),
     ):
         fit = kaplan_meier(time.to_numpy(dtype=float), event.to_numpy(dtype=bool))
-        at = fit.at(RATE_MONTHS, extend=True)
+        at = fit.at(RATE_MONTHS, extend=True)  # RATE_MONTHS ascending: .at() sorts its times
         lines.append(EndpointLine(name, unit, len(time), int(event.sum()),
                                   tuple(float(100 * s) for s in at.survival)))
     follow_up = patients["os_time"].to_numpy(dtype=float)
