@@ -117,7 +117,10 @@ class CohortSummary(TabularResult):
             + f"; {self.patients} patients, {self.lesions} lesions, {self.courses} SBRT courses",
             f"Data cut-off {cutoff}; follow-up median {self.follow_up_median_months:.1f} months "
             f"(range {self.follow_up_min_months:.1f}-{self.follow_up_max_months:.1f})",
-            "Kaplan-Meier (%)        events    "
+            # The summary derives LC with the library default (RECIST 1.1); the model study's
+            # report states its own rule, so say which one these rates use.
+            "Kaplan-Meier (%), local failure by RECIST 1.1 (the report states the study's rule)",
+            "                        events    "
             + "  ".join(f"{m // 12} y" .rjust(5) for m in RATE_MONTHS),
         ]
         for line in self.endpoints:

@@ -209,3 +209,9 @@ def test_univariate_hazard_ratios_point_the_papers_way(endpoints: dict[str, Any]
                 continue
             fit = cox(better.astype(float).reshape(-1, 1), time, event, names=[label])
             assert (float(fit.hr[0]) < 1) == (paper_hr < 1), (name, label, float(fit.hr[0]))
+
+
+def test_summary_names_the_local_failure_rule_it_used(tmp_path: Path) -> None:
+    """The console summary's LC rates say which rule derived them (the report states its own)."""
+    text = str(build_demo_registry(tmp_path / "demo"))
+    assert "local failure by RECIST 1.1" in text
