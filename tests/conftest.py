@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,24 @@ SHARED = REPO_ROOT.parent / "shared"
 
 def _postgres_admin_url() -> str | None:
     return os.environ.get(POSTGRES_ENV) or None
+
+
+def _code_under_test_env(**extra: str) -> dict[str, str]:
+    """The environment for a subprocess that must run this checkout's rtoutcomes.
+
+    rtoutcomes need not be installed (helpers' worktrees share one venv), so the subprocess gets
+    PYTHONPATH pointing at the src folder of the package these tests imported.
+    """
+    import rtoutcomes
+
+    src = str(Path(rtoutcomes.__file__).resolve().parents[1])
+    return {**os.environ, "PYTHONPATH": src, **extra}
+
+
+@pytest.fixture
+def code_under_test_env() -> Callable[..., dict[str, str]]:
+    """``code_under_test_env(**extra)``: os.environ plus PYTHONPATH to the code under test."""
+    return _code_under_test_env
 
 
 @pytest.fixture

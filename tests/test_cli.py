@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
-import rtoutcomes
 from rtoutcomes import __version__
 from rtoutcomes.cli import main
 
@@ -26,16 +24,17 @@ def test_no_command_prints_help_and_fails(capsys: pytest.CaptureFixture[str]) ->
     assert "usage: rtoutcomes" in capsys.readouterr().out
 
 
-def test_cli_import_does_not_pull_heavy_libraries() -> None:
+def test_cli_import_does_not_pull_heavy_libraries(
+    code_under_test_env: Callable[..., dict[str, str]],
+) -> None:
     """``rtoutcomes --help`` must start fast: no numpy/pandas/matplotlib/sqlalchemy at import."""
     code = (
         "import sys; from rtoutcomes.cli import build_parser; build_parser(); "
         "heavy = [m for m in ('numpy', 'pandas', 'matplotlib', 'scipy', 'sqlalchemy', 'pydicom') "
         "if m in sys.modules]; print(','.join(heavy))"
     )
-    src = str(Path(rtoutcomes.__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": src}
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        [sys.executable, "-c", code],
+        capture_output=True, text=True, check=True, env=code_under_test_env(),
     )
     assert out.stdout.strip() == ""

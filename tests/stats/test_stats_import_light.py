@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from pathlib import Path
-
-import rtoutcomes
+from collections.abc import Callable
 
 
-def test_stats_import_pulls_in_no_pandas_or_matplotlib() -> None:
+def test_stats_import_pulls_in_no_pandas_or_matplotlib(
+    code_under_test_env: Callable[..., dict[str, str]],
+) -> None:
     code = (
         "import sys, rtoutcomes.stats; "
         "heavy = [m for m in ('pandas', 'matplotlib', 'sqlalchemy', 'pydicom', 'lifelines') "
         "if m in sys.modules]; print(','.join(heavy)); print('numpy' in sys.modules)"
     )
-    src = str(Path(rtoutcomes.__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": src}
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        [sys.executable, "-c", code],
+        capture_output=True, text=True, check=True, env=code_under_test_env(),
     )
     heavy, numpy_loaded = out.stdout.split("\n")[:2]
     assert heavy == ""
