@@ -41,7 +41,7 @@ def _code_under_test_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": src, **extra}
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def code_under_test_env() -> Callable[..., dict[str, str]]:
     """``code_under_test_env(**extra)``: os.environ plus PYTHONPATH to the code under test."""
     return _code_under_test_env

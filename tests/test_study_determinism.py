@@ -1,38 +1,69 @@
-"""Same inputs, same bytes: results.json, the CSVs and the HTML across runs and hash seeds.
+"""Same inputs, same bytes: results.json, the CSVs and the HTML across runs and hash seeds, and
+the results equal to the outputs stored from an earlier version (tests/data/stored_outputs).
 
 Each run is a separate process (``python -m rtoutcomes analyze``) with its own PYTHONHASHSEED, so
-set and dict ordering cannot leak into the outputs.
+set and dict ordering cannot leak into the outputs. The runs are shared by the module's tests.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 HERE = Path(__file__).parent
+STORED = HERE / "data" / "stored_outputs"
 EnvFactory = Callable[..., dict[str, str]]
+Outputs = dict[str, bytes]
+UPDATE_HINT = (
+    "the results changed; if that is intended, say why in the commit and rewrite the stored "
+    "outputs with `python scripts/store_outputs.py`"
+)
 
 
-def _analyze(out: Path, seed: str, cwd: Path, make_env: EnvFactory) -> dict[str, bytes]:
+def analyze_command(out: Path) -> list[str]:
+    return ["analyze", str(HERE / "reference" / "fixtures" / "study_lung.csv"),
+            "--config", str(HERE / "data" / "study_lung.yaml"), "--out", str(out), "--quiet"]
+
+
+def demo_command(out: Path) -> list[str]:
+    return ["demo", "--out", str(out), "--quiet"]
+
+
+def _run(args: list[str], out: Path, seed: str, cwd: Path, make_env: EnvFactory) -> Outputs:
     env = make_env(PYTHONHASHSEED=seed)
     env.pop("SOURCE_DATE_EPOCH", None)
-    subprocess.run(
-        [sys.executable, "-m", "rtoutcomes", "analyze", str(HERE / "reference" / "fixtures" /
-                                                           "study_lung.csv"),
-         "--config", str(HERE / "data" / "study_lung.yaml"), "--out", str(out), "--quiet"],
-        check=True, env=env, cwd=cwd, capture_output=True,
-    )
-    files = sorted(p for p in out.rglob("*") if p.is_file())
-    return {str(p.relative_to(out)): p.read_bytes() for p in files}
+    subprocess.run([sys.executable, "-m", "rtoutcomes", *args], check=True, env=env, cwd=cwd,
+                   capture_output=True)
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.suffix != ".db"}
 
 
-def test_outputs_identical_across_runs_and_hash_seeds(
-    tmp_path: Path, code_under_test_env: EnvFactory
-) -> None:
-    first = _analyze(tmp_path / "a", "0", tmp_path, code_under_test_env)
-    second = _analyze(tmp_path / "b", "12345", HERE, code_under_test_env)
+@pytest.fixture(scope="module")
+def lung_runs(tmp_path_factory: pytest.TempPathFactory,
+              code_under_test_env: EnvFactory) -> tuple[Outputs, Outputs]:
+    tmp = tmp_path_factory.mktemp("lung")
+    first = _run(analyze_command(tmp / "a"), tmp / "a", "0", tmp, code_under_test_env)
+    second = _run(analyze_command(tmp / "b"), tmp / "b", "12345", HERE, code_under_test_env)
+    return first, second
+
+
+@pytest.fixture(scope="module")
+def demo_runs(tmp_path_factory: pytest.TempPathFactory,
+              code_under_test_env: EnvFactory) -> tuple[Outputs, Outputs]:
+    tmp = tmp_path_factory.mktemp("demo")
+    first = _run(demo_command(tmp / "a"), tmp / "a", "0", tmp, code_under_test_env)
+    second = _run(demo_command(tmp / "b"), tmp / "b", "4242", tmp, code_under_test_env)
+    return first, second
+
+
+def test_outputs_identical_across_runs_and_hash_seeds(lung_runs: tuple[Outputs, Outputs]) -> None:
+    first, second = lung_runs
     assert sorted(first) == sorted(second)
     checked = [n for n in first if n.endswith((".json", ".csv", ".html", ".svg", ".png", ".xlsx",
                                                ".docx"))]
@@ -41,22 +72,60 @@ def test_outputs_identical_across_runs_and_hash_seeds(
     assert different == []
 
 
-def _demo(out: Path, seed: str, make_env: EnvFactory) -> dict[str, bytes]:
-    env = make_env(PYTHONHASHSEED=seed)
-    env.pop("SOURCE_DATE_EPOCH", None)
-    subprocess.run([sys.executable, "-m", "rtoutcomes", "demo", "--out", str(out), "--quiet"],
-                   check=True, env=env, capture_output=True)
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.suffix != ".db"}
-
-
-def test_registry_study_identical_across_hash_seeds(
-    tmp_path: Path, code_under_test_env: EnvFactory
-) -> None:
+def test_registry_study_identical_across_hash_seeds(demo_runs: tuple[Outputs, Outputs]) -> None:
     # the registry path adds the cohort tables, flow chart and competing-risks outputs
-    first = _demo(tmp_path / "a", "0", code_under_test_env)
-    second = _demo(tmp_path / "b", "4242", code_under_test_env)
+    first, second = demo_runs
     assert sorted(first) == sorted(second)
     assert {"results.json", "report.html", "tables/cif_local_failure.csv",
             "figures/cif_LC.svg", "figures/cif_LC_by_size.png"} <= set(first)
     assert [n for n in first if first[n] != second[n]] == []
+
+
+def results_without_provenance(data: bytes) -> dict[str, Any]:
+    """results.json without what names the software and inputs rather than the results
+    (versions, the commit and input hashes in ``provenance``; ``schema_version``)."""
+    results: dict[str, Any] = json.loads(data)
+    results.pop("provenance", None)
+    results.pop("schema_version", None)
+    return results
+
+
+def differences_from_stored(outputs: Outputs, name: str) -> list[str]:
+    """Stored files (results.json and every table CSV) that the new outputs do not reproduce."""
+    folder = STORED / name
+    stored = sorted(p for p in folder.rglob("*") if p.is_file())
+    assert [p.name for p in stored if p.suffix == ".csv"], f"no stored tables in {folder}"
+    different = []
+    for path in stored:
+        key = path.relative_to(folder).as_posix()
+        if key not in outputs:
+            different.append(f"{key}: missing")
+        elif key == "results.json":
+            if results_without_provenance(outputs[key]) != results_without_provenance(
+                    path.read_bytes()):
+                different.append(key)
+        elif outputs[key] != path.read_bytes():
+            different.append(key)
+    return different
+
+
+@pytest.mark.parametrize("name", ["lung", "demo"])
+def test_results_equal_the_stored_outputs(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    first, _ = request.getfixturevalue(f"{name}_runs")
+    assert differences_from_stored(first, name) == [], UPDATE_HINT
+
+
+def test_stored_outputs_comparison_catches_a_changed_digit(
+    lung_runs: tuple[Outputs, Outputs],
+) -> None:
+    # negative control: one changed digit in results.json and one in a table CSV are caught
+    changed = dict(lung_runs[0])
+    text = changed["results.json"].decode()
+    digit = next(i for i, c in enumerate(text) if c in "123456789" and text[i - 1] == ".")
+    changed["results.json"] = (text[:digit] + str(int(text[digit]) % 9 + 1)
+                               + text[digit + 1:]).encode()
+    table = "tables/table3_univariate.csv"
+    changed[table] = changed[table].replace(b"0.", b"1.", 1)
+    assert differences_from_stored(changed, "lung") == ["results.json", table]
