@@ -64,13 +64,13 @@ def test_xlsx_gives_the_same_results_as_csv(tmp_path: Path) -> None:
     ("overrides", "message"),
     [
         ({"t": [3.0, 5.0, "x", 12.0, 14.0, 20.0, 22.0, 30.0]},
-         "endpoint 'OS': column 't', row 3: value 'x' is not a number"),
+         "endpoint 'OS': column 't', row 4: value 'x' is not a number"),
         ({"t": [3.0, 5.0, -1.0, 12.0, 14.0, 20.0, 22.0, 30.0]},
-         "endpoint 'OS': column 't', row 3: time -1.0 is negative"),
+         "endpoint 'OS': column 't', row 4: time -1.0 is negative"),
         ({"grade": [1, 2, 3, 1, 4, 3, 1, 2]},
-         "covariate 'grade': column 'grade', row 5: value '4' is in no level of the recode"),
+         "covariate 'grade': column 'grade', row 6: value '4' is in no level of the recode"),
         ({"size": [2.0, 6.0, 4.5, 5.0, "big", 3.0, 8.0, 1.0]},
-         "covariate 'size': column 'size', row 5: value 'big' is not a number"),
+         "covariate 'size': column 'size', row 6: value 'big' is not a number"),
     ],
 )
 def test_bad_tables_name_row_column_value(tmp_path: Path, overrides: dict[str, list[Any]],
@@ -124,3 +124,30 @@ def test_run_on_the_study_files_own_table_with_progress(
     stored = json.loads((tmp_path / "out" / "results.json").read_text())
     assert stored["endpoints"]["OS"]["n"] == 8
     assert stored["provenance"]["study_file"]["name"] == "s.yaml"
+
+
+def test_event_values_matching_no_value_is_an_error(tmp_path: Path) -> None:
+    """``[Dead]`` on an alive/dead column would censor every row: refused, naming the values."""
+    study = {**SMALL, "endpoints": {"OS": {"time": "t", "event": "e", "event_values": ["Dead"]}}}
+    table = _table(e=["dead", "dead", "alive", "dead", "alive", "dead", "dead", "alive"])
+    with pytest.raises(AnalysisTableError) as info:
+        _analyze(tmp_path, table, study)
+    assert ("endpoint 'OS': column 'e': no value matches event_values [Dead] "
+            "(values found: alive, dead)") in str(info.value)
+    fine = {**SMALL, "endpoints": {"OS": {"time": "t", "event": "e", "event_values": ["dead"]}}}
+    assert _analyze(tmp_path, table, fine)["endpoints"]["OS"]["events"] == 5
+
+
+def test_row_numbers_are_the_ones_the_spreadsheet_shows(tmp_path: Path) -> None:
+    """The row named in the message holds the bad value when the XLSX is opened (header = 1)."""
+    import openpyxl
+
+    xlsx = tmp_path / "bad.xlsx"
+    _table(t=[3.0, 5.0, 8.0, 12.0, "soon", 20.0, 22.0, 30.0]).to_excel(xlsx, index=False)
+    with pytest.raises(AnalysisTableError, match=r"row (\d+)") as info:
+        analyze_file(parse_study(SMALL, source="s.yaml"), xlsx, tmp_path / "out")
+    import re
+
+    row = int(re.search(r"row (\d+)", str(info.value)).group(1))  # type: ignore[union-attr]
+    sheet = openpyxl.load_workbook(xlsx).active
+    assert sheet is not None and sheet.cell(row=row, column=1).value == "soon"

@@ -102,7 +102,8 @@ def test_bad_input() -> None:
     fit = fine_gray(x, [1, 2, 3, 4], [1, 0, 2, 1], names=["arm"])
     frame = fit.to_frame()
     assert list(frame.index) == ["arm"]
-    assert list(frame.columns) == ["coef", "hr", "se", "z", "p", "lower", "upper"]
+    assert list(frame.columns) == ["coef", "hr", "se", "naive_se", "z", "p", "lower 95%",
+                                   "upper 95%"]
 
 
 def test_categorical_design_gives_the_dummy_columns() -> None:

@@ -95,7 +95,7 @@ def test_results_render_as_text_and_html() -> None:
     [
         ({"conf_type": "logit"}, "conf_type"),
         ({"conf_level": 1.0}, "conf_level"),
-        ({"weights": [1, 1, np.nan]}, "weights: row 2"),
+        ({"weights": [1, 1, np.nan], "nan_policy": "raise"}, "weights: row 2"),
     ],
 )
 def test_bad_options_are_refused(kwargs: dict[str, object], message: str) -> None:

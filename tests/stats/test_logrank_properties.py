@@ -106,7 +106,7 @@ def test_single_group_has_no_test() -> None:
     [
         ({"rho": -1}, "rho"),
         ({"group": ["a", "b"]}, "group: has 2 rows"),
-        ({"strata": [1, None, 2]}, "strata: row 1"),
+        ({"strata": [1, None, 2], "nan_policy": "raise"}, "strata: row 1"),
     ],
 )
 def test_bad_input_is_refused(kwargs: dict[str, object], message: str) -> None:

@@ -35,7 +35,13 @@ from rtoutcomes.stats._confint import check_conf
 from rtoutcomes.stats._gray import GrayTest, gray_scores
 from rtoutcomes.stats._result import TabularResult
 from rtoutcomes.stats._ties import at_risk, partition, time_table
-from rtoutcomes.stats._validate import BoolArray, FloatArray, SurvivalInputError
+from rtoutcomes.stats._validate import (
+    BoolArray,
+    FloatArray,
+    SurvivalInputError,
+    omit_missing,
+    plain,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,6 +93,10 @@ class IncidenceCurve(TabularResult):
         est = np.concatenate(([0.0], self.estimate))[step]
         var = np.concatenate(([0.0], self.variance))[step]
         return np.where(inside, est, np.nan), np.where(inside, var, np.nan)
+
+    def _headline(self) -> str:
+        group = "" if self.group is None else f"group {self.group!r}, "
+        return f"{group}cause {self.cause!r}, {self.time.shape[0]} event times"
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -140,6 +150,7 @@ class CumulativeIncidence(TabularResult):
     conf_level: float
     tests: GrayTest | None
     n: int
+    n_dropped: int = 0  # rows with a missing value, dropped (nan_policy="omit")
 
     def __iter__(self) -> Iterator[IncidenceCurve]:
         return iter(self.curves)
@@ -177,9 +188,13 @@ class CumulativeIncidence(TabularResult):
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
-    def __str__(self) -> str:
-        text = super().__str__()
-        return text if self.tests is None else f"{text}\n{self.tests}"
+    def _headline(self) -> str:
+        groups = "" if self.groups is None else f", {self.groups.shape[0]} groups"
+        return f"n = {self.n}, {self.causes.shape[0]} cause(s){groups}, {len(self.curves)} curves"
+
+    def summary(self) -> str:
+        text = super().summary()
+        return text if self.tests is None else f"{text}\n{self.tests.summary()}"
 
 
 def loglog_limits(
@@ -203,6 +218,7 @@ def cumulative_incidence(
     censor_code: Any = 0,
     conf_level: float = 0.95,
     rho: float = 0.0,
+    nan_policy: str = "omit",
 ) -> CumulativeIncidence:
     """Cumulative incidence per cause (and group), R ``cmprsk::cuminc(time, status, group)``.
 
@@ -210,8 +226,12 @@ def cumulative_incidence(
     ``censor_code`` (default 0) for censored, any other code an event of that cause (e.g. 1 =
     local failure, 2 = death without it). ``cause_codes``: causes to report (default all).
     With two or more groups, Gray's test (``strata``, ``rho`` as in ``gray_test``) is in
-    ``.tests``.
+    ``.tests``. ``nan_policy``: "omit" drops rows with a missing time, status, group or stratum
+    (``n_dropped``), "raise" refuses them.
     """
+    given, n_dropped = omit_missing(nan_policy, time=time, status=status, group=group,
+                                    strata=strata)
+    time, status, group, strata = given["time"], given["status"], given["group"], given["strata"]
     data = competing_data(time, status, cause_codes, censor_code)
     z = check_conf("log", conf_level)
     group_codes, group_levels = optional_labels(group, data.n, "group")
@@ -222,14 +242,14 @@ def cumulative_incidence(
         is_cause = data.is_cause(j)
         for g in range(n_groups):
             rows = order[bounds[g] : bounds[g + 1]]
-            label = None if group_levels is None else group_levels[g].item()
+            label = None if group_levels is None else plain(group_levels[g])
             curves.append(_curve(data.time[rows], data.event[rows], is_cause[rows], z,
                                  label, cause))
     tests = None
     if group_levels is not None and n_groups > 1:
         tests = gray_scores(data, group_codes, group_levels, strata, rho)
     return CumulativeIncidence(tuple(curves), data.causes, group_levels, float(conf_level),
-                               tests, data.n)
+                               tests, data.n, n_dropped)
 
 
 def _curve(

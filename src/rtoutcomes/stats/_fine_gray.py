@@ -31,12 +31,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import norm
+from scipy.stats import chi2, norm
 
 from rtoutcomes.stats._competing_data import competing_data
 from rtoutcomes.stats._kaplan_meier import kaplan_meier
 from rtoutcomes.stats._result import TabularResult
-from rtoutcomes.stats._validate import FloatArray, IntArray, SurvivalInputError, as_labels
+from rtoutcomes.stats._validate import (
+    FloatArray,
+    IntArray,
+    SurvivalInputError,
+    as_labels,
+    missing_values,
+    refuse_dropped,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -101,13 +108,26 @@ class FineGray(TabularResult):
         return -2.0 * (self.loglik_null - self.loglik)
 
     def to_frame(self) -> pd.DataFrame:
-        import pandas as pd
+        from rtoutcomes.stats._cox.result import coefficient_frame
 
         lower, upper = self.limits()
-        return pd.DataFrame(
-            {"coef": self.coef, "hr": self.hr, "se": self.se, "z": self.z, "p": self.p,
-             "lower": lower, "upper": upper}, index=pd.Index(self.names, name="term"),
+        return coefficient_frame(
+            tuple(self.names), {"coef": self.coef, "hr": self.hr, "se": self.se,
+                                "naive_se": self.naive_se, "z": self.z, "p": self.p},
+            self.conf_level, lower, upper,
         )
+
+    def _headline(self) -> str:
+        return (f"cause {self.cause!r}, n = {self.n}, events = {self.n_events}"
+                f"{f', dropped = {self.n_dropped}' if self.n_dropped else ''}, "
+                f"pseudo loglik = {self.loglik:.6g} (null {self.loglik_null:.6g})")
+
+    def summary(self) -> str:
+        """As crr's summary: coefficients (sandwich se, naive se) and the LR test."""
+        df = int(self.coef.shape[0])
+        p = float(chi2.sf(self.lr_statistic, df))
+        return (f"{super().summary()}\nlikelihood ratio: {self.lr_statistic:.6g} on {df} df, "
+                f"p = {p:.4g}")
 
 
 @dataclass(frozen=True)
@@ -138,6 +158,7 @@ def fine_gray(
     conf_level: float = 0.95,
     max_iter: int = 10,
     gtol: float = 1e-6,
+    nan_policy: str = "omit",
 ) -> FineGray:
     """Fine-Gray model for ``cause`` (R ``crr(time, status, X, failcode=cause)``).
 
@@ -145,7 +166,7 @@ def fine_gray(
     ``time`` (>= 0, any unit); ``status``: ``censor_code`` censored, ``cause`` the failure of
     interest, any other code a competing event. ``censoring_group``: labels with separate
     censoring distributions (crr's cengroup). Rows with a missing value are dropped (R's
-    na.omit; ``n_dropped``).
+    na.omit; ``n_dropped``); ``nan_policy="raise"`` refuses them instead.
     """
     from rtoutcomes.stats._cox._input import covariates
 
@@ -153,6 +174,7 @@ def fine_gray(
     if x.shape[1] == 0:
         raise SurvivalInputError("X: a Fine-Gray model needs at least one covariate")
     keep, t_in, s_in, g_in = _complete_rows(x, time, status, censoring_group)
+    refuse_dropped(nan_policy, keep)
     data = competing_data(t_in[keep], s_in[keep], None, censor_code)
     present = data.causes.tolist()
     if cause not in present:
@@ -220,12 +242,7 @@ def _complete_rows(
         if values.ndim != 1 or values.shape[0] != n:
             raise SurvivalInputError(f"{name}: expected {n} values (one per row of X), "
                                      f"got shape {values.shape}")
-        if values.dtype == object:
-            return np.array([v is None or (isinstance(v, float) and v != v) for v in values],
-                            dtype=bool)
-        if np.issubdtype(values.dtype, np.floating):
-            return np.isnan(values)
-        return np.zeros(n, dtype=bool)
+        return missing_values(values)
 
     t = np.asarray(time)
     s = np.asarray(status)

@@ -37,6 +37,7 @@ from rtoutcomes.stats._validate import (
     IntArray,
     SurvivalInputError,
     as_labels,
+    omit_missing,
 )
 
 if TYPE_CHECKING:
@@ -67,8 +68,9 @@ class GrayTest(TabularResult):
              "df": np.full(self.causes.shape[0], self.df), "p": self.p}
         )
 
-    def __str__(self) -> str:
-        return f"{super().__str__()}\nGray's test, rho = {self.rho:g}"
+    def _headline(self) -> str:
+        return (f"Gray's test, {self.groups.shape[0]} groups, {self.causes.shape[0]} cause(s), "
+                f"rho = {self.rho:g}")
 
 
 def gray_test(
@@ -80,12 +82,16 @@ def gray_test(
     cause_codes: ArrayLike | None = None,
     censor_code: Any = 0,
     rho: float = 0.0,
+    nan_policy: str = "omit",
 ) -> GrayTest:
     """Compare cumulative incidence between groups, per cause (``cuminc(...)$Tests``).
 
     ``time`` (>= 0), ``status`` coded as for ``cumulative_incidence``; ``group``, ``strata``
-    any labels (no missing); ``rho``: the weight (1 - F_0(t-))^rho (0: cmprsk's default).
+    any labels; ``rho``: the weight (1 - F_0(t-))^rho (0: cmprsk's default). ``nan_policy``:
+    "omit" drops rows with a missing value, "raise" refuses them.
     """
+    given, _ = omit_missing(nan_policy, time=time, status=status, group=group, strata=strata)
+    time, status, group, strata = given["time"], given["status"], given["group"], given["strata"]
     data = competing_data(time, status, cause_codes, censor_code)
     codes, levels = as_labels(group, data.n, "group")
     if levels.shape[0] < 2:

@@ -14,16 +14,23 @@ otherwise switches to the infinitesimal-jackknife (robust) variance; this module
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from rtoutcomes.stats._confint import check_conf, survival_limits
 from rtoutcomes.stats._result import TabularResult
-from rtoutcomes.stats._ties import TimeTable, at_risk, time_table
-from rtoutcomes.stats._validate import FloatArray, survival_data
+from rtoutcomes.stats._ties import TimeTable, at_risk, partition, time_table
+from rtoutcomes.stats._validate import (
+    BoolArray,
+    FloatArray,
+    as_labels,
+    omit_missing,
+    survival_data,
+)
 from rtoutcomes.stats.quantiles import (
     QuantileEstimate,
     SurvivalQuantiles,
@@ -54,6 +61,16 @@ class KaplanMeier(TabularResult):
     conf_level: float
     variance: str  # "greenwood" or "infinitesimal jackknife" (fractional case weights)
     n: int  # rows analysed
+    n_dropped: int = 0  # rows with a missing value, dropped (nan_policy="omit")
+    group: Any = None  # the group's label, for the curves of kaplan_meier(..., group=)
+
+    def _headline(self) -> str:
+        group = "" if self.group is None else f"group {self.group!r}, "
+        median = self.median
+        return (f"{group}n = {self.n}, events = {self.n_event.sum():g}"
+                f"{f', dropped = {self.n_dropped}' if self.n_dropped else ''}, "
+                f"median = {median.estimate:.4g} ({median.lower:.4g}-{median.upper:.4g}), "
+                f"{self.time.shape[0]} times")
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -90,21 +107,98 @@ class KaplanMeier(TabularResult):
         return survival_at(self, times, extend=True).risk_table()
 
 
+@dataclass(frozen=True, repr=False)
+class KaplanMeierGroups(TabularResult):
+    """One Kaplan-Meier curve per group level (R ``survfit(Surv(time, event) ~ group)``).
+
+    Iterating gives the curves in level order; ``fits[level]`` (or ``self[level]``) one curve.
+    """
+
+    fits: dict[Any, KaplanMeier]
+    n_dropped: int = 0
+
+    def __getitem__(self, level: Any) -> KaplanMeier:
+        return self.fits[level]
+
+    def __iter__(self) -> Iterator[KaplanMeier]:
+        return iter(self.fits.values())
+
+    def __len__(self) -> int:
+        return len(self.fits)
+
+    @property
+    def levels(self) -> list[Any]:
+        return list(self.fits)
+
+    def _headline(self) -> str:
+        return (f"{len(self.fits)} groups, n = {sum(f.n for f in self)}"
+                f"{f', dropped = {self.n_dropped}' if self.n_dropped else ''}")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per group: n, events, median and its limits (R's print.survfit)."""
+        import pandas as pd
+
+        medians = [f.median for f in self]
+        return pd.DataFrame(
+            {"n": [f.n for f in self], "events": [float(f.n_event.sum()) for f in self],
+             "median": [m.estimate for m in medians], "lower": [m.lower for m in medians],
+             "upper": [m.upper for m in medians]},
+            index=pd.Index(self.levels, name="group"),
+        )
+
+
+@overload
+def kaplan_meier(
+    time: ArrayLike, event: ArrayLike, *, group: None = None, weights: ArrayLike | None = None,
+    conf_type: str = "log", conf_level: float = 0.95, nan_policy: str = "omit",
+) -> KaplanMeier: ...
+
+
+@overload
+def kaplan_meier(
+    time: ArrayLike, event: ArrayLike, *, group: ArrayLike, weights: ArrayLike | None = None,
+    conf_type: str = "log", conf_level: float = 0.95, nan_policy: str = "omit",
+) -> KaplanMeierGroups: ...
+
+
 def kaplan_meier(
     time: ArrayLike,
     event: ArrayLike,
     *,
+    group: ArrayLike | None = None,
     weights: ArrayLike | None = None,
     conf_type: str = "log",
     conf_level: float = 0.95,
-) -> KaplanMeier:
+    nan_policy: str = "omit",
+) -> KaplanMeier | KaplanMeierGroups:
     """Kaplan-Meier estimate of S(t) from right-censored data.
 
     ``time``: follow-up in any unit (>= 0); ``event``: 1 = event, 0 = censored; ``weights``:
     case weights (>= 0). ``conf_type``: "plain", "log" (R's default) or "log-log".
+    ``group``: labels; then one curve per level (sorted), as a :class:`KaplanMeierGroups`.
+    ``nan_policy``: "omit" drops rows with a missing time, event, weight or group and counts
+    them in ``n_dropped`` (R's na.omit, as ``cox``); "raise" refuses them.
     """
-    t, e, w = survival_data(time, event, weights)
+    given, n_dropped = omit_missing(nan_policy, time=time, event=event, weights=weights,
+                                    group=group)
+    t, e, w = survival_data(given["time"], given["event"], given["weights"])
     z = check_conf(conf_type, conf_level)
+    if group is None:
+        return _curve(t, e, w, conf_type, conf_level, z, n_dropped, None)
+    codes, levels = as_labels(given["group"], t.shape[0], "group")
+    order, bounds = partition(codes, levels.shape[0])
+    fits = {}
+    for g, level in enumerate(levels.tolist()):
+        rows = order[bounds[g] : bounds[g + 1]]
+        fits[level] = _curve(t[rows], e[rows], None if w is None else w[rows], conf_type,
+                             conf_level, z, 0, level)
+    return KaplanMeierGroups(fits, n_dropped)
+
+
+def _curve(
+    t: FloatArray, e: BoolArray, w: FloatArray | None, conf_type: str, conf_level: float,
+    z: float, n_dropped: int, group: Any,
+) -> KaplanMeier:
     table = time_table(t, e, w)
     n_risk = at_risk(table.total)
     d = table.events
@@ -125,6 +219,7 @@ def kaplan_meier(
         survival=survival, std_err=std_err, std_err_log=std_err_log, lower=lower, upper=upper,
         cumulative_hazard=np.cumsum(hazard), conf_type=conf_type, conf_level=float(conf_level),
         variance="infinitesimal jackknife" if jackknife else "greenwood", n=int(t.shape[0]),
+        n_dropped=n_dropped, group=group,
     )
 
 

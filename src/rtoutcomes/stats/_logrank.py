@@ -28,6 +28,7 @@ from rtoutcomes.stats._validate import (
     FloatArray,
     SurvivalInputError,
     as_labels,
+    omit_missing,
     survival_data,
 )
 
@@ -45,6 +46,9 @@ class TrendTest(TabularResult):
     statistic: float
     p: float
     df: int = 1
+
+    def _headline(self) -> str:
+        return f"chisq = {self.statistic:.6g} on {self.df} df, p = {self.p:.4g}"
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -71,6 +75,7 @@ class LogRank(TabularResult):
     strata: NDArray[Any] | None
     observed_by_stratum: FloatArray  # strata x k
     expected_by_stratum: FloatArray
+    n_dropped: int = 0  # rows with a missing value, dropped (nan_policy="omit")
 
     @property
     def chisq(self) -> float:
@@ -97,9 +102,12 @@ class LogRank(TabularResult):
                  "(O-E)^2/V": diff2 / np.diag(self.variance)}
             )
 
-    def __str__(self) -> str:
-        return (f"{super().__str__()}\nchisq = {self.statistic:.6g} on {self.df} df, "
-                f"p = {self.p:.4g} (rho = {self.rho:g})")
+    def _headline(self) -> str:
+        return (f"{self.levels.shape[0]} groups, n = {self.n.sum():g}, "
+                f"chisq = {self.statistic:.6g} on {self.df} df, p = {self.p:.4g}")
+
+    def summary(self) -> str:
+        return f"{super().summary()}\nrho = {self.rho:g}"
 
 
 def logrank(
@@ -109,11 +117,17 @@ def logrank(
     *,
     strata: ArrayLike | None = None,
     rho: float = 0.0,
+    nan_policy: str = "omit",
 ) -> LogRank:
     """Compare survival between groups (R ``survdiff(Surv(time, event) ~ group + strata(s))``).
 
-    ``time`` in any unit (>= 0); ``event`` 1/0; ``group`` and ``strata`` any labels (no missing).
+    ``time`` in any unit (>= 0); ``event`` 1/0; ``group`` and ``strata`` any labels.
+    ``nan_policy``: "omit" drops rows with a missing value anywhere (``n_dropped``), "raise"
+    refuses them.
     """
+    given, n_dropped = omit_missing(nan_policy, time=time, event=event, group=group,
+                                    strata=strata)
+    time, event, group, strata = given["time"], given["event"], given["group"], given["strata"]
     t, e, _ = survival_data(time, event)
     n_rows = t.shape[0]
     codes, levels = as_labels(group, n_rows, "group")
@@ -144,6 +158,7 @@ def logrank(
         # Fewer than two groups with expected events: no test; R reports chisq 0 on 0 df, p 1.
         p=float(chi2.sf(statistic, df)) if df > 0 else 1.0, rho=rho,
         strata=stratum_levels, observed_by_stratum=obs, expected_by_stratum=exp,
+        n_dropped=n_dropped,
     )
 
 

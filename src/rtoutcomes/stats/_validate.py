@@ -23,6 +23,11 @@ class SurvivalInputError(RtOutcomesError, ValueError):
     """Survival data that cannot be analysed (NaN time, negative time, event not 0/1, ...)."""
 
 
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python value (labels of an object array already are)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _fail(
     name: str,
     bad: BoolArray,
@@ -34,7 +39,7 @@ def _fail(
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         value = values[row]
-        shown = value.item() if isinstance(value, np.generic) else value
+        shown = plain(value)
         raise error(
             f"{name}: row {row} (0-based) has value {shown!r}; {rule} "
             f"({int(bad.sum())} row(s) break this rule)"
@@ -133,3 +138,64 @@ def survival_data(
     if t.shape[0] == 0:
         raise SurvivalInputError("time: no rows to analyse")
     return t, as_events(event, t.shape[0]), as_weights(weights, t.shape[0])
+
+
+NAN_POLICIES = ("omit", "raise")
+
+
+def missing_values(array: NDArray[Any]) -> BoolArray:
+    """Missing values of a 1-D array: NaN, None, pandas' NA/NaT."""
+    if np.issubdtype(array.dtype, np.floating):
+        return np.isnan(array)
+    if array.dtype.kind == "M":
+        return np.isnat(array)
+    if array.dtype == object:
+        return np.array([v is None or (isinstance(v, float) and v != v)
+                         or type(v).__name__ in ("NAType", "NaTType") for v in array.tolist()],
+                        dtype=bool)
+    return np.zeros(array.shape[0], dtype=bool)
+
+
+def check_nan_policy(nan_policy: str) -> str:
+    if nan_policy not in NAN_POLICIES:
+        raise SurvivalInputError(
+            f"nan_policy: expected 'omit' (drop rows with a missing value and count them) or "
+            f"'raise', got {nan_policy!r}"
+        )
+    return nan_policy
+
+
+def omit_missing(
+    nan_policy: str, **arrays: ArrayLike | None
+) -> tuple[dict[str, Any], int]:
+    """Drop the rows with a missing value in any of ``arrays`` (``nan_policy="omit"``, R's
+    ``na.omit``); return the arrays (None stays None) and how many rows were dropped.
+
+    With ``"raise"`` nothing is dropped and the checks downstream name the first missing
+    value. Arrays of different lengths or shapes are passed through for those checks to refuse.
+    """
+    check_nan_policy(nan_policy)
+    if nan_policy == "raise":
+        return dict(arrays), 0
+    given = {k: np.asarray(v) for k, v in arrays.items() if v is not None}
+    if any(a.ndim != 1 for a in given.values()) or len({a.shape[0] for a in given.values()}) > 1:
+        return dict(arrays), 0
+    missing = np.zeros(next(iter(given.values())).shape[0] if given else 0, dtype=bool)
+    for a in given.values():
+        missing |= missing_values(a)
+    if not missing.any():
+        return dict(arrays), 0
+    keep = ~missing
+    out = {k: (None if v is None else given[k][keep]) for k, v in arrays.items()}
+    return out, int(missing.sum())
+
+
+def refuse_dropped(
+    nan_policy: str, keep: BoolArray, error: type[SurvivalInputError] = SurvivalInputError
+) -> None:
+    """With ``nan_policy="raise"``, a row with a missing value is an error naming it."""
+    check_nan_policy(nan_policy)
+    if nan_policy == "raise":
+        _fail("data", ~keep, np.arange(keep.shape[0]),
+              "has a missing value (NaN or None) in some input; nan_policy='raise' refuses it "
+              "(the value shown is the row index)", error)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rtoutcomes.study.errors import AnalysisTableError
+from rtoutcomes.study.errors import AnalysisTableError, sheet_row
 from rtoutcomes.study.schema import _code
 from rtoutcomes.study.spec import Covariate
 
@@ -57,7 +57,8 @@ def numeric_column(table: pd.DataFrame, column: str, what: str) -> pd.Series:
     if bad:
         row = int(bad[0])
         raise AnalysisTableError(
-            f"{what}: column '{column}', row {row + 1}: value {raw.iloc[row]!r} is not a number"
+            f"{what}: column '{column}', row {sheet_row(row)}: value {raw.iloc[row]!r} is not "
+            "a number"
         )
     return values.astype(float)
 
@@ -100,7 +101,8 @@ def levels_of(covariate: Covariate, table: pd.DataFrame) -> tuple[pd.Series, tup
     if unknown.any():
         row = int(unknown.to_numpy().nonzero()[0][0])
         raise AnalysisTableError(
-            f"{what}: column '{covariate.column}', row {row + 1}: value '{codes.iloc[row]}' is in "
+            f"{what}: column '{covariate.column}', row {sheet_row(row)}: value "
+            f"'{codes.iloc[row]}' is in "
             f"no level of the recode ({', '.join(sorted(lookup, key=_sort_key))})"
         )
     return codes.map(lookup, na_action="ignore"), covariate.levels

@@ -15,3 +15,9 @@ class AnalysisTableError(RtOutcomesError):
     """The analysis table does not fit the study file (missing column, bad value...)."""
 
     exit_code = 2
+
+
+def sheet_row(position: int) -> int:
+    """The row number a spreadsheet shows for the 0-based data row ``position``: the header
+    is row 1, so the first data row is row 2 (the numbering of the registry import)."""
+    return position + 2

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rtoutcomes.study.covariates import codes_of, numeric_column
-from rtoutcomes.study.errors import AnalysisTableError
+from rtoutcomes.study.errors import AnalysisTableError, sheet_row
 from rtoutcomes.study.spec import Endpoint
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def endpoint_data(table: pd.DataFrame, endpoint: Endpoint) -> EndpointData:
     if negative.any():
         row = int(negative.nonzero()[0][0])
         raise AnalysisTableError(
-            f"{what}: column '{endpoint.time}', row {row + 1}: "
+            f"{what}: column '{endpoint.time}', row {sheet_row(row)}: "
             f"time {float(time.iloc[row])!r} is negative"
         )
     usable = (time.notna() & present).to_numpy()
@@ -77,9 +77,19 @@ def endpoint_data(table: pd.DataFrame, endpoint: Endpoint) -> EndpointData:
                 f"{what}: cluster column '{endpoint.cluster}' is not in the analysis table"
             )
         cluster_raw = table[endpoint.cluster]
-        usable &= cluster_raw.notna().to_numpy()
+        # a new array, not &=: pandas 3's to_numpy() can return a read-only view
+        usable = usable & cluster_raw.notna().to_numpy()
         cluster = cluster_raw.astype(str).to_numpy()[usable]
-    event = codes.isin(list(endpoint.event_values)).to_numpy(dtype=float)
+    is_event = codes.isin(list(endpoint.event_values))
+    if present.any() and not is_event.any():
+        found = sorted(set(codes.dropna()))
+        shown = ", ".join(found[:10]) + (", ..." if len(found) > 10 else "")
+        raise AnalysisTableError(
+            f"{what}: column '{endpoint.event}': no value matches event_values "
+            f"[{', '.join(endpoint.event_values)}] (values found: {shown}); every row would be "
+            "censored. Event values are compared as written (case matters)"
+        )
+    event = is_event.to_numpy(dtype=float)
     return EndpointData(
         time=time.to_numpy(dtype=float)[usable], event=event[usable], cluster=cluster, usable=usable
     )

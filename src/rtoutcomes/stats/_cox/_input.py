@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from rtoutcomes.stats._validate import SurvivalInputError
+from rtoutcomes.stats._validate import SurvivalInputError, refuse_dropped
 from rtoutcomes.stats._validate import _fail as fail_rows
 
 FloatArray = NDArray[np.float64]
@@ -144,8 +144,10 @@ def prepare(
     strata: ArrayLike | None,
     weights: ArrayLike | None,
     cluster: ArrayLike | None,
+    nan_policy: str = "omit",
 ) -> CoxData:
-    """Validate every input and keep the complete cases."""
+    """Validate every input and keep the complete cases (``nan_policy="raise"``: refuse
+    a row with a missing value instead)."""
     x, col_names, terms = covariates(X, names)
     n = x.shape[0]
     t = _numbers(time, "time", n)
@@ -163,6 +165,7 @@ def prepare(
             array, missing = _labels(values, name, n)
             label_arrays[name] = array
             keep &= ~missing
+    refuse_dropped(nan_policy, keep, CoxInputError)
     _fail("time", keep & (t < 0), t, "times must be >= 0")
     _fail("event", keep & (e != 0) & (e != 1), e, "events must be 0 (censored) or 1 (event)")
     if w is not None:

@@ -61,6 +61,7 @@ def cox(
     eps: float = EPS,
     iter_max: int = ITER_MAX,
     toler_chol: float = TOLER_CHOL,
+    nan_policy: str = "omit",
 ) -> CoxResult:
     """Cox proportional hazards model, numerically as R's ``coxph``.
 
@@ -70,7 +71,8 @@ def cox(
     0 = censored. ``strata``: labels giving each stratum its own baseline hazard. ``weights``:
     case weights > 0. ``cluster``: labels of correlated rows (e.g. two eyes of one patient) for
     the robust sandwich variance. ``robust`` defaults as R: on with a cluster or non-integer
-    weights. Rows with a missing value anywhere are dropped (``n_dropped``).
+    weights. Rows with a missing value anywhere are dropped (``n_dropped``; R's na.omit);
+    ``nan_policy="raise"`` refuses them instead.
 
     A coefficient that runs to infinity (monotone likelihood) is reported in ``warnings`` and
     ``infinite`` and warned about with :class:`MonotoneLikelihoodWarning`.
@@ -79,7 +81,8 @@ def cox(
         raise CoxInputError(f"ties: expected 'efron' or 'breslow', got {ties!r}")
     if not 0 < conf_level < 1:
         raise CoxInputError(f"conf_level: must be between 0 and 1, got {conf_level!r}")
-    data = prepare(X, time, event, names=names, strata=strata, weights=weights, cluster=cluster)
+    data = prepare(X, time, event, names=names, strata=strata, weights=weights, cluster=cluster,
+                   nan_policy=nan_policy)
     p = data.x.shape[1]
     if p == 0:
         raise CoxInputError("X: a Cox model needs at least one covariate")

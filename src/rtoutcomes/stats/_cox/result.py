@@ -59,7 +59,24 @@ class ConcordanceInputs:
     cluster: IntArray | None
 
 
-@dataclass(frozen=True)
+def coefficient_frame(
+    names: tuple[str, ...], columns: dict[str, FloatArray], conf_level: float,
+    lower: FloatArray, upper: FloatArray,
+) -> pd.DataFrame:
+    """The coefficient table of a hazard model (Cox, Fine-Gray): one layout for both.
+
+    Index ``covariate``; columns coef, hr, se (the one the fit reports), [naive_se], z, p,
+    ``lower 95%``, ``upper 95%`` (the level of the fit).
+    """
+    import pandas as pd
+
+    level = f"{100 * conf_level:g}%"
+    out = dict(columns)
+    out.update({f"lower {level}": lower, f"upper {level}": upper})
+    return pd.DataFrame(out, index=pd.Index(list(names), name="covariate"))
+
+
+@dataclass(frozen=True, repr=False)
 class CoxResult(TabularResult):
     """A fitted Cox proportional hazards model.
 
@@ -151,15 +168,32 @@ class CoxResult(TabularResult):
         return concordance(c.time, c.event, c.linear_predictor, c.weights, c.strata, c.cluster)
 
     def to_frame(self) -> pd.DataFrame:
-        import pandas as pd
+        """Coefficients: ``se`` is the one the fit reports and tests with (robust when the fit
+        is robust, as R's summary), the naive one is then in ``naive_se``."""
+        columns: dict[str, FloatArray] = {"coef": self.coef, "hr": self.hr, "se": self.se}
+        if self.robust:
+            columns["naive_se"] = self.naive_se
+        columns.update({"z": self.z, "p": self.p})
+        return coefficient_frame(self.names, columns, self.conf_level, self.lower, self.upper)
 
-        columns: dict[str, FloatArray] = {"coef": self.coef, "hr": self.hr, "se": self.naive_se}
-        if self.robust_se is not None:
-            columns["robust_se"] = self.robust_se
-        level = f"{100 * self.conf_level:g}%"
-        columns.update({"z": self.z, "p": self.p, f"lower {level}": self.lower,
-                        f"upper {level}": self.upper})
-        return pd.DataFrame(columns, index=pd.Index(list(self.names), name="covariate"))
+    def _headline(self) -> str:
+        strata = ", stratified" if self.stratified else ""
+        robust = f", robust ({self.n_clusters} clusters)" if self.robust else ""
+        return (f"n = {self.n}, events = {self.n_events}"
+                f"{f', dropped = {self.n_dropped}' if self.n_dropped else ''}, "
+                f"ties = {self.ties}{strata}{robust}, loglik = {self.loglik:.6g} "
+                f"(null {self.loglik_null:.6g})")
+
+    def summary(self) -> str:
+        """As R's summary.coxph: counts, coefficients, concordance and the global tests."""
+        c = self.concordance
+        lines = [super().summary(),
+                 f"Concordance = {c.concordance:.4g} (se = {c.std:.4g})"]
+        for label, test in self.tests_frame().iterrows():
+            lines.append(f"{label}: {test['statistic']:.6g} on {test['df']:g} df, "
+                         f"p = {test['p']:.4g}")
+        lines.extend(f"warning: {w}" for w in self.warnings)
+        return "\n".join(lines)
 
     def tests_frame(self) -> pd.DataFrame:
         """The global tests (likelihood ratio, Wald, score and robust score) as a table."""
