@@ -91,3 +91,19 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"shared/ not found at {SHARED}")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The output folder of ``rtoutcomes demo``, run once per session (tests only read it)."""
+    from reference_outputs import run
+
+    return run("demo", tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="session")
+def lung_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The output folder of the lung study (``rtoutcomes analyze``), run once per session."""
+    from reference_outputs import run
+
+    return run("lung", tmp_path_factory.mktemp("lung"))

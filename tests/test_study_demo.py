@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 
-from rtoutcomes.cli import main
-
 # Counts of the paper's Tables 1 and 2, under the keys of results.json's cohort section.
 TABLE1_COUNTS = ("sex", "histology_family", "disease_setting", "histological_grade",
                  "lesions_at_first_sbrt", "systemic_treatment", "chemotherapy_timing",
@@ -23,10 +21,8 @@ TABLE2_COUNTS = ("site", "bed10_groups", "schedules")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    out = tmp_path_factory.mktemp("demo")
-    assert main(["demo", "--out", str(out), "--quiet"]) == 0
-    return out, json.loads((out / "results.json").read_text())
+def demo(demo_run: Path) -> tuple[Path, dict[str, Any]]:
+    return demo_run, json.loads((demo_run / "results.json").read_text())
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from rtoutcomes.report import fmt
 from rtoutcomes.report.competing_risks import incidence_figures, incidence_table
@@ -18,13 +17,14 @@ from rtoutcomes.report.survival_tables import (
     univariate_table,
 )
 from rtoutcomes.report.table import Table
+from rtoutcomes.results.model import Cohort, Results
 
 
 def _noop(_: str) -> None:
     """No progress display."""
 
 
-def analysis_tables(results: dict[str, Any]) -> list[Table]:
+def analysis_tables(results: Results) -> list[Table]:
     study = results["study"]
     endpoints = results["endpoints"]
     labels = {name: c["label"] for name, c in study["covariates"].items()}
@@ -40,7 +40,7 @@ def analysis_tables(results: dict[str, Any]) -> list[Table]:
     return tables
 
 
-def km_figures(results: dict[str, Any], progress: Callable[[str], None] = _noop) -> list[Figure]:
+def km_figures(results: Results, progress: Callable[[str], None] = _noop) -> list[Figure]:
     study = results["study"]
     width = study["figure_width_mm"]
     figures = []
@@ -67,7 +67,8 @@ def km_figures(results: dict[str, Any], progress: Callable[[str], None] = _noop)
                 Curve(label=level, km=g["levels"][level]["km"], n=g["levels"][level]["n"])
                 for level in g["order"]
             ]
-            p = g["logrank"]["p"] if g.get("logrank") else None
+            logrank = g["logrank"]
+            p = logrank["p"] if logrank else None
             figures.append(
                 Figure(
                     key=f"km_{name}_by_{group}",
@@ -90,7 +91,7 @@ def km_figures(results: dict[str, Any], progress: Callable[[str], None] = _noop)
     return figures
 
 
-def flow_figure(cohort: dict[str, Any], width_mm: int) -> Figure:
+def flow_figure(cohort: Cohort, width_mm: int) -> Figure:
     flow = cohort["flow"]
     return Figure(
         key="flow_chart",
@@ -103,7 +104,7 @@ def flow_figure(cohort: dict[str, Any], width_mm: int) -> Figure:
 
 
 def build_report(
-    results: dict[str, Any],
+    results: Results,
     cohort_tables: list[Table] | None = None,
     progress: Callable[[str], None] = _noop,
 ) -> Report:

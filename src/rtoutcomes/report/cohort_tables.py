@@ -6,10 +6,9 @@ n (%) percentages of mutually exclusive categories add up to 100 (largest remain
 
 from __future__ import annotations
 
-from typing import Any
-
 from rtoutcomes.report import fmt
 from rtoutcomes.report.table import Table
+from rtoutcomes.results.model import Cohort, Range, Table1Facts, Table2Facts, ToxicityFacts
 
 
 def _categories(table: Table, label: str, counts: dict[str, int], n: int,
@@ -26,14 +25,14 @@ def _categories(table: Table, label: str, counts: dict[str, int], n: int,
         table.add(f"  {name[:1].upper()}{name[1:]}", cell)  # "Male", "Abdomen/pelvis"
 
 
-def _median(table: Table, label: str, summary: dict[str, Any] | None, digits: int = 1,
+def _median(table: Table, label: str, summary: Range | None, digits: int = 1,
             unit: str = "") -> None:
     if summary and summary.get("median") is not None:
         table.add(label, fmt.median_range(summary["median"], summary["min"], summary["max"],
                                           digits, unit))
 
 
-def table1(facts: dict[str, Any]) -> Table:
+def table1(facts: Table1Facts) -> Table:
     """Table 1. Patient characteristics."""
     n = facts["n"]
     table = Table("table1_patients", "Table 1. Patient characteristics",
@@ -51,12 +50,14 @@ def table1(facts: dict[str, Any]) -> Table:
         if sum(chemo.values()):
             _categories(table, f"Chemotherapy timing (of {sum(chemo.values())} with "
                         "chemotherapy)", chemo, sum(chemo.values()))
-    for key, label in (("first_treatment_surgery", "Surgery as first treatment"),
-                       ("more_than_2_operations", "More than 2 operations"),
-                       ("adjuvant_chemotherapy_after_surgery", "Adjuvant chemotherapy"),
-                       ("adjuvant_radiotherapy_after_surgery", "Adjuvant radiotherapy")):
-        if key in facts:
-            table.add(label, f"{facts[key]} ({100 * facts[key] / n:.1f}%)")
+    for count, label in (
+        (facts.get("first_treatment_surgery"), "Surgery as first treatment"),
+        (facts.get("more_than_2_operations"), "More than 2 operations"),
+        (facts.get("adjuvant_chemotherapy_after_surgery"), "Adjuvant chemotherapy"),
+        (facts.get("adjuvant_radiotherapy_after_surgery"), "Adjuvant radiotherapy"),
+    ):
+        if count is not None:
+            table.add(label, f"{count} ({100 * count / n:.1f}%)")
     _median(table, "Diagnosis to recurrence/oligometastasis, months: median (range)",
             facts.get("months_diagnosis_to_recurrence_or_oligometastasis"), 0)
     table.notes.append("Percentages of mutually exclusive categories are rounded to add up to "
@@ -64,7 +65,7 @@ def table1(facts: dict[str, Any]) -> Table:
     return table
 
 
-def table2(facts: dict[str, Any]) -> Table:
+def table2(facts: Table2Facts) -> Table:
     """Table 2. Lesion and treatment characteristics, with the schedules and indices."""
     n = facts["n"]
     table = Table("table2_lesions", "Table 2. Lesion and treatment characteristics",
@@ -81,15 +82,16 @@ def table2(facts: dict[str, Any]) -> Table:
         table.add("Prescription: median (range)", f"{gy} / {fx}")
     _categories(table, "Schedule", {k: v for k, v in facts["schedules"].items() if v}, n)
     _median(table, "Isodose line, %: median (range)", facts.get("isodose_pct"), 0)
-    for key, label in (("ci", "CI (RTOG)"), ("nci", "nCI"), ("hi", "HI (RTOG)"),
-                       ("ptv_coverage_pct", "PTV coverage, %")):
-        _median(table, f"{label}: median (range)", facts.get(key), 2)
+    for summary, label in ((facts.get("ci"), "CI (RTOG)"), (facts.get("nci"), "nCI"),
+                           (facts.get("hi"), "HI (RTOG)"),
+                           (facts.get("ptv_coverage_pct"), "PTV coverage, %")):
+        _median(table, f"{label}: median (range)", summary, 2)
     table.notes.append("BED10: biologically effective dose with alpha/beta = 10 Gy "
                        "(linear-quadratic model), of each lesion's first SBRT course.")
     return table
 
 
-def toxicity_table(facts: dict[str, Any]) -> Table:
+def toxicity_table(facts: ToxicityFacts) -> Table:
     """Toxicity by phase, CTCAE term and worst grade per patient: patients (%)."""
     n = facts["patients"]
     grades = sorted({row["grade"] for row in facts["by_grade"]}) or [1, 2, 3]
@@ -103,17 +105,17 @@ def toxicity_table(facts: dict[str, Any]) -> Table:
         terms = sorted((t for (p, t) in totals if p == phase), key=lambda t: (t == "any", t))
         for i, term in enumerate(terms):
             by_grade = cells.get((phase, term), {})
-            row = [f"{by_grade[g]} ({100 * by_grade[g] / n:.1f}%)" if g in by_grade else "0"
-                   for g in grades]
+            shares = [f"{by_grade[g]} ({100 * by_grade[g] / n:.1f}%)" if g in by_grade else "0"
+                      for g in grades]
             total = totals[(phase, term)]
-            table.add(phase if i == 0 else "", "Any term" if term == "any" else term, *row,
+            table.add(phase if i == 0 else "", "Any term" if term == "any" else term, *shares,
                       f"{total} ({100 * total / n:.1f}%)")
     table.notes.append(f"Patients (% of {n}) by their worst grade of each term; acute: within "
                        "90 days of SBRT start, late: after.")
     return table
 
 
-def cohort_tables(cohort: dict[str, Any]) -> list[Table]:
+def cohort_tables(cohort: Cohort) -> list[Table]:
     """Table 1, Table 2 and the toxicity table (registry studies)."""
     return [table1(cohort["table1"]), table2(cohort["table2"]),
             toxicity_table(cohort["toxicity"])]

@@ -8,18 +8,18 @@ incidence of local failure and of death without local failure.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from rtoutcomes.report import fmt
 from rtoutcomes.report.document import Figure
 from rtoutcomes.report.figures import IncidenceCurve, incidence_figure
 from rtoutcomes.report.table import Table
+from rtoutcomes.results.model import EndpointResults, IncidenceLevel, IncidenceRate, Results
 
 LOCAL_FAILURE = "Local failure"
 DEATH = "Death without local failure"
 
 
-def _rate(rates: list[dict[str, Any]], t: float) -> str:
+def _rate(rates: list[IncidenceRate], t: float) -> str:
     for r in rates:
         if r["time"] == t:
             if r["estimate"] is None:
@@ -31,7 +31,9 @@ def _rate(rates: list[dict[str, Any]], t: float) -> str:
     return "NA"
 
 
-def incidence_table(endpoints: dict[str, Any], time_unit: str, conf_level: float) -> Table:
+def incidence_table(
+    endpoints: dict[str, EndpointResults], time_unit: str, conf_level: float
+) -> Table:
     """Cumulative incidence of local failure (death competing), overall and by group."""
     level = f"{100 * conf_level:g}%"
     times = sorted({r["time"] for e in endpoints.values() if e.get("competing_risks")
@@ -47,7 +49,7 @@ def incidence_table(endpoints: dict[str, Any], time_unit: str, conf_level: float
         if not cr:
             continue
 
-        def row(first: str, group: str, entry: dict[str, Any], p: str) -> None:
+        def row(first: str, group: str, entry: IncidenceLevel, p: str) -> None:
             table.add(first, group, entry["n"], entry["local_failure"]["events"],
                       entry["death"]["events"],
                       *[_rate(entry["local_failure"]["rates"], t) for t in times], p)
@@ -70,7 +72,7 @@ def incidence_table(endpoints: dict[str, Any], time_unit: str, conf_level: float
 
 
 def incidence_figures(
-    results: dict[str, Any], progress: Callable[[str], None]
+    results: Results, progress: Callable[[str], None]
 ) -> list[Figure]:
     """Per endpoint with competing risks: both causes overall, and local failure by group."""
     study = results["study"]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from rtoutcomes.report.figures import Rendered
 from rtoutcomes.report.table import Table
+from rtoutcomes.results.model import Results
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Report:
     """Everything the renderers need; ``results`` is the results.json content."""
 
     title: str
-    results: dict[str, Any]
+    results: Results
     tables: list[Table] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     methods: str = ""

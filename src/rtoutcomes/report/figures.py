@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from rtoutcomes.results.model import IncidenceCurve as IncidenceSteps
+    from rtoutcomes.results.model import KMCurve
+
 MM_PER_INCH = 25.4
 DPI = 300
 LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
@@ -52,7 +55,7 @@ class Curve:
     """One KM curve: its label and the ``km`` dict of results.json (steps at every time)."""
 
     label: str
-    km: dict[str, Any]
+    km: KMCurve
     n: int
 
 
@@ -179,7 +182,7 @@ class IncidenceCurve:
     """
 
     label: str
-    curve: dict[str, Any]
+    curve: IncidenceSteps
     n: int | None  # None: curves of one population (causes), the caption gives n
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from rtoutcomes.results.model import EndpointResults, Results
 
 _CONF = {
     "log": "a log transformation of the survival function (R survfit's default)",
@@ -17,16 +17,17 @@ _RULES = {
 _TIES = {"efron": "Efron's method", "breslow": "Breslow's method"}
 
 
-def _any_ph_test(endpoints: dict[str, Any]) -> bool:
+def _any_ph_test(endpoints: dict[str, EndpointResults]) -> bool:
     for e in endpoints.values():
-        models = [*e.get("univariate", {}).values(), e.get("multivariate") or {},
-                  *e.get("nested", [])]
+        models = [*e["univariate"].values(), *e.get("nested", [])]
+        if "multivariate" in e:
+            models.append(e["multivariate"])
         if any(m.get("ph_test") for m in models):
             return True
     return False
 
 
-def methods_paragraph(results: dict[str, Any]) -> str:
+def methods_paragraph(results: Results) -> str:
     """One paragraph saying how every number of the report was computed."""
     study = results["study"]
     software = results["provenance"]["software"]

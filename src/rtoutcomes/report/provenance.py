@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import platform
 from importlib import metadata
-from typing import Any
+
+from rtoutcomes.results.model import Provenance
 
 PACKAGES = (
     "numpy",
@@ -33,7 +34,7 @@ def versions() -> dict[str, str]:
 
 def provenance(
     study_name: str, study_sha256: str, data_name: str, data_sha256: str
-) -> dict[str, Any]:
+) -> Provenance:
     """The provenance block of results.json and the report (no dates, no absolute paths)."""
     return {
         "software": versions(),

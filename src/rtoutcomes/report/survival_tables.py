@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rtoutcomes.report import fmt
 from rtoutcomes.report.table import Table
+from rtoutcomes.results.model import CoxModel, EndpointResults
 
 
 def _time(t: float) -> str:
     return f"{t:g}"
 
 
-def survival_summary(endpoints: dict[str, Any], time_unit: str, conf_level: float) -> Table:
+def survival_summary(
+    endpoints: dict[str, EndpointResults], time_unit: str, conf_level: float
+) -> Table:
     """Per endpoint: unit, n, events, median and rates with limits, median follow-up."""
     level = f"{100 * conf_level:g}%"
     rate_times = sorted({r["time"] for e in endpoints.values() for r in e["rates"]})
@@ -54,15 +58,7 @@ def survival_summary(endpoints: dict[str, Any], time_unit: str, conf_level: floa
     return table
 
 
-def _labels(endpoints: dict[str, Any], key: str) -> dict[str, str]:
-    labels: dict[str, str] = {}
-    for e in endpoints.values():
-        for name, model in e.get(key, {}).items():
-            labels.setdefault(name, model.get("label", name))
-    return labels
-
-
-def _warnings(table: Table, endpoint: str, model: dict[str, Any], what: str) -> None:
+def _warnings(table: Table, endpoint: str, model: Mapping[str, Any], what: str) -> None:
     for warning in model.get("warnings", []):
         note = f"Warning ({endpoint}, {what}): {warning}."
         if note not in table.notes:
@@ -76,11 +72,11 @@ PH_NOTE = (
 )
 
 
-def _has_ph(models: list[dict[str, Any]]) -> bool:
+def _has_ph(models: list[CoxModel]) -> bool:
     return any(m.get("ph_test") for m in models)
 
 
-def _ph_cell(model: dict[str, Any], covariate: str | None = None) -> str:
+def _ph_cell(model: Mapping[str, Any], covariate: str | None = None) -> str:
     """The PH test p of ``covariate`` in ``model`` (its global p when None); "" when untested."""
     ph = model.get("ph_test")
     if not ph:
@@ -93,7 +89,7 @@ def _ph_cell(model: dict[str, Any], covariate: str | None = None) -> str:
     return ""
 
 
-def univariate_table(endpoints: dict[str, Any], labels: dict[str, str]) -> Table:
+def univariate_table(endpoints: dict[str, EndpointResults], labels: dict[str, str]) -> Table:
     """Table 3: one Cox model per covariate, HR (95% CI) and p, with the log-rank p and, when
     the results have it, the proportional-hazards test (PH p)."""
     names = [n for n, e in endpoints.items() if e.get("univariate")]
@@ -110,7 +106,7 @@ def univariate_table(endpoints: dict[str, Any], labels: dict[str, str]) -> Table
         for term in terms:
             cells: list[Any] = [labels.get(covariate, covariate) if first else "", term]
             for n in names:
-                model = endpoints[n]["univariate"].get(covariate, {})
+                model: Mapping[str, Any] = endpoints[n]["univariate"].get(covariate, {})
                 cells += _hr_cells(model, term)
                 logrank = model.get("logrank")
                 cells.append(fmt.p_value(logrank["p"]) if (logrank and first) else "")
@@ -126,11 +122,11 @@ def univariate_table(endpoints: dict[str, Any], labels: dict[str, str]) -> Table
     return table
 
 
-def _term_labels(models: list[dict[str, Any]]) -> list[str]:
+def _term_labels(models: list[Mapping[str, Any]]) -> list[str]:
     return list(dict.fromkeys(t["term"] for m in models for t in m.get("terms", [])))
 
 
-def _hr_cells(model: dict[str, Any], term: str) -> list[str]:
+def _hr_cells(model: Mapping[str, Any], term: str) -> list[str]:
     for t in model.get("terms", []):
         if t["term"] == term:
             if t.get("infinite"):
@@ -139,7 +135,9 @@ def _hr_cells(model: dict[str, Any], term: str) -> list[str]:
     return ["NA", ""]
 
 
-def _robust_note(table: Table, endpoints: dict[str, Any], names: list[str], key: str) -> None:
+def _robust_note(
+    table: Table, endpoints: dict[str, EndpointResults], names: list[str], key: str
+) -> None:
     for n in names:
         e = endpoints[n]
         if e.get("cluster"):
@@ -156,7 +154,7 @@ def _robust_note(table: Table, endpoints: dict[str, Any], names: list[str], key:
             )
 
 
-def e_models(endpoint: dict[str, Any], key: str) -> list[dict[str, Any]]:
+def e_models(endpoint: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     value = endpoint.get(key)
     if isinstance(value, dict) and "terms" in value:
         return [value]
@@ -165,7 +163,7 @@ def e_models(endpoint: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return list(value or [])
 
 
-def multivariate_table(endpoints: dict[str, Any], labels: dict[str, str]) -> Table:
+def multivariate_table(endpoints: dict[str, EndpointResults], labels: dict[str, str]) -> Table:
     """Table 4: the multivariate Cox model of each endpoint."""
     names = [n for n, e in endpoints.items() if e.get("multivariate")]
     models = [endpoints[n]["multivariate"] for n in names]
@@ -201,7 +199,7 @@ def multivariate_table(endpoints: dict[str, Any], labels: dict[str, str]) -> Tab
     return table
 
 
-def nested_table(endpoints: dict[str, Any], labels: dict[str, str]) -> Table:
+def nested_table(endpoints: dict[str, EndpointResults], labels: dict[str, str]) -> Table:
     """Table 5: nested Cox models; HRs of every term, log-likelihood and LR test vs previous."""
     columns = [
         "Endpoint",

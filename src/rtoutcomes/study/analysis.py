@@ -14,6 +14,14 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from rtoutcomes.results.model import (
+    CompetingRisks,
+    CoxModel,
+    EndpointResults,
+    GroupResults,
+    IncidenceGroups,
+    Test,
+)
 from rtoutcomes.study import summaries
 from rtoutcomes.study.covariates import design, levels_of
 from rtoutcomes.study.spec import Covariate, Endpoint, Study
@@ -43,10 +51,10 @@ def covariate_definitions(study: Study) -> dict[str, Covariate]:
 
 def run_analyses(
     study: Study, tables: Mapping[str, pd.DataFrame], progress: Progress = _quiet
-) -> dict[str, Any]:
+) -> dict[str, EndpointResults]:
     """Every endpoint's results; ``tables`` maps endpoint name to its analysis table."""
     covariates = covariate_definitions(study)
-    results: dict[str, Any] = {}
+    results: dict[str, EndpointResults] = {}
     for name, endpoint in study.endpoints.items():
         progress(f"analysing {name}")
         results[name] = _endpoint_results(study, endpoint, tables[name], covariates)
@@ -55,37 +63,35 @@ def run_analyses(
 
 def _endpoint_results(
     study: Study, endpoint: Endpoint, table: pd.DataFrame, covariates: dict[str, Covariate]
-) -> dict[str, Any]:
+) -> EndpointResults:
     data = endpoint_data(table, endpoint)
     usable = table.loc[data.usable].reset_index(drop=True)
-    result = summaries.km_summary(data.time, data.event, study.km, study.rates_at)
-    result.update(
-        {
-            "label": endpoint.display,
-            "unit": endpoint.unit,
-            "cluster": endpoint.cluster,
-            "dropped": int(len(table) - len(usable)),
-            "follow_up": summaries.follow_up_summary(data.time, data.event),
-        }
-    )
-    result["groups"] = {
+    groups = {
         name: _group_results(study, data, usable, covariates[name])
         for name in study.analyses.groups
     }
+    result: EndpointResults = {
+        **summaries.km_summary(data.time, data.event, study.km, study.rates_at),
+        "label": endpoint.display,
+        "unit": endpoint.unit,
+        "cluster": endpoint.cluster,
+        "dropped": int(len(table) - len(usable)),
+        "follow_up": summaries.follow_up_summary(data.time, data.event),
+        "groups": groups,
+        "univariate": {},
+    }
     if study.analyses.competing_risks and endpoint.name == "LC" and endpoint.derived:
         result["competing_risks"] = _competing_results(study, usable, covariates)
-    result["univariate"] = {}
     for name in study.analyses.univariate:
-        model = _cox_results(study, data, usable, [covariates[name]])
+        model, _ = _cox_results(study, data, usable, [covariates[name]])
         if covariates[name].type != "continuous":
-            grouped = result["groups"].get(name) or _group_results(
-                study, data, usable, covariates[name]
-            )
-            model["logrank"] = grouped["logrank"]
+            # the log-rank test of the same groups: from the group analysis when there is one
+            model["logrank"] = (groups[name]["logrank"] if name in groups
+                                else _logrank(data, usable, covariates[name]))
         result["univariate"][name] = model
     if endpoint.name in study.analyses.multivariate:
         chosen = [covariates[n] for n in study.analyses.multivariate[endpoint.name]]
-        result["multivariate"] = _cox_results(study, data, usable, chosen)
+        result["multivariate"] = _cox_results(study, data, usable, chosen)[0]
     if endpoint.name in study.analyses.nested:
         result["nested"] = _nested_results(
             study,
@@ -96,38 +102,51 @@ def _endpoint_results(
     return result
 
 
-def _group_results(
-    study: Study, data: EndpointData, table: pd.DataFrame, covariate: Covariate
-) -> dict[str, Any]:
+def _levels(covariate: Covariate, table: pd.DataFrame) -> tuple[Any, Any, list[str]]:
+    """Which rows have a level of ``covariate``, each row's level (object array) and the
+    levels in order."""
+    level_series, levels = levels_of(covariate, table)
+    return level_series.notna().to_numpy(), level_series.to_numpy(dtype=object), list(levels)
+
+
+def _logrank_of(data: EndpointData, present: Any, group: Any) -> Test | None:
+    """The log-rank test across the levels present (``None`` with fewer than two)."""
     import numpy as np
 
-    level_series, levels = levels_of(covariate, table)
-    present = level_series.notna().to_numpy()
-    group = level_series.to_numpy(dtype=object)
-    out_levels: dict[str, Any] = {}
+    labels = np.asarray(group[present], dtype=str)
+    if len(set(labels.tolist())) < 2:
+        return None
+    return summaries.logrank_summary(data.time[present], data.event[present], labels)
+
+
+def _logrank(data: EndpointData, table: pd.DataFrame, covariate: Covariate) -> Test | None:
+    present, group, _ = _levels(covariate, table)
+    return _logrank_of(data, present, group)
+
+
+def _group_results(
+    study: Study, data: EndpointData, table: pd.DataFrame, covariate: Covariate
+) -> GroupResults:
+    present, group, levels = _levels(covariate, table)
+    out_levels = {}
     for level in levels:
         rows = present & (group == level)
         if rows.any():
             out_levels[level] = summaries.km_summary(
                 data.time[rows], data.event[rows], study.km, study.rates_at
             )
-    logrank = None
-    if len(out_levels) >= 2:
-        logrank = summaries.logrank_summary(
-            data.time[present], data.event[present], np.asarray(group[present], dtype=str)
-        )
     return {
         "label": covariate.display,
         "dropped": int((~present).sum()),
         "levels": out_levels,
         "order": [level for level in levels if level in out_levels],
-        "logrank": logrank,
+        "logrank": _logrank_of(data, present, group),
     }
 
 
 def _competing_results(
     study: Study, table: pd.DataFrame, covariates: dict[str, Covariate]
-) -> dict[str, Any]:
+) -> CompetingRisks:
     """Cumulative incidence of local failure, death competing (registry LC), overall and by
     each analysed group with Gray's test; times and codes from the derived lc_cr_* columns."""
     import numpy as np
@@ -135,7 +154,7 @@ def _competing_results(
     time = table[CR_TIME].to_numpy(dtype=float)
     status = table[CR_STATUS].to_numpy(dtype=float)
     level = study.km.conf_level
-    result: dict[str, Any] = {
+    result: CompetingRisks = {
         "time_column": CR_TIME,
         "status_column": CR_STATUS,
         **summaries.incidence_summary(time, status, study.rates_at, level),
@@ -148,12 +167,13 @@ def _competing_results(
         by_group = summaries.incidence_by_group(
             time[present], status[present], group, study.rates_at, level
         )
-        result["groups"][name] = {
+        entry: IncidenceGroups = {
             "label": covariates[name].display,
             "dropped": int((~present).sum()),
             "order": [v for v in levels if v in by_group["levels"]],
             **by_group,
         }
+        result["groups"][name] = entry
     return result
 
 
@@ -163,7 +183,9 @@ def _cox_results(
     table: pd.DataFrame,
     chosen: list[Covariate],
     rows: Any = None,
-) -> dict[str, Any]:
+) -> tuple[CoxModel, Any]:
+    """The model's results and the engine's fit (``None`` without an estimable term), which
+    the likelihood-ratio tests of nested models need."""
     import numpy as np
 
     if rows is None:
@@ -176,19 +198,21 @@ def _cox_results(
     time, event = data.time[keep], data.event[keep]
     cluster = None if data.cluster is None else data.cluster[keep]
     events = int(event.sum())
-    out: dict[str, Any] = {
+    warnings: list[str] = []
+    out: CoxModel = {
         "covariates": [c.name for c in chosen],
         "n": int(keep.sum()),
         "events": events,
         "dropped": int(len(keep) - keep.sum()),
         "robust": cluster is not None,
+        "terms": [],
+        "loglik": None,
+        "warnings": warnings,
     }
-    warnings: list[str] = []
     n_terms = len(matrix.terms)
     if n_terms == 0:
         warnings.append("no estimable term (every covariate has a single level)")
-        out.update({"terms": [], "loglik": None, "warnings": warnings, "_fit": None})
-        return out
+        return out, None
     names = [f"{t.covariate}: {t.label}" for t in matrix.terms]
     fit, fit_warnings = summaries.cox_fit(x, time, event, study.cox, cluster, names)
     warnings += fit_warnings
@@ -209,34 +233,23 @@ def _cox_results(
         )
     if ph_warning:
         warnings.append(ph_warning)
-    out["warnings"] = warnings
-    out["_fit"] = fit
-    return out
+    return out, fit
 
 
 def _nested_results(
     study: Study, data: EndpointData, table: pd.DataFrame, models: list[list[Covariate]]
-) -> list[dict[str, Any]]:
+) -> list[CoxModel]:
     # Nested models must be fitted on the same rows (R's anova refuses otherwise): the complete
     # rows of the largest model.
     rows = design(table, models[-1]).complete
     fitted = [_cox_results(study, data, table, model, rows=rows) for model in models]
     # "lr_test" of a nested model: against the previous one (R's anova); the model's own
     # global tests are under "global_tests".
-    for previous, current in itertools.pairwise(fitted):
+    for (_, previous), (current, fit) in itertools.pairwise(fitted):
         current["lr_test"] = (
-            summaries.lr_summary(previous["_fit"], current["_fit"])
-            if previous["_fit"] is not None and current["_fit"] is not None
+            summaries.lr_summary(previous, fit)
+            if previous is not None and fit is not None
             else None
         )
-    fitted[0]["lr_test"] = None
-    return fitted
-
-
-def strip_fits(results: Any) -> Any:
-    """A copy of ``results`` without the engine's fit objects (keys starting with ``_``)."""
-    if isinstance(results, dict):
-        return {k: strip_fits(v) for k, v in results.items() if not str(k).startswith("_")}
-    if isinstance(results, list):
-        return [strip_fits(v) for v in results]
-    return results
+    fitted[0][0]["lr_test"] = None
+    return [model for model, _ in fitted]

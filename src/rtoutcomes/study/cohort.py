@@ -10,6 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from rtoutcomes.results.model import (
+    Cohort,
+    Flow,
+    Range,
+    RegistryFacts,
+    Table1Facts,
+    Table2Facts,
+    ToxicityFacts,
+)
 from rtoutcomes.study.registry_table import RegistryData, dates, yes
 
 if TYPE_CHECKING:
@@ -34,7 +43,7 @@ THERAPY_TYPES = ("chemotherapy", "targeted therapy", "immunotherapy", "intervent
                  "hormonal therapy", "other")
 
 
-def median_range(values: Iterable[Any]) -> dict[str, float | None]:
+def median_range(values: Iterable[Any]) -> Range:
     """Median, min and max of the non-missing values (``None`` when there are none)."""
     import numpy as np
     import pandas as pd
@@ -55,7 +64,7 @@ def counts(series: pd.Series, order: Iterable[str]) -> dict[str, int]:
     return {str(c): int(found[c]) for c in ordered}
 
 
-def flow(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> dict[str, Any]:
+def flow(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> Flow:
     """Screened -> excluded by reason -> enrolled patients -> treated lesions."""
     screened = tables.get("screened_candidates")
     enrolled = len(data.patients)
@@ -81,7 +90,7 @@ def _grade(value: Any) -> str | None:
     return f"G{int(float(value))}"
 
 
-def table1_facts(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> dict[str, Any]:
+def table1_facts(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> Table1Facts:
     """Patient characteristics (the keys of the model study's Table 1)."""
     import pandas as pd
 
@@ -89,13 +98,13 @@ def table1_facts(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> dict
     lesion_group = p["lesions_at_first_sbrt"].map(
         lambda v: None if pd.isna(v) else ("1" if int(v) == 1 else "2-3" if int(v) <= 3 else ">3")
     )
-    facts: dict[str, Any] = {
+    facts: Table1Facts = {
         "n": len(p),
         "age_years": median_range(p["age_years"]),
         "sex": counts(p["sex"], ("male", "female")),
         "histology_family": counts(p["who_family"], WHO_FAMILIES),
         "histology_subtypes": {
-            family: counts(group["histology_subtype"], ())
+            str(family): counts(group["histology_subtype"], ())
             for family, group in p.groupby("who_family", sort=True)
         },
         "disease_setting": counts(p["disease_setting"], ("recurrence", "oligometastasis")),
@@ -106,22 +115,32 @@ def table1_facts(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> dict
             else []
         ),
     }
-    for key, column in (("first_treatment_surgery", "first_treatment_surgery"),
-                        ("adjuvant_chemotherapy_after_surgery", "adjuvant_chemotherapy"),
-                        ("adjuvant_radiotherapy_after_surgery", "adjuvant_radiotherapy")):
-        if column in p:
-            facts[key] = int((yes(p[column]) == True).sum())  # noqa: E712
+    def count_yes(column: str) -> int:
+        return int((yes(p[column]) == True).sum())  # noqa: E712
+
+    if "first_treatment_surgery" in p:
+        facts["first_treatment_surgery"] = count_yes("first_treatment_surgery")
+    if "adjuvant_chemotherapy" in p:
+        facts["adjuvant_chemotherapy_after_surgery"] = count_yes("adjuvant_chemotherapy")
+    if "adjuvant_radiotherapy" in p:
+        facts["adjuvant_radiotherapy_after_surgery"] = count_yes("adjuvant_radiotherapy")
     if "prior_surgeries" in p:
         surgeries = p["prior_surgeries"].astype(float)
         facts["more_than_2_operations"] = int((surgeries > 2).sum())
-    facts.update(_systemic(tables, p))
+    systemic = _systemic(tables, p)
+    if systemic is not None:
+        facts["systemic_treatment"], facts["chemotherapy_timing"] = systemic
     return facts
 
 
-def _systemic(tables: Mapping[str, pd.DataFrame], p: pd.DataFrame) -> dict[str, Any]:
+def _systemic(
+    tables: Mapping[str, pd.DataFrame], p: pd.DataFrame
+) -> tuple[dict[str, int], dict[str, int]] | None:
+    """Patients per systemic treatment type, and by chemotherapy timing (before, after,
+    concurrent with the first SBRT course); ``None`` without a systemic_therapies table."""
     therapies = tables.get("systemic_therapies")
     if therapies is None:
-        return {}
+        return None
     therapies = therapies[therapies["patient_id"].isin(p["patient_id"])]
     by_type = {t: int(therapies.loc[therapies["therapy_type"] == t, "patient_id"].nunique())
                for t in THERAPY_TYPES}
@@ -143,7 +162,7 @@ def _systemic(tables: Mapping[str, pd.DataFrame], p: pd.DataFrame) -> dict[str, 
             timing["before SBRT"] += 1
         else:
             timing["after SBRT"] += 1
-    return {"systemic_treatment": systemic, "chemotherapy_timing": timing}
+    return systemic, timing
 
 
 def _first_course_end(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
@@ -156,7 +175,7 @@ def _first_course_end(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
     return dict(zip(first["patient_id"].astype(str), first["end_date"], strict=True))
 
 
-def table2_facts(data: RegistryData) -> dict[str, Any]:
+def table2_facts(data: RegistryData) -> Table2Facts:
     """Lesion and treatment characteristics (the keys of the model study's Table 2)."""
     from rtoutcomes.clinical.schedules import FENG_2022_TABLE2, format_schedule
 
@@ -165,7 +184,7 @@ def table2_facts(data: RegistryData) -> dict[str, Any]:
     bed = les["bed10_gy"].astype(float)
     schedules = [format_schedule(float(d), int(f))
                  for d, f in zip(les["total_dose_gy"], les["fractions"], strict=True)]
-    facts: dict[str, Any] = {
+    facts: Table2Facts = {
         "n": len(les),
         "site": counts(les["site_category"], SITES),
         "size_cm": median_range(size),
@@ -177,14 +196,18 @@ def table2_facts(data: RegistryData) -> dict[str, Any]:
         "schedules": FENG_2022_TABLE2.counts(schedules),
         "isodose_pct": median_range(les["isodose_line_pct"]),
     }
-    for key, column in (("ci", "ci"), ("nci", "nci"), ("hi", "hi"),
-                        ("ptv_coverage_pct", "coverage_pct")):
-        if column in les:
-            facts[key] = median_range(les[column])
+    if "ci" in les:
+        facts["ci"] = median_range(les["ci"])
+    if "nci" in les:
+        facts["nci"] = median_range(les["nci"])
+    if "hi" in les:
+        facts["hi"] = median_range(les["hi"])
+    if "coverage_pct" in les:
+        facts["ptv_coverage_pct"] = median_range(les["coverage_pct"])
     return facts
 
 
-def toxicity_facts(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> dict[str, Any]:
+def toxicity_facts(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> ToxicityFacts:
     """Acute/late toxicity by CTCAE term and worst grade per patient (clinical.ctcae)."""
     from rtoutcomes.clinical.ctcae import classify_phase, normalise_toxicities, toxicity_summary
 
@@ -215,7 +238,7 @@ def toxicity_facts(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> di
     }
 
 
-def registry_facts(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+def registry_facts(tables: Mapping[str, pd.DataFrame]) -> RegistryFacts:
     """The registry's own description: name, synthetic or not, data cut-off."""
     meta = tables.get("registry_meta")
     values: dict[str, str] = {}
@@ -228,7 +251,7 @@ def registry_facts(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
     }
 
 
-def cohort_facts(data: RegistryData) -> dict[str, Any]:
+def cohort_facts(data: RegistryData) -> Cohort:
     """Everything descriptive: the registry, flow, table1, table2 and toxicity."""
     return {
         "registry": registry_facts(data.tables),

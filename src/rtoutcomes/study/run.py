@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from rtoutcomes.study.analysis import covariate_definitions, run_analyses, strip_fits
+from rtoutcomes.results.model import (
+    SCHEMA_VERSION,
+    Cohort,
+    CovariateSummary,
+    EndpointResults,
+    Provenance,
+    Results,
+    StudySummary,
+)
+from rtoutcomes.study.analysis import covariate_definitions, run_analyses
 from rtoutcomes.study.errors import StudyFileError
 from rtoutcomes.study.spec import Study
 from rtoutcomes.study.table import read_table, sha256_of
@@ -23,9 +32,9 @@ def _quiet(_: str) -> None:
     """No progress display."""
 
 
-def study_summary(study: Study) -> dict[str, Any]:
+def study_summary(study: Study) -> StudySummary:
     """The study's options as results.json records them (what the methods paragraph reads)."""
-    covariates: dict[str, dict[str, Any]] = {}
+    covariates: dict[str, CovariateSummary] = {}
     for name, c in covariate_definitions(study).items():
         covariates[name] = {
             "label": c.display,
@@ -34,8 +43,9 @@ def study_summary(study: Study) -> dict[str, Any]:
             "reference": c.reference,
             "levels": list(c.levels),
         }
-        if c.type == "binary":
-            covariates[name].update({"cut": c.cut, "cut_in": c.cut_in})
+        if c.type == "binary" and c.cut is not None:  # a binary covariate always has its cut
+            covariates[name]["cut"] = c.cut
+            covariates[name]["cut_in"] = c.cut_in
     return {
         "title": study.title,
         "source": study.source_mode,
@@ -61,22 +71,22 @@ def study_summary(study: Study) -> dict[str, Any]:
     }
 
 
-def collect_warnings(endpoints: dict[str, Any]) -> list[str]:
+def collect_warnings(endpoints: dict[str, EndpointResults]) -> list[str]:
     """Every model warning, prefixed with the endpoint and the model it concerns."""
     found: list[str] = []
     for name, e in endpoints.items():
-        models = [(f"univariate {k}", m) for k, m in e.get("univariate", {}).items()]
-        if e.get("multivariate"):
+        models = [(f"univariate {k}", m) for k, m in e["univariate"].items()]
+        if "multivariate" in e:
             models.append(("multivariate", e["multivariate"]))
         models += [(f"nested model {i}", m) for i, m in enumerate(e.get("nested", []), start=1)]
         for what, model in models:
-            found += [f"{name}, {what}: {w}" for w in model.get("warnings", [])]
+            found += [f"{name}, {what}: {w}" for w in model["warnings"]]
     return found
 
 
 def analyze_file(
     study: Study, data_path: Path, out_dir: Path, progress: Progress = _quiet
-) -> dict[str, Any]:
+) -> Results:
     """``rtoutcomes analyze``: the study's analyses on a flat analysis table; writes the report."""
     progress(f"reading {data_path.name}")
     table = read_table(data_path)
@@ -93,16 +103,17 @@ def _name(study: Study) -> str:
 def _finish(
     study: Study,
     tables: dict[str, pd.DataFrame],
-    prov: dict[str, Any],
+    prov: Provenance,
     out_dir: Path,
     progress: Progress,
-    cohort: dict[str, Any] | None = None,
+    cohort: Cohort | None = None,
     cohort_tables: list[Table] | None = None,
-) -> dict[str, Any]:
+) -> Results:
     from rtoutcomes.report.build import build_report, write_report
 
-    endpoints = strip_fits(run_analyses(study, tables, progress))
-    results = {
+    endpoints = run_analyses(study, tables, progress)
+    results: Results = {
+        "schema_version": SCHEMA_VERSION,
         "study": study_summary(study),
         "endpoints": endpoints,
         "cohort": cohort or {},
@@ -117,7 +128,7 @@ def _finish(
 
 def run_registry(
     study: Study, db_url: str, out_dir: Path, progress: Progress = _quiet
-) -> dict[str, Any]:
+) -> Results:
     """``rtoutcomes run`` on a registry database: cohort tables, flow chart and analyses."""
     from rtoutcomes.study.registry_table import read_registry
 
@@ -129,7 +140,7 @@ def run_registry(
 def run_on_tables(
     study: Study, tables: dict[str, pd.DataFrame], out_dir: Path, progress: Progress = _quiet,
     data_name: str = "registry",
-) -> dict[str, Any]:
+) -> Results:
     """A registry study on registry tables already in memory (``read_tables``' dict)."""
     from rtoutcomes.report.cohort_tables import cohort_tables
     from rtoutcomes.report.provenance import provenance

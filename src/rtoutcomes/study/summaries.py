@@ -8,7 +8,22 @@ This is the one module that knows the statistics engine's result objects; everyt
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+from rtoutcomes.results.model import (
+    CauseSummary,
+    CoxTerm,
+    FollowUp,
+    GlobalTests,
+    GrayTests,
+    IncidenceLevel,
+    IncidenceRate,
+    KMRate,
+    KMSummary,
+    PHTerm,
+    PHTest,
+    Test,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,9 +43,14 @@ def numbers(values: Any) -> list[float | None]:
     return [number(v) for v in values]
 
 
+def finite(values: Any) -> list[float]:
+    """Values that are finite by construction (times, KM and incidence estimates)."""
+    return [float(v) for v in values]
+
+
 def km_summary(
     time: np.ndarray, event: np.ndarray, options: KMOptions, rates_at: tuple[float, ...]
-) -> dict[str, Any]:
+) -> KMSummary:
     """n, events, median with limits, rates at ``rates_at`` with limits, and every KM step."""
     from rtoutcomes.stats import kaplan_meier
 
@@ -38,7 +58,7 @@ def km_summary(
         time, event, conf_type=options.conf_type, conf_level=options.conf_level
     )
     median = fit.median
-    rates = []
+    rates: list[KMRate] = []
     if rates_at:
         # as R's summary(fit, times, extend=TRUE), which sorts the times (and keeps duplicates):
         # label each row with the time .at() returns, never with the position in ``rates_at``.
@@ -63,8 +83,8 @@ def km_summary(
         },
         "rates": rates,
         "km": {
-            "time": numbers(fit.time),
-            "estimate": numbers(fit.survival),
+            "time": finite(fit.time),
+            "estimate": finite(fit.survival),
             "std_err": numbers(fit.std_err),
             "lower": numbers(fit.lower),
             "upper": numbers(fit.upper),
@@ -75,7 +95,7 @@ def km_summary(
     }
 
 
-def follow_up_summary(time: np.ndarray, event: np.ndarray) -> dict[str, Any]:
+def follow_up_summary(time: np.ndarray, event: np.ndarray) -> FollowUp:
     """Median follow-up: reverse Kaplan-Meier (with limits) and observed (median, range)."""
     from rtoutcomes.stats import median_follow_up
 
@@ -99,7 +119,7 @@ def follow_up_summary(time: np.ndarray, event: np.ndarray) -> dict[str, Any]:
     }
 
 
-def logrank_summary(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> dict[str, Any]:
+def logrank_summary(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> Test:
     """Log-rank chi-square, df and p (R's survdiff, rho = 0)."""
     from rtoutcomes.stats import logrank
 
@@ -133,7 +153,7 @@ def cox_fit(
     return fit, messages
 
 
-def cox_terms(fit: Any, labels: list[str], covariates: list[str]) -> list[dict[str, Any]]:
+def cox_terms(fit: Any, labels: list[str], covariates: list[str]) -> list[CoxTerm]:
     """One dict per term: coef, se (robust when clustered), hr with limits, p.
 
     A term whose coefficient may be infinite (monotone likelihood: no events in a group) is
@@ -161,11 +181,21 @@ def cox_terms(fit: Any, labels: list[str], covariates: list[str]) -> list[dict[s
     ]
 
 
-def _test(test: Any) -> dict[str, Any]:
+def _test(test: Any) -> Test:
     return {"statistic": number(test.statistic), "df": int(test.df), "p": number(test.p)}
 
 
-def cox_model_summary(fit: Any) -> dict[str, Any]:
+class ModelFit(TypedDict):
+    """The model-level keys of a ``CoxModel`` (results.model)."""
+
+    loglik: float | None
+    loglik_null: float | None
+    global_tests: GlobalTests
+    concordance: float | None
+    n_clusters: int | None
+
+
+def cox_model_summary(fit: Any) -> ModelFit:
     """Model-level numbers: log-likelihoods, the global tests and the concordance."""
     return {
         "loglik": number(fit.loglik),
@@ -183,7 +213,7 @@ def cox_model_summary(fit: Any) -> dict[str, Any]:
 PH_ALPHA = 0.05  # a global proportional-hazards test below this gives a warning
 
 
-def ph_summary(fit: Any, terms: dict[str, list[int]]) -> tuple[dict[str, Any] | None, str | None]:
+def ph_summary(fit: Any, terms: dict[str, list[int]]) -> tuple[PHTest | None, str | None]:
     """Proportional-hazards test of a fit (R's ``cox.zph(fit)``: KM transform, one joint test
     per covariate, k - 1 df for a categorical one, and the global test) and a warning when the
     global p is below 0.05; ``terms`` maps each covariate to its columns.
@@ -204,7 +234,7 @@ def ph_summary(fit: Any, terms: dict[str, list[int]]) -> tuple[dict[str, Any] | 
         zph = cox_zph(fit, "km", terms=terms)
     except np.linalg.LinAlgError:
         return None, "proportional hazards not tested (singular information matrix)"
-    summary: dict[str, Any] = {
+    summary: PHTest = {
         "method": "cox.zph (survival 3.x score test), KM transform",
         "transform": "km",
         "global": _test(zph.global_test),
@@ -216,7 +246,7 @@ def ph_summary(fit: Any, terms: dict[str, list[int]]) -> tuple[dict[str, Any] | 
     p_global = zph.global_test.p
     warning = None
     if p_global < PH_ALPHA:
-        terms_out: list[dict[str, Any]] = summary["terms"]
+        terms_out: list[PHTerm] = summary["terms"]
         worst = min(terms_out, key=lambda t: t["p"] if t["p"] is not None else 1.0)
         smallest = (f"; smallest for {worst['covariate']} (p = {worst['p']:.2g})"
                     if len(terms_out) > 1 else "")
@@ -227,7 +257,7 @@ def ph_summary(fit: Any, terms: dict[str, list[int]]) -> tuple[dict[str, Any] | 
     return summary, warning
 
 
-def lr_summary(smaller: Any, larger: Any) -> dict[str, Any]:
+def lr_summary(smaller: Any, larger: Any) -> Test:
     """Likelihood-ratio test of nested models (R's ``anova(small, large)``)."""
     from rtoutcomes.stats import lr_test
 
@@ -240,9 +270,16 @@ LOCAL_FAILURE, DEATH = 1, 2
 CAUSES = {"local_failure": LOCAL_FAILURE, "death": DEATH}
 
 
+class IncidenceByGroup(TypedDict):
+    """Cumulative incidence per level of a group and Gray's tests (``None`` without them)."""
+
+    levels: dict[str, IncidenceLevel]
+    gray: GrayTests | None
+
+
 def incidence_summary(
     time: np.ndarray, status: np.ndarray, rates_at: tuple[float, ...], conf_level: float
-) -> dict[str, Any]:
+) -> IncidenceLevel:
     """Cumulative incidence of local failure and of death without it (R's ``cmprsk::cuminc``).
 
     ``status``: 0 censored, 1 local failure, 2 death without local failure. Per cause: event
@@ -260,7 +297,7 @@ def incidence_by_group(
     group: np.ndarray,
     rates_at: tuple[float, ...],
     conf_level: float,
-) -> dict[str, Any]:
+) -> IncidenceByGroup:
     """``incidence_summary`` per level of ``group`` (text labels) and Gray's test per cause."""
     return _incidence(time, status, group, rates_at, conf_level)
 
@@ -271,7 +308,7 @@ def _incidence(
     group: np.ndarray | None,
     rates_at: tuple[float, ...],
     conf_level: float,
-) -> dict[str, Any]:
+) -> IncidenceByGroup:
     import numpy as np
 
     from rtoutcomes.stats import cumulative_incidence
@@ -286,28 +323,36 @@ def _incidence(
     levels: list[str | None] = [None]
     if group is not None:
         levels = [*sorted({str(g) for g in group})]
-    out: dict[str, Any] = {"levels": {}, "gray": None}
+    out: IncidenceByGroup = {"levels": {}, "gray": None}
     for level in levels:
         rows = np.ones(len(time), dtype=bool) if group is None else np.asarray(group == level)
-        entry: dict[str, Any] = {"n": int(rows.sum()), "censored": int((status[rows] == 0).sum())}
-        for cause, code in CAUSES.items():
-            events = int((status[rows] == code).sum())
-            entry[cause] = _cause_summary(fit, at, code, level, rates_at, events)
-        out["levels"]["" if level is None else level] = entry
+        events = {code: int((status[rows] == code).sum()) for code in (LOCAL_FAILURE, DEATH)}
+        out["levels"]["" if level is None else level] = {
+            "n": int(rows.sum()),
+            "censored": int((status[rows] == 0).sum()),
+            "local_failure": _cause_summary(fit, at, LOCAL_FAILURE, level, rates_at,
+                                            events[LOCAL_FAILURE]),
+            "death": _cause_summary(fit, at, DEATH, level, rates_at, events[DEATH]),
+        }
     if fit is not None and fit.tests is not None:
         tests = fit.tests
-        out["gray"] = {
-            cause: {"statistic": number(tests.statistic[j]), "df": int(tests.df),
-                    "p": number(tests.p[j])}
-            for cause, code in CAUSES.items()
-            for j in np.flatnonzero(tests.causes == code).tolist()
+        found: dict[int, Test] = {
+            int(tests.causes[j]): {"statistic": number(tests.statistic[j]), "df": int(tests.df),
+                                   "p": number(tests.p[j])}
+            for j in range(len(tests.causes))
         }
+        gray: GrayTests = {}
+        if LOCAL_FAILURE in found:
+            gray["local_failure"] = found[LOCAL_FAILURE]
+        if DEATH in found:
+            gray["death"] = found[DEATH]
+        out["gray"] = gray
     return out
 
 
 def _cause_summary(
     fit: Any, at: Any, code: int, group: str | None, rates_at: tuple[float, ...], events: int
-) -> dict[str, Any]:
+) -> CauseSummary:
     import numpy as np
 
     rows = [] if fit is None else [
@@ -322,7 +367,7 @@ def _cause_summary(
             "curve": {"time": [], "estimate": [], "lower": [], "upper": [], "end": None},
         }
     row, curve = rows[0], fit.curves[rows[0]]
-    rates = []
+    rates: list[IncidenceRate] = []
     if at is not None:
         # .at() sorts the times: label each column with the time it returns
         for k, t in enumerate(np.asarray(at.time).tolist()):
@@ -332,7 +377,7 @@ def _cause_summary(
     return {
         "events": events,
         "rates": rates,
-        "curve": {"time": numbers(curve.time), "estimate": numbers(curve.estimate),
+        "curve": {"time": finite(curve.time), "estimate": finite(curve.estimate),
                   "lower": numbers(curve.lower), "upper": numbers(curve.upper),
                   "end": number(curve.end)},
     }
