@@ -113,6 +113,8 @@ def results() -> dict[str, Any]:
             "km": {"conf_type": "log", "conf_level": 0.95},
             "cox": {"ties": "efron"},
             "figure_width_mm": 85,
+            "figures": {"max_time": None, "break_time": None, "confidence_bands": False,
+                        "panels": [], "formats": ["png", "svg", "tiff", "pdf"]},
             "endpoints": {
                 "OS": {
                     "time_column": "t",

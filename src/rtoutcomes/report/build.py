@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from rtoutcomes.report import fmt
-from rtoutcomes.report.competing_risks import incidence_figures, incidence_table
+from rtoutcomes.report.competing_risks import incidence_table
 from rtoutcomes.report.document import Figure, Report
-from rtoutcomes.report.figures import Curve, flow_chart, km_figure
 from rtoutcomes.report.methods import methods_paragraph
 from rtoutcomes.report.survival_tables import (
     multivariate_table,
@@ -17,7 +15,7 @@ from rtoutcomes.report.survival_tables import (
     univariate_table,
 )
 from rtoutcomes.report.table import Table
-from rtoutcomes.results.model import Cohort, Results
+from rtoutcomes.results.model import Results
 
 
 def _noop(_: str) -> None:
@@ -40,66 +38,21 @@ def analysis_tables(results: Results) -> list[Table]:
     return tables
 
 
-def km_figures(results: Results, progress: Callable[[str], None] = _noop) -> list[Figure]:
+def flow_figure(results: Results) -> Figure:
+    """Figure 1: the CONSORT-style flow chart, in every requested format."""
+    from rtoutcomes.report.figures import render
+    from rtoutcomes.report.flow_chart import analysed_from_results, flow_chart_figure
+
+    flow = results["cohort"]["flow"]
     study = results["study"]
-    width = study["figure_width_mm"]
-    figures = []
-    for name, e in results["endpoints"].items():
-        label = e.get("label") or name
-        progress(f"drawing Kaplan-Meier figures for {name}")
-        overall = Curve(label=label, km=e["km"], n=e["n"])
-        figures.append(
-            Figure(
-                key=f"km_{name}",
-                caption=f"Kaplan-Meier estimate of {label} ({e['n']} {e['unit']}s, {e['events']} "
-                "events); tick marks are censored observations.",
-                rendered=km_figure(
-                    [overall],
-                    title=label,
-                    time_unit=study["time_unit"],
-                    ylabel=label,
-                    width_mm=width,
-                ),
-            )
-        )
-        for group, g in e.get("groups", {}).items():
-            curves = [
-                Curve(label=level, km=g["levels"][level]["km"], n=g["levels"][level]["n"])
-                for level in g["order"]
-            ]
-            logrank = g["logrank"]
-            p = logrank["p"] if logrank else None
-            figures.append(
-                Figure(
-                    key=f"km_{name}_by_{group}",
-                    caption=f"{label} by {g['label']}"
-                    + (f" (log-rank {fmt.p_statement(p)})" if p is not None else "")
-                    + "."
-                    + (f" {g['dropped']} {e['unit']}(s) without a value of "
-                       f"{g['label']} are not shown." if g.get("dropped") else ""),
-                    rendered=km_figure(
-                        curves,
-                        title=f"{label} by {g['label']}",
-                        time_unit=study["time_unit"],
-                        ylabel=label,
-                        p_text=None if p is None else f"Log-rank {fmt.p_statement(p)}",
-                        width_mm=width,
-                        legend_title=g["label"],
-                    ),
-                )
-            )
-    return figures
-
-
-def flow_figure(cohort: Cohort, width_mm: int) -> Figure:
-    flow = cohort["flow"]
+    formats = study["figures"]["formats"]
+    fig = flow_chart_figure(flow["screened"], flow["excluded"], flow["enrolled"], flow["lesions"],
+                            analysed_from_results(results), width_mm=study["figure_width_mm"])
     return Figure(
         key="flow_chart",
-        caption="Study flow chart: screened, excluded by reason, enrolled patients and treated "
-        "lesions.",
-        rendered=flow_chart(
-            flow["screened"], flow["excluded"], flow["enrolled"], flow["lesions"], width_mm=width_mm
-        ),
+        caption="Study flow chart: patients screened, excluded by reason, enrolled, lesions "
+        "treated and analysed per endpoint.",
+        rendered=render(fig, formats),
     )
 
 
@@ -110,11 +63,19 @@ def build_report(
 ) -> Report:
     """The report: cohort tables (registry mode) first, then the survival tables and figures."""
     tables = [*(cohort_tables or []), *analysis_tables(results)]
+    from rtoutcomes.report.survival_figures import (
+        all_panels,
+        composite_figures,
+        single_figures,
+    )
+
     figures = []
     if results.get("cohort", {}).get("flow"):
-        figures.append(flow_figure(results["cohort"], results["study"]["figure_width_mm"]))
-    figures += km_figures(results, progress)
-    figures += incidence_figures(results, progress)
+        progress("drawing the flow chart")
+        figures.append(flow_figure(results))
+    panels = all_panels(results)
+    figures += composite_figures(results, panels, len(figures) + 1, progress)
+    figures += single_figures(results, list(panels.values()), progress)
     warnings = list(results.get("warnings", []))
     title = results["study"]["title"]
     registry = results.get("cohort", {}).get("registry", {})
@@ -128,7 +89,8 @@ def build_report(
     )
 
 def write_report(report: Report, out_dir: Path, progress: Callable[[str], None] = _noop) -> None:
-    """report.html, results.json, tables.docx, tables.xlsx, tables/*.csv, figures/*.{svg,png}."""
+    """report.html, results.json, tables.docx, tables.xlsx, tables/*.csv, figures/* (PNG and
+    SVG; TIFF and PDF of the main figures)."""
     from rtoutcomes.report.docx_file import write_docx
     from rtoutcomes.report.html import write_html
     from rtoutcomes.report.jsonio import write_json
@@ -138,8 +100,8 @@ def write_report(report: Report, out_dir: Path, progress: Callable[[str], None] 
     figures_dir = out_dir / "figures"
     figures_dir.mkdir(exist_ok=True)
     for figure in report.figures:
-        (figures_dir / f"{figure.key}.svg").write_bytes(figure.rendered.svg)
-        (figures_dir / f"{figure.key}.png").write_bytes(figure.rendered.png)
+        for extension, data in figure.rendered.files.items():
+            (figures_dir / f"{figure.key}.{extension}").write_bytes(data)
     results = dict(report.results)
     results["tables"] = {t.key: t.as_dict() for t in report.tables}
     progress("writing results.json, report.html, tables")

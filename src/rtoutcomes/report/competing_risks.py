@@ -1,22 +1,15 @@
 """Competing-risks part of the report: cumulative incidence of local failure, death competing.
 
 Reads the ``competing_risks`` dict of an endpoint in results.json (``study.analysis``): a table
-of 1/2/3-year (``rates_at``) incidence with limits and Gray's test by group, and figures of the
-incidence of local failure and of death without local failure.
+of 1/2/3-year (``rates_at``) incidence with limits and Gray's test by group (the figures are
+drawn by ``survival_figures``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rtoutcomes.report import fmt
-from rtoutcomes.report.document import Figure
-from rtoutcomes.report.figures import IncidenceCurve, incidence_figure
 from rtoutcomes.report.table import Table
-from rtoutcomes.results.model import EndpointResults, IncidenceLevel, IncidenceRate, Results
-
-LOCAL_FAILURE = "Local failure"
-DEATH = "Death without local failure"
+from rtoutcomes.results.model import EndpointResults, IncidenceLevel, IncidenceRate
 
 
 def _rate(rates: list[IncidenceRate], t: float) -> str:
@@ -69,51 +62,3 @@ def incidence_table(
     if any("NA" in r.cells for r in table.rows):
         table.notes.append("NA: after the last follow-up of the group (as cmprsk's timepoints).")
     return table
-
-
-def incidence_figures(
-    results: Results, progress: Callable[[str], None]
-) -> list[Figure]:
-    """Per endpoint with competing risks: both causes overall, and local failure by group."""
-    study = results["study"]
-    width = study["figure_width_mm"]
-    figures = []
-    for name, e in results["endpoints"].items():
-        cr = e.get("competing_risks")
-        if not cr:
-            continue
-        progress(f"drawing cumulative incidence figures for {name}")
-        unit = e["unit"]
-        figures.append(Figure(
-            key=f"cif_{name}",
-            caption=f"Cumulative incidence of local failure ({cr['local_failure']['events']} "
-            f"events) and of death without local failure ({cr['death']['events']}), "
-            f"{cr['n']} {unit}s.",
-            rendered=incidence_figure(
-                [IncidenceCurve(LOCAL_FAILURE, cr["local_failure"]["curve"], None),
-                 IncidenceCurve(DEATH, cr["death"]["curve"], None)],
-                title=f"{e.get('label') or name}: competing risks",
-                time_unit=study["time_unit"], ylabel="Cumulative incidence", width_mm=width,
-            ),
-        ))
-        for group, g in cr["groups"].items():
-            gray = g.get("gray") or {}
-            p = gray["local_failure"]["p"] if "local_failure" in gray else None
-            curves = [IncidenceCurve(lvl, g["levels"][lvl]["local_failure"]["curve"],
-                                     g["levels"][lvl]["n"]) for lvl in g["order"]]
-            figures.append(Figure(
-                key=f"cif_{name}_by_{group}",
-                caption=f"Cumulative incidence of local failure by {g['label']}, death as a "
-                "competing event"
-                + (f" (Gray's test {fmt.p_statement(p)})" if p is not None else "")
-                + "."
-                + (f" {g['dropped']} {unit}(s) without a value of {g['label']} are not shown."
-                   if g.get("dropped") else ""),
-                rendered=incidence_figure(
-                    curves, title=f"Local failure by {g['label']}",
-                    time_unit=study["time_unit"], ylabel="Cumulative incidence",
-                    p_text=None if p is None else f"Gray's test {fmt.p_statement(p)}",
-                    width_mm=width, legend_title=g["label"],
-                ),
-            ))
-    return figures

@@ -11,11 +11,13 @@ from rtoutcomes.results.model import Results
 
 @dataclass(frozen=True)
 class Figure:
-    """A rendered figure, its file stem under ``figures/`` and its caption."""
+    """A rendered figure, its file stem under ``figures/``, its caption and its section:
+    ``main`` (the manuscript's numbered figures) or ``supplement`` (every single panel)."""
 
     key: str
     caption: str
     rendered: Rendered
+    section: str = "main"
 
 
 @dataclass

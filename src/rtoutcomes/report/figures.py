@@ -1,114 +1,468 @@
-"""Figures with matplotlib (Agg): Kaplan-Meier curves with numbers at risk, cumulative
-incidence curves (competing risks) and the flow chart.
+"""Survival figures with matplotlib (Agg): Kaplan-Meier and cumulative incidence curves with
+numbers at risk, alone or as lettered multi-panel figures (the paper's Figures 2-4).
 
-Every figure is drawn from plain result dicts and returned as SVG and 300 dpi PNG bytes. Output
-is byte-for-byte reproducible: a fixed ``svg.hashsalt``, no creation date in the metadata (and
-``SOURCE_DATE_EPOCH`` honoured by matplotlib), fonts as paths. Lines differ by style as well as
-grey level, so curves stay distinguishable when printed in black and white.
+The drawing functions are plain and reusable: ``draw_curves`` draws curves on an Axes,
+``draw_risk_table`` the numbers at risk under it, ``place_legend_and_label`` puts the legend
+and the test's p where no curve is (``figure_layout.place_clear``), ``survival_panel`` does all
+of it in a rectangle of a figure and ``survival_figure`` arranges panels. ``render`` turns a
+figure into bytes. Output is byte-for-byte reproducible: a fixed ``svg.hashsalt``, no creation
+date (``SOURCE_DATE_EPOCH`` honoured), fonts as paths. Lines differ by dash pattern as well as
+grey level, so up to six curves stay distinguishable in black and white.
 """
 
 from __future__ import annotations
 
 import io
-import textwrap
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-    from rtoutcomes.results.model import IncidenceCurve as IncidenceSteps
-    from rtoutcomes.results.model import KMCurve
+    from matplotlib.legend import Legend
+    from matplotlib.lines import Line2D
+    from matplotlib.text import Text
 
 MM_PER_INCH = 25.4
 DPI = 300
-LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
-GREYS = ("0.0", "0.45", "0.0", "0.3", "0.55", "0.2")
-LEFT = 0.24  # left margin (figure fraction): room for the risk table's row labels
+# six curves distinguishable in greyscale: dash pattern and grey level both differ
+LINE_STYLES: tuple[Any, ...] = ("-", (0, (4, 1.5)), (0, (1, 1.2)), (0, (5, 1.5, 1, 1.5)),
+                                (0, (2.5, 1.5)), (0, (6, 1.5, 1, 1.5, 1, 1.5)))
+GREYS = ("0.0", "0.5", "0.0", "0.3", "0.6", "0.15")
+FONT_PT = 7.0
+SMALL_PT = 6.5
+LETTER_PT = 10.0
 RC: dict[Any, Any] = {
     "svg.hashsalt": "rtoutcomes",
     "svg.fonttype": "path",
-    "font.size": 7,
-    "axes.titlesize": 8,
-    "axes.labelsize": 7,
-    "legend.fontsize": 6.5,
-    "xtick.labelsize": 6.5,
-    "ytick.labelsize": 6.5,
+    "pdf.fonttype": 42,
+    "font.size": FONT_PT,
+    "axes.titlesize": 7.5,
+    "axes.labelsize": FONT_PT,
+    "legend.fontsize": SMALL_PT,
+    "legend.title_fontsize": SMALL_PT,
+    "xtick.labelsize": SMALL_PT,
+    "ytick.labelsize": SMALL_PT,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    "axes.linewidth": 0.6,
+    "xtick.major.width": 0.6,
+    "ytick.major.width": 0.6,
     "path.simplify": False,
 }
+FORMATS = ("png", "svg", "tiff", "pdf")
 
 
 @dataclass(frozen=True)
 class Rendered:
-    """A figure in both formats."""
+    """A figure's files: format -> bytes (``png`` and ``svg`` always)."""
 
-    svg: bytes
-    png: bytes
+    files: dict[str, bytes]
+
+    @property
+    def svg(self) -> bytes:
+        return self.files["svg"]
+
+    @property
+    def png(self) -> bytes:
+        return self.files["png"]
 
 
 @dataclass(frozen=True)
 class Curve:
-    """One KM curve: its label and the ``km`` dict of results.json (steps at every time)."""
+    """One step curve: its label, the curve dict of results.json and n.
+
+    Kaplan-Meier: ``km`` is the endpoint's ``km`` dict (``time``, ``estimate``, ``lower``,
+    ``upper``, ``n_risk``, ``n_censor``), falling from 1. Cumulative incidence (``rising``):
+    ``km`` is a cause's ``curve`` dict (jumps; ``end`` = last follow-up, drawn flat to it) and
+    ``risk`` the level's ``at_risk`` dict (``time``, ``n_risk``) for the numbers at risk.
+    """
 
     label: str
-    km: KMCurve
-    n: int
+    km: dict[str, Any]
+    n: int | None
+    rising: bool = False
+    risk: dict[str, Any] | None = None
 
 
-def _pyplot() -> Any:
-    """matplotlib.pyplot on the Agg backend (imported late: the CLI stays light)."""
+@dataclass(frozen=True)
+class Axis:
+    """The time axis: unit, last time shown (``max_time``; default: the data's) and tick step
+    (``break_time``; default: a step giving at most 8 intervals)."""
+
+    unit: str = "months"
+    max_time: float | None = None
+    break_time: float | None = None
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One survival panel: curves, title, y label, the group test's p and the legend title."""
+
+    curves: Sequence[Curve]
+    title: str
+    ylabel: str
+    p_text: str | None = None
+    legend_title: str | None = None
+    risk_table: bool = True
+
+
+@dataclass(frozen=True)
+class Style:
+    """Width (mm: 85 single column, 174 double), confidence bands, panel columns."""
+
+    width_mm: float = 85
+    bands: bool = False
+    columns: int = 1
+    letters: bool = True
+
+
+@dataclass
+class PanelAxes:
+    """What ``survival_panel`` drew: the plot, the risk table and the placed labels."""
+
+    plot: Axes
+    risk: Axes | None
+    lines: list[Line2D] = field(default_factory=list)
+    legend: Legend | None = None
+    label: Text | None = None
+
+
+def new_figure(width_in: float, height_in: float) -> Figure:
+    """A figure on its own Agg canvas: no pyplot, no global figure registry (matplotlib is
+    imported late: the CLI stays light)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_in, height_in))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def rc_context() -> Any:
+    """The figures' style (``RC``) for the drawing inside the ``with`` block."""
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return matplotlib.rc_context(RC)
 
 
-def _render(fig: Figure) -> Rendered:
-    import matplotlib.pyplot as plt
+def render(fig: Figure, formats: Sequence[str] = ("png", "svg")) -> Rendered:
+    """The figure's files, deterministic: PNG and TIFF (LZW) from one 300 dpi raster, SVG and
+    PDF as vectors."""
+    files: dict[str, bytes] = {}
+    with rc_context():
+        raster = {"png", "tiff"} & set(formats)
+        if raster:
+            _raster(fig, raster, files)
+        if "svg" in formats:
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "rtoutcomes"})
+            files["svg"] = buffer.getvalue()
+        if "pdf" in formats:
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="pdf", metadata={
+                "Creator": "rtoutcomes", "Producer": "rtoutcomes", "CreationDate": None,
+                "ModDate": None})
+            files["pdf"] = buffer.getvalue()
+    return Rendered(files={k: files[k] for k in FORMATS if k in files})
 
-    svg, png = io.BytesIO(), io.BytesIO()
-    fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": "rtoutcomes"})
-    fig.savefig(png, format="png", dpi=DPI, metadata={"Software": "rtoutcomes"})
-    plt.close(fig)
-    return Rendered(svg=svg.getvalue(), png=png.getvalue())
 
+def _raster(fig: Figure, formats: set[str], files: dict[str, bytes]) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image, PngImagePlugin
 
-def _steps(curve: Curve) -> tuple[list[float], list[float]]:
-    """Step-function vertices starting at (0, 1)."""
-    xs, ys = [0.0], [1.0]
-    for t, s in zip(curve.km["time"], curve.km["estimate"], strict=True):
-        if s is None:
-            continue
-        xs += [t, t]
-        ys += [ys[-1], s]
-    return xs, ys
+    original = fig.dpi
+    fig.set_dpi(DPI)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert(
+        "RGB")
+    fig.set_dpi(original)
+    FigureCanvasAgg(fig)
+    if "png" in formats:
+        buffer = io.BytesIO()
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Software", "rtoutcomes")
+        image.save(buffer, format="png", dpi=(DPI, DPI), pnginfo=info, optimize=False)
+        files["png"] = buffer.getvalue()
+    if "tiff" in formats:
+        buffer = io.BytesIO()
+        image.save(buffer, format="tiff", dpi=(DPI, DPI), compression="tiff_lzw")
+        files["tiff"] = buffer.getvalue()
 
 
 def at_risk(curve: Curve, times: Sequence[float]) -> list[int]:
     """Number at risk at each time: rows still followed (time >= t), as R's ``summary``."""
-    steps = list(zip(curve.km["time"], curve.km["n_risk"], strict=True))
-    counts = []
-    for t in times:
-        later = [n for (u, n) in steps if u >= t]
-        counts.append(later[0] if later else 0)
-    return counts
+    import numpy as np
+
+    source = curve.risk if curve.risk is not None else curve.km
+    steps = np.asarray(source["time"], dtype=float)
+    counts = np.asarray(source["n_risk"], dtype=int)
+    index = np.searchsorted(steps, np.asarray(times, dtype=float), side="left")
+    return [int(counts[i]) if i < len(counts) else 0 for i in index]
 
 
-def _ticks(max_time: float, unit: str) -> list[float]:
-    step_choices = (3, 6, 12, 24, 36, 60) if unit == "months" else (30, 90, 180, 365, 730)
-    for step in step_choices:
-        if max_time / step <= 8:
+def _end(curve: Curve) -> float:
+    times = [float(t) for t in curve.km["time"]]
+    end = curve.km.get("end")
+    return max([*times, float(end) if end is not None else 0.0, 0.0])
+
+
+def ticks(axis: Axis, data_end: float) -> list[float]:
+    """Tick positions from 0: ``break_time`` steps up to ``max_time`` (or past the data)."""
+    end = axis.max_time if axis.max_time is not None else max(data_end, 1.0)
+    step = axis.break_time
+    if step is None:
+        choices = (1, 3, 6, 12, 24, 36, 60) if axis.unit == "months" else (
+            7, 30, 90, 180, 365, 730)
+        step = next((s for s in choices if end / s <= 8), choices[-1] * math.ceil(end / (
+            8 * choices[-1])))
+    count = math.ceil(end / step - 1e-9)
+    if axis.max_time is not None:
+        count = math.floor(end / step + 1e-9)
+    return [i * step for i in range(count + 1)]
+
+
+def _steps(curve: Curve, start: float) -> tuple[list[float], list[float]]:
+    xs, ys = [0.0], [start]
+    for t, s in zip(curve.km["time"], curve.km["estimate"], strict=True):
+        if s is None:
+            continue
+        xs += [float(t), float(t)]
+        ys += [ys[-1], float(s)]
+    return xs, ys
+
+
+def draw_curves(ax: Axes, curves: Sequence[Curve], *, bands: bool = False,
+                censor_marks: bool = True) -> list[Line2D]:
+    """Step curves (KM falling from 1, incidence rising from 0) with censor ticks and,
+    if ``bands``, the pointwise confidence band; returns the curve lines (legend handles)."""
+    lines = []
+    labelled = len(curves) > 1 or curves[0].rising
+    for i, curve in enumerate(curves):
+        style, grey = LINE_STYLES[i % len(LINE_STYLES)], GREYS[i % len(GREYS)]
+        start = 0.0 if curve.rising else 1.0
+        xs, ys = _steps(curve, start)
+        end = _end(curve)
+        if end > xs[-1]:
+            xs.append(end)
+            ys.append(ys[-1])
+        label = None
+        if labelled:
+            label = curve.label if curve.n is None else f"{curve.label} (n={curve.n})"
+        (line,) = ax.plot(xs, ys, linestyle=style, color=grey, linewidth=1.0, label=label,
+                          solid_joinstyle="miter", dash_capstyle="butt")
+        lines.append(line)
+        if bands:
+            _band(ax, curve, start, grey)
+        if censor_marks and "n_censor" in curve.km:
+            marks = [(t, s) for t, s, c in zip(curve.km["time"], curve.km["estimate"],
+                                                curve.km["n_censor"], strict=True)
+                     if c > 0 and s is not None]
+            if marks:
+                ax.plot([t for t, _ in marks], [s for _, s in marks], linestyle="none",
+                        marker="|", markersize=3.5, markeredgewidth=0.7, color=grey)
+    return lines
+
+
+def _band(ax: Axes, curve: Curve, start: float, grey: str) -> None:
+    lower, upper = curve.km.get("lower"), curve.km.get("upper")
+    if not lower or not upper:
+        return
+    xs, lo, hi = [0.0], [start], [start]
+    for t, a, b in zip(curve.km["time"], lower, upper, strict=True):
+        if a is None or b is None:
             break
-    ticks = [0.0]
-    while ticks[-1] < max_time:
-        ticks.append(ticks[-1] + step)
-    return ticks
+        xs.append(float(t))
+        lo.append(float(a))
+        hi.append(float(b))
+    xs.append(_end(curve))
+    lo.append(lo[-1])
+    hi.append(hi[-1])
+    ax.fill_between(xs, lo, hi, step="post", color=grey, alpha=0.12, linewidth=0)
+
+
+def finish_axes(ax: Axes, tick_times: Sequence[float], *, time_unit: str, ylabel: str,
+                title: str) -> None:
+    """Percent scale, time ticks, labels and title: the same on every survival panel."""
+    ax.set_xlim(0, tick_times[-1])
+    ax.set_ylim(0, 1.02)
+    ax.set_xticks(list(tick_times))
+    ax.set_xticklabels([f"{t:g}" for t in tick_times])
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.set_yticklabels(["0", "25", "50", "75", "100"])
+    ax.spines["left"].set_bounds(0, 1)
+    ax.set_xlabel(f"Time ({time_unit})", labelpad=2)
+    ax.set_ylabel(f"{ylabel} (%)", labelpad=3)
+    ax.set_title(title, loc="left", pad=4)
+    for line in ax.lines:
+        line.set_clip_on(True)
+
+
+def place_legend_and_label(ax: Axes, lines: Sequence[Line2D], *, legend_title: str | None,
+                           p_text: str | None) -> tuple[Legend | None, Text | None]:
+    """Legend (when the curves have labels) and the test's p where no curve is."""
+    from rtoutcomes.report.figure_layout import alignment, place_clear
+
+    legend = None
+    avoid = []
+    if any(not str(line.get_label() or "_").startswith("_") for line in lines):
+        legend = ax.legend(handles=list(lines), frameon=False, title=legend_title,
+                           handlelength=2.4, borderaxespad=0.2, borderpad=0.2,
+                           labelspacing=0.25, alignment="left")
+
+        def move_legend(x: float, y: float) -> None:
+            ha, va = alignment(x, y)
+            vertical = {"top": "upper", "bottom": "lower", "center": "center"}[va]
+            loc = "center" if (ha, va) == ("center", "center") else (
+                f"{vertical} {ha}" if ha != "center" else f"{vertical} center")
+            loc = {"center left": "center left", "center right": "center right"}.get(loc, loc)
+            legend.set_loc(cast(Any, loc))
+            legend.set_bbox_to_anchor((x, y), transform=ax.transAxes)
+
+        place_clear(ax, legend, move_legend)
+        avoid.append(legend.get_window_extent(ax.figure.canvas.get_renderer()))  # type: ignore[attr-defined]
+    label = None
+    if p_text:
+        label = ax.text(0.02, 0.02, p_text, transform=ax.transAxes, fontsize=SMALL_PT)
+
+        def move_label(x: float, y: float) -> None:
+            ha, va = alignment(x, y)
+            label.set_position((x, y))
+            label.set_horizontalalignment(ha)
+            label.set_verticalalignment(va)
+
+        place_clear(ax, label, move_label, avoid=avoid)
+    return legend, label
+
+
+def _truncate(text: str, limit: int = 18) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def draw_risk_table(ax: Axes, curves: Sequence[Curve], tick_times: Sequence[float],
+                    *, label_gap_pt: float = 12.0) -> list[Text]:
+    """Numbers at risk under the ticks (``ax`` shares the plot's x range), one row per curve;
+    row labels right-aligned in the margin, ``label_gap_pt`` clear of the first count."""
+    from matplotlib.transforms import offset_copy
+
+    ax.set_xlim(0, tick_times[-1])
+    ax.set_ylim(-0.5, len(curves) - 0.5)
+    ax.axis("off")
+    label_transform = offset_copy(ax.get_yaxis_transform(), fig=cast(Any, ax.figure),
+                                  x=-label_gap_pt, units="points")
+    drawn = []
+    for row, curve in enumerate(curves):
+        y = len(curves) - 1 - row
+        name = _truncate(curve.label) if len(curves) > 1 else "All"
+        drawn.append(ax.text(0, y, name, transform=label_transform, ha="right", va="center",
+                             fontsize=SMALL_PT, color=GREYS[row % len(GREYS)]))
+        for t, n in zip(tick_times, at_risk(curve, tick_times), strict=True):
+            drawn.append(ax.text(t, y, str(n), ha="center", va="center", fontsize=SMALL_PT))
+    return drawn
+
+
+# vertical layout of a panel, inches
+TITLE_IN = 0.2
+XAXIS_IN = 0.36
+RISK_HEAD_IN = 0.16
+RISK_ROW_IN = 0.125
+BOTTOM_IN = 0.04
+LEFT_IN = 0.5  # at least: y label and tick labels
+LABEL_GAP_PT = 12.0  # risk-table row label to the count at time 0
+RIGHT_IN = 0.14
+PLOT_ASPECT = 0.62  # plot height / plot width
+
+
+def _risk_rows(panel: Panel) -> int:
+    return len(panel.curves) if panel.risk_table else 0
+
+
+def left_margin_in(fig: Figure, panels: Sequence[Panel]) -> float:
+    """Left margin that holds the widest risk-table row label clear of the first count."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    probe = fig.text(0, 0, "", fontsize=SMALL_PT)
+    widest = 0.0
+    for panel in panels:
+        if panel.risk_table:
+            for curve in panel.curves:
+                probe.set_text(_truncate(curve.label) if len(panel.curves) > 1 else "All")
+                widest = max(widest, probe.get_window_extent(renderer).width / fig.dpi)
+    probe.remove()
+    return max(LEFT_IN, widest + LABEL_GAP_PT / 72 + 0.08)
+
+
+def panel_height_in(panel: Panel, width_in: float, left_in: float = LEFT_IN,
+                    risk_rows: int | None = None) -> float:
+    """Height of a panel ``width_in`` wide (inches); ``risk_rows`` aligns panels of a row."""
+    rows = _risk_rows(panel) if risk_rows is None else risk_rows
+    plot = (width_in - left_in - RIGHT_IN) * PLOT_ASPECT
+    risk = RISK_HEAD_IN + RISK_ROW_IN * rows if rows else 0.0
+    return TITLE_IN + plot + XAXIS_IN + risk + BOTTOM_IN
+
+
+def survival_panel(fig: Figure, rect_in: tuple[float, float, float, float], panel: Panel,
+                   axis: Axis, *, bands: bool = False, letter: str | None = None,
+                   left_in: float = LEFT_IN, risk_rows: int | None = None) -> PanelAxes:
+    """Draw ``panel`` in ``rect_in`` (x0, y0, width, height in inches from the figure's lower
+    left): plot, numbers at risk, legend and p placed clear of the curves, panel letter.
+    ``risk_rows`` reserves room for that many at-risk rows (panels of a row align)."""
+    x0, y0, width, height = rect_in
+    fw, fh = fig.get_size_inches()
+    rows = _risk_rows(panel) if risk_rows is None else max(risk_rows, _risk_rows(panel))
+    risk_h = RISK_HEAD_IN + RISK_ROW_IN * rows if rows else 0.0
+    plot_w = width - left_in - RIGHT_IN
+    plot_y = y0 + BOTTOM_IN + risk_h + XAXIS_IN
+    plot_h = height - TITLE_IN - XAXIS_IN - risk_h - BOTTOM_IN
+    ax = fig.add_axes(((x0 + left_in) / fw, plot_y / fh, plot_w / fw, plot_h / fh))
+    end = max(_end(c) for c in panel.curves)
+    tick_times = ticks(axis, end)
+    lines = draw_curves(ax, panel.curves, bands=bands)
+    finish_axes(ax, tick_times, time_unit=axis.unit, ylabel=panel.ylabel, title=panel.title)
+    legend, label = place_legend_and_label(ax, lines, legend_title=panel.legend_title,
+                                           p_text=panel.p_text)
+    risk_ax = None
+    if panel.risk_table:
+        rows_h = RISK_ROW_IN * len(panel.curves)
+        top_of_rows = y0 + BOTTOM_IN + RISK_ROW_IN * rows
+        risk_ax = fig.add_axes(((x0 + left_in) / fw, (top_of_rows - rows_h) / fh, plot_w / fw,
+                                rows_h / fh))
+        draw_risk_table(risk_ax, panel.curves, tick_times, label_gap_pt=LABEL_GAP_PT)
+        fig.text((x0 + 0.04) / fw, (top_of_rows + RISK_HEAD_IN / 2) / fh,
+                 "No. at risk", ha="left", va="center", fontsize=SMALL_PT, fontweight="bold")
+    if letter:
+        fig.text((x0 + 0.02) / fw, (y0 + height - 0.02) / fh, letter, ha="left", va="top",
+                 fontsize=LETTER_PT, fontweight="bold")
+    return PanelAxes(plot=ax, risk=risk_ax, lines=lines, legend=legend, label=label)
+
+
+def survival_figure(panels: Sequence[Panel], axis: Axis, style: Style = Style()) -> Figure:
+    """Panels in ``style.columns`` columns, lettered a, b, c ... when there are several; rows as
+    tall as their tallest panel. Returns the matplotlib figure (``render`` writes it)."""
+    with rc_context():
+        width = style.width_mm / MM_PER_INCH
+        columns = max(1, min(style.columns, len(panels)))
+        panel_w = width / columns
+        rows = [panels[i: i + columns] for i in range(0, len(panels), columns)]
+        fig = new_figure(width, 1.0)
+        left = left_margin_in(fig, panels)
+        risk_rows = [max(_risk_rows(p) for p in row) for row in rows]
+        heights = [max(panel_height_in(p, panel_w, left, n) for p in row)
+                   for row, n in zip(rows, risk_rows, strict=True)]
+        fig.set_size_inches(width, sum(heights))
+        lettered = style.letters and len(panels) > 1
+        top = sum(heights)
+        index = 0
+        for row, height, n in zip(rows, heights, risk_rows, strict=True):
+            top -= height
+            for column, panel in enumerate(row):
+                letter = "abcdefghijklmnopqrstuvwxyz"[index] if lettered else None
+                survival_panel(fig, (column * panel_w, top, panel_w, height), panel, axis,
+                               bands=style.bands, letter=letter, left_in=left, risk_rows=n)
+                index += 1
+        return fig
 
 
 def km_figure(
@@ -118,204 +472,15 @@ def km_figure(
     time_unit: str,
     ylabel: str,
     p_text: str | None = None,
-    width_mm: int = 85,
+    width_mm: float = 85,
     legend_title: str | None = None,
+    max_time: float | None = None,
+    break_time: float | None = None,
+    bands: bool = False,
+    formats: Sequence[str] = ("png", "svg"),
 ) -> Rendered:
-    """Kaplan-Meier curves with censor marks, a numbers-at-risk table and the log-rank p."""
-    plt = _pyplot()
-    with plt.rc_context(RC):
-        width = width_mm / MM_PER_INCH
-        risk_rows = len(curves)
-        height = width * 0.72 + (0.16 * (risk_rows + 1) + 0.2)
-        fig = plt.figure(figsize=(width, height))
-        risk_share = (0.16 * (risk_rows + 1) + 0.2) / height
-        ax = fig.add_axes((LEFT, risk_share + 0.11, 0.95 - LEFT, 0.84 - risk_share - 0.11 + 0.05))
-        max_time = max([max(c.km["time"], default=0.0) for c in curves] + [1.0])
-        ticks = _ticks(max_time, time_unit)
-        for i, curve in enumerate(curves):
-            _draw_curve(ax, curve, i, show_label=len(curves) > 1)
-        _finish_axes(ax, ticks, time_unit=time_unit, ylabel=ylabel, title=title,
-                     legend=len(curves) > 1, legend_title=legend_title, p_text=p_text,
-                     corner="upper right")
-        _risk_table(fig, curves, ticks, risk_share)
-        return _render(fig)
-
-
-def _finish_axes(
-    ax: Axes,
-    ticks: list[float],
-    *,
-    time_unit: str,
-    ylabel: str,
-    title: str,
-    legend: bool,
-    legend_title: str | None,
-    p_text: str | None,
-    corner: Literal["upper right", "upper left"],
-) -> None:
-    """Axes, percent scale, title, legend and the test's p: the same on every survival figure."""
-    ax.set_xlim(0, ticks[-1])
-    ax.set_ylim(0, 1.02)
-    ax.set_xticks(ticks)
-    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
-    ax.set_yticklabels(["0", "25", "50", "75", "100"])
-    ax.set_xlabel(f"Time ({time_unit})")
-    ax.set_ylabel(f"{ylabel} (%)")
-    ax.set_title(title, loc="left")
-    if legend:
-        ax.legend(loc=corner, frameon=False, title=legend_title, handlelength=2.6)
-    if p_text:
-        # away from the legend and, mostly, from the curves: lower left under falling survival
-        # curves, upper right above rising incidence curves (their legend is upper left)
-        x, y, ha, va = (0.97, 0.97, "right", "top") if corner == "upper left" else (
-            0.03, 0.04, "left", "bottom")
-        ax.text(x, y, p_text, transform=ax.transAxes, ha=ha, va=va, zorder=5,
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5})
-
-
-@dataclass(frozen=True)
-class IncidenceCurve:
-    """One cumulative incidence curve: label, n and the ``curve`` dict of results.json.
-
-    ``curve`` holds the jumps (time, estimate); ``end`` is the last follow-up (the curve is drawn
-    flat up to it).
-    """
-
-    label: str
-    curve: IncidenceSteps
-    n: int | None  # None: curves of one population (causes), the caption gives n
-
-
-def incidence_figure(
-    curves: Sequence[IncidenceCurve],
-    *,
-    title: str,
-    time_unit: str,
-    ylabel: str,
-    p_text: str | None = None,
-    width_mm: int = 85,
-    legend_title: str | None = None,
-) -> Rendered:
-    """Cumulative incidence step curves rising from 0 (competing risks), in the KM style."""
-    plt = _pyplot()
-    with plt.rc_context(RC):
-        width = width_mm / MM_PER_INCH
-        fig = plt.figure(figsize=(width, width * 0.72 + 0.2))
-        ax = fig.add_axes((LEFT, 0.16, 0.95 - LEFT, 0.74))
-        ends = [c.curve.get("end") or max(c.curve["time"], default=0.0) for c in curves]
-        ticks = _ticks(max([*ends, 1.0]), time_unit)
-        for i, (curve, end) in enumerate(zip(curves, ends, strict=True)):
-            xs, ys = [0.0], [0.0]
-            for t, f in zip(curve.curve["time"], curve.curve["estimate"], strict=True):
-                if f is not None:
-                    xs += [t, t]
-                    ys += [ys[-1], f]
-            xs.append(max(end, xs[-1]))
-            ys.append(ys[-1])
-            ax.plot(xs, ys, linestyle=LINE_STYLES[i % len(LINE_STYLES)],
-                    color=GREYS[i % len(GREYS)], linewidth=1.0,
-                    label=curve.label if curve.n is None else f"{curve.label} (n={curve.n})",
-                    solid_joinstyle="miter")
-        _finish_axes(ax, ticks, time_unit=time_unit, ylabel=ylabel, title=title, legend=True,
-                     legend_title=legend_title, p_text=p_text, corner="upper left")
-        return _render(fig)
-
-
-def _draw_curve(ax: Axes, curve: Curve, index: int, *, show_label: bool) -> None:
-    style = LINE_STYLES[index % len(LINE_STYLES)]
-    grey = GREYS[index % len(GREYS)]
-    xs, ys = _steps(curve)
-    label = f"{curve.label} (n={curve.n})" if show_label else None
-    ax.plot(
-        xs,
-        ys,
-        linestyle=style,
-        color=grey,
-        linewidth=1.0,
-        label=label,
-        drawstyle="default",
-        solid_joinstyle="miter",
-    )
-    censor_t = [t for t, c in zip(curve.km["time"], curve.km["n_censor"], strict=True) if c > 0]
-    censor_s = [s for s, c in zip(curve.km["estimate"], curve.km["n_censor"], strict=True) if c > 0]
-    ax.plot(
-        censor_t,
-        censor_s,
-        linestyle="none",
-        marker="|",
-        markersize=4,
-        color=grey,
-        markeredgewidth=0.8,
-    )
-
-
-def _risk_table(fig: Figure, curves: Sequence[Curve], ticks: list[float], share: float) -> None:
-    ax = fig.add_axes((LEFT, 0.02, 0.95 - LEFT, share - 0.02))
-    ax.set_xlim(0, ticks[-1])
-    ax.set_ylim(-0.5, len(curves) + 0.5)
-    ax.axis("off")
-    ax.text(
-        -0.03,
-        len(curves),
-        "No. at risk",
-        transform=ax.get_yaxis_transform(),
-        ha="right",
-        va="center",
-        fontweight="bold",
-        fontsize=6.5,
-    )
-    for row, curve in enumerate(curves):
-        y = len(curves) - 1 - row
-        name = curve.label if len(curves) > 1 else "All"
-        # labels right-aligned in the left margin, clear of the count at time 0
-        ax.text(-0.03, y, name[:18], transform=ax.get_yaxis_transform(), ha="right",
-                va="center", fontsize=5.5)
-        for t, n in zip(ticks, at_risk(curve, ticks), strict=True):
-            ax.text(t, y, str(n), ha="center", va="center", fontsize=6)
-
-
-def flow_chart(
-    screened: int, excluded: dict[str, int], enrolled: int, lesions: int, *, width_mm: int = 85
-) -> Rendered:
-    """Screened -> excluded (by reason) -> enrolled patients -> treated lesions."""
-    plt = _pyplot()
-    with plt.rc_context(RC):
-        width = width_mm / MM_PER_INCH
-        fig = plt.figure(figsize=(width, width * 1.05))
-        ax = fig.add_axes((0, 0, 1, 1))
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
-        ax.axis("off")
-        box = {
-            "boxstyle": "square,pad=0.4",
-            "facecolor": "white",
-            "edgecolor": "black",
-            "linewidth": 0.8,
-        }
-        main_x = 0.24
-        levels = [
-            (0.9, f"Patients screened\n(n = {screened})"),
-            (0.45, f"Patients enrolled\n(n = {enrolled})"),
-            (0.12, f"Lesions treated with SBRT\n(n = {lesions})"),
-        ]
-        for y, text in levels:
-            ax.text(main_x, y, text, ha="center", va="center", bbox=box, fontsize=6.5)
-        arrow = {"arrowstyle": "-|>", "color": "black", "linewidth": 0.8}
-        ax.annotate("", xy=(main_x, 0.52), xytext=(main_x, 0.83), arrowprops=arrow)
-        ax.annotate("", xy=(main_x, 0.19), xytext=(main_x, 0.38), arrowprops=arrow)
-        total = sum(excluded.values())
-        reasons = "\n".join(
-            textwrap.fill(f"{reason}: {n}", 30, subsequent_indent="  ")
-            for reason, n in excluded.items()
-        )
-        ax.annotate("", xy=(0.47, 0.675), xytext=(main_x, 0.675), arrowprops=arrow)
-        ax.text(
-            0.49,
-            0.675,
-            f"Excluded (n = {total})\n{reasons}",
-            ha="left",
-            va="center",
-            bbox=box,
-            fontsize=5.5,
-        )
-        return _render(fig)
+    """One survival panel (KM or incidence curves) with numbers at risk, rendered."""
+    fig = survival_figure(
+        [Panel(curves, title, ylabel, p_text, legend_title)],
+        Axis(time_unit, max_time, break_time), Style(width_mm=width_mm, bands=bands))
+    return render(fig, formats)

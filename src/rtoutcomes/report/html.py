@@ -22,6 +22,7 @@ tr.section td { font-weight: bold; padding-top: 0.5rem; }
 p.note { font-size: 0.8rem; margin: 0.1rem 0; color: #333; }
 p.warning { background: #fff4d6; border-left: 4px solid #c80; padding: 0.3rem 0.6rem; }
 figure { margin: 1rem 0; } figure img { width: 36rem; max-width: 100%; height: auto; }
+figure.main img { width: auto; max-width: 100%; }
 figcaption { font-size: 0.85rem; }
 dl.provenance { display: grid; grid-template-columns: max-content auto; gap: 0.1rem 1rem;
                 font-size: 0.8rem; } dl.provenance dd { margin: 0; font-family: monospace; }
@@ -62,14 +63,18 @@ def render_html(report: Report) -> str:
     parts += ["<h2>Statistical methods</h2>", f"<p>{escape(report.methods)}</p>"]
     parts.append("<h2>Tables</h2>")
     parts += [table_html(t) for t in report.tables]
-    parts.append("<h2>Figures</h2>")
-    for i, figure in enumerate(report.figures, start=1):
-        data = base64.b64encode(figure.rendered.svg).decode("ascii")
-        parts.append(
-            f'<figure id="fig-{escape(figure.key)}"><img alt="{escape(figure.caption)}" '
-            f'src="data:image/svg+xml;base64,{data}"><figcaption>Figure {i}. '
-            f"{escape(figure.caption)}</figcaption></figure>"
-        )
+    for section, heading, prefix in (("main", "Figures", ""),
+                                     ("supplement", "Supplementary figures", "S")):
+        chosen = [f for f in report.figures if f.section == section]
+        if chosen:
+            parts.append(f"<h2>{heading}</h2>")
+        for i, figure in enumerate(chosen, start=1):
+            data = base64.b64encode(figure.rendered.svg).decode("ascii")
+            parts.append(
+                f'<figure id="fig-{escape(figure.key)}" class="{section}">'
+                f'<img alt="{escape(figure.caption)}" src="data:image/svg+xml;base64,{data}">'
+                f"<figcaption>Figure {prefix}{i}. {escape(figure.caption)}</figcaption></figure>"
+            )
     parts.append('<h2>Provenance</h2><dl class="provenance">')
     for name, version in provenance["software"].items():
         parts.append(f"<dt>{escape(name)}</dt><dd>{escape(version)}</dd>")

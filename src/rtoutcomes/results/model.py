@@ -15,7 +15,7 @@ docs/results-schema-changelog.md.
 
 from typing import NotRequired, TypedDict
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -201,11 +201,19 @@ class CauseSummary(TypedDict):
     curve: IncidenceCurve
 
 
+class AtRisk(TypedDict):
+    """Numbers at risk as a step function: at each distinct time, the rows with time >= it."""
+
+    time: list[float]
+    n_risk: list[int]
+
+
 class IncidenceLevel(TypedDict):
     """Cumulative incidence of local failure and of death without it, in one group of rows."""
 
     n: int
     censored: int
+    at_risk: AtRisk
     local_failure: CauseSummary
     death: CauseSummary
 
@@ -291,6 +299,20 @@ class CoxOptionsSummary(TypedDict):
     """``efron`` or ``breslow``."""
 
 
+class FigureSettings(TypedDict):
+    """The study file's ``figures`` options (besides the width)."""
+
+    max_time: float | None
+    """Last time shown on the time axis (``None``: the data's end)."""
+    break_time: float | None
+    """Tick step of the time axis (``None``: at most 8 intervals)."""
+    confidence_bands: bool
+    panels: list[list[str]]
+    """Composite figures, each a list of panel names (``LC``, ``LC by grade``)."""
+    formats: list[str]
+    """Files written for the composite figures and the flow chart."""
+
+
 class StudySummary(TypedDict):
     """The study's options as results.json records them (what the methods paragraph reads)."""
 
@@ -305,6 +327,7 @@ class StudySummary(TypedDict):
     endpoints: dict[str, EndpointSummary]
     covariates: dict[str, CovariateSummary]
     figure_width_mm: int
+    figures: FigureSettings
     local_failure_rule: str
     alpha_beta_gy: float
 

@@ -66,6 +66,13 @@ def study_summary(study: Study) -> StudySummary:
         },
         "covariates": covariates,
         "figure_width_mm": study.figure_width_mm,
+        "figures": {
+            "max_time": study.figures.max_time,
+            "break_time": study.figures.break_time,
+            "confidence_bands": study.figures.confidence_bands,
+            "panels": [list(p) for p in study.figures.panels],
+            "formats": list(study.figures.formats),
+        },
         "local_failure_rule": study.local_failure_rule,
         "alpha_beta_gy": study.alpha_beta_gy,
     }

@@ -18,6 +18,7 @@ from rtoutcomes.study.spec import (
     CONF_TYPES,
     COVARIATE_TYPES,
     DERIVED_ENDPOINTS,
+    FIGURE_FORMATS,
     FIGURE_WIDTHS_MM,
     LOCAL_FAILURE_RULES,
     TIES,
@@ -26,6 +27,7 @@ from rtoutcomes.study.spec import (
     Covariate,
     CoxOptions,
     Endpoint,
+    FigureOptions,
     KMOptions,
     Study,
 )
@@ -58,6 +60,7 @@ COVARIATE_KEYS = (
     "per",
     "unit",
 )
+FIGURES_KEYS = ("width_mm", "max_time", "break_time", "confidence_bands", "panels", "formats")
 ANALYSES_KEYS = ("groups", "univariate", "multivariate", "nested", "competing_risks")
 
 
@@ -187,7 +190,7 @@ def parse_study(
     cox_raw = check.mapping(top.get("cox", {}), "cox", ("ties",))
     cox = CoxOptions(ties=check.choice(cox_raw.get("ties", "efron"), "cox.ties", TIES))
     rates_at = _rates(check, top.get("rates_at", []))
-    figures = check.mapping(top.get("figures", {}), "figures", ("width_mm",))
+    figures = check.mapping(top.get("figures", {}), "figures", FIGURES_KEYS)
     width = figures.get("width_mm", 85)
     if width not in FIGURE_WIDTHS_MM:
         raise check.fail(
@@ -213,6 +216,7 @@ def parse_study(
     _check_groups(check, analyses, covariates, db is not None)
     analyses = replace(analyses, competing_risks=_competing_risks(
         check, top.get("analyses", {}).get("competing_risks"), endpoints))
+    figure_options = _figure_options(check, figures, int(width), endpoints, analyses)
     return Study(
         title=check.text(top["title"], "title"),
         path=Path(source) if base_dir is not None else None,
@@ -227,6 +231,7 @@ def parse_study(
         covariates=covariates,
         analyses=analyses,
         figure_width_mm=int(width),
+        figures=figure_options,
         alpha_beta_gy=alpha_beta,
         local_failure_rule=local_failure,
     )
@@ -264,6 +269,49 @@ def _competing_risks(check: _Checker, value: Any, endpoints: dict[str, Endpoint]
             "its lc_cr_time/lc_cr_status code death without local failure as a competing event",
         )
     return value
+
+
+def _figure_options(check: _Checker, raw: Mapping[str, Any], width: int,
+                    endpoints: dict[str, Endpoint], analyses: Analyses) -> FigureOptions:
+    """``figures``: time axis, bands, formats and composite panels (names checked against the
+    study's endpoints, groups and competing risks)."""
+    times = {}
+    for key in ("max_time", "break_time"):
+        if raw.get(key) is not None:
+            times[key] = check.number(raw[key], f"figures.{key}", positive=True)
+    bands = raw.get("confidence_bands", False)
+    if not isinstance(bands, bool):
+        raise check.fail("figures.confidence_bands",
+                         f"must be true or false, got {_kind(bands)} {bands!r}")
+    formats = check.text_list(raw.get("formats", list(FIGURE_FORMATS)), "figures.formats")
+    for i, name in enumerate(formats):
+        check.choice(name, f"figures.formats[{i}]", FIGURE_FORMATS)
+    known = set()
+    for endpoint in endpoints:
+        kinds = [""] + ([" incidence"] if analyses.competing_risks and endpoint == "LC" else [])
+        for kind in kinds:
+            known.add(f"{endpoint}{kind}")
+            known |= {f"{endpoint}{kind} by {group}" for group in analyses.groups}
+    panels_raw = raw.get("panels", [])
+    if not isinstance(panels_raw, list):
+        raise check.fail("figures.panels", f"must be a list of figures (lists of panel names), "
+                         f"got {_kind(panels_raw)}")
+    panels = []
+    for i, figure in enumerate(panels_raw):
+        names = check.text_list(figure, f"figures.panels[{i}]")
+        if not names:
+            raise check.fail(f"figures.panels[{i}]", "is empty: name at least one panel")
+        for j, name in enumerate(names):
+            if name not in known:
+                raise check.fail(
+                    f"figures.panels[{i}][{j}]",
+                    f"unknown panel {name!r}; panels are an endpoint, '<endpoint> by <group>' "
+                    "for a group of analyses.groups, or 'LC incidence [by <group>]' with "
+                    f"competing risks; known: {', '.join(sorted(known))}")
+        panels.append(names)
+    return FigureOptions(width_mm=width, max_time=times.get("max_time"),
+                         break_time=times.get("break_time"), confidence_bands=bands,
+                         panels=tuple(panels), formats=formats)
 
 
 def _level(check: _Checker, value: Any, path: str) -> float:

@@ -109,6 +109,29 @@ class Analyses:
     competing_risks: bool = False
 
 
+FIGURE_FORMATS = ("png", "svg", "tiff", "pdf")
+
+
+@dataclass(frozen=True)
+class FigureOptions:
+    """Figure settings (study file ``figures``).
+
+    ``max_time``/``break_time``: last time shown and tick step, in the study's ``time_unit``
+    (default: the data's end, a step giving at most 8 intervals); ``confidence_bands``: pointwise
+    bands around every curve; ``panels``: composite figures, each a list of panel names
+    (``LC``, ``LC by grade``, ``LC incidence``, ``LC incidence by grade``), lettered a, b, c;
+    ``formats``: files written for the composite figures and the flow chart (single panels
+    are always PNG and SVG); ``page``: Word page size (``A4`` or ``Letter``).
+    """
+
+    width_mm: int = 85
+    max_time: float | None = None
+    break_time: float | None = None
+    confidence_bands: bool = False
+    panels: tuple[tuple[str, ...], ...] = ()
+    formats: tuple[str, ...] = FIGURE_FORMATS
+
+
 @dataclass(frozen=True)
 class Study:
     """A validated study file."""
@@ -126,6 +149,7 @@ class Study:
     covariates: dict[str, Covariate]
     analyses: Analyses
     figure_width_mm: int = 85
+    figures: FigureOptions = FigureOptions()
     alpha_beta_gy: float = 10.0
     local_failure_rule: str = "RECIST 1.1"
 

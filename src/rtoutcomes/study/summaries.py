@@ -11,6 +11,7 @@ import math
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from rtoutcomes.results.model import (
+    AtRisk,
     CauseSummary,
     CoxTerm,
     FollowUp,
@@ -330,6 +331,7 @@ def _incidence(
         out["levels"]["" if level is None else level] = {
             "n": int(rows.sum()),
             "censored": int((status[rows] == 0).sum()),
+            "at_risk": at_risk_steps(time[rows]),
             "local_failure": _cause_summary(fit, at, LOCAL_FAILURE, level, rates_at,
                                             events[LOCAL_FAILURE]),
             "death": _cause_summary(fit, at, DEATH, level, rates_at, events[DEATH]),
@@ -348,6 +350,16 @@ def _incidence(
             gray["death"] = found[DEATH]
         out["gray"] = gray
     return out
+
+
+def at_risk_steps(time: np.ndarray) -> AtRisk:
+    """Numbers at risk as a step function: at each distinct time, the rows with time >= it
+    (the figures' at-risk table reads it at the ticks)."""
+    import numpy as np
+
+    distinct, counts = np.unique(np.asarray(time, dtype=float), return_counts=True)
+    at_risk = len(time) - np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return {"time": [float(t) for t in distinct], "n_risk": [int(n) for n in at_risk]}
 
 
 def _cause_summary(

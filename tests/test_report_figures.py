@@ -1,0 +1,211 @@
+"""Figure layout: legends and p labels placed clear of the curves, no clipped or overlapping text,
+aligned numbers at risk, time axis options, composites, flow chart, deterministic files.
+
+Curves are generated deterministically (quantiles of Weibull distributions, no random seeds):
+crossing groups, 2 to 6 groups, very short and very long follow-up.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from rtoutcomes.report.figure_layout import data_points, hits, layout_problems
+from rtoutcomes.report.figures import (
+    Axis,
+    Curve,
+    Panel,
+    Style,
+    at_risk,
+    render,
+    survival_figure,
+    ticks,
+)
+from rtoutcomes.report.flow_chart import Analysed, flow_chart_figure, flow_problems
+from rtoutcomes.study.spec import KMOptions
+from rtoutcomes.study.summaries import at_risk_steps, incidence_summary, km_summary
+
+
+def _times(n: int, scale: float, shape: float, follow_up: float) -> tuple[np.ndarray, np.ndarray]:
+    """Weibull quantiles as event times; every third row censored at 60 % of its time; all
+    censored at ``follow_up``."""
+    q = (np.arange(n) + 0.5) / n
+    time = scale * (-np.log1p(-q)) ** (1 / shape)
+    event = np.ones(n, dtype=int)
+    event[::3] = 0
+    time[::3] *= 0.6
+    late = time > follow_up
+    time[late], event[late] = follow_up, 0
+    return time, event
+
+
+def _km(n: int, scale: float, shape: float, follow_up: float) -> dict[str, Any]:
+    time, event = _times(n, scale, shape, follow_up)
+    return km_summary(time, event, KMOptions(), ())["km"]
+
+
+# (scale, shape) per group: Weibull shapes below and above 1 make the curves cross
+SHAPES = [(20, 0.6), (14, 2.5), (40, 1.0), (8, 0.8), (25, 3.0), (60, 0.5)]
+
+
+def _panel(groups: int, follow_up: float, crossing: bool = True, p: bool = True) -> Panel:
+    curves = []
+    for i in range(groups):
+        scale, shape = SHAPES[i] if crossing else (10 * (i + 1), 1.0)
+        curves.append(Curve(f"Group {chr(65 + i)}", _km(30 + 5 * i, scale * follow_up / 60,
+                                                        shape, follow_up), 30 + 5 * i))
+    return Panel(curves, f"{groups} groups, follow-up {follow_up:g}", "Overall survival",
+                 "Log-rank p < 0.001" if p else None, "Group")
+
+
+CASES = [(g, f, c) for g in (2, 3, 4, 5, 6) for f, c in ((60, True), (6, False), (300, True))]
+
+
+@pytest.mark.parametrize(("groups", "follow_up", "crossing"), CASES)
+def test_generated_curves_leave_legend_and_p_clear(groups: int, follow_up: float,
+                                                   crossing: bool) -> None:
+    fig = survival_figure([_panel(groups, follow_up, crossing)], Axis("months"))
+    assert layout_problems(fig) == []
+    plot = fig.axes[0]
+    legend = plot.get_legend()
+    assert legend is not None and len(legend.get_texts()) == groups
+    assert any(t.get_text() == "Log-rank p < 0.001" for t in plot.texts)
+
+
+def test_the_check_sees_a_legend_on_the_curves() -> None:
+    """Negative control: a legend forced onto the curves, and overlapping or clipped text, are
+    reported."""
+    fig = survival_figure([_panel(3, 60)], Axis("months"))
+    plot = fig.axes[0]
+    legend = plot.get_legend()
+    legend.set_loc("upper left")  # the curves all start at 100 % at time 0
+    legend.set_bbox_to_anchor((0.0, 1.0), transform=plot.transAxes)
+    problems = layout_problems(fig)
+    assert any("legend covers drawn data" in p for p in problems), problems
+    fig.text(0.999, 0.5, "off the edge")
+    fig.text(0.5, 0.999, "Group A")
+    fig.text(0.5, 0.999, "Group A again")
+    problems = layout_problems(fig)
+    assert any("clipped text 'off the edge'" in p for p in problems)
+    assert any("overlaps" in p for p in problems)
+
+
+def test_placement_uses_headroom_when_no_corner_is_free() -> None:
+    """Six curves spread over the whole plot: the legend goes above 100 %, the ticks stay."""
+    fig = survival_figure([_panel(6, 60)], Axis("months"))
+    plot = fig.axes[0]
+    assert layout_problems(fig) == []
+    assert list(plot.get_yticks()) == [0, 0.25, 0.5, 0.75, 1.0]
+    renderer = fig.canvas.get_renderer()
+    assert hits(plot.get_legend().get_window_extent(renderer),
+                data_points(plot, [plot.get_legend()])) == 0
+
+
+def test_risk_table_sits_under_the_ticks_with_labels_apart() -> None:
+    fig = survival_figure([_panel(2, 60)], Axis("months", break_time=12))
+    plot, risk = fig.axes[0], fig.axes[1]
+    renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()
+    tick_x = {t.get_text(): t.get_window_extent(renderer).x0 + t.get_window_extent(
+        renderer).width / 2 for t in plot.get_xticklabels()}
+    counts = [t for t in risk.texts if t.get_text().isdigit()]
+    labels = [t for t in risk.texts if not t.get_text().isdigit()]
+    assert [t.get_text() for t in labels] == ["Group A", "Group B"]
+    xs = sorted({round(t.get_window_extent(renderer).x0 + t.get_window_extent(renderer).width
+                       / 2, 1) for t in counts})
+    assert xs == pytest.approx(sorted(tick_x.values()), abs=0.6)
+    first = min(t.get_window_extent(renderer).x0 for t in counts)
+    gap_pt = (first - max(t.get_window_extent(renderer).x1 for t in labels)) * 72 / fig.dpi
+    assert gap_pt >= 6
+
+
+def test_numbers_at_risk_of_generated_curves_count_rows_still_followed() -> None:
+    time, event = _times(40, 20, 1.0, 60)
+    km = km_summary(time, event, KMOptions(), ())["km"]
+    curve = Curve("a", km, 40)
+    ticks_ = [0.0, 6.0, 12.0, 24.0, 48.0, 60.0, 72.0]
+    assert at_risk(curve, ticks_) == [int((time >= t).sum()) for t in ticks_]
+    steps = Curve("b", {"time": [], "estimate": []}, 40, True, at_risk_steps(time))
+    assert at_risk(steps, ticks_) == at_risk(curve, ticks_)
+
+
+def test_time_axis_options() -> None:
+    assert ticks(Axis("months"), 125) == [0, 24, 48, 72, 96, 120, 144]
+    assert ticks(Axis("months", max_time=60), 125) == [0, 12, 24, 36, 48, 60]
+    assert ticks(Axis("months", max_time=60, break_time=6), 125)[-2:] == [54, 60]
+    assert ticks(Axis("months", break_time=10), 25) == [0, 10, 20, 30]
+    assert ticks(Axis("days"), 400) == [0, 90, 180, 270, 360, 450]
+    fig = survival_figure([_panel(2, 300)], Axis("months", max_time=60, break_time=12))
+    assert fig.axes[0].get_xlim() == (0, 60)
+    assert [t.get_text() for t in fig.axes[1].texts][-1] != ""  # counts up to 60
+    assert layout_problems(fig) == []
+
+
+def test_confidence_bands_are_drawn_and_avoided() -> None:
+    fig = survival_figure([_panel(2, 60)], Axis("months"), Style(bands=True))
+    assert len(fig.axes[0].collections) == 2
+    assert layout_problems(fig) == []
+
+
+def test_incidence_panel_has_numbers_at_risk() -> None:
+    time, event = _times(50, 30, 1.2, 48)
+    status = np.where(event == 1, np.where(np.arange(50) % 2 == 0, 1, 2), 0)
+    summary = incidence_summary(time, status.astype(float), (12.0,), 0.95)
+    risk = summary["at_risk"]
+    curves = [Curve("Local failure", summary["local_failure"]["curve"], None, True, risk),
+              Curve("Death without local failure", summary["death"]["curve"], None, True, risk)]
+    fig = survival_figure([Panel(curves, "Competing risks", "Cumulative incidence")],
+                          Axis("months"))
+    assert layout_problems(fig) == []
+    counts = [t.get_text() for t in fig.axes[1].texts if t.get_text().isdigit()]
+    assert counts[0] == "50"
+
+
+def test_composite_letters_and_aligned_rows() -> None:
+    panels = [_panel(1, 60, p=False), _panel(2, 60), _panel(3, 60), _panel(4, 60)]
+    fig = survival_figure(panels, Axis("months"), Style(width_mm=174, columns=2))
+    assert layout_problems(fig) == []
+    letters = [t.get_text() for t in fig.texts if len(t.get_text()) == 1]
+    assert letters == ["a", "b", "c", "d"]
+    plots = fig.axes[0::2]
+    assert plots[0].get_position().y0 == pytest.approx(plots[1].get_position().y0)
+    assert plots[0].get_position().height == pytest.approx(plots[1].get_position().height)
+
+
+def test_files_are_deterministic_and_journal_formats() -> None:
+    from PIL import Image
+
+    first = render(survival_figure([_panel(3, 60)], Axis("months")), ("png", "svg", "tiff", "pdf"))
+    second = render(survival_figure([_panel(3, 60)], Axis("months")),
+                    ("png", "svg", "tiff", "pdf"))
+    assert first == second
+    tiff = Image.open(io.BytesIO(first.files["tiff"]))
+    assert tiff.info["compression"] == "tiff_lzw"
+    assert round(tiff.info["dpi"][0]) == 300
+    assert math.isclose(tiff.size[0], 85 / 25.4 * 300, abs_tol=1)
+    assert first.files["pdf"].startswith(b"%PDF") and b"CreationDate" not in first.files["pdf"]
+
+
+@pytest.mark.parametrize("reasons", [
+    {"multiple metastases (more than 3 lesions)": 14, "unclear pathological type": 7},
+    {f"a rather long exclusion reason number {i} with words": i for i in range(1, 7)},
+    {},
+])
+def test_flow_chart_boxes_hold_their_text(reasons: dict[str, int]) -> None:
+    fig = flow_chart_figure(68, reasons, 37, 58, [Analysed("LC", 58, "lesion"),
+                                                  Analysed("OS", 37, "patient"),
+                                                  Analysed("PFS", 37, "patient")])
+    assert layout_problems(fig) == []
+    assert flow_problems(fig) == []
+    shown = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert "Analysed for PFS" in shown and "(n\u00a0=\u00a068)" in shown
+
+
+def test_flow_check_sees_text_leaving_its_box() -> None:
+    fig = flow_chart_figure(68, {"x": 1}, 37, 58)
+    fig.axes[0].texts[0].set_text("a very long line that cannot fit in the box at all, surely")
+    assert any("leaves its box" in p for p in flow_problems(fig))
