@@ -10,13 +10,14 @@ from mini_registry import data_row, mini_registry, write_csv_folder
 
 from rtoutcomes.cli import main
 from rtoutcomes.registry.database import make_engine
+from rtoutcomes.registry.migrate import head_revision
 
 
 def test_init_import_validate_export(
     db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["init", "--db", db_url]) == 0
-    assert "schema revision 0001" in capsys.readouterr().out
+    assert f"schema revision {head_revision()}" in capsys.readouterr().out
     folder = write_csv_folder(mini_registry(), tmp_path / "in")
     assert main(["import", str(folder), "--db", db_url]) == 0
     out = capsys.readouterr().out
@@ -40,9 +41,9 @@ def test_import_lists_every_problem_and_fails(
     assert main(["import", str(folder), "--db", str(db)]) == 1
     err = capsys.readouterr().err
     assert "import refused, nothing was written: 3 problems" in err
-    assert "lesions.csv, row 2, column size_cm: value '55'" in err
-    assert "sbrt_courses.csv, row 3, column fractions: value '0': must be 1..50" in err
-    assert "toxicities.csv, row 2, column grade: value '-99'" in err
+    assert "lesions.csv, L01, row 2, column size_cm: value '55'" in err
+    assert "sbrt_courses.csv, C02, row 3, column fractions: value '0': must be 1..50" in err
+    assert "toxicities.csv, T01, row 2, column grade: value '-99'" in err
     assert not db.exists()
 
 
@@ -61,7 +62,7 @@ def test_validate_reports_problems_in_the_database(
     assert main(["validate", "--db", db_url]) == 1
     err = capsys.readouterr().err
     assert "is not valid: 1 problem" in err
-    assert ("table patient_events, row 5, column event_date: value '2018-01-01': event before "
+    assert ("table patient_events, E04, row 5, column event_date: value '2018-01-01': event before "
             "the patient's first SBRT start (2019-03-04, C02)") in err
 
 

@@ -294,4 +294,5 @@ def test_many_defects_are_all_listed(tmp_path: Path) -> None:
     message = str(refused.value)
     assert message.startswith(f"import refused, nothing was written: {len(refused.value.problems)}")
     assert len(refused.value.problems) >= 30
-    assert "lesions.csv, row 2, column size_cm: value '55': must be > 0 and <= 40 cm" in message
+    assert ("lesions.csv, L01, row 2, column size_cm: value '55': must be > 0 and <= 40 cm"
+            in message)

@@ -69,9 +69,9 @@ def test_workbook_defects_name_the_sheet_and_row(tmp_path: Path) -> None:
     book = write_workbook(tables, tmp_path / "bad.xlsx")
     problems = _refused(book, tmp_path)
     assert problems == [
-        "bad.xlsx, sheet lesions, row 2, column size_cm: value '55': must be > 0 and <= 40 cm; "
-        "55 cm is implausible: if the value is in millimetres, write 5.5 (cm)",
-        "bad.xlsx, sheet toxicities, row 3, column grade: value '7': must be 1..5",
+        "bad.xlsx, sheet lesions, L01, row 2, column size_cm: value '55': must be > 0 and "
+        "<= 40 cm; 55 cm is implausible: if the value is in millimetres, write 5.5 (cm)",
+        "bad.xlsx, sheet toxicities, T02, row 3, column grade: value '7': must be 1..5",
     ]
 
 
@@ -87,14 +87,14 @@ def test_date_cells_in_the_wrong_columns(tmp_path: Path) -> None:
     workbook.save(book)
     problems = _refused(book, tmp_path)
     assert problems == [
-        "dates.xlsx, sheet patients, row 3, column birth_date: value '60': Excel date serial: "
-        "day 60 of the 1900 date system is 1900-02-29, which does not exist",
-        "dates.xlsx, sheet lesions, row 2, column size_cm: value '2024-04-05': the spreadsheet "
-        "turned this cell into a date; format the column as a number",
-        "dates.xlsx, sheet lesions, row 3, column site_detail: value '2024-01-03': the "
+        "dates.xlsx, sheet patients, P02, row 3, column birth_date: value '60': Excel date "
+        "serial: day 60 of the 1900 date system is 1900-02-29, which does not exist",
+        "dates.xlsx, sheet lesions, L01, row 2, column size_cm: value '2024-04-05': the "
+        "spreadsheet turned this cell into a date; format the column as a number",
+        "dates.xlsx, sheet lesions, L02, row 3, column site_detail: value '2024-01-03': the "
         "spreadsheet turned this cell into a date or time; format the column as text",
-        "dates.xlsx, sheet sbrt_courses, row 2, column start_date: value '2019-01-07 14:30:00': "
-        "a date with a time of day; give the date only",
+        "dates.xlsx, sheet sbrt_courses, C01, row 2, column start_date: value "
+        "'2019-01-07 14:30:00': a date with a time of day; give the date only",
     ]
 
 

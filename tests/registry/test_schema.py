@@ -47,7 +47,7 @@ def test_migrated_schema_equals_models(db_url: str) -> None:
     assert diff == []
     assert in_db == in_models  # compare_metadata does not look at CHECK constraints
     assert len(in_db) > 60
-    assert tables == {t.name for t in TABLES} | {"alembic_version"}
+    assert tables == {t.name for t in TABLES} | {"alembic_version", "audit_log", "audit_head"}
 
 
 def test_downgrade_then_upgrade(db_url: str) -> None:

@@ -11,15 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from rtoutcomes.errors import RtOutcomesError
-from rtoutcomes.io.tabular import RawRow
-from rtoutcomes.registry.database import make_engine
-from rtoutcomes.registry.importer import database_as_raw
-from rtoutcomes.registry.schema import REGISTRY_TABLES
+from rtoutcomes.registry.changes import ChangeSet, apply_changes
 from rtoutcomes.registry.spec import TABLE_BY_NAME
-from rtoutcomes.registry.validation import ImportRejected, validate_registry
+from rtoutcomes.registry.tables import read_rows
+from rtoutcomes.registry.validation import ImportRejected
 
 __all__ = ["DosimetryExists", "write_dosimetry_row"]
 
@@ -29,36 +25,34 @@ class DosimetryExists(RtOutcomesError):
 
 
 def write_dosimetry_row(
-    db_url: str | Path, row: Mapping[str, object], *, replace: bool = False
+    db_url: str | Path, row: Mapping[str, object], *, replace: bool = False,
+    user: str | None = None, reason: str | None = None,
+    command: str = "rtoutcomes dosimetry --db",
 ) -> None:
-    """Insert (or with ``replace``, overwrite) the dosimetry row of ``row["course_id"]``."""
+    """Insert (or with ``replace``, overwrite) the dosimetry row of ``row["course_id"]``,
+    through the audited write path (``changes.apply_changes``). Replacing stored values needs a
+    ``reason``; without one, the reason recorded is that the row was recomputed from DICOM."""
     spec = TABLE_BY_NAME["dosimetry"]
     unknown = sorted(set(row) - set(spec.column_names))
     if unknown:
         raise RtOutcomesError(f"dosimetry has no column(s) {', '.join(unknown)}")
     course_id = row.get("course_id")
-    raw = database_as_raw(db_url)
-    table = raw.tables["dosimetry"]
-    existing = [r for r in table.rows if r.cells.get("course_id") == course_id]
-    if existing and not replace:
-        source = existing[0].cells.get("source")
-        raise DosimetryExists(
-            f"course {course_id} already has dosimetry (source {source}); "
-            "replace it explicitly (--replace) or leave it"
-        )
-    table.rows = [r for r in table.rows if r.cells.get("course_id") != course_id]
-    table.rows.append(RawRow(len(table.rows) + 2, {c: row.get(c) for c in spec.column_names}))
-    validated = validate_registry(raw)
-    if validated.problems:
-        raise ImportRejected(validated.problems, "dosimetry not written, the registry is unchanged")
-    record = next(r for r in validated.tables["dosimetry"] if r.values["course_id"] == course_id)
-    dosimetry = REGISTRY_TABLES["dosimetry"]
-    engine = make_engine(db_url, must_exist=True)
+    values = {c: row.get(c) for c in spec.column_names}
     try:
-        with engine.begin() as connection:
-            connection.execute(sa.delete(dosimetry).where(dosimetry.c.course_id == course_id))
-            connection.execute(
-                dosimetry.insert(), [{c: record.values.get(c) for c in spec.column_names}]
-            )
-    finally:
-        engine.dispose()
+        apply_changes(
+            db_url, ChangeSet(rows={"dosimetry": [values]}), refuse_existing=not replace,
+            user=user, command=command,
+            reason=reason or (f"dosimetry of course {course_id} recomputed from DICOM RT files"
+                              if replace else None),
+        )
+    except ImportRejected as error:
+        exists = [p for p in error.problems if p.rule.endswith("is already in the registry")]
+        if exists:
+            stored = [r for r in read_rows(db_url)["dosimetry"] if r["course_id"] == course_id]
+            source = stored[0]["source"] if stored else "unknown"
+            raise DosimetryExists(
+                f"course {course_id} already has dosimetry (source {source}); replace it "
+                "explicitly (--replace) or leave it"
+            ) from None
+        raise ImportRejected(error.problems,
+                             "dosimetry not written, the registry is unchanged") from None

@@ -88,5 +88,15 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+WRITER_WAIT_OPTION = "rtoutcomes_writer_wait_ms"
+"""Execution option of a SQLite connection that is to write: its transaction starts with
+``BEGIN IMMEDIATE`` (the database's one write lock), waiting at most that many milliseconds."""
+
+
 def _sqlite_on_begin(connection: sa.Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    wait_ms = connection.get_execution_options().get(WRITER_WAIT_OPTION)
+    if wait_ms is None:
+        connection.exec_driver_sql("BEGIN")
+        return
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait_ms)}")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -2,32 +2,32 @@
 
 Every row is validated before the database is touched; if anything is wrong, every problem is
 reported at once (``ImportRejected``) and nothing is written - not even an empty database file.
-Otherwise the whole registry is written in one transaction.
+Otherwise the whole registry is written in one transaction through the audited write path
+(``changes.apply_changes``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import sqlalchemy as sa
-
-from rtoutcomes.errors import RtOutcomesError
 from rtoutcomes.io.problems import Problem
 from rtoutcomes.io.tabular import RawRegistry, RawRow, RawTable, read_registry_files
+from rtoutcomes.registry.changes import ChangeSet, RegistryNotEmpty, apply_changes
 from rtoutcomes.registry.database import database_errors, make_engine
-from rtoutcomes.registry.schema import REGISTRY_TABLES
 from rtoutcomes.registry.spec import TABLES
 from rtoutcomes.registry.tables import read_rows
 from rtoutcomes.registry.validation import ImportRejected, validate_registry
 
-
-class RegistryNotEmpty(RtOutcomesError):
-    """Import goes into an empty registry only."""
+__all__ = ["RegistryNotEmpty", "database_as_raw", "import_registry", "validate_database"]
 
 
-def import_registry(path: str | Path, db_url: str | Path) -> dict[str, int]:
+def import_registry(
+    path: str | Path, db_url: str | Path, *, user: str | None = None,
+    reason: str | None = None, command: str | None = None,
+) -> dict[str, int]:
     """Validate the registry at ``path`` (folder of CSV files or .xlsx), then write it to
-    ``db_url`` (SQLite file path or database URL) in one transaction.
+    ``db_url`` (SQLite file path or database URL) in one audited transaction
+    (``changes.apply_changes``: the first batch of the audit trail).
 
     The database is created and brought to the current schema if needed; it must hold no
     registry rows yet. Returns the number of rows written per table. Raises ``ImportRejected``
@@ -42,35 +42,20 @@ def import_registry(path: str | Path, db_url: str | Path) -> dict[str, int]:
     try:
         with database_errors(db_url):
             upgrade(engine)
-        with database_errors(db_url), engine.begin() as connection:
-            _refuse_if_not_empty(connection)
-            counts: dict[str, int] = {}
-            for spec in TABLES:
-                rows = [
-                    {name: record.values.get(name) for name in spec.column_names}
-                    for record in validated.tables[spec.name]
-                ]
-                if rows:
-                    connection.execute(REGISTRY_TABLES[spec.name].insert(), rows)
-                counts[spec.name] = len(rows)
-    except sa.exc.IntegrityError as error:
-        raise RtOutcomesError(
-            f"the database refused the import, nothing was written: {error.orig}"
-        ) from error
     finally:
         engine.dispose()
-    return counts
-
-
-def _refuse_if_not_empty(connection: sa.Connection) -> None:
+    changes = ChangeSet()
     for spec in TABLES:
-        table = REGISTRY_TABLES[spec.name]
-        count = connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-        if count:
-            raise RegistryNotEmpty(
-                f"the registry already holds data ({count} rows in {spec.name}); "
-                "import into a new database"
-            )
+        source = validated.sources[spec.name]
+        changes.rows[spec.name] = [record.values for record in validated.tables[spec.name]]
+        for record in validated.tables[spec.name]:
+            key = str(record.values[spec.primary_key])
+            changes.locations[(spec.name, key)] = (source, record.row)
+    report = apply_changes(
+        db_url, changes, user=user, reason=reason, require_empty=True,
+        command=command or f"rtoutcomes import {Path(path).name}",
+    )
+    return {spec.name: len(report.tables[spec.name].added) for spec in TABLES}
 
 
 def validate_database(db_url: str | Path) -> list[Problem]:

@@ -115,3 +115,45 @@ def _build_table(spec: TableSpec) -> sa.Table:
 
 REGISTRY_TABLES: dict[str, sa.Table] = {spec.name: _build_table(spec) for spec in TABLES}
 """SQLAlchemy ``Table`` of each registry table, parents before children."""
+
+# --- the audit trail (``audit.py``) ---------------------------------------------------------
+# Written only by ``changes.apply_changes``, in the same transaction as the registry rows it
+# describes. Values are canonical JSON text and times ISO text so that both backends hold, hash
+# and print the same bytes.
+AUDIT_ACTIONS = ("insert", "update", "delete", "freeze")
+
+AUDIT_LOG = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("seq", sa.BigInteger(), primary_key=True, autoincrement=False),
+    sa.Column("batch", sa.Integer(), nullable=False, index=True),
+    sa.Column("recorded_at", sa.Text(), nullable=False),
+    sa.Column("user_name", sa.Text(), nullable=False),
+    sa.Column("command", sa.Text(), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=True),
+    sa.Column("action", sa.Text(), nullable=False),
+    sa.Column("table_name", sa.Text(), nullable=True),
+    sa.Column("record_key", sa.Text(), nullable=True),
+    sa.Column("column_name", sa.Text(), nullable=True),
+    sa.Column("old_value", sa.Text(), nullable=True),
+    sa.Column("new_value", sa.Text(), nullable=True),
+    sa.Column("label", sa.Text(), nullable=True, unique=True),
+    sa.Column("prev_hash", sa.Text(), nullable=False),
+    sa.Column("entry_hash", sa.Text(), nullable=False),
+    sa.CheckConstraint(
+        "action IN (" + ", ".join(_literal(a) for a in AUDIT_ACTIONS) + ")", name="action_allowed"
+    ),
+    sa.Index("ix_audit_log_record", "table_name", "record_key"),
+)
+"""One row per change (a cell update, a whole-row insert or delete) or per freeze label."""
+
+AUDIT_HEAD = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger(), nullable=False),
+    sa.Column("batch", sa.Integer(), nullable=False),
+    sa.Column("entry_hash", sa.Text(), nullable=False),
+    sa.CheckConstraint("id = 1", name="single_row"),
+)
+"""The chain's last entry (one row): catches a deleted tail and is the writers' lock."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,29 +54,48 @@ def fetch_rows(connection: sa.Connection) -> Rows:
     return rows
 
 
-def read_rows(db_url: str | Path) -> Rows:
-    """``fetch_rows`` of an existing registry database."""
+@contextmanager
+def reading(db_url: str | Path) -> Iterator[sa.Connection]:
+    """A connection to an existing registry at the current schema whose reads all see one
+    state: before or after any concurrent write, never a mix (SQLite: one read transaction on
+    WAL; PostgreSQL: a REPEATABLE READ transaction)."""
     engine = make_engine(db_url, must_exist=True)
     try:
         with database_errors(db_url):
             check_schema(engine)
             with engine.connect() as connection:
-                return fetch_rows(connection)
+                if connection.dialect.name == "postgresql":
+                    connection.execution_options(isolation_level="REPEATABLE READ")
+                with connection.begin():
+                    yield connection
     finally:
         engine.dispose()
 
 
-def read_tables(db_url: str | Path) -> dict[str, pd.DataFrame]:
+def read_rows(db_url: str | Path) -> Rows:
+    """``fetch_rows`` of an existing registry database."""
+    with reading(db_url) as connection:
+        return fetch_rows(connection)
+
+
+def read_tables(db_url: str | Path, as_of: str | None = None) -> dict[str, pd.DataFrame]:
     """Every registry table as a DataFrame with the format's column names and order.
 
     dtypes: dates ``datetime64[ns]`` (``NaT`` when missing); integers pandas ``Int64`` and
     numbers ``float64`` (``<NA>``/``NaN`` when missing); yes/no pandas ``boolean``; text
     ``object`` holding ``str`` or ``None``. Rows are sorted by the table's primary key. Units are
     those of the column names (``_gy`` Gy, ``_cm`` cm, ``_mm`` mm, ``_cc`` cm3, ``_pct`` %).
+    ``as_of``: the registry as it was at a freeze label, batch or time (``audit.snapshot``).
     """
+    from rtoutcomes.registry.audit import snapshot
+
+    return frames_of_rows(snapshot(db_url, as_of).rows if as_of else read_rows(db_url))
+
+
+def frames_of_rows(rows: Rows) -> dict[str, pd.DataFrame]:
+    """``fetch_rows``' rows as ``read_tables``' DataFrames."""
     import pandas as pd
 
-    rows = read_rows(db_url)
     frames: dict[str, pd.DataFrame] = {}
     for spec in TABLES:
         data = rows[spec.name]

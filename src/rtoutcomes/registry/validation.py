@@ -56,6 +56,7 @@ class Record:
     row: int
     values: dict[str, object]
     invalid: set[str] = field(default_factory=set)
+    source: str | None = None  # where the row came from, when not its table's source
 
     def get(self, column: str) -> object:
         return self.values.get(column)
@@ -77,12 +78,14 @@ class ValidatedRegistry:
     def report(self, table: str, record: Record | None, column: str | None, rule: str,
                value: object = None) -> None:
         """Add a problem located at ``record`` of ``table`` (helper for ``rules.py``)."""
+        key = None if record is None else record.values.get(TABLE_BY_NAME[table].primary_key)
         self.problems.append(Problem(
-            self.sources[table],
+            (record and record.source) or self.sources[table],
             None if record is None else record.row,
             column,
             None if value is None else shown(value),
             rule,
+            None if key is None else str(key),
         ))
 
 
@@ -125,6 +128,30 @@ def validate_registry(raw: RawRegistry) -> ValidatedRegistry:
     return result
 
 
+def validate_records(
+    tables: dict[str, list[Record]], sources: dict[str, str], check_required: Iterable[Record]
+) -> ValidatedRegistry:
+    """The checks across rows and tables (unique identifiers, references, conditions, dates)
+    on rows already typed: a registry as it would be after a change (``changes.py``). Required
+    cells are checked in the records of ``check_required`` only (the others come from the
+    database, whose NOT NULL constraints hold them)."""
+    from rtoutcomes.registry.rules import check_rules
+
+    result = ValidatedRegistry(tables, dict(sources), [])
+    required = {id(r) for r in check_required}
+    for spec in TABLES:
+        for record in tables[spec.name]:
+            if id(record) not in required:
+                continue
+            for col in spec.columns:
+                if col.required and record.values.get(col.name) is None \
+                        and col.name not in record.invalid:
+                    result.report(spec.name, record, col.name, "required: the cell is empty")
+        _check_unique(spec, result)
+    check_rules(result)
+    return result
+
+
 def _check_columns(table: RawTable, spec: TableSpec, problems: list[Problem]) -> None:
     seen: set[str] = set()
     missing = [c for c in spec.columns if c.requirement != "opt" and c.name not in table.columns]
@@ -158,15 +185,24 @@ def _check_rows(table: RawTable, spec: TableSpec, problems: list[Problem]) -> li
             except CellError as error:
                 record.invalid.add(col.name)
                 problems.append(Problem(
-                    table.source, raw_row.number, col.name, shown(cell), error.rule
+                    table.source, raw_row.number, col.name, shown(cell), error.rule,
+                    _key_of(raw_row.cells, spec),
                 ))
                 continue
             if value is None and col.required:
                 problems.append(Problem(table.source, raw_row.number, col.name, None,
-                                        "required: the cell is empty"))
+                                        "required: the cell is empty",
+                                        _key_of(raw_row.cells, spec)))
             record.values[col.name] = value
         records.append(record)
     return records
+
+
+def _key_of(cells: dict[str, object], spec: TableSpec) -> str | None:
+    """The row's primary key as written (``None`` when empty), to name the row in messages."""
+    key = cells.get(spec.primary_key)
+    text = "" if key is None else shown(key).strip()
+    return text or None
 
 
 def _check_unique(spec: TableSpec, result: ValidatedRegistry) -> None:

@@ -1,0 +1,544 @@
+"""The one audited write path of the registry: ``apply_changes``.
+
+Every writer (the first import, ``import --update``, dosimetry from DICOM, the web app, DICOM
+import, exports that write back...) describes what it wants as a ``ChangeSet`` and calls
+``apply_changes``, which, in ONE database transaction holding the registry's writer lock:
+
+1. reads the registry as it is now;
+2. parses every given cell as an import does (text, numbers, dates...; rule errors name the
+   row by its key and, when the caller says where the row came from, the file and row);
+3. works out what actually changes: new keys are added, given cells that differ are updated
+   (cells not given are left as stored), identical rows are left alone, listed keys deleted;
+4. runs every check of an import on the registry as it would be after (references, unique
+   identifiers, conditional cells, dates in order); any problem refuses the whole change;
+5. writes the rows, and one audit entry per change (``audit.py``: who, when, why, command,
+   batch, old -> new, hash-chained), then commits. A crash at any moment leaves the registry
+   exactly as before or exactly as after.
+
+Example (a corrected lesion size and a new scan)::
+
+    from rtoutcomes.registry.changes import ChangeSet, apply_changes
+
+    changes = ChangeSet(rows={
+        "lesions": [{"lesion_id": "L13", "size_cm": 4.1}],          # update one cell
+        "assessments": [{"assessment_id": "A0231", "lesion_id": "L13",
+                         "assessment_date": "2024-03-02", "modality": "CT",
+                         "longest_diameter_mm": 38}],               # a new row
+    })
+    report = apply_changes("registry.db", changes, user="jdoe",
+                           reason="size re-measured on the planning CT", command="web form")
+    print(report.text())             # per table: added, changed (old -> new), deleted
+
+Values may be typed (``datetime.date``, ``float``, ``int``, ``bool``, ``str``) or text as in a
+CSV cell; ``None`` in a given column erases that cell. A change of an existing value or a
+deletion needs a ``reason`` (``ReasonRequired``); additions alone may go without one.
+``dry_run=True`` does steps 1-4 and writes nothing (the preview). ``expected_head`` (a
+preview's ``report.head_before``) refuses to write if the registry changed since the preview.
+
+Writers are serialised: a second writer waits up to ``wait_s`` seconds for the first to finish
+and then gets ``RegistryBusy`` (SQLite: ``BEGIN IMMEDIATE`` with a busy timeout; PostgreSQL:
+``LOCK TABLE audit_head IN EXCLUSIVE MODE`` under ``lock_timeout``). Readers are never blocked
+and see the state before or after a write (``tables.reading``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from rtoutcomes.errors import RtOutcomesError
+from rtoutcomes.io.problems import Problem
+from rtoutcomes.registry import audit
+from rtoutcomes.registry.cells import CellError, parse_cell, shown
+from rtoutcomes.registry.database import (
+    WRITER_WAIT_OPTION,
+    database_errors,
+    describe_database,
+    make_engine,
+)
+from rtoutcomes.registry.schema import AUDIT_LOG, REGISTRY_TABLES
+from rtoutcomes.registry.spec import TABLE_BY_NAME, TABLES, ColumnSpec, TableSpec
+from rtoutcomes.registry.tables import Rows, check_schema, fetch_rows
+from rtoutcomes.registry.validation import ImportRejected, Record, validate_records
+
+__all__ = [
+    "CellChange", "ChangeReport", "ChangeSet", "ReasonRequired", "RegistryBusy",
+    "RegistryChanged", "RegistryNotEmpty", "TableChanges", "apply_changes", "freeze",
+]
+
+DEFAULT_WAIT_S = 10.0
+"""How long a writer waits for another writer to finish before ``RegistryBusy``."""
+
+
+class RegistryBusy(RtOutcomesError):
+    """Another writer held the registry for longer than the caller would wait."""
+
+
+class RegistryChanged(RtOutcomesError):
+    """The registry changed since the preview the caller confirmed (``expected_head``)."""
+
+
+class RegistryNotEmpty(RtOutcomesError):
+    """A first import goes into an empty registry only."""
+
+
+class ReasonRequired(RtOutcomesError):
+    """Existing values change or rows are deleted, and no reason was given."""
+
+    exit_code = 2
+
+
+@dataclass
+class ChangeSet:
+    """What a writer asks for.
+
+    ``rows``: per table, rows to add or update, each a mapping with the primary key and the
+    columns to set (columns left out keep their stored value; ``None`` erases).
+    ``deletes``: per table, primary keys of rows to delete.
+    ``locations``: optional ``(table, key) -> (source, row number)``, where a row came from
+    (``"assessments.csv", 57``), so that problems point at the user's file.
+    """
+
+    rows: dict[str, list[Mapping[str, object]]] = field(default_factory=dict)
+    deletes: dict[str, list[str]] = field(default_factory=dict)
+    locations: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CellChange:
+    """One changed cell: values as an export shows them (``None`` = empty)."""
+
+    key: str
+    column: str
+    old: str | None
+    new: str | None
+
+
+@dataclass
+class TableChanges:
+    """What a change does to one table."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[CellChange] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: int = 0  # given rows identical to the stored ones
+
+    @property
+    def changed_rows(self) -> int:
+        return len({c.key for c in self.changed})
+
+
+@dataclass
+class ChangeReport:
+    """What ``apply_changes`` did (or, for a dry run, would do), per table in format order."""
+
+    tables: dict[str, TableChanges]
+    written: bool = False
+    batch: int | None = None
+    head_before: str = audit.GENESIS
+    head_after: str = audit.GENESIS
+    reason_needed: bool = False
+    ignored: list[str] = field(default_factory=list)  # set by importers: files not read
+
+    @property
+    def empty(self) -> bool:
+        return not any(t.added or t.changed or t.deleted for t in self.tables.values())
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "added": sum(len(t.added) for t in self.tables.values()),
+            "changed": sum(t.changed_rows for t in self.tables.values()),
+            "deleted": sum(len(t.deleted) for t in self.tables.values()),
+            "unchanged": sum(t.unchanged for t in self.tables.values()),
+        }
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "written": self.written, "batch": self.batch, "head_before": self.head_before,
+            "head_after": self.head_after, "reason_needed": self.reason_needed,
+            "ignored": list(self.ignored), "totals": self.counts(),
+            "tables": {
+                name: {"added": t.added, "deleted": t.deleted, "unchanged": t.unchanged,
+                       "changed": [{"key": c.key, "column": c.column, "old": c.old,
+                                    "new": c.new} for c in t.changed]}
+                for name, t in self.tables.items()
+            },
+        }
+
+    def text(self, limit: int = 200) -> str:
+        """The preview as lines: one summary line per table, then its changes."""
+        lines = [f"ignored: {name}" for name in self.ignored]
+        shown_lines = 0
+        for name, t in self.tables.items():
+            lines.append(f"{name}: {len(t.added)} added, {t.changed_rows} changed, "
+                         f"{len(t.deleted)} deleted, {t.unchanged} unchanged")
+            items = ([f"  + {k}" for k in t.added]
+                     + [f"  ~ {c.key} {c.column}: {_cell(c.old)} -> {_cell(c.new)}"
+                        for c in t.changed]
+                     + [f"  - {k}" for k in t.deleted])
+            room = max(limit - shown_lines, 0)
+            lines += items[:room]
+            if len(items) > room:
+                lines.append(f"  ... and {len(items) - room} more (--json lists them all)")
+            shown_lines += min(len(items), room)
+        return "\n".join(lines)
+
+
+def _cell(value: str | None) -> str:
+    return "(empty)" if value is None else repr(value)
+
+
+# --- the write path --------------------------------------------------------------------------
+
+
+def apply_changes(
+    db_url: str | Path,
+    changes: ChangeSet,
+    *,
+    user: str | None = None,
+    reason: str | None = None,
+    command: str = "rtoutcomes API",
+    dry_run: bool = False,
+    require_empty: bool = False,
+    refuse_existing: bool = False,
+    expected_head: str | None = None,
+    wait_s: float = DEFAULT_WAIT_S,
+    now: dt.datetime | None = None,
+) -> ChangeReport:
+    """Apply ``changes`` to the registry at ``db_url`` (SQLite path or URL) in one audited
+    transaction; see the module docstring. Returns the ``ChangeReport``.
+
+    ``user``: who (default: the operating-system login). ``command``: what wrote (e.g.
+    ``"rtoutcomes import --update month-12/"``). ``require_empty``: refuse unless the registry
+    holds no rows (``RegistryNotEmpty``; the first import). ``refuse_existing``: a given key
+    that is already stored is a problem instead of an update. ``now``: the time recorded
+    (default: the clock; tests fix it). Raises ``ImportRejected`` (every problem, nothing
+    written), ``ReasonRequired``, ``RegistryBusy``, ``RegistryChanged``.
+    """
+    unknown = sorted((set(changes.rows) | set(changes.deletes)) - set(TABLE_BY_NAME))
+    if unknown:
+        raise RtOutcomesError(f"no registry table(s) {', '.join(unknown)}")
+    engine = make_engine(db_url, must_exist=True)
+    try:
+        with database_errors(db_url):
+            check_schema(engine)
+        with database_errors(db_url), writing(engine, db_url, wait_s) as connection:
+            head = audit.read_head(connection)
+            if expected_head is not None and head.entry_hash != expected_head:
+                raise RegistryChanged(
+                    "the registry changed since the preview was made; nothing was written "
+                    "(preview again)"
+                )
+            current = fetch_rows(connection)
+            if require_empty:
+                _refuse_if_not_empty(current)
+            plan = _plan(current, changes, refuse_existing)
+            if plan.problems:
+                raise ImportRejected(plan.problems, "changes refused, nothing was written")
+            report = plan.report
+            report.head_before = report.head_after = head.entry_hash
+            report.reason_needed = any(t.changed or t.deleted for t in report.tables.values())
+            if dry_run or report.empty:
+                connection.rollback()
+                return report
+            if report.reason_needed and not (reason or "").strip():
+                count = report.counts()
+                raise ReasonRequired(
+                    f"{count['changed']} stored row(s) would change and {count['deleted']} be "
+                    "deleted: give the reason for the change (--reason); nothing was written"
+                )
+            _write(connection, plan)
+            new_head = audit.append_batch(
+                connection, plan.audit_changes(), user=user or audit.login_name(),
+                command=command, reason=reason, now=now or dt.datetime.now(dt.UTC),
+            )
+            connection.commit()
+    except sa.exc.IntegrityError as error:
+        raise RtOutcomesError(
+            f"the database refused the change, nothing was written: {error.orig}"
+        ) from error
+    finally:
+        engine.dispose()
+    report.written, report.batch, report.head_after = True, new_head.batch, new_head.entry_hash
+    return report
+
+
+def freeze(
+    db_url: str | Path, label: str, *, user: str | None = None, reason: str | None = None,
+    command: str = "rtoutcomes freeze", wait_s: float = DEFAULT_WAIT_S,
+    now: dt.datetime | None = None,
+) -> audit.RegistryState:
+    """Name the registry's state now ``label`` (a ``freeze`` entry on the audit chain) so that
+    ``export --as-of`` and ``run --as-of`` can come back to it. Labels are unique and are not
+    numbers or dates (those name batches and times)."""
+    label = label.strip()
+    if not label or label.isdigit() or audit.parse_time(label, end_of_day=False) is not None:
+        raise RtOutcomesError(
+            f"freeze label {label!r}: give a name (e.g. paper-2026-submitted); plain numbers "
+            "and dates name batches and times in --as-of"
+        )
+    engine = make_engine(db_url, must_exist=True)
+    try:
+        with database_errors(db_url):
+            check_schema(engine)
+        with database_errors(db_url), writing(engine, db_url, wait_s) as connection:
+            taken = connection.execute(
+                sa.select(AUDIT_LOG.c.seq).where(AUDIT_LOG.c.label == label)).first()
+            if taken is not None:
+                raise RtOutcomesError(
+                    f"freeze label {label!r} already names audit entry {taken.seq}; choose "
+                    "another label"
+                )
+            head = audit.append_batch(
+                connection, [audit.Change("freeze", label=label)],
+                user=user or audit.login_name(), command=command, reason=reason,
+                now=now or dt.datetime.now(dt.UTC),
+            )
+            connection.commit()
+    finally:
+        engine.dispose()
+    return audit.RegistryState(head.seq, head.batch, head.entry_hash, label)
+
+
+@contextmanager
+def writing(engine: sa.Engine, db_url: str | Path, wait_s: float) -> Iterator[sa.Connection]:
+    """A connection in a transaction that holds the registry's writer lock (waits at most
+    ``wait_s`` s for another writer, then ``RegistryBusy``). The caller commits; anything else
+    (an exception, a crash) rolls back."""
+    wait_ms = max(int(wait_s * 1000), 1)
+    with engine.connect() as connection:
+        try:
+            if connection.dialect.name == "sqlite":
+                connection.execution_options(**{WRITER_WAIT_OPTION: wait_ms})
+                connection.begin()
+            else:
+                connection.begin()
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{wait_ms}ms'")
+                connection.exec_driver_sql("LOCK TABLE audit_head IN EXCLUSIVE MODE")
+                connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
+        except sa.exc.OperationalError as error:
+            if _lock_refused(error):
+                raise RegistryBusy(
+                    f"another write to the registry {describe_database(db_url)} is in "
+                    f"progress; waited {wait_s:g} s, nothing was written: try again when it "
+                    "has finished"
+                ) from error
+            raise
+        yield connection
+
+
+def _lock_refused(error: sa.exc.OperationalError) -> bool:
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate == "55P03" or "database is locked" in str(error.orig)
+
+
+def _refuse_if_not_empty(current: Rows) -> None:
+    for spec in TABLES:
+        if current[spec.name]:
+            raise RegistryNotEmpty(
+                f"the registry already holds data ({len(current[spec.name])} rows in "
+                f"{spec.name}); import into a new database, or add --update to apply the files "
+                "as changes"
+            )
+
+
+# --- planning: what changes, and is the result valid ----------------------------------------
+
+
+@dataclass
+class _Plan:
+    report: ChangeReport
+    inserts: dict[str, list[dict[str, object]]]
+    updates: dict[str, list[tuple[str, dict[str, object]]]]  # key, changed columns
+    deletes: dict[str, list[dict[str, object]]]  # the stored rows
+    old_values: dict[tuple[str, str], dict[str, object]]
+    problems: list[Problem]
+
+    def audit_changes(self) -> list[audit.Change]:
+        changes: list[audit.Change] = []
+        for spec in TABLES:
+            changes += audit.row_changes(spec.name, self.inserts.get(spec.name, []))
+        for spec in TABLES:
+            columns = {c.name: c for c in spec.columns}
+            for key, values in self.updates.get(spec.name, []):
+                old = self.old_values[(spec.name, key)]
+                for name, value in values.items():
+                    column = columns[name]
+                    changes.append(audit.Change(
+                        "update", spec.name, key, name,
+                        audit.canonical_json(audit.encode_value(old.get(name), column)),
+                        audit.canonical_json(audit.encode_value(value, column)),
+                    ))
+        for spec in reversed(TABLES):
+            for row in self.deletes.get(spec.name, []):
+                changes.append(audit.Change(
+                    "delete", spec.name, str(row[spec.primary_key]),
+                    old=audit.canonical_json(audit.encode_row(spec.name, row)),
+                ))
+        return changes
+
+
+def _plan(current: Rows, changes: ChangeSet, refuse_existing: bool) -> _Plan:
+    """What ``changes`` do to ``current``, and the problems of the registry after them."""
+    problems: list[Problem] = []
+    plan = _Plan(ChangeReport({}), {}, {}, {}, {}, problems)
+    after: dict[str, list[Record]] = {}
+    touched: list[Record] = []
+    for spec in TABLES:
+        stored = {str(r[spec.primary_key]): r for r in current[spec.name]}
+        given = changes.rows.get(spec.name, [])
+        doomed = [str(k).strip() for k in changes.deletes.get(spec.name, [])]
+        if not given and not doomed:
+            after[spec.name] = [Record(i, r) for i, r in enumerate(current[spec.name], 2)]
+            continue
+        table = plan.report.tables.setdefault(spec.name, TableChanges())
+        columns = {c.name: c for c in spec.columns}
+        results: dict[str, Record] = {}
+        unchanged: set[str] = set()
+        for index, row in enumerate(given):
+            parsed = _parse_row(spec, row, index, changes.locations, problems)
+            if parsed is None:
+                continue
+            key, values, invalid = parsed
+            where = changes.locations.get((spec.name, key))
+            if key in results or key in unchanged:
+                problems.append(_problem(spec, key, where, spec.primary_key,
+                                         f"{key} is given twice"))
+                continue
+            old = stored.get(key)
+            if old is None:
+                new = {c: values.get(c) for c in spec.column_names}
+                table.added.append(key)
+                plan.inserts.setdefault(spec.name, []).append(new)
+            elif refuse_existing:
+                problems.append(_problem(spec, key, where, spec.primary_key,
+                                         f"{spec.name} {key} is already in the registry"))
+                continue
+            else:
+                diff = {name: value for name, value in values.items()
+                        if name not in invalid and audit.encode_value(value, columns[name])
+                        != audit.encode_value(old.get(name), columns[name])}
+                if not diff and not invalid:
+                    table.unchanged += 1
+                    unchanged.add(key)
+                    continue
+                plan.updates.setdefault(spec.name, []).append((key, diff))
+                plan.old_values[(spec.name, key)] = old
+                table.changed += [
+                    CellChange(key, name, _shown(old.get(name), columns[name]),
+                               _shown(value, columns[name]))
+                    for name, value in diff.items()
+                ]
+                new = {**old, **diff}
+            results[key] = Record(where[1] if where else 0, new, invalid,
+                                  where[0] if where else None)
+        for key in doomed:
+            if key in results:
+                problems.append(_problem(spec, key, None, spec.primary_key,
+                                         f"{key} is both given and listed for deletion"))
+            elif key not in stored:
+                problems.append(_problem(spec, key, None, spec.primary_key,
+                                         f"cannot delete {spec.name} {key}: not in the registry"))
+            elif key not in table.deleted:
+                table.deleted.append(key)
+                plan.deletes.setdefault(spec.name, []).append(stored[key])
+        deleted = set(table.deleted)
+        records: list[Record] = []
+        for position, key in enumerate(sorted((set(stored) | set(results)) - deleted), 2):
+            record = results.get(key) or Record(position, stored[key])
+            record.row = record.row or position
+            records.append(record)
+        after[spec.name] = records
+        touched += results.values()
+    if not problems:
+        sources = {spec.name: f"table {spec.name}" for spec in TABLES}
+        problems += validate_records(after, sources, touched).problems
+    return plan
+
+
+def _parse_row(
+    spec: TableSpec, row: Mapping[str, object], index: int,
+    locations: Mapping[tuple[str, str], tuple[str, int]], problems: list[Problem],
+) -> tuple[str, dict[str, object], set[str]] | None:
+    """The key, typed values and invalid columns of one given row (problems reported)."""
+    columns = {c.name: c for c in spec.columns}
+    try:
+        key = parse_cell(row.get(spec.primary_key), columns[spec.primary_key], None)
+    except CellError as error:
+        key, rule = None, error.rule
+    else:
+        rule = "the key is empty: every row needs one"
+    if key is None:
+        problems.append(Problem(f"changes to {spec.name}", index + 1, spec.primary_key, None,
+                                rule))
+        return None
+    key = str(key)
+    where = locations.get((spec.name, key))
+    values: dict[str, object] = {}
+    invalid: set[str] = set()
+    for name, cell in row.items():
+        column = columns.get(name)
+        if column is None:
+            problems.append(_problem(spec, key, where, name,
+                                     f"{spec.name} has no column {name!r}"))
+            continue
+        try:
+            values[name] = parse_cell(cell, column, None)
+        except CellError as error:
+            invalid.add(name)
+            problems.append(_problem(spec, key, where, name, error.rule, shown(cell)))
+    values[spec.primary_key] = key
+    return key, values, invalid
+
+
+def _problem(spec: TableSpec, key: str, where: tuple[str, int] | None, column: str | None,
+             rule: str, value: str | None = None) -> Problem:
+    source, row = where if where else (f"table {spec.name}", None)
+    return Problem(source, row, column, value, rule, key)
+
+
+def _shown(value: object, column: ColumnSpec) -> str | None:
+    """A value as the registry's files show it (``None`` for an empty cell)."""
+    from rtoutcomes.registry.export import format_number
+
+    if value is None:
+        return None
+    if column.kind == "date" and isinstance(value, dt.date):
+        return value.isoformat()
+    if column.kind == "yes/no":
+        return "yes" if value else "no"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_number(value)
+    return str(value)
+
+
+def _write(connection: sa.Connection, plan: _Plan) -> None:
+    """Rows in: parents' inserts first, then updates, then deletes children first."""
+    for spec in TABLES:
+        rows = plan.inserts.get(spec.name)
+        if rows:
+            connection.execute(REGISTRY_TABLES[spec.name].insert(), rows)
+    for spec in TABLES:
+        table = REGISTRY_TABLES[spec.name]
+        groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
+        for key, values in plan.updates.get(spec.name, []):
+            bound = {"_key": key, **{f"_new_{c}": v for c, v in values.items()}}
+            groups.setdefault(tuple(sorted(values)), []).append(bound)
+        for names, params in groups.items():
+            statement = (
+                sa.update(table)
+                .where(table.c[spec.primary_key] == sa.bindparam("_key"))
+                .values({n: sa.bindparam(f"_new_{n}") for n in names})
+            )
+            connection.execute(statement, params)
+    for spec in reversed(TABLES):
+        table = REGISTRY_TABLES[spec.name]
+        keys = [row[spec.primary_key] for row in plan.deletes.get(spec.name, [])]
+        for start in range(0, len(keys), 500):
+            connection.execute(
+                sa.delete(table).where(table.c[spec.primary_key].in_(keys[start:start + 500])))
