@@ -51,11 +51,11 @@ def import_registry(
         for record in validated.tables[spec.name]:
             key = str(record.values[spec.primary_key])
             changes.locations[(spec.name, key)] = (source, record.row)
-    report = apply_changes(
+    apply_changes(
         db_url, changes, user=user, reason=reason, require_empty=True,
         command=command or f"rtoutcomes import {Path(path).name}",
     )
-    return {spec.name: len(report.tables[spec.name].added) for spec in TABLES}
+    return {spec.name: len(changes.rows[spec.name]) for spec in TABLES}
 
 
 def validate_database(db_url: str | Path) -> list[Problem]:
