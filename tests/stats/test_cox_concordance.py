@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rtoutcomes.stats import cox
 from rtoutcomes.stats._cox import _concordance
-from rtoutcomes.stats._cox._concordance import concordance
+from rtoutcomes.stats._cox._concordance import concordance, concordance_index
 
 
 def brute_force(time: np.ndarray, event: np.ndarray, score: np.ndarray, w: np.ndarray,
@@ -64,3 +65,44 @@ def test_counts_and_standard_error_match_all_pairs(
         _concordance.RADIX_LIMIT = limit
     np.testing.assert_allclose([c.concordant, c.discordant, c.tied_x], expected[:3], rtol=1e-12)
     np.testing.assert_allclose([c.concordance, c.std], expected[3:], rtol=1e-10)
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(st.integers(min_value=1, max_value=60), st.integers(min_value=0, max_value=2**31 - 1),
+       st.booleans(), st.booleans(), st.sampled_from([2, 3, 7, 1000]))
+@pytest.mark.parametrize("radix", [True, False])
+def test_concordance_index_equals_the_full_concordance(
+    radix: bool, n: int, seed: int, weighted: bool, stratified: bool, n_scores: int
+) -> None:
+    # C alone, counted over the bits of the score rank, is the full computation's C: equal
+    # floats for whole-number weights, where every pair count is exact
+    rng = np.random.default_rng(seed)
+    time = rng.integers(1, 8, n).astype(float)
+    event = rng.random(n) < 0.6
+    score = rng.integers(0, n_scores, n) * 0.25
+    w = rng.integers(1, 4, n).astype(float) if weighted else None
+    strata = rng.integers(0, 3, n) if stratified else None
+    limit = _concordance.RADIX_LIMIT
+    try:
+        _concordance.RADIX_LIMIT = limit if radix else 0
+        full = concordance(time, event, score, w, strata).concordance
+        alone = concordance_index(time, event, score, w, strata)
+    finally:
+        _concordance.RADIX_LIMIT = limit
+    if np.isnan(full):
+        assert np.isnan(alone)
+    else:
+        assert alone == full
+
+
+def test_concordance_index_of_a_fit_is_its_concordance() -> None:
+    rng = np.random.default_rng(11)
+    x = np.column_stack([rng.integers(0, 2, 500), rng.standard_normal(500)])
+    time = np.ceil(rng.exponential(10, 500))
+    event = rng.random(500) < 0.7
+    fit = cox(x, time, event)
+    fresh = cox(x, time, event)
+    assert fresh.c_index == fit.concordance.concordance
+    assert fit.c_index == fit.concordance.concordance  # from the full one when it is there
+    # negative control: another score gives another C
+    assert concordance_index(time, event, -x[:, 1]) != fit.c_index

@@ -8,8 +8,8 @@ undefined (S = 0 for "log"; S = 0 or 1 for "log-log") the limits are NaN, as R's
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm
 
+from rtoutcomes.stats._distributions import norm_ppf
 from rtoutcomes.stats._validate import FloatArray, SurvivalInputError
 
 CONF_TYPES = ("plain", "log", "log-log")
@@ -23,7 +23,7 @@ def check_conf(conf_type: str, conf_level: float) -> float:
         )
     if not 0.0 < float(conf_level) < 1.0:
         raise SurvivalInputError(f"conf_level: {conf_level!r} must lie strictly between 0 and 1")
-    return float(norm.ppf(1.0 - (1.0 - float(conf_level)) / 2.0))
+    return float(norm_ppf(1.0 - (1.0 - float(conf_level)) / 2.0))
 
 
 def survival_limits(

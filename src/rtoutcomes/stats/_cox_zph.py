@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as _sps
-from scipy.stats import rankdata
 
 from rtoutcomes.stats._cox._input import CoxInputError
 from rtoutcomes.stats._cox.result import ChiSquareTest, CoxResult
@@ -33,6 +31,7 @@ from rtoutcomes.stats._cox_fitted import (
     schoenfeld_sorted,
     weighted_information,
 )
+from rtoutcomes.stats._distributions import chi2_sf, rankdata
 from rtoutcomes.stats._result import TabularResult
 from rtoutcomes.stats._ties import at_risk, time_table
 
@@ -67,7 +66,7 @@ class CoxZph(TabularResult):
 
     @property
     def p(self) -> FloatArray:
-        out: FloatArray = _sps.chi2.sf(self.statistic, self.df)
+        out: FloatArray = chi2_sf(self.statistic, self.df)
         return out
 
     def to_frame(self) -> pd.DataFrame:

@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import chi2, norm
 
 from rtoutcomes.stats._competing_data import competing_data
+from rtoutcomes.stats._distributions import chi2_sf, norm_ppf, norm_sf
 from rtoutcomes.stats._kaplan_meier import kaplan_meier
 from rtoutcomes.stats._result import TabularResult
 from rtoutcomes.stats._validate import (
@@ -88,7 +88,7 @@ class FineGray(TabularResult):
 
     @property
     def p(self) -> FloatArray:
-        out: FloatArray = 2.0 * norm.sf(np.abs(self.z))
+        out: FloatArray = 2.0 * norm_sf(np.abs(self.z))
         return out
 
     @property
@@ -99,7 +99,7 @@ class FineGray(TabularResult):
 
     def limits(self) -> tuple[FloatArray, FloatArray]:
         """Confidence limits of the hazard ratios (crr's summary: exp(coef ± z se))."""
-        z = float(norm.ppf(1.0 - (1.0 - self.conf_level) / 2.0))
+        z = float(norm_ppf(1.0 - (1.0 - self.conf_level) / 2.0))
         return np.exp(self.coef - z * self.se), np.exp(self.coef + z * self.se)
 
     @property
@@ -125,7 +125,7 @@ class FineGray(TabularResult):
     def summary(self) -> str:
         """As crr's summary: coefficients (sandwich se, naive se) and the LR test."""
         df = int(self.coef.shape[0])
-        p = float(chi2.sf(self.lr_statistic, df))
+        p = float(chi2_sf(self.lr_statistic, df))
         return (f"{super().summary()}\nlikelihood ratio: {self.lr_statistic:.6g} on {df} df, "
                 f"p = {p:.4g}")
 

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import chi2
 
 from rtoutcomes.stats._competing_data import CompetingData, competing_data, optional_labels
+from rtoutcomes.stats._distributions import chi2_sf
 from rtoutcomes.stats._result import TabularResult
 from rtoutcomes.stats._ties import at_risk, partition, slices_time_table
 from rtoutcomes.stats._validate import (
@@ -130,7 +130,7 @@ def gray_scores(
             variance[j] += var
     statistic = np.array([_quadratic_form(scores[j], variance[j]) for j in range(len(scores))])
     with np.errstate(invalid="ignore"):
-        p = chi2.sf(statistic, k - 1)
+        p = chi2_sf(statistic, k - 1)
     return GrayTest(data.causes, group_levels, stratum_levels, rho, statistic, k - 1, p,
                     scores, variance)
 

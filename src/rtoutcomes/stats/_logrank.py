@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import chi2
 
+from rtoutcomes.stats._distributions import chi2_sf
 from rtoutcomes.stats._result import TabularResult
 from rtoutcomes.stats._ties import at_risk, partition, slices_time_table
 from rtoutcomes.stats._validate import (
@@ -89,7 +89,7 @@ class LogRank(TabularResult):
         if not v > 0:
             raise SurvivalInputError("scores: the trend statistic has zero variance")
         stat = u * u / v
-        return TrendTest(s, u, v, stat, float(chi2.sf(stat, 1)))
+        return TrendTest(s, u, v, stat, float(chi2_sf(stat, 1)))
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -156,7 +156,7 @@ def logrank(
         levels=levels, n=np.bincount(codes, minlength=k).astype(np.float64),
         observed=observed, expected=expected, variance=var, statistic=statistic, df=df,
         # Fewer than two groups with expected events: no test; R reports chisq 0 on 0 df, p 1.
-        p=float(chi2.sf(statistic, df)) if df > 0 else 1.0, rho=rho,
+        p=float(chi2_sf(statistic, df)) if df > 0 else 1.0, rho=rho,
         strata=stratum_levels, observed_by_stratum=obs, expected_by_stratum=exp,
         n_dropped=n_dropped,
     )

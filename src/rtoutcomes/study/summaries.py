@@ -206,7 +206,7 @@ def cox_model_summary(fit: Any) -> ModelFit:
             "wald": _test(fit.wald_test),
             "score": _test(fit.score_test),
         },
-        "concordance": number(fit.concordance.concordance),
+        "concordance": number(fit.c_index),
         "n_clusters": fit.n_clusters,
     }
 

@@ -235,3 +235,81 @@ def concordance(
         concordance=(somers + 1) / 2, std=std, concordant=n_conc, discordant=n_disc,
         tied_x=n_tied, tied_y=tied_y, tied_xy=tied_xy,
     )
+
+
+def _ordered_pairs_by_score_bits(
+    key: NDArray[np.int64], rank: NDArray[np.int64], w: FloatArray | None, n_bits: int
+) -> tuple[float, float]:
+    """Weighted comparable pairs (i an event, key_j > key_i) with the event's score rank above
+    (concordant) and below (discordant) its partner's; ``rank`` holds the stratum in its bits
+    above ``n_bits``, so pairs across strata are never counted.
+
+    The divide and conquer of ``_pair_influence`` with the roles swapped: subjects kept sorted
+    by (rank >> (b + 1), key) while b runs from the top bit of the score rank down; a pair whose
+    ranks first differ at bit b sits in one block, one in each half, and is counted there from
+    the cumulative weight of the other half after its key. Its cost is O(n) per bit of the
+    number of distinct scores: one pass for a binary covariate, where the time bits take ~13.
+    """
+    n = key.shape[0]
+    order = np.lexsort((key, rank >> n_bits))  # by (stratum, key)
+    sk, sr = key[order], rank[order]
+    se = (sk & 1) == 0  # events
+    sw = np.ones(n) if w is None else w[order]
+    concordant = discordant = 0.0
+    position = np.arange(n, dtype=np.intp)
+    for b in range(n_bits - 1, -1, -1):
+        upper = ((sr >> b) & 1).astype(bool)
+        new_block = np.empty(n, dtype=bool)
+        new_block[0] = True
+        np.not_equal(sr[1:] >> (b + 1), sr[:-1] >> (b + 1), out=new_block[1:])
+        new_run = new_block.copy()
+        new_run[1:] |= sk[1:] != sk[:-1]
+        block_start, block_end = _spans(new_block, n)
+        run_end = _spans(new_run, n)[1]
+        for half, sign in ((upper, 1.0), (~upper, -1.0)):
+            # events of this half against the other half's subjects later in their block
+            cum = np.concatenate(([0.0], np.cumsum(np.where(half, 0.0, sw))))
+            later = cum[block_end] - cum[run_end]
+            count = float(np.dot(np.where(half & se, sw, 0.0), later))
+            if sign > 0:
+                concordant += count
+            else:
+                discordant += count
+        if b == 0:
+            break
+        moved = _stable_partition(sr, b, upper, block_start, block_end, position)
+        sk, sr, se, sw = sk[moved], sr[moved], se[moved], sw[moved]
+    return concordant, discordant
+
+
+def concordance_index(
+    time: FloatArray,
+    event: BoolArray,
+    score: FloatArray,
+    weights: FloatArray | None = None,
+    strata: IntArray | None = None,
+) -> float:
+    """Harrell's C alone: ``concordance(...).concordance`` without the standard error, counted
+    over the bits of the score's rank when they are fewer than the time's (a categorical
+    model: one or two passes over the rows instead of ~13 for day-resolution times)."""
+    n = time.shape[0]
+    if n == 0:
+        return float("nan")
+    w = np.ones(n) if weights is None else weights
+    key = 2 * _dense_rank(time)[0] + (~event).astype(np.int64)
+    key_bits = max(int(key.max()).bit_length(), 1)
+    v = _dense_rank(score)[0]
+    n_bits = max(int(v.max()).bit_length(), 1)
+    if n_bits > key_bits:  # more distinct scores than times: the time bits are fewer passes
+        return concordance(time, event, score, weights, strata).concordance
+    if strata is not None:
+        key += strata.astype(np.int64) << key_bits
+        v += strata.astype(np.int64) << n_bits
+    n_conc, n_disc = _ordered_pairs_by_score_bits(key, v, weights, n_bits)
+    later, _ = _partners(key, w, event, key_bits)
+    comparable = float(np.dot(np.where(event, w, 0.0), later))
+    n_tied = comparable - n_conc - n_disc
+    npair = n_conc + n_disc + n_tied
+    if npair == 0:
+        return float("nan")
+    return ((n_conc - n_disc) / npair + 1) / 2

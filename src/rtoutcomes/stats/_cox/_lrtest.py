@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import stats as _sps
 
 from rtoutcomes.stats._cox._input import CoxInputError
 from rtoutcomes.stats._cox.result import CoxResult
+from rtoutcomes.stats._distributions import chi2_sf
 from rtoutcomes.stats._result import TabularResult
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ class LikelihoodRatioTest(TabularResult):
 
     @property
     def p(self) -> float:
-        return float(_sps.chi2.sf(self.statistic, self.df))
+        return float(chi2_sf(self.statistic, self.df))
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as _sps
 
-from rtoutcomes.stats._cox._concordance import Concordance, concordance
+from rtoutcomes.stats._cox._concordance import Concordance, concordance, concordance_index
 from rtoutcomes.stats._cox._input import CoxData
+from rtoutcomes.stats._distributions import chi2_sf, norm_ppf, norm_sf
 from rtoutcomes.stats._result import TabularResult
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class ChiSquareTest:
 
     @property
     def p(self) -> float:
-        return float(_sps.chi2.sf(self.statistic, self.df)) if self.df > 0 else float("nan")
+        return float(chi2_sf(self.statistic, self.df)) if self.df > 0 else float("nan")
 
 
 @dataclass(frozen=True)
@@ -144,10 +144,10 @@ class CoxResult(TabularResult):
 
     @property
     def p(self) -> FloatArray:
-        return 2 * _sps.norm.sf(np.abs(self.z))
+        return 2 * norm_sf(np.abs(self.z))
 
     def _limit(self, sign: float) -> FloatArray:
-        q = float(_sps.norm.ppf(1 - (1 - self.conf_level) / 2))
+        q = float(norm_ppf(1 - (1 - self.conf_level) / 2))
         # A diverging coefficient (monotone likelihood, flagged in ``infinite``) has a huge se:
         # its limits are 0 and inf, as R reports them, not an overflow warning.
         with np.errstate(over="ignore"):
@@ -163,9 +163,20 @@ class CoxResult(TabularResult):
 
     @cached_property
     def concordance(self) -> Concordance:
-        """Harrell's C with R's standard error; computed on first access (O(n log^2 n))."""
+        """Harrell's C with R's standard error; computed on first access (O(n log T) for T
+        distinct times, after an O(n log n) sort)."""
         c = self._concordance_inputs
         return concordance(c.time, c.event, c.linear_predictor, c.weights, c.strata, c.cluster)
+
+    @cached_property
+    def c_index(self) -> float:
+        """Harrell's C alone (``concordance.concordance`` without the standard error and pair
+        counts): a few passes over the rows for a categorical model, where the full
+        concordance takes one per bit of the number of distinct times."""
+        if "concordance" in self.__dict__:  # already computed in full
+            return self.concordance.concordance
+        c = self._concordance_inputs
+        return concordance_index(c.time, c.event, c.linear_predictor, c.weights, c.strata)
 
     def to_frame(self) -> pd.DataFrame:
         """Coefficients: ``se`` is the one the fit reports and tests with (robust when the fit

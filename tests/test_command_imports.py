@@ -1,0 +1,88 @@
+"""Each command imports only what it uses (lazy imports keep the quick commands quick).
+
+Each command runs in a fresh interpreter that then lists which of the heavy libraries are in
+``sys.modules``. ``--help`` loads none of them; ``dosimetry`` needs numpy and pydicom but no
+statistics library (scipy.stats alone takes longer to import than the whole DVH computation),
+no pandas, plotting or database; ``init`` only the database libraries; ``analyze`` on a flat
+table no database or DICOM library. Each case also names a library it must load, so that the
+listing itself is shown to work.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+HERE = Path(__file__).parent
+HEAVY = ("numpy", "scipy", "scipy.stats", "pandas", "matplotlib", "sqlalchemy", "alembic",
+         "pydicom", "openpyxl", "docx", "yaml", "psycopg")
+LIST_MODULES = (
+    "import contextlib, io, json, sys\n"
+    "from rtoutcomes.cli import main\n"
+    "with contextlib.redirect_stdout(io.StringIO()):\n"
+    "    try:\n"
+    "        status = main(sys.argv[1:])\n"
+    "    except SystemExit as exit_:\n"
+    "        status = exit_.code\n"
+    f"print(json.dumps([status, [m for m in {HEAVY!r} if m in sys.modules]]))\n"
+)
+
+
+def loaded_by(args: list[str], make_env: Callable[..., dict[str, str]]) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", LIST_MODULES, *args], capture_output=True,
+                          text=True, check=True, env=make_env())
+    status, modules = json.loads(done.stdout.strip().splitlines()[-1])
+    assert status == 0, done.stderr
+    return list(modules)
+
+
+def dicom_files(folder: Path) -> list[str]:
+    """A synthetic sphere in a uniform 10 Gy dose grid (RT Struct, RT Dose, RT Plan)."""
+    from rtoutcomes.io.dicom_rt_synthetic import circle, write_rtdose, write_rtplan, write_rtstruct
+
+    x = np.arange(-30.0, 30.1, 2.5)
+    zz, _, _ = np.meshgrid(np.arange(-29.0, 30.0, 2.0), x, x, indexing="ij")
+    dose = write_rtdose(folder / "dose.dcm", np.full(zz.shape, 10.0),
+                        origin_mm=(-30.0, -30.0, -29.0), spacing_mm=(2.5, 2.5, 2.0))
+    contours = [(z, circle(float(np.sqrt(400 - z * z)), (0.0, 0.0), 120))
+                for z in np.arange(-19.0, 20.0, 2.0)]
+    struct = write_rtstruct(folder / "rtss.dcm", {"PTV": contours})
+    plan = write_rtplan(folder / "plan.dcm", prescription_gy=10.0, fractions=1)
+    return ["--rtstruct", str(struct), "--rtdose", str(dose), "--rtplan", str(plan)]
+
+
+def test_help_loads_no_heavy_library(code_under_test_env: Callable[..., dict[str, str]]) -> None:
+    assert loaded_by(["--help"], code_under_test_env) == []
+
+
+def test_dosimetry_loads_no_statistics_pandas_plotting_or_database(
+    tmp_path: Path, code_under_test_env: Callable[..., dict[str, str]]
+) -> None:
+    loaded = loaded_by(["dosimetry", *dicom_files(tmp_path)], code_under_test_env)
+    assert {"numpy", "pydicom"} <= set(loaded)
+    assert [m for m in loaded if m not in ("numpy", "pydicom", "scipy")] == []
+
+
+def test_init_loads_only_the_database_libraries(
+    tmp_path: Path, code_under_test_env: Callable[..., dict[str, str]]
+) -> None:
+    loaded = loaded_by(["init", "--db", str(tmp_path / "r.db")], code_under_test_env)
+    assert "sqlalchemy" in loaded
+    assert not {"scipy", "matplotlib", "pydicom", "docx", "openpyxl"} & set(loaded)
+
+
+@pytest.mark.slow
+def test_analyze_loads_no_database_or_dicom_library(
+    tmp_path: Path, code_under_test_env: Callable[..., dict[str, str]]
+) -> None:
+    loaded = loaded_by(["analyze", str(HERE / "reference" / "fixtures" / "study_lung.csv"),
+                        "--config", str(HERE / "data" / "study_lung.yaml"),
+                        "--out", str(tmp_path / "out"), "--quiet"], code_under_test_env)
+    assert {"pandas", "scipy.stats", "matplotlib"} <= set(loaded)
+    assert not {"sqlalchemy", "alembic", "psycopg", "pydicom"} & set(loaded)
