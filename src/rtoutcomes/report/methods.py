@@ -14,6 +14,11 @@ _RULES = {
     "RECIST 1.1 confirmed": ", RECIST 1.1 progression confirmed by the next measured scan",
     "Feng 2022": ", an increase of the longest diameter of at least 20% over baseline",
 }
+def _names(columns: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return columns[0] if len(columns) == 1 else ", ".join(columns[:-1]) + " and " + columns[-1]
+
+
 _TIES = {"efron": "Efron's method", "breslow": "Breslow's method"}
 
 
@@ -76,6 +81,18 @@ def methods_paragraph(results: Results) -> str:
         "analysis) and the number excluded is reported; models with fewer than 10 events per "
         "estimated coefficient are flagged."
     )
+    strata = study["cox"].get("strata")
+    if strata:
+        parts.append(
+            f"Cox models were stratified by {_names(strata)} (a separate baseline hazard per "
+            "stratum, as R's coxph with strata()); rows without a stratum were excluded."
+        )
+    km_strata = study["km"].get("strata")
+    if km_strata:
+        parts.append(
+            f"Log-rank tests were stratified by {_names(km_strata)} (as R's survdiff with "
+            "strata())."
+        )
     if _any_ph_test(endpoints):
         parts.append(
             "Proportional hazards were checked with the scaled Schoenfeld residual test of "

@@ -157,6 +157,9 @@ class CoxModel(TypedDict):
     terms: list[CoxTerm]
     loglik: float | None
     warnings: list[str]
+    strata: NotRequired[list[str]]
+    """Stratified models (``cox.strata``): the columns whose values have their own baseline
+    hazard; rows without a stratum are excluded with the incomplete ones."""
     loglik_null: NotRequired[float | None]
     global_tests: NotRequired[GlobalTests]
     concordance: NotRequired[float | None]
@@ -292,11 +295,15 @@ class KMOptionsSummary(TypedDict):
     conf_type: str
     """``plain``, ``log`` or ``log-log`` (R's ``conf.type``)."""
     conf_level: float
+    strata: NotRequired[list[str]]
+    """Columns stratifying the log-rank tests (present only when given)."""
 
 
 class CoxOptionsSummary(TypedDict):
     ties: str
     """``efron`` or ``breslow``."""
+    strata: NotRequired[list[str]]
+    """Columns stratifying the Cox models (present only when given)."""
 
 
 class FigureSettings(TypedDict):

@@ -25,7 +25,7 @@ from rtoutcomes.results.model import (
 from rtoutcomes.study import summaries
 from rtoutcomes.study.covariates import design, levels_of
 from rtoutcomes.study.spec import Covariate, Endpoint, Study
-from rtoutcomes.study.table import EndpointData, endpoint_data
+from rtoutcomes.study.table import EndpointData, endpoint_data, strata_labels
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,7 +87,7 @@ def _endpoint_results(
         if covariates[name].type != "continuous":
             # the log-rank test of the same groups: from the group analysis when there is one
             model["logrank"] = (groups[name]["logrank"] if name in groups
-                                else _logrank(data, usable, covariates[name]))
+                                else _logrank(study, data, usable, covariates[name]))
         result["univariate"][name] = model
     if endpoint.name in study.analyses.multivariate:
         chosen = [covariates[n] for n in study.analyses.multivariate[endpoint.name]]
@@ -109,19 +109,36 @@ def _levels(covariate: Covariate, table: pd.DataFrame) -> tuple[Any, Any, list[s
     return level_series.notna().to_numpy(), level_series.to_numpy(dtype=object), list(levels)
 
 
-def _logrank_of(data: EndpointData, present: Any, group: Any) -> Test | None:
-    """The log-rank test across the levels present (``None`` with fewer than two)."""
+def _logrank_of(
+    data: EndpointData, present: Any, group: Any, strata: Any = None
+) -> Test | None:
+    """The log-rank test across the levels present (``None`` with fewer than two), stratified
+    when ``strata`` (each row's stratum, ``None`` where missing) is given."""
     import numpy as np
 
+    if strata is not None:
+        present = present & (strata != None)  # noqa: E711 (elementwise on an object array)
     labels = np.asarray(group[present], dtype=str)
     if len(set(labels.tolist())) < 2:
         return None
-    return summaries.logrank_summary(data.time[present], data.event[present], labels)
+    return summaries.logrank_summary(
+        data.time[present], data.event[present], labels,
+        None if strata is None else np.asarray(strata[present], dtype=str),
+    )
 
 
-def _logrank(data: EndpointData, table: pd.DataFrame, covariate: Covariate) -> Test | None:
+def _km_strata(study: Study, table: pd.DataFrame) -> Any:
+    """Each row's log-rank stratum (``km.strata``), or ``None`` when the tests are pooled."""
+    if not study.km.strata:
+        return None
+    return strata_labels(table, study.km.strata, "km.strata")
+
+
+def _logrank(
+    study: Study, data: EndpointData, table: pd.DataFrame, covariate: Covariate
+) -> Test | None:
     present, group, _ = _levels(covariate, table)
-    return _logrank_of(data, present, group)
+    return _logrank_of(data, present, group, _km_strata(study, table))
 
 
 def _group_results(
@@ -140,7 +157,7 @@ def _group_results(
         "dropped": int((~present).sum()),
         "levels": out_levels,
         "order": [level for level in levels if level in out_levels],
-        "logrank": _logrank_of(data, present, group),
+        "logrank": _logrank_of(data, present, group, _km_strata(study, table)),
     }
 
 
@@ -188,15 +205,20 @@ def _cox_results(
     the likelihood-ratio tests of nested models need."""
     import numpy as np
 
+    strata = _cox_strata(study, table)
     if rows is None:
         matrix = design(table, chosen)
-        keep = matrix.complete
-    else:  # fixed rows (nested models): all complete for these covariates
+        keep, x = matrix.complete, matrix.x  # x holds the complete rows only
+        if strata is not None:  # rows without a stratum are incomplete too
+            has_stratum = strata != None  # noqa: E711 (elementwise on an object array)
+            x = x[has_stratum[keep]]
+            keep = keep & has_stratum
+    else:  # fixed rows (nested models): all complete for these covariates (and strata)
         matrix = design(table.loc[rows].reset_index(drop=True), chosen)
-        keep = rows
-    x = matrix.x
+        keep, x = rows, matrix.x
     time, event = data.time[keep], data.event[keep]
     cluster = None if data.cluster is None else data.cluster[keep]
+    strata_kept = None if strata is None else np.asarray(strata[keep], dtype=str)
     events = int(event.sum())
     warnings: list[str] = []
     out: CoxModel = {
@@ -209,12 +231,14 @@ def _cox_results(
         "loglik": None,
         "warnings": warnings,
     }
+    if strata is not None:
+        out["strata"] = list(study.cox.strata)
     n_terms = len(matrix.terms)
     if n_terms == 0:
         warnings.append("no estimable term (every covariate has a single level)")
         return out, None
     names = [f"{t.covariate}: {t.label}" for t in matrix.terms]
-    fit, fit_warnings = summaries.cox_fit(x, time, event, study.cox, cluster, names)
+    fit, fit_warnings = summaries.cox_fit(x, time, event, study.cox, cluster, names, strata_kept)
     warnings += fit_warnings
     out["terms"] = summaries.cox_terms(
         fit, [t.label for t in matrix.terms], [t.covariate for t in matrix.terms]
@@ -236,12 +260,22 @@ def _cox_results(
     return out, fit
 
 
+def _cox_strata(study: Study, table: pd.DataFrame) -> Any:
+    """Each row's Cox stratum (``cox.strata``), or ``None`` for one baseline hazard."""
+    if not study.cox.strata:
+        return None
+    return strata_labels(table, study.cox.strata, "cox.strata")
+
+
 def _nested_results(
     study: Study, data: EndpointData, table: pd.DataFrame, models: list[list[Covariate]]
 ) -> list[CoxModel]:
     # Nested models must be fitted on the same rows (R's anova refuses otherwise): the complete
     # rows of the largest model.
     rows = design(table, models[-1]).complete
+    strata = _cox_strata(study, table)
+    if strata is not None:
+        rows = rows & (strata != None)  # noqa: E711
     fitted = [_cox_results(study, data, table, model, rows=rows) for model in models]
     # "lr_test" of a nested model: against the previous one (R's anova); the model's own
     # global tests are under "global_tests".

@@ -10,7 +10,9 @@ from rtoutcomes.results.model import (
     SCHEMA_VERSION,
     Cohort,
     CovariateSummary,
+    CoxOptionsSummary,
     EndpointResults,
+    KMOptionsSummary,
     Provenance,
     Results,
     StudySummary,
@@ -46,13 +48,19 @@ def study_summary(study: Study) -> StudySummary:
         if c.type == "binary" and c.cut is not None:  # a binary covariate always has its cut
             covariates[name]["cut"] = c.cut
             covariates[name]["cut_in"] = c.cut_in
+    km: KMOptionsSummary = {"conf_type": study.km.conf_type, "conf_level": study.km.conf_level}
+    cox: CoxOptionsSummary = {"ties": study.cox.ties}
+    if study.km.strata:  # only when given: an unstratified study's results.json is unchanged
+        km["strata"] = list(study.km.strata)
+    if study.cox.strata:
+        cox["strata"] = list(study.cox.strata)
     return {
         "title": study.title,
         "source": study.source_mode,
         "time_unit": study.time_unit,
         "rates_at": list(study.rates_at),
-        "km": {"conf_type": study.km.conf_type, "conf_level": study.km.conf_level},
-        "cox": {"ties": study.cox.ties},
+        "km": km,
+        "cox": cox,
         "endpoints": {
             name: {
                 "time_column": e.time,

@@ -182,13 +182,17 @@ def parse_study(
         )
     endpoints = _endpoints(check, top["endpoints"], registry=db is not None)
     covariates = _covariates(check, top.get("covariates", {}))
-    km_raw = check.mapping(top.get("km", {}), "km", ("conf_type", "conf_level"))
+    km_raw = check.mapping(top.get("km", {}), "km", ("conf_type", "conf_level", "strata"))
     km = KMOptions(
         conf_type=check.choice(km_raw.get("conf_type", "log"), "km.conf_type", CONF_TYPES),
         conf_level=_level(check, km_raw.get("conf_level", 0.95), "km.conf_level"),
+        strata=_strata(check, km_raw.get("strata", []), "km.strata"),
     )
-    cox_raw = check.mapping(top.get("cox", {}), "cox", ("ties",))
-    cox = CoxOptions(ties=check.choice(cox_raw.get("ties", "efron"), "cox.ties", TIES))
+    cox_raw = check.mapping(top.get("cox", {}), "cox", ("ties", "strata"))
+    cox = CoxOptions(
+        ties=check.choice(cox_raw.get("ties", "efron"), "cox.ties", TIES),
+        strata=_strata(check, cox_raw.get("strata", []), "cox.strata"),
+    )
     rates_at = _rates(check, top.get("rates_at", []))
     figures = check.mapping(top.get("figures", {}), "figures", FIGURES_KEYS)
     width = figures.get("width_mm", 85)
@@ -235,6 +239,11 @@ def parse_study(
         alpha_beta_gy=alpha_beta,
         local_failure_rule=local_failure,
     )
+
+
+def _strata(check: _Checker, value: Any, path: str) -> tuple[str, ...]:
+    """Stratification columns: a list of distinct column names (one name may stand alone)."""
+    return check.text_list([value] if isinstance(value, str) else value, path)
 
 
 def _check_groups(

@@ -22,17 +22,21 @@ LOCAL_FAILURE_RULES = ("RECIST 1.1", "RECIST 1.1 confirmed", "Feng 2022")
 
 @dataclass(frozen=True)
 class KMOptions:
-    """Kaplan-Meier options: interval type (R's ``conf.type``) and level."""
+    """Kaplan-Meier options: interval type (R's ``conf.type``) and level; ``strata`` columns
+    stratify the log-rank tests of the groups (R's ``survdiff(... + strata(centre))``)."""
 
     conf_type: str = "log"
     conf_level: float = 0.95
+    strata: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class CoxOptions:
-    """Cox options: the method for tied event times (R's ``ties``)."""
+    """Cox options: the method for tied event times (R's ``ties``) and the columns whose
+    values give each stratum its own baseline hazard (R's ``strata()``, e.g. the centre)."""
 
     ties: str = "efron"
+    strata: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

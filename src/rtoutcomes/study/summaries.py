@@ -120,11 +120,13 @@ def follow_up_summary(time: np.ndarray, event: np.ndarray) -> FollowUp:
     }
 
 
-def logrank_summary(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> Test:
-    """Log-rank chi-square, df and p (R's survdiff, rho = 0)."""
+def logrank_summary(
+    time: np.ndarray, event: np.ndarray, group: np.ndarray, strata: np.ndarray | None = None
+) -> Test:
+    """Log-rank chi-square, df and p (R's survdiff, rho = 0; stratified with ``strata``)."""
     from rtoutcomes.stats import logrank
 
-    test = logrank(time, event, group)
+    test = logrank(time, event, group, strata=strata)
     return {"statistic": number(test.statistic), "df": int(test.df), "p": number(test.p)}
 
 
@@ -135,6 +137,7 @@ def cox_fit(
     options: CoxOptions,
     cluster: np.ndarray | None,
     names: list[str],
+    strata: np.ndarray | None = None,
 ) -> tuple[Any, list[str]]:
     """A Cox fit (the engine's object: ``lr_test`` needs it) and the warnings it raised.
 
@@ -148,7 +151,7 @@ def cox_fit(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ties: Literal["efron", "breslow"] = "breslow" if options.ties == "breslow" else "efron"
-        fit = cox(x, time, event, names=names, ties=ties, cluster=cluster)
+        fit = cox(x, time, event, names=names, ties=ties, cluster=cluster, strata=strata)
     messages = [str(w.message) for w in caught]
     messages += [m for m in getattr(fit, "warnings", ()) if m not in messages]
     return fit, messages

@@ -121,3 +121,26 @@ def endpoint_data(table: pd.DataFrame, endpoint: Endpoint) -> EndpointData:
     return EndpointData(
         time=time.to_numpy(dtype=float)[usable], event=event[usable], cluster=cluster, usable=usable
     )
+
+
+def strata_labels(table: pd.DataFrame, columns: tuple[str, ...], what: str) -> np.ndarray:
+    """Each row's stratum: the values of ``columns`` as text (several columns joined as R's
+    ``strata(a, b)`` labels them, ``a=x, b=y``); ``None`` where any of them is missing."""
+    import numpy as np
+
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise AnalysisTableError(
+            f"{what}: stratification column '{missing[0]}' is not in the analysis table"
+        )
+    present = table[list(columns)].notna().all(axis=1).to_numpy()
+    if len(columns) == 1:
+        text = table[columns[0]].astype(str).to_numpy(dtype=object)
+    else:
+        text = np.array(
+            [", ".join(f"{c}={v}" for c, v in zip(columns, row, strict=True))
+             for row in table[list(columns)].astype(str).itertuples(index=False)],
+            dtype=object,
+        )
+    text[~present] = None
+    return text
