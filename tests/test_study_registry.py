@@ -46,7 +46,7 @@ def test_cohort_facts(data: RegistryData) -> None:
     assert t1["n"] == 6 and t1["sex"] == {"male": 4, "female": 2}
     assert t1["histological_grade"] == {"G1": 2, "G2": 1, "G3": 3}
     assert t1["lesions_at_first_sbrt"] == {"1": 5, "2-3": 1}
-    assert t1["age_years"] == {"median": 55.0, "min": 30.0, "max": 70.0}
+    assert t1["age_years"] == {"median": 55.0, "min": 30.0, "max": 70.0, "n": 6}
     t2 = facts["table2"]
     assert t2["site"] == {"lung": 3, "chest": 1, "abdomen/pelvis": 1, "limbs": 2}
     assert t2["size_groups"] == {"<=5 cm": 5, ">5 cm": 2}

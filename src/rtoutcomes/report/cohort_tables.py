@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from rtoutcomes.report import fmt
 from rtoutcomes.report.table import Table
-from rtoutcomes.results.model import Cohort, Range, Table1Facts, Table2Facts, ToxicityFacts
+from rtoutcomes.results.model import (
+    Characteristic,
+    Cohort,
+    Range,
+    Table1Facts,
+    Table2Facts,
+    ToxicityFacts,
+)
 
 
 def _categories(table: Table, label: str, counts: dict[str, int], n: int,
@@ -26,8 +33,13 @@ def _categories(table: Table, label: str, counts: dict[str, int], n: int,
 
 
 def _median(table: Table, label: str, summary: Range | None, digits: int = 1,
-            unit: str = "") -> None:
+            unit: str = "", *, total: int | None = None) -> None:
+    """A median (range) row; when some of the ``total`` rows have no value, the label says on
+    how many it is based (gtsummary's n)."""
     if summary and summary.get("median") is not None:
+        n = summary.get("n")
+        if total is not None and n is not None and n < total:
+            label = f"{label} (n = {n} of {total})"
         table.add(label, fmt.median_range(summary["median"], summary["min"], summary["max"],
                                           digits, unit))
 
@@ -37,7 +49,7 @@ def table1(facts: Table1Facts) -> Table:
     n = facts["n"]
     table = Table("table1_patients", "Table 1. Patient characteristics",
                   ["Characteristic", f"Patients (n = {n}), n (%)"])
-    _median(table, "Age, years: median (range)", facts.get("age_years"), 0)
+    _median(table, "Age, years: median (range)", facts.get("age_years"), 0, total=n)
     _categories(table, "Sex", facts["sex"], n)
     _categories(table, "Histology (WHO family)", facts["histology_family"], n)
     _categories(table, "Disease setting", facts["disease_setting"], n)
@@ -59,7 +71,7 @@ def table1(facts: Table1Facts) -> Table:
         if count is not None:
             table.add(label, f"{count} ({100 * count / n:.1f}%)")
     _median(table, "Diagnosis to recurrence/oligometastasis, months: median (range)",
-            facts.get("months_diagnosis_to_recurrence_or_oligometastasis"), 0)
+            facts.get("months_diagnosis_to_recurrence_or_oligometastasis"), 0, total=n)
     table.notes.append("Percentages of mutually exclusive categories are rounded to add up to "
                        "100 (largest remainder).")
     return table
@@ -71,9 +83,9 @@ def table2(facts: Table2Facts) -> Table:
     table = Table("table2_lesions", "Table 2. Lesion and treatment characteristics",
                   ["Characteristic", f"Lesions (n = {n}), n (%)"])
     _categories(table, "Site", facts["site"], n)
-    _median(table, "Lesion size, cm: median (range)", facts["size_cm"])
+    _median(table, "Lesion size, cm: median (range)", facts["size_cm"], total=n)
     _categories(table, "Lesion size", facts["size_groups"], n)
-    _median(table, "BED10, Gy: median (range)", facts["bed10_gy"])
+    _median(table, "BED10, Gy: median (range)", facts["bed10_gy"], total=n)
     _categories(table, "BED10", facts["bed10_groups"], n)
     dose, fractions = facts["prescription"]["dose_gy"], facts["prescription"]["fractions"]
     if dose["median"] is not None:
@@ -81,11 +93,11 @@ def table2(facts: Table2Facts) -> Table:
         fx = fmt.median_range(fractions["median"], fractions["min"], fractions["max"], 0, "Fx")
         table.add("Prescription: median (range)", f"{gy} / {fx}")
     _categories(table, "Schedule", {k: v for k, v in facts["schedules"].items() if v}, n)
-    _median(table, "Isodose line, %: median (range)", facts.get("isodose_pct"), 0)
+    _median(table, "Isodose line, %: median (range)", facts.get("isodose_pct"), 0, total=n)
     for summary, label in ((facts.get("ci"), "CI (RTOG)"), (facts.get("nci"), "nCI"),
                            (facts.get("hi"), "HI (RTOG)"),
                            (facts.get("ptv_coverage_pct"), "PTV coverage, %")):
-        _median(table, f"{label}: median (range)", summary, 2)
+        _median(table, f"{label}: median (range)", summary, 2, total=n)
     table.notes.append("BED10: biologically effective dose with alpha/beta = 10 Gy "
                        "(linear-quadratic model), of each lesion's first SBRT course.")
     return table
@@ -119,3 +131,28 @@ def cohort_tables(cohort: Cohort) -> list[Table]:
     """Table 1, Table 2 and the toxicity table (registry studies)."""
     return [table1(cohort["table1"]), table2(cohort["table2"]),
             toxicity_table(cohort["toxicity"])]
+
+
+def characteristics_table(facts: dict[str, Characteristic], n: int) -> Table:
+    """Table 1 of a study on an analysis table: n (%) per level (missing as "Unknown", of all
+    rows, adding to 100), median (IQR) and range with the number missing (gtsummary)."""
+    table = Table("table1_characteristics", "Table 1. Characteristics",
+                  ["Characteristic", f"All rows (n = {n})"])
+    for entry in facts.values():
+        label = entry["label"] + (f", {entry['unit']}" if entry["unit"] else "")
+        if entry["levels"] is not None:
+            _categories(table, label, entry["levels"], n)
+            continue
+        s = entry["spread"]
+        if s is None or s["median"] is None:
+            table.add(label, "no values")
+            continue
+        table.section(label)
+        table.add("  Median (IQR)", fmt.median_range(s["median"], s["q1"], s["q3"]))
+        table.add("  Range", f"{fmt.estimate(s['min'], 1)}{fmt.DASH}{fmt.estimate(s['max'], 1)}")
+        if entry["missing"]:
+            table.add("  Unknown", f"{entry['missing']} ({100 * entry['missing'] / n:.1f}%)")
+    table.notes.append("n (%) of all rows; missing values counted as Unknown. Percentages of a "
+                       "characteristic's categories are rounded to add up to 100 (largest "
+                       "remainder). IQR: interquartile range.")
+    return table

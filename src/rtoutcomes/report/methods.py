@@ -32,6 +32,20 @@ def _any_ph_test(endpoints: dict[str, EndpointResults]) -> bool:
     return False
 
 
+def registry_sentence(results: Results) -> str:
+    """Which registry, in which state: its name, data cut-off and content hash."""
+    registry = results.get("cohort", {}).get("registry")
+    data = results["provenance"]["data"]
+    name = f"'{registry['name']}'" if registry and registry["name"] else data["name"]
+    cutoff = registry.get("data_cutoff_date") if registry else None
+    state = (f"Data were taken from the registry {name} in the state whose content has SHA-256 "
+             f"{data['sha256'][:16]}\u2026 (full hash in the provenance)")
+    if cutoff:
+        return (f"{state}, with a data cut-off of {cutoff}: records after it were not used, and "
+                "patients and lesions followed beyond it were censored at it.")
+    return f"{state}; the registry states no data cut-off, so all recorded follow-up was used."
+
+
 def methods_paragraph(results: Results) -> str:
     """One paragraph saying how every number of the report was computed."""
     study = results["study"]
@@ -40,6 +54,7 @@ def methods_paragraph(results: Results) -> str:
     endpoints = results["endpoints"]
     parts = []
     if study["source"] == "registry":
+        parts.append(registry_sentence(results))
         parts.append(
             "Time zero was the start of the first SBRT course (per lesion for local control: the "
             "start of the course treating that lesion). Overall survival counted death from any "

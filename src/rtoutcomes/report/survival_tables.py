@@ -200,13 +200,16 @@ def multivariate_table(endpoints: dict[str, EndpointResults], labels: dict[str, 
 
 
 def nested_table(endpoints: dict[str, EndpointResults], labels: dict[str, str]) -> Table:
-    """Table 5: nested Cox models; HRs of every term, log-likelihood and LR test vs previous."""
+    """Table 5: nested Cox models; HRs of every term, log-likelihood, LR test vs previous and,
+    as Tables 3-4, the proportional-hazards test per covariate and globally (PH p)."""
+    with_ph = _has_ph([m for e in endpoints.values() for m in e.get("nested", [])])
     columns = [
         "Endpoint",
         "Model",
         "Term",
         "HR (95% CI)",
         "p",
+        *(["PH p"] if with_ph else []),
         "Log-likelihood",
         "LR test vs previous: chi2 (df), p",
     ]
@@ -223,16 +226,24 @@ def nested_table(endpoints: dict[str, EndpointResults], labels: dict[str, str]) 
                 else (f"{lr['statistic']:.3f} ({lr['df']}), {fmt.p_value(lr['p'])}")
             )
             loglik = "" if model.get("loglik") is None else f"{model['loglik']:.3f}"
+            seen: set[str] = set()
             for i, t in enumerate(model["terms"]):
                 first = i == 0
+                ph = []
+                if with_ph:  # one PH p per covariate (a categorical one spans its terms)
+                    ph = [_ph_cell(model, t["covariate"]) if t["covariate"] not in seen else ""]
+                    seen.add(t["covariate"])
                 table.add(
                     n if (first and k == 1) else "",
                     f"Model {k}: {' + '.join(added)}" if first else "",
                     f"{labels.get(t['covariate'], t['covariate'])}: {t['term']}",
                     *_hr_cells({"terms": [t]}, t["term"]),
+                    *ph,
                     loglik if first else "",
                     lr_text if first else "",
                 )
+            if with_ph and model.get("ph_test"):
+                table.add("", "", "PH global test", "", "", _ph_cell(model), "", "")
             _warnings(table, n, model, f"model {k}")
         if e.get("nested"):
             m = e["nested"][-1]
@@ -240,4 +251,6 @@ def nested_table(endpoints: dict[str, EndpointResults], labels: dict[str, str]) 
                 f"{n}: all models fitted on the same {m['n']} {e['unit']}s ({m['events']} events), "
                 "the complete rows of the largest model."
             )
+    if with_ph:
+        table.notes.append(PH_NOTE + " PH global test: all covariates of the model jointly.")
     return table

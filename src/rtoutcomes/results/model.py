@@ -15,7 +15,7 @@ docs/results-schema-changelog.md.
 
 from typing import NotRequired, TypedDict
 
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -35,6 +35,8 @@ class Range(TypedDict):
     median: float | None
     min: float | None
     max: float | None
+    n: NotRequired[int]
+    """How many values were not missing (cohort characteristics)."""
 
 
 class Test(TypedDict):
@@ -422,14 +424,41 @@ class ToxicityFacts(TypedDict):
     overview: list[ToxicityOverview]
 
 
+class Spread(TypedDict):
+    """Median, quartiles (R's default type 7) and range of a continuous characteristic."""
+
+    median: float | None
+    q1: float | None
+    q3: float | None
+    min: float | None
+    max: float | None
+
+
+class Characteristic(TypedDict):
+    """One covariate of an analysis table described (gtsummary's ``tbl_summary`` row)."""
+
+    label: str
+    type: str
+    """``categorical``, ``binary`` or ``continuous``."""
+    unit: str
+    n: int
+    """Rows of the table."""
+    missing: int
+    levels: dict[str, int] | None
+    """Rows per level, in display order, then ``Unknown`` for missing values (when any)."""
+    spread: Spread | None
+
+
 class Cohort(TypedDict, total=False):
-    """Descriptive facts of a registry cohort; empty for a study on an analysis table."""
+    """Descriptive facts: a registry cohort's (registry studies), or the covariates of an
+    analysis table (``characteristics``, studies on a flat table)."""
 
     registry: RegistryFacts
     flow: Flow
     table1: Table1Facts
     table2: Table2Facts
     toxicity: ToxicityFacts
+    characteristics: dict[str, Characteristic]
 
 
 # --- provenance and the whole file --------------------------------------------------------------

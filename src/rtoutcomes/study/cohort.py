@@ -44,24 +44,34 @@ THERAPY_TYPES = ("chemotherapy", "targeted therapy", "immunotherapy", "intervent
 
 
 def median_range(values: Iterable[Any]) -> Range:
-    """Median, min and max of the non-missing values (``None`` when there are none)."""
+    """Median, min and max of the non-missing values (``None`` when there are none) and their
+    number ``n`` (the table shows it when some are missing)."""
     import numpy as np
     import pandas as pd
 
     array = np.asarray([v for v in values if not pd.isna(v)], dtype=float)
     if array.size == 0:
-        return {"median": None, "min": None, "max": None}
+        return {"median": None, "min": None, "max": None, "n": 0}
     return {"median": float(np.median(array)), "min": float(array.min()),
-            "max": float(array.max())}
+            "max": float(array.max()), "n": int(array.size)}
+
+
+UNKNOWN = "Unknown"
 
 
 def counts(series: pd.Series, order: Iterable[str]) -> dict[str, int]:
-    """Counts per category in ``order`` (zeros dropped), then any unlisted category, sorted."""
+    """Counts per category in ``order`` (zeros dropped), then any unlisted category, sorted,
+    then the missing values as ``Unknown`` (when there are any), so that the counts add up to
+    the rows (gtsummary's ``tbl_summary``)."""
     values = series.dropna().astype(str)
     found = values.value_counts()
     ordered = [c for c in order if c in found.index]
     ordered += sorted(c for c in found.index if c not in ordered)
-    return {str(c): int(found[c]) for c in ordered}
+    result = {str(c): int(found[c]) for c in ordered}
+    missing = int(series.isna().sum())
+    if missing:
+        result[UNKNOWN] = result.get(UNKNOWN, 0) + missing
+    return result
 
 
 def flow(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> Flow:
@@ -175,9 +185,40 @@ def _first_course_end(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
     return dict(zip(first["patient_id"].astype(str), first["end_date"], strict=True))
 
 
-def table2_facts(data: RegistryData) -> Table2Facts:
-    """Lesion and treatment characteristics (the keys of the model study's Table 2)."""
-    from rtoutcomes.clinical.schedules import FENG_2022_TABLE2, format_schedule
+AUTO_SCHEDULE_ROWS = 8  # automatic grouping: at most this many rows, the rarest as "others"
+
+
+def schedule_counts(schedules: list[str], groups: tuple[str, ...] | None) -> dict[str, int]:
+    """Lesions per schedule group: the study file's ``tables.schedule_groups`` (labels such as
+    "45-48 Gy/3-4 Fx", in order, then "others"), or, when ``None``, one row per distinct
+    schedule, the most frequent first (ties by dose, then fractions), the rarest pooled as
+    "others" beyond 8 rows."""
+    from rtoutcomes.clinical.schedules import ScheduleGrouping, parse_schedule
+
+    if groups is not None:
+        return ScheduleGrouping.from_labels(groups).counts(schedules)
+    found: dict[str, int] = {}
+    for label in schedules:
+        found[label] = found.get(label, 0) + 1
+
+    def order(label: str) -> tuple[int, float, int]:
+        parsed = parse_schedule(label)
+        return (-found[label], parsed.total_dose_gy, parsed.fractions)
+
+    ranked = sorted(found, key=order)
+    if len(ranked) <= AUTO_SCHEDULE_ROWS:
+        return {label: found[label] for label in ranked}
+    kept = ranked[: AUTO_SCHEDULE_ROWS - 1]
+    result = {label: found[label] for label in kept}
+    result["others"] = sum(found[label] for label in ranked[AUTO_SCHEDULE_ROWS - 1:])
+    return result
+
+
+def table2_facts(data: RegistryData, schedule_groups: tuple[str, ...] | None = None
+                 ) -> Table2Facts:
+    """Lesion and treatment characteristics (the keys of the model study's Table 2);
+    ``schedule_groups`` as ``schedule_counts``."""
+    from rtoutcomes.clinical.schedules import format_schedule
 
     les = data.lesions
     size = les["size_cm"].astype(float)
@@ -193,7 +234,7 @@ def table2_facts(data: RegistryData) -> Table2Facts:
         "bed10_groups": {"<100 Gy": int((bed < 100).sum()), ">=100 Gy": int((bed >= 100).sum())},
         "prescription": {"dose_gy": median_range(les["total_dose_gy"]),
                          "fractions": median_range(les["fractions"])},
-        "schedules": FENG_2022_TABLE2.counts(schedules),
+        "schedules": schedule_counts(schedules, schedule_groups),
         "isodose_pct": median_range(les["isodose_line_pct"]),
     }
     if "ci" in les:
@@ -251,12 +292,12 @@ def registry_facts(tables: Mapping[str, pd.DataFrame]) -> RegistryFacts:
     }
 
 
-def cohort_facts(data: RegistryData) -> Cohort:
+def cohort_facts(data: RegistryData, schedule_groups: tuple[str, ...] | None = None) -> Cohort:
     """Everything descriptive: the registry, flow, table1, table2 and toxicity."""
     return {
         "registry": registry_facts(data.tables),
         "flow": flow(data.tables, data),
         "table1": table1_facts(data.tables, data),
-        "table2": table2_facts(data),
+        "table2": table2_facts(data, schedule_groups),
         "toxicity": toxicity_facts(data.tables, data),
     }

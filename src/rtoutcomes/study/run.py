@@ -105,10 +105,18 @@ def analyze_file(
     """``rtoutcomes analyze``: the study's analyses on a flat analysis table; writes the report."""
     progress(f"reading {data_path.name}")
     table = read_table(data_path)
+    from rtoutcomes.report.cohort_tables import characteristics_table
     from rtoutcomes.report.provenance import provenance
+    from rtoutcomes.study.characteristics import characteristics
 
     prov = provenance(_name(study), study.sha256, data_path.name, sha256_of(data_path))
-    return _finish(study, {name: table for name in study.endpoints}, prov, out_dir, progress)
+    cohort: Cohort = {}
+    tables = []
+    if study.covariates:
+        cohort["characteristics"] = characteristics(study, table)
+        tables.append(characteristics_table(cohort["characteristics"], len(table)))
+    return _finish(study, {name: table for name in study.endpoints}, prov, out_dir, progress,
+                   cohort, tables)
 
 
 def _name(study: Study) -> str:
@@ -164,7 +172,7 @@ def run_on_tables(
 
     progress("deriving endpoints and covariates")
     data = build_registry_data(tables, study)
-    cohort = cohort_facts(data)
+    cohort = cohort_facts(data, study.schedule_groups)
     prov = provenance(_name(study), study.sha256, data_name, tables_sha256(tables))
     return _finish(study, endpoint_tables(study, data), prov, out_dir, progress, cohort,
                    cohort_tables(cohort))

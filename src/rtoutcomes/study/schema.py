@@ -46,6 +46,7 @@ TOP_KEYS = (
     "figures",
     "radiobiology",
     "endpoint_rules",
+    "tables",
 )
 ENDPOINT_KEYS = ("time", "event", "event_values", "cluster", "label", "unit")
 COVARIATE_KEYS = (
@@ -221,6 +222,7 @@ def parse_study(
     analyses = replace(analyses, competing_risks=_competing_risks(
         check, top.get("analyses", {}).get("competing_risks"), endpoints))
     figure_options = _figure_options(check, figures, int(width), endpoints, analyses)
+    schedule_groups = _schedule_groups(check, top.get("tables", {}), db is not None)
     return Study(
         title=check.text(top["title"], "title"),
         path=Path(source) if base_dir is not None else None,
@@ -236,6 +238,7 @@ def parse_study(
         analyses=analyses,
         figure_width_mm=int(width),
         figures=figure_options,
+        schedule_groups=schedule_groups,
         alpha_beta_gy=alpha_beta,
         local_failure_rule=local_failure,
     )
@@ -321,6 +324,28 @@ def _figure_options(check: _Checker, raw: Mapping[str, Any], width: int,
     return FigureOptions(width_mm=width, max_time=times.get("max_time"),
                          break_time=times.get("break_time"), confidence_bands=bands,
                          panels=tuple(panels), formats=formats)
+
+
+def _schedule_groups(check: _Checker, value: Any, registry: bool) -> tuple[str, ...] | None:
+    """``tables.schedule_groups``: ``auto`` (default: one row per distinct schedule) or a list
+    of schedule groups ("30 Gy/3 Fx", "45-48 Gy/3-4 Fx") that must read and not overlap."""
+    raw = check.mapping(value, "tables", ("schedule_groups",))
+    if "schedule_groups" not in raw or raw["schedule_groups"] == "auto":
+        return None
+    if not registry:
+        raise check.fail("tables.schedule_groups", "applies only to a registry study ('db')")
+    path = "tables.schedule_groups"
+    if not isinstance(raw["schedule_groups"], list):
+        raise check.fail(path, "must be 'auto' or a list of schedule groups such as "
+                         f"'45-48 Gy/3-4 Fx', got {_kind(raw['schedule_groups'])}")
+    labels = check.text_list(raw["schedule_groups"], path)
+    from rtoutcomes.clinical.schedules import ScheduleError, ScheduleGrouping
+
+    try:
+        ScheduleGrouping.from_labels(labels)
+    except ScheduleError as error:
+        raise check.fail(path, str(error)) from None
+    return labels
 
 
 def _level(check: _Checker, value: Any, path: str) -> float:

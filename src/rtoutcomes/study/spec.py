@@ -154,6 +154,9 @@ class Study:
     analyses: Analyses
     figure_width_mm: int = 85
     figures: FigureOptions = FigureOptions()
+    # Table 2's schedule rows (``tables.schedule_groups``): labels such as "45-48 Gy/3-4 Fx";
+    # None = one row per distinct schedule (study.cohort.schedule_counts)
+    schedule_groups: tuple[str, ...] | None = None
     alpha_beta_gy: float = 10.0
     local_failure_rule: str = "RECIST 1.1"
 
