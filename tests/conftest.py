@@ -22,7 +22,8 @@ SKIP_POSTGRES_REASON = (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = REPO_ROOT.parent / "shared"
+#: the shared/ folder beside the repository (RTOUTCOMES_SHARED names another, e.g. for worktrees)
+SHARED = Path(os.environ.get("RTOUTCOMES_SHARED") or REPO_ROOT.parent / "shared")
 
 
 def _postgres_admin_url() -> str | None:
@@ -83,6 +84,15 @@ def db_url(request: pytest.FixtureRequest) -> str:
     """A fresh empty database URL, once for SQLite and once for PostgreSQL."""
     fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture(scope="session")
+def breast_boost_dir() -> Path:
+    """shared/data/dicom/breast-boost (the Eclipse export), for fixtures of any scope."""
+    folder = SHARED / "data" / "dicom" / "breast-boost"
+    if not folder.is_dir():
+        pytest.skip(f"shared/ not found at {SHARED}")
+    return folder
 
 
 @pytest.fixture

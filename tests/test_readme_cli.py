@@ -29,7 +29,7 @@ def _command_rows() -> dict[str, str]:
     """README command-table rows keyed by command name."""
     rows: dict[str, str] = {}
     for line in README.splitlines():
-        match = re.match(r"\| `rtoutcomes (\w+)([^`]*)`", line)
+        match = re.match(r"\| `rtoutcomes ([\w-]+)([^`]*)`", line)
         if match:
             rows[match.group(1)] = match.group(2)
     return rows

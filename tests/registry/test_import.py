@@ -17,7 +17,7 @@ from rtoutcomes.registry.tables import read_rows, read_tables
 EXPECTED_COUNTS = {
     "registry_meta": 4, "patients": 3, "screened_candidates": 5, "lesions": 4,
     "sbrt_courses": 4, "dosimetry": 4, "assessments": 6, "patient_events": 6,
-    "toxicities": 3, "systemic_therapies": 2,
+    "toxicities": 3, "systemic_therapies": 2, "structure_metrics": 0, "structure_dose_volumes": 0,
 }
 
 

@@ -48,6 +48,112 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--replace", action="store_true", help="overwrite the course's existing dosimetry row"
     )
     parser.set_defaults(func=run)
+    _register_import(subparsers)
+
+
+def _register_import(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "dosimetry-import",
+        help="link a folder of DICOM RT exports to the registry's courses and store every index",
+        description=(
+            "Index every RT file under DIR by its header, link doses to plans to structure sets "
+            "by their referenced UIDs (Study UID as fall-back), match each plan to a registry "
+            "course by PatientID, prescription and date (or by the map file), compute every "
+            "structure's DVH statistics and the target's indices in parallel, and store them "
+            "(source = computed). Anything ambiguous is listed with its reason, never guessed; "
+            "a second run on the same folder changes nothing. See docs/dosimetry.md."
+        ),
+    )
+    parser.add_argument("folder", metavar="DIR", help="folder tree of DICOM RT files")
+    parser.add_argument("--db", required=True, metavar="DB", help="registry (SQLite file or URL)")
+    parser.add_argument(
+        "--map", metavar="FILE",
+        help="CSV pairing dicom_patient_id with patient_id and/or rtplan_uid with course_id "
+             "(optional column target: the target ROI)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="report, write nothing")
+    parser.add_argument(
+        "--replace", action="store_true",
+        help="overwrite dosimetry a course already has from the TPS or from another plan",
+    )
+    parser.add_argument(
+        "--target-pattern", action="append", metavar="REGEX",
+        help="target naming pattern (matched to the start of ROI names, ignoring case), tried "
+             "in the order given when the plan's prescription names no ROI; default: PTV, ITV, "
+             "CTV, GTV",
+    )
+    parser.add_argument(
+        "--min-coverage", type=float, default=80.0, metavar="PCT",
+        help="warn when the target's coverage is below this (default 80 %%)",
+    )
+    parser.add_argument(
+        "--dose-levels", metavar="GY,GY...",
+        help="store V(dose) of every structure at these doses (Gy), e.g. 5,10,20",
+    )
+    parser.add_argument(
+        "--reason", metavar="TEXT",
+        help="why, for the audit trail (default: computed from DICOM RT files)",
+    )
+    parser.add_argument("--workers", type=int, metavar="N", help="processes (default: cores)")
+    parser.add_argument("--quiet", action="store_true", help="no progress display")
+    parser.set_defaults(func=run_import)
+
+
+def _levels(text: str | None) -> tuple[float, ...]:
+    if not text:
+        return ()
+    try:
+        levels = tuple(float(part) for part in text.split(","))
+    except ValueError as error:
+        raise DosimetryCommandError(
+            f"--dose-levels {text!r}: give doses in Gy separated by commas, e.g. 5,10,20"
+        ) from error
+    if any(not level > 0 for level in levels):
+        raise DosimetryCommandError(f"--dose-levels {text!r}: every dose must be > 0 Gy")
+    return levels
+
+
+def _progress(quiet: bool) -> Any:
+    tty = sys.stderr.isatty()
+
+    def show(done: int, total: int) -> None:
+        if quiet or total == 0:
+            return
+        if tty:
+            end = "\n" if done == total else ""
+            print(f"\rcomputing plans: {done}/{total}", end=end, file=sys.stderr, flush=True)
+        elif done == total or done % max(1, total // 10) == 0:
+            print(f"computing plans: {done}/{total}", file=sys.stderr, flush=True)
+
+    return show
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from rtoutcomes.clinical.dosimetry_import import (
+        DEFAULT_TARGET_PATTERNS,
+        ImportOptions,
+        dosimetry_import,
+    )
+
+    if not 0 <= args.min_coverage <= 100:
+        raise DosimetryCommandError(
+            f"--min-coverage must be within 0..100 %, got {args.min_coverage}"
+        )
+    if args.workers is not None and args.workers < 1:
+        raise DosimetryCommandError(f"--workers must be >= 1, got {args.workers}")
+    options = ImportOptions(
+        target_patterns=tuple(args.target_pattern or DEFAULT_TARGET_PATTERNS),
+        min_coverage=args.min_coverage / 100,
+        dose_levels_gy=_levels(args.dose_levels),
+        replace=args.replace,
+        workers=args.workers,
+    )
+    summary = dosimetry_import(
+        args.folder, args.db, map_file=args.map, options=options, dry_run=args.dry_run,
+        progress=_progress(args.quiet), reason=args.reason,
+    )
+    print("\n".join(summary.lines()))
+    return 0
 
 
 def _fmt(value: object, digits: int = 2) -> str:

@@ -9,6 +9,7 @@ the dose grid counts as not covered); Dmax, D2, D50 and D98 of the HI are the ta
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -68,7 +69,56 @@ class PlanDosimetry(TabularResult):
             "nci": None if ix.nci is None else round(ix.nci, 4),
             "hi": round(ix.hi_rtog, 4),
             "source": "computed",
+            "paddick_ci": round(ix.paddick_ci, 4),
+            "hi_icru83": round(ix.hi_icru83, 4),
+            "gradient_index": None if ix.gradient_index is None else round(ix.gradient_index, 4),
+            "prescription_gy": round(self.prescription_gy, 4),
+            "target_structure": self.target_name,
         }
+
+    def structure_rows(
+        self, course_id: str, dose_levels_gy: tuple[float, ...] = ()
+    ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+        """Rows of ``structure_metrics`` (every contoured ROI) and ``structure_dose_volumes``
+        (each ROI at each of ``dose_levels_gy``) for ``course_id``.
+
+        Volumes to 0.001 cm3, doses to 0.0001 Gy, percentages to 0.01 %.
+        """
+        from rtoutcomes.clinical.structure_names import tg263_name
+
+        metrics: list[dict[str, object]] = []
+        levels: list[dict[str, object]] = []
+        for name, dvh in self.dvhs.items():
+            row: dict[str, object] = {
+                "metric_id": f"{course_id} / {name}",
+                "course_id": course_id,
+                "structure": name,
+                "tg263_name": tg263_name(name),
+                "volume_cc": round(dvh.volume_cc, 3),
+                "outside_grid_cc": round(dvh.outside_grid_cc, 3),
+                "source": "computed",
+            }
+            empty = dvh.exact_max_gy is None
+            doses = {
+                "dmin_gy": None if empty else dvh.dmin_gy,
+                "dmean_gy": None if empty else dvh.dmean_gy,
+                "dmax_gy": None if empty else dvh.dmax_gy,
+                **{f"d{p}_gy": None if empty else dvh.d_percent(p) for p in (2, 50, 95, 98)},
+                "d0_03cc_gy": None if empty else dvh.d_cc(min(0.03, dvh.in_grid_cc)),
+            }
+            row.update({k: None if v is None else round(v, 4) for k, v in doses.items()})
+            metrics.append(row)
+            for level in dose_levels_gy:
+                volume = dvh.v_cc(level)
+                levels.append({
+                    "dose_volume_id": f"{course_id} / {name} / V{level:g}Gy",
+                    "course_id": course_id,
+                    "structure": name,
+                    "dose_gy": level,
+                    "volume_cc": round(volume, 3),
+                    "volume_pct": None if empty else round(100 * volume / dvh.in_grid_cc, 2),
+                })
+        return metrics, levels
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -87,18 +137,47 @@ class PlanDosimetry(TabularResult):
 
 
 def choose_target(
-    structure_set: StructureSet, requested: str | None, plan_description: str | None
+    structure_set: StructureSet,
+    requested: str | None,
+    plan_description: str | None,
+    *,
+    roi_number: int | None = None,
+    patterns: tuple[str, ...] = (),
 ) -> Structure:
-    """The target ROI: ``requested`` if given, else the ROI the plan's prescription names."""
+    """The target ROI, by the first rule that finds one.
+
+    ``requested`` (a name given by hand); else the ROI the plan's dose reference names: its
+    ReferencedROINumber, else its description matched to a ROI name (ignoring case); else the
+    first of ``patterns`` (regular expressions, matched ignoring case to the start of each
+    ROI name, in the order given) that matches exactly one contoured ROI.
+    """
     if requested is not None:
         return structure_set.by_name(requested)
-    if plan_description:
-        for structure in structure_set.structures.values():
-            if structure.name.lower() == plan_description.lower() and not structure.is_empty:
+    contoured = [s for s in structure_set.structures.values() if not s.is_empty]
+    if roi_number is not None:
+        for structure in contoured:
+            if structure.number == roi_number:
                 return structure
+    if plan_description:
+        for structure in contoured:
+            if structure.name.lower() == plan_description.lower():
+                return structure
+    for pattern in patterns:
+        rule = re.compile(pattern, re.IGNORECASE)
+        found = [s for s in contoured if rule.match(s.name)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            names = ", ".join(s.name for s in found)
+            raise PlanDosimetryError(
+                f"no single target: pattern {pattern!r} matches {len(found)} ROIs ({names}); "
+                "name the target by hand"
+            )
+    names = ", ".join(s.name for s in contoured)
+    tried = f" nor the naming patterns {', '.join(patterns)}" if patterns else ""
     raise PlanDosimetryError(
-        "no target: the plan's prescription names no ROI of the structure set "
-        f"({plan_description!r}); give the target ROI's name (--target)"
+        f"no target: neither the plan's prescription ({plan_description!r}){tried} names a "
+        f"contoured ROI of the structure set ({names}); give the target ROI's name (--target)"
     )
 
 

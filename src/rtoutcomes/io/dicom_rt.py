@@ -40,6 +40,7 @@ __all__ = [
     "Structure",
     "StructureSet",
     "TpsDvh",
+    "plan_prescription",
     "read_rtdose",
     "read_rtplan",
     "read_rtstruct",
@@ -193,6 +194,7 @@ class PlanPrescription:
     prescription_gy: float | None
     fractions: int | None
     target_description: str | None
+    target_roi_number: int | None = None
 
 
 def _read(path: str | Path, sop_classes: tuple[str, ...], what: str) -> tuple[Path, Dataset]:
@@ -394,6 +396,15 @@ def read_rtplan(path: str | Path) -> PlanPrescription:
     reference that has one. None when the plan states no prescription.
     """
     file, ds = _read(path, RTPLAN_SOPS, "RT Plan")
+    return plan_prescription(ds, file)
+
+
+def plan_prescription(ds: Dataset, file: Path) -> PlanPrescription:
+    """The prescription of an RT Plan dataset (a header read is enough; see :func:`read_rtplan`).
+
+    ``target_roi_number`` is the ReferencedROINumber of the chosen dose reference, when it
+    names one (structure type VOLUME).
+    """
     candidates = [r for r in ds.get("DoseReferenceSequence", []) if r.get("TargetPrescriptionDose")]
     volumes = [
         r
@@ -410,6 +421,10 @@ def read_rtplan(path: str | Path) -> PlanPrescription:
     if not dose > 0:
         raise DicomRtError(f"{file}: TargetPrescriptionDose must be > 0 Gy, got {dose}")
     description = chosen.get("DoseReferenceDescription")
+    roi = chosen.get("ReferencedROINumber")
     return PlanPrescription(
-        dose, int(fractions) if fractions else None, str(description) if description else None
+        dose,
+        int(fractions) if fractions else None,
+        str(description) if description else None,
+        int(roi) if roi not in (None, "") else None,
     )

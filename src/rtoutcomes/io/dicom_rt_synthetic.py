@@ -181,3 +181,130 @@ def write_rtplan(
     file = Path(path)
     ds.save_as(file, enforce_file_format=True)
     return file
+
+
+def _set_uid(ds: Dataset, keyword: str, value: str) -> None:
+    from pydicom.uid import UID
+
+    setattr(ds, keyword, value)
+    if keyword == "SOPInstanceUID":
+        ds.file_meta.MediaStorageSOPInstanceUID = UID(value)
+
+
+def derive_plan(
+    source: str | Path,
+    out: str | Path,
+    *,
+    seed: str,
+    patient_id: str,
+    plan_date: str | None = None,
+    prescription_gy: float | None = None,
+    fractions: int | None = None,
+    beam_doses: bool = False,
+    rename_rois: Mapping[str, str] | None = None,
+    prescription_name: str | None = None,
+    scale_dose: bool = False,
+) -> dict[str, str]:
+    """A copy of a real plan (``rtss.dcm``, ``rtplan.dcm``, ``rtdose.dcm`` in ``source``) as a
+    new patient's: new Study/Series/SOP/Frame of Reference UIDs from ``seed`` (references
+    kept consistent), ``patient_id``, and optionally a plan date (YYYYMMDD), another
+    prescription (Gy) or fraction number (``scale_dose``: the dose scaled by the new
+    prescription over the old, the TPS DVHs dropped), renamed ROIs, another prescription
+    target name, and
+    the dose split into one BEAM dose per beam of the plan (integer pixel values split so that
+    the beams sum exactly to the original). Writes into ``out``; returns the new SOP UIDs by
+    kind (``RTSTRUCT``, ``RTPLAN``, ``RTDOSE`` or ``RTDOSE<beam>``).
+
+    For test trees and benchmarks (a department's export folder, without real patients).
+    """
+    import pydicom
+
+    base = Path(source)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    study, frame = _uid(seed, "study"), _uid(seed, "frame")
+    uids = {kind: _uid(seed, kind) for kind in ("RTSTRUCT", "RTPLAN", "RTDOSE")}
+
+    def common(ds: Dataset, kind: str) -> None:
+        ds.PatientID = patient_id
+        ds.PatientName = f"Derived^{patient_id}"
+        ds.StudyInstanceUID = study
+        ds.SeriesInstanceUID = _uid(seed, kind, "series")
+        if "FrameOfReferenceUID" in ds:
+            ds.FrameOfReferenceUID = frame
+        _set_uid(ds, "SOPInstanceUID", uids[kind])
+        if "ReferencedStructureSetSequence" in ds:
+            ds.ReferencedStructureSetSequence[0].ReferencedSOPInstanceUID = uids["RTSTRUCT"]
+
+    rtss = pydicom.dcmread(base / "rtss.dcm")
+    common(rtss, "RTSTRUCT")
+    for item in rtss.get("ReferencedFrameOfReferenceSequence", []):
+        item.FrameOfReferenceUID = frame
+    for roi in rtss.get("StructureSetROISequence", []):
+        roi.ReferencedFrameOfReferenceUID = frame
+        if rename_rois and str(roi.ROIName) in rename_rois:
+            roi.ROIName = rename_rois[str(roi.ROIName)]
+    rtss.save_as(folder / "rtss.dcm")
+
+    plan = pydicom.dcmread(base / "rtplan.dcm")
+    common(plan, "RTPLAN")
+    if plan_date is not None:
+        plan.RTPlanDate = plan_date
+    reference = plan.DoseReferenceSequence[0]
+    factor = 1.0
+    if prescription_gy is not None and scale_dose:
+        factor = prescription_gy / float(reference.TargetPrescriptionDose)
+    if prescription_gy is not None:
+        reference.TargetPrescriptionDose = _ds_text(prescription_gy)
+    if prescription_name is not None:
+        reference.DoseReferenceDescription = prescription_name
+    group = plan.FractionGroupSequence[0]
+    if fractions is not None:
+        group.NumberOfFractionsPlanned = fractions
+    plan.save_as(folder / "rtplan.dcm")
+
+    dose = pydicom.dcmread(base / "rtdose.dcm")
+    common(dose, "RTDOSE")
+    dose.ReferencedRTPlanSequence[0].ReferencedSOPInstanceUID = uids["RTPLAN"]
+    if factor != 1.0:
+        dose.DoseGridScaling = _ds_text(float(dose.DoseGridScaling) * factor)
+        del dose.DVHSequence
+    if not beam_doses:
+        dose.save_as(folder / "rtdose.dcm")
+        return uids
+    beams = [int(b.ReferencedBeamNumber) for b in group.ReferencedBeamSequence]
+    uids.update(_write_beam_doses(dose, beams, folder, seed))
+    del uids["RTDOSE"]
+    return uids
+
+
+def _write_beam_doses(
+    dose: Dataset, beams: list[int], folder: Path, seed: str
+) -> dict[str, str]:
+    """Split ``dose`` into one BEAM dose per beam whose integer pixels sum to the original."""
+    from pydicom.dataset import Dataset as DicomDataset
+    from pydicom.sequence import Sequence as DicomSequence
+
+    uids: dict[str, str] = {}
+    dtype = dose.pixel_array.dtype
+    pixels = dose.pixel_array.astype(np.int64)
+    share = pixels // len(beams)
+    if "DVHSequence" in dose:
+        del dose.DVHSequence  # a beam's dose has no TPS DVH of the plan
+    for position, beam in enumerate(beams):
+        part = share if position < len(beams) - 1 else pixels - share * (len(beams) - 1)
+        dose.PixelData = part.astype(dtype).tobytes()
+        dose.DoseSummationType = "BEAM"
+        kind = f"RTDOSE{beam}"
+        uids[kind] = _uid(seed, kind)
+        _set_uid(dose, "SOPInstanceUID", uids[kind])
+        beam_item = DicomDataset()
+        beam_item.ReferencedBeamNumber = beam
+        fraction_item = DicomDataset()
+        fraction_item.ReferencedFractionGroupNumber = 1
+        fraction_item.ReferencedBeamSequence = DicomSequence([beam_item])
+        dose.ReferencedRTPlanSequence[0].ReferencedFractionGroupSequence = DicomSequence(
+            [fraction_item]
+        )
+        dose.save_as(folder / f"rtdose_beam{beam}.dcm")
+    return uids

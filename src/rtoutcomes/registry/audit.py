@@ -242,13 +242,34 @@ def _entry(row: sa.RowMapping) -> AuditEntry:
     )
 
 
+def _rows_as_stored(connection: sa.Connection) -> dict[str, list[dict[str, object]]]:
+    """Every registry table's rows, reading only the tables and columns the database has now.
+
+    A migration runs at its own revision: later revisions add tables and columns (0003: the
+    DICOM dosimetry ones) that the models know but the database does not have yet.
+    """
+    from rtoutcomes.registry.schema import REGISTRY_TABLES
+
+    inspector = sa.inspect(connection)
+    present = set(inspector.get_table_names())
+    rows: dict[str, list[dict[str, object]]] = {}
+    for spec in TABLES:
+        if spec.name not in present:
+            continue
+        columns = {c["name"] for c in inspector.get_columns(spec.name)}
+        table = REGISTRY_TABLES[spec.name]
+        query = sa.select(*(table.c[name] for name in spec.column_names if name in columns))
+        records = [dict(r._mapping) for r in connection.execute(query)]
+        records.sort(key=lambda r: str(r[spec.primary_key]))
+        rows[spec.name] = records
+    return rows
+
+
 def baseline(connection: sa.Connection, *, command: str, reason: str) -> Head:
     """Record every row already in the registry as inserted (a registry that predates the audit
     trail: the migration that adds it calls this, so that replay reproduces the registry)."""
-    from rtoutcomes.registry.tables import fetch_rows
-
-    rows = fetch_rows(connection)
-    changes = [c for spec in TABLES for c in row_changes(spec.name, rows[spec.name])]
+    rows = _rows_as_stored(connection)
+    changes = [c for spec in TABLES for c in row_changes(spec.name, rows.get(spec.name, []))]
     return append_batch(connection, changes, user=login_name(), command=command, reason=reason,
                         now=dt.datetime.now(dt.UTC))
 

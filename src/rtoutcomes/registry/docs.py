@@ -16,7 +16,8 @@ from rtoutcomes.registry.spec import TABLES
 INTRO = """\
 One CSV file per table (`<table>.csv`, UTF-8 with or without BOM, `,` or `;` delimiter) or one
 Excel workbook (`.xlsx`) with one sheet per table (sheet name = table name). Every table must be
-there (a table with no rows still needs its header row); other CSV files or sheets are refused
+there (a table with no rows still needs its header row) except those marked optional, which
+rtoutcomes fills itself (`dosimetry-import`); other CSV files or sheets are refused
 (files that are not `.csv` and sheets left empty are ignored).
 Column names are exact; the **req** and "cond" columns must be present, *opt* columns may be left
 out. The first row is the header; rows are numbered as a spreadsheet shows them (header = row 1).
@@ -58,7 +59,8 @@ def format_markdown(level: int) -> str:
     parts = [INTRO]
     for spec in TABLES:
         lines = [
-            f"{'#' * level} {spec.name} ({spec.description})",
+            f"{'#' * level} {spec.name} ({spec.description}"
+            f"{'; optional table' if spec.optional else ''})",
             "",
             "| column | type | rule |",
             "|---|---|---|",

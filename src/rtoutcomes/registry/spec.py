@@ -105,6 +105,8 @@ class TableSpec:
     columns: tuple[ColumnSpec, ...]
     primary_key: str
     extra_rules: tuple[str, ...] = field(default=())
+    #: may be left out of an import (a table filled by rtoutcomes itself, added after 0001)
+    optional: bool = False
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -261,8 +263,66 @@ TABLES: tuple[TableSpec, ...] = (
             _C("hi", "number", range=Range(1, None), note="RTOG, Dmax/Dprescription"),
             _C("source", "text", "req", choices=("tps", "computed"),
                note="`tps` = planning system, `computed` = rtoutcomes DVH engine"),
+            _C("paddick_ci", "number", range=Range(0, 1), note="TV_PIV^2 / (TV x PIV)"),
+            _C("hi_icru83", "number", range=_NON_NEGATIVE, note="ICRU 83, (D2 - D98) / D50"),
+            _C("gradient_index", "number", range=Range(1, None),
+               note="Paddick, V50% / PIV"),
+            _C("prescription_gy", "number", range=_POSITIVE, unit="Gy",
+               note="the prescription the indices refer to"),
+            _C("target_structure", "text", note="the target ROI as exported"),
+            _C("dicom_patient_id", "text", note="PatientID of the DICOM files"),
+            _C("rtplan_uid", "text", unique=True,
+               note="SOP Instance UID of the RT Plan (of the first plan when plans are summed)"),
+            _C("rtplan_label", "text", note="RTPlanLabel"),
+            _C("rtstruct_uid", "text", note="SOP Instance UID of the RT Structure Set"),
+            _C("rtdose_uids", "text",
+               note="SOP Instance UID(s) of the RT Dose object(s) summed, separated by spaces"),
+            _C("planning_system", "text", note="Manufacturer, model and software version"),
         ),
         primary_key="course_id",
+    ),
+    TableSpec(
+        "structure_metrics",
+        "DVH statistics of every contoured structure of a course's plan, filled by "
+        "`dosimetry-import`",
+        (
+            _C("metric_id", "text", "req", unique=True, note="course_id / structure"),
+            _C("course_id", "text", "req", references="sbrt_courses.course_id"),
+            _C("structure", "text", "req", note="ROI name as exported"),
+            _C("tg263_name", "text", note="AAPM TG-263 standard name where the name maps"),
+            _C("volume_cc", "number", range=_NON_NEGATIVE, unit="cm3"),
+            _C("outside_grid_cc", "number", range=_NON_NEGATIVE, unit="cm3",
+               note="part of the volume without dose"),
+            _C("dmin_gy", "number", range=_NON_NEGATIVE, unit="Gy"),
+            _C("dmean_gy", "number", range=_NON_NEGATIVE, unit="Gy"),
+            _C("dmax_gy", "number", range=_NON_NEGATIVE, unit="Gy"),
+            _C("d2_gy", "number", range=_NON_NEGATIVE, unit="Gy"),
+            _C("d50_gy", "number", range=_NON_NEGATIVE, unit="Gy"),
+            _C("d95_gy", "number", range=_NON_NEGATIVE, unit="Gy"),
+            _C("d98_gy", "number", range=_NON_NEGATIVE, unit="Gy"),
+            _C("d0_03cc_gy", "number", range=_NON_NEGATIVE, unit="Gy",
+               note="minimum dose of the hottest 0.03 cm3"),
+            _C("source", "text", "req", choices=("tps", "computed")),
+        ),
+        primary_key="metric_id",
+        optional=True,
+    ),
+    TableSpec(
+        "structure_dose_volumes",
+        "V(dose) of each structure at the dose levels a study file names, filled by "
+        "`dosimetry-import`",
+        (
+            _C("dose_volume_id", "text", "req", unique=True, note="course_id / structure / dose"),
+            _C("course_id", "text", "req", references="sbrt_courses.course_id"),
+            _C("structure", "text", "req", note="ROI name as exported"),
+            _C("dose_gy", "number", "req", range=_POSITIVE, unit="Gy"),
+            _C("volume_cc", "number", "req", range=_NON_NEGATIVE, unit="cm3",
+               note="volume receiving at least dose_gy"),
+            _C("volume_pct", "number", range=Range(0, 100), unit="%",
+               note="of the structure's volume inside the dose grid"),
+        ),
+        primary_key="dose_volume_id",
+        optional=True,
     ),
     TableSpec(
         "assessments",

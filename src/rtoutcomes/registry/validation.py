@@ -112,7 +112,7 @@ def validate_registry(raw: RawRegistry) -> ValidatedRegistry:
         result.sources[spec.name] = raw.source_of(spec.name)
         table = raw.tables.get(spec.name)
         if table is None:
-            if spec.name not in raw.unreadable:
+            if spec.name not in raw.unreadable and not spec.optional:
                 result.problems.append(Problem(
                     raw.source_of(spec.name), None, None, None,
                     f"missing table {spec.name!r}; a table with no rows still needs its header "
