@@ -148,6 +148,8 @@ def _systemic(
 ) -> tuple[dict[str, int], dict[str, int]] | None:
     """Patients per systemic treatment type, and by chemotherapy timing (before, after,
     concurrent with the first SBRT course); ``None`` without a systemic_therapies table."""
+    import pandas as pd
+
     therapies = tables.get("systemic_therapies")
     if therapies is None:
         return None
@@ -160,18 +162,26 @@ def _systemic(
         p[["patient_id", "first_sbrt_date"]], on="patient_id", how="left"
     )
     sbrt_end = _first_course_end(tables)
-    timing: dict[str, int] = {"before SBRT": 0, "after SBRT": 0, "concurrent": 0}
-    for patient_id, rows in chemo.groupby("patient_id", sort=True):
-        start, end = dates(rows["start_date"]), dates(rows["end_date"])
-        sbrt_start = rows["first_sbrt_date"].iloc[0]
-        stop = sbrt_end.get(str(patient_id), sbrt_start)
-        ends = end.fillna(start)
-        if ((start <= stop) & (ends >= sbrt_start)).any():
-            timing["concurrent"] += 1
-        elif (start < sbrt_start).any():
-            timing["before SBRT"] += 1
-        else:
-            timing["after SBRT"] += 1
+    # per chemotherapy row, then per patient (any row concurrent, else any before): vectorised
+    start, ends = dates(chemo["start_date"]), dates(chemo["end_date"])
+    ends = ends.fillna(start)
+    sbrt_start = chemo["first_sbrt_date"]
+    patient = chemo["patient_id"].astype(str)
+    has_course = patient.isin(list(sbrt_end))
+    stop = sbrt_start.where(~has_course, patient.map(sbrt_end))
+    rows = pd.DataFrame({
+        "patient_id": chemo["patient_id"],
+        "concurrent": ((start <= stop) & (ends >= sbrt_start)).to_numpy(),
+        "before": (start < sbrt_start).to_numpy(),
+    })
+    per_patient = rows.groupby("patient_id", sort=True)[["concurrent", "before"]].any()
+    concurrent = per_patient["concurrent"]
+    before = per_patient["before"] & ~concurrent
+    timing: dict[str, int] = {
+        "before SBRT": int(before.sum()),
+        "after SBRT": int((~concurrent & ~before).sum()),
+        "concurrent": int(concurrent.sum()),
+    }
     return systemic, timing
 
 
