@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "rtoutcomes.cli.commands_registry",
     "rtoutcomes.cli.commands_dosimetry",
     "rtoutcomes.cli.commands_study",
+    "rtoutcomes.cli.commands_web",
 )
 
 

@@ -98,7 +98,7 @@ def frames_of_rows(rows: Rows) -> dict[str, pd.DataFrame]:
 
     frames: dict[str, pd.DataFrame] = {}
     for spec in TABLES:
-        data = rows[spec.name]
+        data = rows.get(spec.name, [])
         columns = {c.name: _series(c.kind, [r[c.name] for r in data]) for c in spec.columns}
         frames[spec.name] = pd.DataFrame(columns, columns=list(spec.column_names))
     return frames

@@ -1,0 +1,172 @@
+"""Read-only questions the pages ask the registry, in SQL, so that a page reads only what it
+shows (a patient's page reads that patient's rows, not the whole registry)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from rtoutcomes.registry.schema import REGISTRY_TABLES
+from rtoutcomes.registry.spec import TABLES
+from rtoutcomes.registry.tables import Rows
+
+T = REGISTRY_TABLES
+PAGE_SIZE = 50
+
+
+def table_counts(connection: sa.Connection) -> dict[str, int]:
+    """Rows per registry table, in the format's order."""
+    return {
+        spec.name: int(connection.execute(
+            sa.select(sa.func.count()).select_from(T[spec.name])).scalar_one())
+        for spec in TABLES
+    }
+
+
+def registry_meta(connection: sa.Connection) -> dict[str, str]:
+    """The registry_meta facts (name, synthetic, data_cutoff_date, description)."""
+    meta = T["registry_meta"]
+    return {str(k): str(v) for k, v in connection.execute(sa.select(meta.c.key, meta.c.value))}
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The screening flow: screened, eligible, excluded by reason (most frequent first)."""
+
+    screened: int
+    eligible: int
+    excluded: tuple[tuple[str, int], ...]
+
+
+def screening_flow(connection: sa.Connection) -> Flow:
+    c = T["screened_candidates"]
+    rows = connection.execute(
+        sa.select(c.c.eligible, c.c.exclusion_reason, sa.func.count())
+        .group_by(c.c.eligible, c.c.exclusion_reason)
+    ).all()
+    eligible = sum(int(n) for ok, _, n in rows if ok)
+    excluded = sorted(((str(reason or "no reason given"), int(n)) for ok, reason, n in rows
+                       if not ok), key=lambda kv: (-kv[1], kv[0]))
+    return Flow(sum(int(n) for *_, n in rows), eligible, tuple(excluded))
+
+
+@dataclass(frozen=True)
+class PatientPage:
+    """One page of a patient search: ``rows`` (dicts) out of ``total`` matches."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    pages: int
+
+
+def search_patients(
+    connection: sa.Connection, text: str = "", *, setting: str = "", family: str = "",
+    sex: str = "", status: str = "", page: int = 1,
+) -> PatientPage:
+    """Patients whose id, histology subtype or primary site contains ``text`` (ignoring case),
+    filtered by disease setting, WHO family, sex and vital status (``alive``/``dead``), in
+    patient_id order, ``PAGE_SIZE`` per page."""
+    p, lesions, events = T["patients"], T["lesions"], T["patient_events"]
+    conditions: list[Any] = []
+    if text:
+        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
+            "_", "\\_") + "%"
+        conditions.append(sa.or_(*(sa.func.lower(col).like(pattern, escape="\\") for col in
+                                   (p.c.patient_id, p.c.histology_subtype, p.c.primary_site))))
+    for column, value in ((p.c.disease_setting, setting), (p.c.who_family, family),
+                          (p.c.sex, sex)):
+        if value:
+            conditions.append(column == value)
+    dead = sa.exists().where(events.c.patient_id == p.c.patient_id,
+                             events.c.event_type == "death")
+    if status == "dead":
+        conditions.append(dead)
+    elif status == "alive":
+        conditions.append(~dead)
+    where = sa.and_(sa.true(), *conditions)
+    total = int(connection.execute(
+        sa.select(sa.func.count()).select_from(p).where(where)).scalar_one())
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    query = (sa.select(p.c.patient_id, p.c.sex, p.c.diagnosis_date, p.c.histology_subtype,
+                       p.c.who_family, p.c.disease_setting)
+             .where(where).order_by(p.c.patient_id)
+             .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+    rows = [dict(r._mapping) for r in connection.execute(query)]
+    ids = [r["patient_id"] for r in rows]
+    # One grouped query each for the page's patients (a correlated subquery per row would scan
+    # the table once per row: the registry has no index on patient_id).
+    n_lesions: dict[Any, Any] = dict(connection.execute(
+        sa.select(lesions.c.patient_id, sa.func.count()).where(lesions.c.patient_id.in_(ids))
+        .group_by(lesions.c.patient_id)).all())
+    deaths: dict[Any, Any] = dict(connection.execute(
+        sa.select(events.c.patient_id, sa.func.min(events.c.event_date))
+        .where(events.c.patient_id.in_(ids), events.c.event_type == "death")
+        .group_by(events.c.patient_id)).all())
+    for r in rows:
+        r["lesions"] = n_lesions.get(r["patient_id"], 0)
+        r["death_date"] = deaths.get(r["patient_id"])
+    return PatientPage(rows, total, page, pages)
+
+
+def distinct_values(connection: sa.Connection, table: str, column: str) -> list[str]:
+    """The values a column holds (for filter menus), sorted."""
+    col = T[table].c[column]
+    return sorted(str(v) for (v,) in connection.execute(sa.select(col).distinct())
+                  if v is not None)
+
+
+def _rows(connection: sa.Connection, table: str, column: str, keys: Sequence[object]) -> list[
+        dict[str, object]]:
+    if not keys:
+        return []
+    t = T[table]
+    result = connection.execute(sa.select(t).where(t.c[column].in_(list(keys))))
+    pk = next(s.primary_key for s in TABLES if s.name == table)
+    return sorted((dict(r._mapping) for r in result), key=lambda r: str(r[pk]))
+
+
+def patient_rows(connection: sa.Connection, patient_id: str) -> Rows | None:
+    """Every registry row about one patient (and registry_meta), as ``fetch_rows`` gives them;
+    ``None`` when there is no such patient."""
+    rows: Rows = {"patients": _rows(connection, "patients", "patient_id", [patient_id])}
+    if not rows["patients"]:
+        return None
+    rows["registry_meta"] = _rows(connection, "registry_meta", "key",
+                                  list(registry_meta(connection)))
+    for table in ("screened_candidates", "lesions", "patient_events", "toxicities",
+                  "systemic_therapies"):
+        rows[table] = _rows(connection, table, "patient_id", [patient_id])
+    lesion_ids = [r["lesion_id"] for r in rows["lesions"]]
+    rows["sbrt_courses"] = _rows(connection, "sbrt_courses", "lesion_id", lesion_ids)
+    rows["assessments"] = _rows(connection, "assessments", "lesion_id", lesion_ids)
+    rows["dosimetry"] = _rows(connection, "dosimetry", "course_id",
+                              [r["course_id"] for r in rows["sbrt_courses"]])
+    return rows
+
+
+def record(connection: sa.Connection, table: str, key: str) -> dict[str, object] | None:
+    """One row of ``table`` by its primary key."""
+    spec = next(s for s in TABLES if s.name == table)
+    found = _rows(connection, table, spec.primary_key, [key])
+    return found[0] if found else None
+
+
+def patient_of(connection: sa.Connection, table: str, row: dict[str, object]) -> str | None:
+    """The patient a row belongs to (through its lesion or course when it has no patient_id)."""
+    if row.get("patient_id"):
+        return str(row["patient_id"])
+    lesions, courses = T["lesions"], T["sbrt_courses"]
+    lesion_id = row.get("lesion_id")
+    if lesion_id is None and row.get("course_id") is not None:
+        lesion_id = connection.execute(sa.select(courses.c.lesion_id).where(
+            courses.c.course_id == row["course_id"])).scalar()
+    if lesion_id is None:
+        return None
+    found = connection.execute(sa.select(lesions.c.patient_id).where(
+        lesions.c.lesion_id == lesion_id)).scalar()
+    return None if found is None else str(found)
