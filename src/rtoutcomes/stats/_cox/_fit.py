@@ -10,6 +10,7 @@ reproduces R's iterates in the original units.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,9 +52,24 @@ def _finite(ev: Evaluation) -> bool:
 def newton_raphson(
     rs: RiskSets, *, eps: float = EPS, iter_max: int = ITER_MAX, toler_chol: float = TOLER_CHOL
 ) -> NewtonResult:
-    p = rs.x.shape[1]
+    """R's coxph Newton-Raphson (step halving, convergence on the relative loglik change)."""
+    return newton_iterations(lambda beta: evaluate(rs, beta), rs.x.shape[1], eps=eps,
+                             iter_max=iter_max, toler_chol=toler_chol)
+
+
+def newton_iterations(
+    evaluate_at: Callable[[FloatArray], Evaluation],
+    p: int,
+    *,
+    eps: float = EPS,
+    iter_max: int = ITER_MAX,
+    toler_chol: float = TOLER_CHOL,
+) -> NewtonResult:
+    """``newton_raphson`` with the loglik, score and information at beta from
+    ``evaluate_at`` (in scaled units): one set of rows, or the sum over centres of a model
+    stratified by centre (``rtoutcomes.federated``), whose iterates are then the same."""
     beta = np.zeros(p)
-    current = evaluate(rs, beta)
+    current = evaluate_at(beta)
     null = current
     inverse, singular = generalized_inverse(current.information, toler_chol)
     step = inverse @ current.score
@@ -63,7 +79,7 @@ def newton_raphson(
     halving, converged, iterations = False, False, 0
     final = current
     for iterations in range(1, iter_max + 1):  # the count is reported
-        trial = evaluate(rs, new_beta)
+        trial = evaluate_at(new_beta)
         finite = _finite(trial)
         if finite and not halving and abs(1 - loglik / trial.loglik) <= eps:
             converged = True

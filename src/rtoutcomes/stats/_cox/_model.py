@@ -9,7 +9,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from rtoutcomes.stats._cox._fit import EPS, ITER_MAX, TOLER_CHOL, newton_raphson
+from rtoutcomes.stats._cox._fit import EPS, ITER_MAX, TOLER_CHOL, NewtonResult, newton_raphson
 from rtoutcomes.stats._cox._input import CoxData, CoxInputError, prepare
 from rtoutcomes.stats._cox._linalg import quadratic_test
 from rtoutcomes.stats._cox._risksets import build
@@ -97,28 +97,7 @@ def cox(
                means=means, scale=scale)
     fit = newton_raphson(rs, eps=eps, iter_max=iter_max, toler_chol=toler_chol)
 
-    coef = fit.beta * scale
-    naive_var = fit.var * np.outer(scale, scale)
-    messages: list[str] = []
-    infinite = np.zeros(p, dtype=bool)
-    if not fit.converged:
-        messages.append(f"Ran out of iterations ({iter_max}) and did not converge")
-        warnings.warn(messages[-1], CoxConvergenceWarning, stacklevel=2)
-    elif iter_max > 1:
-        infinite = _infinite_coefficients(fit.final.score / scale, naive_var, coef, eps)
-        infinite &= ~fit.singular
-        if infinite.any():
-            which = [data.names[j] for j in np.flatnonzero(infinite)]
-            messages.append(
-                "Loglik converged before variable(s) " + ", ".join(which) + "; coefficient may "
-                "be infinite (monotone likelihood: e.g. no events in one group)"
-            )
-            warnings.warn(messages[-1], MonotoneLikelihoodWarning, stacklevel=2)
-    coef = np.where(fit.singular, np.nan, coef)
-
-    robust_var = None
-    robust_score = None
-    n_clusters = None
+    robust_parts = None
     if robust:
         if data.cluster is None:  # every row its own cluster
             n_clusters, cluster_sorted = data.x.shape[0], None
@@ -126,29 +105,94 @@ def cox(
             n_clusters, cluster_sorted = int(data.cluster.max()) + 1, data.cluster[rs.order]
         rv, rscore = robust_variance(rs, fit.null.sums, fit.final.sums, fit.var,
                                      cluster_sorted, n_clusters, toler_chol)
-        robust_var = rv * np.outer(scale, scale)
-        robust_score = ChiSquareTest(rscore, int((~fit.singular).sum()))
+        robust_parts = (rv, rscore, n_clusters)
+    return assemble(fit, scale=scale, means=means, robust=robust_parts, conf_level=conf_level,
+                    ties=ties, eps=eps, iter_max=iter_max, toler_chol=toler_chol, data=data)
+
+
+def assemble(
+    fit: NewtonResult,
+    *,
+    scale: FloatArray,
+    means: FloatArray,
+    robust: tuple[FloatArray, float, int] | None,
+    conf_level: float,
+    ties: str,
+    eps: float,
+    iter_max: int,
+    toler_chol: float,
+    data: CoxData | None,
+    counts: tuple[int, int, int, bool] | None = None,
+    names: tuple[str, ...] = (),
+    terms: dict[str, tuple[int, ...]] | None = None,
+) -> CoxResult:
+    """The fitted model from the Newton iterations (scaled units): coefficients and variances
+    in the covariates' units, the monotone-likelihood check, the global tests.
+
+    ``robust``: (robust variance in scaled units, robust score statistic, clusters). ``data``:
+    the complete cases; without them (a model fitted from centres' sums,
+    ``rtoutcomes.federated``) ``counts`` gives (n, dropped, events, stratified) and ``names``
+    and ``terms`` the columns, and the result carries no rows (no linear predictor).
+    """
+    if data is not None:
+        names, terms = data.names, data.terms
+        counts = (int(data.x.shape[0]), data.n_dropped, int(data.event.sum()),
+                  data.strata is not None)
+    assert counts is not None and terms is not None
+    n, n_dropped, n_events, stratified = counts
+    p = len(names)
+    coef = fit.beta * scale
+    naive_var = fit.var * np.outer(scale, scale)
+    messages: list[str] = []
+    infinite = np.zeros(p, dtype=bool)
+    if not fit.converged:
+        messages.append(f"Ran out of iterations ({iter_max}) and did not converge")
+        warnings.warn(messages[-1], CoxConvergenceWarning, stacklevel=3)
+    elif iter_max > 1:
+        infinite = _infinite_coefficients(fit.final.score / scale, naive_var, coef, eps)
+        infinite &= ~fit.singular
+        if infinite.any():
+            which = [names[j] for j in np.flatnonzero(infinite)]
+            messages.append(
+                "Loglik converged before variable(s) " + ", ".join(which) + "; coefficient may "
+                "be infinite (monotone likelihood: e.g. no events in one group)"
+            )
+            warnings.warn(messages[-1], MonotoneLikelihoodWarning, stacklevel=3)
+    coef = np.where(fit.singular, np.nan, coef)
+
+    robust_var = robust_score = n_clusters = None
+    if robust is not None:
+        robust_var = robust[0] * np.outer(scale, scale)
+        robust_score = ChiSquareTest(robust[1], int((~fit.singular).sum()))
+        n_clusters = robust[2]
     var = naive_var if robust_var is None else robust_var
     ok = ~fit.singular
     df = int(ok.sum())
     wald, wald_df = quadratic_test(var[np.ix_(ok, ok)], coef[ok], toler_chol)
     used = np.where(ok, coef, 0.0)
-    linear_predictor = data.x @ used - means @ used
+    if data is not None:
+        linear_predictor = data.x @ used - means @ used
+        inputs = ConcordanceInputs(
+            time=data.time, event=data.event, linear_predictor=linear_predictor,
+            weights=data.weights, strata=data.strata,
+            cluster=None if robust is None else
+            (data.cluster if data.cluster is not None else np.arange(data.x.shape[0])),
+        )
+    else:
+        linear_predictor = np.zeros(0)
+        inputs = ConcordanceInputs(time=np.zeros(0), event=np.zeros(0, dtype=bool),
+                                   linear_predictor=linear_predictor, weights=None, strata=None,
+                                   cluster=None)
     return CoxResult(
-        names=data.names, coef=coef, var=var, naive_var=naive_var, robust_var=robust_var,
+        names=names, coef=coef, var=var, naive_var=naive_var, robust_var=robust_var,
         conf_level=conf_level, loglik=fit.loglik, loglik_null=fit.loglik_null,
         lr_test=ChiSquareTest(2 * (fit.loglik - fit.loglik_null), df),
         wald_test=ChiSquareTest(wald, wald_df), score_test=ChiSquareTest(fit.score_test, df),
-        robust_score_test=robust_score, n=int(data.x.shape[0]), n_dropped=data.n_dropped,
-        n_events=int(data.event.sum()), n_clusters=n_clusters, ties=ties,
-        stratified=data.strata is not None, iterations=fit.iterations, converged=fit.converged,
-        warnings=tuple(messages), infinite=tuple(data.names[j] for j in np.flatnonzero(infinite)),
-        terms=data.terms, means=means, linear_predictor=linear_predictor,
-        _concordance_inputs=ConcordanceInputs(
-            time=data.time, event=data.event, linear_predictor=linear_predictor,
-            weights=data.weights, strata=data.strata,
-            cluster=None if not robust else
-            (data.cluster if data.cluster is not None else np.arange(data.x.shape[0])),
-        ),
+        robust_score_test=robust_score, n=n, n_dropped=n_dropped,
+        n_events=n_events, n_clusters=n_clusters, ties=ties,
+        stratified=stratified, iterations=fit.iterations, converged=fit.converged,
+        warnings=tuple(messages), infinite=tuple(names[j] for j in np.flatnonzero(infinite)),
+        terms=terms, means=means, linear_predictor=linear_predictor,
+        _concordance_inputs=inputs,
         data=data,
     )

@@ -34,7 +34,20 @@ def robust_variance(
     ``cluster_sorted``: cluster codes in the sorted row order, or None for one row per cluster.
     """
     u = score_residual_sums(rs, final, cluster_sorted, n_clusters)
-    var = naive_var @ (u.T @ u) @ naive_var
     u0 = score_residual_sums(rs, null, cluster_sorted, n_clusters)
-    statistic, _ = quadratic_test(u0.T @ u0, u0.sum(axis=0), toler_chol)
+    return robust_from_sums(u.T @ u, u0.T @ u0, u0.sum(axis=0), naive_var, toler_chol)
+
+
+def robust_from_sums(
+    utu: FloatArray, u0tu0: FloatArray, u0_total: FloatArray, naive_var: FloatArray,
+    toler_chol: float,
+) -> tuple[FloatArray, float]:
+    """Robust variance V (U'U) V and the robust score statistic from the cluster sums' cross
+    products U'U (at the estimate) and U0'U0 and column totals of U0 (at beta = 0).
+
+    These are sums over clusters, so centres whose patients are disjoint may each send their
+    own and the sums give the pooled model's values exactly (``rtoutcomes.federated``).
+    """
+    var = naive_var @ utu @ naive_var
+    statistic, _ = quadratic_test(u0tu0, u0_total, toler_chol)
     return (var + var.T) / 2, statistic
