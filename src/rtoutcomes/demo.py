@@ -194,6 +194,13 @@ def _is_demo_database(path: Path) -> bool:
     return row is not None and row[0] == DEMO_REGISTRY_NAME
 
 
+DEMO_USER = "rtoutcomes demo"
+DEMO_RECORDED_AT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+"""The synthetic demo registry's import is recorded at this fixed time by ``DEMO_USER``, so that
+its audit chain, and so the registry state in the demo report's provenance, is the same bytes on
+every machine (a real registry records the real time and login)."""
+
+
 def build_demo_registry(out_dir: str | Path) -> CohortSummary:
     """Import the shipped demo registry into ``out_dir/registry.db`` (SQLite); summarise it.
 
@@ -215,5 +222,6 @@ def build_demo_registry(out_dir: str | Path) -> CohortSummary:
             )
         for suffix in ("", "-wal", "-shm"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)
-    import_registry(demo_registry_files(), database)
+    import_registry(demo_registry_files(), database, user=DEMO_USER,
+                    command="rtoutcomes demo", now=DEMO_RECORDED_AT)
     return summarise_registry(database)

@@ -34,6 +34,6 @@ def test_replace_keeps_other_sections() -> None:
     readme = "# t\n\n## A\n\na\n\n## Registry data format\n\nold\n\n## B\n\nb\n"
     replaced = replace_readme_section(readme)
     assert replaced.startswith("# t\n\n## A\n\na\n\n## Registry data format\n\n")
-    assert "old" not in replaced
+    assert "\n\nold\n\n" not in replaced
     assert replaced.endswith("\n\n## B\n\nb\n")
     assert replace_readme_section("# t\n").endswith(readme_section())

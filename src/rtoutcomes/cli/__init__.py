@@ -20,6 +20,7 @@ from rtoutcomes.errors import RtOutcomesError
 COMMAND_MODULES = (
     "rtoutcomes.cli.commands_demo",
     "rtoutcomes.cli.commands_registry",
+    "rtoutcomes.cli.commands_audit",
     "rtoutcomes.cli.commands_dosimetry",
     "rtoutcomes.cli.commands_study",
     "rtoutcomes.cli.commands_web",

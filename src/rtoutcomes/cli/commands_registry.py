@@ -10,6 +10,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from rtoutcomes.errors import RtOutcomesError
+
+
+class CommandLineError(RtOutcomesError):
+    """Options that do not go together."""
+
+    exit_code = 2
+
+
 DB_HELP = "registry database: a SQLite file path or a URL (postgresql+psycopg://user@host/db)"
 
 
@@ -24,6 +33,16 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     imp.add_argument("path", type=Path, help="folder with one <table>.csv per table, or .xlsx")
     imp.add_argument("--db", required=True, help=DB_HELP)
+    imp.add_argument("--update", action="store_true",
+                     help="apply the files as changes to a registry that holds data: rows "
+                     "matched by key, blank cells keep the stored value, <erase> empties one")
+    imp.add_argument("--reason", help="why (needed when stored values change or rows go)")
+    imp.add_argument("--user", help="who (default: the operating-system login)")
+    imp.add_argument("--dry-run", action="store_true",
+                     help="with --update: show what would change and write nothing")
+    imp.add_argument("--json", action="store_true", help="with --update: the changes as JSON")
+    imp.add_argument("--delete", type=Path, metavar="KEYS.csv",
+                     help="with --update: delete the rows listed (CSV with header table,key)")
     imp.set_defaults(func=_import)
 
     validate = subparsers.add_parser("validate", help="run the import checks on a database")
@@ -35,6 +54,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     export.add_argument("--out", type=Path, required=True, help="output folder")
     export.add_argument("--format", choices=("csv", "xlsx"), default="csv",
                         help="one CSV file per table (default) or one workbook")
+    export.add_argument("--as-of", metavar="LABEL|BATCH|TIME",
+                        help="the registry as it was then: a freeze label, a batch number or a "
+                        "UTC time (YYYY-MM-DD = end of that day)")
     export.set_defaults(func=_export)
 
 
@@ -51,11 +73,49 @@ def _import(args: argparse.Namespace) -> int:
     from rtoutcomes.registry.database import describe_database
     from rtoutcomes.registry.importer import import_registry
 
-    counts = import_registry(args.path, args.db)
+    if args.update:
+        return _update(args)
+    for flag, given in (("--dry-run", args.dry_run), ("--json", args.json),
+                        ("--delete", args.delete)):
+        if given:
+            raise CommandLineError(f"{flag} goes with --update")
+    counts = import_registry(args.path, args.db, user=args.user, reason=args.reason)
     where = describe_database(args.db)
     print(f"imported {args.path} into {where} ({sum(counts.values())} rows):")
     for table, count in counts.items():
         print(f"  {table:<20} {count:>6}")
+    return 0
+
+
+def _update(args: argparse.Namespace) -> int:
+    """Preview, then (unless --dry-run) apply exactly the previewed changes."""
+    import json
+
+    from rtoutcomes.registry.database import describe_database
+    from rtoutcomes.registry.update import update_registry
+
+    command = f"rtoutcomes import --update {args.path.name}"
+    options = {"reason": args.reason, "user": args.user, "delete_file": args.delete,
+               "command": command}
+    preview = update_registry(args.path, args.db, dry_run=True, **options)
+    if args.json and args.dry_run:
+        print(json.dumps(preview.as_json(), indent=2, ensure_ascii=False, sort_keys=True))
+        return 0
+    if not args.json:
+        print(f"update of {describe_database(args.db)} from {args.path}:")
+        print(preview.text())
+    if args.dry_run:
+        print("dry run: nothing was written")
+        return 0
+    if preview.empty:
+        print("nothing to change: the registry already holds these rows")
+        return 0
+    report = update_registry(args.path, args.db, expected_head=preview.head_before, **options)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2, ensure_ascii=False, sort_keys=True))
+    else:
+        print(f"written as batch {report.batch} of the audit trail "
+              f"(chain hash {report.head_after[:16]})")
     return 0
 
 
@@ -75,6 +135,7 @@ def _export(args: argparse.Namespace) -> int:
     from rtoutcomes.registry.database import describe_database
     from rtoutcomes.registry.export import export_registry
 
-    files = export_registry(args.db, args.out, args.format)
-    print(f"exported {describe_database(args.db)} to {len(files)} file(s) in {args.out}")
+    files = export_registry(args.db, args.out, args.format, as_of=args.as_of)
+    when = f" as of {args.as_of}" if args.as_of else ""
+    print(f"exported {describe_database(args.db)}{when} to {len(files)} file(s) in {args.out}")
     return 0

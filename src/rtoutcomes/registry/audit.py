@@ -444,6 +444,7 @@ class RegistryState:
                 "audit_seq": self.seq, "chain_hash": self.chain_hash}
 
 
+
 def resolve_as_of(entries: list[AuditEntry], as_of: str) -> RegistryState:
     """The state named by a freeze label, a batch number or a UTC time (``YYYY-MM-DD``: the end
     of that day; ``YYYY-MM-DDTHH:MM[:SS]``: that moment, ``Z`` or offset allowed)."""
@@ -551,3 +552,21 @@ def _since_time(text: str) -> str:
         raise AuditError(f"--since {text!r}: write a date YYYY-MM-DD or a time "
                          "YYYY-MM-DDTHH:MM:SSZ (UTC)")
     return timestamp(moment)
+
+
+def history_text(entries: list[AuditEntry]) -> str:
+    """Entries for people: a line per batch (when, who, command, why), its changes below."""
+    lines: list[str] = []
+    batch = None
+    for e in entries:
+        if e.batch != batch:
+            batch = e.batch
+            why = f"; reason: {e.reason}" if e.reason else ""
+            lines.append(f"batch {e.batch}, {e.recorded_at}, {e.user}, {e.command}{why}")
+        if e.action == "update":
+            lines.append(f"  {e.seq}: update {e.table} {e.key} {e.column}: {e.old} -> {e.new}")
+        elif e.action == "freeze":
+            lines.append(f"  {e.seq}: freeze {e.label!r}")
+        else:
+            lines.append(f"  {e.seq}: {e.action} {e.table} {e.key}")
+    return "\n".join(lines) if lines else "no audit entries"

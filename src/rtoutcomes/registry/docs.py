@@ -35,11 +35,49 @@ Blank rows are skipped.
   `-999`, `.`, `-`, `?`; `99` and `-1` where out of range) are refused: leave the cell empty.
 - A text cell exported with a leading apostrophe before `=`, `+`, `-` or `@` (a defence against
   spreadsheet formula injection) is read back without it.
-- An import goes into an empty registry, all or nothing: every problem is listed with file or
-  sheet, row, column, value and rule, and nothing is written unless there is none.
+- A first import goes into an empty registry, all or nothing: every problem is listed with file
+  or sheet, row key, row, column, value and rule, and nothing is written unless there is none.
+  Later changes are updates (below); every write is recorded in the audit trail.
 
 Legend: **req** = required (non-empty) in every row; *opt* = may be empty; "cond" = required under
 the stated condition; FK = must name an existing row of that table."""
+
+
+UPDATES = """\
+{h} Updating a registry
+
+Each month brings new scans, deaths, last contacts, corrections and new patients. The routine of
+a data manager:
+
+1. Put only what is new or corrected in a folder of CSV files or a workbook: one file or sheet
+   per table touched, with the table's key column (`assessment_id`, `lesion_id`...) and the
+   columns you fill. Files or sheets that are not tables (a `notes` sheet) are listed as
+   ignored; tables left out are not touched.
+2. Preview: `rtoutcomes import month-12/ --db registry.db --update --dry-run` lists per table
+   the rows added, the cells changed (key, column, old -> new), the rows deleted and the rows
+   unchanged (`--json`: the same as data). Nothing is written.
+3. Apply: `rtoutcomes import month-12/ --db registry.db --update --reason "December follow-up"
+   --user jdoe` shows the same preview and writes exactly it. Changing a stored value or
+   deleting a row needs `--reason`; additions alone do not. Every check of a first import runs
+   on the registry as it would be after (a new scan may name a lesion that is already in the
+   database); any problem refuses the whole update and names file, row, key, column and rule.
+4. Check: `rtoutcomes audit --db registry.db --record lesions:L13` shows one row's history
+   (when, who, command, reason, old -> new); `rtoutcomes audit --db registry.db --verify` checks
+   the hash chain and that replaying it gives the registry exactly, or names the first break.
+5. Before the analysis of a paper: `rtoutcomes freeze --db registry.db --label paper-2026`;
+   `rtoutcomes run study.yaml --db registry.db --as-of paper-2026` (or `as_of: paper-2026` in
+   the study file) and `rtoutcomes export --db registry.db --out frozen/ --as-of paper-2026`
+   give that day's data years later, and the report's provenance names the state (label, batch,
+   chain hash). `--as-of` also takes a batch number or a UTC time (`YYYY-MM-DD`: end of day).
+
+In an update a blank cell (empty, `NA`, `N/A`) leaves the stored value as it is and `<erase>`
+empties it. Rows are never deleted because they are absent: list them in a CSV file with the
+header `table,key` and give it as `--delete KEYS.csv` (a lesion that still has scans cannot be
+deleted: list the scans too). One writer at a time: a second update waits up to 10 s for the
+first and then stops with a message; a study run during an update reads the registry as it was
+before or after, never a mix. Each entry of the audit trail is chained to the previous one by
+SHA-256, so that an edited, deleted or reordered entry, or a cell changed behind rtoutcomes'
+back, is reported by `--verify`."""
 
 
 def _cell(text: str) -> str:
@@ -56,7 +94,7 @@ def _req(rule: str) -> str:
 
 def format_markdown(level: int) -> str:
     """The format's description with table headings at Markdown heading ``level``."""
-    parts = [INTRO]
+    parts = [INTRO, UPDATES.format(h="#" * level)]
     for spec in TABLES:
         lines = [
             f"{'#' * level} {spec.name} ({spec.description}"

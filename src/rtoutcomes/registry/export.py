@@ -55,13 +55,17 @@ def export_cell(value: object, column: ColumnSpec) -> str:
 
 
 def export_registry(
-    db_url: str | Path, out_dir: str | Path, fmt: ExportFormat = "csv"
+    db_url: str | Path, out_dir: str | Path, fmt: ExportFormat = "csv",
+    as_of: str | None = None,
 ) -> list[Path]:
     """Write the registry at ``db_url`` to ``out_dir`` (created if needed) as one
-    ``<table>.csv`` per table, or as ``registry.xlsx``; returns the files written."""
+    ``<table>.csv`` per table, or as ``registry.xlsx``; returns the files written. ``as_of``:
+    the registry as it was at a freeze label, a batch or a time (``audit.snapshot``)."""
+    from rtoutcomes.registry.audit import snapshot
+
     if fmt not in ("csv", "xlsx"):
         raise RtOutcomesError(f"unknown export format {fmt!r}: csv or xlsx")
-    rows = read_rows(db_url)
+    rows = snapshot(db_url, as_of).rows if as_of else read_rows(db_url)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if fmt == "xlsx":

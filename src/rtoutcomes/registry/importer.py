@@ -8,6 +8,7 @@ Otherwise the whole registry is written in one transaction through the audited w
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from rtoutcomes.io.problems import Problem
@@ -23,7 +24,7 @@ __all__ = ["RegistryNotEmpty", "database_as_raw", "import_registry", "validate_d
 
 def import_registry(
     path: str | Path, db_url: str | Path, *, user: str | None = None,
-    reason: str | None = None, command: str | None = None,
+    reason: str | None = None, command: str | None = None, now: dt.datetime | None = None,
 ) -> dict[str, int]:
     """Validate the registry at ``path`` (folder of CSV files or .xlsx), then write it to
     ``db_url`` (SQLite file path or database URL) in one audited transaction
@@ -31,7 +32,8 @@ def import_registry(
 
     The database is created and brought to the current schema if needed; it must hold no
     registry rows yet. Returns the number of rows written per table. Raises ``ImportRejected``
-    listing every problem (nothing written) or ``RegistryNotEmpty``.
+    listing every problem (nothing written) or ``RegistryNotEmpty``. ``user``, ``reason``,
+    ``command`` and ``now`` are recorded in the audit trail (``changes.apply_changes``).
     """
     from rtoutcomes.registry.migrate import upgrade
 
@@ -52,7 +54,7 @@ def import_registry(
             key = str(record.values[spec.primary_key])
             changes.locations[(spec.name, key)] = (source, record.row)
     apply_changes(
-        db_url, changes, user=user, reason=reason, require_empty=True,
+        db_url, changes, user=user, reason=reason, require_empty=True, now=now,
         command=command or f"rtoutcomes import {Path(path).name}",
     )
     return {spec.name: len(changes.rows[spec.name]) for spec in TABLES}

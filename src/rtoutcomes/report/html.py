@@ -84,6 +84,13 @@ def render_html(report: Report) -> str:
             f"<dt>{escape(what.replace('_', ' '))}</dt>"
             f"<dd>{escape(item['name'])} sha256:{escape(item['sha256'])}</dd>"
         )
+    state = provenance.get("registry_state")
+    if state is not None:
+        label = f"label {state['label']}, " if state["label"] else ""
+        parts.append(
+            f"<dt>registry state</dt><dd>{escape(label)}batch {state['batch']}, audit entry "
+            f"{state['audit_seq']}, chain hash {escape(state['chain_hash'])}</dd>"
+        )
     parts.append("</dl></body></html>\n")
     return "\n".join(parts)
 

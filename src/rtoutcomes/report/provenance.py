@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
-from rtoutcomes.results.model import Provenance
+from rtoutcomes.results.model import Provenance, RegistryStateData
 
 PACKAGES = (
     "numpy",
@@ -33,11 +33,16 @@ def versions() -> dict[str, str]:
 
 
 def provenance(
-    study_name: str, study_sha256: str, data_name: str, data_sha256: str
+    study_name: str, study_sha256: str, data_name: str, data_sha256: str,
+    registry_state: RegistryStateData | None = None,
 ) -> Provenance:
-    """The provenance block of results.json and the report (no dates, no absolute paths)."""
-    return {
+    """The provenance block of results.json and the report (no dates, no absolute paths);
+    ``registry_state``: the audit-trail state a registry study read."""
+    block: Provenance = {
         "software": versions(),
         "study_file": {"name": study_name, "sha256": study_sha256},
         "data": {"name": data_name, "sha256": data_sha256},
     }
+    if registry_state is not None:
+        block["registry_state"] = registry_state
+    return block

@@ -471,12 +471,23 @@ class NamedFile(TypedDict):
     sha256: str
 
 
+class RegistryStateData(TypedDict):
+    """The registry state a registry study read: the audit entry its data ends at (``batch``,
+    ``audit_seq``), that entry's chain hash, and the freeze label naming it (if any)."""
+
+    label: str | None
+    batch: int
+    audit_seq: int
+    chain_hash: str
+
+
 class Provenance(TypedDict):
     """Versions of the software and SHA-256 of the inputs (no dates, no absolute paths)."""
 
     software: dict[str, str]
     study_file: NamedFile
     data: NamedFile
+    registry_state: NotRequired[RegistryStateData]
 
 
 class TableData(TypedDict):

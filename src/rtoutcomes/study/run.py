@@ -14,6 +14,7 @@ from rtoutcomes.results.model import (
     EndpointResults,
     KMOptionsSummary,
     Provenance,
+    RegistryStateData,
     Results,
     StudySummary,
 )
@@ -25,6 +26,7 @@ from rtoutcomes.study.table import read_table, sha256_of
 if TYPE_CHECKING:
     import pandas as pd
 
+    from rtoutcomes.registry.audit import RegistryState
     from rtoutcomes.report.table import Table
 
 Progress = Callable[[str], None]
@@ -153,16 +155,20 @@ def run_registry(
     study: Study, db_url: str, out_dir: Path, progress: Progress = _quiet
 ) -> Results:
     """``rtoutcomes run`` on a registry database: cohort tables, flow chart and analyses."""
-    from rtoutcomes.study.registry_table import read_registry
+    from rtoutcomes.registry.audit import snapshot
+    from rtoutcomes.registry.tables import frames_of_rows
 
-    progress("reading the registry")
-    return run_on_tables(study, read_registry(db_url), out_dir, progress,
-                         data_name=_database_name(db_url))
+    when = f" as of {study.as_of}" if study.as_of else ""
+    progress(f"reading the registry{when}")
+    state = snapshot(db_url, study.as_of)
+    return run_on_tables(study, frames_of_rows(state.rows), out_dir, progress,
+                         data_name=_database_name(db_url),
+                         registry_state=_registry_state(state.state))
 
 
 def run_on_tables(
     study: Study, tables: dict[str, pd.DataFrame], out_dir: Path, progress: Progress = _quiet,
-    data_name: str = "registry",
+    data_name: str = "registry", registry_state: RegistryStateData | None = None,
 ) -> Results:
     """A registry study on registry tables already in memory (``read_tables``' dict)."""
     from rtoutcomes.report.cohort_tables import cohort_tables
@@ -173,9 +179,17 @@ def run_on_tables(
     progress("deriving endpoints and covariates")
     data = build_registry_data(tables, study)
     cohort = cohort_facts(data, study.schedule_groups)
-    prov = provenance(_name(study), study.sha256, data_name, tables_sha256(tables))
+    prov = provenance(_name(study), study.sha256, data_name, tables_sha256(tables),
+                      registry_state)
     return _finish(study, endpoint_tables(study, data), prov, out_dir, progress, cohort,
                    cohort_tables(cohort))
+
+
+def _registry_state(state: RegistryState) -> RegistryStateData:
+    """The registry state for provenance: the same for a run then and ``--as-of`` it later
+    (the ``as_of`` text itself is left out)."""
+    return {"label": state.label, "batch": state.batch, "audit_seq": state.seq,
+            "chain_hash": state.chain_hash}
 
 
 def tables_sha256(tables: dict[str, pd.DataFrame]) -> str:

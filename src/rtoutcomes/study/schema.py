@@ -47,6 +47,7 @@ TOP_KEYS = (
     "radiobiology",
     "endpoint_rules",
     "tables",
+    "as_of",
 )
 ENDPOINT_KEYS = ("time", "event", "event_values", "cluster", "label", "unit")
 COVARIATE_KEYS = (
@@ -135,11 +136,12 @@ def _kind(value: Any) -> str:
     )
 
 
-def load_study(path: str | Path, *, db: str | None = None) -> Study:
+def load_study(path: str | Path, *, db: str | None = None, as_of: str | None = None) -> Study:
     """Read and validate a study file; relative ``data`` paths are relative to the file.
 
     ``db`` (the command line's ``--db``) replaces the file's ``db`` and makes it a registry
-    study, validated as such (derived endpoints need no columns).
+    study, validated as such (derived endpoints need no columns); ``as_of`` (``--as-of``)
+    replaces the file's ``as_of``.
     """
     import yaml
 
@@ -159,6 +161,8 @@ def load_study(path: str | Path, *, db: str | None = None) -> Study:
                 "registry studies (remove 'data', or use 'rtoutcomes analyze')"
             )
         parsed = {**parsed, "db": db}
+    if as_of is not None and isinstance(parsed, dict):
+        parsed = {**parsed, "as_of": as_of}
     return parse_study(
         parsed, source=str(path), base_dir=path.parent, sha256=hashlib.sha256(raw_bytes).hexdigest()
     )
@@ -212,6 +216,9 @@ def parse_study(
     )
     if rules and db is None:
         raise check.fail("endpoint_rules", "applies only to a registry study ('db')")
+    as_of = check.text(top["as_of"], "as_of") if "as_of" in top else None
+    if as_of is not None and db is None:
+        raise check.fail("as_of", "applies only to a registry study ('db' or --db)")
     known = set(covariates)
     if db is not None:
         from rtoutcomes.study.standard import STANDARD_COVARIATES
@@ -240,6 +247,7 @@ def parse_study(
         figures=figure_options,
         schedule_groups=schedule_groups,
         alpha_beta_gy=alpha_beta,
+        as_of=as_of,
         local_failure_rule=local_failure,
     )
 

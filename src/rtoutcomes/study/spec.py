@@ -159,6 +159,7 @@ class Study:
     schedule_groups: tuple[str, ...] | None = None
     alpha_beta_gy: float = 10.0
     local_failure_rule: str = "RECIST 1.1"
+    as_of: str | None = None  # registry state: a freeze label, a batch or a time
 
     @property
     def source_mode(self) -> str:
