@@ -129,3 +129,49 @@ def test_next_after_login_stays_on_site(demo_db: Path, users_file: Path, serve) 
             "csrf_token": csrf_of(page.text), "username": "vera", "password": PASSWORD,
             "next": "//evil.example/"})
         assert response.headers["location"] == "/"
+
+
+WRITE_FORMS = {
+    "/records/lesions/DEMO-L002/correct": {"size_cm": "9", "reason": "forged"},
+    "/patients/DEMO-P002/add/assessments": {"assessment_id": "X1", "lesion_id": "DEMO-L002",
+                                            "assessment_date": "2010-11-20", "modality": "CT"},
+    "/history/freeze": {"label": "forged"},
+    "/import/confirm": {"token": "x", "reason": "forged"},
+    "/logout": {},
+}
+
+
+def _audit_entries(live) -> int:
+    from rtoutcomes.web import queries
+
+    with live.app.state.web.connect() as connection:
+        return queries.audit_entries(connection, limit=1)[1]
+
+
+@pytest.mark.parametrize("url", sorted(WRITE_FORMS))
+def test_every_write_form_refuses_a_post_without_its_token(url: str, demo_db: Path,
+                                                           users_file: Path, serve) -> None:
+    live = serve(demo_db, users_file)
+    before = _audit_entries(live)
+    with httpx.Client() as client:
+        login(client, live.url, "alice")
+        refused = client.post(f"{live.url}{url}", data=WRITE_FORMS[url])
+        assert refused.status_code == 403
+        assert client.get(f"{live.url}/").status_code == 200  # still logged in
+    assert _audit_entries(live) == before
+
+
+def test_viewer_post_with_a_valid_token_is_refused_by_role(demo_db: Path, users_file: Path,
+                                                           serve) -> None:
+    live = serve(demo_db, users_file)
+    before = _audit_entries(live)
+    with httpx.Client() as client:
+        login(client, live.url, "vera")
+        token = csrf_of(client.get(f"{live.url}/records/lesions/DEMO-L002").text)
+        for url, data in WRITE_FORMS.items():
+            if url == "/logout":
+                continue
+            response = client.post(f"{live.url}{url}", data={**data, "csrf_token": token})
+            assert response.status_code == 403, url
+        assert client.get(f"{live.url}/patients/DEMO-P002/add/assessments").status_code == 403
+    assert _audit_entries(live) == before

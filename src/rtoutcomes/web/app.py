@@ -176,10 +176,6 @@ def requires(role: str) -> Callable[[Callable[..., Any]], Handler]:
     """Decorate a handler: the user must be logged in with ``role`` or higher, and a POST must
     carry this session's CSRF token (else 403). The handler gets ``(request, session, form)``
     (``form`` is ``None`` for a GET) and may be sync (run in a thread) or async."""
-    import inspect
-
-    from starlette.concurrency import run_in_threadpool
-
     def wrap(handler: Callable[..., Any]) -> Handler:
         async def endpoint(request: Request) -> Response:
             _, session = session_of(request)
@@ -188,24 +184,38 @@ def requires(role: str) -> Callable[[Callable[..., Any]], Handler]:
                 return redirect(f"/login?next={target}")
             form = None
             if request.method == "POST":
-                form = await request.form(max_files=4, max_fields=400, max_part_size=50 << 20)
-                if not check_csrf(session, form.get("csrf_token")):
-                    return forbidden(request, "This form is missing its security token or the "
-                                              "token is out of date; reload the page and retry.")
-            if not session.user.may(role):
-                return forbidden(request, f"Your role ({session.user.role}) may not do this; "
-                                          f"it needs the {role} role.")
-            if inspect.iscoroutinefunction(handler):
-                response: Response = await handler(request, session, form)
-            else:
-                response = await run_in_threadpool(handler, request, session, form)
-            return response
+                form = await request.form(max_files=20, max_fields=400, max_part_size=50 << 20)
+            try:
+                return await _checked(handler, request, session, form, role)
+            finally:
+                if form is not None:
+                    await form.close()  # uploaded files' temporary copies
 
         endpoint.__name__ = handler.__name__
         endpoint.__doc__ = handler.__doc__
         return endpoint
 
     return wrap
+
+
+async def _checked(handler: Callable[..., Any], request: Request, session: Session, form: Any,
+                   role: str) -> Response:
+    import inspect
+
+    from starlette.concurrency import run_in_threadpool
+
+    assert session.user is not None
+    if form is not None and not check_csrf(session, form.get("csrf_token")):
+        return forbidden(request, "This form is missing its security token or the token is out "
+                                  "of date; reload the page and retry.")
+    if not session.user.may(role):
+        return forbidden(request, f"Your role ({session.user.role}) may not do this; it needs "
+                                  f"the {role} role.")
+    if inspect.iscoroutinefunction(handler):
+        response: Response = await handler(request, session, form)
+        return response
+    threaded: Response = await run_in_threadpool(handler, request, session, form)
+    return threaded
 
 
 def forbidden(request: Request, message: str) -> Response:
@@ -294,13 +304,14 @@ def create_app(config: WebConfig) -> Starlette:
     """The web app over ``config.db`` (raises the registry's errors if it cannot be opened)."""
     from starlette.middleware.base import BaseHTTPMiddleware
 
-    from rtoutcomes.web import study_views, views
+    from rtoutcomes.web import edit_views, study_views, views
 
     state = WebState(config)
     routes = [
         Route("/login", login_page, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
+        *edit_views.ROUTES,  # before views: /patients/{id:path} would take /patients/X/add/Y
         *views.ROUTES,
         *study_views.ROUTES,
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),

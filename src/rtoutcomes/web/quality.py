@@ -48,8 +48,9 @@ def check_registry(db: str) -> QualityReport:
     found = []
     for p in problems:
         table = by_source.get(p.source)
-        key = None
-        if table is not None and p.row is not None and 2 <= p.row < len(table.rows) + 2:
+        key = p.key
+        rows = len(table.rows) if table is not None else 0
+        if key is None and table is not None and p.row is not None and 2 <= p.row < rows + 2:
             pk = TABLE_BY_NAME[table.name].primary_key
             key = str(table.rows[p.row - 2].cells.get(pk))
         found.append(QualityProblem(table.name if table else p.source, key, p.column,

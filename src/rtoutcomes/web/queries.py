@@ -170,3 +170,45 @@ def patient_of(connection: sa.Connection, table: str, row: dict[str, object]) ->
     found = connection.execute(sa.select(lesions.c.patient_id).where(
         lesions.c.lesion_id == lesion_id)).scalar()
     return None if found is None else str(found)
+
+
+def _audit_text(value: object) -> str | None:
+    """An audit entry's old/new value (canonical JSON) as a page shows it."""
+    import json
+
+    if value is None:
+        return None
+    try:
+        decoded = json.loads(str(value))
+    except ValueError:
+        return str(value)
+    if isinstance(decoded, dict):
+        return None  # a whole row (added or deleted): the action says so
+    if isinstance(decoded, bool):
+        return "yes" if decoded else "no"
+    return "(empty)" if decoded is None else str(decoded)
+
+
+def _entry(row: Any) -> dict[str, Any]:
+    return {"seq": row["seq"], "batch": row["batch"], "recorded_at": row["recorded_at"],
+            "user": row["user_name"], "command": row["command"], "reason": row["reason"],
+            "action": row["action"], "table": row["table_name"], "key": row["record_key"],
+            "column": row["column_name"], "old": _audit_text(row["old_value"]),
+            "new": _audit_text(row["new_value"]), "label": row["label"]}
+
+
+def audit_entries(connection: sa.Connection, *, page: int = 1, limit: int = PAGE_SIZE,
+                  table: str | None = None, key: str | None = None
+                  ) -> tuple[list[dict[str, Any]], int]:
+    """Audit-trail entries, newest first (one page), and how many there are; ``table`` and
+    ``key`` keep one record's history."""
+    from rtoutcomes.registry.schema import AUDIT_LOG as log
+
+    where: sa.ColumnElement[bool] = sa.true()
+    if table is not None:
+        where = sa.and_(log.c.table_name == table, log.c.record_key == key)
+    total = int(connection.execute(
+        sa.select(sa.func.count()).select_from(log).where(where)).scalar_one())
+    result = connection.execute(sa.select(log).where(where).order_by(log.c.seq.desc())
+                                .limit(limit).offset((max(page, 1) - 1) * limit))
+    return [_entry(r._mapping) for r in result], total

@@ -35,6 +35,7 @@ class StudyRun:
     progress: list[tuple[float, str]] = field(default_factory=list)
     error: str = ""
     registry_sha256: str = ""
+    frozen_as: str = ""
     seconds: float = 0.0
 
     @property
@@ -115,7 +116,6 @@ class StudyRunner:
         return run
 
     def _run(self, run: StudyRun, study: Any) -> None:
-        from rtoutcomes.study.registry_table import read_registry
         from rtoutcomes.study.run import run_on_tables, tables_sha256
 
         start = time.monotonic()
@@ -127,8 +127,7 @@ class StudyRunner:
 
         run.state = "running"
         try:
-            progress("reading the registry")
-            tables = read_registry(self.db)
+            tables = self._frozen_tables(run, progress)
             run.registry_sha256 = tables_sha256(tables)
             run_on_tables(study, tables, folder / "report", progress, data_name="registry")
             run.state = "done"
@@ -139,6 +138,20 @@ class StudyRunner:
             run.state, run.error = "failed", f"unexpected error: {type(error).__name__}: {error}"
         run.seconds = round(time.monotonic() - start, 1)
         _save_run(folder, run)
+
+    def _frozen_tables(self, run: StudyRun, progress: Any) -> Any:
+        """Freeze the registry's state (a label on the audit trail, ``study-<run id>``) and read
+        the registry as of that label, so the run is reproducible with ``--as-of``."""
+        from rtoutcomes.registry.changes import freeze
+        from rtoutcomes.registry.tables import read_tables
+
+        label = f"study-{run.run_id}"
+        progress(f"freezing the registry's state as {label}")
+        freeze(self.db, label, user=run.user or None,
+               reason=f"state used by the study {run.title!r}", command="rtoutcomes serve: study")
+        run.frozen_as = label
+        progress("reading the registry as frozen")
+        return read_tables(self.db, as_of=label)
 
     def files(self, run_id: str) -> list[tuple[str, int]]:
         """The report's files (path relative to the report folder, bytes), sorted."""

@@ -16,6 +16,7 @@ from rtoutcomes.web.auth import Session
 from rtoutcomes.web.patient import patient_view
 
 SHOWN_PROBLEMS = 100
+RECENT_CHANGES = 10
 
 
 @requires("viewer")
@@ -36,8 +37,9 @@ def overview(request: Request, session: Session, form: Any) -> Response:
 
 
 def recent_changes(request: Request) -> list[dict[str, Any]]:
-    """The audit trail's latest entries (none before the registry keeps one)."""
-    return []
+    """The audit trail's latest entries."""
+    with state_of(request).connect() as connection:
+        return queries.audit_entries(connection, limit=RECENT_CHANGES)[0]
 
 
 def _int(text: str | None, default: int) -> int:
@@ -74,24 +76,40 @@ def patient(request: Request, session: Session, form: Any) -> Response:
                       message=f"There is no patient {patient_id!r} in the registry.")
     view = patient_view(rows, state_of(request).derived.get(patient_id, rows))
     return render(request, "patient.html", title=f"Patient {patient_id}", view=view,
-                  patient=rows["patients"][0], tables=TABLE_BY_NAME)
+                  patient=rows["patients"][0], added=request.query_params.get("added", ""))
 
 
 @requires("viewer")
 def record(request: Request, session: Session, form: Any) -> Response:
-    """One registry row with every column, its patient and (later) its history."""
+    """One registry row with every column, its patient, its history and (for an editor) the
+    correction form."""
     table, key = request.path_params["table"], request.path_params["key"]
+    return record_page(request, table, key)
+
+
+def record_page(request: Request, table: str, key: str, state: Any = None,
+                status: int = 200) -> Response:
+    """The record page; ``state`` carries a correction form's values and errors."""
+    from rtoutcomes.web.app import format_cell
+    from rtoutcomes.web.edit_views import FormState, record_fields
+
     if table not in TABLE_BY_NAME:
         return render(request, "message.html", status_code=404, title="No such table",
                       message=f"There is no table {table!r}.")
     with state_of(request).connect() as connection:
         row = queries.record(connection, table, key)
         owner = queries.patient_of(connection, table, row) if row else None
+        entries, _ = queries.audit_entries(connection, table=table, key=key, limit=500)
     if row is None:
         return render(request, "message.html", status_code=404, title="No such record",
                       message=f"There is no record {key!r} in {table}.")
-    return render(request, "record.html", title=f"{table} {key}", table=table, key=key,
-                  row=row, spec=TABLE_BY_NAME[table], owner=owner)
+    spec = TABLE_BY_NAME[table]
+    if state is None:
+        state = FormState({c.name: format_cell(row.get(c.name)) for c in spec.columns})
+    return render(request, "record.html", status_code=status, title=f"{table} {key}",
+                  table=table, key=key, row=row, spec=spec, owner=owner,
+                  fields=record_fields(spec), form=state, entries=entries,
+                  saved=request.query_params.get("saved") == "1")
 
 
 ROUTES = [
