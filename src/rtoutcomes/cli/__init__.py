@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "rtoutcomes.cli.commands_audit",
     "rtoutcomes.cli.commands_dosimetry",
     "rtoutcomes.cli.commands_study",
+    "rtoutcomes.cli.commands_federated",
     "rtoutcomes.cli.commands_web",
 )
 

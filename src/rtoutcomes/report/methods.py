@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rtoutcomes.results.model import EndpointResults, Results
+from rtoutcomes.results.model import EndpointResults, Federated, Results
 
 _CONF = {
     "log": "a log transformation of the survival function (R survfit's default)",
@@ -44,6 +44,27 @@ def registry_sentence(results: Results) -> str:
         return (f"{state}, with a data cut-off of {cutoff}: records after it were not used, and "
                 "patients and lesions followed beyond it were censored at it.")
     return f"{state}; the registry states no data cut-off, so all recorded follow-up was used."
+
+
+def federated_sentence(federated: Federated) -> str:
+    """How a federated analysis was run, and under which disclosure settings."""
+    centres = federated["centres"]
+    settings = "; ".join(
+        f"{c['name']}: at least {c['disclosure']['min_rows']} rows per endpoint, cells of at "
+        f"least {c['disclosure']['min_cell']} ({c['disclosure']['small_cells']} smaller), times "
+        f"rounded up to multiples of {c['disclosure']['time_resolution']:g}"
+        for c in centres
+    )
+    return (
+        f"The analysis was federated over {len(centres)} centres "
+        f"({', '.join(c['name'] for c in centres)}) with vantage6: no patient row left its centre. "
+        "Kaplan-Meier estimates, log-rank tests and follow-up were computed from the centres' "
+        "per-time counts (times coarsened at each centre), and Cox models stratified by centre "
+        "from the centres' log-likelihood, score and information at each Newton step (the "
+        "pooled stratified fit), with robust variances from per-centre cluster sums; the "
+        "proportional-hazards test was not computed. Disclosure settings, chosen by each "
+        f"centre: {settings}."
+    )
 
 
 def methods_paragraph(results: Results) -> str:
@@ -127,6 +148,8 @@ def methods_paragraph(results: Results) -> str:
             + ", ".join(clustered)
             + "."
         )
+    if "federated" in results:
+        parts.append(federated_sentence(results["federated"]))
     parts.append(
         f"All tests were two-sided. Analyses used rtoutcomes {software['rtoutcomes']} (Python "
         f"{software['python']}, NumPy {software['numpy']}, SciPy {software['scipy']}), whose "

@@ -499,6 +499,31 @@ class TableData(TypedDict):
     notes: list[str]
 
 
+class DisclosureSettings(TypedDict):
+    """A centre's disclosure policy (``rtoutcomes.federated.disclosure``)."""
+
+    min_rows: int
+    min_cell: int
+    time_resolution: float
+    """Times leave the centre rounded up to multiples of this (the study's time unit)."""
+    small_cells: str
+    """``suppress`` or ``refuse``."""
+
+
+class FederatedCentre(TypedDict):
+    """A centre of a federated analysis and the disclosure policy it applied."""
+
+    name: str
+    disclosure: DisclosureSettings
+
+
+class Federated(TypedDict):
+    """A federated analysis (``rtoutcomes.federated``): the centres and the protocol."""
+
+    centres: list[FederatedCentre]
+    protocol: str
+
+
 class Results(TypedDict):
     """What a study's run produces and the report reads."""
 
@@ -508,6 +533,8 @@ class Results(TypedDict):
     cohort: Cohort
     provenance: Provenance
     warnings: list[str]
+    federated: NotRequired[Federated]
+    """Present when the results were assembled from centres' aggregates."""
 
 
 class ResultsFile(Results):

@@ -23,7 +23,7 @@ from rtoutcomes.results.model import (
     Test,
 )
 from rtoutcomes.study import summaries
-from rtoutcomes.study.covariates import design, levels_of
+from rtoutcomes.study.covariates import Term, design, levels_of
 from rtoutcomes.study.spec import Covariate, Endpoint, Study
 from rtoutcomes.study.table import EndpointData, endpoint_data, strata_labels
 
@@ -219,35 +219,67 @@ def _cox_results(
     time, event = data.time[keep], data.event[keep]
     cluster = None if data.cluster is None else data.cluster[keep]
     strata_kept = None if strata is None else np.asarray(strata[keep], dtype=str)
-    events = int(event.sum())
+    return model_results(
+        study, chosen, matrix.terms, n=int(keep.sum()), events=int(event.sum()),
+        dropped=int(len(keep) - keep.sum()), robust=cluster is not None,
+        fit=lambda names: summaries.cox_fit(x, time, event, study.cox, cluster, names,
+                                            strata_kept),
+    )
+
+
+PH_NOT_TESTED = ("proportional hazards not tested (a federated analysis releases no "
+                 "per-event residuals)")
+
+
+def model_results(
+    study: Study,
+    chosen: list[Covariate],
+    terms: tuple[Term, ...],
+    *,
+    n: int,
+    events: int,
+    dropped: int,
+    robust: bool,
+    fit: Callable[[list[str]], tuple[Any, list[str]]],
+    ph: bool = True,
+) -> tuple[CoxModel, Any]:
+    """A Cox model's results from its counts and ``fit(names)`` (the engine's fit and its
+    warnings): terms, global tests, concordance, events per variable and, with ``ph``, the
+    proportional-hazards test. The fit is the pooled rows' (``_cox_results``) or the
+    centres' sums' (``rtoutcomes.federated``); both give the same results.json keys."""
+    import numpy as np
+
     warnings: list[str] = []
     out: CoxModel = {
         "covariates": [c.name for c in chosen],
-        "n": int(keep.sum()),
+        "n": n,
         "events": events,
-        "dropped": int(len(keep) - keep.sum()),
-        "robust": cluster is not None,
+        "dropped": dropped,
+        "robust": robust,
         "terms": [],
         "loglik": None,
         "warnings": warnings,
     }
-    if strata is not None:
+    if study.cox.strata:
         out["strata"] = list(study.cox.strata)
-    n_terms = len(matrix.terms)
+    n_terms = len(terms)
     if n_terms == 0:
         warnings.append("no estimable term (every covariate has a single level)")
         return out, None
-    names = [f"{t.covariate}: {t.label}" for t in matrix.terms]
-    fit, fit_warnings = summaries.cox_fit(x, time, event, study.cox, cluster, names, strata_kept)
+    names = [f"{t.covariate}: {t.label}" for t in terms]
+    fitted, fit_warnings = fit(names)
     warnings += fit_warnings
     out["terms"] = summaries.cox_terms(
-        fit, [t.label for t in matrix.terms], [t.covariate for t in matrix.terms]
+        fitted, [t.label for t in terms], [t.covariate for t in terms]
     )
-    out.update(summaries.cox_model_summary(fit))
+    out.update(summaries.cox_model_summary(fitted))
     columns: dict[str, list[int]] = {}
-    for j, term in enumerate(matrix.terms):
+    for j, term in enumerate(terms):
         columns.setdefault(term.covariate, []).append(j)
-    out["ph_test"], ph_warning = summaries.ph_summary(fit, columns)
+    if ph:
+        out["ph_test"], ph_warning = summaries.ph_summary(fitted, columns)
+    else:
+        out["ph_test"], ph_warning = None, PH_NOT_TESTED
     epv = events / n_terms
     out["events_per_variable"] = float(np.round(epv, 6))
     if epv < MIN_EVENTS_PER_VARIABLE:
@@ -257,7 +289,7 @@ def _cox_results(
         )
     if ph_warning:
         warnings.append(ph_warning)
-    return out, fit
+    return out, fitted
 
 
 def _cox_strata(study: Study, table: pd.DataFrame) -> Any:

@@ -7,6 +7,7 @@ incomplete rows itself (complete-case, as R's default) and reports how many.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -127,8 +128,19 @@ def _sort_key(code: str) -> tuple[int, float, str]:
         return (1, 0.0, code)
 
 
-def design(table: pd.DataFrame, covariates: list[Covariate]) -> Design:
-    """Indicator/continuous columns for ``covariates`` over the complete rows of ``table``."""
+def design(
+    table: pd.DataFrame,
+    covariates: list[Covariate],
+    fixed: Mapping[str, tuple[tuple[str, ...], str]] | None = None,
+    drop: Mapping[str, frozenset[str]] | None = None,
+) -> Design:
+    """Indicator/continuous columns for ``covariates`` over the complete rows of ``table``.
+
+    ``fixed`` (a federated analysis, where each centre sees only its rows): per categorical
+    or binary covariate, the levels that get a column and the reference, as the pooled table
+    gives them, instead of those of ``table``; ``drop``: levels whose rows count as missing
+    (a centre's suppressed small cells).
+    """
     import numpy as np
 
     columns: list[np.ndarray] = []
@@ -143,13 +155,18 @@ def design(table: pd.DataFrame, covariates: list[Covariate]) -> Design:
             terms.append(Term(covariate.name, continuous_term(covariate)))
             continue
         level_series, levels = levels_of(covariate, table)
-        reference = reference_of(covariate, levels)
+        if drop and covariate.name in drop:
+            level_series = level_series.where(~level_series.isin(list(drop[covariate.name])))
+        if fixed is not None and covariate.name in fixed:
+            with_column, reference = fixed[covariate.name]
+        else:
+            reference = reference_of(covariate, levels)
+            # A level with no rows gives an all-zero column and no estimate: leave it out.
+            with_column = tuple(level for level in levels
+                                if level != reference and (level_series == level).any())
         present = level_series.notna().to_numpy()
         complete &= present
-        for level in levels:
-            # A level with no rows gives an all-zero column and no estimate: leave it out.
-            if level == reference or not (level_series == level).any():
-                continue
+        for level in with_column:
             columns.append((level_series == level).to_numpy(dtype=float))
             terms.append(Term(covariate.name, f"{level} vs {reference}"))
     x = np.column_stack(columns) if columns else np.empty((len(table), 0))
