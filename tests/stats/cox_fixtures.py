@@ -41,5 +41,6 @@ def model_inputs(fixture: dict[str, Any]) -> dict[str, Any]:
             extra["weights"] = numbers(data[name])
         else:  # strata or cluster labels
             extra[kind] = np.array(data[name], dtype=object)
-    return {"X": design_matrix(columns), "time": numbers(data["time"]),
-            "event": numbers(data["event"]), **extra}
+    time: Any = numbers(data["time"]) if "time" in data else (numbers(data["start"]),
+                                                              numbers(data["stop"]))
+    return {"X": design_matrix(columns), "time": time, "event": numbers(data["event"]), **extra}

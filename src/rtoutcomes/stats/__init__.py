@@ -29,8 +29,9 @@ from rtoutcomes.stats._cumulative_incidence import (
 )
 from rtoutcomes.stats._fine_gray import FineGray, fine_gray
 from rtoutcomes.stats._gray import GrayTest, gray_test
-from rtoutcomes.stats._kaplan_meier import KaplanMeier, kaplan_meier
+from rtoutcomes.stats._kaplan_meier import KaplanMeier, KaplanMeierGroups, kaplan_meier
 from rtoutcomes.stats._logrank import LogRank, TrendTest, logrank
+from rtoutcomes.stats._split import SplitFollowUp, split_follow_up
 from rtoutcomes.stats._validate import SurvivalInputError
 from rtoutcomes.stats.follow_up import FollowUp, median_follow_up
 from rtoutcomes.stats.quantiles import QuantileEstimate, SurvivalQuantiles
@@ -53,11 +54,13 @@ __all__ = [
     "IncidenceAt",
     "IncidenceCurve",
     "KaplanMeier",
+    "KaplanMeierGroups",
     "LikelihoodRatioTest",
     "LogRank",
     "MonotoneLikelihoodWarning",
     "QuantileEstimate",
     "RiskTable",
+    "SplitFollowUp",
     "SurvivalAt",
     "SurvivalInputError",
     "SurvivalQuantiles",
@@ -74,4 +77,5 @@ __all__ = [
     "logrank",
     "lr_test",
     "median_follow_up",
+    "split_follow_up",
 ]

@@ -47,7 +47,7 @@ def fitted_risk_sets(fit: CoxResult, *, drop_aliased: bool = False) -> FittedRis
                      n_dropped=data.n_dropped)
     means, scale = _centre_and_scale(subset)
     rs = build(x, data.time, data.event, data.weights, data.strata, efron=fit.ties == "efron",
-               means=means, scale=scale)
+               means=means, scale=scale, start=data.start)
     coef = np.where(np.isnan(fit.coef), 0.0, fit.coef)[columns]
     at_estimate = evaluate(rs, coef / scale)
     return FittedRiskSets(data=data, columns=columns, coef=coef, scale=scale, rs=rs,
@@ -85,9 +85,13 @@ def weighted_information(f: FittedRiskSets, h: FloatArray) -> FloatArray:
     m = rs.mult * h
     hma = np.zeros(rs.n_groups)
     hma[rs.ev_groups] = m * s.a
-    seg_weight = forward_cumsum(hma, rs.stratum_bounds)[rs.seg_group]
+    cum = forward_cumsum(hma, rs.stratum_bounds)
+    seg_weight = cum[rs.seg_group]
     seg_weight[rs.ev_seg] -= m * s.b
-    omega = seg_weight[rs.seg_of_row] * risk_scores(f) * rs.weights
+    row_weight = seg_weight[rs.seg_of_row]
+    if rs.late_row.size:  # counting-process data: only the groups since entry
+        row_weight[rs.late_row] -= cum[rs.late_group]
+    omega = row_weight * risk_scores(f) * rs.weights
     x = rs.x
     p = x.shape[1]
     info = np.zeros((p, p))

@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from rtoutcomes.stats._cox._input import CoxInputError
 from rtoutcomes.stats._cox._likelihood import score_residual_sums
+from rtoutcomes.stats._cox._risksets import row_cumulative
 from rtoutcomes.stats._cox.result import CoxResult
 from rtoutcomes.stats._cox_fitted import (
     FittedRiskSets,
@@ -73,7 +74,7 @@ def _martingale(f: FittedRiskSets) -> FloatArray:
     """event - exp(eta) x cumulative hazard; a tied event sees its own group's hazard with
     Efron's weights 1 - k/d (so its residual uses m sum_k (1 - f_k)/den_k at its time)."""
     rs, s = f.rs, f.at_estimate.sums
-    hazard = s.cum_a[rs.group]
+    hazard = row_cumulative(rs, s.cum_a)
     ev_group = np.zeros(rs.x.shape[0])
     ev_group[rs.ev_rows] = (rs.mult * s.b)[rs.ev_group_of_event]
     sorted_values = rs.event - risk_scores(f) * (hazard - ev_group)

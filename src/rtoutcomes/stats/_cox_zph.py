@@ -89,9 +89,12 @@ class CoxZph(TabularResult):
         return frame
 
 
-def transform_time(time: FloatArray, event: NDArray[np.bool_], transform: str) -> FloatArray:
+def transform_time(
+    time: FloatArray, event: NDArray[np.bool_], transform: str, start: FloatArray | None = None
+) -> FloatArray:
     """g(t) before centring: R's cox.zph transforms ("km": 1 - left-continuous KM of all rows,
-    unweighted and unstratified; "rank": average ranks of all times)."""
+    unweighted and unstratified, at risk while start < t <= stop for counting-process data;
+    "rank": average ranks of all (stop) times)."""
     if transform == "identity":
         return time.astype(np.float64, copy=True)
     if transform == "rank":
@@ -105,7 +108,10 @@ def transform_time(time: FloatArray, event: NDArray[np.bool_], transform: str) -
         return np.log(time)
     if transform == "km":
         table = time_table(time, event, None)
-        surv = np.cumprod(1.0 - table.events / at_risk(table.total))
+        n_risk = at_risk(table.total)
+        if start is not None:  # not yet entered: start >= t
+            n_risk -= start.shape[0] - np.searchsorted(np.sort(start), table.time, side="left")
+        surv = np.cumprod(1.0 - table.events / n_risk)
         before = np.searchsorted(table.time, time, side="left")  # distinct times < t
         return 1.0 - np.concatenate(([1.0], surv))[before]
     raise CoxInputError(f"transform: expected one of {', '.join(TRANSFORMS)}, got {transform!r}")
@@ -151,7 +157,7 @@ def cox_zph(
     p = len(names)
     if p == 0:
         raise CoxInputError("cox_zph: the model has no non-aliased coefficient to test")
-    ttimes = transform_time(data.time, data.event, transform)
+    ttimes = transform_time(data.time, data.event, transform, data.start)
     gtime = ttimes - ttimes[data.event].mean()
     g_sorted = gtime[rs.order]
     h = g_sorted[rs.seg_start[rs.ev_seg]]  # g at the time of each event group

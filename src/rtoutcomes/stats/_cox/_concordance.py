@@ -193,6 +193,23 @@ def _tied_event_pairs(group: NDArray[np.int64], w: FloatArray) -> float:
     return float(((total * total - squares) / 2).sum())
 
 
+def _counting_concordance(
+    time: FloatArray, event: BoolArray, score: FloatArray, weights: FloatArray | None,
+    strata: IntArray | None, cluster: IntArray | None, start: FloatArray,
+) -> Concordance:
+    """Counting-process concordance through pseudo-subjects (see ``concordance``)."""
+    n = time.shape[0]
+    w = np.ones(n) if weights is None else weights
+    rows = np.arange(n, dtype=np.intp)
+    owner = rows if cluster is None else cluster
+    return concordance(
+        np.concatenate((time, start)), np.concatenate((event, np.zeros(n, dtype=bool))),
+        np.concatenate((score, score)), np.concatenate((w, -w)),
+        None if strata is None else np.concatenate((strata, strata)),
+        np.concatenate((owner, owner)),
+    )
+
+
 def concordance(
     time: FloatArray,
     event: BoolArray,
@@ -200,8 +217,19 @@ def concordance(
     weights: FloatArray | None = None,
     strata: IntArray | None = None,
     cluster: IntArray | None = None,
+    *,
+    start: FloatArray | None = None,
 ) -> Concordance:
-    """Concordance of risk ``score`` (higher = earlier event) with right-censored times."""
+    """Concordance of risk ``score`` (higher = earlier event) with right-censored times, or
+    with counting-process intervals (``start``, ``time``].
+
+    With intervals, a subject is a partner of an event at t only while at risk (start < t). Its
+    pairs with the events at or before its start are removed by a pseudo-subject censored at its
+    start with the opposite weight: censored at s, it is "later" than exactly the events at
+    times <= s, so its pairs cancel those of the subject; its influence is the subject's.
+    """
+    if start is not None:
+        return _counting_concordance(time, event, score, weights, strata, cluster, start)
     n = time.shape[0]
     w = np.ones(n) if weights is None else weights
     # events before censorings at the same time: censored at t counts as surviving past t

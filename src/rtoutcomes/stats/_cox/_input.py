@@ -33,13 +33,14 @@ class CoxData:
     x: FloatArray  # n x p
     names: tuple[str, ...]
     terms: dict[str, tuple[int, ...]]
-    time: FloatArray
+    time: FloatArray  # the stop time of (start, stop] with counting-process data
     event: BoolArray
     weights: FloatArray | None
     strata: IntArray | None  # codes 0..s-1
     cluster: IntArray | None  # codes 0..c-1
     kept: BoolArray  # over the input rows: True where the row was used
     n_dropped: int
+    start: FloatArray | None = None  # entry times of counting-process data, else None
 
 
 def _fail(name: str, bad: BoolArray, values: NDArray[Any], rule: str) -> None:
@@ -147,12 +148,22 @@ def prepare(
     nan_policy: str = "omit",
 ) -> CoxData:
     """Validate every input and keep the complete cases (``nan_policy="raise"``: refuse
-    a row with a missing value instead)."""
+    a row with a missing value instead). ``time`` is the follow-up, or a pair (start, stop) of
+    counting-process intervals (start, stop]."""
     x, col_names, terms = covariates(X, names)
     n = x.shape[0]
+    start = None
+    if isinstance(time, tuple):
+        if len(time) != 2:
+            raise CoxInputError(f"time: expected follow-up times or a pair (start, stop), got "
+                                f"a tuple of {len(time)}")
+        start = _numbers(time[0], "start", n)
+        time = time[1]
     t = _numbers(time, "time", n)
     e = _numbers(event, "event", n)
     keep = ~np.isnan(t) & ~np.isnan(e)
+    if start is not None:
+        keep &= ~np.isnan(start)
     if not _all_finite(x):
         keep &= ~np.isnan(x).any(axis=1)
     w = None
@@ -166,7 +177,11 @@ def prepare(
             label_arrays[name] = array
             keep &= ~missing
     refuse_dropped(nan_policy, keep, CoxInputError)
-    _fail("time", keep & (t < 0), t, "times must be >= 0")
+    if start is None:
+        _fail("time", keep & (t < 0), t, "times must be >= 0")
+    else:
+        _fail("time", keep & (t <= start), t,
+              "the stop time must be after the start time of its (start, stop] interval")
     _fail("event", keep & (e != 0) & (e != 1), e, "events must be 0 (censored) or 1 (event)")
     if w is not None:
         _fail("weights", keep & (w <= 0), w, "weights must be > 0")
@@ -185,4 +200,5 @@ def prepare(
         cluster=codes.get("cluster"),
         kept=keep,
         n_dropped=n - n_kept,
+        start=None if start is None else start[keep],
     )

@@ -22,7 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from rtoutcomes.stats._cox._risksets import CHUNK, RiskSets, forward_cumsum, reverse_cumsum
+from rtoutcomes.stats._cox._risksets import (
+    CHUNK,
+    RiskSets,
+    forward_cumsum,
+    remove_late,
+    reverse_cumsum,
+    row_cumulative,
+)
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -108,9 +115,14 @@ def evaluate(rs: RiskSets, beta: FloatArray, *, information: bool = True) -> Eva
     r *= rs.weights
     seg_r = np.add.reduceat(r, rs.seg_start)
     seg_y = _segment_sums(rs, r)
-    s0 = reverse_cumsum(np.add.reduceat(seg_r, rs.group_seg), rs.stratum_bounds)[rs.ev_groups]
-    s1 = reverse_cumsum(np.add.reduceat(seg_y, rs.group_seg, axis=0),
-                        rs.stratum_bounds)[rs.ev_groups]
+    group_r = np.add.reduceat(seg_r, rs.group_seg)
+    group_y = np.add.reduceat(seg_y, rs.group_seg, axis=0)
+    if rs.late_row.size:  # counting-process data: rows not yet at risk leave the early sums
+        late_r = r[rs.late_row]
+        remove_late(rs, group_r, late_r)
+        remove_late(rs, group_y, x[rs.late_row] * late_r[:, None])
+    s0 = reverse_cumsum(group_r, rs.stratum_bounds)[rs.ev_groups]
+    s1 = reverse_cumsum(group_y, rs.stratum_bounds)[rs.ev_groups]
     d_s0, d_s1 = seg_r[rs.ev_seg], seg_y[rs.ev_seg]
     log_den, a, b, c0, c1, c2 = _sub_step_sums(rs, s0, d_s0)
     m = rs.mult
@@ -122,6 +134,8 @@ def evaluate(rs: RiskSets, beta: FloatArray, *, information: bool = True) -> Eva
     seg_weight = cum_a[rs.seg_group]
     seg_weight[rs.ev_seg] -= m * b  # an event enters its own sub-steps with weight 1 - f_k
     np.take(seg_weight, rs.seg_of_row, out=omega)
+    if rs.late_row.size:
+        omega[rs.late_row] -= cum_a[rs.late_group]
     omega *= r
     score = rs.weighted_x_events.copy()
     info = np.zeros((p, p))
@@ -159,8 +173,8 @@ def score_residual_sums(
     xbar_terms = np.zeros((rs.n_groups, p))
     xbar_terms[rs.ev_groups] = (sums.s1 * sums.c0[:, None] - sums.d_s1 * sums.c1[:, None]) \
         * m[:, None]
-    cum_xbar = forward_cumsum(xbar_terms, rs.stratum_bounds)
-    cum_a = sums.cum_a[rs.group]
+    cum_xbar = row_cumulative(rs, forward_cumsum(xbar_terms, rs.stratum_bounds))
+    cum_a = row_cumulative(rs, sums.cum_a)
     g = rs.ev_group_of_event
     ebar = ((sums.s1 * sums.a[:, None] - sums.d_s1 * sums.b[:, None])
             / rs.n_terms[:, None])[g]
@@ -172,7 +186,7 @@ def score_residual_sums(
     for j in range(p):
         xj = x[:, j]
         col = xj * cum_a
-        col -= cum_xbar[:, j][rs.group]
+        col -= cum_xbar[:, j]
         col *= -risk
         x_ev = xj[rs.ev_rows]
         col[rs.ev_rows] += x_ev - ebar[:, j] + risk_ev * (x_ev * mb_ev - own[:, j])

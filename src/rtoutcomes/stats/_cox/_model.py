@@ -67,7 +67,9 @@ def cox(
 
     ``X``: covariates as a 2-D array (with ``names``), a pandas DataFrame, or a
     :class:`~rtoutcomes.stats._cox.Design` from :func:`design_matrix` (categoricals with a
-    reference level). ``time``: follow-up in any unit (days, months); ``event``: 1 = event,
+    reference level). ``time``: follow-up in any unit (days, months), or a pair
+    ``(start, stop)`` of counting-process intervals (start, stop] (left truncation,
+    time-varying covariates; R's ``Surv(start, stop, event)``); ``event``: 1 = event,
     0 = censored. ``strata``: labels giving each stratum its own baseline hazard. ``weights``:
     case weights > 0. ``cluster``: labels of correlated rows (e.g. two eyes of one patient) for
     the robust sandwich variance. ``robust`` defaults as R: on with a cluster or non-integer
@@ -94,7 +96,7 @@ def cox(
         robust = data.cluster is not None or fractional
     means, scale = _centre_and_scale(data)
     rs = build(data.x, data.time, data.event, data.weights, data.strata, efron=ties == "efron",
-               means=means, scale=scale)
+               means=means, scale=scale, start=data.start)
     fit = newton_raphson(rs, eps=eps, iter_max=iter_max, toler_chol=toler_chol)
 
     robust_parts = None
@@ -177,6 +179,7 @@ def assemble(
             weights=data.weights, strata=data.strata,
             cluster=None if robust is None else
             (data.cluster if data.cluster is not None else np.arange(data.x.shape[0])),
+            start=data.start,
         )
     else:
         linear_predictor = np.zeros(0)

@@ -7,6 +7,13 @@ starts then gives both the group sums and the event sums. The risk set at a grou
 that group and every later group of its stratum, so risk-set sums are reverse cumulative sums
 over groups within each stratum. Only groups with an event (*event groups*) add likelihood terms.
 
+Counting-process data (start, stop]: a row is at risk in the groups from its *entry group* (the
+first group of its stratum with time > start) to its own (stop) group. A row that enters late
+is taken out of the risk-set sums of the groups before its entry group by subtracting its
+contribution at group entry - 1 before the reverse cumulative sum ("late" rows, sorted by that
+group, so one ``reduceat`` per evaluation); a cumulative sum over event groups seen by such a
+row is its value at its own group minus its value at entry - 1 (``row_cumulative``).
+
 Ties among the d events of a group are expanded into d "sub-steps" k = 0..d-1 with fraction
 f_k = k/d (Efron) or a single sub-step with f = 0 (Breslow), as in Therneau and Grambsch
 (2000), section 3.3, and R's coxph. Every per-group quantity then is a sum over sub-steps.
@@ -50,6 +57,11 @@ class RiskSets:
     k_start: IntArray | None  # first sub-step of each event group (None: one sub-step each)
     k_frac: FloatArray  # fraction f_k of each sub-step
     seg_of_row: IntArray  # segment of each sorted row (n)
+    # counting-process data: rows entering after their stratum's first group, sorted by the
+    # group before their entry (late_group), and the runs of equal late_group
+    late_row: IntArray  # sorted positions (empty for right-censored data)
+    late_group: IntArray  # group just before entry of each late row
+    late_start: IntArray  # first index into late_row of each run of equal late_group
     # scratch buffers reused by every likelihood evaluation (fresh arrays of 1e6 rows cost
     # page faults on each allocation); their contents are meaningless between calls
     work_n: FloatArray  # 3 x n
@@ -86,6 +98,7 @@ def build(
     efron: bool,
     means: FloatArray,
     scale: FloatArray,
+    start: FloatArray | None = None,
 ) -> RiskSets:
     """Sort once and index groups and segments; x is stored as (x - means) * scale, which
     changes no estimate (Newton-Raphson is affine invariant) but keeps exp(eta) in range."""
@@ -131,7 +144,12 @@ def build(
         k_start = None
         mult = death_weight
         n_terms = np.ones(n_ev_groups)
+    late_row, late_group = _late_entries(t, None if start is None else start[order], seg_start,
+                                         group_seg, stratum_bounds)
+    late_start = np.concatenate(([0], np.flatnonzero(np.diff(late_group) != 0) + 1)).astype(
+        np.intp) if late_row.size else np.zeros(0, dtype=np.intp)
     return RiskSets(
+        late_row=late_row, late_group=late_group, late_start=late_start,
         order=order, x=xs, weights=w, event=ev, event_weight=event_weight, group=group,
         seg_start=seg_start, seg_group=seg_group, group_seg=group_seg,
         stratum_bounds=stratum_bounds, ev_seg=ev_seg, ev_groups=seg_group[ev_seg],
@@ -143,6 +161,45 @@ def build(
         work_n=np.empty((3, n)), work_chunk=np.empty((min(CHUNK, n), xs.shape[1])),
         work_k=np.empty((2, k_frac.shape[0])),
     )
+
+
+def _late_entries(
+    t: FloatArray, start: FloatArray | None, seg_start: IntArray, group_seg: IntArray,
+    stratum_bounds: IntArray,
+) -> tuple[IntArray, IntArray]:
+    """Rows (sorted positions) whose entry group is not their stratum's first, and the group
+    just before their entry; sorted by that group."""
+    if start is None:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    group_time = t[seg_start[group_seg]]
+    entry = np.empty(t.shape[0], dtype=np.intp)
+    first_row = seg_start[group_seg[stratum_bounds[:-1]]]
+    row_bounds = np.append(first_row, t.shape[0])
+    for s, (lo, hi) in enumerate(itertools.pairwise(stratum_bounds.tolist())):
+        rows = slice(row_bounds[s], row_bounds[s + 1])
+        entry[rows] = lo + np.searchsorted(group_time[lo:hi], start[rows], side="right")
+    stratum_first = np.repeat(stratum_bounds[:-1], np.diff(row_bounds))
+    late = np.flatnonzero(entry > stratum_first)
+    before = entry[late] - 1
+    by_group = np.argsort(before, kind="stable")
+    return late[by_group].astype(np.intp), before[by_group].astype(np.intp)
+
+
+def remove_late(rs: RiskSets, group_sums: FloatArray, late_values: FloatArray) -> None:
+    """Subtract ``late_values`` (one per late row, in ``late_row`` order; or a row of p) from
+    the group sums (G, or G x p) at the group before each row's entry, in place."""
+    if rs.late_row.size:
+        runs = np.add.reduceat(late_values, rs.late_start, axis=0)
+        group_sums[rs.late_group[rs.late_start]] -= runs
+
+
+def row_cumulative(rs: RiskSets, cumulative: FloatArray) -> FloatArray:
+    """Per sorted row, a per-group running sum (G, or G x p) accumulated over the groups the
+    row is at risk in: its value at the row's group, minus its value before the row entered."""
+    out: FloatArray = cumulative[rs.group]
+    if rs.late_row.size:
+        out[rs.late_row] -= cumulative[rs.late_group]
+    return out
 
 
 def reverse_cumsum(values: FloatArray, bounds: IntArray) -> FloatArray:

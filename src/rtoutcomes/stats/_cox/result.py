@@ -57,6 +57,7 @@ class ConcordanceInputs:
     weights: FloatArray | None
     strata: IntArray | None
     cluster: IntArray | None
+    start: FloatArray | None = None  # counting-process data: entry times
 
 
 def coefficient_frame(
@@ -166,16 +167,17 @@ class CoxResult(TabularResult):
         """Harrell's C with R's standard error; computed on first access (O(n log T) for T
         distinct times, after an O(n log n) sort)."""
         c = self._concordance_inputs
-        return concordance(c.time, c.event, c.linear_predictor, c.weights, c.strata, c.cluster)
+        return concordance(c.time, c.event, c.linear_predictor, c.weights, c.strata, c.cluster,
+                           start=c.start)
 
     @cached_property
     def c_index(self) -> float:
         """Harrell's C alone (``concordance.concordance`` without the standard error and pair
         counts): a few passes over the rows for a categorical model, where the full
         concordance takes one per bit of the number of distinct times."""
-        if "concordance" in self.__dict__:  # already computed in full
-            return self.concordance.concordance
         c = self._concordance_inputs
+        if "concordance" in self.__dict__ or c.start is not None:  # computed, or intervals
+            return self.concordance.concordance
         return concordance_index(c.time, c.event, c.linear_predictor, c.weights, c.strata)
 
     def to_frame(self) -> pd.DataFrame:
