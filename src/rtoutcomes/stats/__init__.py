@@ -19,6 +19,14 @@ from rtoutcomes.stats._cox import (
     design_matrix,
     lr_test,
 )
+from rtoutcomes.stats._cox_predict import (
+    AdjustedSurvival,
+    PredictedCurve,
+    PredictedSurvival,
+    adjusted_survival,
+    baseline_hazard,
+    predict_survival,
+)
 from rtoutcomes.stats._cox_residuals import CoxResiduals, cox_residuals
 from rtoutcomes.stats._cox_zph import CoxZph, cox_zph
 from rtoutcomes.stats._cumulative_incidence import (
@@ -38,6 +46,7 @@ from rtoutcomes.stats.quantiles import QuantileEstimate, SurvivalQuantiles
 from rtoutcomes.stats.survival_at import RiskTable, SurvivalAt
 
 __all__ = [
+    "AdjustedSurvival",
     "Categorical",
     "ChiSquareTest",
     "Concordance",
@@ -58,6 +67,8 @@ __all__ = [
     "LikelihoodRatioTest",
     "LogRank",
     "MonotoneLikelihoodWarning",
+    "PredictedCurve",
+    "PredictedSurvival",
     "QuantileEstimate",
     "RiskTable",
     "SplitFollowUp",
@@ -65,6 +76,8 @@ __all__ = [
     "SurvivalInputError",
     "SurvivalQuantiles",
     "TrendTest",
+    "adjusted_survival",
+    "baseline_hazard",
     "categorical",
     "cox",
     "cox_residuals",
@@ -77,5 +90,6 @@ __all__ = [
     "logrank",
     "lr_test",
     "median_follow_up",
+    "predict_survival",
     "split_follow_up",
 ]

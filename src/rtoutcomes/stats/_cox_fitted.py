@@ -8,7 +8,7 @@ callers convert back (a residual in scaled units is the original one times ``sca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,10 +41,8 @@ def fitted_risk_sets(fit: CoxResult, *, drop_aliased: bool = False) -> FittedRis
                             "refit it with rtoutcomes.stats.cox")
     columns = ~np.isnan(fit.coef) if drop_aliased else np.ones(fit.coef.shape[0], dtype=bool)
     x = data.x if columns.all() else data.x[:, columns]
-    subset = CoxData(x=x, names=tuple(n for n, k in zip(data.names, columns, strict=True) if k),
-                     terms=data.terms, time=data.time, event=data.event, weights=data.weights,
-                     strata=data.strata, cluster=data.cluster, kept=data.kept,
-                     n_dropped=data.n_dropped)
+    subset = replace(data, x=x,
+                     names=tuple(n for n, k in zip(data.names, columns, strict=True) if k))
     means, scale = _centre_and_scale(subset)
     rs = build(x, data.time, data.event, data.weights, data.strata, efron=fit.ties == "efron",
                means=means, scale=scale, start=data.start)

@@ -11,7 +11,7 @@ default); with it they get the last curve value and 0 at risk.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -22,7 +22,26 @@ from rtoutcomes.stats._validate import FloatArray, SurvivalInputError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from rtoutcomes.stats._kaplan_meier import KaplanMeier
+
+class SurvivalCurve(Protocol):
+    """A step curve with counts: a Kaplan-Meier curve or a Cox model's predicted curve."""
+
+    @property
+    def time(self) -> FloatArray: ...
+    @property
+    def survival(self) -> FloatArray: ...
+    @property
+    def std_err(self) -> FloatArray: ...
+    @property
+    def lower(self) -> FloatArray: ...
+    @property
+    def upper(self) -> FloatArray: ...
+    @property
+    def n_risk(self) -> FloatArray: ...
+    @property
+    def n_event(self) -> FloatArray: ...
+    @property
+    def n_censor(self) -> FloatArray: ...
 
 
 @dataclass(frozen=True, repr=False)
@@ -71,7 +90,7 @@ class SurvivalAt(TabularResult):
         )
 
 
-def survival_at(fit: KaplanMeier, times: ArrayLike, *, extend: bool = False) -> SurvivalAt:
+def survival_at(fit: SurvivalCurve, times: ArrayLike, *, extend: bool = False) -> SurvivalAt:
     requested = np.sort(np.atleast_1d(np.asarray(times, dtype=np.float64)))
     if requested.ndim != 1:
         raise SurvivalInputError(f"times: expected a 1-D sequence, got shape {requested.shape}")

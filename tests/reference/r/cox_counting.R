@@ -100,3 +100,54 @@ write_fixture(list(input = as.list(lung3), cut = c(180, 365, 730),
                    coef_unsplit = unname(coef(unsplit_fit)),
                    coef_split = unname(coef(split_fit))),
               "survsplit_lung")
+
+# survfit.coxph: predicted curves for new covariate rows (one survfit call per row, so each
+# curve is a plain vector), both tie methods; strata (each row in its own stratum); counting data
+curve_of <- function(fit, row) {
+  s <- survfit(fit, newdata = row)
+  list(time = s$time, n_risk = s$n.risk, n_event = s$n.event, n_censor = s$n.censor,
+       surv = as.numeric(s$surv), cumhaz = as.numeric(s$cumhaz),
+       std_err = as.numeric(s$std.err), lower = as.numeric(s$lower),
+       upper = as.numeric(s$upper))
+}
+predict_case <- function(name, formula, data, spec, newdata, weights = NULL) {
+  by_ties <- lapply(c(efron = "efron", breslow = "breslow"), function(ties) {
+    args <- list(formula, data = data, ties = ties)
+    if (!is.null(weights)) args$weights <- data[[weights]]
+    fit <- do.call("coxph", args)
+    bh <- basehaz(fit, centered = FALSE)
+    list(coef = unname(coef(fit)),
+         curves = lapply(seq_len(nrow(newdata)), function(i) curve_of(fit, newdata[i, , drop = FALSE])),
+         basehaz = if (is.null(fit$strata)) list(time = bh$time, hazard = bh$hazard) else NULL)
+  })
+  write_fixture(list(name = name, formula = deparse(formula), data = as.list(data), spec = spec,
+                     newdata = as.list(newdata), efron = by_ties$efron,
+                     breslow = by_ties$breslow), paste0("predict_", name))
+}
+
+lung_p <- na.omit(with(survival::lung, data.frame(time = time, event = status - 1, age = age,
+                                                  sex = sex, ph_ecog = ph.ecog)))
+predict_case("lung", Surv(time, event) ~ age + sex + ph_ecog, lung_p,
+             num("age", "sex", "ph_ecog"),
+             data.frame(age = c(50, 65, 75), sex = c(1, 2, 1), ph_ecog = c(0, 1, 3)))
+vet_p <- with(survival::veteran, data.frame(time = time, event = status, karno = karno,
+                                            age = age, celltype = as.character(celltype)))
+predict_case("veteran_strata", Surv(time, event) ~ karno + age + strata(celltype), vet_p,
+             c(num("karno", "age"), role("celltype", "strata")),
+             data.frame(karno = c(60, 80, 40), age = c(60, 50, 70),
+                        celltype = c("adeno", "squamous", "smallcell")))
+predict_case("heart", Surv(start, stop, event) ~ age + year + surgery + transplant, hrt,
+             num("age", "year", "surgery", "transplant"),
+             data.frame(age = c(-10, 5), year = c(2, 4), surgery = c(0, 1),
+                        transplant = c(1, 0)))
+
+# adjusted (direct standardised, marginal) curves: every complete row with sex set to each
+# level, the predicted curves averaged (survfit with newdata = all rows, rowMeans)
+adj_fit <- coxph(Surv(time, event) ~ age + sex + ph_ecog, data = lung_p)
+adjusted <- lapply(c(1, 2), function(level) {
+  nd <- lung_p
+  nd$sex <- level
+  s <- survfit(adj_fit, newdata = nd)
+  list(level = level, time = s$time, surv = unname(rowMeans(s$surv)))
+})
+write_fixture(list(data = as.list(lung_p), term = "sex", curves = adjusted), "predict_adjusted_lung")

@@ -41,6 +41,7 @@ class CoxData:
     kept: BoolArray  # over the input rows: True where the row was used
     n_dropped: int
     start: FloatArray | None = None  # entry times of counting-process data, else None
+    strata_levels: tuple[Any, ...] | None = None  # label of each stratum code
 
 
 def _fail(name: str, bad: BoolArray, values: NDArray[Any], rule: str) -> None:
@@ -85,12 +86,12 @@ def _labels(values: ArrayLike, name: str, n: int) -> tuple[NDArray[Any], BoolArr
     return array, missing
 
 
-def _codes(array: NDArray[Any], name: str) -> IntArray:
+def _codes(array: NDArray[Any], name: str) -> tuple[IntArray, tuple[Any, ...]]:
     try:
-        _, codes = np.unique(array, return_inverse=True)
+        levels, codes = np.unique(array, return_inverse=True)
     except TypeError as exc:
         raise CoxInputError(f"{name}: labels cannot be ordered ({exc})") from None
-    return codes.reshape(-1).astype(np.intp, copy=False)
+    return codes.reshape(-1).astype(np.intp, copy=False), tuple(levels.tolist())
 
 
 def covariates(
@@ -196,9 +197,10 @@ def prepare(
         time=t[keep],
         event=e[keep] == 1,
         weights=None if w is None else w[keep],
-        strata=codes.get("strata"),
-        cluster=codes.get("cluster"),
+        strata=codes["strata"][0] if "strata" in codes else None,
+        cluster=codes["cluster"][0] if "cluster" in codes else None,
         kept=keep,
         n_dropped=n - n_kept,
         start=None if start is None else start[keep],
+        strata_levels=codes["strata"][1] if "strata" in codes else None,
     )

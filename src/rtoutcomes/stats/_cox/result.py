@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -116,6 +116,11 @@ class CoxResult(TabularResult):
     _concordance_inputs: ConcordanceInputs = field(repr=False)
     # the complete cases the model was fitted to, for residuals and cox_zph (no copy is made)
     data: CoxData | None = field(default=None, repr=False)
+
+    @property
+    def strata_levels(self) -> tuple[Any, ...] | None:
+        """The strata labels in code order (sorted), None for an unstratified fit."""
+        return None if self.data is None else self.data.strata_levels
 
     @property
     def robust(self) -> bool:
