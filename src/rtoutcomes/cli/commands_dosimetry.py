@@ -49,6 +49,34 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.set_defaults(func=run)
     _register_import(subparsers)
+    _register_deidentify(subparsers)
+
+
+def _register_deidentify(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "dicom-deidentify",
+        help="de-identify a folder of DICOM RT files for sharing; RT references keep linking",
+        description=(
+            "Replace names, IDs, dates and UIDs of every DICOM file under IN with pseudonyms "
+            "derived from the key file's secret (dicognito), write them to the new folder OUT "
+            "as <PatientID>/<Modality>_<SOPInstanceUID>.dcm, and check that every dose -> plan "
+            "-> structure set link of IN is found again in OUT and that no original PatientID "
+            "or UID is left. A missing key file is created with a random secret; the same key "
+            "gives the same pseudonyms on every run."
+        ),
+    )
+    parser.add_argument("source", metavar="IN", help="folder of DICOM files")
+    parser.add_argument("out", metavar="OUT", help="new (or empty) output folder")
+    parser.add_argument("--key-file", required=True, metavar="KEY",
+                        help="secret seed of the pseudonyms (created when missing)")
+    parser.set_defaults(func=run_deidentify)
+
+
+def run_deidentify(args: argparse.Namespace) -> int:
+    from rtoutcomes.io.dicom_deidentify import deidentify_folder
+
+    print(deidentify_folder(args.source, args.out, args.key_file).text())
+    return 0
 
 
 def _register_import(subparsers: argparse._SubParsersAction[Any]) -> None:

@@ -298,7 +298,7 @@ def _compute(job: _Job) -> dict[str, Any]:
 
     try:
         structure_set = read_rtstruct(job.structure_path)
-        grids = [read_rtdose(p) for p in job.dose_paths]
+        grids = [read_rtdose(p, tps_dvhs=False) for p in job.dose_paths]
         grid = grids[0]
         if len(grids) > 1:  # beam doses (or plans) already checked to line up
             total = grid.dose_gy.copy()

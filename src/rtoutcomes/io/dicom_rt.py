@@ -354,8 +354,9 @@ def _read_tps_dvhs(ds: Dataset, file: Path) -> dict[int, TpsDvh]:
     return dvhs
 
 
-def read_rtdose(path: str | Path) -> DoseGrid:
-    """Read an RT Dose grid (Gy) and any DVHs the planning system stored with it."""
+def read_rtdose(path: str | Path, *, tps_dvhs: bool = True) -> DoseGrid:
+    """Read an RT Dose grid (Gy) and (unless ``tps_dvhs`` is False: a tenth of the reading
+    time of breast-boost) any DVHs the planning system stored with it."""
     file, ds = _read(path, (RTDOSE_SOP,), "RT Dose")
     units = str(ds.get("DoseUnits", "")).upper()
     if units != "GY":
@@ -384,7 +385,7 @@ def read_rtdose(path: str | Path) -> DoseGrid:
         z,
         str(uid) if uid else None,
         str(ds.get("DoseSummationType", "")),
-        _read_tps_dvhs(ds, file),
+        _read_tps_dvhs(ds, file) if tps_dvhs else {},
     )
 
 
