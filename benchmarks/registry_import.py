@@ -30,6 +30,8 @@ def replicate(copies: int, out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     total = 0
     for spec in TABLES:
+        if not (demo_registry_files() / f"{spec.name}.csv").exists():
+            continue  # an optional table the demo registry does not ship
         with open(demo_registry_files() / f"{spec.name}.csv", newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
         with open(out / f"{spec.name}.csv", "w", newline="", encoding="utf-8") as f:

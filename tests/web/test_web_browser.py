@@ -8,21 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from web_helpers import PASSWORD, artefacts, hostile_registry
+from web_helpers import artefacts, hostile_registry
+from web_helpers import browser_login as _login
 
 from rtoutcomes.registry import import_registry
 
 TIMEOUT_MS = 30_000
 # Set by any hostile string that manages to run; also any dialog or console error fails the test.
 PWNED = "() => window.__pwned === undefined ? null : window.__pwned"
-
-
-def _login(page, url: str, name: str) -> None:
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/", timeout=TIMEOUT_MS)
 
 
 def _watch(page) -> list[str]:
@@ -72,6 +65,8 @@ def test_run_the_model_study_and_open_its_report(demo_db: Path, users_file: Path
     page.wait_for_selector("#progress li", timeout=TIMEOUT_MS)  # progress while it runs
     page.wait_for_selector(".state-done, .state-failed", timeout=180_000)
     assert page.inner_text("#run-state") == "done", page.content()[:3000]
+    label = page.inner_text("#frozen strong")
+    assert label.startswith("study-")  # the state it read is frozen on the audit trail
     page.screenshot(path=str(artefacts() / "study-run.png"), full_page=True)
     assert page.locator("#files a", has_text="tables.docx").count() == 1
     assert page.locator("#files a", has_text="tables.xlsx").count() == 1
@@ -82,6 +77,7 @@ def test_run_the_model_study_and_open_its_report(demo_db: Path, users_file: Path
     page.wait_for_load_state("load", timeout=TIMEOUT_MS)
     text = page.inner_text("body")
     assert "model study, Feng et al. 2022" in text and "Provenance" in text
+    assert label in text  # the report's provenance names the frozen state
     loaded = page.evaluate("() => Array.from(document.images).filter("
                            "i => i.complete && i.naturalWidth > 0).length")
     assert loaded == page.evaluate("() => document.images.length") > 0

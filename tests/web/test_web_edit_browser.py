@@ -6,17 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from web_helpers import PASSWORD, artefacts
+from web_helpers import artefacts
+from web_helpers import browser_login as _login
 
 TIMEOUT_MS = 30_000
-
-
-def _login(page, url: str, name: str) -> None:
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/", timeout=TIMEOUT_MS)
 
 
 def _entries(live) -> int:

@@ -93,3 +93,33 @@ def test_data_quality_problems_link_to_their_record(demo_db: Path, serve) -> Non
     assert "1 problem " in page
     assert 'href="/records/assessments/DEMO-A0015">DEMO-A0015</a>' in page
     assert "after the patient&#39;s death" in page or "death" in page
+
+
+def test_a_change_from_outside_the_app_is_shown_and_derived_again(demo_db: Path, serve
+                                                                   ) -> None:
+    """A write by the command line while the server runs: the patient's page shows it at once
+    (its rows' fingerprint changed), and the watcher derives that patient again."""
+    from rtoutcomes.registry.changes import ChangeSet, apply_changes
+    from rtoutcomes.web import queries
+    from rtoutcomes.web.derived import fingerprint
+
+    live = serve(demo_db)
+    live.wait_ready()
+    state = live.app.state.web
+    assert "censored" in _lc_status(httpx.get(f"{live.url}/patients/DEMO-P002").text)
+    apply_changes(demo_db, ChangeSet(rows={"assessments": [{
+        "assessment_id": "CLI-1", "lesion_id": "DEMO-L002", "assessment_date": "2010-11-20",
+        "modality": "CT", "longest_diameter_mm": 40}]}), command="rtoutcomes import --update")
+    with state.connect() as connection:
+        rows = queries.patient_rows(connection, "DEMO-P002")
+    assert state.derived._items["DEMO-P002"][0] != fingerprint(rows)  # stale until caught up
+    state.catch_up()
+    assert state.derived._items["DEMO-P002"][0] == fingerprint(rows)
+    assert "local failure" in _lc_status(httpx.get(f"{live.url}/patients/DEMO-P002").text)
+
+
+def _lc_status(page: str) -> str:
+    found = re.search(r'id="endpoint-LC-DEMO-L002">.*?<td class="lc-status">([^<]+)<', page,
+                      re.S)
+    assert found is not None
+    return found.group(1)

@@ -60,3 +60,12 @@ def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found is not None, "no CSRF token on the page"
     return found.group(1)
+
+
+def browser_login(page: Any, url: str, name: str) -> None:
+    """Log a Playwright ``page`` in through the form."""
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/", timeout=30_000)

@@ -91,7 +91,7 @@ def _serve(args: argparse.Namespace) -> int:
     except (KeyError, OSError):
         local = "local"
     app = create_app(WebConfig(db=db, workdir=Path(workdir), users=users, local_user=local,
-                               host=args.host))
+                               host=args.host, check_in_process=True))
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     logging.getLogger("rtoutcomes.web").setLevel(logging.INFO)
     print(f"rtoutcomes serve: {db} on http://{args.host}:{args.port}/ "

@@ -9,6 +9,7 @@ all, and the Content-Security-Policy forbids every script as a second line of de
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from rtoutcomes.web.auth import SESSION_COOKIE, Session, Sessions, User, check_c
 
 HERE = Path(__file__).parent
 LOG = logging.getLogger("rtoutcomes.web")
+WATCH_SECONDS = 2.0
+WATCH_PATIENTS = 200  # more patients changed from outside: derive the whole registry again
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -52,6 +55,7 @@ class WebConfig:
     local_user: str = "local"
     host: str = "127.0.0.1"
     extra_hosts: tuple[str, ...] = field(default_factory=tuple)
+    check_in_process: bool = False  # the data-quality check in a separate process
 
 
 class WebState:
@@ -69,10 +73,21 @@ class WebState:
         check_schema(self.engine)
         self.sessions = Sessions()
         self.runner = StudyRunner(config.db, config.workdir)
-        self.quality = QualityCache(config.db)
+        self.checker: Any = None
+        if config.check_in_process:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.checker = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self.quality = QualityCache(config.db, self.checker)
         self.quality.refresh()
+        self.known_seq, self.known_head = self.read_head()
         self.derived = DerivedCache()
         self.derived.warm_up_in_background(config.db)
+        self.stop = threading.Event()
+        threading.Thread(target=self.watch, args=(self.stop,), name="rtoutcomes-watch",
+                         daemon=True).start()
         import jinja2
 
         env = Jinja2Templates(env=jinja2.Environment(
@@ -85,9 +100,61 @@ class WebState:
     def connect(self) -> sa.Connection:
         return self.engine.connect()
 
-    def registry_changed(self) -> None:
-        """A write went through the app: recompute what depends on the content."""
+    def registry_changed(self, head: str | None = None, patient_id: str | None = None) -> None:
+        """A write went through the app (``head``: the audit chain's new head): re-check the
+        data quality, and derive ``patient_id`` again now (the page that follows the write is
+        then served from the cache), or the whole registry in the background (an import)."""
+        if head is not None:
+            self.known_seq, self.known_head = self.read_head()
         self.quality.refresh()
+        if patient_id is None:
+            self.derived.warm_up_in_background(self.config.db)
+            return
+        from rtoutcomes.web import queries
+
+        with self.connect() as connection:
+            rows = queries.patient_rows(connection, patient_id)
+        if rows is not None:
+            self.derived.get(patient_id, rows)
+
+    def read_head(self) -> tuple[int, str]:
+        """The audit chain's head: last entry number and its hash."""
+        from rtoutcomes.registry.audit import read_head
+
+        with self.connect() as connection:
+            head = read_head(connection)
+        return head.seq, head.entry_hash
+
+    def watch(self, stop: threading.Event, every_s: float = WATCH_SECONDS) -> None:
+        """Every ``every_s`` seconds, compare the audit chain's head with the last one known: a
+        write from outside the app (the command line, another server) re-runs the quality
+        check and derives the patients it touched again (the whole registry after a large
+        one), in the background. Pages are right meanwhile (a patient whose rows changed is
+        derived again on its page); this keeps them fast."""
+        while not stop.wait(every_s):
+            try:
+                self.catch_up()
+            except Exception:  # a database hiccup must not end the watcher
+                LOG.warning("the registry watcher failed once; it goes on")
+
+    def catch_up(self) -> None:
+        from rtoutcomes.web import queries
+
+        seq, head = self.read_head()
+        if head == self.known_head:
+            return
+        since, self.known_seq, self.known_head = self.known_seq, seq, head
+        self.quality.refresh()
+        with self.connect() as connection:
+            patients = queries.patients_changed_since(connection, since, limit=WATCH_PATIENTS)
+        if patients is None:
+            self.derived.warm_up_in_background(self.config.db)
+            return
+        for patient_id in patients:
+            with self.connect() as connection:
+                rows = queries.patient_rows(connection, patient_id)
+            if rows is not None:
+                self.derived.get(patient_id, rows)
 
 
 def format_number(value: Any) -> str:
@@ -294,7 +361,10 @@ def _lifespan(state: WebState) -> Callable[[Starlette], Any]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
         yield
+        state.stop.set()
         state.runner.close()
+        if state.checker is not None:
+            state.checker.shutdown(wait=False, cancel_futures=True)
         state.engine.dispose()
 
     return lifespan

@@ -68,20 +68,34 @@ class DerivedCache:
     def __init__(self) -> None:
         self._items: OrderedDict[str, tuple[str, Derived]] = OrderedDict()
         self._lock = threading.Lock()
+        self._deriving: dict[str, threading.Lock] = {}
         self.warm = False  # the whole registry was derived in one pass
         self.tried = False  # that pass has finished (or failed)
 
     def get(self, patient_id: str, rows: Rows) -> Derived:
-        """The derivation of ``rows`` (one patient's), from the cache when they are unchanged."""
+        """The derivation of ``rows`` (one patient's), from the cache when they are unchanged.
+        Two threads asking for the same changed patient (a page and the watcher) derive it
+        once: the second waits for the first."""
         key = fingerprint(rows)
+        found = self._lookup(patient_id, key)
+        if found is not None:
+            return found
+        with self._lock:
+            patient_lock = self._deriving.setdefault(patient_id, threading.Lock())
+        with patient_lock:
+            found = self._lookup(patient_id, key)
+            if found is None:
+                found = derive(rows)[patient_id]
+                self._put(patient_id, key, found)
+        return found
+
+    def _lookup(self, patient_id: str, key: str) -> Derived | None:
         with self._lock:
             found = self._items.get(patient_id)
             if found is not None and found[0] == key:
                 self._items.move_to_end(patient_id)
                 return found[1]
-        derived = derive(rows)[patient_id]
-        self._put(patient_id, key, derived)
-        return derived
+        return None
 
     def _put(self, patient_id: str, key: str, derived: Derived) -> None:
         with self._lock:

@@ -76,18 +76,27 @@ def _field(column: ColumnSpec, choices: tuple[str, ...] | None = None, fixed: bo
 
 def apply(request: Request, session: Session, changes: Any, *, reason: str | None,
           command: str, dry_run: bool = False, expected_head: str | None = None,
-          refuse_existing: bool = False) -> tuple[Any, FormState]:
-    """``apply_changes`` as the logged-in user; problems become a ``FormState``."""
+          refuse_existing: bool = False, patient_id: str | None = None,
+          files: Path | None = None) -> tuple[Any, FormState]:
+    """``apply_changes`` (or, for uploaded ``files``, ``update_registry``: the same path as
+    ``import --update``) as the logged-in user; problems become a ``FormState``. After a write,
+    ``patient_id``'s page is derived again (``None``: the whole registry, in the background)."""
     from rtoutcomes.registry.changes import apply_changes
+    from rtoutcomes.registry.update import update_registry
     from rtoutcomes.registry.validation import ImportRejected
 
     state = state_of(request)
     form = FormState()
     user = session.user.name if session.user else None
     try:
-        report = apply_changes(state.config.db, changes, user=user, reason=reason or None,
-                               command=command, dry_run=dry_run, expected_head=expected_head,
-                               refuse_existing=refuse_existing)
+        if files is not None:
+            report = update_registry(files, state.config.db, user=user, reason=reason or None,
+                                     command=command, dry_run=dry_run,
+                                     expected_head=expected_head)
+        else:
+            report = apply_changes(state.config.db, changes, user=user, reason=reason or None,
+                                   command=command, dry_run=dry_run,
+                                   expected_head=expected_head, refuse_existing=refuse_existing)
     except ImportRejected as error:
         for p in error.problems:
             if p.column:
@@ -105,7 +114,7 @@ def apply(request: Request, session: Session, changes: Any, *, reason: str | Non
             form.general.append(str(error))
         return None, form
     if report.written:
-        state.registry_changed()
+        state.registry_changed(report.head_after, patient_id)
     return report, form
 
 
@@ -193,7 +202,8 @@ def add_record(request: Request, session: Session, form: Any) -> Response:
     row = {name: (value if value != "" else None) for name, value in values.items()}
     report, state = apply(request, session, ChangeSet(rows={spec.name: [row]}),
                           reason=str(form.get("reason", "")).strip() or None,
-                          command=f"rtoutcomes serve: add {spec.name}", refuse_existing=True)
+                          command=f"rtoutcomes serve: add {spec.name}", refuse_existing=True,
+                          patient_id=patient_id)
     if report is None:
         state.values = values
         return _add_page(request, spec, rows, patient_id, state, status=400)
@@ -225,6 +235,7 @@ def correct_record(request: Request, session: Session, form: Any) -> Response:
         return _not_found(request, f"There is no table {table!r}.")
     with state_of(request).connect() as connection:
         stored = queries.record(connection, table, key)
+        owner = queries.patient_of(connection, table, stored) if stored else None
     if stored is None:
         return _not_found(request, f"There is no record {key!r} in {table}.")
     typed = {f.column.name: str(form.get(f.column.name, "")).strip()[:2000]
@@ -238,7 +249,8 @@ def correct_record(request: Request, session: Session, form: Any) -> Response:
         return record_page(request, table, key, state, status=400)
     report, state = apply(request, session,
                           ChangeSet(rows={table: [{spec.primary_key: key, **changed}]}),
-                          reason=reason or None, command=f"rtoutcomes serve: correct {table}")
+                          reason=reason or None, command=f"rtoutcomes serve: correct {table}",
+                          patient_id=owner)
     if report is None:
         state.values = {**typed, "reason": reason}
         return record_page(request, table, key, state, status=400)
@@ -342,35 +354,6 @@ def pending_imports(request: Request) -> PendingImports:
     return found
 
 
-def change_set_from_files(path: Path) -> tuple[Any, list[str]]:
-    """The rows of the registry tables found at ``path`` (a folder of CSV files or a workbook)
-    as a ``ChangeSet`` (cells as written; each row's file and row for messages), and the
-    problems of reading them. Tables not given are left alone; no row is deleted."""
-    from rtoutcomes.io.tabular import read_registry_files
-    from rtoutcomes.registry.changes import ChangeSet
-
-    raw = read_registry_files(path)
-    problems = [str(p) for p in raw.problems]
-    changes = ChangeSet()
-    for name, table in raw.tables.items():
-        spec = TABLE_BY_NAME.get(name)
-        if spec is None:
-            problems.append(f"{table.source}: unknown table {name!r} (tables: "
-                            f"{', '.join(TABLE_BY_NAME)})")
-            continue
-        changes.rows[name] = []
-        for row in table.rows:
-            cells = {k: v for k, v in row.cells.items() if k}
-            changes.rows[name].append(cells)
-            key = str(cells.get(spec.primary_key, "") or "").strip()
-            if key:
-                changes.locations[(name, key)] = (table.source, row.number)
-    if not changes.rows and not problems:
-        problems.append("no registry table in the upload (name CSV files <table>.csv, or "
-                        "sheets after the tables)")
-    return changes, problems
-
-
 @requires("editor")
 def import_page(request: Request, session: Session, form: Any) -> Response:
     return render(request, "import.html", title="Import", preview=None, form=FormState())
@@ -405,10 +388,7 @@ async def import_preview(request: Request, session: Session, form: Any) -> Respo
     path = folder / workbooks[0] if workbooks else folder
 
     def preview() -> Response:
-        changes, problems = change_set_from_files(path)
-        if problems:
-            return _import_error(request, folder, "\n".join(problems))
-        report, state = apply(request, session, changes, reason=None, dry_run=True,
+        report, state = apply(request, session, None, reason=None, dry_run=True, files=path,
                               command="rtoutcomes serve: import preview")
         if report is None:
             shutil.rmtree(folder, ignore_errors=True)
@@ -439,15 +419,14 @@ def import_confirm(request: Request, session: Session, form: Any) -> Response:
         return render(request, "import.html", status_code=400, title="Import", preview=None,
                       form=FormState(general=["This preview is no longer available; upload "
                                               "the files again."]))
-    changes, _ = change_set_from_files(item.path)
     reason = str(form.get("reason", "")).strip()[:2000] or None
-    report, state = apply(request, session, changes, reason=reason,
+    report, state = apply(request, session, None, reason=reason, files=item.path,
                           command=f"rtoutcomes serve: import {item.name}",
                           expected_head=item.head)
     if report is None:
         if "reason" in state.errors:
-            preview, _ = apply(request, session, changes, reason=None, dry_run=True,
-                               command="rtoutcomes serve: import preview")
+            preview, _ = apply(request, session, None, reason=None, dry_run=True,
+                               files=item.path, command="rtoutcomes serve: import preview")
             pending.put_back(token, item)
             return render(request, "import.html", status_code=400, title="Import preview",
                           preview=preview, token=token, names=item.name, form=state)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from rtoutcomes.errors import RtOutcomesError
@@ -60,10 +61,13 @@ def check_registry(db: str) -> QualityReport:
 
 class QualityCache:
     """The latest ``QualityReport`` of ``db``; ``refresh()`` recomputes it in a thread (the
-    overview shows the previous one, or 'checking', meanwhile)."""
+    overview shows the previous one, or 'checking', meanwhile). With ``executor`` (a process
+    pool: ``rtoutcomes serve`` gives one) the check itself runs in that other process, so that
+    its seconds of Python do not hold the server's interpreter lock while pages are served."""
 
-    def __init__(self, db: str) -> None:
+    def __init__(self, db: str, executor: Executor | None = None) -> None:
         self.db = db
+        self.executor = executor
         self.report: QualityReport | None = None
         self._lock = threading.Lock()
         self._running = False
@@ -83,7 +87,11 @@ class QualityCache:
 
     def _work(self) -> None:
         while True:
-            report = check_registry(self.db)
+            try:
+                report = (check_registry(self.db) if self.executor is None
+                          else self.executor.submit(check_registry, self.db).result())
+            except Exception as error:  # a dead worker process: say so on the overview
+                report = QualityReport((), time.time(), 0.0, f"the check failed: {error}")
             with self._lock:
                 self.report = report
                 if not self._again:

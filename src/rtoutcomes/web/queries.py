@@ -81,12 +81,13 @@ def search_patients(
                           (p.c.sex, sex)):
         if value:
             conditions.append(column == value)
-    dead = sa.exists().where(events.c.patient_id == p.c.patient_id,
-                             events.c.event_type == "death")
+    # IN (subquery) is evaluated once; EXISTS per patient would scan patient_events each time
+    # (the registry has no index on patient_id).
+    dead = sa.select(events.c.patient_id).where(events.c.event_type == "death")
     if status == "dead":
-        conditions.append(dead)
+        conditions.append(p.c.patient_id.in_(dead))
     elif status == "alive":
-        conditions.append(~dead)
+        conditions.append(p.c.patient_id.not_in(dead))
     where = sa.and_(sa.true(), *conditions)
     total = int(connection.execute(
         sa.select(sa.func.count()).select_from(p).where(where)).scalar_one())
@@ -212,3 +213,28 @@ def audit_entries(connection: sa.Connection, *, page: int = 1, limit: int = PAGE
     result = connection.execute(sa.select(log).where(where).order_by(log.c.seq.desc())
                                 .limit(limit).offset((max(page, 1) - 1) * limit))
     return [_entry(r._mapping) for r in result], total
+
+
+def patients_changed_since(connection: sa.Connection, seq: int, *, limit: int
+                           ) -> list[str] | None:
+    """The patients whose records the audit entries after ``seq`` touched (still existing
+    records only), or ``None`` when more than ``limit`` records were touched or one of them is
+    gone (then the caller derives everything again)."""
+    from rtoutcomes.registry.schema import AUDIT_LOG as log
+
+    touched = connection.execute(
+        sa.select(log.c.table_name, log.c.record_key).distinct()
+        .where(log.c.seq > seq, log.c.table_name.is_not(None)).limit(limit + 1)).all()
+    if len(touched) > limit:
+        return None
+    found: set[str] = set()
+    for table, key in touched:
+        if table not in T:
+            continue
+        row = record(connection, str(table), str(key))
+        if row is None:
+            return None
+        patient = patient_of(connection, str(table), row)
+        if patient is not None:
+            found.add(patient)
+    return sorted(found)

@@ -34,7 +34,7 @@ class StudyRun:
     state: str = "queued"
     progress: list[tuple[float, str]] = field(default_factory=list)
     error: str = ""
-    registry_sha256: str = ""
+    registry_sha256: str = ""  # the audit chain's hash at the frozen state
     frozen_as: str = ""
     seconds: float = 0.0
 
@@ -116,7 +116,10 @@ class StudyRunner:
         return run
 
     def _run(self, run: StudyRun, study: Any) -> None:
-        from rtoutcomes.study.run import run_on_tables, tables_sha256
+        from dataclasses import replace
+
+        from rtoutcomes.registry.changes import freeze
+        from rtoutcomes.study.run import run_registry
 
         start = time.monotonic()
         folder = self.folder(run.run_id)
@@ -127,9 +130,14 @@ class StudyRunner:
 
         run.state = "running"
         try:
-            tables = self._frozen_tables(run, progress)
-            run.registry_sha256 = tables_sha256(tables)
-            run_on_tables(study, tables, folder / "report", progress, data_name="registry")
+            # Freeze the state read (a label on the audit trail) and read the registry as of
+            # it, so the report's provenance names that state and ``run --as-of`` gives it back.
+            label = f"study-{run.run_id}"
+            progress(f"freezing the registry's state as {label}")
+            state = freeze(self.db, label, user=run.user or None, command="rtoutcomes serve: "
+                           "study run", reason=f"state used by the study {run.title!r}")
+            run.frozen_as, run.registry_sha256 = label, state.chain_hash
+            run_registry(replace(study, as_of=label), self.db, folder / "report", progress)
             run.state = "done"
             progress("report written")
         except RtOutcomesError as error:
@@ -138,20 +146,6 @@ class StudyRunner:
             run.state, run.error = "failed", f"unexpected error: {type(error).__name__}: {error}"
         run.seconds = round(time.monotonic() - start, 1)
         _save_run(folder, run)
-
-    def _frozen_tables(self, run: StudyRun, progress: Any) -> Any:
-        """Freeze the registry's state (a label on the audit trail, ``study-<run id>``) and read
-        the registry as of that label, so the run is reproducible with ``--as-of``."""
-        from rtoutcomes.registry.changes import freeze
-        from rtoutcomes.registry.tables import read_tables
-
-        label = f"study-{run.run_id}"
-        progress(f"freezing the registry's state as {label}")
-        freeze(self.db, label, user=run.user or None,
-               reason=f"state used by the study {run.title!r}", command="rtoutcomes serve: study")
-        run.frozen_as = label
-        progress("reading the registry as frozen")
-        return read_tables(self.db, as_of=label)
 
     def files(self, run_id: str) -> list[tuple[str, int]]:
         """The report's files (path relative to the report folder, bytes), sorted."""
