@@ -178,7 +178,7 @@ def test_contradictions_are_refused() -> None:
     reg = build_registry()
     events = reg["patient_events"]
     events.loc[events["event_id"] == "E06", "event_date"] = pd.Timestamp("2015-02-01")
-    events.drop(events.index[events["event_id"].isin(["E04", "E05"])], inplace=True)
+    reg["patient_events"] = events.drop(events.index[events["event_id"].isin(["E04", "E05"])])
     reg["assessments"] = reg["assessments"][reg["assessments"]["lesion_id"] != "L3"]
     with pytest.raises(ClinicalRuleError, match=r"row C3.*after the patient's death"):
         derive_endpoints(reg)

@@ -307,31 +307,39 @@ class _Inputs:
         return death.set_index("patient_id")["event_date"]
 
 
+def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """``keys.map(values)`` by reindexing: the value for each key (missing where there is none).
+    pandas 3 cannot map through an empty datetime Series (a registry without scans)."""
+    import pandas as pd
+
+    return pd.Series(values.reindex(keys.to_numpy()).to_numpy(), index=keys.index)
+
+
 def _lesion_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFrame:
     import pandas as pd
 
     rule = settings.rule
     first = data.first_course
     lesions = data.lesions[["lesion_id", "patient_id"]].copy()
-    lesions["course_id"] = lesions["lesion_id"].map(first["course_id"])
-    start = lesions["lesion_id"].map(first["start_date"])
-    end = lesions["lesion_id"].map(first["end_date"])
+    lesions["course_id"] = _lookup(lesions["lesion_id"], first["course_id"])
+    start = _lookup(lesions["lesion_id"], first["start_date"])
+    end = _lookup(lesions["lesion_id"], first["end_date"])
     t0 = start if settings.time_origin == "sbrt_start" else end
     lesions["time_zero"] = t0.to_numpy()
 
     scans = assess_lesions(data.assessments, first["start_date"], rule)
     summary = summarise_local_failure(scans, rule).set_index("lesion_id")
     lid = lesions["lesion_id"]
-    scan_date = lid.map(summary["failure_date"])
-    scan_reason = lid.map(summary["reason"])
+    scan_date = _lookup(lid, summary["failure_date"])
+    scan_reason = _lookup(lid, summary["reason"])
     ev = data.events
     local = ev[(ev["event_type"].astype(str) == "progression")
                & (ev["progression_type"].astype(str) == "local") & ev["lesion_id"].notna()]
     local = local.assign(lesion_id=local["lesion_id"].astype(str)).sort_values(
         ["lesion_id", "event_date", "event_id"], kind="mergesort"
     ).drop_duplicates("lesion_id").set_index("lesion_id")
-    event_date = lid.map(local["event_date"])
-    event_id = lid.map(local["event_id"])
+    event_date = _lookup(lid, local["event_date"])
+    event_id = _lookup(lid, local["event_id"])
     use_scans = settings.lc_source in ("first", "scans")
     use_events = settings.lc_source in ("first", "events")
     no_date = pd.Series(pd.NaT, index=lid.index, dtype="datetime64[ns]")
@@ -340,11 +348,11 @@ def _lesion_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFrame
     by_event = event_d.notna() & (scan_d.isna() | (event_d < scan_d))
     lf_date = scan_d.where(~by_event, event_d)
 
-    last = lid.map(summary["last_evaluable_date"])
+    last = _lookup(lid, summary["last_evaluable_date"])
     beyond = lid.isin(data.lesions_beyond_cutoff)
     censor = last.where(~beyond, data.cutoff)
     deaths = data.deaths()
-    death = lesions["patient_id"].map(deaths)
+    death = _lookup(lesions["patient_id"], deaths)
     after_death = last.notna() & death.notna() & (last > death)
     if after_death.any():
         i = int(np.flatnonzero(after_death.to_numpy())[0])
@@ -420,11 +428,11 @@ def _lesion_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFrame
     lesions["lc_source"] = source
     lesions["lc_source_date"] = source_date.to_numpy()
     lesions["lc_reason"] = reason
-    lesions["baseline_date"] = lid.map(summary["baseline_date"]).to_numpy()
-    lesions["baseline_mm"] = lid.map(summary["baseline_mm"]).to_numpy()
+    lesions["baseline_date"] = _lookup(lid, summary["baseline_date"]).to_numpy()
+    lesions["baseline_mm"] = _lookup(lid, summary["baseline_mm"]).to_numpy()
     lesions["last_assessment_date"] = last.to_numpy()
     lesions["n_follow_up_scans"] = (
-        lid.map(summary["n_follow_up_scans"]).fillna(0).astype(int).to_numpy()
+        _lookup(lid, summary["n_follow_up_scans"]).fillna(0).astype(int).to_numpy()
     )
     return lesions.sort_values("lesion_id", kind="mergesort").reset_index(drop=True)
 
@@ -444,12 +452,12 @@ def _patient_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFram
             row=pid[untreated].iloc[0], column="patient_id",
         )
     column = "start_date" if settings.time_origin == "sbrt_start" else "end_date"
-    t0 = pid.map(first[column])
+    t0 = _lookup(pid, first[column])
     patients["time_zero"] = t0.to_numpy()
-    patients["time_zero_course"] = pid.map(first["course_id"]).to_numpy()
+    patients["time_zero_course"] = _lookup(pid, first["course_id"]).to_numpy()
 
     lesion_patient = data.lesions.set_index("lesion_id")["patient_id"]
-    a = data.assessments.assign(patient_id=data.assessments["lesion_id"].map(lesion_patient))
+    a = data.assessments.assign(patient_id=_lookup(data.assessments["lesion_id"], lesion_patient))
     ev = data.events
     cutoff = data.cutoff
     ends = courses[["patient_id", "end_date"]]
@@ -461,8 +469,8 @@ def _patient_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFram
         a[["patient_id", "assessment_date"]].rename(columns={"assessment_date": "date"}),
         ends.rename(columns={"end_date": "date"}),
     ])
-    last_alive = pid.map(alive_sources.groupby("patient_id")["date"].max())
-    death = pid.map(data.deaths())
+    last_alive = _lookup(pid, alive_sources.groupby("patient_id")["date"].max())
+    death = _lookup(pid, data.deaths())
     contact_after_death = death.notna() & (last_alive > death)
     if contact_after_death.any():
         i = int(np.flatnonzero(contact_after_death.to_numpy())[0])
@@ -489,14 +497,14 @@ def _patient_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFram
     ]
 
     pfs = _pfs_candidates(data, settings, data.deaths())
-    pfs_date = pid.map(pfs["date"])
-    pfs_source = pid.map(pfs["source"])
-    pfs_reason = pid.map(pfs["reason"])
+    pfs_date = _lookup(pid, pfs["date"])
+    pfs_source = _lookup(pid, pfs["source"])
+    pfs_reason = _lookup(pid, pfs["reason"])
     if settings.pfs_censoring == "last_contact":
         censor = alive_censor
         censor_text = "last date known alive"
     else:
-        last_scan = pid.map(a.groupby("patient_id")["assessment_date"].max())
+        last_scan = _lookup(pid, a.groupby("patient_id")["assessment_date"].max())
         scanned_beyond = pid.map(
             lambda p: any(lesion_patient.get(x) == p for x in data.lesions_beyond_cutoff)
         ).astype(bool)

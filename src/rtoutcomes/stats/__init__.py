@@ -38,7 +38,9 @@ from rtoutcomes.stats._cumulative_incidence import (
 from rtoutcomes.stats._fine_gray import FineGray, fine_gray
 from rtoutcomes.stats._gray import GrayTest, gray_test
 from rtoutcomes.stats._kaplan_meier import KaplanMeier, KaplanMeierGroups, kaplan_meier
+from rtoutcomes.stats._landmark import Landmark, landmark
 from rtoutcomes.stats._logrank import LogRank, TrendTest, logrank
+from rtoutcomes.stats._rmst import Rmst, rmst
 from rtoutcomes.stats._split import SplitFollowUp, split_follow_up
 from rtoutcomes.stats._validate import SurvivalInputError
 from rtoutcomes.stats.follow_up import FollowUp, median_follow_up
@@ -64,6 +66,7 @@ __all__ = [
     "IncidenceCurve",
     "KaplanMeier",
     "KaplanMeierGroups",
+    "Landmark",
     "LikelihoodRatioTest",
     "LogRank",
     "MonotoneLikelihoodWarning",
@@ -71,6 +74,7 @@ __all__ = [
     "PredictedSurvival",
     "QuantileEstimate",
     "RiskTable",
+    "Rmst",
     "SplitFollowUp",
     "SurvivalAt",
     "SurvivalInputError",
@@ -87,9 +91,11 @@ __all__ = [
     "fine_gray",
     "gray_test",
     "kaplan_meier",
+    "landmark",
     "logrank",
     "lr_test",
     "median_follow_up",
     "predict_survival",
+    "rmst",
     "split_follow_up",
 ]

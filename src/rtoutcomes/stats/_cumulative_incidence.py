@@ -64,6 +64,9 @@ class IncidenceCurve(TabularResult):
     lower: FloatArray
     upper: FloatArray
     end: float
+    # numbers at risk at every distinct time of the group (for a plot's risk table)
+    risk_time: FloatArray | None = None
+    risk_n: FloatArray | None = None
 
     @property
     def std_err(self) -> FloatArray:
@@ -263,7 +266,7 @@ def _curve(
     est, var = estimate[jumps], variance[jumps]
     lower, upper = loglog_limits(est, var, z)
     return IncidenceCurve(group, cause, times[jumps], n[jumps], d_cause[jumps], est, var,
-                          lower, upper, float(times[-1]))
+                          lower, upper, float(times[-1]), times, n)
 
 
 def _aalen_johansen(

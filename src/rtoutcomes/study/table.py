@@ -135,7 +135,8 @@ def strata_labels(table: pd.DataFrame, columns: tuple[str, ...], what: str) -> n
         )
     present = table[list(columns)].notna().all(axis=1).to_numpy()
     if len(columns) == 1:
-        text = table[columns[0]].astype(str).to_numpy(dtype=object)
+        # a new object array (pandas 3's string columns give arrays that refuse None)
+        text = np.array(table[columns[0]].astype(str).tolist(), dtype=object)
     else:
         text = np.array(
             [", ".join(f"{c}={v}" for c, v in zip(columns, row, strict=True))
