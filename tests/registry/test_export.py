@@ -48,7 +48,7 @@ def test_export_csv_content_and_neutralised_cells(db_url: str, tmp_path: Path) -
     assert courses[3] == "C03,L03,2019-03-04,2019-03-08,50,5,78.5,5,CyberKnife,fiducial"
     patients = (tmp_path / "out" / "patients.csv").read_text(encoding="utf-8").splitlines()
     assert patients[2].startswith("P02,male,,58,2016-01-10,,leiomyosarcoma,")
-    assert patients[2].endswith(",oligometastasis,2,yes,1,yes,no")
+    assert patients[2].endswith(",oligometastasis,2,yes,1,yes,no,,")  # no centre, cut-off
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

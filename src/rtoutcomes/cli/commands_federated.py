@@ -12,6 +12,8 @@ from rtoutcomes.errors import RtOutcomesError
 class FederatedArgumentError(RtOutcomesError):
     """A malformed --site or --policy argument."""
 
+    exit_code = 2
+
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add this module's commands to ``subparsers``."""

@@ -57,7 +57,17 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     export.add_argument("--as-of", metavar="LABEL|BATCH|TIME",
                         help="the registry as it was then: a freeze label, a batch number or a "
                         "UTC time (YYYY-MM-DD = end of that day)")
+    export.add_argument("--deidentify", action="store_true",
+                        help="pseudonymised ids, dates shifted per patient, no birth dates or "
+                        "free text (needs --key-file)")
+    export.add_argument("--key-file", type=Path, help="the secret key of --deidentify "
+                        "(made by init-key; readable by its owner only)")
     export.set_defaults(func=_export)
+
+    init_key = subparsers.add_parser(
+        "init-key", help="make a secret key file (mode 0600) for de-identified exports")
+    init_key.add_argument("key", type=Path, help="the key file to create (never overwritten)")
+    init_key.set_defaults(func=_init_key)
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -135,7 +145,29 @@ def _export(args: argparse.Namespace) -> int:
     from rtoutcomes.registry.database import describe_database
     from rtoutcomes.registry.export import export_registry
 
-    files = export_registry(args.db, args.out, args.format, as_of=args.as_of)
+    if args.deidentify != (args.key_file is not None):
+        raise RegistryArgumentError("--deidentify and --key-file go together")
+    summary: list[str] = []
+    files = export_registry(args.db, args.out, args.format, as_of=args.as_of,
+                            key_file=args.key_file, deidentified=summary)
     when = f" as of {args.as_of}" if args.as_of else ""
-    print(f"exported {describe_database(args.db)}{when} to {len(files)} file(s) in {args.out}")
+    what = "a de-identified copy of " if args.deidentify else ""
+    print(f"exported {what}{describe_database(args.db)}{when} to {len(files)} file(s) in "
+          f"{args.out}")
+    for line in summary:
+        print(f"  {line}")
     return 0
+
+
+def _init_key(args: argparse.Namespace) -> int:
+    from rtoutcomes.registry.deidentify import init_key
+
+    print(f"wrote a new secret key to {init_key(args.key)} (mode 0600); keep it: the same key "
+          "gives the same pseudonyms on the next export")
+    return 0
+
+
+class RegistryArgumentError(RtOutcomesError):
+    """Command-line options that do not go together."""
+
+    exit_code = 2

@@ -187,6 +187,22 @@ def _first_courses(courses: pd.DataFrame, lesions: pd.DataFrame) -> pd.DataFrame
     return first[["course_id", "start_date", "end_date"]]
 
 
+def _patient_cutoffs(
+    patients: pd.DataFrame, cutoff: pd.Timestamp | None
+) -> pd.Series | None:
+    """Each patient's data cut-off: its ``data_cutoff_date`` (a de-identified registry), else
+    the registry's; ``None`` when neither exists."""
+    import pandas as pd
+
+    own = (_dates(patients["data_cutoff_date"]) if "data_cutoff_date" in patients
+           else pd.Series(pd.NaT, index=patients.index, dtype="datetime64[ns]"))
+    if cutoff is None and own.isna().all():
+        return None
+    if cutoff is not None:
+        own = own.fillna(cutoff)
+    return pd.Series(own.to_numpy(), index=patients["patient_id"].astype(str).to_numpy())
+
+
 def derive_endpoints(
     tables: Mapping[str, pd.DataFrame],
     *,
@@ -242,6 +258,17 @@ class _Inputs:
     cutoff: pd.Timestamp | None
     lesions_beyond_cutoff: set[str]
     patients_beyond_cutoff: set[str]
+    # each patient's cut-off: the patient's own (a de-identified registry shifts the registry's
+    # cut-off with the patient's dates) else the registry's; None when there is none at all
+    patient_cutoff: pd.Series | None = None
+
+    def cutoff_of(self, patient_ids: pd.Series) -> pd.Series:
+        """The cut-off of each patient in ``patient_ids`` (NaT where there is none)."""
+        import pandas as pd
+
+        if self.patient_cutoff is None:
+            return pd.Series(pd.NaT, index=patient_ids.index, dtype="datetime64[ns]")
+        return patient_ids.map(self.patient_cutoff).astype("datetime64[ns]")
 
     @classmethod
     def load(cls, tables: Mapping[str, pd.DataFrame], cutoff: pd.Timestamp | None) -> _Inputs:
@@ -256,10 +283,15 @@ class _Inputs:
         courses["start_date"] = _dates(courses["start_date"])
         courses["end_date"] = _dates(courses["end_date"])
         first = _first_courses(courses, lesions)
-        if cutoff is not None and (first["start_date"] > cutoff).any():
-            late = first[first["start_date"] > cutoff].iloc[0]
+        patient_cutoff = _patient_cutoffs(patients, cutoff)
+        lesion_patient = lesions.set_index("lesion_id")["patient_id"]
+        first_cutoff = (None if patient_cutoff is None else
+                        first.index.to_series().map(lesion_patient).map(patient_cutoff))
+        if first_cutoff is not None and (first["start_date"] > first_cutoff).any():
+            late = first[first["start_date"] > first_cutoff].iloc[0]
+            late_cutoff = first_cutoff[first["start_date"] > first_cutoff].iloc[0]
             raise ClinicalRuleError(
-                f"first SBRT course starts after the data cut-off {cutoff.date()}: leave the "
+                f"first SBRT course starts after the data cut-off {late_cutoff.date()}: leave the "
                 "lesion out of the cohort or move the cut-off", table="sbrt_courses",
                 row=late["course_id"], column="start_date", value=str(late["start_date"].date()),
             )
@@ -276,14 +308,16 @@ class _Inputs:
         )
         events["patient_id"] = events["patient_id"].astype(str)
         events["event_date"] = _dates(events["event_date"])
-        lesion_patient = lesions.set_index("lesion_id")["patient_id"]
         beyond_lesions: set[str] = set()
         beyond_patients: set[str] = set()
-        if cutoff is not None:
-            late_a = assessments["assessment_date"] > cutoff
+        if patient_cutoff is not None:
+            def by_lesion(ids: pd.Series) -> pd.Series:
+                return ids.map(lesion_patient).map(patient_cutoff)
+
+            late_a = assessments["assessment_date"] > by_lesion(assessments["lesion_id"])
             beyond_lesions = set(assessments.loc[late_a, "lesion_id"])
-            late_e = events["event_date"] > cutoff
-            late_c = courses["end_date"] > cutoff
+            late_e = events["event_date"] > events["patient_id"].map(patient_cutoff)
+            late_c = courses["end_date"] > by_lesion(courses["lesion_id"])
             late_lesions = beyond_lesions | set(courses.loc[late_c, "lesion_id"])
             beyond_patients = set(events.loc[late_e, "patient_id"]) | {
                 str(lesion_patient[x]) for x in late_lesions if x in lesion_patient.index
@@ -292,7 +326,7 @@ class _Inputs:
             events = events[~late_e]
         return cls(lesions, patients, first, courses, assessments.reset_index(drop=True),
                    events.reset_index(drop=True), cutoff, beyond_lesions,
-                   beyond_patients)
+                   beyond_patients, patient_cutoff)
 
     def deaths(self) -> pd.Series:
         """Death date per patient_id (at most one death per patient)."""
@@ -350,7 +384,8 @@ def _lesion_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFrame
 
     last = _lookup(lid, summary["last_evaluable_date"])
     beyond = lid.isin(data.lesions_beyond_cutoff)
-    censor = last.where(~beyond, data.cutoff)
+    lesion_cutoff = data.cutoff_of(lesions["patient_id"])
+    censor = last.where(~beyond, lesion_cutoff)
     deaths = data.deaths()
     death = _lookup(lesions["patient_id"], deaths)
     after_death = last.notna() & death.notna() & (last > death)
@@ -409,7 +444,8 @@ def _lesion_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFrame
             n_follow = int(summary["n_follow_up_scans"].get(lid.iloc[i], 0))
             if beyond.iloc[i]:
                 source.append("cut-off")
-                text = f"assessed beyond the data cut-off {_day(data.cutoff)}: censored at it"
+                text = (f"assessed beyond the data cut-off {_day(lesion_cutoff.iloc[i])}: "
+                        "censored at it")
             elif pd.isna(last.iloc[i]):
                 source.append("censored")
                 text = "no measured assessment: censored at time zero"
@@ -459,10 +495,10 @@ def _patient_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFram
     lesion_patient = data.lesions.set_index("lesion_id")["patient_id"]
     a = data.assessments.assign(patient_id=_lookup(data.assessments["lesion_id"], lesion_patient))
     ev = data.events
-    cutoff = data.cutoff
+    cutoff = data.cutoff_of(pid)
     ends = courses[["patient_id", "end_date"]]
-    if cutoff is not None:
-        ends = ends[ends["end_date"] <= cutoff]
+    if data.patient_cutoff is not None:
+        ends = ends[~(ends["end_date"] > data.cutoff_of(ends["patient_id"]))]
     alive_sources = pd.concat([
         ev.loc[ev["event_type"].astype(str) != "death", ["patient_id", "event_date"]]
         .rename(columns={"event_date": "date"}),
@@ -490,10 +526,10 @@ def _patient_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFram
     patients["os_date"] = os_date.to_numpy()
     patients["os_reason"] = [
         f"death on {_day(d)}" if e else (
-            f"alive beyond the data cut-off {_day(cutoff)}: censored at it" if b
+            f"alive beyond the data cut-off {_day(c)}: censored at it" if b
             else f"censored at the last date known alive {_day(d)}"
         )
-        for d, e, b in zip(os_date, os_event, beyond, strict=True)
+        for d, e, b, c in zip(os_date, os_event, beyond, cutoff, strict=True)
     ]
 
     pfs = _pfs_candidates(data, settings, data.deaths())
@@ -518,10 +554,11 @@ def _patient_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFram
     patients["pfs_source"] = pfs_source.where(pfs_event, "censored").to_numpy()
     patients["pfs_reason"] = [
         r if e else (
-            f"followed beyond the data cut-off {_day(cutoff)}: censored at it" if b
+            f"followed beyond the data cut-off {_day(c)}: censored at it" if b
             else f"censored at the {censor_text} {_day(d)}"
         )
-        for r, e, b, d in zip(pfs_reason, pfs_event, beyond, patients["pfs_date"], strict=True)
+        for r, e, b, d, c in zip(pfs_reason, pfs_event, beyond, patients["pfs_date"], cutoff,
+                                 strict=True)
     ]
     order = ["patient_id", "time_zero", "time_zero_course", "os_time", "os_event", "os_date",
              "os_reason", "pfs_time", "pfs_event", "pfs_date", "pfs_source", "pfs_reason",

@@ -28,9 +28,13 @@ SMALL_CELLS = ("suppress", "refuse")
 class DisclosureRefused(RtOutcomesError):
     """A centre refuses a request that would release less than its policy allows."""
 
+    exit_code = 2
+
 
 class DisclosureSettingError(RtOutcomesError):
     """A centre's disclosure policy is malformed."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ Progress = Callable[[str], None]
 class FederatedSetupError(RtOutcomesError):
     """The simulation cannot start (vantage6 missing, bad site list)."""
 
+    exit_code = 2
+
 
 def _quiet(_: str) -> None:
     """No progress display."""

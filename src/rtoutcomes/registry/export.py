@@ -56,16 +56,32 @@ def export_cell(value: object, column: ColumnSpec) -> str:
 
 def export_registry(
     db_url: str | Path, out_dir: str | Path, fmt: ExportFormat = "csv",
-    as_of: str | None = None,
+    as_of: str | None = None, key_file: str | Path | None = None,
+    deidentified: list[str] | None = None,
 ) -> list[Path]:
     """Write the registry at ``db_url`` to ``out_dir`` (created if needed) as one
     ``<table>.csv`` per table, or as ``registry.xlsx``; returns the files written. ``as_of``:
-    the registry as it was at a freeze label, a batch or a time (``audit.snapshot``)."""
+    the registry as it was at a freeze label, a batch or a time (``audit.snapshot``).
+    ``key_file``: a de-identified copy (``registry.deidentify``) with that secret key; the
+    summary of what was removed, shifted and pseudonymised is appended to ``deidentified``."""
     from rtoutcomes.registry.audit import snapshot
 
     if fmt not in ("csv", "xlsx"):
         raise RtOutcomesError(f"unknown export format {fmt!r}: csv or xlsx")
     rows = snapshot(db_url, as_of).rows if as_of else read_rows(db_url)
+    if key_file is not None:  # read the key before anything is written
+        from rtoutcomes.registry.deidentify import deidentify_rows, read_key
+
+        rows, summary = deidentify_rows(rows, read_key(key_file))
+        if deidentified is not None:
+            deidentified.extend(summary.lines())
+    return write_rows(rows, out_dir, fmt)
+
+
+def write_rows(
+    rows: dict[str, list[dict[str, object]]], out_dir: str | Path, fmt: ExportFormat = "csv"
+) -> list[Path]:
+    """Registry rows (``read_rows``' form) written in the import format; the files written."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if fmt == "xlsx":

@@ -196,6 +196,13 @@ TABLES: tuple[TableSpec, ...] = (
             _C("prior_surgeries", "integer", range=Range(0, 30)),
             _C("adjuvant_chemotherapy", "yes/no", note="after surgery of the primary"),
             _C("adjuvant_radiotherapy", "yes/no"),
+            _C("centre", "text",
+               note="the treating centre of a multi-centre registry (a study file may stratify "
+                    "by it: `cox: {strata: [centre]}`)"),
+            _C("data_cutoff_date", "date",
+               note="this patient's data cut-off, used instead of registry_meta's "
+                    "`data_cutoff_date`; a de-identified export writes it, shifted with the "
+                    "patient's dates"),
         ),
         primary_key="patient_id",
     ),
