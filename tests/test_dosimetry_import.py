@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from dicom_tree import KEEPS_TPS, STORED, build_tree, registry_folder
 from rtoutcomes.cli import main
 from rtoutcomes.clinical.dosimetry_import import DosimetryImport, ImportOptions, dosimetry_import
+from rtoutcomes.errors import RtOutcomesError
 from rtoutcomes.registry import import_registry, read_tables
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LEVELS = (5.0, 20.0)
 
@@ -167,7 +173,55 @@ def test_breast_boost_stored_equals_the_dosimetry_command(
     assert metrics.loc["Lt Lung", "tg263_name"] == "Lung_L"
     assert metrics.loc["BODY", "tg263_name"] == "External"
     assert metrics.loc["Tumor Bed", "d0_03cc_gy"] <= metrics.loc["Tumor Bed", "dmax_gy"]
+    _study_reads_the_structure_metrics(sqlite_url, metrics)
     levels = tables["structure_dose_volumes"]
     tumour = levels[(levels["structure"] == "Tumor Bed") & (levels["dose_gy"] == 14.0)]
     assert tumour["volume_pct"].tolist() == [round(100 * target["coverage"], 2)] or abs(
         tumour["volume_pct"].iloc[0] - 100 * target["coverage"]) < 0.5
+
+
+def _study_reads_the_structure_metrics(db: str, metrics: pd.DataFrame) -> None:
+    """Table 2 rows named in the study file come from the stored structure metrics."""
+    from rtoutcomes.report.cohort_tables import table2
+    from rtoutcomes.study import parse_study
+    from rtoutcomes.study.cohort import cohort_facts
+    from rtoutcomes.study.registry_table import build_registry_data
+
+    study = parse_study({
+        "title": "dose metrics", "db": db, "endpoints": {"OS": {}},
+        "tables": {"dose_metrics": [
+            {"structure": "target", "metric": "D98"},
+            {"structure": "Lung_L", "metric": "V14Gy"},  # TG-263 name of "Lt Lung"
+            {"structure": "heart", "metric": "Dmean", "label": "Heart mean dose, Gy"},
+            {"structure": "Spinal cord", "metric": "Dmax"},  # not contoured: no value
+        ]},
+    })
+    data = build_registry_data(read_tables(db), study)
+    rows = cohort_facts(data, study.schedule_groups, study.dose_metrics)["table2"][
+        "dose_metrics"]
+    d98 = float(metrics.loc["Tumor Bed", "d98_gy"])
+    assert rows[0] == {"label": "target D98, Gy", "structure": "target", "metric": "D98",
+                       "unit": "Gy", "summary": {"median": d98, "min": d98, "max": d98, "n": 1}}
+    levels = read_tables(db)["structure_dose_volumes"]
+    lung = levels[(levels["structure"] == "Lt Lung") & (levels["dose_gy"] == 14.0)]
+    assert rows[1]["summary"]["median"] == float(lung["volume_pct"].iloc[0])
+    assert rows[1]["unit"] == "%"
+    assert rows[2]["summary"]["median"] == float(metrics.loc["Heart", "dmean_gy"])
+    assert rows[3]["summary"] == {"median": None, "min": None, "max": None, "n": 0}
+    shown = {row.cells[0]: row.cells[-1] for row in table2(cohort_facts(
+        data, None, study.dose_metrics)["table2"]).rows}
+    assert shown["target D98, Gy: median (range) (n = 1 of 58)"].startswith(f"{d98:.2f}")
+    assert "Heart mean dose, Gy: median (range) (n = 1 of 58)" in shown
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ({"structure": "PTV", "metric": "D97.5x"}, "unknown dose metric 'D97.5x'"),
+    ({"metric": "D98"}, "key 'tables.dose_metrics[0].structure': is required"),
+    ({"structure": "PTV", "metric": "D98", "colour": "red"}, "colour"),
+])
+def test_study_file_dose_metrics_are_checked(entry: dict[str, str], message: str) -> None:
+    from rtoutcomes.study import parse_study
+
+    with pytest.raises(RtOutcomesError, match=re.escape(message)):
+        parse_study({"title": "t", "db": "sqlite:///unused.db", "endpoints": {"OS": {}},
+                      "tables": {"dose_metrics": [entry]}})

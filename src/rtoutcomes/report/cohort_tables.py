@@ -98,6 +98,8 @@ def table2(facts: Table2Facts) -> Table:
                            (facts.get("hi"), "HI (RTOG)"),
                            (facts.get("ptv_coverage_pct"), "PTV coverage, %")):
         _median(table, f"{label}: median (range)", summary, 2, total=n)
+    for row in facts.get("dose_metrics", []):
+        _median(table, f"{row['label']}: median (range)", row["summary"], 2, total=n)
     table.notes.append("BED10: biologically effective dose with alpha/beta = 10 Gy "
                        "(linear-quadratic model), of each lesion's first SBRT course.")
     return table

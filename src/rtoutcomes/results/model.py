@@ -15,7 +15,7 @@ docs/results-schema-changelog.md.
 
 from typing import NotRequired, TypedDict
 
-SCHEMA_VERSION = "1.2.0"
+SCHEMA_VERSION = "1.3.0"
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -384,6 +384,16 @@ class Prescription(TypedDict):
     fractions: Range
 
 
+class DoseMetricSummary(TypedDict):
+    """A dose metric of one structure over the lesions' first courses (Table 2 row)."""
+
+    label: str
+    structure: str
+    metric: str
+    unit: str
+    summary: Range
+
+
 class Table2Facts(TypedDict):
     """Lesion and treatment characteristics (the model study's Table 2); counts of lesions."""
 
@@ -400,6 +410,8 @@ class Table2Facts(TypedDict):
     nci: NotRequired[Range]
     hi: NotRequired[Range]
     ptv_coverage_pct: NotRequired[Range]
+    dose_metrics: NotRequired[list[DoseMetricSummary]]
+    """The study file's ``tables.dose_metrics`` rows (structure_metrics of the registry)."""
 
 
 class ToxicityGrade(TypedDict):

@@ -20,6 +20,7 @@ from rtoutcomes.results.model import (
     ToxicityFacts,
 )
 from rtoutcomes.study.registry_table import RegistryData, dates, yes
+from rtoutcomes.study.spec import DoseMetric
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -224,10 +225,11 @@ def schedule_counts(schedules: list[str], groups: tuple[str, ...] | None) -> dic
     return result
 
 
-def table2_facts(data: RegistryData, schedule_groups: tuple[str, ...] | None = None
-                 ) -> Table2Facts:
+def table2_facts(data: RegistryData, schedule_groups: tuple[str, ...] | None = None,
+                 dose_metrics: tuple[DoseMetric, ...] = ()) -> Table2Facts:
     """Lesion and treatment characteristics (the keys of the model study's Table 2);
-    ``schedule_groups`` as ``schedule_counts``."""
+    ``schedule_groups`` as ``schedule_counts``; ``dose_metrics``: rows read from the
+    registry's structure metrics for each lesion's first course (study.dose_metrics)."""
     from rtoutcomes.clinical.schedules import format_schedule
 
     les = data.lesions
@@ -255,6 +257,15 @@ def table2_facts(data: RegistryData, schedule_groups: tuple[str, ...] | None = N
         facts["hi"] = median_range(les["hi"])
     if "coverage_pct" in les:
         facts["ptv_coverage_pct"] = median_range(les["coverage_pct"])
+    if dose_metrics:
+        from rtoutcomes.study.dose_metrics import dose_metric_values, parse_metric
+
+        facts["dose_metrics"] = [
+            {"label": m.label, "structure": m.structure, "metric": m.metric,
+             "unit": parse_metric(m.metric)[1],
+             "summary": median_range(dose_metric_values(data.tables, list(les["course_id"]), m))}
+            for m in dose_metrics
+        ]
     return facts
 
 
@@ -302,12 +313,13 @@ def registry_facts(tables: Mapping[str, pd.DataFrame]) -> RegistryFacts:
     }
 
 
-def cohort_facts(data: RegistryData, schedule_groups: tuple[str, ...] | None = None) -> Cohort:
+def cohort_facts(data: RegistryData, schedule_groups: tuple[str, ...] | None = None,
+                 dose_metrics: tuple[DoseMetric, ...] = ()) -> Cohort:
     """Everything descriptive: the registry, flow, table1, table2 and toxicity."""
     return {
         "registry": registry_facts(data.tables),
         "flow": flow(data.tables, data),
         "table1": table1_facts(data.tables, data),
-        "table2": table2_facts(data, schedule_groups),
+        "table2": table2_facts(data, schedule_groups, dose_metrics),
         "toxicity": toxicity_facts(data.tables, data),
     }

@@ -178,7 +178,7 @@ def run_on_tables(
 
     progress("deriving endpoints and covariates")
     data = build_registry_data(tables, study)
-    cohort = cohort_facts(data, study.schedule_groups)
+    cohort = cohort_facts(data, study.schedule_groups, study.dose_metrics)
     prov = provenance(_name(study), study.sha256, data_name, tables_sha256(tables),
                       registry_state)
     return _finish(study, endpoint_tables(study, data), prov, out_dir, progress, cohort,

@@ -26,6 +26,7 @@ from rtoutcomes.study.spec import (
     Analyses,
     Covariate,
     CoxOptions,
+    DoseMetric,
     Endpoint,
     FigureOptions,
     KMOptions,
@@ -230,6 +231,7 @@ def parse_study(
         check, top.get("analyses", {}).get("competing_risks"), endpoints))
     figure_options = _figure_options(check, figures, int(width), endpoints, analyses)
     schedule_groups = _schedule_groups(check, top.get("tables", {}), db is not None)
+    dose_metrics = _dose_metrics(check, top.get("tables", {}), db is not None)
     return Study(
         title=check.text(top["title"], "title"),
         path=Path(source) if base_dir is not None else None,
@@ -246,6 +248,7 @@ def parse_study(
         figure_width_mm=int(width),
         figures=figure_options,
         schedule_groups=schedule_groups,
+        dose_metrics=dose_metrics,
         alpha_beta_gy=alpha_beta,
         as_of=as_of,
         local_failure_rule=local_failure,
@@ -337,7 +340,7 @@ def _figure_options(check: _Checker, raw: Mapping[str, Any], width: int,
 def _schedule_groups(check: _Checker, value: Any, registry: bool) -> tuple[str, ...] | None:
     """``tables.schedule_groups``: ``auto`` (default: one row per distinct schedule) or a list
     of schedule groups ("30 Gy/3 Fx", "45-48 Gy/3-4 Fx") that must read and not overlap."""
-    raw = check.mapping(value, "tables", ("schedule_groups",))
+    raw = check.mapping(value, "tables", ("schedule_groups", "dose_metrics"))
     if "schedule_groups" not in raw or raw["schedule_groups"] == "auto":
         return None
     if not registry:
@@ -354,6 +357,39 @@ def _schedule_groups(check: _Checker, value: Any, registry: bool) -> tuple[str, 
     except ScheduleError as error:
         raise check.fail(path, str(error)) from None
     return labels
+
+
+def _dose_metrics(check: _Checker, value: Any, registry: bool) -> tuple[DoseMetric, ...]:
+    """``tables.dose_metrics``: Table 2 rows ``{structure, metric[, label]}`` read from the
+    registry's structure metrics (study.dose_metrics)."""
+    from rtoutcomes.study.dose_metrics import default_label, parse_metric
+
+    raw = check.mapping(value, "tables", ("schedule_groups", "dose_metrics"))
+    if "dose_metrics" not in raw:
+        return ()
+    path = "tables.dose_metrics"
+    if not registry:
+        raise check.fail(path, "applies only to a registry study ('db')")
+    if not isinstance(raw["dose_metrics"], list):
+        raise check.fail(path, "must be a list of {structure, metric, label} rows, got "
+                         f"{_kind(raw['dose_metrics'])}")
+    rows = []
+    for i, item in enumerate(raw["dose_metrics"]):
+        where = f"{path}[{i}]"
+        row = check.mapping(item, where, ("structure", "metric", "label"))
+        for key in ("structure", "metric"):
+            if key not in row:
+                raise check.fail(f"{where}.{key}", "is required")
+        structure = check.text(row["structure"], f"{where}.structure")
+        metric = check.text(row["metric"], f"{where}.metric")
+        try:
+            parse_metric(metric)
+        except ValueError as error:
+            raise check.fail(f"{where}.metric", str(error)) from None
+        label = (check.text(row["label"], f"{where}.label") if "label" in row
+                 else default_label(structure, metric))
+        rows.append(DoseMetric(structure, metric, label))
+    return tuple(rows)
 
 
 def _level(check: _Checker, value: Any, path: str) -> float:

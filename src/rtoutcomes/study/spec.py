@@ -137,6 +137,17 @@ class FigureOptions:
 
 
 @dataclass(frozen=True)
+class DoseMetric:
+    """A Table 2 row of ``tables.dose_metrics``: ``structure`` (TG-263 name, name as
+    exported, or ``target``), ``metric`` as written (``D98``, ``Dmean``, ``V20Gy``...), and the
+    row's label."""
+
+    structure: str
+    metric: str
+    label: str
+
+
+@dataclass(frozen=True)
 class Study:
     """A validated study file."""
 
@@ -157,6 +168,8 @@ class Study:
     # Table 2's schedule rows (``tables.schedule_groups``): labels such as "45-48 Gy/3-4 Fx";
     # None = one row per distinct schedule (study.cohort.schedule_counts)
     schedule_groups: tuple[str, ...] | None = None
+    # Table 2's dose-metric rows (``tables.dose_metrics``), read from structure_metrics
+    dose_metrics: tuple[DoseMetric, ...] = ()
     alpha_beta_gy: float = 10.0
     local_failure_rule: str = "RECIST 1.1"
     as_of: str | None = None  # registry state: a freeze label, a batch or a time
