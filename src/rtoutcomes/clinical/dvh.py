@@ -37,6 +37,7 @@ Vx) refers to the part inside the grid.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -152,7 +153,12 @@ class DVH:
             raise DvhError(f"structure {self.name!r} has no volume inside the dose grid")
 
     def _curve(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Bin edges (Gy) and the volume (cm3) at or above each edge."""
+        """Bin edges (Gy) and the volume (cm3) at or above each edge (computed once: every
+        Dx and Vx reads it)."""
+        return self._cumulative_curve
+
+    @cached_property
+    def _cumulative_curve(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         above = np.cumsum(self.differential_cc[::-1])[::-1]
         edges = np.arange(above.size + 1, dtype=float) * self.bin_width_gy
         return edges, np.append(above, 0.0)
