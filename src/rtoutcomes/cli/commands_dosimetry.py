@@ -266,6 +266,12 @@ def run(args: argparse.Namespace) -> int:
         )
     target = choose_target(structure_set, args.target, plan.target_description if plan else None)
     result = plan_dosimetry(structure_set, grid, prescription_gy=prescription, target=target)
+    from rtoutcomes.clinical.dosimetry_import import single_plan_warnings
+
+    for warning in single_plan_warnings(
+        result, plan.fractions if plan else None, args.db, args.course_id
+    ):
+        print(f"warning: {warning}", file=sys.stderr)
     if args.db is not None:
         from rtoutcomes.registry.attach import write_dosimetry_row
 

@@ -31,10 +31,13 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rtoutcomes.errors import RtOutcomesError
 from rtoutcomes.io.dicom_index import DicomIndex, LinkProblem, PlanLink, index_folder, link_plans
+
+if TYPE_CHECKING:
+    from rtoutcomes.clinical.plan_dosimetry import PlanDosimetry
 
 __all__ = [
     "DEFAULT_TARGET_PATTERNS",
@@ -44,6 +47,7 @@ __all__ = [
     "PlanOutcome",
     "dosimetry_import",
     "read_map_file",
+    "single_plan_warnings",
 ]
 
 #: target naming patterns tried in order when the plan's dose reference names no ROI
@@ -528,6 +532,34 @@ def _identity(first: PlanLink, links: list[PlanLink]) -> dict[str, Any]:
         "rtdose_uids": " ".join(d.sop_uid for link in links for d in link.doses),
         "planning_system": plan.planning_system,
     }
+
+
+def single_plan_warnings(
+    result: PlanDosimetry,
+    fractions: int | None,
+    db_url: str | Path | None = None,
+    course_id: str | None = None,
+    options: ImportOptions | None = None,
+) -> list[str]:
+    """Warnings for one plan computed by hand (``rtoutcomes dosimetry``): a low coverage, and
+    with a registry course, a schedule that differs from the course's and a target volume far
+    from its registered TV (the same rules as :func:`dosimetry_import`)."""
+    opts = options or ImportOptions()
+    summary = {"coverage": result.indices.coverage, "tv_cc": result.indices.tv_cc,
+               "target": result.target_name}
+    if db_url is None or course_id is None:
+        return _plausibility(summary, _Course("", "", None, None, 0.0, 0, None), opts)
+    courses, _ = _courses(db_url)
+    if course_id not in courses:
+        return []  # the write refuses an unknown course with its own message
+    course = courses[course_id]
+    warnings = []
+    if not _fits(course, result.prescription_gy, fractions):
+        warnings.append(
+            f"the plan's {_schedule(result.prescription_gy, fractions)} differs from course "
+            f"{course_id}'s {_schedule(course.total_dose_gy, course.fractions)}"
+        )
+    return warnings + _plausibility(summary, course, opts)
 
 
 def _plausibility(result: dict[str, Any], course: _Course, options: ImportOptions) -> list[str]:
