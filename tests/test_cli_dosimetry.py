@@ -64,10 +64,10 @@ def test_rx_and_target_override_the_plan_and_table_output(
 def test_without_prescription_the_command_says_what_to_give(
     run: Runner, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(plan=False) == 1
+    assert run(plan=False) == 2
     assert "give --rx GY or an --rtplan" in capsys.readouterr().err
 
 
 def test_unknown_target_is_an_error(run: Runner, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("--rx", "14", "--target", "PTV") == 1
+    assert run("--rx", "14", "--target", "PTV") == 2
     assert "no ROI named 'PTV'" in capsys.readouterr().err

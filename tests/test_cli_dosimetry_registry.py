@@ -67,7 +67,7 @@ def test_existing_dosimetry_is_kept_without_replace(
     registry: str, shared_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = _dosimetry_command(shared_dir, "--db", registry, "--course-id", "DEMO-RT002")
-    assert main(args) == 1
+    assert main(args) == 2
     assert "already has dosimetry (source tps)" in capsys.readouterr().err
     assert _row(registry, "DEMO-RT002")["source"] == "tps"
 
@@ -77,7 +77,7 @@ def test_unknown_course_is_refused_and_nothing_written(
 ) -> None:
     before = read_tables(registry)["dosimetry"]
     args = _dosimetry_command(shared_dir, "--db", registry, "--course-id", "NO-SUCH-COURSE")
-    assert main(args) == 1
+    assert main(args) == 2
     err = capsys.readouterr().err
     assert "dosimetry not written, the registry is unchanged" in err
     assert "NO-SUCH-COURSE" in err
@@ -85,5 +85,5 @@ def test_unknown_course_is_refused_and_nothing_written(
 
 
 def test_db_needs_a_course(shared_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(_dosimetry_command(shared_dir, "--db", "x.db")) == 1
+    assert main(_dosimetry_command(shared_dir, "--db", "x.db")) == 2
     assert "--db and --course-id go together" in capsys.readouterr().err

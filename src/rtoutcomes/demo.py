@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -184,8 +186,11 @@ def summarise_registry(db: str | Path) -> CohortSummary:
 
 
 def _is_demo_database(path: Path) -> bool:
+    # A URI from Path.as_uri(): '%', '#', '?' and spaces in the folder name are escaped, so the
+    # file checked is the file named (a plain f"file:{path}" reads "run%20a" as "run a").
+    uri = f"{path.resolve().as_uri()}?mode=ro"
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+        with closing(sqlite3.connect(uri, uri=True)) as connection:
             row = connection.execute(
                 "SELECT value FROM registry_meta WHERE key = 'name'"
             ).fetchone()
@@ -201,27 +206,65 @@ its audit chain, and so the registry state in the demo report's provenance, is t
 every machine (a real registry records the real time and login)."""
 
 
+def _refuse_foreign_database(folder: Path) -> None:
+    database = folder / DEMO_DATABASE
+    if (database.exists() or database.is_symlink()) and not _is_demo_database(database):
+        raise DemoError(
+            f"{database} exists and is not a demo registry: refusing to overwrite it "
+            "(choose another --out folder)"
+        )
+
+
 def build_demo_registry(out_dir: str | Path) -> CohortSummary:
     """Import the shipped demo registry into ``out_dir/registry.db`` (SQLite); summarise it.
 
     The import is the validated, all-or-nothing one every registry goes through. An earlier demo
     database in ``out_dir`` is replaced; any other file of that name is left alone (``DemoError``).
+    The database is built in a folder beside ``out_dir`` and moved in when complete.
     """
+    from rtoutcomes.io.outputs import check_output_folder, staged_output
+
+    folder = check_output_folder(out_dir)
+    _refuse_foreign_database(folder)
+    with staged_output(folder) as stage:
+        _import_demo(stage / DEMO_DATABASE)
+        _remove_journals(folder)
+    return replace(summarise_registry(folder / DEMO_DATABASE),
+                   database=str(Path(out_dir) / DEMO_DATABASE))
+
+
+def _remove_journals(folder: Path) -> None:
+    """An earlier demo database's WAL files must not sit beside the new database."""
+    for suffix in ("-wal", "-shm", "-journal"):
+        Path(f"{folder / DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
+
+
+def _import_demo(database: Path) -> None:
     from rtoutcomes.registry import import_registry
 
-    folder = Path(out_dir)
-    if folder.exists() and not folder.is_dir():
-        raise DemoError(f"{folder} exists and is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    database = folder / DEMO_DATABASE
-    if database.exists():
-        if not _is_demo_database(database):
-            raise DemoError(
-                f"{database} exists and is not a demo registry: refusing to overwrite it "
-                "(choose another --out folder)"
-            )
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{database}{suffix}").unlink(missing_ok=True)
     import_registry(demo_registry_files(), database, user=DEMO_USER,
                     command="rtoutcomes demo", now=DEMO_RECORDED_AT)
-    return summarise_registry(database)
+
+
+def run_demo(out_dir: str | Path, progress: Callable[[str], None]) -> CohortSummary:
+    """``rtoutcomes demo``: the demo registry and the model study's report in ``out_dir``.
+
+    Everything (``registry.db`` and the report) is written in a folder beside ``out_dir`` and
+    moved in together at the end: a failure leaves ``out_dir`` as it was.
+    """
+    from rtoutcomes.io.outputs import check_output_folder, staged_output
+    from rtoutcomes.study import load_study
+    from rtoutcomes.study.run import run_registry
+    from rtoutcomes.study.standard import model_study_path
+
+    folder = check_output_folder(out_dir)
+    _refuse_foreign_database(folder)
+    with staged_output(folder) as stage:
+        database = stage / DEMO_DATABASE
+        _import_demo(database)
+        summary = summarise_registry(database)
+        # The path, not a sqlite:/// URL: SQLAlchemy would decode "%20" in a URL's path.
+        study = load_study(model_study_path(), db=str(database))
+        run_registry(study, str(database), stage, progress)
+        _remove_journals(folder)
+    return replace(summary, database=str(Path(out_dir) / DEMO_DATABASE))

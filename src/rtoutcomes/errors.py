@@ -1,7 +1,7 @@
-"""Library errors. The CLI turns any ``RtOutcomesError`` into a message and a non-zero exit."""
+"""Library errors. The CLI turns any ``RtOutcomesError`` into one line and exit status 2."""
 
 
 class RtOutcomesError(Exception):
     """Base class of every error rtoutcomes reports to a user (bad input, bad study file...)."""
 
-    exit_code: int = 1
+    exit_code: int = 2

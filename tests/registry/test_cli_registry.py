@@ -38,7 +38,7 @@ def test_import_lists_every_problem_and_fails(
     data_row(tables, "toxicities", "T01")[1]["grade"] = "-99"
     folder = write_csv_folder(tables, tmp_path / "in")
     db = tmp_path / "r.db"
-    assert main(["import", str(folder), "--db", str(db)]) == 1
+    assert main(["import", str(folder), "--db", str(db)]) == 2
     err = capsys.readouterr().err
     assert "import refused, nothing was written: 3 problems" in err
     assert "lesions.csv, L01, row 2, column size_cm: value '55'" in err
@@ -59,7 +59,7 @@ def test_validate_reports_problems_in_the_database(
         ), {"d": "2018-01-01"})
     engine.dispose()
     capsys.readouterr()
-    assert main(["validate", "--db", db_url]) == 1
+    assert main(["validate", "--db", db_url]) == 2
     err = capsys.readouterr().err
     assert "is not valid: 1 problem" in err
     assert ("table patient_events, E04, row 5, column event_date: value '2018-01-01': event before "
@@ -67,7 +67,7 @@ def test_validate_reports_problems_in_the_database(
 
 
 def test_validate_missing_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["validate", "--db", str(tmp_path / "none.db")]) == 1
+    assert main(["validate", "--db", str(tmp_path / "none.db")]) == 2
     assert "no registry database" in capsys.readouterr().err
     assert not (tmp_path / "none.db").exists()
 
@@ -76,11 +76,11 @@ def test_unreachable_database_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     unreachable = "postgresql+psycopg://someone:secret@127.0.0.1:9/registry"
-    assert main(["init", "--db", unreachable]) == 1
+    assert main(["init", "--db", unreachable]) == 2
     err = capsys.readouterr().err
     assert "cannot use the database postgresql+psycopg://someone:***@127.0.0.1:9/registry" in err
     assert "secret" not in err
     not_a_db = tmp_path / "notes.db"
     not_a_db.write_text("these are notes, not a database\n" * 100)
-    assert main(["validate", "--db", str(not_a_db)]) == 1
+    assert main(["validate", "--db", str(not_a_db)]) == 2
     assert "cannot use the database" in capsys.readouterr().err

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from mini_registry import data_row, mini_registry, write_csv_folder
 
-from rtoutcomes.registry.export import export_cell, export_registry, format_number, neutralise
+from rtoutcomes.io.outputs import neutralise_formula as neutralise
+from rtoutcomes.registry.export import export_cell, export_registry, format_number
 from rtoutcomes.registry.importer import import_registry
 from rtoutcomes.registry.spec import TABLE_BY_NAME, TABLES, ColumnSpec
 from rtoutcomes.registry.tables import read_rows
@@ -91,3 +92,16 @@ def test_demo_registry_round_trip(db_url: str, tmp_path: Path) -> None:
     again = tmp_path / "again.db"
     import_registry(tmp_path / "out", again)
     assert read_rows(db_url) == read_rows(again)
+
+
+def test_export_replaces_its_files_whole(db_url: str, tmp_path: Path) -> None:
+    import zipfile
+
+    import_registry(_dangerous_registry(tmp_path), db_url)
+    out = tmp_path / "out"
+    files = export_registry(db_url, out, "xlsx")
+    assert [f.name for f in files] == ["registry.xlsx"]
+    with zipfile.ZipFile(files[0]) as archive:
+        assert "xl/workbook.xml" in archive.namelist()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+    assert sorted(p.name for p in out.iterdir()) == ["registry.xlsx"]

@@ -51,3 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RtOutcomesError as error:
         print(f"rtoutcomes {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code
+    except BrokenPipeError:
+        # The reader of our output went away (``rtoutcomes import ... | head``): not an error
+        # of ours; stdout is pointed at devnull so that the interpreter's final flush is quiet.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

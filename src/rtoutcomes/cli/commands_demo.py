@@ -32,16 +32,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     from rtoutcomes.cli.commands_study import StderrProgress
-    from rtoutcomes.demo import build_demo_registry
-    from rtoutcomes.study import load_study
-    from rtoutcomes.study.run import run_registry
-    from rtoutcomes.study.standard import model_study_path
+    from rtoutcomes.demo import run_demo as run
 
-    summary = build_demo_registry(args.out)
+    summary = run(args.out, StderrProgress(args.quiet))
     print(summary)
-    progress = StderrProgress(args.quiet)
-    database = Path(summary.database)
-    study = load_study(model_study_path(), db=f"sqlite:///{database}")
-    run_registry(study, f"sqlite:///{database}", Path(args.out), progress)
     print(f"Model study report (SYNTHETIC data): {Path(args.out) / 'report.html'}")
     return 0

@@ -13,13 +13,13 @@ import difflib
 import math
 import re
 
+from rtoutcomes.io.outputs import FORMULA_PREFIXES
 from rtoutcomes.io.tabular import excel_serial_to_date
 from rtoutcomes.registry.spec import ColumnSpec
 
 MISSING_TOKENS = frozenset({"", "NA", "N/A"})
 TEXT_MISSING_CODES = frozenset({".", "-", "--", "?", "..."})
 NUMERIC_MISSING_CODES = frozenset({-9.0, -99.0, -999.0, -9999.0, 999.0, 9999.0, 99999.0})
-NEUTRALISED_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 YES = frozenset({"yes", "y", "true"})
 NO = frozenset({"no", "n", "false"})
 EARLIEST_DATE = dt.date(1900, 1, 1)
@@ -88,7 +88,7 @@ def _parse_text(cell: object) -> str:
     if isinstance(cell, float):
         return shown(cell) if cell.is_integer() else repr(cell)
     text = str(cell)
-    if text.startswith("'") and text[1:2] and text[1] in NEUTRALISED_PREFIXES:
+    if text.startswith("'") and text[1:2] and text[1] in FORMULA_PREFIXES:
         # Undo the apostrophe that export puts before = + - @ (CSV-injection defence).
         text = text[1:]
     return text

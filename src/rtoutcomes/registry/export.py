@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from rtoutcomes.errors import RtOutcomesError
-from rtoutcomes.registry.cells import NEUTRALISED_PREFIXES
+from rtoutcomes.io.outputs import cell_text, check_output_folder, staged_output
 from rtoutcomes.registry.spec import TABLES, ColumnSpec
 from rtoutcomes.registry.tables import read_rows
 
@@ -27,11 +27,6 @@ ExportFormat = Literal["csv", "xlsx"]
 WORKBOOK_NAME = "registry.xlsx"
 FIXED_TIME = dt.datetime(2000, 1, 1)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-
-
-def neutralise(text: str) -> str:
-    """``text`` with a leading apostrophe if a spreadsheet could take it for a formula."""
-    return "'" + text if text.startswith(NEUTRALISED_PREFIXES) else text
 
 
 def format_number(value: float | int) -> str:
@@ -51,7 +46,7 @@ def export_cell(value: object, column: ColumnSpec) -> str:
         return "yes" if value else "no"
     if column.kind in ("integer", "number") and isinstance(value, int | float):
         return format_number(value)
-    return neutralise(str(value))
+    return cell_text(str(value))
 
 
 def export_registry(
@@ -63,11 +58,16 @@ def export_registry(
     ``<table>.csv`` per table, or as ``registry.xlsx``; returns the files written. ``as_of``:
     the registry as it was at a freeze label, a batch or a time (``audit.snapshot``).
     ``key_file``: a de-identified copy (``registry.deidentify``) with that secret key; the
-    summary of what was removed, shifted and pseudonymised is appended to ``deidentified``."""
+    summary of what was removed, shifted and pseudonymised is appended to ``deidentified``.
+
+    The files are staged beside ``out_dir`` and moved in together (``staged_output``): files
+    of these names in ``out_dir`` are replaced, other files are left alone.
+    """
     from rtoutcomes.registry.audit import snapshot
 
     if fmt not in ("csv", "xlsx"):
         raise RtOutcomesError(f"unknown export format {fmt!r}: csv or xlsx")
+    out = check_output_folder(out_dir)
     rows = snapshot(db_url, as_of).rows if as_of else read_rows(db_url)
     if key_file is not None:  # read the key before anything is written
         from rtoutcomes.registry.deidentify import deidentify_rows, read_key
@@ -75,19 +75,25 @@ def export_registry(
         rows, summary = deidentify_rows(rows, read_key(key_file))
         if deidentified is not None:
             deidentified.extend(summary.lines())
-    return write_rows(rows, out_dir, fmt)
+    return write_rows(rows, out, fmt)
 
 
 def write_rows(
     rows: dict[str, list[dict[str, object]]], out_dir: str | Path, fmt: ExportFormat = "csv"
 ) -> list[Path]:
-    """Registry rows (``read_rows``' form) written in the import format; the files written."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    """Registry rows (``read_rows``' form) written in the import format; the files written,
+    staged and moved in whole (``staged_output``)."""
+    out = check_output_folder(out_dir)
+    with staged_output(out) as stage:
+        names = _write_files(rows, stage, fmt)
+    return [out / name for name in names]
+
+
+def _write_files(rows: dict[str, list[dict[str, object]]], out: Path,
+                 fmt: ExportFormat) -> list[str]:
     if fmt == "xlsx":
-        path = out / WORKBOOK_NAME
-        path.write_bytes(_workbook_bytes(rows))
-        return [path]
+        (out / WORKBOOK_NAME).write_bytes(_workbook_bytes(rows))
+        return [WORKBOOK_NAME]
     written = []
     for spec in TABLES:
         buffer = io.StringIO()
@@ -95,9 +101,8 @@ def write_rows(
         writer.writerow(spec.column_names)
         for row in rows[spec.name]:
             writer.writerow([export_cell(row[c.name], c) for c in spec.columns])
-        path = out / f"{spec.name}.csv"
-        path.write_bytes(buffer.getvalue().encode("utf-8"))
-        written.append(path)
+        (out / f"{spec.name}.csv").write_bytes(buffer.getvalue().encode("utf-8"))
+        written.append(f"{spec.name}.csv")
     return written
 
 

@@ -90,13 +90,23 @@ def build_report(
 
 def write_report(report: Report, out_dir: Path, progress: Callable[[str], None] = _noop) -> None:
     """report.html, results.json, tables.docx, tables.xlsx, tables/*.csv, figures/* (PNG and
-    SVG; TIFF and PDF of the main figures)."""
+    SVG; TIFF and PDF of the main figures).
+
+    Written into a folder beside ``out_dir`` and moved into it whole (``staged_output``): these
+    names in ``out_dir`` are replaced together, or, if anything fails, none is.
+    """
+    from rtoutcomes.io.outputs import staged_output
+
+    with staged_output(out_dir) as stage:
+        _write_report_files(report, stage, progress)
+
+
+def _write_report_files(report: Report, out_dir: Path, progress: Callable[[str], None]) -> None:
     from rtoutcomes.report.docx_file import write_docx
     from rtoutcomes.report.html import write_html
     from rtoutcomes.report.jsonio import write_json
     from rtoutcomes.report.tabular_files import write_csvs, write_xlsx
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     figures_dir = out_dir / "figures"
     figures_dir.mkdir(exist_ok=True)
     for figure in report.figures:

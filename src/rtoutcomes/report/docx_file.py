@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rtoutcomes.io.outputs import xml_safe
 from rtoutcomes.report.table import Table
 from rtoutcomes.report.tabular_files import _fix_zip_times, fixed_timestamp
 
@@ -29,6 +30,8 @@ def write_docx(title: str, tables: list[Table], path: Path) -> None:
     from docx import Document
     from docx.shared import Pt
 
+    # Word holds no formulas, but XML refuses most control characters: xml_safe everywhere.
+    title = xml_safe(title)
     document = Document()
     stamp = fixed_timestamp()
     core = document.core_properties
@@ -42,13 +45,13 @@ def write_docx(title: str, tables: list[Table], path: Path) -> None:
     document.add_heading(title, level=1)
     for table in tables:
         paragraph = document.add_paragraph()
-        paragraph.add_run(table.title).bold = True
+        paragraph.add_run(xml_safe(table.title)).bold = True
         grid = table.grid()
         word_table = document.add_table(rows=len(grid), cols=len(table.columns))
         for r, row in enumerate(grid):
             for c, text in enumerate(row):
                 cell = word_table.cell(r, c)
-                cell.text = text
+                cell.text = xml_safe(text)
                 for run in cell.paragraphs[0].runs:
                     run.font.size = Pt(8)
                     run.bold = r == 0 or (r > 0 and table.rows[r - 1].heading)
@@ -59,6 +62,6 @@ def write_docx(title: str, tables: list[Table], path: Path) -> None:
                     _border(cell, "bottom", 12)
         for note in table.notes:
             note_paragraph = document.add_paragraph()
-            note_paragraph.add_run(note).font.size = Pt(7)
+            note_paragraph.add_run(xml_safe(note)).font.size = Pt(7)
     document.save(str(path))
     _fix_zip_times(path, stamp)

@@ -7,6 +7,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
+from rtoutcomes.io.outputs import cell_text
 from rtoutcomes.report.table import Table
 
 
@@ -24,9 +25,9 @@ def write_csvs(tables: list[Table], directory: Path) -> list[Path]:
         path = directory / f"{table.key}.csv"
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
-            writer.writerows(table.grid())
+            writer.writerows([cell_text(c) for c in row] for row in table.grid())
             for note in table.notes:
-                writer.writerow([note])
+                writer.writerow([cell_text(note)])
         written.append(path)
     return written
 
@@ -43,14 +44,15 @@ def write_xlsx(tables: list[Table], path: Path) -> None:
     workbook.properties.creator = "rtoutcomes"
     for table in tables:
         sheet = workbook.create_sheet(table.key[:31])
-        sheet.append([table.title])
+        # Every cell through cell_text: openpyxl stores a string starting with "=" as a formula.
+        sheet.append([cell_text(table.title)])
         sheet["A1"].font = Font(bold=True)
         for row in table.grid():
-            sheet.append(row)
+            sheet.append([cell_text(c) for c in row])
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         for note in table.notes:
-            sheet.append([note])
+            sheet.append([cell_text(note)])
     import zipfile
 
     from openpyxl.writer.excel import ExcelWriter

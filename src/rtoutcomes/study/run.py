@@ -18,6 +18,7 @@ from rtoutcomes.results.model import (
     Results,
     StudySummary,
 )
+from rtoutcomes.io.outputs import check_output_folder
 from rtoutcomes.study.analysis import covariate_definitions, run_analyses
 from rtoutcomes.study.errors import StudyFileError
 from rtoutcomes.study.spec import Study
@@ -105,6 +106,7 @@ def analyze_file(
     study: Study, data_path: Path, out_dir: Path, progress: Progress = _quiet
 ) -> Results:
     """``rtoutcomes analyze``: the study's analyses on a flat analysis table; writes the report."""
+    check_output_folder(out_dir)  # before the work, not after it
     progress(f"reading {data_path.name}")
     table = read_table(data_path)
     from rtoutcomes.report.cohort_tables import characteristics_table
@@ -155,6 +157,7 @@ def run_registry(
     study: Study, db_url: str, out_dir: Path, progress: Progress = _quiet
 ) -> Results:
     """``rtoutcomes run`` on a registry database: cohort tables, flow chart and analyses."""
+    check_output_folder(out_dir)
     from rtoutcomes.registry.audit import snapshot
     from rtoutcomes.registry.tables import frames_of_rows
 
