@@ -72,7 +72,8 @@ def test_only_text_cells_are_neutralised() -> None:
     text = ColumnSpec("t", "text")
     assert export_cell(-2.5, number) == "-2.5"
     assert export_cell(-3.0, number) == "-3"
-    assert export_cell("-3", text) == "'-3"
+    assert export_cell("-3", text) == "-3"  # a plain number is no formula
+    assert export_cell("-3+cmd", text) == "'-3+cmd"
     assert export_cell("=1+1", text) == "'=1+1"
     assert export_cell("a=b", text) == "a=b"
     assert neutralise("\tcmd") == "'\tcmd"

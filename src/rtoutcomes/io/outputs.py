@@ -12,7 +12,8 @@ was: never half old, half new.
 existing file, a folder that cannot be written), so commands can refuse before computing.
 
 ``cell_text`` is the one function that makes text inert in a spreadsheet or Word cell: a
-leading ``=``, ``+``, ``-``, ``@``, tab or carriage return gets an apostrophe (OWASP's defence
+leading ``=``, ``+``, ``-``, ``@``, tab or carriage return (unless the text is a plain number)
+gets an apostrophe (OWASP's defence
 against CSV/formula injection; the registry importer removes it again), and control characters
 that XML (xlsx, docx) cannot hold become U+FFFD, the replacement character, so that a stray ESC
 or NUL in a registry text shows as a visible mark instead of breaking the file.
@@ -34,6 +35,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # XML 1.0 allows tab, line feed and carriage return among the C0 controls, nothing else.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 REPLACEMENT = "\ufffd"
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 class OutputError(RtOutcomesError):
@@ -41,8 +43,14 @@ class OutputError(RtOutcomesError):
 
 
 def neutralise_formula(text: str) -> str:
-    """``text`` with a leading apostrophe if a spreadsheet could take it for a formula."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    """``text`` with a leading apostrophe if a spreadsheet could take it for a formula.
+
+    A plain number (``-670.089``, ``+1e-3``) is no formula and is left as it is, so that a
+    negative log-likelihood in a table stays a number.
+    """
+    if text.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text
 
 
 def xml_safe(text: str) -> str:
