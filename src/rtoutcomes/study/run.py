@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rtoutcomes.io.outputs import check_output_folder
 from rtoutcomes.results.model import (
     SCHEMA_VERSION,
     Cohort,
@@ -18,7 +19,6 @@ from rtoutcomes.results.model import (
     Results,
     StudySummary,
 )
-from rtoutcomes.io.outputs import check_output_folder
 from rtoutcomes.study.analysis import covariate_definitions, run_analyses
 from rtoutcomes.study.errors import StudyFileError
 from rtoutcomes.study.spec import Study
