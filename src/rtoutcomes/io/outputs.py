@@ -28,6 +28,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from rtoutcomes.errors import RtOutcomesError
 
@@ -35,6 +36,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # XML 1.0 allows tab, line feed and carriage return among the C0 controls, nothing else.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 REPLACEMENT = "\ufffd"
+T = TypeVar("T")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -56,6 +58,18 @@ def neutralise_formula(text: str) -> str:
 def xml_safe(text: str) -> str:
     """``text`` with the control characters XML cannot hold replaced by U+FFFD."""
     return _XML_ILLEGAL.sub(REPLACEMENT, text)
+
+
+def xml_safe_tree(value: T) -> T:
+    """A copy of nested dicts/lists with every string (keys too) through ``xml_safe``."""
+    result: Any = value
+    if isinstance(value, str):
+        result = xml_safe(value)
+    elif isinstance(value, dict):
+        result = {xml_safe_tree(k): xml_safe_tree(v) for k, v in value.items()}
+    elif isinstance(value, list | tuple):
+        result = type(value)(xml_safe_tree(v) for v in value)
+    return cast(T, result)
 
 
 def cell_text(text: str) -> str:

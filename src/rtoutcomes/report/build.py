@@ -61,7 +61,15 @@ def build_report(
     cohort_tables: list[Table] | None = None,
     progress: Callable[[str], None] = _noop,
 ) -> Report:
-    """The report: cohort tables (registry mode) first, then the survival tables and figures."""
+    """The report: cohort tables (registry mode) first, then the survival tables and figures.
+
+    Tables, figures and text are drawn from a copy of ``results`` whose strings hold no control
+    character (a registry text or study-file label with ESC or NUL would break Word, Excel and
+    the figures' fonts); results.json keeps them as they are (JSON escapes them).
+    """
+    from rtoutcomes.io.outputs import xml_safe_tree
+
+    raw, results = results, xml_safe_tree(results)
     tables = [*(cohort_tables or []), *analysis_tables(results)]
     from rtoutcomes.report.survival_figures import (
         all_panels,
@@ -84,7 +92,7 @@ def build_report(
         warnings.insert(0, f"SYNTHETIC DATA: the registry '{registry.get('name', '')}' is marked "
                         "synthetic; it describes no real patient.")
     return Report(
-        title=title, results=results, tables=tables, figures=figures,
+        title=title, results=raw, tables=tables, figures=figures,
         methods=methods_paragraph(results), warnings=warnings,
     )
 

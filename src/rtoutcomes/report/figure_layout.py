@@ -158,7 +158,8 @@ def place_clear(
             break
         extra += headroom_step
         ax.set_ylim(bottom, top + extra * (top - bottom))
-    assert best is not None
+    if best is None:  # wider than the axes at every anchor (a very long label): the first one
+        best = (0, *anchors[0])
     move(best[1], best[2])
     return False
 

@@ -35,6 +35,9 @@ FONT_PT = 7.0
 SMALL_PT = 6.5
 LETTER_PT = 10.0
 RC: dict[Any, Any] = {
+    # Labels come from registries and study files: a "$" is text, not mathtext (a lone "$"
+    # would be a parse error).
+    "text.parse_math": False,
     "svg.hashsalt": "rtoutcomes",
     "svg.fonttype": "path",
     "pdf.fonttype": 42,
@@ -151,15 +154,6 @@ def rc_context() -> Any:
 def render(fig: Figure, formats: Sequence[str] = ("png", "svg")) -> Rendered:
     """The figure's files, deterministic: PNG and TIFF (LZW) from one 300 dpi raster, SVG and
     PDF as vectors."""
-    from matplotlib.text import Text
-
-    from rtoutcomes.io.outputs import xml_safe
-
-    # Labels come from registries and study files: a "$" is text, not mathtext (a lone one
-    # would be a parse error), and a control character is shown as U+FFFD (it has no glyph).
-    for text in fig.findobj(Text):
-        text.set_parse_math(False)
-        text.set_text(xml_safe(text.get_text()))
     files: dict[str, bytes] = {}
     with rc_context():
         raster = {"png", "tiff"} & set(formats)
