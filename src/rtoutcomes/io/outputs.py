@@ -37,7 +37,9 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 REPLACEMENT = "\ufffd"
 T = TypeVar("T")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# A signed number, alone or followed only by digits, spaces and typographic punctuation
+# ("-24.0–68.0", "-0.5 (0.1–0.9) %"): no letter, no operator, so no formula a spreadsheet runs.
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?[\d.,% ()\u2013\u2014]*$")
 
 
 class OutputError(RtOutcomesError):
@@ -47,8 +49,9 @@ class OutputError(RtOutcomesError):
 def neutralise_formula(text: str) -> str:
     """``text`` with a leading apostrophe if a spreadsheet could take it for a formula.
 
-    A plain number (``-670.089``, ``+1e-3``) is no formula and is left as it is, so that a
-    negative log-likelihood in a table stays a number.
+    A plain number (``-670.089``, ``+1e-3``), also followed by digits, spaces and typographic
+    punctuation (a range ``-24.0–68.0``), is no formula and is left as it is, so that a negative
+    log-likelihood or range in a table reads as written.
     """
     if text.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.match(text):
         return "'" + text
