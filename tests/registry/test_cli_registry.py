@@ -83,4 +83,4 @@ def test_unreachable_database_is_a_clear_error(
     not_a_db = tmp_path / "notes.db"
     not_a_db.write_text("these are notes, not a database\n" * 100)
     assert main(["validate", "--db", str(not_a_db)]) == 2
-    assert "cannot use the database" in capsys.readouterr().err
+    assert "is not a SQLite database" in capsys.readouterr().err

@@ -21,9 +21,12 @@ comparing the stated maximum with the maximum the data themselves imply.
 
 from __future__ import annotations
 
+import functools
+import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -197,6 +200,27 @@ class PlanPrescription:
     target_roi_number: int | None = None
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _damaged_file_errors(reader: _F) -> _F:
+    """A truncated or corrupted file fails deep inside pydicom (no pixel data, undecodable
+    text, a short value): say so with the file's name instead of the decoder's traceback."""
+
+    @functools.wraps(reader)
+    def read(path: str | Path, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return reader(path, *args, **kwargs)
+        except DicomRtError:
+            raise
+        except (ValueError, AttributeError, TypeError, KeyError, IndexError, EOFError,
+                OverflowError, struct.error, UnicodeError, OSError) as error:
+            reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+            raise DicomRtError(f"{path}: damaged or truncated DICOM file ({reason})") from error
+
+    return cast(_F, read)
+
+
 def _read(path: str | Path, sop_classes: tuple[str, ...], what: str) -> tuple[Path, Dataset]:
     import pydicom
     from pydicom.errors import InvalidDicomError
@@ -237,6 +261,7 @@ def _contour_points(item: Dataset, file: Path, where: str) -> NDArray[np.float64
     return flat.reshape(-1, 3)
 
 
+@_damaged_file_errors
 def read_rtstruct(path: str | Path) -> StructureSet:
     """Read every ROI of an RT Structure Set with its closed planar (axial) contours."""
     file, ds = _read(path, (RTSTRUCT_SOP,), "RT Structure Set")
@@ -354,6 +379,7 @@ def _read_tps_dvhs(ds: Dataset, file: Path) -> dict[int, TpsDvh]:
     return dvhs
 
 
+@_damaged_file_errors
 def read_rtdose(path: str | Path, *, tps_dvhs: bool = True) -> DoseGrid:
     """Read an RT Dose grid (Gy) and (unless ``tps_dvhs`` is False: a tenth of the reading
     time of breast-boost) any DVHs the planning system stored with it."""
@@ -389,6 +415,7 @@ def read_rtdose(path: str | Path, *, tps_dvhs: bool = True) -> DoseGrid:
     )
 
 
+@_damaged_file_errors
 def read_rtplan(path: str | Path) -> PlanPrescription:
     """Prescription (total Gy) and fractions of an RT (Ion) Plan.
 

@@ -89,8 +89,23 @@ def read_registry_files(path: str | Path) -> RawRegistry:
 
 def _read_csv_folder(folder: Path) -> RawRegistry:
     registry = RawRegistry(str(folder), "csv")
-    for file in sorted(folder.iterdir()):
+    try:
+        files = sorted(folder.iterdir())
+    except OSError as error:
+        registry.problems.append(Problem(str(folder), None, None, None,
+                                         f"cannot read the folder ({error.strerror})"))
+        return registry
+    seen: dict[str, str] = {}
+    for file in files:
         if file.is_file() and file.suffix.lower() == ".csv":
+            first = seen.setdefault(file.stem, file.name)
+            if first != file.name:  # patients.csv and patients.CSV: which one is meant?
+                registry.problems.append(Problem(
+                    file.name, None, None, None,
+                    f"a second file for table {file.stem} beside {first}; keep one",
+                ))
+                registry.unreadable.add(file.stem)
+                continue
             table = _read_csv_file(file, registry.problems)
             if table is None:
                 registry.unreadable.add(file.stem)
@@ -100,7 +115,12 @@ def _read_csv_folder(folder: Path) -> RawRegistry:
 
 
 def _decode(file: Path, problems: list[Problem]) -> str | None:
-    data = file.read_bytes()
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        problems.append(Problem(file.name, None, None, None,
+                                f"cannot read the file ({error.strerror})"))
+        return None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         problems.append(Problem(file.name, None, None, None,
                                 "file is UTF-16 text; save it as 'CSV UTF-8'"))
@@ -147,26 +167,97 @@ def _read_csv_file(file: Path, problems: list[Problem]) -> RawTable | None:
         problems.append(Problem(file.name, reader.line_num or None, None, None,
                                 f"not a readable CSV file ({error})"))
         return None
+    _refuse_multiline_cells(file.name, records, problems)
     return _table_from_records(file.stem, file.name, records, "csv", None, problems)
+
+
+def _refuse_multiline_cells(source: str, records: list[list[object]],
+                            problems: list[Problem]) -> None:
+    """A registry cell holds one line. A line break inside a cell is almost always a quote
+    that was never closed, which swallows the rows after it into one cell: refuse it."""
+    header = [str(c).strip() for c in records[0]] if records else []
+    for index, record in enumerate(records, start=1):
+        for position, cell in enumerate(record):
+            if isinstance(cell, str) and ("\n" in cell or "\r" in cell):
+                column = header[position] if position < len(header) else None
+                problems.append(Problem(
+                    source, index, column or None, cell[:60],
+                    "a line break inside a cell: probably a quote (\") that is not closed; "
+                    "the rows after it would be swallowed into this cell",
+                ))
+                return
 
 
 # --- Excel ----------------------------------------------------------------------------------
 
 
+def workbook_errors() -> tuple[type[Exception], ...]:
+    """What openpyxl raises on a file that is not a readable workbook: not a zip (a CSV file
+    named .xlsx), a damaged part (zlib), truncated or invalid XML, a missing part."""
+    import zipfile
+    import zlib
+    from xml.etree.ElementTree import ParseError
+
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    return (zipfile.BadZipFile, zlib.error, ParseError, InvalidFileException, OSError, KeyError,
+            ValueError, TypeError, EOFError, IndexError, AttributeError)
+
+
 def _read_workbook(path: Path, registry: RawRegistry) -> None:
+    try:
+        _read_sheets(path, registry)
+    except workbook_errors() as error:
+        registry.problems.append(Problem(
+            path.name, None, None, None,
+            f"not a readable .xlsx workbook ({type(error).__name__}: {error})",
+        ))
+        registry.unreadable.update(registry.tables)
+        registry.tables.clear()
+
+
+def _uncached_formulas(path: Path) -> dict[str, list[str]]:
+    """Cells (by sheet) holding a formula whose result the workbook does not store: a file
+    written by a program that does not calculate (openpyxl, pandas), never opened in Excel.
+    Reading the stored results, such cells would come in as empty."""
+    import re
     import zipfile
 
     from openpyxl import load_workbook
-    from openpyxl.utils.datetime import CALENDAR_MAC_1904
-    from openpyxl.utils.exceptions import InvalidFileException
 
+    with zipfile.ZipFile(path) as archive:
+        if not any(re.search(rb"<(\w+:)?f[ >/]", archive.read(name))
+                   for name in archive.namelist() if name.startswith("xl/worksheets/")):
+            return {}
+    formulas = load_workbook(path, read_only=True, data_only=False)
+    values = load_workbook(path, read_only=True, data_only=True)
+    found: dict[str, list[str]] = {}
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, OSError, KeyError, ValueError) as error:
-        registry.problems.append(
-            Problem(path.name, None, None, None, f"not a readable .xlsx workbook ({error})")
-        )
-        return
+        for sheet in formulas.worksheets:
+            stored = values[sheet.title].iter_rows()
+            for row in sheet.iter_rows():
+                for cell, value in zip(row, next(stored), strict=False):
+                    if (isinstance(cell.value, str) and cell.value.startswith("=")
+                            and value.value is None):
+                        found.setdefault(sheet.title, []).append(cell.coordinate)
+    finally:
+        formulas.close()
+        values.close()
+    return found
+
+
+def _read_sheets(path: Path, registry: RawRegistry) -> None:
+    from openpyxl import load_workbook
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    for title, cells in _uncached_formulas(path).items():
+        shown = ", ".join(cells[:10]) + (f" and {len(cells) - 10} more" if len(cells) > 10 else "")
+        registry.problems.append(Problem(
+            f"{path.name}, sheet {title}", None, None, None,
+            f"formula cells without a calculated value ({shown}): open and save the workbook "
+            "in Excel or LibreOffice so the values are stored, or type the values in",
+        ))
+    workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         system = 1904 if workbook.epoch == CALENDAR_MAC_1904 else 1900
         for sheet in workbook.worksheets:

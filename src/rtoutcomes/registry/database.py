@@ -1,5 +1,11 @@
 """Engine factory: a SQLite file (the embedded default) or a database URL (PostgreSQL).
 
+``make_engine`` is the one opener of a registry database. Before SQLite is connected to (which
+would create a file, or switch another program's database to WAL), the file named is checked:
+a 0-byte file, a file that is not SQLite, and a SQLite database of another program (tables but
+no rtoutcomes schema revision) are refused. URL schemes other than SQLite and PostgreSQL are
+refused with a message instead of a driver's import error.
+
 SQLite connections get foreign keys ON and WAL journal mode on every connection, and real
 transactions (pysqlite's implicit transaction handling is switched off and ``BEGIN`` emitted by
 SQLAlchemy), so that migrations and imports are all-or-nothing there too.
@@ -26,6 +32,14 @@ class RegistryUnavailable(RtOutcomesError):
     """The database cannot be opened or used (server down, no such database, not a database)."""
 
 
+class ForeignDatabase(RtOutcomesError):
+    """The database is not an rtoutcomes registry (another program's, empty file, not SQLite)."""
+
+
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
 @contextmanager
 def database_errors(db: str | Path) -> Iterator[None]:
     """Turn a driver's failure to open or use ``db`` into a ``RegistryUnavailable`` message
@@ -45,9 +59,19 @@ def database_url(db: str | Path) -> sa.URL:
     """A SQLAlchemy URL from a URL string or a SQLite file path."""
     text = str(db)
     if "://" in text:
-        url = sa.make_url(text)
+        try:
+            url = sa.make_url(text)
+        except sa.exc.ArgumentError:
+            raise RegistryUnavailable(f"not a database URL: {text!r}") from None
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+psycopg")
+        if url.get_backend_name() not in SUPPORTED_BACKENDS or url.drivername not in (
+            "sqlite", "sqlite+pysqlite", "postgresql+psycopg"
+        ):
+            raise RegistryUnavailable(
+                f"unsupported database URL scheme '{url.drivername}': give a SQLite file path "
+                "(or sqlite:///path) or postgresql+psycopg://user@host/dbname"
+            )
         return url
     return sa.URL.create("sqlite", database=str(Path(text).expanduser().resolve()))
 
@@ -74,10 +98,49 @@ def make_engine(db: str | Path, *, must_exist: bool = False) -> sa.Engine:
         raise RtOutcomesError("an in-memory SQLite registry would vanish; give a file path")
     if must_exist and not Path(database).is_file():
         raise RegistryNotFound(f"no registry database at {database} (create one with init)")
+    refuse_foreign_sqlite(Path(database))
     engine = sa.create_engine(url, poolclass=NullPool)
     sa.event.listen(engine, "connect", _sqlite_on_connect)
     sa.event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def refuse_foreign_sqlite(path: Path) -> None:
+    """``ForeignDatabase`` unless ``path`` is absent, an empty SQLite database or a registry.
+
+    Read through a read-only URI (``Path.as_uri`` escapes ``%``, ``#`` and ``?``), so the check
+    changes nothing: no file created, no journal mode switched.
+    """
+    import sqlite3
+    from contextlib import closing
+
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise ForeignDatabase(f"{path} is not a file")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as error:
+        raise RegistryUnavailable(f"cannot read {path} ({error.strerror})") from None
+    if not header:
+        raise ForeignDatabase(
+            f"{path} is an empty (0-byte) file, not a registry; delete it or give another path"
+        )
+    if header != SQLITE_HEADER:
+        raise ForeignDatabase(f"{path} is not a SQLite database (nor an rtoutcomes registry)")
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            names = {row[0] for row in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error as error:
+        raise RegistryUnavailable(f"cannot use the database {path}: {error}") from None
+    if names and "alembic_version" not in names:
+        shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
+        raise ForeignDatabase(
+            f"{path} is another program's SQLite database ({len(names)} tables: {shown}); "
+            "rtoutcomes will not add its tables to it: give a new file"
+        )
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -40,6 +40,32 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> set[str]:
+    """Every schema revision this version of rtoutcomes ships a migration for."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = alembic_config()
+    assert isinstance(config, Config)
+    return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+
+
+def refuse_unknown_revision(revision: str | None, where: str) -> None:
+    """``SchemaTooNew`` if ``revision`` is not one of ours (a newer rtoutcomes made it)."""
+    if revision is not None and revision not in known_revisions():
+        from rtoutcomes import __version__
+
+        raise SchemaTooNew(
+            f"{where} is at schema revision {revision!r}, which this rtoutcomes "
+            f"({__version__}, newest revision {head_revision()}) does not know: it was made by "
+            "a newer rtoutcomes; use that version (downgrading is not possible)"
+        )
+
+
+class SchemaTooNew(RtOutcomesError):
+    """The database's schema revision is unknown to this version (made by a newer one)."""
+
+
 def current_revision(engine: sa.Engine) -> str | None:
     """The schema revision a database is at (``None``: not a registry / empty database)."""
     from alembic.runtime.migration import MigrationContext
@@ -53,6 +79,19 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     from alembic import command
     from alembic.config import Config
 
+    from rtoutcomes.registry.database import ForeignDatabase, describe_database
+
+    where = describe_database(engine.url.render_as_string(hide_password=False))
+    current = current_revision(engine)
+    refuse_unknown_revision(current, where)
+    if current is None:
+        with engine.connect() as connection:
+            names = set(sa.inspect(connection).get_table_names()) - {"alembic_version"}
+        if names:
+            raise ForeignDatabase(
+                f"{where} holds {len(names)} tables of another program and no rtoutcomes "
+                "schema revision; rtoutcomes will not add its tables to it: give a new database"
+            )
     config = alembic_config(engine)
     assert isinstance(config, Config)
     command.upgrade(config, revision)

@@ -26,9 +26,14 @@ class SchemaOutOfDate(RtOutcomesError):
 
 def check_schema(engine: sa.Engine) -> None:
     """Refuse a database that is not a registry at the current schema (run ``init`` first)."""
-    from rtoutcomes.registry.migrate import current_revision, head_revision
+    from rtoutcomes.registry.migrate import (
+        current_revision,
+        head_revision,
+        refuse_unknown_revision,
+    )
 
     current, head = current_revision(engine), head_revision()
+    refuse_unknown_revision(current, engine.url.render_as_string())
     if current is None:
         raise SchemaOutOfDate(
             f"{engine.url.render_as_string()} is not an rtoutcomes registry "

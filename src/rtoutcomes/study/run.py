@@ -20,7 +20,7 @@ from rtoutcomes.results.model import (
     StudySummary,
 )
 from rtoutcomes.study.analysis import covariate_definitions, run_analyses
-from rtoutcomes.study.errors import StudyFileError
+from rtoutcomes.study.errors import AnalysisTableError, StudyFileError
 from rtoutcomes.study.spec import Study
 from rtoutcomes.study.table import read_table, sha256_of
 
@@ -179,6 +179,12 @@ def run_on_tables(
     from rtoutcomes.study.cohort import cohort_facts
     from rtoutcomes.study.registry_table import build_registry_data, endpoint_tables
 
+    for table in ("patients", "lesions", "sbrt_courses"):
+        if len(tables[table]) == 0:
+            raise AnalysisTableError(
+                f"{data_name}: the registry holds no {table.replace('_', ' ')} (it is empty, or "
+                "an import is still writing it): nothing to analyse"
+            )
     progress("deriving endpoints and covariates")
     data = build_registry_data(tables, study)
     cohort = cohort_facts(data, study.schedule_groups, study.dose_metrics)

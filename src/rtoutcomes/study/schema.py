@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from rtoutcomes.io.outputs import xml_safe
 from rtoutcomes.study.errors import StudyFileError
 from rtoutcomes.study.spec import (
     CONF_TYPES,
@@ -98,14 +100,23 @@ class _Checker:
         text = str(value).strip()
         if not text:
             raise self.fail(path, "must not be empty")
+        if xml_safe(text) != text:
+            raise self.fail(path, f"holds a control character: {text!r}")
         return text
 
     def number(self, value: Any, path: str, *, positive: bool = False) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(path, f"must be a number, got {_kind(value)} {value!r}")
-        if positive and not value > 0:
+        try:
+            number = float(value)
+        except OverflowError:
+            raise self.fail(path, f"must be a finite number, got {str(value)[:20]}... "
+                            f"({len(str(value))} digits)") from None
+        if not math.isfinite(number):
+            raise self.fail(path, f"must be a finite number, got {value!r}")
+        if positive and not number > 0:
             raise self.fail(path, f"must be > 0, got {value!r}")
-        return float(value)
+        return number
 
     def choice(self, value: Any, path: str, choices: tuple[str, ...]) -> str:
         text = self.text(value, path)
@@ -137,6 +148,29 @@ def _kind(value: Any) -> str:
     )
 
 
+def _strict_loader() -> Any:
+    """PyYAML's safe loader, refusing a key given twice in one mapping (YAML says keys are
+    unique; PyYAML would silently keep the last value)."""
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                try:
+                    first = seen.setdefault(key, key_node)
+                except TypeError:
+                    continue  # an unhashable key: the base class explains it
+                if first is not key_node:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} given twice (first on line "
+                        f"{first.start_mark.line + 1})", key_node.start_mark)
+            return super().construct_mapping(node, deep=deep)
+
+    return StrictLoader
+
+
 def load_study(path: str | Path, *, db: str | None = None, as_of: str | None = None) -> Study:
     """Read and validate a study file; relative ``data`` paths are relative to the file.
 
@@ -152,9 +186,19 @@ def load_study(path: str | Path, *, db: str | None = None, as_of: str | None = N
     except OSError as error:
         raise StudyFileError(f"{path}: cannot read the study file ({error.strerror})") from None
     try:
-        parsed = yaml.safe_load(raw_bytes.decode("utf-8"))
+        parsed = yaml.load(raw_bytes.decode("utf-8"), Loader=_strict_loader())
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = "" if mark is None else f" (line {mark.line + 1}, column {mark.column + 1})"
+        why = " ".join(str(x) for x in (error.context, error.problem) if x)
+        raise StudyFileError(f"{path}: not valid YAML{where}: {why}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise StudyFileError(f"{path}: not valid YAML: {error}") from None
+        message = " ".join(str(error).split())
+        raise StudyFileError(f"{path}: not valid YAML: {message}") from None
+    except RecursionError:
+        raise StudyFileError(
+            f"{path}: not a study file: lists or mappings nested too deeply"
+        ) from None
     if db is not None and isinstance(parsed, dict):
         if "data" in parsed:
             raise StudyFileError(

@@ -31,6 +31,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise AnalysisTableError(f"{path}: analysis table not found")
+    from rtoutcomes.io.tabular import workbook_errors
+
+    errors: tuple[type[Exception], ...] = (
+        *workbook_errors(), UnicodeDecodeError, pd.errors.ParserError)
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
@@ -38,7 +42,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if suffix in (".csv", ".txt"):
             return pd.read_csv(path, sep=_delimiter(path), engine="c", low_memory=False,
                                encoding="utf-8-sig")
-    except (ValueError, OSError, UnicodeDecodeError) as error:
+    except pd.errors.EmptyDataError:
+        raise AnalysisTableError(f"{path}: the analysis table is empty (no header row)") from None
+    except errors as error:
         raise AnalysisTableError(f"{path}: cannot read the analysis table: "
                                  f"{_reading_problem(error)}") from None
     raise AnalysisTableError(f"{path}: analysis table must be .csv or .xlsx, got '{suffix}'")
