@@ -231,3 +231,22 @@ def test_unreadable_import_path(tmp_path: Path, capsys: pytest.CaptureFixture[st
         finally:
             folder.chmod(0o700)
     assert not (tmp_path / "r.db").exists()
+
+
+@pytest.mark.parametrize("stray", ["7", "two"])
+def test_status_code_outside_the_declared_values(stray: str) -> None:
+    import pandas as pd
+
+    from rtoutcomes.study.errors import AnalysisTableError
+    from rtoutcomes.study.spec import Endpoint
+    from rtoutcomes.study.table import endpoint_data
+
+    table = pd.DataFrame({"t": [1.0, 2.0, 3.0, 4.0], "s": ["0", "1", stray, "0"]})
+    with pytest.raises(AnalysisTableError, match=f"row 4: value '{stray}' is neither"):
+        endpoint_data(table, Endpoint("OS", "t", "s"))
+    declared = Endpoint("OS", "t", "s", censor_values=("0", stray))
+    assert endpoint_data(table, declared).event.tolist() == [0, 1, 0, 0]
+    with pytest.raises(AnalysisTableError, match="censor_values: 0"):
+        endpoint_data(table, Endpoint("OS", "t", "s", censor_values=("0",)))
+    # negative control: one censoring code and the event code pass without censor_values
+    assert endpoint_data(table.iloc[[0, 1, 3]], Endpoint("OS", "t", "s")).event.sum() == 1

@@ -13,7 +13,7 @@ import difflib
 import math
 import re
 
-from rtoutcomes.io.outputs import FORMULA_PREFIXES
+from rtoutcomes.io.outputs import FORMULA_PREFIXES, xml_safe
 from rtoutcomes.io.tabular import excel_serial_to_date
 from rtoutcomes.registry.spec import ColumnSpec
 
@@ -25,11 +25,11 @@ NO = frozenset({"no", "n", "false"})
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2100, 12, 31)
 
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
-_WITH_UNIT = re.compile(r"^([+-]?\d+(?:[.,]\d+)?)\s*([A-Za-z%]+\d?)$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DIGITS = re.compile(r"^\d+(\.0+)?$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$", re.ASCII)
+_WITH_UNIT = re.compile(r"^([+-]?\d+(?:[.,]\d+)?)\s*([A-Za-z%]+\d?)$", re.ASCII)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_DIGITS = re.compile(r"^\d+(\.0+)?$", re.ASCII)
 
 
 class CellError(ValueError):
@@ -75,7 +75,40 @@ def parse_cell(cell: object, column: ColumnSpec, date_system: int | None) -> obj
         return _parse_yes_no(cell)
     if column.kind in ("integer", "number"):
         return _check_range(_parse_number(cell, column), column)
-    return _check_choice(_parse_text(cell), column)
+    text = _check_choice(_parse_text(cell), column)
+    if column.name.endswith("_id"):
+        check_identifier(text)
+    elif xml_safe(text) != text:
+        bad = next(c for c in text if xml_safe(c) != c)
+        raise CellError(f"a control character ({_named(bad)}) in the text: remove it")
+    return text
+
+
+_IDENTIFIER = re.compile(r"^[!-~]+( [!-~]+)*$")  # printable ASCII, single inner spaces
+
+
+def _named(char: str) -> str:
+    import unicodedata
+
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'control character')}"
+
+
+def check_identifier(text: str) -> None:
+    """An identifier (``patient_id``, ``lesion_id``...) is printable ASCII with single spaces.
+
+    Invisible characters (zero-width or no-break space, NUL) and look-alike letters from other
+    scripts (Cyrillic 'а' for Latin 'a') would make two ids that print the same but differ:
+    refused here; ids that differ only by case are refused by the uniqueness check.
+    """
+    if _IDENTIFIER.match(text):
+        return
+    bad = next((c for c in text if not ("!" <= c <= "~" or c == " ")), None)
+    if bad is None:
+        raise CellError("an identifier with a double space; write single spaces")
+    raise CellError(
+        f"an identifier may hold printable ASCII characters only; found {_named(bad)} "
+        "(invisible or look-alike characters make ids that print the same but differ)"
+    )
 
 
 def _parse_text(cell: object) -> str:
@@ -138,6 +171,9 @@ def _parse_number(cell: object, column: ColumnSpec) -> float | int:
     else:
         text = str(cell)
         if _NUMBER.match(text):
+            if column.kind == "integer" and not _DIGITS.match(text.lstrip("+-")):
+                raise CellError("not a whole number written with digits only (no exponent, "
+                                "no decimals)")
             value = float(text)
         elif _DECIMAL_COMMA.match(text):
             raise CellError(f"decimal comma; write {text.replace(',', '.')} with a point")

@@ -58,11 +58,21 @@ def _references(reg: ValidatedRegistry) -> None:
                                f"refers to a {target_column} that is not in {target}", value)
 
 
+META_KEYS = ("name", "synthetic", "data_cutoff_date", "description")
+
+
 def _meta(reg: ValidatedRegistry) -> None:
+    import difflib
+
     kinds = {"synthetic": ColumnSpec("value", "yes/no"),
              "data_cutoff_date": ColumnSpec("value", "date")}
     for record in reg.tables["registry_meta"]:
         key, value = record.get("key"), record.get("value")
+        if key is not None and key not in META_KEYS:
+            close = difflib.get_close_matches(str(key), META_KEYS, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            reg.report("registry_meta", record, "key",
+                       f"unknown key (known: {', '.join(META_KEYS)}){hint}", key)
         column = kinds.get(str(key))
         if column is None or value is None:
             continue
@@ -73,6 +83,19 @@ def _meta(reg: ValidatedRegistry) -> None:
 
 
 def _candidates(reg: ValidatedRegistry) -> None:
+    candidates = reg.tables["screened_candidates"]
+    screened = {r.get("patient_id") for r in candidates}
+    unnamed = any(r.get("eligible") is True and not r.filled("patient_id") for r in candidates)
+    if candidates and not unnamed:  # an eligible row without its patient is reported below
+        # The flow chart counts screened - excluded = enrolled: every enrolled patient must
+        # have been screened, or the counts do not add up.
+        for record in reg.tables["patients"]:
+            patient = record.get("patient_id")
+            if patient is not None and patient not in screened:
+                reg.report("patients", record, "patient_id",
+                           "not among the screened_candidates (an eligible row naming this "
+                           "patient is needed, or the flow chart's counts do not add up)",
+                           patient)
     for record in reg.tables["screened_candidates"]:
         eligible = record.get("eligible")
         if eligible is None:
@@ -220,6 +243,8 @@ def _events(reg: ValidatedRegistry) -> None:
 def _after_sbrt_and_before_death(reg: ValidatedRegistry) -> None:
     first = first_sbrt_start(reg)
     deaths = death_dates(reg)
+    births = {r.get("patient_id"): _date(r, "birth_date") for r in reg.tables["patients"]}
+    today = dt.date.today()
     lesion_patient = _patient_of_lesion(reg)
     course_patient = _patient_of_course(reg)
 
@@ -238,6 +263,13 @@ def _after_sbrt_and_before_death(reg: ValidatedRegistry) -> None:
             if death is not None and date > death:
                 reg.report(table, record, column, f"{what} after the patient's death ({death})",
                            date)
+            birth = births.get(patient)
+            if birth is not None and date < birth:
+                reg.report(table, record, column,
+                           f"{what} before the patient's birth ({birth})", date)
+            if date > today:
+                reg.report(table, record, column,
+                           f"{what} in the future (today is {today}): a typing error?", date)
 
     check("patient_events", "event_date", lambda r: r.get("patient_id"),
           lambda r: r.get("event_type") in ("progression", "death"),
@@ -251,6 +283,10 @@ def _after_sbrt_and_before_death(reg: ValidatedRegistry) -> None:
     check("systemic_therapies", "start_date", lambda r: r.get("patient_id"), lambda r: False,
           "therapy start")
     for record in reg.tables["toxicities"]:
+        if record.get("grade") == 5 and record.get("patient_id") not in deaths:
+            reg.report("toxicities", record, "grade",
+                       "grade 5 is death from the adverse event, but the patient has no death "
+                       "in patient_events", 5)
         course, patient = record.get("course_id"), record.get("patient_id")
         owner = course_patient.get(course)
         if course is not None and owner is not None and patient is not None and owner != patient:

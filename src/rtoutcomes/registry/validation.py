@@ -209,13 +209,18 @@ def _check_unique(spec: TableSpec, result: ValidatedRegistry) -> None:
     for col in spec.columns:
         if not col.unique:
             continue
-        first_row: dict[object, int] = {}
+        # Compared ignoring case: 'demo-p001' beside 'DEMO-P001' is a typing slip, not a
+        # second patient.
+        first_row: dict[object, tuple[int, object]] = {}
         for record in result.tables[spec.name]:
             value = record.get(col.name)
             if value is None:
                 continue
-            if value in first_row:
+            key = value.casefold() if isinstance(value, str) else value
+            if key in first_row:
+                row, first = first_row[key]
+                differs = "" if first == value else f" {first!r}, which differs only by case"
                 result.report(spec.name, record, col.name,
-                              f"duplicate {col.name} (first at row {first_row[value]})", value)
+                              f"duplicate {col.name} (first at row {row}{differs})", value)
             else:
-                first_row[value] = record.row
+                first_row[key] = (record.row, value)

@@ -52,7 +52,7 @@ TOP_KEYS = (
     "tables",
     "as_of",
 )
-ENDPOINT_KEYS = ("time", "event", "event_values", "cluster", "label", "unit")
+ENDPOINT_KEYS = ("time", "event", "event_values", "censor_values", "cluster", "label", "unit")
 COVARIATE_KEYS = (
     "column",
     "type",
@@ -476,12 +476,18 @@ def _endpoints(check: _Checker, value: Any, *, registry: bool) -> dict[str, Endp
         values = fields.get("event_values", [1])
         if not isinstance(values, list) or not values:
             raise check.fail(f"{path}.event_values", "must be a non-empty list of event codes")
+        censor = fields.get("censor_values")
+        if censor is not None and (not isinstance(censor, list) or not censor):
+            raise check.fail(f"{path}.censor_values", "must be a non-empty list of codes")
         endpoints[name] = Endpoint(
             name=name,
             time=check.text(fields["time"], f"{path}.time"),
             event=check.text(fields["event"], f"{path}.event"),
             event_values=tuple(
                 _code(check.text(v, f"{path}.event_values[{i}]")) for i, v in enumerate(values)
+            ),
+            censor_values=None if censor is None else tuple(
+                _code(check.text(v, f"{path}.censor_values[{i}]")) for i, v in enumerate(censor)
             ),
             cluster=check.text(fields["cluster"], f"{path}.cluster")
             if "cluster" in fields

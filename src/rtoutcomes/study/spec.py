@@ -46,13 +46,15 @@ class Endpoint:
     ``time`` is in the study's ``time_unit``; a row is an event when its ``event`` value is one of
     ``event_values`` (compared as text, so ``1`` and ``"1"`` match). ``cluster`` names the column
     whose values group correlated rows (lesions of one patient): Cox then reports the robust
-    variance.
+    variance. ``censor_values``: the codes of censored rows; ``None``: any one code other than
+    the event values (a second one is refused as a probable typing slip).
     """
 
     name: str
     time: str
     event: str
     event_values: tuple[str, ...] = ("1",)
+    censor_values: tuple[str, ...] | None = None
     cluster: str | None = None
     label: str = ""
     derived: bool = False

@@ -123,9 +123,33 @@ def endpoint_data(table: pd.DataFrame, endpoint: Endpoint) -> EndpointData:
             f"[{', '.join(endpoint.event_values)}] (values found: {shown}); every row would be "
             "censored. Event values are compared as written (case matters)"
         )
+    _refuse_undeclared_codes(codes, is_event, endpoint, what)
     event = is_event.to_numpy(dtype=float)
     return EndpointData(
         time=time.to_numpy(dtype=float)[usable], event=event[usable], cluster=cluster, usable=usable
+    )
+
+
+def _refuse_undeclared_codes(codes: pd.Series, is_event: pd.Series, endpoint: Endpoint,
+                             what: str) -> None:
+    """A status code that is neither an event nor a declared censoring code would be counted
+    as censored without a word: with ``censor_values`` every other code is refused; without,
+    one censoring code is taken and a second one refused (``0``, ``1`` and a stray ``7``)."""
+    others = codes.notna() & ~is_event
+    if not others.any():
+        return
+    declared = endpoint.censor_values
+    censoring = list(declared) if declared is not None else [str(codes[others].iloc[0])]
+    unknown = (others & ~codes.isin(censoring)).to_numpy()
+    if not unknown.any():
+        return
+    row = int(unknown.nonzero()[0][0])
+    source = "censor_values" if declared is not None else "the censoring code of the rows above"
+    raise AnalysisTableError(
+        f"{what}: column '{endpoint.event}', row {sheet_row(row)}: value "
+        f"{str(codes.iloc[row])!r} is neither an event value "
+        f"[{', '.join(endpoint.event_values)}] nor censored ({source}: "
+        f"{', '.join(censoring)}); list every censoring code in the endpoint's censor_values"
     )
 
 
