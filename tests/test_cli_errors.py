@@ -116,10 +116,13 @@ def test_empty_and_non_sqlite_files_are_refused(
     empty = tmp_path / "empty.db"
     empty.touch()
     text = _write(tmp_path / "notes.db", "not a database\n")
-    for argv in (["init", "--db", str(empty)], ["validate", "--db", str(empty)]):
+    for argv in (["validate", "--db", str(empty)], ["export", "--db", str(empty), "--out",
+                                                     str(tmp_path / "o")]):
         one_line(argv, capsys, "empty (0-byte) file")
     one_line(["init", "--db", str(text)], capsys, "not a SQLite database")
     assert empty.read_bytes() == b"" and text.read_text() == "not a database\n"
+    # what a killed `init` leaves: a 0-byte file, which init and import may then use
+    assert main(["init", "--db", str(empty)]) == 0
 
 
 @pytest.mark.parametrize(("body", "expected"), [

@@ -98,15 +98,19 @@ def make_engine(db: str | Path, *, must_exist: bool = False) -> sa.Engine:
         raise RtOutcomesError("an in-memory SQLite registry would vanish; give a file path")
     if must_exist and not Path(database).is_file():
         raise RegistryNotFound(f"no registry database at {database} (create one with init)")
-    refuse_foreign_sqlite(Path(database))
+    refuse_foreign_sqlite(Path(database), reading=must_exist)
     engine = sa.create_engine(url, poolclass=NullPool)
     sa.event.listen(engine, "connect", _sqlite_on_connect)
     sa.event.listen(engine, "begin", _sqlite_on_begin)
     return engine
 
 
-def refuse_foreign_sqlite(path: Path) -> None:
+def refuse_foreign_sqlite(path: Path, *, reading: bool) -> None:
     """``ForeignDatabase`` unless ``path`` is absent, an empty SQLite database or a registry.
+
+    A 0-byte file is refused for ``reading`` (it is no registry); a command that creates the
+    registry (init, import) takes it, as SQLite does: it is what a creation killed before its
+    first write leaves behind, and it holds nothing to lose.
 
     Read through a read-only URI (``Path.as_uri`` escapes ``%``, ``#`` and ``?``), so the check
     changes nothing: no file created, no journal mode switched.
@@ -123,6 +127,8 @@ def refuse_foreign_sqlite(path: Path) -> None:
             header = handle.read(len(SQLITE_HEADER))
     except OSError as error:
         raise RegistryUnavailable(f"cannot read {path} ({error.strerror})") from None
+    if not header and not reading:
+        return
     if not header:
         raise ForeignDatabase(
             f"{path} is an empty (0-byte) file, not a registry; delete it or give another path"

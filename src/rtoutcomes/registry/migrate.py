@@ -74,8 +74,40 @@ def current_revision(engine: sa.Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+SCHEMA_LOCK_KEY = 0x72746F75  # "rtou": the PostgreSQL advisory lock of schema migrations
+
+
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
-    """Apply the migrations up to ``revision``; each migration is one transaction."""
+    """Apply the migrations up to ``revision``; each migration is one transaction.
+
+    Two processes may upgrade one database at once (two imports into a new registry, or an
+    import started while the server still runs the transaction of a killed one). PostgreSQL:
+    migrations hold an advisory lock, so the second waits and then finds nothing to do.
+    SQLite: the second's failure ("database is locked", "table ... already exists") is
+    retried for a few seconds, until the first has finished.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as lock:
+            lock.exec_driver_sql(f"SELECT pg_advisory_lock({SCHEMA_LOCK_KEY})")
+            try:
+                _upgrade(engine, revision)
+            finally:
+                lock.exec_driver_sql(f"SELECT pg_advisory_unlock({SCHEMA_LOCK_KEY})")
+        return
+    import time
+
+    for attempt in range(40):
+        try:
+            _upgrade(engine, revision)
+            return
+        except sa.exc.OperationalError as error:
+            text = str(error.orig)
+            if attempt == 39 or not ("locked" in text or "already exists" in text):
+                raise
+            time.sleep(0.25)
+
+
+def _upgrade(engine: sa.Engine, revision: str) -> None:
     from alembic import command
     from alembic.config import Config
 
