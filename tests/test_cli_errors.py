@@ -253,3 +253,16 @@ def test_status_code_outside_the_declared_values(stray: str) -> None:
         endpoint_data(table, Endpoint("OS", "t", "s", censor_values=("0",)))
     # negative control: one censoring code and the event code pass without censor_values
     assert endpoint_data(table.iloc[[0, 1, 3]], Endpoint("OS", "t", "s")).event.sum() == 1
+
+
+@pytest.mark.parametrize(("end", "break_time"), [(1e7, None), (1e308, None), (1e7, 1.0),
+                                                  (1e308, 1e-300)])
+def test_time_axis_ticks_are_bounded(end: float, break_time: float | None) -> None:
+    """Issue 8 item 6: ticks every 730 days without an upper bound hung on a time of 1e7."""
+    import math
+
+    from rtoutcomes.report.figures import MAX_TICKS, Axis, ticks
+
+    found = ticks(Axis(unit="days", break_time=break_time), end)
+    assert 2 <= len(found) <= MAX_TICKS + 2 and found[-1] >= end * (1 - 1e-9)
+    assert all(isinstance(t, float) and math.isfinite(t) for t in found)

@@ -213,6 +213,9 @@ def _end(curve: Curve) -> float:
     return max([*times, float(end) if end is not None else 0.0, 0.0])
 
 
+MAX_TICKS = 40  # ticks of one time axis at most, whatever the data or break_time
+
+
 def ticks(axis: Axis, data_end: float) -> list[float]:
     """Tick positions from 0: ``break_time`` steps up to ``max_time`` (or past the data)."""
     end = axis.max_time if axis.max_time is not None else max(data_end, 1.0)
@@ -220,8 +223,12 @@ def ticks(axis: Axis, data_end: float) -> list[float]:
     if step is None:
         choices = (1, 3, 6, 12, 24, 36, 60) if axis.unit == "months" else (
             7, 30, 90, 180, 365, 730)
-        step = next((s for s in choices if end / s <= 8), choices[-1] * math.ceil(end / (
-            8 * choices[-1])))
+        # a float: for a time of 1e308 an int step would be too large for matplotlib
+        step = float(next((s for s in choices if end / s <= 8), choices[-1] * math.ceil(end / (
+            8 * choices[-1]))))
+    if not end / step <= MAX_TICKS:  # a break_time far below the data's span: multiples of it
+        ratio = end / step
+        step = step * math.ceil(ratio / MAX_TICKS) if math.isfinite(ratio) else end / MAX_TICKS
     count = math.ceil(end / step - 1e-9)
     if axis.max_time is not None:
         count = math.floor(end / step + 1e-9)
