@@ -64,10 +64,11 @@ def xml_safe(text: str) -> str:
 
 
 def xml_safe_tree(value: T) -> T:
-    """A copy of nested dicts/lists with every string (keys too) through ``xml_safe``."""
+    """A copy of nested dicts/lists with every string (keys too) through ``xml_safe``, and
+    carriage returns as line feeds (fonts have no glyph for them)."""
     result: Any = value
     if isinstance(value, str):
-        result = xml_safe(value)
+        result = xml_safe(value.replace("\r\n", "\n").replace("\r", "\n"))
     elif isinstance(value, dict):
         result = {xml_safe_tree(k): xml_safe_tree(v) for k, v in value.items()}
     elif isinstance(value, list | tuple):

@@ -40,7 +40,7 @@ def write_docx(title: str, tables: list[Table], path: Path) -> None:
     core.last_printed = stamp
     core.author = "rtoutcomes"
     core.last_modified_by = "rtoutcomes"
-    core.title = title
+    core.title = title[:255]  # the property's limit in Word
     core.revision = 1
     document.add_heading(title, level=1)
     for table in tables:
