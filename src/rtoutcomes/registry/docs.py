@@ -35,6 +35,14 @@ Blank rows are skipped.
   `-999`, `.`, `-`, `?`; `99` and `-1` where out of range) are refused: leave the cell empty.
 - A text cell exported with a leading apostrophe before `=`, `+`, `-` or `@` (a defence against
   spreadsheet formula injection) is read back without it.
+- Identifiers (`*_id` columns) are printable ASCII (single inner spaces): invisible characters
+  (zero-width or no-break space, NUL) and look-alike letters of other scripts are refused, and
+  two ids that differ only by case are duplicates. Text cells hold no control character; a cell
+  holds one line (a line break in a CSV cell is almost always an unclosed quote).
+- Plausibility across tables: no date of a patient before their birth or in the future; a
+  grade-5 toxicity needs the patient's death; every enrolled patient is among the screened
+  candidates (when screening is recorded); `registry_meta` keys are the known ones. In a
+  workbook, formula cells need their calculated values stored (open and save it in Excel).
 - A first import goes into an empty registry, all or nothing: every problem is listed with file
   or sheet, row key, row, column, value and rule, and nothing is written unless there is none.
   Later changes are updates (below); every write is recorded in the audit trail.
