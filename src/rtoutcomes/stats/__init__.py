@@ -36,6 +36,7 @@ from rtoutcomes.stats._cumulative_incidence import (
     cumulative_incidence,
 )
 from rtoutcomes.stats._fine_gray import FineGray, fine_gray
+from rtoutcomes.stats._firth import FirthCox, firth_cox
 from rtoutcomes.stats._gray import GrayTest, gray_test
 from rtoutcomes.stats._kaplan_meier import KaplanMeier, KaplanMeierGroups, kaplan_meier
 from rtoutcomes.stats._landmark import Landmark, landmark
@@ -60,6 +61,7 @@ __all__ = [
     "CumulativeIncidence",
     "Design",
     "FineGray",
+    "FirthCox",
     "FollowUp",
     "GrayTest",
     "IncidenceAt",
@@ -89,6 +91,7 @@ __all__ = [
     "cumulative_incidence",
     "design_matrix",
     "fine_gray",
+    "firth_cox",
     "gray_test",
     "kaplan_meier",
     "landmark",
