@@ -73,9 +73,14 @@ def test_bad_key_and_output_are_refused(
 ) -> None:
     short = tmp_path / "short.txt"
     short.write_text("secret\n", encoding="utf-8")
+    # the key file rules of the registry's de-identified export (io.keyfile)
     assert main(["dicom-deidentify", str(breast_boost_dir), str(tmp_path / "o"),
-                 "--key-file", str(short)]) != 0
-    assert "at least 32 characters" in capsys.readouterr().err
+                 "--key-file", str(short)]) == 2
+    assert "chmod 600" in capsys.readouterr().err  # readable by others: refused first
+    short.chmod(0o600)
+    assert main(["dicom-deidentify", str(breast_boost_dir), str(tmp_path / "o"),
+                 "--key-file", str(short)]) == 2
+    assert "not a key made by 'rtoutcomes init-key'" in capsys.readouterr().err
     busy = tmp_path / "busy"
     busy.mkdir()
     (busy / "x").write_text("x", encoding="utf-8")

@@ -26,13 +26,8 @@ import pytest
 
 from rtoutcomes.cli import main
 from rtoutcomes.demo import demo_registry_files
-from rtoutcomes.registry.deidentify import (
-    AGE_TOP_CODE,
-    KeyFileError,
-    deidentify_rows,
-    init_key,
-    read_key,
-)
+from rtoutcomes.io.keyfile import KeyFileError, init_key, read_key
+from rtoutcomes.registry.deidentify import AGE_TOP_CODE, deidentify_rows
 from rtoutcomes.registry.export import export_registry, write_rows
 from rtoutcomes.registry.importer import import_registry
 from rtoutcomes.registry.tables import read_rows

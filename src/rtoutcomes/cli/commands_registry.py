@@ -160,7 +160,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _init_key(args: argparse.Namespace) -> int:
-    from rtoutcomes.registry.deidentify import init_key
+    from rtoutcomes.io.keyfile import init_key
 
     print(f"wrote a new secret key to {init_key(args.key)} (mode 0600); keep it: the same key "
           "gives the same pseudonyms on the next export")

@@ -20,7 +20,6 @@ the reason given.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from collections import Counter
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ from rtoutcomes.io.dicom_index import DicomIndex, index_folder, link_plans
 
 __all__ = ["DeidentifyError", "DeidentifyReport", "check_links", "deidentify_folder", "read_key"]
 
-_MIN_KEY_CHARS = 32
 
 
 class DeidentifyError(RtOutcomesError):
@@ -53,28 +51,21 @@ class DeidentifyReport:
 
 
 def read_key(path: str | Path, *, create: bool = True) -> tuple[str, bool]:
-    """The secret of a key file, creating one (random, owner-only) when it does not exist.
+    """The secret of a key file (``io.keyfile``: the registry's de-identified export uses the
+    same file and rules), creating one (random, owner-only) when it does not exist.
 
-    Returns (secret, created)."""
+    Returns (secret as hex, created)."""
+    from rtoutcomes.io.keyfile import init_key
+    from rtoutcomes.io.keyfile import read_key as read_secret
+
     file = Path(path)
+    created = False
     if not file.exists():
         if not create:
             raise DeidentifyError(f"{file}: no such key file")
-        secret = secrets.token_hex(32)
-        descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(secret + "\n")
-        return secret, True
-    try:
-        secret = file.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as error:
-        raise DeidentifyError(f"{file}: cannot read the key file ({error})") from error
-    if len(secret) < _MIN_KEY_CHARS or "\n" in secret:
-        raise DeidentifyError(
-            f"{file}: a key file holds one line of at least {_MIN_KEY_CHARS} characters (a "
-            "missing key file is created with a random one)"
-        )
-    return secret, False
+        init_key(file)
+        created = True
+    return read_secret(file).hex(), created
 
 
 def _link_shapes(index: DicomIndex) -> Counter[tuple[str, ...]]:

@@ -25,19 +25,14 @@ import datetime as dt
 import hashlib
 import hmac
 import math
-import os
-import secrets
-import stat
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from rtoutcomes.errors import RtOutcomesError
 from rtoutcomes.registry.spec import TABLE_BY_NAME, TABLES, ColumnSpec
 
-KEY_BYTES = 32
 MAX_SHIFT_DAYS = 364
 AGE_TOP_CODE = 90
 DEIDENTIFIED_NAME = "de-identified registry"
@@ -64,54 +59,6 @@ PREFIX = {
     "structure_metrics.metric_id": "M",
     "structure_dose_volumes.dose_volume_id": "V",
 }
-
-
-class KeyFileError(RtOutcomesError):
-    """A key file that is missing, malformed or readable by others."""
-
-    exit_code = 2
-
-
-def init_key(path: str | Path) -> Path:
-    """Write a new secret key (64 hex digits) to ``path``, readable by its owner only (0600).
-
-    An existing file is never overwritten: losing the key means later exports no longer link.
-    """
-    path = Path(path)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise KeyFileError(f"{path}: already exists; a key is never overwritten") from None
-    except OSError as error:
-        raise KeyFileError(f"{path}: cannot create the key file: {error.strerror}") from None
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(secrets.token_hex(KEY_BYTES) + "\n")
-    os.chmod(path, 0o600)
-    return path
-
-
-def read_key(path: str | Path) -> bytes:
-    """The secret key of ``path``; refused when the file is readable by group or others."""
-    path = Path(path)
-    try:
-        mode = path.stat().st_mode
-        text = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        raise KeyFileError(f"{path}: no such key file (make one with 'rtoutcomes init-key')"
-                           ) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise KeyFileError(f"{path}: cannot read the key file: {error}") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise KeyFileError(f"{path}: the key file is accessible by others (mode "
-                           f"{stat.S_IMODE(mode):04o}); make it private: chmod 600 {path}")
-    try:
-        key = bytes.fromhex(text)
-    except ValueError:
-        key = b""
-    if len(key) != KEY_BYTES:
-        raise KeyFileError(f"{path}: not a key made by 'rtoutcomes init-key' "
-                           f"({2 * KEY_BYTES} hex digits)")
-    return key
 
 
 @dataclass

@@ -70,7 +70,8 @@ def export_registry(
     out = check_output_folder(out_dir)
     rows = snapshot(db_url, as_of).rows if as_of else read_rows(db_url)
     if key_file is not None:  # read the key before anything is written
-        from rtoutcomes.registry.deidentify import deidentify_rows, read_key
+        from rtoutcomes.io.keyfile import read_key
+        from rtoutcomes.registry.deidentify import deidentify_rows
 
         rows, summary = deidentify_rows(rows, read_key(key_file))
         if deidentified is not None:
