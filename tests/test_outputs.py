@@ -92,7 +92,7 @@ def test_failed_write_leaves_the_folder_as_it_was(tmp_path: Path,
     (out / "my notes.txt").write_text("mine")
     before = _snapshot(out)
 
-    def broken(*_: object) -> None:
+    def broken(*_: object, **__: object) -> None:
         raise ValueError("All strings must be XML compatible")  # what python-docx raised
 
     monkeypatch.setattr(docx_file, "write_docx", broken)
@@ -112,7 +112,8 @@ def test_negative_control_unstaged_writer_leaves_a_mixed_folder(tmp_path: Path,
     out = tmp_path / "report"
     write_report(build_report(results()), out)
     before = _snapshot(out)
-    monkeypatch.setattr(docx_file, "write_docx", lambda *_: (_ for _ in ()).throw(ValueError()))
+    monkeypatch.setattr(docx_file, "write_docx",
+                        lambda *_, **__: (_ for _ in ()).throw(ValueError()))
     with pytest.raises(ValueError):
         build._write_report_files(build_report(_hostile_results()), out, lambda _: None)
     after = _snapshot(out)

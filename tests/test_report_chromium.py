@@ -68,7 +68,7 @@ def test_report_renders_in_chromium(tmp_path: Path) -> None:
     found = re.search(r'id="rt-probe">images=(\d+) loaded=(\d+)<', dom)
     assert found, "the probe did not run: the page did not finish loading"
     images, loaded = int(found.group(1)), int(found.group(2))
-    assert images == 8  # 2 endpoints x (overall + 3 groupings)
+    assert images == 10  # 2 endpoints x (overall + 3 groupings), 2 forest plots
     assert loaded == images
     assert console == []
 
@@ -83,3 +83,46 @@ def test_the_checks_can_fail(tmp_path: Path) -> None:
     dom, console = open_in_chromium(page, tmp_path / "profile")
     assert 'id="rt-probe">images=1 loaded=0<' in dom
     assert any("rt-control" in line for line in console)
+
+
+ARTEFACTS = HERE.parent / "test-artefacts"
+
+
+def test_demo_report_screenshot(tmp_path: Path) -> None:
+    """The model study's report (demo results as stored for this version) rendered by Chromium
+    to test-artefacts/report-demo.png, for a person to look at: the Figures 1-4, forest,
+    swimmer and waterfall plots are there and the page is not blank."""
+    import json
+
+    from PIL import Image
+
+    from rtoutcomes.report.build import build_report, write_report
+    from rtoutcomes.report.cohort_tables import cohort_tables
+
+    stored = json.loads((HERE / "data" / "outputs" / "demo" / "results.json").read_text())
+    from rtoutcomes.report.provenance import provenance
+
+    stored["provenance"] = provenance("feng2022.yaml", "0" * 64, "registry.db", "0" * 64)
+    report = build_report(stored, cohort_tables(stored["cohort"]))
+    write_report(report, tmp_path / "report")
+    html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    for key in ("flow_chart", "figure2", "figure3", "figure4", "forest_LC", "swimmer",
+                "waterfall"):
+        assert f'id="fig-{key}" class="main"' in html, key
+    ARTEFACTS.mkdir(exist_ok=True)
+    shot = ARTEFACTS / "report-demo.png"
+    assert CHROMIUM is not None
+    run = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         "--disable-background-networking", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,9000",
+         "--virtual-time-budget=5000", f"--screenshot={shot}",
+         (tmp_path / "report" / "report.html").as_uri()],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    image = Image.open(shot).convert("L")
+    assert image.size == (1200, 9000)
+    import numpy as np
+
+    inked = int((np.asarray(image.resize((120, 900))) < 200).sum())
+    assert inked > 2000  # tables and figures drawn, not a blank page

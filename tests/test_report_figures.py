@@ -209,3 +209,46 @@ def test_flow_check_sees_text_leaving_its_box() -> None:
     fig = flow_chart_figure(68, {"x": 1}, 37, 58)
     fig.axes[0].texts[0].set_text("a very long line that cannot fit in the box at all, surely")
     assert any("leaves its box" in p for p in flow_problems(fig))
+
+
+def _demo_results() -> dict[str, Any]:
+    """The demo study's results as stored for this version (tests/reference_outputs.py)."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "outputs" / "demo" / "results.json"
+    results: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return results
+
+
+def test_every_demo_figure_is_clear() -> None:
+    """The paper's Figures 1-4 (flow chart and composites), the forest, swimmer and waterfall
+    plots and every single panel of the demo report: no clipped, overlapping or tiny text, no
+    legend or label on the data."""
+    from rtoutcomes.report.flow_chart import analysed_from_results
+    from rtoutcomes.report.forest import forest_figure
+    from rtoutcomes.report.response_plots import swimmer_figure, waterfall_figure
+    from rtoutcomes.report.response_report import forest_rows
+    from rtoutcomes.report.survival_figures import all_panels, axis_and_style
+
+    results = _demo_results()
+    panels = all_panels(results)  # type: ignore[arg-type]
+    figures = {}
+    for i, names in enumerate(results["study"]["figures"]["panels"], start=2):
+        axis, style = axis_and_style(results, columns=2)  # type: ignore[arg-type]
+        figures[f"figure{i}"] = survival_figure([panels[n].panel for n in names], axis, style)
+    axis, style = axis_and_style(results)  # type: ignore[arg-type]
+    for name, named in panels.items():
+        figures[name] = survival_figure([named.panel], axis, style)
+    flow = results["cohort"]["flow"]
+    figures["flow"] = flow_chart_figure(flow["screened"], flow["excluded"], flow["enrolled"],
+                                        flow["lesions"], analysed_from_results(results))
+    for name, e in results["endpoints"].items():
+        rows = forest_rows(e["multivariate"], e, results)  # type: ignore[arg-type]
+        figures[f"forest {name}"] = forest_figure(rows, title=name)
+    figures["swimmer"] = swimmer_figure(results["cohort"]["swimmer"], time_unit="months")
+    figures["waterfall"] = waterfall_figure(results["cohort"]["response"]["lesions"])
+    assert len(figures) == 3 + 20 + 1 + 3 + 2
+    problems = {name: layout_problems(fig) for name, fig in figures.items()}
+    assert {name: p for name, p in problems.items() if p} == {}
+    assert flow_problems(figures["flow"]) == []

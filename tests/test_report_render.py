@@ -113,6 +113,7 @@ def results() -> dict[str, Any]:
             "km": {"conf_type": "log", "conf_level": 0.95},
             "cox": {"ties": "efron"},
             "figure_width_mm": 85,
+            "manuscript": {"page_size": "A4", "orientation": "portrait"},
             "figures": {"max_time": None, "break_time": None, "confidence_bands": False,
                         "panels": [], "formats": ["png", "svg", "tiff", "pdf"]},
             "endpoints": {
@@ -182,7 +183,7 @@ def test_tables_hold_the_numbers() -> None:
     assert any("events per variable" in note for note in report.tables[1].notes)
     table5 = report.tables[3].grid()
     assert table5[1][6] == "" and table5[2][6] == "2.000 (1), 0.16" and table5[3][6] == ""
-    assert [f.key for f in report.figures] == ["km_OS", "km_OS_by_grade"]
+    assert [f.key for f in report.figures] == ["forest_OS", "km_OS", "km_OS_by_grade"]
     assert "Efron's method" in report.methods
 
 
@@ -213,7 +214,7 @@ def test_outputs_are_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_html_is_self_contained(tmp_path: Path) -> None:
     _write(tmp_path)
     html = (tmp_path / "report.html").read_text()
-    assert html.count('src="data:image/svg+xml;base64,') == 2
+    assert html.count('src="data:image/svg+xml;base64,') == 3  # forest plot, two KM figures
     assert "http://" not in html.replace("http://www.w3.org", "")
     assert "sha256:" + "ab" * 32 in html
     assert "Table 3. Univariate Cox regression" in html

@@ -167,3 +167,49 @@ def test_switched_off_means_no_output(demo: dict[str, Any]) -> None:
     off = replace(on, analyses=replace(on.analyses, competing_risks=False))
     assert "competing_risks" in run_analyses(on, {"LC": demo["lesions"]})["LC"]
     assert "competing_risks" not in run_analyses(off, {"LC": demo["lesions"]})["LC"]
+
+
+def test_fine_gray_agrees_with_crr(demo: dict[str, Any]) -> None:
+    """The model study's analyses.fine_gray (grade, size) against cmprsk::crr on the same
+    lesions (tests/reference/r/study_demo_competing.R)."""
+    r = json.loads((FIXTURES / "study_demo_lc_competing.json").read_text())["fine_gray"]
+    model = demo["results"]["endpoints"]["LC"]["competing_risks"]["fine_gray"]
+    assert model["n"] == r["n"] and model["covariates"] == r["terms"]
+    for term, coef, se in zip(model["terms"], r["coef"], r["se"], strict=True):
+        assert term["coef"] == pytest.approx(coef, rel=1e-8)
+        assert term["se"] == pytest.approx(se, rel=1e-8)
+    table = (demo["out"] / "tables" / "fine_gray.csv").read_text(encoding="utf-8")
+    assert "<=5 cm vs >5 cm,0.113 (0.026\u20130.497),0.004" in table
+    assert "Fine-Gray subdistribution hazards model" in (
+        demo["out"] / "report.html").read_text(encoding="utf-8")
+
+
+def test_fine_gray_needs_competing_risks() -> None:
+    raw = {"title": "t", "data": "x.csv", "endpoints": {"OS": {"time": "t", "event": "e"}},
+           "covariates": {"g": {"column": "g", "type": "categorical"}},
+           "analyses": {"fine_gray": ["g"]}}
+    with pytest.raises(StudyFileError, match=r"analyses\.fine_gray"):
+        parse_study(raw)
+
+
+def test_competing_death_window_censors_late_deaths() -> None:
+    """P2 dies 2016-02-01; lesion L2b has no scan after baseline (censored at time zero,
+    2015-02-16): its death ~11.5 months later is competing by default, censored with a
+    3-month window; L2a (last scan the day of death) stays competing."""
+    from clinical_registry import build_registry
+    from rtoutcomes.clinical.endpoints import derive_endpoints
+
+    tables = build_registry()
+    default = derive_endpoints(tables).lesions.set_index("lesion_id")
+    window = derive_endpoints(tables, competing_death_within=3).lesions.set_index("lesion_id")
+    assert default.loc["L2b", "lc_cr_status"] == 2 and window.loc["L2b", "lc_cr_status"] == 0
+    assert window.loc["L2b", "lc_cr_time"] == window.loc["L2b", "lc_time"]
+    assert "not counted as competing" in window.loc["L2b", "lc_reason"]
+    assert window.loc["L2a", "lc_cr_status"] == 2
+    study = parse_study({"title": "t", "db": "sqlite:///x.db", "endpoints": {"LC": {}},
+                         "endpoint_rules": {"competing_death_within": 3}})
+    assert study.competing_death_within == 3
+    from rtoutcomes.report.methods import competing_death_sentence
+
+    assert "only within 3 months" in competing_death_sentence(
+        {"competing_death_within": 3, "time_unit": "months"})  # type: ignore[typeddict-item]

@@ -79,6 +79,9 @@ class EndpointSettings:
     new_lesions_progression: bool = True
     unit: Unit = "months"
     data_cutoff: dt.date | None = None
+    # competing risks of LC: a death counts as the competing event only within this time
+    # (``unit``) after the lesion's LC censoring date; None: at any time (see derive_endpoints)
+    competing_death_within: float | None = None
 
     def describe(self) -> str:
         """The settings as one sentence, for a methods section or a log."""
@@ -213,8 +216,17 @@ def derive_endpoints(
     new_lesions_progression: bool = True,
     unit: Unit = "months",
     data_cutoff: dt.date | str | None = None,
+    competing_death_within: float | None = None,
 ) -> Endpoints:
     """Derive LC per lesion and OS/PFS per patient from the registry's tables (see module doc).
+
+    ``competing_death_within`` (in ``unit``): how a lesion's local-control follow-up ends
+    relative to death for the competing-risks coding. ``None`` (default): a death without local
+    failure is the competing event whenever it occurs, the lesion being taken as controlled up
+    to death (no failure went unseen after its last scan). A number: the death counts only when
+    it comes within that time of the lesion's last measured scan (e.g. the imaging interval);
+    a later death leaves the lesion censored at that scan, since its status after it is unknown
+    (censoring at the last assessment, as RECIST 1.1 observes failure only at assessments).
 
     ``tables`` needs ``lesions``, ``sbrt_courses`` and ``patients``; ``assessments``,
     ``patient_events`` and ``registry_meta`` may be absent (no scans, no events, no cut-off).
@@ -238,6 +250,7 @@ def derive_endpoints(
         rule=rule, time_origin=time_origin, lc_source=lc_source, pfs_censoring=pfs_censoring,
         new_lesions_progression=new_lesions_progression, unit=unit,
         data_cutoff=None if cutoff is None else cutoff.date(),
+        competing_death_within=competing_death_within,
     )
     data = _Inputs.load(tables, cutoff)
     lesions = _lesion_endpoints(data, settings)
@@ -419,6 +432,10 @@ def _lesion_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFrame
     lesions["lc_event"] = failed.astype(int).to_numpy()
     lesions["lc_date"] = lc_date.to_numpy()
     competing = ~failed & death.notna()
+    if settings.competing_death_within is not None:
+        gap = _duration(death, lc_date, settings.unit)
+        competing &= pd.Series(gap <= settings.competing_death_within + 1e-9,
+                               index=competing.index)
     lesions["lc_cr_status"] = np.where(failed, 1, np.where(competing, 2, 0))
     cr_date = lc_date.where(~competing, death)
     lesions["lc_cr_time"] = _duration(cr_date, t0, settings.unit)
@@ -459,6 +476,10 @@ def _lesion_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFrame
                 text += f"; {scan_reason.iloc[i]}"
             if competing.iloc[i]:
                 text += f"; death without local failure on {_day(death.iloc[i])} (competing)"
+            elif pd.notna(death.iloc[i]):
+                text += (f"; death on {_day(death.iloc[i])} more than "
+                         f"{settings.competing_death_within:g} {settings.unit} after it: not "
+                         "counted as competing")
             reason.append(text)
     lesions["lc_rule"] = rule_col
     lesions["lc_source"] = source

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from rtoutcomes.report.competing_risks import incidence_table
+from rtoutcomes.report.competing_risks import fine_gray_of, fine_gray_table, incidence_table
 from rtoutcomes.report.document import Figure, Report
 from rtoutcomes.report.methods import methods_paragraph
 from rtoutcomes.report.survival_tables import (
@@ -35,6 +35,8 @@ def analysis_tables(results: Results) -> list[Table]:
         tables.append(nested_table(endpoints, labels))
     if any(e.get("competing_risks") for e in endpoints.values()):
         tables.append(incidence_table(endpoints, study["time_unit"], study["km"]["conf_level"]))
+    if any(fine_gray_of(e) for e in endpoints.values()):
+        tables.append(fine_gray_table(endpoints, labels))
     return tables
 
 
@@ -83,6 +85,10 @@ def build_report(
         figures.append(flow_figure(results))
     panels = all_panels(results)
     figures += composite_figures(results, panels, len(figures) + 1, progress)
+    from rtoutcomes.report.response_report import forest_figures, response_figures
+
+    figures += forest_figures(results, progress)
+    figures += response_figures(results, progress)
     figures += single_figures(results, list(panels.values()), progress)
     warnings = list(results.get("warnings", []))
     title = results["study"]["title"]
@@ -127,4 +133,6 @@ def _write_report_files(report: Report, out_dir: Path, progress: Callable[[str],
     write_html(report, out_dir / "report.html")
     write_csvs(report.tables, out_dir / "tables")
     write_xlsx(report.tables, out_dir / "tables.xlsx")
-    write_docx(report.title, report.tables, out_dir / "tables.docx")
+    page = report.results["study"].get("manuscript") or {}
+    write_docx(report, out_dir / "tables.docx", page_size=page.get("page_size", "A4"),
+               orientation=page.get("orientation", "portrait"))

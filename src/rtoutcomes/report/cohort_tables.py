@@ -130,9 +130,14 @@ def toxicity_table(facts: ToxicityFacts) -> Table:
 
 
 def cohort_tables(cohort: Cohort) -> list[Table]:
-    """Table 1, Table 2 and the toxicity table (registry studies)."""
-    return [table1(cohort["table1"]), table2(cohort["table2"]),
-            toxicity_table(cohort["toxicity"])]
+    """Table 1, Table 2, the toxicity table and the best-response table (registry studies)."""
+    from rtoutcomes.report.response_report import best_response_table
+
+    tables = [table1(cohort["table1"]), table2(cohort["table2"]),
+              toxicity_table(cohort["toxicity"])]
+    if "response" in cohort:
+        tables.append(best_response_table(cohort["response"]))
+    return tables
 
 
 def characteristics_table(facts: dict[str, Characteristic], n: int) -> Table:

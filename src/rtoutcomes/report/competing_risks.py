@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rtoutcomes.report import fmt
 from rtoutcomes.report.table import Table
-from rtoutcomes.results.model import EndpointResults, IncidenceLevel, IncidenceRate
+from rtoutcomes.results.model import EndpointResults, FineGrayModel, IncidenceLevel, IncidenceRate
 
 
 def _rate(rates: list[IncidenceRate], t: float) -> str:
@@ -61,4 +61,36 @@ def incidence_table(
         )
     if any("NA" in r.cells for r in table.rows):
         table.notes.append("NA: after the last follow-up of the group (as cmprsk's timepoints).")
+    return table
+
+
+def fine_gray_of(endpoint: EndpointResults) -> FineGrayModel | None:
+    """The endpoint's Fine-Gray model (study file ``analyses.fine_gray``), if any."""
+    cr = endpoint.get("competing_risks")
+    return cr.get("fine_gray") if cr else None
+
+
+def fine_gray_table(endpoints: dict[str, EndpointResults], labels: dict[str, str]) -> Table:
+    """Fine-Gray regression of local failure with death competing, laid out as Table 4."""
+    table = Table("fine_gray", "Fine-Gray regression of local failure, death as a competing "
+                  "event", ["Endpoint", "Variable", "Comparison", "SHR (95% CI)", "p"])
+    for name, e in endpoints.items():
+        model = fine_gray_of(e)
+        if not model:
+            continue
+        first = True
+        for covariate in model["covariates"]:
+            for i, t in enumerate(x for x in model["terms"] if x["covariate"] == covariate):
+                table.add(name if first else "", labels.get(covariate, covariate) if i == 0
+                          else "", t["term"], fmt.with_limits(t["hr"], t["lower"], t["upper"], 3),
+                          fmt.p_value(t["p"]))
+                first = False
+        table.add("", "n / local failures / deaths competing", "",
+                  f"{model['n']} / {model['events']} / {model['competing']}", "")
+        table.notes += [f"Warning ({name}, Fine-Gray): {w}." for w in model["warnings"]]
+        table.notes.append(
+            f"{name}: subdistribution hazard ratios (SHR) of local failure with death without "
+            "local failure as the competing event (Fine and Gray 1999, as R's cmprsk::crr); "
+            "robust standard errors; " + (f"{model['dropped']} row(s) with a missing value "
+                                          "dropped." if model["dropped"] else "complete rows."))
     return table

@@ -1,13 +1,32 @@
-"""tables.docx: journal-style Word tables (three-line rules), deterministic bytes."""
+"""tables.docx: the report as a Word file a journal accepts.
+
+Page size and orientation from the study file (``manuscript``; A4 portrait by default); title,
+statistical methods, then every table numbered in order ("Table 1." ...) with its footnotes, a
+table too wide for the page in its own landscape section; the main figures embedded at their
+final width with numbered captions; the warnings as a checklist section at the end, not among
+the tables. Three-line table rules, 8 pt in tables and footnotes (journals: >= 8 pt), fixed
+timestamps: same inputs, same bytes.
+"""
 
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rtoutcomes.io.outputs import xml_safe
 from rtoutcomes.report.table import Table
 from rtoutcomes.report.tabular_files import _fix_zip_times, fixed_timestamp
+
+if TYPE_CHECKING:
+    from rtoutcomes.report.document import Report
+
+PAGE_SIZES_MM = {"A4": (210.0, 297.0), "Letter": (215.9, 279.4)}
+MARGIN_MM = 20.0
+TABLE_PT = 8
+CHAR_MM = 1.55  # average width of a character at 8 pt (Calibri/Arial), for the table width
+NUMBERED = re.compile(r"^Table \d+\.\s*")
 
 
 def _border(cell: Any, edge: str, size: int) -> None:
@@ -26,12 +45,70 @@ def _border(cell: Any, edge: str, size: int) -> None:
     borders.append(element)
 
 
-def write_docx(title: str, tables: list[Table], path: Path) -> None:
-    from docx import Document
+def table_width_mm(table: Table) -> float:
+    """Width the table needs: each column as wide as its longest line (header words wrap)."""
+    grid = table.grid()
+    width = 0.0
+    for c in range(len(table.columns)):
+        body = max((len(row[c]) for row in grid[1:] if c < len(row)), default=0)
+        header = max((len(word) for word in grid[0][c].split()), default=0)
+        width += max(body, header, 4) * CHAR_MM + 2.5
+    return width
+
+
+def caption_title(number: int, title: str) -> str:
+    """ "Table 3. Univariate Cox regression": numbered in the manuscript's order."""
+    return f"Table {number}. {NUMBERED.sub('', title)}"
+
+
+def _set_page(section: Any, size: str, landscape: bool) -> None:
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Mm
+
+    short, long_ = PAGE_SIZES_MM[size]
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = (Mm(long_), Mm(short)) if landscape else (
+        Mm(short), Mm(long_))
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Mm(MARGIN_MM))
+
+
+def _text_width_mm(size: str, landscape: bool) -> float:
+    short, long_ = PAGE_SIZES_MM[size]
+    return (long_ if landscape else short) - 2 * MARGIN_MM
+
+
+def _add_table(document: Any, table: Table, number: int) -> None:
     from docx.shared import Pt
 
-    # Word holds no formulas, but XML refuses most control characters: xml_safe everywhere.
-    title = xml_safe(title)
+    caption = document.add_paragraph(style="Caption")
+    caption.add_run(xml_safe(caption_title(number, table.title))).bold = True
+    grid = table.grid()
+    word_table = document.add_table(rows=len(grid), cols=len(table.columns))
+    for r, row in enumerate(grid):
+        for c, text in enumerate(row):
+            cell = word_table.cell(r, c)
+            cell.text = xml_safe(text)
+            for run in cell.paragraphs[0].runs:
+                run.font.size = Pt(TABLE_PT)
+                run.bold = r == 0 or (r > 0 and table.rows[r - 1].heading)
+            if r == 0:
+                _border(cell, "top", 12)
+                _border(cell, "bottom", 6)
+            if r == len(grid) - 1:
+                _border(cell, "bottom", 12)
+    for note in table.notes:
+        document.add_paragraph().add_run(xml_safe(note)).font.size = Pt(TABLE_PT)
+
+
+def write_docx(report: Report, path: Path, *, page_size: str = "A4",
+               orientation: str = "portrait") -> None:
+    """The manuscript (see the module docstring) at ``path``."""
+    from docx import Document
+    from docx.enum.section import WD_SECTION
+    from docx.shared import Mm, Pt
+
+    portrait_default = orientation == "portrait"
     document = Document()
     stamp = fixed_timestamp()
     core = document.core_properties
@@ -40,28 +117,53 @@ def write_docx(title: str, tables: list[Table], path: Path) -> None:
     core.last_printed = stamp
     core.author = "rtoutcomes"
     core.last_modified_by = "rtoutcomes"
+    # Word holds no formulas, but XML refuses most control characters: xml_safe everywhere.
+    title = xml_safe(report.title)
     core.title = title[:255]  # the property's limit in Word
     core.revision = 1
+    normal = document.styles["Normal"]
+    normal.font.size = Pt(10)
+    document.styles["Caption"].font.size = Pt(9)
+    _set_page(document.sections[0], page_size, not portrait_default)
     document.add_heading(title, level=1)
-    for table in tables:
-        paragraph = document.add_paragraph()
-        paragraph.add_run(xml_safe(table.title)).bold = True
-        grid = table.grid()
-        word_table = document.add_table(rows=len(grid), cols=len(table.columns))
-        for r, row in enumerate(grid):
-            for c, text in enumerate(row):
-                cell = word_table.cell(r, c)
-                cell.text = xml_safe(text)
-                for run in cell.paragraphs[0].runs:
-                    run.font.size = Pt(8)
-                    run.bold = r == 0 or (r > 0 and table.rows[r - 1].heading)
-                if r == 0:
-                    _border(cell, "top", 12)
-                    _border(cell, "bottom", 6)
-                if r == len(grid) - 1:
-                    _border(cell, "bottom", 12)
-        for note in table.notes:
-            note_paragraph = document.add_paragraph()
-            note_paragraph.add_run(xml_safe(note)).font.size = Pt(7)
+    if report.methods:
+        document.add_heading("Statistical methods", level=2)
+        document.add_paragraph(xml_safe(report.methods))
+    document.add_heading("Tables", level=2)
+    landscape = not portrait_default
+    for number, table in enumerate(report.tables, start=1):
+        wide = table_width_mm(table) > _text_width_mm(page_size, False)
+        wanted = wide or not portrait_default
+        if wanted != landscape:
+            _set_page(document.add_section(WD_SECTION.NEW_PAGE), page_size, wanted)
+            landscape = wanted
+        _add_table(document, table, number)
+    main = [f for f in report.figures if f.section == "main"]
+    if main:
+        if landscape != (not portrait_default):
+            landscape = not portrait_default
+            _set_page(document.add_section(WD_SECTION.NEW_PAGE), page_size, landscape)
+        document.add_heading("Figures", level=2)
+        text_width = _text_width_mm(page_size, landscape)
+        for number, figure in enumerate(main, start=1):
+            width_mm = min(_figure_width_mm(figure.rendered.png), text_width)
+            document.add_picture(io.BytesIO(figure.rendered.png), width=Mm(width_mm))
+            caption = document.add_paragraph(style="Caption")
+            caption.add_run(f"Figure {number}. ").bold = True
+            caption.add_run(xml_safe(figure.caption))
+    if report.warnings:
+        document.add_heading("Checklist before submission", level=2)
+        document.add_paragraph(
+            "Each point below was raised by the analysis; resolve or justify it, then tick it.")
+        for warning in report.warnings:
+            document.add_paragraph(f"\u2610 {xml_safe(warning)}", style="List Bullet")
     document.save(str(path))
     _fix_zip_times(path, stamp)
+
+
+def _figure_width_mm(png: bytes) -> float:
+    """The figure's drawn width: pixels at its 300 dpi."""
+    import struct
+
+    width_px = struct.unpack(">I", png[16:20])[0]  # IHDR width
+    return width_px / 300 * 25.4

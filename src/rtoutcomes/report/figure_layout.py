@@ -171,7 +171,9 @@ def _inside(inner: BboxBase, outer: BboxBase, tol: float = 0.5) -> bool:
 
 def texts(fig: Figure) -> list[Any]:
     """Every visible, non-empty text that drawing ``fig`` shows."""
-    found: list[Any] = [t for t in fig.texts]
+    found: list[Any] = list(fig.texts)
+    for legend in fig.legends:
+        found += [*legend.get_texts(), legend.get_title()]
     for ax in fig.axes:
         if not ax.get_visible():
             continue
@@ -185,9 +187,9 @@ def texts(fig: Figure) -> list[Any]:
                 for tick in axis.get_major_ticks():
                     if tick.label1.get_visible() and lo - 1e-9 <= tick.get_loc() <= hi + 1e-9:
                         found.append(tick.label1)
-        legend = ax.get_legend()
-        if legend is not None and legend.get_visible():
-            found += [*legend.get_texts(), legend.get_title()]
+        ax_legend = ax.get_legend()
+        if ax_legend is not None and ax_legend.get_visible():
+            found += [*ax_legend.get_texts(), ax_legend.get_title()]
     return [t for t in found if t is not None and t.get_visible() and t.get_text().strip()]
 
 
@@ -213,7 +215,7 @@ def layout_problems(fig: Figure, *, min_font_pt: float = MIN_FONT_PT) -> list[st
     for ax in fig.axes:
         if not ax.axison or not ax.get_visible():
             continue
-        labels: list[Any] = list(ax.texts)
+        labels: list[Any] = [t for t in ax.texts if t.get_text().strip()]  # not bare arrows
         legend = ax.get_legend()
         if legend is not None:
             labels.append(legend)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rtoutcomes.results.model import EndpointResults, Federated, Results
+from rtoutcomes.report.competing_risks import fine_gray_of
+from rtoutcomes.results.model import EndpointResults, Federated, Results, StudySummary
 
 _CONF = {
     "log": "a log transformation of the survival function (R survfit's default)",
@@ -40,6 +41,11 @@ def registry_sentence(results: Results) -> str:
     cutoff = registry.get("data_cutoff_date") if registry else None
     state = (f"Data were taken from the registry {name} in the state whose content has SHA-256 "
              f"{data['sha256'][:16]}\u2026 (full hash in the provenance)")
+    audit = results["provenance"].get("registry_state")
+    if audit:
+        frozen = f"freeze '{audit['label']}', " if audit["label"] else ""
+        state += (f", {frozen}audit trail entry {audit['audit_seq']} (import batch "
+                  f"{audit['batch']}, chain hash {audit['chain_hash'][:16]}\u2026)")
     if cutoff:
         return (f"{state}, with a data cut-off of {cutoff}: records after it were not used, and "
                 "patients and lesions followed beyond it were censored at it.")
@@ -65,6 +71,19 @@ def federated_sentence(federated: Federated) -> str:
         "proportional-hazards test was not computed. Disclosure settings, chosen by each "
         f"centre: {settings}."
     )
+
+
+def competing_death_sentence(study: StudySummary) -> str:
+    """How a lesion's local-control follow-up ends relative to death (endpoint_rules)."""
+    within = study.get("competing_death_within")
+    if within is None:
+        return ("A death without local failure counted as the competing event whenever it "
+                "occurred, also after the lesion's last scan (the lesion taken as controlled up "
+                "to death).")
+    return (f"A death without local failure counted as the competing event only within "
+            f"{within:g} {study['time_unit']} of the lesion's last measured scan; after a longer "
+            "gap the lesion was censored at that scan, its status after it being unknown "
+            "(failure is only observed at imaging).")
 
 
 def methods_paragraph(results: Results) -> str:
@@ -107,7 +126,10 @@ def methods_paragraph(results: Results) -> str:
             "was also estimated with death without local failure as a competing event "
             "(Aalen-Johansen estimator, as R's cmprsk::cuminc), "
             f"with {level} pointwise confidence intervals on the log(-log) scale; groups were "
-            "compared with Gray's test."
+            "compared with Gray's test. " + competing_death_sentence(study)
+            + (" Covariate effects on the incidence of local failure were estimated with the "
+               "Fine-Gray subdistribution hazards model (R's cmprsk::crr, robust standard "
+               "errors)." if any(fine_gray_of(e) for e in endpoints.values()) else "")
         )
     parts.append(
         f"Hazard ratios were estimated with Cox proportional hazards models using "

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import os
 from pathlib import Path
+from typing import Any
 
 from rtoutcomes.io.outputs import cell_text
 from rtoutcomes.report.table import Table
@@ -87,3 +88,28 @@ def _fix_zip_times(path: Path, stamp: dt.datetime) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             target.writestr(info, data)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe (the registry
+    import reads it back without it); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_analysis_csvs(frames: dict[str, Any], directory: Path) -> list[Path]:
+    """``analysis/<endpoint>.csv``: one row per analysed patient or lesion (UTF-8, comma,
+    empty cell for a missing value, 12 significant digits)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in frames.items():
+        path = directory / f"{name}.csv"
+        safe = frame.map(inert) if len(frame) else frame
+        safe.to_csv(path, index=False, lineterminator="\n", float_format="%.12g",
+                    encoding="utf-8")
+        written.append(path)
+    return written

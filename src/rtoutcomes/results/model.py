@@ -15,7 +15,7 @@ docs/results-schema-changelog.md.
 
 from typing import NotRequired, TypedDict
 
-SCHEMA_VERSION = "1.3.0"
+SCHEMA_VERSION = "1.6.0"
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -240,12 +240,40 @@ class IncidenceGroups(TypedDict):
     gray: GrayTests | None
 
 
+class FineGrayTerm(TypedDict):
+    """One term of a Fine-Gray model: log subdistribution hazard ratio and its ratio."""
+
+    term: str
+    covariate: str
+    coef: float | None
+    se: float | None
+    hr: float | None
+    """Subdistribution hazard ratio exp(coef)."""
+    lower: float | None
+    upper: float | None
+    z: float | None
+    p: float | None
+
+
+class FineGrayModel(TypedDict):
+    """Fine-Gray regression of local failure with death competing (R's ``cmprsk::crr``)."""
+
+    covariates: list[str]
+    n: int
+    events: int
+    competing: int
+    dropped: int
+    terms: list[FineGrayTerm]
+    warnings: list[str]
+
+
 class CompetingRisks(IncidenceLevel):
     """Local failure with death as a competing event (registry LC), overall and by group."""
 
     time_column: str
     status_column: str
     groups: dict[str, IncidenceGroups]
+    fine_gray: NotRequired[FineGrayModel]
 
 
 # --- one endpoint -----------------------------------------------------------------------------
@@ -322,6 +350,15 @@ class FigureSettings(TypedDict):
     """Files written for the composite figures and the flow chart."""
 
 
+class ManuscriptSettings(TypedDict):
+    """The study file's ``manuscript``: Word page size and orientation."""
+
+    page_size: str
+    """``A4`` or ``Letter``."""
+    orientation: str
+    """``portrait`` or ``landscape``."""
+
+
 class StudySummary(TypedDict):
     """The study's options as results.json records them (what the methods paragraph reads)."""
 
@@ -337,7 +374,11 @@ class StudySummary(TypedDict):
     covariates: dict[str, CovariateSummary]
     figure_width_mm: int
     figures: FigureSettings
+    manuscript: ManuscriptSettings
     local_failure_rule: str
+    competing_death_within: float | None
+    """Competing risks of LC: a death counts only within this time of the last scan (``None``:
+    at any time)."""
     alpha_beta_gy: float
 
 
@@ -436,6 +477,49 @@ class ToxicityFacts(TypedDict):
     overview: list[ToxicityOverview]
 
 
+class Proportion(TypedDict):
+    """A proportion with exact (Clopper-Pearson) limits, as R's ``binom.test``."""
+
+    events: int
+    n: int
+    estimate: float | None
+    lower: float | None
+    upper: float | None
+
+
+class LesionResponse(TypedDict):
+    lesion_id: str
+    patient_id: str
+    best_response: str
+    """``CR``, ``PR``, ``SD``, ``PD`` or ``NE`` (RECIST 1.1, up to the first local failure)."""
+    best_change_pct: float | None
+    """Smallest change of the longest diameter from baseline, % (``None``: never measured)."""
+
+
+class ResponseFacts(TypedDict):
+    """Best response of each treated lesion, counts, objective response and disease control."""
+
+    lesions: list[LesionResponse]
+    counts: dict[str, int]
+    orr: Proportion
+    dcr: Proportion
+    conf_level: float
+
+
+class SwimmerLane(TypedDict):
+    """One lesion's timeline from its SBRT start (study time unit)."""
+
+    lesion_id: str
+    patient_id: str
+    end: float
+    courses: list[float]
+    scans: list[float]
+    local_failure: float | None
+    progression: float | None
+    death: float | None
+    alive: bool
+
+
 class Spread(TypedDict):
     """Median, quartiles (R's default type 7) and range of a continuous characteristic."""
 
@@ -471,6 +555,8 @@ class Cohort(TypedDict, total=False):
     table2: Table2Facts
     toxicity: ToxicityFacts
     characteristics: dict[str, Characteristic]
+    response: ResponseFacts
+    swimmer: list[SwimmerLane]
 
 
 # --- provenance and the whole file --------------------------------------------------------------

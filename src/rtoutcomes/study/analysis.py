@@ -18,6 +18,7 @@ from rtoutcomes.results.model import (
     CompetingRisks,
     CoxModel,
     EndpointResults,
+    FineGrayModel,
     GroupResults,
     IncidenceGroups,
     Test,
@@ -191,7 +192,47 @@ def _competing_results(
             **by_group,
         }
         result["groups"][name] = entry
+    if study.analyses.fine_gray:
+        result["fine_gray"] = _fine_gray_results(
+            study, table, [covariates[c] for c in study.analyses.fine_gray])
     return result
+
+
+def _fine_gray_results(study: Study, table: pd.DataFrame, chosen: list[Covariate]) -> FineGrayModel:
+    """Fine-Gray model of local failure, death competing (R's ``crr(ftime, fstatus, cov1,
+    failcode = 1, cencode = 0)``), on the complete rows of the chosen covariates."""
+    from rtoutcomes.stats import fine_gray
+
+    matrix = design(table, chosen)
+    keep, x = matrix.complete, matrix.x
+    time = table[CR_TIME].to_numpy(dtype=float)[keep]
+    status = table[CR_STATUS].to_numpy(dtype=float)[keep]
+    out: FineGrayModel = {
+        "covariates": [c.name for c in chosen], "n": int(keep.sum()),
+        "events": int((status == 1).sum()), "competing": int((status == 2).sum()),
+        "dropped": int(len(keep) - keep.sum()), "terms": [], "warnings": [],
+    }
+    if not matrix.terms:
+        out["warnings"].append("no estimable term (every covariate has a single level)")
+        return out
+    fit = fine_gray(x, time, status, cause=1, names=[f"{t.covariate}: {t.label}"
+                                                     for t in matrix.terms],
+                    conf_level=study.km.conf_level)
+    lower, upper = fit.limits()
+    out["terms"] = [
+        {"term": t.label, "covariate": t.covariate, "coef": summaries.number(fit.coef[j]),
+         "se": summaries.number(fit.se[j]), "hr": summaries.number(fit.hr[j]),
+         "lower": summaries.number(lower[j]), "upper": summaries.number(upper[j]),
+         "z": summaries.number(fit.z[j]), "p": summaries.number(fit.p[j])}
+        for j, t in enumerate(matrix.terms)]
+    if not fit.converged:
+        out["warnings"].append("the Fine-Gray fit did not converge")
+    epv = out["events"] / len(matrix.terms)
+    if epv < MIN_EVENTS_PER_VARIABLE:
+        out["warnings"].append(
+            f"{out['events']} events for {len(matrix.terms)} coefficient(s): {epv:.1f} events "
+            f"per variable (< {MIN_EVENTS_PER_VARIABLE}); estimates may be unstable")
+    return out
 
 
 def _cox_results(

@@ -20,6 +20,8 @@ from rtoutcomes.study.spec import Study
 if TYPE_CHECKING:
     import pandas as pd
 
+    from rtoutcomes.clinical import recist
+
 DAYS_PER_YEAR = 365.25
 
 
@@ -59,18 +61,25 @@ def first_courses(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return first.reset_index(drop=True)
 
 
+def local_failure_rule(study: Study) -> recist.LocalFailureRule:
+    """The study's local-failure rule (``endpoint_rules.local_failure``) as a recist rule."""
+    from rtoutcomes.clinical import recist
+
+    return {"RECIST 1.1": recist.RECIST_1_1, "RECIST 1.1 confirmed": recist.RECIST_1_1_CONFIRMED,
+            "Feng 2022": recist.FENG_2022}[study.local_failure_rule]
+
+
 def build_registry_data(tables: Mapping[str, pd.DataFrame], study: Study) -> RegistryData:
     """Derive endpoints and the standard covariates; the two analysis tables of a study."""
     import numpy as np
 
-    from rtoutcomes.clinical import recist
     from rtoutcomes.clinical.endpoints import derive_endpoints
     from rtoutcomes.clinical.radiobiology import bed_gy
 
-    rule = {"RECIST 1.1": recist.RECIST_1_1, "RECIST 1.1 confirmed": recist.RECIST_1_1_CONFIRMED,
-            "Feng 2022": recist.FENG_2022}[study.local_failure_rule]
+    rule = local_failure_rule(study)
     unit: Literal["months", "days"] = "days" if study.time_unit == "days" else "months"
-    endpoints = derive_endpoints(tables, unit=unit, rule=rule)
+    endpoints = derive_endpoints(tables, unit=unit, rule=rule,
+                                 competing_death_within=study.competing_death_within)
     patients = tables["patients"].copy()
     courses = first_courses(tables)
     courses["bed10_gy"] = bed_gy(
@@ -92,10 +101,13 @@ def build_registry_data(tables: Mapping[str, pd.DataFrame], study: Study) -> Reg
     patient_columns = [c for c in patients.columns
                        if c not in ("size_cm", "site_category", "bed10_gy")]
     lesions = lesions.merge(patients[patient_columns], on="patient_id", how="left")
-    lc_columns = ["lesion_id", "lc_time", "lc_event", "lc_cr_time", "lc_cr_status"]
+    # times and statuses, and the dates, sources and reasons that gave them (analysis/*.csv)
+    lc_columns = ["lesion_id", "lc_time", "lc_event", "lc_cr_time", "lc_cr_status", "lc_date",
+                  "lc_rule", "lc_source", "lc_source_date", "lc_reason"]
     lesions = lesions.merge(endpoints.lesions[lc_columns], on="lesion_id", how="left")
     patients = patients.merge(
-        endpoints.patients[["patient_id", "os_time", "os_event", "pfs_time", "pfs_event"]],
+        endpoints.patients[["patient_id", "os_time", "os_event", "pfs_time", "pfs_event",
+                            "os_date", "os_reason", "pfs_date", "pfs_source", "pfs_reason"]],
         on="patient_id", how="left",
     )
     order = np.argsort(patients["patient_id"].astype(str).to_numpy(), kind="stable")

@@ -84,7 +84,9 @@ def study_summary(study: Study) -> StudySummary:
             "panels": [list(p) for p in study.figures.panels],
             "formats": list(study.figures.formats),
         },
+        "manuscript": {"page_size": study.page_size, "orientation": study.orientation},
         "local_failure_rule": study.local_failure_rule,
+        "competing_death_within": study.competing_death_within,
         "alpha_beta_gy": study.alpha_beta_gy,
     }
 
@@ -150,6 +152,10 @@ def _finish(
     progress("drawing figures")
     report = build_report(results, cohort_tables, progress)
     write_report(report, out_dir, progress)
+    from rtoutcomes.report.tabular_files import write_analysis_csvs
+    from rtoutcomes.study.analysis_export import analysis_frames
+
+    write_analysis_csvs(analysis_frames(study, tables), out_dir / "analysis")
     return report.results
 
 
@@ -188,6 +194,11 @@ def run_on_tables(
     progress("deriving endpoints and covariates")
     data = build_registry_data(tables, study)
     cohort = cohort_facts(data, study.schedule_groups, study.dose_metrics)
+    from rtoutcomes.study.registry_table import local_failure_rule
+    from rtoutcomes.study.response import response_facts, swimmer_lanes
+
+    cohort["response"] = response_facts(data, local_failure_rule(study), study.km.conf_level)
+    cohort["swimmer"] = swimmer_lanes(data, study.time_unit)
     prov = provenance(_name(study), study.sha256, data_name, tables_sha256(tables),
                       registry_state)
     return _finish(study, endpoint_tables(study, data), prov, out_dir, progress, cohort,

@@ -51,6 +51,7 @@ TOP_KEYS = (
     "endpoint_rules",
     "tables",
     "as_of",
+    "manuscript",
 )
 ENDPOINT_KEYS = ("time", "event", "event_values", "censor_values", "cluster", "label", "unit")
 COVARIATE_KEYS = (
@@ -66,7 +67,8 @@ COVARIATE_KEYS = (
     "unit",
 )
 FIGURES_KEYS = ("width_mm", "max_time", "break_time", "confidence_bands", "panels", "formats")
-ANALYSES_KEYS = ("groups", "univariate", "multivariate", "nested", "competing_risks")
+ANALYSES_KEYS = ("groups", "univariate", "multivariate", "nested", "competing_risks",
+                 "fine_gray")
 
 
 class _Checker:
@@ -254,7 +256,11 @@ def parse_study(
     alpha_beta = check.number(
         radiobiology.get("alpha_beta_gy", 10.0), "radiobiology.alpha_beta_gy", positive=True
     )
-    rules = check.mapping(top.get("endpoint_rules", {}), "endpoint_rules", ("local_failure",))
+    rules = check.mapping(top.get("endpoint_rules", {}), "endpoint_rules",
+                          ("local_failure", "competing_death_within"))
+    within = rules.get("competing_death_within")
+    competing_death_within = None if within is None else check.number(
+        within, "endpoint_rules.competing_death_within", positive=True)
     local_failure = check.choice(
         rules.get("local_failure", "RECIST 1.1"), "endpoint_rules.local_failure",
         LOCAL_FAILURE_RULES,
@@ -273,9 +279,19 @@ def parse_study(
     _check_groups(check, analyses, covariates, db is not None)
     analyses = replace(analyses, competing_risks=_competing_risks(
         check, top.get("analyses", {}).get("competing_risks"), endpoints))
+    if analyses.fine_gray and not analyses.competing_risks:
+        raise check.fail("analyses.fine_gray", "needs the competing risks of a registry's LC "
+                         "(analyses.competing_risks): the model is of local failure with death "
+                         "competing")
     figure_options = _figure_options(check, figures, int(width), endpoints, analyses)
     schedule_groups = _schedule_groups(check, top.get("tables", {}), db is not None)
     dose_metrics = _dose_metrics(check, top.get("tables", {}), db is not None)
+    manuscript = check.mapping(top.get("manuscript", {}), "manuscript",
+                               ("page_size", "orientation"))
+    page_size = check.choice(manuscript.get("page_size", "A4"), "manuscript.page_size",
+                             ("A4", "Letter"))
+    orientation = check.choice(manuscript.get("orientation", "portrait"),
+                               "manuscript.orientation", ("portrait", "landscape"))
     return Study(
         title=check.text(top["title"], "title"),
         path=Path(source) if base_dir is not None else None,
@@ -293,9 +309,12 @@ def parse_study(
         figures=figure_options,
         schedule_groups=schedule_groups,
         dose_metrics=dose_metrics,
+        page_size=page_size,
+        orientation=orientation,
         alpha_beta_gy=alpha_beta,
         as_of=as_of,
         local_failure_rule=local_failure,
+        competing_death_within=competing_death_within,
     )
 
 
@@ -677,4 +696,5 @@ def _analyses(check: _Checker, value: Any, endpoints: set[str], covariates: set[
         univariate=names(raw.get("univariate", []), "analyses.univariate"),
         multivariate=multivariate,
         nested=nested,
+        fine_gray=names(raw.get("fine_gray", []), "analyses.fine_gray"),
     )

@@ -113,6 +113,8 @@ class Analyses:
     multivariate: dict[str, tuple[str, ...]] = field(default_factory=dict)
     nested: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     competing_risks: bool = False
+    # Fine-Gray model of local failure (death competing) on these covariates (registry LC)
+    fine_gray: tuple[str, ...] = ()
 
 
 FIGURE_FORMATS = ("png", "svg", "tiff", "pdf")
@@ -172,8 +174,14 @@ class Study:
     schedule_groups: tuple[str, ...] | None = None
     # Table 2's dose-metric rows (``tables.dose_metrics``), read from structure_metrics
     dose_metrics: tuple[DoseMetric, ...] = ()
+    # tables.docx page (study file ``manuscript``): A4 or Letter, portrait or landscape
+    page_size: str = "A4"
+    orientation: str = "portrait"
     alpha_beta_gy: float = 10.0
     local_failure_rule: str = "RECIST 1.1"
+    # endpoint_rules.competing_death_within (time_unit): None = a death counts as competing at
+    # any time after the lesion's last scan (clinical.endpoints.derive_endpoints)
+    competing_death_within: float | None = None
     as_of: str | None = None  # registry state: a freeze label, a batch or a time
 
     @property

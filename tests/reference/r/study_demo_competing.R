@@ -31,5 +31,12 @@ for (g in c("grade", "size", "lesions", "setting")) {
                                       p = unname(fit$Tests[, "pv"]),
                                       df = unname(fit$Tests[, "df"])))
 }
+# Fine-Gray model of local failure on grade (G1 vs G2-G3) and size (<=5 vs >5 cm), the model
+# study file's analyses.fine_gray, on the rows with both
+both <- d[d$grade != "" & d$size != "", ]
+cov <- cbind(grade = as.numeric(both$grade == "G1"), size = as.numeric(both$size == "<=5 cm"))
+fg <- crr(both$lc_cr_time, both$lc_cr_status, cov, failcode = 1, cencode = 0)
+out$fine_gray <- list(terms = colnames(cov), coef = unname(fg$coef),
+                      se = unname(sqrt(diag(fg$var))), n = nrow(both))
 out$cmprsk <- as.character(packageVersion("cmprsk"))
 write_fixture(out, "study_demo_lc_competing")

@@ -1,0 +1,132 @@
+"""Per-lesion course of a registry study: best response (RECIST 1.1 categories, best change of
+the longest diameter) with objective response and disease control rates, and the timeline of
+each lesion for the swimmer plot.
+
+Best response of a lesion: the best category of its follow-up scans up to and including its
+first local failure, ordered CR > PR > SD > PD > NE (RECIST 1.1 best overall response, without
+the minimum duration for SD); NE when no follow-up scan was measured. Best change: the smallest
+change of the longest diameter from baseline (%) over the same scans. Objective response rate
+(ORR) = (CR + PR) / all treated lesions, disease control rate (DCR) = (CR + PR + SD) / all
+treated lesions, NE included in the denominator; exact (Clopper-Pearson) limits, as R's
+``binom.test``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rtoutcomes.results.model import Proportion, ResponseFacts, SwimmerLane
+from rtoutcomes.study.cohort import DAYS_PER_MONTH
+from rtoutcomes.study.registry_table import RegistryData, dates
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CATEGORIES = ("CR", "PR", "SD", "PD", "NE")
+
+
+def exact_interval(events: int, n: int, conf_level: float) -> Proportion:
+    """Proportion with Clopper-Pearson limits (R's ``binom.test``); ``None`` when n = 0."""
+    from scipy.stats import binomtest
+
+    if n == 0:
+        return {"events": 0, "n": 0, "estimate": None, "lower": None, "upper": None}
+    ci = binomtest(events, n).proportion_ci(confidence_level=conf_level, method="exact")
+    return {"events": events, "n": n, "estimate": events / n, "lower": float(ci.low),
+            "upper": float(ci.high)}
+
+
+def best_responses(scans: pd.DataFrame) -> pd.DataFrame:
+    """Per lesion of ``recist.assess_lesions`` output: ``best_response`` and ``best_change_pct``
+    over the follow-up scans up to and including the first local failure."""
+    import numpy as np
+    import pandas as pd
+
+    lesion = scans["lesion_id"]
+    after_failure = scans["local_failure"].astype(int).groupby(lesion).cumsum().groupby(
+        lesion).shift(1, fill_value=0) > 0
+    follow = (scans["role"] == "follow-up") & ~after_failure
+    rank = {c: i for i, c in enumerate(CATEGORIES)}
+    ranked = scans["response"].map(rank).where(follow)
+    best = ranked.groupby(lesion).min()
+    change = scans["change_from_baseline_pct"].where(follow & scans["longest_diameter_mm"].notna())
+    out = pd.DataFrame({"lesion_id": sorted(lesion.unique())}).set_index("lesion_id")
+    out["best_response"] = best.reindex(out.index).map(
+        lambda r: "NE" if pd.isna(r) else CATEGORIES[int(r)])
+    out["best_change_pct"] = change.groupby(lesion).min().reindex(out.index)
+    out.loc[~np.isfinite(out["best_change_pct"].astype(float)), "best_change_pct"] = np.nan
+    return out.reset_index()
+
+
+def response_facts(data: RegistryData, rule: Any, conf_level: float) -> ResponseFacts:
+    """Best response of every treated lesion, counts per category, ORR and DCR."""
+    import pandas as pd
+
+    from rtoutcomes.clinical.recist import assess_lesions
+
+    lesions = data.lesions
+    assessments = data.tables.get("assessments")
+    starts = dict(zip(lesions["lesion_id"].astype(str), lesions["start_date"], strict=True))
+    if assessments is None or len(assessments) == 0:
+        best = pd.DataFrame({"lesion_id": lesions["lesion_id"].astype(str),
+                             "best_response": "NE", "best_change_pct": float("nan")})
+    else:
+        scans = assess_lesions(assessments, starts, rule)
+        best = best_responses(scans)
+    best = lesions[["lesion_id", "patient_id"]].astype(str).merge(best, on="lesion_id",
+                                                                  how="left")
+    best["best_response"] = best["best_response"].fillna("NE")
+    counts = {c: int((best["best_response"] == c).sum()) for c in CATEGORIES}
+    n = len(best)
+    return {
+        "lesions": [{"lesion_id": lid, "patient_id": pid, "best_response": resp,
+                     "best_change_pct": None if pd.isna(change) else float(change)}
+                    for lid, pid, resp, change in zip(best["lesion_id"], best["patient_id"],
+                                                      best["best_response"],
+                                                      best["best_change_pct"], strict=True)],
+        "counts": counts,
+        "orr": exact_interval(counts["CR"] + counts["PR"], n, conf_level),
+        "dcr": exact_interval(counts["CR"] + counts["PR"] + counts["SD"], n, conf_level),
+        "conf_level": conf_level,
+    }
+
+
+def swimmer_lanes(data: RegistryData, unit: str) -> list[SwimmerLane]:
+    """One lane per lesion from its SBRT start: courses, scans, local failure, the patient's
+    progression and death, and whether the patient was alive at the last follow-up."""
+    import pandas as pd
+
+    scale = 1.0 if unit == "days" else DAYS_PER_MONTH
+    lesions = data.lesions
+    patients: dict[str, dict[str, Any]] = {
+        str(r["patient_id"]): r for r in data.patients.to_dict("records")}  # type: ignore[misc]
+    courses = data.tables["sbrt_courses"]
+    assessments = data.tables.get("assessments")
+    lanes: list[SwimmerLane] = []
+    for row in lesions.to_dict("records"):
+        start = pd.Timestamp(row["start_date"])
+        patient = patients[str(row["patient_id"])]
+        offset = (start - pd.Timestamp(patient["first_sbrt_date"])).days / scale
+        end = max(float(patient["os_time"]) - offset, float(row["lc_time"]), 0.0)
+
+        def since(values: pd.Series, start: pd.Timestamp = start) -> list[float]:
+            days = (dates(values) - start).dt.days
+            return sorted(float(d) / scale for d in days.dropna() if d >= 0)
+
+        scan_times = []
+        if assessments is not None and len(assessments):
+            scan_times = since(assessments.loc[assessments["lesion_id"] == row["lesion_id"],
+                                               "assessment_date"])
+        course_times = since(courses.loc[courses["lesion_id"] == row["lesion_id"], "start_date"])
+        died = bool(patient["os_event"])
+        pfs_event, pfs_time = bool(patient["pfs_event"]), float(patient["pfs_time"]) - offset
+        progression = pfs_time if pfs_event and not (
+            died and abs(pfs_time - (float(patient["os_time"]) - offset)) < 1e-9) else None
+        lanes.append({
+            "lesion_id": str(row["lesion_id"]), "patient_id": str(row["patient_id"]),
+            "end": end, "courses": course_times, "scans": scan_times,
+            "local_failure": float(row["lc_time"]) if row["lc_event"] else None,
+            "progression": progression if progression is None or progression >= 0 else 0.0,
+            "death": end if died else None, "alive": not died,
+        })
+    return lanes
