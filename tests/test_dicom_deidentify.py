@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import stat
 from pathlib import Path
 
 import pydicom
@@ -12,6 +12,12 @@ import pytest
 from rtoutcomes.cli import main
 from rtoutcomes.io.dicom_deidentify import DeidentifyError, check_links, deidentify_folder
 from rtoutcomes.io.dicom_index import index_folder
+from rtoutcomes.io.keyfile import init_key, read_key
+from rtoutcomes.registry.deidentify import dicom_identity
+
+
+def _secret(tmp_path: Path, name: str = "key.txt") -> str:
+    return read_key(init_key(tmp_path / name)).hex()
 
 
 def _dosimetry(folder: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
@@ -25,30 +31,34 @@ def _dosimetry(folder: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, ob
 def test_breast_boost_deidentified_still_links_and_computes_the_same(
     breast_boost_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    key = tmp_path / "key.txt"
+    key = init_key(tmp_path / "key.txt")
     out = tmp_path / "out"
     assert main(["dicom-deidentify", str(breast_boost_dir), str(out), "--key-file",
                  str(key)]) == 0
     printed = capsys.readouterr().out
     assert "4 DICOM file(s) de-identified, 1 other file(s) not copied; 1 plan link(s)" in printed
-    assert "new key file written" in printed
-    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    pseudonym, shift = dicom_identity(read_key(key))
     original = index_folder(breast_boost_dir)
     deidentified = index_folder(out)
     assert not set(original.objects) & set(deidentified.objects)
     for header in deidentified.objects.values():
         dataset = pydicom.dcmread(header.path, stop_before_pixels=True)
-        assert dataset.PatientID != "123456" and "boost" not in str(dataset.PatientName).lower()
+        assert "boost" not in str(dataset.PatientName).lower()
+        # the pseudonym the registry's de-identified export gives patient "123456"
+        assert dataset.PatientID == pseudonym("123456") != "123456"
         assert header.path.parent.name == dataset.PatientID
+        if header.kind == "RTPLAN":  # 1901-01-01 shifted back as the patient's registry dates
+            days = shift("123456")
+            assert dataset.RTPlanDate == (dt.date(1901, 1, 1) - dt.timedelta(days=days)
+                                          ).strftime("%Y%m%d")
     assert _dosimetry(out, capsys) == _dosimetry(breast_boost_dir, capsys)
 
     # the same key gives the same pseudonyms and UIDs; another key other ones
     again = tmp_path / "again"
-    deidentify_folder(breast_boost_dir, again, key)
+    deidentify_folder(breast_boost_dir, again, read_key(key).hex())
     assert sorted(index_folder(again).objects) == sorted(deidentified.objects)
-    other_key = tmp_path / "other.txt"
     other = tmp_path / "other"
-    deidentify_folder(breast_boost_dir, other, other_key)
+    deidentify_folder(breast_boost_dir, other, _secret(tmp_path, "other.txt"))
     assert not set(index_folder(other).objects) & set(deidentified.objects)
 
 
@@ -57,7 +67,7 @@ def test_the_link_check_catches_a_broken_reference(
 ) -> None:
     """Negative control: one reference rewritten in the output, and the check refuses it."""
     out = tmp_path / "out"
-    deidentify_folder(breast_boost_dir, out, tmp_path / "key.txt")
+    deidentify_folder(breast_boost_dir, out, _secret(tmp_path))
     check_links(index_folder(breast_boost_dir), index_folder(out))  # passes as written
     dose_path = next(h.path for h in index_folder(out).objects.values() if h.kind == "RTDOSE")
     dose = pydicom.dcmread(dose_path)
@@ -73,10 +83,6 @@ def test_bad_key_and_output_are_refused(
 ) -> None:
     short = tmp_path / "short.txt"
     short.write_text("secret\n", encoding="utf-8")
-    # the key file rules of the registry's de-identified export (io.keyfile)
-    assert main(["dicom-deidentify", str(breast_boost_dir), str(tmp_path / "o"),
-                 "--key-file", str(short)]) == 2
-    assert "chmod 600" in capsys.readouterr().err  # readable by others: refused first
     short.chmod(0o600)
     assert main(["dicom-deidentify", str(breast_boost_dir), str(tmp_path / "o"),
                  "--key-file", str(short)]) == 2
@@ -85,5 +91,5 @@ def test_bad_key_and_output_are_refused(
     busy.mkdir()
     (busy / "x").write_text("x", encoding="utf-8")
     with pytest.raises(DeidentifyError, match="exists and is not empty"):
-        deidentify_folder(breast_boost_dir, busy, tmp_path / "k.txt")
+        deidentify_folder(breast_boost_dir, busy, _secret(tmp_path))
     assert not (tmp_path / "o").exists()

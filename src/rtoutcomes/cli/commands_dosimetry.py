@@ -61,21 +61,28 @@ def _register_deidentify(subparsers: argparse._SubParsersAction[Any]) -> None:
             "derived from the key file's secret (dicognito), write them to the new folder OUT "
             "as <PatientID>/<Modality>_<SOPInstanceUID>.dcm, and check that every dose -> plan "
             "-> structure set link of IN is found again in OUT and that no original PatientID "
-            "or UID is left. A missing key file is created with a random secret; the same key "
-            "gives the same pseudonyms on every run."
+            "or UID is left. The key file is the registry's de-identified export's (rtoutcomes "
+            "init-key): PatientIDs become that export's patient pseudonyms and plan dates are "
+            "shifted as that patient's dates are."
         ),
     )
     parser.add_argument("source", metavar="IN", help="folder of DICOM files")
     parser.add_argument("out", metavar="OUT", help="new (or empty) output folder")
     parser.add_argument("--key-file", required=True, metavar="KEY",
-                        help="secret seed of the pseudonyms (created when missing)")
+                        help="the registry's de-identification key (rtoutcomes init-key)")
     parser.set_defaults(func=run_deidentify)
 
 
 def run_deidentify(args: argparse.Namespace) -> int:
     from rtoutcomes.io.dicom_deidentify import deidentify_folder
+    from rtoutcomes.io.keyfile import read_key
+    from rtoutcomes.registry.deidentify import dicom_identity
 
-    print(deidentify_folder(args.source, args.out, args.key_file).text())
+    key = read_key(args.key_file)
+    pseudonym, shift = dicom_identity(key)
+    report = deidentify_folder(args.source, args.out, key.hex(), patient_pseudonym=pseudonym,
+                               shift_days=shift)
+    print(report.text())
     return 0
 
 

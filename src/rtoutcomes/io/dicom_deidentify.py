@@ -7,7 +7,11 @@ derived from the original and a secret seed, so that an RTDOSE still references 
 the plan its structure set. (deid's default recipe removes UIDs that RT needs.) The seed is the
 key file's secret: the same key gives the same pseudonyms and UIDs on every run and on every
 machine, so that later exports of the same patients line up; without it the pseudonyms cannot
-be reproduced. Dates are shifted by one offset per patient (intervals are kept).
+be reproduced. The key file is the registry's de-identified export's (``rtoutcomes init-key``,
+``registry.deidentify``): the PatientID becomes the pseudonym that export gives the registry
+patient of that id, and RTPlanDate is shifted back by that patient's offset, so that
+``dosimetry-import`` of the copy into the de-identified registry matches as on the originals.
+Other dates are shifted by dicognito (intervals within a patient are kept).
 
 The output folder holds ``<pseudonymous PatientID>/<Modality>_<SOPInstanceUID>.dcm`` (the
 input's file and folder names may carry names, so they are not kept); files that are not DICOM
@@ -19,17 +23,18 @@ the reason given.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from rtoutcomes.errors import RtOutcomesError
 from rtoutcomes.io.dicom_index import DicomIndex, index_folder, link_plans
 
-__all__ = ["DeidentifyError", "DeidentifyReport", "check_links", "deidentify_folder", "read_key"]
-
+__all__ = ["DeidentifyError", "DeidentifyReport", "check_links", "deidentify_folder"]
 
 
 class DeidentifyError(RtOutcomesError):
@@ -41,31 +46,10 @@ class DeidentifyReport:
     files: int  # DICOM files written
     skipped: int  # files that are not DICOM (not copied)
     links: int  # plan -> structure set -> dose links found again in the output
-    created_key: bool
 
     def text(self) -> str:
-        key = "new key file written (keep it secret, keep it safe)" if self.created_key else (
-            "existing key file used")
         return (f"{self.files} DICOM file(s) de-identified, {self.skipped} other file(s) not "
-                f"copied; {self.links} plan link(s) checked in the output; {key}")
-
-
-def read_key(path: str | Path, *, create: bool = True) -> tuple[str, bool]:
-    """The secret of a key file (``io.keyfile``: the registry's de-identified export uses the
-    same file and rules), creating one (random, owner-only) when it does not exist.
-
-    Returns (secret as hex, created)."""
-    from rtoutcomes.io.keyfile import init_key
-    from rtoutcomes.io.keyfile import read_key as read_secret
-
-    file = Path(path)
-    created = False
-    if not file.exists():
-        if not create:
-            raise DeidentifyError(f"{file}: no such key file")
-        init_key(file)
-        created = True
-    return read_secret(file).hex(), created
+                f"copied; {self.links} plan link(s) checked in the output")
 
 
 def _link_shapes(index: DicomIndex) -> Counter[tuple[str, ...]]:
@@ -99,9 +83,19 @@ def check_links(original: DicomIndex, deidentified: DicomIndex) -> None:
 
 
 def deidentify_folder(
-    source: str | Path, out: str | Path, key_file: str | Path
+    source: str | Path,
+    out: str | Path,
+    secret: str,
+    *,
+    patient_pseudonym: Callable[[str], str] | None = None,
+    shift_days: Callable[[str], int] | None = None,
 ) -> DeidentifyReport:
-    """De-identify every DICOM file under ``source`` into the new folder ``out``."""
+    """De-identify every DICOM file under ``source`` into the new folder ``out``.
+
+    ``secret`` seeds dicognito. ``patient_pseudonym(patient_id)`` and ``shift_days(patient_id)``
+    (the registry's de-identified export's, ``registry.deidentify.dicom_identity``) then set the
+    PatientID and shift RTPlanDate back, so that the copy matches the de-identified registry.
+    """
     import pydicom
     from dicognito.anonymizer import Anonymizer
     from pydicom.errors import InvalidDicomError
@@ -113,7 +107,6 @@ def deidentify_folder(
         raise DeidentifyError(f"{target}: the output folder exists and is not empty")
     if target.resolve().is_relative_to(base.resolve()):
         raise DeidentifyError(f"{target}: the output folder cannot lie inside the input")
-    secret, created = read_key(key_file)
     original = index_folder(base)
     anonymizer = Anonymizer(seed=secret)
     staging = target.with_name(f".{target.name}.partial")
@@ -128,7 +121,13 @@ def deidentify_folder(
                 except (InvalidDicomError, OSError, ValueError, EOFError):
                     skipped += 1
                     continue
+                patient_id = str(dataset.get("PatientID", "") or "")
+                plan_date = str(dataset.get("RTPlanDate", "") or "")
                 anonymizer.anonymize(dataset)
+                if patient_pseudonym is not None and patient_id:
+                    dataset.PatientID = patient_pseudonym(patient_id)
+                if shift_days is not None and "RTPlanDate" in dataset:
+                    dataset.RTPlanDate = _shifted(plan_date, shift_days(patient_id))
                 patient = str(dataset.get("PatientID", "") or "unknown")
                 modality = str(dataset.get("Modality", "") or "OT")
                 written = staging / patient / f"{modality}_{dataset.SOPInstanceUID}.dcm"
@@ -145,4 +144,13 @@ def deidentify_folder(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     links, _ = link_plans(index_folder(target))
-    return DeidentifyReport(files, skipped, len(links), created)
+    return DeidentifyReport(files, skipped, len(links))
+
+
+def _shifted(date: str, days: int) -> str:
+    """A DICOM date (YYYYMMDD) ``days`` earlier; an unreadable one is removed (empty)."""
+    try:
+        parsed = dt.datetime.strptime(date[:8], "%Y%m%d").date()
+    except ValueError:
+        return ""
+    return (parsed - dt.timedelta(days=days)).strftime("%Y%m%d")

@@ -26,7 +26,7 @@ import hashlib
 import hmac
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -237,3 +237,12 @@ def deidentify_rows(
     for k in sorted(set(meta) - {"synthetic"}):
         ctx.summary.removed[f"registry_meta.{k}"] += 1
     return out, ctx.summary
+
+
+def dicom_identity(key: bytes) -> tuple[Callable[[str], str], Callable[[str], int]]:
+    """For de-identified DICOM (``dicom-deidentify``): the pseudonym a registry ``patient_id``
+    gets in this export, and the days its dates are shifted back, under ``key``; so that a
+    DICOM PatientID equal to the registry's patient_id becomes the de-identified registry's."""
+    keyed = _Keyed(key)
+    return (lambda patient: keyed.pseudonym("patients.patient_id", patient),
+            lambda patient: keyed.shift_days("patient:" + patient))
