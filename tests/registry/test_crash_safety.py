@@ -69,7 +69,7 @@ def _run_child(db_url: str, writer: Callable[[str, ChangeSet], None], changes: C
         code = 0
         try:
             writer(db_url, changes)
-        except BaseException as error:  # noqa: BLE001 - reported through the exit status
+        except BaseException as error:
             print(f"crash-test child failed: {error!r}", flush=True)
             code = 3
         os._exit(code)

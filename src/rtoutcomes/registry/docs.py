@@ -85,7 +85,8 @@ deleted: list the scans too). One writer at a time: a second update waits up to 
 first and then stops with a message; a study run during an update reads the registry as it was
 before or after, never a mix. Each entry of the audit trail is chained to the previous one by
 SHA-256, so that an edited, deleted or reordered entry, or a cell changed behind rtoutcomes'
-back, is reported by `--verify`."""
+back, is reported by `--verify`. An update of 1,000 changed rows into a registry of 68,000 rows
+takes about 1.7 s on SQLite and on PostgreSQL (`benchmarks/registry_update.py`)."""
 
 
 def _cell(text: str) -> str:
