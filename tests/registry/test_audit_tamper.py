@@ -12,10 +12,12 @@ import sqlalchemy as sa
 from mini_registry import mini_registry, write_csv_folder
 
 from rtoutcomes.cli import main
+from rtoutcomes.errors import RtOutcomesError
 from rtoutcomes.registry import audit
 from rtoutcomes.registry.changes import ChangeSet, apply_changes, freeze
 from rtoutcomes.registry.database import make_engine
 from rtoutcomes.registry.importer import import_registry
+from rtoutcomes.registry.tables import read_rows
 
 T0 = dt.datetime(2026, 1, 5, 8, 30, tzinfo=dt.UTC)
 
@@ -123,3 +125,56 @@ def test_audit_json_same_bytes_on_both_backends(
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]
     assert '"reason": "re-measured"' in outputs[0] and '"label": "paper-1"' in outputs[0]
+
+
+def test_as_of_label_batch_and_time(history: str, tmp_path: Path) -> None:
+    after_import = audit.snapshot(history, "1").rows
+    assert audit.snapshot(history, "2026-01-20").rows == after_import
+    assert audit.snapshot(history, "2026-01-05T08:30:00Z").rows == after_import
+    assert audit.snapshot(history, "2026-01-05T08:29:59Z").rows == {
+        name: [] for name in after_import}
+    corrected = audit.snapshot(history, "2").rows
+    lesion = next(r for r in corrected["lesions"] if r["lesion_id"] == "L02")
+    assert lesion["size_cm"] == 2.4
+    frozen = audit.snapshot(history, "paper-1")
+    assert frozen.rows == read_rows(history)
+    assert (frozen.state.label, frozen.state.batch) == ("paper-1", 4)
+    with pytest.raises(audit.AuditError, match="no batch 9"):
+        audit.snapshot(history, "9")
+    with pytest.raises(audit.AuditError, match="not a freeze label"):
+        audit.snapshot(history, "paper-2")
+
+
+def test_as_of_refuses_a_broken_chain(history: str) -> None:
+    _sql(history, "UPDATE audit_log SET user_name = 'someone' WHERE seq = 2")
+    with pytest.raises(audit.AuditError, match="audit entry 2"):
+        audit.snapshot(history, "paper-1")
+
+
+def test_freeze_labels_are_names_and_unique(history: str) -> None:
+    with pytest.raises(RtOutcomesError, match="already names"):
+        freeze(history, "paper-1")
+    for bad in ("12", "2026-01-01", " "):
+        with pytest.raises(RtOutcomesError, match="freeze label"):
+            freeze(history, bad)
+
+
+def test_audit_command_lists_and_filters(
+    history: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "--db", history, "--since", "2026-02-05"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("batch 3, 2026-02-05T08:30:00.000000Z, md, update; reason: scan "
+                          "entered on wrong lesion\n")
+    assert "insert assessments A90" in out and "delete assessments A05" in out
+    assert "freeze 'paper-1'" in out and "batch 2" not in out
+    assert main(["audit", "--db", history, "--record", "lesions:L02"]) == 0
+    out = capsys.readouterr().out
+    assert "update lesions L02 size_cm: 2.1 -> 2.4" in out
+    assert main(["audit", "--db", history, "--record", "L02"]) == 1
+    assert "write TABLE:KEY" in capsys.readouterr().err
+    _sql(history, "DELETE FROM audit_log WHERE seq = 7")
+    assert main(["audit", "--db", history, "--verify"]) == 1
+    assert capsys.readouterr().err == (
+        "rtoutcomes audit: error: audit trail broken at audit entry 8 (batch 1): entry 7 is "
+        "missing (entries deleted or reordered)\n")

@@ -24,7 +24,7 @@ from rtoutcomes.registry.changes import (
 )
 from rtoutcomes.registry.database import make_engine
 from rtoutcomes.registry.importer import import_registry
-from rtoutcomes.registry.tables import read_rows
+from rtoutcomes.registry.tables import read_rows, reading
 from rtoutcomes.registry.validation import ImportRejected
 
 NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
@@ -169,3 +169,22 @@ def test_verify_detects_a_cell_changed_by_plain_sql(registry: str) -> None:
         "registry table lesions, L03, column size_cm: the audit trail gives 1.3, the registry "
         "holds 9.9 (changed outside rtoutcomes)")
     assert json.loads(json.dumps(result.as_json()))["ok"] is False
+
+
+def test_a_reader_sees_one_state_while_a_writer_commits(registry: str) -> None:
+    """Reads through ``tables.reading`` all see the state at their first read, even when a
+    write to two tables commits between them (never a mix of before and after)."""
+    change = ChangeSet(rows={
+        "lesions": [{"lesion_id": "L01", "size_cm": 6.0}],
+        "assessments": [{"assessment_id": "A97", "lesion_id": "L01",
+                         "assessment_date": "2020-02-01", "modality": "CT"}]})
+    with reading(registry) as connection:
+        lesions = connection.execute(sa.text("SELECT size_cm FROM lesions "
+                                             "WHERE lesion_id = 'L01'")).scalar_one()
+        apply_changes(registry, change, reason="during a read", wait_s=2.0)
+        scans = connection.execute(sa.text("SELECT count(*) FROM assessments "
+                                           "WHERE assessment_id = 'A97'")).scalar_one()
+    assert (lesions, scans) == (4.5, 0)
+    after = read_rows(registry)
+    assert _lesion(after, "L01")["size_cm"] == 6.0
+    assert any(a["assessment_id"] == "A97" for a in after["assessments"])
