@@ -171,10 +171,10 @@ def test_audit_command_lists_and_filters(
     assert main(["audit", "--db", history, "--record", "lesions:L02"]) == 0
     out = capsys.readouterr().out
     assert "update lesions L02 size_cm: 2.1 -> 2.4" in out
-    assert main(["audit", "--db", history, "--record", "L02"]) == 1
+    assert main(["audit", "--db", history, "--record", "L02"]) == 2
     assert "write TABLE:KEY" in capsys.readouterr().err
     _sql(history, "DELETE FROM audit_log WHERE seq = 7")
-    assert main(["audit", "--db", history, "--verify"]) == 1
+    assert main(["audit", "--db", history, "--verify"]) == 2
     assert capsys.readouterr().err == (
         "rtoutcomes audit: error: audit trail broken at audit entry 8 (batch 1): entry 7 is "
         "missing (entries deleted or reordered)\n")
