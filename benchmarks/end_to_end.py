@@ -123,12 +123,14 @@ NO_FIGURES = """
 import json, sys
 from pathlib import Path
 from rtoutcomes.study import load_study
-from rtoutcomes.study.analysis import run_analyses
+from rtoutcomes.study import analysis
 from rtoutcomes.study.table import read_table
 from rtoutcomes.report.jsonio import dumps
 study = load_study(Path(sys.argv[1]))
 table = read_table(Path(sys.argv[2]))
-results = run_analyses(study, {name: table for name in study.endpoints})
+results = analysis.run_analyses(study, {name: table for name in study.endpoints})
+if hasattr(analysis, "strip_fits"):  # releases before the typed results model kept fits in it
+    results = analysis.strip_fits(results)
 Path(sys.argv[3]).write_text(dumps(results), encoding="utf-8")
 """
 
