@@ -17,6 +17,8 @@ from rtoutcomes.report.survival_tables import (
 from rtoutcomes.report.table import Table
 from rtoutcomes.results.model import Results
 
+MIN_PARALLEL = 8  # figures (roughly: four per endpoint) from which workers are worth starting
+
 
 def _noop(_: str) -> None:
     """No progress display."""
@@ -62,8 +64,10 @@ def build_report(
     results: Results,
     cohort_tables: list[Table] | None = None,
     progress: Callable[[str], None] = _noop,
+    workers: int | None = None,
 ) -> Report:
-    """The report: cohort tables (registry mode) first, then the survival tables and figures.
+    """The report: cohort tables (registry mode) first, then the survival tables and figures
+    (drawn by ``workers`` processes, default the available cores; same bytes as one).
 
     Tables, figures and text are drawn from a copy of ``results`` whose strings hold no control
     character (a registry text or study-file label with ESC or NUL would break Word, Excel and
@@ -73,23 +77,32 @@ def build_report(
 
     raw, results = results, xml_safe_tree(results)
     tables = [*(cohort_tables or []), *analysis_tables(results)]
+    from rtoutcomes.report.parallel_figures import available_cores, draw
     from rtoutcomes.report.survival_figures import (
         all_panels,
         composite_figures,
         single_figures,
     )
 
-    figures = []
+    if workers is None:  # a handful of figures is drawn faster than workers start
+        workers = available_cores() if len(results["endpoints"]) * 4 >= MIN_PARALLEL else 1
+    tasks = []
     if results.get("cohort", {}).get("flow"):
-        progress("drawing the flow chart")
-        figures.append(flow_figure(results))
+        tasks.append(lambda: [flow_figure(results)])
     panels = all_panels(results)
-    figures += composite_figures(results, panels, len(figures) + 1, progress)
+    first_number = len(tasks) + 1
+    tasks.append(lambda: composite_figures(results, panels, first_number))
     from rtoutcomes.report.response_report import forest_figures, response_figures
 
-    figures += forest_figures(results, progress)
-    figures += response_figures(results, progress)
-    figures += single_figures(results, list(panels.values()), progress)
+    tasks.append(lambda: forest_figures(results))
+    tasks.append(lambda: response_figures(results))
+    singles = list(panels.values())
+    step = max(-(-len(singles) // (2 * workers)), 1)  # a few tasks per worker: balanced
+    for start in range(0, len(singles), step):
+        chunk = singles[start : start + step]
+        tasks.append(lambda chunk=chunk: single_figures(results, chunk))  # type: ignore[misc]
+    progress(f"drawing {len(singles)} figures and the composites on {workers} core(s)")
+    figures = draw(tasks, workers)
     warnings = list(results.get("warnings", []))
     title = results["study"]["title"]
     registry = results.get("cohort", {}).get("registry", {})

@@ -1,0 +1,59 @@
+"""Draw a report's figures on the available cores, with the bytes of a serial run.
+
+Each figure is drawn from the results alone (no shared state between figures), so the set can
+be split into tasks and drawn in worker processes. The workers are forked (Linux): they inherit
+the results and the task list, and only the rendered files travel back. Elsewhere, with one
+core, or in a process running other threads, the tasks run here, one after the other. Either
+way the figures come back in task order.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from rtoutcomes.report.document import Figure
+
+Task = Callable[[], list[Figure]]
+_TASKS: Sequence[Task] = ()  # the tasks of the pool being run (read by the forked workers)
+
+
+def available_cores() -> int:
+    """Cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return max(os.cpu_count() or 1, 1)
+
+
+def _run(index: int) -> list[Figure]:
+    return _TASKS[index]()
+
+
+def draw(tasks: Sequence[Task], workers: int | None = None) -> list[Figure]:
+    """Every task's figures, in task order; ``workers`` processes (default: available cores)."""
+    global _TASKS
+    import threading
+
+    workers = available_cores() if workers is None else workers
+    workers = min(workers, len(tasks))
+    # fork only a single-threaded process (a forked copy of a threaded one, a web server's,
+    # may inherit a lock held by another thread), and only on Linux (fork is the default there)
+    if (workers <= 1 or not sys.platform.startswith("linux")
+            or threading.active_count() > 1):
+        return [figure for task in tasks for figure in task()]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # imported once here, so that every worker inherits them instead of importing its own
+    import matplotlib.backends.backend_agg
+    import matplotlib.font_manager  # noqa: F401
+    import PIL.PngImagePlugin  # noqa: F401
+
+    _TASKS = tasks
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            drawn = list(pool.map(_run, range(len(tasks))))
+    finally:
+        _TASKS = ()
+    return [figure for figures in drawn for figure in figures]
