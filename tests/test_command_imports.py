@@ -87,3 +87,14 @@ def test_analyze_loads_no_database_or_dicom_library(
     assert {"pandas", "scipy", "matplotlib"} <= set(loaded)
     # scipy.stats neither: its distribution functions come from scipy.special
     assert not {"sqlalchemy", "alembic", "psycopg", "pydicom", "scipy.stats"} & set(loaded)
+
+
+@pytest.mark.slow
+def test_demo_loads_no_scipy_stats_or_dicom_library(
+    tmp_path: Path, code_under_test_env: Callable[..., dict[str, str]]
+) -> None:
+    # the best-response table's exact limits come from scipy.special (beta quantiles), not
+    # from scipy.stats, whose import alone took ~0.7 s of the demo
+    loaded = loaded_by(["demo", "--out", str(tmp_path / "out"), "--quiet"], code_under_test_env)
+    assert {"pandas", "scipy", "matplotlib", "sqlalchemy", "docx"} <= set(loaded)
+    assert not {"scipy.stats", "pydicom"} & set(loaded)

@@ -40,3 +40,16 @@ def test_tasks_come_back_in_order() -> None:
 
     drawn = draw([lambda i=i: task(i) for i in range(4)], workers=4)
     assert [f.key for f in drawn] == ["f0", "f1", "f2", "f3"]
+
+
+def test_costs_change_the_start_order_not_the_result_order() -> None:
+    import os
+
+    from rtoutcomes.report.document import Figure
+
+    def task(i: int) -> list[Figure]:
+        return [Figure(key=f"f{i}:{os.getpid()}", caption="", rendered=None)]  # type: ignore[arg-type]
+
+    drawn = draw([lambda i=i: task(i) for i in range(5)], workers=2, costs=[1, 5, 2, 4, 3])
+    assert [f.key.split(":")[0] for f in drawn] == ["f0", "f1", "f2", "f3", "f4"]
+    assert all(int(f.key.split(":")[1]) != os.getpid() for f in drawn)  # drawn by the workers

@@ -86,23 +86,36 @@ def build_report(
 
     if workers is None:  # a handful of figures is drawn faster than workers start
         workers = available_cores() if len(results["endpoints"]) * 4 >= MIN_PARALLEL else 1
-    tasks = []
+    # one task per figure or small group of figures, each with a rough cost (panels drawn
+    # times formats) so that workers start on the largest first and finish together
+    tasks: list[Callable[[], list[Figure]]] = []
+    costs: list[float] = []
+    formats = len(results["study"]["figures"]["formats"])
     if results.get("cohort", {}).get("flow"):
         tasks.append(lambda: [flow_figure(results)])
+        costs.append(formats)
     panels = all_panels(results)
     first_number = len(tasks) + 1
-    tasks.append(lambda: composite_figures(results, panels, first_number))
+    for index, names in enumerate(results["study"]["figures"]["panels"]):
+        tasks.append(lambda index=index: composite_figures(  # type: ignore[misc]
+            results, panels, first_number, only=[index]))
+        costs.append(formats * max(1, sum(1 for name in names if name in panels)))
     from rtoutcomes.report.response_report import forest_figures, response_figures
 
-    tasks.append(lambda: forest_figures(results))
+    for name, e in results["endpoints"].items():
+        if e.get("multivariate"):
+            tasks.append(lambda name=name: forest_figures(results, only=[name]))  # type: ignore[misc]
+            costs.append(formats)
     tasks.append(lambda: response_figures(results))
+    costs.append(2 * formats)
     singles = list(panels.values())
     step = max(-(-len(singles) // (2 * workers)), 1)  # a few tasks per worker: balanced
     for start in range(0, len(singles), step):
         chunk = singles[start : start + step]
         tasks.append(lambda chunk=chunk: single_figures(results, chunk))  # type: ignore[misc]
+        costs.append(2 * len(chunk))
     progress(f"drawing {len(singles)} figures and the composites on {workers} core(s)")
-    figures = draw(tasks, workers)
+    figures = draw(tasks, workers, costs)
     warnings = list(results.get("warnings", []))
     title = results["study"]["title"]
     registry = results.get("cohort", {}).get("registry", {})

@@ -3,7 +3,7 @@ waterfall and the swimmer plot, from results.json."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rtoutcomes.report import fmt
 from rtoutcomes.report.document import Figure
@@ -63,14 +63,15 @@ def _counts(group: GroupResults | None, level: str) -> str:
     return f"{entry['n']} / {entry['events']}"
 
 
-def forest_figures(results: Results, progress: Callable[[str], None] = _noop) -> list[Figure]:
-    """One forest plot per endpoint with a multivariate model."""
+def forest_figures(results: Results, progress: Callable[[str], None] = _noop,
+                   only: Sequence[str] | None = None) -> list[Figure]:
+    """One forest plot per endpoint with a multivariate model (``only``: of these endpoints)."""
     figures = []
     width = max(174, results["study"]["figure_width_mm"])
     formats = results["study"]["figures"]["formats"]
     for name, e in results["endpoints"].items():
         model = e.get("multivariate")
-        if not model:
+        if not model or (only is not None and name not in only):
             continue
         progress(f"drawing the forest plot of {name}")
         label = e.get("label") or name

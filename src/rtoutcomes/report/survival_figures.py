@@ -126,12 +126,16 @@ def single_figures(results: Results, panels: Sequence[NamedPanel],
 
 
 def composite_figures(results: Results, panels: dict[str, NamedPanel],
-                      first_number: int, progress: Callable[[str], None] = _noop) -> list[Figure]:
-    """The study's ``figures.panels``: one lettered figure each, in every requested format."""
+                      first_number: int, progress: Callable[[str], None] = _noop,
+                      only: Sequence[int] | None = None) -> list[Figure]:
+    """The study's ``figures.panels``: one lettered figure each, in every requested format
+    (``only``: those of these indices of ``figures.panels``, numbered as in the whole set)."""
     options = results["study"]["figures"]
     formats = options["formats"]
     figures = []
     for i, names in enumerate(options["panels"]):
+        if only is not None and i not in only:
+            continue
         chosen = [panels[n] for n in names if n in panels]
         if not chosen:
             continue
