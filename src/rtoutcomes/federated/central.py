@@ -16,7 +16,6 @@ the report says so.
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from rtoutcomes.federated.disclosure import DisclosureRefused
 from rtoutcomes.results.model import CoxModel, EndpointResults, GroupResults, Test
 from rtoutcomes.study import summaries
-from rtoutcomes.study.analysis import model_results
+from rtoutcomes.study.analysis import model_results, nested_sequence
 from rtoutcomes.study.covariates import _sort_key, design, reference_of
 from rtoutcomes.study.errors import StudyFileError
 from rtoutcomes.study.spec import Covariate, Study
@@ -104,22 +103,26 @@ def federated_results(
         }
         fit_model = _model_fitter(study, study_yaml, ask, name, covariates, pooled_levels)
         for covariate in study.analyses.univariate:
-            model, _ = fit_model([covariate], None)
+            model, _ = fit_model([covariate], None,
+                                 f"the {name} univariate model of {covariate}")
             if covariates[covariate].type != "continuous":
                 model["logrank"] = (groups[covariate]["logrank"] if covariate in groups else
                                     _group(study, covariates[covariate], parts, covariate,
                                            pooled_levels[covariate][0], km=False)["logrank"])
             result["univariate"][covariate] = model
         if name in study.analyses.multivariate:
-            result["multivariate"] = fit_model(list(study.analyses.multivariate[name]), None)[0]
+            result["multivariate"] = fit_model(list(study.analyses.multivariate[name]), None,
+                                               f"the {name} multivariate model")[0]
         if name in study.analyses.nested:
             models = [list(m) for m in study.analyses.nested[name]]
-            fitted = [fit_model(m, models[-1]) for m in models]
-            for (_, previous), (current, fit) in itertools.pairwise(fitted):
-                current["lr_test"] = (summaries.lr_summary(previous, fit)
-                                      if previous is not None and fit is not None else None)
-            fitted[0][0]["lr_test"] = None
-            result["nested"] = [m for m, _ in fitted]
+
+            def nested_model(k: int, penalised: bool, models: list[list[str]] = models,
+                             fit_model: Callable[..., tuple[CoxModel, Any]] = fit_model,
+                             name: str = name) -> tuple[CoxModel, Any]:
+                return fit_model(models[k - 1], models[-1], f"the {name} nested model {k}",
+                                 penalised)
+
+            result["nested"] = nested_sequence(len(models), nested_model)
         endpoints[name] = result
     return endpoints, described, notes
 
@@ -177,13 +180,14 @@ def _model_fitter(
     study: Study, study_yaml: Mapping[str, Any], ask: Ask, endpoint: str,
     covariates: Mapping[str, Covariate],
     pooled_levels: Mapping[str, tuple[list[str], dict[str, int]]],
-) -> Callable[[list[str], list[str] | None], tuple[CoxModel, Any]]:
+) -> Callable[..., tuple[CoxModel, Any]]:
     import numpy as np
     import pandas as pd
 
     from rtoutcomes.stats._cox._pieces import cox_from_pieces, pooled_scaling
 
-    def fit_model(chosen_names: list[str], rows_of: list[str] | None) -> tuple[CoxModel, Any]:
+    def fit_model(chosen_names: list[str], rows_of: list[str] | None, what: str = "",
+                  force_firth: bool = False) -> tuple[CoxModel, Any]:
         chosen = [covariates[n] for n in chosen_names]
         levels: dict[str, list[Any]] = {}
         for c in chosen:
@@ -212,19 +216,50 @@ def _model_fitter(
         dropped = sum(int(s["dropped"]) for s in sums)
         clustered = study.endpoints[endpoint].cluster is not None
 
+        scaling: list[tuple[np.ndarray, np.ndarray]] = []  # pooled means and scale, once
+
+        def scaled() -> tuple[np.ndarray, np.ndarray]:
+            if not scaling:
+                scaling.append(pooled_scaling(
+                    np.sum([np.asarray(s["sums"], dtype=float) for s in sums], axis=0),
+                    float(n), lambda m: np.sum([np.asarray(a["deviations"]) for a in
+                                                step("deviations", means=m)], axis=0)))
+            return scaling[0]
+
+        def evaluate_sum(beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+            means, scale = scaled()
+            p = beta.shape[0]
+            got = step("evaluate", means=means, scale=scale, beta=beta)
+            return (float(sum(a["loglik"] for a in got)),
+                    np.sum([np.asarray(a["score"], dtype=float) for a in got], axis=0),
+                    np.sum([np.asarray(a["information"], dtype=float).reshape(p, p)
+                            for a in got], axis=0))
+
+        def pairs(coef: np.ndarray) -> tuple[float, float, float, float, float]:
+            got = step("concordance", coef=[None if not np.isfinite(c) else c for c in coef])
+            total = np.sum([np.asarray(a["pairs"], dtype=float) for a in got], axis=0)
+            return tuple(float(v) for v in total)  # type: ignore[return-value]
+
+        ties = "breslow" if study.cox.ties == "breslow" else "efron"
+
+        def firth(names: list[str]) -> Any:
+            """The Firth fit from the centres' sums (the centre a stratum, as ``fit``)."""
+            from rtoutcomes.stats._firth import firth_from_evaluator
+
+            def harrell_c(coef: np.ndarray) -> float:
+                n_conc, n_disc, tied_x, _, _ = pairs(coef)
+                total = n_conc + n_disc + tied_x
+                return (n_conc + tied_x / 2) / total if total else float("nan")
+
+            means, scale = scaled()
+            return firth_from_evaluator(
+                evaluate_sum, names=names, means=means, scale=scale,
+                counts=(n, dropped, events), ties=ties, stratified=True,
+                linear_predictor_c=harrell_c)
+
         def fit(names: list[str]) -> tuple[Any, list[str]]:
             p = len(names)
-            means, scale = pooled_scaling(
-                np.sum([np.asarray(s["sums"], dtype=float) for s in sums], axis=0), float(n),
-                lambda m: np.sum([np.asarray(a["deviations"]) for a in
-                                  step("deviations", means=m)], axis=0))
-
-            def evaluate_sum(beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-                got = step("evaluate", means=means, scale=scale, beta=beta)
-                return (float(sum(a["loglik"] for a in got)),
-                        np.sum([np.asarray(a["score"], dtype=float) for a in got], axis=0),
-                        np.sum([np.asarray(a["information"], dtype=float).reshape(p, p)
-                                for a in got], axis=0))
+            means, scale = scaled()
 
             def robust(beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
                 got = step("robust", means=means, scale=scale, beta=beta)
@@ -233,12 +268,6 @@ def _model_fitter(
                         np.sum([np.asarray(a["u0"], dtype=float) for a in got], axis=0),
                         sum(int(a["clusters"]) for a in got))
 
-            def pairs(coef: np.ndarray) -> tuple[float, float, float, float, float]:
-                got = step("concordance", coef=[None if not np.isfinite(c) else c for c in coef])
-                total = np.sum([np.asarray(a["pairs"], dtype=float) for a in got], axis=0)
-                return tuple(float(v) for v in total)  # type: ignore[return-value]
-
-            ties = "breslow" if study.cox.ties == "breslow" else "efron"
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 result = cox_from_pieces(
@@ -249,6 +278,7 @@ def _model_fitter(
             return result, messages + [m for m in result.warnings if m not in messages]
 
         return model_results(study, chosen, terms, n=n, events=events, dropped=dropped,
-                             robust=clustered, fit=fit, ph=False)
+                             robust=clustered, fit=fit, ph=False, firth=firth, what=what,
+                             force_firth=force_firth)
 
     return fit_model

@@ -33,6 +33,42 @@ def _any_ph_test(endpoints: dict[str, EndpointResults]) -> bool:
     return False
 
 
+def _firth_models(endpoints: dict[str, EndpointResults]) -> list[str]:
+    """Each Firth-penalised model as "endpoint: what" (univariate by covariate,
+    multivariate, nested model k), in the results' order."""
+    found = []
+    for name, e in endpoints.items():
+        found += [f"{name}: {c} (univariate)" for c, m in e["univariate"].items()
+                  if m.get("firth")]
+        if e.get("multivariate", {}).get("firth"):
+            found.append(f"{name}: multivariate")
+        found += [f"{name}: nested model {k}" for k, m in enumerate(e.get("nested", []), 1)
+                  if m.get("firth")]
+    return found
+
+
+def firth_sentence(study: StudySummary, endpoints: dict[str, EndpointResults]) -> str:
+    """What ``cox.firth`` did: which models are Firth-penalised, and how they are reported
+    ("" for the default, ``never``)."""
+    mode = study["cox"].get("firth")
+    if not mode:
+        return ""
+    how = ("by Firth's penalised partial likelihood (Heinze and Schemper 2001), as R's "
+           f"coxphf, with {_TIES[study['cox']['ties']]} for ties, profile penalised "
+           "likelihood confidence intervals and penalised likelihood-ratio tests (per "
+           "coefficient, per model, and between nested models)")
+    models = _firth_models(endpoints)
+    if mode == "always":
+        return f"All Cox models were fitted {how}; they are marked \u2020 in the tables."
+    if not models:
+        return ("Cox models whose ordinary partial likelihood was monotone (separation) were "
+                "to be fitted by Firth's penalised partial likelihood (Heinze and Schemper "
+                "2001); no model was.")
+    return ("Cox models whose ordinary partial likelihood was monotone (separation: a hazard "
+            f"ratio running to zero or infinity, e.g. no events in one group) were fitted {how}"
+            f": {'; '.join(models)}. They are marked \u2020 in the tables.")
+
+
 def registry_sentence(results: Results) -> str:
     """Which registry, in which state: its name, data cut-off and content hash."""
     registry = results.get("cohort", {}).get("registry")
@@ -139,6 +175,9 @@ def methods_paragraph(results: Results) -> str:
         "analysis) and the number excluded is reported; models with fewer than 10 events per "
         "estimated coefficient are flagged."
     )
+    firth = firth_sentence(study, endpoints)
+    if firth:
+        parts.append(firth)
     strata = study["cox"].get("strata")
     if strata:
         parts.append(

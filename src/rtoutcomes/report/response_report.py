@@ -75,14 +75,24 @@ def forest_figures(results: Results, progress: Callable[[str], None] = _noop,
             continue
         progress(f"drawing the forest plot of {name}")
         label = e.get("label") or name
-        fig = forest_figure(forest_rows(model, e, results),
-                            title=f"{label}: multivariate Cox model", width_mm=width)
+        firth = model.get("firth")
+        kind = "Firth-penalised multivariate Cox model" if firth else "multivariate Cox model"
+        fig = forest_figure(forest_rows(model, e, results), title=f"{label}: {kind}",
+                            width_mm=width)
+        intervals = ("Firth-penalised hazard ratios (Heinze and Schemper 2001; as R's coxphf, "
+                     "the ordinary fit being separated"
+                     if firth and firth["reason"] != "requested" else
+                     "Firth-penalised hazard ratios (Heinze and Schemper 2001; as R's coxphf"
+                     if firth else "")
+        hr_text = (f"{intervals}) with profile penalised likelihood 95% confidence intervals "
+                   "and penalised likelihood-ratio p" if firth
+                   else "hazard ratios with 95% confidence intervals")
         figures.append(Figure(
             key=f"forest_{name}",
-            caption=f"Forest plot of the multivariate Cox model of {label} ({model['n']} "
-            f"{e['unit']}s, {model['events']} events): hazard ratios with 95% confidence "
-            "intervals on a log scale; open diamonds mark the reference levels; n / events "
-            "per level where the study compared the levels by Kaplan-Meier.",
+            caption=f"Forest plot of the {kind} of {label} ({model['n']} "
+            f"{e['unit']}s, {model['events']} events): {hr_text} on a log scale; open "
+            "diamonds mark the reference levels; n / events per level where the study compared "
+            "the levels by Kaplan-Meier.",
             rendered=render(fig, formats)))
     return figures
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rtoutcomes.report import fmt
@@ -118,6 +118,7 @@ def univariate_table(endpoints: dict[str, EndpointResults], labels: dict[str, st
             first = False
     if with_ph:
         table.notes.append(PH_NOTE)
+    _firth_note(table, [m for n in names for m in endpoints[n]["univariate"].values()])
     _robust_note(table, endpoints, names, "univariate")
     return table
 
@@ -126,13 +127,38 @@ def _term_labels(models: list[Mapping[str, Any]]) -> list[str]:
     return list(dict.fromkeys(t["term"] for m in models for t in m.get("terms", [])))
 
 
+FIRTH_MARK = "\u2020"  # dagger: the model is Firth-penalised
+FIRTH_NOTE = (
+    f"{FIRTH_MARK} Firth-penalised Cox model (Heinze and Schemper 2001; as R's coxphf), "
+    "{why}: hazard ratio with its profile penalised likelihood {level} CI; p from the "
+    "penalised likelihood-ratio test of the coefficient."
+)
+_FIRTH_WHY = {
+    "separation": "fitted because the ordinary fit showed monotone likelihood (separation: "
+                  "a coefficient ran to infinity)",
+    "nested": "as a smaller model of its nested sequence",
+    "requested": "as the study file asks (cox.firth: always)",
+}
+
+
 def _hr_cells(model: Mapping[str, Any], term: str) -> list[str]:
+    mark = FIRTH_MARK if model.get("firth") else ""
     for t in model.get("terms", []):
         if t["term"] == term:
             if t.get("infinite"):
                 return ["not estimable (separation)", ""]
-            return [fmt.with_limits(t["hr"], t["lower"], t["upper"], 3), fmt.p_value(t["p"])]
+            return [fmt.with_limits(t["hr"], t["lower"], t["upper"], 3) + mark,
+                    fmt.p_value(t["p"])]
     return ["NA", ""]
+
+
+def _firth_note(table: Table, models: Sequence[Mapping[str, Any]], extra: str = "") -> None:
+    """The footnote of the dagger, when a model of the table is Firth-penalised: why, per
+    reason present (in a fixed order, so the notes do not depend on the models' order)."""
+    reasons = {m["firth"]["reason"] for m in models if m.get("firth")}
+    if reasons:
+        why = "; ".join(_FIRTH_WHY[r] for r in _FIRTH_WHY if r in reasons)
+        table.notes.append(FIRTH_NOTE.format(why=why, level="95%") + extra)
 
 
 def _robust_note(
@@ -195,6 +221,7 @@ def multivariate_table(endpoints: dict[str, EndpointResults], labels: dict[str, 
     table.notes.append("NA: not in the model.")
     if with_ph:
         table.notes.append(PH_NOTE + " PH global test: all covariates of the model jointly.")
+    _firth_note(table, models)
     _robust_note(table, endpoints, names, "multivariate")
     return table
 
@@ -225,6 +252,8 @@ def nested_table(endpoints: dict[str, EndpointResults], labels: dict[str, str]) 
                 if lr is None
                 else (f"{lr['statistic']:.3f} ({lr['df']}), {fmt.p_value(lr['p'])}")
             )
+            # the penalised test carries the mark (the log-likelihood cell stays a number)
+            lr_text += FIRTH_MARK if lr_text and model.get("firth") else ""
             loglik = "" if model.get("loglik") is None else f"{model['loglik']:.3f}"
             seen: set[str] = set()
             for i, t in enumerate(model["terms"]):
@@ -237,7 +266,7 @@ def nested_table(endpoints: dict[str, EndpointResults], labels: dict[str, str]) 
                     n if (first and k == 1) else "",
                     f"Model {k}: {' + '.join(added)}" if first else "",
                     f"{labels.get(t['covariate'], t['covariate'])}: {t['term']}",
-                    *_hr_cells({"terms": [t]}, t["term"]),
+                    *_hr_cells({"terms": [t], "firth": model.get("firth")}, t["term"]),
                     *ph,
                     loglik if first else "",
                     lr_text if first else "",
@@ -253,4 +282,7 @@ def nested_table(endpoints: dict[str, EndpointResults], labels: dict[str, str]) 
             )
     if with_ph:
         table.notes.append(PH_NOTE + " PH global test: all covariates of the model jointly.")
+    _firth_note(table, [m for e in endpoints.values() for m in e.get("nested", [])],
+                " Its log-likelihood is penalised, and its likelihood-ratio test against the "
+                "previous model is the penalised test of the added terms (R's coxphftest).")
     return table

@@ -15,7 +15,7 @@ docs/results-schema-changelog.md.
 
 from typing import NotRequired, TypedDict
 
-SCHEMA_VERSION = "1.6.0"
+SCHEMA_VERSION = "1.7.0"
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -120,6 +120,27 @@ class CoxTerm(TypedDict):
     z: float | None
     p: float | None
     infinite: bool
+    chisq: NotRequired[float | None]
+    """Firth-penalised models only: the coefficient's penalised likelihood-ratio chi-square
+    (1 df; twice the drop of the profile penalised log-likelihood at coefficient 0, coxphf's
+    per-coefficient test); ``p`` is its p-value, ``lower``/``upper`` the profile penalised
+    likelihood limits and ``z`` the Wald z."""
+
+
+class FirthFit(TypedDict):
+    """How a Cox model was fitted by Firth's penalised likelihood (Heinze and Schemper 2001;
+    R's coxphf): present only on such models."""
+
+    reason: str
+    """``separation`` (``cox.firth: auto`` and the ordinary fit showed monotone likelihood)
+    or ``requested`` (``cox.firth: always``)."""
+    separated_terms: list[str]
+    """Terms whose ordinary (unpenalised) estimate may be infinite (empty when none)."""
+    ties: str
+    """``breslow`` or ``efron``: the partial likelihood that is penalised."""
+    limits: str
+    """``profile penalised likelihood``."""
+    converged: bool
 
 
 class PHTerm(TypedDict):
@@ -172,7 +193,12 @@ class CoxModel(TypedDict):
     """Univariate models of a grouping covariate: the log-rank test of the same groups."""
     lr_test: NotRequired[Test | None]
     """Nested models: likelihood-ratio test against the previous model (``None`` for the
-    first)."""
+    first); penalised (R's coxphftest of the added terms) when the model is Firth-fitted."""
+    firth: NotRequired[FirthFit]
+    """Firth-penalised models only (``cox.firth``): then ``loglik``/``loglik_null`` are the
+    penalised log-likelihoods, ``global_tests.likelihood_ratio`` the penalised
+    likelihood-ratio test, ``wald`` the Wald test of the penalised estimate and ``score`` the
+    ordinary score test at beta = 0 (which no penalty changes)."""
 
 
 # --- competing risks --------------------------------------------------------------------------
@@ -334,6 +360,9 @@ class CoxOptionsSummary(TypedDict):
     """``efron`` or ``breslow``."""
     strata: NotRequired[list[str]]
     """Columns stratifying the Cox models (present only when given)."""
+    firth: NotRequired[str]
+    """``auto`` or ``always``: when Cox models are fitted by Firth's penalised likelihood
+    (absent for the default, ``never``)."""
 
 
 class FigureSettings(TypedDict):

@@ -84,7 +84,8 @@ def _endpoint_results(
     if study.analyses.competing_risks and endpoint.name == "LC" and endpoint.derived:
         result["competing_risks"] = _competing_results(study, usable, covariates)
     for name in study.analyses.univariate:
-        model, _ = _cox_results(study, data, usable, [covariates[name]])
+        model, _ = _cox_results(study, data, usable, [covariates[name]],
+                                what=f"the {endpoint.name} univariate model of {name}")
         if covariates[name].type != "continuous":
             # the log-rank test of the same groups: from the group analysis when there is one
             model["logrank"] = (groups[name]["logrank"] if name in groups
@@ -92,13 +93,15 @@ def _endpoint_results(
         result["univariate"][name] = model
     if endpoint.name in study.analyses.multivariate:
         chosen = [covariates[n] for n in study.analyses.multivariate[endpoint.name]]
-        result["multivariate"] = _cox_results(study, data, usable, chosen)[0]
+        result["multivariate"] = _cox_results(
+            study, data, usable, chosen, what=f"the {endpoint.name} multivariate model")[0]
     if endpoint.name in study.analyses.nested:
         result["nested"] = _nested_results(
             study,
             data,
             usable,
             [[covariates[n] for n in model] for model in study.analyses.nested[endpoint.name]],
+            endpoint.name,
         )
     return result
 
@@ -241,6 +244,9 @@ def _cox_results(
     table: pd.DataFrame,
     chosen: list[Covariate],
     rows: Any = None,
+    *,
+    what: str = "",
+    force_firth: bool = False,
 ) -> tuple[CoxModel, Any]:
     """The model's results and the engine's fit (``None`` without an estimable term), which
     the likelihood-ratio tests of nested models need."""
@@ -265,6 +271,8 @@ def _cox_results(
         dropped=int(len(keep) - keep.sum()), robust=cluster is not None,
         fit=lambda names: summaries.cox_fit(x, time, event, study.cox, cluster, names,
                                             strata_kept),
+        firth=lambda names: summaries.firth_fit(x, time, event, study.cox, names, strata_kept),
+        what=what, force_firth=force_firth,
     )
 
 
@@ -283,11 +291,20 @@ def model_results(
     robust: bool,
     fit: Callable[[list[str]], tuple[Any, list[str]]],
     ph: bool = True,
+    firth: Callable[[list[str]], Any] | None = None,
+    what: str = "",
+    force_firth: bool = False,
 ) -> tuple[CoxModel, Any]:
     """A Cox model's results from its counts and ``fit(names)`` (the engine's fit and its
     warnings): terms, global tests, concordance, events per variable and, with ``ph``, the
     proportional-hazards test. The fit is the pooled rows' (``_cox_results``) or the
-    centres' sums' (``rtoutcomes.federated``); both give the same results.json keys."""
+    centres' sums' (``rtoutcomes.federated``); both give the same results.json keys.
+
+    With ``cox.firth`` (``always``, or ``auto`` and a coefficient of the ordinary fit may be
+    infinite, or ``force_firth``) the reported model is ``firth(names)``, the Firth-penalised
+    fit of the same rows, with a ``firth`` entry saying why; ``what`` names the model in
+    errors (a clustered endpoint has no Firth fit and is refused, never fitted otherwise).
+    The proportional-hazards test stays that of the ordinary fit (none when separated)."""
     import numpy as np
 
     warnings: list[str] = []
@@ -309,18 +326,33 @@ def model_results(
         return out, None
     names = [f"{t.covariate}: {t.label}" for t in terms]
     fitted, fit_warnings = fit(names)
-    warnings += fit_warnings
-    out["terms"] = summaries.cox_terms(
-        fitted, [t.label for t in terms], [t.covariate for t in terms]
-    )
-    out.update(summaries.cox_model_summary(fitted))
+    labels, owners = [t.label for t in terms], [t.covariate for t in terms]
+    ordinary, reason = fitted, firth_reason(study, fitted, force_firth)
+    if reason is None:
+        warnings += fit_warnings
+        out["terms"] = summaries.cox_terms(fitted, labels, owners)
+        out.update(summaries.cox_model_summary(fitted))
+    else:
+        fitted = _firth(study, firth, names, robust=robust, what=what, ordinary=ordinary)
+        separated = [labels[names.index(n)] for n in getattr(ordinary, "infinite", ())]
+        warnings += [m for m in fit_warnings if not m.startswith(SEPARATION_MESSAGE)]
+        out["terms"] = summaries.cox_terms(fitted, labels, owners)
+        out.update(summaries.cox_model_summary(fitted, ordinary))
+        out["firth"] = {"reason": reason, "separated_terms": separated, "ties": fitted.ties,
+                        "limits": "profile penalised likelihood",
+                        "converged": bool(fitted.converged)}
+        if not fitted.converged:
+            warnings.append("the Firth-penalised fit did not converge")
     columns: dict[str, list[int]] = {}
     for j, term in enumerate(terms):
         columns.setdefault(term.covariate, []).append(j)
-    if ph:
-        out["ph_test"], ph_warning = summaries.ph_summary(fitted, columns)
-    else:
+    ph_warning: str | None
+    if not ph:
         out["ph_test"], ph_warning = None, PH_NOT_TESTED
+    elif reason is not None and ordinary.infinite:
+        out["ph_test"], ph_warning = None, PH_NOT_TESTED_SEPARATED
+    else:  # of the ordinary fit: cox.zph needs its (finite) estimate and residuals
+        out["ph_test"], ph_warning = summaries.ph_summary(ordinary, columns)
     epv = events / n_terms
     out["events_per_variable"] = float(np.round(epv, 6))
     if epv < MIN_EVENTS_PER_VARIABLE:
@@ -333,6 +365,49 @@ def model_results(
     return out, fitted
 
 
+SEPARATION_MESSAGE = "Loglik converged before variable(s)"  # the engine's monotone-likelihood
+PH_NOT_TESTED_SEPARATED = ("proportional hazards not tested (the ordinary fit is separated: "
+                           "cox.zph needs its finite estimate)")
+
+
+def firth_reason(study: Study, ordinary: Any, force: bool = False) -> str | None:
+    """Why a model is Firth-fitted: ``requested`` (``cox.firth: always``), ``separation``
+    (``auto`` and a coefficient of the ordinary fit may be infinite), ``nested`` (a smaller
+    model of its nested sequence was Firth-fitted), or ``None`` (the ordinary fit is the one
+    reported)."""
+    mode = study.cox.firth
+    if mode == "always":
+        return "requested"
+    if mode == "auto" and len(ordinary.infinite) > 0:
+        return "separation"
+    if mode == "auto" and force:
+        return "nested"
+    return None
+
+
+def _firth(study: Study, firth: Callable[[list[str]], Any] | None, names: list[str], *,
+           robust: bool, what: str, ordinary: Any) -> Any:
+    """The Firth fit, or a StudyFileError naming the model and why it has none."""
+    import numpy as np
+
+    from rtoutcomes.study.errors import StudyFileError
+
+    def refuse(reason: str) -> StudyFileError:
+        return StudyFileError(
+            f"cox.firth: {study.cox.firth}: {what or 'a Cox model'} needs a Firth-penalised "
+            f"fit, but {reason}; set cox.firth: never to report the ordinary fit (a separated "
+            "coefficient is then flagged, not estimated)")
+
+    if robust:
+        raise refuse("its endpoint is clustered (robust variance), which Firth's penalised "
+                     "likelihood with profile limits does not offer (nor does R's coxphf)")
+    if firth is None:
+        raise refuse("this analysis has no Firth fit (federated analyses release no rows)")
+    if np.isnan(np.asarray(ordinary.coef, dtype=float)).any():
+        raise refuse("a term is aliased with others (its information is singular)")
+    return firth(names)
+
+
 def _cox_strata(study: Study, table: pd.DataFrame) -> Any:
     """Each row's Cox stratum (``cox.strata``), or ``None`` for one baseline hazard."""
     if not study.cox.strata:
@@ -341,7 +416,8 @@ def _cox_strata(study: Study, table: pd.DataFrame) -> Any:
 
 
 def _nested_results(
-    study: Study, data: EndpointData, table: pd.DataFrame, models: list[list[Covariate]]
+    study: Study, data: EndpointData, table: pd.DataFrame, models: list[list[Covariate]],
+    endpoint: str = "",
 ) -> list[CoxModel]:
     # Nested models must be fitted on the same rows (R's anova refuses otherwise): the complete
     # rows of the largest model.
@@ -349,9 +425,23 @@ def _nested_results(
     strata = _cox_strata(study, table)
     if strata is not None:
         rows = rows & (strata != None)  # noqa: E711
-    fitted = [_cox_results(study, data, table, model, rows=rows) for model in models]
-    # "lr_test" of a nested model: against the previous one (R's anova); the model's own
-    # global tests are under "global_tests".
+    return nested_sequence(
+        len(models), lambda k, penalised: _cox_results(
+            study, data, table, models[k - 1], rows=rows, force_firth=penalised,
+            what=f"the {endpoint} nested model {k}"))
+
+
+def nested_sequence(
+    count: int, fit_one: Callable[[int, bool], tuple[CoxModel, Any]]
+) -> list[CoxModel]:
+    """Nested models 1..count from ``fit_one(k, penalised)`` (the k-th model, Firth-fitted
+    when ``penalised``), each with ``lr_test`` against the previous one (R's anova; the
+    model's own global tests are under ``global_tests``). Once a model is Firth-fitted, so is
+    every larger one: its test is then the penalised test of the added terms (coxphftest),
+    never an ordinary likelihood against a penalised one."""
+    fitted: list[tuple[CoxModel, Any]] = []
+    for k in range(1, count + 1):
+        fitted.append(fit_one(k, any("firth" in previous for previous, _ in fitted)))
     for (_, previous), (current, fit) in itertools.pairwise(fitted):
         current["lr_test"] = (
             summaries.lr_summary(previous, fit)

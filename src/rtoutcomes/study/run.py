@@ -57,6 +57,8 @@ def study_summary(study: Study) -> StudySummary:
         km["strata"] = list(study.km.strata)
     if study.cox.strata:
         cox["strata"] = list(study.cox.strata)
+    if study.cox.firth != "never":  # only when asked: the default results.json is unchanged
+        cox["firth"] = study.cox.firth
     return {
         "title": study.title,
         "source": study.source_mode,

@@ -22,6 +22,7 @@ from rtoutcomes.study.spec import (
     DERIVED_ENDPOINTS,
     FIGURE_FORMATS,
     FIGURE_WIDTHS_MM,
+    FIRTH_MODES,
     LOCAL_FAILURE_RULES,
     TIES,
     TIME_UNITS,
@@ -240,10 +241,11 @@ def parse_study(
         conf_level=_level(check, km_raw.get("conf_level", 0.95), "km.conf_level"),
         strata=_strata(check, km_raw.get("strata", []), "km.strata"),
     )
-    cox_raw = check.mapping(top.get("cox", {}), "cox", ("ties", "strata"))
+    cox_raw = check.mapping(top.get("cox", {}), "cox", ("ties", "strata", "firth"))
     cox = CoxOptions(
         ties=check.choice(cox_raw.get("ties", "efron"), "cox.ties", TIES),
         strata=_strata(check, cox_raw.get("strata", []), "cox.strata"),
+        firth=check.choice(cox_raw.get("firth", "never"), "cox.firth", FIRTH_MODES),
     )
     rates_at = _rates(check, top.get("rates_at", []))
     figures = check.mapping(top.get("figures", {}), "figures", FIGURES_KEYS)

@@ -13,6 +13,8 @@ from pathlib import Path
 DERIVED_ENDPOINTS = ("OS", "PFS", "LC")
 CONF_TYPES = ("plain", "log", "log-log")
 TIES = ("efron", "breslow")
+# cox.firth: when a Cox model is fitted by Firth's penalised likelihood (study.analysis)
+FIRTH_MODES = ("never", "auto", "always")
 TIME_UNITS = ("days", "months")
 COVARIATE_TYPES = ("categorical", "binary", "continuous")
 FIGURE_WIDTHS_MM = (85, 174)
@@ -32,11 +34,14 @@ class KMOptions:
 
 @dataclass(frozen=True)
 class CoxOptions:
-    """Cox options: the method for tied event times (R's ``ties``) and the columns whose
-    values give each stratum its own baseline hazard (R's ``strata()``, e.g. the centre)."""
+    """Cox options: the method for tied event times (R's ``ties``), the columns whose
+    values give each stratum its own baseline hazard (R's ``strata()``, e.g. the centre) and
+    when a model is fitted by Firth's penalised likelihood (``firth``: ``never``, ``auto`` =
+    when the ordinary fit shows monotone likelihood, ``always``)."""
 
     ties: str = "efron"
     strata: tuple[str, ...] = ()
+    firth: str = "never"
 
 
 @dataclass(frozen=True)

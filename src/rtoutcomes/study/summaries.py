@@ -157,23 +157,43 @@ def cox_fit(
     return fit, messages
 
 
+def firth_fit(
+    x: np.ndarray,
+    time: np.ndarray,
+    event: np.ndarray,
+    options: CoxOptions,
+    names: list[str],
+    strata: np.ndarray | None = None,
+) -> Any:
+    """The Firth-penalised fit of the same rows (``stats.firth_cox``: the study's ties and
+    strata, profile penalised likelihood limits and per-coefficient tests)."""
+    from rtoutcomes.stats import firth_cox
+
+    ties: Literal["efron", "breslow"] = "breslow" if options.ties == "breslow" else "efron"
+    return firth_cox(x, time, event, names=names, ties=ties, strata=strata)
+
+
 def cox_terms(fit: Any, labels: list[str], covariates: list[str]) -> list[CoxTerm]:
     """One dict per term: coef, se (robust when clustered), hr with limits, p.
 
     A term whose coefficient may be infinite (monotone likelihood: no events in a group) is
-    flagged ``infinite``; its infinite limit is reported as ``None``.
+    flagged ``infinite``; its infinite limit is reported as ``None``. A Firth fit
+    (``FirthCox``) has the model-based se as ``naive_se`` too, its profile limits, and
+    ``chisq``: the penalised likelihood-ratio chi-square whose p-value ``p`` is.
     """
     import numpy as np
 
     infinite = set(getattr(fit, "infinite", ()))
+    firth = hasattr(fit, "term_statistic")
+    naive_se = fit.se if firth else fit.naive_se
     hr, lower, upper = np.asarray(fit.hr), np.asarray(fit.lower), np.asarray(fit.upper)
-    return [
+    terms: list[CoxTerm] = [
         {
             "term": label,
             "covariate": covariate,
             "coef": number(fit.coef[i]),
             "se": number(fit.se[i]),
-            "naive_se": number(fit.naive_se[i]),
+            "naive_se": number(naive_se[i]),
             "hr": number(hr[i]),
             "lower": number(lower[i]),
             "upper": number(upper[i]),
@@ -183,6 +203,10 @@ def cox_terms(fit: Any, labels: list[str], covariates: list[str]) -> list[CoxTer
         }
         for i, (label, covariate) in enumerate(zip(labels, covariates, strict=True))
     ]
+    if firth:
+        for term, statistic in zip(terms, fit.term_statistic, strict=True):
+            term["chisq"] = number(statistic)
+    return terms
 
 
 def _test(test: Any) -> Test:
@@ -199,18 +223,21 @@ class ModelFit(TypedDict):
     n_clusters: int | None
 
 
-def cox_model_summary(fit: Any) -> ModelFit:
-    """Model-level numbers: log-likelihoods, the global tests and the concordance."""
+def cox_model_summary(fit: Any, ordinary: Any = None) -> ModelFit:
+    """Model-level numbers: log-likelihoods, the global tests and the concordance. A Firth fit
+    (with its ``ordinary`` fit): penalised log-likelihoods and likelihood-ratio test, the Wald
+    test of the penalised estimate, the ordinary score test at beta = 0 (no penalty changes
+    it), Harrell's C of the penalised linear predictor."""
     return {
         "loglik": number(fit.loglik),
         "loglik_null": number(fit.loglik_null),
         "global_tests": {
             "likelihood_ratio": _test(fit.lr_test),
             "wald": _test(fit.wald_test),
-            "score": _test(fit.score_test),
+            "score": _test((fit if ordinary is None else ordinary).score_test),
         },
         "concordance": number(fit.c_index),
-        "n_clusters": fit.n_clusters,
+        "n_clusters": getattr(fit, "n_clusters", None),
     }
 
 
@@ -262,9 +289,15 @@ def ph_summary(fit: Any, terms: dict[str, list[int]]) -> tuple[PHTest | None, st
 
 
 def lr_summary(smaller: Any, larger: Any) -> Test:
-    """Likelihood-ratio test of nested models (R's ``anova(small, large)``)."""
-    from rtoutcomes.stats import lr_test
+    """Likelihood-ratio test of nested models (R's ``anova(small, large)``); when the larger
+    is Firth-fitted, the penalised test that its added terms are 0 (R's ``coxphftest``)."""
+    from rtoutcomes.stats import FirthCox, lr_test
 
+    if isinstance(larger, FirthCox):
+        added = [j for j, name in enumerate(larger.names) if name not in smaller.names]
+        penalised = larger.test_zero(added)
+        return {"statistic": number(penalised.statistic), "df": int(penalised.df),
+                "p": number(penalised.p)}
     test = lr_test(smaller, larger)
     return {"statistic": number(test.statistic), "df": int(test.df), "p": number(test.p)}
 
