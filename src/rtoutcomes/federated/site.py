@@ -124,7 +124,8 @@ def describe(
             if covariate.type == "continuous":
                 continue
             level_series, _ = levels_of(covariate, usable)
-            level = level_series.to_numpy(dtype=object)
+            # a copy: pandas 3 (copy-on-write) hands out a read-only view of its own array
+            level = level_series.to_numpy(dtype=object, copy=True)
             hidden = np.isin(level.astype(str), suppressed.get(group, []))
             level[hidden] = None
             keep = np.array([v is not None and v == v for v in level])  # present, not NaN
