@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from rtoutcomes.io.dicom_rt import DoseGrid
 
-__all__ = ["INTERPOLATIONS", "PlaneSampler"]
+__all__ = ["INTERPOLATIONS", "PlaneSampler", "point_doses"]
 
 INTERPOLATIONS = ("linear", "cubic")
 #: taps reach this far around a position (cubic: one below, two above the lower index)
@@ -50,6 +50,19 @@ def _taps(
     )
     index = np.clip(np.stack([below - 1, below, below + 1, below + 2]), 0, n - 1)
     return index, weights, below
+
+
+def _weighted_sum(
+    values: NDArray[np.float64], index: NDArray[np.int64], weight: NDArray[np.float64], axis: int
+) -> NDArray[np.float64]:
+    """sum over taps t of weight[t] x values taken at index[t] along ``axis`` (in place)."""
+    total = np.take(values, index[0], axis=axis)
+    total *= weight[0]
+    for tap in range(1, index.shape[0]):
+        term = np.take(values, index[tap], axis=axis)
+        term *= weight[tap]
+        total += term
+    return total
 
 
 class PlaneSampler:
@@ -104,23 +117,47 @@ class PlaneSampler:
         y_index, y_weight, y0 = _taps(gy, self.ny, self.cubic)
         x_index, x_weight, x0 = _taps(gx, self.nx, self.cubic)
         y_index, x_index = y_index - self.r_lo, x_index - self.c_lo
-        along_y = sum(w[:, None] * self.plane[i, :] for i, w in zip(y_index, y_weight, strict=True))
-        dose = sum(w[None, :] * along_y[:, i] for i, w in zip(x_index, x_weight, strict=True))
-        result = np.asarray(dose, dtype=float)
+        along_y = _weighted_sum(self.plane, y_index, y_weight[:, :, None], axis=0)
+        result = _weighted_sum(along_y, x_index, x_weight[:, None, :], axis=1)
         if self.cubic:
             yy, xx = np.meshgrid(y0 - self.r_lo, x0 - self.c_lo, indexing="ij")
             result = self._clamp(result, yy, xx)
         return result
 
-    def at_points(self, gy: NDArray[np.float64], gx: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Dose at the points (gy[i], gx[i]) (grid-index units)."""
-        y_index, y_weight, y0 = _taps(gy, self.ny, self.cubic)
-        x_index, x_weight, x0 = _taps(gx, self.nx, self.cubic)
-        y_index, x_index = y_index - self.r_lo, x_index - self.c_lo
-        dose = np.zeros(gy.shape)
-        for yi, yw in zip(y_index, y_weight, strict=True):
-            for xi, xw in zip(x_index, x_weight, strict=True):
-                dose += yw * xw * self.plane[yi, xi]
-        if self.cubic:
-            dose = self._clamp(dose, y0 - self.r_lo, x0 - self.c_lo)
-        return dose
+
+def point_doses(
+    grid: DoseGrid,
+    z_mm: NDArray[np.float64],
+    gy: NDArray[np.float64],
+    gx: NDArray[np.float64],
+    interpolation: str = "linear",
+) -> NDArray[np.float64]:
+    """Dose at the points (z_mm[i] in mm, gy[i], gx[i] in grid-index units), each on its own
+    plane: the same values as :class:`PlaneSampler` on that plane, for many planes at once."""
+    nz, ny, nx = grid.dose_gy.shape
+    cubic = interpolation == "cubic"
+    if nz == 1:
+        k0, tz = np.zeros(z_mm.shape, dtype=np.int64), np.zeros(z_mm.shape)
+    else:
+        kz = np.interp(z_mm, grid.z_mm, np.arange(nz, dtype=float))
+        k0 = np.minimum(kz.astype(np.int64), nz - 2)
+        tz = kz - k0
+    between = tz > 0
+    dose_gy = grid.dose_gy
+
+    def value(yi: NDArray[np.int64], xi: NDArray[np.int64]) -> NDArray[np.float64]:
+        """The grid's dose at (yi, xi), linear between the two frames around each point."""
+        lower = dose_gy[k0, yi, xi]
+        upper = dose_gy[np.minimum(k0 + 1, nz - 1), yi, xi]
+        return np.where(between, (1 - tz) * lower + tz * upper, lower)
+
+    y_index, y_weight, y0 = _taps(gy, ny, cubic)
+    x_index, x_weight, x0 = _taps(gx, nx, cubic)
+    dose = np.zeros(gy.shape)
+    for yi, yw in zip(y_index, y_weight, strict=True):
+        for xi, xw in zip(x_index, x_weight, strict=True):
+            dose += yw * xw * value(yi, xi)
+    if cubic:
+        corners = [value(y0 + a, x0 + b) for a in (0, 1) for b in (0, 1)]
+        dose = np.clip(dose, np.minimum.reduce(corners), np.maximum.reduce(corners))
+    return dose
