@@ -23,11 +23,9 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from rtoutcomes.io.dicom_rt import DoseGrid
 
-__all__ = ["INTERPOLATIONS", "PlaneSampler", "point_doses"]
+__all__ = ["INTERPOLATIONS", "LatticeSampler", "point_doses"]
 
 INTERPOLATIONS = ("linear", "cubic")
-#: taps reach this far around a position (cubic: one below, two above the lower index)
-_MARGIN = 2
 
 
 def _taps(
@@ -65,63 +63,75 @@ def _weighted_sum(
     return total
 
 
-class PlaneSampler:
-    """The dose on plane ``z_mm`` over grid rows ``row_span`` and columns ``col_span``.
+def _frame_positions(grid: DoseGrid, z_mm: NDArray[np.float64]) -> tuple[
+    NDArray[np.int64], NDArray[np.float64]
+]:
+    """For each plane z (mm): the frame below it and the fraction of the way to the next
+    (linear in z, clamped at the grid's ends)."""
+    nz = grid.dose_gy.shape[0]
+    if nz == 1:
+        return np.zeros(z_mm.shape, dtype=np.int64), np.zeros(z_mm.shape)
+    kz = np.interp(z_mm, grid.z_mm, np.arange(nz, dtype=float))
+    k0 = np.minimum(kz.astype(np.int64), nz - 2)
+    return k0, kz - k0
 
-    Spans are inclusive (first, last) grid indices that the positions asked for lie within;
-    the block read from the grid adds the interpolation's margin.
+
+class LatticeSampler:
+    """The dose of ``grid`` at the centres of the cells of its voxel lattice refined
+    ``oversample`` times in x and y, on any axial plane, one rectangular block at a time.
+
+    The interpolation taps of every lattice row and column are computed once; a block reads
+    the grid's frames around its plane (linear in z), then interpolates along y and x
+    (separable). Lattice cell (r, c) has its centre at grid index ((r + 0.5) / oversample -
+    0.5, (c + 0.5) / oversample - 0.5).
     """
 
-    def __init__(
-        self,
-        grid: DoseGrid,
-        z_mm: float,
-        row_span: tuple[int, int],
-        col_span: tuple[int, int],
-        interpolation: str = "linear",
-    ) -> None:
-        nz, ny, nx = grid.dose_gy.shape
-        self.ny, self.nx = ny, nx
+    def __init__(self, grid: DoseGrid, oversample: int, interpolation: str = "linear") -> None:
+        _, ny, nx = grid.dose_gy.shape
+        self.grid, self.oversample = grid, oversample
         self.cubic = interpolation == "cubic"
-        self.r_lo = max(row_span[0] - _MARGIN, 0)
-        self.c_lo = max(col_span[0] - _MARGIN, 0)
-        rows = slice(self.r_lo, min(row_span[1] + _MARGIN, ny - 1) + 1)
-        cols = slice(self.c_lo, min(col_span[1] + _MARGIN, nx - 1) + 1)
-        if nz == 1:
-            plane = grid.dose_gy[0, rows, cols]
-        else:
-            kz = float(np.interp(z_mm, grid.z_mm, np.arange(nz, dtype=float)))
-            k0 = min(int(kz), nz - 2)
-            tz = kz - k0
-            plane = grid.dose_gy[k0, rows, cols]
-            if tz > 0:
-                plane = (1 - tz) * plane + tz * grid.dose_gy[k0 + 1, rows, cols]
-        self.plane = np.asarray(plane, dtype=float)
+        rows = (np.arange(ny * oversample) + 0.5) / oversample - 0.5
+        cols = (np.arange(nx * oversample) + 0.5) / oversample - 0.5
+        self.y_index, self.y_weight, self.y_below = _taps(rows, ny, self.cubic)
+        self.x_index, self.x_weight, self.x_below = _taps(cols, nx, self.cubic)
 
-    def grid_points(self, rows: slice, cols: slice) -> NDArray[np.float64]:
-        """The (z-interpolated) dose at grid points rows x cols (absolute grid indices)."""
-        return self.plane[
-            rows.start - self.r_lo : rows.stop - self.r_lo,
-            cols.start - self.c_lo : cols.stop - self.c_lo,
-        ]
+    def frames(self, z_mm: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """The frame below each plane z (mm) and the fraction of the way to the next."""
+        return _frame_positions(self.grid, z_mm)
 
-    def _clamp(
-        self, value: NDArray[np.float64], y0: NDArray[np.int64], x0: NDArray[np.int64]
+    def block(
+        self, frame: int, toward_next: float, rows: tuple[int, int], cols: tuple[int, int]
     ) -> NDArray[np.float64]:
-        """Clip cubic values to the range of the 2 x 2 grid values around each point."""
-        corners = [self.plane[y0 + a, x0 + b] for a in (0, 1) for b in (0, 1)]
-        return np.clip(value, np.minimum.reduce(corners), np.maximum.reduce(corners))
-
-    def on_lattice(self, gy: NDArray[np.float64], gx: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Dose at every (gy[i], gx[j]) pair: a separable (len(gy), len(gx)) evaluation."""
-        y_index, y_weight, y0 = _taps(gy, self.ny, self.cubic)
-        x_index, x_weight, x0 = _taps(gx, self.nx, self.cubic)
-        y_index, x_index = y_index - self.r_lo, x_index - self.c_lo
-        along_y = _weighted_sum(self.plane, y_index, y_weight[:, :, None], axis=0)
-        result = _weighted_sum(along_y, x_index, x_weight[:, None, :], axis=1)
+        """Dose (Gy) at lattice cells rows x cols ((first, last), included), row-major, on the
+        plane ``toward_next`` of the way from ``frame`` to the next frame."""
+        r_first, r_last = rows
+        c_first, c_last = cols
+        if self.oversample == 1 and not self.cubic:  # cell centres are the grid's points
+            r_lo, r_hi, c_lo, c_hi = r_first, r_last, c_first, c_last
+        else:
+            y_index = self.y_index[:, r_first : r_last + 1]
+            x_index = self.x_index[:, c_first : c_last + 1]
+            r_lo, r_hi = int(y_index[0, 0]), int(y_index[-1, -1])
+            c_lo, c_hi = int(x_index[0, 0]), int(x_index[-1, -1])
+        dose = self.grid.dose_gy
+        plane = dose[frame, r_lo : r_hi + 1, c_lo : c_hi + 1]
+        if toward_next > 0:
+            plane = (1 - toward_next) * plane + toward_next * dose[
+                frame + 1, r_lo : r_hi + 1, c_lo : c_hi + 1
+            ]
+        if self.oversample == 1 and not self.cubic:
+            return np.ascontiguousarray(plane)
+        along_y = _weighted_sum(
+            plane, y_index - r_lo, self.y_weight[:, r_first : r_last + 1, None], axis=0
+        )
+        result = _weighted_sum(
+            along_y, x_index - c_lo, self.x_weight[:, None, c_first : c_last + 1], axis=1
+        )
         if self.cubic:
-            yy, xx = np.meshgrid(y0 - self.r_lo, x0 - self.c_lo, indexing="ij")
-            result = self._clamp(result, yy, xx)
+            y0 = self.y_below[r_first : r_last + 1] - r_lo
+            x0 = self.x_below[c_first : c_last + 1] - c_lo
+            corners = [plane[np.ix_(y0 + a, x0 + b)] for a in (0, 1) for b in (0, 1)]
+            result = np.clip(result, np.minimum.reduce(corners), np.maximum.reduce(corners))
         return result
 
 
@@ -136,19 +146,14 @@ def point_doses(
     plane: the same values as :class:`PlaneSampler` on that plane, for many planes at once."""
     nz, ny, nx = grid.dose_gy.shape
     cubic = interpolation == "cubic"
-    if nz == 1:
-        k0, tz = np.zeros(z_mm.shape, dtype=np.int64), np.zeros(z_mm.shape)
-    else:
-        kz = np.interp(z_mm, grid.z_mm, np.arange(nz, dtype=float))
-        k0 = np.minimum(kz.astype(np.int64), nz - 2)
-        tz = kz - k0
+    k0, tz = _frame_positions(grid, z_mm)
     between = tz > 0
     dose_gy = grid.dose_gy
 
     def value(yi: NDArray[np.int64], xi: NDArray[np.int64]) -> NDArray[np.float64]:
         """The grid's dose at (yi, xi), linear between the two frames around each point."""
         lower = dose_gy[k0, yi, xi]
-        upper = dose_gy[np.minimum(k0 + 1, nz - 1), yi, xi]
+        upper = dose_gy[np.minimum(k0 + 1, nz - 1), yi, xi]  # not read where tz is 0
         return np.where(between, (1 - tz) * lower + tz * upper, lower)
 
     y_index, y_weight, y0 = _taps(gy, ny, cubic)

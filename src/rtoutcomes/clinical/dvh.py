@@ -44,7 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rtoutcomes.clinical.contour_raster import Lattice, rasterise_planes, run_cells
-from rtoutcomes.clinical.dose_sampling import INTERPOLATIONS, PlaneSampler, point_doses
+from rtoutcomes.clinical.dose_sampling import INTERPOLATIONS, LatticeSampler, point_doses
 from rtoutcomes.errors import RtOutcomesError
 
 if TYPE_CHECKING:
@@ -257,28 +257,6 @@ def _slabs(
     return z - below, z + above
 
 
-def _block_doses(
-    grid: DoseGrid,
-    z_mm: float,
-    rows: tuple[int, int],
-    cols: tuple[int, int],
-    oversample: int,
-    interpolation: str,
-) -> NDArray[np.float64]:
-    """Dose (Gy) at the centres of lattice cells rows x cols (first, last; included) on plane
-    ``z_mm``, row-major: separable, one evaluation for the whole block."""
-    gy = (np.arange(rows[0], rows[1] + 1) + 0.5) / oversample - 0.5
-    gx = (np.arange(cols[0], cols[1] + 1) + 0.5) / oversample - 0.5
-    span_y = (int(np.floor(gy[0])), int(np.ceil(gy[-1])))
-    span_x = (int(np.floor(gx[0])), int(np.ceil(gx[-1])))
-    sampler = PlaneSampler(grid, z_mm, span_y, span_x, interpolation)
-    if oversample == 1:  # cell centres are the grid's points
-        block = sampler.grid_points(slice(rows[0], rows[1] + 1), slice(cols[0], cols[1] + 1))
-    else:
-        block = sampler.on_lattice(gy, gx)
-    return np.ascontiguousarray(block).ravel()
-
-
 def structure_dvh(structure: Structure, grid: DoseGrid, options: DvhOptions | None = None) -> DVH:
     """DVH of ``structure`` on ``grid`` (see the module docstring for the method)."""
     opts = options or DvhOptions()
@@ -355,20 +333,20 @@ def structure_dvh(structure: Structure, grid: DoseGrid, options: DvhOptions | No
     cell_weight = cell_fraction * cell_cc[cell_plane]
     cell_y = (cover.cell_row[in_cells] + cover.centroid_y[in_cells]) / m - 0.5
     cell_x = (cover.cell_col[in_cells] + cover.centroid_x[in_cells]) / m - 0.5
+    sampler = LatticeSampler(grid, m, opts.interpolation)
     for s in range(opts.z_samples):
         z_sample = z_lo + (s + 0.5) * step
+        frame, toward_next = sampler.frames(z_sample)
         full = np.empty(cells.size)
         for i, p in enumerate(full_planes):
             part = slice(int(bounds[i]), int(bounds[i + 1]))
-            block = _block_doses(
-                grid,
-                float(z_sample[p]),
+            block = sampler.block(
+                int(frame[p]),
+                float(toward_next[p]),
                 (int(row_lo[i]), int(row_hi[i])),
                 (int(col_lo[i]), int(col_hi[i])),
-                m,
-                opts.interpolation,
             )
-            np.take(block, cells[part], out=full[part])
+            np.take(block.ravel(), cells[part], out=full[part])
         doses += [full, point_doses(grid, z_sample[cell_plane], cell_y, cell_x, opts.interpolation)]
         weights += [full_weight, cell_weight]
     return DVH.from_samples(
