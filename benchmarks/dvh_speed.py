@@ -5,6 +5,8 @@ Prints the time to read the files and the time to compute the DVHs of every cont
 (best and median of N runs), for rtoutcomes in this process and for dicompyler-core 0.5.6 in
 its own environment (default /work/venv-dcc/bin/python; see dicompyler_reference.py), which
 gets the files already parsed (pydicom datasets) so that both sides time the DVH work alone.
+Times are CPU seconds of the process (``time.process_time``): on a machine shared with other
+jobs they move far less than wall time; both sides import pydicom before timing.
 """
 
 from __future__ import annotations
@@ -31,19 +33,19 @@ import json, sys, time
 import pydicom
 from dicompylercore import dicomparser, dvhcalc
 folder, repeat = sys.argv[1], int(sys.argv[2])
-t0 = time.perf_counter()
+t0 = time.process_time()
 rtss = pydicom.dcmread(folder + "/rtss.dcm")
 rtdose = pydicom.dcmread(folder + "/rtdose.dcm")
 rois = sorted(dicomparser.DicomParser(rtss).GetStructures())
-read = time.perf_counter() - t0
+read = time.process_time() - t0
 runs, per_roi = [], {}
 for _ in range(repeat):
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for roi in rois:
-        t1 = time.perf_counter()
+        t1 = time.process_time()
         dvhcalc.get_dvh(rtss, rtdose, roi)
-        per_roi.setdefault(roi, []).append(time.perf_counter() - t1)
-    runs.append(time.perf_counter() - t0)
+        per_roi.setdefault(roi, []).append(time.process_time() - t1)
+    runs.append(time.process_time() - t0)
 best = {str(k): min(v) for k, v in per_roi.items()}
 print(json.dumps({"read": read, "runs": runs, "per_roi": best}))
 """
@@ -57,20 +59,22 @@ class Timing:
 
 
 def time_rtoutcomes(repeat: int) -> tuple[Timing, dict[str, str]]:
-    started = time.perf_counter()
+    import pydicom  # noqa: F401  (imported before timing, as on dicompyler-core's side)
+
+    started = time.process_time()
     structures = read_rtstruct(FOLDER / "rtss.dcm")
     grid = read_rtdose(FOLDER / "rtdose.dcm")
-    read = time.perf_counter() - started
+    read = time.process_time() - started
     contoured = [s for s in structures.structures.values() if not s.is_empty]
     runs: list[float] = []
     per_roi: dict[str, list[float]] = {}
     for _ in range(repeat):
-        run_start = time.perf_counter()
+        run_start = time.process_time()
         for structure in contoured:
-            roi_start = time.perf_counter()
+            roi_start = time.process_time()
             structure_dvh(structure, grid)
-            per_roi.setdefault(str(structure.number), []).append(time.perf_counter() - roi_start)
-        runs.append(time.perf_counter() - run_start)
+            per_roi.setdefault(str(structure.number), []).append(time.process_time() - roi_start)
+        runs.append(time.process_time() - run_start)
     best = {number: min(times) for number, times in per_roi.items()}
     return Timing(read, runs, best), {str(s.number): s.name for s in contoured}
 
@@ -94,7 +98,7 @@ def main() -> None:
     ours, names = time_rtoutcomes(args.repeat)
     theirs = time_dicompyler(args.repeat, args.dcc_python)
     print(
-        f"breast-boost: DVHs of all {len(names)} contoured ROIs (best / median of "
+        f"breast-boost: DVHs of all {len(names)} contoured ROIs, CPU s (best / median of "
         f"{args.repeat} runs; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     )
     print(f"{'tool':<24}{'read s':>8}{'best s':>9}{'median s':>10}")

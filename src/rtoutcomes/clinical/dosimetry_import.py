@@ -439,6 +439,10 @@ def _run_jobs(
         return results
     import multiprocessing
 
+    # imported once here, so that the forked workers start with it instead of each importing
+    # it (and the statistics package its result type comes from) again
+    import rtoutcomes.clinical.plan_dosimetry  # noqa: F401
+
     with ProcessPoolExecutor(
         max_workers=min(count, total), mp_context=multiprocessing.get_context("fork")
     ) as pool:

@@ -325,34 +325,38 @@ def structure_dvh(structure: Structure, grid: DoseGrid, options: DvhOptions | No
     )
     ends = np.concatenate([[0], np.cumsum(lengths)])
     bounds = ends[np.append(first, last[-1:])] if first.size else ends[:1]
-    doses: list[NDArray[np.float64]] = []
-    weights: list[NDArray[np.float64]] = []
     step = thickness / opts.z_samples
     cell_cc = cell_mm2 * step / _MM3_PER_CC  # volume (cm3) of one whole cell of each plane
-    full_weight = np.repeat(cell_cc[run_plane], lengths)
-    cell_weight = cell_fraction * cell_cc[cell_plane]
     cell_y = (cover.cell_row[in_cells] + cover.centroid_y[in_cells]) / m - 0.5
     cell_x = (cover.cell_col[in_cells] + cover.centroid_x[in_cells]) / m - 0.5
+    # one dose sample per cell and sub-plane: the fully covered cells of each sub-plane, plane
+    # after plane, then the partly covered ones
+    per_sample = cells.size + cell_plane.size
+    doses = np.empty(opts.z_samples * per_sample)
+    weights = np.empty(opts.z_samples * per_sample)
     sampler = LatticeSampler(grid, m, opts.interpolation)
     for s in range(opts.z_samples):
         z_sample = z_lo + (s + 0.5) * step
         frame, toward_next = sampler.frames(z_sample)
-        full = np.empty(cells.size)
+        base = s * per_sample
         for i, p in enumerate(full_planes):
-            part = slice(int(bounds[i]), int(bounds[i + 1]))
+            first_cell, stop_cell = int(bounds[i]), int(bounds[i + 1])
             block = sampler.block(
                 int(frame[p]),
                 float(toward_next[p]),
                 (int(row_lo[i]), int(row_hi[i])),
                 (int(col_lo[i]), int(col_hi[i])),
             )
-            np.take(block.ravel(), cells[part], out=full[part])
-        doses += [full, point_doses(grid, z_sample[cell_plane], cell_y, cell_x, opts.interpolation)]
-        weights += [full_weight, cell_weight]
+            out = slice(base + first_cell, base + stop_cell)
+            np.take(block.ravel(), cells[first_cell:stop_cell], out=doses[out])
+            weights[out] = cell_cc[p]
+        partly = slice(base + cells.size, base + per_sample)
+        doses[partly] = point_doses(grid, z_sample[cell_plane], cell_y, cell_x, opts.interpolation)
+        weights[partly] = cell_fraction * cell_cc[cell_plane]
     return DVH.from_samples(
         structure.name,
         total_mm3 / _MM3_PER_CC,
         max(outside_mm3, 0.0) / _MM3_PER_CC,
-        np.concatenate(doses),
-        np.concatenate(weights),
+        doses,
+        weights,
     )

@@ -262,6 +262,33 @@ def _contour_points(item: Dataset, file: Path, where: str) -> NDArray[np.float64
     return flat.reshape(-1, 3)
 
 
+def _all_contour_points(
+    items: list[tuple[Dataset, str]], file: Path
+) -> list[NDArray[np.float64]]:
+    """The (N, 3) points of every contour item (with its place, for messages), in order.
+
+    The raw DS texts of all contours are parsed by one call of numpy's text reader, which is
+    several times faster than one split per contour; any contour it cannot read (or a
+    dataset built in memory) is read alone, so that a bad one is named.
+    """
+    raws = [item.get_item(_CONTOUR_DATA) for item, _ in items]
+    texts = [
+        raw.value.strip(b" \x00") if raw is not None and isinstance(raw.value, bytes) else None
+        for raw in raws
+    ]
+    if not texts or any(not text for text in texts):
+        return [_contour_points(item, file, where) for item, where in items]
+    counts = np.array([text.count(b"\\") + 1 for text in texts])  # type: ignore[union-attr]
+    try:
+        joined = b"\\".join(texts).decode("ascii")  # type: ignore[arg-type]
+        flat = np.loadtxt([joined], delimiter="\\", comments=None, dtype=float, ndmin=1)
+    except (ValueError, UnicodeDecodeError):
+        flat = np.zeros(0)
+    if flat.size != counts.sum() or np.any(counts % 3):
+        return [_contour_points(item, file, where) for item, where in items]
+    return np.split(flat.reshape(-1, 3), np.cumsum(counts // 3)[:-1])
+
+
 @_damaged_file_errors
 def read_rtstruct(path: str | Path) -> StructureSet:
     """Read every ROI of an RT Structure Set with its closed planar (axial) contours."""
@@ -273,26 +300,36 @@ def read_rtstruct(path: str | Path) -> StructureSet:
         int(o.ReferencedROINumber): str(o.get("RTROIInterpretedType", "") or "")
         for o in ds.get("RTROIObservationsSequence", [])
     }
-    structures: dict[int, Structure] = {}
+    items: list[tuple[Dataset, str]] = []
+    roi_of: list[int] = []
+    numbers: list[int] = []
     for roi in ds.get("ROIContourSequence", []):
         number = int(_required(roi, "ReferencedROINumber", file, " ROIContourSequence item"))
-        contours = []
+        numbers.append(number)
         for index, item in enumerate(roi.get("ContourSequence", [])):
-            where = f" ROI {number} ({names.get(number, '?')}) contour {index + 1}"
             if str(item.get("ContourGeometricType", "CLOSED_PLANAR")) != "CLOSED_PLANAR":
                 continue  # points and open polylines enclose no volume
-            points = _contour_points(item, file, where)
-            z = points[:, 2]
-            if np.ptp(z) > _PLANAR_ATOL_MM:
-                raise DicomRtError(
-                    f"{file}{where}: contour is not axial (z spans {np.ptp(z):.3f} mm); "
-                    "only axial contours are supported"
-                )
-            if points.shape[0] >= 3:
-                contours.append((float(np.mean(z)), np.ascontiguousarray(points[:, :2])))
-        structures[number] = Structure(
-            number, names.get(number, f"ROI {number}"), types.get(number, ""), tuple(contours)
+            items.append((item, f" ROI {number} ({names.get(number, '?')}) contour {index + 1}"))
+            roi_of.append(number)
+    contours: dict[int, list[tuple[float, NDArray[np.float64]]]] = {n: [] for n in numbers}
+    for (_, where), number, points in zip(
+        items, roi_of, _all_contour_points(items, file), strict=True
+    ):
+        z = points[:, 2]
+        spread = float(z.max() - z.min())
+        if spread > _PLANAR_ATOL_MM:
+            raise DicomRtError(
+                f"{file}{where}: contour is not axial (z spans {spread:.3f} mm); "
+                "only axial contours are supported"
+            )
+        if points.shape[0] >= 3:
+            contours[number].append((float(np.mean(z)), np.ascontiguousarray(points[:, :2])))
+    structures = {
+        number: Structure(
+            number, names.get(number, f"ROI {number}"), types.get(number, ""), tuple(found)
         )
+        for number, found in contours.items()
+    }
     for number, name in names.items():  # ROIs declared without any contour
         structures.setdefault(number, Structure(number, name, types.get(number, ""), ()))
     frames = ds.get("ReferencedFrameOfReferenceSequence", [])
@@ -389,11 +426,12 @@ def read_rtdose(path: str | Path, *, tps_dvhs: bool = True) -> DoseGrid:
     if units != "GY":
         raise DicomRtError(f"{file}: DoseUnits is {units!r}; only absolute dose (GY) can be used")
     scaling = float(_required(ds, "DoseGridScaling", file))
-    pixels = np.asarray(ds.pixel_array, dtype=float)
+    pixels = np.array(ds.pixel_array, dtype=float)  # our own copy, scaled in place
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     pixels = pixels.reshape(frames, int(ds.Rows), int(ds.Columns))
     x, y, z = _grid_coordinates(ds, file, frames)
-    dose = pixels * scaling
+    pixels *= scaling
+    dose = pixels
     # store every axis increasing, so that interpolation can use searchsorted
     if x.size > 1 and x[1] < x[0]:
         x, dose = x[::-1], dose[:, :, ::-1]
