@@ -309,19 +309,19 @@ def _same_grid(doses: list[DicomHeader]) -> str | None:
     first = doses[0]
     for other in doses[1:]:
         if other.frame_of_reference_uid != first.frame_of_reference_uid:
-            return (f"{other.path.name} is in another frame of reference "
+            return (f"{other.path} is in another frame of reference "
                     f"({other.frame_of_reference_uid} vs {first.frame_of_reference_uid})")
         a, b = first.grid_geometry or (), other.grid_geometry or ()
         if len(a) != len(b) or a[-2:] != b[-2:]:
-            return f"{other.path.name} has another grid size than {first.path.name}"
+            return f"{other.path} has another grid size than {first.path}"
         for part_a, part_b, what in zip(a[:4], b[:4], ("origin", "spacing", "frames",
                                                        "orientation"), strict=True):
             assert isinstance(part_a, tuple) and isinstance(part_b, tuple)
             if len(part_a) != len(part_b) or any(
                 abs(x - y) > GRID_ATOL_MM for x, y in zip(part_a, part_b, strict=True)
             ):
-                return (f"{other.path.name} and {first.path.name} differ in grid {what}: "
-                        "the beam doses do not line up")
+                return (f"{other.path} and {first.path} differ in grid {what}: "
+                        "the doses do not line up")
     return None
 
 
