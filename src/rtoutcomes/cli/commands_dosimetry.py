@@ -100,7 +100,16 @@ def _register_import(subparsers: argparse._SubParsersAction[Any]) -> None:
         ),
     )
     parser.add_argument("folder", metavar="DIR", help="folder tree of DICOM RT files")
-    parser.add_argument("--db", required=True, metavar="DB", help="registry (SQLite file or URL)")
+    parser.add_argument(
+        "--db", metavar="DB",
+        help="registry (SQLite file or URL); default: the study file's db (--study)",
+    )
+    parser.add_argument(
+        "--study", metavar="STUDY.yaml",
+        help="study file: V(dose) is stored at its dosimetry.dose_levels_gy and at the dose of "
+             "every V<dose>Gy row of its tables.dose_metrics (with --dose-levels); its db is "
+             "the registry unless --db",
+    )
     parser.add_argument(
         "--map", metavar="FILE",
         help="CSV pairing dicom_patient_id with patient_id and/or rtplan_uid with course_id "
@@ -123,7 +132,8 @@ def _register_import(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument(
         "--dose-levels", metavar="GY,GY...",
-        help="store V(dose) of every structure at these doses (Gy), e.g. 5,10,20",
+        help="store V(dose) of every structure at these doses (Gy), e.g. 5,10,20 (added to the "
+             "study file's, --study)",
     )
     parser.add_argument(
         "--reason", metavar="TEXT",
@@ -176,15 +186,26 @@ def run_import(args: argparse.Namespace) -> int:
         )
     if args.workers is not None and args.workers < 1:
         raise DosimetryCommandError(f"--workers must be >= 1, got {args.workers}")
+    db, levels = args.db, _levels(args.dose_levels)
+    if args.study is not None:
+        from rtoutcomes.study import load_study
+        from rtoutcomes.study.dose_metrics import import_dose_levels
+
+        study = load_study(args.study, db=args.db)
+        db, levels = study.db, import_dose_levels(study, levels)
+    if db is None:
+        raise DosimetryCommandError(
+            "no registry: give --db DB, or a study file that names its registry (db) with --study"
+        )
     options = ImportOptions(
         target_patterns=tuple(args.target_pattern or DEFAULT_TARGET_PATTERNS),
         min_coverage=args.min_coverage / 100,
-        dose_levels_gy=_levels(args.dose_levels),
+        dose_levels_gy=levels,
         replace=args.replace,
         workers=args.workers,
     )
     summary = dosimetry_import(
-        args.folder, args.db, map_file=args.map, options=options, dry_run=args.dry_run,
+        args.folder, db, map_file=args.map, options=options, dry_run=args.dry_run,
         progress=_progress(args.quiet), reason=args.reason,
     )
     print("\n".join(summary.lines()))

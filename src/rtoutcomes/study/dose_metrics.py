@@ -7,7 +7,9 @@ course's target ROI (``dosimetry.target_structure``); any other structure is mat
 TG-263 name first, then to the name as exported (ignoring case). Metrics: ``Dmin``, ``Dmean``,
 ``Dmax``, ``D2``, ``D50``, ``D95``, ``D98``, ``D0.03cc`` (Gy), ``volume`` (cm3), and
 ``V<dose>Gy`` (% of the structure) or ``V<dose>Gy_cc`` (cm3) at a dose the import stored
-(``--dose-levels``). A course without that structure or metric counts as missing.
+(``dosimetry.dose_levels_gy`` of the study file or ``--dose-levels``; a study file given to
+``dosimetry-import --study`` stores its V<dose>Gy rows' doses too, :func:`import_dose_levels`).
+A course without that structure or metric counts as missing.
 """
 
 from __future__ import annotations
@@ -16,12 +18,18 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from rtoutcomes.study.spec import DoseMetric
+from rtoutcomes.study.spec import DoseMetric, Study
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["METRIC_COLUMNS", "default_label", "dose_metric_values", "parse_metric"]
+__all__ = [
+    "METRIC_COLUMNS",
+    "default_label",
+    "dose_metric_values",
+    "import_dose_levels",
+    "parse_metric",
+]
 
 #: metric name -> (structure_metrics column, unit)
 METRIC_COLUMNS = {
@@ -51,6 +59,20 @@ def parse_metric(metric: str) -> tuple[str, str, float | None]:
             return ("volume_cc", "cm3", dose) if match.group(2) else ("volume_pct", "%", dose)
     names = "Dmin, Dmean, Dmax, D2, D50, D95, D98, D0.03cc, volume, V<dose>Gy, V<dose>Gy_cc"
     raise ValueError(f"unknown dose metric {metric!r}; known: {names}")
+
+
+def import_dose_levels(study: Study, extra: Sequence[float] = ()) -> tuple[float, ...]:
+    """The doses (Gy, increasing, each once) at which ``dosimetry-import --study`` stores
+    V(dose): the study file's ``dosimetry.dose_levels_gy``, the dose of every ``V<dose>Gy``
+    row of its ``tables.dose_metrics`` (so that the rows it asks for are stored) and
+    ``extra`` (``--dose-levels``). Doses that print alike (``V20Gy``) are one level."""
+    doses = [*study.dose_levels_gy, *extra]
+    doses += [dose for m in study.dose_metrics
+              if (dose := parse_metric(m.metric)[2]) is not None]
+    levels: dict[str, float] = {}
+    for dose in sorted(doses):
+        levels.setdefault(f"{dose:g}", dose)
+    return tuple(levels.values())
 
 
 def default_label(structure: str, metric: str) -> str:

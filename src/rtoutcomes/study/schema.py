@@ -51,6 +51,7 @@ TOP_KEYS = (
     "radiobiology",
     "endpoint_rules",
     "tables",
+    "dosimetry",
     "as_of",
     "manuscript",
 )
@@ -288,6 +289,7 @@ def parse_study(
     figure_options = _figure_options(check, figures, int(width), endpoints, analyses)
     schedule_groups = _schedule_groups(check, top.get("tables", {}), db is not None)
     dose_metrics = _dose_metrics(check, top.get("tables", {}), db is not None)
+    dose_levels = _dose_levels(check, top.get("dosimetry", {}), db is not None)
     manuscript = check.mapping(top.get("manuscript", {}), "manuscript",
                                ("page_size", "orientation"))
     page_size = check.choice(manuscript.get("page_size", "A4"), "manuscript.page_size",
@@ -311,6 +313,7 @@ def parse_study(
         figures=figure_options,
         schedule_groups=schedule_groups,
         dose_metrics=dose_metrics,
+        dose_levels_gy=dose_levels,
         page_size=page_size,
         orientation=orientation,
         alpha_beta_gy=alpha_beta,
@@ -455,6 +458,26 @@ def _dose_metrics(check: _Checker, value: Any, registry: bool) -> tuple[DoseMetr
                  else default_label(structure, metric))
         rows.append(DoseMetric(structure, metric, label))
     return tuple(rows)
+
+
+def _dose_levels(check: _Checker, value: Any, registry: bool) -> tuple[float, ...]:
+    """``dosimetry.dose_levels_gy``: the doses (Gy) at which ``rtoutcomes dosimetry-import
+    --study`` stores every structure's V(dose); distinct, > 0, kept in increasing order."""
+    raw = check.mapping(value, "dosimetry", ("dose_levels_gy",))
+    if "dose_levels_gy" not in raw:
+        return ()
+    path = "dosimetry.dose_levels_gy"
+    if not registry:
+        raise check.fail(path, "applies only to a registry study ('db')")
+    if not isinstance(raw["dose_levels_gy"], list):
+        raise check.fail(path, "must be a list of doses in Gy such as [5, 10, 20], got "
+                         f"{_kind(raw['dose_levels_gy'])}")
+    levels = [check.number(v, f"{path}[{i}]", positive=True)
+              for i, v in enumerate(raw["dose_levels_gy"])]
+    if len(set(levels)) != len(levels):
+        twice = sorted({v for v in levels if levels.count(v) > 1})
+        raise check.fail(path, f"lists {', '.join(f'{v:g}' for v in twice)} Gy more than once")
+    return tuple(sorted(levels))
 
 
 def _level(check: _Checker, value: Any, path: str) -> float:

@@ -179,6 +179,9 @@ class Study:
     schedule_groups: tuple[str, ...] | None = None
     # Table 2's dose-metric rows (``tables.dose_metrics``), read from structure_metrics
     dose_metrics: tuple[DoseMetric, ...] = ()
+    # dosimetry.dose_levels_gy: doses (Gy, increasing) at which dosimetry-import --study
+    # stores every structure's V(dose) (with the doses of tables.dose_metrics' V<dose>Gy rows)
+    dose_levels_gy: tuple[float, ...] = ()
     # tables.docx page (study file ``manuscript``): A4 or Letter, portrait or landscape
     page_size: str = "A4"
     orientation: str = "portrait"
