@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from dicom_tree import KEEPS_TPS, STORED, build_tree, registry_folder
+from dicom_tree import KEEPS_TPS, STORED, breast_boost_registry, build_tree, registry_folder
 from rtoutcomes.cli import main
 from rtoutcomes.clinical.dosimetry_import import DosimetryImport, ImportOptions, dosimetry_import
 from rtoutcomes.errors import RtOutcomesError
@@ -129,11 +129,7 @@ def test_breast_boost_stored_equals_the_dosimetry_command(
 
     folder = shared_dir / "data" / "dicom" / "breast-boost"
     plan_uid = str(pydicom.dcmread(folder / "rtplan.dcm", stop_before_pixels=True).SOPInstanceUID)
-    import_registry(registry_folder(tmp_path / "csv"), sqlite_url)
-    map_file = tmp_path / "map.csv"
-    map_file.write_text(
-        f"rtplan_uid,course_id,target\n{plan_uid},DEMO-RT013,Tumor Bed\n", encoding="utf-8"
-    )
+    map_file = breast_boost_registry(folder, sqlite_url, tmp_path, "DEMO-RT013")
     args = ["dosimetry-import", str(folder), "--db", sqlite_url, "--map", str(map_file),
             "--quiet", "--dose-levels", "7,14"]
     assert main(args) == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from dicom_tree import registry_folder
+from dicom_tree import breast_boost_registry, registry_folder
 from rtoutcomes.cli import main
 from rtoutcomes.clinical.dosimetry_import import ImportOptions, dosimetry_import
 from rtoutcomes.clinical.plan_dosimetry import plan_dosimetry
@@ -112,11 +112,7 @@ def test_dose_levels_come_from_the_study_file(
     shared_dir: Path, sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = shared_dir / "data" / "dicom" / "breast-boost"
-    plan_uid = str(pydicom.dcmread(folder / "rtplan.dcm", stop_before_pixels=True).SOPInstanceUID)
-    import_registry(registry_folder(tmp_path / "csv"), sqlite_url)
-    map_file = tmp_path / "map.csv"
-    map_file.write_text(f"rtplan_uid,course_id,target\n{plan_uid},DEMO-RT004,Tumor Bed\n",
-                        encoding="utf-8")
+    map_file = breast_boost_registry(folder, sqlite_url, tmp_path, "DEMO-RT004")
     study = _study_file(tmp_path / "study.yaml", sqlite_url, [10, 5])
     args = ["dosimetry-import", str(folder), "--study", str(study), "--map", str(map_file),
             "--quiet", "--workers", "1"]
