@@ -6,6 +6,11 @@ an update written in several transactions, is caught by the same check.
 Each update runs in a forked child (the parent has every module loaded, so a fork costs
 milliseconds); the parent kills it after a delay taken from an even grid over the update's
 measured duration, then reads the registry. Updates alternate between two states A and B.
+
+The kill moments are taken in van der Corput order over that grid, so that any prefix of them is
+spread over the whole update: on a loaded machine the test stops at its time budget (bounding
+CI time) with fewer kills that still cover the update from start to end, and it fails if fewer
+than a stated minimum were done.
 """
 
 from __future__ import annotations
@@ -28,6 +33,17 @@ from rtoutcomes.registry.tables import Rows, fetch_rows, read_rows
 
 NEW_SCANS = 20
 TIME_LIMIT_S = 150.0
+MIN_KILLS_SQLITE, MIN_KILLS_POSTGRESQL = 40, 10
+
+
+def _van_der_corput(i: int) -> float:
+    """Point i (from 0) of the base-2 van der Corput sequence in [0, 1): 0, .5, .25, .75..."""
+    value, scale = 0.0, 0.5
+    while i:
+        value += scale * (i & 1)
+        i >>= 1
+        scale /= 2
+    return value
 
 
 def _toggles(rows: Rows) -> tuple[ChangeSet, ChangeSet]:
@@ -97,7 +113,8 @@ def _observe(engine: sa.Engine) -> tuple[Rows, int, str | None]:
 
 
 def _kill_many(db_url: str, kills: int, writer: Callable[[str, ChangeSet], None]) -> Counter[str]:
-    """``kills`` killed updates; counts outcomes: before, after, or broken (anything else)."""
+    """Up to ``kills`` killed updates (fewer when the time budget runs out); counts outcomes:
+    before, after, or broken (anything else)."""
     import_registry(demo_registry_files(), db_url, user="crash")
     engine = make_engine(db_url)
     start = time.monotonic()
@@ -115,7 +132,7 @@ def _kill_many(db_url: str, kills: int, writer: Callable[[str, ChangeSet], None]
             changes = to_a if target == "A" else to_b
             expected_now = state_b if current == "B" else state_a
             expected_after = state_a if target == "A" else state_b
-            _run_child(db_url, writer, changes, duration * 1.1 * (i + 0.5) / kills)
+            _run_child(db_url, writer, changes, duration * 1.1 * (_van_der_corput(i) + 0.5 / kills))
             rows, new_seq, problem = _observe(engine)
             if problem is None and rows == expected_now and new_seq == seq:
                 outcomes["before"] += 1
@@ -125,7 +142,8 @@ def _kill_many(db_url: str, kills: int, writer: Callable[[str, ChangeSet], None]
             else:
                 outcomes["broken"] += 1
                 break
-            assert time.monotonic() - start < TIME_LIMIT_S, "crash test over its time budget"
+            if time.monotonic() - start > TIME_LIMIT_S:
+                break
     finally:
         engine.dispose()
     return outcomes
@@ -136,10 +154,10 @@ def _kills(db_url: str, sqlite: int, postgresql: int) -> int:
 
 
 def test_killed_updates_leave_before_or_after(db_url: str) -> None:
-    kills = _kills(db_url, 200, 20)
-    outcomes = _kill_many(db_url, kills, _atomic)
+    outcomes = _kill_many(db_url, _kills(db_url, 200, 20), _atomic)
     assert outcomes["broken"] == 0, outcomes
-    assert outcomes["before"] + outcomes["after"] == kills
+    done = outcomes["before"] + outcomes["after"]
+    assert done >= _kills(db_url, MIN_KILLS_SQLITE, MIN_KILLS_POSTGRESQL), outcomes
     assert outcomes["before"] > 0 and outcomes["after"] > 0, outcomes  # both sides hit
     assert audit.verify(db_url).ok
     rows = read_rows(db_url)
