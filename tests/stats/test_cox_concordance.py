@@ -70,25 +70,30 @@ def test_counts_and_standard_error_match_all_pairs(
 @settings(derandomize=True, max_examples=60, deadline=None)
 @given(st.integers(min_value=1, max_value=60), st.integers(min_value=0, max_value=2**31 - 1),
        st.booleans(), st.booleans(), st.sampled_from([2, 3, 7, 1000]))
-@pytest.mark.parametrize("radix", [True, False])
+@pytest.mark.parametrize("path", ["table", "radix", "partition"])
 def test_concordance_index_equals_the_full_concordance(
-    radix: bool, n: int, seed: int, weighted: bool, stratified: bool, n_scores: int
+    path: str, n: int, seed: int, weighted: bool, stratified: bool, n_scores: int
 ) -> None:
-    # C alone, counted over the bits of the score rank, is the full computation's C: equal
-    # floats for whole-number weights, where every pair count is exact
+    # C alone, from the table of counts or counted over the bits of the score rank, is the
+    # full computation's C: equal floats for whole-number weights, where every pair count is
+    # exact
     rng = np.random.default_rng(seed)
     time = rng.integers(1, 8, n).astype(float)
     event = rng.random(n) < 0.6
     score = rng.integers(0, n_scores, n) * 0.25
     w = rng.integers(1, 4, n).astype(float) if weighted else None
     strata = rng.integers(0, 3, n) if stratified else None
-    limit = _concordance.RADIX_LIMIT
+    saved = _concordance.RADIX_LIMIT, _concordance.TABLE_CELLS_PER_ROW, \
+        _concordance.TABLE_CELLS_FREE
     try:
-        _concordance.RADIX_LIMIT = limit if radix else 0
+        _concordance.RADIX_LIMIT = saved[0] if path == "radix" else 0  # 0: arithmetic partition
+        if path != "table":  # a table of no cells is never used
+            _concordance.TABLE_CELLS_PER_ROW = _concordance.TABLE_CELLS_FREE = 0
         full = concordance(time, event, score, w, strata).concordance
         alone = concordance_index(time, event, score, w, strata)
     finally:
-        _concordance.RADIX_LIMIT = limit
+        (_concordance.RADIX_LIMIT, _concordance.TABLE_CELLS_PER_ROW,
+         _concordance.TABLE_CELLS_FREE) = saved
     if np.isnan(full):
         assert np.isnan(alone)
     else:

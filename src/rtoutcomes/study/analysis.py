@@ -24,7 +24,7 @@ from rtoutcomes.results.model import (
     Test,
 )
 from rtoutcomes.study import summaries
-from rtoutcomes.study.covariates import Term, design, levels_of
+from rtoutcomes.study.covariates import Levels, Term, design, level_codes
 from rtoutcomes.study.spec import Covariate, Endpoint, Study
 from rtoutcomes.study.table import EndpointData, endpoint_data, strata_labels
 
@@ -106,27 +106,20 @@ def _endpoint_results(
     return result
 
 
-def _levels(covariate: Covariate, table: pd.DataFrame) -> tuple[Any, Any, list[str]]:
-    """Which rows have a level of ``covariate``, each row's level (object array) and the
-    levels in order."""
-    level_series, levels = levels_of(covariate, table)
-    return level_series.notna().to_numpy(), level_series.to_numpy(dtype=object), list(levels)
-
-
 def _logrank_of(
-    data: EndpointData, present: Any, group: Any, strata: Any = None
+    data: EndpointData, levels: Levels, strata: Any = None
 ) -> Test | None:
     """The log-rank test across the levels present (``None`` with fewer than two), stratified
     when ``strata`` (each row's stratum, ``None`` where missing) is given."""
     import numpy as np
 
+    present = levels.present
     if strata is not None:
         present = present & (strata != None)  # noqa: E711 (elementwise on an object array)
-    labels = np.asarray(group[present], dtype=str)
-    if len(set(labels.tolist())) < 2:
+    if np.unique(levels.codes[present]).shape[0] < 2:
         return None
     return summaries.logrank_summary(
-        data.time[present], data.event[present], labels,
+        data.time[present], data.event[present], levels.labels(present),
         None if strata is None else np.asarray(strata[present], dtype=str),
     )
 
@@ -141,27 +134,26 @@ def _km_strata(study: Study, table: pd.DataFrame) -> Any:
 def _logrank(
     study: Study, data: EndpointData, table: pd.DataFrame, covariate: Covariate
 ) -> Test | None:
-    present, group, _ = _levels(covariate, table)
-    return _logrank_of(data, present, group, _km_strata(study, table))
+    return _logrank_of(data, level_codes(covariate, table), _km_strata(study, table))
 
 
 def _group_results(
     study: Study, data: EndpointData, table: pd.DataFrame, covariate: Covariate
 ) -> GroupResults:
-    present, group, levels = _levels(covariate, table)
+    found = level_codes(covariate, table)
     out_levels = {}
-    for level in levels:
-        rows = present & (group == level)
+    for i, level in enumerate(found.levels):
+        rows = found.codes == i
         if rows.any():
             out_levels[level] = summaries.km_summary(
                 data.time[rows], data.event[rows], study.km, study.rates_at
             )
     return {
         "label": covariate.display,
-        "dropped": int((~present).sum()),
+        "dropped": int((~found.present).sum()),
         "levels": out_levels,
-        "order": [level for level in levels if level in out_levels],
-        "logrank": _logrank_of(data, present, group, _km_strata(study, table)),
+        "order": [level for level in found.levels if level in out_levels],
+        "logrank": _logrank_of(data, found, _km_strata(study, table)),
     }
 
 
@@ -170,7 +162,6 @@ def _competing_results(
 ) -> CompetingRisks:
     """Cumulative incidence of local failure, death competing (registry LC), overall and by
     each analysed group with Gray's test; times and codes from the derived lc_cr_* columns."""
-    import numpy as np
 
     time = table[CR_TIME].to_numpy(dtype=float)
     status = table[CR_STATUS].to_numpy(dtype=float)
@@ -182,11 +173,10 @@ def _competing_results(
         "groups": {},
     }
     for name in study.analyses.groups:
-        level_series, levels = levels_of(covariates[name], table)
-        present = level_series.notna().to_numpy()
-        group = np.asarray(level_series.to_numpy(dtype=object)[present], dtype=str)
+        found = level_codes(covariates[name], table)
+        present, levels = found.present, found.levels
         by_group = summaries.incidence_by_group(
-            time[present], status[present], group, study.rates_at, level
+            time[present], status[present], found.labels(present), study.rates_at, level
         )
         entry: IncidenceGroups = {
             "label": covariates[name].display,

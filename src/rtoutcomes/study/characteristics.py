@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from rtoutcomes.results.model import Characteristic, Spread
 from rtoutcomes.study.cohort import UNKNOWN
-from rtoutcomes.study.covariates import levels_of, numeric_column
+from rtoutcomes.study.covariates import level_codes, numeric_column
 from rtoutcomes.study.spec import Study
 
 if TYPE_CHECKING:
@@ -29,6 +29,8 @@ def spread(values: pd.Series) -> Spread:
 
 def characteristics(study: Study, table: pd.DataFrame) -> dict[str, Characteristic]:
     """Every covariate of the study file, described on the rows of ``table``."""
+    import numpy as np
+
     found: dict[str, Characteristic] = {}
     for name, covariate in study.covariates.items():
         entry: Characteristic = {"label": covariate.display, "type": covariate.type,
@@ -39,12 +41,10 @@ def characteristics(study: Study, table: pd.DataFrame) -> dict[str, Characterist
             entry["missing"] = int(values.isna().sum())
             entry["spread"] = spread(values)
         else:
-            level, order = levels_of(covariate, table)
-            entry["missing"] = int(level.isna().sum())
-            counts = level.dropna().astype(str).value_counts()
-            levels = {lv: int(counts.get(lv, 0)) for lv in order}
-            levels.update({str(lv): int(counts[lv]) for lv in sorted(counts.index)
-                           if lv not in levels})
+            coded = level_codes(covariate, table)
+            counts = np.bincount(coded.codes + 1, minlength=len(coded.levels) + 1)
+            entry["missing"] = int(counts[0])
+            levels = {lv: int(n) for lv, n in zip(coded.levels, counts[1:], strict=True)}
             if entry["missing"]:
                 levels[UNKNOWN] = entry["missing"]
             entry["levels"] = levels

@@ -64,49 +64,118 @@ def numeric_column(table: pd.DataFrame, column: str, what: str) -> pd.Series:
     return values.astype(float)
 
 
+def _distinct_codes(raw: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each row's distinct value (-1 where missing) and each distinct value's text code
+    (``1``, ``1.0`` -> ``"1"``; ``""`` for empty text). pandas' hash factorisation: a million
+    rows cost one pass and a handful of code conversions."""
+    import pandas as pd
+
+    rows, distinct = pd.factorize(raw, use_na_sentinel=True)
+    return rows, [_code(str(value).strip()) for value in distinct]
+
+
+def _missing_where_empty(rows: np.ndarray, text: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Rows whose code is empty text become missing (-1); the codes are renumbered."""
+    import numpy as np
+
+    kept = [code for code in text if code != ""]
+    if len(kept) == len(text):
+        return rows, text
+    renumber = np.full(len(text) + 1, -1, dtype=np.intp)  # the last entry: missing stays -1
+    renumber[[i for i, code in enumerate(text) if code != ""]] = np.arange(len(kept))
+    return renumber[rows], kept
+
+
+def _labelled(rows: np.ndarray, labels: list[str] | tuple[str, ...], index: pd.Index
+              ) -> pd.Series:
+    """Each row's label as an object Series, NaN where ``rows`` is -1."""
+    import numpy as np
+    import pandas as pd
+
+    text = np.empty(len(labels) + 1, dtype=object)
+    text[: len(labels)] = list(labels)
+    text[-1] = np.nan
+    return pd.Series(text[rows], index=index, dtype=object)
+
+
 def codes_of(raw: pd.Series) -> pd.Series:
     """Each value as its text code (``1``, ``1.0`` -> ``"1"``); empty text and NaN -> NaN.
 
     Codes are worked out once per distinct value, so a million rows cost a handful of lookups.
     """
-    distinct = raw.dropna().unique()
-    lookup = {value: _code(str(value).strip()) for value in distinct}
-    lookup = {value: code for value, code in lookup.items() if code != ""}
-    return raw.map(lookup)
+    rows, text = _missing_where_empty(*_distinct_codes(raw))
+    return _labelled(rows, text, raw.index)
 
 
-def _codes(table: pd.DataFrame, column: str, what: str) -> pd.Series:
+def _codes(table: pd.DataFrame, column: str, what: str) -> tuple[np.ndarray, list[str]]:
     _require_column(table, column, what)
-    return codes_of(table[column])
+    return _missing_where_empty(*_distinct_codes(table[column]))
 
 
-def levels_of(covariate: Covariate, table: pd.DataFrame) -> tuple[pd.Series, tuple[str, ...]]:
-    """Level of each row (missing as NaN) and the levels in display order."""
+@dataclass(frozen=True)
+class Levels:
+    """A categorical or binary covariate on a table: each row's level as its position in
+    ``levels`` (-1 where missing) and the levels in display order."""
+
+    codes: np.ndarray
+    levels: tuple[str, ...]
+
+    @property
+    def present(self) -> np.ndarray:
+        """Rows with a level."""
+        present: np.ndarray = self.codes >= 0
+        return present
+
+    def labels(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The level of each row (of ``rows``, a mask) as text; rows must have a level."""
+        import numpy as np
+
+        codes = self.codes if rows is None else self.codes[rows]
+        return np.array(list(self.levels) or [""], dtype=str)[codes]
+
+    def series(self, index: pd.Index) -> pd.Series:
+        """Each row's level (object Series, NaN where missing)."""
+        return _labelled(self.codes, self.levels, index)
+
+
+def level_codes(covariate: Covariate, table: pd.DataFrame) -> Levels:
+    """Level of each row and the levels in display order (see ``levels_of``)."""
+    import numpy as np
+
     what = f"covariate '{covariate.name}'"
     if covariate.type == "continuous":
         raise AnalysisTableError(f"{what} is continuous: it has no levels to group by")
     if covariate.type == "binary":
-        values = numeric_column(table, covariate.column, what)
+        values = numeric_column(table, covariate.column, what).to_numpy(dtype=float)
         cut = float(covariate.cut if covariate.cut is not None else 0.0)
-        lower = values <= cut if covariate.cut_in == "lower" else values < cut
-        levels = values.where(
-            values.isna(), lower.map({True: covariate.labels[0], False: covariate.labels[1]})
-        )
-        return levels, covariate.labels
-    codes = _codes(table, covariate.column, what)
+        upper = ~(values <= cut) if covariate.cut_in == "lower" else ~(values < cut)
+        codes = np.where(np.isnan(values), -1, upper.astype(np.intp))
+        return Levels(codes.astype(np.intp, copy=False), tuple(covariate.labels))
+    rows, text = _codes(table, covariate.column, what)
     if not covariate.recode:
-        present = sorted(set(codes.dropna()), key=_sort_key)
-        return codes, tuple(present)
-    lookup = {code: level for level, values in covariate.recode for code in values}
-    unknown = codes.notna() & ~codes.isin(list(lookup))
-    if unknown.any():
-        row = int(unknown.to_numpy().nonzero()[0][0])
+        present = sorted(set(text), key=_sort_key)
+        position = {code: i for i, code in enumerate(present)}
+        order = np.array([position[code] for code in text] + [-1], dtype=np.intp)
+        return Levels(order[rows], tuple(present))
+    levels = tuple(covariate.levels)
+    position = {level: i for i, level in enumerate(levels)}
+    lookup = {code: position[level] for level, values in covariate.recode for code in values}
+    unknown = [i for i, code in enumerate(text) if code not in lookup]
+    if unknown:
+        row = int(np.flatnonzero(np.isin(rows, unknown))[0])
         raise AnalysisTableError(
             f"{what}: column '{covariate.column}', row {sheet_row(row)}: value "
-            f"'{codes.iloc[row]}' is in "
+            f"'{text[rows[row]]}' is in "
             f"no level of the recode ({', '.join(sorted(lookup, key=_sort_key))})"
         )
-    return codes.map(lookup, na_action="ignore"), covariate.levels
+    order = np.array([lookup[code] for code in text] + [-1], dtype=np.intp)
+    return Levels(order[rows], levels)
+
+
+def levels_of(covariate: Covariate, table: pd.DataFrame) -> tuple[pd.Series, tuple[str, ...]]:
+    """Level of each row (missing as NaN) and the levels in display order."""
+    found = level_codes(covariate, table)
+    return found.series(table.index), found.levels
 
 
 def reference_of(covariate: Covariate, levels: tuple[str, ...]) -> str:
@@ -154,20 +223,23 @@ def design(
             columns.append(array)
             terms.append(Term(covariate.name, continuous_term(covariate)))
             continue
-        level_series, levels = levels_of(covariate, table)
+        found = level_codes(covariate, table)
+        codes, levels = found.codes, found.levels
         if drop and covariate.name in drop:
-            level_series = level_series.where(~level_series.isin(list(drop[covariate.name])))
+            dropped = [i for i, level in enumerate(levels) if level in drop[covariate.name]]
+            codes = np.where(np.isin(codes, dropped), -1, codes)
+        counts = np.bincount(codes + 1, minlength=len(levels) + 1)[1:]  # rows per level
         if fixed is not None and covariate.name in fixed:
             with_column, reference = fixed[covariate.name]
         else:
             reference = reference_of(covariate, levels)
             # A level with no rows gives an all-zero column and no estimate: leave it out.
-            with_column = tuple(level for level in levels
-                                if level != reference and (level_series == level).any())
-        present = level_series.notna().to_numpy()
-        complete &= present
+            with_column = tuple(level for i, level in enumerate(levels)
+                                if level != reference and counts[i] > 0)
+        complete &= codes >= 0
+        position = {level: i for i, level in enumerate(levels)}
         for level in with_column:
-            columns.append((level_series == level).to_numpy(dtype=float))
+            columns.append((codes == position.get(level, -2)).astype(float))
             terms.append(Term(covariate.name, f"{level} vs {reference}"))
     x = np.column_stack(columns) if columns else np.empty((len(table), 0))
     return Design(x=x[complete], terms=tuple(terms), complete=complete)

@@ -310,6 +310,52 @@ def _ordered_pairs_by_score_bits(
     return concordant, discordant
 
 
+def _pair_counts_by_table(
+    time_rank: NDArray[np.int64], event: BoolArray, v: NDArray[np.int64],
+    weights: FloatArray | None, strata: IntArray | None, n_times: int, n_scores: int,
+    n_strata: int,
+) -> tuple[float, float, float]:
+    """Comparable, concordant and discordant pairs from a (stratum, time, score) table of
+    counts: O(n + cells). Exact integer arithmetic (whole-number weights only), so the counts
+    are the same floats as the divide and conquer's.
+
+    An event at time rank r pairs with every subject of its stratum at a later rank and with
+    the censored ones at rank r; with those partners tallied per score (``later``), the
+    concordant ones are those at a lower score (a cumulative sum over scores), the discordant
+    ones at a higher score.
+    """
+    cell = time_rank * n_scores + v
+    if strata is not None:
+        cell += strata.astype(np.int64) * (n_times * n_scores)
+    size = n_strata * n_times * n_scores
+    shape = (n_strata, n_times, n_scores)
+
+    def tally(rows: BoolArray | None) -> NDArray[np.int64]:
+        cells = cell if rows is None else cell[rows]
+        if weights is None:
+            counts = np.bincount(cells, minlength=size)
+        else:
+            counts = np.bincount(cells, weights=weights if rows is None else weights[rows],
+                                 minlength=size).astype(np.int64)
+        return counts.reshape(shape)
+
+    everyone, events = tally(None), tally(event)
+    later = np.cumsum(everyone[:, ::-1], axis=1)[:, ::-1]
+    later -= everyone  # subjects at later times
+    later += everyone - events  # and the censored at the same time
+    lower = np.cumsum(later, axis=2)
+    comparable = int(np.vdot(events.sum(axis=2), lower[:, :, -1]))
+    lower -= later  # partners at a lower score
+    concordant = int(np.vdot(events, lower))
+    lower += later  # at a lower or equal score
+    discordant = comparable - int(np.vdot(events, lower))
+    return float(comparable), float(concordant), float(discordant)
+
+
+# the count table is used while it has at most this many cells per row, plus a few
+TABLE_CELLS_PER_ROW, TABLE_CELLS_FREE = 4, 2**16
+
+
 def concordance_index(
     time: FloatArray,
     event: BoolArray,
@@ -317,16 +363,33 @@ def concordance_index(
     weights: FloatArray | None = None,
     strata: IntArray | None = None,
 ) -> float:
-    """Harrell's C alone: ``concordance(...).concordance`` without the standard error, counted
-    over the bits of the score's rank when they are fewer than the time's (a categorical
-    model: one or two passes over the rows instead of ~13 for day-resolution times)."""
+    """Harrell's C alone: ``concordance(...).concordance`` without the standard error.
+
+    Few distinct scores and times (a categorical model, day-resolution times): pairs counted
+    from a table of counts per (stratum, time, score), O(n) after the ranks; otherwise over the
+    bits of the score's rank when they are fewer than the time's (one or two passes over the
+    rows instead of ~13 for day-resolution times)."""
     n = time.shape[0]
     if n == 0:
         return float("nan")
     w = np.ones(n) if weights is None else weights
-    key = 2 * _dense_rank(time)[0] + (~event).astype(np.int64)
-    key_bits = max(int(key.max()).bit_length(), 1)
+    time_rank = _dense_rank(time)[0]
     v = _dense_rank(score)[0]
+    n_times, n_scores = int(time_rank.max()) + 1, int(v.max()) + 1
+    n_strata = 1 if strata is None else int(strata.max()) + 1
+    # exact counts: whole-number weights (none, or e.g. frequencies), codes as strata
+    exact = weights is None or bool(np.all(weights % 1 == 0) and weights.sum() ** 2 < 2.0**52)
+    exact &= strata is None or int(strata.min()) >= 0
+    if exact and n_strata * n_times * n_scores <= TABLE_CELLS_PER_ROW * n + TABLE_CELLS_FREE:
+        comparable, n_conc, n_disc = _pair_counts_by_table(
+            time_rank, event, v, weights, strata, n_times, n_scores, n_strata)
+        n_tied = comparable - n_conc - n_disc
+        npair = n_conc + n_disc + n_tied
+        if npair == 0:
+            return float("nan")
+        return ((n_conc - n_disc) / npair + 1) / 2
+    key = 2 * time_rank + (~event).astype(np.int64)
+    key_bits = max(int(key.max()).bit_length(), 1)
     n_bits = max(int(v.max()).bit_length(), 1)
     if n_bits > key_bits:  # more distinct scores than times: the time bits are fewer passes
         return concordance(time, event, score, weights, strata).concordance
