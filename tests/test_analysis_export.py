@@ -55,3 +55,27 @@ def test_registry_export_has_reasons_and_is_inert(tmp_path: Path) -> None:
     with (tmp_path / "OS.csv").open(encoding="utf-8", newline="") as handle:
         os_rows = list(csv.DictReader(handle))
     assert os_rows[0]["os_reason"].startswith("death on 2016-03-01")
+
+
+def test_fast_writer_writes_pandas_bytes(tmp_path: Path) -> None:
+    # the writer formats each distinct value once; its bytes are pandas' to_csv of the frame
+    # with every cell through inert, including quoting, missing values and formula-like text
+    import numpy as np
+
+    from rtoutcomes.report.tabular_files import FLOAT_FORMAT, inert
+
+    frame = pd.DataFrame({
+        "patient_id": ["=1+2", "P, 2", 'say "hi"', "+3", "-x", "line\nbreak", "@y", "\tz"],
+        "time": [1.0, 2.5, np.nan, 1e15, 1 / 3, 123456789012.0, 7.0, np.inf],
+        "status": [1, 0, 1, 1, 0, 0, 1, 0],
+        "grade": ["G1", None, "G2-G3", np.nan, "G1", "G1", "=cmd", "G2-G3"],
+        "age": [60.0, 61.0, 62.0, np.nan, 70.0, 80.0, 90.0, 45.5],
+    })
+    odd = frame.assign(time=[-0.0, *frame["time"][1:]], grade=[1, *frame["grade"][1:]])
+    for name, table in (("fast", frame), ("odd", odd)):  # odd: -0.0, a number in a text column
+        write_analysis_csvs({name: table}, tmp_path)
+        expected = tmp_path / f"{name}_pandas.csv"
+        table.map(inert).to_csv(expected, index=False, lineterminator="\n",
+                                float_format=FLOAT_FORMAT, encoding="utf-8")
+        assert (tmp_path / f"{name}.csv").read_bytes() == expected.read_bytes()
+    assert b"'=1+2" in (tmp_path / "fast.csv").read_bytes()

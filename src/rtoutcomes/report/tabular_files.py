@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,37 @@ def inert(value: object) -> object:
     return value
 
 
+FLOAT_FORMAT = "%.12g"
+
+
+def _cell_texts(column: Any) -> Any:
+    """Each cell of ``column`` as ``frame.map(inert).to_csv(float_format="%.12g")`` writes it
+    (an object array of text; "" for a missing value), each distinct value formatted once;
+    ``None`` for a column of another kind (the caller then leaves the frame to pandas)."""
+    import numpy as np
+    import pandas as pd
+    from pandas.api.types import infer_dtype
+
+    kind = column.dtype.kind
+    text: Callable[[Any], str]
+    if kind == "f":
+        values = column.to_numpy()
+        if bool(np.any(np.signbit(values) & (values == 0))):  # -0.0 and 0.0 hash alike
+            return None
+        text = FLOAT_FORMAT.__mod__  # pandas applies float_format with %
+    elif kind in "iu":
+        text = str
+    elif kind == "O" and infer_dtype(column, skipna=True) == "string":
+        text = lambda value: str(inert(value))  # noqa: E731
+    else:
+        return None
+    codes, distinct = pd.factorize(column, use_na_sentinel=True)
+    table = np.empty(len(distinct) + 1, dtype=object)
+    table[:-1] = [text(v) for v in distinct]
+    table[-1] = ""  # code -1: missing
+    return table[codes]
+
+
 def write_analysis_csvs(frames: dict[str, Any], directory: Path) -> list[Path]:
     """``analysis/<endpoint>.csv``: one row per analysed patient or lesion (UTF-8, comma,
     empty cell for a missing value, 12 significant digits)."""
@@ -108,8 +140,15 @@ def write_analysis_csvs(frames: dict[str, Any], directory: Path) -> list[Path]:
     written = []
     for name, frame in frames.items():
         path = directory / f"{name}.csv"
-        safe = frame.map(inert) if len(frame) else frame
-        safe.to_csv(path, index=False, lineterminator="\n", float_format="%.12g",
-                    encoding="utf-8")
+        cells = [_cell_texts(frame[c]) for c in frame.columns] if len(frame) else [None]
+        if any(column is None for column in cells):
+            safe = frame.map(inert) if len(frame) else frame
+            safe.to_csv(path, index=False, lineterminator="\n", float_format=FLOAT_FORMAT,
+                        encoding="utf-8")
+        else:  # the same bytes as pandas' to_csv above, a few times faster
+            with path.open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle, lineterminator="\n")
+                writer.writerow([str(c) for c in frame.columns])
+                writer.writerows(zip(*cells, strict=True))
         written.append(path)
     return written
