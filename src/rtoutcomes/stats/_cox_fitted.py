@@ -40,13 +40,20 @@ def fitted_risk_sets(fit: CoxResult, *, drop_aliased: bool = False) -> FittedRis
         raise CoxInputError("this Cox result does not hold the data it was fitted to; "
                             "refit it with rtoutcomes.stats.cox")
     columns = ~np.isnan(fit.coef) if drop_aliased else np.ones(fit.coef.shape[0], dtype=bool)
+    coef = np.where(np.isnan(fit.coef), 0.0, fit.coef)[columns]
+    if fit._fitted is not None and columns.all():  # the fit's own risk sets, sorted once
+        rs, scale, final = fit._fitted
+        beta = coef / scale
+        # its last evaluation is at the estimate unless coef / scale rounds differently
+        at_estimate = final if np.array_equal(beta, final.sums.beta) else evaluate(rs, beta)
+        return FittedRiskSets(data=data, columns=columns, coef=coef, scale=scale, rs=rs,
+                              at_estimate=at_estimate)
     x = data.x if columns.all() else data.x[:, columns]
     subset = replace(data, x=x,
                      names=tuple(n for n, k in zip(data.names, columns, strict=True) if k))
     means, scale = _centre_and_scale(subset)
     rs = build(x, data.time, data.event, data.weights, data.strata, efron=fit.ties == "efron",
                means=means, scale=scale, start=data.start)
-    coef = np.where(np.isnan(fit.coef), 0.0, fit.coef)[columns]
     at_estimate = evaluate(rs, coef / scale)
     return FittedRiskSets(data=data, columns=columns, coef=coef, scale=scale, rs=rs,
                           at_estimate=at_estimate)

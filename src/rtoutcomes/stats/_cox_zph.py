@@ -16,17 +16,17 @@ collapsed to its coefficient-weighted sum, shifted by 1 instead of a coefficient
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from rtoutcomes.stats._cox._input import CoxInputError
+from rtoutcomes.stats._cox._input import CoxData, CoxInputError
 from rtoutcomes.stats._cox.result import ChiSquareTest, CoxResult
 from rtoutcomes.stats._cox_fitted import (
-    FittedRiskSets,
     fitted_risk_sets,
     schoenfeld_sorted,
     weighted_information,
@@ -60,9 +60,21 @@ class CoxZph(TabularResult):
     transform: str
     x: FloatArray
     time: FloatArray
-    y: FloatArray
-    var: FloatArray
     strata: IntArray | None
+    # y and var, worked out on first use (a test of proportional hazards alone needs neither)
+    _residuals: Callable[[], tuple[FloatArray, FloatArray]] = field(repr=False, compare=False)
+
+    @cached_property
+    def _scaled(self) -> tuple[FloatArray, FloatArray]:
+        return self._residuals()
+
+    @property
+    def y(self) -> FloatArray:
+        return self._scaled[0]
+
+    @property
+    def var(self) -> FloatArray:
+        return self._scaled[1]
 
     @property
     def p(self) -> FloatArray:
@@ -117,13 +129,13 @@ def transform_time(
     raise CoxInputError(f"transform: expected one of {', '.join(TRANSFORMS)}, got {transform!r}")
 
 
-def _used(f: FittedRiskSets) -> IntArray:
+def _used(data: CoxData, columns: NDArray[np.bool_]) -> IntArray:
     """Per stratum x covariate: the stratum's event count if the covariate varies there, else 0."""
-    x_raw = f.data.x if f.columns.all() else f.data.x[:, f.columns]
-    strata = (np.zeros(x_raw.shape[0], dtype=np.intp) if f.data.strata is None
-              else f.data.strata)
+    x_raw = data.x if columns.all() else data.x[:, columns]
+    strata = (np.zeros(x_raw.shape[0], dtype=np.intp) if data.strata is None
+              else data.strata)
     n_strata = int(strata.max()) + 1
-    events = np.bincount(strata, weights=f.data.event.astype(np.float64), minlength=n_strata)
+    events = np.bincount(strata, weights=data.event.astype(np.float64), minlength=n_strata)
     used = np.zeros((n_strata, x_raw.shape[1]), dtype=np.intp)
     for s in range(n_strata):
         rows = x_raw[strata == s]
@@ -190,12 +202,16 @@ def cox_zph(
         df[i] = len(cols)
     global_test = ChiSquareTest(float(u @ np.linalg.solve(imat, u)), p)
 
-    y, var = _scaled_residuals(f, schoen / scale, info, columns_of)
     event_order = rs.order[rs.ev_rows]
+    columns, coef = f.columns, f.coef  # what the residuals need, not the risk sets
+    ev_strata = None if data.strata is None else data.strata[event_order]
+    schoen /= scale
     return CoxZph(
         terms=tuple(columns_of), statistic=statistic, df=df, global_test=global_test,
-        transform=transform, x=ttimes[event_order], time=data.time[event_order], y=y, var=var,
-        strata=None if data.strata is None else data.strata[event_order],
+        transform=transform, x=ttimes[event_order], time=data.time[event_order],
+        strata=ev_strata,
+        _residuals=lambda: _scaled_residuals(data, columns, coef, ev_strata, schoen, info,
+                                             columns_of),
     )
 
 
@@ -210,11 +226,14 @@ def _checked_terms(terms: Mapping[str, Sequence[int]], p: int) -> dict[str, tupl
 
 
 def _scaled_residuals(
-    f: FittedRiskSets, schoen: FloatArray, info: FloatArray, columns_of: dict[str, list[int]]
+    data: CoxData, columns: NDArray[np.bool_], coef: FloatArray, ev_strata: IntArray | None,
+    schoen: FloatArray, info: FloatArray, columns_of: dict[str, list[int]],
 ) -> tuple[FloatArray, FloatArray]:
-    """R's cox.zph scaling: residuals x (information / events used)^-1 per stratum, + coef."""
-    rs = f.rs
-    used = _used(f)
+    """R's cox.zph scaling: residuals x (information / events used)^-1 per stratum, + coef.
+
+    ``schoen``: Schoenfeld residuals of the events in sorted order (original units),
+    ``ev_strata`` their strata."""
+    used = _used(data, columns)
     for cols in columns_of.values():
         if len(cols) > 1:
             used[:, cols] = used[:, cols].max(axis=1, keepdims=True)
@@ -225,19 +244,17 @@ def _scaled_residuals(
     if any(len(cols) > 1 for cols in columns_of.values()):
         collapse = np.zeros((schoen.shape[1], len(columns_of)))
         for i, cols in enumerate(columns_of.values()):
-            collapse[cols, i] = 1.0 if len(cols) == 1 else f.coef[cols]
+            collapse[cols, i] = 1.0 if len(cols) == 1 else coef[cols]
         schoen = schoen @ collapse
         vmean = collapse.T @ vmean @ collapse
         used = used[:, [cols[0] for cols in columns_of.values()]]
     y = np.full(schoen.shape, np.nan)
-    ev_strata = (np.zeros(rs.ev_rows.shape[0], dtype=np.intp) if f.data.strata is None
-                 else f.data.strata[rs.order][rs.ev_rows])
     for s, row in enumerate(used):
         k = np.flatnonzero(row > 0)
-        rows = ev_strata == s
+        rows = np.ones(schoen.shape[0], dtype=bool) if ev_strata is None else ev_strata == s
         if k.size:
             y[np.ix_(rows, k)] = np.linalg.solve(vmean[np.ix_(k, k)], schoen[np.ix_(rows, k)].T).T
-    shift = np.array([f.coef[cols[0]] if len(cols) == 1 else 1.0
+    shift = np.array([coef[cols[0]] if len(cols) == 1 else 1.0
                       for cols in columns_of.values()])
     var = np.asarray(np.linalg.inv(vmean), dtype=np.float64)
     return y + shift, var

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rtoutcomes.stats._result import TabularResult
+from rtoutcomes.stats._ties import dense_rank
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -233,7 +234,7 @@ def concordance(
     n = time.shape[0]
     w = np.ones(n) if weights is None else weights
     # events before censorings at the same time: censored at t counts as surviving past t
-    key = 2 * _dense_rank(time)[0] + (~event).astype(np.int64)
+    key = 2 * dense_rank(time) + (~event).astype(np.int64)
     v, by_score = _dense_rank(score)
     n_bits = max(int(key.max()).bit_length(), 1) if n else 1
     if strata is not None:  # strata in the high bits: pairs across strata are never counted
@@ -373,7 +374,7 @@ def concordance_index(
     if n == 0:
         return float("nan")
     w = np.ones(n) if weights is None else weights
-    time_rank = _dense_rank(time)[0]
+    time_rank = dense_rank(time)
     v = _dense_rank(score)[0]
     n_times, n_scores = int(time_rank.max()) + 1, int(v.max()) + 1
     n_strata = 1 if strata is None else int(strata.max()) + 1

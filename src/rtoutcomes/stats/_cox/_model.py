@@ -11,8 +11,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from rtoutcomes.stats._cox._fit import EPS, ITER_MAX, TOLER_CHOL, NewtonResult, newton_raphson
 from rtoutcomes.stats._cox._input import CoxData, CoxInputError, prepare
+from rtoutcomes.stats._cox._likelihood import Evaluation
 from rtoutcomes.stats._cox._linalg import quadratic_test
-from rtoutcomes.stats._cox._risksets import build
+from rtoutcomes.stats._cox._risksets import RiskSets, build
 from rtoutcomes.stats._cox._robust import robust_variance
 from rtoutcomes.stats._cox.result import (
     ChiSquareTest,
@@ -109,7 +110,8 @@ def cox(
                                      cluster_sorted, n_clusters, toler_chol)
         robust_parts = (rv, rscore, n_clusters)
     return assemble(fit, scale=scale, means=means, robust=robust_parts, conf_level=conf_level,
-                    ties=ties, eps=eps, iter_max=iter_max, toler_chol=toler_chol, data=data)
+                    ties=ties, eps=eps, iter_max=iter_max, toler_chol=toler_chol, data=data,
+                    fitted=(rs, scale, fit.final))
 
 
 def assemble(
@@ -127,6 +129,7 @@ def assemble(
     counts: tuple[int, int, int, bool] | None = None,
     names: tuple[str, ...] = (),
     terms: dict[str, tuple[int, ...]] | None = None,
+    fitted: tuple[RiskSets, FloatArray, Evaluation] | None = None,
 ) -> CoxResult:
     """The fitted model from the Newton iterations (scaled units): coefficients and variances
     in the covariates' units, the monotone-likelihood check, the global tests.
@@ -135,6 +138,7 @@ def assemble(
     the complete cases; without them (a model fitted from centres' sums,
     ``rtoutcomes.federated``) ``counts`` gives (n, dropped, events, stratified) and ``names``
     and ``terms`` the columns, and the result carries no rows (no linear predictor).
+    ``fitted``: the risk sets, scale and last evaluation, kept for cox_zph and residuals.
     """
     if data is not None:
         names, terms = data.names, data.terms
@@ -197,5 +201,5 @@ def assemble(
         warnings=tuple(messages), infinite=tuple(names[j] for j in np.flatnonzero(infinite)),
         terms=terms, means=means, linear_predictor=linear_predictor,
         _concordance_inputs=inputs,
-        data=data,
+        data=data, _fitted=fitted,
     )

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from rtoutcomes.stats._ties import dense_rank
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 BoolArray = NDArray[np.bool_]
@@ -75,10 +77,7 @@ class RiskSets:
 
 def _sort_order(time: FloatArray, event: BoolArray, strata: IntArray | None) -> IntArray:
     """Stable order by (stratum, time, event) via dense time ranks (radix sort when they fit)."""
-    by_time = np.argsort(time)
-    new_time = np.concatenate(([0], np.diff(time[by_time]) != 0))
-    rank = np.empty(time.shape[0], dtype=np.int64)
-    rank[by_time] = np.cumsum(new_time)
+    rank = dense_rank(time)
     n_times = int(rank.max()) + 1 if rank.size else 1
     key = rank * 2 + event
     if strata is not None:

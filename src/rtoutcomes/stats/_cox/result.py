@@ -116,6 +116,10 @@ class CoxResult(TabularResult):
     _concordance_inputs: ConcordanceInputs = field(repr=False)
     # the complete cases the model was fitted to, for residuals and cox_zph (no copy is made)
     data: CoxData | None = field(default=None, repr=False)
+    # the fit's sorted, centred and scaled rows (RiskSets), its scale and its last likelihood
+    # evaluation: cox_zph and residuals start from them instead of sorting again
+    _fitted: tuple[Any, FloatArray, Any] | None = field(default=None, repr=False,
+                                                        compare=False)
 
     @property
     def strata_levels(self) -> tuple[Any, ...] | None:
