@@ -33,7 +33,7 @@ from rtoutcomes.stats._cox_fitted import (
 )
 from rtoutcomes.stats._distributions import chi2_sf, rankdata
 from rtoutcomes.stats._result import TabularResult
-from rtoutcomes.stats._ties import at_risk, time_table
+from rtoutcomes.stats._ties import at_risk, dense_rank, time_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,7 +124,7 @@ def transform_time(
         if start is not None:  # not yet entered: start >= t
             n_risk -= start.shape[0] - np.searchsorted(np.sort(start), table.time, side="left")
         surv = np.cumprod(1.0 - table.events / n_risk)
-        before = np.searchsorted(table.time, time, side="left")  # distinct times < t
+        before = dense_rank(time)  # distinct times < t
         return 1.0 - np.concatenate(([1.0], surv))[before]
     raise CoxInputError(f"transform: expected one of {', '.join(TRANSFORMS)}, got {transform!r}")
 

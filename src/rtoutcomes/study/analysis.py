@@ -118,8 +118,9 @@ def _logrank_of(
         present = present & (strata != None)  # noqa: E711 (elementwise on an object array)
     if np.unique(levels.codes[present]).shape[0] < 2:
         return None
+    # groups numbered in the order of their labels: the test's numbers are the labels' own
     return summaries.logrank_summary(
-        data.time[present], data.event[present], levels.labels(present),
+        data.time[present], data.event[present], levels.sorted_codes(present),
         None if strata is None else np.asarray(strata[present], dtype=str),
     )
 

@@ -133,6 +133,18 @@ class Levels:
         codes = self.codes if rows is None else self.codes[rows]
         return np.array(list(self.levels) or [""], dtype=str)[codes]
 
+    def sorted_codes(self, rows: np.ndarray) -> np.ndarray:
+        """The level of each row of ``rows`` (a mask; rows must have a level) as its position
+        among the levels sorted as text: numbered as the labels themselves would be, without
+        sorting a million strings."""
+        import numpy as np
+
+        position = np.empty(len(self.levels), dtype=np.intp)
+        position[sorted(range(len(self.levels)), key=self.levels.__getitem__)] = \
+            np.arange(len(self.levels))
+        codes: np.ndarray = position[self.codes[rows]]
+        return codes
+
     def series(self, index: pd.Index) -> pd.Series:
         """Each row's level (object Series, NaN where missing)."""
         return _labelled(self.codes, self.levels, index)
