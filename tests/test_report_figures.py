@@ -252,3 +252,51 @@ def test_every_demo_figure_is_clear() -> None:
     problems = {name: layout_problems(fig) for name, fig in figures.items()}
     assert {name: p for name, p in problems.items() if p} == {}
     assert flow_problems(figures["flow"]) == []
+
+
+def _ticks_panel(n: int) -> Panel:
+    """One curve of ``n`` rows with continuous times: about n / 3 censoring ticks."""
+    return Panel([Curve("All", _km(n, 20.0, 1.0, 60.0), n)], "ticks", "Overall survival", None,
+                 None)
+
+
+def _svg_ticks(svg: bytes) -> int:
+    # matplotlib writes one <use> per marker
+    return svg.count(b"<use ")
+
+
+def test_censor_ticks_thinned_in_vector_files_only() -> None:
+    from PIL import Image
+
+    from rtoutcomes.report import figures
+
+    fig = survival_figure([_ticks_panel(6000)], Axis("months"))
+    marks = [line for line in fig.axes[0].get_lines() if line.get_label() == figures.CENSOR_MARKS]
+    before = [np.array(v) for v in marks[0].get_data()]
+    files = render(fig, ("png", "svg", "tiff", "pdf")).files
+    after = marks[0].get_data()
+    assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))  # restored
+    # the raster is drawn from every tick: the same bytes as a figure never thinned
+    saved = figures._thin_censor_marks
+    try:
+        figures._thin_censor_marks = lambda fig: []  # type: ignore[assignment]
+        unthinned = render(survival_figure([_ticks_panel(6000)], Axis("months")),
+                           ("png", "svg", "tiff", "pdf")).files
+    finally:
+        figures._thin_censor_marks = saved
+    assert files["png"] == unthinned["png"] and files["tiff"] == unthinned["tiff"]
+    # the vector files: one tick per 300 dpi pixel, far fewer than the 2,000 censoring times
+    assert _svg_ticks(unthinned["svg"]) >= 2000 > 2 * _svg_ticks(files["svg"])
+    assert len(files["pdf"]) < len(unthinned["pdf"])
+    # what the thinned ticks look like at 300 dpi: the same pixels inked (no tick lost or
+    # moved); only where ticks overlapped is the anti-aliased edge lighter
+    with figures.rc_context():
+        figures._thin_censor_marks(fig)
+    thinned = render(fig, ("png",)).files["png"]
+    full, thin = (np.asarray(Image.open(io.BytesIO(b)).convert("L"), dtype=int)
+                  for b in (files["png"], thinned))
+    assert np.array_equal(full < 255, thin < 255)
+    assert (thin != full).mean() < 0.01
+    # and the number of ticks drawn in a vector file no longer grows with the rows
+    bigger = render(survival_figure([_ticks_panel(30000)], Axis("months")), ("svg",)).files
+    assert _svg_ticks(bigger["svg"]) < 1.5 * _svg_ticks(files["svg"])

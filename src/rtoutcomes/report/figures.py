@@ -159,6 +159,7 @@ def render(fig: Figure, formats: Sequence[str] = ("png", "svg")) -> Rendered:
         raster = {"png", "tiff"} & set(formats)
         if raster:
             _raster(fig, raster, files)
+        restore = _thin_censor_marks(fig) if {"svg", "pdf"} & set(formats) else []
         if "svg" in formats:
             buffer = io.BytesIO()
             fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "rtoutcomes"})
@@ -169,7 +170,42 @@ def render(fig: Figure, formats: Sequence[str] = ("png", "svg")) -> Rendered:
                 "Creator": "rtoutcomes", "Producer": "rtoutcomes", "CreationDate": None,
                 "ModDate": None})
             files["pdf"] = buffer.getvalue()
+        for line, data in restore:
+            line.set_data(*data)
     return Rendered(files={k: files[k] for k in FORMATS if k in files})
+
+
+CENSOR_MARKS = "_censor_marks"  # label of the censor-tick lines (an underscore: no legend)
+
+
+def _thin_censor_marks(fig: Figure) -> list[tuple[Line2D, tuple[Any, Any]]]:
+    """Censor ticks thinned for the vector files: one per pixel of the 300 dpi raster (the
+    raster itself is drawn from every tick, so PNG and TIFF are unchanged). Ticks that share a
+    pixel are drawn over each other there; in an SVG or PDF each would be one more element
+    (one per distinct censoring time: thousands). Returns each thinned line's full data."""
+    import numpy as np
+
+    thinned = []
+    original = fig.dpi
+    fig.set_dpi(DPI)
+    try:
+        for ax in fig.axes:
+            for line in ax.get_lines():
+                if line.get_label() != CENSOR_MARKS:
+                    continue
+                x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+                # the pixel Agg stamps a marker at: display coordinates + 0.5, rounded down
+                # (y counted from the top)
+                display = line.get_transform().transform(np.column_stack((x, y)))
+                pixel = np.floor(display * [1.0, -1.0] + 0.5)
+                _, first = np.unique(pixel, axis=0, return_index=True)
+                if first.shape[0] < x.shape[0]:
+                    keep = np.sort(first)
+                    thinned.append((line, line.get_data()))
+                    line.set_data(x[keep], y[keep])
+    finally:
+        fig.set_dpi(original)
+    return thinned
 
 
 def _raster(fig: Figure, formats: set[str], files: dict[str, bytes]) -> None:
@@ -273,7 +309,8 @@ def draw_curves(ax: Axes, curves: Sequence[Curve], *, bands: bool = False,
                      if c > 0 and s is not None]
             if marks:
                 ax.plot([t for t, _ in marks], [s for _, s in marks], linestyle="none",
-                        marker="|", markersize=3.5, markeredgewidth=0.7, color=grey)
+                        marker="|", markersize=3.5, markeredgewidth=0.7, color=grey,
+                        label=CENSOR_MARKS)
     return lines
 
 
