@@ -98,3 +98,22 @@ def test_demo_loads_no_scipy_stats_or_dicom_library(
     loaded = loaded_by(["demo", "--out", str(tmp_path / "out"), "--quiet"], code_under_test_env)
     assert {"pandas", "scipy", "matplotlib", "sqlalchemy", "docx"} <= set(loaded)
     assert not {"scipy.stats", "pydicom"} & set(loaded)
+
+
+def test_commands_run_blas_single_threaded_unless_told(
+    code_under_test_env: Callable[..., dict[str, str]]
+) -> None:
+    import os
+
+    code = ("import os; from rtoutcomes.cli import main; main([]); "
+            "print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])")
+    env = {k: v for k, v in code_under_test_env().items()
+           if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, check=True)
+    assert done.stdout.split()[-2:] == ["1", "1"]
+    env["OPENBLAS_NUM_THREADS"] = "4"  # the user's choice stands
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, check=True)
+    assert done.stdout.split()[-2:] == ["4", "1"]
+    assert os.environ.get("OPENBLAS_NUM_THREADS") != "4"
