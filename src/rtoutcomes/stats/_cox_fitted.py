@@ -78,13 +78,15 @@ def schoenfeld_sorted(f: FittedRiskSets) -> FloatArray:
     return out
 
 
-def weighted_information(f: FittedRiskSets, h: FloatArray) -> FloatArray:
+def weighted_information(f: FittedRiskSets, h: FloatArray,
+                         risk: FloatArray | None = None) -> FloatArray:
     """sum_g h_g V_g over event groups g, V_g the group's term of the information matrix.
 
     V_g = m sum_k [(S2 - f_k dS2) / den_k - a_k a_k'] (scaled units). As in the fit, the S2
     terms are gathered per row: row i enters with r_i (H_i - [event] h_g m b_g), H_i the
     cumulative sum of h m a over the event groups up to its time; h may be negative (a centred
     time function), so the rows are summed as (x * omega)' x in blocks instead of Z'Z.
+    ``risk``: ``risk_scores(f)`` when the caller has them.
     """
     rs, s = f.rs, f.at_estimate.sums
     m = rs.mult * h
@@ -96,7 +98,7 @@ def weighted_information(f: FittedRiskSets, h: FloatArray) -> FloatArray:
     row_weight = seg_weight[rs.seg_of_row]
     if rs.late_row.size:  # counting-process data: only the groups since entry
         row_weight[rs.late_row] -= cum[rs.late_group]
-    omega = row_weight * risk_scores(f) * rs.weights
+    omega = row_weight * (risk_scores(f) if risk is None else risk) * rs.weights
     x = rs.x
     p = x.shape[1]
     info = np.zeros((p, p))

@@ -28,6 +28,7 @@ from rtoutcomes.stats._cox._input import CoxData, CoxInputError
 from rtoutcomes.stats._cox.result import ChiSquareTest, CoxResult
 from rtoutcomes.stats._cox_fitted import (
     fitted_risk_sets,
+    risk_scores,
     schoenfeld_sorted,
     weighted_information,
 )
@@ -179,8 +180,9 @@ def cox_zph(
     ev_w = rs.weights[rs.ev_rows]
     u_gamma = ((g_sorted[rs.ev_rows] * ev_w) @ schoen) / scale
     info = f.at_estimate.information / unscale
-    i_bg = weighted_information(f, h) / unscale
-    i_gg = weighted_information(f, h * h) / unscale
+    risk = risk_scores(f)
+    i_bg = weighted_information(f, h, risk) / unscale
+    i_gg = weighted_information(f, h * h, risk) / unscale
     imat = np.block([[info, i_bg], [i_bg.T, i_gg]])
     u = np.concatenate((np.zeros(p), u_gamma))
 

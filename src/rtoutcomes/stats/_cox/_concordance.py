@@ -71,6 +71,23 @@ def _dense_rank(values: FloatArray) -> tuple[NDArray[np.int64], IntArray]:
     return rank, order.astype(np.intp)
 
 
+def _score_rank(score: FloatArray) -> NDArray[np.int64]:
+    """A rank of each score that orders them as the scores (equal scores, equal ranks; the
+    ranks may skip a number, which no pair count sees): from the distinct scores by hashing,
+    without sorting the rows. A categorical model's linear predictor has a few values."""
+    try:
+        distinct = np.unique(score, sorted=False)  # a hash table (numpy >= 2.3)
+    except TypeError:
+        return _dense_rank(score)[0]
+    distinct.sort()
+    if distinct.shape[0] <= 8:  # a few comparisons per row beat a binary search
+        rank = np.zeros(score.shape[0], dtype=np.int64)
+        for value in distinct[:-1]:
+            rank += score > value
+        return rank
+    return np.searchsorted(distinct, score).astype(np.int64)
+
+
 def _stable_order(values: NDArray[np.int64]) -> IntArray:
     """Stable argsort; a radix sort when the values fit in 16 bits."""
     if values.size and values.min() >= 0 and values.max() < RADIX_LIMIT:
@@ -375,7 +392,7 @@ def concordance_index(
         return float("nan")
     w = np.ones(n) if weights is None else weights
     time_rank = dense_rank(time)
-    v = _dense_rank(score)[0]
+    v = _score_rank(score)
     n_times, n_scores = int(time_rank.max()) + 1, int(v.max()) + 1
     n_strata = 1 if strata is None else int(strata.max()) + 1
     # exact counts: whole-number weights (none, or e.g. frequencies), codes as strata
