@@ -88,24 +88,35 @@ def _sub_step_sums(
     return log_den, a, b, c0, c1, c2
 
 
-def _segment_sums(rs: RiskSets, r: FloatArray) -> FloatArray:
-    """Sum of r_i x_i over each segment (segments x p), a block of rows at a time."""
+def _row_pass(
+    rs: RiskSets, r: FloatArray, omega: FloatArray, score: FloatArray, information: bool
+) -> tuple[FloatArray, FloatArray]:
+    """One pass over the rows of x, a block at a time (it stays in cache): the segment sums
+    of r_i x_i (segments x p), and the score (``score`` minus sum omega_i x_i, in place) and
+    information sum omega_i x_i x_i' (as Z'Z, Z = sqrt(omega) x)."""
     x = rs.x
-    n = x.shape[0]
-    out = np.zeros((rs.seg_start.shape[0], x.shape[1]))
+    n, p = x.shape
+    seg_y = np.zeros((rs.seg_start.shape[0], p))
+    info = np.zeros((p, p))
+    y_work = np.empty((min(CHUNK, n), p))
     for lo in range(0, n, CHUNK):
         hi = min(lo + CHUNK, n)
-        y = np.multiply(x[lo:hi], r[lo:hi, None], out=rs.work_chunk[: hi - lo])
+        x_block, omega_block = x[lo:hi], omega[lo:hi]
+        y = np.multiply(x_block, r[lo:hi, None], out=y_work[: hi - lo])
         first, last = rs.seg_of_row[lo], rs.seg_of_row[hi - 1] + 1
         starts = np.maximum(rs.seg_start[first:last], lo) - lo
-        out[first:last] += np.add.reduceat(y, starts, axis=0)
-    return out
+        seg_y[first:last] += np.add.reduceat(y, starts, axis=0)
+        score -= omega_block @ x_block
+        if information:
+            z = np.multiply(x_block, np.sqrt(np.maximum(omega_block, 0.0))[:, None],
+                            out=rs.work_chunk[: hi - lo])
+            info += z.T @ z
+    return seg_y, info
 
 
 def evaluate(rs: RiskSets, beta: FloatArray, *, information: bool = True) -> Evaluation:
     """Log partial likelihood, score and information at ``beta`` (in the scaled covariates)."""
     x = rs.x
-    p = x.shape[1]
     eta, r, omega = rs.work_n[0], rs.work_n[1], rs.work_n[2]
     np.matmul(x, beta, out=eta)
     shift = float(eta.max()) if eta.size else 0.0  # exp(eta - shift) cannot overflow
@@ -114,16 +125,12 @@ def evaluate(rs: RiskSets, beta: FloatArray, *, information: bool = True) -> Eva
     np.exp(r, out=r)
     r *= rs.weights
     seg_r = np.add.reduceat(r, rs.seg_start)
-    seg_y = _segment_sums(rs, r)
     group_r = np.add.reduceat(seg_r, rs.group_seg)
-    group_y = np.add.reduceat(seg_y, rs.group_seg, axis=0)
     if rs.late_row.size:  # counting-process data: rows not yet at risk leave the early sums
         late_r = r[rs.late_row]
         remove_late(rs, group_r, late_r)
-        remove_late(rs, group_y, x[rs.late_row] * late_r[:, None])
     s0 = reverse_cumsum(group_r, rs.stratum_bounds)[rs.ev_groups]
-    s1 = reverse_cumsum(group_y, rs.stratum_bounds)[rs.ev_groups]
-    d_s0, d_s1 = seg_r[rs.ev_seg], seg_y[rs.ev_seg]
+    d_s0 = seg_r[rs.ev_seg]
     log_den, a, b, c0, c1, c2 = _sub_step_sums(rs, s0, d_s0)
     m = rs.mult
     loglik = event_eta - float(m @ (log_den + rs.n_terms * shift))
@@ -138,14 +145,14 @@ def evaluate(rs: RiskSets, beta: FloatArray, *, information: bool = True) -> Eva
         omega[rs.late_row] -= cum_a[rs.late_group]
     omega *= r
     score = rs.weighted_x_events.copy()
-    info = np.zeros((p, p))
-    for lo in range(0, x.shape[0], CHUNK):  # one pass over x for the score and information
-        x_block, omega_block = x[lo : lo + CHUNK], omega[lo : lo + CHUNK]
-        score -= omega_block @ x_block
-        if information:
-            z = np.multiply(x_block, np.sqrt(np.maximum(omega_block, 0.0))[:, None],
-                            out=rs.work_chunk[: x_block.shape[0]])
-            info += z.T @ z
+    # omega needs only the risk-set sums of r (s0): the sums of r x (s1) come from the same
+    # single pass over x as the score and information
+    seg_y, info = _row_pass(rs, r, omega, score, information)
+    group_y = np.add.reduceat(seg_y, rs.group_seg, axis=0)
+    if rs.late_row.size:
+        remove_late(rs, group_y, x[rs.late_row] * late_r[:, None])
+    s1 = reverse_cumsum(group_y, rs.stratum_bounds)[rs.ev_groups]
+    d_s1 = seg_y[rs.ev_seg]
     if information:
         info -= s1.T @ (s1 * (m * c0)[:, None])
         cross = s1.T @ (d_s1 * (m * c1)[:, None])
