@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # BLAS threads per process for the commands (unless the user sets them): the statistics' matrix
 # products are n x p with a handful of columns, where OpenBLAS's extra threads mostly spin
-# (`analyze` on 1e6 rows: 22 CPU s with two threads, 12 s with one, on a busy machine), and
+# (the analyses of `analyze` on 1e6 rows: 20.3 CPU s with two threads, 10.1 s with one, on a
+# busy machine), and
 # one thread sums in one order whatever the machine's cores (the same bits everywhere).
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
