@@ -78,7 +78,7 @@ def test_report_outputs_hold_no_formula_and_survive_control_characters(tmp_path:
             for row in csv.reader(handle):
                 assert not [c for c in row if cell_text(c) != c]
                 assert not [c for c in row if "\x00" in c or "\x1b" in c]
-    document = Document(str(tmp_path / "tables.docx"))
+    document = Document(str(tmp_path / "manuscript.docx"))
     assert document.paragraphs[0].text.startswith("=cmd")  # Word runs no formula
     assert "\ufffd" in document.paragraphs[0].text
 
@@ -117,7 +117,7 @@ def test_negative_control_unstaged_writer_leaves_a_mixed_folder(tmp_path: Path,
     with pytest.raises(ValueError):
         build._write_report_files(build_report(_hostile_results()), out, lambda _: None)
     after = _snapshot(out)
-    assert after["tables.docx"] == before["tables.docx"]
+    assert after["manuscript.docx"] == before["manuscript.docx"]
     assert after["results.json"] != before["results.json"]
 
 

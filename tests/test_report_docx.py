@@ -1,4 +1,4 @@
-"""tables.docx read back with python-docx: page size and orientation from the study file,
+"""manuscript.docx read back with python-docx: page size and orientation from the study file,
 wide tables in landscape sections, numbered captions, figures embedded at their width, the
 warnings as a checklist at the end, fonts >= 8 pt, hostile text as plain text."""
 
@@ -44,7 +44,7 @@ def test_page_size_and_landscape_sections(tmp_path: Path, page_size: str, width_
                                           height_mm: float) -> None:
     report = _report(page_size)
     write_report(report, tmp_path)
-    document = Document(str(tmp_path / "tables.docx"))
+    document = Document(str(tmp_path / "manuscript.docx"))
     sections = document.sections
     first = sections[0]
     assert first.orientation == WD_ORIENT.PORTRAIT
@@ -59,7 +59,7 @@ def test_page_size_and_landscape_sections(tmp_path: Path, page_size: str, width_
 def test_captions_figures_checklist_and_fonts(tmp_path: Path) -> None:
     report = _report()
     write_report(report, tmp_path)
-    document = Document(str(tmp_path / "tables.docx"))
+    document = Document(str(tmp_path / "manuscript.docx"))
     captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
     tables = [c for c in captions if c.startswith("Table ")]
     figures = [c for c in captions if c.startswith("Figure ")]
@@ -84,12 +84,12 @@ def test_captions_figures_checklist_and_fonts(tmp_path: Path) -> None:
 
 def test_landscape_study_is_landscape_throughout(tmp_path: Path) -> None:
     write_report(_report("A4", "landscape"), tmp_path)
-    sections = Document(str(tmp_path / "tables.docx")).sections
+    sections = Document(str(tmp_path / "manuscript.docx")).sections
     assert {s.orientation for s in sections} == {WD_ORIENT.LANDSCAPE}
 
 
 def test_manuscript_bytes_are_reproducible(tmp_path: Path) -> None:
     write_report(_report(), tmp_path / "a")
     write_report(_report(), tmp_path / "b")
-    assert (tmp_path / "a" / "tables.docx").read_bytes() == (
-        tmp_path / "b" / "tables.docx").read_bytes()
+    assert (tmp_path / "a" / "manuscript.docx").read_bytes() == (
+        tmp_path / "b" / "manuscript.docx").read_bytes()

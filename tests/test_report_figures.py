@@ -190,6 +190,40 @@ def test_files_are_deterministic_and_journal_formats() -> None:
     assert first.files["pdf"].startswith(b"%PDF") and b"CreationDate" not in first.files["pdf"]
 
 
+def test_tiff_at_600_dpi_beside_the_300_dpi_png() -> None:
+    from PIL import Image
+
+    fig = survival_figure([_panel(2, 60)], Axis("months"))
+    files = render(fig, ("png", "tiff"), tiff_dpi=600).files
+    png, tiff = (Image.open(io.BytesIO(files[k])) for k in ("png", "tiff"))
+    assert round(tiff.info["dpi"][0]) == 600 and round(png.info["dpi"][0]) == 300
+    assert tiff.info["compression"] == "tiff_lzw"
+    # the same figure, twice the pixels (each side rounded down to whole pixels)
+    assert all(abs(t - 2 * p) <= 1 for t, p in zip(tiff.size, png.size, strict=True))
+    # the same picture: the 600 dpi raster halved is the 300 dpi one, up to anti-aliasing
+    halved = np.asarray(tiff.convert("L").resize(png.size, Image.Resampling.BOX), dtype=float)
+    assert np.mean(np.abs(halved - np.asarray(png.convert("L"), dtype=float))) < 4.0
+    assert fig.dpi == 300  # the figure keeps its resolution
+    again = render(survival_figure([_panel(2, 60)], Axis("months")), ("png", "tiff"),
+                   tiff_dpi=600).files
+    assert again == files
+
+
+def test_a_long_title_stays_in_its_panel() -> None:
+    long = "Progression-free survival by number of lesions at the first SBRT course"
+    panels = [_panel(2, 60), _panel(2, 60),
+              Panel(_panel(3, 60).curves, long, "PFS", "Log-rank p = 0.01"), _panel(2, 60)]
+    fig = survival_figure(panels, Axis("months"), Style(width_mm=174, columns=2))
+    assert layout_problems(fig) == []
+    title = fig.axes[4]._left_title  # panel c: plot and risk table of a and b come first
+    assert title.get_text().endswith("\u2026") and long.startswith(title.get_text()[:-1])
+    renderer = fig.canvas.get_renderer()
+    letter_d = next(t for t in fig.texts if t.get_text() == "d")
+    assert title.get_window_extent(renderer).x1 < letter_d.get_window_extent(renderer).x0
+    short = survival_figure([_panel(2, 60)], Axis("months"))
+    assert short.axes[0]._left_title.get_text() == _panel(2, 60).title  # fits: untouched
+
+
 @pytest.mark.parametrize("reasons", [
     {"multiple metastases (more than 3 lesions)": 14, "unclear pathological type": 7},
     {f"a rather long exclusion reason number {i} with words": i for i in range(1, 7)},

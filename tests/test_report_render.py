@@ -205,7 +205,7 @@ def test_outputs_are_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert third == second
     assert "report.html" in first and "tables/table3_univariate.csv" in first
     assert "figures/km_OS_by_grade.png" in first and "figures/km_OS.svg" in first
-    with zipfile.ZipFile(tmp_path / "c" / "tables.docx") as docx:
+    with zipfile.ZipFile(tmp_path / "c" / "manuscript.docx") as docx:
         assert {i.date_time for i in docx.infolist()} == {(2023, 11, 14, 22, 13, 20)}
         assert b"<dcterms:created" in docx.read("docProps/core.xml")
         assert b"2023-11-14T22:13:20" in docx.read("docProps/core.xml")
@@ -245,7 +245,7 @@ def test_word_and_excel_hold_every_table(tmp_path: Path) -> None:
 
     report = build_report(results())
     write_report(report, tmp_path)
-    document = Document(str(tmp_path / "tables.docx"))
+    document = Document(str(tmp_path / "manuscript.docx"))
     assert len(document.tables) == len(report.tables)
     table3 = document.tables[1]
     assert [c.text for c in table3.rows[1].cells] == report.tables[1].grid()[1]

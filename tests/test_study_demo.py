@@ -42,7 +42,7 @@ def shared_dir_module() -> Path:
 
 def test_demo_writes_the_full_report(demo: tuple[Path, dict[str, Any]]) -> None:
     out, results = demo
-    for name in ("registry.db", "report.html", "tables.docx", "tables.xlsx", "results.json",
+    for name in ("registry.db", "report.html", "manuscript.docx", "tables.xlsx", "results.json",
                  "tables/table1_patients.csv", "tables/table2_lesions.csv", "tables/toxicity.csv",
                  "tables/table3_univariate.csv", "tables/table4_multivariate.csv",
                  "tables/table5_nested.csv", "figures/flow_chart.png", "figures/km_LC.png",
@@ -57,6 +57,12 @@ def test_demo_writes_the_full_report(demo: tuple[Path, dict[str, Any]]) -> None:
     assert results["cohort"]["registry"]["synthetic"] is True
     assert "[SYNTHETIC DATA]</h1>" in html
     assert html.index("SYNTHETIC DATA: the registry") < html.index("Statistical methods")
+    # every lesion's endpoints with their reasons, as a supplementary table; nobody lost
+    per_lesion = results["tables"]["s1_endpoints_per_lesion"]
+    assert len(per_lesion["rows"]) == 58 and per_lesion["columns"][-1] == "PFS: reason"
+    assert html.index("Supplementary tables") < html.index('id="s1_endpoints_per_lesion"')
+    assert results["cohort"]["flow"]["lost_to_follow_up"] == {"LC": 0, "OS": 0, "PFS": 0}
+    assert "more than 12 months before the data cut-off" in html
 
 
 def test_flow_and_tables_1_2_counts_equal_the_paper(

@@ -24,7 +24,7 @@ STUDY = {
 
 def test_registry_study_writes_every_output(tmp_path: Path) -> None:
     results = run_on_tables(parse_study(STUDY), build_registry(), tmp_path)
-    for name in ("report.html", "results.json", "tables.docx", "tables.xlsx",
+    for name in ("report.html", "results.json", "manuscript.docx", "tables.xlsx",
                  "tables/table1_patients.csv", "tables/table2_lesions.csv",
                  "tables/toxicity.csv", "tables/table3_univariate.csv",
                  "figures/flow_chart.svg", "figures/flow_chart.png", "figures/km_LC_by_grade.png"):
@@ -96,4 +96,4 @@ def test_registry_report_is_byte_identical(tmp_path: Path) -> None:
 
     first, second = run(tmp_path / "a"), run(tmp_path / "b")
     assert first == second
-    assert "figures/flow_chart.svg" in first and "tables.docx" in first
+    assert "figures/flow_chart.svg" in first and "manuscript.docx" in first

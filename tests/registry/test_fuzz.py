@@ -276,7 +276,7 @@ def test_analyze_on_hostile_labels_writes_all_or_nothing(hostile: str, tmp_path:
     assert "Traceback" not in err
     if status == 0:
         assert {p.name for p in out.iterdir()} >= {"report.html", "results.json", "tables.xlsx",
-                                                   "tables.docx", "tables", "figures"}
+                                                   "manuscript.docx", "tables", "figures"}
     else:
         assert status == 2 and err.startswith("rtoutcomes analyze: error:"), err
         assert not out.exists()

@@ -68,11 +68,11 @@ def test_run_the_model_study_and_open_its_report(demo_db: Path, users_file: Path
     label = page.inner_text("#frozen strong")
     assert label.startswith("study-")  # the state it read is frozen on the audit trail
     page.screenshot(path=str(artefacts() / "study-run.png"), full_page=True)
-    assert page.locator("#files a", has_text="tables.docx").count() == 1
+    assert page.locator("#files a", has_text="manuscript.docx").count() == 1
     assert page.locator("#files a", has_text="tables.xlsx").count() == 1
     with page.expect_download(timeout=TIMEOUT_MS) as download:
         page.click("text=Word")
-    assert download.value.suggested_filename == "tables.docx"
+    assert download.value.suggested_filename == "manuscript.docx"
     page.click("#open-report")
     page.wait_for_load_state("load", timeout=TIMEOUT_MS)
     text = page.inner_text("body")

@@ -42,6 +42,13 @@ def test_a_study_built_from_the_form_runs(demo_db: Path, users_file: Path, serve
             "content-security-policy"]
         escaped = client.get(f"{live.url}/studies/{run_id}/files/../study.yaml")
         assert escaped.status_code == 404  # nothing outside the report folder
+        # the Word file is manuscript.docx; a link to its earlier name tables.docx still works
+        word = client.get(f"{live.url}/studies/{run_id}/files/manuscript.docx")
+        assert word.status_code == 200 and word.content.startswith(b"PK")
+        assert client.get(f"{live.url}/studies/{run_id}/files/tables.docx").content == (
+            word.content)
+        assert client.get(f"{live.url}/studies/{run_id}/files/tables.xlsx.docx").status_code == (
+            404)
     import yaml
 
     study = yaml.safe_load((live.app.state.web.runner.folder(run_id) / "study.yaml").read_text())

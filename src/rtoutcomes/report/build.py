@@ -44,19 +44,18 @@ def analysis_tables(results: Results) -> list[Table]:
 
 def flow_figure(results: Results) -> Figure:
     """Figure 1: the CONSORT-style flow chart, in every requested format."""
-    from rtoutcomes.report.figures import render
+    from rtoutcomes.report.figures import render_main
     from rtoutcomes.report.flow_chart import analysed_from_results, flow_chart_figure
 
     flow = results["cohort"]["flow"]
     study = results["study"]
-    formats = study["figures"]["formats"]
     fig = flow_chart_figure(flow["screened"], flow["excluded"], flow["enrolled"], flow["lesions"],
                             analysed_from_results(results), width_mm=study["figure_width_mm"])
     return Figure(
         key="flow_chart",
         caption="Study flow chart: patients screened, excluded by reason, enrolled, lesions "
         "treated and analysed per endpoint.",
-        rendered=render(fig, formats),
+        rendered=render_main(fig, study["figures"]),
     )
 
 
@@ -65,9 +64,11 @@ def build_report(
     cohort_tables: list[Table] | None = None,
     progress: Callable[[str], None] = _noop,
     workers: int | None = None,
+    supplement: list[Table] | None = None,
 ) -> Report:
-    """The report: cohort tables (registry mode) first, then the survival tables and figures
-    (drawn by ``workers`` processes, default the available cores; same bytes as one).
+    """The report: cohort tables (registry mode) first, then the survival tables, the
+    ``supplement`` tables and the figures (drawn by ``workers`` processes, default the available
+    cores; same bytes as one).
 
     Tables, figures and text are drawn from a copy of ``results`` whose strings hold no control
     character (a registry text or study-file label with ESC or NUL would break Word, Excel and
@@ -76,7 +77,7 @@ def build_report(
     from rtoutcomes.io.outputs import xml_safe_tree
 
     raw, results = results, xml_safe_tree(results)
-    tables = [*(cohort_tables or []), *analysis_tables(results)]
+    tables = [*(cohort_tables or []), *analysis_tables(results), *(supplement or [])]
     from rtoutcomes.report.parallel_figures import available_cores, draw
     from rtoutcomes.report.survival_figures import (
         all_panels,
@@ -129,7 +130,7 @@ def build_report(
     )
 
 def write_report(report: Report, out_dir: Path, progress: Callable[[str], None] = _noop) -> None:
-    """report.html, results.json, tables.docx, tables.xlsx, tables/*.csv, figures/* (PNG and
+    """report.html, results.json, manuscript.docx, tables.xlsx, tables/*.csv, figures/* (PNG and
     SVG; TIFF and PDF of the main figures).
 
     Written into a folder beside ``out_dir`` and moved into it whole (``staged_output``): these
@@ -160,5 +161,5 @@ def _write_report_files(report: Report, out_dir: Path, progress: Callable[[str],
     write_csvs(report.tables, out_dir / "tables")
     write_xlsx(report.tables, out_dir / "tables.xlsx")
     page = report.results["study"].get("manuscript") or {}
-    write_docx(report, out_dir / "tables.docx", page_size=page.get("page_size", "A4"),
+    write_docx(report, out_dir / "manuscript.docx", page_size=page.get("page_size", "A4"),
                orientation=page.get("orientation", "portrait"))

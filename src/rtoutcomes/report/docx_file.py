@@ -1,11 +1,11 @@
-"""tables.docx: the report as a Word file a journal accepts.
+"""manuscript.docx: the report as a Word file a journal accepts.
 
 Page size and orientation from the study file (``manuscript``; A4 portrait by default); title,
 statistical methods, then every table numbered in order ("Table 1." ...) with its footnotes, a
 table too wide for the page in its own landscape section; the main figures embedded at their
-final width with numbered captions; the warnings as a checklist section at the end, not among
-the tables. Three-line table rules, 8 pt in tables and footnotes (journals: >= 8 pt), fixed
-timestamps: same inputs, same bytes.
+final width with numbered captions; the supplementary tables ("Table S1." ...); the warnings
+as a checklist section at the end, not among the tables. Three-line table rules, 8 pt in tables
+and footnotes (journals: >= 8 pt), fixed timestamps: same inputs, same bytes.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ PAGE_SIZES_MM = {"A4": (210.0, 297.0), "Letter": (215.9, 279.4)}
 MARGIN_MM = 20.0
 TABLE_PT = 8
 CHAR_MM = 1.55  # average width of a character at 8 pt (Calibri/Arial), for the table width
-NUMBERED = re.compile(r"^Table \d+\.\s*")
+NUMBERED = re.compile(r"^Table S?\d+\.\s*")
 
 
 def _border(cell: Any, edge: str, size: int) -> None:
@@ -56,8 +56,9 @@ def table_width_mm(table: Table) -> float:
     return width
 
 
-def caption_title(number: int, title: str) -> str:
-    """ "Table 3. Univariate Cox regression": numbered in the manuscript's order."""
+def caption_title(number: int | str, title: str) -> str:
+    """ "Table 3. Univariate Cox regression": numbered in the manuscript's order (``S1``: a
+    supplementary table)."""
     return f"Table {number}. {NUMBERED.sub('', title)}"
 
 
@@ -78,7 +79,7 @@ def _text_width_mm(size: str, landscape: bool) -> float:
     return (long_ if landscape else short) - 2 * MARGIN_MM
 
 
-def _add_table(document: Any, table: Table, number: int) -> None:
+def _add_table(document: Any, table: Table, number: int | str) -> None:
     from docx.shared import Pt
 
     caption = document.add_paragraph(style="Caption")
@@ -135,18 +136,23 @@ def write_docx(report: Report, path: Path, *, page_size: str = "A4",
         document.add_paragraph(xml_safe(report.methods))
     document.add_heading("Tables", level=2)
     landscape = not portrait_default
-    for number, table in enumerate(report.tables, start=1):
-        wide = table_width_mm(table) > _text_width_mm(page_size, False)
-        wanted = wide or not portrait_default
+
+    def page(wanted: bool) -> None:
+        nonlocal landscape
         if wanted != landscape:
             _set_page(document.add_section(WD_SECTION.NEW_PAGE), page_size, wanted)
             landscape = wanted
-        _add_table(document, table, number)
+
+    def tables(chosen: list[Table], prefix: str) -> None:
+        for number, table in enumerate(chosen, start=1):
+            wide = table_width_mm(table) > _text_width_mm(page_size, False)
+            page(wide or not portrait_default)
+            _add_table(document, table, f"{prefix}{number}")
+
+    tables([t for t in report.tables if not t.supplement], "")
     main = [f for f in report.figures if f.section == "main"]
     if main:
-        if landscape != (not portrait_default):
-            landscape = not portrait_default
-            _set_page(document.add_section(WD_SECTION.NEW_PAGE), page_size, landscape)
+        page(not portrait_default)
         document.add_heading("Figures", level=2)
         text_width = _text_width_mm(page_size, landscape)
         for number, figure in enumerate(main, start=1):
@@ -155,7 +161,13 @@ def write_docx(report: Report, path: Path, *, page_size: str = "A4",
             caption = document.add_paragraph(style="Caption")
             caption.add_run(f"Figure {number}. ").bold = True
             caption.add_run(xml_safe(figure.caption))
+    supplement = [t for t in report.tables if t.supplement]
+    if supplement:
+        page(not portrait_default)
+        document.add_heading("Supplementary tables", level=2)
+        tables(supplement, "S")
     if report.warnings:
+        page(not portrait_default)
         document.add_heading("Checklist before submission", level=2)
         document.add_paragraph(
             "Each point below was raised by the analysis; resolve or justify it, then tick it.")

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from matplotlib.transforms import Bbox, BboxBase
 
 MIN_FONT_PT = 6.0  # journals: >= 6 pt at final size
+TUNED_DPI = 100.0  # the sampling steps and the clearance below are pixels at this resolution
 # anchor (axes fraction) in order of preference: corners first, then edges, then inside
 ANCHORS: tuple[tuple[float, float], ...] = (
     (0.98, 0.98), (0.02, 0.02), (0.98, 0.02), (0.98, 0.5), (0.5, 0.02), (0.02, 0.98),
@@ -54,6 +55,7 @@ def data_points(ax: Axes, skip: Iterable[Artist] = ()) -> np.ndarray:
     skipped = set(map(id, skip))
     fig = ax.figure
     px_per_pt = fig.dpi / 72.0
+    scale = fig.dpi / TUNED_DPI  # the same sampling in inches at any resolution
     chunks: list[np.ndarray] = [np.empty((0, 2))]
     for line in ax.lines:
         if id(line) in skipped or not line.get_visible():
@@ -61,7 +63,7 @@ def data_points(ax: Axes, skip: Iterable[Artist] = ()) -> np.ndarray:
         xy = line.get_transform().transform(line.get_xydata())
         xy = xy[np.all(np.isfinite(xy), axis=1)]
         if line.get_linestyle() not in ("None", "none", " ", "") and len(xy) > 1:
-            chunks.append(_densify(xy))
+            chunks.append(_densify(xy, scale))
         if line.get_marker() not in (None, "None", "none", ""):
             half = line.get_markersize() * px_per_pt / 2
             for dx, dy in ((0, 0), (0, half), (0, -half), (half, 0), (-half, 0)):
@@ -71,14 +73,14 @@ def data_points(ax: Axes, skip: Iterable[Artist] = ()) -> np.ndarray:
             continue
         for path in collection.get_paths():
             outline = collection.get_transform().transform(path.vertices)
-            chunks.append(_densify(outline))
-            chunks.append(_interior(outline))
+            chunks.append(_densify(outline, scale))
+            chunks.append(_interior(outline, 3 * scale))
     for patch in ax.patches:
         if id(patch) in skipped:
             continue
         outline = patch.get_transform().transform(patch.get_path().vertices)
-        chunks.append(_densify(outline))
-        chunks.append(_interior(outline))
+        chunks.append(_densify(outline, scale))
+        chunks.append(_interior(outline, 3 * scale))
     points = np.concatenate(chunks)
     box = ax.get_window_extent()
     inside = ((points[:, 0] >= box.x0 - 1) & (points[:, 0] <= box.x1 + 1)
@@ -140,6 +142,7 @@ def place_clear(
     fig = ax.figure
     renderer = _renderer(fig)
     bottom, top = ax.get_ylim()
+    pad = 2.0 * fig.dpi / TUNED_DPI  # clearance between the box and the data
     extra = 0.0
     best: tuple[int, float, float] | None = None
     while True:
@@ -149,7 +152,7 @@ def place_clear(
             box = artist.get_window_extent(renderer)
             if not _inside(box, ax.get_window_extent(renderer)):
                 continue
-            score = hits(box, points) + 10_000 * sum(box.overlaps(b) for b in avoid)
+            score = hits(box, points, pad) + 10_000 * sum(box.overlaps(b) for b in avoid)
             if score == 0:
                 return True
             if best is None or score < best[0]:

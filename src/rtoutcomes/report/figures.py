@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from matplotlib.lines import Line2D
     from matplotlib.text import Text
 
+    from rtoutcomes.results.model import FigureSettings
+
 MM_PER_INCH = 25.4
 DPI = 300
 # six curves distinguishable in greyscale: dash pattern and grey level both differ
@@ -134,12 +136,13 @@ class PanelAxes:
 
 
 def new_figure(width_in: float, height_in: float) -> Figure:
-    """A figure on its own Agg canvas: no pyplot, no global figure registry (matplotlib is
-    imported late: the CLI stays light)."""
+    """A figure on its own Agg canvas at the PNG's 300 dpi: no pyplot, no global figure
+    registry (matplotlib is imported late: the CLI stays light). Text measured for the layout
+    is measured by the renderer that then draws the PNG, so it is measured once."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width_in, height_in))
+    fig = Figure(figsize=(width_in, height_in), dpi=DPI)
     FigureCanvasAgg(fig)
     return fig
 
@@ -151,14 +154,16 @@ def rc_context() -> Any:
     return matplotlib.rc_context(RC)
 
 
-def render(fig: Figure, formats: Sequence[str] = ("png", "svg")) -> Rendered:
-    """The figure's files, deterministic: PNG and TIFF (LZW) from one 300 dpi raster, SVG and
-    PDF as vectors."""
+def render(fig: Figure, formats: Sequence[str] = ("png", "svg"), *,
+           tiff_dpi: int = DPI) -> Rendered:
+    """The figure's files, deterministic: PNG (300 dpi) and TIFF (LZW, ``tiff_dpi``: 300 or
+    600) from one raster when their resolutions agree, SVG and PDF as vectors. Every format is
+    drawn from the same figure, without re-layout."""
     files: dict[str, bytes] = {}
     with rc_context():
         raster = {"png", "tiff"} & set(formats)
         if raster:
-            _raster(fig, raster, files)
+            _raster(fig, raster, files, tiff_dpi)
         restore = _thin_censor_marks(fig) if {"svg", "pdf"} & set(formats) else []
         if "svg" in formats:
             buffer = io.BytesIO()
@@ -208,28 +213,47 @@ def _thin_censor_marks(fig: Figure) -> list[tuple[Line2D, tuple[Any, Any]]]:
     return thinned
 
 
-def _raster(fig: Figure, formats: set[str], files: dict[str, bytes]) -> None:
+def _raster(fig: Figure, formats: set[str], files: dict[str, bytes], tiff_dpi: int) -> None:
+    from PIL import PngImagePlugin
+
+    wanted = {dpi for dpi, kind in ((DPI, "png"), (tiff_dpi, "tiff")) if kind in formats}
+    for dpi in sorted(wanted):
+        image = rgb_image(fig, dpi)
+        if "png" in formats and dpi == DPI:
+            buffer = io.BytesIO()
+            info = PngImagePlugin.PngInfo()
+            info.add_text("Software", "rtoutcomes")
+            image.save(buffer, format="png", dpi=(dpi, dpi), pnginfo=info, optimize=False)
+            files["png"] = buffer.getvalue()
+        if "tiff" in formats and dpi == tiff_dpi:
+            buffer = io.BytesIO()
+            image.save(buffer, format="tiff", dpi=(dpi, dpi), compression="tiff_lzw")
+            files["tiff"] = buffer.getvalue()
+
+
+def render_main(fig: Figure, settings: FigureSettings) -> Rendered:
+    """A main figure in the study's ``figures.formats``, TIFF at its ``tiff_dpi``."""
+    return render(fig, settings["formats"], tiff_dpi=settings.get("tiff_dpi", DPI))
+
+
+def rgb_image(fig: Figure, dpi: int) -> Any:
+    """The figure drawn by Agg at ``dpi`` as a Pillow RGB image (the figure keeps its dpi)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image, PngImagePlugin
+    from PIL import Image
 
     original = fig.dpi
-    fig.set_dpi(DPI)
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert(
-        "RGB")
-    fig.set_dpi(original)
-    FigureCanvasAgg(fig)
-    if "png" in formats:
-        buffer = io.BytesIO()
-        info = PngImagePlugin.PngInfo()
-        info.add_text("Software", "rtoutcomes")
-        image.save(buffer, format="png", dpi=(DPI, DPI), pnginfo=info, optimize=False)
-        files["png"] = buffer.getvalue()
-    if "tiff" in formats:
-        buffer = io.BytesIO()
-        image.save(buffer, format="tiff", dpi=(DPI, DPI), compression="tiff_lzw")
-        files["tiff"] = buffer.getvalue()
+    canvas = fig.canvas
+    if not isinstance(canvas, FigureCanvasAgg):  # a figure made elsewhere (pyplot, another
+        canvas = FigureCanvasAgg(fig)             # backend): drawn on an Agg canvas
+    if dpi != original:
+        fig.set_dpi(dpi)
+    try:
+        canvas.draw()
+        return Image.frombuffer("RGBA", canvas.get_width_height(),
+                                canvas.buffer_rgba()).convert("RGB")
+    finally:
+        if dpi != original:
+            fig.set_dpi(original)
 
 
 def at_risk(curve: Curve, times: Sequence[float]) -> list[int]:
@@ -343,9 +367,28 @@ def finish_axes(ax: Axes, tick_times: Sequence[float], *, time_unit: str, ylabel
     ax.spines["left"].set_bounds(0, 1)
     ax.set_xlabel(f"Time ({time_unit})", labelpad=2)
     ax.set_ylabel(f"{ylabel} (%)", labelpad=3)
-    ax.set_title(title, loc="left", pad=4)
+    ax.set_title(title, loc="left", pad=4, y=1.0)  # fixed: no per-draw re-placement
     for line in ax.lines:
         line.set_clip_on(True)
+
+
+def fit_title(ax: Axes, width_in: float) -> None:
+    """Make the axes' left title at most ``width_in`` wide: the small font, then cut with an
+    ellipsis (the caption gives it whole)."""
+    title = ax._left_title  # type: ignore[attr-defined]  # no public getter of the left title
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    dpi = ax.figure.dpi
+
+    def width() -> float:
+        return float(title.get_window_extent(renderer).width) / dpi
+
+    if width() <= width_in:
+        return
+    title.set_fontsize(SMALL_PT)
+    text = title.get_text()
+    while width() > width_in and len(text) > 4:
+        text = text[:-1]
+        title.set_text(text.rstrip() + "\u2026")
 
 
 def place_legend_and_label(ax: Axes, lines: Sequence[Line2D], *, legend_title: str | None,
@@ -468,6 +511,8 @@ def survival_panel(fig: Figure, rect_in: tuple[float, float, float, float], pane
     tick_times = ticks(axis, end)
     lines = draw_curves(ax, panel.curves, bands=bands)
     finish_axes(ax, tick_times, time_unit=axis.unit, ylabel=panel.ylabel, title=panel.title)
+    # the title may run past its plot but not into the next panel (its letter, its title)
+    fit_title(ax, plot_w + RIGHT_IN - 0.12)
     legend, label = place_legend_and_label(ax, lines, legend_title=panel.legend_title,
                                            p_text=panel.p_text)
     risk_ax = None

@@ -32,19 +32,24 @@ class Analysed:
 
 
 def _wrap(ax: Axes, text: str, width_in: float, indent: str = "") -> list[str]:
-    """Lines of ``text`` that fit ``width_in`` at the chart's font (measured with the renderer)."""
+    """Lines of ``text`` that fit ``width_in`` at the chart's font (measured with the renderer;
+    each distinct line once)."""
     renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
     probe = ax.text(0, 0, "", fontsize=SMALL_PT)
+    measured: dict[str, float] = {}
+
+    def width(line: str) -> float:
+        if line not in measured:
+            probe.set_text(line)
+            measured[line] = probe.get_window_extent(renderer).width / ax.figure.dpi
+        return measured[line]
+
     lines: list[str] = []
     for paragraph in text.split("\n"):
         chars = max(8, len(paragraph))
         while chars > 8:
             candidate = textwrap.wrap(paragraph, chars, subsequent_indent=indent) or [""]
-            widths = []
-            for line in candidate:
-                probe.set_text(line)
-                widths.append(probe.get_window_extent(renderer).width / ax.figure.dpi)
-            if max(widths) <= width_in - 2 * PAD_IN:
+            if max(map(width, candidate)) <= width_in - 2 * PAD_IN:
                 break
             chars -= 2
         lines += textwrap.wrap(paragraph, chars, subsequent_indent=indent) or [""]
@@ -124,7 +129,7 @@ def _analysed_row(ax: Axes, analysed: Sequence[Analysed], bottom: float, cx: flo
     gap = 0.1
     box_w = (width - 0.16 - gap * (count - 1)) / count
     texts = [_wrap(ax, f"Analysed for {a.endpoint}: {a.n}\u00a0{a.unit}s"
-                   + (f" ({a.note})" if a.note else ""), box_w) for a in analysed]
+                   + (f"\n{a.note}" if a.note else ""), box_w) for a in analysed]
     rows = max(len(t) for t in texts)
     texts = [t + [""] * (rows - len(t)) for t in texts]  # even heights
     rail = bottom - GAP_IN / 2
@@ -165,5 +170,9 @@ def flow_problems(fig: Figure) -> list[str]:
 
 
 def analysed_from_results(results: Results) -> list[Analysed]:
-    """Per endpoint of the study: its name, analysed n and unit."""
-    return [Analysed(name, e["n"], e["unit"]) for name, e in results["endpoints"].items()]
+    """Per endpoint of the study: its name, analysed n and unit, and how many of them were
+    lost to follow-up where the registry's data cut-off tells (``cohort.flow``)."""
+    lost = results.get("cohort", {}).get("flow", {}).get("lost_to_follow_up", {})
+    return [Analysed(name, e["n"], e["unit"],
+                     f"Lost to follow-up:\u00a0{lost[name]}" if name in lost else "")
+            for name, e in results["endpoints"].items()]

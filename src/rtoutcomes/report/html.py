@@ -62,7 +62,11 @@ def render_html(report: Report) -> str:
         parts += [f'<p class="warning">{escape(w)}</p>' for w in report.warnings]
     parts += ["<h2>Statistical methods</h2>", f"<p>{escape(report.methods)}</p>"]
     parts.append("<h2>Tables</h2>")
-    parts += [table_html(t) for t in report.tables]
+    parts += [table_html(t) for t in report.tables if not t.supplement]
+    supplement = [t for t in report.tables if t.supplement]
+    if supplement:
+        parts.append("<h2>Supplementary tables</h2>")
+        parts += [table_html(t) for t in supplement]
     for section, heading, prefix in (("main", "Figures", ""),
                                      ("supplement", "Supplementary figures", "S")):
         chosen = [f for f in report.figures if f.section == section]

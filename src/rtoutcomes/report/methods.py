@@ -122,6 +122,17 @@ def competing_death_sentence(study: StudySummary) -> str:
             "(failure is only observed at imaging).")
 
 
+def lost_sentence(results: Results) -> str:
+    """The flow chart's lost-to-follow-up rule, when the registry's data cut-off allowed it."""
+    if "lost_to_follow_up" not in results.get("cohort", {}).get("flow", {}):
+        return ""
+    study = results["study"]
+    return (f"Patients alive at a last contact more than {study['lost_to_follow_up_after']:g} "
+            f"{study['time_unit']} before the data cut-off were counted as lost to follow-up "
+            "(flow chart, per endpoint among its censored patients or lesions); their follow-up "
+            "was censored at that contact.")
+
+
 def methods_paragraph(results: Results) -> str:
     """One paragraph saying how every number of the report was computed."""
     study = results["study"]
@@ -142,6 +153,9 @@ def methods_paragraph(results: Results) -> str:
             f"{_RULES.get(study['local_failure_rule'], '')}). BED was computed with the "
             f"linear-quadratic model, alpha/beta = {study['alpha_beta_gy']:g} Gy."
         )
+        lost = lost_sentence(results)
+        if lost:
+            parts.append(lost)
     else:
         described = "; ".join(
             f"{name}: time '{e['time_column']}' ({study['time_unit']}), event when "

@@ -64,7 +64,7 @@ def waterfall_figure(lesions: Sequence[LesionResponse], *, width_mm: float = 85)
         ax.set_xticks([])
         ax.spines["bottom"].set_visible(False)
         ax.set_ylabel("Best change from\nbaseline (%)")
-        ax.set_title("Best response per lesion", loc="left", pad=4)
+        ax.set_title("Best response per lesion", loc="left", pad=4, y=1.0)
         # the lines' labels in the right margin, where no bar can be
         for level, text in ((PD_LINE_PCT, "+20%"), (PR_LINE_PCT, "\u221230%")):
             ax.annotate(text, xy=(1.0, level), xycoords=ax.get_yaxis_transform(),
@@ -136,7 +136,7 @@ def swimmer_figure(lanes: Sequence[SwimmerLane], *, time_unit: str, width_mm: fl
         ax.set_yticks([])
         ax.set_ylabel(f"Lesions (n = {len(ordered)})")
         ax.set_xlabel(f"Time from SBRT start ({time_unit})", labelpad=2)
-        ax.set_title("Course of each treated lesion", loc="left", pad=4)
+        ax.set_title("Course of each treated lesion", loc="left", pad=4, y=1.0)
         handles = [h for h in ax.get_lines() if not str(h.get_label()).startswith("_")]
         handles.append(Line2D([], [], color="0.3", marker=">", markersize=3, linewidth=0.6,
                               label="Alive at last follow-up"))

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from rtoutcomes.report import fmt
 from rtoutcomes.report.document import Figure
-from rtoutcomes.report.figures import render
+from rtoutcomes.report.figures import render_main
 from rtoutcomes.report.forest import ForestRow, forest_figure
 from rtoutcomes.report.response_plots import swimmer_figure, waterfall_figure
 from rtoutcomes.report.table import Table
@@ -68,7 +68,7 @@ def forest_figures(results: Results, progress: Callable[[str], None] = _noop,
     """One forest plot per endpoint with a multivariate model (``only``: of these endpoints)."""
     figures = []
     width = max(174, results["study"]["figure_width_mm"])
-    formats = results["study"]["figures"]["formats"]
+    settings = results["study"]["figures"]
     for name, e in results["endpoints"].items():
         model = e.get("multivariate")
         if not model or (only is not None and name not in only):
@@ -93,7 +93,7 @@ def forest_figures(results: Results, progress: Callable[[str], None] = _noop,
             f"{e['unit']}s, {model['events']} events): {hr_text} on a log scale; open "
             "diamonds mark the reference levels; n / events per level where the study compared "
             "the levels by Kaplan-Meier.",
-            rendered=render(fig, formats)))
+            rendered=render_main(fig, settings)))
     return figures
 
 
@@ -129,7 +129,6 @@ def response_figures(results: Results, progress: Callable[[str], None] = _noop) 
     """Swimmer and waterfall plots of a registry study."""
     cohort = results.get("cohort", {})
     study = results["study"]
-    formats = study["figures"]["formats"]
     figures = []
     if cohort.get("swimmer"):
         progress("drawing the swimmer plot")
@@ -143,7 +142,7 @@ def response_figures(results: Results, progress: Callable[[str], None] = _noop) 
             caption=f"Course of each of the {len(lanes)} treated lesions from the start of its "
             "SBRT course to the patient's death or last follow-up (arrow: alive), with SBRT "
             "courses, scans, local failure of the lesion, the patient's progression and death.",
-            rendered=render(fig, formats)))
+            rendered=render_main(fig, study["figures"])))
     response = cohort.get("response")
     if response:
         progress("drawing the waterfall plot")
@@ -156,5 +155,5 @@ def response_figures(results: Results, progress: Callable[[str], None] = _noop) 
             "response (RECIST 1.1); dashed lines at +20% and \u221230%; bars beyond 200% are "
             "cut." + (f" {unmeasured} lesion(s) without a measured follow-up scan are not "
                       "shown." if unmeasured else ""),
-            rendered=render(fig, formats)))
+            rendered=render_main(fig, study["figures"])))
     return figures

@@ -10,7 +10,15 @@ from typing import Any
 
 from rtoutcomes.report import fmt
 from rtoutcomes.report.document import Figure
-from rtoutcomes.report.figures import Axis, Curve, Panel, Style, render, survival_figure
+from rtoutcomes.report.figures import (
+    Axis,
+    Curve,
+    Panel,
+    Style,
+    render,
+    render_main,
+    survival_figure,
+)
 from rtoutcomes.results.model import EndpointResults, GroupResults, IncidenceGroups, Results
 
 LOCAL_FAILURE = "Local failure"
@@ -131,7 +139,6 @@ def composite_figures(results: Results, panels: dict[str, NamedPanel],
     """The study's ``figures.panels``: one lettered figure each, in every requested format
     (``only``: those of these indices of ``figures.panels``, numbered as in the whole set)."""
     options = results["study"]["figures"]
-    formats = options["formats"]
     figures = []
     for i, names in enumerate(options["panels"]):
         if only is not None and i not in only:
@@ -149,5 +156,5 @@ def composite_figures(results: Results, panels: dict[str, NamedPanel],
         else:
             caption = chosen[0].caption
         figures.append(Figure(key=f"figure{number}", caption=caption,
-                              rendered=render(fig, formats), section="main"))
+                              rendered=render_main(fig, options), section="main"))
     return figures

@@ -15,13 +15,15 @@ class Row:
 
 @dataclass
 class Table:
-    """A journal table. ``key`` names its CSV file and Excel sheet (``table3_univariate``)."""
+    """A journal table. ``key`` names its CSV file and Excel sheet (``table3_univariate``);
+    a ``supplement`` table goes after the main ones, numbered S1, S2... in the manuscript."""
 
     key: str
     title: str
     columns: list[str]
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    supplement: bool = False
 
     def add(self, *cells: object) -> None:
         self.rows.append(Row(tuple("" if c is None else str(c) for c in cells)))

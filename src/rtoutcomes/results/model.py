@@ -15,7 +15,7 @@ docs/results-schema-changelog.md.
 
 from typing import NotRequired, TypedDict
 
-SCHEMA_VERSION = "1.7.0"
+SCHEMA_VERSION = "1.8.0"
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -377,6 +377,8 @@ class FigureSettings(TypedDict):
     """Composite figures, each a list of panel names (``LC``, ``LC by grade``)."""
     formats: list[str]
     """Files written for the composite figures and the flow chart."""
+    tiff_dpi: int
+    """Resolution of the TIFF files (300 or 600 dpi)."""
 
 
 class ManuscriptSettings(TypedDict):
@@ -408,6 +410,9 @@ class StudySummary(TypedDict):
     competing_death_within: float | None
     """Competing risks of LC: a death counts only within this time of the last scan (``None``:
     at any time)."""
+    lost_to_follow_up_after: float
+    """A patient alive at a last contact longer than this before the data cut-off is lost to
+    follow-up (``time_unit``; study file ``endpoint_rules.lost_to_follow_up_after``)."""
     alpha_beta_gy: float
 
 
@@ -427,6 +432,10 @@ class Flow(TypedDict):
     excluded: dict[str, int]
     enrolled: int
     lesions: int
+    lost_to_follow_up: NotRequired[dict[str, int]]
+    """Per endpoint: analysed patients or lesions censored for it whose patient was alive at a
+    last contact longer than ``study.lost_to_follow_up_after`` before the data cut-off (absent
+    when the registry states no data cut-off)."""
 
 
 class Table1Facts(TypedDict):

@@ -20,7 +20,7 @@ from rtoutcomes.results.model import (
     ToxicityFacts,
 )
 from rtoutcomes.study.registry_table import RegistryData, dates, yes
-from rtoutcomes.study.spec import DoseMetric
+from rtoutcomes.study.spec import DoseMetric, Endpoint
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,6 +87,45 @@ def flow(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> Flow:
                       EXCLUSION_REASONS)
     return {"screened": len(screened), "excluded": excluded, "enrolled": enrolled,
             "lesions": len(data.lesions)}
+
+
+def lost_patients(data: RegistryData, after_days: float) -> set[str] | None:
+    """Patients lost to follow-up: alive at their last contact (overall survival censored) and
+    that contact more than ``after_days`` before their data cut-off (the patient's own, else
+    the registry's). ``None`` when no patient has a data cut-off (then it is not known)."""
+    import pandas as pd
+
+    p = data.patients
+    cutoff = dates(p["data_cutoff_date"]) if "data_cutoff_date" in p else pd.Series(
+        pd.NaT, index=p.index, dtype="datetime64[ns]")
+    registry_cutoff = registry_facts(data.tables)["data_cutoff_date"]
+    if registry_cutoff:
+        cutoff = cutoff.fillna(pd.Timestamp(registry_cutoff))
+    if cutoff.isna().all():
+        return None
+    alive = pd.to_numeric(p["os_event"], errors="coerce") == 0
+    gap_days = (cutoff - dates(p["os_date"])).dt.days
+    lost = alive & (gap_days > after_days)
+    return set(p.loc[lost, "patient_id"].astype(str))
+
+
+def lost_to_follow_up(data: RegistryData, tables: Mapping[str, pd.DataFrame],
+                      endpoints: Mapping[str, Endpoint],
+                      after_days: float) -> dict[str, int] | None:
+    """Per endpoint: its analysed rows (patients or lesions) censored for it whose patient is
+    lost to follow-up (``lost_patients``); ``None`` when that is not known."""
+    from rtoutcomes.study.table import endpoint_data
+
+    lost = lost_patients(data, after_days)
+    if lost is None:
+        return None
+    counts = {}
+    for name, endpoint in endpoints.items():
+        table = tables[name]
+        analysed = endpoint_data(table, endpoint)
+        censored = table.loc[analysed.usable].reset_index(drop=True).loc[analysed.event == 0]
+        counts[name] = int(censored["patient_id"].astype(str).isin(lost).sum())
+    return counts
 
 
 def _months(later: pd.Series, earlier: pd.Series) -> pd.Series:

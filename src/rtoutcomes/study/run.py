@@ -85,10 +85,12 @@ def study_summary(study: Study) -> StudySummary:
             "confidence_bands": study.figures.confidence_bands,
             "panels": [list(p) for p in study.figures.panels],
             "formats": list(study.figures.formats),
+            "tiff_dpi": study.figures.tiff_dpi,
         },
         "manuscript": {"page_size": study.page_size, "orientation": study.orientation},
         "local_failure_rule": study.local_failure_rule,
         "competing_death_within": study.competing_death_within,
+        "lost_to_follow_up_after": study.lost_after,
         "alpha_beta_gy": study.alpha_beta_gy,
     }
 
@@ -151,13 +153,18 @@ def _finish(
         "provenance": prov,
         "warnings": collect_warnings(endpoints),
     }
-    progress("drawing figures")
-    report = build_report(results, cohort_tables, progress)
-    write_report(report, out_dir, progress)
+    from rtoutcomes.report.endpoint_table import lesion_endpoint_table
     from rtoutcomes.report.tabular_files import write_analysis_csvs
     from rtoutcomes.study.analysis_export import analysis_frames
 
-    write_analysis_csvs(analysis_frames(study, tables), out_dir / "analysis")
+    frames = analysis_frames(study, tables)
+    per_lesion = lesion_endpoint_table(
+        frames, {name: e.unit for name, e in study.endpoints.items()}, study.time_unit)
+    progress("drawing figures")
+    report = build_report(results, cohort_tables, progress,
+                          supplement=[per_lesion] if per_lesion else [])
+    write_report(report, out_dir, progress)
+    write_analysis_csvs(frames, out_dir / "analysis")
     return report.results
 
 
@@ -201,10 +208,17 @@ def run_on_tables(
 
     cohort["response"] = response_facts(data, local_failure_rule(study), study.km.conf_level)
     cohort["swimmer"] = swimmer_lanes(data, study.time_unit)
+    analysed = endpoint_tables(study, data)
+    from rtoutcomes.clinical.endpoints import DAYS_PER_MONTH
+    from rtoutcomes.study.cohort import lost_to_follow_up
+
+    after_days = study.lost_after * (DAYS_PER_MONTH if study.time_unit == "months" else 1.0)
+    lost = lost_to_follow_up(data, analysed, study.endpoints, after_days)
+    if lost is not None:
+        cohort["flow"]["lost_to_follow_up"] = lost
     prov = provenance(_name(study), study.sha256, data_name, tables_sha256(tables),
                       registry_state)
-    return _finish(study, endpoint_tables(study, data), prov, out_dir, progress, cohort,
-                   cohort_tables(cohort))
+    return _finish(study, analysed, prov, out_dir, progress, cohort, cohort_tables(cohort))
 
 
 def _registry_state(state: RegistryState) -> RegistryStateData:

@@ -25,6 +25,7 @@ from rtoutcomes.study.spec import (
     FIRTH_MODES,
     LOCAL_FAILURE_RULES,
     TIES,
+    TIFF_DPIS,
     TIME_UNITS,
     Analyses,
     Covariate,
@@ -68,9 +69,25 @@ COVARIATE_KEYS = (
     "per",
     "unit",
 )
-FIGURES_KEYS = ("width_mm", "max_time", "break_time", "confidence_bands", "panels", "formats")
+FIGURES_KEYS = ("width_mm", "max_time", "break_time", "confidence_bands", "panels", "formats",
+                "tiff_dpi")
 ANALYSES_KEYS = ("groups", "univariate", "multivariate", "nested", "competing_risks",
                  "fine_gray")
+KM_KEYS = ("conf_type", "conf_level", "strata")
+COX_KEYS = ("ties", "strata", "firth")
+RADIOBIOLOGY_KEYS = ("alpha_beta_gy",)
+ENDPOINT_RULES_KEYS = ("local_failure", "competing_death_within", "lost_to_follow_up_after")
+TABLES_KEYS = ("schedule_groups", "dose_metrics")
+DOSE_METRIC_KEYS = ("structure", "metric", "label")
+MANUSCRIPT_KEYS = ("page_size", "orientation")
+DOSIMETRY_KEYS = ("dose_levels_gy",)
+# every key of the study file by the mapping that holds it (docs/study-file.md documents each;
+# tests/test_docs_study_file.py checks it)
+KEYS = {"": TOP_KEYS, "endpoints.*": ENDPOINT_KEYS, "covariates.*": COVARIATE_KEYS,
+        "km": KM_KEYS, "cox": COX_KEYS, "analyses": ANALYSES_KEYS, "figures": FIGURES_KEYS,
+        "tables": TABLES_KEYS, "tables.dose_metrics[]": DOSE_METRIC_KEYS,
+        "radiobiology": RADIOBIOLOGY_KEYS, "endpoint_rules": ENDPOINT_RULES_KEYS,
+        "manuscript": MANUSCRIPT_KEYS, "dosimetry": DOSIMETRY_KEYS}
 
 
 class _Checker:
@@ -236,13 +253,13 @@ def parse_study(
         )
     endpoints = _endpoints(check, top["endpoints"], registry=db is not None)
     covariates = _covariates(check, top.get("covariates", {}))
-    km_raw = check.mapping(top.get("km", {}), "km", ("conf_type", "conf_level", "strata"))
+    km_raw = check.mapping(top.get("km", {}), "km", KM_KEYS)
     km = KMOptions(
         conf_type=check.choice(km_raw.get("conf_type", "log"), "km.conf_type", CONF_TYPES),
         conf_level=_level(check, km_raw.get("conf_level", 0.95), "km.conf_level"),
         strata=_strata(check, km_raw.get("strata", []), "km.strata"),
     )
-    cox_raw = check.mapping(top.get("cox", {}), "cox", ("ties", "strata", "firth"))
+    cox_raw = check.mapping(top.get("cox", {}), "cox", COX_KEYS)
     cox = CoxOptions(
         ties=check.choice(cox_raw.get("ties", "efron"), "cox.ties", TIES),
         strata=_strata(check, cox_raw.get("strata", []), "cox.strata"),
@@ -255,13 +272,15 @@ def parse_study(
         raise check.fail(
             "figures.width_mm", f"must be 85 (single column) or 174 (double), got {width!r}"
         )
-    radiobiology = check.mapping(top.get("radiobiology", {}), "radiobiology", ("alpha_beta_gy",))
+    radiobiology = check.mapping(top.get("radiobiology", {}), "radiobiology", RADIOBIOLOGY_KEYS)
     alpha_beta = check.number(
         radiobiology.get("alpha_beta_gy", 10.0), "radiobiology.alpha_beta_gy", positive=True
     )
-    rules = check.mapping(top.get("endpoint_rules", {}), "endpoint_rules",
-                          ("local_failure", "competing_death_within"))
+    rules = check.mapping(top.get("endpoint_rules", {}), "endpoint_rules", ENDPOINT_RULES_KEYS)
     within = rules.get("competing_death_within")
+    lost = rules.get("lost_to_follow_up_after")
+    lost_after = None if lost is None else check.number(
+        lost, "endpoint_rules.lost_to_follow_up_after", positive=True)
     competing_death_within = None if within is None else check.number(
         within, "endpoint_rules.competing_death_within", positive=True)
     local_failure = check.choice(
@@ -290,8 +309,7 @@ def parse_study(
     schedule_groups = _schedule_groups(check, top.get("tables", {}), db is not None)
     dose_metrics = _dose_metrics(check, top.get("tables", {}), db is not None)
     dose_levels = _dose_levels(check, top.get("dosimetry", {}), db is not None)
-    manuscript = check.mapping(top.get("manuscript", {}), "manuscript",
-                               ("page_size", "orientation"))
+    manuscript = check.mapping(top.get("manuscript", {}), "manuscript", MANUSCRIPT_KEYS)
     page_size = check.choice(manuscript.get("page_size", "A4"), "manuscript.page_size",
                              ("A4", "Letter"))
     orientation = check.choice(manuscript.get("orientation", "portrait"),
@@ -320,6 +338,7 @@ def parse_study(
         as_of=as_of,
         local_failure_rule=local_failure,
         competing_death_within=competing_death_within,
+        lost_to_follow_up_after=lost_after,
     )
 
 
@@ -377,6 +396,9 @@ def _figure_options(check: _Checker, raw: Mapping[str, Any], width: int,
     formats = check.text_list(raw.get("formats", list(FIGURE_FORMATS)), "figures.formats")
     for i, name in enumerate(formats):
         check.choice(name, f"figures.formats[{i}]", FIGURE_FORMATS)
+    tiff_dpi = raw.get("tiff_dpi", 300)
+    if isinstance(tiff_dpi, bool) or tiff_dpi not in TIFF_DPIS:
+        raise check.fail("figures.tiff_dpi", f"must be 300 or 600, got {tiff_dpi!r}")
     known = set()
     for endpoint in endpoints:
         kinds = [""] + ([" incidence"] if analyses.competing_risks and endpoint == "LC" else [])
@@ -402,13 +424,13 @@ def _figure_options(check: _Checker, raw: Mapping[str, Any], width: int,
         panels.append(names)
     return FigureOptions(width_mm=width, max_time=times.get("max_time"),
                          break_time=times.get("break_time"), confidence_bands=bands,
-                         panels=tuple(panels), formats=formats)
+                         panels=tuple(panels), formats=formats, tiff_dpi=int(tiff_dpi))
 
 
 def _schedule_groups(check: _Checker, value: Any, registry: bool) -> tuple[str, ...] | None:
     """``tables.schedule_groups``: ``auto`` (default: one row per distinct schedule) or a list
     of schedule groups ("30 Gy/3 Fx", "45-48 Gy/3-4 Fx") that must read and not overlap."""
-    raw = check.mapping(value, "tables", ("schedule_groups", "dose_metrics"))
+    raw = check.mapping(value, "tables", TABLES_KEYS)
     if "schedule_groups" not in raw or raw["schedule_groups"] == "auto":
         return None
     if not registry:
@@ -432,7 +454,7 @@ def _dose_metrics(check: _Checker, value: Any, registry: bool) -> tuple[DoseMetr
     registry's structure metrics (study.dose_metrics)."""
     from rtoutcomes.study.dose_metrics import default_label, parse_metric
 
-    raw = check.mapping(value, "tables", ("schedule_groups", "dose_metrics"))
+    raw = check.mapping(value, "tables", TABLES_KEYS)
     if "dose_metrics" not in raw:
         return ()
     path = "tables.dose_metrics"
@@ -444,7 +466,7 @@ def _dose_metrics(check: _Checker, value: Any, registry: bool) -> tuple[DoseMetr
     rows = []
     for i, item in enumerate(raw["dose_metrics"]):
         where = f"{path}[{i}]"
-        row = check.mapping(item, where, ("structure", "metric", "label"))
+        row = check.mapping(item, where, DOSE_METRIC_KEYS)
         for key in ("structure", "metric"):
             if key not in row:
                 raise check.fail(f"{where}.{key}", "is required")
@@ -463,7 +485,7 @@ def _dose_metrics(check: _Checker, value: Any, registry: bool) -> tuple[DoseMetr
 def _dose_levels(check: _Checker, value: Any, registry: bool) -> tuple[float, ...]:
     """``dosimetry.dose_levels_gy``: the doses (Gy) at which ``rtoutcomes dosimetry-import
     --study`` stores every structure's V(dose); distinct, > 0, kept in increasing order."""
-    raw = check.mapping(value, "dosimetry", ("dose_levels_gy",))
+    raw = check.mapping(value, "dosimetry", DOSIMETRY_KEYS)
     if "dose_levels_gy" not in raw:
         return ()
     path = "dosimetry.dose_levels_gy"

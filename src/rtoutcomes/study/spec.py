@@ -123,6 +123,8 @@ class Analyses:
 
 
 FIGURE_FORMATS = ("png", "svg", "tiff", "pdf")
+TIFF_DPIS = (300, 600)
+LOST_AFTER_MONTHS = 12.0  # default interval without contact before the data cut-off
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,8 @@ class FigureOptions:
     bands around every curve; ``panels``: composite figures, each a list of panel names
     (``LC``, ``LC by grade``, ``LC incidence``, ``LC incidence by grade``), lettered a, b, c;
     ``formats``: files written for the composite figures and the flow chart (single panels
-    are always PNG and SVG); ``page``: Word page size (``A4`` or ``Letter``).
+    are always PNG and SVG); ``tiff_dpi``: resolution of the TIFF files (300 or 600; PNG is
+    always 300 dpi).
     """
 
     width_mm: int = 85
@@ -143,6 +146,7 @@ class FigureOptions:
     confidence_bands: bool = False
     panels: tuple[tuple[str, ...], ...] = ()
     formats: tuple[str, ...] = FIGURE_FORMATS
+    tiff_dpi: int = 300
 
 
 @dataclass(frozen=True)
@@ -182,7 +186,7 @@ class Study:
     # dosimetry.dose_levels_gy: doses (Gy, increasing) at which dosimetry-import --study
     # stores every structure's V(dose) (with the doses of tables.dose_metrics' V<dose>Gy rows)
     dose_levels_gy: tuple[float, ...] = ()
-    # tables.docx page (study file ``manuscript``): A4 or Letter, portrait or landscape
+    # manuscript.docx page (study file ``manuscript``): A4 or Letter, portrait or landscape
     page_size: str = "A4"
     orientation: str = "portrait"
     alpha_beta_gy: float = 10.0
@@ -190,7 +194,20 @@ class Study:
     # endpoint_rules.competing_death_within (time_unit): None = a death counts as competing at
     # any time after the lesion's last scan (clinical.endpoints.derive_endpoints)
     competing_death_within: float | None = None
+    # endpoint_rules.lost_to_follow_up_after (time_unit): a patient alive at a last contact
+    # longer than this before the data cut-off is lost to follow-up (flow chart); None = 12
+    # months (LOST_AFTER_MONTHS)
+    lost_to_follow_up_after: float | None = None
     as_of: str | None = None  # registry state: a freeze label, a batch or a time
+
+    @property
+    def lost_after(self) -> float:
+        """``lost_to_follow_up_after`` in ``time_unit`` (default 12 months)."""
+        from rtoutcomes.clinical.endpoints import DAYS_PER_MONTH
+
+        if self.lost_to_follow_up_after is not None:
+            return self.lost_to_follow_up_after
+        return LOST_AFTER_MONTHS * (1.0 if self.time_unit == "months" else DAYS_PER_MONTH)
 
     @property
     def source_mode(self) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from rtoutcomes.errors import RtOutcomesError
 
 RUN_ID_LENGTH = 12
+WORD_NAMES = {"tables.docx": "manuscript.docx", "manuscript.docx": "tables.docx"}
 
 
 @dataclass
@@ -161,9 +162,13 @@ class StudyRunner:
             return None
         report = (self.folder(run_id) / "report").resolve()
         target = (report / relative).resolve()
-        if not target.is_relative_to(report) or not target.is_file():
+        if not target.is_relative_to(report):
             return None
-        return target
+        if not target.is_file() and relative in WORD_NAMES:
+            # the Word file was tables.docx before it became manuscript.docx: a run or a link
+            # of either age finds it under both names
+            target = report / WORD_NAMES[relative]
+        return target if target.is_file() else None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
