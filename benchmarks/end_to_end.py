@@ -146,10 +146,12 @@ class Measured:
     note: str = ""
 
 
-def measure(command: list[str], threads: int, cwd: Path | None = None) -> Measured:
-    """Run ``command``; its own CPU time and peak memory from wait4, not the machine's."""
+def measure(command: list[str], threads: int, cwd: Path | None = None,
+            src: Path = ROOT / "src") -> Measured:
+    """Run ``command`` with rtoutcomes from ``src``; its own CPU time (worker processes
+    included) and peak memory from wait4, not the machine's."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([str(src), env.get("PYTHONPATH", "")])
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
     start = time.perf_counter()

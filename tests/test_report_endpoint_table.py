@@ -65,6 +65,7 @@ def test_after_the_main_tables_in_html_and_word(tmp_path: Path) -> None:
     supplement = html.index("<h2>Supplementary tables</h2>")
     assert html.index('id="s1_endpoints_per_lesion"') > supplement > html.index("<h2>Tables</h2>")
     assert html.index('id="survival_summary"') < supplement
+    assert html.index("<h2>Figures</h2>") < supplement < html.index("Supplementary figures")
     assert (tmp_path / "tables" / "s1_endpoints_per_lesion.csv").is_file()
     document = Document(str(tmp_path / "manuscript.docx"))
     captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]

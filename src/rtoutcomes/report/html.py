@@ -64,11 +64,11 @@ def render_html(report: Report) -> str:
     parts.append("<h2>Tables</h2>")
     parts += [table_html(t) for t in report.tables if not t.supplement]
     supplement = [t for t in report.tables if t.supplement]
-    if supplement:
-        parts.append("<h2>Supplementary tables</h2>")
-        parts += [table_html(t) for t in supplement]
     for section, heading, prefix in (("main", "Figures", ""),
                                      ("supplement", "Supplementary figures", "S")):
+        if section == "supplement" and supplement:  # after the main figures
+            parts.append("<h2>Supplementary tables</h2>")
+            parts += [table_html(t) for t in supplement]
         chosen = [f for f in report.figures if f.section == section]
         if chosen:
             parts.append(f"<h2>{heading}</h2>")

@@ -1,0 +1,60 @@
+"""``rtoutcomes demo`` timed as a user sees it: the demo registry built and the model study's
+whole report written (tables, 29 figures in PNG/SVG and the main ones also TIFF/PDF, Word,
+Excel, HTML, results.json, analysis CSVs).
+
+    PYTHONPATH=src:. python -m benchmarks.demo_speed [--runs 3] [--compare OTHER/src]
+
+Each run is its own process: CPU seconds (user + system of the process and its figure workers,
+from ``wait4``), wall seconds, peak memory, and the machine's 1-minute load average before it
+(the development machine is shared: wall time includes waiting for other jobs, CPU time mostly
+does not). ``--compare`` times another source tree (e.g. main's ``src``) in alternate runs, so
+both see the same load. Goals: issue 12, under 5 s; issue 11, under 3 s wall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks.end_to_end import ROOT, Measured, measure
+
+GOALS = (("issue 12: demo under 5 s wall", 5.0), ("issue 11: demo under 3 s wall", 3.0))
+
+
+def run(src: Path, out: Path) -> tuple[Measured, float]:
+    load = os.getloadavg()[0]
+    command = [sys.executable, "-m", "rtoutcomes", "demo", "--out", str(out), "--quiet"]
+    return measure(command, threads=1, src=src), load
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--compare", type=Path, help="another source tree, timed alike")
+    args = parser.parse_args(argv)
+    trees = [("this", ROOT / "src")] + ([("compare", args.compare)] if args.compare else [])
+    results: dict[str, list[tuple[Measured, float]]] = {name: [] for name, _ in trees}
+    print(f"{'tree':<8} {'run':>3} {'CPU s':>7} {'wall s':>7} {'peak MB':>8} {'load':>5}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.runs):
+            for name, src in trees:
+                measured, load = run(src, Path(tmp) / f"{name}{i}")
+                results[name].append((measured, load))
+                note = "" if measured.ok else f"  FAILED: {measured.note}"
+                print(f"{name:<8} {i + 1:>3} {measured.cpu:7.2f} {measured.wall:7.2f} "
+                      f"{measured.peak_mb:8.0f} {load:5.1f}{note}")
+    for name, runs in results.items():
+        cpu = min(m.cpu for m, _ in runs)
+        wall = min(m.wall for m, _ in runs)
+        print(f"{name}: fastest CPU {cpu:.2f} s, fastest wall {wall:.2f} s")
+        if name == "this":
+            for goal, limit in GOALS:
+                print(f"  {goal}: {'holds' if wall < limit else 'not met'} ({wall:.2f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
