@@ -103,33 +103,52 @@ def swimmer_lanes(data: RegistryData, unit: str) -> list[SwimmerLane]:
     lesions = data.lesions
     patients: dict[str, dict[str, Any]] = {
         str(r["patient_id"]): r for r in data.patients.to_dict("records")}  # type: ignore[misc]
-    courses = data.tables["sbrt_courses"]
-    assessments = data.tables.get("assessments")
+    course_days = _dates_by_lesion(data.tables["sbrt_courses"], "start_date")
+    scan_days = _dates_by_lesion(data.tables.get("assessments"), "assessment_date")
     lanes: list[SwimmerLane] = []
     for row in lesions.to_dict("records"):
         start = pd.Timestamp(row["start_date"])
+        origin = None if pd.isna(start) else start.value
         patient = patients[str(row["patient_id"])]
         offset = (start - pd.Timestamp(patient["first_sbrt_date"])).days / scale
         end = max(float(patient["os_time"]) - offset, float(row["lc_time"]), 0.0)
-
-        def since(values: pd.Series, start: pd.Timestamp = start) -> list[float]:
-            days = (dates(values) - start).dt.days
-            return sorted(float(d) / scale for d in days.dropna() if d >= 0)
-
-        scan_times = []
-        if assessments is not None and len(assessments):
-            scan_times = since(assessments.loc[assessments["lesion_id"] == row["lesion_id"],
-                                               "assessment_date"])
-        course_times = since(courses.loc[courses["lesion_id"] == row["lesion_id"], "start_date"])
         died = bool(patient["os_event"])
         pfs_event, pfs_time = bool(patient["pfs_event"]), float(patient["pfs_time"]) - offset
         progression = pfs_time if pfs_event and not (
             died and abs(pfs_time - (float(patient["os_time"]) - offset)) < 1e-9) else None
         lanes.append({
             "lesion_id": str(row["lesion_id"]), "patient_id": str(row["patient_id"]),
-            "end": end, "courses": course_times, "scans": scan_times,
+            "end": end,
+            "courses": _times_since(course_days.get(row["lesion_id"], []), origin, scale),
+            "scans": _times_since(scan_days.get(row["lesion_id"], []), origin, scale),
             "local_failure": float(row["lc_time"]) if row["lc_event"] else None,
             "progression": progression if progression is None or progression >= 0 else 0.0,
             "death": end if died else None, "alive": not died,
         })
     return lanes
+
+
+def _dates_by_lesion(frame: pd.DataFrame | None, column: str) -> dict[object, list[int]]:
+    """The dates of ``column`` per lesion (nanoseconds since 1970; missing dates left out),
+    grouped once instead of one scan of the table per lesion."""
+    if frame is None or not len(frame):
+        return {}
+    when = dates(frame[column])
+    known = when.notna().to_numpy()
+    grouped: dict[object, list[int]] = {}
+    for lesion, ns in zip(frame["lesion_id"].to_numpy()[known],
+                          when.to_numpy()[known].astype("int64").tolist(), strict=True):
+        grouped.setdefault(lesion, []).append(ns)
+    return grouped
+
+
+def _times_since(ns_dates: list[int], origin: int | None, scale: float) -> list[float]:
+    """Whole days (floored, as ``Timedelta.days``) from ``origin`` (ns since 1970; ``None``:
+    no start) to each date on or after it, in ``scale`` days, sorted."""
+    if origin is None:
+        return []
+    days = [(ns - origin) // NS_PER_DAY for ns in ns_dates]
+    return sorted(float(d) / scale for d in days if d >= 0)
+
+
+NS_PER_DAY = 86_400 * 10**9
