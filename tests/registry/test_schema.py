@@ -62,6 +62,19 @@ def test_downgrade_then_upgrade(db_url: str) -> None:
     engine.dispose()
 
 
+def test_every_foreign_key_is_looked_up_through_an_index(sqlite_url: str) -> None:
+    """The write path reads one patient's rows through the foreign keys (registry/scope.py)."""
+    init_registry(sqlite_url)
+    engine = make_engine(sqlite_url)
+    with engine.connect() as connection:
+        for spec in TABLES:
+            for column in (c for c in spec.columns if c.references):
+                plan = " ".join(str(r[-1]) for r in connection.exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN SELECT * FROM {spec.name} WHERE {column.name} = 'x'"))
+                assert "USING INDEX" in plan or "USING PRIMARY KEY" in plan, (spec.name, plan)
+    engine.dispose()
+
+
 def test_sqlite_connection_settings(sqlite_url: str) -> None:
     init_registry(sqlite_url)
     engine = make_engine(sqlite_url)

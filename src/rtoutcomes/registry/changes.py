@@ -10,7 +10,10 @@ import, exports that write back...) describes what it wants as a ``ChangeSet`` a
 3. works out what actually changes: new keys are added, given cells that differ are updated
    (cells not given are left as stored), identical rows are left alone, listed keys deleted;
 4. runs every check of an import on the registry as it would be after (references, unique
-   identifiers, conditional cells, dates in order); any problem refuses the whole change;
+   identifiers, conditional cells, dates in order); any problem refuses the whole change.
+   The checks read the rows of the patients the change touches (``scope.py``: every rule
+   across rows relates rows of one patient), and the whole registry only when the change
+   reaches further or a problem is found (so that messages number rows as ``validate`` does);
 5. writes the rows, and one audit entry per change (``audit.py``: who, when, why, command,
    batch, old -> new, hash-chained), then commits. A crash at any moment leaves the registry
    exactly as before or exactly as after.
@@ -234,10 +237,13 @@ def apply_changes(
                     "the registry changed since the preview was made; nothing was written "
                     "(preview again)"
                 )
-            current = fetch_rows(connection)
-            if require_empty:
-                _refuse_if_not_empty(current)
-            plan = _plan(current, changes, refuse_existing)
+            plan = None if require_empty else _plan_in_scope(connection, changes,
+                                                             refuse_existing)
+            if plan is None:
+                current = fetch_rows(connection)
+                if require_empty:
+                    _refuse_if_not_empty(current)
+                plan = _plan(current, changes, refuse_existing)
             if plan.problems:
                 raise ImportRejected(plan.problems, "changes refused, nothing was written")
             report = plan.report
@@ -358,6 +364,7 @@ class _Plan:
     deletes: dict[str, list[dict[str, object]]]  # the stored rows
     old_values: dict[tuple[str, str], dict[str, object]]
     problems: list[Problem]
+    checked: bool = False  # the checks across rows ran (no problem in the given cells)
 
     def audit_changes(self) -> list[audit.Change]:
         changes: list[audit.Change] = []
@@ -383,8 +390,25 @@ class _Plan:
         return changes
 
 
-def _plan(current: Rows, changes: ChangeSet, refuse_existing: bool) -> _Plan:
-    """What ``changes`` do to ``current``, and the problems of the registry after them."""
+def _plan_in_scope(connection: sa.Connection, changes: ChangeSet,
+                   refuse_existing: bool) -> _Plan | None:
+    """``_plan`` on the stored rows the change can affect (``scope.change_scope``); ``None``
+    when the whole registry is to be read: the change reaches beyond its patients, or a check
+    across rows found a problem (reported as the whole registry's check numbers it)."""
+    from rtoutcomes.registry.scope import change_scope
+
+    scope = change_scope(connection, changes.rows, changes.deletes)
+    if scope is None:
+        return None
+    plan = _plan(scope.rows, changes, refuse_existing, scope.elsewhere)
+    return None if plan.checked and plan.problems else plan
+
+
+def _plan(current: Rows, changes: ChangeSet, refuse_existing: bool,
+          elsewhere: frozenset[str] = frozenset()) -> _Plan:
+    """What ``changes`` do to ``current`` (the whole registry, or the rows the change can
+    affect with ``elsewhere`` naming the tables that hold other rows), and the problems of the
+    registry after them."""
     problems: list[Problem] = []
     plan = _Plan(ChangeReport({}), {}, {}, {}, {}, problems)
     after: dict[str, list[Record]] = {}
@@ -457,7 +481,8 @@ def _plan(current: Rows, changes: ChangeSet, refuse_existing: bool) -> _Plan:
         touched += results.values()
     if not problems:
         sources = {spec.name: f"table {spec.name}" for spec in TABLES}
-        problems += validate_records(after, sources, touched).problems
+        problems += validate_records(after, sources, touched, elsewhere).problems
+        plan.checked = True
     return plan
 
 

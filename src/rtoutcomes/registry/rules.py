@@ -86,7 +86,8 @@ def _candidates(reg: ValidatedRegistry) -> None:
     candidates = reg.tables["screened_candidates"]
     screened = {r.get("patient_id") for r in candidates}
     unnamed = any(r.get("eligible") is True and not r.filled("patient_id") for r in candidates)
-    if candidates and not unnamed:  # an eligible row without its patient is reported below
+    screening = bool(candidates) or "screened_candidates" in reg.elsewhere
+    if screening and not unnamed:  # an eligible row without its patient is reported below
         # The flow chart counts screened - excluded = enrolled: every enrolled patient must
         # have been screened, or the counts do not add up.
         for record in reg.tables["patients"]:

@@ -104,6 +104,9 @@ def _build_table(spec: TableSpec) -> sa.Table:
                 primary_key=is_pk,
                 nullable=not (col.required or is_pk),
                 unique=col.unique and not is_pk,
+                # foreign keys are indexed: the write path's checks read one patient's rows
+                # through them (scope.py); a unique column has its index already
+                index=True if col.references and not (col.unique or is_pk) else None,
             )
         )
         items.extend(_column_checks(col))

@@ -74,6 +74,7 @@ class ValidatedRegistry:
     sources: dict[str, str]
     problems: list[Problem]
     missing_tables: set[str] = field(default_factory=set)
+    elsewhere: frozenset[str] = frozenset()  # tables with rows beyond ``tables`` (a part)
 
     def report(self, table: str, record: Record | None, column: str | None, rule: str,
                value: object = None) -> None:
@@ -129,15 +130,17 @@ def validate_registry(raw: RawRegistry) -> ValidatedRegistry:
 
 
 def validate_records(
-    tables: dict[str, list[Record]], sources: dict[str, str], check_required: Iterable[Record]
+    tables: dict[str, list[Record]], sources: dict[str, str], check_required: Iterable[Record],
+    elsewhere: frozenset[str] = frozenset(),
 ) -> ValidatedRegistry:
     """The checks across rows and tables (unique identifiers, references, conditions, dates)
     on rows already typed: a registry as it would be after a change (``changes.py``). Required
     cells are checked in the records of ``check_required`` only (the others come from the
-    database, whose NOT NULL constraints hold them)."""
+    database, whose NOT NULL constraints hold them). ``tables`` may be the part of a registry
+    a change can affect (``scope.py``); ``elsewhere`` then names the tables with other rows."""
     from rtoutcomes.registry.rules import check_rules
 
-    result = ValidatedRegistry(tables, dict(sources), [])
+    result = ValidatedRegistry(tables, dict(sources), [], elsewhere=elsewhere)
     required = {id(r) for r in check_required}
     for spec in TABLES:
         for record in tables[spec.name]:
