@@ -7,6 +7,10 @@ longest diameter, applied by ``update_registry`` (read the file, take the writer
 registry, check it as it would be after, write the rows and 1,000 audit entries, commit).
 Times are the fastest of ``--repeat`` runs, each on a fresh copy of the update (alternating
 diameters so that every run changes 1,000 rows).
+
+Then one change as the web app writes it (``apply_changes`` with one row: a new scan, a corrected
+lesion size), wall and CPU seconds of this process, fastest of ``--repeat``: the checks read the
+rows of the patient it touches (``registry/scope.py``), not the whole registry.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import time
 from pathlib import Path
 
 from benchmarks.registry_import import _drop, _postgres_database, replicate
+from rtoutcomes.registry.changes import ChangeSet, apply_changes
 from rtoutcomes.registry.importer import import_registry
 from rtoutcomes.registry.update import update_registry
 
@@ -36,6 +41,27 @@ def _update_folder(registry: Path, out: Path, bump: float) -> Path:
         for r in rows:
             writer.writerow([r["assessment_id"], float(r["longest_diameter_mm"]) + bump])
     return out
+
+
+def _one_row_changes(db: str, repeat: int) -> dict[str, tuple[float, float]]:
+    """Fastest wall and CPU seconds of one-row changes (a web form's write)."""
+    timed: dict[str, list[tuple[float, float]]] = {"new scan": [], "changed size": []}
+    for run in range(repeat):
+        changes = {
+            "new scan": ChangeSet(rows={"assessments": [
+                {"assessment_id": f"BENCH-A{run}", "lesion_id": "DEMO-L001-50",
+                 "assessment_date": f"2024-01-{run + 1:02d}", "modality": "CT",
+                 "longest_diameter_mm": 30 + run}]}),
+            "changed size": ChangeSet(rows={"lesions": [
+                {"lesion_id": "DEMO-L002-50", "size_cm": 3.0 + run / 10}]}),
+        }
+        for what, change in changes.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            report = apply_changes(db, change, reason="benchmark", user="bench")
+            timed[what].append((time.perf_counter() - t0, time.process_time() - c0))
+            assert report.written
+    return {what: (min(w for w, _ in runs), min(c for _, c in runs))
+            for what, runs in timed.items()}
 
 
 def main() -> None:
@@ -67,6 +93,9 @@ def main() -> None:
                 assert preview.counts() == {**report.counts()}
             print(f"{name:<10} {total:>7} {CHANGED_ROWS:>7} {min(previews):>9.2f} "
                   f"{min(updates):>8.2f}")
+            for what, (wall, cpu) in _one_row_changes(db, args.repeat).items():
+                print(f"{name:<10} {total:>7} {'1':>7} {what}: {wall:.3f} s wall, "
+                      f"{cpu:.3f} s CPU")
             if plain is not None:
                 _drop(plain, db)
 

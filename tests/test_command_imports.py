@@ -4,8 +4,11 @@ Each command runs in a fresh interpreter that then lists which of the heavy libr
 ``sys.modules``. ``--help`` loads none of them; ``dosimetry`` needs numpy and pydicom but no
 statistics library (scipy.stats alone takes longer to import than the whole DVH computation),
 no pandas, plotting or database; ``init`` only the database libraries; ``analyze`` on a flat
-table no database or DICOM library, and not scipy.stats (p-values come from scipy.special).
-Each case also names a library it must load, so that the listing itself is shown to work.
+table no database or DICOM library, and not scipy.stats (p-values come from scipy.special);
+the registry commands (``validate``, ``audit``, ``export``, ``export --deidentify``) only the
+database libraries; ``dosimetry-import`` DICOM and the database but no statistics, pandas or
+plotting; ``federated simulate`` no database migrations or DICOM. Each case also names a
+library it must load, so that the listing itself is shown to work.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import pytest
 
 HERE = Path(__file__).parent
 HEAVY = ("numpy", "scipy", "scipy.stats", "pandas", "matplotlib", "sqlalchemy", "alembic",
-         "pydicom", "openpyxl", "docx", "yaml", "psycopg")
+         "pydicom", "openpyxl", "docx", "yaml", "psycopg", "vantage6", "dicognito")
 LIST_MODULES = (
     "import contextlib, io, json, sys\n"
     "from rtoutcomes.cli import main\n"
@@ -117,3 +120,59 @@ def test_commands_run_blas_single_threaded_unless_told(
                           env=env, check=True)
     assert done.stdout.split()[-2:] == ["4", "1"]
     assert os.environ.get("OPENBLAS_NUM_THREADS") != "4"
+
+
+@pytest.fixture
+def demo_registry(tmp_path: Path) -> Path:
+    from rtoutcomes.demo import demo_registry_files
+    from rtoutcomes.registry.importer import import_registry
+
+    db = tmp_path / "registry.db"
+    import_registry(demo_registry_files(), db)
+    return db
+
+
+@pytest.mark.parametrize("command", [
+    ["validate"], ["audit", "--verify"], ["export", "--out", "plain"],
+    ["export", "--out", "deidentified", "--deidentify", "--key-file", "key"],
+])
+def test_registry_commands_load_only_the_database_libraries(
+    command: list[str], demo_registry: Path, code_under_test_env: Callable[..., dict[str, str]]
+) -> None:
+    folder = demo_registry.parent
+    if "--key-file" in command:
+        assert loaded_by(["init-key", str(folder / "key")], code_under_test_env) == []
+    args = [str(folder / a) if a in ("plain", "deidentified", "key") else a for a in command]
+    loaded = loaded_by([*args, "--db", str(demo_registry)], code_under_test_env)
+    assert {"sqlalchemy", "alembic"} <= set(loaded)
+    assert [m for m in loaded if m not in ("sqlalchemy", "alembic", "yaml")] == []
+
+
+def test_dosimetry_import_loads_no_statistics_pandas_or_plotting(
+    tmp_path: Path, demo_registry: Path, code_under_test_env: Callable[..., dict[str, str]]
+) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    dicom_files(folder)
+    loaded = loaded_by(["dosimetry-import", str(folder), "--db", str(demo_registry),
+                        "--dry-run", "--quiet"], code_under_test_env)
+    assert {"numpy", "pydicom", "sqlalchemy"} <= set(loaded)
+    assert not {"scipy.stats", "pandas", "matplotlib", "docx", "openpyxl"} & set(loaded)
+
+
+@pytest.mark.slow
+def test_federated_simulate_loads_no_dicom_or_migrations(
+    tmp_path: Path, code_under_test_env: Callable[..., dict[str, str]]
+) -> None:
+    import pandas as pd
+
+    from test_federated import POOLED, _sites, _study
+
+    study = _study(tmp_path / "study.yaml")
+    args = ["federated", "simulate", str(study), "--out", str(tmp_path / "out"), "--quiet"]
+    for name, path in _sites(tmp_path, pd.read_csv(POOLED)):
+        args += ["--site", f"{name}={path}"]
+    loaded = loaded_by(args, code_under_test_env)
+    assert {"vantage6", "pandas", "scipy"} <= set(loaded)
+    # sqlalchemy is vantage6's own import (its mock client); no registry or DICOM library
+    assert not {"alembic", "psycopg", "pydicom", "scipy.stats"} & set(loaded)

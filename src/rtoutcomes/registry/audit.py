@@ -50,10 +50,13 @@ class AuditError(RtOutcomesError):
 # --- values ----------------------------------------------------------------------------------
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                             allow_nan=False)  # made once: an import encodes two texts a row
+
+
 def canonical_json(value: object) -> str:
     """The one JSON text of ``value`` hashed and stored (sorted keys, no spaces, UTF-8)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    return _CANONICAL.encode(value)
 
 
 def encode_value(value: object, column: ColumnSpec) -> object:

@@ -422,10 +422,11 @@ def _plan(current: Rows, changes: ChangeSet, refuse_existing: bool,
             continue
         table = plan.report.tables.setdefault(spec.name, TableChanges())
         columns = {c.name: c for c in spec.columns}
+        names = spec.column_names
         results: dict[str, Record] = {}
         unchanged: set[str] = set()
         for index, row in enumerate(given):
-            parsed = _parse_row(spec, row, index, changes.locations, problems)
+            parsed = _parse_row(spec, columns, row, index, changes.locations, problems)
             if parsed is None:
                 continue
             key, values, invalid = parsed
@@ -436,7 +437,7 @@ def _plan(current: Rows, changes: ChangeSet, refuse_existing: bool,
                 continue
             old = stored.get(key)
             if old is None:
-                new = {c: values.get(c) for c in spec.column_names}
+                new = {c: values.get(c) for c in names}
                 table.added.append(key)
                 plan.inserts.setdefault(spec.name, []).append(new)
             elif refuse_existing:
@@ -487,11 +488,11 @@ def _plan(current: Rows, changes: ChangeSet, refuse_existing: bool,
 
 
 def _parse_row(
-    spec: TableSpec, row: Mapping[str, object], index: int,
+    spec: TableSpec, columns: Mapping[str, ColumnSpec], row: Mapping[str, object], index: int,
     locations: Mapping[tuple[str, str], tuple[str, int]], problems: list[Problem],
 ) -> tuple[str, dict[str, object], set[str]] | None:
-    """The key, typed values and invalid columns of one given row (problems reported)."""
-    columns = {c.name: c for c in spec.columns}
+    """The key, typed values and invalid columns of one given row of ``spec`` (``columns``:
+    its columns by name; problems reported)."""
     try:
         key = parse_cell(row.get(spec.primary_key), columns[spec.primary_key], None)
     except CellError as error:
