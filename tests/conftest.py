@@ -103,17 +103,25 @@ def shared_dir() -> Path:
     return SHARED
 
 
+def _run_cli(args: list[str]) -> None:
+    from rtoutcomes.cli import main
+
+    assert main([*args, "--quiet"]) == 0, args
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The output folder of ``rtoutcomes demo``, run once per session (tests only read it)."""
-    from reference_outputs import run
-
-    return run("demo", tmp_path_factory.mktemp("demo"))
+    out = tmp_path_factory.mktemp("demo")
+    _run_cli(["demo", "--out", str(out)])
+    return out
 
 
 @pytest.fixture(scope="session")
 def lung_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The output folder of the lung study (``rtoutcomes analyze``), run once per session."""
-    from reference_outputs import run
-
-    return run("lung", tmp_path_factory.mktemp("lung"))
+    out = tmp_path_factory.mktemp("lung")
+    tests = Path(__file__).resolve().parent
+    _run_cli(["analyze", str(tests / "reference" / "fixtures" / "study_lung.csv"), "--config",
+              str(tests / "data" / "study_lung.yaml"), "--out", str(out)])
+    return out

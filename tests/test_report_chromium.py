@@ -99,7 +99,7 @@ def test_demo_report_screenshot(tmp_path: Path) -> None:
     from rtoutcomes.report.build import build_report, write_report
     from rtoutcomes.report.cohort_tables import cohort_tables
 
-    stored = json.loads((HERE / "data" / "outputs" / "demo" / "results.json").read_text())
+    stored = json.loads((HERE / "data" / "stored_outputs" / "demo" / "results.json").read_text())
     from rtoutcomes.report.provenance import provenance
 
     stored["provenance"] = provenance("feng2022.yaml", "0" * 64, "registry.db", "0" * 64)

@@ -246,11 +246,11 @@ def test_flow_check_sees_text_leaving_its_box() -> None:
 
 
 def _demo_results() -> dict[str, Any]:
-    """The demo study's results as stored for this version (tests/reference_outputs.py)."""
+    """The demo study's results as stored for this version (scripts/store_outputs.py)."""
     import json
     from pathlib import Path
 
-    path = Path(__file__).parent / "data" / "outputs" / "demo" / "results.json"
+    path = Path(__file__).parent / "data" / "stored_outputs" / "demo" / "results.json"
     results: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return results
 
