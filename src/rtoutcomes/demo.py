@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rtoutcomes.errors import RtOutcomesError
-from rtoutcomes.stats._result import TabularResult
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd

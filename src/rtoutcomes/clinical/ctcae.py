@@ -22,7 +22,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
 from rtoutcomes.clinical.errors import ClinicalRuleError
-from rtoutcomes.stats._result import TabularResult
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd

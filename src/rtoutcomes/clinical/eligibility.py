@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from rtoutcomes.clinical.errors import ClinicalRuleError
 from rtoutcomes.registry.spec import EXCLUSION_REASONS
-from rtoutcomes.stats._result import TabularResult
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -56,7 +56,7 @@ from rtoutcomes.clinical.recist import (
     patient_progression,
     summarise_local_failure,
 )
-from rtoutcomes.stats._result import TabularResult
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd

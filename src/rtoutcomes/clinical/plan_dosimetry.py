@@ -18,7 +18,7 @@ import numpy as np
 from rtoutcomes.clinical.dosimetric_indices import TargetIndices, target_indices
 from rtoutcomes.clinical.dvh import DVH, DvhOptions, structure_dvh
 from rtoutcomes.errors import RtOutcomesError
-from rtoutcomes.stats._result import TabularResult
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -413,7 +413,7 @@ class Verification:
 
 def verify(db_url: str | Path) -> Verification:
     """Check the chain, then replay it and compare with the registry (one read snapshot)."""
-    from rtoutcomes.registry.tables import fetch_rows, reading
+    from rtoutcomes.registry.reading import fetch_rows, reading
 
     with reading(db_url) as connection:
         head = read_head(connection)
@@ -504,7 +504,7 @@ class Snapshot:
 def snapshot(db_url: str | Path, as_of: str | None = None) -> Snapshot:
     """The registry now (``as_of=None``) or as it was at ``as_of`` (a freeze label, a batch or a
     time; replayed from the audit trail, whose chain must be intact up to there)."""
-    from rtoutcomes.registry.tables import fetch_rows, reading
+    from rtoutcomes.registry.reading import fetch_rows, reading
 
     with reading(db_url) as connection:
         head = read_head(connection)
@@ -533,7 +533,7 @@ def list_entries(
 ) -> list[AuditEntry]:
     """Audit entries, oldest first; ``record`` ``TABLE:KEY`` keeps one row's history, ``since``
     (``YYYY-MM-DD`` or an ISO time, UTC) the entries recorded then or later."""
-    from rtoutcomes.registry.tables import reading
+    from rtoutcomes.registry.reading import reading
 
     query = sa.select(AUDIT_LOG).order_by(AUDIT_LOG.c.seq)
     if record is not None:

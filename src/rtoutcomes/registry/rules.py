@@ -10,8 +10,8 @@ import datetime as dt
 from collections.abc import Callable
 
 from rtoutcomes.registry.cells import CellError, parse_cell
+from rtoutcomes.registry.records import Record, ValidatedRegistry
 from rtoutcomes.registry.spec import TABLE_BY_NAME, TABLES, ColumnSpec
-from rtoutcomes.registry.validation import Record, ValidatedRegistry
 
 
 def check_rules(reg: ValidatedRegistry) -> None:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from rtoutcomes.errors import RtOutcomesError
 from rtoutcomes.io.problems import Problem
 from rtoutcomes.io.tabular import RawRegistry, RawTable
 from rtoutcomes.registry.cells import CellError, parse_cell, shown
+from rtoutcomes.registry.records import Record, ValidatedRegistry
+from rtoutcomes.registry.rules import check_rules
 from rtoutcomes.registry.spec import TABLE_BY_NAME, TABLES, TableSpec
 
 __all__ = ["ImportRejected", "Problem", "Record", "ValidatedRegistry", "validate_registry"]
@@ -48,48 +49,6 @@ class ImportRejected(RtOutcomesError):
         return "\n".join(lines)
 
 
-@dataclass
-class Record:
-    """A validated row: its spreadsheet row number, typed values (``None`` = missing) and the
-    columns whose cell was invalid (already reported; rules skip them)."""
-
-    row: int
-    values: dict[str, object]
-    invalid: set[str] = field(default_factory=set)
-    source: str | None = None  # where the row came from, when not its table's source
-
-    def get(self, column: str) -> object:
-        return self.values.get(column)
-
-    def filled(self, column: str) -> bool:
-        """The cell holds something (a valid value or an invalid one already reported)."""
-        return self.values.get(column) is not None or column in self.invalid
-
-
-@dataclass
-class ValidatedRegistry:
-    """Typed rows of every known table (parents first) and every problem found."""
-
-    tables: dict[str, list[Record]]
-    sources: dict[str, str]
-    problems: list[Problem]
-    missing_tables: set[str] = field(default_factory=set)
-    elsewhere: frozenset[str] = frozenset()  # tables with rows beyond ``tables`` (a part)
-
-    def report(self, table: str, record: Record | None, column: str | None, rule: str,
-               value: object = None) -> None:
-        """Add a problem located at ``record`` of ``table`` (helper for ``rules.py``)."""
-        key = None if record is None else record.values.get(TABLE_BY_NAME[table].primary_key)
-        self.problems.append(Problem(
-            (record and record.source) or self.sources[table],
-            None if record is None else record.row,
-            column,
-            None if value is None else shown(value),
-            rule,
-            None if key is None else str(key),
-        ))
-
-
 def _suggest(name: str, candidates: Iterable[str]) -> str:
     close = difflib.get_close_matches(name.lower(), list(candidates), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
@@ -97,8 +56,6 @@ def _suggest(name: str, candidates: Iterable[str]) -> str:
 
 def validate_registry(raw: RawRegistry) -> ValidatedRegistry:
     """Check every table, row and cell of ``raw``; return typed rows and all problems."""
-    from rtoutcomes.registry.rules import check_rules
-
     result = ValidatedRegistry({}, {}, list(raw.problems))
     if raw.problems and not raw.tables:
         return result  # nothing readable (no such path, not a workbook...)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from rtoutcomes.io.outputs import xml_safe
 from rtoutcomes.report.table import Table
-from rtoutcomes.report.tabular_files import _fix_zip_times, fixed_timestamp
+from rtoutcomes.report.tabular_files import fix_zip_times, fixed_timestamp
 
 if TYPE_CHECKING:
     from rtoutcomes.report.document import Report
@@ -174,7 +174,7 @@ def write_docx(report: Report, path: Path, *, page_size: str = "A4",
         for warning in report.warnings:
             document.add_paragraph(f"\u2610 {xml_safe(warning)}", style="List Bullet")
     document.save(str(path))
-    _fix_zip_times(path, stamp)
+    fix_zip_times(path, stamp)
 
 
 def _figure_width_mm(png: bytes) -> float:

@@ -62,10 +62,10 @@ def write_xlsx(tables: list[Table], path: Path) -> None:
     # Not workbook.save(): it stamps docProps/core.xml with the current time as "modified".
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         ExcelWriter(workbook, archive).write_data()
-    _fix_zip_times(path, stamp)
+    fix_zip_times(path, stamp)
 
 
-def _fix_zip_times(path: Path, stamp: dt.datetime) -> None:
+def fix_zip_times(path: Path, stamp: dt.datetime) -> None:
     """Rewrite a zip (xlsx/docx) with every member dated ``stamp`` and in a fixed order.
 
     openpyxl stamps ``dcterms:modified`` with the save time whatever the properties say; the

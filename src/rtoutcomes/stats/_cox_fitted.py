@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from rtoutcomes.stats._cox._input import CoxData, CoxInputError
 from rtoutcomes.stats._cox._likelihood import Evaluation, evaluate
-from rtoutcomes.stats._cox._model import _centre_and_scale
+from rtoutcomes.stats._cox._model import centre_and_scale
 from rtoutcomes.stats._cox._risksets import CHUNK, RiskSets, build, forward_cumsum
 from rtoutcomes.stats._cox.result import CoxResult
 
@@ -51,7 +51,7 @@ def fitted_risk_sets(fit: CoxResult, *, drop_aliased: bool = False) -> FittedRis
     x = data.x if columns.all() else data.x[:, columns]
     subset = replace(data, x=x,
                      names=tuple(n for n, k in zip(data.names, columns, strict=True) if k))
-    means, scale = _centre_and_scale(subset)
+    means, scale = centre_and_scale(subset)
     rs = build(x, data.time, data.event, data.weights, data.strata, efron=fit.ties == "efron",
                means=means, scale=scale, start=data.start)
     at_estimate = evaluate(rs, coef / scale)

@@ -27,7 +27,7 @@ from rtoutcomes.stats._cox_fitted import (
     risk_scores,
     schoenfeld_sorted,
 )
-from rtoutcomes.stats._result import TabularResult
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -33,8 +33,8 @@ from rtoutcomes.stats._cox_fitted import (
     weighted_information,
 )
 from rtoutcomes.stats._distributions import chi2_sf, rankdata
-from rtoutcomes.stats._result import TabularResult
 from rtoutcomes.stats._ties import at_risk, dense_rank, time_table
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd

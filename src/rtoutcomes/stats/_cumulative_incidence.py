@@ -33,7 +33,6 @@ from numpy.typing import ArrayLike, NDArray
 from rtoutcomes.stats._competing_data import competing_data, optional_labels
 from rtoutcomes.stats._confint import check_conf
 from rtoutcomes.stats._gray import GrayTest, gray_scores
-from rtoutcomes.stats._result import TabularResult
 from rtoutcomes.stats._ties import at_risk, partition, time_table
 from rtoutcomes.stats._validate import (
     BoolArray,
@@ -42,6 +41,7 @@ from rtoutcomes.stats._validate import (
     omit_missing,
     plain,
 )
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -35,7 +35,6 @@ from numpy.typing import ArrayLike, NDArray
 from rtoutcomes.stats._competing_data import competing_data
 from rtoutcomes.stats._distributions import chi2_sf, norm_ppf, norm_sf
 from rtoutcomes.stats._kaplan_meier import kaplan_meier
-from rtoutcomes.stats._result import TabularResult
 from rtoutcomes.stats._validate import (
     FloatArray,
     IntArray,
@@ -44,6 +43,7 @@ from rtoutcomes.stats._validate import (
     missing_values,
     refuse_dropped,
 )
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -29,7 +29,6 @@ from numpy.typing import ArrayLike, NDArray
 
 from rtoutcomes.stats._competing_data import CompetingData, competing_data, optional_labels
 from rtoutcomes.stats._distributions import chi2_sf
-from rtoutcomes.stats._result import TabularResult
 from rtoutcomes.stats._ties import at_risk, partition, slices_time_table
 from rtoutcomes.stats._validate import (
     BoolArray,
@@ -39,6 +38,7 @@ from rtoutcomes.stats._validate import (
     as_labels,
     omit_missing,
 )
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd

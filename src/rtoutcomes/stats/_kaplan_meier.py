@@ -22,7 +22,6 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from rtoutcomes.stats._confint import check_conf, survival_limits
-from rtoutcomes.stats._result import TabularResult
 from rtoutcomes.stats._ties import TimeTable, at_risk, partition, time_table
 from rtoutcomes.stats._validate import (
     BoolArray,
@@ -38,6 +37,7 @@ from rtoutcomes.stats.quantiles import (
     curve_quantiles,
 )
 from rtoutcomes.stats.survival_at import RiskTable, SurvivalAt, survival_at
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd

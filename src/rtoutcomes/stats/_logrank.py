@@ -22,7 +22,6 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from rtoutcomes.stats._distributions import chi2_sf
-from rtoutcomes.stats._result import TabularResult
 from rtoutcomes.stats._ties import at_risk, partition, slices_time_table
 from rtoutcomes.stats._validate import (
     FloatArray,
@@ -31,6 +30,7 @@ from rtoutcomes.stats._validate import (
     omit_missing,
     survival_data,
 )
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd

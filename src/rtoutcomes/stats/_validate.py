@@ -23,12 +23,16 @@ class SurvivalInputError(RtOutcomesError, ValueError):
     """Survival data that cannot be analysed (NaN time, negative time, event not 0/1, ...)."""
 
 
+class CoxInputError(SurvivalInputError):
+    """Data a Cox model cannot be fitted to (negative time, event not 0/1, bad weights...)."""
+
+
 def plain(value: Any) -> Any:
     """A numpy scalar as the Python value (labels of an object array already are)."""
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _fail(
+def fail_rows(
     name: str,
     bad: BoolArray,
     values: NDArray[Any],
@@ -65,14 +69,14 @@ def as_float(values: ArrayLike, name: str) -> FloatArray:
         out = array.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise SurvivalInputError(f"{name}: expected numbers ({exc})") from None
-    _fail(name, ~np.isfinite(out), array, "values must be finite numbers (no NaN or inf)")
+    fail_rows(name, ~np.isfinite(out), array, "values must be finite numbers (no NaN or inf)")
     return out
 
 
 def as_times(time: ArrayLike, name: str = "time") -> FloatArray:
     """Follow-up times: finite and >= 0, in any unit (days, months...)."""
     out = as_float(time, name)
-    _fail(name, out < 0, out, "times must be >= 0")
+    fail_rows(name, out < 0, out, "times must be >= 0")
     return out
 
 
@@ -83,7 +87,7 @@ def as_events(event: ArrayLike, n: int, name: str = "event") -> BoolArray:
     if array.dtype == np.bool_:
         return array
     numeric = as_float(array, name)
-    _fail(name, (numeric != 0) & (numeric != 1), array, "events must be 0 (censored) or 1")
+    fail_rows(name, (numeric != 0) & (numeric != 1), array, "events must be 0 (censored) or 1")
     return numeric == 1
 
 
@@ -93,7 +97,7 @@ def as_weights(weights: ArrayLike | None, n: int, name: str = "weights") -> Floa
         return None
     out = as_float(weights, name)
     _same_length(name, out, n)
-    _fail(name, out < 0, out, "weights must be >= 0")
+    fail_rows(name, out < 0, out, "weights must be >= 0")
     return out
 
 
@@ -104,9 +108,9 @@ def as_labels(labels: ArrayLike, n: int, name: str) -> tuple[IntArray, NDArray[A
     if array.dtype == object:
         missing = np.array([v is None or (isinstance(v, float) and v != v) for v in array],
                            dtype=bool)
-        _fail(name, missing, array, "labels must not be missing")
+        fail_rows(name, missing, array, "labels must not be missing")
     elif np.issubdtype(array.dtype, np.floating):
-        _fail(name, np.isnan(array), array, "labels must not be missing")
+        fail_rows(name, np.isnan(array), array, "labels must not be missing")
     if (np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_) and array.shape[0]:
         small = array.astype(np.int64, copy=False)
         low = int(small.min())
@@ -196,6 +200,6 @@ def refuse_dropped(
     """With ``nan_policy="raise"``, a row with a missing value is an error naming it."""
     check_nan_policy(nan_policy)
     if nan_policy == "raise":
-        _fail("data", ~keep, np.arange(keep.shape[0]),
+        fail_rows("data", ~keep, np.arange(keep.shape[0]),
               "has a missing value (NaN or None) in some input; nan_policy='raise' refuses it "
               "(the value shown is the row index)", error)

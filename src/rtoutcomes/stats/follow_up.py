@@ -16,9 +16,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from rtoutcomes.stats._kaplan_meier import KaplanMeier, kaplan_meier
-from rtoutcomes.stats._result import TabularResult
 from rtoutcomes.stats._validate import FloatArray, survival_data
 from rtoutcomes.stats.quantiles import QuantileEstimate
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd

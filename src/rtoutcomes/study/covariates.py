@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rtoutcomes.study.errors import AnalysisTableError, sheet_row
-from rtoutcomes.study.schema import _code
+from rtoutcomes.study.schema import level_code
 from rtoutcomes.study.spec import Covariate
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def _distinct_codes(raw: pd.Series) -> tuple[np.ndarray, list[str]]:
     import pandas as pd
 
     rows, distinct = pd.factorize(raw, use_na_sentinel=True)
-    return rows, [_code(str(value).strip()) for value in distinct]
+    return rows, [level_code(str(value).strip()) for value in distinct]
 
 
 def _missing_where_empty(rows: np.ndarray, text: list[str]) -> tuple[np.ndarray, list[str]]:

@@ -550,7 +550,7 @@ def _endpoints(check: _Checker, value: Any, *, registry: bool) -> dict[str, Endp
             time=check.text(fields["time"], f"{path}.time"),
             event=check.text(fields["event"], f"{path}.event"),
             event_values=tuple(
-                _code(check.text(v, f"{path}.event_values[{i}]")) for i, v in enumerate(values)
+                level_code(check.text(v, f"{path}.event_values[{i}]")) for i, v in enumerate(values)
             ),
             censor_values=None if censor is None else tuple(
                 _code(check.text(v, f"{path}.censor_values[{i}]")) for i, v in enumerate(censor)
@@ -589,7 +589,7 @@ def _derived_endpoint(check: _Checker, name: str, fields: Mapping[str, Any], pat
     )
 
 
-def _code(text: str) -> str:
+def level_code(text: str) -> str:
     """Event codes compare as text; ``1.0`` in a CSV and ``1`` in YAML are the same code."""
     try:
         number = float(text)
@@ -629,7 +629,7 @@ def _covariate(check: _Checker, name: str, spec: Any) -> Covariate:
     recode = _recode(check, fields.get("recode"), f"{path}.recode")
     reference = None
     if "reference" in fields:
-        reference = _code(check.text(fields["reference"], f"{path}.reference"))
+        reference = level_code(check.text(fields["reference"], f"{path}.reference"))
         levels = [level for level, _ in recode]
         if recode and reference not in levels:
             raise check.fail(
@@ -690,14 +690,14 @@ def _recode(check: _Checker, value: Any, path: str) -> tuple[tuple[str, tuple[st
     seen: dict[str, str] = {}
     for level, values in raw.items():
         values = values if isinstance(values, list) else [values]
-        codes = tuple(_code(check.text(v, f"{path}.{level}")) for v in values)
+        codes = tuple(level_code(check.text(v, f"{path}.{level}")) for v in values)
         for code in codes:
             if code in seen:
                 raise check.fail(
                     f"{path}.{level}", f"value '{code}' is already in level '{seen[code]}'"
                 )
             seen[code] = str(level)
-        recode.append((_code(str(level)), codes))
+        recode.append((level_code(str(level)), codes))
     if len(recode) < 2:
         raise check.fail(path, "must define at least 2 levels")
     return tuple(recode)

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from rtoutcomes.stats._result import TabularResult
 from rtoutcomes.stats._ties import dense_rank
+from rtoutcomes.tabular_result import TabularResult
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]

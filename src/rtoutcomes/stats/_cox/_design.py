@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from rtoutcomes.stats._cox._input import CoxInputError
+from rtoutcomes.stats._validate import CoxInputError
 
 FloatArray = NDArray[np.float64]
 

@@ -14,16 +14,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from rtoutcomes.stats._validate import SurvivalInputError, refuse_dropped
-from rtoutcomes.stats._validate import _fail as fail_rows
+from rtoutcomes.stats._cox._design import Design
+from rtoutcomes.stats._validate import CoxInputError, fail_rows, refuse_dropped
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 BoolArray = NDArray[np.bool_]
-
-
-class CoxInputError(SurvivalInputError):
-    """Data a Cox model cannot be fitted to (negative time, event not 0/1, bad weights...)."""
 
 
 @dataclass(frozen=True)
@@ -98,8 +94,6 @@ def covariates(
     X: Any, names: Sequence[str] | None
 ) -> tuple[FloatArray, tuple[str, ...], dict[str, tuple[int, ...]]]:
     """The covariate matrix, its column names and terms from an array, a DataFrame or a Design."""
-    from rtoutcomes.stats._cox._design import Design
-
     terms: dict[str, tuple[int, ...]] | None = None
     if isinstance(X, Design):
         matrix, found = X.matrix, list(X.names)

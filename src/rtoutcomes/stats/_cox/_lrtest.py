@@ -10,7 +10,7 @@ import numpy as np
 from rtoutcomes.stats._cox._input import CoxInputError
 from rtoutcomes.stats._cox.result import CoxResult
 from rtoutcomes.stats._distributions import chi2_sf
-from rtoutcomes.stats._result import TabularResult
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -26,7 +26,7 @@ from rtoutcomes.stats._cox.result import (
 FloatArray = NDArray[np.float64]
 
 
-def _centre_and_scale(data: CoxData) -> tuple[FloatArray, FloatArray]:
+def centre_and_scale(data: CoxData) -> tuple[FloatArray, FloatArray]:
     """Weighted means and 1 / mean absolute deviation (R's coxfit6 scaling, for conditioning)."""
     w = np.ones(data.x.shape[0]) if data.weights is None else data.weights
     means = (w @ data.x) / w.sum()
@@ -95,7 +95,7 @@ def cox(
     if robust is None:
         fractional = data.weights is not None and bool(np.any(data.weights % 1 != 0))
         robust = data.cluster is not None or fractional
-    means, scale = _centre_and_scale(data)
+    means, scale = centre_and_scale(data)
     rs = build(data.x, data.time, data.event, data.weights, data.strata, efron=ties == "efron",
                means=means, scale=scale, start=data.start)
     fit = newton_raphson(rs, eps=eps, iter_max=iter_max, toler_chol=toler_chol)

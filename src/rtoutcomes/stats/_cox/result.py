@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from rtoutcomes.stats._cox._concordance import Concordance, concordance, concordance_index
 from rtoutcomes.stats._cox._input import CoxData
 from rtoutcomes.stats._distributions import chi2_sf, norm_ppf, norm_sf
-from rtoutcomes.stats._result import TabularResult
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd

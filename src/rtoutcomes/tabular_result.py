@@ -1,4 +1,4 @@
-"""The small result objects every estimator returns: tabular view, text and HTML repr.
+"""The base of every result object (statistics and clinical rules): tabular view, text, HTML.
 
 Every view is bounded: ``repr()`` is one line, ``str()`` and the Jupyter HTML show at most
 ``MAX_ROWS`` rows of the table (head and tail, as pandas truncates), so a curve with 1e5 times
