@@ -21,11 +21,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rtoutcomes.clinical.errors import ClinicalRuleError
+from rtoutcomes.io.yes_no import is_yes, parse_yes_no
 from rtoutcomes.registry.spec import EXCLUSION_REASONS
 from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+NOT_RECORDED = "not recorded"  # the reason counted for an excluded candidate without one
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ def _missing(value: Any) -> bool:
 
 
 def _truthy(value: Any) -> bool:
-    return not _missing(value) and str(value).strip().lower() in ("yes", "true", "1")
+    return parse_yes_no(value) is True
 
 
 def max_count_rule(name: str, reason: str, column: str, maximum: int) -> EligibilityRule:
@@ -140,25 +144,37 @@ def apply_rules(
     )
 
 
-def _yes(series: pd.Series) -> pd.Series:
-    return series.map(_truthy).astype(bool)
-
-
 def registry_flow(tables: Mapping[str, pd.DataFrame]) -> EligibilityResult:
     """The flow chart from what the registry recorded.
 
-    Screened = rows of ``screened_candidates``; excluded by their ``exclusion_reason``;
-    enrolled patients = eligible candidates; treated lesions = lesions of those patients.
+    Screened = rows of ``screened_candidates``; excluded by their ``exclusion_reason`` (in the
+    registry's order of reasons, then any other text; an excluded candidate without a reason is
+    counted as ``not recorded``); enrolled patients = eligible candidates; treated lesions =
+    lesions of those patients. Without a screening log (no table, or no rows) every patient was
+    enrolled: screened = enrolled = the patients. The one flow chart of rtoutcomes (the report's
+    comes from here too).
     """
-    screened = tables["screened_candidates"].copy()
-    eligible = _yes(screened["eligible"])
-    screened["eligible"] = eligible
-    reasons = screened.loc[~eligible, "exclusion_reason"].fillna("not recorded").astype(str)
-    counts = reasons.value_counts()
-    by_reason = {str(k): int(v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1],
-                                                                                   str(kv[0])))}
-    enrolled = set(screened.loc[eligible, "patient_id"].astype(str))
+    import pandas as pd
+
     lesions = tables.get("lesions")
+    screened = tables.get("screened_candidates")
+    if screened is None or len(screened) == 0:
+        patients = tables.get("patients")
+        n = 0 if patients is None else len(patients)
+        return EligibilityResult(
+            candidates=pd.DataFrame(), screened=n, excluded=0, excluded_by_reason={},
+            enrolled_patients=n, treated_lesions=None if lesions is None else len(lesions),
+        )
+    screened = screened.copy()
+    eligible = is_yes(screened["eligible"], "eligible")
+    screened["eligible"] = eligible
+    reasons = screened.loc[~eligible, "exclusion_reason"].fillna(NOT_RECORDED).astype(str)
+    counts = reasons.value_counts()
+    order = [r for r in EXCLUSION_REASONS if r in counts.index]
+    order += sorted(r for r in counts.index if r not in order and r != NOT_RECORDED)
+    order += [NOT_RECORDED] if NOT_RECORDED in counts.index else []
+    by_reason = {str(r): int(counts[r]) for r in order}
+    enrolled = set(screened.loc[eligible, "patient_id"].astype(str))
     treated = None
     if lesions is not None:
         treated = int(lesions["patient_id"].astype(str).isin(enrolled).sum())
@@ -179,7 +195,8 @@ def candidates_from_registry(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame
     rule inputs must come from the screening log itself.
     """
     screened = tables["screened_candidates"]
-    eligible = screened[_yes(screened["eligible"])][["candidate_id", "patient_id"]].copy()
+    enrolled = is_yes(screened["eligible"], "eligible")
+    eligible = screened[enrolled][["candidate_id", "patient_id"]].copy()
     eligible["patient_id"] = eligible["patient_id"].astype(str)
     patients = tables["patients"].copy()
     patients["patient_id"] = patients["patient_id"].astype(str)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rtoutcomes.clinical.errors import ClinicalRuleError
+from rtoutcomes.io.yes_no import parse_yes_no
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -176,10 +177,7 @@ def classify_patients(
     import pandas as pd
 
     def flag(row: Any, column: str) -> bool | None:
-        value = row.get(column)
-        if _missing(value):
-            return None
-        return str(value).strip().lower() in ("yes", "true", "1")
+        return parse_yes_no(row.get(column), column)
 
     out = []
     for row in patients.to_dict("records"):

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from rtoutcomes.clinical.errors import ClinicalRuleError
+from rtoutcomes.io.yes_no import is_yes
 from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
@@ -200,6 +201,14 @@ def _row_label(df: pd.DataFrame, position: int) -> str:
     return str(df.index[position])
 
 
+def _by_text_id(values: Mapping[str, Any] | pd.Series) -> pd.Series:
+    """``values`` as a new Series indexed by text ids (the caller's Series is left as it was)."""
+    import pandas as pd
+
+    series = values if isinstance(values, pd.Series) else pd.Series(dict(values))
+    return series.set_axis(series.index.astype(str))
+
+
 def _start_series(
     sbrt_start: Mapping[str, Any] | pd.Series | None, lesion_ids: pd.Series
 ) -> pd.Series:
@@ -207,8 +216,7 @@ def _start_series(
 
     if sbrt_start is None:
         return pd.Series(pd.NaT, index=lesion_ids.index, dtype="datetime64[ns]")
-    mapping = sbrt_start if isinstance(sbrt_start, pd.Series) else pd.Series(dict(sbrt_start))
-    mapping.index = mapping.index.astype(str)
+    mapping = _by_text_id(sbrt_start)
     starts = pd.to_datetime(mapping, errors="coerce").astype("datetime64[ns]")
     return lesion_ids.map(starts).astype("datetime64[ns]")
 
@@ -456,10 +464,6 @@ def track_lesion(
     )
 
 
-def _yes(series: pd.Series) -> pd.Series:
-    return series.astype("string").str.strip().str.lower().isin(["yes", "true", "1"]).fillna(False)
-
-
 def patient_progression(
     scans: pd.DataFrame,
     lesion_patient: Mapping[str, str] | pd.Series,
@@ -477,10 +481,7 @@ def patient_progression(
     """
     import pandas as pd
 
-    mapping = (
-        lesion_patient if isinstance(lesion_patient, pd.Series) else pd.Series(dict(lesion_patient))
-    )
-    mapping.index = mapping.index.astype(str)
+    mapping = _by_text_id(lesion_patient)
     patient = scans["lesion_id"].map(mapping)
     if patient.isna().any():
         lid = scans.loc[patient.isna(), "lesion_id"].iloc[0]
@@ -495,11 +496,9 @@ def patient_progression(
             "reason": [f"local failure of lesion {x}" for x in lf["lesion_id"]],
         }))
     if "new_lesions" in scans.columns:
-        new = _yes(scans["new_lesions"])
+        new = is_yes(scans["new_lesions"], "new_lesions")
         if sbrt_start is not None:
-            starts = (sbrt_start if isinstance(sbrt_start, pd.Series)
-                      else pd.Series(dict(sbrt_start)))
-            starts.index = starts.index.astype(str)
+            starts = _by_text_id(sbrt_start)
             start = pd.to_datetime(patient.map(starts)).astype("datetime64[ns]")
             new &= scans["assessment_date"] > start.fillna(pd.Timestamp.min)
         nl = scans[new]

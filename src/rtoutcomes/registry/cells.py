@@ -15,13 +15,12 @@ import re
 
 from rtoutcomes.io.outputs import FORMULA_PREFIXES, xml_safe
 from rtoutcomes.io.tabular import excel_serial_to_date
+from rtoutcomes.io.yes_no import YesNoError, parse_yes_no
 from rtoutcomes.registry.spec import ColumnSpec
 
 MISSING_TOKENS = frozenset({"", "NA", "N/A"})
 TEXT_MISSING_CODES = frozenset({".", "-", "--", "?", "..."})
 NUMERIC_MISSING_CODES = frozenset({-9.0, -99.0, -999.0, -9999.0, 999.0, 9999.0, 99999.0})
-YES = frozenset({"yes", "y", "true"})
-NO = frozenset({"no", "n", "false"})
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2100, 12, 31)
 
@@ -149,14 +148,13 @@ def _same_number(text: str, choice: str) -> bool:
 
 
 def _parse_yes_no(cell: object) -> bool:
-    if isinstance(cell, bool):
-        return cell
-    text = str(cell).strip().lower()
-    if text in YES:
-        return True
-    if text in NO:
-        return False
-    raise CellError("write yes or no")
+    try:
+        value = parse_yes_no(cell)
+    except YesNoError:
+        value = None
+    if value is None:  # missing cells never get here: anything else is not yes or no
+        raise CellError("write yes or no")
+    return value
 
 
 def _parse_number(cell: object, column: ColumnSpec) -> float | int:

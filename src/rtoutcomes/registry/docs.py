@@ -29,7 +29,9 @@ Blank rows are skipped.
   message says which date it would be in each system).
 - Numbers use a decimal point and no unit (the unit is in the column name: `_gy` Gy, `_cm` cm,
   `_mm` mm, `_cc` cm3, `_pct` %). Integer columns take whole numbers only.
-- Yes/no columns take `yes`/`no` (also `y`/`n`, `true`/`false`, Excel booleans).
+- Yes/no columns take `yes`/`no` (also `y`/`n`, `true`/`false`, any case, Excel booleans);
+  `1`/`0` are refused (a count or a code as often as a yes). Every part of rtoutcomes reads
+  yes/no with these words (`rtoutcomes.io.yes_no`).
 - Allowed values are matched ignoring case and stored as listed.
 - Missing = an empty cell, `NA` or `N/A`. Codes for "unknown" (`999`, `9999`, `-9`, `-99`,
   `-999`, `.`, `-`, `?`; `99` and `-1` where out of range) are refused: leave the cell empty.

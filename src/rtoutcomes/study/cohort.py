@@ -26,10 +26,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DAYS_PER_MONTH = 30.4375
-EXCLUSION_REASONS = (
-    "multiple metastases (more than 3 lesions)", "unclear pathological type",
-    "unclear imaging data", "incomplete treatment plan", "other",
-)
 WHO_FAMILIES = (
     "smooth muscle tumours", "fibroblastic and myofibroblastic tumours",
     "tumours of uncertain differentiation", "adipocytic tumours", "vascular tumours",
@@ -76,17 +72,13 @@ def counts(series: pd.Series, order: Iterable[str]) -> dict[str, int]:
 
 
 def flow(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> Flow:
-    """Screened -> excluded by reason -> enrolled patients -> treated lesions."""
-    screened = tables.get("screened_candidates")
-    enrolled = len(data.patients)
-    if screened is None or len(screened) == 0:
-        return {"screened": enrolled, "excluded": {}, "enrolled": enrolled,
-                "lesions": len(data.lesions)}
-    eligible = yes(screened["eligible"])
-    excluded = counts(screened.loc[eligible == False, "exclusion_reason"],  # noqa: E712
-                      EXCLUSION_REASONS)
-    return {"screened": len(screened), "excluded": excluded, "enrolled": enrolled,
-            "lesions": len(data.lesions)}
+    """Screened -> excluded by reason -> enrolled patients -> treated lesions
+    (``clinical.eligibility.registry_flow``, the one flow chart)."""
+    from rtoutcomes.clinical.eligibility import registry_flow
+
+    chart = registry_flow({**tables, "patients": data.patients, "lesions": data.lesions})
+    return {"screened": chart.screened, "excluded": chart.excluded_by_reason,
+            "enrolled": chart.enrolled_patients, "lesions": chart.treated_lesions or 0}
 
 
 def lost_patients(data: RegistryData, after_days: float) -> set[str] | None:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from rtoutcomes.io.yes_no import yes_no
 from rtoutcomes.study.spec import Study
 
 if TYPE_CHECKING:
@@ -42,11 +43,8 @@ def dates(series: pd.Series) -> pd.Series:
 
 
 def yes(series: pd.Series) -> pd.Series:
-    """A yes/no column as booleans with missing kept as missing."""
-    import pandas as pd
-
-    mapping = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0": False}
-    return series.map(lambda v: None if pd.isna(v) else mapping.get(str(v).strip().lower()))
+    """A yes/no column as ``True``/``False``/``None`` (missing) (``io.yes_no``)."""
+    return yes_no(series)
 
 
 def first_courses(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
