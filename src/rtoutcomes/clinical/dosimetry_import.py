@@ -400,13 +400,13 @@ def _job(
             options.target_patterns, options.dose_levels_gy,
         )
     # several plans of one course, summed because the map says so
-    from rtoutcomes.io.dicom_index import _same_grid
+    from rtoutcomes.io.dicom_index import same_grid
 
     if len({link.structure_set.sop_uid for link in links}) > 1:
         return "the plans mapped to this course use different structure sets: not summed"
     if any(len(link.doses) != 1 or link.summation_type != "PLAN" for link in links):
         return "plans are summed only from one PLAN dose each"
-    reason = _same_grid([link.doses[0] for link in links])
+    reason = same_grid([link.doses[0] for link in links])
     if reason:
         return f"plan doses not summed: {reason}"
     total = 0.0

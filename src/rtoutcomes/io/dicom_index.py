@@ -304,7 +304,7 @@ def _resolve(
     return None, f"{missing}, none in its study"
 
 
-def _same_grid(doses: list[DicomHeader]) -> str | None:
+def same_grid(doses: list[DicomHeader]) -> str | None:
     """Why doses cannot be summed voxel by voxel (None: they line up)."""
     first = doses[0]
     for other in doses[1:]:
@@ -347,7 +347,7 @@ def _plan_doses(plan: DicomHeader, doses: list[DicomHeader]) -> tuple[list[Dicom
         if plan.plan_beams and tuple(dosed) != plan.plan_beams:
             return [], (f"beam doses for beams {dosed} but the plan has beams "
                         f"{list(plan.plan_beams)}: the sum would not be the plan's dose")
-        reason = _same_grid(beams)
+        reason = same_grid(beams)
         if reason:
             return [], f"BEAM doses not summed: {reason}"
         return sorted(beams, key=lambda d: d.referenced_beams), ""
