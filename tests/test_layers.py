@@ -2,7 +2,7 @@
 functions and under TYPE_CHECKING):
 
 - data flows one way: a module imports only from its own layer or an earlier one
-  (base -> io -> registry -> clinical -> stats -> report -> study/demo -> cli/web);
+  (base -> io -> registry -> clinical -> stats -> report -> study/demo/federated -> cli/web);
 - ``stats`` (pure numerics) imports only numpy, scipy, the standard library, its own modules,
   ``rtoutcomes.errors`` and ``rtoutcomes.tabular_result``; pandas only lazily (inside a
   function or for type checking), for the ``to_frame`` views;
@@ -31,7 +31,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS = {
     "": 0, "errors": 0, "results": 0, "tabular_result": 0, "data": 0,
     "io": 1, "registry": 2, "clinical": 3, "stats": 4, "report": 5,
-    "study": 6, "demo": 6,
+    "study": 6, "demo": 6, "federated": 6,
     "cli": 7, "web": 7, "__main__": 7,
 }
 STATS_THIRD_PARTY = {"numpy", "scipy"}

@@ -24,7 +24,7 @@ from rtoutcomes.federated.disclosure import DisclosureRefused
 from rtoutcomes.results.model import CoxModel, EndpointResults, GroupResults, Test
 from rtoutcomes.study import summaries
 from rtoutcomes.study.analysis import model_results, nested_sequence
-from rtoutcomes.study.covariates import _sort_key, design, reference_of
+from rtoutcomes.study.covariates import design, level_sort_key, reference_of
 from rtoutcomes.study.errors import StudyFileError
 from rtoutcomes.study.spec import Covariate, Study
 
@@ -141,7 +141,7 @@ def _pooled_levels(
             for level, n in part["levels"].get(name, {}).items():
                 counts[level] = counts.get(level, 0) + int(n)
         order = (list(covariate.levels) if covariate.levels
-                 else sorted(counts, key=_sort_key))
+                 else sorted(counts, key=level_sort_key))
         out[name] = (order, counts)
     return out
 
@@ -184,7 +184,7 @@ def _model_fitter(
     import numpy as np
     import pandas as pd
 
-    from rtoutcomes.stats._cox._pieces import cox_from_pieces, pooled_scaling
+    from rtoutcomes.stats import cox_from_pieces, pooled_scaling
 
     def fit_model(chosen_names: list[str], rows_of: list[str] | None, what: str = "",
                   force_firth: bool = False) -> tuple[CoxModel, Any]:

@@ -175,7 +175,7 @@ def cox_step(
     """
     import numpy as np
 
-    from rtoutcomes.stats._cox._pieces import CoxPiece
+    from rtoutcomes.stats import CoxPiece
 
     study = study_of(study_yaml)
     table = with_centre(table, site)

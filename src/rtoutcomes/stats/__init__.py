@@ -19,6 +19,7 @@ from rtoutcomes.stats._cox import (
     design_matrix,
     lr_test,
 )
+from rtoutcomes.stats._cox._pieces import CoxPiece, cox_from_pieces, pooled_scaling
 from rtoutcomes.stats._cox_predict import (
     AdjustedSurvival,
     PredictedCurve,
@@ -55,6 +56,7 @@ __all__ = [
     "Concordance",
     "CoxConvergenceWarning",
     "CoxInputError",
+    "CoxPiece",
     "CoxResiduals",
     "CoxResult",
     "CoxZph",
@@ -86,6 +88,7 @@ __all__ = [
     "baseline_hazard",
     "categorical",
     "cox",
+    "cox_from_pieces",
     "cox_residuals",
     "cox_zph",
     "cumulative_incidence",
@@ -98,6 +101,7 @@ __all__ = [
     "logrank",
     "lr_test",
     "median_follow_up",
+    "pooled_scaling",
     "predict_survival",
     "rmst",
     "split_follow_up",

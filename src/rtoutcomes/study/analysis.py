@@ -344,13 +344,10 @@ def model_results(
         out["ph_test"], ph_warning = None, PH_NOT_TESTED_SEPARATED
     else:  # of the ordinary fit: cox.zph needs its (finite) estimate and residuals
         out["ph_test"], ph_warning = summaries.ph_summary(ordinary, columns)
-    epv = events / n_terms
-    out["events_per_variable"] = float(np.round(epv, 6))
-    if epv < MIN_EVENTS_PER_VARIABLE:
-        warnings.append(
-            f"{events} events for {n_terms} coefficient(s): {epv:.1f} events per variable "
-            f"(< {MIN_EVENTS_PER_VARIABLE}); estimates may be unstable"
-        )
+    out["events_per_variable"] = float(np.round(events / n_terms, 6))
+    epv_message = epv_warning(events, n_terms)
+    if epv_message:
+        warnings.append(epv_message)
     if ph_warning:
         warnings.append(ph_warning)
     return out, fitted
@@ -404,6 +401,16 @@ def _cox_strata(study: Study, table: pd.DataFrame) -> Any:
     if not study.cox.strata:
         return None
     return strata_labels(table, study.cox.strata, "cox.strata")
+
+
+def epv_warning(events: int, n_terms: int) -> str | None:
+    """The warning of a model with fewer than ``MIN_EVENTS_PER_VARIABLE`` events per estimated
+    coefficient (``None`` from exactly that many)."""
+    epv = events / n_terms
+    if epv < MIN_EVENTS_PER_VARIABLE:
+        return (f"{events} events for {n_terms} coefficient(s): {epv:.1f} events per variable "
+                f"(< {MIN_EVENTS_PER_VARIABLE}); estimates may be unstable")
+    return None
 
 
 def _nested_results(

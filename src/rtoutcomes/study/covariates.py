@@ -165,7 +165,7 @@ def level_codes(covariate: Covariate, table: pd.DataFrame) -> Levels:
         return Levels(codes.astype(np.intp, copy=False), tuple(covariate.labels))
     rows, text = _codes(table, covariate.column, what)
     if not covariate.recode:
-        present = sorted(set(text), key=_sort_key)
+        present = sorted(set(text), key=level_sort_key)
         position = {code: i for i, code in enumerate(present)}
         order = np.array([position[code] for code in text] + [-1], dtype=np.intp)
         return Levels(order[rows], tuple(present))
@@ -178,7 +178,7 @@ def level_codes(covariate: Covariate, table: pd.DataFrame) -> Levels:
         raise AnalysisTableError(
             f"{what}: column '{covariate.column}', row {sheet_row(row)}: value "
             f"'{text[rows[row]]}' is in "
-            f"no level of the recode ({', '.join(sorted(lookup, key=_sort_key))})"
+            f"no level of the recode ({', '.join(sorted(lookup, key=level_sort_key))})"
         )
     order = np.array([lookup[code] for code in text] + [-1], dtype=np.intp)
     return Levels(order[rows], levels)
@@ -202,7 +202,7 @@ def reference_of(covariate: Covariate, levels: tuple[str, ...]) -> str:
     return levels[0]
 
 
-def _sort_key(code: str) -> tuple[int, float, str]:
+def level_sort_key(code: str) -> tuple[int, float, str]:
     try:
         return (0, float(code), code)
     except ValueError:

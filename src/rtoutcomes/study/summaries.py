@@ -276,7 +276,7 @@ def ph_summary(fit: Any, terms: dict[str, list[int]]) -> tuple[PHTest | None, st
     }
     p_global = zph.global_test.p
     warning = None
-    if p_global < PH_ALPHA:
+    if ph_in_doubt(p_global):
         terms_out: list[PHTerm] = summary["terms"]
         worst = min(terms_out, key=lambda t: t["p"] if t["p"] is not None else 1.0)
         smallest = (f"; smallest for {worst['covariate']} (p = {worst['p']:.2g})"
@@ -286,6 +286,11 @@ def ph_summary(fit: Any, terms: dict[str, list[int]]) -> tuple[PHTest | None, st
             f"residuals, cox.zph){smallest}; consider a stratified model or a time-varying effect"
         )
     return summary, warning
+
+
+def ph_in_doubt(p_global: float) -> bool:
+    """A global proportional-hazards test below ``PH_ALPHA`` (0.05 itself is not)."""
+    return p_global < PH_ALPHA
 
 
 def lr_summary(smaller: Any, larger: Any) -> Test:

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""A small mutation check of the core rules: each curated mutation of the statistics, RECIST,
+BED, import and reporting code must make the test suite fail.
+
+For each mutation the script edits one source file (an exact text replacement that must occur
+exactly once), runs the tests that cover it, restores the file, and reports whether the tests
+caught it. The file is always restored, also on Ctrl-C. Results: docs/mutation-check.md.
+
+    python scripts/mutation_check.py            # all mutations
+    python scripts/mutation_check.py epv-boundary recist-confirmation   # some
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    path: str  # under src/rtoutcomes
+    old: str
+    new: str
+    tests: tuple[str, ...]  # the tests to run (paths under tests/, or -k expressions)
+    why: str
+
+
+MUTATIONS = (
+    Mutation("import-table-by-table", "registry/changes.py",
+             "with engine.begin() as connection:", "with engine.connect() as connection:",
+             ("tests/test_thresholds.py", "tests/registry/test_import.py"),
+             "the import commits table by table instead of in one transaction"),
+    Mutation("import-refusal-removed", "registry/importer.py",
+             "require_empty=True", "require_empty=False",
+             ("tests/registry/test_import.py",),
+             "an import into a registry that holds data is no longer refused"),
+    Mutation("recist-confirmation", "clinical/recist.py",
+             "next_meets[:-1] = meets[idx[1:]] & same_lesion_next[:-1]",
+             "next_meets[:-1] = meets[idx[1:]]",
+             ("tests/test_thresholds.py", "tests/test_recist.py"),
+             "RECIST confirmation taken from another lesion's scan"),
+    Mutation("recist-20-percent", "clinical/recist.py",
+             "(d >= ref * (1.0 + self.min_increase_fraction) - 1e-9)",
+             "(d > ref * (1.0 + self.min_increase_fraction) + 1e-9)",
+             ("tests/test_thresholds.py", "tests/test_recist.py"),
+             "growth of exactly 20 % no longer counts"),
+    Mutation("recist-5-mm", "clinical/recist.py",
+             "& (d - ref >= self.min_increase_mm - 1e-9)", "",
+             ("tests/test_thresholds.py", "tests/test_recist.py"),
+             "the 5 mm absolute growth is no longer required"),
+    Mutation("epv-boundary", "study/analysis.py",
+             "if epv < MIN_EVENTS_PER_VARIABLE:", "if epv <= MIN_EVENTS_PER_VARIABLE:",
+             ("tests/test_thresholds.py",),
+             "exactly 10 events per variable warns"),
+    Mutation("p-format-boundary", "report/fmt.py",
+             "    if p < 0.001:\n        return \"<0.001\"",
+             "    if p <= 0.001:\n        return \"<0.001\"",
+             ("tests/test_thresholds.py",),
+             "p = 0.001 printed as <0.001"),
+    Mutation("ph-alpha-boundary", "study/summaries.py",
+             "return p < PH_ALPHA", "return p <= PH_ALPHA",
+             ("tests/test_thresholds.py",),
+             "a PH test at exactly p = 0.05 warns"),
+    Mutation("bed-formula", "clinical/radiobiology.py",
+             "(1.0 + dose_per_fraction_gy / ab)", "(1.0 + dose_per_fraction_gy * ab)",
+             ("tests/clinical/test_radiobiology.py",),
+             "BED = nd(1 + d/(alpha/beta)) broken"),
+    Mutation("km-greenwood", "stats/_kaplan_meier.py",
+             "n_event / (n_risk * (n_risk - n_event))", "n_event / (n_risk * n_risk)",
+             ("tests/stats/test_km_reference.py",),
+             "the Greenwood variance term"),
+    Mutation("logrank-expected", "stats/_logrank.py",
+             "expected = ", "expected = 1.0 + ",
+             ("tests/stats/test_km_logrank_vs_r.py",),
+             "the log-rank expected counts"),
+    Mutation("cox-efron", "study/summaries.py",
+             'ties: Literal["efron", "breslow"] = "breslow" if options.ties == "breslow" else '
+             '"efron"',
+             'ties: Literal["efron", "breslow"] = "breslow"',
+             ("tests/test_study_lung_vs_r.py",),
+             "the study's Cox models always use Breslow ties"),
+    Mutation("bed10-cut", "study/standard.py", 'cut_in="upper"', 'cut_in="lower"',
+             ("tests/test_thresholds.py",),
+             "BED10 of exactly 100 Gy counted in <100 Gy"),
+)
+
+
+def run(mutation: Mutation) -> tuple[bool, float]:
+    path = ROOT / "src" / "rtoutcomes" / mutation.path
+    original = path.read_text(encoding="utf-8")
+    if original.count(mutation.old) != 1:
+        raise SystemExit(f"{mutation.name}: the text to mutate occurs "
+                         f"{original.count(mutation.old)} times in {mutation.path}")
+    start = time.perf_counter()
+    try:
+        path.write_text(original.replace(mutation.old, mutation.new), encoding="utf-8")
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+             *mutation.tests], cwd=ROOT, capture_output=True, text=True, check=False)
+    finally:
+        path.write_text(original, encoding="utf-8")
+    return result.returncode != 0, time.perf_counter() - start
+
+
+def main(names: list[str]) -> int:
+    chosen = [m for m in MUTATIONS if not names or m.name in names]
+    survived = []
+    print("| mutation | what it breaks | caught | seconds |\n|---|---|---|---|")
+    for mutation in chosen:
+        caught, seconds = run(mutation)
+        if not caught:
+            survived.append(mutation.name)
+        print(f"| `{mutation.name}` | {mutation.why} | {'yes' if caught else '**NO**'} | "
+              f"{seconds:.0f} |", flush=True)
+    print(f"\n{len(chosen) - len(survived)} of {len(chosen)} mutations caught"
+          + (f"; survived: {', '.join(survived)}" if survived else ""))
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
