@@ -2,7 +2,8 @@
 """A small mutation check of the core rules: each curated mutation of the statistics, RECIST,
 BED, import and reporting code must make the test suite fail.
 
-For each mutation the script edits one source file (an exact text replacement that must occur
+First every test file used passes on the unmutated code (else the check stops). Then, for each
+mutation, the script edits one source file (an exact text replacement that must occur
 exactly once), runs the tests that cover it, restores the file, and reports whether the tests
 caught it. The file is always restored, also on Ctrl-C. Results: docs/mutation-check.md.
 
@@ -33,8 +34,10 @@ class Mutation:
 
 MUTATIONS = (
     Mutation("import-table-by-table", "registry/changes.py",
-             "with engine.begin() as connection:", "with engine.connect() as connection:",
-             ("tests/test_thresholds.py", "tests/registry/test_import.py"),
+             "            connection.execute(REGISTRY_TABLES[spec.name].insert(), rows)\n",
+             "            connection.execute(REGISTRY_TABLES[spec.name].insert(), rows)\n"
+             "            connection.commit()\n",
+             ("tests/registry/test_import_transaction.py",),
              "the import commits table by table instead of in one transaction"),
     Mutation("import-refusal-removed", "registry/importer.py",
              "require_empty=True", "require_empty=False",
@@ -64,20 +67,20 @@ MUTATIONS = (
              ("tests/test_thresholds.py",),
              "p = 0.001 printed as <0.001"),
     Mutation("ph-alpha-boundary", "study/summaries.py",
-             "return p < PH_ALPHA", "return p <= PH_ALPHA",
+             "return p_global < PH_ALPHA", "return p_global <= PH_ALPHA",
              ("tests/test_thresholds.py",),
              "a PH test at exactly p = 0.05 warns"),
     Mutation("bed-formula", "clinical/radiobiology.py",
-             "(1.0 + dose_per_fraction_gy / ab)", "(1.0 + dose_per_fraction_gy * ab)",
+             "lq = d * (1.0 + d / alpha_beta_gy)", "lq = d * (1.0 + d * alpha_beta_gy)",
              ("tests/clinical/test_radiobiology.py",),
              "BED = nd(1 + d/(alpha/beta)) broken"),
     Mutation("km-greenwood", "stats/_kaplan_meier.py",
-             "n_event / (n_risk * (n_risk - n_event))", "n_event / (n_risk * n_risk)",
-             ("tests/stats/test_km_reference.py",),
+             "d / (n_risk * (n_risk - d))", "d / (n_risk * n_risk)",
+             ("tests/stats/test_kaplan_meier_vs_r.py",),
              "the Greenwood variance term"),
     Mutation("logrank-expected", "stats/_logrank.py",
-             "expected = ", "expected = 1.0 + ",
-             ("tests/stats/test_km_logrank_vs_r.py",),
+             "expected = risk @ (weight * d / n)", "expected = risk @ (weight * d / (n + 1))",
+             ("tests/stats/test_logrank_vs_r.py",),
              "the log-rank expected counts"),
     Mutation("cox-efron", "study/summaries.py",
              'ties: Literal["efron", "breslow"] = "breslow" if options.ties == "breslow" else '
@@ -91,6 +94,14 @@ MUTATIONS = (
 )
 
 
+def _pytest(tests: tuple[str, ...]) -> bool:
+    """Whether ``tests`` pass."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
+        cwd=ROOT, capture_output=True, text=True, check=False)
+    return result.returncode == 0
+
+
 def run(mutation: Mutation) -> tuple[bool, float]:
     path = ROOT / "src" / "rtoutcomes" / mutation.path
     original = path.read_text(encoding="utf-8")
@@ -100,16 +111,18 @@ def run(mutation: Mutation) -> tuple[bool, float]:
     start = time.perf_counter()
     try:
         path.write_text(original.replace(mutation.old, mutation.new), encoding="utf-8")
-        result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-             *mutation.tests], cwd=ROOT, capture_output=True, text=True, check=False)
+        caught = not _pytest(mutation.tests)
     finally:
         path.write_text(original, encoding="utf-8")
-    return result.returncode != 0, time.perf_counter() - start
+    return caught, time.perf_counter() - start
 
 
 def main(names: list[str]) -> int:
     chosen = [m for m in MUTATIONS if not names or m.name in names]
+    # baseline: the unmutated code passes every test set (else "caught" would mean nothing)
+    broken = sorted({t for m in chosen for t in m.tests if not _pytest((t,))})
+    if broken:
+        raise SystemExit(f"these tests fail without any mutation: {', '.join(broken)}")
     survived = []
     print("| mutation | what it breaks | caught | seconds |\n|---|---|---|---|")
     for mutation in chosen:

@@ -11,6 +11,7 @@ functions and under TYPE_CHECKING):
 - ``results`` (the model of results.json) imports nothing else of rtoutcomes;
 - no module imports another module's private name (``_name``), and no package imports another
   package's private module (``rtoutcomes.stats._cox``);
+- every import of rtoutcomes names a module that exists;
 - no import cycle between modules (imports inside functions count; imports for type checking
   only do not).
 
@@ -223,9 +224,17 @@ def _runtime_imports(imports: list[Import]) -> list[Import]:
             if i.where != "typing" and i.target != i.module.rpartition(".")[0]]
 
 
+def unresolved(modules: set[str], imports: list[Import]) -> list[str]:
+    """Imports of rtoutcomes modules that do not exist (mypy's ignore_missing_imports would
+    let them through; a moved module leaves them behind)."""
+    return [f"{imp}: no such module" for imp in imports
+            if _ours(imp) and imp.target not in modules]
+
+
 def all_violations(src: Path = SRC) -> list[str]:
     modules, imports = read_imports(src)
-    found = layer_violations(imports) + stats_violations(imports)
+    found = unresolved(modules, imports)
+    found += layer_violations(imports) + stats_violations(imports)
     found += report_violations(imports) + private_violations(imports)
     found += [f"import cycle: {' <-> '.join(c)}"
               for c in cycles(modules, _runtime_imports(imports))
@@ -263,7 +272,10 @@ def test_negative_control_a_back_import_fails(tmp_path: Path) -> None:
             "\nfrom rtoutcomes.clinical.recist import assess_lesions\n")
     _append(src / "rtoutcomes" / "clinical" / "ctcae.py",
             "\nfrom rtoutcomes.stats._validate import fail_rows\n")
+    _append(src / "rtoutcomes" / "stats" / "quantiles.py",
+            "\nfrom rtoutcomes.stats._moved_away import TabularResult\n")
     found = all_violations(src)
+    assert any("stats.quantiles" in f and "no such module" in f for f in found)
     assert any("stats._kaplan_meier" in f and "against the data flow" in f for f in found)
     assert any("stats._kaplan_meier" in f and "stats imports only" in f for f in found)
     assert any("report.fmt" in f and "report reads results only" in f for f in found)

@@ -4,4 +4,4 @@ Data flows one way: ``io`` -> ``registry`` -> ``clinical`` -> ``stats`` -> ``rep
 ``study`` wires one study file through them and ``cli`` stays thin.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)

@@ -1,4 +1,5 @@
-"""Provenance: software versions and the SHA-256 of the study file and of the data."""
+"""Provenance: software versions, the git commit of the code and the SHA-256 of the study file
+and of the data."""
 
 from __future__ import annotations
 
@@ -24,12 +25,35 @@ def versions() -> dict[str, str]:
     from rtoutcomes import __version__
 
     found = {"rtoutcomes": __version__, "python": platform.python_version()}
+    commit = git_commit()
+    if commit is not None:
+        found["rtoutcomes commit"] = commit
     for name in PACKAGES:
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             found[name] = "not installed"
     return found
+
+
+def git_commit() -> str | None:
+    """The git commit of the rtoutcomes code in use (``+dirty`` when it has uncommitted
+    changes), or ``None`` when it is not a git checkout (an installed release: its version
+    names it) or git is not available."""
+    import subprocess
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parents[1]
+    try:
+        run = [subprocess.run(["git", "-C", str(here), *args], capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+               for args in (["rev-parse", "HEAD"], ["status", "--porcelain", "--", "."])]
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit, changes = run
+    if len(commit) != 40:
+        return None
+    return commit + ("+dirty" if changes else "")
 
 
 def provenance(

@@ -31,8 +31,8 @@ from rtoutcomes.stats._cox._input import CoxInputError, covariates
 from rtoutcomes.stats._cox._risksets import remove_late, reverse_cumsum
 from rtoutcomes.stats._cox.result import CoxResult
 from rtoutcomes.stats._cox_fitted import FittedRiskSets, fitted_risk_sets
-from rtoutcomes.stats._result import TabularResult
 from rtoutcomes.stats.survival_at import SurvivalAt, survival_at
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd
