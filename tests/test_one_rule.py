@@ -74,3 +74,50 @@ def test_one_flow_chart() -> None:
     assert reported["excluded"][eligibility.NOT_RECORDED] == 1
     assert (reported["screened"], reported["enrolled"], reported["lesions"]) == (
         chart.screened, chart.enrolled_patients, chart.treated_lesions)
+
+
+def test_local_failure_rules_are_named_and_worded_once() -> None:
+    """The study file's names, the rules applied and the methods' words come from
+    clinical.local_failure: a changed threshold changes the words."""
+    from dataclasses import replace
+
+    from rtoutcomes.clinical.local_failure import LOCAL_FAILURE_RULES, RECIST_1_1
+    from rtoutcomes.study.spec import LOCAL_FAILURE_RULES as STUDY_FILE_NAMES
+
+    assert STUDY_FILE_NAMES == tuple(LOCAL_FAILURE_RULES) == (
+        "RECIST 1.1", "RECIST 1.1 confirmed", "Feng 2022")
+    assert recist.RECIST_1_1 is RECIST_1_1 is LOCAL_FAILURE_RULES["RECIST 1.1"]
+    assert RECIST_1_1.definition() == (
+        "an increase of the longest diameter of at least 20% and 5 mm over the nadir")
+    assert "at least 25% and 4 mm" in replace(
+        RECIST_1_1, min_increase_fraction=0.25, min_increase_mm=4).definition()
+    assert LOCAL_FAILURE_RULES["RECIST 1.1 confirmed"].definition().endswith(
+        ", confirmed by the next measured scan")
+
+
+def test_methods_paragraph_reads_the_thresholds() -> None:
+    import copy
+
+    from rtoutcomes.report.methods import methods_paragraph
+    from test_report_render import results
+
+    changed = copy.deepcopy(results())
+    changed["study"]["thresholds"] = {"events_per_variable": 12, "ph_alpha": 0.01}
+    text = methods_paragraph(changed)  # type: ignore[arg-type]
+    assert "fewer than 12 events per estimated coefficient" in text
+    assert "fewer than 10 events" not in text
+
+
+def test_derive_endpoints_assesses_the_scans_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rtoutcomes.clinical import endpoints
+
+    calls = []
+    real = endpoints.assess_lesions
+
+    def counted(*args: object, **kwargs: object) -> pd.DataFrame:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(endpoints, "assess_lesions", counted)
+    endpoints.derive_endpoints(build_registry())
+    assert len(calls) == 1

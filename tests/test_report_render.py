@@ -112,6 +112,7 @@ def results() -> dict[str, Any]:
             "rates_at": [6.0],
             "km": {"conf_type": "log", "conf_level": 0.95},
             "cox": {"ties": "efron"},
+            "thresholds": {"events_per_variable": 10, "ph_alpha": 0.05},
             "figure_width_mm": 85,
             "manuscript": {"page_size": "A4", "orientation": "portrait"},
             "figures": {"max_time": None, "break_time": None, "confidence_bands": False,

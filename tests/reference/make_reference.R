@@ -12,10 +12,14 @@ here <- "tests/reference"
 fixtures <- file.path(here, "fixtures")
 dir.create(fixtures, showWarnings = FALSE, recursive = TRUE)
 
-# Every fixture records the software that made it.
+# Every fixture records the software that made it: R and every R package the scripts use.
 provenance <- list(
   R = paste(R.version$major, R.version$minor, sep = "."),
-  survival = as.character(packageVersion("survival"))
+  survival = as.character(packageVersion("survival")),
+  cmprsk = as.character(packageVersion("cmprsk")),
+  MASS = as.character(packageVersion("MASS")),
+  KMsurv = as.character(packageVersion("KMsurv")),
+  jsonlite = as.character(packageVersion("jsonlite"))
 )
 
 write_fixture <- function(x, name) {

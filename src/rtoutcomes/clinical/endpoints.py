@@ -253,8 +253,10 @@ def derive_endpoints(
         competing_death_within=competing_death_within,
     )
     data = _Inputs.load(tables, cutoff)
-    lesions = _lesion_endpoints(data, settings)
-    patients = _patient_endpoints(data, settings)
+    # RECIST once per derivation: lesion endpoints and patients' progression read the same scans
+    scans = assess_lesions(data.assessments, data.first_course["start_date"], rule)
+    lesions = _lesion_endpoints(data, settings, scans)
+    patients = _patient_endpoints(data, settings, scans)
     return Endpoints(lesions=lesions, patients=patients, settings=settings)
 
 
@@ -362,7 +364,9 @@ def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
     return pd.Series(values.reindex(keys.to_numpy()).to_numpy(), index=keys.index)
 
 
-def _lesion_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFrame:
+def _lesion_endpoints(
+    data: _Inputs, settings: EndpointSettings, scans: pd.DataFrame
+) -> pd.DataFrame:
     import pandas as pd
 
     rule = settings.rule
@@ -374,7 +378,6 @@ def _lesion_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFrame
     t0 = start if settings.time_origin == "sbrt_start" else end
     lesions["time_zero"] = t0.to_numpy()
 
-    scans = assess_lesions(data.assessments, first["start_date"], rule)
     summary = summarise_local_failure(scans, rule).set_index("lesion_id")
     lid = lesions["lesion_id"]
     scan_date = _lookup(lid, summary["failure_date"])
@@ -494,7 +497,9 @@ def _lesion_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFrame
     return lesions.sort_values("lesion_id", kind="mergesort").reset_index(drop=True)
 
 
-def _patient_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFrame:
+def _patient_endpoints(
+    data: _Inputs, settings: EndpointSettings, scans: pd.DataFrame
+) -> pd.DataFrame:
     import pandas as pd
 
     courses = data.courses.merge(data.lesions[["lesion_id", "patient_id"]], on="lesion_id")
@@ -553,7 +558,7 @@ def _patient_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFram
         for d, e, b, c in zip(os_date, os_event, beyond, cutoff, strict=True)
     ]
 
-    pfs = _pfs_candidates(data, settings, data.deaths())
+    pfs = _pfs_candidates(data, settings, data.deaths(), scans)
     pfs_date = _lookup(pid, pfs["date"])
     pfs_source = _lookup(pid, pfs["source"])
     pfs_reason = _lookup(pid, pfs["reason"])
@@ -588,7 +593,7 @@ def _patient_endpoints(data: _Inputs, settings: EndpointSettings) -> pd.DataFram
 
 
 def _pfs_candidates(
-    data: _Inputs, settings: EndpointSettings, death: pd.Series
+    data: _Inputs, settings: EndpointSettings, death: pd.Series, scans: pd.DataFrame
 ) -> pd.DataFrame:
     """Earliest progression-or-death record per patient: date, source, reason."""
     import pandas as pd
@@ -603,7 +608,6 @@ def _pfs_candidates(
                        strict=True)],
         "rank": 1,
     })]
-    scans = assess_lesions(data.assessments, data.first_course["start_date"], settings.rule)
     lesion_patient = data.lesions.set_index("lesion_id")["patient_id"]
     patient_start = (
         data.first_course["start_date"]

@@ -10,11 +10,6 @@ _CONF = {
     "log-log": "a log(-log) transformation of the survival function",
     "plain": "the untransformed (linear) survival function",
 }
-_RULES = {
-    "RECIST 1.1": ", an increase of the longest diameter of at least 20% and 5 mm over the nadir",
-    "RECIST 1.1 confirmed": ", RECIST 1.1 progression confirmed by the next measured scan",
-    "Feng 2022": ", an increase of the longest diameter of at least 20% over baseline",
-}
 def _names(columns: list[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     return columns[0] if len(columns) == 1 else ", ".join(columns[:-1]) + " and " + columns[-1]
@@ -136,6 +131,7 @@ def lost_sentence(results: Results) -> str:
 def methods_paragraph(results: Results) -> str:
     """One paragraph saying how every number of the report was computed."""
     study = results["study"]
+    epv = study["thresholds"]["events_per_variable"]
     software = results["provenance"]["software"]
     level = f"{100 * study['km']['conf_level']:g}%"
     endpoints = results["endpoints"]
@@ -149,8 +145,8 @@ def methods_paragraph(results: Results) -> str:
             "(recorded, local failure on imaging or new lesions) or "
             "death, censored at last contact; local control counted local failure of the treated "
             "lesion, censored at its last measured assessment "
-            f"(local failure rule: {study['local_failure_rule']}"
-            f"{_RULES.get(study['local_failure_rule'], '')}). BED was computed with the "
+            f"(local failure rule: {study['local_failure_rule']}, "
+            f"{study['local_failure_definition']}). BED was computed with the "
             f"linear-quadratic model, alpha/beta = {study['alpha_beta_gy']:g} Gy."
         )
         lost = lost_sentence(results)
@@ -186,7 +182,7 @@ def methods_paragraph(results: Results) -> str:
         f"{_TIES[study['cox']['ties']]} for tied event times: one model per covariate "
         "(univariate), a multivariate model, and nested models compared with likelihood-ratio "
         "tests on the same rows. Rows with a missing value were excluded per model (complete-case "
-        "analysis) and the number excluded is reported; models with fewer than 10 events per "
+        f"analysis) and the number excluded is reported; models with fewer than {epv} events per "
         "estimated coefficient are flagged."
     )
     firth = firth_sentence(study, endpoints)
@@ -209,7 +205,8 @@ def methods_paragraph(results: Results) -> str:
             "Proportional hazards were checked with the scaled Schoenfeld residual test of "
             "Grambsch and Therneau as R's cox.zph (survival 3.x), KM transform, for every Cox "
             "model (per covariate and globally; as cox.zph, the test does not account for "
-            "clustering); models with a global p < 0.05 are flagged."
+            f"clustering); models with a global p < {study['thresholds']['ph_alpha']:g} are "
+            "flagged."
         )
     clustered = [
         f"{name} (per {e['unit']}, clustered by {e['cluster']})"

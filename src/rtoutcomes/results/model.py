@@ -15,7 +15,7 @@ docs/results-schema-changelog.md.
 
 from typing import NotRequired, TypedDict
 
-SCHEMA_VERSION = "1.8.0"
+SCHEMA_VERSION = "1.9.0"
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -390,6 +390,15 @@ class ManuscriptSettings(TypedDict):
     """``portrait`` or ``landscape``."""
 
 
+class Thresholds(TypedDict):
+    """The thresholds the analyses applied (the methods paragraph states them)."""
+
+    events_per_variable: int
+    """A Cox model with fewer events per estimated coefficient gets a warning."""
+    ph_alpha: float
+    """A global proportional-hazards test below this p gets a warning."""
+
+
 class StudySummary(TypedDict):
     """The study's options as results.json records them (what the methods paragraph reads)."""
 
@@ -413,7 +422,10 @@ class StudySummary(TypedDict):
     lost_to_follow_up_after: float
     """A patient alive at a last contact longer than this before the data cut-off is lost to
     follow-up (``time_unit``; study file ``endpoint_rules.lost_to_follow_up_after``)."""
+    local_failure_definition: str
+    """The rule in words, from the thresholds it applies (what the methods paragraph says)."""
     alpha_beta_gy: float
+    thresholds: Thresholds
 
 
 # --- the registry cohort (registry studies only) ----------------------------------------------

@@ -21,7 +21,7 @@ from rtoutcomes.study.spec import Study
 if TYPE_CHECKING:
     import pandas as pd
 
-    from rtoutcomes.clinical import recist
+    from rtoutcomes.clinical.local_failure import LocalFailureRule
 
 DAYS_PER_YEAR = 365.25
 
@@ -59,12 +59,11 @@ def first_courses(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return first.reset_index(drop=True)
 
 
-def local_failure_rule(study: Study) -> recist.LocalFailureRule:
-    """The study's local-failure rule (``endpoint_rules.local_failure``) as a recist rule."""
-    from rtoutcomes.clinical import recist
+def local_failure_rule(study: Study) -> LocalFailureRule:
+    """The study's local-failure rule (``endpoint_rules.local_failure``)."""
+    from rtoutcomes.clinical.local_failure import LOCAL_FAILURE_RULES
 
-    return {"RECIST 1.1": recist.RECIST_1_1, "RECIST 1.1 confirmed": recist.RECIST_1_1_CONFIRMED,
-            "Feng 2022": recist.FENG_2022}[study.local_failure_rule]
+    return LOCAL_FAILURE_RULES[study.local_failure_rule]
 
 
 def build_registry_data(tables: Mapping[str, pd.DataFrame], study: Study) -> RegistryData:

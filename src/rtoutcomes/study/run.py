@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rtoutcomes.clinical.local_failure import LOCAL_FAILURE_RULES
 from rtoutcomes.io.outputs import check_output_folder
 from rtoutcomes.results.model import (
     SCHEMA_VERSION,
@@ -19,9 +20,10 @@ from rtoutcomes.results.model import (
     Results,
     StudySummary,
 )
-from rtoutcomes.study.analysis import covariate_definitions, run_analyses
+from rtoutcomes.study.analysis import MIN_EVENTS_PER_VARIABLE, covariate_definitions, run_analyses
 from rtoutcomes.study.errors import AnalysisTableError, StudyFileError
 from rtoutcomes.study.spec import Study
+from rtoutcomes.study.summaries import PH_ALPHA
 from rtoutcomes.study.table import read_table, sha256_of
 
 if TYPE_CHECKING:
@@ -91,7 +93,9 @@ def study_summary(study: Study) -> StudySummary:
         "local_failure_rule": study.local_failure_rule,
         "competing_death_within": study.competing_death_within,
         "lost_to_follow_up_after": study.lost_after,
+        "local_failure_definition": LOCAL_FAILURE_RULES[study.local_failure_rule].definition(),
         "alpha_beta_gy": study.alpha_beta_gy,
+        "thresholds": {"events_per_variable": MIN_EVENTS_PER_VARIABLE, "ph_alpha": PH_ALPHA},
     }
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rtoutcomes.clinical.local_failure import LOCAL_FAILURE_RULES as RULES_BY_NAME
+
 # Endpoints a registry derives without any column names (rtoutcomes.clinical.endpoints).
 DERIVED_ENDPOINTS = ("OS", "PFS", "LC")
 CONF_TYPES = ("plain", "log", "log-log")
@@ -18,8 +20,8 @@ FIRTH_MODES = ("never", "auto", "always")
 TIME_UNITS = ("days", "months")
 COVARIATE_TYPES = ("categorical", "binary", "continuous")
 FIGURE_WIDTHS_MM = (85, 174)
-# Local failure rules of rtoutcomes.clinical.recist a registry study can name.
-LOCAL_FAILURE_RULES = ("RECIST 1.1", "RECIST 1.1 confirmed", "Feng 2022")
+# The local failure rules a registry study can name (their one definition: clinical.local_failure)
+LOCAL_FAILURE_RULES = tuple(RULES_BY_NAME)
 
 
 @dataclass(frozen=True)

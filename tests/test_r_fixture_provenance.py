@@ -1,0 +1,30 @@
+"""Every R fixture names the R version and the version of every R package the scripts in
+tests/reference/r use (tests/reference/make_reference.R writes them)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+REFERENCE = Path(__file__).resolve().parent / "reference"
+FIXTURES = sorted((REFERENCE / "fixtures").glob("*.json"))
+EXPECTED = {"R", "survival", "cmprsk", "KMsurv", "MASS", "jsonlite"}
+
+
+def test_every_package_the_scripts_use_is_recorded() -> None:
+    used = set()
+    for script in (REFERENCE / "r").glob("*.R"):
+        text = script.read_text(encoding="utf-8")
+        used |= set(re.findall(r"library\((\w+)\)", text)) | set(re.findall(r"(\w+)::", text))
+    assert used <= EXPECTED, used - EXPECTED
+
+
+@pytest.mark.parametrize("path", [p for p in FIXTURES if "dicompyler" not in p.name],
+                         ids=lambda p: p.name)
+def test_fixture_names_every_r_version(path: Path) -> None:
+    provenance = json.loads(path.read_text(encoding="utf-8"))["provenance"]
+    assert set(provenance) >= EXPECTED
+    assert all(re.fullmatch(r"\d+(\.\d+)+", str(v)) for v in provenance.values())
