@@ -32,12 +32,18 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS = {
     "": 0, "errors": 0, "results": 0, "tabular_result": 0, "data": 0,
     "io": 1, "registry": 2, "clinical": 3, "stats": 4, "report": 5,
-    "study": 6, "demo": 6, "federated": 6,
+    "study": 6, "demo": 6, "federated": 6, "plot": 6,
     "cli": 7, "web": 7, "__main__": 7,
 }
 STATS_THIRD_PARTY = {"numpy", "scipy"}
 STATS_RTOUTCOMES = {"rtoutcomes.errors", "rtoutcomes.tabular_result"}
 REPORT_RTOUTCOMES = ("rtoutcomes.report", "rtoutcomes.results", "rtoutcomes.errors")
+# Imports against the data flow that are known and not yet moved (each with why); any other fails.
+KNOWN_BACK_IMPORTS = {
+    ("rtoutcomes.registry.deidentify", "rtoutcomes.clinical.histology"):
+        "de-identification keeps a histology text only when it is a WHO table entry; the table "
+        "belongs in a lower layer (io or registry) so that both can read it",
+}
 # Packages whose internal cycles are known and not yet untangled (each with why). A cycle that
 # leaves the package, or any cycle elsewhere, still fails.
 CYCLES_TO_UNTANGLE = {
@@ -129,7 +135,9 @@ def layer_violations(imports: list[Import]) -> list[str]:
         for layer in (source, target):
             if layer not in LAYERS:
                 found.append(f"{imp}: package {layer!r} has no layer (add it to LAYERS)")
-        if source in LAYERS and target in LAYERS and LAYERS[target] > LAYERS[source]:
+        known = (imp.module, imp.target) in KNOWN_BACK_IMPORTS
+        if (source in LAYERS and target in LAYERS and LAYERS[target] > LAYERS[source]
+                and not known):
             found.append(f"{imp}: against the data flow ({source} may not import {target})")
     return found
 

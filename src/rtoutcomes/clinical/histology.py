@@ -99,6 +99,12 @@ def _entries() -> dict[str, HistologyEntry]:
     return entries
 
 
+def is_table_entry(text: str) -> bool:
+    """``text`` names a subtype or synonym of the WHO table (up to case, spacing, punctuation,
+    "NOS" and spelling: ``normalise_histology``)."""
+    return normalise_histology(text) in _entries()
+
+
 def entries() -> list[HistologyEntry]:
     """Every subtype and synonym of the table (in file order)."""
     return list(_entries().values())

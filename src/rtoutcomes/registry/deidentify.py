@@ -145,7 +145,7 @@ class _Context:
 
 def _patient(row: dict[str, Any], new: dict[str, Any], ctx: _Context) -> None:
     """A patient's own cut-off, age (top-coded) and histology reduced to the WHO table."""
-    from rtoutcomes.clinical.histology import _entries, normalise_histology
+    from rtoutcomes.clinical.histology import is_table_entry
 
     if ctx.cutoff is not None and not row.get("data_cutoff_date"):
         new["data_cutoff_date"] = ctx.cutoff
@@ -159,7 +159,7 @@ def _patient(row: dict[str, Any], new: dict[str, Any], ctx: _Context) -> None:
     # a text that is a WHO table entry up to case, spacing, punctuation, "NOS" and spelling
     # holds nothing else and is kept as written (Table 1 counts it); anything else is removed
     text = row.get("histology_subtype")
-    if text and normalise_histology(str(text)) not in _entries():
+    if text and not is_table_entry(str(text)):
         ctx.summary.reduced["patients.histology_subtype"] += 1
         new["histology_subtype"] = HISTOLOGY_REMOVED
 

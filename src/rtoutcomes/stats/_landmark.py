@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
-from rtoutcomes.stats._result import TabularResult
 from rtoutcomes.stats._validate import (
     BoolArray,
     FloatArray,
@@ -25,6 +24,7 @@ from rtoutcomes.stats._validate import (
     SurvivalInputError,
     survival_data,
 )
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -19,8 +19,8 @@ from numpy.typing import ArrayLike
 
 from rtoutcomes.stats._distributions import norm_ppf, norm_sf
 from rtoutcomes.stats._kaplan_meier import KaplanMeier, kaplan_meier
-from rtoutcomes.stats._result import TabularResult
 from rtoutcomes.stats._validate import FloatArray, SurvivalInputError
+from rtoutcomes.tabular_result import TabularResult
 
 if TYPE_CHECKING:
     import pandas as pd
