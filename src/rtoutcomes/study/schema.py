@@ -553,7 +553,8 @@ def _endpoints(check: _Checker, value: Any, *, registry: bool) -> dict[str, Endp
                 level_code(check.text(v, f"{path}.event_values[{i}]")) for i, v in enumerate(values)
             ),
             censor_values=None if censor is None else tuple(
-                level_code(check.text(v, f"{path}.censor_values[{i}]")) for i, v in enumerate(censor)
+                level_code(check.text(v, f"{path}.censor_values[{i}]"))
+                for i, v in enumerate(censor)
             ),
             cluster=check.text(fields["cluster"], f"{path}.cluster")
             if "cluster" in fields
