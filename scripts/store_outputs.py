@@ -9,6 +9,7 @@ Run it only when a change of results is intended (and say why in the commit)::
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import tempfile
@@ -27,7 +28,11 @@ def store(name: str, args: list[str], out: Path) -> None:
     target = STORED / name
     shutil.rmtree(target, ignore_errors=True)
     (target / "tables").mkdir(parents=True)
-    shutil.copyfile(out / "results.json", target / "results.json")
+    # without the commit that made them: the stored files are committed afterwards, so the hash
+    # would name their parent (or a dirty tree); the comparison ignores provenance anyway
+    text = (out / "results.json").read_text(encoding="utf-8")
+    text = re.sub(r'\n *"rtoutcomes commit": "[^"]*",', "", text)
+    (target / "results.json").write_text(text, encoding="utf-8")
     for table in sorted((out / "tables").glob("*.csv")):
         shutil.copyfile(table, target / "tables" / table.name)
     print(f"stored {target.relative_to(ROOT)}")

@@ -40,12 +40,6 @@ STATS_RTOUTCOMES = {"rtoutcomes.errors", "rtoutcomes.tabular_result"}
 # report reads results only; it writes its files through io's staged, neutralising writer
 REPORT_RTOUTCOMES = ("rtoutcomes.report", "rtoutcomes.results", "rtoutcomes.errors",
                      "rtoutcomes.io.outputs")
-# Imports against the data flow that are known and not yet moved (each with why); any other fails.
-KNOWN_BACK_IMPORTS = {
-    ("rtoutcomes.registry.deidentify", "rtoutcomes.clinical.histology"):
-        "de-identification keeps a histology text only when it is a WHO table entry; the table "
-        "belongs in a lower layer (io or registry) so that both can read it",
-}
 # Packages whose internal cycles are known and not yet untangled (each with why). A cycle that
 # leaves the package, or any cycle elsewhere, still fails.
 CYCLES_TO_UNTANGLE = {
@@ -137,9 +131,7 @@ def layer_violations(imports: list[Import]) -> list[str]:
         for layer in (source, target):
             if layer not in LAYERS:
                 found.append(f"{imp}: package {layer!r} has no layer (add it to LAYERS)")
-        known = (imp.module, imp.target) in KNOWN_BACK_IMPORTS
-        if (source in LAYERS and target in LAYERS and LAYERS[target] > LAYERS[source]
-                and not known):
+        if source in LAYERS and target in LAYERS and LAYERS[target] > LAYERS[source]:
             found.append(f"{imp}: against the data flow ({source} may not import {target})")
     return found
 

@@ -1,9 +1,10 @@
 """Soft tissue sarcoma histology: subtype as the pathologist wrote it -> WHO 2020 family.
 
-The table (``data/who2020_soft_tissue.csv``) follows the WHO Classification of Tumours, 5th ed.,
-Soft Tissue and Bone Tumours (IARC 2020): each intermediate or malignant soft tissue subtype with
-its family (chapter), plus synonyms and older names ("malignant fibrous histiocytoma",
-"haemangiopericytoma"). Family names are the registry's ``who_family`` values.
+The table (``registry.who_table``: ``registry/data/who2020_soft_tissue.csv``) follows the WHO
+Classification of Tumours, 5th ed., Soft Tissue and Bone Tumours (IARC 2020): each intermediate
+or malignant soft tissue subtype with its family (chapter), plus synonyms and older names
+("malignant fibrous histiocytoma", "haemangiopericytoma"). Family names are the registry's
+``who_family`` values.
 
 Two groupings (``scheme``):
 
@@ -23,51 +24,24 @@ haem-/hem-, oesophag-/esophag-).
 
 from __future__ import annotations
 
-import csv
 import difflib
-import functools
-import re
 from dataclasses import dataclass
-from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
 from rtoutcomes.clinical.errors import ClinicalRuleError
 from rtoutcomes.registry.spec import WHO_FAMILIES
+from rtoutcomes.registry.who_table import (
+    TABLE_PATH,
+    HistologyEntry,
+    Scheme,
+    normalise_histology,
+    table_entries,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
-Scheme = Literal["who2020", "feng2022"]
 SCHEMES: tuple[Scheme, ...] = ("who2020", "feng2022")
-
-_SPELLING = (
-    (r"tumours?\b", "tumor"), (r"\btumors\b", "tumor"), (r"haem", "hem"),
-    (r"oesophag", "esophag"), (r"\bnot otherwise specified\b", ""), (r"\bnos\b", ""),
-)
-
-
-def normalise_histology(text: str) -> str:
-    """The matching key of a histology text: lower case, American spelling, no punctuation/NOS."""
-    key = str(text).lower()
-    key = re.sub(r"[-‐‑–—,;:/().]", " ", key)
-    for pattern, replacement in _SPELLING:
-        key = re.sub(pattern, replacement, key)
-    return " ".join(key.split())
-
-
-@dataclass(frozen=True)
-class HistologyEntry:
-    """One row of the table: a subtype or a synonym of one."""
-
-    name: str
-    kind: Literal["subtype", "synonym"]
-    subtype: str
-    family: str
-    feng2022_family: str
-    note: str
-
-    def family_in(self, scheme: Scheme) -> str:
-        return (self.feng2022_family or self.family) if scheme == "feng2022" else self.family
 
 
 @dataclass(frozen=True)
@@ -82,38 +56,15 @@ class HistologyMatch:
     note: str
 
 
-@functools.lru_cache(maxsize=1)
-def _entries() -> dict[str, HistologyEntry]:
-    text = resources.files("rtoutcomes.clinical").joinpath(
-        "data/who2020_soft_tissue.csv"
-    ).read_text(encoding="utf-8")
-    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
-    entries: dict[str, HistologyEntry] = {}
-    for row in rows:
-        entry = HistologyEntry(
-            name=row["name"], kind="subtype" if row["kind"] == "subtype" else "synonym",
-            subtype=row["canonical"], family=row["family"],
-            feng2022_family=row["feng2022_family"], note=row["note"],
-        )
-        entries[normalise_histology(row["name"])] = entry
-    return entries
-
-
-def is_table_entry(text: str) -> bool:
-    """``text`` names a subtype or synonym of the WHO table (up to case, spacing, punctuation,
-    "NOS" and spelling: ``normalise_histology``)."""
-    return normalise_histology(text) in _entries()
-
-
 def entries() -> list[HistologyEntry]:
     """Every subtype and synonym of the table (in file order)."""
-    return list(_entries().values())
+    return list(table_entries().values())
 
 
 def subtypes(family: str | None = None, scheme: Scheme = "who2020") -> list[str]:
     """The subtypes (no synonyms) of one family, or of all families, in ``scheme``."""
     return [
-        e.subtype for e in _entries().values()
+        e.subtype for e in table_entries().values()
         if e.kind == "subtype" and (family is None or e.family_in(scheme) == family)
     ]
 
@@ -124,16 +75,16 @@ def classify_histology(
     """The subtype and family of a histology text; unknown text raises with a suggestion."""
     if scheme not in SCHEMES:
         raise ClinicalRuleError(f"scheme is one of {', '.join(SCHEMES)}", value=scheme)
-    table_entries = _entries()
+    known = table_entries()
     key = normalise_histology(text)
-    entry = table_entries.get(key)
+    entry = known.get(key)
     if entry is None:
-        close = difflib.get_close_matches(key, list(table_entries), n=1, cutoff=0.75)
+        close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.75)
         raise ClinicalRuleError(
             "not a soft tissue sarcoma subtype of the WHO 2020 table "
-            "(add it to rtoutcomes/clinical/data/who2020_soft_tissue.csv if it is one)",
+            f"(add it to {TABLE_PATH} if it is one)",
             table=table, row=row, column="histology_subtype", value=text,
-            suggestion=table_entries[close[0]].subtype if close else None,
+            suggestion=known[close[0]].subtype if close else None,
         )
     return HistologyMatch(
         as_written=str(text), subtype=entry.subtype, family=entry.family_in(scheme),

@@ -145,7 +145,7 @@ class _Context:
 
 def _patient(row: dict[str, Any], new: dict[str, Any], ctx: _Context) -> None:
     """A patient's own cut-off, age (top-coded) and histology reduced to the WHO table."""
-    from rtoutcomes.clinical.histology import is_table_entry
+    from rtoutcomes.registry.who_table import is_table_entry
 
     if ctx.cutoff is not None and not row.get("data_cutoff_date"):
         new["data_cutoff_date"] = ctx.cutoff
