@@ -9,7 +9,7 @@ import re
 import secrets
 import shutil
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from rtoutcomes.errors import RtOutcomesError
-from rtoutcomes.registry.spec import TABLE_BY_NAME, ColumnSpec, TableSpec
+from rtoutcomes.registry.spec import TABLE_BY_NAME, TableSpec
 from rtoutcomes.web import queries
-from rtoutcomes.web.app import format_cell, redirect, render, requires, state_of
 from rtoutcomes.web.auth import Session
+from rtoutcomes.web.forms import Field, FormState, form_field, record_fields
+from rtoutcomes.web.pages import format_cell, redirect, render, requires, state_of
 
 ADDABLE = {
     "assessments": "Add a follow-up scan",
@@ -31,47 +32,6 @@ ADDABLE = {
     "systemic_therapies": "Add a systemic therapy",
 }
 MAX_UPLOAD = 50 << 20
-
-
-@dataclass
-class FormState:
-    """A form's values (as typed), errors by column, and errors about no single column."""
-
-    values: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, list[str]] = field(default_factory=dict)
-    general: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Field:
-    """One input of a form, from the column's specification."""
-
-    column: ColumnSpec
-    options: tuple[str, ...] = ()  # a select's choices ('' = empty) or () for a text input
-    fixed: bool = False  # shown, not editable (the patient of an added record)
-
-    @property
-    def hint(self) -> str:
-        c = self.column
-        parts = [c.kind + (f", {c.unit}" if c.unit else "")]
-        if c.kind == "date":
-            parts.append("YYYY-MM-DD")
-        if c.range is not None:
-            parts.append(c.range.describe(c.unit))
-        parts.append({"req": "required", "opt": "optional", "cond": c.condition or "see rules"}[
-            c.requirement])
-        return "; ".join(p for p in parts if p)
-
-
-def _field(column: ColumnSpec, choices: tuple[str, ...] | None = None, fixed: bool = False
-           ) -> Field:
-    if choices is not None:
-        return Field(column, ("", *choices), fixed)
-    if column.choices:
-        return Field(column, ("", *column.choices), fixed)
-    if column.kind == "yes/no":
-        return Field(column, ("", "yes", "no"), fixed)
-    return Field(column, (), fixed)
 
 
 def apply(request: Request, session: Session, changes: Any, *, reason: str | None,
@@ -127,13 +87,13 @@ def _add_fields(spec: TableSpec, rows: dict[str, list[dict[str, object]]]) -> li
     fields = []
     for column in spec.columns:
         if column.name == "patient_id":
-            fields.append(_field(column, fixed=True))
+            fields.append(form_field(column, fixed=True))
         elif column.name == "lesion_id":
-            fields.append(_field(column, lesions))
+            fields.append(form_field(column, lesions))
         elif column.name == "course_id" and spec.name != "sbrt_courses":
-            fields.append(_field(column, courses))
+            fields.append(form_field(column, courses))
         else:
-            fields.append(_field(column))
+            fields.append(form_field(column))
     return fields
 
 
@@ -218,10 +178,6 @@ def _q(text: str) -> str:
 
 
 # --- correct a record ------------------------------------------------------------------------
-
-
-def record_fields(spec: TableSpec) -> list[Field]:
-    return [_field(c) for c in spec.columns if c.name != spec.primary_key]
 
 
 @requires("editor")

@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from rtoutcomes.web.app import REPORT_CSP, redirect, render, requires, state_of
 from rtoutcomes.web.auth import Session
+from rtoutcomes.web.pages import REPORT_CSP, redirect, render, requires, state_of
 
 MAX_STUDY_FILE = 1 << 20
 

@@ -11,8 +11,9 @@ from starlette.routing import Route
 
 from rtoutcomes.registry.spec import TABLE_BY_NAME
 from rtoutcomes.web import queries
-from rtoutcomes.web.app import render, requires, state_of
 from rtoutcomes.web.auth import Session
+from rtoutcomes.web.forms import FormState, record_fields
+from rtoutcomes.web.pages import format_cell, render, requires, state_of
 from rtoutcomes.web.patient import patient_view
 
 SHOWN_PROBLEMS = 100
@@ -90,9 +91,6 @@ def record(request: Request, session: Session, form: Any) -> Response:
 def record_page(request: Request, table: str, key: str, state: Any = None,
                 status: int = 200) -> Response:
     """The record page; ``state`` carries a correction form's values and errors."""
-    from rtoutcomes.web.app import format_cell
-    from rtoutcomes.web.edit_views import FormState, record_fields
-
     if table not in TABLE_BY_NAME:
         return render(request, "message.html", status_code=404, title="No such table",
                       message=f"There is no table {table!r}.")
