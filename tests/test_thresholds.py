@@ -11,7 +11,13 @@ import pytest
 
 from clinical_registry import build_registry
 from rtoutcomes.clinical.ctcae import DEFAULT_CUTOFF_DAYS, classify_phase, normalise_toxicities
-from rtoutcomes.clinical.recist import RECIST_1_1, RECIST_1_1_CONFIRMED, assess_lesions
+from rtoutcomes.clinical.endpoints import derive_endpoints
+from rtoutcomes.clinical.recist import (
+    PR_DECREASE_FRACTION,
+    RECIST_1_1,
+    RECIST_1_1_CONFIRMED,
+    assess_lesions,
+)
 from rtoutcomes.report import fmt
 from rtoutcomes.study.analysis import MIN_EVENTS_PER_VARIABLE, epv_warning
 from rtoutcomes.study.covariates import levels_of
@@ -104,3 +110,67 @@ def test_acute_toxicity_boundary_is_day_90() -> None:
     phases = classify_phase(normalise_toxicities(tox), reg["sbrt_courses"], reg["lesions"])
     assert dict(zip(phases["toxicity_id"], phases["phase"], strict=True)) == {
         "T90": "acute", "T91": "late"}
+
+
+def test_partial_and_complete_response_boundaries() -> None:
+    """RECIST 1.1 best response as the best-response table and the waterfall report it: a
+    decrease of at least 30 % from baseline is PR, 0 mm is CR, a smaller decrease is SD."""
+    assert PR_DECREASE_FRACTION == 0.30
+    d = [dt.date(2015, m, 1) for m in (1, 4)]
+    follow = {"PR": 35.0, "SD": 35.001, "CR": 0.0}
+    scans = pd.DataFrame({
+        "assessment_id": [f"{k}{i}" for k in follow for i in (0, 1)],
+        "lesion_id": [k for k in follow for _ in (0, 1)],
+        "assessment_date": pd.to_datetime(d * len(follow)),
+        "longest_diameter_mm": [v for k in follow for v in (50.0, follow[k])],
+    })
+    out = assess_lesions(scans)
+    last = out[out["role"] == "follow-up"].set_index("lesion_id")["response"]
+    assert last.to_dict() == {"PR": "PR", "SD": "SD", "CR": "CR"}
+
+
+def _lc_of_a_death(within: float | None) -> tuple[int, float]:
+    """Competing-risks status of the lesion (of a patient who died without its local failure)
+    whose last scan came longest before the death, and that time (months)."""
+    endpoints = derive_endpoints(build_registry(), competing_death_within=within)
+    lesions = endpoints.lesions
+    patients = endpoints.patients.set_index("patient_id")
+    death = lesions["patient_id"].map(patients["os_date"].where(patients["os_event"] == 1))
+    gap = (death - lesions["lc_date"]).dt.days / (365.25 / 12)
+    lesion = gap[(lesions["lc_event"] == 0) & death.notna()].idxmax()
+    return int(lesions.loc[lesion, "lc_cr_status"]), float(gap[lesion])
+
+
+def test_competing_death_within_is_inclusive() -> None:
+    """endpoint_rules.competing_death_within (stated in the methods): a death exactly that long
+    after the lesion's last scan is the competing event; a day later it is not."""
+    status, gap = _lc_of_a_death(None)
+    assert status == 2 and gap > 0
+    assert _lc_of_a_death(gap)[0] == 2
+    assert _lc_of_a_death(gap - 1 / 30.4375)[0] == 0
+
+
+def test_disclosure_boundaries() -> None:
+    """A centre's min_rows and min_cell (stated in the methods of a federated analysis): exactly
+    min_rows usable rows are enough and a level held by exactly min_cell rows is shown."""
+    from pathlib import Path
+
+    import yaml
+
+    from rtoutcomes.federated.disclosure import DisclosurePolicy, DisclosureRefused
+    from rtoutcomes.federated.site import describe
+    from rtoutcomes.study.table import read_table
+
+    here = Path(__file__).resolve().parent
+    study = yaml.safe_load((here / "data" / "study_lung.yaml").read_text(encoding="utf-8"))
+    study["endpoints"] = {"OS": study["endpoints"]["OS"]}
+    study["analyses"] = {"groups": ["ecog"]}
+    table = read_table(here / "reference" / "fixtures" / "study_lung.csv")
+    n = len(table)
+    smallest = int(table["ph.ecog"].replace({3: 2}).value_counts().min())
+    shown = describe(study, table, "A", DisclosurePolicy(min_rows=n, min_cell=smallest))
+    assert shown["endpoints"]["OS"]["suppressed"] == {}
+    hidden = describe(study, table, "A", DisclosurePolicy(min_rows=n, min_cell=smallest + 1))
+    assert list(hidden["endpoints"]["OS"]["suppressed"]) == ["ecog"]
+    with pytest.raises(DisclosureRefused, match=f"fewer than the centre's minimum of {n + 1}"):
+        describe(study, table, "A", DisclosurePolicy(min_rows=n + 1))

@@ -221,11 +221,9 @@ def _fine_gray_results(study: Study, table: pd.DataFrame, chosen: list[Covariate
         for j, t in enumerate(matrix.terms)]
     if not fit.converged:
         out["warnings"].append("the Fine-Gray fit did not converge")
-    epv = out["events"] / len(matrix.terms)
-    if epv < MIN_EVENTS_PER_VARIABLE:
-        out["warnings"].append(
-            f"{out['events']} events for {len(matrix.terms)} coefficient(s): {epv:.1f} events "
-            f"per variable (< {MIN_EVENTS_PER_VARIABLE}); estimates may be unstable")
+    warning = epv_warning(out["events"], len(matrix.terms))
+    if warning is not None:
+        out["warnings"].append(warning)
     return out
 
 
