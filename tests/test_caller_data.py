@@ -177,7 +177,8 @@ CALLS: dict[str, tuple[Callable[..., Any], Callable[[], tuple[Any, ...]]]] = {
                                                             .astype(str),)),
     "registry_table.yes": (registry_table.yes,
                            lambda: (pd.Series(["yes", "N", None], index=[3, 1, 2]),)),
-    "registry_table.first_courses": (registry_table.first_courses, lambda: (build_registry(),)),
+    "registry_table.first_courses": (registry_table.first_courses, lambda: (
+        build_registry(), derive_endpoints(build_registry()))),
     "registry_table.build_registry_data": (registry_table.build_registry_data,
                                            lambda: (build_registry(), REGISTRY_STUDY)),
     "response.best_responses": (response.best_responses, lambda: (_assessed(),)),

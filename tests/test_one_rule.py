@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -121,3 +123,65 @@ def test_derive_endpoints_assesses_the_scans_once(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(endpoints, "assess_lesions", counted)
     endpoints.derive_endpoints(build_registry())
     assert len(calls) == 1
+
+
+def test_each_lesions_first_course_is_chosen_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The study's lesion table takes each lesion's first course from derive_endpoints (its
+    time zero) instead of choosing it again."""
+    from rtoutcomes.clinical import endpoints
+    from rtoutcomes.study import parse_study
+    from rtoutcomes.study.registry_table import build_registry_data
+
+    calls = []
+    real = endpoints.first_courses
+
+    def counted(*args: object, **kwargs: object) -> pd.DataFrame:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(endpoints, "first_courses", counted)
+    study = parse_study({"title": "t", "db": "sqlite:///unused.db", "endpoints": {"LC": {}}})
+    data = build_registry_data(build_registry(), study)
+    assert len(calls) == 1
+    chosen = endpoints.derive_endpoints(build_registry()).lesions.set_index("lesion_id")
+    assert (data.lesions.set_index("lesion_id")["course_id"] == chosen["course_id"]).all()
+
+
+def test_each_group_curve_and_log_rank_is_computed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The univariate model's log-rank test is the group analysis' one (not computed again),
+    and each level's Kaplan-Meier curve is fitted once: lung OS with groups sex and ecog and
+    univariate models of sex, ecog (both grouped) and age65 (not grouped)."""
+    from pathlib import Path
+
+    from rtoutcomes.study import parse_study, summaries
+    from rtoutcomes.study.analysis import run_analyses
+    from rtoutcomes.study.table import read_table
+
+    here = Path(__file__).resolve().parent
+    study = parse_study({
+        "title": "lung", "data": "lung.csv", "time_unit": "days", "rates_at": [365],
+        "endpoints": {"OS": {"time": "time", "event": "status", "event_values": [2]}},
+        "covariates": {
+            "sex": {"column": "sex", "type": "categorical", "reference": "male",
+                    "recode": {"male": [1], "female": [2]}},
+            "ecog": {"column": "ph.ecog", "type": "categorical", "reference": "0",
+                     "recode": {"0": [0], "1": [1], "2-3": [2, 3]}},
+            "age65": {"column": "age", "type": "binary", "cut": 65, "labels": ["<=65", ">65"]},
+        },
+        "analyses": {"groups": ["sex", "ecog"], "univariate": ["sex", "ecog", "age65"]},
+    })
+    calls = {"km": 0, "logrank": 0}
+    for name, key in (("km_summary", "km"), ("logrank_summary", "logrank")):
+        real = getattr(summaries, name)
+
+        def counted(*args: object, _real: Any = real, _key: str = key, **kwargs: object) -> Any:
+            calls[_key] += 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(summaries, name, counted)
+    table = read_table(here / "reference" / "fixtures" / "study_lung.csv")
+    results = run_analyses(study, {"OS": table})
+    assert calls == {"km": 1 + 2 + 3, "logrank": 3}
+    univariate = results["OS"]["univariate"]
+    assert univariate["sex"]["logrank"] is results["OS"]["groups"]["sex"]["logrank"]
+    assert univariate["age65"]["logrank"] is not None

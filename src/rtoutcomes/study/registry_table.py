@@ -21,6 +21,7 @@ from rtoutcomes.study.spec import Study
 if TYPE_CHECKING:
     import pandas as pd
 
+    from rtoutcomes.clinical.endpoints import Endpoints
     from rtoutcomes.clinical.local_failure import LocalFailureRule
 
 DAYS_PER_YEAR = 365.25
@@ -47,11 +48,15 @@ def yes(series: pd.Series) -> pd.Series:
     return yes_no(series)
 
 
-def first_courses(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Each lesion's first SBRT course (as the endpoints' time zero), with its dosimetry."""
-    from rtoutcomes.clinical.endpoints import first_courses as clinical_first_courses
-
-    first = clinical_first_courses(tables["sbrt_courses"])
+def first_courses(tables: Mapping[str, pd.DataFrame], endpoints: Endpoints) -> pd.DataFrame:
+    """Each lesion's first SBRT course, the one ``derive_endpoints`` took as the lesion's time
+    zero (``endpoints.lesions``' course_id, not chosen again here): every column of
+    sbrt_courses, dates as datetime64, one row per lesion in lesion order, and its dosimetry."""
+    courses = tables["sbrt_courses"]
+    first = courses[courses["course_id"].isin(endpoints.lesions["course_id"])].copy()
+    for column in ("start_date", "end_date"):
+        first[column] = dates(first[column])
+    first = first.sort_values("lesion_id", kind="mergesort")
     dosimetry = tables.get("dosimetry")
     if dosimetry is not None and len(dosimetry):
         keep = [c for c in ("course_id", "ci", "nci", "hi", "coverage_pct") if c in dosimetry]
@@ -78,7 +83,7 @@ def build_registry_data(tables: Mapping[str, pd.DataFrame], study: Study) -> Reg
     endpoints = derive_endpoints(tables, unit=unit, rule=rule,
                                  competing_death_within=study.competing_death_within)
     patients = tables["patients"].copy()
-    courses = first_courses(tables)
+    courses = first_courses(tables, endpoints)
     courses["bed10_gy"] = bed_gy(
         courses["total_dose_gy"].to_numpy(dtype=float),
         courses["fractions"].to_numpy(dtype=float), study.alpha_beta_gy,
