@@ -34,7 +34,7 @@ def registry_meta(connection: sa.Connection) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Flow:
-    """The screening flow: screened, eligible, excluded by reason (most frequent first)."""
+    """The screening flow: screened, eligible, excluded by reason (the report's order)."""
 
     screened: int
     eligible: int
@@ -42,15 +42,18 @@ class Flow:
 
 
 def screening_flow(connection: sa.Connection) -> Flow:
+    """The screening log's flow chart: ``clinical.eligibility.registry_flow``, the one the
+    report draws (reasons in the registry's order, a missing reason as "not recorded")."""
+    import pandas as pd
+
+    from rtoutcomes.clinical.eligibility import registry_flow
+
     c = T["screened_candidates"]
-    rows = connection.execute(
-        sa.select(c.c.eligible, c.c.exclusion_reason, sa.func.count())
-        .group_by(c.c.eligible, c.c.exclusion_reason)
-    ).all()
-    eligible = sum(int(n) for ok, _, n in rows if ok)
-    excluded = sorted(((str(reason or "no reason given"), int(n)) for ok, reason, n in rows
-                       if not ok), key=lambda kv: (-kv[1], kv[0]))
-    return Flow(sum(int(n) for *_, n in rows), eligible, tuple(excluded))
+    columns = ["candidate_id", "eligible", "exclusion_reason", "patient_id"]
+    rows = connection.execute(sa.select(*(c.c[name] for name in columns))).all()
+    chart = registry_flow({"screened_candidates": pd.DataFrame(rows, columns=columns)})
+    return Flow(chart.screened, chart.enrolled_patients,
+                tuple(chart.excluded_by_reason.items()))
 
 
 @dataclass(frozen=True)
