@@ -244,7 +244,7 @@ def _model_fitter(
 
         def firth(names: list[str]) -> Any:
             """The Firth fit from the centres' sums (the centre a stratum, as ``fit``)."""
-            from rtoutcomes.stats._firth import firth_from_evaluator
+            from rtoutcomes.stats import firth_from_evaluator
 
             def harrell_c(coef: np.ndarray) -> float:
                 n_conc, n_disc, tied_x, _, _ = pairs(coef)

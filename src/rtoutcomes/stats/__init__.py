@@ -37,7 +37,7 @@ from rtoutcomes.stats._cumulative_incidence import (
     cumulative_incidence,
 )
 from rtoutcomes.stats._fine_gray import FineGray, fine_gray
-from rtoutcomes.stats._firth import FirthCox, firth_cox
+from rtoutcomes.stats._firth import FirthCox, firth_cox, firth_from_evaluator
 from rtoutcomes.stats._gray import GrayTest, gray_test
 from rtoutcomes.stats._kaplan_meier import KaplanMeier, KaplanMeierGroups, kaplan_meier
 from rtoutcomes.stats._landmark import Landmark, landmark
@@ -95,6 +95,7 @@ __all__ = [
     "design_matrix",
     "fine_gray",
     "firth_cox",
+    "firth_from_evaluator",
     "gray_test",
     "kaplan_meier",
     "landmark",
