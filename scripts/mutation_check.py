@@ -112,11 +112,13 @@ MUTATIONS = (
 )
 
 
-def _pytest(tests: tuple[str, ...]) -> bool:
-    """Whether ``tests`` pass."""
+def _pytest(tests: tuple[str, ...], *, show_failure: bool = False) -> bool:
+    """Whether ``tests`` pass (``show_failure``: print the end of pytest's report if not)."""
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
         cwd=ROOT, capture_output=True, text=True, check=False)
+    if result.returncode != 0 and show_failure:
+        print("\n".join(result.stdout.splitlines()[-15:]), file=sys.stderr)
     return result.returncode == 0
 
 
@@ -138,7 +140,8 @@ def run(mutation: Mutation) -> tuple[bool, float]:
 def main(names: list[str]) -> int:
     chosen = [m for m in MUTATIONS if not names or m.name in names]
     # baseline: the unmutated code passes every test set (else "caught" would mean nothing)
-    broken = sorted({t for m in chosen for t in m.tests if not _pytest((t,))})
+    tests = sorted({t for m in chosen for t in m.tests})
+    broken = [t for t in tests if not _pytest((t,), show_failure=True)]
     if broken:
         raise SystemExit(f"these tests fail without any mutation: {', '.join(broken)}")
     survived = []

@@ -18,7 +18,6 @@ def test_overview_flow_is_the_reports(demo_db: Path) -> None:
         shown = queries.screening_flow(connection)
     engine.dispose()
     chart = registry_flow(read_tables(url))
-    assert (shown.screened, shown.eligible) == (chart.screened, chart.enrolled_patients) == (
-        68, 37)
+    assert (shown.screened, shown.eligible) == (chart.screened, chart.enrolled_patients) == (68, 37)
     assert shown.excluded == tuple(chart.excluded_by_reason.items())
     assert sum(n for _, n in shown.excluded) == 31

@@ -23,8 +23,12 @@ TABLE_PATH = "rtoutcomes/registry/data/who2020_soft_tissue.csv"
 """Where the table is in the source tree (for messages that ask to extend it)."""
 
 _SPELLING = (
-    (r"tumours?\b", "tumor"), (r"\btumors\b", "tumor"), (r"haem", "hem"),
-    (r"oesophag", "esophag"), (r"\bnot otherwise specified\b", ""), (r"\bnos\b", ""),
+    (r"tumours?\b", "tumor"),
+    (r"\btumors\b", "tumor"),
+    (r"haem", "hem"),
+    (r"oesophag", "esophag"),
+    (r"\bnot otherwise specified\b", ""),
+    (r"\bnos\b", ""),
 )
 
 
@@ -56,16 +60,21 @@ class HistologyEntry:
 def table_entries() -> dict[str, HistologyEntry]:
     """Every subtype and synonym of the table (in file order), by matching key
     (``normalise_histology``). Read once; do not modify the returned dict."""
-    text = resources.files("rtoutcomes.registry").joinpath(
-        "data/who2020_soft_tissue.csv"
-    ).read_text(encoding="utf-8")
+    text = (
+        resources.files("rtoutcomes.registry")
+        .joinpath("data/who2020_soft_tissue.csv")
+        .read_text(encoding="utf-8")
+    )
     rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
     entries: dict[str, HistologyEntry] = {}
     for row in rows:
         entry = HistologyEntry(
-            name=row["name"], kind="subtype" if row["kind"] == "subtype" else "synonym",
-            subtype=row["canonical"], family=row["family"],
-            feng2022_family=row["feng2022_family"], note=row["note"],
+            name=row["name"],
+            kind="subtype" if row["kind"] == "subtype" else "synonym",
+            subtype=row["canonical"],
+            family=row["family"],
+            feng2022_family=row["feng2022_family"],
+            note=row["note"],
         )
         entries[normalise_histology(row["name"])] = entry
     return entries

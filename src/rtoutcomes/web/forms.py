@@ -33,13 +33,17 @@ class Field:
             parts.append("YYYY-MM-DD")
         if c.range is not None:
             parts.append(c.range.describe(c.unit))
-        parts.append({"req": "required", "opt": "optional", "cond": c.condition or "see rules"}[
-            c.requirement])
+        parts.append(
+            {"req": "required", "opt": "optional", "cond": c.condition or "see rules"}[
+                c.requirement
+            ]
+        )
         return "; ".join(p for p in parts if p)
 
 
-def form_field(column: ColumnSpec, choices: tuple[str, ...] | None = None, fixed: bool = False
-           ) -> Field:
+def form_field(
+    column: ColumnSpec, choices: tuple[str, ...] | None = None, fixed: bool = False
+) -> Field:
     if choices is not None:
         return Field(column, ("", *choices), fixed)
     if column.choices:

@@ -17,8 +17,9 @@ from rtoutcomes.web.auth import SESSION_COOKIE, Session, User, check_csrf
 if TYPE_CHECKING:
     from rtoutcomes.web.app import WebState
 
-REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-              "frame-ancestors 'self'; sandbox")
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
+)
 
 
 def format_number(value: Any) -> str:
@@ -78,16 +79,18 @@ def session_of(request: Request) -> tuple[str, Session]:
 
 
 def set_session_cookie(response: Response, session_id: str) -> None:
-    response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="strict",
-                        path="/", max_age=12 * 3600)
+    response.set_cookie(
+        SESSION_COOKIE, session_id, httponly=True, samesite="strict", path="/", max_age=12 * 3600
+    )
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     """A page: the template with the user, the CSRF token and the navigation."""
     _, session = session_of(request)
     state = state_of(request)
-    context.update(request=request, user=session.user, csrf=session.csrf,
-                   auth=state.config.users is not None)
+    context.update(
+        request=request, user=session.user, csrf=session.csrf, auth=state.config.users is not None
+    )
     return state.templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
@@ -107,6 +110,7 @@ def requires(role: str) -> Callable[[Callable[..., Any]], Handler]:
     """Decorate a handler: the user must be logged in with ``role`` or higher, and a POST must
     carry this session's CSRF token (else 403). The handler gets ``(request, session, form)``
     (``form`` is ``None`` for a GET) and may be sync (run in a thread) or async."""
+
     def wrap(handler: Callable[..., Any]) -> Handler:
         async def endpoint(request: Request) -> Response:
             _, session = session_of(request)
@@ -129,19 +133,24 @@ def requires(role: str) -> Callable[[Callable[..., Any]], Handler]:
     return wrap
 
 
-async def _checked(handler: Callable[..., Any], request: Request, session: Session, form: Any,
-                   role: str) -> Response:
+async def _checked(
+    handler: Callable[..., Any], request: Request, session: Session, form: Any, role: str
+) -> Response:
     import inspect
 
     from starlette.concurrency import run_in_threadpool
 
     assert session.user is not None
     if form is not None and not check_csrf(session, form.get("csrf_token")):
-        return forbidden(request, "This form is missing its security token or the token is out "
-                                  "of date; reload the page and retry.")
+        return forbidden(
+            request,
+            "This form is missing its security token or the token is out "
+            "of date; reload the page and retry.",
+        )
     if not session.user.may(role):
-        return forbidden(request, f"Your role ({session.user.role}) may not do this; it needs "
-                                  f"the {role} role.")
+        return forbidden(
+            request, f"Your role ({session.user.role}) may not do this; it needs the {role} role."
+        )
     if inspect.iscoroutinefunction(handler):
         response: Response = await handler(request, session, form)
         return response
@@ -150,5 +159,4 @@ async def _checked(handler: Callable[..., Any], request: Request, session: Sessi
 
 
 def forbidden(request: Request, message: str) -> Response:
-    return render(request, "message.html", status_code=403, title="Not allowed",
-                  message=message)
+    return render(request, "message.html", status_code=403, title="Not allowed", message=message)
