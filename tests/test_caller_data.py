@@ -175,8 +175,6 @@ CALLS: dict[str, tuple[Callable[..., Any], Callable[[], tuple[Any, ...]]]] = {
                                         _with_structure_metrics),
     "registry_table.dates": (registry_table.dates, lambda: (REG["patients"]["diagnosis_date"]
                                                             .astype(str),)),
-    "registry_table.yes": (registry_table.yes,
-                           lambda: (pd.Series(["yes", "N", None], index=[3, 1, 2]),)),
     "registry_table.first_courses": (registry_table.first_courses, lambda: (
         build_registry(), derive_endpoints(build_registry()))),
     "registry_table.build_registry_data": (registry_table.build_registry_data,

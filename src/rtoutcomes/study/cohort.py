@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from rtoutcomes.io.yes_no import is_yes
 from rtoutcomes.results.model import (
     Cohort,
     Flow,
@@ -19,7 +20,7 @@ from rtoutcomes.results.model import (
     Table2Facts,
     ToxicityFacts,
 )
-from rtoutcomes.study.registry_table import RegistryData, dates, yes
+from rtoutcomes.study.registry_table import RegistryData, dates
 from rtoutcomes.study.spec import DoseMetric, Endpoint
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ def table1_facts(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> Tabl
         ),
     }
     def count_yes(column: str) -> int:
-        return int((yes(p[column]) == True).sum())  # noqa: E712
+        return int(is_yes(p[column]).sum())
 
     if "first_treatment_surgery" in p:
         facts["first_treatment_surgery"] = count_yes("first_treatment_surgery")

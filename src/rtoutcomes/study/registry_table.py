@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from rtoutcomes.io.yes_no import yes_no
 from rtoutcomes.study.spec import Study
 
 if TYPE_CHECKING:
@@ -41,11 +40,6 @@ def dates(series: pd.Series) -> pd.Series:
     import pandas as pd
 
     return pd.to_datetime(series, errors="coerce").astype("datetime64[ns]")
-
-
-def yes(series: pd.Series) -> pd.Series:
-    """A yes/no column as ``True``/``False``/``None`` (missing) (``io.yes_no``)."""
-    return yes_no(series)
 
 
 def first_courses(tables: Mapping[str, pd.DataFrame], endpoints: Endpoints) -> pd.DataFrame:
