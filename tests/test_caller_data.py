@@ -167,6 +167,8 @@ CALLS: dict[str, tuple[Callable[..., Any], Callable[[], tuple[Any, ...]]]] = {
     "cohort.registry_facts": (cohort.registry_facts, lambda: (build_registry(),)),
     "covariates.numeric_column": (covariates.numeric_column, lambda: (_lung(), "age", "age")),
     "covariates.codes_of": (covariates.codes_of, lambda: (_lung()["ph.ecog"],)),
+    "covariates.level_codes": (covariates.level_codes,
+                               lambda: (_lung_covariates()["ecog"], _lung())),
     "covariates.levels_of": (covariates.levels_of,
                              lambda: (_lung_covariates()["ecog"], _lung())),
     "covariates.design": (covariates.design, lambda: (

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from rtoutcomes.study.covariates import design, level_codes, levels_of
-from rtoutcomes.study.schema import _code
+from rtoutcomes.study.schema import level_code
 from rtoutcomes.study.spec import Covariate
 
 VALUES: list[Any] = ["1", "2", " 2 ", "", None, "1.0", "x", 3, 3.0, float("nan"), "G1"]
@@ -22,7 +22,7 @@ def by_value(covariate: Covariate, column: pd.Series) -> tuple[list[Any], tuple[
     def code(value: Any) -> str | None:
         if value is None or (isinstance(value, float) and np.isnan(value)):
             return None
-        return _code(str(value).strip()) or None
+        return level_code(str(value).strip()) or None
 
     codes = [code(v) for v in column]
     if not covariate.recode:
