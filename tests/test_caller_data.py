@@ -26,6 +26,7 @@ from rtoutcomes.clinical.endpoints import derive_endpoints, first_courses
 from rtoutcomes.federated import site
 from rtoutcomes.federated.disclosure import DisclosurePolicy
 from rtoutcomes.io.yes_no import is_yes, yes_no
+from rtoutcomes.report import endpoint_table
 from rtoutcomes.stats import cox, cumulative_incidence, kaplan_meier, logrank
 from rtoutcomes.study import (
     analysis,
@@ -165,6 +166,11 @@ CALLS: dict[str, tuple[Callable[..., Any], Callable[[], tuple[Any, ...]]]] = {
     "cohort.table1_facts": (cohort.table1_facts, _registry_data),
     "cohort.toxicity_facts": (cohort.toxicity_facts, _registry_data),
     "cohort.registry_facts": (cohort.registry_facts, lambda: (build_registry(),)),
+    "cohort.lost_to_follow_up": (cohort.lost_to_follow_up, lambda: (
+        _registry_data()[1], _endpoint_tables()[1], REGISTRY_STUDY.endpoints, 365.25)),
+    "endpoint_table.lesion_endpoint_table": (endpoint_table.lesion_endpoint_table, lambda: (
+        analysis_export.analysis_frames(*_endpoint_tables()),
+        {name: e.unit for name, e in REGISTRY_STUDY.endpoints.items()}, "months")),
     "covariates.numeric_column": (covariates.numeric_column, lambda: (_lung(), "age", "age")),
     "covariates.codes_of": (covariates.codes_of, lambda: (_lung()["ph.ecog"],)),
     "covariates.level_codes": (covariates.level_codes,
