@@ -109,6 +109,10 @@ MUTATIONS = (
              "if n < policy.min_rows:", "if n <= policy.min_rows:",
              ("tests/test_thresholds.py",),
              "a centre with exactly min_rows usable rows refused"),
+    Mutation("lost-to-follow-up", "study/cohort.py",
+             "lost = alive & (gap_days > after_days)", "lost = alive & (gap_days >= after_days)",
+             ("tests/test_thresholds.py",),
+             "a last contact exactly lost_to_follow_up_after before the cut-off counted lost"),
 )
 
 

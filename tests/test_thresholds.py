@@ -174,3 +174,17 @@ def test_disclosure_boundaries() -> None:
     assert list(hidden["endpoints"]["OS"]["suppressed"]) == ["ecog"]
     with pytest.raises(DisclosureRefused, match=f"fewer than the centre's minimum of {n + 1}"):
         describe(study, table, "A", DisclosurePolicy(min_rows=n + 1))
+
+
+def test_lost_to_follow_up_boundary() -> None:
+    """Lost to follow-up (the flow chart's box, endpoint_rules.lost_to_follow_up_after): a last
+    contact more than that long before the cut-off; exactly that long is not lost. P6 of the
+    test registry was last seen alive 486 days before the cut-off."""
+    from rtoutcomes.study import parse_study
+    from rtoutcomes.study.cohort import lost_patients
+    from rtoutcomes.study.registry_table import build_registry_data
+
+    study = parse_study({"title": "t", "db": "sqlite:///unused.db", "endpoints": {"OS": {}}})
+    data = build_registry_data(build_registry(), study)
+    assert "P6" not in (lost_patients(data, 486.0) or set())
+    assert "P6" in (lost_patients(data, 485.0) or set())
