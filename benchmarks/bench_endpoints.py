@@ -27,22 +27,43 @@ def synthetic_registry(n_patients: int, seed: int = 20221) -> dict[str, pd.DataF
         for k in range(int(rng.integers(1, 4))):
             lid = f"{pid}-L{k}"
             lesions.append({"lesion_id": lid, "patient_id": pid})
-            courses.append({"course_id": f"{lid}-C", "lesion_id": lid, "start_date": start,
-                            "end_date": start + pd.Timedelta(days=4)})
+            courses.append(
+                {
+                    "course_id": f"{lid}-C",
+                    "lesion_id": lid,
+                    "start_date": start,
+                    "end_date": start + pd.Timedelta(days=4),
+                }
+            )
             diameter = float(rng.uniform(10, 80))
             for s in range(n_scans_max):
                 diameter = max(0.0, diameter * float(rng.normal(1.0, 0.12)))
-                scans.append({"assessment_id": f"{lid}-A{s}", "lesion_id": lid,
-                              "assessment_date": start + pd.Timedelta(days=91 * s - 7),
-                              "longest_diameter_mm": round(diameter, 1),
-                              "new_lesions": bool(rng.random() < 0.03)})
+                scans.append(
+                    {
+                        "assessment_id": f"{lid}-A{s}",
+                        "lesion_id": lid,
+                        "assessment_date": start + pd.Timedelta(days=91 * s - 7),
+                        "longest_diameter_mm": round(diameter, 1),
+                        "new_lesions": bool(rng.random() < 0.03),
+                    }
+                )
         last = start + pd.Timedelta(days=91 * (n_scans_max - 1) + 10)
         kind = "death" if rng.random() < 0.6 else "last_contact"
-        events.append({"event_id": f"{pid}-E", "patient_id": pid, "event_type": kind,
-                       "event_date": last, "progression_type": None, "lesion_id": None})
+        events.append(
+            {
+                "event_id": f"{pid}-E",
+                "patient_id": pid,
+                "event_type": kind,
+                "event_date": last,
+                "progression_type": None,
+                "lesion_id": None,
+            }
+        )
     return {
-        "patients": pd.DataFrame(patients), "lesions": pd.DataFrame(lesions),
-        "sbrt_courses": pd.DataFrame(courses), "assessments": pd.DataFrame(scans),
+        "patients": pd.DataFrame(patients),
+        "lesions": pd.DataFrame(lesions),
+        "sbrt_courses": pd.DataFrame(courses),
+        "assessments": pd.DataFrame(scans),
         "patient_events": pd.DataFrame(events),
     }
 
@@ -54,8 +75,10 @@ def main() -> None:
         t0 = time.perf_counter()
         result = derive_endpoints(tables)
         seconds = time.perf_counter() - t0
-        print(f"{n:>9} {len(tables['lesions']):>8} {len(tables['assessments']):>8} "
-              f"{seconds:>8.2f} {int(result.lesions['lc_event'].sum()):>10}")
+        print(
+            f"{n:>9} {len(tables['lesions']):>8} {len(tables['assessments']):>8} "
+            f"{seconds:>8.2f} {int(result.lesions['lc_event'].sum()):>10}"
+        )
 
 
 if __name__ == "__main__":

@@ -60,7 +60,9 @@ def make_data(n: int, seed: int = SEED) -> dict[str, np.ndarray]:
 def run_r(path: Path, n: int, what: str) -> dict[str, Any]:
     out = subprocess.run(
         ["Rscript", "-e", R_WORKER, str(path), str(n), str(N_COVARIATES), what],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
@@ -79,7 +81,8 @@ def bench(n: int, what: str, folder: Path) -> tuple[float, float, float]:
     data = make_data(n)
     path = folder / f"data_{n}.bin"
     np.column_stack((data["time"], data["status"], data["group"], data["x"])).T.astype(
-        "<f8").tofile(path)
+        "<f8"
+    ).tofile(path)
     start = time.perf_counter()
     if what == "cif":
         fit = cumulative_incidence(data["time"], data["status"], group=data["group"])
@@ -111,8 +114,10 @@ def main(argv: list[str] | None = None) -> None:
     print("| analysis | n | rtoutcomes s | R cmprsk s | R / rtoutcomes | max rel diff |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for what, n, ours, theirs, diff in rows:
-        print(f"| {label[what]} | {n:,} | {ours:.3f} | {theirs:.2f} | {theirs / ours:.0f}x | "
-              f"{diff:.1e} |")
+        print(
+            f"| {label[what]} | {n:,} | {ours:.3f} | {theirs:.2f} | {theirs / ours:.0f}x | "
+            f"{diff:.1e} |"
+        )
 
 
 if __name__ == "__main__":

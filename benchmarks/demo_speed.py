@@ -44,8 +44,10 @@ def main(argv: list[str] | None = None) -> int:
                 measured, load = run(src, Path(tmp) / f"{name}{i}")
                 results[name].append((measured, load))
                 note = "" if measured.ok else f"  FAILED: {measured.note}"
-                print(f"{name:<8} {i + 1:>3} {measured.cpu:7.2f} {measured.wall:7.2f} "
-                      f"{measured.peak_mb:8.0f} {load:5.1f}{note}")
+                print(
+                    f"{name:<8} {i + 1:>3} {measured.cpu:7.2f} {measured.wall:7.2f} "
+                    f"{measured.peak_mb:8.0f} {load:5.1f}{note}"
+                )
     for name, runs in results.items():
         cpu = min(m.cpu for m, _ in runs)
         wall = min(m.wall for m, _ in runs)

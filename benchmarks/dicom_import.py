@@ -45,8 +45,13 @@ def make_tree(root: Path, plans: int) -> None:
         folder = root / f"BENCH-P{number:03d}"
         if (folder / "rtdose.dcm").is_file():
             continue
-        derive_plan(BREAST_BOOST, folder, seed=f"bench-{number}",
-                    patient_id=f"BENCH-P{number:03d}", prescription_name="Tumor Bed")
+        derive_plan(
+            BREAST_BOOST,
+            folder,
+            seed=f"bench-{number}",
+            patient_id=f"BENCH-P{number:03d}",
+            prescription_name="Tumor Bed",
+        )
 
 
 def make_registry(folder: Path, plans: int) -> Path:
@@ -65,10 +70,12 @@ def make_registry(folder: Path, plans: int) -> Path:
         elif name in _TEMPLATE:
             template = next(r for r in rows if _TEMPLATE[name] in r.values())
             for number in range(1, plans + 1):
-                row = {k: v.replace("DEMO-P001", f"BENCH-P{number:03d}")
-                       .replace("DEMO-L001", f"BENCH-L{number:03d}")
-                       .replace("DEMO-RT001", f"BENCH-RT{number:03d}")
-                       for k, v in template.items()}
+                row = {
+                    k: v.replace("DEMO-P001", f"BENCH-P{number:03d}")
+                    .replace("DEMO-L001", f"BENCH-L{number:03d}")
+                    .replace("DEMO-RT001", f"BENCH-RT{number:03d}")
+                    for k, v in template.items()
+                }
                 if name == "screened_candidates":
                     row["candidate_id"] = f"BENCH-C{number:03d}"
                 if name == "sbrt_courses":
@@ -105,7 +112,8 @@ def main() -> None:
         cpu1 = os.times()
         load_after = os.getloadavg()[0]
         cpu = (cpu1.user + cpu1.children_user + cpu1.system + cpu1.children_system) - (
-            cpu0.user + cpu0.children_user + cpu0.system + cpu0.children_system)
+            cpu0.user + cpu0.children_user + cpu0.system + cpu0.children_system
+        )
         main_cpu = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
         wall_again0 = time.perf_counter()
         again = dosimetry_import(tree, db, options=options)
@@ -114,19 +122,27 @@ def main() -> None:
         assert again.written == 0 and again.unchanged == args.plans
         cores = os.cpu_count() or 1
         workers = args.workers or cores
-        print(f"plans: {args.plans}  workers: {workers}  cores: {cores}  load average (1 min) "
-              f"before: {load:.1f}, after: {load_after:.1f}  (generating the folder: "
-              f"{generated:.0f} s)")
+        print(
+            f"plans: {args.plans}  workers: {workers}  cores: {cores}  load average (1 min) "
+            f"before: {load:.1f}, after: {load_after:.1f}  (generating the folder: "
+            f"{generated:.0f} s)"
+        )
         print("| run | wall s | CPU s (all processes) | CPU s per plan | wall per plan s |")
         print("|---|---|---|---|---|")
-        print(f"| first (all written) | {wall:.1f} | {cpu:.1f} (main process {main_cpu:.1f}) | "
-              f"{cpu / args.plans:.3f} | {wall / args.plans:.3f} |")
-        print(f"| second (nothing changes) | {wall_again:.1f} | - | - | "
-              f"{wall_again / args.plans:.3f} |")
+        print(
+            f"| first (all written) | {wall:.1f} | {cpu:.1f} (main process {main_cpu:.1f}) | "
+            f"{cpu / args.plans:.3f} | {wall / args.plans:.3f} |"
+        )
+        print(
+            f"| second (nothing changes) | {wall_again:.1f} | - | - | "
+            f"{wall_again / args.plans:.3f} |"
+        )
         quiet = cpu / min(workers, cores)
-        print(f"quiet-machine estimate (CPU s / {min(workers, cores)} cores): {quiet:.0f} s; "
-              f"goal < 120 s for 300 plans: measured {'met' if wall < 120 else 'NOT met'} "
-              f"({wall:.0f} s wall under the load above)")
+        print(
+            f"quiet-machine estimate (CPU s / {min(workers, cores)} cores): {quiet:.0f} s; "
+            f"goal < 120 s for 300 plans: measured {'met' if wall < 120 else 'NOT met'} "
+            f"({wall:.0f} s wall under the load above)"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -84,7 +84,9 @@ def time_dicompyler(repeat: int, python: str) -> Timing | None:
         return None
     out = subprocess.run(
         [python, "-c", DCC_SCRIPT, str(FOLDER), str(repeat)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     return Timing(float(result["read"]), list(result["runs"]), dict(result["per_roi"]))

@@ -80,8 +80,9 @@ def write_analysis_table(n: int, path: Path, seed: int = SEED) -> None:
     sex = np.where(male, "male", "female")
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write("patient_id,time,status,grade,size_cm,age,sex\n")
-        rows = zip(range(1, n + 1), time.astype(int), status, grade_text, size, age, sex,
-                   strict=True)
+        rows = zip(
+            range(1, n + 1), time.astype(int), status, grade_text, size, age, sex, strict=True
+        )
         f.writelines(f"P{i},{t},{s},{g},{z},{a},{x}\n" for i, t, s, g, z, a, x in rows)
 
 
@@ -146,8 +147,9 @@ class Measured:
     note: str = ""
 
 
-def measure(command: list[str], threads: int, cwd: Path | None = None,
-            src: Path = ROOT / "src") -> Measured:
+def measure(
+    command: list[str], threads: int, cwd: Path | None = None, src: Path = ROOT / "src"
+) -> Measured:
     """Run ``command`` with rtoutcomes from ``src``; its own CPU time (worker processes
     included) and peak memory from wait4, not the machine's."""
     env = dict(os.environ)
@@ -155,16 +157,18 @@ def measure(command: list[str], threads: int, cwd: Path | None = None,
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env=env, cwd=cwd)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd
+    )
     assert process.stderr is not None
     error = process.stderr.read().decode(errors="replace")
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
     note = "" if status == 0 else (error.strip().splitlines() or ["failed"])[-1][:80]
-    return Measured(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024, status == 0,
-                    note)
+    return Measured(
+        usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024, status == 0, note
+    )
 
 
 def fastest(command: list[str], args: argparse.Namespace, repeat: int = 1) -> Measured:
@@ -196,20 +200,47 @@ def table_rows(n: int, folder: Path, args: argparse.Namespace) -> tuple[list[Row
     write_analysis_table(n, data)
     write_study(study, data)
     label = f"analyze n={n:.0e}"
-    full = fastest(rtoutcomes("analyze", str(data), "--config", str(study), "--out",
-                              str(folder / f"out_{n}"), "--quiet"), args)
-    bare = fastest([sys.executable, "-c", NO_FIGURES, str(study), str(data),
-                    str(folder / f"results_{n}.json")], args)
-    rows = [Row(label, "rtoutcomes analyze (report, figures)", full),
-            Row(label, "rtoutcomes analyses (no figures)", bare)]
+    full = fastest(
+        rtoutcomes(
+            "analyze",
+            str(data),
+            "--config",
+            str(study),
+            "--out",
+            str(folder / f"out_{n}"),
+            "--quiet",
+        ),
+        args,
+    )
+    bare = fastest(
+        [
+            sys.executable,
+            "-c",
+            NO_FIGURES,
+            str(study),
+            str(data),
+            str(folder / f"results_{n}.json"),
+        ],
+        args,
+    )
+    rows = [
+        Row(label, "rtoutcomes analyze (report, figures)", full),
+        Row(label, "rtoutcomes analyses (no figures)", bare),
+    ]
     goals = []
     if n == 10**6:
-        goals += [Goal("analyze 1e6: wall < 8 s", f"{full.wall:.1f} s", full.ok and full.wall < 8),
-                  Goal("analyze 1e6: peak < 1 GB", f"{full.peak_mb:.0f} MB",
-                       full.ok and full.peak_mb < 1024)]
+        goals += [
+            Goal("analyze 1e6: wall < 8 s", f"{full.wall:.1f} s", full.ok and full.wall < 8),
+            Goal(
+                "analyze 1e6: peak < 1 GB",
+                f"{full.peak_mb:.0f} MB",
+                full.ok and full.peak_mb < 1024,
+            ),
+        ]
     if n == 10**5:
-        goals.append(Goal("analyze 1e5: wall < 1.5 s", f"{full.wall:.1f} s",
-                          full.ok and full.wall < 1.5))
+        goals.append(
+            Goal("analyze 1e5: wall < 1.5 s", f"{full.wall:.1f} s", full.ok and full.wall < 1.5)
+        )
     if not args.skip_r and shutil.which("Rscript"):
         script = folder / "analyses.R"
         script.write_text(R_SCRIPT, encoding="utf-8")
@@ -217,19 +248,29 @@ def table_rows(n: int, folder: Path, args: argparse.Namespace) -> tuple[list[Row
         rows.append(Row(label, f"R survival ({r_reader()})", r, bare))
         if n == 10**6:
             ratio = r.wall / bare.wall
-            goals.append(Goal("analyses 1e6: >= 10x faster than R (wall)", f"x{ratio:.1f}",
-                              r.ok and bare.ok and ratio >= 10))
+            goals.append(
+                Goal(
+                    "analyses 1e6: >= 10x faster than R (wall)",
+                    f"x{ratio:.1f}",
+                    r.ok and bare.ok and ratio >= 10,
+                )
+            )
     return rows, goals
 
 
 def r_reader() -> str:
-    done = subprocess.run(["Rscript", "-e", "cat(requireNamespace('data.table', quietly=TRUE))"],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["Rscript", "-e", "cat(requireNamespace('data.table', quietly=TRUE))"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return "fread" if done.stdout.strip() == "TRUE" else "read.csv; data.table absent"
 
 
-def registry_rows(copies: int, folder: Path, args: argparse.Namespace
-                  ) -> tuple[list[Row], list[Goal]]:
+def registry_rows(
+    copies: int, folder: Path, args: argparse.Namespace
+) -> tuple[list[Row], list[Goal]]:
     from benchmarks.registry_import import replicate
 
     csv_folder = folder / f"registry_{copies}"
@@ -239,16 +280,36 @@ def registry_rows(copies: int, folder: Path, args: argparse.Namespace
     db = folder / f"registry_{copies}.db"
     imported = fastest(rtoutcomes("import", str(csv_folder), "--db", str(db)), args)
     study = ROOT / "src" / "rtoutcomes" / "study" / "data" / "feng2022.yaml"
-    ran = fastest(rtoutcomes("run", str(study), "--db", str(db), "--out",
-                             str(folder / f"registry_out_{copies}"), "--quiet"), args)
-    rows = [Row(label, "rtoutcomes import", imported), Row(label, "rtoutcomes run (model study)",
-                                                           ran)]
+    ran = fastest(
+        rtoutcomes(
+            "run",
+            str(study),
+            "--db",
+            str(db),
+            "--out",
+            str(folder / f"registry_out_{copies}"),
+            "--quiet",
+        ),
+        args,
+    )
+    rows = [
+        Row(label, "rtoutcomes import", imported),
+        Row(label, "rtoutcomes run (model study)", ran),
+    ]
     goals = []
     if copies == REGISTRY_COPIES[-1]:
-        goals = [Goal(f"registry import ({patients} patients): < 2 s", f"{imported.wall:.1f} s",
-                      imported.ok and imported.wall < 2),
-                 Goal(f"model study ({patients} patients): < 10 s", f"{ran.wall:.1f} s",
-                      ran.ok and ran.wall < 10)]
+        goals = [
+            Goal(
+                f"registry import ({patients} patients): < 2 s",
+                f"{imported.wall:.1f} s",
+                imported.ok and imported.wall < 2,
+            ),
+            Goal(
+                f"model study ({patients} patients): < 10 s",
+                f"{ran.wall:.1f} s",
+                ran.ok and ran.wall < 10,
+            ),
+        ]
     return rows, goals
 
 
@@ -256,24 +317,43 @@ def command_rows(folder: Path, args: argparse.Namespace) -> tuple[list[Row], lis
     demo = fastest(rtoutcomes("demo", "--out", str(folder / "demo"), "--quiet"), args)
     helped = fastest(rtoutcomes("--help"), args, repeat=3)
     rows = [Row("demo", "rtoutcomes demo", demo), Row("--help", "rtoutcomes --help", helped)]
-    goals = [Goal("demo: wall < 3 s", f"{demo.wall:.1f} s", demo.ok and demo.wall < 3),
-             Goal("--help: wall < 0.3 s", f"{helped.wall:.2f} s", helped.ok and helped.wall < 0.3)]
+    goals = [
+        Goal("demo: wall < 3 s", f"{demo.wall:.1f} s", demo.ok and demo.wall < 3),
+        Goal("--help: wall < 0.3 s", f"{helped.wall:.2f} s", helped.ok and helped.wall < 0.3),
+    ]
     plan = ROOT.parent / "shared" / "data" / "dicom" / "breast-boost"
     if plan.is_dir():
-        dosimetry = fastest(rtoutcomes("dosimetry", "--rtstruct", str(plan / "rtss.dcm"),
-                                       "--rtdose", str(plan / "rtdose.dcm"), "--rtplan",
-                                       str(plan / "rtplan.dcm")), args, repeat=3)
+        dosimetry = fastest(
+            rtoutcomes(
+                "dosimetry",
+                "--rtstruct",
+                str(plan / "rtss.dcm"),
+                "--rtdose",
+                str(plan / "rtdose.dcm"),
+                "--rtplan",
+                str(plan / "rtplan.dcm"),
+            ),
+            args,
+            repeat=3,
+        )
         rows.append(Row("dosimetry breast-boost", "rtoutcomes dosimetry", dosimetry))
-        goals.append(Goal("dosimetry breast-boost: wall < 1 s", f"{dosimetry.wall:.2f} s",
-                          dosimetry.ok and dosimetry.wall < 1))
+        goals.append(
+            Goal(
+                "dosimetry breast-boost: wall < 1 s",
+                f"{dosimetry.wall:.2f} s",
+                dosimetry.ok and dosimetry.wall < 1,
+            )
+        )
     else:
         goals.append(Goal("dosimetry breast-boost: wall < 1 s", f"no {plan}", None))
     return rows, goals
 
 
 def print_report(rows: list[Row], goals: list[Goal]) -> None:
-    print(f"{'task':<36} {'tool':<40} {'cpu s':>7} {'wall s':>7} {'peak MB':>8} "
-          f"{'R/ours cpu':>10} {'R/ours wall':>11}")
+    print(
+        f"{'task':<36} {'tool':<40} {'cpu s':>7} {'wall s':>7} {'peak MB':>8} "
+        f"{'R/ours cpu':>10} {'R/ours wall':>11}"
+    )
     for row in rows:
         m = row.result
         if not m.ok:
@@ -282,8 +362,9 @@ def print_report(rows: list[Row], goals: list[Goal]) -> None:
         ratios = ""
         if row.base is not None and row.base.ok:
             ratios = f"{m.cpu / row.base.cpu:>10.1f} {m.wall / row.base.wall:>11.1f}"
-        print(f"{row.task:<36} {row.tool:<40} {m.cpu:>7.2f} {m.wall:>7.2f} {m.peak_mb:>8.0f} "
-              f"{ratios}")
+        print(
+            f"{row.task:<36} {row.tool:<40} {m.cpu:>7.2f} {m.wall:>7.2f} {m.peak_mb:>8.0f} {ratios}"
+        )
     print()
     print(f"{'goal':<52} {'measured':>12}  holds")
     for goal in goals:
@@ -299,15 +380,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     load = os.getloadavg()
-    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} "
-          "cores (wall times count other jobs; CPU times are each process's own)")
+    print(
+        f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} "
+        "cores (wall times count other jobs; CPU times are each process's own)"
+    )
     rows: list[Row] = []
     goals: list[Goal] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for part in ([table_rows(int(n), folder, args) for n in args.sizes]
-                     + [registry_rows(k, folder, args) for k in args.registry_copies]
-                     + [command_rows(folder, args)]):
+        for part in (
+            [table_rows(int(n), folder, args) for n in args.sizes]
+            + [registry_rows(k, folder, args) for k in args.registry_copies]
+            + [command_rows(folder, args)]
+        ):
             rows += part[0]
             goals += part[1]
     load = os.getloadavg()

@@ -23,8 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--top", type=int, default=25)
-    parser.add_argument("--filter", default="rtoutcomes|importlib._bootstrap.*_find_and_load'|"
-                        "read_csv|savefig|concordance")
+    parser.add_argument(
+        "--filter",
+        default="rtoutcomes|importlib._bootstrap.*_find_and_load'|read_csv|savefig|concordance",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = [c for c in args.command if c != "--"]
@@ -43,8 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     stream = io.StringIO()
     stats = pstats.Stats(profile, stream=stream)
     stats.sort_stats("cumulative").print_stats(args.filter, args.top)
-    imports = sum(v[3] for k, v in stats.stats.items()  # type: ignore[attr-defined]
-                  if k[2] == "_find_and_load" and k[0].startswith("<frozen"))
+    imports = sum(
+        v[3]
+        for k, v in stats.stats.items()  # type: ignore[attr-defined]
+        if k[2] == "_find_and_load" and k[0].startswith("<frozen")
+    )
     print(f"command: rtoutcomes {' '.join(command)}  (exit status {status})")
     print(f"CPU seconds: {total:.2f} total; module imports (outermost) <= {imports:.2f}")
     print(stream.getvalue())

@@ -21,8 +21,16 @@ from rtoutcomes.registry.spec import TABLES
 from rtoutcomes.registry.tables import read_tables
 from rtoutcomes.registry.validation import validate_registry
 
-ID_COLUMNS = {"candidate_id", "patient_id", "lesion_id", "course_id", "assessment_id",
-              "event_id", "toxicity_id", "therapy_id"}
+ID_COLUMNS = {
+    "candidate_id",
+    "patient_id",
+    "lesion_id",
+    "course_id",
+    "assessment_id",
+    "event_id",
+    "toxicity_id",
+    "therapy_id",
+}
 
 
 def replicate(copies: int, out: Path) -> int:
@@ -40,8 +48,9 @@ def replicate(copies: int, out: Path) -> int:
             copies_here = 1 if spec.name == "registry_meta" else copies
             for k in range(copies_here):
                 for row in rows:
-                    writer.writerow({c: (f"{v}-{k}" if c in ID_COLUMNS and v else v)
-                                     for c, v in row.items()})
+                    writer.writerow(
+                        {c: (f"{v}-{k}" if c in ID_COLUMNS and v else v) for c, v in row.items()}
+                    )
                     total += 1
     return total
 
@@ -68,8 +77,10 @@ def _drop(plain: str, db_url: str) -> None:
 
 def main() -> None:
     postgres = os.environ.get("RTOUTCOMES_TEST_POSTGRES_URL")
-    print(f"{'backend':<10} {'patients':>8} {'rows':>8} {'validate s':>10} {'import s':>9} "
-          f"{'read_tables s':>13}")
+    print(
+        f"{'backend':<10} {'patients':>8} {'rows':>8} {'validate s':>10} {'import s':>9} "
+        f"{'read_tables s':>13}"
+    )
     for copies in (1, 10, 100):
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "csv"
@@ -89,8 +100,10 @@ def main() -> None:
                 t0 = time.perf_counter()
                 read_tables(db)
                 t_read = time.perf_counter() - t0
-                print(f"{name:<10} {37 * copies:>8} {rows:>8} {t_validate:>10.2f} "
-                      f"{t_import:>9.2f} {t_read:>13.2f}")
+                print(
+                    f"{name:<10} {37 * copies:>8} {rows:>8} {t_validate:>10.2f} "
+                    f"{t_import:>9.2f} {t_read:>13.2f}"
+                )
                 if plain is not None:
                     _drop(plain, db)
 

@@ -48,20 +48,31 @@ def _one_row_changes(db: str, repeat: int) -> dict[str, tuple[float, float]]:
     timed: dict[str, list[tuple[float, float]]] = {"new scan": [], "changed size": []}
     for run in range(repeat):
         changes = {
-            "new scan": ChangeSet(rows={"assessments": [
-                {"assessment_id": f"BENCH-A{run}", "lesion_id": "DEMO-L001-50",
-                 "assessment_date": f"2024-01-{run + 1:02d}", "modality": "CT",
-                 "longest_diameter_mm": 30 + run}]}),
-            "changed size": ChangeSet(rows={"lesions": [
-                {"lesion_id": "DEMO-L002-50", "size_cm": 3.0 + run / 10}]}),
+            "new scan": ChangeSet(
+                rows={
+                    "assessments": [
+                        {
+                            "assessment_id": f"BENCH-A{run}",
+                            "lesion_id": "DEMO-L001-50",
+                            "assessment_date": f"2024-01-{run + 1:02d}",
+                            "modality": "CT",
+                            "longest_diameter_mm": 30 + run,
+                        }
+                    ]
+                }
+            ),
+            "changed size": ChangeSet(
+                rows={"lesions": [{"lesion_id": "DEMO-L002-50", "size_cm": 3.0 + run / 10}]}
+            ),
         }
         for what, change in changes.items():
             t0, c0 = time.perf_counter(), time.process_time()
             report = apply_changes(db, change, reason="benchmark", user="bench")
             timed[what].append((time.perf_counter() - t0, time.process_time() - c0))
             assert report.written
-    return {what: (min(w for w, _ in runs), min(c for _, c in runs))
-            for what, runs in timed.items()}
+    return {
+        what: (min(w for w, _ in runs), min(c for _, c in runs)) for what, runs in timed.items()
+    }
 
 
 def main() -> None:
@@ -91,11 +102,12 @@ def main() -> None:
                 updates.append(time.perf_counter() - t0)
                 assert report.counts()["changed"] == CHANGED_ROWS, report.counts()
                 assert preview.counts() == {**report.counts()}
-            print(f"{name:<10} {total:>7} {CHANGED_ROWS:>7} {min(previews):>9.2f} "
-                  f"{min(updates):>8.2f}")
+            print(
+                f"{name:<10} {total:>7} {CHANGED_ROWS:>7} {min(previews):>9.2f} "
+                f"{min(updates):>8.2f}"
+            )
             for what, (wall, cpu) in _one_row_changes(db, args.repeat).items():
-                print(f"{name:<10} {total:>7} {'1':>7} {what}: {wall:.3f} s wall, "
-                      f"{cpu:.3f} s CPU")
+                print(f"{name:<10} {total:>7} {'1':>7} {what}: {wall:.3f} s wall, {cpu:.3f} s CPU")
             if plain is not None:
                 _drop(plain, db)
 

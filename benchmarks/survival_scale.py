@@ -69,8 +69,11 @@ def make_data(n: int, seed: int = SEED) -> dict[str, np.ndarray]:
     beta = np.linspace(-0.3, 0.3, N_COVARIATES)
     event_day = np.ceil(rng.exponential(365.0 * np.exp(-(x @ beta))))
     censor_day = np.ceil(rng.uniform(1.0, 3650.0, n))
-    return {"x": x, "time": np.minimum(event_day, censor_day),
-            "event": (event_day <= censor_day).astype(np.float64)}
+    return {
+        "x": x,
+        "time": np.minimum(event_day, censor_day),
+        "event": (event_day <= censor_day).astype(np.float64),
+    }
 
 
 def write_data(data: dict[str, np.ndarray], folder: Path, n: int) -> tuple[Path, Path]:
@@ -97,8 +100,12 @@ def worker_rtoutcomes(path: Path, concordance: bool, repeat: int) -> dict[str, A
             float(fit.concordance)
         seconds.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
-    return {"seconds": min(seconds), "cpu": min(cpu), "coef": fit.coef.tolist(),
-            "peak_kb": peak_kb()}
+    return {
+        "seconds": min(seconds),
+        "cpu": min(cpu),
+        "coef": fit.coef.tolist(),
+        "peak_kb": peak_kb(),
+    }
 
 
 def worker_lifelines(path: Path, repeat: int) -> dict[str, Any]:
@@ -114,8 +121,12 @@ def worker_lifelines(path: Path, repeat: int) -> dict[str, Any]:
         fitter = CoxPHFitter().fit(frame, duration_col="time", event_col="event")
         seconds.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
-    return {"seconds": min(seconds), "cpu": min(cpu), "coef": fitter.params_.to_numpy().tolist(),
-            "peak_kb": peak_kb()}
+    return {
+        "seconds": min(seconds),
+        "cpu": min(cpu),
+        "coef": fitter.params_.to_numpy().tolist(),
+        "peak_kb": peak_kb(),
+    }
 
 
 def worker_km(n: int, what: str, repeat: int) -> dict[str, Any]:
@@ -152,16 +163,23 @@ def run(command: list[str], threads: int) -> dict[str, Any]:
 
 
 def python_worker(repeat: int, *args: str) -> list[str]:
-    return [sys.executable, str(Path(__file__).resolve()), "--repeat", str(repeat), "--worker",
-            *args]
+    return [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--repeat",
+        str(repeat),
+        "--worker",
+        *args,
+    ]
 
 
 def cox_rows(n: int, folder: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
     npz, raw = write_data(make_data(n), folder, n)
     runs: dict[str, dict[str, Any]] = {
         "rtoutcomes": run(python_worker(args.repeat, "rtoutcomes", str(npz)), args.threads),
-        "rtoutcomes + concordance": run(python_worker(args.repeat, "rtoutcomes-c", str(npz)),
-                                        args.threads),
+        "rtoutcomes + concordance": run(
+            python_worker(args.repeat, "rtoutcomes-c", str(npz)), args.threads
+        ),
     }
     if not args.skip_lifelines:
         runs["lifelines"] = run(python_worker(args.repeat, "lifelines", str(npz)), args.threads)
@@ -216,6 +234,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     print(header)
     print("-" * len(header))
     for row in rows:
+
         def cell(key: str, fmt: str, width: int, row: dict[str, Any] = row) -> str:
             return format(row[key], fmt).rjust(width) if key in row else " " * width
 
@@ -257,8 +276,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", nargs="+", type=float, default=[1e5, 1e6])
     parser.add_argument("--km-size", type=float, default=1e7)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="timed runs per tool in its process; the fastest is reported")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="timed runs per tool in its process; the fastest is reported",
+    )
     parser.add_argument("--skip-r", action="store_true")
     parser.add_argument("--skip-lifelines", action="store_true")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
@@ -279,8 +302,10 @@ def main(argv: list[str] | None = None) -> int:
         for size in args.sizes:
             rows += cox_rows(int(size), Path(tmp), args)
     rows += km_rows(int(args.km_size), args)
-    print(f"cores: {os.cpu_count()}, BLAS threads per tool: {args.threads}, fastest of "
-          f"{args.repeat} runs per tool, load average: {os.getloadavg()[0]:.1f}")
+    print(
+        f"cores: {os.cpu_count()}, BLAS threads per tool: {args.threads}, fastest of "
+        f"{args.repeat} runs per tool, load average: {os.getloadavg()[0]:.1f}"
+    )
     print_table(rows)
     print("targets:")
     print_targets(rows)

@@ -49,8 +49,21 @@ def _serve(db: Path, workdir: Path) -> tuple[str, subprocess.Popen[bytes], float
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "rtoutcomes", "serve", "--db", str(db), "--port", str(port),
-         "--workdir", str(workdir)], env=env, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "rtoutcomes",
+            "serve",
+            "--db",
+            str(db),
+            "--port",
+            str(port),
+            "--workdir",
+            str(workdir),
+        ],
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     start = time.perf_counter()
     while True:
@@ -94,8 +107,10 @@ def main() -> None:
         import_registry(folder / "csv", db)
         url, process, t_ready = _serve(db, folder / "runs")
         pid = process.pid
-        print(f"registry: {37 * args.copies} patients, {rows} rows; server ready after "
-              f"{t_ready:.1f} s of start-up work")
+        print(
+            f"registry: {37 * args.copies} patients, {rows} rows; server ready after "
+            f"{t_ready:.1f} s of start-up work"
+        )
         pages = {
             "overview": lambda i: "/",
             "patient search, all": lambda i: "/patients",
@@ -120,18 +135,28 @@ def main() -> None:
                 for i in range(min(args.repeat, 5)):
                     pid_, lesion = f"DEMO-P002-{50 + i}", f"DEMO-L002-{50 + i}"
                     start = time.perf_counter()
-                    response = client.post(f"/patients/{pid_}/add/assessments", data={
-                        "csrf_token": found.group(1), "assessment_id": f"BENCH-{i}",
-                        "lesion_id": lesion, "assessment_date": "2010-11-20",
-                        "modality": "CT", "longest_diameter_mm": "40"})
+                    response = client.post(
+                        f"/patients/{pid_}/add/assessments",
+                        data={
+                            "csrf_token": found.group(1),
+                            "assessment_id": f"BENCH-{i}",
+                            "lesion_id": lesion,
+                            "assessment_date": "2010-11-20",
+                            "modality": "CT",
+                            "longest_diameter_mm": "40",
+                        },
+                    )
                     writes.append(((time.perf_counter() - start) * 1000, 0.0))
                     assert response.status_code == 303, response.text[:500]
                     after_form.append(_time(client, pid, f"/patients/{pid_}"))
                 for i in range(min(args.repeat, 5)):
                     pid_, lesion = f"DEMO-P003-{60 + i}", f"DEMO-L003-{60 + i}"
-                    apply_changes(db, ChangeSet(rows={"lesions": [
-                        {"lesion_id": lesion, "size_cm": 3.3}]}), reason="benchmark",
-                        command="benchmark: a write from outside the app")
+                    apply_changes(
+                        db,
+                        ChangeSet(rows={"lesions": [{"lesion_id": lesion, "size_cm": 3.3}]}),
+                        reason="benchmark",
+                        command="benchmark: a write from outside the app",
+                    )
                     outside.append(_time(client, pid, f"/patients/{pid_}"))
                 results["patient, after its form"] = after_form
                 results["patient, changed outside"] = outside
@@ -145,8 +170,10 @@ def main() -> None:
         ok = "ok" if statistics.median(wall) < GOAL_MS and cpu < GOAL_MS else "SLOW"
         print(f"{name:<26} {statistics.median(wall):>10.1f} {max(wall):>8.1f} {cpu:>7.0f}  {ok}")
     wall = [w for w, _ in writes]
-    print(f"{'(form) add a scan':<26} {statistics.median(wall):>10.1f} {max(wall):>8.1f} "
-          f"{'':>7}  the audited write path (whole-registry checks); not a page")
+    print(
+        f"{'(form) add a scan':<26} {statistics.median(wall):>10.1f} {max(wall):>8.1f} "
+        f"{'':>7}  the audited write path (whole-registry checks); not a page"
+    )
 
 
 if __name__ == "__main__":

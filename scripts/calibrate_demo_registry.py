@@ -65,8 +65,9 @@ def months(a: date, b: date) -> float:
     return (b - a).days / (365.25 / 12)
 
 
-def endpoints(rows: dict[str, list[dict[str, str]]]) -> dict[str, tuple[list[float], list[bool],
-                                                                         list[str]]]:
+def endpoints(
+    rows: dict[str, list[dict[str, str]]],
+) -> dict[str, tuple[list[float], list[bool], list[str]]]:
     d = date.fromisoformat
     grade = {p["patient_id"]: p["fnclcc_grade"] for p in rows["patients"]}
     lesion_patient = {r["lesion_id"]: r["patient_id"] for r in rows["lesions"]}
@@ -77,8 +78,9 @@ def endpoints(rows: dict[str, list[dict[str, str]]]) -> dict[str, tuple[list[flo
         first[pid] = min(first.get(pid, start), start)
     last_scan: dict[str, date] = {}
     for a in rows["assessments"]:
-        last_scan[a["lesion_id"]] = max(last_scan.get(a["lesion_id"], date.min),
-                                        d(a["assessment_date"]))
+        last_scan[a["lesion_id"]] = max(
+            last_scan.get(a["lesion_id"], date.min), d(a["assessment_date"])
+        )
     lf: dict[str, date] = {}
     death: dict[str, date] = {}
     last: dict[str, date] = {}
@@ -115,8 +117,11 @@ def endpoints(rows: dict[str, list[dict[str, str]]]) -> dict[str, tuple[list[flo
 
 
 def group_rate(t: list[float], ev: list[bool], keep: list[bool], h: int = 24) -> float:
-    return km_at([x for x, k in zip(t, keep, strict=True) if k],
-                 [e for e, k in zip(ev, keep, strict=True) if k], (h,))[h]
+    return km_at(
+        [x for x, k in zip(t, keep, strict=True) if k],
+        [e for e, k in zip(ev, keep, strict=True) if k],
+        (h,),
+    )[h]
 
 
 def directions(rows: dict[str, list[dict[str, str]]]) -> list[str]:
@@ -165,8 +170,12 @@ def penalty(rows: dict[str, list[dict[str, str]]]) -> float:
     eps = endpoints(rows)
     med = {name: km_median(t, e) for name, (t, e, _) in eps.items()}
     follow_up = statistics.median(eps["OS"][0])
-    return (abs(med["OS"] - 24) / 4 + abs(med["PFS"] - 10) / 4
-            + abs(min(med["LC"], 60) - 25) / 8 + abs(follow_up - 21) / 4)
+    return (
+        abs(med["OS"] - 24) / 4
+        + abs(med["PFS"] - 10) / 4
+        + abs(min(med["LC"], 60) - 25) / 8
+        + abs(follow_up - 21) / 4
+    )
 
 
 def summarise(rows: dict[str, list[dict[str, str]]]) -> tuple[float, list[str]]:
@@ -175,20 +184,28 @@ def summarise(rows: dict[str, list[dict[str, str]]]) -> tuple[float, list[str]]:
         rates = km_at(t, ev, (12, 24, 36))
         diffs = [rates[h] - TARGETS[name][h] for h in (12, 24, 36)]
         worst = max(worst, *map(abs, diffs))
-        g1 = km_at([x for x, k in zip(t, g, strict=True) if k == "1"],
-                   [e for e, k in zip(ev, g, strict=True) if k == "1"], (12, 36))
-        g23 = km_at([x for x, k in zip(t, g, strict=True) if k != "1"],
-                    [e for e, k in zip(ev, g, strict=True) if k != "1"], (12, 36))
+        g1 = km_at(
+            [x for x, k in zip(t, g, strict=True) if k == "1"],
+            [e for e, k in zip(ev, g, strict=True) if k == "1"],
+            (12, 36),
+        )
+        g23 = km_at(
+            [x for x, k in zip(t, g, strict=True) if k != "1"],
+            [e for e, k in zip(ev, g, strict=True) if k != "1"],
+            (12, 36),
+        )
         lines.append(
-            f"{name:4s} " + "  ".join(f"{h}m {rates[h]:5.1f} ({TARGETS[name][h]:4.1f})"
-                                      for h in (12, 24, 36))
+            f"{name:4s} "
+            + "  ".join(f"{h}m {rates[h]:5.1f} ({TARGETS[name][h]:4.1f})" for h in (12, 24, 36))
             + f"   events {sum(ev)}/{len(ev)}   G1 {g1[12]:.0f}/{g1[36]:.0f}"
             f"  G2-3 {g23[12]:.0f}/{g23[36]:.0f}"
         )
         if name == "OS":
             fu = sorted(t)
-            lines.append(f"     follow-up median {statistics.median(fu):.1f} "
-                         f"({min(fu):.1f}-{max(fu):.1f}) months")
+            lines.append(
+                f"     follow-up median {statistics.median(fu):.1f} "
+                f"({min(fu):.1f}-{max(fu):.1f}) months"
+            )
     return worst, lines
 
 

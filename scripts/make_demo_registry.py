@@ -118,8 +118,12 @@ HISTOLOGY = (
 )
 # Subtypes that usually come back where they started (ordering recurrence before metastasis).
 RECURRING = {
-    "dermatofibrosarcoma protuberans", "desmoid-type fibromatosis", "myxofibrosarcoma",
-    "dedifferentiated liposarcoma", "inflammatory myofibroblastic tumour", "angiosarcoma",
+    "dermatofibrosarcoma protuberans",
+    "desmoid-type fibromatosis",
+    "myxofibrosarcoma",
+    "dedifferentiated liposarcoma",
+    "inflammatory myofibroblastic tumour",
+    "angiosarcoma",
 }
 
 # Per grade group: {setting: [lesions per patient, ...]} (Table 1: 18 recurrence, 19
@@ -131,8 +135,11 @@ LESION_PLAN = {
 # Sites of the 58 lesions (Table 2) by setting: recurrences at the primary's region.
 RECURRENCE_SITES = ["abdomen/pelvis"] * 12 + ["head and neck"] * 5 + ["chest"] * 2 + ["limbs"] * 2
 METASTASIS_SITES = (
-    ["lung"] * 17 + ["vertebral body bone"] * 10 + ["abdomen/pelvis"] * 6
-    + ["head and neck"] * 1 + ["chest"] * 3
+    ["lung"] * 17
+    + ["vertebral body bone"] * 10
+    + ["abdomen/pelvis"] * 6
+    + ["head and neck"] * 1
+    + ["chest"] * 3
 )
 SITE_DETAIL = {
     "abdomen/pelvis": ("retroperitoneum", "pelvis", "abdominal wall", "liver", "adrenal gland"),
@@ -143,21 +150,35 @@ SITE_DETAIL = {
     "vertebral body bone": ("thoracic spine", "lumbar spine", "sacrum", "cervical spine"),
 }
 PRIMARY_SITE = {
-    "abdomen/pelvis": "retroperitoneum", "head and neck": "head and neck",
-    "chest": "chest wall", "limbs": "lower limb",
+    "abdomen/pelvis": "retroperitoneum",
+    "head and neck": "head and neck",
+    "chest": "chest wall",
+    "limbs": "lower limb",
 }
 METASTATIC_PRIMARIES = ("lower limb", "upper limb", "trunk", "retroperitoneum", "buttock")
 TRACKING = {
-    "lung": "lung", "vertebral body bone": "spine", "head and neck": "skull",
-    "abdomen/pelvis": "fiducial", "chest": "fiducial", "limbs": "fiducial",
+    "lung": "lung",
+    "vertebral body bone": "spine",
+    "head and neck": "skull",
+    "abdomen/pelvis": "fiducial",
+    "chest": "fiducial",
+    "limbs": "fiducial",
 }
 PTV_MARGIN_MM = {
-    "lung": 5, "vertebral body bone": 2, "head and neck": 3,
-    "abdomen/pelvis": 5, "chest": 4, "limbs": 3,
+    "lung": 5,
+    "vertebral body bone": 2,
+    "head and neck": 3,
+    "abdomen/pelvis": 5,
+    "chest": 4,
+    "limbs": 3,
 }
 MODALITY = {
-    "lung": "CT", "vertebral body bone": "MRI", "head and neck": "MRI",
-    "abdomen/pelvis": "CT", "chest": "CT", "limbs": "MRI",
+    "lung": "CT",
+    "vertebral body bone": "MRI",
+    "head and neck": "MRI",
+    "abdomen/pelvis": "CT",
+    "chest": "CT",
+    "limbs": "MRI",
 }
 
 # The 58 prescriptions (dose Gy, fractions): Table 2's schedule counts; "others" are ours, chosen
@@ -212,8 +233,14 @@ class Rng:
         return seq
 
 
-def pinned_values(rng: Rng, n: int, low: float, median: float, high: float,
-                  spread: tuple[float, float] = (1.0, 1.0)) -> list[float]:
+def pinned_values(
+    rng: Rng,
+    n: int,
+    low: float,
+    median: float,
+    high: float,
+    spread: tuple[float, float] = (1.0, 1.0),
+) -> list[float]:
     """``n`` sorted values with exactly this minimum, median and maximum (before rounding).
 
     ``spread`` (below, above the median): 1 spreads values evenly towards the extreme, > 1
@@ -298,9 +325,11 @@ def assign_sites(rng: Rng, patients: list[Patient]) -> None:
         lesion.site = site
     for p in patients:
         for lesion in p.lesions:
-            lesion.detail = rng.pick(SITE_DETAIL[lesion.site][:3] if p.setting == "recurrence"
-                                     and lesion.site == "abdomen/pelvis"
-                                     else SITE_DETAIL[lesion.site])
+            lesion.detail = rng.pick(
+                SITE_DETAIL[lesion.site][:3]
+                if p.setting == "recurrence" and lesion.site == "abdomen/pelvis"
+                else SITE_DETAIL[lesion.site]
+            )
         if p.setting == "recurrence":
             p.primary_site = PRIMARY_SITE[p.lesions[0].site]
             if p.lesions[0].site == "abdomen/pelvis" and p.lesions[0].detail != "retroperitoneum":
@@ -326,8 +355,13 @@ def assign_sizes(rng: Rng, lesions: list[Lesion]) -> None:
     large.sort(key=lambda s: -s)  # biggest to the abdomen/pelvis, then the rest shuffled
     groups = {"abdomen/pelvis": [], "lung/chest": [], "other": []}  # type: dict[str, list[Lesion]]
     for lesion in lesions:
-        key = ("abdomen/pelvis" if lesion.site == "abdomen/pelvis" else
-               "lung/chest" if lesion.site in ("lung", "chest") else "other")
+        key = (
+            "abdomen/pelvis"
+            if lesion.site == "abdomen/pelvis"
+            else "lung/chest"
+            if lesion.site in ("lung", "chest")
+            else "other"
+        )
         groups[key].append(lesion)
     n_large = {"abdomen/pelvis": 17, "lung/chest": 12, "other": 3}
     big_abdomen = large[:6]
@@ -337,16 +371,25 @@ def assign_sizes(rng: Rng, lesions: list[Lesion]) -> None:
         members = rng.shuffled(members)
         for i, lesion in enumerate(members):
             if i < n_large[key]:
-                lesion.size_cm = big_abdomen.pop() if key == "abdomen/pelvis" and big_abdomen \
+                lesion.size_cm = (
+                    big_abdomen.pop()
+                    if key == "abdomen/pelvis" and big_abdomen
                     else remaining.pop()
+                )
             else:
                 lesion.size_cm = small.pop()
 
 
 def assign_schedules(rng: Rng, lesions: list[Lesion]) -> None:
     """Higher BED10 to small lung lesions, lower to spine and large abdominal/pelvic lesions."""
-    preference = {"lung": 1.0, "chest": 0.5, "limbs": 0.4, "head and neck": 0.0,
-                  "abdomen/pelvis": -0.2, "vertebral body bone": -0.8}
+    preference = {
+        "lung": 1.0,
+        "chest": 0.5,
+        "limbs": 0.4,
+        "head and neck": 0.0,
+        "abdomen/pelvis": -0.2,
+        "vertebral body bone": -0.8,
+    }
 
     def score(lesion: Lesion) -> float:
         return preference[lesion.site] - 0.08 * lesion.size_cm + rng.normal(0.6)
@@ -374,8 +417,9 @@ def curve_time(curve: tuple[tuple[float, float], ...], survival: float) -> float
     return math.inf
 
 
-def stratified_times(rng: Rng, risks: list[float], curve: tuple[tuple[float, float], ...]
-                     ) -> list[float]:
+def stratified_times(
+    rng: Rng, risks: list[float], curve: tuple[tuple[float, float], ...]
+) -> list[float]:
     """Event times at stratified quantiles of ``curve``: the highest risk gets the earliest."""
     n = len(risks)
     order = sorted(range(n), key=lambda i: -risks[i])
@@ -389,9 +433,12 @@ def stratified_times(rng: Rng, risks: list[float], curve: tuple[tuple[float, flo
 def simulate_outcomes(rng: Rng, patients: list[Patient]) -> None:
     for group in ("G1", "G2-G3"):
         members = [p for p in patients if p.grade_group == group]
-        risk = [RISK_OLIGOMETASTASIS * (p.setting == "oligometastasis")
-                + RISK_MULTIPLE_LESIONS * (len(p.lesions) > 1) + rng.normal(RISK_NOISE_SD)
-                for p in members]
+        risk = [
+            RISK_OLIGOMETASTASIS * (p.setting == "oligometastasis")
+            + RISK_MULTIPLE_LESIONS * (len(p.lesions) > 1)
+            + rng.normal(RISK_NOISE_SD)
+            for p in members
+        ]
         deaths = stratified_times(rng, risk, OS_CURVES[group])
         prog_risk = [r + rng.normal(PROGRESSION_NOISE_SD) for r in risk]
         progressions = stratified_times(rng, prog_risk, PROGRESSION_CURVES[group])
@@ -400,12 +447,15 @@ def simulate_outcomes(rng: Rng, patients: list[Patient]) -> None:
             p.progression_months = prog
         patient_risk = {id(p): r for p, r in zip(members, prog_risk, strict=True)}
         lesions = [(p, les) for p in members for les in p.lesions]
-        lesion_risk = [RISK_LARGE_LESION * (les.size_cm >= 5.0)
-                       + LESION_SHARES_PATIENT_RISK * patient_risk[id(p)]
-                       + rng.normal(RISK_NOISE_SD)
-                       for p, les in lesions]
-        for (_, les), t in zip(lesions, stratified_times(rng, lesion_risk,
-                                                         LOCAL_FAILURE_CURVES[group]), strict=True):
+        lesion_risk = [
+            RISK_LARGE_LESION * (les.size_cm >= 5.0)
+            + LESION_SHARES_PATIENT_RISK * patient_risk[id(p)]
+            + rng.normal(RISK_NOISE_SD)
+            for p, les in lesions
+        ]
+        for (_, les), t in zip(
+            lesions, stratified_times(rng, lesion_risk, LOCAL_FAILURE_CURVES[group]), strict=True
+        ):
             les.lf_months = t
 
 
@@ -427,13 +477,16 @@ def weekday_on_or_after(day: date) -> date:
 def assign_start_dates(rng: Rng, patients: list[Patient]) -> None:
     """Accrual 2009-12..2019-12, busier in later years; the longest follow-up is 125 months."""
     span = (LAST_SBRT - FIRST_SBRT).days
-    offsets = sorted(int(span * (1 - (1 - (i + rng.u()) / len(patients)) ** ACCRUAL_POWER))
-                     for i in range(len(patients)))
+    offsets = sorted(
+        int(span * (1 - (1 - (i + rng.u()) / len(patients)) ** ACCRUAL_POWER))
+        for i in range(len(patients))
+    )
     # The earliest slot goes to the G1 patient alive longest, followed for exactly 125 months.
     anchor = max((p for p in patients if p.grade == 1), key=lambda p: p.death_months)
     others = rng.shuffled([p for p in patients if p is not anchor])
-    anchor.start = weekday_on_or_after(DATA_CUTOFF - timedelta(days=months_to_days(
-        MAX_FOLLOW_UP_MONTHS) + 5))
+    anchor.start = weekday_on_or_after(
+        DATA_CUTOFF - timedelta(days=months_to_days(MAX_FOLLOW_UP_MONTHS) + 5)
+    )
     anchor.death_months = math.inf
     for p, offset in zip(others, offsets[1:], strict=True):
         p.start = weekday_on_or_after(FIRST_SBRT + timedelta(days=offset))
@@ -453,26 +506,90 @@ class Tables:
 
 COLUMNS = {
     "registry_meta": ["key", "value"],
-    "screened_candidates": ["candidate_id", "screening_date", "eligible", "exclusion_reason",
-                            "patient_id"],
-    "patients": ["patient_id", "sex", "birth_date", "age_at_sbrt_years", "diagnosis_date",
-                 "recurrence_date", "histology_subtype", "who_family", "fnclcc_grade",
-                 "primary_site", "disease_setting", "lesions_at_first_sbrt",
-                 "first_treatment_surgery", "prior_surgeries", "adjuvant_chemotherapy",
-                 "adjuvant_radiotherapy"],
+    "screened_candidates": [
+        "candidate_id",
+        "screening_date",
+        "eligible",
+        "exclusion_reason",
+        "patient_id",
+    ],
+    "patients": [
+        "patient_id",
+        "sex",
+        "birth_date",
+        "age_at_sbrt_years",
+        "diagnosis_date",
+        "recurrence_date",
+        "histology_subtype",
+        "who_family",
+        "fnclcc_grade",
+        "primary_site",
+        "disease_setting",
+        "lesions_at_first_sbrt",
+        "first_treatment_surgery",
+        "prior_surgeries",
+        "adjuvant_chemotherapy",
+        "adjuvant_radiotherapy",
+    ],
     "lesions": ["lesion_id", "patient_id", "site_category", "site_detail", "size_cm"],
-    "sbrt_courses": ["course_id", "lesion_id", "start_date", "end_date", "total_dose_gy",
-                     "fractions", "isodose_line_pct", "ptv_margin_mm", "device", "tracking"],
-    "dosimetry": ["course_id", "tv_cc", "piv_cc", "tv_piv_cc", "dmax_gy", "coverage_pct", "ci",
-                  "nci", "hi", "source"],
-    "assessments": ["assessment_id", "lesion_id", "assessment_date", "modality",
-                    "longest_diameter_mm", "new_lesions"],
-    "patient_events": ["event_id", "patient_id", "event_type", "event_date", "progression_type",
-                       "lesion_id"],
-    "toxicities": ["toxicity_id", "patient_id", "course_id", "onset_date", "ctcae_version",
-                   "term", "grade", "attribution"],
-    "systemic_therapies": ["therapy_id", "patient_id", "therapy_type", "agent", "start_date",
-                           "end_date"],
+    "sbrt_courses": [
+        "course_id",
+        "lesion_id",
+        "start_date",
+        "end_date",
+        "total_dose_gy",
+        "fractions",
+        "isodose_line_pct",
+        "ptv_margin_mm",
+        "device",
+        "tracking",
+    ],
+    "dosimetry": [
+        "course_id",
+        "tv_cc",
+        "piv_cc",
+        "tv_piv_cc",
+        "dmax_gy",
+        "coverage_pct",
+        "ci",
+        "nci",
+        "hi",
+        "source",
+    ],
+    "assessments": [
+        "assessment_id",
+        "lesion_id",
+        "assessment_date",
+        "modality",
+        "longest_diameter_mm",
+        "new_lesions",
+    ],
+    "patient_events": [
+        "event_id",
+        "patient_id",
+        "event_type",
+        "event_date",
+        "progression_type",
+        "lesion_id",
+    ],
+    "toxicities": [
+        "toxicity_id",
+        "patient_id",
+        "course_id",
+        "onset_date",
+        "ctcae_version",
+        "term",
+        "grade",
+        "attribution",
+    ],
+    "systemic_therapies": [
+        "therapy_id",
+        "patient_id",
+        "therapy_type",
+        "agent",
+        "start_date",
+        "end_date",
+    ],
 }
 
 
@@ -501,15 +618,20 @@ def build_history(rng: Rng, patients: list[Patient]) -> None:
     oligo = [p for p in patients if p.setting == "oligometastasis"]
     no_surgery = set(map(id, rng.shuffled(oligo)[:9]))  # 28 of 37 had surgery first
     surgical = [p for p in patients if id(p) not in no_surgery]
-    many_ops = set(map(id, rng.shuffled(
-        [p for p in surgical if p.setting == "recurrence"])[:5]
-        + rng.shuffled([p for p in surgical if p.setting == "oligometastasis"])[:2]))
+    many_ops = set(
+        map(
+            id,
+            rng.shuffled([p for p in surgical if p.setting == "recurrence"])[:5]
+            + rng.shuffled([p for p in surgical if p.setting == "oligometastasis"])[:2],
+        )
+    )
     adjuvant_chemo = set(map(id, rng.shuffled(surgical)[:13]))
     adjuvant_rt = set(map(id, rng.shuffled(surgical)[:3]))
     for p, months in zip(patients, intervals, strict=True):
         p.surgery_first = id(p) not in no_surgery
-        p.prior_surgeries = (rng.integer(3, 4) if id(p) in many_ops
-                             else rng.integer(1, 2) if p.surgery_first else 0)
+        p.prior_surgeries = (
+            rng.integer(3, 4) if id(p) in many_ops else rng.integer(1, 2) if p.surgery_first else 0
+        )
         p.adjuvant_chemo = id(p) in adjuvant_chemo
         p.adjuvant_rt = id(p) in adjuvant_rt
         p.recurrence = p.start - timedelta(days=rng.integer(21, 90))
@@ -523,8 +645,9 @@ def build_demographics(rng: Rng, patients: list[Patient]) -> None:
     women += others[: 12 - len(women)]
     for p in patients:
         p.sex = "female" if p in women else "male"
-    ages = rng.shuffled([round(a) for a in pinned_values(rng, len(patients), 19, 58, 82,
-                                                           (1.4, 1.0))])
+    ages = rng.shuffled(
+        [round(a) for a in pinned_values(rng, len(patients), 19, 58, 82, (1.4, 1.0))]
+    )
     for p, age in zip(patients, ages, strict=True):
         p.age = age
 
@@ -538,19 +661,21 @@ def pair_dosimetry(rng: Rng, n: int) -> list[tuple[float, float]]:
     1.13. The paper's nCI maximum (2.93) cannot be reproduced: with CI >= 1.00 a coverage of
     47.81 % already gives nCI >= 4.37.
     """
-    coverage = [round(v, 2) / 100 for v in
-                pinned_values(rng, n, 47.81, 86.12, 99.75, (2.5, 1.6))]
+    coverage = [round(v, 2) / 100 for v in pinned_values(rng, n, 47.81, 86.12, 99.75, (2.5, 1.6))]
     ci = [round(v, 2) for v in pinned_values(rng, n, 1.00, 1.13, 2.77, (0.8, 3.0))]
     half = n // 2
     # Start: the low-coverage half with the high CIs (its best-covered target with the median
     # CI), the high-coverage half with the low CIs, each in rank order.
     cover = [coverage[half - 1], *coverage[: half - 1], *coverage[half:]]
-    cis = [ci[half], *ci[half + 1:], *ci[:half]]
+    cis = [ci[half], *ci[half + 1 :], *ci[:half]]
 
     def miss(cis: list[float]) -> float:
         nci = sorted(round(x / c**2, 2) for c, x in zip(cover, cis, strict=True))
-        return abs((nci[half - 1] + nci[half]) / 2 - 1.42) + abs(nci[0] - 1.13) + 0.01 * (
-            nci[-1] - 4.0)
+        return (
+            abs((nci[half - 1] + nci[half]) / 2 - 1.42)
+            + abs(nci[0] - 1.13)
+            + 0.01 * (nci[-1] - 4.0)
+        )
 
     best = miss(cis)
     improved = True
@@ -567,8 +692,9 @@ def pair_dosimetry(rng: Rng, n: int) -> list[tuple[float, float]]:
     return sorted(zip(cover, cis, strict=True), key=lambda pair: (pair[1], pair[0]))
 
 
-def dosimetry_rows(rng: Rng, lesions: list[Lesion]
-                   ) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
+def dosimetry_rows(
+    rng: Rng, lesions: list[Lesion]
+) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
     """Planning-system indices from consistent volumes (cm3): coverage = TV_PIV/TV, CI = PIV/TV,
     nCI = TV x PIV / TV_PIV^2, HI = Dmax/prescription; isodose 75 (55-88) %, HI 1.33 (1.10-2.00).
 
@@ -595,7 +721,9 @@ def dosimetry_rows(rng: Rng, lesions: list[Lesion]
         dmax = round(hi_of[i] * les.dose_gy, 2)
         rows[les.course_id] = {
             "course_id": les.course_id,
-            "tv_cc": num(tv, 3), "piv_cc": num(piv, 3), "tv_piv_cc": num(tv_piv, 3),
+            "tv_cc": num(tv, 3),
+            "piv_cc": num(piv, 3),
+            "tv_piv_cc": num(tv_piv, 3),
             "dmax_gy": num(dmax, 2),
             "coverage_pct": num(100 * tv_piv / tv, 2),
             "ci": num(piv / tv, 2),
@@ -639,12 +767,20 @@ def follow_patient(rng: Rng, p: Patient, tables: Tables, counter: dict[str, int]
         fail = next((v for v in visits if latent_lf is not None and v >= latent_lf), None)
         if fail is not None:
             fu.local_failures[les.lesion_id] = fail
-        write_scans(rng, les, [v for v in visits if fail is None or v <= fail], fail, prog_date,
-                    tables, counter)
+        write_scans(
+            rng,
+            les,
+            [v for v in visits if fail is None or v <= fail],
+            fail,
+            prog_date,
+            tables,
+            counter,
+        )
     if prog_date is not None:
         fu.progression = prog_date
-        fu.progression_kind = ("regional" if p.setting == "recurrence" and rng.u() < 0.35
-                               else "distant")
+        fu.progression_kind = (
+            "regional" if p.setting == "recurrence" and rng.u() < 0.35 else "distant"
+        )
     if death is not None and visits:
         fu.last_contact = max(visits[-1], death - timedelta(days=rng.integer(7, 40)))
     elif death is not None:
@@ -652,8 +788,15 @@ def follow_patient(rng: Rng, p: Patient, tables: Tables, counter: dict[str, int]
     return fu
 
 
-def write_scans(rng: Rng, les: Lesion, visits: list[date], fail: date | None,
-                progression: date | None, tables: Tables, counter: dict[str, int]) -> None:
+def write_scans(
+    rng: Rng,
+    les: Lesion,
+    visits: list[date],
+    fail: date | None,
+    progression: date | None,
+    tables: Tables,
+    counter: dict[str, int],
+) -> None:
     """Baseline and follow-up longest diameters (mm) that trigger local failure only at ``fail``.
 
     Before failure the lesion shrinks towards a plateau with noise that stays within 8 % and
@@ -679,14 +822,17 @@ def write_scans(rng: Rng, les: Lesion, visits: list[date], fail: date | None,
     for k, (day, diameter) in enumerate(scans):
         counter["assessment"] += 1
         new = "" if k == 0 else yes_no(progression is not None and day == progression)
-        tables.add("assessments", {
-            "assessment_id": f"DEMO-A{counter['assessment']:04d}",
-            "lesion_id": les.lesion_id,
-            "assessment_date": day.isoformat(),
-            "modality": "PET-CT" if k == 0 and rng.u() < 0.15 else modality,
-            "longest_diameter_mm": num(diameter, 0),
-            "new_lesions": new,
-        })
+        tables.add(
+            "assessments",
+            {
+                "assessment_id": f"DEMO-A{counter['assessment']:04d}",
+                "lesion_id": les.lesion_id,
+                "assessment_date": day.isoformat(),
+                "modality": "PET-CT" if k == 0 and rng.u() < 0.15 else modality,
+                "longest_diameter_mm": num(diameter, 0),
+                "new_lesions": new,
+            },
+        )
 
 
 def event_rows(p: Patient, fu: FollowUp, tables: Tables, counter: dict[str, int]) -> None:
@@ -700,11 +846,17 @@ def event_rows(p: Patient, fu: FollowUp, tables: Tables, counter: dict[str, int]
     events.append((fu.last_contact, "last_contact", "", ""))
     for day, kind, prog_type, lesion_id in sorted(events):
         counter["event"] += 1
-        tables.add("patient_events", {
-            "event_id": f"DEMO-E{counter['event']:03d}", "patient_id": p.patient_id,
-            "event_type": kind, "event_date": day.isoformat(), "progression_type": prog_type,
-            "lesion_id": lesion_id,
-        })
+        tables.add(
+            "patient_events",
+            {
+                "event_id": f"DEMO-E{counter['event']:03d}",
+                "patient_id": p.patient_id,
+                "event_type": kind,
+                "event_date": day.isoformat(),
+                "progression_type": prog_type,
+                "lesion_id": lesion_id,
+            },
+        )
 
 
 def first_event(fu: FollowUp) -> date:
@@ -713,8 +865,9 @@ def first_event(fu: FollowUp) -> date:
     return min((d for d in dates if d is not None), default=fu.last_contact)
 
 
-def systemic_rows(rng: Rng, patients: list[Patient], follow: dict[str, FollowUp],
-                  tables: Tables) -> None:
+def systemic_rows(
+    rng: Rng, patients: list[Patient], follow: dict[str, FollowUp], tables: Tables
+) -> None:
     """Table 1 systemic treatment: one therapy per treated patient.
 
     Chemotherapy 18 (11 oligometastatic, 7 recurrent; 9 before, 5 after, 4 concurrent with
@@ -725,12 +878,17 @@ def systemic_rows(rng: Rng, patients: list[Patient], follow: dict[str, FollowUp]
     chemo = oligo[:11] + rec[:7]
     rest = rng.shuffled(oligo[11:] + rec[7:])
     kinds = {id(p): "chemotherapy" for p in chemo}
-    for p, other in zip(rest, ["targeted therapy"] * 4 + ["immunotherapy"]
-                        + ["interventional therapy"] * 2, strict=False):
+    for p, other in zip(
+        rest,
+        ["targeted therapy"] * 4 + ["immunotherapy"] + ["interventional therapy"] * 2,
+        strict=False,
+    ):
         kinds[id(p)] = other
+
     # "After SBRT" goes to the chemotherapy patients followed longest after their last course.
     def months_after(p: Patient) -> float:
         return (follow[p.patient_id].last_contact - p.start).days / DAYS_PER_MONTH
+
     by_follow = sorted(chemo, key=lambda p: (-months_after(p), p.patient_id))
     timing = {id(p): "after" for p in by_follow[:5]}
     middle = rng.shuffled(by_follow[5:])
@@ -752,33 +910,48 @@ def systemic_rows(rng: Rng, patients: list[Patient], follow: dict[str, FollowUp]
             start = first - timedelta(days=rng.integer(7, 30))
             end = last + timedelta(days=rng.integer(30, 90))
         else:
-            anchor = max(last, first_event(follow[p.patient_id])
-                         if follow[p.patient_id].progression else last)
+            anchor = max(
+                last,
+                first_event(follow[p.patient_id]) if follow[p.patient_id].progression else last,
+            )
             start = anchor + timedelta(days=rng.integer(14, 45))
             end = start + timedelta(days=rng.integer(60, 150))
             end = min(end, follow[p.patient_id].last_contact)
             start = min(start, end)
-        agent = {"chemotherapy": rng.pick(CHEMOTHERAPY), "targeted therapy": rng.pick(TARGETED),
-                 "immunotherapy": "pembrolizumab",
-                 "interventional therapy": "transarterial chemoembolisation"}[kind]
+        agent = {
+            "chemotherapy": rng.pick(CHEMOTHERAPY),
+            "targeted therapy": rng.pick(TARGETED),
+            "immunotherapy": "pembrolizumab",
+            "interventional therapy": "transarterial chemoembolisation",
+        }[kind]
         counter += 1
-        tables.add("systemic_therapies", {
-            "therapy_id": f"DEMO-ST{counter:03d}", "patient_id": p.patient_id,
-            "therapy_type": kind, "agent": agent, "start_date": start.isoformat(),
-            "end_date": end.isoformat(),
-        })
+        tables.add(
+            "systemic_therapies",
+            {
+                "therapy_id": f"DEMO-ST{counter:03d}",
+                "patient_id": p.patient_id,
+                "therapy_type": kind,
+                "agent": agent,
+                "start_date": start.isoformat(),
+                "end_date": end.isoformat(),
+            },
+        )
 
 
-def toxicity_rows(rng: Rng, patients: list[Patient], follow: dict[str, FollowUp],
-                  tables: Tables) -> None:
+def toxicity_rows(
+    rng: Rng, patients: list[Patient], follow: dict[str, FollowUp], tables: Tables
+) -> None:
     """Fatigue G1-2 x8, pneumonitis G2 x1, enterocolitis G1-2 x2, late dermatitis G3 x1 (6 mo)."""
 
     def alive_at(p: Patient, months: float) -> bool:
         return (follow[p.patient_id].last_contact - p.start).days / DAYS_PER_MONTH > months
 
     def with_site(sites: tuple[str, ...], months: float) -> list[Patient]:
-        return [p for p in patients if alive_at(p, months)
-                and any(les.site in sites for les in p.lesions)]
+        return [
+            p
+            for p in patients
+            if alive_at(p, months) and any(les.site in sites for les in p.lesions)
+        ]
 
     rows: list[tuple[Patient, str, int, int, str, tuple[str, ...]]] = []
     fatigue = rng.shuffled([p for p in patients if alive_at(p, 3)])[:8]
@@ -788,46 +961,68 @@ def toxicity_rows(rng: Rng, patients: list[Patient], follow: dict[str, FollowUp]
     rows.append((pneumonitis, "Pneumonitis", 2, rng.integer(45, 80), "probable", ("lung",)))
     gut = rng.shuffled(with_site(("abdomen/pelvis",), 3))[:2]
     for k, p in enumerate(gut):
-        rows.append((p, "Enterocolitis", k + 1, rng.integer(5, 25), "probable",
-                     ("abdomen/pelvis",)))
+        rows.append(
+            (p, "Enterocolitis", k + 1, rng.integer(5, 25), "probable", ("abdomen/pelvis",))
+        )
     skin = rng.pick(with_site(("chest", "limbs"), 7))
-    rows.append((skin, "Dermatitis radiation", 3, months_to_days(6), "definite",
-                 ("chest", "limbs")))
+    rows.append(
+        (skin, "Dermatitis radiation", 3, months_to_days(6), "definite", ("chest", "limbs"))
+    )
     rows.sort(key=lambda r: (r[0].patient_id, r[3]))
     for n, (p, term, grade, days, attribution, sites) in enumerate(rows, start=1):
         lesion = next((les for les in p.lesions if les.site in sites), p.lesions[0])
-        tables.add("toxicities", {
-            "toxicity_id": f"DEMO-T{n:03d}", "patient_id": p.patient_id,
-            "course_id": lesion.course_id,
-            "onset_date": (lesion.start + timedelta(days=days)).isoformat(),
-            "ctcae_version": "4.03", "term": term, "grade": str(grade),
-            "attribution": attribution,
-        })
+        tables.add(
+            "toxicities",
+            {
+                "toxicity_id": f"DEMO-T{n:03d}",
+                "patient_id": p.patient_id,
+                "course_id": lesion.course_id,
+                "onset_date": (lesion.start + timedelta(days=days)).isoformat(),
+                "ctcae_version": "4.03",
+                "term": term,
+                "grade": str(grade),
+                "attribution": attribution,
+            },
+        )
 
 
 def candidate_rows(rng: Rng, patients: list[Patient], tables: Tables) -> None:
     """68 screened: the 37 patients and 31 excluded (reason counts are ours: not reported)."""
     span = (LAST_SBRT - FIRST_SBRT).days
-    entries = [(p.start - timedelta(days=rng.integer(14, 45)), "yes", "", p.patient_id)
-               for p in patients]
+    entries = [
+        (p.start - timedelta(days=rng.integer(14, 45)), "yes", "", p.patient_id) for p in patients
+    ]
     reasons = [reason for reason, count in EXCLUSIONS for _ in range(count)]
     for reason in reasons:
         day = FIRST_SBRT + timedelta(days=rng.integer(0, span))
         entries.append((day, "no", reason, ""))
     for n, (day, eligible, reason, pid) in enumerate(sorted(entries), start=1):
-        tables.add("screened_candidates", {
-            "candidate_id": f"DEMO-SC{n:03d}", "screening_date": day.isoformat(),
-            "eligible": eligible, "exclusion_reason": reason, "patient_id": pid,
-        })
+        tables.add(
+            "screened_candidates",
+            {
+                "candidate_id": f"DEMO-SC{n:03d}",
+                "screening_date": day.isoformat(),
+                "eligible": eligible,
+                "exclusion_reason": reason,
+                "patient_id": pid,
+            },
+        )
 
 
 def patient_row(p: Patient) -> dict[str, str]:
     return {
-        "patient_id": p.patient_id, "sex": p.sex, "birth_date": "",
-        "age_at_sbrt_years": str(p.age), "diagnosis_date": p.diagnosis.isoformat(),
-        "recurrence_date": p.recurrence.isoformat(), "histology_subtype": p.subtype,
-        "who_family": p.family, "fnclcc_grade": str(p.grade), "primary_site": p.primary_site,
-        "disease_setting": p.setting, "lesions_at_first_sbrt": str(len(p.lesions)),
+        "patient_id": p.patient_id,
+        "sex": p.sex,
+        "birth_date": "",
+        "age_at_sbrt_years": str(p.age),
+        "diagnosis_date": p.diagnosis.isoformat(),
+        "recurrence_date": p.recurrence.isoformat(),
+        "histology_subtype": p.subtype,
+        "who_family": p.family,
+        "fnclcc_grade": str(p.grade),
+        "primary_site": p.primary_site,
+        "disease_setting": p.setting,
+        "lesions_at_first_sbrt": str(len(p.lesions)),
         "first_treatment_surgery": yes_no(p.surgery_first),
         "prior_surgeries": str(p.prior_surgeries),
         "adjuvant_chemotherapy": yes_no(p.adjuvant_chemo),
@@ -840,11 +1035,13 @@ def meta_rows(tables: Tables) -> None:
         ("name", "rtoutcomes demo registry (SYNTHETIC)"),
         ("synthetic", "yes"),
         ("data_cutoff_date", DATA_CUTOFF.isoformat()),
-        ("description",
-         "SYNTHETIC data, not real patients: a simulated SBRT registry of recurrent and "
-         "oligometastatic soft tissue sarcoma modelled on the published summary of Feng et al., "
-         "World J Surg Oncol 2022;20:322 (doi:10.1186/s12957-022-02781-1). Written by "
-         f"scripts/make_demo_registry.py with seed {SEED}; see docs/demo-registry.md."),
+        (
+            "description",
+            "SYNTHETIC data, not real patients: a simulated SBRT registry of recurrent and "
+            "oligometastatic soft tissue sarcoma modelled on the published summary of Feng et al., "
+            "World J Surg Oncol 2022;20:322 (doi:10.1186/s12957-022-02781-1). Written by "
+            f"scripts/make_demo_registry.py with seed {SEED}; see docs/demo-registry.md.",
+        ),
     ):
         tables.add("registry_meta", {"key": key, "value": value})
 
@@ -876,20 +1073,31 @@ def build(seed: int = SEED) -> Tables:
     dosimetry, isodose = dosimetry_rows(Rng(seed, "dosimetry"), all_lesions)
     for p in patients:
         for les in p.lesions:
-            tables.add("lesions", {
-                "lesion_id": les.lesion_id, "patient_id": p.patient_id,
-                "site_category": les.site, "site_detail": les.detail,
-                "size_cm": num(les.size_cm, 1),
-            })
-            tables.add("sbrt_courses", {
-                "course_id": les.course_id, "lesion_id": les.lesion_id,
-                "start_date": les.start.isoformat(),
-                "end_date": treatment_end(les.start, les.fractions).isoformat(),
-                "total_dose_gy": num(les.dose_gy, 1), "fractions": str(les.fractions),
-                "isodose_line_pct": str(isodose[les.course_id]),
-                "ptv_margin_mm": str(PTV_MARGIN_MM[les.site]), "device": "CyberKnife",
-                "tracking": TRACKING[les.site],
-            })
+            tables.add(
+                "lesions",
+                {
+                    "lesion_id": les.lesion_id,
+                    "patient_id": p.patient_id,
+                    "site_category": les.site,
+                    "site_detail": les.detail,
+                    "size_cm": num(les.size_cm, 1),
+                },
+            )
+            tables.add(
+                "sbrt_courses",
+                {
+                    "course_id": les.course_id,
+                    "lesion_id": les.lesion_id,
+                    "start_date": les.start.isoformat(),
+                    "end_date": treatment_end(les.start, les.fractions).isoformat(),
+                    "total_dose_gy": num(les.dose_gy, 1),
+                    "fractions": str(les.fractions),
+                    "isodose_line_pct": str(isodose[les.course_id]),
+                    "ptv_margin_mm": str(PTV_MARGIN_MM[les.site]),
+                    "device": "CyberKnife",
+                    "tracking": TRACKING[les.site],
+                },
+            )
             tables.add("dosimetry", dosimetry[les.course_id])
     counter = {"assessment": 0, "event": 0}
     follow: dict[str, FollowUp] = {}

@@ -38,39 +38,119 @@ def _frame(
 
 def build_registry() -> dict[str, pd.DataFrame]:
     """The test registry as a dict of DataFrames (dates as datetime64)."""
-    meta = pd.DataFrame({
-        "key": ["name", "synthetic", "data_cutoff_date"],
-        "value": ["endpoint edges", "yes", "2017-12-31"],
-    })
+    meta = pd.DataFrame(
+        {
+            "key": ["name", "synthetic", "data_cutoff_date"],
+            "value": ["endpoint edges", "yes", "2017-12-31"],
+        }
+    )
     patients = _frame(
-        ["patient_id", "sex", "age_at_sbrt_years", "diagnosis_date", "recurrence_date",
-         "histology_subtype", "who_family", "fnclcc_grade", "disease_setting",
-         "lesions_at_first_sbrt"],
         [
-            ("P1", "male", 60, "2013-05-01", "2014-11-01", "myxofibrosarcoma",
-             "fibroblastic and myofibroblastic tumours", 2, "recurrence", 1),
-            ("P2", "female", 50, "2014-08-01", "2014-12-01", "leiomyosarcoma",
-             "smooth muscle tumours", 3, "oligometastasis", 2),
-            ("P3", "male", 70, "2012-01-10", "2015-01-15", "dedifferentiated liposarcoma",
-             "adipocytic tumours", 3, "recurrence", 1),
-            ("P4", "female", 40, "2015-01-01", "2015-11-01", "synovial sarcoma",
-             "tumours of uncertain differentiation", 3, "oligometastasis", 1),
-            ("P5", "male", 30, "2013-01-01", "2015-04-01", "angiosarcoma",
-             "vascular tumours", 1, "oligometastasis", 1),
-            ("P6", "male", 65, "2015-10-01", None, "myxoid liposarcoma",
-             "adipocytic tumours", 1, "recurrence", 1),
+            "patient_id",
+            "sex",
+            "age_at_sbrt_years",
+            "diagnosis_date",
+            "recurrence_date",
+            "histology_subtype",
+            "who_family",
+            "fnclcc_grade",
+            "disease_setting",
+            "lesions_at_first_sbrt",
+        ],
+        [
+            (
+                "P1",
+                "male",
+                60,
+                "2013-05-01",
+                "2014-11-01",
+                "myxofibrosarcoma",
+                "fibroblastic and myofibroblastic tumours",
+                2,
+                "recurrence",
+                1,
+            ),
+            (
+                "P2",
+                "female",
+                50,
+                "2014-08-01",
+                "2014-12-01",
+                "leiomyosarcoma",
+                "smooth muscle tumours",
+                3,
+                "oligometastasis",
+                2,
+            ),
+            (
+                "P3",
+                "male",
+                70,
+                "2012-01-10",
+                "2015-01-15",
+                "dedifferentiated liposarcoma",
+                "adipocytic tumours",
+                3,
+                "recurrence",
+                1,
+            ),
+            (
+                "P4",
+                "female",
+                40,
+                "2015-01-01",
+                "2015-11-01",
+                "synovial sarcoma",
+                "tumours of uncertain differentiation",
+                3,
+                "oligometastasis",
+                1,
+            ),
+            (
+                "P5",
+                "male",
+                30,
+                "2013-01-01",
+                "2015-04-01",
+                "angiosarcoma",
+                "vascular tumours",
+                1,
+                "oligometastasis",
+                1,
+            ),
+            (
+                "P6",
+                "male",
+                65,
+                "2015-10-01",
+                None,
+                "myxoid liposarcoma",
+                "adipocytic tumours",
+                1,
+                "recurrence",
+                1,
+            ),
         ],
         ("diagnosis_date", "recurrence_date"),
     )
-    lesions = pd.DataFrame({
-        "lesion_id": ["L1", "L2a", "L2b", "L3", "L4", "L5", "L6"],
-        "patient_id": ["P1", "P2", "P2", "P3", "P4", "P5", "P6"],
-        "site_category": ["limbs", "lung", "lung", "abdomen/pelvis", "chest", "lung", "limbs"],
-        "size_cm": [3.0, 2.0, 1.5, 8.0, 4.0, 2.5, 6.0],
-    })
+    lesions = pd.DataFrame(
+        {
+            "lesion_id": ["L1", "L2a", "L2b", "L3", "L4", "L5", "L6"],
+            "patient_id": ["P1", "P2", "P2", "P3", "P4", "P5", "P6"],
+            "site_category": ["limbs", "lung", "lung", "abdomen/pelvis", "chest", "lung", "limbs"],
+            "size_cm": [3.0, 2.0, 1.5, 8.0, 4.0, 2.5, 6.0],
+        }
+    )
     courses = _frame(
-        ["course_id", "lesion_id", "start_date", "end_date", "total_dose_gy", "fractions",
-         "isodose_line_pct"],
+        [
+            "course_id",
+            "lesion_id",
+            "start_date",
+            "end_date",
+            "total_dose_gy",
+            "fractions",
+            "isodose_line_pct",
+        ],
         [
             ("C1", "L1", "2015-01-05", "2015-01-09", 45.0, 5, 75),
             ("C2a", "L2a", "2015-02-02", "2015-02-06", 50.0, 5, 80),
@@ -83,8 +163,14 @@ def build_registry() -> dict[str, pd.DataFrame]:
         ("start_date", "end_date"),
     )
     assessments = _frame(
-        ["assessment_id", "lesion_id", "assessment_date", "modality", "longest_diameter_mm",
-         "new_lesions"],
+        [
+            "assessment_id",
+            "lesion_id",
+            "assessment_date",
+            "modality",
+            "longest_diameter_mm",
+            "new_lesions",
+        ],
         [
             ("A01", "L1", "2015-01-02", "CT", 30.0, "no"),
             ("A02", "L1", "2015-04-06", "CT", 25.0, "no"),
@@ -125,8 +211,16 @@ def build_registry() -> dict[str, pd.DataFrame]:
         ("event_date",),
     )
     toxicities = _frame(
-        ["toxicity_id", "patient_id", "course_id", "onset_date", "ctcae_version", "term",
-         "grade", "attribution"],
+        [
+            "toxicity_id",
+            "patient_id",
+            "course_id",
+            "onset_date",
+            "ctcae_version",
+            "term",
+            "grade",
+            "attribution",
+        ],
         [
             # P1: day 90 after SBRT start is still acute; day 91 is late
             ("T01", "P1", "C1", "2015-04-05", "4.03", "Fatigue", 1, "probable"),
@@ -144,13 +238,15 @@ def build_registry() -> dict[str, pd.DataFrame]:
     )
     return {
         "registry_meta": meta,
-        "screened_candidates": pd.DataFrame({
-            "candidate_id": ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8"],
-            "eligible": ["yes", "yes", "yes", "yes", "yes", "yes", "no", "no"],
-            "exclusion_reason": [None] * 6 + ["multiple metastases (more than 3 lesions)",
-                                              "unclear imaging data"],
-            "patient_id": ["P1", "P2", "P3", "P4", "P5", "P6", None, None],
-        }),
+        "screened_candidates": pd.DataFrame(
+            {
+                "candidate_id": ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8"],
+                "eligible": ["yes", "yes", "yes", "yes", "yes", "yes", "no", "no"],
+                "exclusion_reason": [None] * 6
+                + ["multiple metastases (more than 3 lesions)", "unclear imaging data"],
+                "patient_id": ["P1", "P2", "P3", "P4", "P5", "P6", None, None],
+            }
+        ),
         "patients": patients,
         "lesions": lesions,
         "sbrt_courses": courses,

@@ -122,6 +122,14 @@ def lung_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The output folder of the lung study (``rtoutcomes analyze``), run once per session."""
     out = tmp_path_factory.mktemp("lung")
     tests = Path(__file__).resolve().parent
-    _run_cli(["analyze", str(tests / "reference" / "fixtures" / "study_lung.csv"), "--config",
-              str(tests / "data" / "study_lung.yaml"), "--out", str(out)])
+    _run_cli(
+        [
+            "analyze",
+            str(tests / "reference" / "fixtures" / "study_lung.csv"),
+            "--config",
+            str(tests / "data" / "study_lung.yaml"),
+            "--out",
+            str(out),
+        ]
+    )
     return out

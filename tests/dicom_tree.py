@@ -20,16 +20,34 @@ NO_TARGET = {"Breast": "Mamma", "Tumor Bed": "Cavity", "Tumor Bed Block": "Boost
 #: case -> (demo patient, derive_plan keywords)
 CASES: dict[str, tuple[str, dict[str, object]]] = {
     # stored: prescription and date fit DEMO-RT001 (50 Gy/5 Fx from 2010-01-25)
-    "A": ("DEMO-P001", {"prescription_gy": 50, "fractions": 5, "plan_date": "20100120",
-                        "scale_dose": True, "prescription_name": "Tumor Bed"}),
+    "A": (
+        "DEMO-P001",
+        {
+            "prescription_gy": 50,
+            "fractions": 5,
+            "plan_date": "20100120",
+            "scale_dose": True,
+            "prescription_name": "Tumor Bed",
+        },
+    ),
     # stored: four BEAM doses summed, DEMO-RT002 (45 Gy/5 Fx)
-    "B": ("DEMO-P002", {"prescription_gy": 45, "fractions": 5, "scale_dose": True,
-                        "prescription_name": "Tumor Bed", "beam_doses": True}),
+    "B": (
+        "DEMO-P002",
+        {
+            "prescription_gy": 45,
+            "fractions": 5,
+            "scale_dose": True,
+            "prescription_name": "Tumor Bed",
+            "beam_doses": True,
+        },
+    ),
     # unmatched: 14 Gy/7 Fx against DEMO-RT003's 60 Gy/5 Fx
     "C": ("DEMO-P003", {}),
     # refused: no ROI is called as the prescription says, and none matches the patterns
-    "D": ("DEMO-P004", {"prescription_gy": 45, "fractions": 5, "scale_dose": True,
-                        "rename_rois": NO_TARGET}),
+    "D": (
+        "DEMO-P004",
+        {"prescription_gy": 45, "fractions": 5, "scale_dose": True, "rename_rois": NO_TARGET},
+    ),
     # orphan RTDOSE: its plan is not exported
     "E": ("DEMO-P005", {"prescription_gy": 54, "fractions": 3, "scale_dose": True}),
     # conflicting UID: a second, different file under the plan's SOP Instance UID
@@ -37,16 +55,44 @@ CASES: dict[str, tuple[str, dict[str, object]]] = {
     # stored with a warning: the prescription names Breast, coverage ~15 % (DEMO-RT010)
     "G": ("DEMO-P008", {"prescription_gy": 30, "fractions": 3, "scale_dose": True}),
     # refused: DEMO-RT011 keeps its planning-system dosimetry (no --replace)
-    "H": ("DEMO-P009", {"prescription_gy": 45, "fractions": 5, "scale_dose": True,
-                        "prescription_name": "Tumor Bed"}),
+    "H": (
+        "DEMO-P009",
+        {
+            "prescription_gy": 45,
+            "fractions": 5,
+            "scale_dose": True,
+            "prescription_name": "Tumor Bed",
+        },
+    ),
     # unmatched: two plans fit DEMO-RT007 (50 Gy/5 Fx) of DEMO-P006
-    "I1": ("DEMO-P006", {"prescription_gy": 50, "fractions": 5, "scale_dose": True,
-                         "prescription_name": "Tumor Bed"}),
-    "I2": ("DEMO-P006", {"prescription_gy": 50, "fractions": 5, "scale_dose": True,
-                         "prescription_name": "Tumor Bed"}),
+    "I1": (
+        "DEMO-P006",
+        {
+            "prescription_gy": 50,
+            "fractions": 5,
+            "scale_dose": True,
+            "prescription_name": "Tumor Bed",
+        },
+    ),
+    "I2": (
+        "DEMO-P006",
+        {
+            "prescription_gy": 50,
+            "fractions": 5,
+            "scale_dose": True,
+            "prescription_name": "Tumor Bed",
+        },
+    ),
     # stored, the dose linked to its plan by Study UID (no ReferencedRTPlanSequence)
-    "J": ("DEMO-P010", {"prescription_gy": 45, "fractions": 5, "scale_dose": True,
-                        "prescription_name": "Tumor Bed"}),
+    "J": (
+        "DEMO-P010",
+        {
+            "prescription_gy": 45,
+            "fractions": 5,
+            "scale_dose": True,
+            "prescription_name": "Tumor Bed",
+        },
+    ),
 }
 STORED = {"DEMO-RT001", "DEMO-RT002", "DEMO-RT010", "DEMO-RT012"}
 KEEPS_TPS = "DEMO-RT011"
@@ -57,7 +103,10 @@ def build_tree(breast_boost: Path, root: Path) -> dict[str, dict[str, str]]:
     uids = {}
     for case, (patient, keywords) in CASES.items():
         uids[case] = derive_plan(
-            breast_boost, root / patient / case, seed=f"tree-{case}", patient_id=patient,
+            breast_boost,
+            root / patient / case,
+            seed=f"tree-{case}",
+            patient_id=patient,
             **keywords,  # type: ignore[arg-type]
         )
     shutil.copy(root / "DEMO-P001" / "A" / "rtdose.dcm", root / "DEMO-P001" / "copy-of-dose.dcm")
@@ -99,6 +148,8 @@ def breast_boost_registry(folder: Path, db_url: str, work: Path, course_id: str)
     plan = pydicom.dcmread(folder / "rtplan.dcm", stop_before_pixels=True)
     import_registry(registry_folder(work / "csv"), db_url)
     map_file = work / "map.csv"
-    map_file.write_text(f"rtplan_uid,course_id,target\n{plan.SOPInstanceUID},{course_id},"
-                        "Tumor Bed\n", encoding="utf-8")
+    map_file.write_text(
+        f"rtplan_uid,course_id,target\n{plan.SOPInstanceUID},{course_id},Tumor Bed\n",
+        encoding="utf-8",
+    )
     return map_file

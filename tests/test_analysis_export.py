@@ -19,8 +19,20 @@ HERE = Path(__file__).parent
 
 def test_lung_export_reproduces_the_analysed_rows(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert main(["analyze", str(HERE / "reference" / "fixtures" / "study_lung.csv"), "--config",
-                 str(HERE / "data" / "study_lung.yaml"), "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                str(HERE / "reference" / "fixtures" / "study_lung.csv"),
+                "--config",
+                str(HERE / "data" / "study_lung.yaml"),
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     frame = pd.read_csv(out / "analysis" / "OS.csv", keep_default_na=False)
     os_ = results["endpoints"]["OS"]
@@ -37,12 +49,25 @@ def test_registry_export_has_reasons_and_is_inert(tmp_path: Path) -> None:
     from rtoutcomes.study.registry_table import build_registry_data, endpoint_tables
 
     tables = build_registry()
-    for name in ("patients", "lesions", "sbrt_courses", "assessments", "patient_events",
-                 "screened_candidates", "toxicities"):
+    for name in (
+        "patients",
+        "lesions",
+        "sbrt_courses",
+        "assessments",
+        "patient_events",
+        "screened_candidates",
+        "toxicities",
+    ):
         if name in tables and "patient_id" in tables[name]:
             tables[name]["patient_id"] = tables[name]["patient_id"].replace("P1", "=1+2")
-    study = parse_study({"title": "t", "db": "sqlite:///x.db", "endpoints": {"LC": {}, "OS": {}},
-                         "analyses": {"groups": ["grade"]}})
+    study = parse_study(
+        {
+            "title": "t",
+            "db": "sqlite:///x.db",
+            "endpoints": {"LC": {}, "OS": {}},
+            "analyses": {"groups": ["grade"]},
+        }
+    )
     data = build_registry_data(tables, study)
     frames = analysis_frames(study, endpoint_tables(study, data))
     write_analysis_csvs(frames, tmp_path)
@@ -64,18 +89,21 @@ def test_fast_writer_writes_pandas_bytes(tmp_path: Path) -> None:
 
     from rtoutcomes.report.tabular_files import FLOAT_FORMAT, inert
 
-    frame = pd.DataFrame({
-        "patient_id": ["=1+2", "P, 2", 'say "hi"', "+3", "-x", "line\nbreak", "@y", "\tz"],
-        "time": [1.0, 2.5, np.nan, 1e15, 1 / 3, 123456789012.0, 7.0, np.inf],
-        "status": [1, 0, 1, 1, 0, 0, 1, 0],
-        "grade": ["G1", None, "G2-G3", np.nan, "G1", "G1", "=cmd", "G2-G3"],
-        "age": [60.0, 61.0, 62.0, np.nan, 70.0, 80.0, 90.0, 45.5],
-    })
+    frame = pd.DataFrame(
+        {
+            "patient_id": ["=1+2", "P, 2", 'say "hi"', "+3", "-x", "line\nbreak", "@y", "\tz"],
+            "time": [1.0, 2.5, np.nan, 1e15, 1 / 3, 123456789012.0, 7.0, np.inf],
+            "status": [1, 0, 1, 1, 0, 0, 1, 0],
+            "grade": ["G1", None, "G2-G3", np.nan, "G1", "G1", "=cmd", "G2-G3"],
+            "age": [60.0, 61.0, 62.0, np.nan, 70.0, 80.0, 90.0, 45.5],
+        }
+    )
     odd = frame.assign(time=[-0.0, *frame["time"][1:]], grade=[1, *frame["grade"][1:]])
     for name, table in (("fast", frame), ("odd", odd)):  # odd: -0.0, a number in a text column
         write_analysis_csvs({name: table}, tmp_path)
         expected = tmp_path / f"{name}_pandas.csv"
-        table.map(inert).to_csv(expected, index=False, lineterminator="\n",
-                                float_format=FLOAT_FORMAT, encoding="utf-8")
+        table.map(inert).to_csv(
+            expected, index=False, lineterminator="\n", float_format=FLOAT_FORMAT, encoding="utf-8"
+        )
         assert (tmp_path / f"{name}.csv").read_bytes() == expected.read_bytes()
     assert b"'=1+2" in (tmp_path / "fast.csv").read_bytes()

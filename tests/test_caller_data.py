@@ -46,11 +46,15 @@ from rtoutcomes.study.spec import DoseMetric
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 REG = build_registry()
-REGISTRY_STUDY = parse_study({
-    "title": "caller's data", "db": "sqlite:///unused.db", "rates_at": [6, 12],
-    "endpoints": {"OS": {}, "PFS": {}, "LC": {}},
-    "analyses": {"groups": ["grade"], "univariate": ["grade", "size"]},
-})
+REGISTRY_STUDY = parse_study(
+    {
+        "title": "caller's data",
+        "db": "sqlite:///unused.db",
+        "rates_at": [6, 12],
+        "endpoints": {"OS": {}, "PFS": {}, "LC": {}},
+        "analyses": {"groups": ["grade"], "univariate": ["grade", "size"]},
+    }
+)
 LUNG_YAML = yaml.safe_load((HERE / "data" / "study_lung.yaml").read_text(encoding="utf-8"))
 LUNG_YAML.pop("data")
 LUNG_STUDY = parse_study({**LUNG_YAML, "data": "lung.csv"})
@@ -96,9 +100,14 @@ def _endpoint_tables() -> tuple[Any, dict[str, pd.DataFrame]]:
 def _with_structure_metrics() -> tuple[dict[str, pd.DataFrame], list[object], DoseMetric]:
     tables = build_registry()
     courses = list(tables["sbrt_courses"]["course_id"])
-    tables["structure_metrics"] = pd.DataFrame({
-        "course_id": courses, "structure": "PTV", "tg263_name": "PTV",
-        "dmean_gy": np.linspace(30.0, 50.0, len(courses))})
+    tables["structure_metrics"] = pd.DataFrame(
+        {
+            "course_id": courses,
+            "structure": "PTV",
+            "tg263_name": "PTV",
+            "dmean_gy": np.linspace(30.0, 50.0, len(courses)),
+        }
+    )
     return tables, courses, DoseMetric("PTV", "Dmean", "PTV Dmean")
 
 
@@ -114,85 +123,158 @@ def _survival() -> tuple[pd.Series, pd.Series, pd.Series]:
 
 
 CALLS: dict[str, tuple[Callable[..., Any], Callable[[], tuple[Any, ...]]]] = {
-    "recist.assess_lesions": (recist.assess_lesions,
-                              lambda: (_int_scans(), _starts_by_int_lesion())),
-    "recist.summarise_local_failure": (recist.summarise_local_failure,
-                                       lambda: (_assessed(), recist.RECIST_1_1)),
-    "recist.patient_progression": (recist.patient_progression,
-                                   lambda: (_assessed(), _patients_by_int_lesion(),
-                                            pd.Series({f"P{i}": pd.Timestamp("2015-01-05")
-                                                       for i in range(1, 8)}))),
+    "recist.assess_lesions": (
+        recist.assess_lesions,
+        lambda: (_int_scans(), _starts_by_int_lesion()),
+    ),
+    "recist.summarise_local_failure": (
+        recist.summarise_local_failure,
+        lambda: (_assessed(), recist.RECIST_1_1),
+    ),
+    "recist.patient_progression": (
+        recist.patient_progression,
+        lambda: (
+            _assessed(),
+            _patients_by_int_lesion(),
+            pd.Series({f"P{i}": pd.Timestamp("2015-01-05") for i in range(1, 8)}),
+        ),
+    ),
     "endpoints.derive_endpoints": (derive_endpoints, lambda: (build_registry(),)),
     "endpoints.first_courses": (first_courses, lambda: (REG["sbrt_courses"].copy(),)),
-    "ctcae.normalise_toxicities": (ctcae.normalise_toxicities,
-                                   lambda: (REG["toxicities"].copy(),)),
-    "ctcae.classify_phase": (ctcae.classify_phase,
-                             lambda: (ctcae.normalise_toxicities(REG["toxicities"]),
-                                      REG["sbrt_courses"].copy(), REG["lesions"].copy())),
-    "ctcae.worst_grades": (ctcae.worst_grades, lambda: (ctcae.classify_phase(
-        ctcae.normalise_toxicities(REG["toxicities"]), REG["sbrt_courses"], REG["lesions"]),)),
-    "eligibility.apply_rules": (eligibility.apply_rules,
-                                lambda: (eligibility.candidates_from_registry(REG),)),
+    "ctcae.normalise_toxicities": (ctcae.normalise_toxicities, lambda: (REG["toxicities"].copy(),)),
+    "ctcae.classify_phase": (
+        ctcae.classify_phase,
+        lambda: (
+            ctcae.normalise_toxicities(REG["toxicities"]),
+            REG["sbrt_courses"].copy(),
+            REG["lesions"].copy(),
+        ),
+    ),
+    "ctcae.worst_grades": (
+        ctcae.worst_grades,
+        lambda: (
+            ctcae.classify_phase(
+                ctcae.normalise_toxicities(REG["toxicities"]), REG["sbrt_courses"], REG["lesions"]
+            ),
+        ),
+    ),
+    "eligibility.apply_rules": (
+        eligibility.apply_rules,
+        lambda: (eligibility.candidates_from_registry(REG),),
+    ),
     "eligibility.registry_flow": (eligibility.registry_flow, lambda: (build_registry(),)),
-    "eligibility.candidates_from_registry": (eligibility.candidates_from_registry,
-                                             lambda: (build_registry(),)),
+    "eligibility.candidates_from_registry": (
+        eligibility.candidates_from_registry,
+        lambda: (build_registry(),),
+    ),
     "eligibility.cross_check": (eligibility.cross_check, _screened_with_candidates),
-    "oligometastatic.classify_patients": (oligometastatic.classify_patients,
-                                          lambda: (REG["patients"].copy(),)),
-    "histology.check_who_families": (histology.check_who_families,
-                                     lambda: (REG["patients"].copy(),)),
+    "oligometastatic.classify_patients": (
+        oligometastatic.classify_patients,
+        lambda: (REG["patients"].copy(),),
+    ),
+    "histology.check_who_families": (
+        histology.check_who_families,
+        lambda: (REG["patients"].copy(),),
+    ),
     "yes_no.yes_no": (yes_no, lambda: (pd.Series(["yes", "N", None], index=[3, 1, 2]),)),
     "yes_no.is_yes": (is_yes, lambda: (pd.Series(["yes", "N", None], index=[3, 1, 2]),)),
     "stats.kaplan_meier": (kaplan_meier, lambda: _survival()[:2]),
     "stats.logrank": (logrank, _survival),
     "stats.cumulative_incidence": (cumulative_incidence, lambda: _survival()[:2]),
-    "stats.cox": (cox, lambda: (pd.DataFrame({"x": [0.3, 1.0, 0.0, 2.0, 1.5, 0.1]},
-                                             index=_survival()[0].index), *_survival()[:2])),
-    "ctcae.toxicity_summary": (ctcae.toxicity_summary, lambda: (ctcae.classify_phase(
-        ctcae.normalise_toxicities(REG["toxicities"]), REG["sbrt_courses"], REG["lesions"]), 6)),
+    "stats.cox": (
+        cox,
+        lambda: (
+            pd.DataFrame({"x": [0.3, 1.0, 0.0, 2.0, 1.5, 0.1]}, index=_survival()[0].index),
+            *_survival()[:2],
+        ),
+    ),
+    "ctcae.toxicity_summary": (
+        ctcae.toxicity_summary,
+        lambda: (
+            ctcae.classify_phase(
+                ctcae.normalise_toxicities(REG["toxicities"]), REG["sbrt_courses"], REG["lesions"]
+            ),
+            6,
+        ),
+    ),
     "site.with_centre": (site.with_centre, lambda: (_lung(), "A")),
-    "site.describe": (site.describe, lambda: (
-        LUNG_YAML, _lung(), "A", DisclosurePolicy(min_rows=5, min_cell=1, time_resolution=1.0))),
-    "site.cox_step": (site.cox_step, lambda: (
-        LUNG_YAML, _lung(), "A", DisclosurePolicy(min_rows=5, min_cell=1, time_resolution=1.0),
-        {"endpoint": "OS", "covariates": ["age", "sex"], "levels": {}, "step": "sums"})),
+    "site.describe": (
+        site.describe,
+        lambda: (
+            LUNG_YAML,
+            _lung(),
+            "A",
+            DisclosurePolicy(min_rows=5, min_cell=1, time_resolution=1.0),
+        ),
+    ),
+    "site.cox_step": (
+        site.cox_step,
+        lambda: (
+            LUNG_YAML,
+            _lung(),
+            "A",
+            DisclosurePolicy(min_rows=5, min_cell=1, time_resolution=1.0),
+            {"endpoint": "OS", "covariates": ["age", "sex"], "levels": {}, "step": "sums"},
+        ),
+    ),
     "analysis.run_analyses": (analysis.run_analyses, _endpoint_tables),
     "analysis_export.analysis_frames": (analysis_export.analysis_frames, _endpoint_tables),
     "characteristics.spread": (characteristics.spread, lambda: (_lung()["age"],)),
-    "characteristics.characteristics": (characteristics.characteristics,
-                                        lambda: (LUNG_STUDY, _lung())),
+    "characteristics.characteristics": (
+        characteristics.characteristics,
+        lambda: (LUNG_STUDY, _lung()),
+    ),
     "cohort.counts": (cohort.counts, lambda: (REG["patients"]["sex"].copy(), ["male", "female"])),
     "cohort.flow": (cohort.flow, _registry_data),
     "cohort.table1_facts": (cohort.table1_facts, _registry_data),
     "cohort.toxicity_facts": (cohort.toxicity_facts, _registry_data),
     "cohort.registry_facts": (cohort.registry_facts, lambda: (build_registry(),)),
-    "cohort.lost_to_follow_up": (cohort.lost_to_follow_up, lambda: (
-        _registry_data()[1], _endpoint_tables()[1], REGISTRY_STUDY.endpoints, 365.25)),
-    "endpoint_table.lesion_endpoint_table": (endpoint_table.lesion_endpoint_table, lambda: (
-        analysis_export.analysis_frames(*_endpoint_tables()),
-        {name: e.unit for name, e in REGISTRY_STUDY.endpoints.items()}, "months")),
+    "cohort.lost_to_follow_up": (
+        cohort.lost_to_follow_up,
+        lambda: (_registry_data()[1], _endpoint_tables()[1], REGISTRY_STUDY.endpoints, 365.25),
+    ),
+    "endpoint_table.lesion_endpoint_table": (
+        endpoint_table.lesion_endpoint_table,
+        lambda: (
+            analysis_export.analysis_frames(*_endpoint_tables()),
+            {name: e.unit for name, e in REGISTRY_STUDY.endpoints.items()},
+            "months",
+        ),
+    ),
     "covariates.numeric_column": (covariates.numeric_column, lambda: (_lung(), "age", "age")),
     "covariates.codes_of": (covariates.codes_of, lambda: (_lung()["ph.ecog"],)),
-    "covariates.level_codes": (covariates.level_codes,
-                               lambda: (_lung_covariates()["ecog"], _lung())),
-    "covariates.levels_of": (covariates.levels_of,
-                             lambda: (_lung_covariates()["ecog"], _lung())),
-    "covariates.design": (covariates.design, lambda: (
-        _lung(), [_lung_covariates()[n] for n in ("sex", "age", "ecog")])),
-    "dose_metrics.dose_metric_values": (dose_metrics.dose_metric_values,
-                                        _with_structure_metrics),
-    "registry_table.dates": (registry_table.dates, lambda: (REG["patients"]["diagnosis_date"]
-                                                            .astype(str),)),
-    "registry_table.first_courses": (registry_table.first_courses, lambda: (
-        build_registry(), derive_endpoints(build_registry()))),
-    "registry_table.build_registry_data": (registry_table.build_registry_data,
-                                           lambda: (build_registry(), REGISTRY_STUDY)),
+    "covariates.level_codes": (
+        covariates.level_codes,
+        lambda: (_lung_covariates()["ecog"], _lung()),
+    ),
+    "covariates.levels_of": (covariates.levels_of, lambda: (_lung_covariates()["ecog"], _lung())),
+    "covariates.design": (
+        covariates.design,
+        lambda: (_lung(), [_lung_covariates()[n] for n in ("sex", "age", "ecog")]),
+    ),
+    "dose_metrics.dose_metric_values": (dose_metrics.dose_metric_values, _with_structure_metrics),
+    "registry_table.dates": (
+        registry_table.dates,
+        lambda: (REG["patients"]["diagnosis_date"].astype(str),),
+    ),
+    "registry_table.first_courses": (
+        registry_table.first_courses,
+        lambda: (build_registry(), derive_endpoints(build_registry())),
+    ),
+    "registry_table.build_registry_data": (
+        registry_table.build_registry_data,
+        lambda: (build_registry(), REGISTRY_STUDY),
+    ),
     "response.best_responses": (response.best_responses, lambda: (_assessed(),)),
-    "run.run_on_tables": (run.run_on_tables, lambda: (
-        REGISTRY_STUDY, build_registry(), Path(OUT.name) / "run")),
+    "run.run_on_tables": (
+        run.run_on_tables,
+        lambda: (REGISTRY_STUDY, build_registry(), Path(OUT.name) / "run"),
+    ),
     "run.tables_sha256": (run.tables_sha256, lambda: (build_registry(),)),
-    "table.endpoint_data": (table.endpoint_data,
-                            lambda: (_lung(), LUNG_STUDY.endpoints["OS_inst"])),
+    "table.endpoint_data": (
+        table.endpoint_data,
+        lambda: (_lung(), LUNG_STUDY.endpoints["OS_inst"]),
+    ),
     "table.strata_labels": (table.strata_labels, lambda: (_lung(), ("inst", "sex"), "strata")),
 }
 
@@ -274,5 +356,6 @@ def test_negative_control_a_new_function_is_noticed(tmp_path: Path) -> None:
     (package / "extra.py").write_text(
         "import pandas as pd\n\n\ndef tidy(rows: dict[str, pd.DataFrame]) -> None:\n"
         "    pass\n\n\ndef _private(frame: pd.DataFrame) -> None:\n    pass\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     assert frame_functions(tmp_path) == {"rtoutcomes.extra.tidy"}

@@ -16,9 +16,12 @@ def _code(text: str) -> list[str]:
 
 def venv_problems(text: str) -> list[str]:
     """Lines of a CI script that would touch the checkout's virtual environments."""
-    problems = [line for line in _code(text)
-                if re.search(r"rm\s+-r?f+\S*\s+[\"']?\.venv", line)
-                or (" -m venv " in line and "$CI_VENV" not in line)]
+    problems = [
+        line
+        for line in _code(text)
+        if re.search(r"rm\s+-r?f+\S*\s+[\"']?\.venv", line)
+        or (" -m venv " in line and "$CI_VENV" not in line)
+    ]
     if not any("CI_VENV=$(mktemp -d" in line for line in _code(text)):
         problems.append("no temporary folder for the environments")
     if not any("trap" in line and 'rm -rf "$CI_VENV"' in line for line in _code(text)):

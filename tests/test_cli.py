@@ -35,6 +35,9 @@ def test_cli_import_does_not_pull_heavy_libraries(
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
-        capture_output=True, text=True, check=True, env=code_under_test_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        env=code_under_test_env(),
     )
     assert out.stdout.strip() == ""

@@ -47,8 +47,9 @@ def test_replace_writes_a_computed_row(
     target = json.loads(captured.out)["target"]
     assert "written to" in captured.err and "(source computed)" in captured.err
     # the 14 Gy/7 Fx plan on a 50 Gy/5 Fx course, with the prescription's ROI as target: said
-    assert "warning: the plan's 14 Gy/7 Fx differs from course DEMO-RT001's 50 Gy/5 Fx" \
-        in captured.err
+    assert (
+        "warning: the plan's 14 Gy/7 Fx differs from course DEMO-RT001's 50 Gy/5 Fx" in captured.err
+    )
     assert "warning: coverage of target 'Breast' is 15." in captured.err
     row = _row(registry, "DEMO-RT001")
     assert row["source"] == "computed"

@@ -25,8 +25,11 @@ REGISTRY_STUDY = "title: t\nendpoints: {LC: {}, OS: {}, PFS: {}}\n"
 def refused(argv: list[str], capsys: pytest.CaptureFixture[str], *expected: str) -> str:
     """Run ``argv``; it must exit 2 with an error and no traceback; returns stderr."""
     assert main(argv) == 2, argv
-    err = "".join(line for line in capsys.readouterr().err.splitlines(keepends=True)
-                  if not line.startswith("["))  # progress lines
+    err = "".join(
+        line
+        for line in capsys.readouterr().err.splitlines(keepends=True)
+        if not line.startswith("[")
+    )  # progress lines
     assert "Traceback" not in err and err.startswith(f"rtoutcomes {argv[0]}: error: "), err
     for text in expected:
         assert text in err, (text, err)
@@ -63,9 +66,12 @@ def test_newer_schema_is_refused_with_the_reason(
         db.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
     before = registry.read_bytes()
     study = _write(tmp_path / "s.yaml", REGISTRY_STUDY)
-    for argv in (["validate", "--db", str(registry)], ["init", "--db", str(registry)],
-                 ["export", "--db", str(registry), "--out", str(tmp_path / "x")],
-                 ["run", str(study), "--db", str(registry), "--out", str(tmp_path / "o")]):
+    for argv in (
+        ["validate", "--db", str(registry)],
+        ["init", "--db", str(registry)],
+        ["export", "--db", str(registry), "--out", str(tmp_path / "x")],
+        ["run", str(study), "--db", str(registry), "--out", str(tmp_path / "o")],
+    ):
         one_line(argv, capsys, "9999_from_the_future", "newer rtoutcomes")
     assert registry.read_bytes() == before
 
@@ -85,8 +91,11 @@ def test_foreign_sqlite_database_is_not_touched(
     foreign = tmp_path / "other.db"
     before = _foreign_database(foreign)
     assert before[18:20] == b"\x01\x01"  # rollback journal, not WAL
-    for argv in (["init", "--db", str(foreign)], ["validate", "--db", str(foreign)],
-                 ["import", str(demo_folder()), "--db", str(foreign)]):
+    for argv in (
+        ["init", "--db", str(foreign)],
+        ["validate", "--db", str(foreign)],
+        ["import", str(demo_folder()), "--db", str(foreign)],
+    ):
         one_line(argv, capsys, "another program's SQLite database", "notes")
     assert foreign.read_bytes() == before  # no tables added, not switched to WAL
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]
@@ -116,8 +125,10 @@ def test_empty_and_non_sqlite_files_are_refused(
     empty = tmp_path / "empty.db"
     empty.touch()
     text = _write(tmp_path / "notes.db", "not a database\n")
-    for argv in (["validate", "--db", str(empty)], ["export", "--db", str(empty), "--out",
-                                                     str(tmp_path / "o")]):
+    for argv in (
+        ["validate", "--db", str(empty)],
+        ["export", "--db", str(empty), "--out", str(tmp_path / "o")],
+    ):
         one_line(argv, capsys, "empty (0-byte) file")
     one_line(["init", "--db", str(text)], capsys, "not a SQLite database")
     assert empty.read_bytes() == b"" and text.read_text() == "not a database\n"
@@ -125,20 +136,31 @@ def test_empty_and_non_sqlite_files_are_refused(
     assert main(["init", "--db", str(empty)]) == 0
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    ("[" * 3000 + "]" * 3000, "nested too deeply"),
-    ("title: t\nrates_at: [" + "9" * 400 + "]\nendpoints: {OS: {}}\n", "must be a finite number"),
-    ("title: t\nrates_at: [1.0e+400]\nendpoints: {OS: {}}\n", "must be a finite number"),
-    ("title: t\ntitle: u\nendpoints: {OS: {}}\n", "key 'title' given twice"),
-    ("title: \"a\\x1bb\"\nendpoints: {OS: {}}\n", "control character"),
-    ("title: t\nendpoints: {OS: {}}\ncovariates:\n  size: {column: size_cm, type: binary, "
-     "cut: .nan}\n", "must be a finite number"),
-])
-def test_study_file_problems(body: str, expected: str, tmp_path: Path, registry: Path,
-                             capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("[" * 3000 + "]" * 3000, "nested too deeply"),
+        (
+            "title: t\nrates_at: [" + "9" * 400 + "]\nendpoints: {OS: {}}\n",
+            "must be a finite number",
+        ),
+        ("title: t\nrates_at: [1.0e+400]\nendpoints: {OS: {}}\n", "must be a finite number"),
+        ("title: t\ntitle: u\nendpoints: {OS: {}}\n", "key 'title' given twice"),
+        ('title: "a\\x1bb"\nendpoints: {OS: {}}\n', "control character"),
+        (
+            "title: t\nendpoints: {OS: {}}\ncovariates:\n  size: {column: size_cm, type: binary, "
+            "cut: .nan}\n",
+            "must be a finite number",
+        ),
+    ],
+)
+def test_study_file_problems(
+    body: str, expected: str, tmp_path: Path, registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     study = _write(tmp_path / "study.yaml", body)
-    one_line(["run", str(study), "--db", str(registry), "--out", str(tmp_path / "o")], capsys,
-             expected)
+    one_line(
+        ["run", str(study), "--db", str(registry), "--out", str(tmp_path / "o")], capsys, expected
+    )
     assert not (tmp_path / "o").exists()
 
 
@@ -151,8 +173,10 @@ def _damaged_workbook(path: Path, damage: Callable[[str, bytes], bytes]) -> Path
         workbook.active.append([i + 1, i % 2])
     raw = io.BytesIO()
     workbook.save(raw)
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as source, \
-            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(raw.getvalue())) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
         for info in source.infolist():
             target.writestr(info.filename, damage(info.filename, source.read(info.filename)))
     return path
@@ -178,10 +202,18 @@ def test_analysis_table_problems(tmp_path: Path, capsys: pytest.CaptureFixture[s
     csv_named_xlsx = _write(tmp_path / "table.xlsx", "os_time,os_status\n1,0\n")
     truncated = _damaged_workbook(tmp_path / "truncated.xlsx", _truncate_sheet)
     corrupt = _corrupt_compressed(_damaged_workbook(tmp_path / "corrupt.xlsx", lambda n, d: d))
-    for path, expected in ((empty, "is empty"), (csv_named_xlsx, "cannot read"),
-                           (truncated, "cannot read"), (corrupt, "cannot read")):
-        one_line(["analyze", str(path), "--config", str(STUDY_LUNG), "--out",
-                  str(tmp_path / "o")], capsys, path.name, expected)
+    for path, expected in (
+        (empty, "is empty"),
+        (csv_named_xlsx, "cannot read"),
+        (truncated, "cannot read"),
+        (corrupt, "cannot read"),
+    ):
+        one_line(
+            ["analyze", str(path), "--config", str(STUDY_LUNG), "--out", str(tmp_path / "o")],
+            capsys,
+            path.name,
+            expected,
+        )
     assert not (tmp_path / "o").exists()
 
 
@@ -195,8 +227,9 @@ def test_registry_workbook_problems(tmp_path: Path, capsys: pytest.CaptureFixtur
         assert not db.exists()
 
 
-def test_dicom_truncated_or_corrupted(shared_dir: Path, tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_dicom_truncated_or_corrupted(
+    shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import random
 
     folder = shared_dir / "data" / "dicom" / "breast-boost"
@@ -208,29 +241,61 @@ def test_dicom_truncated_or_corrupted(shared_dir: Path, tmp_path: Path,
     for _ in range(200):
         data[rng.randrange(1000, len(data))] = rng.randrange(128, 256)
     corrupted.write_bytes(bytes(data))
-    one_line(["dosimetry", "--rtstruct", str(folder / "rtss.dcm"), "--rtdose", str(truncated),
-              "--rx", "16"], capsys, "damaged or truncated DICOM")
-    one_line(["dosimetry", "--rtstruct", str(corrupted), "--rtdose",
-              str(folder / "rtdose.dcm"), "--rx", "16"], capsys, "damaged or truncated DICOM")
+    one_line(
+        [
+            "dosimetry",
+            "--rtstruct",
+            str(folder / "rtss.dcm"),
+            "--rtdose",
+            str(truncated),
+            "--rx",
+            "16",
+        ],
+        capsys,
+        "damaged or truncated DICOM",
+    )
+    one_line(
+        [
+            "dosimetry",
+            "--rtstruct",
+            str(corrupted),
+            "--rtdose",
+            str(folder / "rtdose.dcm"),
+            "--rx",
+            "16",
+        ],
+        capsys,
+        "damaged or truncated DICOM",
+    )
 
 
-def test_run_on_an_empty_registry(registry: Path, tmp_path: Path,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_on_an_empty_registry(
+    registry: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     study = _write(tmp_path / "s.yaml", REGISTRY_STUDY)
-    one_line(["run", str(study), "--db", str(registry), "--out", str(tmp_path / "o")], capsys,
-             "holds no patients")
+    one_line(
+        ["run", str(study), "--db", str(registry), "--out", str(tmp_path / "o")],
+        capsys,
+        "holds no patients",
+    )
 
 
 def test_unreadable_import_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    refused(["import", str(tmp_path / "nowhere"), "--db", str(tmp_path / "r.db")], capsys,
-            "no such file or folder")
+    refused(
+        ["import", str(tmp_path / "nowhere"), "--db", str(tmp_path / "r.db")],
+        capsys,
+        "no such file or folder",
+    )
     if os.geteuid() != 0:  # pragma: no cover - root reads anything
         folder = tmp_path / "locked"
         folder.mkdir()
         folder.chmod(0)
         try:
-            refused(["import", str(folder), "--db", str(tmp_path / "r.db")], capsys,
-                    "cannot read the folder")
+            refused(
+                ["import", str(folder), "--db", str(tmp_path / "r.db")],
+                capsys,
+                "cannot read the folder",
+            )
         finally:
             folder.chmod(0o700)
     assert not (tmp_path / "r.db").exists()
@@ -255,8 +320,9 @@ def test_status_code_outside_the_declared_values(stray: str) -> None:
     assert endpoint_data(table.iloc[[0, 1, 3]], Endpoint("OS", "t", "s")).event.sum() == 1
 
 
-@pytest.mark.parametrize(("end", "break_time"), [(1e7, None), (1e308, None), (1e7, 1.0),
-                                                  (1e308, 1e-300)])
+@pytest.mark.parametrize(
+    ("end", "break_time"), [(1e7, None), (1e308, None), (1e7, 1.0), (1e308, 1e-300)]
+)
 def test_time_axis_ticks_are_bounded(end: float, break_time: float | None) -> None:
     """Issue 8 item 6: ticks every 730 days without an upper bound hung on a time of 1e7."""
     import math

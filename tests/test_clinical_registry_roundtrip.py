@@ -48,8 +48,9 @@ def test_endpoints_from_the_database_match(tmp_path: Path, db_url: str) -> None:
     assert late.lesions.set_index("lesion_id").loc["L4", "lc_source"] == "cut-off"
 
     def toxicity(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
-        classified = ctcae.classify_phase(ctcae.normalise_toxicities(t["toxicities"]),
-                                          t["sbrt_courses"], t["lesions"])
+        classified = ctcae.classify_phase(
+            ctcae.normalise_toxicities(t["toxicities"]), t["sbrt_courses"], t["lesions"]
+        )
         return ctcae.toxicity_summary(classified, len(t["patients"])).by_grade
 
     pd.testing.assert_frame_equal(toxicity(tables), toxicity(stored))

@@ -20,7 +20,8 @@ def reference_timing(tables: dict[str, pd.DataFrame], p: pd.DataFrame) -> dict[s
     therapies = tables["systemic_therapies"]
     therapies = therapies[therapies["patient_id"].isin(p["patient_id"])]
     chemo = therapies[therapies["therapy_type"] == "chemotherapy"].merge(
-        p[["patient_id", "first_sbrt_date"]], on="patient_id", how="left")
+        p[["patient_id", "first_sbrt_date"]], on="patient_id", how="left"
+    )
     sbrt_end = _first_course_end(tables)
     timing = {"before SBRT": 0, "after SBRT": 0, "concurrent": 0}
     for patient_id, rows in chemo.groupby("patient_id", sort=True):
@@ -48,14 +49,21 @@ def test_timing_equals_the_per_patient_rule(seed: int) -> None:
             start = first + pd.Timedelta(days=int(rng.integers(-200, 200)))
             if rng.random() < 0.3:  # on the boundaries: the course's first or last day
                 start = course_end[patient] if rng.random() < 0.5 else first
-            end = None if rng.random() < 0.3 else start + pd.Timedelta(days=int(rng.integers(0,
-                                                                                            90)))
-            rows.append({"therapy_id": f"{patient}-{k}", "patient_id": patient,
-                         "therapy_type": "chemotherapy" if rng.random() < 0.8 else "targeted",
-                         "start_date": start.date(), "end_date": None if end is None
-                         else end.date()})
-    tables["systemic_therapies"] = pd.DataFrame(rows, columns=[
-        "therapy_id", "patient_id", "therapy_type", "start_date", "end_date"])
+            end = (
+                None if rng.random() < 0.3 else start + pd.Timedelta(days=int(rng.integers(0, 90)))
+            )
+            rows.append(
+                {
+                    "therapy_id": f"{patient}-{k}",
+                    "patient_id": patient,
+                    "therapy_type": "chemotherapy" if rng.random() < 0.8 else "targeted",
+                    "start_date": start.date(),
+                    "end_date": None if end is None else end.date(),
+                }
+            )
+    tables["systemic_therapies"] = pd.DataFrame(
+        rows, columns=["therapy_id", "patient_id", "therapy_type", "start_date", "end_date"]
+    )
     courses = tables["sbrt_courses"].copy()
     courses.loc[rng.random(len(courses)) < 0.3, "end_date"] = None  # course end unknown
     tables["sbrt_courses"] = courses

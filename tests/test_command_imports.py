@@ -23,8 +23,22 @@ import numpy as np
 import pytest
 
 HERE = Path(__file__).parent
-HEAVY = ("numpy", "scipy", "scipy.stats", "pandas", "matplotlib", "sqlalchemy", "alembic",
-         "pydicom", "openpyxl", "docx", "yaml", "psycopg", "vantage6", "dicognito")
+HEAVY = (
+    "numpy",
+    "scipy",
+    "scipy.stats",
+    "pandas",
+    "matplotlib",
+    "sqlalchemy",
+    "alembic",
+    "pydicom",
+    "openpyxl",
+    "docx",
+    "yaml",
+    "psycopg",
+    "vantage6",
+    "dicognito",
+)
 LIST_MODULES = (
     "import contextlib, io, json, sys\n"
     "from rtoutcomes.cli import main\n"
@@ -38,8 +52,13 @@ LIST_MODULES = (
 
 
 def loaded_by(args: list[str], make_env: Callable[..., dict[str, str]]) -> list[str]:
-    done = subprocess.run([sys.executable, "-c", LIST_MODULES, *args], capture_output=True,
-                          text=True, check=True, env=make_env())
+    done = subprocess.run(
+        [sys.executable, "-c", LIST_MODULES, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=make_env(),
+    )
     status, modules = json.loads(done.stdout.strip().splitlines()[-1])
     assert status == 0, done.stderr
     return list(modules)
@@ -51,10 +70,16 @@ def dicom_files(folder: Path) -> list[str]:
 
     x = np.arange(-30.0, 30.1, 2.5)
     zz, _, _ = np.meshgrid(np.arange(-29.0, 30.0, 2.0), x, x, indexing="ij")
-    dose = write_rtdose(folder / "dose.dcm", np.full(zz.shape, 10.0),
-                        origin_mm=(-30.0, -30.0, -29.0), spacing_mm=(2.5, 2.5, 2.0))
-    contours = [(z, circle(float(np.sqrt(400 - z * z)), (0.0, 0.0), 120))
-                for z in np.arange(-19.0, 20.0, 2.0)]
+    dose = write_rtdose(
+        folder / "dose.dcm",
+        np.full(zz.shape, 10.0),
+        origin_mm=(-30.0, -30.0, -29.0),
+        spacing_mm=(2.5, 2.5, 2.0),
+    )
+    contours = [
+        (z, circle(float(np.sqrt(400 - z * z)), (0.0, 0.0), 120))
+        for z in np.arange(-19.0, 20.0, 2.0)
+    ]
     struct = write_rtstruct(folder / "rtss.dcm", {"PTV": contours})
     plan = write_rtplan(folder / "plan.dcm", prescription_gy=10.0, fractions=1)
     return ["--rtstruct", str(struct), "--rtdose", str(dose), "--rtplan", str(plan)]
@@ -84,9 +109,18 @@ def test_init_loads_only_the_database_libraries(
 def test_analyze_loads_no_database_or_dicom_library(
     tmp_path: Path, code_under_test_env: Callable[..., dict[str, str]]
 ) -> None:
-    loaded = loaded_by(["analyze", str(HERE / "reference" / "fixtures" / "study_lung.csv"),
-                        "--config", str(HERE / "data" / "study_lung.yaml"),
-                        "--out", str(tmp_path / "out"), "--quiet"], code_under_test_env)
+    loaded = loaded_by(
+        [
+            "analyze",
+            str(HERE / "reference" / "fixtures" / "study_lung.csv"),
+            "--config",
+            str(HERE / "data" / "study_lung.yaml"),
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ],
+        code_under_test_env,
+    )
     assert {"pandas", "scipy", "matplotlib"} <= set(loaded)
     # scipy.stats neither: its distribution functions come from scipy.special
     assert not {"sqlalchemy", "alembic", "psycopg", "pydicom", "scipy.stats"} & set(loaded)
@@ -104,20 +138,27 @@ def test_demo_loads_no_scipy_stats_or_dicom_library(
 
 
 def test_commands_run_blas_single_threaded_unless_told(
-    code_under_test_env: Callable[..., dict[str, str]]
+    code_under_test_env: Callable[..., dict[str, str]],
 ) -> None:
     import os
 
-    code = ("import os; from rtoutcomes.cli import main; main([]); "
-            "print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])")
-    env = {k: v for k, v in code_under_test_env().items()
-           if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, check=True)
+    code = (
+        "import os; from rtoutcomes.cli import main; main([]); "
+        "print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])"
+    )
+    env = {
+        k: v
+        for k, v in code_under_test_env().items()
+        if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
     assert done.stdout.split()[-2:] == ["1", "1"]
     env["OPENBLAS_NUM_THREADS"] = "4"  # the user's choice stands
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
     assert done.stdout.split()[-2:] == ["4", "1"]
     assert os.environ.get("OPENBLAS_NUM_THREADS") != "4"
 
@@ -132,10 +173,15 @@ def demo_registry(tmp_path: Path) -> Path:
     return db
 
 
-@pytest.mark.parametrize("command", [
-    ["validate"], ["audit", "--verify"], ["export", "--out", "plain"],
-    ["export", "--out", "deidentified", "--deidentify", "--key-file", "key"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["validate"],
+        ["audit", "--verify"],
+        ["export", "--out", "plain"],
+        ["export", "--out", "deidentified", "--deidentify", "--key-file", "key"],
+    ],
+)
 def test_registry_commands_load_only_the_database_libraries(
     command: list[str], demo_registry: Path, code_under_test_env: Callable[..., dict[str, str]]
 ) -> None:
@@ -154,8 +200,10 @@ def test_dosimetry_import_loads_no_statistics_pandas_or_plotting(
     folder = tmp_path / "export"
     folder.mkdir()
     dicom_files(folder)
-    loaded = loaded_by(["dosimetry-import", str(folder), "--db", str(demo_registry),
-                        "--dry-run", "--quiet"], code_under_test_env)
+    loaded = loaded_by(
+        ["dosimetry-import", str(folder), "--db", str(demo_registry), "--dry-run", "--quiet"],
+        code_under_test_env,
+    )
     assert {"numpy", "pydicom", "sqlalchemy"} <= set(loaded)
     assert not {"scipy.stats", "pandas", "matplotlib", "docx", "openpyxl"} & set(loaded)
 

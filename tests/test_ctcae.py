@@ -13,9 +13,18 @@ from rtoutcomes.clinical.errors import ClinicalRuleError
 @pytest.mark.parametrize("version", ["4.03", "5.0"])
 @pytest.mark.parametrize(
     ("term", "lowest", "highest"),
-    [("Fatigue", 1, 3), ("Pneumonitis", 1, 5), ("Dermatitis radiation", 1, 5),
-     ("Nausea", 1, 3), ("Chest wall pain", 1, 3), ("Myelitis", 1, 5), ("Alopecia", 1, 2),
-     ("Hypoxia", 2, 5), ("Hepatic failure", 3, 5), ("Brachial plexopathy", 1, 3)],
+    [
+        ("Fatigue", 1, 3),
+        ("Pneumonitis", 1, 5),
+        ("Dermatitis radiation", 1, 5),
+        ("Nausea", 1, 3),
+        ("Chest wall pain", 1, 3),
+        ("Myelitis", 1, 5),
+        ("Alopecia", 1, 2),
+        ("Hypoxia", 2, 5),
+        ("Hepatic failure", 3, 5),
+        ("Brachial plexopathy", 1, 3),
+    ],
 )
 def test_grade_limits(version: str, term: str, lowest: int, highest: int) -> None:
     assert ctcae.check_grade(term, highest, version) == highest
@@ -40,9 +49,14 @@ def test_fatigue_grade_4_suggests_the_highest_grade() -> None:
 
 @pytest.mark.parametrize(
     ("reported", "term"),
-    [("radiation pneumonitis", "Pneumonitis"), ("Radiation Dermatitis", "Dermatitis radiation"),
-     ("radiation enteritis", "Enterocolitis"), ("radiation  proctitis", "Proctitis"),
-     ("diarrhoea", "Diarrhea"), ("rib fracture", "Fracture")],
+    [
+        ("radiation pneumonitis", "Pneumonitis"),
+        ("Radiation Dermatitis", "Dermatitis radiation"),
+        ("radiation enteritis", "Enterocolitis"),
+        ("radiation  proctitis", "Proctitis"),
+        ("diarrhoea", "Diarrhea"),
+        ("rib fracture", "Fracture"),
+    ],
 )
 def test_synonyms_map_to_terms_and_say_so(reported: str, term: str) -> None:
     match = ctcae.resolve_term(reported, "4.03")
@@ -60,8 +74,12 @@ def test_terms_match_regardless_of_case_and_spacing() -> None:
 
 @pytest.mark.parametrize(
     ("wrong", "suggestion"),
-    [("enteritis", "Enterocolitis"), ("pneumonits", "Pneumonitis"), ("fatique", "Fatigue"),
-     ("pain chest wall", "Chest wall pain")],
+    [
+        ("enteritis", "Enterocolitis"),
+        ("pneumonits", "Pneumonitis"),
+        ("fatique", "Fatigue"),
+        ("pain chest wall", "Chest wall pain"),
+    ],
 )
 def test_unknown_terms_are_refused_with_a_suggestion(wrong: str, suggestion: str) -> None:
     with pytest.raises(ClinicalRuleError, match="not a CTCAE term") as info:
@@ -91,14 +109,35 @@ def test_term_table_is_consistent(version: str) -> None:
     terms = ctcae.terms(version)
     assert len(terms) >= 80
     names = {t.term for t in terms}
-    for required in ("Fatigue", "Pneumonitis", "Dermatitis radiation", "Enterocolitis",
-                     "Diarrhea", "Proctitis", "Nausea", "Vomiting", "Chest wall pain",
-                     "Back pain", "Pain in extremity", "Myelitis", "Fracture", "Esophagitis",
-                     "Mucositis oral", "Skin ulceration",
-                     "Radiation recall reaction (dermatologic)",
-                     "Anorexia", "Cough", "Dyspnea", "Pulmonary fibrosis", "Neuralgia",
-                     "Brachial plexopathy", "Cystitis noninfective", "Colitis", "Gastritis",
-                     "Rectal hemorrhage"):
+    for required in (
+        "Fatigue",
+        "Pneumonitis",
+        "Dermatitis radiation",
+        "Enterocolitis",
+        "Diarrhea",
+        "Proctitis",
+        "Nausea",
+        "Vomiting",
+        "Chest wall pain",
+        "Back pain",
+        "Pain in extremity",
+        "Myelitis",
+        "Fracture",
+        "Esophagitis",
+        "Mucositis oral",
+        "Skin ulceration",
+        "Radiation recall reaction (dermatologic)",
+        "Anorexia",
+        "Cough",
+        "Dyspnea",
+        "Pulmonary fibrosis",
+        "Neuralgia",
+        "Brachial plexopathy",
+        "Cystitis noninfective",
+        "Colitis",
+        "Gastritis",
+        "Rectal hemorrhage",
+    ):
         assert required in names
     for t in terms:
         assert 1 <= t.min_grade <= t.max_grade <= 5, t
@@ -170,8 +209,10 @@ def test_worst_grades_and_summary_table() -> None:
 
 def test_summary_percentages_as_in_the_paper() -> None:
     # Feng 2022: acute grade 1-2 fatigue in 8 of 37 patients = 21.6 %
-    rows = [{"patient_id": f"P{i}", "phase": "acute", "ctcae_term": "Fatigue",
-             "grade": 1 + i % 2} for i in range(8)]
+    rows = [
+        {"patient_id": f"P{i}", "phase": "acute", "ctcae_term": "Fatigue", "grade": 1 + i % 2}
+        for i in range(8)
+    ]
     summary = ctcae.toxicity_summary(pd.DataFrame(rows), n_patients=37)
     fatigue = summary.overview.set_index("term").loc["Fatigue"]
     assert fatigue["grades"] == "1-2" and fatigue["patients"] == 8

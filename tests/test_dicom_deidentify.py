@@ -21,10 +21,22 @@ def _secret(tmp_path: Path, name: str = "key.txt") -> str:
 
 
 def _dosimetry(folder: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
-    files = {pydicom.dcmread(f, stop_before_pixels=True).Modality: f for f in
-             folder.rglob("*.dcm")}
-    assert main(["dosimetry", "--rtstruct", str(files["RTSTRUCT"]), "--rtdose",
-                 str(files["RTDOSE"]), "--rtplan", str(files["RTPLAN"]), "--json"]) == 0
+    files = {pydicom.dcmread(f, stop_before_pixels=True).Modality: f for f in folder.rglob("*.dcm")}
+    assert (
+        main(
+            [
+                "dosimetry",
+                "--rtstruct",
+                str(files["RTSTRUCT"]),
+                "--rtdose",
+                str(files["RTDOSE"]),
+                "--rtplan",
+                str(files["RTPLAN"]),
+                "--json",
+            ]
+        )
+        == 0
+    )
     return dict(json.loads(capsys.readouterr().out))
 
 
@@ -33,8 +45,7 @@ def test_breast_boost_deidentified_still_links_and_computes_the_same(
 ) -> None:
     key = init_key(tmp_path / "key.txt")
     out = tmp_path / "out"
-    assert main(["dicom-deidentify", str(breast_boost_dir), str(out), "--key-file",
-                 str(key)]) == 0
+    assert main(["dicom-deidentify", str(breast_boost_dir), str(out), "--key-file", str(key)]) == 0
     printed = capsys.readouterr().out
     assert "4 DICOM file(s) de-identified, 1 other file(s) not copied; 1 plan link(s)" in printed
     pseudonym, shift = dicom_identity(read_key(key))
@@ -49,8 +60,9 @@ def test_breast_boost_deidentified_still_links_and_computes_the_same(
         assert header.path.parent.name == dataset.PatientID
         if header.kind == "RTPLAN":  # 1901-01-01 shifted back as the patient's registry dates
             days = shift("123456")
-            assert dataset.RTPlanDate == (dt.date(1901, 1, 1) - dt.timedelta(days=days)
-                                          ).strftime("%Y%m%d")
+            assert dataset.RTPlanDate == (dt.date(1901, 1, 1) - dt.timedelta(days=days)).strftime(
+                "%Y%m%d"
+            )
     assert _dosimetry(out, capsys) == _dosimetry(breast_boost_dir, capsys)
 
     # the same key gives the same pseudonyms and UIDs; another key other ones
@@ -62,9 +74,7 @@ def test_breast_boost_deidentified_still_links_and_computes_the_same(
     assert not set(index_folder(other).objects) & set(deidentified.objects)
 
 
-def test_the_link_check_catches_a_broken_reference(
-    breast_boost_dir: Path, tmp_path: Path
-) -> None:
+def test_the_link_check_catches_a_broken_reference(breast_boost_dir: Path, tmp_path: Path) -> None:
     """Negative control: one reference rewritten in the output, and the check refuses it."""
     out = tmp_path / "out"
     deidentify_folder(breast_boost_dir, out, _secret(tmp_path))
@@ -84,8 +94,18 @@ def test_bad_key_and_output_are_refused(
     short = tmp_path / "short.txt"
     short.write_text("secret\n", encoding="utf-8")
     short.chmod(0o600)
-    assert main(["dicom-deidentify", str(breast_boost_dir), str(tmp_path / "o"),
-                 "--key-file", str(short)]) == 2
+    assert (
+        main(
+            [
+                "dicom-deidentify",
+                str(breast_boost_dir),
+                str(tmp_path / "o"),
+                "--key-file",
+                str(short),
+            ]
+        )
+        == 2
+    )
     assert "not a key made by 'rtoutcomes init-key'" in capsys.readouterr().err
     busy = tmp_path / "busy"
     busy.mkdir()

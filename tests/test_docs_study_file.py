@@ -11,9 +11,16 @@ from rtoutcomes.study.schema import KEYS
 DOC = Path(__file__).resolve().parents[1] / "docs" / "study-file.md"
 # where each mapping's keys are documented: a row of the key table or a section
 IN_TABLE_ROW = {"km", "cox", "radiobiology", "dosimetry"}
-SECTIONS = {"endpoints.*": "Endpoints", "covariates.*": "Covariates", "analyses": "Analyses",
-            "tables": "Tables", "tables.dose_metrics[]": "Tables", "figures": "Figures",
-            "endpoint_rules": "Endpoint rules", "manuscript": "Manuscript"}
+SECTIONS = {
+    "endpoints.*": "Endpoints",
+    "covariates.*": "Covariates",
+    "analyses": "Analyses",
+    "tables": "Tables",
+    "tables.dose_metrics[]": "Tables",
+    "figures": "Figures",
+    "endpoint_rules": "Endpoint rules",
+    "manuscript": "Manuscript",
+}
 
 
 def _section(text: str, heading: str) -> str:
@@ -48,6 +55,8 @@ def test_the_check_finds_an_undocumented_key() -> None:
     # negative control: a key the parser would accept that the document never names
     keys = {**KEYS, "figures": (*KEYS["figures"], "dpi_of_doom"), "km": ("conf_typo",)}
     assert undocumented(DOC.read_text(encoding="utf-8"), keys) == [
-        "km.conf_typo", "figures.dpi_of_doom"]
+        "km.conf_typo",
+        "figures.dpi_of_doom",
+    ]
     text = DOC.read_text(encoding="utf-8").replace("## Manuscript", "## Manuscripts")
     assert "manuscript.page_size" in undocumented(text, KEYS)

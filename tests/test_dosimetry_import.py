@@ -50,8 +50,10 @@ def test_tree_is_imported_with_the_expected_links_refusals_and_warnings(
     text = "\n".join(summary.lines())
     assert summary.index.duplicate_files == 1
     assert summary.index.other_files == 1  # notes.txt
-    kinds = sorted((p.kind, p.subject if p.kind == "conflicting UID" else Path(p.subject).name)
-                   for p in [*summary.index.problems, *summary.link_problems])
+    kinds = sorted(
+        (p.kind, p.subject if p.kind == "conflicting UID" else Path(p.subject).name)
+        for p in [*summary.index.problems, *summary.link_problems]
+    )
     assert kinds == [
         ("conflicting UID", uids["F"]["RTPLAN"]),
         ("linked by study", "rtdose.dcm"),  # J
@@ -130,22 +132,47 @@ def test_breast_boost_stored_equals_the_dosimetry_command(
     folder = shared_dir / "data" / "dicom" / "breast-boost"
     plan_uid = str(pydicom.dcmread(folder / "rtplan.dcm", stop_before_pixels=True).SOPInstanceUID)
     map_file = breast_boost_registry(folder, sqlite_url, tmp_path, "DEMO-RT013")
-    args = ["dosimetry-import", str(folder), "--db", sqlite_url, "--map", str(map_file),
-            "--quiet", "--dose-levels", "7,14"]
+    args = [
+        "dosimetry-import",
+        str(folder),
+        "--db",
+        sqlite_url,
+        "--map",
+        str(map_file),
+        "--quiet",
+        "--dose-levels",
+        "7,14",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "courses: 0 written" in out and "already has dosimetry (source tps" in out
     assert main([*args, "--replace"]) == 0
     out = capsys.readouterr().out
     assert "courses: 1 written, 0 unchanged" in out
-    assert "warning: plan" in out and "mapped by hand, but the plan's 14 Gy/7 Fx differs from " \
-        "the course's 70 Gy/10 Fx" in out
+    assert (
+        "warning: plan" in out
+        and "mapped by hand, but the plan's 14 Gy/7 Fx differs from the course's 70 Gy/10 Fx" in out
+    )
     assert "2 other file(s) ignored" in out  # the CT slice and README.md
     assert "target 'Tumor Bed' is 13.0 cm3, 0.36 x the registered TV (35.904 cm3)" in out
 
-    assert main(["dosimetry", "--rtstruct", str(folder / "rtss.dcm"), "--rtdose",
-                 str(folder / "rtdose.dcm"), "--rtplan", str(folder / "rtplan.dcm"),
-                 "--target", "Tumor Bed", "--json"]) == 0
+    assert (
+        main(
+            [
+                "dosimetry",
+                "--rtstruct",
+                str(folder / "rtss.dcm"),
+                "--rtdose",
+                str(folder / "rtdose.dcm"),
+                "--rtplan",
+                str(folder / "rtplan.dcm"),
+                "--target",
+                "Tumor Bed",
+                "--json",
+            ]
+        )
+        == 0
+    )
     printed = json.loads(capsys.readouterr().out)
     tables = read_tables(sqlite_url)
     row = tables["dosimetry"].set_index("course_id").loc["DEMO-RT013"]
@@ -153,10 +180,16 @@ def test_breast_boost_stored_equals_the_dosimetry_command(
     assert row["target_structure"] == "Tumor Bed" and row["prescription_gy"] == 14.0
     assert row["rtplan_uid"] == plan_uid and row["planning_system"] == "manufacturer model 1.0"
     for column, key, scale, digits in (
-        ("tv_cc", "tv_cc", 1, 3), ("piv_cc", "piv_cc", 1, 3), ("tv_piv_cc", "tv_piv_cc", 1, 3),
-        ("coverage_pct", "coverage", 100, 2), ("ci", "ci_rtog", 1, 4),
-        ("paddick_ci", "paddick_ci", 1, 4), ("nci", "nci", 1, 4), ("hi", "hi_rtog", 1, 4),
-        ("hi_icru83", "hi_icru83", 1, 4), ("gradient_index", "gradient_index", 1, 4),
+        ("tv_cc", "tv_cc", 1, 3),
+        ("piv_cc", "piv_cc", 1, 3),
+        ("tv_piv_cc", "tv_piv_cc", 1, 3),
+        ("coverage_pct", "coverage", 100, 2),
+        ("ci", "ci_rtog", 1, 4),
+        ("paddick_ci", "paddick_ci", 1, 4),
+        ("nci", "nci", 1, 4),
+        ("hi", "hi_rtog", 1, 4),
+        ("hi_icru83", "hi_icru83", 1, 4),
+        ("gradient_index", "gradient_index", 1, 4),
     ):
         assert row[column] == round(scale * target[key], digits), column
     metrics = tables["structure_metrics"].set_index("structure")
@@ -172,8 +205,10 @@ def test_breast_boost_stored_equals_the_dosimetry_command(
     _study_reads_the_structure_metrics(sqlite_url, metrics)
     levels = tables["structure_dose_volumes"]
     tumour = levels[(levels["structure"] == "Tumor Bed") & (levels["dose_gy"] == 14.0)]
-    assert tumour["volume_pct"].tolist() == [round(100 * target["coverage"], 2)] or abs(
-        tumour["volume_pct"].iloc[0] - 100 * target["coverage"]) < 0.5
+    assert (
+        tumour["volume_pct"].tolist() == [round(100 * target["coverage"], 2)]
+        or abs(tumour["volume_pct"].iloc[0] - 100 * target["coverage"]) < 0.5
+    )
 
 
 def _study_reads_the_structure_metrics(db: str, metrics: pd.DataFrame) -> None:
@@ -183,41 +218,62 @@ def _study_reads_the_structure_metrics(db: str, metrics: pd.DataFrame) -> None:
     from rtoutcomes.study.cohort import cohort_facts
     from rtoutcomes.study.registry_table import build_registry_data
 
-    study = parse_study({
-        "title": "dose metrics", "db": db, "endpoints": {"OS": {}},
-        "tables": {"dose_metrics": [
-            {"structure": "target", "metric": "D98"},
-            {"structure": "Lung_L", "metric": "V14Gy"},  # TG-263 name of "Lt Lung"
-            {"structure": "heart", "metric": "Dmean", "label": "Heart mean dose, Gy"},
-            {"structure": "Spinal cord", "metric": "Dmax"},  # not contoured: no value
-        ]},
-    })
+    study = parse_study(
+        {
+            "title": "dose metrics",
+            "db": db,
+            "endpoints": {"OS": {}},
+            "tables": {
+                "dose_metrics": [
+                    {"structure": "target", "metric": "D98"},
+                    {"structure": "Lung_L", "metric": "V14Gy"},  # TG-263 name of "Lt Lung"
+                    {"structure": "heart", "metric": "Dmean", "label": "Heart mean dose, Gy"},
+                    {"structure": "Spinal cord", "metric": "Dmax"},  # not contoured: no value
+                ]
+            },
+        }
+    )
     data = build_registry_data(read_tables(db), study)
-    rows = cohort_facts(data, study.schedule_groups, study.dose_metrics)["table2"][
-        "dose_metrics"]
+    rows = cohort_facts(data, study.schedule_groups, study.dose_metrics)["table2"]["dose_metrics"]
     d98 = float(metrics.loc["Tumor Bed", "d98_gy"])
-    assert rows[0] == {"label": "target D98, Gy", "structure": "target", "metric": "D98",
-                       "unit": "Gy", "summary": {"median": d98, "min": d98, "max": d98, "n": 1}}
+    assert rows[0] == {
+        "label": "target D98, Gy",
+        "structure": "target",
+        "metric": "D98",
+        "unit": "Gy",
+        "summary": {"median": d98, "min": d98, "max": d98, "n": 1},
+    }
     levels = read_tables(db)["structure_dose_volumes"]
     lung = levels[(levels["structure"] == "Lt Lung") & (levels["dose_gy"] == 14.0)]
     assert rows[1]["summary"]["median"] == float(lung["volume_pct"].iloc[0])
     assert rows[1]["unit"] == "%"
     assert rows[2]["summary"]["median"] == float(metrics.loc["Heart", "dmean_gy"])
     assert rows[3]["summary"] == {"median": None, "min": None, "max": None, "n": 0}
-    shown = {row.cells[0]: row.cells[-1] for row in table2(cohort_facts(
-        data, None, study.dose_metrics)["table2"]).rows}
+    shown = {
+        row.cells[0]: row.cells[-1]
+        for row in table2(cohort_facts(data, None, study.dose_metrics)["table2"]).rows
+    }
     assert shown["target D98, Gy: median (range) (n = 1 of 58)"].startswith(f"{d98:.2f}")
     assert "Heart mean dose, Gy: median (range) (n = 1 of 58)" in shown
 
 
-@pytest.mark.parametrize(("entry", "message"), [
-    ({"structure": "PTV", "metric": "D97.5x"}, "unknown dose metric 'D97.5x'"),
-    ({"metric": "D98"}, "key 'tables.dose_metrics[0].structure': is required"),
-    ({"structure": "PTV", "metric": "D98", "colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"structure": "PTV", "metric": "D97.5x"}, "unknown dose metric 'D97.5x'"),
+        ({"metric": "D98"}, "key 'tables.dose_metrics[0].structure': is required"),
+        ({"structure": "PTV", "metric": "D98", "colour": "red"}, "colour"),
+    ],
+)
 def test_study_file_dose_metrics_are_checked(entry: dict[str, str], message: str) -> None:
     from rtoutcomes.study import parse_study
 
     with pytest.raises(RtOutcomesError, match=re.escape(message)):
-        parse_study({"title": "t", "db": "sqlite:///unused.db", "endpoints": {"OS": {}},
-                      "tables": {"dose_metrics": [entry]}})
+        parse_study(
+            {
+                "title": "t",
+                "db": "sqlite:///unused.db",
+                "endpoints": {"OS": {}},
+                "tables": {"dose_metrics": [entry]},
+            }
+        )

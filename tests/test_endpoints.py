@@ -37,7 +37,11 @@ def test_local_control_per_lesion() -> None:
     for lesion, (time, event, status, cr_time) in expected.items():
         row = lc.loc[lesion]
         assert (row["lc_time"], row["lc_event"], row["lc_cr_status"], row["lc_cr_time"]) == (
-            time, event, status, cr_time), lesion
+            time,
+            event,
+            status,
+            cr_time,
+        ), lesion
     assert (lc["lc_event"] == (lc["lc_cr_status"] == 1)).all()
     assert (lc["lc_cr_time"] >= lc["lc_time"]).all()
 
@@ -74,8 +78,14 @@ def test_time_origin_sbrt_end() -> None:
 
 def test_overall_survival() -> None:
     pt = _patients()
-    expected = {"P1": (421, 1), "P2": (364, 1), "P3": (457, 1), "P4": (727, 0),
-                "P5": (335, 0), "P6": (184, 0)}
+    expected = {
+        "P1": (421, 1),
+        "P2": (364, 1),
+        "P3": (457, 1),
+        "P4": (727, 0),
+        "P5": (335, 0),
+        "P6": (184, 0),
+    }
     for patient, (time, event) in expected.items():
         assert (pt.loc[patient, "os_time"], pt.loc[patient, "os_event"]) == (time, event)
     # time zero is the patient's first course (P2: C2a, not C2b)
@@ -140,8 +150,9 @@ def test_months_and_rule_choice() -> None:
 def test_python_dates_and_datetime64_give_the_same_result() -> None:
     reg = build_registry()
     as_dates = {
-        name: df.assign(**{c: df[c].dt.date for c in df.columns
-                           if pd.api.types.is_datetime64_any_dtype(df[c])})
+        name: df.assign(
+            **{c: df[c].dt.date for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])}
+        )
         for name, df in reg.items()
     }
     a = derive_endpoints(reg)
@@ -152,8 +163,16 @@ def test_python_dates_and_datetime64_give_the_same_result() -> None:
 
 def test_contradictions_are_refused() -> None:
     reg = build_registry()
-    extra = pd.DataFrame([{"event_id": "E99", "patient_id": "P1", "event_type": "death",
-                           "event_date": pd.Timestamp("2016-04-01")}])
+    extra = pd.DataFrame(
+        [
+            {
+                "event_id": "E99",
+                "patient_id": "P1",
+                "event_type": "death",
+                "event_date": pd.Timestamp("2016-04-01"),
+            }
+        ]
+    )
     reg["patient_events"] = pd.concat([reg["patient_events"], extra], ignore_index=True)
     with pytest.raises(ClinicalRuleError, match="more than one death"):
         derive_endpoints(reg)

@@ -19,9 +19,11 @@ import pandas as pd
 import pytest
 import yaml
 
-pytest.importorskip("vantage6.algorithm.tools.mock_client",
-                    reason="vantage6-algorithm-tools not installed (pip install "
-                           "'rtoutcomes[federated]'; .ci/run installs it)")
+pytest.importorskip(
+    "vantage6.algorithm.tools.mock_client",
+    reason="vantage6-algorithm-tools not installed (pip install "
+    "'rtoutcomes[federated]'; .ci/run installs it)",
+)
 
 from rtoutcomes.cli import main
 from rtoutcomes.federated.disclosure import DisclosurePolicy
@@ -42,23 +44,31 @@ def _study(path: Path, **extra: Any) -> Path:
         "cox": {"ties": "efron", "strata": ["centre"]},
         "endpoints": {
             "OS": {"time": "time", "event": "status", "event_values": [2]},
-            "OS_inst": {"time": "time", "event": "status", "event_values": [2],
-                        "cluster": "inst"},
+            "OS_inst": {"time": "time", "event": "status", "event_values": [2], "cluster": "inst"},
         },
         "covariates": {
-            "sex": {"column": "sex", "type": "categorical", "reference": "male",
-                    "recode": {"male": [1], "female": [2]}},
-            "ecog": {"column": "ph.ecog", "type": "categorical", "reference": "0",
-                     "recode": {"0": [0], "1": [1], "2-3": [2, 3]}},
+            "sex": {
+                "column": "sex",
+                "type": "categorical",
+                "reference": "male",
+                "recode": {"male": [1], "female": [2]},
+            },
+            "ecog": {
+                "column": "ph.ecog",
+                "type": "categorical",
+                "reference": "0",
+                "recode": {"0": [0], "1": [1], "2-3": [2, 3]},
+            },
             "age65": {"column": "age", "type": "binary", "cut": 65, "labels": ["<=65", ">65"]},
             "age": {"column": "age", "type": "continuous", "per": 10},
             "wtloss": {"column": "wt.loss", "type": "continuous"},
         },
-        "analyses": {"groups": ["sex", "ecog", "age65"],
-                     "univariate": ["sex", "ecog", "age", "wtloss"],
-                     "multivariate": {"OS": ["sex", "ecog", "age"],
-                                      "OS_inst": ["sex", "ecog", "age"]},
-                     "nested": {"OS": [["sex"], ["sex", "age"], ["sex", "age", "wtloss"]]}},
+        "analyses": {
+            "groups": ["sex", "ecog", "age65"],
+            "univariate": ["sex", "ecog", "age", "wtloss"],
+            "multivariate": {"OS": ["sex", "ecog", "age"], "OS_inst": ["sex", "ecog", "age"]},
+            "nested": {"OS": [["sex"], ["sex", "age"], ["sex", "age", "wtloss"]]},
+        },
         **extra,
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -78,8 +88,7 @@ def _pooled(tmp_path: Path, study: Path, table: pd.DataFrame, name: str) -> dict
     data = tmp_path / f"{name}.csv"
     table.to_csv(data, index=False)
     out = tmp_path / name
-    assert main(["analyze", str(data), "--config", str(study), "--out", str(out),
-                 "--quiet"]) == 0
+    assert main(["analyze", str(data), "--config", str(study), "--out", str(out), "--quiet"]) == 0
     results: dict[str, Any] = json.loads((out / "results.json").read_text())
     return results
 
@@ -90,13 +99,20 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     study = _study(tmp_path / "study.yaml")
     table = pd.read_csv(POOLED)
     policy = DisclosurePolicy(min_rows=10, min_cell=3, time_resolution=RESOLUTION)
-    federated = simulate(study, _sites(tmp_path, table), tmp_path / "federated",
-                         {name: policy for name in ("A", "B", "C")})
+    federated = simulate(
+        study,
+        _sites(tmp_path, table),
+        tmp_path / "federated",
+        {name: policy for name in ("A", "B", "C")},
+    )
     coarse = table.assign(time=policy.coarsen(table["time"].to_numpy(dtype=float)))
-    return {"federated": json.loads((tmp_path / "federated" / "results.json").read_text()),
-            "returned": federated, "pooled": _pooled(tmp_path, study, table, "pooled"),
-            "pooled_coarse": _pooled(tmp_path, study, coarse, "pooled_coarse"),
-            "dir": tmp_path}
+    return {
+        "federated": json.loads((tmp_path / "federated" / "results.json").read_text()),
+        "returned": federated,
+        "pooled": _pooled(tmp_path, study, table, "pooled"),
+        "pooled_coarse": _pooled(tmp_path, study, coarse, "pooled_coarse"),
+        "dir": tmp_path,
+    }
 
 
 def _models(endpoint: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -125,18 +141,25 @@ def test_cox_equals_pooled_stratified_analysis(runs: dict[str, Any]) -> None:
                 assert model[key] == reference[key], f"{where} {key}"
             assert [t["term"] for t in model["terms"]] == [t["term"] for t in reference["terms"]]
             for key in ("coef", "se", "naive_se", "hr", "lower", "upper", "z", "p"):
-                _close([t[key] for t in model["terms"]], [t[key] for t in reference["terms"]],
-                       f"{where} {key}")
+                _close(
+                    [t[key] for t in model["terms"]],
+                    [t[key] for t in reference["terms"]],
+                    f"{where} {key}",
+                )
             for key in ("loglik", "loglik_null", "concordance"):
                 _close(model[key], reference[key], f"{where} {key}")
             for test in ("likelihood_ratio", "wald", "score"):
                 for key in ("statistic", "p"):
-                    _close(model["global_tests"][test][key],
-                           reference["global_tests"][test][key], f"{where} {test} {key}")
+                    _close(
+                        model["global_tests"][test][key],
+                        reference["global_tests"][test][key],
+                        f"{where} {test} {key}",
+                    )
             assert model["n_clusters"] == reference["n_clusters"]
             if what.startswith("nested ") and model.get("lr_test"):
-                _close(model["lr_test"]["statistic"], reference["lr_test"]["statistic"],
-                       f"{where} LR")
+                _close(
+                    model["lr_test"]["statistic"], reference["lr_test"]["statistic"], f"{where} LR"
+                )
             assert model["ph_test"] is None  # not released by a federated analysis
             compared += 1
     assert compared == 13  # OS: 4 univariate, multivariate, 3 nested; OS_inst: 4 + 1
@@ -178,8 +201,11 @@ def test_centre_with_too_few_rows_is_refused(tmp_path: Path) -> None:
     study = _study(tmp_path / "study.yaml")
     table = pd.read_csv(POOLED)
     sites = _sites(tmp_path, table)
-    with pytest.raises(Exception, match=r"centre B: endpoint OS: .* usable rows, fewer than the "
-                                        r"centre's minimum of 1000"):
+    with pytest.raises(
+        Exception,
+        match=r"centre B: endpoint OS: .* usable rows, fewer than the "
+        r"centre's minimum of 1000",
+    ):
         simulate(study, sites, tmp_path / "out", {"B": DisclosurePolicy(min_rows=1000)})
     assert not (tmp_path / "out" / "results.json").exists()
 
@@ -210,8 +236,16 @@ def test_unstratified_cox_is_refused_with_the_reason(tmp_path: Path, capsys: Any
 def test_cli_simulate(tmp_path: Path) -> None:
     study = _study(tmp_path / "study.yaml")
     sites = _sites(tmp_path, pd.read_csv(POOLED))
-    args = ["federated", "simulate", str(study), "--out", str(tmp_path / "o"), "--quiet",
-            "--policy", 'A={"min_rows": 5, "time_resolution": 7}']
+    args = [
+        "federated",
+        "simulate",
+        str(study),
+        "--out",
+        str(tmp_path / "o"),
+        "--quiet",
+        "--policy",
+        'A={"min_rows": 5, "time_resolution": 7}',
+    ]
     for name, path in sites:
         args += ["--site", f"{name}={path}"]
     assert main(args) == 0

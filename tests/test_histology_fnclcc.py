@@ -32,20 +32,31 @@ def test_the_papers_grouping_is_reproducible(shared_dir: Path) -> None:
 
 @pytest.mark.parametrize(
     ("written", "subtype", "family"),
-    [("Solitary Fibrous Tumor, malignant", "solitary fibrous tumour malignant",
-      "fibroblastic and myofibroblastic tumours"),
-     ("fibrosarcoma, NOS", "fibrosarcoma", "fibroblastic and myofibroblastic tumours"),
-     ("EPITHELIOID HEMANGIOENDOTHELIOMA", "epithelioid haemangioendothelioma",
-      "vascular tumours"),
-     ("Myxoid/round cell liposarcoma", "myxoid liposarcoma", "adipocytic tumours"),
-     ("leiomyosarcoma", "leiomyosarcoma", "smooth muscle tumours"),
-     ("alveolar rhabdomyosarcoma", "alveolar rhabdomyosarcoma", "skeletal muscle tumours"),
-     ("Angiosarcoma", "angiosarcoma", "vascular tumours"),
-     ("malignant fibrous histiocytoma", "pleomorphic sarcoma undifferentiated",
-      "tumours of uncertain differentiation"),
-     ("MPNST", "malignant peripheral nerve sheath tumour", "peripheral nerve sheath tumours"),
-     ("Ewing sarcoma", "ewing sarcoma", "undifferentiated small round cell sarcomas"),
-     ("GIST", "gastrointestinal stromal tumour", "gastrointestinal stromal tumour")],
+    [
+        (
+            "Solitary Fibrous Tumor, malignant",
+            "solitary fibrous tumour malignant",
+            "fibroblastic and myofibroblastic tumours",
+        ),
+        ("fibrosarcoma, NOS", "fibrosarcoma", "fibroblastic and myofibroblastic tumours"),
+        (
+            "EPITHELIOID HEMANGIOENDOTHELIOMA",
+            "epithelioid haemangioendothelioma",
+            "vascular tumours",
+        ),
+        ("Myxoid/round cell liposarcoma", "myxoid liposarcoma", "adipocytic tumours"),
+        ("leiomyosarcoma", "leiomyosarcoma", "smooth muscle tumours"),
+        ("alveolar rhabdomyosarcoma", "alveolar rhabdomyosarcoma", "skeletal muscle tumours"),
+        ("Angiosarcoma", "angiosarcoma", "vascular tumours"),
+        (
+            "malignant fibrous histiocytoma",
+            "pleomorphic sarcoma undifferentiated",
+            "tumours of uncertain differentiation",
+        ),
+        ("MPNST", "malignant peripheral nerve sheath tumour", "peripheral nerve sheath tumours"),
+        ("Ewing sarcoma", "ewing sarcoma", "undifferentiated small round cell sarcomas"),
+        ("GIST", "gastrointestinal stromal tumour", "gastrointestinal stromal tumour"),
+    ],
 )
 def test_subtypes_and_synonyms(written: str, subtype: str, family: str) -> None:
     match = histology.classify_histology(written)
@@ -90,9 +101,17 @@ def test_registry_families_are_checked() -> None:
 
 @pytest.mark.parametrize(
     ("scores", "total", "grade"),
-    [((1, 1, 0), 2, 1), ((1, 1, 1), 3, 1), ((2, 1, 1), 4, 2), ((1, 2, 2), 5, 2),
-     ((2, 2, 2), 6, 3), ((3, 3, 1), 7, 3), ((3, 3, 2), 8, 3), ((3, 1, 0), 4, 2),
-     ((2, 1, 0), 3, 1)],
+    [
+        ((1, 1, 0), 2, 1),
+        ((1, 1, 1), 3, 1),
+        ((2, 1, 1), 4, 2),
+        ((1, 2, 2), 5, 2),
+        ((2, 2, 2), 6, 3),
+        ((3, 3, 1), 7, 3),
+        ((3, 3, 2), 8, 3),
+        ((3, 1, 0), 4, 2),
+        ((2, 1, 0), 3, 1),
+    ],
 )
 def test_fnclcc_sums(scores: tuple[int, int, int], total: int, grade: int) -> None:
     result = fnclcc.fnclcc_grade(*scores)
@@ -100,8 +119,18 @@ def test_fnclcc_sums(scores: tuple[int, int, int], total: int, grade: int) -> No
 
 
 @pytest.mark.parametrize(
-    "scores", [(0, 1, 0), (4, 1, 0), (1, 0, 0), (1, 4, 0), (1, 1, 3), (1, 1, -1), (2.5, 1, 0),
-               (True, 1, 0), ("2", 1, 0)],
+    "scores",
+    [
+        (0, 1, 0),
+        (4, 1, 0),
+        (1, 0, 0),
+        (1, 4, 0),
+        (1, 1, 3),
+        (1, 1, -1),
+        (2.5, 1, 0),
+        (True, 1, 0),
+        ("2", 1, 0),
+    ],
 )
 def test_fnclcc_refuses_impossible_scores(scores: tuple[object, object, object]) -> None:
     with pytest.raises(ClinicalRuleError, match=r"FNCLCC .* score is a whole number"):
@@ -110,7 +139,14 @@ def test_fnclcc_refuses_impossible_scores(scores: tuple[object, object, object])
 
 def test_component_scores() -> None:
     assert [fnclcc.mitotic_count_score(x) for x in (0, 9, 9.5, 10, 19, 20, 60)] == [
-        1, 1, 1, 2, 2, 3, 3]
+        1,
+        1,
+        1,
+        2,
+        2,
+        3,
+        3,
+    ]
     assert [fnclcc.necrosis_score(x) for x in (0, 0.5, 49.9, 50, 100)] == [0, 1, 1, 2, 2]
     with pytest.raises(ClinicalRuleError):
         fnclcc.necrosis_score(120)
@@ -131,12 +167,14 @@ def test_differentiation_scores() -> None:
 
 @pytest.mark.parametrize(
     ("written", "category"),
-    [("desmoid-type fibromatosis", "intermediate tumour"),
-     ("dermatofibrosarcoma protuberans", "intermediate tumour"),
-     ("solitary fibrous tumour, malignant", "own risk model"),
-     ("alveolar soft part sarcoma", "not recommended"),
-     ("embryonal rhabdomyosarcoma", "high grade by definition"),
-     ("endometrial stromal sarcoma", "not a soft tissue sarcoma")],
+    [
+        ("desmoid-type fibromatosis", "intermediate tumour"),
+        ("dermatofibrosarcoma protuberans", "intermediate tumour"),
+        ("solitary fibrous tumour, malignant", "own risk model"),
+        ("alveolar soft part sarcoma", "not recommended"),
+        ("embryonal rhabdomyosarcoma", "high grade by definition"),
+        ("endometrial stromal sarcoma", "not a soft tissue sarcoma"),
+    ],
 )
 def test_fnclcc_refused_where_it_does_not_apply(written: str, category: str) -> None:
     check = fnclcc.fnclcc_applicability(written)
@@ -146,8 +184,13 @@ def test_fnclcc_refused_where_it_does_not_apply(written: str, category: str) -> 
 
 
 def test_fnclcc_applies_to_common_sarcomas() -> None:
-    for written in ("myxofibrosarcoma", "leiomyosarcoma", "dedifferentiated liposarcoma",
-                    "fibrosarcomatous dermatofibrosarcoma protuberans", "synovial sarcoma"):
+    for written in (
+        "myxofibrosarcoma",
+        "leiomyosarcoma",
+        "dedifferentiated liposarcoma",
+        "fibrosarcomatous dermatofibrosarcoma protuberans",
+        "synovial sarcoma",
+    ):
         assert fnclcc.fnclcc_applicability(written).applies, written
     assert fnclcc.fnclcc_grade(2, 2, 1, histology="myxofibrosarcoma").grade == 2
 

@@ -30,16 +30,33 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 LAYERS = {
-    "": 0, "errors": 0, "results": 0, "tabular_result": 0, "data": 0,
-    "io": 1, "registry": 2, "clinical": 3, "stats": 4, "report": 5,
-    "study": 6, "demo": 6, "federated": 6, "plot": 6,
-    "cli": 7, "web": 7, "__main__": 7,
+    "": 0,
+    "errors": 0,
+    "results": 0,
+    "tabular_result": 0,
+    "data": 0,
+    "io": 1,
+    "registry": 2,
+    "clinical": 3,
+    "stats": 4,
+    "report": 5,
+    "study": 6,
+    "demo": 6,
+    "federated": 6,
+    "plot": 6,
+    "cli": 7,
+    "web": 7,
+    "__main__": 7,
 }
 STATS_THIRD_PARTY = {"numpy", "scipy"}
 STATS_RTOUTCOMES = {"rtoutcomes.errors", "rtoutcomes.tabular_result"}
 # report reads results only; it writes its files through io's staged, neutralising writer
-REPORT_RTOUTCOMES = ("rtoutcomes.report", "rtoutcomes.results", "rtoutcomes.errors",
-                     "rtoutcomes.io.outputs")
+REPORT_RTOUTCOMES = (
+    "rtoutcomes.report",
+    "rtoutcomes.results",
+    "rtoutcomes.errors",
+    "rtoutcomes.io.outputs",
+)
 
 
 @dataclass(frozen=True)
@@ -69,7 +86,8 @@ def _module_name(path: Path, src: Path) -> str:
 def _is_type_checking(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _walk(node: ast.AST, where: str = "module"):  # type: ignore[no-untyped-def]
@@ -216,15 +234,13 @@ def cycles(modules: set[str], imports: list[Import]) -> list[list[str]]:
 def _runtime_imports(imports: list[Import]) -> list[Import]:
     """The imports that run: imports for type checking only are no dependency, and a module
     importing its own package (whose __init__ re-exports it) is not a cycle."""
-    return [i for i in imports
-            if i.where != "typing" and i.target != i.module.rpartition(".")[0]]
+    return [i for i in imports if i.where != "typing" and i.target != i.module.rpartition(".")[0]]
 
 
 def unresolved(modules: set[str], imports: list[Import]) -> list[str]:
     """Imports of rtoutcomes modules that do not exist (mypy's ignore_missing_imports would
     let them through; a moved module leaves them behind)."""
-    return [f"{imp}: no such module" for imp in imports
-            if _ours(imp) and imp.target not in modules]
+    return [f"{imp}: no such module" for imp in imports if _ours(imp) and imp.target not in modules]
 
 
 def all_violations(src: Path = SRC) -> list[str]:
@@ -250,8 +266,9 @@ def test_reads_imports_inside_functions_and_type_checking() -> None:
 
 def _copy(tmp_path: Path) -> Path:
     src = tmp_path / "src"
-    shutil.copytree(SRC / "rtoutcomes", src / "rtoutcomes",
-                    ignore=shutil.ignore_patterns("__pycache__", "data"))
+    shutil.copytree(
+        SRC / "rtoutcomes", src / "rtoutcomes", ignore=shutil.ignore_patterns("__pycache__", "data")
+    )
     return src
 
 
@@ -261,14 +278,22 @@ def _append(path: Path, text: str) -> None:
 
 def test_negative_control_a_back_import_fails(tmp_path: Path) -> None:
     src = _copy(tmp_path)
-    _append(src / "rtoutcomes" / "stats" / "_kaplan_meier.py",
-            "\n\ndef _late() -> None:\n    from rtoutcomes.study.run import study_summary\n")
-    _append(src / "rtoutcomes" / "report" / "fmt.py",
-            "\nfrom rtoutcomes.clinical.recist import assess_lesions\n")
-    _append(src / "rtoutcomes" / "clinical" / "ctcae.py",
-            "\nfrom rtoutcomes.stats._validate import fail_rows\n")
-    _append(src / "rtoutcomes" / "stats" / "quantiles.py",
-            "\nfrom rtoutcomes.stats._moved_away import TabularResult\n")
+    _append(
+        src / "rtoutcomes" / "stats" / "_kaplan_meier.py",
+        "\n\ndef _late() -> None:\n    from rtoutcomes.study.run import study_summary\n",
+    )
+    _append(
+        src / "rtoutcomes" / "report" / "fmt.py",
+        "\nfrom rtoutcomes.clinical.recist import assess_lesions\n",
+    )
+    _append(
+        src / "rtoutcomes" / "clinical" / "ctcae.py",
+        "\nfrom rtoutcomes.stats._validate import fail_rows\n",
+    )
+    _append(
+        src / "rtoutcomes" / "stats" / "quantiles.py",
+        "\nfrom rtoutcomes.stats._moved_away import TabularResult\n",
+    )
     found = all_violations(src)
     assert any("stats.quantiles" in f and "no such module" in f for f in found)
     assert any("stats._kaplan_meier" in f and "against the data flow" in f for f in found)
@@ -280,8 +305,14 @@ def test_negative_control_a_back_import_fails(tmp_path: Path) -> None:
 def test_negative_control_a_cycle_fails(tmp_path: Path) -> None:
     src = _copy(tmp_path)
     # rules imports cells; cells importing rules (even inside a function) closes a cycle
-    _append(src / "rtoutcomes" / "registry" / "cells.py",
-            "\n\ndef _rules() -> None:\n    from rtoutcomes.registry import rules\n")
+    _append(
+        src / "rtoutcomes" / "registry" / "cells.py",
+        "\n\ndef _rules() -> None:\n    from rtoutcomes.registry import rules\n",
+    )
     found = all_violations(src)
-    assert any(f.startswith("import cycle") and "rtoutcomes.registry.cells" in f
-               and "rtoutcomes.registry.rules" in f for f in found), found
+    assert any(
+        f.startswith("import cycle")
+        and "rtoutcomes.registry.cells" in f
+        and "rtoutcomes.registry.rules" in f
+        for f in found
+    ), found

@@ -17,8 +17,11 @@ from rtoutcomes.study.cohort import lost_patients, lost_to_follow_up
 from rtoutcomes.study.errors import StudyFileError
 from rtoutcomes.study.registry_table import build_registry_data, endpoint_tables
 
-STUDY: dict[str, Any] = {"title": "department", "db": "sqlite:///unused.db",
-                         "endpoints": {"LC": {}, "OS": {}, "PFS": {}}}
+STUDY: dict[str, Any] = {
+    "title": "department",
+    "db": "sqlite:///unused.db",
+    "endpoints": {"LC": {}, "OS": {}, "PFS": {}},
+}
 DAYS_PER_MONTH = 30.4375
 
 
@@ -26,8 +29,9 @@ def _lost(months: float | None, tables: Any = None) -> dict[str, int] | None:
     rules = {} if months is None else {"endpoint_rules": {"lost_to_follow_up_after": months}}
     study = parse_study({**STUDY, **rules})
     data = build_registry_data(tables if tables is not None else build_registry(), study)
-    return lost_to_follow_up(data, endpoint_tables(study, data), study.endpoints,
-                             study.lost_after * DAYS_PER_MONTH)
+    return lost_to_follow_up(
+        data, endpoint_tables(study, data), study.endpoints, study.lost_after * DAYS_PER_MONTH
+    )
 
 
 def test_alive_patients_not_seen_for_a_year_before_the_cut_off() -> None:

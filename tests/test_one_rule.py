@@ -17,11 +17,27 @@ from rtoutcomes.study.cohort import flow
 from rtoutcomes.study.registry_table import RegistryData
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("yes", True), (" YES ", True), ("y", True), ("True", True), (True, True),
-    (np.bool_(True), True), ("no", False), ("N", False), ("false", False), (False, False),
-    (None, None), (float("nan"), None), (pd.NA, None), ("", None), ("NA", None), ("n/a", None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("yes", True),
+        (" YES ", True),
+        ("y", True),
+        ("True", True),
+        (True, True),
+        (np.bool_(True), True),
+        ("no", False),
+        ("N", False),
+        ("false", False),
+        (False, False),
+        (None, None),
+        (float("nan"), None),
+        (pd.NA, None),
+        ("", None),
+        ("NA", None),
+        ("n/a", None),
+    ],
+)
 def test_the_vocabulary(value: object, expected: bool | None) -> None:
     assert parse_yes_no(value) is expected
 
@@ -35,8 +51,7 @@ def test_everything_else_is_refused_naming_the_value(value: object) -> None:
 def test_every_reader_uses_it() -> None:
     """The registry import, the RECIST new-lesion flag, eligibility, the oligometastatic
     flags and the study's registry table agree on "Y" and all refuse "1"."""
-    column = next(c for c in TABLE_BY_NAME["patients"].columns
-                  if c.name == "adjuvant_chemotherapy")
+    column = next(c for c in TABLE_BY_NAME["patients"].columns if c.name == "adjuvant_chemotherapy")
     assert parse_cell("Y", column, None) is True
     with pytest.raises(CellError, match="yes or no"):
         parse_cell("1", column, None)
@@ -46,8 +61,9 @@ def test_every_reader_uses_it() -> None:
     reg = build_registry()
     scans = reg["assessments"].assign(new_lesions="1")
     with pytest.raises(YesNoError, match="new_lesions"):
-        recist.patient_progression(recist.assess_lesions(scans), reg["lesions"].set_index(
-            "lesion_id")["patient_id"])
+        recist.patient_progression(
+            recist.assess_lesions(scans), reg["lesions"].set_index("lesion_id")["patient_id"]
+        )
     screened = reg["screened_candidates"].assign(eligible="1")
     with pytest.raises(YesNoError, match="eligible"):
         eligibility.registry_flow({**reg, "screened_candidates": screened})
@@ -57,10 +73,10 @@ def test_every_reader_uses_it() -> None:
 
 def _with_unexplained_exclusion() -> dict[str, pd.DataFrame]:
     reg = build_registry()
-    extra = pd.DataFrame([{"candidate_id": "SCX", "eligible": "no", "exclusion_reason": None,
-                           "patient_id": None}])
-    reg["screened_candidates"] = pd.concat([reg["screened_candidates"], extra],
-                                           ignore_index=True)
+    extra = pd.DataFrame(
+        [{"candidate_id": "SCX", "eligible": "no", "exclusion_reason": None, "patient_id": None}]
+    )
+    reg["screened_candidates"] = pd.concat([reg["screened_candidates"], extra], ignore_index=True)
     return reg
 
 
@@ -75,7 +91,10 @@ def test_one_flow_chart() -> None:
     assert sum(reported["excluded"].values()) == chart.excluded
     assert reported["excluded"][eligibility.NOT_RECORDED] == 1
     assert (reported["screened"], reported["enrolled"], reported["lesions"]) == (
-        chart.screened, chart.enrolled_patients, chart.treated_lesions)
+        chart.screened,
+        chart.enrolled_patients,
+        chart.treated_lesions,
+    )
 
 
 def test_local_failure_rules_are_named_and_worded_once() -> None:
@@ -86,15 +105,24 @@ def test_local_failure_rules_are_named_and_worded_once() -> None:
     from rtoutcomes.clinical.local_failure import LOCAL_FAILURE_RULES, RECIST_1_1
     from rtoutcomes.study.spec import LOCAL_FAILURE_RULES as STUDY_FILE_NAMES
 
-    assert STUDY_FILE_NAMES == tuple(LOCAL_FAILURE_RULES) == (
-        "RECIST 1.1", "RECIST 1.1 confirmed", "Feng 2022")
+    assert (
+        STUDY_FILE_NAMES
+        == tuple(LOCAL_FAILURE_RULES)
+        == ("RECIST 1.1", "RECIST 1.1 confirmed", "Feng 2022")
+    )
     assert recist.RECIST_1_1 is RECIST_1_1 is LOCAL_FAILURE_RULES["RECIST 1.1"]
     assert RECIST_1_1.definition() == (
-        "an increase of the longest diameter of at least 20% and 5 mm over the nadir")
-    assert "at least 25% and 4 mm" in replace(
-        RECIST_1_1, min_increase_fraction=0.25, min_increase_mm=4).definition()
-    assert LOCAL_FAILURE_RULES["RECIST 1.1 confirmed"].definition().endswith(
-        ", confirmed by the next measured scan")
+        "an increase of the longest diameter of at least 20% and 5 mm over the nadir"
+    )
+    assert (
+        "at least 25% and 4 mm"
+        in replace(RECIST_1_1, min_increase_fraction=0.25, min_increase_mm=4).definition()
+    )
+    assert (
+        LOCAL_FAILURE_RULES["RECIST 1.1 confirmed"]
+        .definition()
+        .endswith(", confirmed by the next measured scan")
+    )
 
 
 def test_methods_paragraph_reads_the_thresholds() -> None:
@@ -158,18 +186,31 @@ def test_each_group_curve_and_log_rank_is_computed_once(monkeypatch: pytest.Monk
     from rtoutcomes.study.table import read_table
 
     here = Path(__file__).resolve().parent
-    study = parse_study({
-        "title": "lung", "data": "lung.csv", "time_unit": "days", "rates_at": [365],
-        "endpoints": {"OS": {"time": "time", "event": "status", "event_values": [2]}},
-        "covariates": {
-            "sex": {"column": "sex", "type": "categorical", "reference": "male",
-                    "recode": {"male": [1], "female": [2]}},
-            "ecog": {"column": "ph.ecog", "type": "categorical", "reference": "0",
-                     "recode": {"0": [0], "1": [1], "2-3": [2, 3]}},
-            "age65": {"column": "age", "type": "binary", "cut": 65, "labels": ["<=65", ">65"]},
-        },
-        "analyses": {"groups": ["sex", "ecog"], "univariate": ["sex", "ecog", "age65"]},
-    })
+    study = parse_study(
+        {
+            "title": "lung",
+            "data": "lung.csv",
+            "time_unit": "days",
+            "rates_at": [365],
+            "endpoints": {"OS": {"time": "time", "event": "status", "event_values": [2]}},
+            "covariates": {
+                "sex": {
+                    "column": "sex",
+                    "type": "categorical",
+                    "reference": "male",
+                    "recode": {"male": [1], "female": [2]},
+                },
+                "ecog": {
+                    "column": "ph.ecog",
+                    "type": "categorical",
+                    "reference": "0",
+                    "recode": {"0": [0], "1": [1], "2-3": [2, 3]},
+                },
+                "age65": {"column": "age", "type": "binary", "cut": 65, "labels": ["<=65", ">65"]},
+            },
+            "analyses": {"groups": ["sex", "ecog"], "univariate": ["sex", "ecog", "age65"]},
+        }
+    )
     calls = {"km": 0, "logrank": 0}
     for name, key in (("km_summary", "km"), ("logrank_summary", "logrank")):
         real = getattr(summaries, name)

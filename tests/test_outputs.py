@@ -31,8 +31,9 @@ HOSTILE_LEVEL = '=HYPERLINK("http://x.test","y")\x1b'
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def _hostile_results() -> dict:
@@ -83,8 +84,9 @@ def test_report_outputs_hold_no_formula_and_survive_control_characters(tmp_path:
     assert "\ufffd" in document.paragraphs[0].text
 
 
-def test_failed_write_leaves_the_folder_as_it_was(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_leaves_the_folder_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import rtoutcomes.report.docx_file as docx_file
 
     out = tmp_path / "report"
@@ -102,9 +104,9 @@ def test_failed_write_leaves_the_folder_as_it_was(tmp_path: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no staging folder left
 
 
-def test_negative_control_unstaged_writer_leaves_a_mixed_folder(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch
-                                                                ) -> None:
+def test_negative_control_unstaged_writer_leaves_a_mixed_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Without staging the same failure mixes new and old files: what the test above catches."""
     import rtoutcomes.report.build as build
     import rtoutcomes.report.docx_file as docx_file
@@ -112,8 +114,9 @@ def test_negative_control_unstaged_writer_leaves_a_mixed_folder(tmp_path: Path,
     out = tmp_path / "report"
     write_report(build_report(results()), out)
     before = _snapshot(out)
-    monkeypatch.setattr(docx_file, "write_docx",
-                        lambda *_, **__: (_ for _ in ()).throw(ValueError()))
+    monkeypatch.setattr(
+        docx_file, "write_docx", lambda *_, **__: (_ for _ in ()).throw(ValueError())
+    )
     with pytest.raises(ValueError):
         build._write_report_files(build_report(_hostile_results()), out, lambda _: None)
     after = _snapshot(out)
@@ -159,24 +162,26 @@ def test_out_read_only_folder(tmp_path: Path) -> None:  # pragma: no cover - not
         folder.chmod(0o700)
 
 
-def test_cli_out_refusals_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]
-                                       ) -> None:
+def test_cli_out_refusals_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     file = tmp_path / "a-file"
     file.write_text("x")
     study = tmp_path / "study.yaml"
     study.write_text("endpoints: {OS: {}}\n")
-    for argv in (["demo", "--out", "/", "--quiet"],
-                 ["demo", "--out", str(file), "--quiet"],
-                 ["run", str(study), "--db", str(tmp_path / "r.db"), "--out", str(file)],
-                 ["export", "--db", str(tmp_path / "r.db"), "--out", "/"]):
+    for argv in (
+        ["demo", "--out", "/", "--quiet"],
+        ["demo", "--out", str(file), "--quiet"],
+        ["run", str(study), "--db", str(tmp_path / "r.db"), "--out", str(file)],
+        ["export", "--db", str(tmp_path / "r.db"), "--out", "/"],
+    ):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "Traceback" not in err, err
     assert file.read_text() == "x" and not (tmp_path / "r.db").exists()
 
 
-def test_demo_database_check_reads_the_folder_named(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_database_check_reads_the_folder_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Issue 8 item 1: '%20' and '#' in the --out folder name."""
     import sqlite3
 
@@ -200,4 +205,3 @@ def test_demo_database_check_reads_the_folder_named(tmp_path: Path,
     for _ in range(2):  # a second run replaces the first demo database
         build_demo_registry("r#b?x")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r#b?x", "run a", "run%20a"]
-

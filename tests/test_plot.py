@@ -29,7 +29,8 @@ def test_km_figure_draws_each_group_curve_with_numbers_at_risk() -> None:
     plot_ax, risk_ax = fig.axes[0], fig.axes[1]
     curves = [line for line in plot_ax.lines if not str(line.get_label()).startswith("_")]
     assert [str(c.get_label()) for c in curves] == [
-        f"{level} (n={fits[level].n})" for level in fits.levels]
+        f"{level} (n={fits[level].n})" for level in fits.levels
+    ]
     for line, level in zip(curves, fits.levels, strict=True):
         _, y = _steps(line)
         fit = fits[level]
@@ -52,9 +53,14 @@ def test_cif_forest_zph_and_predicted_curves() -> None:
     ci = cumulative_incidence(TIME, STATUS, group=ARM)
     fig = plot.cif(ci, cause=1)
     assert isinstance(fig, Figure) and "Gray's test" in " ".join(
-        t.get_text() for t in fig.axes[0].texts)
-    fit = cox(np.column_stack([ARM == "B", RNG.normal(size=N)]).astype(float), TIME, EVENT,
-              names=["B", "z"])
+        t.get_text() for t in fig.axes[0].texts
+    )
+    fit = cox(
+        np.column_stack([ARM == "B", RNG.normal(size=N)]).astype(float),
+        TIME,
+        EVENT,
+        names=["B", "z"],
+    )
     forest = plot.forest(fit)
     assert isinstance(forest, Figure)
     ax = forest.axes[0]

@@ -16,8 +16,9 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "rtoutcomes"
 
 def _checkout_commit() -> str | None:
     try:
-        return subprocess.run(["git", "-C", str(SRC), "rev-parse", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(SRC), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
 

@@ -1,4 +1,4 @@
-"""Static checks are part of the suite: ruff (lint, complexity cap) and mypy on src/."""
+"""Static checks are part of the suite: ruff (lint, complexity cap, format) and mypy on src/."""
 
 from __future__ import annotations
 
@@ -21,7 +21,20 @@ def _tool(name: str) -> list[str]:
 def test_ruff_is_clean() -> None:
     result = subprocess.run(
         [*_tool("ruff"), "check", "src", "tests", "benchmarks", "scripts"],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_is_clean() -> None:
+    """The code is as ``ruff format`` writes it (adopted in one commit: .git-blame-ignore-revs)."""
+    result = subprocess.run(
+        [*_tool("ruff"), "format", "--check", "src", "tests", "benchmarks", "scripts", "docs"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

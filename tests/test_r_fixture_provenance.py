@@ -25,8 +25,7 @@ def test_every_package_the_scripts_use_is_recorded() -> None:
 
 # fixtures not made by R: the planning system's DVHs (dicompyler-core) and those written by the
 # Python reference scripts (tests/reference/python, e.g. firthmodels for Firth's Cox model)
-PYTHON_MADE = "\n".join(p.read_text(encoding="utf-8")
-                        for p in (REFERENCE / "python").glob("*.py"))
+PYTHON_MADE = "\n".join(p.read_text(encoding="utf-8") for p in (REFERENCE / "python").glob("*.py"))
 R_FIXTURES = [p for p in FIXTURES if "dicompyler" not in p.name and p.name not in PYTHON_MADE]
 
 

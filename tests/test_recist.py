@@ -141,8 +141,14 @@ def test_many_lesions_at_once_match_one_by_one() -> None:
     series = {"L1": [30, 36], "L2": [10, 12], "L3": [50, 30, 37], "L4": [None, 20, 0, 6]}
     for lid, values in series.items():
         for date, value in zip(D, values, strict=False):
-            rows.append({"assessment_id": f"{lid}-{date}", "lesion_id": lid,
-                         "assessment_date": date, "longest_diameter_mm": value})
+            rows.append(
+                {
+                    "assessment_id": f"{lid}-{date}",
+                    "lesion_id": lid,
+                    "assessment_date": date,
+                    "longest_diameter_mm": value,
+                }
+            )
     frame = pd.DataFrame(rows).sample(frac=1.0, random_state=3)
     scans = assess_lesions(frame, {lid: "2015-01-01" for lid in series})
     summary = summarise_local_failure(scans, RECIST_1_1).set_index("lesion_id")
@@ -154,14 +160,23 @@ def test_many_lesions_at_once_match_one_by_one() -> None:
 
 
 def test_patient_progression_new_lesions_and_local_failure() -> None:
-    frame = pd.DataFrame({
-        "assessment_id": ["a1", "a2", "a3", "b1", "b2", "c1", "c2"],
-        "lesion_id": ["L1", "L1", "L1", "L2", "L2", "L3", "L3"],
-        "assessment_date": ["2014-12-20", "2015-04-01", "2015-07-01",
-                            "2015-01-01", "2015-03-01", "2015-01-01", "2015-04-01"],
-        "longest_diameter_mm": [30, 30, 40, 20, 20, 20, 20],
-        "new_lesions": ["yes", "no", "no", None, "yes", "no", "no"],
-    })
+    frame = pd.DataFrame(
+        {
+            "assessment_id": ["a1", "a2", "a3", "b1", "b2", "c1", "c2"],
+            "lesion_id": ["L1", "L1", "L1", "L2", "L2", "L3", "L3"],
+            "assessment_date": [
+                "2014-12-20",
+                "2015-04-01",
+                "2015-07-01",
+                "2015-01-01",
+                "2015-03-01",
+                "2015-01-01",
+                "2015-04-01",
+            ],
+            "longest_diameter_mm": [30, 30, 40, 20, 20, 20, 20],
+            "new_lesions": ["yes", "no", "no", None, "yes", "no", "no"],
+        }
+    )
     scans = assess_lesions(frame, {"L1": "2015-01-01", "L2": "2015-01-01", "L3": "2015-01-01"})
     prog = patient_progression(
         scans, {"L1": "P1", "L2": "P1", "L3": "P2"}, sbrt_start={"P1": "2015-01-01"}
@@ -204,20 +219,25 @@ def _reference_failure(values: list[float | None], rule: LocalFailureRule) -> in
 
 @settings(derandomize=True, max_examples=100, deadline=None)
 @given(
-    values=st.lists(
-        st.one_of(st.none(), st.integers(0, 60).map(float)), min_size=1, max_size=9
-    ),
+    values=st.lists(st.one_of(st.none(), st.integers(0, 60).map(float)), min_size=1, max_size=9),
     reference=st.sampled_from(["nadir", "baseline"]),
     fraction=st.sampled_from([0.0, 0.2, 0.3]),
     absolute=st.sampled_from([0.0, 5.0]),
     confirmation=st.booleans(),
 )
 def test_vectorised_rule_matches_a_plain_reading(
-    values: list[float | None], reference: str, fraction: float, absolute: float,
+    values: list[float | None],
+    reference: str,
+    fraction: float,
+    absolute: float,
     confirmation: bool,
 ) -> None:
-    rule = LocalFailureRule(reference=reference, min_increase_fraction=fraction,  # type: ignore[arg-type]
-                            min_increase_mm=absolute, confirmation=confirmation)
+    rule = LocalFailureRule(
+        reference=reference,
+        min_increase_fraction=fraction,  # type: ignore[arg-type]
+        min_increase_mm=absolute,
+        confirmation=confirmation,
+    )
     dates = [dt.date(2015, 1, 1) + dt.timedelta(days=91 * i) for i in range(len(values))]
     track = track_lesion(dates, values, rule=rule)
     expected = _reference_failure(values, rule)

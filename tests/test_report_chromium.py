@@ -21,8 +21,9 @@ HERE = Path(__file__).parent
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium not installed (Debian package 'chromium'): cannot open "
-    "the HTML report in a browser"
+    CHROMIUM is None,
+    reason="Chromium not installed (Debian package 'chromium'): cannot open "
+    "the HTML report in a browser",
 )
 PROBE = (
     "<script>window.addEventListener('load', function () {"
@@ -39,11 +40,26 @@ def open_in_chromium(page: Path, profile: Path) -> tuple[str, list[str]]:
     """The DOM after load and the console lines of Chromium's log."""
     assert CHROMIUM is not None
     run = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-first-run", f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
-         "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert run.returncode == 0, run.stderr[-2000:]
     console = [line for line in run.stderr.splitlines() if "CONSOLE" in line]
@@ -57,13 +73,29 @@ def probe(html: str) -> str:
 def test_report_renders_in_chromium(tmp_path: Path) -> None:
     """The lung study's report (rtoutcomes analyze): 8 figures, tables 3-5."""
     out = tmp_path / "report"
-    assert main(["analyze", str(HERE / "reference" / "fixtures" / "study_lung.csv"), "--config",
-                 str(HERE / "data" / "study_lung.yaml"), "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                str(HERE / "reference" / "fixtures" / "study_lung.csv"),
+                "--config",
+                str(HERE / "data" / "study_lung.yaml"),
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     page = tmp_path / "probed.html"
     page.write_text(probe((out / "report.html").read_text(encoding="utf-8")), encoding="utf-8")
     dom, console = open_in_chromium(page, tmp_path / "profile")
-    for title in ("Table 3. Univariate Cox regression", "Table 5. Nested Cox models",
-                  "Statistical methods", "Provenance"):
+    for title in (
+        "Table 3. Univariate Cox regression",
+        "Table 5. Nested Cox models",
+        "Statistical methods",
+        "Provenance",
+    ):
         assert title in dom
     found = re.search(r'id="rt-probe">images=(\d+) loaded=(\d+)<', dom)
     assert found, "the probe did not run: the page did not finish loading"
@@ -76,10 +108,12 @@ def test_report_renders_in_chromium(tmp_path: Path) -> None:
 def test_the_checks_can_fail(tmp_path: Path) -> None:
     """Control: a broken image and a console error are both detected."""
     page = tmp_path / "broken.html"
-    page.write_text(probe(
-        "<!DOCTYPE html><html><body><img src='data:image/png;base64,AAAA'>"
-        "<script>console.error('rt-control');</script></body></html>"
-    ))
+    page.write_text(
+        probe(
+            "<!DOCTYPE html><html><body><img src='data:image/png;base64,AAAA'>"
+            "<script>console.error('rt-control');</script></body></html>"
+        )
+    )
     dom, console = open_in_chromium(page, tmp_path / "profile")
     assert 'id="rt-probe">images=1 loaded=0<' in dom
     assert any("rt-control" in line for line in console)
@@ -106,19 +140,31 @@ def test_demo_report_screenshot(tmp_path: Path) -> None:
     report = build_report(stored, cohort_tables(stored["cohort"]))
     write_report(report, tmp_path / "report")
     html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
-    for key in ("flow_chart", "figure2", "figure3", "figure4", "forest_LC", "swimmer",
-                "waterfall"):
+    for key in ("flow_chart", "figure2", "figure3", "figure4", "forest_LC", "swimmer", "waterfall"):
         assert f'id="fig-{key}" class="main"' in html, key
     ARTEFACTS.mkdir(exist_ok=True)
     shot = ARTEFACTS / "report-demo.png"
     assert CHROMIUM is not None
     run = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         "--disable-background-networking", "--no-first-run",
-         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,9000",
-         "--virtual-time-budget=5000", f"--screenshot={shot}",
-         (tmp_path / "report" / "report.html").as_uri()],
-        capture_output=True, text=True, timeout=120, check=False)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--disable-background-networking",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1200,9000",
+            "--virtual-time-budget=5000",
+            f"--screenshot={shot}",
+            (tmp_path / "report" / "report.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     image = Image.open(shot).convert("L")
     assert image.size == (1200, 9000)

@@ -28,20 +28,24 @@ def _report(page_size: str = "A4", orientation: str = "portrait") -> Any:
     res["study"]["manuscript"] = {"page_size": page_size, "orientation": orientation}
     res["warnings"] = ["OS, multivariate: 4 events for 2 coefficient(s)", HOSTILE]
     report = build_report(res)
-    wide = Table("wide", "A table with many columns", [f"Column {i} with a long name"
-                                                       for i in range(12)])
+    wide = Table(
+        "wide", "A table with many columns", [f"Column {i} with a long name" for i in range(12)]
+    )
     wide.add(*[f"0.123 (0.045\u20130.678) {i}" for i in range(12)])
     report.tables.append(wide)
-    fig = survival_figure([Panel([Curve("a", KM_A, 4), Curve("b", KM_B, 2)], "OS", "OS")],
-                          Axis("months"))
+    fig = survival_figure(
+        [Panel([Curve("a", KM_A, 4), Curve("b", KM_B, 2)], "OS", "OS")], Axis("months")
+    )
     report.figures.insert(0, Figure("figure2", "Composite.", render(fig), "main"))
     return report
 
 
-@pytest.mark.parametrize(("page_size", "width_mm", "height_mm"), [("A4", 210, 297),
-                                                                  ("Letter", 215.9, 279.4)])
-def test_page_size_and_landscape_sections(tmp_path: Path, page_size: str, width_mm: float,
-                                          height_mm: float) -> None:
+@pytest.mark.parametrize(
+    ("page_size", "width_mm", "height_mm"), [("A4", 210, 297), ("Letter", 215.9, 279.4)]
+)
+def test_page_size_and_landscape_sections(
+    tmp_path: Path, page_size: str, width_mm: float, height_mm: float
+) -> None:
     report = _report(page_size)
     write_report(report, tmp_path)
     document = Document(str(tmp_path / "manuscript.docx"))
@@ -63,8 +67,9 @@ def test_captions_figures_checklist_and_fonts(tmp_path: Path) -> None:
     captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
     tables = [c for c in captions if c.startswith("Table ")]
     figures = [c for c in captions if c.startswith("Figure ")]
-    assert [c.split(".")[0] for c in tables] == [f"Table {i}" for i in
-                                                 range(1, len(report.tables) + 1)]
+    assert [c.split(".")[0] for c in tables] == [
+        f"Table {i}" for i in range(1, len(report.tables) + 1)
+    ]
     assert tables[1] == "Table 2. Univariate Cox regression"  # the report's "Table 3." renumbered
     main = [f for f in report.figures if f.section == "main"]
     assert [c.split(".")[0] for c in figures] == [f"Figure {i}" for i in range(1, len(main) + 1)]
@@ -75,8 +80,14 @@ def test_captions_figures_checklist_and_fonts(tmp_path: Path) -> None:
     checklist = texts.index("Checklist before submission")
     assert checklist > max(texts.index(c) for c in captions)  # after every table and figure
     assert texts[-1] == f"\u2610 {HOSTILE}"  # as text, not markup
-    sizes = [run.font.size.pt for t in document.tables for row in t.rows for cell in row.cells
-             for p in cell.paragraphs for run in p.runs]
+    sizes = [
+        run.font.size.pt
+        for t in document.tables
+        for row in t.rows
+        for cell in row.cells
+        for p in cell.paragraphs
+        for run in p.runs
+    ]
     assert sizes and min(sizes) >= 8
     notes = [r.font.size.pt for p in document.paragraphs for r in p.runs if r.font.size]
     assert min(notes) >= 8
@@ -92,4 +103,5 @@ def test_manuscript_bytes_are_reproducible(tmp_path: Path) -> None:
     write_report(_report(), tmp_path / "a")
     write_report(_report(), tmp_path / "b")
     assert (tmp_path / "a" / "manuscript.docx").read_bytes() == (
-        tmp_path / "b" / "manuscript.docx").read_bytes()
+        tmp_path / "b" / "manuscript.docx"
+    ).read_bytes()

@@ -21,27 +21,60 @@ UNITS = {"LC": "lesion", "OS": "patient"}
 
 def _frames(patients: int) -> dict[str, pd.DataFrame]:
     ids = [f"P{i:04d}" for i in range(patients)]
-    lc = pd.DataFrame({
-        "patient_id": [p for p in ids for _ in (0, 1)],
-        "lesion_id": [f"{p}-L{k}" for p in ids for k in (1, 2)],
-        "time": [12.34, 3.0] * patients, "status": [1, 0] * patients,
-        "lc_reason": ["diameter 44 mm >= 1.2 x baseline", "censored at the last scan"] * patients,
-        "lc_cr_status": [1, 2] * patients})
-    os_ = pd.DataFrame({"patient_id": ids, "time": [30.0] * patients, "status": [0] * patients,
-                        "os_reason": ["censored at the last date known alive"] * patients})
+    lc = pd.DataFrame(
+        {
+            "patient_id": [p for p in ids for _ in (0, 1)],
+            "lesion_id": [f"{p}-L{k}" for p in ids for k in (1, 2)],
+            "time": [12.34, 3.0] * patients,
+            "status": [1, 0] * patients,
+            "lc_reason": ["diameter 44 mm >= 1.2 x baseline", "censored at the last scan"]
+            * patients,
+            "lc_cr_status": [1, 2] * patients,
+        }
+    )
+    os_ = pd.DataFrame(
+        {
+            "patient_id": ids,
+            "time": [30.0] * patients,
+            "status": [0] * patients,
+            "os_reason": ["censored at the last date known alive"] * patients,
+        }
+    )
     return {"LC": lc.iloc[::-1].reset_index(drop=True), "OS": os_}
 
 
 def test_one_row_per_lesion_with_each_endpoints_reason() -> None:
     table = lesion_endpoint_table(_frames(2), UNITS, "months")
     assert table is not None and table.supplement
-    assert table.columns == ["Patient", "Lesion", "LC: months, status", "LC: competing risks",
-                             "LC: reason", "OS: months, status", "OS: reason"]
+    assert table.columns == [
+        "Patient",
+        "Lesion",
+        "LC: months, status",
+        "LC: competing risks",
+        "LC: reason",
+        "OS: months, status",
+        "OS: reason",
+    ]
     assert [list(r.cells) for r in table.rows[:2]] == [
-        ["P0000", "P0000-L1", "12.3, event", "local failure", "diameter 44 mm >= 1.2 x baseline",
-         "30.0, censored", "censored at the last date known alive"],
-        ["P0000", "P0000-L2", "3.0, censored", "death without local failure",
-         "censored at the last scan", "30.0, censored", "censored at the last date known alive"]]
+        [
+            "P0000",
+            "P0000-L1",
+            "12.3, event",
+            "local failure",
+            "diameter 44 mm >= 1.2 x baseline",
+            "30.0, censored",
+            "censored at the last date known alive",
+        ],
+        [
+            "P0000",
+            "P0000-L2",
+            "3.0, censored",
+            "death without local failure",
+            "censored at the last scan",
+            "30.0, censored",
+            "censored at the last date known alive",
+        ],
+    ]
     assert len(table.rows) == 4 and len(table.notes) == 1  # all shown: no bound note
 
 

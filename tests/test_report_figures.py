@@ -56,18 +56,29 @@ def _panel(groups: int, follow_up: float, crossing: bool = True, p: bool = True)
     curves = []
     for i in range(groups):
         scale, shape = SHAPES[i] if crossing else (10 * (i + 1), 1.0)
-        curves.append(Curve(f"Group {chr(65 + i)}", _km(30 + 5 * i, scale * follow_up / 60,
-                                                        shape, follow_up), 30 + 5 * i))
-    return Panel(curves, f"{groups} groups, follow-up {follow_up:g}", "Overall survival",
-                 "Log-rank p < 0.001" if p else None, "Group")
+        curves.append(
+            Curve(
+                f"Group {chr(65 + i)}",
+                _km(30 + 5 * i, scale * follow_up / 60, shape, follow_up),
+                30 + 5 * i,
+            )
+        )
+    return Panel(
+        curves,
+        f"{groups} groups, follow-up {follow_up:g}",
+        "Overall survival",
+        "Log-rank p < 0.001" if p else None,
+        "Group",
+    )
 
 
 CASES = [(g, f, c) for g in (2, 3, 4, 5, 6) for f, c in ((60, True), (6, False), (300, True))]
 
 
 @pytest.mark.parametrize(("groups", "follow_up", "crossing"), CASES)
-def test_generated_curves_leave_legend_and_p_clear(groups: int, follow_up: float,
-                                                   crossing: bool) -> None:
+def test_generated_curves_leave_legend_and_p_clear(
+    groups: int, follow_up: float, crossing: bool
+) -> None:
     fig = survival_figure([_panel(groups, follow_up, crossing)], Axis("months"))
     assert layout_problems(fig) == []
     plot = fig.axes[0]
@@ -101,8 +112,10 @@ def test_placement_uses_headroom_when_no_corner_is_free() -> None:
     assert layout_problems(fig) == []
     assert list(plot.get_yticks()) == [0, 0.25, 0.5, 0.75, 1.0]
     renderer = fig.canvas.get_renderer()
-    assert hits(plot.get_legend().get_window_extent(renderer),
-                data_points(plot, [plot.get_legend()])) == 0
+    assert (
+        hits(plot.get_legend().get_window_extent(renderer), data_points(plot, [plot.get_legend()]))
+        == 0
+    )
 
 
 def test_risk_table_sits_under_the_ticks_with_labels_apart() -> None:
@@ -110,13 +123,19 @@ def test_risk_table_sits_under_the_ticks_with_labels_apart() -> None:
     plot, risk = fig.axes[0], fig.axes[1]
     renderer = fig.canvas.get_renderer()
     fig.draw_without_rendering()
-    tick_x = {t.get_text(): t.get_window_extent(renderer).x0 + t.get_window_extent(
-        renderer).width / 2 for t in plot.get_xticklabels()}
+    tick_x = {
+        t.get_text(): t.get_window_extent(renderer).x0 + t.get_window_extent(renderer).width / 2
+        for t in plot.get_xticklabels()
+    }
     counts = [t for t in risk.texts if t.get_text().isdigit()]
     labels = [t for t in risk.texts if not t.get_text().isdigit()]
     assert [t.get_text() for t in labels] == ["Group A", "Group B"]
-    xs = sorted({round(t.get_window_extent(renderer).x0 + t.get_window_extent(renderer).width
-                       / 2, 1) for t in counts})
+    xs = sorted(
+        {
+            round(t.get_window_extent(renderer).x0 + t.get_window_extent(renderer).width / 2, 1)
+            for t in counts
+        }
+    )
     assert xs == pytest.approx(sorted(tick_x.values()), abs=0.6)
     first = min(t.get_window_extent(renderer).x0 for t in counts)
     gap_pt = (first - max(t.get_window_extent(renderer).x1 for t in labels)) * 72 / fig.dpi
@@ -156,10 +175,13 @@ def test_incidence_panel_has_numbers_at_risk() -> None:
     status = np.where(event == 1, np.where(np.arange(50) % 2 == 0, 1, 2), 0)
     summary = incidence_summary(time, status.astype(float), (12.0,), 0.95)
     risk = summary["at_risk"]
-    curves = [Curve("Local failure", summary["local_failure"]["curve"], None, True, risk),
-              Curve("Death without local failure", summary["death"]["curve"], None, True, risk)]
-    fig = survival_figure([Panel(curves, "Competing risks", "Cumulative incidence")],
-                          Axis("months"))
+    curves = [
+        Curve("Local failure", summary["local_failure"]["curve"], None, True, risk),
+        Curve("Death without local failure", summary["death"]["curve"], None, True, risk),
+    ]
+    fig = survival_figure(
+        [Panel(curves, "Competing risks", "Cumulative incidence")], Axis("months")
+    )
     assert layout_problems(fig) == []
     counts = [t.get_text() for t in fig.axes[1].texts if t.get_text().isdigit()]
     assert counts[0] == "50"
@@ -180,8 +202,7 @@ def test_files_are_deterministic_and_journal_formats() -> None:
     from PIL import Image
 
     first = render(survival_figure([_panel(3, 60)], Axis("months")), ("png", "svg", "tiff", "pdf"))
-    second = render(survival_figure([_panel(3, 60)], Axis("months")),
-                    ("png", "svg", "tiff", "pdf"))
+    second = render(survival_figure([_panel(3, 60)], Axis("months")), ("png", "svg", "tiff", "pdf"))
     assert first == second
     tiff = Image.open(io.BytesIO(first.files["tiff"]))
     assert tiff.info["compression"] == "tiff_lzw"
@@ -204,15 +225,20 @@ def test_tiff_at_600_dpi_beside_the_300_dpi_png() -> None:
     halved = np.asarray(tiff.convert("L").resize(png.size, Image.Resampling.BOX), dtype=float)
     assert np.mean(np.abs(halved - np.asarray(png.convert("L"), dtype=float))) < 4.0
     assert fig.dpi == 300  # the figure keeps its resolution
-    again = render(survival_figure([_panel(2, 60)], Axis("months")), ("png", "tiff"),
-                   tiff_dpi=600).files
+    again = render(
+        survival_figure([_panel(2, 60)], Axis("months")), ("png", "tiff"), tiff_dpi=600
+    ).files
     assert again == files
 
 
 def test_a_long_title_stays_in_its_panel() -> None:
     long = "Progression-free survival by number of lesions at the first SBRT course"
-    panels = [_panel(2, 60), _panel(2, 60),
-              Panel(_panel(3, 60).curves, long, "PFS", "Log-rank p = 0.01"), _panel(2, 60)]
+    panels = [
+        _panel(2, 60),
+        _panel(2, 60),
+        Panel(_panel(3, 60).curves, long, "PFS", "Log-rank p = 0.01"),
+        _panel(2, 60),
+    ]
     fig = survival_figure(panels, Axis("months"), Style(width_mm=174, columns=2))
     assert layout_problems(fig) == []
     title = fig.axes[4]._left_title  # panel c: plot and risk table of a and b come first
@@ -224,15 +250,26 @@ def test_a_long_title_stays_in_its_panel() -> None:
     assert short.axes[0]._left_title.get_text() == _panel(2, 60).title  # fits: untouched
 
 
-@pytest.mark.parametrize("reasons", [
-    {"multiple metastases (more than 3 lesions)": 14, "unclear pathological type": 7},
-    {f"a rather long exclusion reason number {i} with words": i for i in range(1, 7)},
-    {},
-])
+@pytest.mark.parametrize(
+    "reasons",
+    [
+        {"multiple metastases (more than 3 lesions)": 14, "unclear pathological type": 7},
+        {f"a rather long exclusion reason number {i} with words": i for i in range(1, 7)},
+        {},
+    ],
+)
 def test_flow_chart_boxes_hold_their_text(reasons: dict[str, int]) -> None:
-    fig = flow_chart_figure(68, reasons, 37, 58, [Analysed("LC", 58, "lesion"),
-                                                  Analysed("OS", 37, "patient"),
-                                                  Analysed("PFS", 37, "patient")])
+    fig = flow_chart_figure(
+        68,
+        reasons,
+        37,
+        58,
+        [
+            Analysed("LC", 58, "lesion"),
+            Analysed("OS", 37, "patient"),
+            Analysed("PFS", 37, "patient"),
+        ],
+    )
     assert layout_problems(fig) == []
     assert flow_problems(fig) == []
     shown = " ".join(t.get_text() for t in fig.axes[0].texts)
@@ -275,8 +312,13 @@ def test_every_demo_figure_is_clear() -> None:
     for name, named in panels.items():
         figures[name] = survival_figure([named.panel], axis, style)
     flow = results["cohort"]["flow"]
-    figures["flow"] = flow_chart_figure(flow["screened"], flow["excluded"], flow["enrolled"],
-                                        flow["lesions"], analysed_from_results(results))
+    figures["flow"] = flow_chart_figure(
+        flow["screened"],
+        flow["excluded"],
+        flow["enrolled"],
+        flow["lesions"],
+        analysed_from_results(results),
+    )
     for name, e in results["endpoints"].items():
         rows = forest_rows(e["multivariate"], e, results)  # type: ignore[arg-type]
         figures[f"forest {name}"] = forest_figure(rows, title=name)
@@ -290,8 +332,9 @@ def test_every_demo_figure_is_clear() -> None:
 
 def _ticks_panel(n: int) -> Panel:
     """One curve of ``n`` rows with continuous times: about n / 3 censoring ticks."""
-    return Panel([Curve("All", _km(n, 20.0, 1.0, 60.0), n)], "ticks", "Overall survival", None,
-                 None)
+    return Panel(
+        [Curve("All", _km(n, 20.0, 1.0, 60.0), n)], "ticks", "Overall survival", None, None
+    )
 
 
 def _svg_ticks(svg: bytes) -> int:
@@ -314,8 +357,9 @@ def test_censor_ticks_thinned_in_vector_files_only() -> None:
     saved = figures._thin_censor_marks
     try:
         figures._thin_censor_marks = lambda fig: []  # type: ignore[assignment]
-        unthinned = render(survival_figure([_ticks_panel(6000)], Axis("months")),
-                           ("png", "svg", "tiff", "pdf")).files
+        unthinned = render(
+            survival_figure([_ticks_panel(6000)], Axis("months")), ("png", "svg", "tiff", "pdf")
+        ).files
     finally:
         figures._thin_censor_marks = saved
     assert files["png"] == unthinned["png"] and files["tiff"] == unthinned["tiff"]
@@ -327,8 +371,10 @@ def test_censor_ticks_thinned_in_vector_files_only() -> None:
     with figures.rc_context():
         figures._thin_censor_marks(fig)
     thinned = render(fig, ("png",)).files["png"]
-    full, thin = (np.asarray(Image.open(io.BytesIO(b)).convert("L"), dtype=int)
-                  for b in (files["png"], thinned))
+    full, thin = (
+        np.asarray(Image.open(io.BytesIO(b)).convert("L"), dtype=int)
+        for b in (files["png"], thinned)
+    )
     assert np.array_equal(full < 255, thin < 255)
     assert (thin != full).mean() < 0.01
     # and the number of ticks drawn in a vector file no longer grows with the rows

@@ -41,23 +41,26 @@ def test_tables_show_ph_columns_when_results_have_them() -> None:
     assert [row[-1] for row in table4[1:3]] == ["0.20", "<0.001"]
     assert table4[-1] == ["PH global test", "", "", "", "0.004"]
     assert any("cox.zph" in note for note in report.tables[1].notes)
-    assert "scaled Schoenfeld residual test of Grambsch and Therneau as R's cox.zph " \
+    assert (
+        "scaled Schoenfeld residual test of Grambsch and Therneau as R's cox.zph "
         "(survival 3.x), KM transform" in report.methods
+    )
 
 
 def test_nested_table_has_the_ph_column_like_tables_3_and_4() -> None:
     res = copy.deepcopy(render_results())
     for model in res["endpoints"]["OS"]["nested"]:
         covariates = model["covariates"]
-        model["ph_test"] = _ph([(c, 1, 0.5 if c == "grade" else 0.02) for c in covariates],
-                               0.04)
+        model["ph_test"] = _ph([(c, 1, 0.5 if c == "grade" else 0.02) for c in covariates], 0.04)
     table5 = build_report(res).tables[3].grid()
     assert table5[0][5] == "PH p"
     body = [row for row in table5[1:] if row[2] != "PH global test"]
     assert [row[5] for row in body if row[2].startswith("Histological grade")] == ["0.50"] * (
-        len([r for r in body if r[2].startswith("Histological grade")]))
+        len([r for r in body if r[2].startswith("Histological grade")])
+    )
     assert [row[5] for row in table5 if row[2] == "PH global test"] == ["0.04"] * len(
-        res["endpoints"]["OS"]["nested"])
+        res["endpoints"]["OS"]["nested"]
+    )
 
 
 def test_tables_without_ph_results_are_unchanged() -> None:

@@ -115,8 +115,13 @@ def results() -> dict[str, Any]:
             "thresholds": {"events_per_variable": 10, "ph_alpha": 0.05},
             "figure_width_mm": 85,
             "manuscript": {"page_size": "A4", "orientation": "portrait"},
-            "figures": {"max_time": None, "break_time": None, "confidence_bands": False,
-                        "panels": [], "formats": ["png", "svg", "tiff", "pdf"]},
+            "figures": {
+                "max_time": None,
+                "break_time": None,
+                "confidence_bands": False,
+                "panels": [],
+                "formats": ["png", "svg", "tiff", "pdf"],
+            },
             "endpoints": {
                 "OS": {
                     "time_column": "t",
@@ -229,9 +234,14 @@ def test_figures_at_journal_widths(width_mm: int) -> None:
 
     from rtoutcomes.report.figures import km_figure
 
-    rendered = km_figure([Curve("a", KM_A, 4), Curve("b", KM_B, 2)], title="t",
-                         time_unit="months", ylabel="Overall survival", p_text="p = 0.07",
-                         width_mm=width_mm)
+    rendered = km_figure(
+        [Curve("a", KM_A, 4), Curve("b", KM_B, 2)],
+        title="t",
+        time_unit="months",
+        ylabel="Overall survival",
+        p_text="p = 0.07",
+        width_mm=width_mm,
+    )
     image = Image.open(io.BytesIO(rendered.png))
     assert abs(image.size[0] - width_mm / 25.4 * 300) < 1  # 1003 px for 85 mm at 300 dpi
     assert round(image.info["dpi"][0]) == 300

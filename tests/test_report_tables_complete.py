@@ -57,8 +57,12 @@ def _section(rows: list[list[str]], heading: str) -> dict[str, str]:
 def test_missing_grade_is_an_unknown_row_adding_to_100() -> None:
     rows = _tables(STUDY)
     grade = _section(rows, "Histological grade (primary, at diagnosis)")
-    assert grade == {"G1": "2 (33.3%)", "G2": "1 (16.7%)", "G3": "2 (33.3%)",
-                     "Unknown": "1 (16.7%)"}
+    assert grade == {
+        "G1": "2 (33.3%)",
+        "G2": "1 (16.7%)",
+        "G3": "2 (33.3%)",
+        "Unknown": "1 (16.7%)",
+    }
     assert sum(float(v.split("(")[1].rstrip("%)")) for v in grade.values()) == pytest.approx(100)
 
 
@@ -70,11 +74,29 @@ def test_a_median_of_some_rows_says_on_how_many() -> None:
 
 def test_schedules_of_another_department_get_their_own_rows() -> None:
     schedules = _section(_tables(STUDY), "Schedule")
-    assert schedules == {"35 Gy/5 Fx": "4 (57.1%)", "24 Gy/3 Fx": "2 (28.6%)",
-                         "18 Gy/1 Fx": "1 (14.3%)"}
-    paper = _section(_tables({**STUDY, "tables": {"schedule_groups": [
-        "30 Gy/3 Fx", "45-48 Gy/3-4 Fx", "54-60 Gy/3 Fx", "40 Gy/5 Fx", "45 Gy/5 Fx",
-        "50 Gy/5 Fx"]}}), "Schedule")
+    assert schedules == {
+        "35 Gy/5 Fx": "4 (57.1%)",
+        "24 Gy/3 Fx": "2 (28.6%)",
+        "18 Gy/1 Fx": "1 (14.3%)",
+    }
+    paper = _section(
+        _tables(
+            {
+                **STUDY,
+                "tables": {
+                    "schedule_groups": [
+                        "30 Gy/3 Fx",
+                        "45-48 Gy/3-4 Fx",
+                        "54-60 Gy/3 Fx",
+                        "40 Gy/5 Fx",
+                        "45 Gy/5 Fx",
+                        "50 Gy/5 Fx",
+                    ]
+                },
+            }
+        ),
+        "Schedule",
+    )
     assert paper == {"Others": "7 (100.0%)"}  # why the paper's grouping is not the default
 
 
@@ -86,8 +108,11 @@ def test_automatic_grouping_pools_the_rarest_beyond_eight_rows() -> None:
 
 
 def test_schedule_groups_are_checked() -> None:
-    for bad, why in ((["45-48 Gy/3-4 Fx", "45 Gy/3 Fx"], "overlap"), (["45 Gy"], "cannot read"),
-                     ("paper", "must be 'auto' or a list")):
+    for bad, why in (
+        (["45-48 Gy/3-4 Fx", "45 Gy/3 Fx"], "overlap"),
+        (["45 Gy"], "cannot read"),
+        ("paper", "must be 'auto' or a list"),
+    ):
         with pytest.raises(StudyFileError, match=why):
             parse_study({**STUDY, "tables": {"schedule_groups": bad}})
 
@@ -112,8 +137,20 @@ def test_analyze_writes_table_1_of_the_covariates(tmp_path: Path) -> None:
     from rtoutcomes.cli import main
 
     out = tmp_path / "out"
-    assert main(["analyze", str(HERE / "reference" / "fixtures" / "study_lung.csv"), "--config",
-                 str(HERE / "data" / "study_lung.yaml"), "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                str(HERE / "reference" / "fixtures" / "study_lung.csv"),
+                "--config",
+                str(HERE / "data" / "study_lung.yaml"),
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     text = (out / "tables" / "table1_characteristics.csv").read_text(encoding="utf-8")
     assert "  Unknown,1 (0.4%)" in text  # ecog and karno: one missing each
     assert "  Median (IQR),7.0 (0.0\u201315.8)" in text and "  Unknown,14 (6.1%)" in text
@@ -124,9 +161,16 @@ def test_analyze_writes_table_1_of_the_covariates(tmp_path: Path) -> None:
 def test_methods_state_the_data_cutoff_and_registry_state(tmp_path: Path) -> None:
     from rtoutcomes.report.methods import registry_sentence
 
-    results = {"cohort": {"registry": {"name": "endpoint edges", "synthetic": True,
-                                       "data_cutoff_date": "2017-12-31"}},
-               "provenance": {"data": {"name": "registry.db", "sha256": "ab" * 32}}}
+    results = {
+        "cohort": {
+            "registry": {
+                "name": "endpoint edges",
+                "synthetic": True,
+                "data_cutoff_date": "2017-12-31",
+            }
+        },
+        "provenance": {"data": {"name": "registry.db", "sha256": "ab" * 32}},
+    }
     sentence = registry_sentence(results)  # type: ignore[arg-type]
     assert "registry 'endpoint edges'" in sentence and "abababababababab" in sentence
     assert "data cut-off of 2017-12-31" in sentence

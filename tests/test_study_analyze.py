@@ -19,11 +19,17 @@ HERE = Path(__file__).parent
 LUNG = HERE / "reference" / "fixtures" / "study_lung.csv"
 
 SMALL = {
-    "title": "small", "time_unit": "months", "rates_at": [12],
+    "title": "small",
+    "time_unit": "months",
+    "rates_at": [12],
     "endpoints": {"OS": {"time": "t", "event": "e", "event_values": [1]}},
     "covariates": {
-        "grade": {"column": "grade", "type": "categorical", "reference": "G2-G3",
-                  "recode": {"G1": [1], "G2-G3": [2, 3]}},
+        "grade": {
+            "column": "grade",
+            "type": "categorical",
+            "reference": "G2-G3",
+            "recode": {"G1": [1], "G2-G3": [2, 3]},
+        },
         "size": {"column": "size", "type": "binary", "cut": 5},
     },
     "analyses": {"groups": ["grade"], "univariate": ["grade", "size"]},
@@ -52,8 +58,12 @@ def test_xlsx_gives_the_same_results_as_csv(tmp_path: Path) -> None:
     pd.read_csv(LUNG).to_excel(xlsx, index=False)
     config = str(HERE / "data" / "study_lung.yaml")
     for name, data in (("csv", LUNG), ("xlsx", xlsx)):
-        assert main(["analyze", str(data), "--config", config, "--out", str(tmp_path / name),
-                     "--quiet"]) == 0
+        assert (
+            main(
+                ["analyze", str(data), "--config", config, "--out", str(tmp_path / name), "--quiet"]
+            )
+            == 0
+        )
     from_csv = json.loads((tmp_path / "csv" / "results.json").read_text())
     from_xlsx = json.loads((tmp_path / "xlsx" / "results.json").read_text())
     assert from_csv["endpoints"] == from_xlsx["endpoints"]
@@ -63,18 +73,27 @@ def test_xlsx_gives_the_same_results_as_csv(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"t": [3.0, 5.0, "x", 12.0, 14.0, 20.0, 22.0, 30.0]},
-         "endpoint 'OS': column 't', row 4: value 'x' is not a number"),
-        ({"t": [3.0, 5.0, -1.0, 12.0, 14.0, 20.0, 22.0, 30.0]},
-         "endpoint 'OS': column 't', row 4: time -1.0 is negative"),
-        ({"grade": [1, 2, 3, 1, 4, 3, 1, 2]},
-         "covariate 'grade': column 'grade', row 6: value '4' is in no level of the recode"),
-        ({"size": [2.0, 6.0, 4.5, 5.0, "big", 3.0, 8.0, 1.0]},
-         "covariate 'size': column 'size', row 6: value 'big' is not a number"),
+        (
+            {"t": [3.0, 5.0, "x", 12.0, 14.0, 20.0, 22.0, 30.0]},
+            "endpoint 'OS': column 't', row 4: value 'x' is not a number",
+        ),
+        (
+            {"t": [3.0, 5.0, -1.0, 12.0, 14.0, 20.0, 22.0, 30.0]},
+            "endpoint 'OS': column 't', row 4: time -1.0 is negative",
+        ),
+        (
+            {"grade": [1, 2, 3, 1, 4, 3, 1, 2]},
+            "covariate 'grade': column 'grade', row 6: value '4' is in no level of the recode",
+        ),
+        (
+            {"size": [2.0, 6.0, 4.5, 5.0, "big", 3.0, 8.0, 1.0]},
+            "covariate 'size': column 'size', row 6: value 'big' is not a number",
+        ),
     ],
 )
-def test_bad_tables_name_row_column_value(tmp_path: Path, overrides: dict[str, list[Any]],
-                                          message: str) -> None:
+def test_bad_tables_name_row_column_value(
+    tmp_path: Path, overrides: dict[str, list[Any]], message: str
+) -> None:
     with pytest.raises(AnalysisTableError) as info:
         _analyze(tmp_path, _table(**overrides))
     assert message in str(info.value)
@@ -98,14 +117,16 @@ def test_separation_is_a_warning_in_the_report(tmp_path: Path) -> None:
     table = _table(e=[0, 1, 1, 0, 1, 1, 0, 1])
     results = _analyze(tmp_path, table)
     model = results["endpoints"]["OS"]["univariate"]["grade"]
-    assert any("monoton" in w.lower() or "infinite" in w.lower() for w in model["warnings"]), (
-        model["warnings"])
+    assert any("monoton" in w.lower() or "infinite" in w.lower() for w in model["warnings"]), model[
+        "warnings"
+    ]
     html = (tmp_path / "out" / "report.html").read_text()
     assert "Warnings" in html
 
 
-def test_run_with_db_on_a_table_study_is_refused(tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_with_db_on_a_table_study_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     study = tmp_path / "s.yaml"
     study.write_text(yaml.safe_dump({**SMALL, "data": "table.csv"}))
     assert main(["run", str(study), "--db", "sqlite:///x.db", "--out", str(tmp_path)]) == 2
@@ -132,8 +153,10 @@ def test_event_values_matching_no_value_is_an_error(tmp_path: Path) -> None:
     table = _table(e=["dead", "dead", "alive", "dead", "alive", "dead", "dead", "alive"])
     with pytest.raises(AnalysisTableError) as info:
         _analyze(tmp_path, table, study)
-    assert ("endpoint 'OS': column 'e': no value matches event_values [Dead] "
-            "(values found: alive, dead)") in str(info.value)
+    assert (
+        "endpoint 'OS': column 'e': no value matches event_values [Dead] "
+        "(values found: alive, dead)"
+    ) in str(info.value)
     fine = {**SMALL, "endpoints": {"OS": {"time": "t", "event": "e", "event_values": ["dead"]}}}
     assert _analyze(tmp_path, table, fine)["endpoints"]["OS"]["events"] == 5
 

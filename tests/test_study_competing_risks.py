@@ -40,22 +40,31 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     study = load_study(FENG, db=url)
     tables = read_registry(url)
     results = run_on_tables(study, tables, out / "report")
-    return {"study": study, "lesions": build_registry_data(tables, study).lesions,
-            "results": results, "out": out / "report"}
+    return {
+        "study": study,
+        "lesions": build_registry_data(tables, study).lesions,
+        "results": results,
+        "out": out / "report",
+    }
 
 
 def test_the_demo_derives_the_fixture_input(demo: dict[str, Any]) -> None:
     from rtoutcomes.study.analysis import covariate_definitions
     from rtoutcomes.study.covariates import levels_of
 
-    expected = pd.read_csv(FIXTURES / "study_demo_lc_competing.csv", dtype=str,
-                           keep_default_na=False)
+    expected = pd.read_csv(
+        FIXTURES / "study_demo_lc_competing.csv", dtype=str, keep_default_na=False
+    )
     lesions = demo["lesions"]
     assert lesions["lesion_id"].tolist() == expected["lesion_id"].tolist()
-    np.testing.assert_array_equal(lesions["lc_cr_status"].to_numpy(dtype=int),
-                                  expected["lc_cr_status"].astype(int).to_numpy())
-    np.testing.assert_allclose(lesions["lc_cr_time"].to_numpy(dtype=float),
-                               expected["lc_cr_time"].astype(float).to_numpy(), rtol=1e-15)
+    np.testing.assert_array_equal(
+        lesions["lc_cr_status"].to_numpy(dtype=int), expected["lc_cr_status"].astype(int).to_numpy()
+    )
+    np.testing.assert_allclose(
+        lesions["lc_cr_time"].to_numpy(dtype=float),
+        expected["lc_cr_time"].astype(float).to_numpy(),
+        rtol=1e-15,
+    )
     covariates = covariate_definitions(demo["study"])
     for group in GROUPS:
         levels = levels_of(covariates[group], lesions)[0].fillna("").astype(str).tolist()
@@ -66,8 +75,9 @@ def _close(ours: list[dict[str, Any]], key: str, theirs: dict[str, Any], what: s
     a = np.array([np.nan if r[key] is None else r[key] for r in ours], dtype=float)
     b = np.array([np.nan if v is None else v for v in theirs[key]], dtype=float)
     assert np.array_equal(np.isnan(a), np.isnan(b)), f"{what}: missing values differ"
-    np.testing.assert_allclose(a[~np.isnan(a)], b[~np.isnan(b)], rtol=RTOL, atol=1e-15,
-                               err_msg=what)
+    np.testing.assert_allclose(
+        a[~np.isnan(a)], b[~np.isnan(b)], rtol=RTOL, atol=1e-15, err_msg=what
+    )
 
 
 def test_incidence_and_gray_agree_with_cmprsk(demo: dict[str, Any]) -> None:
@@ -83,13 +93,20 @@ def test_incidence_and_gray_agree_with_cmprsk(demo: dict[str, Any]) -> None:
         for level, entry in theirs["levels"].items():
             for cause in ("local_failure", "death"):
                 for key in ("estimate", "std_err"):
-                    _close(ours["levels"][level][cause]["rates"], key, entry[cause],
-                           f"{group}={level} {cause} {key}")
+                    _close(
+                        ours["levels"][level][cause]["rates"],
+                        key,
+                        entry[cause],
+                        f"{group}={level} {cause} {key}",
+                    )
         for j, cause in enumerate(("local_failure", "death")):
             test = ours["gray"][cause]
-            np.testing.assert_allclose([test["statistic"], test["p"]],
-                                       [theirs["gray"]["statistic"][j], theirs["gray"]["p"][j]],
-                                       rtol=RTOL, err_msg=f"Gray {group} {cause}")
+            np.testing.assert_allclose(
+                [test["statistic"], test["p"]],
+                [theirs["gray"]["statistic"][j], theirs["gray"]["p"][j]],
+                rtol=RTOL,
+                err_msg=f"Gray {group} {cause}",
+            )
             assert test["df"] == theirs["gray"]["df"][j]
 
 
@@ -121,8 +138,7 @@ def test_report_has_the_table_figures_and_methods(demo: dict[str, Any]) -> None:
 
 
 REGISTRY = {"title": "t", "db": "sqlite:///r.db", "endpoints": {"LC": {}, "OS": {}}}
-TABLE = {"title": "t", "data": "d.csv",
-         "endpoints": {"LC": {"time": "t", "event": "e"}}}
+TABLE = {"title": "t", "data": "d.csv", "endpoints": {"LC": {"time": "t", "event": "e"}}}
 
 
 @pytest.mark.parametrize(
@@ -142,14 +158,22 @@ def test_competing_risks_default(raw: dict[str, Any], expected: bool) -> None:
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ({**TABLE, "analyses": {"competing_risks": True}},
-         "key 'analyses.competing_risks': needs the LC endpoint derived from a registry"),
-        ({**REGISTRY, "endpoints": {"OS": {}}, "analyses": {"competing_risks": True}},
-         "key 'analyses.competing_risks': needs the LC endpoint"),
-        ({**REGISTRY, "analyses": {"competing_risks": "yes"}},
-         "key 'analyses.competing_risks': must be true or false, got text 'yes'"),
-        ({**REGISTRY, "analyses": {"competing_risk": True}},
-         "unknown key; did you mean 'competing_risks'?"),
+        (
+            {**TABLE, "analyses": {"competing_risks": True}},
+            "key 'analyses.competing_risks': needs the LC endpoint derived from a registry",
+        ),
+        (
+            {**REGISTRY, "endpoints": {"OS": {}}, "analyses": {"competing_risks": True}},
+            "key 'analyses.competing_risks': needs the LC endpoint",
+        ),
+        (
+            {**REGISTRY, "analyses": {"competing_risks": "yes"}},
+            "key 'analyses.competing_risks': must be true or false, got text 'yes'",
+        ),
+        (
+            {**REGISTRY, "analyses": {"competing_risk": True}},
+            "unknown key; did you mean 'competing_risks'?",
+        ),
     ],
 )
 def test_competing_risks_key_errors(raw: dict[str, Any], message: str) -> None:
@@ -180,14 +204,19 @@ def test_fine_gray_agrees_with_crr(demo: dict[str, Any]) -> None:
         assert term["se"] == pytest.approx(se, rel=1e-8)
     table = (demo["out"] / "tables" / "fine_gray.csv").read_text(encoding="utf-8")
     assert "<=5 cm vs >5 cm,0.113 (0.026\u20130.497),0.004" in table
-    assert "Fine-Gray subdistribution hazards model" in (
-        demo["out"] / "report.html").read_text(encoding="utf-8")
+    assert "Fine-Gray subdistribution hazards model" in (demo["out"] / "report.html").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_fine_gray_needs_competing_risks() -> None:
-    raw = {"title": "t", "data": "x.csv", "endpoints": {"OS": {"time": "t", "event": "e"}},
-           "covariates": {"g": {"column": "g", "type": "categorical"}},
-           "analyses": {"fine_gray": ["g"]}}
+    raw = {
+        "title": "t",
+        "data": "x.csv",
+        "endpoints": {"OS": {"time": "t", "event": "e"}},
+        "covariates": {"g": {"column": "g", "type": "categorical"}},
+        "analyses": {"fine_gray": ["g"]},
+    }
     with pytest.raises(StudyFileError, match=r"analyses\.fine_gray"):
         parse_study(raw)
 
@@ -206,10 +235,17 @@ def test_competing_death_window_censors_late_deaths() -> None:
     assert window.loc["L2b", "lc_cr_time"] == window.loc["L2b", "lc_time"]
     assert "not counted as competing" in window.loc["L2b", "lc_reason"]
     assert window.loc["L2a", "lc_cr_status"] == 2
-    study = parse_study({"title": "t", "db": "sqlite:///x.db", "endpoints": {"LC": {}},
-                         "endpoint_rules": {"competing_death_within": 3}})
+    study = parse_study(
+        {
+            "title": "t",
+            "db": "sqlite:///x.db",
+            "endpoints": {"LC": {}},
+            "endpoint_rules": {"competing_death_within": 3},
+        }
+    )
     assert study.competing_death_within == 3
     from rtoutcomes.report.methods import competing_death_sentence
 
     assert "only within 3 months" in competing_death_sentence(
-        {"competing_death_within": 3, "time_unit": "months"})  # type: ignore[typeddict-item]
+        {"competing_death_within": 3, "time_unit": "months"}
+    )  # type: ignore[typeddict-item]

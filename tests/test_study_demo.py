@@ -13,10 +13,19 @@ from typing import Any
 import pytest
 
 # Counts of the paper's Tables 1 and 2, under the keys of results.json's cohort section.
-TABLE1_COUNTS = ("sex", "histology_family", "disease_setting", "histological_grade",
-                 "lesions_at_first_sbrt", "systemic_treatment", "chemotherapy_timing",
-                 "first_treatment_surgery", "more_than_2_operations",
-                 "adjuvant_chemotherapy_after_surgery", "adjuvant_radiotherapy_after_surgery")
+TABLE1_COUNTS = (
+    "sex",
+    "histology_family",
+    "disease_setting",
+    "histological_grade",
+    "lesions_at_first_sbrt",
+    "systemic_treatment",
+    "chemotherapy_timing",
+    "first_treatment_surgery",
+    "more_than_2_operations",
+    "adjuvant_chemotherapy_after_surgery",
+    "adjuvant_radiotherapy_after_surgery",
+)
 TABLE2_COUNTS = ("site", "bed10_groups", "schedules")
 
 
@@ -28,7 +37,8 @@ def demo(demo_run: Path) -> tuple[Path, dict[str, Any]]:
 @pytest.fixture(scope="module")
 def facts(shared_dir_module: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(
-        (shared_dir_module / "reference" / "feng-2022-facts.json").read_text())
+        (shared_dir_module / "reference" / "feng-2022-facts.json").read_text()
+    )
     return data
 
 
@@ -42,11 +52,23 @@ def shared_dir_module() -> Path:
 
 def test_demo_writes_the_full_report(demo: tuple[Path, dict[str, Any]]) -> None:
     out, results = demo
-    for name in ("registry.db", "report.html", "manuscript.docx", "tables.xlsx", "results.json",
-                 "tables/table1_patients.csv", "tables/table2_lesions.csv", "tables/toxicity.csv",
-                 "tables/table3_univariate.csv", "tables/table4_multivariate.csv",
-                 "tables/table5_nested.csv", "figures/flow_chart.png", "figures/km_LC.png",
-                 "figures/km_LC_by_grade.svg", "figures/km_OS_by_setting.png"):
+    for name in (
+        "registry.db",
+        "report.html",
+        "manuscript.docx",
+        "tables.xlsx",
+        "results.json",
+        "tables/table1_patients.csv",
+        "tables/table2_lesions.csv",
+        "tables/toxicity.csv",
+        "tables/table3_univariate.csv",
+        "tables/table4_multivariate.csv",
+        "tables/table5_nested.csv",
+        "figures/flow_chart.png",
+        "figures/km_LC.png",
+        "figures/km_LC_by_grade.svg",
+        "figures/km_OS_by_setting.png",
+    ):
         assert (out / name).is_file(), name
     assert results["study"]["local_failure_rule"] == "Feng 2022"
     lc = results["endpoints"]["LC"]
@@ -72,7 +94,10 @@ def test_flow_and_tables_1_2_counts_equal_the_paper(
     design = facts["design"]
     flow = cohort["flow"]
     assert (flow["screened"], flow["enrolled"], flow["lesions"]) == (
-        design["screened_patients"], design["enrolled_patients"], design["treated_lesions"])
+        design["screened_patients"],
+        design["enrolled_patients"],
+        design["treated_lesions"],
+    )
     assert sum(flow["excluded"].values()) == design["excluded_patients"]
     t1, paper1 = cohort["table1"], facts["table1_patients"]
     assert t1["n"] == paper1["n"]
@@ -84,7 +109,8 @@ def test_flow_and_tables_1_2_counts_equal_the_paper(
     assert {k: v for k, v in t1["age_years"].items() if k != "n"} == paper1["age_years"]
     months = t1["months_diagnosis_to_recurrence_or_oligometastasis"]
     assert {k: round(v) for k, v in months.items() if k != "n"} == (
-        paper1["months_diagnosis_to_recurrence_or_oligometastasis"])
+        paper1["months_diagnosis_to_recurrence_or_oligometastasis"]
+    )
     t2, paper2 = cohort["table2"], facts["table2_lesions"]
     assert t2["n"] == paper2["n"]
     for key in TABLE2_COUNTS:
@@ -100,8 +126,9 @@ def test_flow_and_tables_1_2_counts_equal_the_paper(
     assert rows["1"] == "24 (64.9%)"  # the paper prints 64.8 %
 
 
-def test_survival_close_to_the_paper(demo: tuple[Path, dict[str, Any]],
-                                     facts: dict[str, Any]) -> None:
+def test_survival_close_to_the_paper(
+    demo: tuple[Path, dict[str, Any]], facts: dict[str, Any]
+) -> None:
     """1-, 2- and 3-year rates within 5 points of the paper's (the demo's calibration)."""
     endpoints = demo[1]["endpoints"]
     for name, paper in facts["survival"].items():
@@ -111,6 +138,8 @@ def test_survival_close_to_the_paper(demo: tuple[Path, dict[str, Any]],
             target = paper["rates_pct"][str(int(rate["time"]))]
             assert abs(100 * rate["estimate"] - target) <= 5.0, (name, rate["time"])
     lc = endpoints["LC"]["groups"]
-    assert lc["grade"]["levels"]["G1"]["rates"][2]["estimate"] > (
-        lc["grade"]["levels"]["G2-G3"]["rates"][2]["estimate"])
+    assert (
+        lc["grade"]["levels"]["G1"]["rates"][2]["estimate"]
+        > (lc["grade"]["levels"]["G2-G3"]["rates"][2]["estimate"])
+    )
     assert lc["grade"]["logrank"]["p"] < 0.05 and lc["size"]["logrank"]["p"] < 0.05

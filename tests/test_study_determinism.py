@@ -27,8 +27,15 @@ UPDATE_HINT = (
 
 
 def analyze_command(out: Path) -> list[str]:
-    return ["analyze", str(HERE / "reference" / "fixtures" / "study_lung.csv"),
-            "--config", str(HERE / "data" / "study_lung.yaml"), "--out", str(out), "--quiet"]
+    return [
+        "analyze",
+        str(HERE / "reference" / "fixtures" / "study_lung.csv"),
+        "--config",
+        str(HERE / "data" / "study_lung.yaml"),
+        "--out",
+        str(out),
+        "--quiet",
+    ]
 
 
 def demo_command(out: Path) -> list[str]:
@@ -38,15 +45,24 @@ def demo_command(out: Path) -> list[str]:
 def _run(args: list[str], out: Path, seed: str, cwd: Path, make_env: EnvFactory) -> Outputs:
     env = make_env(PYTHONHASHSEED=seed)
     env.pop("SOURCE_DATE_EPOCH", None)
-    subprocess.run([sys.executable, "-m", "rtoutcomes", *args], check=True, env=env, cwd=cwd,
-                   capture_output=True)
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.suffix != ".db"}
+    subprocess.run(
+        [sys.executable, "-m", "rtoutcomes", *args],
+        check=True,
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+    )
+    return {
+        str(p.relative_to(out)): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and p.suffix != ".db"
+    }
 
 
 @pytest.fixture(scope="module")
-def lung_runs(tmp_path_factory: pytest.TempPathFactory,
-              code_under_test_env: EnvFactory) -> tuple[Outputs, Outputs]:
+def lung_runs(
+    tmp_path_factory: pytest.TempPathFactory, code_under_test_env: EnvFactory
+) -> tuple[Outputs, Outputs]:
     tmp = tmp_path_factory.mktemp("lung")
     first = _run(analyze_command(tmp / "a"), tmp / "a", "0", tmp, code_under_test_env)
     second = _run(analyze_command(tmp / "b"), tmp / "b", "12345", HERE, code_under_test_env)
@@ -54,8 +70,9 @@ def lung_runs(tmp_path_factory: pytest.TempPathFactory,
 
 
 @pytest.fixture(scope="module")
-def demo_runs(tmp_path_factory: pytest.TempPathFactory,
-              code_under_test_env: EnvFactory) -> tuple[Outputs, Outputs]:
+def demo_runs(
+    tmp_path_factory: pytest.TempPathFactory, code_under_test_env: EnvFactory
+) -> tuple[Outputs, Outputs]:
     tmp = tmp_path_factory.mktemp("demo")
     first = _run(demo_command(tmp / "a"), tmp / "a", "0", tmp, code_under_test_env)
     second = _run(demo_command(tmp / "b"), tmp / "b", "4242", tmp, code_under_test_env)
@@ -65,8 +82,9 @@ def demo_runs(tmp_path_factory: pytest.TempPathFactory,
 def test_outputs_identical_across_runs_and_hash_seeds(lung_runs: tuple[Outputs, Outputs]) -> None:
     first, second = lung_runs
     assert sorted(first) == sorted(second)
-    checked = [n for n in first if n.endswith((".json", ".csv", ".html", ".svg", ".png", ".xlsx",
-                                               ".docx"))]
+    checked = [
+        n for n in first if n.endswith((".json", ".csv", ".html", ".svg", ".png", ".xlsx", ".docx"))
+    ]
     assert {"results.json", "report.html", "tables/table3_univariate.csv"} <= set(checked)
     different = [n for n in checked if first[n] != second[n]]
     assert different == []
@@ -76,8 +94,13 @@ def test_registry_study_identical_across_hash_seeds(demo_runs: tuple[Outputs, Ou
     # the registry path adds the cohort tables, flow chart and competing-risks outputs
     first, second = demo_runs
     assert sorted(first) == sorted(second)
-    assert {"results.json", "report.html", "tables/cif_local_failure.csv",
-            "figures/cif_LC.svg", "figures/cif_LC_by_size.png"} <= set(first)
+    assert {
+        "results.json",
+        "report.html",
+        "tables/cif_local_failure.csv",
+        "figures/cif_LC.svg",
+        "figures/cif_LC_by_size.png",
+    } <= set(first)
     assert [n for n in first if first[n] != second[n]] == []
 
 
@@ -102,7 +125,8 @@ def differences_from_stored(outputs: Outputs, name: str) -> list[str]:
             different.append(f"{key}: missing")
         elif key == "results.json":
             if results_without_provenance(outputs[key]) != results_without_provenance(
-                    path.read_bytes()):
+                path.read_bytes()
+            ):
                 different.append(key)
         elif outputs[key] != path.read_bytes():
             different.append(key)
@@ -110,9 +134,7 @@ def differences_from_stored(outputs: Outputs, name: str) -> list[str]:
 
 
 @pytest.mark.parametrize("name", ["lung", "demo"])
-def test_results_equal_the_stored_outputs(
-    name: str, request: pytest.FixtureRequest
-) -> None:
+def test_results_equal_the_stored_outputs(name: str, request: pytest.FixtureRequest) -> None:
     first, _ = request.getfixturevalue(f"{name}_runs")
     assert differences_from_stored(first, name) == [], UPDATE_HINT
 
@@ -124,8 +146,9 @@ def test_stored_outputs_comparison_catches_a_changed_digit(
     changed = dict(lung_runs[0])
     text = changed["results.json"].decode()
     digit = next(i for i, c in enumerate(text) if c in "123456789" and text[i - 1] == ".")
-    changed["results.json"] = (text[:digit] + str(int(text[digit]) % 9 + 1)
-                               + text[digit + 1:]).encode()
+    changed["results.json"] = (
+        text[:digit] + str(int(text[digit]) % 9 + 1) + text[digit + 1 :]
+    ).encode()
     table = "tables/table3_univariate.csv"
     changed[table] = changed[table].replace(b"0.", b"1.", 1)
     assert differences_from_stored(changed, "lung") == ["results.json", table]

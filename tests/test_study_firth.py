@@ -32,8 +32,9 @@ DATA = FIXTURES / "study_firth.csv"
 REFERENCE = json.loads((FIXTURES / "study_firth.json").read_text())
 
 
-def _config(firth: str | None, ties: str = "breslow", strata: bool = False,
-            cluster: bool = False) -> dict[str, Any]:
+def _config(
+    firth: str | None, ties: str = "breslow", strata: bool = False, cluster: bool = False
+) -> dict[str, Any]:
     cox: dict[str, Any] = {"ties": ties}
     if strata:
         cox["strata"] = ["centre"]
@@ -53,9 +54,12 @@ def _config(firth: str | None, ties: str = "breslow", strata: bool = False,
             "grade": {"column": "grade", "type": "categorical", "reference": "high"},
             "age": {"column": "age", "type": "continuous", "per": 10},
         },
-        "analyses": {"groups": ["grade"], "univariate": ["grade", "age"],
-                     "multivariate": {"OS": ["grade", "age"]},
-                     "nested": {"OS": [["age"], ["age", "grade"]]}},
+        "analyses": {
+            "groups": ["grade"],
+            "univariate": ["grade", "age"],
+            "multivariate": {"OS": ["grade", "age"]},
+            "nested": {"OS": [["age"], ["age", "grade"]]},
+        },
     }
 
 
@@ -63,8 +67,9 @@ def _run(tmp_path: Path, config: dict[str, Any], name: str = "out") -> Path:
     study = tmp_path / f"{name}.yaml"
     study.write_text(yaml.safe_dump(config, sort_keys=False))
     out = tmp_path / name
-    assert main(["analyze", config["data"], "--config", str(study), "--out", str(out),
-                 "--quiet"]) == 0
+    assert (
+        main(["analyze", config["data"], "--config", str(study), "--out", str(out), "--quiet"]) == 0
+    )
     return out
 
 
@@ -77,8 +82,9 @@ def _endpoints(config: dict[str, Any]) -> dict[str, Any]:
 
     study = parse_study(config)
     table = read_table(DATA)
-    found: dict[str, Any] = json.loads(json.dumps(
-        run_analyses(study, {name: table for name in study.endpoints})))
+    found: dict[str, Any] = json.loads(
+        json.dumps(run_analyses(study, {name: table for name in study.endpoints}))
+    )
     return found
 
 
@@ -87,8 +93,9 @@ def _results(out: Path) -> dict[str, Any]:
     return results
 
 
-def _compare(model: dict[str, Any], ref: dict[str, Any], rtol: float, what: str,
-             limits_rtol: float = 1e-9) -> None:
+def _compare(
+    model: dict[str, Any], ref: dict[str, Any], rtol: float, what: str, limits_rtol: float = 1e-9
+) -> None:
     terms = model["terms"]
     assert [t["coef"] for t in terms] == pytest.approx(ref["coef"], rel=rtol), what
     assert [t["se"] for t in terms] == pytest.approx(ref["se"], rel=rtol), what
@@ -107,15 +114,18 @@ def test_auto_fits_separated_models_as_firthmodels(auto_run: Path) -> None:
     ref = REFERENCE["firthmodels"]
     grade, multi = os_["univariate"]["grade"], os_["multivariate"]
     for model, name in ((grade, "grade"), (multi, "multivariate")):
-        assert model["firth"] == {"reason": "separation", "separated_terms": ["low vs high"],
-                                  "ties": "breslow", "converged": True,
-                                  "limits": "profile penalised likelihood"}
+        assert model["firth"] == {
+            "reason": "separation",
+            "separated_terms": ["low vs high"],
+            "ties": "breslow",
+            "converged": True,
+            "limits": "profile penalised likelihood",
+        }
         _compare(model, ref[name], 1e-9, name)
         assert [t["p"] for t in model["terms"]] == pytest.approx(ref[name]["p"], rel=1e-8)
         # the per-coefficient test against the definition (tighter than firthmodels' LRT)
         definition = REFERENCE["definition"][f"{name}/breslow/none"]
-        assert [t["chisq"] for t in model["terms"]] == pytest.approx(definition["chisq"],
-                                                                     rel=1e-10)
+        assert [t["chisq"] for t in model["terms"]] == pytest.approx(definition["chisq"], rel=1e-10)
         assert model["loglik_null"] == pytest.approx(definition["loglik_null"], rel=1e-10)
         assert model["ph_test"] is None
         assert not any("Loglik converged before" in w for w in model["warnings"])
@@ -130,7 +140,8 @@ def test_auto_fits_separated_models_as_firthmodels(auto_run: Path) -> None:
     assert "firth" not in first and second["firth"]["reason"] == "separation"
     assert second["lr_test"]["df"] == 1
     assert second["lr_test"]["statistic"] == pytest.approx(
-        REFERENCE["definition"]["multivariate/breslow/none"]["chisq"][0], rel=1e-7)
+        REFERENCE["definition"]["multivariate/breslow/none"]["chisq"][0], rel=1e-7
+    )
 
 
 def test_auto_is_reported_in_tables_figure_and_methods(auto_run: Path) -> None:
@@ -152,26 +163,34 @@ def test_auto_is_reported_in_tables_figure_and_methods(auto_run: Path) -> None:
     assert _results(auto_run)["study"]["cox"]["firth"] == "auto"
 
 
-@pytest.mark.parametrize(("ties", "strata"), [("efron", False), ("breslow", True),
-                                              ("efron", True)])
+@pytest.mark.parametrize(("ties", "strata"), [("efron", False), ("breslow", True), ("efron", True)])
 def test_always_with_efron_and_strata_equals_the_definition(
-        tmp_path: Path, ties: str, strata: bool) -> None:
+    tmp_path: Path, ties: str, strata: bool
+) -> None:
     os_ = _endpoints(_config("always", ties, strata))["OS"]
     key = "centre" if strata else "none"
-    for model, name in ((os_["univariate"]["grade"], "grade"), (os_["multivariate"],
-                                                                "multivariate")):
+    for model, name in (
+        (os_["univariate"]["grade"], "grade"),
+        (os_["multivariate"], "multivariate"),
+    ):
         ref = REFERENCE["definition"][f"{name}/{ties}/{key}"]
         _compare(model, ref, 1e-6, f"{name} {ties} {key}")
         assert [t["chisq"] for t in model["terms"]] == pytest.approx(ref["chisq"], rel=1e-10)
         assert model["firth"]["reason"] == "requested" and model["firth"]["ties"] == ties
     age = os_["univariate"]["age"]
-    assert age["firth"] == {"reason": "requested", "separated_terms": [], "ties": ties,
-                            "converged": True, "limits": "profile penalised likelihood"}
+    assert age["firth"] == {
+        "reason": "requested",
+        "separated_terms": [],
+        "ties": ties,
+        "converged": True,
+        "limits": "profile penalised likelihood",
+    }
     assert age["ph_test"] is not None  # the ordinary fit's cox.zph (not separated)
     # Efron and Breslow differ on these tied times, so the check can tell them apart
     other = "breslow" if ties == "efron" else "efron"
     assert os_["multivariate"]["terms"][0]["coef"] != pytest.approx(
-        REFERENCE["definition"][f"multivariate/{other}/{key}"]["coef"][0], rel=1e-6)
+        REFERENCE["definition"][f"multivariate/{other}/{key}"]["coef"][0], rel=1e-6
+    )
 
 
 def test_never_and_auto_without_separation_change_nothing(tmp_path: Path) -> None:
@@ -182,50 +201,75 @@ def test_never_and_auto_without_separation_change_nothing(tmp_path: Path) -> Non
     assert auto == default
     # never: the results.json of a study without the key, byte for byte (apart from the
     # provenance, which names the study file's hash)
-    runs = {name: _run(tmp_path, {**plain, "cox": cox}, name) for name, cox in
-            (("default", {"ties": "breslow"}), ("never", {"ties": "breslow", "firth": "never"}))}
-    outputs = {name: {k: v for k, v in _results(out).items() if k != "provenance"}
-               for name, out in runs.items()}
+    runs = {
+        name: _run(tmp_path, {**plain, "cox": cox}, name)
+        for name, cox in (
+            ("default", {"ties": "breslow"}),
+            ("never", {"ties": "breslow", "firth": "never"}),
+        )
+    }
+    outputs = {
+        name: {k: v for k, v in _results(out).items() if k != "provenance"}
+        for name, out in runs.items()
+    }
     assert outputs["never"] == outputs["default"]
     for table in ("table3_univariate.csv", "table4_multivariate.csv", "table5_nested.csv"):
         assert (runs["never"] / "tables" / table).read_bytes() == (
-            runs["default"] / "tables" / table).read_bytes()
+            runs["default"] / "tables" / table
+        ).read_bytes()
     # separated but never: flagged, not estimated (the behaviour before cox.firth)
     flagged = outputs["never"]["endpoints"]["OS"]
     assert flagged["univariate"]["grade"]["terms"][0]["infinite"] is True
     assert "firth" not in flagged["univariate"]["grade"]
 
 
-@pytest.mark.parametrize(("firth", "model"), [("always", "the OS univariate model of grade"),
-                                              ("auto", "the OS univariate model of grade")])
+@pytest.mark.parametrize(
+    ("firth", "model"),
+    [("always", "the OS univariate model of grade"), ("auto", "the OS univariate model of grade")],
+)
 def test_clustered_endpoint_is_refused_naming_the_model(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], firth: str, model: str) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], firth: str, model: str
+) -> None:
     config = _config(firth, cluster=True)
     study = tmp_path / "study.yaml"
     study.write_text(yaml.safe_dump(config, sort_keys=False))
     out = tmp_path / "out"
-    assert main(["analyze", str(DATA), "--config", str(study), "--out", str(out),
-                 "--quiet"]) == 2
+    assert main(["analyze", str(DATA), "--config", str(study), "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert f"cox.firth: {firth}: {model} needs a Firth-penalised fit" in err
     assert "clustered" in err and "Traceback" not in err
     assert not out.exists() or not (out / "results.json").exists()
 
 
-def test_study_file_rejects_an_unknown_mode(tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_study_file_rejects_an_unknown_mode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     study = tmp_path / "study.yaml"
     study.write_text(yaml.safe_dump(_config("sometimes"), sort_keys=False))
-    assert main(["analyze", str(DATA), "--config", str(study), "--out",
-                 str(tmp_path / "out"), "--quiet"]) == 2
+    assert (
+        main(
+            [
+                "analyze",
+                str(DATA),
+                "--config",
+                str(study),
+                "--out",
+                str(tmp_path / "out"),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert "cox.firth" in capsys.readouterr().err
 
 
 def test_federated_firth_equals_the_pooled_stratified_fit(tmp_path: Path) -> None:
     """Centres A and B keep their rows; the Firth fit from their sums (centre a stratum)
     equals the pooled analysis with cox.strata [centre]."""
-    pytest.importorskip("vantage6.algorithm.tools.mock_client",
-                        reason="vantage6-algorithm-tools not installed (.ci/run installs it)")
+    pytest.importorskip(
+        "vantage6.algorithm.tools.mock_client",
+        reason="vantage6-algorithm-tools not installed (.ci/run installs it)",
+    )
     from rtoutcomes.federated.disclosure import DisclosurePolicy
     from rtoutcomes.federated.simulate import simulate
 

@@ -19,6 +19,7 @@ VALUES: list[Any] = ["1", "2", " 2 ", "", None, "1.0", "x", 3, 3.0, float("nan")
 
 def by_value(covariate: Covariate, column: pd.Series) -> tuple[list[Any], tuple[str, ...]]:
     """Each row's level by the rule, one value at a time (None where missing)."""
+
     def code(value: Any) -> str | None:
         if value is None or (isinstance(value, float) and np.isnan(value)):
             return None
@@ -27,8 +28,9 @@ def by_value(covariate: Covariate, column: pd.Series) -> tuple[list[Any], tuple[
     codes = [code(v) for v in column]
     if not covariate.recode:
         present = {c for c in codes if c is not None}
-        return codes, tuple(sorted(present, key=lambda c: (0, float(c), c) if _is_number(c)
-                                   else (1, 0.0, c)))
+        return codes, tuple(
+            sorted(present, key=lambda c: (0, float(c), c) if _is_number(c) else (1, 0.0, c))
+        )
     lookup = {c: level for level, values in covariate.recode for c in values}
     return [None if c is None else lookup[c] for c in codes], covariate.levels
 
@@ -59,8 +61,13 @@ def test_level_codes_equal_the_rule_value_by_value(seed: int) -> None:
     for j, term in enumerate(matrix.terms):
         level = term.label.split(" vs ")[0]
         assert matrix.x[:, j].tolist() == [float(v == level) for v in expected if v is not None]
-    recoded = Covariate(name="g", column="g", type="categorical", reference="low",
-                        recode=(("low", ("1", "2")), ("high", ("3", "x", "G1"))))
+    recoded = Covariate(
+        name="g",
+        column="g",
+        type="categorical",
+        reference="low",
+        recode=(("low", ("1", "2")), ("high", ("3", "x", "G1"))),
+    )
     expected, levels = by_value(recoded, column)
     found = level_codes(recoded, table)
     assert found.levels == levels == ("low", "high")

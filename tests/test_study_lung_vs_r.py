@@ -51,8 +51,9 @@ def _run(tmp_path: Path, variant: str) -> dict[str, Any]:
     study = tmp_path / "study.yaml"
     study.write_text(yaml.safe_dump(config, sort_keys=False))
     out = tmp_path / "out"
-    assert main(["analyze", config["data"], "--config", str(study), "--out", str(out),
-                 "--quiet"]) == 0
+    assert (
+        main(["analyze", config["data"], "--config", str(study), "--out", str(out), "--quiet"]) == 0
+    )
     results: dict[str, Any] = json.loads((out / "results.json").read_text())
     return results
 
@@ -63,17 +64,25 @@ def _compare_km(ours: dict[str, Any], r: dict[str, Any], where: str) -> float:
     for key in ("estimate", "lower", "upper"):
         assert ours["median"][key] == r["median"][key], f"{where} median {key}"
     km, rkm = ours["km"], r["km"]
-    for ours_key, r_key in (("time", "time"), ("estimate", "estimate"), ("lower", "lower"),
-                            ("upper", "upper"), ("n_risk", "n_risk"), ("n_event", "n_event"),
-                            ("n_censor", "n_censor")):
+    for ours_key, r_key in (
+        ("time", "time"),
+        ("estimate", "estimate"),
+        ("lower", "lower"),
+        ("upper", "upper"),
+        ("n_risk", "n_risk"),
+        ("n_event", "n_event"),
+        ("n_censor", "n_censor"),
+    ):
         worst = max(worst, _close(km[ours_key], rkm[r_key], KM_RTOL, f"{where} km {ours_key}"))
     # our std_err is that of S(t); R's survfit std.err is that of log S(t)
     se = _vector(rkm["std_err_log"]) * _vector(rkm["estimate"])
     worst = max(worst, _close(km["std_err"], se, KM_RTOL, f"{where} km std_err"))
     rates = r["rates"]
     for key in ("estimate", "lower", "upper", "n_risk"):
-        worst = max(worst, _close([x[key] for x in ours["rates"]], rates[key], KM_RTOL,
-                                  f"{where} rates {key}"))
+        worst = max(
+            worst,
+            _close([x[key] for x in ours["rates"]], rates[key], KM_RTOL, f"{where} rates {key}"),
+        )
     return worst
 
 
@@ -81,8 +90,9 @@ def _compare_cox(ours: dict[str, Any], r: dict[str, Any], where: str) -> float:
     assert ours["n"] == r["n"] and ours["events"] == r["events"], where
     worst = 0.0
     for key in ("coef", "se", "hr", "lower", "upper", "p"):
-        worst = max(worst, _close([t[key] for t in ours["terms"]], r[key], COX_RTOL,
-                                  f"{where} {key}"))
+        worst = max(
+            worst, _close([t[key] for t in ours["terms"]], r[key], COX_RTOL, f"{where} {key}")
+        )
     worst = max(worst, _close(ours["loglik"], r["loglik"], COX_RTOL, f"{where} loglik"))
     null = _close(ours["loglik_null"], r["loglik_null"], COX_RTOL, f"{where} loglik_null")
     return max(worst, null, _compare_ph(ours["ph_test"], r["ph_test"], where))
@@ -112,16 +122,21 @@ def test_lung_study_matches_r(tmp_path: Path, variant: str) -> None:
             g = ours["groups"][group]
             assert g["order"] == list(rg["levels"])
             for level, rl in rg["levels"].items():
-                worst["km"] = max(worst["km"], _compare_km(g["levels"][level], rl,
-                                                           f"{name} {group}={level}"))
+                worst["km"] = max(
+                    worst["km"], _compare_km(g["levels"][level], rl, f"{name} {group}={level}")
+                )
             assert g["logrank"]["df"] == rg["logrank"]["df"]
             for key in ("statistic", "p"):
                 _close(g["logrank"][key], rg["logrank"][key], KM_RTOL, f"{name} {group} {key}")
         for covariate, rm in r["univariate"].items():
-            worst["cox"] = max(worst["cox"], _compare_cox(ours["univariate"][covariate], rm,
-                                                          f"{name} univariate {covariate}"))
-        worst["cox"] = max(worst["cox"], _compare_cox(ours["multivariate"], r["multivariate"],
-                                                      f"{name} multivariate"))
+            worst["cox"] = max(
+                worst["cox"],
+                _compare_cox(ours["univariate"][covariate], rm, f"{name} univariate {covariate}"),
+            )
+        worst["cox"] = max(
+            worst["cox"],
+            _compare_cox(ours["multivariate"], r["multivariate"], f"{name} multivariate"),
+        )
         for i, rm in enumerate(r.get("nested") or []):
             model = ours["nested"][i]
             worst["cox"] = max(worst["cox"], _compare_cox(model, rm, f"{name} nested {i}"))
@@ -131,5 +146,6 @@ def test_lung_study_matches_r(tmp_path: Path, variant: str) -> None:
                 _close(lr["statistic"], rm["lr_test"]["statistic"], COX_RTOL, f"nested {i} LR")
                 _close(lr["p"], rm["lr_test"]["p"], COX_RTOL, f"nested {i} LR p")
     assert results["endpoints"]["OS_inst"]["univariate"]["sex"]["robust"]
-    print(f"lung {variant}: max relative error KM/log-rank {worst['km']:.2e}, "
-          f"Cox {worst['cox']:.2e}")
+    print(
+        f"lung {variant}: max relative error KM/log-rank {worst['km']:.2e}, Cox {worst['cox']:.2e}"
+    )

@@ -10,11 +10,14 @@ from rtoutcomes.study import parse_study
 from rtoutcomes.study.cohort import cohort_facts
 from rtoutcomes.study.registry_table import RegistryData, build_registry_data, endpoint_tables
 
-STUDY = parse_study({
-    "title": "registry test", "db": "sqlite:///unused.db",
-    "endpoints": {"OS": {}, "PFS": {}, "LC": {}},
-    "analyses": {"groups": ["grade"], "univariate": ["grade", "size", "bed10"]},
-})
+STUDY = parse_study(
+    {
+        "title": "registry test",
+        "db": "sqlite:///unused.db",
+        "endpoints": {"OS": {}, "PFS": {}, "LC": {}},
+        "analyses": {"groups": ["grade"], "univariate": ["grade", "size", "bed10"]},
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +43,12 @@ def test_analysis_tables(data: RegistryData) -> None:
 
 def test_cohort_facts(data: RegistryData) -> None:
     facts = cohort_facts(data)
-    assert facts["flow"] == {"screened": 8, "enrolled": 6, "lesions": 7, "excluded": {
-        "multiple metastases (more than 3 lesions)": 1, "unclear imaging data": 1}}
+    assert facts["flow"] == {
+        "screened": 8,
+        "enrolled": 6,
+        "lesions": 7,
+        "excluded": {"multiple metastases (more than 3 lesions)": 1, "unclear imaging data": 1},
+    }
     t1 = facts["table1"]
     assert t1["n"] == 6 and t1["sex"] == {"male": 4, "female": 2}
     assert t1["histological_grade"] == {"G1": 2, "G2": 1, "G3": 3}
@@ -61,8 +68,15 @@ def test_cohort_tables_add_up(data: RegistryData) -> None:
     table1, table2, toxicity = cohort_tables(cohort_facts(data))
     rows = {r.cells[0].strip(): r.cells[1] for r in table1.rows if not r.heading}
     assert rows["Male"] == "4 (66.7%)" and rows["G3"] == "3 (50.0%)"
-    family = [r.cells[1] for r in table1.rows[table1.rows.index(
-        next(r for r in table1.rows if r.cells[0] == "Histology (WHO family)")) + 1:][:5]]
+    family = [
+        r.cells[1]
+        for r in table1.rows[
+            table1.rows.index(
+                next(r for r in table1.rows if r.cells[0] == "Histology (WHO family)")
+            )
+            + 1 :
+        ][:5]
+    ]
     assert sum(float(c.split("(")[1].rstrip("%)")) for c in family) == pytest.approx(100.0)
     sites = {r.cells[0].strip(): r.cells[1] for r in table2.rows if not r.heading}
     assert sites["Lung"] == "3 (42.8%)"  # 42.857 loses to 14.286 + 14.286 + 28.571 remainders

@@ -14,20 +14,34 @@ from rtoutcomes.study import parse_study
 from rtoutcomes.study.run import run_on_tables
 
 STUDY = {
-    "title": "Registry test study", "db": "sqlite:///unused.db", "time_unit": "months",
+    "title": "Registry test study",
+    "db": "sqlite:///unused.db",
+    "time_unit": "months",
     "rates_at": [6, 12],
     "endpoints": {"OS": {}, "PFS": {}, "LC": {}},
-    "analyses": {"groups": ["grade"], "univariate": ["grade", "size"],
-                 "multivariate": {"LC": ["grade", "size"]}},
+    "analyses": {
+        "groups": ["grade"],
+        "univariate": ["grade", "size"],
+        "multivariate": {"LC": ["grade", "size"]},
+    },
 }
 
 
 def test_registry_study_writes_every_output(tmp_path: Path) -> None:
     results = run_on_tables(parse_study(STUDY), build_registry(), tmp_path)
-    for name in ("report.html", "results.json", "manuscript.docx", "tables.xlsx",
-                 "tables/table1_patients.csv", "tables/table2_lesions.csv",
-                 "tables/toxicity.csv", "tables/table3_univariate.csv",
-                 "figures/flow_chart.svg", "figures/flow_chart.png", "figures/km_LC_by_grade.png"):
+    for name in (
+        "report.html",
+        "results.json",
+        "manuscript.docx",
+        "tables.xlsx",
+        "tables/table1_patients.csv",
+        "tables/table2_lesions.csv",
+        "tables/toxicity.csv",
+        "tables/table3_univariate.csv",
+        "figures/flow_chart.svg",
+        "figures/flow_chart.png",
+        "figures/km_LC_by_grade.png",
+    ):
         assert (tmp_path / name).is_file(), name
     stored = json.loads((tmp_path / "results.json").read_text())
     lc = stored["endpoints"]["LC"]
@@ -36,8 +50,10 @@ def test_registry_study_writes_every_output(tmp_path: Path) -> None:
     assert lc["univariate"]["grade"]["robust"] is True
     assert lc["univariate"]["grade"]["terms"][0]["term"] == "G1 vs G2-G3"
     assert stored["cohort"]["flow"]["screened"] == 8
-    assert stored["tables"]["table1_patients"]["rows"][0] == ["Age, years: median (range)",
-                                                              "55 (30\u201370)"]
+    assert stored["tables"]["table1_patients"]["rows"][0] == [
+        "Age, years: median (range)",
+        "55 (30\u201370)",
+    ]
     # 2 LC events for 1 coefficient: the report warns
     assert any("events per variable" in w for w in stored["warnings"])
     html = (tmp_path / "report.html").read_text()
@@ -58,20 +74,30 @@ def test_run_command_on_a_registry_database(tmp_path: Path, db_url: str) -> None
     # the import refuses records after the cut-off, which this endpoint-edge registry has
     meta = tables["registry_meta"]
     tables["registry_meta"] = meta[meta["key"] != "data_cutoff_date"]
-    tables["dosimetry"] = pd.DataFrame(columns=["course_id", "tv_cc", "piv_cc", "tv_piv_cc",
-                                                "dmax_gy", "coverage_pct", "ci", "nci", "hi",
-                                                "source"])
-    tables["systemic_therapies"] = pd.DataFrame(columns=["therapy_id", "patient_id",
-                                                         "therapy_type", "agent", "start_date",
-                                                         "end_date"])
+    tables["dosimetry"] = pd.DataFrame(
+        columns=[
+            "course_id",
+            "tv_cc",
+            "piv_cc",
+            "tv_piv_cc",
+            "dmax_gy",
+            "coverage_pct",
+            "ci",
+            "nci",
+            "hi",
+            "source",
+        ]
+    )
+    tables["systemic_therapies"] = pd.DataFrame(
+        columns=["therapy_id", "patient_id", "therapy_type", "agent", "start_date", "end_date"]
+    )
     for name, frame in tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d")
     init_registry(db_url)
     import_registry(folder, db_url)
     study = tmp_path / "study.yaml"
     study.write_text(yaml.safe_dump({k: v for k, v in STUDY.items() if k != "db"}))
-    assert main(["run", str(study), "--db", db_url, "--out", str(tmp_path / "out"),
-                 "--quiet"]) == 0
+    assert main(["run", str(study), "--db", db_url, "--out", str(tmp_path / "out"), "--quiet"]) == 0
     stored = json.loads((tmp_path / "out" / "results.json").read_text())
     assert stored["endpoints"]["LC"]["n"] == 7
     name = stored["provenance"]["data"]["name"]
@@ -91,8 +117,9 @@ def test_registry_report_is_byte_identical(tmp_path: Path) -> None:
 
     def run(out: Path) -> dict[str, bytes]:
         run_on_tables(parse_study(STUDY), build_registry(), out)
-        return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
-                if p.is_file()}
+        return {
+            str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()
+        }
 
     first, second = run(tmp_path / "a"), run(tmp_path / "b")
     assert first == second

@@ -35,19 +35,28 @@ def _config(ties: str) -> dict[str, Any]:
         "cox": {"ties": ties, "strata": ["centre"]},
         "endpoints": {
             "OS": {"time": "time", "event": "status", "event_values": [2]},
-            "OS_inst": {"time": "time", "event": "status", "event_values": [2],
-                        "cluster": "inst"},
+            "OS_inst": {"time": "time", "event": "status", "event_values": [2], "cluster": "inst"},
         },
         "covariates": {
-            "sex": {"column": "sex", "type": "categorical", "reference": "male",
-                    "recode": {"male": [1], "female": [2]}},
-            "ecog": {"column": "ph.ecog", "type": "categorical", "reference": "0",
-                     "recode": {"0": [0], "1": [1], "2-3": [2, 3]}},
+            "sex": {
+                "column": "sex",
+                "type": "categorical",
+                "reference": "male",
+                "recode": {"male": [1], "female": [2]},
+            },
+            "ecog": {
+                "column": "ph.ecog",
+                "type": "categorical",
+                "reference": "0",
+                "recode": {"0": [0], "1": [1], "2-3": [2, 3]},
+            },
             "age": {"column": "age", "type": "continuous", "per": 10},
         },
-        "analyses": {"groups": ["sex", "ecog"], "univariate": ["sex", "ecog", "age"],
-                     "multivariate": {"OS": ["sex", "ecog", "age"],
-                                      "OS_inst": ["sex", "ecog", "age"]}},
+        "analyses": {
+            "groups": ["sex", "ecog"],
+            "univariate": ["sex", "ecog", "age"],
+            "multivariate": {"OS": ["sex", "ecog", "age"], "OS_inst": ["sex", "ecog", "age"]},
+        },
     }
 
 
@@ -55,8 +64,9 @@ def _run(tmp_path: Path, config: dict[str, Any]) -> dict[str, Any]:
     study = tmp_path / "study.yaml"
     study.write_text(yaml.safe_dump(config, sort_keys=False))
     out = tmp_path / "out"
-    assert main(["analyze", config["data"], "--config", str(study), "--out", str(out),
-                 "--quiet"]) == 0
+    assert (
+        main(["analyze", config["data"], "--config", str(study), "--out", str(out), "--quiet"]) == 0
+    )
     results: dict[str, Any] = json.loads((out / "results.json").read_text())
     return results
 
@@ -143,7 +153,11 @@ def test_unknown_stratification_column_is_an_error(tmp_path: Path, capsys: Any) 
     config["cox"]["strata"] = ["hospital"]
     study = tmp_path / "study.yaml"
     study.write_text(yaml.safe_dump(config, sort_keys=False))
-    assert main(["analyze", str(DATA), "--config", str(study), "--out", str(tmp_path / "o"),
-                 "--quiet"]) == 2
+    assert (
+        main(
+            ["analyze", str(DATA), "--config", str(study), "--out", str(tmp_path / "o"), "--quiet"]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "stratification column 'hospital' is not in the analysis table" in err

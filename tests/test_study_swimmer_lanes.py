@@ -14,27 +14,45 @@ from rtoutcomes.study.response import swimmer_lanes
 
 def registry() -> RegistryData:
     day = pd.Timestamp
-    patients = pd.DataFrame({
-        "patient_id": ["P1", "P2"], "first_sbrt_date": [day("2020-01-01"), day("2020-03-01")],
-        "os_time": [400.0, 100.0], "os_event": [1, 0], "pfs_event": [1, 0],
-        "pfs_time": [200.0, 100.0],
-    })
-    lesions = pd.DataFrame({
-        "lesion_id": ["L1", "L2", "L3"], "patient_id": ["P1", "P1", "P2"],
-        "start_date": [day("2020-01-01"), day("2020-01-11"), day("2020-03-01")],
-        "lc_time": [300.0, 50.0, 90.0], "lc_event": [1, 0, 0],
-    })
-    courses = pd.DataFrame({
-        "lesion_id": ["L1", "L2", "L1", "L3"],
-        "start_date": ["2020-01-01", "2020-01-11", "2020-06-01", None],
-    })
-    assessments = pd.DataFrame({
-        "lesion_id": ["L1", "L1", "L2", "L1", "L2", "L9"],
-        "assessment_date": ["2020-04-01", "2019-12-01", "2020-01-10", "2020-02-01", None,
-                            "2020-05-01"],
-    })
-    return RegistryData({"sbrt_courses": courses, "assessments": assessments}, patients,
-                        lesions)
+    patients = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P2"],
+            "first_sbrt_date": [day("2020-01-01"), day("2020-03-01")],
+            "os_time": [400.0, 100.0],
+            "os_event": [1, 0],
+            "pfs_event": [1, 0],
+            "pfs_time": [200.0, 100.0],
+        }
+    )
+    lesions = pd.DataFrame(
+        {
+            "lesion_id": ["L1", "L2", "L3"],
+            "patient_id": ["P1", "P1", "P2"],
+            "start_date": [day("2020-01-01"), day("2020-01-11"), day("2020-03-01")],
+            "lc_time": [300.0, 50.0, 90.0],
+            "lc_event": [1, 0, 0],
+        }
+    )
+    courses = pd.DataFrame(
+        {
+            "lesion_id": ["L1", "L2", "L1", "L3"],
+            "start_date": ["2020-01-01", "2020-01-11", "2020-06-01", None],
+        }
+    )
+    assessments = pd.DataFrame(
+        {
+            "lesion_id": ["L1", "L1", "L2", "L1", "L2", "L9"],
+            "assessment_date": [
+                "2020-04-01",
+                "2019-12-01",
+                "2020-01-10",
+                "2020-02-01",
+                None,
+                "2020-05-01",
+            ],
+        }
+    )
+    return RegistryData({"sbrt_courses": courses, "assessments": assessments}, patients, lesions)
 
 
 def test_lanes_in_days_from_each_lesions_own_start() -> None:
@@ -55,8 +73,9 @@ def test_lanes_in_days_from_each_lesions_own_start() -> None:
 
 def test_lanes_in_months() -> None:
     lanes = {lane["lesion_id"]: lane for lane in swimmer_lanes(registry(), "months")}
-    assert lanes["L1"]["scans"] == pytest.approx([31 / DAYS_PER_MONTH, 91 / DAYS_PER_MONTH],
-                                                 rel=0, abs=0)
+    assert lanes["L1"]["scans"] == pytest.approx(
+        [31 / DAYS_PER_MONTH, 91 / DAYS_PER_MONTH], rel=0, abs=0
+    )
     assert lanes["L1"]["courses"] == [0.0, 152 / DAYS_PER_MONTH]
 
 

@@ -22,7 +22,7 @@ CASES = {
     "blank_rows": "id,time\nP1,1\n\nP2,2\n\n",
     "missing_codes": "id,time,x\nP1,1,NA\nP2,2,N/A\nP3,3,\nP4,4,null\nP5,5,1\n",
     "float_digits": "id,time\nP1,0.1\nP2,1e-310\nP3,123456789.123456789\nP4,2.675\n"
-                    "P5,0.30000000000000004\nP6,1.7976931348623157e308\nP7,5e-324\n",
+    "P5,0.30000000000000004\nP6,1.7976931348623157e308\nP7,5e-324\n",
     "int_and_text": "id,code,flag\n1,007,TRUE\n2,12,false\n3,x,True\n",
     "spaces": "id , time ,grade\n P1 , 1.5 , G1\nP2,2, G2 \n",
     "semicolon_in_quotes": 'id,note\nP1,"a;b;c"\nP2,d\n',

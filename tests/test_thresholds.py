@@ -30,12 +30,14 @@ from rtoutcomes.study.summaries import PH_ALPHA, ph_in_doubt
 def test_confirmation_is_never_taken_from_another_lesion() -> None:
     """Lesion A grows on its last scan; lesion B's next scan grows too. A is unconfirmed."""
     d = [dt.date(2015, m, 1) for m in (1, 4, 7)]
-    scans = pd.DataFrame({
-        "assessment_id": ["A0", "A1", "B0", "B1", "B2"],
-        "lesion_id": ["A", "A", "B", "B", "B"],
-        "assessment_date": pd.to_datetime([d[0], d[1], d[0], d[1], d[2]]),
-        "longest_diameter_mm": [30.0, 40.0, 30.0, 45.0, 46.0],
-    })
+    scans = pd.DataFrame(
+        {
+            "assessment_id": ["A0", "A1", "B0", "B1", "B2"],
+            "lesion_id": ["A", "A", "B", "B", "B"],
+            "assessment_date": pd.to_datetime([d[0], d[1], d[0], d[1], d[2]]),
+            "longest_diameter_mm": [30.0, 40.0, 30.0, 45.0, 46.0],
+        }
+    )
     out = assess_lesions(scans, rule=RECIST_1_1_CONFIRMED)
     confirmed = out.groupby("lesion_id")["confirmed"].any()
     assert not confirmed["A"]
@@ -61,10 +63,20 @@ def test_proportional_hazards_warning_boundary() -> None:
     assert not ph_in_doubt(0.2)
 
 
-@pytest.mark.parametrize(("p", "text"), [
-    (0.001, "0.001"), (0.000999, "<0.001"), (0.0, "<0.001"), (0.00999, "0.010"),
-    (0.01, "0.01"), (0.049, "0.05"), (0.996, "1.00"), (1.0, "1.00"), (None, "NA"),
-])
+@pytest.mark.parametrize(
+    ("p", "text"),
+    [
+        (0.001, "0.001"),
+        (0.000999, "<0.001"),
+        (0.0, "<0.001"),
+        (0.00999, "0.010"),
+        (0.01, "0.01"),
+        (0.049, "0.05"),
+        (0.996, "1.00"),
+        (1.0, "1.00"),
+        (None, "NA"),
+    ],
+)
 def test_p_value_formatting_boundaries(p: float | None, text: str) -> None:
     assert fmt.p_value(p) == text
 
@@ -82,10 +94,15 @@ def test_recist_thresholds_are_inclusive() -> None:
     assert RECIST_1_1.meets([55.0], [50.0]).tolist() == [False]  # +5 mm but only 10 %
 
 
-@pytest.mark.parametrize(("name", "value", "level"), [
-    ("size", 5.0, "<=5 cm"), ("size", 5.0001, ">5 cm"),
-    ("bed10", 100.0, ">=100 Gy"), ("bed10", 99.999, "<100 Gy"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "level"),
+    [
+        ("size", 5.0, "<=5 cm"),
+        ("size", 5.0001, ">5 cm"),
+        ("bed10", 100.0, ">=100 Gy"),
+        ("bed10", 99.999, "<100 Gy"),
+    ],
+)
 def test_standard_covariate_cut_points(name: str, value: float, level: str) -> None:
     covariate = STANDARD_COVARIATES[name]
     levels, _ = levels_of(covariate, pd.DataFrame({covariate.column: [value]}))
@@ -95,21 +112,33 @@ def test_standard_covariate_cut_points(name: str, value: float, level: str) -> N
 def test_acute_toxicity_boundary_is_day_90() -> None:
     reg = build_registry()
     start = reg["sbrt_courses"].sort_values("start_date")["start_date"].iloc[0]
-    patient = reg["lesions"].set_index("lesion_id").loc[
-        reg["sbrt_courses"].sort_values("start_date")["lesion_id"].iloc[0], "patient_id"]
+    patient = (
+        reg["lesions"]
+        .set_index("lesion_id")
+        .loc[reg["sbrt_courses"].sort_values("start_date")["lesion_id"].iloc[0], "patient_id"]
+    )
     first = reg["sbrt_courses"].merge(reg["lesions"], on="lesion_id")
     start = first[first["patient_id"] == patient]["start_date"].min()
-    tox = pd.DataFrame({
-        "toxicity_id": ["T90", "T91"], "patient_id": [patient, patient],
-        "course_id": [None, None],
-        "onset_date": [start + pd.Timedelta(days=DEFAULT_CUTOFF_DAYS),
-                       start + pd.Timedelta(days=DEFAULT_CUTOFF_DAYS + 1)],
-        "ctcae_version": ["5.0", "5.0"], "term": ["Fatigue", "Fatigue"], "grade": [1, 1],
-        "attribution": [None, None],
-    })
+    tox = pd.DataFrame(
+        {
+            "toxicity_id": ["T90", "T91"],
+            "patient_id": [patient, patient],
+            "course_id": [None, None],
+            "onset_date": [
+                start + pd.Timedelta(days=DEFAULT_CUTOFF_DAYS),
+                start + pd.Timedelta(days=DEFAULT_CUTOFF_DAYS + 1),
+            ],
+            "ctcae_version": ["5.0", "5.0"],
+            "term": ["Fatigue", "Fatigue"],
+            "grade": [1, 1],
+            "attribution": [None, None],
+        }
+    )
     phases = classify_phase(normalise_toxicities(tox), reg["sbrt_courses"], reg["lesions"])
     assert dict(zip(phases["toxicity_id"], phases["phase"], strict=True)) == {
-        "T90": "acute", "T91": "late"}
+        "T90": "acute",
+        "T91": "late",
+    }
 
 
 def test_partial_and_complete_response_boundaries() -> None:
@@ -118,12 +147,14 @@ def test_partial_and_complete_response_boundaries() -> None:
     assert PR_DECREASE_FRACTION == 0.30
     d = [dt.date(2015, m, 1) for m in (1, 4)]
     follow = {"PR": 35.0, "SD": 35.001, "CR": 0.0}
-    scans = pd.DataFrame({
-        "assessment_id": [f"{k}{i}" for k in follow for i in (0, 1)],
-        "lesion_id": [k for k in follow for _ in (0, 1)],
-        "assessment_date": pd.to_datetime(d * len(follow)),
-        "longest_diameter_mm": [v for k in follow for v in (50.0, follow[k])],
-    })
+    scans = pd.DataFrame(
+        {
+            "assessment_id": [f"{k}{i}" for k in follow for i in (0, 1)],
+            "lesion_id": [k for k in follow for _ in (0, 1)],
+            "assessment_date": pd.to_datetime(d * len(follow)),
+            "longest_diameter_mm": [v for k in follow for v in (50.0, follow[k])],
+        }
+    )
     out = assess_lesions(scans)
     last = out[out["role"] == "follow-up"].set_index("lesion_id")["response"]
     assert last.to_dict() == {"PR": "PR", "SD": "SD", "CR": "CR"}

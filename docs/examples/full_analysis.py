@@ -31,13 +31,14 @@ out = Path.cwd()
 # --- the data: one row per patient, follow-up in months, a few NaN as in real registries ------
 rng = np.random.default_rng(20261130)
 n = 240
-df = pd.DataFrame({
-    "arm": rng.choice(["SBRT", "conventional"], n),
-    "age": rng.normal(62, 10, n).round(),
-    "grade": rng.choice(["G1", "G2", "G3"], n, p=[0.3, 0.4, 0.3]),
-})
-hazard = 0.03 * np.exp(-0.5 * (df.arm == "SBRT") + 0.03 * (df.age - 62)
-                       + 0.4 * (df.grade == "G3"))
+df = pd.DataFrame(
+    {
+        "arm": rng.choice(["SBRT", "conventional"], n),
+        "age": rng.normal(62, 10, n).round(),
+        "grade": rng.choice(["G1", "G2", "G3"], n, p=[0.3, 0.4, 0.3]),
+    }
+)
+hazard = 0.03 * np.exp(-0.5 * (df.arm == "SBRT") + 0.03 * (df.age - 62) + 0.4 * (df.grade == "G3"))
 event_time = rng.exponential(1 / hazard)
 censor_time = rng.uniform(12, 60, n)
 df["months"] = np.minimum(event_time, censor_time).round(1)
@@ -55,11 +56,13 @@ print(restricted)
 print(restricted.contrasts_frame())  # difference and ratio, as survRM2
 
 # --- Cox model: categorical grade against G1, age per year, robust to nothing here ----------
-X = design_matrix({
-    "SBRT": (df.arm == "SBRT").astype(float).to_numpy(),
-    "age": df.age.to_numpy(),
-    "grade": categorical(df.grade, reference="G1", name="grade"),
-})
+X = design_matrix(
+    {
+        "SBRT": (df.arm == "SBRT").astype(float).to_numpy(),
+        "age": df.age.to_numpy(),
+        "grade": categorical(df.grade, reference="G1", name="grade"),
+    }
+)
 fit = cox(X, df.months, df.dead)
 print(fit)  # n (2 dropped), events, log-likelihood, coefficients, concordance, tests
 ph = cox_zph(fit)
@@ -74,7 +77,8 @@ print(repr(at_6))
 
 # --- figures (matplotlib objects, the report's own drawing) and tables ----------------------
 plot.km(by_arm, p_text=f"log-rank p = {test.p:.3f}", title="Overall survival by arm").savefig(
-    out / "km_by_arm.png", dpi=150)
+    out / "km_by_arm.png", dpi=150
+)
 plot.forest(fit, title="Cox model").savefig(out / "forest.png", dpi=150)
 plot.zph(ph, "age").savefig(out / "zph_age.png", dpi=150)
 fit.to_frame().to_csv(out / "cox.csv")

@@ -91,12 +91,15 @@ class CohortSummary(TabularResult):
         import pandas as pd
 
         rows: list[tuple[str, object]] = [
-            ("name", self.name), ("synthetic", "yes" if self.synthetic else "no"),
+            ("name", self.name),
+            ("synthetic", "yes" if self.synthetic else "no"),
             ("database", self.database),
             ("data cut-off", "" if self.data_cutoff is None else self.data_cutoff.isoformat()),
-            ("screened candidates", self.screened), ("excluded", self.excluded),
+            ("screened candidates", self.screened),
+            ("excluded", self.excluded),
             *((f"excluded: {reason}", count) for reason, count in self.exclusion_reasons),
-            ("patients", self.patients), ("lesions", self.lesions),
+            ("patients", self.patients),
+            ("lesions", self.lesions),
             ("SBRT courses", self.courses),
             ("follow-up median (months)", round(self.follow_up_median_months, 1)),
             ("follow-up min (months)", round(self.follow_up_min_months, 1)),
@@ -123,13 +126,14 @@ class CohortSummary(TabularResult):
             # report states its own rule, so say which one these rates use.
             "Kaplan-Meier (%), local failure by RECIST 1.1 (the report states the study's rule)",
             "                        events    "
-            + "  ".join(f"{m // 12} y" .rjust(5) for m in RATE_MONTHS),
+            + "  ".join(f"{m // 12} y".rjust(5) for m in RATE_MONTHS),
         ]
         for line in self.endpoints:
             label = f"{line.endpoint} ({line.unit})"
             counts = f"{line.events}/{line.n}"
-            lines.append(f"  {label:<21} {counts:>7}    "
-                         + "  ".join(f"{r:5.1f}" for r in line.rates_pct))
+            lines.append(
+                f"  {label:<21} {counts:>7}    " + "  ".join(f"{r:5.1f}" for r in line.rates_pct)
+            )
         return "\n".join(lines)
 
 
@@ -147,8 +151,7 @@ def summarise_registry(db: str | Path) -> CohortSummary:
     from rtoutcomes.stats import kaplan_meier
 
     tables = read_tables(db)
-    meta = dict(zip(tables["registry_meta"]["key"], tables["registry_meta"]["value"],
-                    strict=True))
+    meta = dict(zip(tables["registry_meta"]["key"], tables["registry_meta"]["value"], strict=True))
     cutoff = meta.get("data_cutoff_date")
     candidates = tables["screened_candidates"]
     excluded = candidates[candidates["eligible"] == False]  # noqa: E712 (pandas boolean)
@@ -163,8 +166,11 @@ def summarise_registry(db: str | Path) -> CohortSummary:
     ):
         fit = kaplan_meier(time.to_numpy(dtype=float), event.to_numpy(dtype=bool))
         at = fit.at(RATE_MONTHS, extend=True)  # RATE_MONTHS ascending: .at() sorts its times
-        lines.append(EndpointLine(name, unit, len(time), int(event.sum()),
-                                  tuple(float(100 * s) for s in at.survival)))
+        lines.append(
+            EndpointLine(
+                name, unit, len(time), int(event.sum()), tuple(float(100 * s) for s in at.survival)
+            )
+        )
     follow_up = patients["os_time"].to_numpy(dtype=float)
     return CohortSummary(
         database=str(db),
@@ -173,8 +179,9 @@ def summarise_registry(db: str | Path) -> CohortSummary:
         data_cutoff=None if not cutoff else dt.date.fromisoformat(str(cutoff).strip()),
         screened=len(candidates),
         excluded=len(excluded),
-        exclusion_reasons=tuple(sorted(((str(k), int(v)) for k, v in reasons.items()),
-                                       key=lambda kv: (-kv[1], kv[0]))),
+        exclusion_reasons=tuple(
+            sorted(((str(k), int(v)) for k, v in reasons.items()), key=lambda kv: (-kv[1], kv[0]))
+        ),
         patients=len(tables["patients"]),
         lesions=len(tables["lesions"]),
         courses=len(tables["sbrt_courses"]),
@@ -229,8 +236,9 @@ def build_demo_registry(out_dir: str | Path) -> CohortSummary:
     with staged_output(folder) as stage:
         _import_demo(stage / DEMO_DATABASE)
         _remove_journals(folder)
-    return replace(summarise_registry(folder / DEMO_DATABASE),
-                   database=str(Path(out_dir) / DEMO_DATABASE))
+    return replace(
+        summarise_registry(folder / DEMO_DATABASE), database=str(Path(out_dir) / DEMO_DATABASE)
+    )
 
 
 def _remove_journals(folder: Path) -> None:
@@ -242,8 +250,13 @@ def _remove_journals(folder: Path) -> None:
 def _import_demo(database: Path) -> None:
     from rtoutcomes.registry import import_registry
 
-    import_registry(demo_registry_files(), database, user=DEMO_USER,
-                    command="rtoutcomes demo", now=DEMO_RECORDED_AT)
+    import_registry(
+        demo_registry_files(),
+        database,
+        user=DEMO_USER,
+        command="rtoutcomes demo",
+        now=DEMO_RECORDED_AT,
+    )
 
 
 def run_demo(out_dir: str | Path, progress: Callable[[str], None]) -> CohortSummary:

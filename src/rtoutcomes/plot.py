@@ -33,10 +33,14 @@ def _numbers(values: Any) -> list[float | None]:
 
 def _km_curve(label: str, fit: Any) -> figures.Curve:
     """A KaplanMeier or PredictedCurve as the report's Curve."""
-    km = {"time": _numbers(fit.time), "estimate": _numbers(fit.survival),
-          "lower": _numbers(fit.lower), "upper": _numbers(fit.upper),
-          "n_risk": [round(v) for v in np.asarray(fit.n_risk, dtype=float).tolist()],
-          "n_censor": [float(v) for v in np.asarray(fit.n_censor, dtype=float)]}
+    km = {
+        "time": _numbers(fit.time),
+        "estimate": _numbers(fit.survival),
+        "lower": _numbers(fit.lower),
+        "upper": _numbers(fit.upper),
+        "n_risk": [round(v) for v in np.asarray(fit.n_risk, dtype=float).tolist()],
+        "n_censor": [float(v) for v in np.asarray(fit.n_censor, dtype=float)],
+    }
     n = getattr(fit, "n", None)
     return figures.Curve(label, km, None if n is None else int(n))
 
@@ -62,15 +66,24 @@ def _km_curves(fits: Any, labels: Sequence[str] | None) -> list[figures.Curve]:
 
 
 def _draw(
-    curves: list[figures.Curve], *, ax: Axes | None, risk_table: bool, title: str,
-    ylabel: str, time_unit: str, p_text: str | None, legend_title: str | None, bands: bool,
-    max_time: float | None, break_time: float | None, width_mm: float,
+    curves: list[figures.Curve],
+    *,
+    ax: Axes | None,
+    risk_table: bool,
+    title: str,
+    ylabel: str,
+    time_unit: str,
+    p_text: str | None,
+    legend_title: str | None,
+    bands: bool,
+    max_time: float | None,
+    break_time: float | None,
+    width_mm: float,
 ) -> Figure | Axes:
     axis = figures.Axis(time_unit, max_time, break_time)
     panel = figures.Panel(curves, title, ylabel, p_text, legend_title, risk_table)
     if ax is None:
-        return figures.survival_figure([panel], axis, figures.Style(width_mm=width_mm,
-                                                                    bands=bands))
+        return figures.survival_figure([panel], axis, figures.Style(width_mm=width_mm, bands=bands))
     with figures.rc_context():
         end = max(figures._end(c) for c in curves)
         tick_times = figures.ticks(axis, end)
@@ -106,9 +119,20 @@ def km(
     group=)``, a ``PredictedSurvival`` (Cox model curves), or a list or dict of curves.
     ``p_text`` (e.g. "log-rank p = 0.03") is placed where no curve is.
     """
-    return _draw(_km_curves(fit_or_fits, labels), ax=ax, risk_table=risk_table, title=title,
-                 ylabel=ylabel, time_unit=time_unit, p_text=p_text, legend_title=legend_title,
-                 bands=bands, max_time=max_time, break_time=break_time, width_mm=width_mm)
+    return _draw(
+        _km_curves(fit_or_fits, labels),
+        ax=ax,
+        risk_table=risk_table,
+        title=title,
+        ylabel=ylabel,
+        time_unit=time_unit,
+        p_text=p_text,
+        legend_title=legend_title,
+        bands=bands,
+        max_time=max_time,
+        break_time=break_time,
+        width_mm=width_mm,
+    )
 
 
 def cif(
@@ -134,8 +158,13 @@ def cif(
         parts = [] if fit.groups is None else [str(c.group)]
         if cause is None:
             parts.append(f"cause {c.cause}")
-        curve = {"time": _numbers(c.time), "estimate": _numbers(c.estimate),
-                 "lower": _numbers(c.lower), "upper": _numbers(c.upper), "end": c.end}
+        curve = {
+            "time": _numbers(c.time),
+            "estimate": _numbers(c.estimate),
+            "lower": _numbers(c.lower),
+            "upper": _numbers(c.upper),
+            "end": c.end,
+        }
         risk_time = c.time if c.risk_time is None else c.risk_time
         risk_n = c.n_risk if c.risk_n is None else c.risk_n
         counts = [round(v) for v in np.asarray(risk_n, dtype=float).tolist()]
@@ -146,14 +175,29 @@ def cif(
     if p_text is None and fit.tests is not None and cause is not None:
         row = fit.tests.causes.tolist().index(cause)
         p_text = f"Gray's test p = {float(fit.tests.p[row]):.3g}"
-    return _draw(curves, ax=ax, risk_table=risk_table, title=title, ylabel=ylabel,
-                 time_unit=time_unit, p_text=p_text, legend_title=None, bands=bands,
-                 max_time=max_time, break_time=break_time, width_mm=width_mm)
+    return _draw(
+        curves,
+        ax=ax,
+        risk_table=risk_table,
+        title=title,
+        ylabel=ylabel,
+        time_unit=time_unit,
+        p_text=p_text,
+        legend_title=None,
+        bands=bands,
+        max_time=max_time,
+        break_time=break_time,
+        width_mm=width_mm,
+    )
 
 
 def forest(
-    fit: CoxResult | FineGray, *, ax: Axes | None = None, title: str = "",
-    xlabel: str = "Hazard ratio (95% CI, log scale)", width_mm: float = 120,
+    fit: CoxResult | FineGray,
+    *,
+    ax: Axes | None = None,
+    title: str = "",
+    xlabel: str = "Hazard ratio (95% CI, log scale)",
+    width_mm: float = 120,
 ) -> Figure | Axes:
     """Hazard ratios with their limits on a log axis, one row per covariate (the fit's own
     ``to_frame()``: the reported, robust where robust, errors); a line at 1."""
@@ -165,8 +209,7 @@ def forest(
     with figures.rc_context():
         fig = None
         if ax is None:
-            fig = figures.new_figure(width_mm / figures.MM_PER_INCH,
-                                     0.6 + 0.22 * len(names))
+            fig = figures.new_figure(width_mm / figures.MM_PER_INCH, 0.6 + 0.22 * len(names))
             ax = fig.add_axes((0.38, 0.18, 0.58, 0.72))
         y = np.arange(len(names))[::-1]
         finite = np.isfinite(lower) & np.isfinite(upper) & (lower > 0)
@@ -184,7 +227,11 @@ def forest(
 
 
 def zph(
-    result: CoxZph, term: str | None = None, *, ax: Axes | None = None, width_mm: float = 85,
+    result: CoxZph,
+    term: str | None = None,
+    *,
+    ax: Axes | None = None,
+    width_mm: float = 85,
 ) -> Figure | Axes:
     """Scaled Schoenfeld residuals of one term against transformed time (R's plot.cox.zph
     data, ``result.x``/``result.y``), with a least-squares cubic trend and the line at the
@@ -201,16 +248,21 @@ def zph(
     with figures.rc_context():
         fig = None
         if ax is None:
-            fig = figures.new_figure(width_mm / figures.MM_PER_INCH,
-                                     width_mm / figures.MM_PER_INCH * 0.7)
+            fig = figures.new_figure(
+                width_mm / figures.MM_PER_INCH, width_mm / figures.MM_PER_INCH * 0.7
+            )
             ax = fig.add_axes((0.16, 0.16, 0.8, 0.76))
         ax.plot(x[ok], yv[ok], linestyle="none", marker="o", markersize=2, color="0.45")
         if ok.sum() > 4:
             grid = np.linspace(x[ok].min(), x[ok].max(), 100)
             trend = np.polyval(np.polyfit(x[ok], yv[ok], 3), grid)
             ax.plot(grid, trend, color="0.0", linewidth=1.0)
-        ax.axhline(float(np.mean(yv[ok])) if ok.any() else 0.0, color="0.5", linewidth=0.6,
-                   linestyle=(0, (4, 2)))
+        ax.axhline(
+            float(np.mean(yv[ok])) if ok.any() else 0.0,
+            color="0.5",
+            linewidth=0.6,
+            linestyle=(0, (4, 2)),
+        )
         ax.set_xlabel(f"Time ({result.transform} transform)")
         ax.set_ylabel(f"Beta(t) for {name}")
     return fig if fig is not None else ax

@@ -41,11 +41,12 @@ class TabularResult:
         return f"{type(self).__name__}{': ' + headline if headline else ''}\n{table}"
 
     def _repr_html_(self) -> str:
-        table: str = self.to_frame().to_html(max_rows=MAX_ROWS,
-                                             float_format=lambda v: f"{v:.6g}")
+        table: str = self.to_frame().to_html(max_rows=MAX_ROWS, float_format=lambda v: f"{v:.6g}")
         headline = html.escape(self._headline())
-        return (f"<div><strong>{type(self).__name__}</strong>"
-                f"{' ' + headline if headline else ''}{table}</div>")
+        return (
+            f"<div><strong>{type(self).__name__}</strong>"
+            f"{' ' + headline if headline else ''}{table}</div>"
+        )
 
     def __str__(self) -> str:
         return self.summary()

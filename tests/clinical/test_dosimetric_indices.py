@@ -60,14 +60,28 @@ def test_impossible_input_is_refused(call: object, message: str) -> None:
 
 def test_target_indices_bundle() -> None:
     indices = target_indices(
-        tv_cc=10, piv_cc=12, tv_piv_cc=9, v50_cc=36, dmax_gy=60, d2_gy=52, d50_gy=48,
-        d98_gy=44, prescription_gy=45,
+        tv_cc=10,
+        piv_cc=12,
+        tv_piv_cc=9,
+        v50_cc=36,
+        dmax_gy=60,
+        d2_gy=52,
+        d50_gy=48,
+        d98_gy=44,
+        prescription_gy=45,
     )
     assert indices.coverage == pytest.approx(0.9)
     assert indices.gradient_index == pytest.approx(3.0)
     assert indices.as_dict()["nci"] == pytest.approx(120 / 81)
     missed = target_indices(
-        tv_cc=10, piv_cc=0, tv_piv_cc=0, v50_cc=1, dmax_gy=20, d2_gy=19, d50_gy=15,
-        d98_gy=10, prescription_gy=45,
+        tv_cc=10,
+        piv_cc=0,
+        tv_piv_cc=0,
+        v50_cc=1,
+        dmax_gy=20,
+        d2_gy=19,
+        d50_gy=15,
+        d98_gy=10,
+        prescription_gy=45,
     )
     assert missed.nci is None and missed.gradient_index is None and missed.paddick_ci == 0.0

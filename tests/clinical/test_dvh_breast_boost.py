@@ -31,8 +31,11 @@ import pytest
 from rtoutcomes.clinical.dvh import DVH, structure_dvh
 from rtoutcomes.io.dicom_rt import DoseGrid, StructureSet, TpsDvh, read_rtdose, read_rtstruct
 
-FIXTURE = Path(__file__).resolve().parents[1] / "reference" / "fixtures" / (
-    "dicompyler_core_breast_boost.json"
+FIXTURE = (
+    Path(__file__).resolve().parents[1]
+    / "reference"
+    / "fixtures"
+    / ("dicompyler_core_breast_boost.json")
 )
 PRESCRIPTION_GY = 14.0
 CHECKED = ["Breast", "Heart", "Lt Lung", "Tumor Bed", "Tumor Bed Block"]

@@ -241,7 +241,9 @@ def test_bad_options_are_refused() -> None:
 
 def test_a_one_frame_dose_grid_is_refused(tmp_path: Path) -> None:
     path = write_rtdose(
-        tmp_path / "plane.dcm", np.ones((1, 20, 20)), origin_mm=(-25, -25, 0),
+        tmp_path / "plane.dcm",
+        np.ones((1, 20, 20)),
+        origin_mm=(-25, -25, 0),
         spacing_mm=(2.5, 2.5, 2.0),
     )
     sphere = read_sphere(tmp_path)

@@ -21,20 +21,32 @@ from rtoutcomes.demo import (
 
 REPO = Path(__file__).resolve().parents[2]
 GENERATOR = REPO / "scripts" / "make_demo_registry.py"
-TABLES = ("registry_meta", "screened_candidates", "patients", "lesions", "sbrt_courses",
-          "dosimetry", "assessments", "patient_events", "toxicities", "systemic_therapies")
+TABLES = (
+    "registry_meta",
+    "screened_candidates",
+    "patients",
+    "lesions",
+    "sbrt_courses",
+    "dosimetry",
+    "assessments",
+    "patient_events",
+    "toxicities",
+    "systemic_therapies",
+)
 
 
 def test_generator_rewrites_the_shipped_files_byte_for_byte(tmp_path: Path) -> None:
     if not GENERATOR.is_file():
         pytest.skip(f"{GENERATOR} not found (installed package without the repository)")
-    subprocess.run([sys.executable, str(GENERATOR), "--out", str(tmp_path)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, str(GENERATOR), "--out", str(tmp_path)], check=True, capture_output=True
+    )
     shipped = demo_registry_files()
     assert sorted(p.name for p in tmp_path.glob("*.csv")) == sorted(f"{t}.csv" for t in TABLES)
     for table in TABLES:
         assert (tmp_path / f"{table}.csv").read_bytes() == (
-            shipped / f"{table}.csv").read_bytes(), table
+            shipped / f"{table}.csv"
+        ).read_bytes(), table
 
 
 def test_offline_calibration_derives_the_same_endpoints(endpoints: dict[str, Any]) -> None:
@@ -78,7 +90,12 @@ def test_build_demo_registry_summary(built: Any) -> None:
     assert Path(built.database).name == "registry.db" and Path(built.database).is_file()
     assert built.synthetic and "SYNTHETIC" in built.name
     assert (built.screened, built.excluded, built.patients, built.lesions, built.courses) == (
-        68, 31, 37, 58, 58)
+        68,
+        31,
+        37,
+        58,
+        58,
+    )
     assert sum(count for _, count in built.exclusion_reasons) == 31
     events = {line.endpoint: (line.events, line.n) for line in built.endpoints}
     assert events["LC"][1] == 58 and events["OS"][1] == events["PFS"][1] == 37
@@ -118,9 +135,11 @@ def endpoints(built: Any) -> dict[str, Any]:
     from rtoutcomes.registry import read_tables
 
     tables = read_tables(built.database)
-    return {"RECIST 1.1": derive_endpoints(tables),
-            "Feng 2022": derive_endpoints(tables, rule=FENG_2022),
-            "tables": tables}
+    return {
+        "RECIST 1.1": derive_endpoints(tables),
+        "Feng 2022": derive_endpoints(tables, rule=FENG_2022),
+        "tables": tables,
+    }
 
 
 def _curves(result: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -140,8 +159,9 @@ def _rates(time: np.ndarray, event: np.ndarray, months: list[int]) -> list[float
 
 
 @pytest.mark.parametrize("rule", ["RECIST 1.1", "Feng 2022"])
-def test_kaplan_meier_within_5_points_of_the_paper(endpoints: dict[str, Any], rule: str,
-                                                   facts: dict[str, Any]) -> None:
+def test_kaplan_meier_within_5_points_of_the_paper(
+    endpoints: dict[str, Any], rule: str, facts: dict[str, Any]
+) -> None:
     survival = facts["survival"]
     for name, (time, event) in _curves(endpoints[rule]).items():
         target = survival[name]["rates_pct"]
@@ -158,18 +178,17 @@ def _groups(endpoints: dict[str, Any]) -> dict[str, dict[str, np.ndarray]]:
     patients = tables["patients"].set_index("patient_id")
     size = tables["lesions"].set_index("lesion_id")["size_cm"]
     out: dict[str, dict[str, np.ndarray]] = {}
-    for name, frame in (("LC", result.lesions), ("OS", result.patients),
-                        ("PFS", result.patients)):
+    for name, frame in (("LC", result.lesions), ("OS", result.patients), ("PFS", result.patients)):
         p = patients.loc[frame["patient_id"]]
         out[name] = {
             "grade G1 (vs G2-G3)": (p["fnclcc_grade"] == 1).to_numpy(bool),
-            "recurrence (vs oligometastasis)": (
-                p["disease_setting"] == "recurrence").to_numpy(bool),
+            "recurrence (vs oligometastasis)": (p["disease_setting"] == "recurrence").to_numpy(
+                bool
+            ),
             "1 lesion at first SBRT (vs 2-3)": (p["lesions_at_first_sbrt"] == 1).to_numpy(bool),
         }
         if name == "LC":
-            out[name]["size <= 5 cm (vs > 5)"] = (
-                size.loc[frame["lesion_id"]] <= 5).to_numpy(bool)
+            out[name]["size <= 5 cm (vs > 5)"] = (size.loc[frame["lesion_id"]] <= 5).to_numpy(bool)
     return out
 
 
@@ -187,8 +206,9 @@ def test_better_groups_as_in_the_paper(endpoints: dict[str, Any]) -> None:
                 assert good[k] > bad[k], (name, label, 12 * (k + 1), good[k], bad[k])
 
 
-def test_univariate_hazard_ratios_point_the_papers_way(endpoints: dict[str, Any],
-                                                       facts: dict[str, Any]) -> None:
+def test_univariate_hazard_ratios_point_the_papers_way(
+    endpoints: dict[str, Any], facts: dict[str, Any]
+) -> None:
     """Univariate Cox HRs (better group coded 1) below 1 where the paper's Table 3 says so:
     grade, disease setting and lesions at first SBRT for LC, OS and PFS; size for LC."""
     from rtoutcomes.stats import cox

@@ -51,9 +51,13 @@ def test_labelled_synthetic_everywhere(demo: dict[str, Rows]) -> None:
     assert "SYNTHETIC" in meta["description"] and "Feng et al" in meta["description"]
     _d(meta["data_cutoff_date"])
     id_columns = {
-        "screened_candidates": "candidate_id", "patients": "patient_id", "lesions": "lesion_id",
-        "sbrt_courses": "course_id", "assessments": "assessment_id",
-        "patient_events": "event_id", "toxicities": "toxicity_id",
+        "screened_candidates": "candidate_id",
+        "patients": "patient_id",
+        "lesions": "lesion_id",
+        "sbrt_courses": "course_id",
+        "assessments": "assessment_id",
+        "patient_events": "event_id",
+        "toxicities": "toxicity_id",
         "systemic_therapies": "therapy_id",
     }
     for table, column in id_columns.items():
@@ -71,7 +75,8 @@ def test_flow_chart(demo: dict[str, Rows], facts: dict[str, Any]) -> None:
     assert len(eligible) == design["enrolled_patients"] == len(demo["patients"])
     assert {r["exclusion_reason"] for r in excluded} == set(design["exclusion_reasons"])
     assert sorted(r["patient_id"] for r in eligible) == sorted(
-        p["patient_id"] for p in demo["patients"])
+        p["patient_id"] for p in demo["patients"]
+    )
     assert len(demo["lesions"]) == design["treated_lesions"] == len(demo["sbrt_courses"])
 
 
@@ -87,8 +92,7 @@ def test_table1_categories(demo: dict[str, Rows], facts: dict[str, Any]) -> None
     assert Counter(p["disease_setting"] for p in patients) == t1["disease_setting"]
     grades = Counter(f"G{p['fnclcc_grade']}" for p in patients)
     assert grades == t1["histological_grade"]
-    lesions_first = Counter(
-        "1" if p["lesions_at_first_sbrt"] == "1" else "2-3" for p in patients)
+    lesions_first = Counter("1" if p["lesions_at_first_sbrt"] == "1" else "2-3" for p in patients)
     assert lesions_first == t1["lesions_at_first_sbrt"]
     assert {int(p["lesions_at_first_sbrt"]) for p in patients} <= {1, 2, 3}
 
@@ -106,25 +110,40 @@ def test_histology_agrees_with_the_papers_grouping(demo: dict[str, Rows]) -> Non
 def test_table1_history(demo: dict[str, Rows], facts: dict[str, Any]) -> None:
     t1 = facts["table1_patients"]
     patients = demo["patients"]
-    assert sum(p["first_treatment_surgery"] == "yes" for p in patients) == t1[
-        "first_treatment_surgery"]
+    assert (
+        sum(p["first_treatment_surgery"] == "yes" for p in patients)
+        == t1["first_treatment_surgery"]
+    )
     assert sum(int(p["prior_surgeries"]) > 2 for p in patients) == t1["more_than_2_operations"]
-    assert all(p["first_treatment_surgery"] == "yes" for p in patients
-               if int(p["prior_surgeries"]) > 2)
-    assert sum(p["adjuvant_chemotherapy"] == "yes" for p in patients) == t1[
-        "adjuvant_chemotherapy_after_surgery"]
-    assert sum(p["adjuvant_radiotherapy"] == "yes" for p in patients) == t1[
-        "adjuvant_radiotherapy_after_surgery"]
-    assert all(p["first_treatment_surgery"] == "yes" for p in patients
-               if "yes" in (p["adjuvant_chemotherapy"], p["adjuvant_radiotherapy"]))
+    assert all(
+        p["first_treatment_surgery"] == "yes" for p in patients if int(p["prior_surgeries"]) > 2
+    )
+    assert (
+        sum(p["adjuvant_chemotherapy"] == "yes" for p in patients)
+        == t1["adjuvant_chemotherapy_after_surgery"]
+    )
+    assert (
+        sum(p["adjuvant_radiotherapy"] == "yes" for p in patients)
+        == t1["adjuvant_radiotherapy_after_surgery"]
+    )
+    assert all(
+        p["first_treatment_surgery"] == "yes"
+        for p in patients
+        if "yes" in (p["adjuvant_chemotherapy"], p["adjuvant_radiotherapy"])
+    )
     age = t1["age_years"]
     assert _median_range(_numbers(patients, "age_at_sbrt_years")) == (
-        age["median"], age["min"], age["max"])
-    months = [(_d(p["recurrence_date"]) - _d(p["diagnosis_date"])).days / DAYS_PER_MONTH
-              for p in patients]
+        age["median"],
+        age["min"],
+        age["max"],
+    )
+    months = [
+        (_d(p["recurrence_date"]) - _d(p["diagnosis_date"])).days / DAYS_PER_MONTH for p in patients
+    ]
     target = t1["months_diagnosis_to_recurrence_or_oligometastasis"]
-    for got, want in zip(_median_range(months), (target["median"], target["min"],
-                                                 target["max"]), strict=True):
+    for got, want in zip(
+        _median_range(months), (target["median"], target["min"], target["max"]), strict=True
+    ):
         assert got == pytest.approx(want, abs=0.05)
 
 
@@ -139,7 +158,9 @@ def test_systemic_treatment(demo: dict[str, Rows], facts: dict[str, Any]) -> Non
     setting = {p["patient_id"]: p["disease_setting"] for p in demo["patients"]}
     chemo = [t for t in therapies if t["therapy_type"] == "chemotherapy"]
     assert Counter(setting[t["patient_id"]] for t in chemo) == {
-        "oligometastasis": 11, "recurrence": 7}  # the paper's text
+        "oligometastasis": 11,
+        "recurrence": 7,
+    }  # the paper's text
     first_start: dict[str, dt.date] = {}
     last_end: dict[str, dt.date] = {}
     lesion_patient = {r["lesion_id"]: r["patient_id"] for r in demo["lesions"]}
@@ -167,12 +188,20 @@ def test_table2_sites_and_sizes(demo: dict[str, Rows], facts: dict[str, Any]) ->
     assert 5.0 not in sizes  # so "<5.0 vs >=5.0" and "<=5 vs >5" split the same way
     assert sum(s < 5.0 for s in sizes) == t2["size_groups"]["<5.0 cm"]
     assert sum(s >= 5.0 for s in sizes) == t2["size_groups"][">=5.0 cm"]
-    assert _median_range(sizes) == (t2["size_cm"]["median"], t2["size_cm"]["min"],
-                                    t2["size_cm"]["max"])
+    assert _median_range(sizes) == (
+        t2["size_cm"]["median"],
+        t2["size_cm"]["min"],
+        t2["size_cm"]["max"],
+    )
     large = Counter(
-        "lung/chest" if r["site_category"] in ("lung", "chest")
-        else "abdomen/pelvis" if r["site_category"] == "abdomen/pelvis" else "other"
-        for r in lesions if float(r["size_cm"]) > 5)
+        "lung/chest"
+        if r["site_category"] in ("lung", "chest")
+        else "abdomen/pelvis"
+        if r["site_category"] == "abdomen/pelvis"
+        else "other"
+        for r in lesions
+        if float(r["size_cm"]) > 5
+    )
     assert large == t2["large_lesions_over_5cm_by_site"]
     per_patient = Counter(r["patient_id"] for r in lesions)
     for p in demo["patients"]:
@@ -202,28 +231,36 @@ def test_table2_prescriptions(demo: dict[str, Rows], facts: dict[str, Any]) -> N
     assert [min(fractions), max(fractions)] == rx["fraction_range"]
     iso = t2["isodose_pct"]
     assert _median_range(_numbers(courses, "isodose_line_pct")) == (
-        iso["median"], iso["min"], iso["max"])
+        iso["median"],
+        iso["min"],
+        iso["max"],
+    )
     assert all(c["device"] == "CyberKnife" for c in courses)
     margins = _numbers(courses, "ptv_margin_mm")
     low, high = facts["design"]["ptv_margin_mm"]
     assert low <= min(margins) and max(margins) <= high
 
 
-@pytest.mark.parametrize(("column", "key", "tolerance"), [
-    ("coverage_pct", "ptv_coverage_pct", 0.011),
-    ("ci", "ci", 0.0),
-    ("hi", "hi", 0.0),
-])
-def test_table2_dosimetric_indices(demo: dict[str, Rows], facts: dict[str, Any], column: str,
-                                   key: str, tolerance: float) -> None:
+@pytest.mark.parametrize(
+    ("column", "key", "tolerance"),
+    [
+        ("coverage_pct", "ptv_coverage_pct", 0.011),
+        ("ci", "ci", 0.0),
+        ("hi", "hi", 0.0),
+    ],
+)
+def test_table2_dosimetric_indices(
+    demo: dict[str, Rows], facts: dict[str, Any], column: str, key: str, tolerance: float
+) -> None:
     target = facts["table2_lesions"][key]
     got = _median_range(_numbers(demo["dosimetry"], column))
     for value, want in zip(got, (target["median"], target["min"], target["max"]), strict=True):
         assert value == pytest.approx(want, abs=tolerance + 1e-9)
 
 
-def test_table2_nci_as_close_as_consistency_allows(demo: dict[str, Rows],
-                                                   facts: dict[str, Any]) -> None:
+def test_table2_nci_as_close_as_consistency_allows(
+    demo: dict[str, Rows], facts: dict[str, Any]
+) -> None:
     """nCI = CI / coverage^2: median and minimum as the paper; its maximum (2.93) is impossible
     beside a coverage of 47.81 % and CI >= 1.00 (nCI >= 4.37), so only that bound is checked."""
     target = facts["table2_lesions"]["nci"]
@@ -243,8 +280,9 @@ def test_dosimetry_is_internally_consistent(demo: dict[str, Rows]) -> None:
         assert float(r["coverage_pct"]) == pytest.approx(100 * tv_piv / tv, abs=0.005 + 1e-9)
         assert float(r["ci"]) == pytest.approx(piv / tv, abs=0.005 + 1e-9)
         assert float(r["nci"]) == pytest.approx(tv * piv / tv_piv**2, abs=0.005 + 1e-9)
-        assert float(r["hi"]) == pytest.approx(float(r["dmax_gy"]) / dose[r["course_id"]],
-                                               abs=0.005 + 1e-9)
+        assert float(r["hi"]) == pytest.approx(
+            float(r["dmax_gy"]) / dose[r["course_id"]], abs=0.005 + 1e-9
+        )
         assert r["source"] == "tps"
 
 
@@ -258,8 +296,9 @@ def test_toxicities(demo: dict[str, Rows], facts: dict[str, Any]) -> None:
     late = [t for t in tox if days[t["toxicity_id"]] > 90]
 
     def patients_with(rows: Rows, term: str, grades: set[int]) -> int:
-        return len({t["patient_id"] for t in rows
-                    if t["term"] == term and int(t["grade"]) in grades})
+        return len(
+            {t["patient_id"] for t in rows if t["term"] == term and int(t["grade"]) in grades}
+        )
 
     assert patients_with(acute, "Fatigue", {1, 2}) == 8
     assert patients_with(acute, "Pneumonitis", {2}) == 1
@@ -276,8 +315,12 @@ def test_dates_and_follow_up_window(demo: dict[str, Rows], facts: dict[str, Any]
     first, last = facts["design"]["enrolment_window"]
     starts = [_d(c["start_date"]) for c in demo["sbrt_courses"]]
     assert min(starts) >= _d(f"{first}-01") and max(starts) <= _d(f"{last}-31")
-    for table, column in (("assessments", "assessment_date"), ("patient_events", "event_date"),
-                          ("toxicities", "onset_date"), ("systemic_therapies", "end_date")):
+    for table, column in (
+        ("assessments", "assessment_date"),
+        ("patient_events", "event_date"),
+        ("toxicities", "onset_date"),
+        ("systemic_therapies", "end_date"),
+    ):
         assert max(_d(r[column]) for r in demo[table]) <= cutoff, table
 
 
@@ -304,12 +347,14 @@ def test_local_failure_only_at_recorded_dates(demo: dict[str, Rows]) -> None:
 
     scans = pd.DataFrame(demo["assessments"])
     start = {c["lesion_id"]: pd.Timestamp(c["start_date"]) for c in demo["sbrt_courses"]}
-    recorded = {e["lesion_id"]: e["event_date"] for e in demo["patient_events"]
-                if e["progression_type"] == "local"}
+    recorded = {
+        e["lesion_id"]: e["event_date"]
+        for e in demo["patient_events"]
+        if e["progression_type"] == "local"
+    }
     for rule in (RECIST_1_1, FENG_2022):
         assessed = assess_lesions(scans, start, rule)
         failures = assessed[assessed["local_failure"]]
-        found = {str(r.lesion_id): str(r.assessment_date.date())
-                 for r in failures.itertuples()}
+        found = {str(r.lesion_id): str(r.assessment_date.date()) for r in failures.itertuples()}
         assert found == recorded, rule.name
     assert len(recorded) >= 12

@@ -32,8 +32,9 @@ def folder(
 ) -> tuple[Path, dict[str, dict[str, str]]]:
     root = tmp_path_factory.mktemp("study-fallback")
     uids = {
-        case: derive_plan(breast_boost_dir, root / case, seed=f"fallback-{case}",
-                          patient_id=f"P-{case}")
+        case: derive_plan(
+            breast_boost_dir, root / case, seed=f"fallback-{case}", patient_id=f"P-{case}"
+        )
         for case in ("one", "two", "none")
     }
 
@@ -75,13 +76,17 @@ def test_two_structure_sets_in_the_study_are_ambiguous_and_none_is_an_orphan(
 ) -> None:
     root, uids = folder
     _, problems = link_plans(index_folder(root))
-    refused = {Path(p.subject).parent.name: p.reason for p in problems
-               if p.kind == "no structure set"}
+    refused = {
+        Path(p.subject).parent.name: p.reason for p in problems if p.kind == "no structure set"
+    }
     assert sorted(refused) == ["none", "two"]
-    assert refused["two"] == (f"RTPLAN {uids['two']['RTPLAN']}: RTSTRUCT {MISSING} not in the "
-                              "folder, and 2 in its study: ambiguous")
-    assert refused["none"] == (f"RTPLAN {uids['none']['RTPLAN']}: RTSTRUCT {MISSING} not in "
-                               "the folder, none in its study")
+    assert refused["two"] == (
+        f"RTPLAN {uids['two']['RTPLAN']}: RTSTRUCT {MISSING} not in the "
+        "folder, and 2 in its study: ambiguous"
+    )
+    assert refused["none"] == (
+        f"RTPLAN {uids['none']['RTPLAN']}: RTSTRUCT {MISSING} not in the folder, none in its study"
+    )
     # negative control: the same plan referencing its own structure set links by UID
     plan = pydicom.dcmread(root / "two" / "rtplan.dcm")
     plan.ReferencedStructureSetSequence[0].ReferencedSOPInstanceUID = uids["two"]["RTSTRUCT"]

@@ -26,8 +26,18 @@ def folder(shared_dir: Path) -> Path:
 def test_breast_boost_structure_set(folder: Path) -> None:
     structures = read_rtstruct(folder / "rtss.dcm")
     names = [s.name for s in structures.structures.values()]
-    assert names == ["BODY", "Areola", "Borders", "Breast", "Heart", "Lt Lung", "Nodes", "Scar",
-                     "Tumor Bed", "Tumor Bed Block"]
+    assert names == [
+        "BODY",
+        "Areola",
+        "Borders",
+        "Breast",
+        "Heart",
+        "Lt Lung",
+        "Nodes",
+        "Scar",
+        "Tumor Bed",
+        "Tumor Bed Block",
+    ]
     assert structures.by_name("Areola").is_empty
     assert structures.by_name("tumor bed").number == 9  # case-insensitive fallback
     body = structures.external()

@@ -110,16 +110,18 @@ def write_csv_folder(
     folder.mkdir(parents=True, exist_ok=True)
     for name, rows in tables.items():
         columns = list(rows[0]) if rows else list(TABLE_BY_NAME[name].column_names)
-        with open(folder / f"{name}.csv", "w", newline="",
-                  encoding="utf-8-sig" if bom else "utf-8") as handle:
+        with open(
+            folder / f"{name}.csv", "w", newline="", encoding="utf-8-sig" if bom else "utf-8"
+        ) as handle:
             writer = csv.writer(handle, delimiter=delimiter, lineterminator="\n")
             writer.writerow(columns)
             writer.writerows([row.get(c, "") for c in columns] for row in rows)
     return folder
 
 
-def write_workbook(tables: Tables, path: Path, *, date_system: int = 1900,
-                   dates_as_serials: bool = False) -> Path:
+def write_workbook(
+    tables: Tables, path: Path, *, date_system: int = 1900, dates_as_serials: bool = False
+) -> Path:
     """One sheet per table. Dates become real date cells, or plain serial numbers of the
     workbook's date system; numbers become numbers."""
     from openpyxl import Workbook

@@ -20,10 +20,20 @@ def test_missing_values(cell: object) -> None:
     assert parse_cell(cell, col("lesions", "size_cm"), None) is None
 
 
-@pytest.mark.parametrize(("cell", "expected"), [
-    ("yes", True), ("Yes", True), ("Y", True), ("true", True), (True, True),
-    ("no", False), ("N", False), ("FALSE", False), (False, False),
-])
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("yes", True),
+        ("Yes", True),
+        ("Y", True),
+        ("true", True),
+        (True, True),
+        ("no", False),
+        ("N", False),
+        ("FALSE", False),
+        (False, False),
+    ],
+)
 def test_yes_no(cell: object, expected: bool) -> None:
     assert parse_cell(cell, col("patients", "adjuvant_chemotherapy"), None) is expected
 
@@ -64,8 +74,12 @@ def test_numbers() -> None:
     assert parse_cell("4.5e1", dose, None) == 45.0
     assert parse_cell(27, dose, None) == 27.0
     assert parse_cell("5.0", col("sbrt_courses", "fractions"), None) == 5
-    for bad, message in (("inf", "not a number"), ("forty", "not a number"),
-                         ("150.5", r"must be > 0 and <= 150 Gy"), ("-5", "must be > 0")):
+    for bad, message in (
+        ("inf", "not a number"),
+        ("forty", "not a number"),
+        ("150.5", r"must be > 0 and <= 150 Gy"),
+        ("-5", "must be > 0"),
+    ):
         with pytest.raises(CellError, match=message):
             parse_cell(bad, dose, None)
 

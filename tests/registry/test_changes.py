@@ -53,27 +53,40 @@ def test_update_insert_delete_are_written_and_audited(registry: str) -> None:
     changes = ChangeSet(
         rows={
             "lesions": [{"lesion_id": "L01", "size_cm": "5.1", "site_detail": None}],
-            "assessments": [{"assessment_id": "A99", "lesion_id": "L02",
-                             "assessment_date": "2020-01-15", "modality": "CT",
-                             "longest_diameter_mm": 12}],
+            "assessments": [
+                {
+                    "assessment_id": "A99",
+                    "lesion_id": "L02",
+                    "assessment_date": "2020-01-15",
+                    "modality": "CT",
+                    "longest_diameter_mm": 12,
+                }
+            ],
         },
         deletes={"assessments": ["A05"]},
     )
-    report = apply_changes(registry, changes, user="nurse", reason="re-measured",
-                           command="test", now=NOW)
+    report = apply_changes(
+        registry, changes, user="nurse", reason="re-measured", command="test", now=NOW
+    )
     assert report.written and report.batch == 2
     assert report.tables["assessments"].added == ["A99"]
     assert report.tables["assessments"].deleted == ["A05"]
     changed = report.tables["lesions"].changed
     assert [(c.key, c.column, c.old, c.new) for c in changed] == [
-        ("L01", "size_cm", "4.5", "5.1"), ("L01", "site_detail", "left thigh", None)]
+        ("L01", "size_cm", "4.5", "5.1"),
+        ("L01", "site_detail", "left thigh", None),
+    ]
     rows = read_rows(registry)
     assert _lesion(rows, "L01")["size_cm"] == 5.1 and _lesion(rows, "L01")["site_detail"] is None
     history = audit.list_entries(registry, record="lesions:L01")
     update = [e for e in history if e.action == "update" and e.column == "size_cm"]
     assert len(update) == 1
     assert (update[0].old, update[0].new, update[0].user, update[0].reason) == (
-        "4.5", "5.1", "nurse", "re-measured")
+        "4.5",
+        "5.1",
+        "nurse",
+        "re-measured",
+    )
     assert update[0].recorded_at == "2026-11-30T09:00:00.000000Z"
     verification = audit.verify(registry)
     assert verification.ok and verification.batches == 2
@@ -96,18 +109,35 @@ def test_changing_a_stored_value_needs_a_reason(registry: str) -> None:
     preview = apply_changes(registry, change, dry_run=True)
     assert preview.reason_needed and not preview.written
     assert database_snapshot(registry) == before
-    addition = ChangeSet(rows={"assessments": [{
-        "assessment_id": "A98", "lesion_id": "L02", "assessment_date": "2020-02-01",
-        "modality": "CT"}]})
+    addition = ChangeSet(
+        rows={
+            "assessments": [
+                {
+                    "assessment_id": "A98",
+                    "lesion_id": "L02",
+                    "assessment_date": "2020-02-01",
+                    "modality": "CT",
+                }
+            ]
+        }
+    )
     assert apply_changes(registry, addition).written  # additions alone need no reason
 
 
 def test_problems_name_the_row_by_key_and_file(registry: str) -> None:
     before = database_snapshot(registry)
     changes = ChangeSet(
-        rows={"assessments": [{"assessment_id": "A77", "lesion_id": "L13",
-                               "assessment_date": "2020-01-01", "modality": "CT"}],
-              "lesions": [{"lesion_id": "L02", "size_cm": "55"}]},
+        rows={
+            "assessments": [
+                {
+                    "assessment_id": "A77",
+                    "lesion_id": "L13",
+                    "assessment_date": "2020-01-01",
+                    "modality": "CT",
+                }
+            ],
+            "lesions": [{"lesion_id": "L02", "size_cm": "55"}],
+        },
         locations={("assessments", "A77"): ("month.xlsx, sheet assessments", 4)},
     )
     with pytest.raises(ImportRejected) as refused:
@@ -118,8 +148,9 @@ def test_problems_name_the_row_by_key_and_file(registry: str) -> None:
     changes.rows.pop("lesions")
     with pytest.raises(ImportRejected) as refused:
         apply_changes(registry, changes, reason="x")
-    assert "month.xlsx, sheet assessments, A77, row 4, column lesion_id: value 'L13'" in \
-        str(refused.value)
+    assert "month.xlsx, sheet assessments, A77, row 4, column lesion_id: value 'L13'" in str(
+        refused.value
+    )
     assert database_snapshot(registry) == before
 
 
@@ -167,23 +198,35 @@ def test_verify_detects_a_cell_changed_by_plain_sql(registry: str) -> None:
     assert result.first_break is not None
     assert str(result.first_break) == (
         "registry table lesions, L03, column size_cm: the audit trail gives 1.3, the registry "
-        "holds 9.9 (changed outside rtoutcomes)")
+        "holds 9.9 (changed outside rtoutcomes)"
+    )
     assert json.loads(json.dumps(result.as_json()))["ok"] is False
 
 
 def test_a_reader_sees_one_state_while_a_writer_commits(registry: str) -> None:
     """Reads through ``tables.reading`` all see the state at their first read, even when a
     write to two tables commits between them (never a mix of before and after)."""
-    change = ChangeSet(rows={
-        "lesions": [{"lesion_id": "L01", "size_cm": 6.0}],
-        "assessments": [{"assessment_id": "A97", "lesion_id": "L01",
-                         "assessment_date": "2020-02-01", "modality": "CT"}]})
+    change = ChangeSet(
+        rows={
+            "lesions": [{"lesion_id": "L01", "size_cm": 6.0}],
+            "assessments": [
+                {
+                    "assessment_id": "A97",
+                    "lesion_id": "L01",
+                    "assessment_date": "2020-02-01",
+                    "modality": "CT",
+                }
+            ],
+        }
+    )
     with reading(registry) as connection:
-        lesions = connection.execute(sa.text("SELECT size_cm FROM lesions "
-                                             "WHERE lesion_id = 'L01'")).scalar_one()
+        lesions = connection.execute(
+            sa.text("SELECT size_cm FROM lesions WHERE lesion_id = 'L01'")
+        ).scalar_one()
         apply_changes(registry, change, reason="during a read", wait_s=2.0)
-        scans = connection.execute(sa.text("SELECT count(*) FROM assessments "
-                                           "WHERE assessment_id = 'A97'")).scalar_one()
+        scans = connection.execute(
+            sa.text("SELECT count(*) FROM assessments WHERE assessment_id = 'A97'")
+        ).scalar_one()
     assert (lesions, scans) == (4.5, 0)
     after = read_rows(registry)
     assert _lesion(after, "L01")["size_cm"] == 6.0

@@ -54,16 +54,19 @@ def test_validate_reports_problems_in_the_database(
     main(["import", str(write_csv_folder(mini_registry(), tmp_path / "in")), "--db", db_url])
     engine = make_engine(db_url)
     with engine.begin() as connection:
-        connection.execute(sa.text(
-            "UPDATE patient_events SET event_date = :d WHERE event_id = 'E04'"
-        ), {"d": "2018-01-01"})
+        connection.execute(
+            sa.text("UPDATE patient_events SET event_date = :d WHERE event_id = 'E04'"),
+            {"d": "2018-01-01"},
+        )
     engine.dispose()
     capsys.readouterr()
     assert main(["validate", "--db", db_url]) == 2
     err = capsys.readouterr().err
     assert "is not valid: 1 problem" in err
-    assert ("table patient_events, E04, row 5, column event_date: value '2018-01-01': event before "
-            "the patient's first SBRT start (2019-03-04, C02)") in err
+    assert (
+        "table patient_events, E04, row 5, column event_date: value '2018-01-01': event before "
+        "the patient's first SBRT start (2019-03-04, C02)"
+    ) in err
 
 
 def test_validate_missing_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

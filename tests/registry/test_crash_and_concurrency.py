@@ -79,8 +79,12 @@ def _counts(db_url: str) -> dict[str, int] | None:
             names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
             if "patients" not in names:
                 return None
-            return {spec.name: db.execute(f'SELECT count(*) FROM "{spec.name}"').fetchone()[0]
-                    if spec.name in names else 0 for spec in TABLES}
+            return {
+                spec.name: db.execute(f'SELECT count(*) FROM "{spec.name}"').fetchone()[0]
+                if spec.name in names
+                else 0
+                for spec in TABLES
+            }
     engine = sa.create_engine(db_url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
@@ -88,9 +92,14 @@ def _counts(db_url: str) -> dict[str, int] | None:
             if "patients" not in names:
                 return None
             # a kill between two migrations leaves an older schema: its missing tables are empty
-            return {spec.name: connection.execute(sa.text(
-                f'SELECT count(*) FROM "{spec.name}"')).scalar_one() if spec.name in names
-                else 0 for spec in TABLES}
+            return {
+                spec.name: connection.execute(
+                    sa.text(f'SELECT count(*) FROM "{spec.name}"')
+                ).scalar_one()
+                if spec.name in names
+                else 0
+                for spec in TABLES
+            }
     finally:
         engine.dispose()
 
@@ -129,9 +138,14 @@ def _duration(work: Callable[[], None], report: Path) -> float:
     return time.monotonic() - start
 
 
-def _kill_states(make_url: Callable[[int], str], reset: Callable[[str], None],
-                 work_for: Callable[[str], Callable[[], None]], kills: int,
-                 seed: int, report: Path) -> dict[str, int]:
+def _kill_states(
+    make_url: Callable[[int], str],
+    reset: Callable[[str], None],
+    work_for: Callable[[str], Callable[[], None]],
+    kills: int,
+    seed: int,
+    report: Path,
+) -> dict[str, int]:
     """Kill ``kills`` imports at spread points; count the states they left."""
     full_url = make_url(-1)
     span = _duration(work_for(full_url), report)
@@ -194,8 +208,9 @@ def _unsafe_work(url: str) -> Callable[[], None]:
 @pytest.mark.slow
 def test_kill_9_during_sqlite_import_never_leaves_part(tmp_path: Path) -> None:
     make_url, reset = _sqlite_urls(tmp_path)
-    states = _kill_states(make_url, reset, _import_work, SQLITE_KILLS, seed=8,
-                          report=tmp_path / "child.txt")
+    states = _kill_states(
+        make_url, reset, _import_work, SQLITE_KILLS, seed=8, report=tmp_path / "child.txt"
+    )
     assert states["partial"] == 0, states
     assert states["nothing"] and states["complete"], states  # kills before and after commit
     assert sum(states.values()) == SQLITE_KILLS
@@ -204,8 +219,7 @@ def test_kill_9_during_sqlite_import_never_leaves_part(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_negative_control_a_non_atomic_import_is_caught(tmp_path: Path) -> None:
     make_url, reset = _sqlite_urls(tmp_path)
-    states = _kill_states(make_url, reset, _unsafe_work, 12, seed=8,
-                          report=tmp_path / "child.txt")
+    states = _kill_states(make_url, reset, _unsafe_work, 12, seed=8, report=tmp_path / "child.txt")
     assert states["partial"] > 0, states
 
 
@@ -219,7 +233,8 @@ def _postgres_database(admin_url: str, name: str, *, drop: bool = False) -> str:
         if not drop:
             conn.execute(f'CREATE DATABASE "{name}"')
     return url.set(drivername="postgresql+psycopg", database=name).render_as_string(
-        hide_password=False)
+        hide_password=False
+    )
 
 
 @pytest.mark.slow
@@ -234,11 +249,11 @@ def test_kill_9_during_postgres_import_never_leaves_part(tmp_path: Path) -> None
     def reset(_: str) -> None:
         engine = sa.create_engine(url, poolclass=NullPool)
         with engine.begin() as connection:
-            names = [n for n in sa.inspect(connection).get_table_names()
-                     if n != "alembic_version"]
+            names = [n for n in sa.inspect(connection).get_table_names() if n != "alembic_version"]
             if names:
                 connection.exec_driver_sql(
-                    "TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " CASCADE")
+                    "TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " CASCADE"
+                )
         engine.dispose()
 
     def make_url(i: int) -> str:
@@ -246,8 +261,9 @@ def test_kill_9_during_postgres_import_never_leaves_part(tmp_path: Path) -> None
         return url
 
     try:
-        states = _kill_states(make_url, reset, _import_work, POSTGRES_KILLS, seed=8,
-                              report=tmp_path / "child.txt")
+        states = _kill_states(
+            make_url, reset, _import_work, POSTGRES_KILLS, seed=8, report=tmp_path / "child.txt"
+        )
     finally:
         _postgres_database(admin, name, drop=True)
     assert states["partial"] == 0, states
@@ -285,8 +301,9 @@ def _one_wins(codes: list[int], errors: list[str], url: str) -> None:
     first_line = loser.splitlines()[0]
     kinds = {cls.__name__ for cls in (changes.RegistryNotEmpty, RtOutcomesError)}
     assert first_line.split(":")[0] in kinds or "Registry" in first_line.split(":")[0], loser
-    assert any(word in first_line for word in ("already holds", "locked", "busy", "another")), \
+    assert any(word in first_line for word in ("already holds", "locked", "busy", "another")), (
         first_line
+    )
     counts = _counts(url)
     assert counts is not None and counts["patients"] == 3, counts
 

@@ -50,17 +50,29 @@ def _toggles(rows: Rows) -> tuple[ChangeSet, ChangeSet]:
     """A -> B (every lesion 0.1 cm larger, new scans) and B -> A (sizes back, scans deleted)."""
     lesions = rows["lesions"]
     first = lesions[0]["lesion_id"]
-    scans = [{"assessment_id": f"CRASH-{i:03d}", "lesion_id": first,
-              "assessment_date": "2024-01-01", "modality": "CT",
-              "longest_diameter_mm": float(i)} for i in range(NEW_SCANS)]
-    to_b = ChangeSet(rows={
-        "lesions": [{"lesion_id": r["lesion_id"], "size_cm": round(r["size_cm"] + 0.1, 6)}
-                    for r in lesions],
-        "assessments": scans})
+    scans = [
+        {
+            "assessment_id": f"CRASH-{i:03d}",
+            "lesion_id": first,
+            "assessment_date": "2024-01-01",
+            "modality": "CT",
+            "longest_diameter_mm": float(i),
+        }
+        for i in range(NEW_SCANS)
+    ]
+    to_b = ChangeSet(
+        rows={
+            "lesions": [
+                {"lesion_id": r["lesion_id"], "size_cm": round(r["size_cm"] + 0.1, 6)}
+                for r in lesions
+            ],
+            "assessments": scans,
+        }
+    )
     to_a = ChangeSet(
-        rows={"lesions": [{"lesion_id": r["lesion_id"], "size_cm": r["size_cm"]}
-                          for r in lesions]},
-        deletes={"assessments": [s["assessment_id"] for s in scans]})
+        rows={"lesions": [{"lesion_id": r["lesion_id"], "size_cm": r["size_cm"]} for r in lesions]},
+        deletes={"assessments": [s["assessment_id"] for s in scans]},
+    )
     return to_b, to_a
 
 
@@ -71,13 +83,19 @@ def _atomic(db_url: str, changes: ChangeSet) -> None:
 def _in_pieces(db_url: str, changes: ChangeSet) -> None:
     """The negative control: each table in its own (audited, valid) transaction."""
     for table in ("lesions", "assessments"):
-        part = ChangeSet(rows={table: changes.rows.get(table, [])},
-                         deletes={table: changes.deletes.get(table, [])})
+        part = ChangeSet(
+            rows={table: changes.rows.get(table, [])},
+            deletes={table: changes.deletes.get(table, [])},
+        )
         apply_changes(db_url, part, user="crash", reason="crash test", command="crash test")
 
 
-def _run_child(db_url: str, writer: Callable[[str, ChangeSet], None], changes: ChangeSet,
-               kill_after: float | None) -> bool:
+def _run_child(
+    db_url: str,
+    writer: Callable[[str, ChangeSet], None],
+    changes: ChangeSet,
+    kill_after: float | None,
+) -> bool:
     """Run ``writer`` in a forked child; kill it after ``kill_after`` s. True if killed before
     it finished."""
     pid = os.fork()
@@ -162,14 +180,15 @@ def test_killed_updates_leave_before_or_after(db_url: str) -> None:
     assert audit.verify(db_url).ok
     rows = read_rows(db_url)
     lesion = rows["lesions"][0]
-    report = apply_changes(db_url, ChangeSet(rows={"lesions": [
-        {"lesion_id": lesion["lesion_id"], "size_cm": 1.5}]}), reason="after the kills")
+    report = apply_changes(
+        db_url,
+        ChangeSet(rows={"lesions": [{"lesion_id": lesion["lesion_id"], "size_cm": 1.5}]}),
+        reason="after the kills",
+    )
     assert report.written and audit.verify(db_url).ok
 
 
 @pytest.mark.parametrize("kills", [pytest.param(60, id="60-kills")])
-def test_negative_control_update_in_several_transactions_is_caught(
-    db_url: str, kills: int
-) -> None:
+def test_negative_control_update_in_several_transactions_is_caught(db_url: str, kills: int) -> None:
     outcomes = _kill_many(db_url, _kills(db_url, kills, 20), _in_pieces)
     assert outcomes["broken"] == 1, outcomes

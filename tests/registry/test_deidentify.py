@@ -32,8 +32,9 @@ from rtoutcomes.registry.export import export_registry, write_rows
 from rtoutcomes.registry.importer import import_registry
 from rtoutcomes.registry.tables import read_rows
 
-STUDY = Path(__file__).resolve().parents[2] / "src" / "rtoutcomes" / "study" / "data" / \
-    "feng2022.yaml"
+STUDY = (
+    Path(__file__).resolve().parents[2] / "src" / "rtoutcomes" / "study" / "data" / "feng2022.yaml"
+)
 CUTOFF = "2019-09-30"  # earlier than the demo's own (after every first course): it censors
 CANARY_NAME = "Canary Jonathan Smithers"
 CANARY_MRN = "MRN 4815162342"
@@ -65,6 +66,7 @@ def _registry(tmp_path: Path, canaries: bool) -> Path:
 
     _edit_csv(folder / "registry_meta.csv", meta)
     if canaries:
+
         def patients(rows: list[dict[str, str]]) -> None:
             rows[0]["primary_site"] = f"thigh, {CANARY_NAME}"
             rows[0]["histology_subtype"] = f"leiomyosarcoma (patient {CANARY_NAME}, {CANARY_MRN})"
@@ -114,8 +116,21 @@ def key(tmp_path: Path) -> Path:
 
 def _deidentified_db(source: Path, key: Path, tmp_path: Path, name: str) -> Path:
     out = tmp_path / f"{name}-files"
-    assert main(["export", "--db", str(source), "--out", str(out), "--deidentify",
-                 "--key-file", str(key)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--db",
+                str(source),
+                "--out",
+                str(out),
+                "--deidentify",
+                "--key-file",
+                str(key),
+            ]
+        )
+        == 0
+    )
     db = tmp_path / f"{name}.db"
     import_registry(out, db)
     return db
@@ -170,8 +185,15 @@ def test_no_canary_original_id_or_birth_date_in_any_output(tmp_path: Path, key: 
     report = tmp_path / "report"
     _run_study(db, report)
     originals = {str(r["patient_id"]) for r in read_rows(original)["patients"]}
-    forbidden = [CANARY_NAME, "Jonathan", CANARY_MRN, "4815162342", CANARY_BIRTH, "DEMO-",
-                 *sorted(originals)[:5]]
+    forbidden = [
+        CANARY_NAME,
+        "Jonathan",
+        CANARY_MRN,
+        "4815162342",
+        CANARY_BIRTH,
+        "DEMO-",
+        *sorted(originals)[:5],
+    ]
     checked = 0
     for name, data in [*_all_bytes(export_csv), *_all_bytes(export_xlsx), *_all_bytes(report)]:
         for canary in forbidden:
@@ -253,14 +275,26 @@ def test_key_files(tmp_path: Path, capsys: Any) -> None:
         read_key(tmp_path / "missing")
 
 
-def test_export_refuses_a_shared_key_before_writing(tmp_path: Path, key: Path,
-                                                    capsys: Any) -> None:
+def test_export_refuses_a_shared_key_before_writing(tmp_path: Path, key: Path, capsys: Any) -> None:
     original = tmp_path / "original.db"
     import_registry(_registry(tmp_path, canaries=False), original)
     os.chmod(key, 0o640)
     out = tmp_path / "out"
-    assert main(["export", "--db", str(original), "--out", str(out), "--deidentify",
-                 "--key-file", str(key)]) == 2
+    assert (
+        main(
+            [
+                "export",
+                "--db",
+                str(original),
+                "--out",
+                str(out),
+                "--deidentify",
+                "--key-file",
+                str(key),
+            ]
+        )
+        == 2
+    )
     assert "chmod 600" in capsys.readouterr().err
     assert not out.exists() or not any(out.iterdir())
     assert main(["export", "--db", str(original), "--out", str(out), "--deidentify"]) == 2

@@ -37,11 +37,14 @@ def test_excel_serials_agree_with_openpyxl() -> None:
             assert excel_serial_to_date(serial, system) == from_excel(serial, epoch).date()
 
 
-@pytest.mark.parametrize(("serial", "message"), [
-    (60, "1900-02-29, which does not exist"),
-    (0, "before 1900-01-01"),
-    (44927.5, "time of day"),
-])
+@pytest.mark.parametrize(
+    ("serial", "message"),
+    [
+        (60, "1900-02-29, which does not exist"),
+        (0, "before 1900-01-01"),
+        (44927.5, "time of day"),
+    ],
+)
 def test_impossible_serials(serial: float, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         excel_serial_to_date(serial, 1900)
@@ -122,8 +125,9 @@ def test_empty_sheets_are_ignored_and_headerless_sheets_refused(tmp_path: Path) 
     workbook["lesions"].insert_rows(1)  # the header moves to row 2
     workbook.save(book)
     problems = _refused(book, tmp_path)
-    assert problems == ["extra.xlsx, sheet lesions, row 1: sheet has no header row (row 1 is "
-                        "empty)"]
+    assert problems == [
+        "extra.xlsx, sheet lesions, row 1: sheet has no header row (row 1 is empty)"
+    ]
 
 
 def test_not_a_workbook(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ def test_export_csv_content_and_neutralised_cells(db_url: str, tmp_path: Path) -
         lesions = list(csv.reader(handle))
     assert lesions[0] == list(TABLE_BY_NAME["lesions"].column_names)
     assert lesions[1] == ["L01", "P01", "limbs", "'-left thigh", "4.5"]
-    assert lesions[3][3] == "'=HYPERLINK(\"http://x.test\",\"y\")"
+    assert lesions[3][3] == '\'=HYPERLINK("http://x.test","y")'
     courses = (tmp_path / "out" / "sbrt_courses.csv").read_text(encoding="utf-8").splitlines()
     assert courses[3] == "C03,L03,2019-03-04,2019-03-08,50,5,78.5,5,CyberKnife,fiducial"
     patients = (tmp_path / "out" / "patients.csv").read_text(encoding="utf-8").splitlines()

@@ -29,21 +29,85 @@ from rtoutcomes.errors import RtOutcomesError
 from rtoutcomes.io.tabular import read_registry_files
 from rtoutcomes.registry.validation import validate_registry
 
-FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=150,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+FUZZ = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=150,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 FEW = settings(FUZZ, max_examples=15)
 
 # The hostile-input corpus: what a careless or hostile user puts into a cell.
 HOSTILE_TEXT = [
-    "", " ", "NA", "N/A", "?", "-", ".", "999", "-99", "1e400", "-1e400", "nan", "inf", "-0",
-    "9" * 400, "1" * 5000, "0x1F", "1_000", "1,5", "5e0", "\u0665", "\uff15", "½", "²",
-    "=1+1", "+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3", "'=x", '=HYPERLINK("http://x","y")',
-    "\t", "\r", "\n", "a\nb", "a\r\nb", "\x00", "a\x00b", "\x0b", "\x1b[31m", "\ufeff",
-    "\u200b", "\u00a0", "\u202e", "DEMO-P001", "demo-p001", "P0\u0410", "P01 ", " P01",
-    "<script>alert(1)</script>", "{{7*7}}", "${jndi:ldap://x}", "'; DROP TABLE patients;--",
-    "2019-02-30", "2019-13-01", "1899-12-31", "2101-01-01", "0000-00-00", "20190101",
-    "2019/01/01", "01.02.2019", "43831", "-1", "99", "yes", "TRUE", "y", "Ja", "\U0001f600",
+    "",
+    " ",
+    "NA",
+    "N/A",
+    "?",
+    "-",
+    ".",
+    "999",
+    "-99",
+    "1e400",
+    "-1e400",
+    "nan",
+    "inf",
+    "-0",
+    "9" * 400,
+    "1" * 5000,
+    "0x1F",
+    "1_000",
+    "1,5",
+    "5e0",
+    "\u0665",
+    "\uff15",
+    "½",
+    "²",
+    "=1+1",
+    "+cmd|' /C calc'!A0",
+    "@SUM(A1)",
+    "-2+3",
+    "'=x",
+    '=HYPERLINK("http://x","y")',
+    "\t",
+    "\r",
+    "\n",
+    "a\nb",
+    "a\r\nb",
+    "\x00",
+    "a\x00b",
+    "\x0b",
+    "\x1b[31m",
+    "\ufeff",
+    "\u200b",
+    "\u00a0",
+    "\u202e",
+    "DEMO-P001",
+    "demo-p001",
+    "P0\u0410",
+    "P01 ",
+    " P01",
+    "<script>alert(1)</script>",
+    "{{7*7}}",
+    "${jndi:ldap://x}",
+    "'; DROP TABLE patients;--",
+    "2019-02-30",
+    "2019-13-01",
+    "1899-12-31",
+    "2101-01-01",
+    "0000-00-00",
+    "20190101",
+    "2019/01/01",
+    "01.02.2019",
+    "43831",
+    "-1",
+    "99",
+    "yes",
+    "TRUE",
+    "y",
+    "Ja",
+    "\U0001f600",
     "a" * 100_000,
 ]
 TEXT_CELLS = st.one_of(st.sampled_from(HOSTILE_TEXT), st.text(max_size=30))
@@ -92,9 +156,9 @@ def test_registry_csv_bytes_never_raise(raw: bytes, tmp_path: Path) -> None:
 
 @FEW
 @given(data=st.data())
-def test_import_into_a_filled_registry_changes_nothing(data: st.DataObject,
-                                                       filled_registry: str,
-                                                       tmp_path: Path) -> None:
+def test_import_into_a_filled_registry_changes_nothing(
+    data: st.DataObject, filled_registry: str, tmp_path: Path
+) -> None:
     before = database_snapshot(filled_registry)
     folder = write_csv_folder(_mutated(mini_registry(), data), tmp_path / "again")
     status = main(["import", str(folder), "--db", filled_registry])
@@ -128,22 +192,64 @@ analyses:
   univariate: [size, age]
 """
 YAML_SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
-    st.sampled_from(HOSTILE_TEXT[:60]), st.text(max_size=12))
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.sampled_from(HOSTILE_TEXT[:60]),
+    st.text(max_size=12),
+)
 YAML_VALUES = st.recursive(
     YAML_SCALARS,
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(st.text(string.ascii_lowercase + "_.", max_size=12),
-                                            inner, max_size=4)),
-    max_leaves=12)
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.text(string.ascii_lowercase + "_.", max_size=12), inner, max_size=4),
+    ),
+    max_leaves=12,
+)
 
 
 @FUZZ
-@given(value=YAML_VALUES, key_path=st.lists(st.sampled_from(
-    ["title", "time_unit", "rates_at", "km", "conf_type", "conf_level", "endpoints", "OS",
-     "time", "event", "event_values", "censor_values", "covariates", "size", "cut", "labels",
-     "type", "age", "per", "analyses", "groups", "univariate", "figures", "max_time",
-     "break_time", "width_mm", "cox", "ties", "data"]), min_size=1, max_size=3))
+@given(
+    value=YAML_VALUES,
+    key_path=st.lists(
+        st.sampled_from(
+            [
+                "title",
+                "time_unit",
+                "rates_at",
+                "km",
+                "conf_type",
+                "conf_level",
+                "endpoints",
+                "OS",
+                "time",
+                "event",
+                "event_values",
+                "censor_values",
+                "covariates",
+                "size",
+                "cut",
+                "labels",
+                "type",
+                "age",
+                "per",
+                "analyses",
+                "groups",
+                "univariate",
+                "figures",
+                "max_time",
+                "break_time",
+                "width_mm",
+                "cox",
+                "ties",
+                "data",
+            ]
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+)
 def test_study_parser_never_raises(value: object, key_path: list[str], tmp_path: Path) -> None:
     import yaml
 
@@ -165,19 +271,24 @@ def test_study_parser_never_raises(value: object, key_path: list[str], tmp_path:
 
 
 @FUZZ
-@given(text=st.one_of(st.text(max_size=300), st.binary(max_size=300).map(
-    lambda b: b.decode("latin-1"))))
+@given(
+    text=st.one_of(
+        st.text(max_size=300), st.binary(max_size=300).map(lambda b: b.decode("latin-1"))
+    )
+)
 def test_study_file_text_never_raises(text: str, tmp_path: Path) -> None:
     from rtoutcomes.study import load_study
 
     path = tmp_path / "study.yaml"
-    path.write_text(VALID_STUDY[: len(VALID_STUDY) // 2] + text, encoding="utf-8",
-                    errors="surrogateescape")
+    path.write_text(
+        VALID_STUDY[: len(VALID_STUDY) // 2] + text, encoding="utf-8", errors="surrogateescape"
+    )
     with contextlib.suppress(RtOutcomesError):
         load_study(path)
 
 
 # --- analysis tables ---------------------------------------------------------------------------
+
 
 def _analysis_csv(rows: list[list[str]]) -> str:
     buffer = io.StringIO()
@@ -188,11 +299,15 @@ def _analysis_csv(rows: list[list[str]]) -> str:
 
 
 @FUZZ
-@given(raw=st.one_of(
-    st.binary(max_size=300),
-    st.lists(st.lists(TEXT_CELLS, min_size=0, max_size=5), max_size=8).map(
-        lambda rows: _analysis_csv(rows).encode("utf-8", "surrogatepass"))),
-    suffix=st.sampled_from([".csv", ".xlsx", ".txt"]))
+@given(
+    raw=st.one_of(
+        st.binary(max_size=300),
+        st.lists(st.lists(TEXT_CELLS, min_size=0, max_size=5), max_size=8).map(
+            lambda rows: _analysis_csv(rows).encode("utf-8", "surrogatepass")
+        ),
+    ),
+    suffix=st.sampled_from([".csv", ".xlsx", ".txt"]),
+)
 def test_analysis_table_reader_never_raises(raw: bytes, suffix: str, tmp_path: Path) -> None:
     from rtoutcomes.study.spec import Endpoint
     from rtoutcomes.study.table import endpoint_data, read_table
@@ -208,6 +323,7 @@ def test_analysis_table_reader_never_raises(raw: bytes, suffix: str, tmp_path: P
 
 # --- DICOM -------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def dicom_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     import numpy as np
@@ -219,8 +335,9 @@ def dicom_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     dose = np.fromfunction(lambda z, y, x: 20.0 - 0.1 * (x + y + z), (5, 12, 12))
     paths = {
         "rtstruct": write_rtstruct(folder / "rtss.dcm", {"PTV": contours}),
-        "rtdose": write_rtdose(folder / "rtdose.dcm", dose, origin_mm=(-15.0, -15.0, -4.0),
-                               spacing_mm=(2.5, 2.5, 2.0)),
+        "rtdose": write_rtdose(
+            folder / "rtdose.dcm", dose, origin_mm=(-15.0, -15.0, -4.0), spacing_mm=(2.5, 2.5, 2.0)
+        ),
         "rtplan": write_rtplan(folder / "rtplan.dcm", prescription_gy=20.0, fractions=5),
     }
     return {kind: Path(path).read_bytes() for kind, path in paths.items()}
@@ -228,8 +345,9 @@ def dicom_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
 @FUZZ
 @given(kind=st.sampled_from(["rtstruct", "rtdose", "rtplan"]), data=st.data())
-def test_dicom_readers_never_raise(kind: str, data: st.DataObject,
-                                   dicom_files: dict[str, bytes], tmp_path: Path) -> None:
+def test_dicom_readers_never_raise(
+    kind: str, data: st.DataObject, dicom_files: dict[str, bytes], tmp_path: Path
+) -> None:
     from rtoutcomes.io.dicom_rt import read_rtdose, read_rtplan, read_rtstruct
 
     original = bytearray(dicom_files[kind])
@@ -249,15 +367,26 @@ def test_dicom_readers_never_raise(kind: str, data: st.DataObject,
 
 # --- the command line on the corpus ------------------------------------------------------------
 
-ANALYZE_CORPUS = ["=1+1", "+cmd|' /C calc'!A0", "@SUM(A1)", "a\r\nb", "a\x00b", "\x1b[31m",
-                  "\u202e", "<script>alert(1)</script>", "$x$ and $", "9" * 400, "\U0001f600",
-                  "\t"]
+ANALYZE_CORPUS = [
+    "=1+1",
+    "+cmd|' /C calc'!A0",
+    "@SUM(A1)",
+    "a\r\nb",
+    "a\x00b",
+    "\x1b[31m",
+    "\u202e",
+    "<script>alert(1)</script>",
+    "$x$ and $",
+    "9" * 400,
+    "\U0001f600",
+    "\t",
+]
 
 
 @pytest.mark.parametrize("hostile", ANALYZE_CORPUS)
-def test_analyze_on_hostile_labels_writes_all_or_nothing(hostile: str, tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]
-                                                          ) -> None:
+def test_analyze_on_hostile_labels_writes_all_or_nothing(
+    hostile: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A hostile level or title through ``analyze``: exit 0 with every output, or exit 2 with
     none (and no traceback)."""
     import yaml
@@ -275,8 +404,14 @@ def test_analyze_on_hostile_labels_writes_all_or_nothing(hostile: str, tmp_path:
     err = capsys.readouterr().err
     assert "Traceback" not in err
     if status == 0:
-        assert {p.name for p in out.iterdir()} >= {"report.html", "results.json", "tables.xlsx",
-                                                   "manuscript.docx", "tables", "figures"}
+        assert {p.name for p in out.iterdir()} >= {
+            "report.html",
+            "results.json",
+            "tables.xlsx",
+            "manuscript.docx",
+            "tables",
+            "figures",
+        }
     else:
         assert status == 2 and err.startswith("rtoutcomes analyze: error:"), err
         assert not out.exists()

@@ -15,9 +15,18 @@ from rtoutcomes.registry.spec import TABLES
 from rtoutcomes.registry.tables import read_rows, read_tables
 
 EXPECTED_COUNTS = {
-    "registry_meta": 4, "patients": 3, "screened_candidates": 5, "lesions": 4,
-    "sbrt_courses": 4, "dosimetry": 4, "assessments": 6, "patient_events": 6,
-    "toxicities": 3, "systemic_therapies": 2, "structure_metrics": 0, "structure_dose_volumes": 0,
+    "registry_meta": 4,
+    "patients": 3,
+    "screened_candidates": 5,
+    "lesions": 4,
+    "sbrt_courses": 4,
+    "dosimetry": 4,
+    "assessments": 6,
+    "patient_events": 6,
+    "toxicities": 3,
+    "systemic_therapies": 2,
+    "structure_metrics": 0,
+    "structure_dose_volumes": 0,
 }
 
 
@@ -71,8 +80,12 @@ def test_import_workbook_same_content_as_csv(
 ) -> None:
     """Real date cells and plain serial numbers both read as the right dates, in either of
     Excel's date systems."""
-    book = write_workbook(mini_registry(), tmp_path / "registry.xlsx",
-                          date_system=date_system, dates_as_serials=dates_as_serials)
+    book = write_workbook(
+        mini_registry(),
+        tmp_path / "registry.xlsx",
+        date_system=date_system,
+        dates_as_serials=dates_as_serials,
+    )
     assert import_registry(book, db_url) == EXPECTED_COUNTS
     csv_db = f"sqlite:///{tmp_path / 'from_csv.db'}"
     import_registry(write_csv_folder(mini_registry(), tmp_path / "csv"), csv_db)

@@ -21,8 +21,10 @@ def test_import_is_one_transaction(tmp_path: Path) -> None:
     init_registry(f"sqlite:///{db}")
     last = [t.name for t in TABLES if mini_registry().get(t.name)][-1]
     with sqlite3.connect(db) as conn:
-        conn.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON {last} "
-                     "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+        conn.execute(
+            f"CREATE TRIGGER refuse BEFORE INSERT ON {last} "
+            "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )
     folder = write_csv_folder(mini_registry(), tmp_path / "csv")
     with pytest.raises(Exception, match="refused by the test"):
         import_registry(folder, f"sqlite:///{db}")

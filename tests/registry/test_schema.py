@@ -29,7 +29,8 @@ def _check_names(connection: sa.Connection) -> tuple[set[str], set[str]]:
     for table in metadata.sorted_tables:
         in_db |= {c["name"] for c in inspector.get_check_constraints(table.name)}
         in_models |= {
-            str(c.name) for c in table.constraints
+            str(c.name)
+            for c in table.constraints
             if isinstance(c, sa.CheckConstraint)
             and not (native_boolean and str(c.name).endswith("_bool"))
         }
@@ -69,8 +70,12 @@ def test_every_foreign_key_is_looked_up_through_an_index(sqlite_url: str) -> Non
     with engine.connect() as connection:
         for spec in TABLES:
             for column in (c for c in spec.columns if c.references):
-                plan = " ".join(str(r[-1]) for r in connection.exec_driver_sql(
-                    f"EXPLAIN QUERY PLAN SELECT * FROM {spec.name} WHERE {column.name} = 'x'"))
+                plan = " ".join(
+                    str(r[-1])
+                    for r in connection.exec_driver_sql(
+                        f"EXPLAIN QUERY PLAN SELECT * FROM {spec.name} WHERE {column.name} = 'x'"
+                    )
+                )
                 assert "USING INDEX" in plan or "USING PRIMARY KEY" in plan, (spec.name, plan)
     engine.dispose()
 
@@ -86,10 +91,15 @@ def test_sqlite_connection_settings(sqlite_url: str) -> None:
 
 def _patient(**changes: object) -> dict[str, object]:
     row: dict[str, object] = {
-        "patient_id": "P1", "sex": "female", "birth_date": dt.date(1960, 1, 1),
-        "age_at_sbrt_years": None, "diagnosis_date": dt.date(2015, 1, 1),
-        "histology_subtype": "leiomyosarcoma", "who_family": "smooth muscle tumours",
-        "disease_setting": "recurrence", "lesions_at_first_sbrt": 1,
+        "patient_id": "P1",
+        "sex": "female",
+        "birth_date": dt.date(1960, 1, 1),
+        "age_at_sbrt_years": None,
+        "diagnosis_date": dt.date(2015, 1, 1),
+        "histology_subtype": "leiomyosarcoma",
+        "who_family": "smooth muscle tumours",
+        "disease_setting": "recurrence",
+        "lesions_at_first_sbrt": 1,
     }
     row.update(changes)
     return row
@@ -97,8 +107,12 @@ def _patient(**changes: object) -> dict[str, object]:
 
 _LESION = {"lesion_id": "L1", "patient_id": "P1", "site_category": "lung", "size_cm": 2.0}
 _COURSE = {
-    "course_id": "C1", "lesion_id": "L1", "start_date": dt.date(2019, 1, 1),
-    "end_date": dt.date(2019, 1, 5), "total_dose_gy": 40.0, "fractions": 5,
+    "course_id": "C1",
+    "lesion_id": "L1",
+    "start_date": dt.date(2019, 1, 1),
+    "end_date": dt.date(2019, 1, 5),
+    "total_dose_gy": 40.0,
+    "fractions": 5,
     "isodose_line_pct": 80.0,
 }
 

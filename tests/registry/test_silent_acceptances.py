@@ -33,39 +33,73 @@ def _add(table: str, key: str, **changes: str) -> Callable[[Tables], None]:
 
 CASES: dict[str, tuple[Callable[[Tables], None], str, str]] = {
     "id differing by case": (
-        _add("patients", "P01", patient_id="p01"), "patient_id", "differs only by case"),
+        _add("patients", "P01", patient_id="p01"),
+        "patient_id",
+        "differs only by case",
+    ),
     "zero-width space in an id": (
-        _set("lesions", "L04", "lesion_id", "L0\u200b4"), "lesion_id", "ZERO WIDTH SPACE"),
+        _set("lesions", "L04", "lesion_id", "L0\u200b4"),
+        "lesion_id",
+        "ZERO WIDTH SPACE",
+    ),
     "no-break space in an id": (
-        _set("lesions", "L04", "lesion_id", "L\u00a004"), "lesion_id", "NO-BREAK SPACE"),
+        _set("lesions", "L04", "lesion_id", "L\u00a004"),
+        "lesion_id",
+        "NO-BREAK SPACE",
+    ),
     "Cyrillic look-alike in an id": (
-        _set("lesions", "L04", "lesion_id", "L0\u0410"), "lesion_id", "CYRILLIC"),
+        _set("lesions", "L04", "lesion_id", "L0\u0410"),
+        "lesion_id",
+        "CYRILLIC",
+    ),
     "NUL in a text": (
-        _set("lesions", "L01", "site_detail", "left\x00thigh"), "site_detail",
-        "control character"),
+        _set("lesions", "L01", "site_detail", "left\x00thigh"),
+        "site_detail",
+        "control character",
+    ),
     "therapy before birth": (
-        _set("systemic_therapies", "S01", "start_date", "1901-01-01"), "start_date",
-        "before the patient's birth"),
+        _set("systemic_therapies", "S01", "start_date", "1901-01-01"),
+        "start_date",
+        "before the patient's birth",
+    ),
     "scan before birth": (
-        _set("assessments", "A01", "assessment_date", "1901-01-01"), "assessment_date",
-        "before the patient's birth"),
+        _set("assessments", "A01", "assessment_date", "1901-01-01"),
+        "assessment_date",
+        "before the patient's birth",
+    ),
     "last contact in the future": (
-        _set("patient_events", "E05", "event_date", "2099-01-01"), "event_date", "in the future"),
-    "grade 5 without death": (
-        _set("toxicities", "T02", "grade", "5"), "grade", "no death"),
+        _set("patient_events", "E05", "event_date", "2099-01-01"),
+        "event_date",
+        "in the future",
+    ),
+    "grade 5 without death": (_set("toxicities", "T02", "grade", "5"), "grade", "no death"),
     "misspelt registry_meta key": (
-        _set("registry_meta", "data_cutoff_date", "key", "data_cutof_date"), "key",
-        "did you mean 'data_cutoff_date'"),
+        _set("registry_meta", "data_cutoff_date", "key", "data_cutof_date"),
+        "key",
+        "did you mean 'data_cutoff_date'",
+    ),
     "enrolled patient missing from screening": (
         lambda tables: tables["screened_candidates"].remove(
-            data_row(tables, "screened_candidates", "SC4")[1]),
-        "patient_id", "not among the screened_candidates"),
+            data_row(tables, "screened_candidates", "SC4")[1]
+        ),
+        "patient_id",
+        "not among the screened_candidates",
+    ),
     "Arabic-Indic digits in a whole number": (
-        _set("sbrt_courses", "C01", "fractions", "\u0665"), "fractions", "not a number"),
+        _set("sbrt_courses", "C01", "fractions", "\u0665"),
+        "fractions",
+        "not a number",
+    ),
     "full-width digits in a whole number": (
-        _set("sbrt_courses", "C01", "fractions", "\uff15"), "fractions", "not a number"),
+        _set("sbrt_courses", "C01", "fractions", "\uff15"),
+        "fractions",
+        "not a number",
+    ),
     "exponent in a whole number": (
-        _set("sbrt_courses", "C01", "fractions", "5e0"), "fractions", "whole number"),
+        _set("sbrt_courses", "C01", "fractions", "5e0"),
+        "fractions",
+        "whole number",
+    ),
 }
 
 
@@ -97,7 +131,8 @@ def test_unclosed_quote_does_not_swallow_rows(tmp_path: Path) -> None:
     with pytest.raises(ImportRejected) as caught:
         import_registry(folder, tmp_path / "r.db")
     assert any("quote" in p.rule and p.row == 2 for p in caught.value.problems), [
-        str(p) for p in caught.value.problems]
+        str(p) for p in caught.value.problems
+    ]
 
 
 def test_two_files_for_one_table(tmp_path: Path) -> None:
@@ -120,8 +155,10 @@ def test_formula_cells_without_a_stored_value(tmp_path: Path) -> None:
     workbook.save(path)
     with pytest.raises(ImportRejected) as caught:
         import_registry(path, tmp_path / "r.db")
-    assert any("formula cells without a calculated value" in p.rule and cell.coordinate in p.rule
-               for p in caught.value.problems), [str(p) for p in caught.value.problems]
+    assert any(
+        "formula cells without a calculated value" in p.rule and cell.coordinate in p.rule
+        for p in caught.value.problems
+    ), [str(p) for p in caught.value.problems]
     assert not (tmp_path / "r.db").exists()
 
 

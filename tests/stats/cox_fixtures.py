@@ -35,12 +35,14 @@ def model_inputs(fixture: dict[str, Any]) -> dict[str, Any]:
         if kind == "numeric":
             columns[name] = numbers(data[name])
         elif kind == "categorical":
-            columns[name] = categorical(data[name], reference=item["reference"],
-                                        levels=item["levels"], name=name)
+            columns[name] = categorical(
+                data[name], reference=item["reference"], levels=item["levels"], name=name
+            )
         elif kind == "weights":
             extra["weights"] = numbers(data[name])
         else:  # strata or cluster labels
             extra[kind] = np.array(data[name], dtype=object)
-    time: Any = numbers(data["time"]) if "time" in data else (numbers(data["start"]),
-                                                              numbers(data["stop"]))
+    time: Any = (
+        numbers(data["time"]) if "time" in data else (numbers(data["start"]), numbers(data["stop"]))
+    )
     return {"X": design_matrix(columns), "time": time, "event": numbers(data["event"]), **extra}

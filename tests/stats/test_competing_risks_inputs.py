@@ -46,15 +46,16 @@ def test_cause_codes_choose_the_curves_and_others_still_compete() -> None:
         ({"time": [1.0, np.nan], "status": [1, 0], "nan_policy": "raise"}, "time: row 1"),
         ({"time": [1.0, -2.0], "status": [1, 0]}, "times must be >= 0"),
         ({"time": [1.0, 2.0], "status": [1]}, "status: has 1 rows"),
-        ({"time": [1.0, 2.0], "status": [1.0, np.nan], "nan_policy": "raise"},
-         "status: row 1"),
+        ({"time": [1.0, 2.0], "status": [1.0, np.nan], "nan_policy": "raise"}, "status: row 1"),
         ({"time": [1.0, 2.0], "status": [0, 0]}, "no events"),
         ({"time": [1.0, 2.0], "status": ["a", "b"]}, "censor_code: 0 cannot mark"),
         ({"time": [1.0, 2.0], "status": [1, 2], "cause_codes": [3]}, "3 never occurs"),
         ({"time": [1.0, 2.0], "status": [1, 2], "cause_codes": [0]}, "is the censor_code"),
         ({"time": [1.0, 2.0], "status": [1, 2], "cause_codes": [1, 1]}, "a cause twice"),
-        ({"time": [1.0, 2.0], "status": [1, 2], "group": ["a", None], "nan_policy": "raise"},
-         "group: row 1"),
+        (
+            {"time": [1.0, 2.0], "status": [1, 2], "group": ["a", None], "nan_policy": "raise"},
+            "group: row 1",
+        ),
         ({"time": [1.0, 2.0], "status": [1, 2], "conf_level": 1.5}, "conf_level"),
         ({"time": [], "status": []}, "no rows"),
         ({"time": [1.0], "status": [1], "nan_policy": "drop"}, "nan_policy: expected"),
@@ -92,8 +93,17 @@ def test_singular_variance_gives_nan_not_cmprsk_minus_one() -> None:
 def test_tables() -> None:
     fit = cumulative_incidence(TIME, STATUS, group=GROUP)
     frame = fit.to_frame()
-    assert list(frame.columns) == ["group", "cause", "time", "n_risk", "n_event", "estimate",
-                                   "std_err", "lower", "upper"]
+    assert list(frame.columns) == [
+        "group",
+        "cause",
+        "time",
+        "n_risk",
+        "n_event",
+        "estimate",
+        "std_err",
+        "lower",
+        "upper",
+    ]
     assert len(frame) == sum(c.time.shape[0] for c in fit)
     at = fit.at([0, 2, 100])
     at_frame = at.to_frame()

@@ -41,8 +41,12 @@ def numbers(values: Any) -> np.ndarray:
 def fit_case(case: dict[str, Any]) -> Any:
     data = case["data"]
     return cumulative_incidence(
-        data["time"], data["status"], group=data.get("group"), strata=data.get("strata"),
-        rho=case["rho"], conf_level=case["conf_level"],
+        data["time"],
+        data["status"],
+        group=data.get("group"),
+        strata=data.get("strata"),
+        rho=case["rho"],
+        conf_level=case["conf_level"],
     )
 
 
@@ -73,8 +77,9 @@ def test_timepoints_match_r(case: dict[str, Any], assert_close: Close) -> None:
     ref = case["timepoints"]
     at = fit_case(case).at(ref["times"])
     assert_close(at.time, numbers(ref["sorted_times"]), 0.0, "times")
-    assert [f"{1 if g is None else g} {c}" for g, c in zip(at.groups, at.causes, strict=True)] \
-        == ref["names"]
+    assert [
+        f"{1 if g is None else g} {c}" for g, c in zip(at.groups, at.causes, strict=True)
+    ] == ref["names"]
     assert_close(at.estimate, numbers(ref["est"]), RTOL_CURVE, "timepoints estimate")
     assert_close(at.variance, numbers(ref["var"]), RTOL_CURVE, "timepoints variance")
 
@@ -85,8 +90,9 @@ TESTED = [c for c in CASES if "tests" in c]
 @pytest.mark.parametrize("case", TESTED, ids=[c["label"] for c in TESTED])
 def test_gray_test_matches_cuminc(case: dict[str, Any], assert_close: Close) -> None:
     data, ref = case["data"], case["tests"]
-    result = gray_test(data["time"], data["status"], data["group"], strata=data.get("strata"),
-                       rho=case["rho"])
+    result = gray_test(
+        data["time"], data["status"], data["group"], strata=data.get("strata"), rho=case["rho"]
+    )
     assert [str(c) for c in result.causes] == ref["causes"]
     assert_close(result.statistic, numbers(ref["stat"]), RTOL_TEST, "Gray statistic")
     assert_close(np.full(len(ref["df"]), result.df), numbers(ref["df"]), 0.0, "df")
@@ -110,8 +116,12 @@ def test_tiny_case_by_hand() -> None:
     status = [1, 0, 1, 2, 1, 0, 2, 1]
     fit = cumulative_incidence(time, status)
     f = Fraction
-    cause1 = [f(1, 8), f(1, 8) + f(7, 48), f(1, 8) + f(7, 48) + f(7, 48),
-              f(1, 8) + f(7, 48) + f(7, 48) + f(7, 24)]
+    cause1 = [
+        f(1, 8),
+        f(1, 8) + f(7, 48),
+        f(1, 8) + f(7, 48) + f(7, 48),
+        f(1, 8) + f(7, 48) + f(7, 48) + f(7, 24),
+    ]
     cause2 = [f(7, 48), f(7, 48) + f(7, 48)]
     one, two = fit.curve(1), fit.curve(2)
     np.testing.assert_array_equal(one.time, [1, 3, 4, 6])

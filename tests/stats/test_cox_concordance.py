@@ -12,8 +12,14 @@ from rtoutcomes.stats._cox import _concordance
 from rtoutcomes.stats._cox._concordance import concordance, concordance_index
 
 
-def brute_force(time: np.ndarray, event: np.ndarray, score: np.ndarray, w: np.ndarray,
-                strata: np.ndarray, cluster: np.ndarray) -> tuple[float, ...]:
+def brute_force(
+    time: np.ndarray,
+    event: np.ndarray,
+    score: np.ndarray,
+    w: np.ndarray,
+    strata: np.ndarray,
+    cluster: np.ndarray,
+) -> tuple[float, ...]:
     n = len(time)
     counts = np.zeros(3)
     influence = np.zeros((n, 3))  # concordant, discordant, tied on score
@@ -32,15 +38,20 @@ def brute_force(time: np.ndarray, event: np.ndarray, score: np.ndarray, w: np.nd
     if npair == 0:
         return (0.0, 0.0, 0.0, np.nan, np.nan)
     somers = (counts[0] - counts[1]) / npair
-    dfbeta = w * ((influence[:, 0] - influence[:, 1]) / npair
-                  - somers / npair * influence.sum(axis=1))
+    dfbeta = w * (
+        (influence[:, 0] - influence[:, 1]) / npair - somers / npair * influence.sum(axis=1)
+    )
     dfbeta = np.bincount(cluster, weights=dfbeta)
     return (*counts, (somers + 1) / 2, float(np.sqrt(dfbeta @ dfbeta / 4)))
 
 
 @settings(derandomize=True, max_examples=60, deadline=None)
-@given(st.integers(min_value=2, max_value=60), st.integers(min_value=0, max_value=2**31 - 1),
-       st.booleans(), st.booleans())
+@given(
+    st.integers(min_value=2, max_value=60),
+    st.integers(min_value=0, max_value=2**31 - 1),
+    st.booleans(),
+    st.booleans(),
+)
 @pytest.mark.parametrize("radix", [True, False])
 def test_counts_and_standard_error_match_all_pairs(
     radix: bool, n: int, seed: int, weighted: bool, stratified: bool
@@ -59,8 +70,9 @@ def test_counts_and_standard_error_match_all_pairs(
     limit = _concordance.RADIX_LIMIT
     try:
         _concordance.RADIX_LIMIT = limit if radix else 0  # 0: the arithmetic partition
-        c = concordance(time, event, score, w if weighted else None,
-                        strata if stratified else None, cluster)
+        c = concordance(
+            time, event, score, w if weighted else None, strata if stratified else None, cluster
+        )
     finally:
         _concordance.RADIX_LIMIT = limit
     np.testing.assert_allclose([c.concordant, c.discordant, c.tied_x], expected[:3], rtol=1e-12)
@@ -68,8 +80,13 @@ def test_counts_and_standard_error_match_all_pairs(
 
 
 @settings(derandomize=True, max_examples=60, deadline=None)
-@given(st.integers(min_value=1, max_value=60), st.integers(min_value=0, max_value=2**31 - 1),
-       st.booleans(), st.booleans(), st.sampled_from([2, 3, 7, 1000]))
+@given(
+    st.integers(min_value=1, max_value=60),
+    st.integers(min_value=0, max_value=2**31 - 1),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([2, 3, 7, 1000]),
+)
 @pytest.mark.parametrize("path", ["table", "radix", "partition"])
 def test_concordance_index_equals_the_full_concordance(
     path: str, n: int, seed: int, weighted: bool, stratified: bool, n_scores: int
@@ -83,8 +100,11 @@ def test_concordance_index_equals_the_full_concordance(
     score = rng.integers(0, n_scores, n) * 0.25
     w = rng.integers(1, 4, n).astype(float) if weighted else None
     strata = rng.integers(0, 3, n) if stratified else None
-    saved = _concordance.RADIX_LIMIT, _concordance.TABLE_CELLS_PER_ROW, \
-        _concordance.TABLE_CELLS_FREE
+    saved = (
+        _concordance.RADIX_LIMIT,
+        _concordance.TABLE_CELLS_PER_ROW,
+        _concordance.TABLE_CELLS_FREE,
+    )
     try:
         _concordance.RADIX_LIMIT = saved[0] if path == "radix" else 0  # 0: arithmetic partition
         if path != "table":  # a table of no cells is never used
@@ -92,8 +112,11 @@ def test_concordance_index_equals_the_full_concordance(
         full = concordance(time, event, score, w, strata).concordance
         alone = concordance_index(time, event, score, w, strata)
     finally:
-        (_concordance.RADIX_LIMIT, _concordance.TABLE_CELLS_PER_ROW,
-         _concordance.TABLE_CELLS_FREE) = saved
+        (
+            _concordance.RADIX_LIMIT,
+            _concordance.TABLE_CELLS_PER_ROW,
+            _concordance.TABLE_CELLS_FREE,
+        ) = saved
     if np.isnan(full):
         assert np.isnan(alone)
     else:

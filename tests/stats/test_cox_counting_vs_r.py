@@ -24,9 +24,13 @@ RTOL = 1e-8
 
 
 def close(actual: Any, expected: Any, what: str, rtol: float = RTOL, atol: float = 0.0) -> None:
-    np.testing.assert_allclose(np.ravel(np.asarray(actual, dtype=float)),
-                               numbers(np.ravel(np.asarray(expected, dtype=object)).tolist()),
-                               rtol=rtol, atol=atol, err_msg=what)
+    np.testing.assert_allclose(
+        np.ravel(np.asarray(actual, dtype=float)),
+        numbers(np.ravel(np.asarray(expected, dtype=object)).tolist()),
+        rtol=rtol,
+        atol=atol,
+        err_msg=what,
+    )
 
 
 def fit(case: str, ties: str) -> tuple[CoxResult, dict[str, Any]]:
@@ -48,8 +52,11 @@ def test_estimates_and_tests_match_r(case: str, ties: str) -> None:
         assert model.robust_score_test is not None
         close(model.robust_score_test.statistic, r["robust_score"]["statistic"], "robust score")
     close([model.loglik_null, model.loglik], r["loglik"], "loglik", rtol=1e-10)
-    for mine, theirs in ((model.lr_test, r["lr"]), (model.wald_test, r["wald"]),
-                         (model.score_test, r["score"])):
+    for mine, theirs in (
+        (model.lr_test, r["lr"]),
+        (model.wald_test, r["wald"]),
+        (model.score_test, r["score"]),
+    ):
         close([mine.statistic, mine.p], [theirs["statistic"], theirs["p"]], "test")
     assert model.iterations == r["iter"]
 
@@ -59,9 +66,12 @@ def test_estimates_and_tests_match_r(case: str, ties: str) -> None:
 def test_concordance_matches_r(case: str, ties: str) -> None:
     model, r = fit(case, ties)
     c, rc = model.concordance, r["concordance"]
-    close([c.concordant, c.discordant, c.tied_x, c.tied_y, c.tied_xy],
-          [rc["concordant"], rc["discordant"], rc["tied.x"], rc["tied.y"], rc["tied.xy"]],
-          "pair counts", rtol=1e-10)
+    close(
+        [c.concordant, c.discordant, c.tied_x, c.tied_y, c.tied_xy],
+        [rc["concordant"], rc["discordant"], rc["tied.x"], rc["tied.y"], rc["tied.xy"]],
+        "pair counts",
+        rtol=1e-10,
+    )
     close([c.concordance, c.std], [rc["concordance"], rc["std"]], "concordance", rtol=1e-10)
 
 
@@ -76,8 +86,12 @@ def test_zph_and_residuals_match_r(case: str, ties: str) -> None:
         close(frame["p"], expected["p"], f"zph p {transform}")
         close(z.x, expected["x"], f"zph transformed time {transform}")
     # residuals are differences of O(1) terms: relative where large, 1e-10 absolute near 0
-    for kind, key in (("martingale", "martingale"), ("score", "score_residuals"),
-                      ("schoenfeld", "schoenfeld"), ("dfbeta", "dfbeta")):
+    for kind, key in (
+        ("martingale", "martingale"),
+        ("score", "score_residuals"),
+        ("schoenfeld", "schoenfeld"),
+        ("dfbeta", "dfbeta"),
+    ):
         mine = cox_residuals(model, kind).values  # type: ignore[arg-type]
         close(mine, r[key], kind, rtol=RTOL, atol=1e-10)
 
@@ -109,5 +123,6 @@ def test_entry_at_zero_is_the_right_censored_fit() -> None:
     counting = cox(x, (start[rows], stop[rows]), inputs["event"][rows])
     np.testing.assert_allclose(counting.coef, plain.coef, rtol=1e-12)
     np.testing.assert_allclose(counting.naive_se, plain.naive_se, rtol=1e-12)
-    assert counting.concordance.concordance == pytest.approx(plain.concordance.concordance,
-                                                             rel=1e-13)
+    assert counting.concordance.concordance == pytest.approx(
+        plain.concordance.concordance, rel=1e-13
+    )

@@ -76,9 +76,7 @@ def test_mismatched_lengths_and_bad_ties_are_errors() -> None:
 def test_categorical_codes_levels_against_the_reference() -> None:
     grade = categorical(["G2", "G1", None, "G3", "G1"], reference="G1", name="grade")
     assert grade.column_names == ("grade[G2 vs G1]", "grade[G3 vs G1]")
-    np.testing.assert_array_equal(
-        grade.matrix, [[1, 0], [0, 0], [np.nan, np.nan], [0, 1], [0, 0]]
-    )
+    np.testing.assert_array_equal(grade.matrix, [[1, 0], [0, 0], [np.nan, np.nan], [0, 1], [0, 0]])
     design = design_matrix({"age": [60, 70, 65, 80, 55], "grade": grade})
     assert design.names == ("age", "grade[G2 vs G1]", "grade[G3 vs G1]")
     assert design.terms == {"age": (0,), "grade": (1, 2)}

@@ -25,20 +25,34 @@ def _data() -> dict[str, np.ndarray]:
     t = np.round(rng.exponential(1 / hazard) * 24, 0)  # months, with many ties
     c = rng.uniform(0, 36, n).round()
     patient = np.array([f"P{centre[i]}-{i // 2}" for i in range(n)])  # two rows per patient
-    return {"x": x, "time": np.minimum(t, c), "event": (t <= c).astype(float),
-            "centre": centre, "patient": patient}
+    return {
+        "x": x,
+        "time": np.minimum(t, c),
+        "event": (t <= c).astype(float),
+        "centre": centre,
+        "patient": patient,
+    }
 
 
 def _from_pieces(d: dict[str, np.ndarray], ties: str, clustered: bool):
     names = ["a", "b", "c"]
     pieces = [
-        CoxPiece.of(d["x"][rows], d["time"][rows], d["event"][rows], names=names, ties=ties,
-                    cluster=d["patient"][rows] if clustered else None)
+        CoxPiece.of(
+            d["x"][rows],
+            d["time"][rows],
+            d["event"][rows],
+            names=names,
+            ties=ties,
+            cluster=d["patient"][rows] if clustered else None,
+        )
         for rows in (d["centre"] == k for k in range(3))
     ]
     sums = [piece.column_sums() for piece in pieces]
-    means, scale = pooled_scaling(sum(s for s, _ in sums), sum(r for _, r in sums),
-                                  lambda m: sum(piece.absolute_deviations(m) for piece in pieces))
+    means, scale = pooled_scaling(
+        sum(s for s, _ in sums),
+        sum(r for _, r in sums),
+        lambda m: sum(piece.absolute_deviations(m) for piece in pieces),
+    )
 
     def evaluate_sum(beta):
         parts = [piece.evaluate(beta, means, scale) for piece in pieces]
@@ -54,28 +68,45 @@ def _from_pieces(d: dict[str, np.ndarray], ties: str, clustered: bool):
 
     n = int(sum(r for _, r in sums))
     return cox_from_pieces(
-        evaluate_sum, names=names, terms={k: (j,) for j, k in enumerate(names)}, means=means,
-        scale=scale, counts=(n, 0, int(d["event"].sum())), ties=ties,
-        robust_sums=robust if clustered else None, concordance_sums=conc)
+        evaluate_sum,
+        names=names,
+        terms={k: (j,) for j, k in enumerate(names)},
+        means=means,
+        scale=scale,
+        counts=(n, 0, int(d["event"].sum())),
+        ties=ties,
+        robust_sums=robust if clustered else None,
+        concordance_sums=conc,
+    )
 
 
 @pytest.mark.parametrize("ties", ["efron", "breslow"])
 @pytest.mark.parametrize("clustered", [False, True])
 def test_pieces_equal_pooled_stratified_fit(ties: str, clustered: bool) -> None:
     d = _data()
-    pooled = cox(d["x"], d["time"], d["event"], names=["a", "b", "c"], ties=ties,
-                 strata=d["centre"], cluster=d["patient"] if clustered else None)
+    pooled = cox(
+        d["x"],
+        d["time"],
+        d["event"],
+        names=["a", "b", "c"],
+        ties=ties,
+        strata=d["centre"],
+        cluster=d["patient"] if clustered else None,
+    )
     ours = _from_pieces(d, ties, clustered)
     for what in ("coef", "se", "naive_se", "hr", "lower", "upper", "p"):
-        np.testing.assert_allclose(getattr(ours, what), getattr(pooled, what), rtol=RTOL,
-                                   err_msg=what)
+        np.testing.assert_allclose(
+            getattr(ours, what), getattr(pooled, what), rtol=RTOL, err_msg=what
+        )
     for test in ("lr_test", "wald_test", "score_test"):
         assert getattr(ours, test).statistic == pytest.approx(
-            getattr(pooled, test).statistic, rel=RTOL)
+            getattr(pooled, test).statistic, rel=RTOL
+        )
     if clustered:
         assert ours.robust_score_test is not None and pooled.robust_score_test is not None
         assert ours.robust_score_test.statistic == pytest.approx(
-            pooled.robust_score_test.statistic, rel=RTOL)
+            pooled.robust_score_test.statistic, rel=RTOL
+        )
         assert ours.n_clusters == pooled.n_clusters
     assert ours.loglik == pytest.approx(pooled.loglik, rel=1e-13)
     assert ours.loglik_null == pytest.approx(pooled.loglik_null, rel=1e-13)

@@ -39,14 +39,22 @@ def test_curves_match_survfit(case: str, ties: str) -> None:
     assert len(pred) == len(r["curves"])
     for curve, expected in zip(pred, r["curves"], strict=True):
         np.testing.assert_array_equal(curve.time, numbers(expected["time"]))
-        for mine, theirs in ((curve.n_risk, "n_risk"), (curve.n_event, "n_event"),
-                             (curve.n_censor, "n_censor")):
+        for mine, theirs in (
+            (curve.n_risk, "n_risk"),
+            (curve.n_event, "n_event"),
+            (curve.n_censor, "n_censor"),
+        ):
             np.testing.assert_array_equal(mine, numbers(expected[theirs]), err_msg=theirs)
-        for mine, theirs in ((curve.survival, "surv"), (curve.cumulative_hazard, "cumhaz"),
-                             (curve.std_err_log, "std_err"), (curve.lower, "lower"),
-                             (curve.upper, "upper")):
-            np.testing.assert_allclose(mine, numbers(expected[theirs]), rtol=1e-8, atol=0,
-                                       err_msg=theirs)
+        for mine, theirs in (
+            (curve.survival, "surv"),
+            (curve.cumulative_hazard, "cumhaz"),
+            (curve.std_err_log, "std_err"),
+            (curve.lower, "lower"),
+            (curve.upper, "upper"),
+        ):
+            np.testing.assert_allclose(
+                mine, numbers(expected[theirs]), rtol=1e-8, atol=0, err_msg=theirs
+            )
 
 
 @pytest.mark.parametrize("ties", TIES)
@@ -78,20 +86,26 @@ def test_adjusted_curves_match_averaged_survfit() -> None:
 
     fixture = load("predict_adjusted_lung")
     d = {k: numbers(v) for k, v in fixture["data"].items()}
-    numeric = cox(np.column_stack([d["age"], d["sex"], d["ph_ecog"]]), d["time"], d["event"],
-                  names=["age", "sex", "ph_ecog"])
-    design = design_matrix({"age": d["age"], "sex": categorical(d["sex"].astype(int),
-                                                                reference="1", name="sex"),
-                            "ph_ecog": d["ph_ecog"]})
+    numeric = cox(
+        np.column_stack([d["age"], d["sex"], d["ph_ecog"]]),
+        d["time"],
+        d["event"],
+        names=["age", "sex", "ph_ecog"],
+    )
+    design = design_matrix(
+        {
+            "age": d["age"],
+            "sex": categorical(d["sex"].astype(int), reference="1", name="sex"),
+            "ph_ecog": d["ph_ecog"],
+        }
+    )
     coded = cox(design, d["time"], d["event"])
     by_number = adjusted_survival(numeric, "sex", [1, 2])
     by_level = adjusted_survival(coded, "sex")
     assert by_level.levels == ("1", "2")
     for k, expected in enumerate(fixture["curves"]):
         np.testing.assert_array_equal(by_number.time, numbers(expected["time"]))
-        np.testing.assert_allclose(by_number.survival[:, k], numbers(expected["surv"]),
-                                   rtol=1e-8)
-        np.testing.assert_allclose(by_level.survival[:, k], numbers(expected["surv"]),
-                                   rtol=1e-8)
+        np.testing.assert_allclose(by_number.survival[:, k], numbers(expected["surv"]), rtol=1e-8)
+        np.testing.assert_allclose(by_level.survival[:, k], numbers(expected["surv"]), rtol=1e-8)
     with pytest.raises(CoxInputError, match="'3' is not a level"):
         adjusted_survival(coded, "sex", ["3"])

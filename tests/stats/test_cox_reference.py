@@ -30,8 +30,11 @@ TIES = ["efron", "breslow"]
 
 def close(actual: Any, expected: Any, quantity: str) -> None:
     np.testing.assert_allclose(
-        np.ravel(np.asarray(actual, dtype=float)), numbers(np.ravel(expected).tolist()),
-        rtol=RTOL[quantity], atol=0, err_msg=quantity,
+        np.ravel(np.asarray(actual, dtype=float)),
+        numbers(np.ravel(expected).tolist()),
+        rtol=RTOL[quantity],
+        atol=0,
+        err_msg=quantity,
     )
 
 
@@ -72,8 +75,7 @@ def test_estimates_match_r(case: str, ties: str) -> None:
 def test_global_tests_match_r(case: str, ties: str) -> None:
     model, fixture, _ = fit(case, ties)
     r = fixture[ties]
-    pairs = [(model.lr_test, r["lr"]), (model.wald_test, r["wald"]),
-             (model.score_test, r["score"])]
+    pairs = [(model.lr_test, r["lr"]), (model.wald_test, r["wald"]), (model.score_test, r["score"])]
     if r["robust_score"] is not None:
         assert model.robust_score_test is not None
         pairs.append((model.robust_score_test, r["robust_score"]))
@@ -93,8 +95,11 @@ def test_concordance_matches_r(case: str, ties: str) -> None:
     c = model.concordance
     close(c.concordance, r["concordance"], "concordance")
     close(c.std, r["std"], "concordance")
-    close([c.concordant, c.discordant, c.tied_x, c.tied_y, c.tied_xy],
-          [r["concordant"], r["discordant"], r["tied.x"], r["tied.y"], r["tied.xy"]], "counts")
+    close(
+        [c.concordant, c.discordant, c.tied_x, c.tied_y, c.tied_xy],
+        [r["concordant"], r["discordant"], r["tied.x"], r["tied.y"], r["tied.xy"]],
+        "counts",
+    )
 
 
 @pytest.mark.parametrize("ties", TIES)
@@ -107,8 +112,11 @@ def test_coefficient_names_follow_r_terms(case: str, ties: str) -> None:
             expected.append((item["name"], item["name"]))
         elif item["type"] == "categorical":
             ref = item["reference"]
-            expected += [(f"{item['name']}[{level} vs {ref}]", f"{item['name']}{level}")
-                         for level in item["levels"] if level != ref]
+            expected += [
+                (f"{item['name']}[{level} vs {ref}]", f"{item['name']}{level}")
+                for level in item["levels"]
+                if level != ref
+            ]
     assert list(model.names) == [ours for ours, _ in expected]
     r_names = fixture[ties]["names"]  # jsonlite unboxes a single name
     r_names = [r_names] if isinstance(r_names, str) else r_names

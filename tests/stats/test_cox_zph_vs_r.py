@@ -93,10 +93,17 @@ def test_zph_matches_r(case: str, ties: str) -> None:
         else:
             np.testing.assert_array_equal(z.strata, expected["strata"])
     columns = cox_zph(fit, terms=False)
-    check([*columns.statistic, columns.global_test.statistic], r["zph_columns"]["chisq"],
-          f"chisq: {case}/{ties}/columns")
-    check(columns.y, r["zph_columns"]["y"], f"scaled Schoenfeld (zph): {case}/{ties}/columns",
-          floor=True)
+    check(
+        [*columns.statistic, columns.global_test.statistic],
+        r["zph_columns"]["chisq"],
+        f"chisq: {case}/{ties}/columns",
+    )
+    check(
+        columns.y,
+        r["zph_columns"]["y"],
+        f"scaled Schoenfeld (zph): {case}/{ties}/columns",
+        floor=True,
+    )
 
 
 @pytest.mark.parametrize("ties", TIES)
@@ -191,8 +198,13 @@ def test_row_order_changes_nothing(ties: str) -> None:
     inputs = model_inputs(CASES["synthetic_ties"])
     perm = np.random.default_rng(20261127).permutation(len(inputs["time"]))
     design = inputs["X"]
-    shuffled = cox(design.matrix[perm], inputs["time"][perm], inputs["event"][perm],
-                   names=list(design.names), ties=ties)  # type: ignore[arg-type]
+    shuffled = cox(
+        design.matrix[perm],
+        inputs["time"][perm],
+        inputs["event"][perm],
+        names=list(design.names),
+        ties=ties,
+    )  # type: ignore[arg-type]
     fit = fitted("synthetic_ties", ties)
     a, b = cox_zph(fit, "rank"), cox_zph(shuffled, "rank")
     np.testing.assert_allclose(b.statistic, a.statistic, rtol=1e-10)

@@ -33,8 +33,14 @@ def matrix(rows: list[list[Any]]) -> np.ndarray:
 
 def fit_case(case: dict[str, Any]) -> Any:
     data = case["data"]
-    return fine_gray(matrix(data["cov"]), data["time"], data["status"], cause=case["failcode"],
-                     censoring_group=data.get("cengroup"), names=data["names"])
+    return fine_gray(
+        matrix(data["cov"]),
+        data["time"],
+        data["status"],
+        cause=case["failcode"],
+        censoring_group=data.get("cengroup"),
+        names=data["names"],
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["label"] for c in CASES])
@@ -102,8 +108,16 @@ def test_bad_input() -> None:
     fit = fine_gray(x, [1, 2, 3, 4], [1, 0, 2, 1], names=["arm"])
     frame = fit.to_frame()
     assert list(frame.index) == ["arm"]
-    assert list(frame.columns) == ["coef", "hr", "se", "naive_se", "z", "p", "lower 95%",
-                                   "upper 95%"]
+    assert list(frame.columns) == [
+        "coef",
+        "hr",
+        "se",
+        "naive_se",
+        "z",
+        "p",
+        "lower 95%",
+        "upper 95%",
+    ]
 
 
 def test_categorical_design_gives_the_dummy_columns() -> None:
@@ -114,9 +128,14 @@ def test_categorical_design_gives_the_dummy_columns() -> None:
     data = case["data"]
     x = matrix(data["cov"])
     group = np.where(x[:, 0] == 1, "AML low", np.where(x[:, 1] == 1, "AML high", "ALL"))
-    design = design_matrix({"group": categorical(group, reference="ALL", name="group",
-                                                 levels=["ALL", "AML low", "AML high"]),
-                            "age": x[:, 2]})
+    design = design_matrix(
+        {
+            "group": categorical(
+                group, reference="ALL", name="group", levels=["ALL", "AML low", "AML high"]
+            ),
+            "age": x[:, 2],
+        }
+    )
     fit = fine_gray(design, data["time"], data["status"])
     assert fit.names == ("group[AML low vs ALL]", "group[AML high vs ALL]", "age")
     np.testing.assert_allclose(fit.coef, case["coef"], rtol=1e-9)

@@ -92,7 +92,8 @@ def test_stratified_closed_form() -> None:
     fit = firth_cox(x, time, event, strata=strata, profile=False)
     assert fit.coef[0] == pytest.approx(np.log(5.0), abs=1e-9)
     assert fit.stratified and fit.loglik == pytest.approx(
-        2.5 * np.log(5 / 6) + 0.5 * np.log(1 / 6) + 0.5 * np.log(2), abs=1e-12)
+        2.5 * np.log(5 / 6) + 0.5 * np.log(1 / 6) + 0.5 * np.log(2), abs=1e-12
+    )
     pooled = firth_cox(x, time, event, profile=False)
     assert abs(pooled.coef[0] - np.log(5.0)) > 0.1
 
@@ -104,8 +105,9 @@ def test_whole_weights_equal_repeated_rows() -> None:
     rows = np.repeat(np.arange(len(t)), weights.astype(int))
     repeated = firth_cox(x[rows], t[rows], e[rows])
     for key in ("coef", "se", "lower", "upper", "term_statistic"):
-        np.testing.assert_allclose(getattr(weighted, key), getattr(repeated, key), rtol=1e-7,
-                                   err_msg=key)
+        np.testing.assert_allclose(
+            getattr(weighted, key), getattr(repeated, key), rtol=1e-7, err_msg=key
+        )
     assert weighted.loglik == pytest.approx(repeated.loglik, rel=1e-10)
 
 
@@ -115,23 +117,31 @@ def test_efron_equals_breslow_without_ties_and_differs_with_them() -> None:
     efron = firth_cox(x, t, e, ties="efron", profile=False)
     np.testing.assert_allclose(efron.coef, breslow.coef, rtol=1e-9)
     tied = np.ceil(t)  # whole units: many ties
-    assert abs(firth_cox(x, tied, e, ties="efron", profile=False).coef[1]
-               - firth_cox(x, tied, e, profile=False).coef[1]) > 1e-3
+    assert (
+        abs(
+            firth_cox(x, tied, e, ties="efron", profile=False).coef[1]
+            - firth_cox(x, tied, e, profile=False).coef[1]
+        )
+        > 1e-3
+    )
     with pytest.raises(CoxInputError, match="ties"):
         firth_cox(x, t, e, ties="exact")  # type: ignore[arg-type]
 
 
 def test_agrees_with_firthmodels() -> None:
     firthmodels = pytest.importorskip(
-        "firthmodels", reason="firthmodels (test extra) not installed: cross-check skipped")
+        "firthmodels", reason="firthmodels (test extra) not installed: cross-check skipped"
+    )
     x, t, e = _separated()
     fit = firth_cox(x, t, e, names=["g", "z"])
-    y = np.array(list(zip(e.astype(bool), t, strict=True)),
-                 dtype=[("event", bool), ("time", float)])
+    y = np.array(
+        list(zip(e.astype(bool), t, strict=True)), dtype=[("event", bool), ("time", float)]
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # its profile search warns on the unbounded side
-        ref = firthmodels.FirthCoxPH(backend="numpy", gtol=1e-10, xtol=1e-12,
-                                     max_iter=200).fit(x, y)
+        ref = firthmodels.FirthCoxPH(backend="numpy", gtol=1e-10, xtol=1e-12, max_iter=200).fit(
+            x, y
+        )
         limits = np.exp(ref.conf_int(method="pl", tol=1e-9, max_iter=200))
     np.testing.assert_allclose(fit.coef, ref.coef_, rtol=1e-8)
     np.testing.assert_allclose(fit.se, ref.bse_, rtol=1e-8)

@@ -49,8 +49,9 @@ def test_row_order_changes_nothing(data: tuple[np.ndarray, ...]) -> None:
         a = kaplan_meier(time, event, weights=w)
         b = kaplan_meier(time[perm], event[perm], weights=None if w is None else w[perm])
         for name in ("time", "n_risk", "n_event", "survival", "std_err", "lower", "upper"):
-            np.testing.assert_allclose(getattr(b, name), getattr(a, name), rtol=1e-12,
-                                       atol=0, equal_nan=True, err_msg=name)
+            np.testing.assert_allclose(
+                getattr(b, name), getattr(a, name), rtol=1e-12, atol=0, equal_nan=True, err_msg=name
+            )
         if w is None:  # unweighted sums are integers: bitwise equal
             assert np.array_equal(a.survival, b.survival)
 

@@ -28,8 +28,13 @@ Ref = Callable[[str], dict[str, Any]]
 def test_curve_matches_r(km_case: dict[str, Any], conf_type: str, assert_close: Close) -> None:
     case = km_case
     data, curve, ref = case["data"], case["curve"], case["fits"][conf_type]
-    fit = kaplan_meier(data["time"], data["event"], weights=data.get("weights"),
-                       conf_type=conf_type, conf_level=case["conf_level"])
+    fit = kaplan_meier(
+        data["time"],
+        data["event"],
+        weights=data.get("weights"),
+        conf_type=conf_type,
+        conf_level=case["conf_level"],
+    )
     assert_close(fit.time, curve["time"], 0.0, "time")
     for name in ("n_risk", "n_event", "n_censor"):
         assert_close(getattr(fit, name), curve[name], RTOL, name)
@@ -44,13 +49,16 @@ def test_curve_matches_r(km_case: dict[str, Any], conf_type: str, assert_close: 
 
 
 @pytest.mark.parametrize("conf_type", CONF_TYPES)
-def test_quantiles_match_r(
-    km_case: dict[str, Any], conf_type: str, assert_close: Close
-) -> None:
+def test_quantiles_match_r(km_case: dict[str, Any], conf_type: str, assert_close: Close) -> None:
     case = km_case
     data, ref = case["data"], case["fits"][conf_type]["quantile"]
-    fit = kaplan_meier(data["time"], data["event"], weights=data.get("weights"),
-                       conf_type=conf_type, conf_level=case["conf_level"])
+    fit = kaplan_meier(
+        data["time"],
+        data["event"],
+        weights=data.get("weights"),
+        conf_type=conf_type,
+        conf_level=case["conf_level"],
+    )
     q = fit.quantile(ref["probs"])
     # Identical, not close: a quantile is a data time or the midpoint of two.
     assert_close(q.estimate, ref["quantile"], 0.0, "quantile")
@@ -70,13 +78,24 @@ def test_summary_at_times_matches_r(
     case = km_case
     data = case["data"]
     ref = case["fits"][conf_type]["at"]["extend" if extend else "no_extend"]
-    fit = kaplan_meier(data["time"], data["event"], weights=data.get("weights"),
-                       conf_type=conf_type, conf_level=case["conf_level"])
+    fit = kaplan_meier(
+        data["time"],
+        data["event"],
+        weights=data.get("weights"),
+        conf_type=conf_type,
+        conf_level=case["conf_level"],
+    )
     at = fit.at(case["at_times"], extend=extend)
     assert_close(at.time, ref["time"], 0.0, "time")
-    for ours, theirs in [("survival", "surv"), ("std_err", "std_err"), ("lower", "lower"),
-                         ("upper", "upper"), ("n_risk", "n_risk"), ("n_event", "n_event"),
-                         ("n_censor", "n_censor")]:
+    for ours, theirs in [
+        ("survival", "surv"),
+        ("std_err", "std_err"),
+        ("lower", "lower"),
+        ("upper", "upper"),
+        ("n_risk", "n_risk"),
+        ("n_event", "n_event"),
+        ("n_censor", "n_censor"),
+    ]:
         assert_close(getattr(at, ours), ref[theirs], RTOL, ours)
     assert_close(at.cum_event, np.cumsum(ref["n_event"]), RTOL, "cumulative events")
 

@@ -35,8 +35,13 @@ def test_relabelling_groups_changes_nothing(
     except SurvivalInputError:
         return  # singular variance: covered by the next test
     a = logrank(time, event, group, strata=strata if stratified else None, rho=rho)
-    b = logrank(time, event, np.array([rename[g] for g in group]),
-                strata=strata if stratified else None, rho=rho)
+    b = logrank(
+        time,
+        event,
+        np.array([rename[g] for g in group]),
+        strata=strata if stratified else None,
+        rho=rho,
+    )
     idx = [list(b.levels).index(rename[str(level)]) for level in a.levels]
     np.testing.assert_allclose(b.observed[idx], a.observed, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(b.expected[idx], a.expected, rtol=1e-12, atol=1e-12)

@@ -22,8 +22,9 @@ Close = Callable[[Any, Any, float, str], float]
 
 def _fit_in_r_order(case: dict[str, Any]) -> tuple[Any, list[int]]:
     data = case["data"]
-    result = logrank(data["time"], data["event"], data["group"], strata=data.get("strata"),
-                     rho=case["rho"])
+    result = logrank(
+        data["time"], data["event"], data["group"], strata=data.get("strata"), rho=case["rho"]
+    )
     ours = [str(level) for level in result.levels]
     assert sorted(ours) == sorted(case["levels"])
     return result, [ours.index(level) for level in case["levels"]]

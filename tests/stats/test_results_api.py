@@ -78,15 +78,18 @@ def test_missing_values_are_dropped_and_counted_everywhere() -> None:
     assert fit.n == 12 and fit.n_dropped == 2
 
 
-@pytest.mark.parametrize("call", [
-    lambda: kaplan_meier([1.0, np.nan], [1, 0], nan_policy="raise"),
-    lambda: logrank([1.0, 2.0], [1, 0], ["a", None], nan_policy="raise"),
-    lambda: cumulative_incidence([1.0, np.nan], [1, 0], nan_policy="raise"),
-    lambda: gray_test([1.0, 2.0, 3], [1, np.nan, 1], ["a", "b", "a"], nan_policy="raise"),
-    lambda: cox([[0.0], [np.nan], [1.0]], [1, 2, 3], [1, 1, 0], nan_policy="raise"),
-    lambda: fine_gray([[0.0], [np.nan], [1.0]], [1, 2, 3], [1, 2, 0], nan_policy="raise"),
-    lambda: kaplan_meier([1.0, 2.0], [1, 0], nan_policy="propagate"),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: kaplan_meier([1.0, np.nan], [1, 0], nan_policy="raise"),
+        lambda: logrank([1.0, 2.0], [1, 0], ["a", None], nan_policy="raise"),
+        lambda: cumulative_incidence([1.0, np.nan], [1, 0], nan_policy="raise"),
+        lambda: gray_test([1.0, 2.0, 3], [1, np.nan, 1], ["a", "b", "a"], nan_policy="raise"),
+        lambda: cox([[0.0], [np.nan], [1.0]], [1, 2, 3], [1, 1, 0], nan_policy="raise"),
+        lambda: fine_gray([[0.0], [np.nan], [1.0]], [1, 2, 3], [1, 2, 0], nan_policy="raise"),
+        lambda: kaplan_meier([1.0, 2.0], [1, 0], nan_policy="propagate"),
+    ],
+)
 def test_nan_policy_raise_refuses_missing_values(call: object) -> None:
     with pytest.raises(SurvivalInputError, match=r"row 1|nan_policy"):
         call()  # type: ignore[operator]
@@ -124,8 +127,15 @@ def test_views_are_short_and_bounded() -> None:
     x = rng.normal(size=(500, 2))
     fit = cox(x, t[:500], rng.random(500) < 0.6, names=["a", "b"])
     text = str(fit)
-    for needle in ("n = 500", "events = ", "loglik = ", "likelihood ratio", "wald",
-                   "score (log-rank)", "Concordance"):
+    for needle in (
+        "n = 500",
+        "events = ",
+        "loglik = ",
+        "likelihood ratio",
+        "wald",
+        "score (log-rank)",
+        "Concordance",
+    ):
         assert needle in text, needle
     assert "\n" not in repr(fit) and len(repr(fit)) < 200
     assert fit.summary() == text

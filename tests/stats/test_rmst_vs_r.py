@@ -26,12 +26,15 @@ def test_rmst_matches_r(name: str) -> None:
         np.testing.assert_allclose(result.lower, numbers(r["lower"]), rtol=1e-10)
         np.testing.assert_allclose(result.upper, numbers(r["upper"]), rtol=1e-10)
         assert result.difference is not None and result.ratio is not None
-        for contrast, expected in ((result.difference, r["difference"]),
-                                   (result.ratio, r["ratio"])):
+        for contrast, expected in (
+            (result.difference, r["difference"]),
+            (result.ratio, r["ratio"]),
+        ):
             np.testing.assert_allclose(
                 [contrast.estimate, contrast.lower, contrast.upper, contrast.p],
                 [expected["estimate"], expected["lower"], expected["upper"], expected["p"]],
-                rtol=1e-10)
+                rtol=1e-10,
+            )
         np.testing.assert_allclose(result.rmtl, r["tau"] - numbers(r["rmst"]), rtol=1e-10)
 
 

@@ -17,7 +17,10 @@ def test_stats_import_pulls_in_no_pandas_or_matplotlib(
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
-        capture_output=True, text=True, check=True, env=code_under_test_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        env=code_under_test_env(),
     )
     heavy, numpy_loaded = out.stdout.split("\n")[:2]
     assert heavy == ""

@@ -20,8 +20,12 @@ def by_sorting(function, *args):  # type: ignore[no-untyped-def]
 
 
 @settings(derandomize=True, max_examples=80, deadline=None)
-@given(st.integers(min_value=1, max_value=300), st.integers(min_value=0, max_value=2**31 - 1),
-       st.sampled_from([1, 5, 400, 10**6]), st.sampled_from([0.0, 1e12]))
+@given(
+    st.integers(min_value=1, max_value=300),
+    st.integers(min_value=0, max_value=2**31 - 1),
+    st.sampled_from([1, 5, 400, 10**6]),
+    st.sampled_from([0.0, 1e12]),
+)
 def test_counting_equals_sorting(n: int, seed: int, spread: int, offset: float) -> None:
     rng = np.random.default_rng(seed)
     time = rng.integers(0, spread, n).astype(np.float64) + offset
@@ -36,8 +40,10 @@ def test_counting_equals_sorting(n: int, seed: int, spread: int, offset: float) 
         assert np.array_equal(_ties.dense_rank(values), by_sorting(_ties.dense_rank, values))
 
 
-@pytest.mark.parametrize("values", [[0.5, 1.5, 2.0], [1.0, np.nan], [1.0, np.inf], [0.0, 1e9],
-                                    [2.0**60, 2.0**60 + 2**10]])
+@pytest.mark.parametrize(
+    "values",
+    [[0.5, 1.5, 2.0], [1.0, np.nan], [1.0, np.inf], [0.0, 1e9], [2.0**60, 2.0**60 + 2**10]],
+)
 def test_counting_only_for_whole_numbers_in_a_modest_range(values: list[float]) -> None:
     assert _ties.whole_number_codes(np.array(values)) is None
     codes = _ties.whole_number_codes(np.array([3.0, -2.0, 3.0, 0.0]))

@@ -80,11 +80,16 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     started: list[tuple[Any, threading.Thread]] = []
 
     def start(db: Path | str, users: Path | None = None) -> LiveServer:
-        config = WebConfig(db=str(db), workdir=tmp_path / f"runs{len(started)}",
-                           users=load_users(users) if users else None, local_user="tester")
+        config = WebConfig(
+            db=str(db),
+            workdir=tmp_path / f"runs{len(started)}",
+            users=load_users(users) if users else None,
+            local_user="tester",
+        )
         app = create_app(config)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0,
-                                               log_level="warning", access_log=False))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         end = time.monotonic() + 30
@@ -106,8 +111,9 @@ def browser() -> Iterator[Any]:
     """Debian's Chromium driven by Playwright (skipped without either)."""
     if CHROMIUM is None:
         pytest.skip("Chromium not installed (Debian package 'chromium')")
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="playwright not installed (test extra)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright not installed (test extra)"
+    )
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched

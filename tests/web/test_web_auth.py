@@ -39,8 +39,9 @@ def test_users_file_errors_name_the_line(tmp_path: Path) -> None:
         add_user(path, "cy", "viewer", "short")
 
 
-def test_non_loopback_host_needs_a_users_file(demo_db: Path, capsys: pytest.CaptureFixture[str]
-                                              ) -> None:
+def test_non_loopback_host_needs_a_users_file(
+    demo_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["serve", "--db", str(demo_db), "--host", "0.0.0.0"]) == 2
     err = capsys.readouterr().err
     assert "refusing to serve on 0.0.0.0 without --users" in err
@@ -82,13 +83,13 @@ def test_form_without_csrf_token_is_refused(demo_db: Path, users_file: Path, ser
         token = csrf_of(page.text)
         refused = client.post(f"{live.url}/studies", data={"source": "model"})
         assert refused.status_code == 403 and "security token" in refused.text
-        forged = client.post(f"{live.url}/studies", data={"source": "model",
-                                                          "csrf_token": token[:-1] + "x"})
+        forged = client.post(
+            f"{live.url}/studies", data={"source": "model", "csrf_token": token[:-1] + "x"}
+        )
         assert forged.status_code == 403
         assert live.app.state.web.runner.runs() == []  # nothing was started
         # Control: the same form with its token is accepted.
-        accepted = client.post(f"{live.url}/studies", data={"source": "bogus",
-                                                            "csrf_token": token})
+        accepted = client.post(f"{live.url}/studies", data={"source": "bogus", "csrf_token": token})
         assert accepted.status_code == 400 and "Unknown kind of study" in accepted.text
 
 
@@ -96,8 +97,7 @@ def test_login_form_needs_its_csrf_token(demo_db: Path, users_file: Path, serve)
     live = serve(demo_db, users_file)
     with httpx.Client() as client:
         client.get(f"{live.url}/login")
-        refused = client.post(f"{live.url}/login", data={"username": "alice",
-                                                         "password": PASSWORD})
+        refused = client.post(f"{live.url}/login", data={"username": "alice", "password": PASSWORD})
         assert refused.status_code == 403
 
 
@@ -107,8 +107,9 @@ def test_viewer_may_read_but_not_run_or_edit(demo_db: Path, users_file: Path, se
         login(client, live.url, "vera")
         page = client.get(f"{live.url}/studies")
         assert page.status_code == 200 and 'id="run-model"' not in page.text
-        refused = client.post(f"{live.url}/studies", data={"source": "model",
-                                                           "csrf_token": csrf_of(page.text)})
+        refused = client.post(
+            f"{live.url}/studies", data={"source": "model", "csrf_token": csrf_of(page.text)}
+        )
         assert refused.status_code == 403 and "viewer" in refused.text
         assert live.app.state.web.runner.runs() == []
 
@@ -125,16 +126,26 @@ def test_next_after_login_stays_on_site(demo_db: Path, users_file: Path, serve) 
     live = serve(demo_db, users_file)
     with httpx.Client(follow_redirects=False) as client:
         page = client.get(f"{live.url}/login")
-        response = client.post(f"{live.url}/login", data={
-            "csrf_token": csrf_of(page.text), "username": "vera", "password": PASSWORD,
-            "next": "//evil.example/"})
+        response = client.post(
+            f"{live.url}/login",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "username": "vera",
+                "password": PASSWORD,
+                "next": "//evil.example/",
+            },
+        )
         assert response.headers["location"] == "/"
 
 
 WRITE_FORMS = {
     "/records/lesions/DEMO-L002/correct": {"size_cm": "9", "reason": "forged"},
-    "/patients/DEMO-P002/add/assessments": {"assessment_id": "X1", "lesion_id": "DEMO-L002",
-                                            "assessment_date": "2010-11-20", "modality": "CT"},
+    "/patients/DEMO-P002/add/assessments": {
+        "assessment_id": "X1",
+        "lesion_id": "DEMO-L002",
+        "assessment_date": "2010-11-20",
+        "modality": "CT",
+    },
     "/history/freeze": {"label": "forged"},
     "/import/confirm": {"token": "x", "reason": "forged"},
     "/logout": {},
@@ -149,8 +160,9 @@ def _audit_entries(live) -> int:
 
 
 @pytest.mark.parametrize("url", sorted(WRITE_FORMS))
-def test_every_write_form_refuses_a_post_without_its_token(url: str, demo_db: Path,
-                                                           users_file: Path, serve) -> None:
+def test_every_write_form_refuses_a_post_without_its_token(
+    url: str, demo_db: Path, users_file: Path, serve
+) -> None:
     live = serve(demo_db, users_file)
     before = _audit_entries(live)
     with httpx.Client() as client:
@@ -161,8 +173,9 @@ def test_every_write_form_refuses_a_post_without_its_token(url: str, demo_db: Pa
     assert _audit_entries(live) == before
 
 
-def test_viewer_post_with_a_valid_token_is_refused_by_role(demo_db: Path, users_file: Path,
-                                                           serve) -> None:
+def test_viewer_post_with_a_valid_token_is_refused_by_role(
+    demo_db: Path, users_file: Path, serve
+) -> None:
     live = serve(demo_db, users_file)
     before = _audit_entries(live)
     with httpx.Client() as client:

@@ -22,14 +22,14 @@ def _watch(page) -> list[str]:
     """Collect dialogs (alert/confirm) and console errors of ``page``."""
     seen: list[str] = []
     page.on("dialog", lambda d: (seen.append(f"dialog: {d.message}"), d.dismiss()))
-    page.on("console", lambda m: seen.append(f"console: {m.text}") if m.type == "error"
-            else None)
+    page.on("console", lambda m: seen.append(f"console: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: seen.append(f"pageerror: {e}"))
     return seen
 
 
-def test_login_find_a_patient_and_screenshots(demo_db: Path, users_file: Path, serve, browser
-                                              ) -> None:
+def test_login_find_a_patient_and_screenshots(
+    demo_db: Path, users_file: Path, serve, browser
+) -> None:
     live = serve(demo_db, users_file)
     live.wait_ready()
     page = browser.new_page(viewport={"width": 1200, "height": 900})
@@ -54,8 +54,9 @@ def test_login_find_a_patient_and_screenshots(demo_db: Path, users_file: Path, s
     assert seen == []
 
 
-def test_run_the_model_study_and_open_its_report(demo_db: Path, users_file: Path, serve,
-                                                 browser) -> None:
+def test_run_the_model_study_and_open_its_report(
+    demo_db: Path, users_file: Path, serve, browser
+) -> None:
     live = serve(demo_db, users_file)
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     seen = _watch(page)
@@ -78,8 +79,9 @@ def test_run_the_model_study_and_open_its_report(demo_db: Path, users_file: Path
     text = page.inner_text("body")
     assert "model study, Feng et al. 2022" in text and "Provenance" in text
     assert label in text  # the report's provenance names the frozen state
-    loaded = page.evaluate("() => Array.from(document.images).filter("
-                           "i => i.complete && i.naturalWidth > 0).length")
+    loaded = page.evaluate(
+        "() => Array.from(document.images).filter(i => i.complete && i.naturalWidth > 0).length"
+    )
     assert loaded == page.evaluate("() => document.images.length") > 0
     page.screenshot(path=str(artefacts() / "report.png"))
     assert seen == []
@@ -92,9 +94,15 @@ def test_hostile_strings_never_execute(tmp_path: Path, users_file: Path, serve, 
     page = browser.new_page()
     seen = _watch(page)
     _login(page, live.url, "vera")
-    for url in ("/", "/patients", "/patients/DEMO-P001", "/patients/DEMO-P002",
-                "/records/patients/DEMO-P001", "/records/toxicities/DEMO-T001",
-                "/patients/DEMO-P007"):
+    for url in (
+        "/",
+        "/patients",
+        "/patients/DEMO-P001",
+        "/patients/DEMO-P002",
+        "/records/patients/DEMO-P001",
+        "/records/toxicities/DEMO-T001",
+        "/patients/DEMO-P007",
+    ):
         page.goto(f"{live.url}{url}")
         assert page.evaluate(PWNED) is None, url
         assert page.locator("script, iframe, img").count() == 0, url
@@ -107,8 +115,10 @@ def test_the_hostile_check_can_fail(browser) -> None:
     """Control: the same strings written into a page unescaped are caught by the checks."""
     page = browser.new_page()
     seen = _watch(page)
-    page.set_content("<p><img src=x onerror=\"window.__pwned=2\"></p>"
-                     "<script>window.__pwned=1; alert('x')</script>")
+    page.set_content(
+        '<p><img src=x onerror="window.__pwned=2"></p>'
+        "<script>window.__pwned=1; alert('x')</script>"
+    )
     page.wait_for_function("() => window.__pwned === 2", timeout=TIMEOUT_MS)
     assert page.evaluate(PWNED) == 2
     assert page.locator("script, iframe, img").count() > 0

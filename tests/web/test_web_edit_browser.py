@@ -19,8 +19,9 @@ def _entries(live) -> int:
         return queries.audit_entries(connection, limit=1)[1]
 
 
-def test_a_new_scan_turns_the_lesion_into_local_failure(demo_db: Path, users_file: Path,
-                                                        serve, browser) -> None:
+def test_a_new_scan_turns_the_lesion_into_local_failure(
+    demo_db: Path, users_file: Path, serve, browser
+) -> None:
     live = serve(demo_db, users_file)
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     _login(page, live.url, "eddie")
@@ -41,12 +42,12 @@ def test_a_new_scan_turns_the_lesion_into_local_failure(demo_db: Path, users_fil
     assert calls[-1] == "PD (local failure)"
     page.screenshot(path=str(artefacts() / "patient-after-scan.png"), full_page=True)
     page.goto(f"{live.url}/history")
-    assert "eddie" in page.inner_text(".entries") and "assessments" in page.inner_text(
-        ".entries")
+    assert "eddie" in page.inner_text(".entries") and "assessments" in page.inner_text(".entries")
 
 
-def test_a_bad_value_shows_its_message_beside_the_field(demo_db: Path, users_file: Path,
-                                                        serve, browser) -> None:
+def test_a_bad_value_shows_its_message_beside_the_field(
+    demo_db: Path, users_file: Path, serve, browser
+) -> None:
     live = serve(demo_db, users_file)
     before = _entries(live)
     page = browser.new_page(viewport={"width": 1200, "height": 900})
@@ -66,8 +67,9 @@ def test_a_bad_value_shows_its_message_beside_the_field(demo_db: Path, users_fil
     assert _entries(live) == before  # nothing written
 
 
-def test_a_correction_needs_a_reason_and_is_in_the_history(demo_db: Path, users_file: Path,
-                                                           serve, browser) -> None:
+def test_a_correction_needs_a_reason_and_is_in_the_history(
+    demo_db: Path, users_file: Path, serve, browser
+) -> None:
     live = serve(demo_db, users_file)
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     _login(page, live.url, "eddie")
@@ -92,14 +94,17 @@ def test_a_correction_needs_a_reason_and_is_in_the_history(demo_db: Path, users_
     page.screenshot(path=str(artefacts() / "history.png"), full_page=True)
 
 
-def test_import_with_its_preview(demo_db: Path, users_file: Path, serve, browser,
-                                 tmp_path: Path) -> None:
+def test_import_with_its_preview(
+    demo_db: Path, users_file: Path, serve, browser, tmp_path: Path
+) -> None:
     live = serve(demo_db, users_file)
     upload = tmp_path / "assessments.csv"
     upload.write_text(
         "assessment_id,lesion_id,assessment_date,modality,longest_diameter_mm,new_lesions\n"
         "DEMO-A0020,DEMO-L003,2012-01-19,CT,27,no\n"
-        "DEMO-A9001,DEMO-L003,2012-03-01,CT,35,no\n", encoding="utf-8")
+        "DEMO-A9001,DEMO-L003,2012-03-01,CT,35,no\n",
+        encoding="utf-8",
+    )
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     _login(page, live.url, "eddie")
     page.goto(f"{live.url}/import")
@@ -122,8 +127,9 @@ def test_import_with_its_preview(demo_db: Path, users_file: Path, serve, browser
     assert "local failure" in page.inner_text("#endpoint-LC-DEMO-L003")
 
 
-def test_a_viewer_sees_no_form_and_cannot_post_one(demo_db: Path, users_file: Path, serve,
-                                                   browser) -> None:
+def test_a_viewer_sees_no_form_and_cannot_post_one(
+    demo_db: Path, users_file: Path, serve, browser
+) -> None:
     live = serve(demo_db, users_file)
     page = browser.new_page()
     _login(page, live.url, "vera")
@@ -134,8 +140,9 @@ def test_a_viewer_sees_no_form_and_cannot_post_one(demo_db: Path, users_file: Pa
     before = _entries(live)
     # The page's own session token, posted by the viewer's browser: refused by role.
     token = page.evaluate("() => document.querySelector('input[name=csrf_token]').value")
-    response = page.request.post(f"{live.url}/records/lesions/DEMO-L002/correct",
-                                 form={"csrf_token": token, "size_cm": "9",
-                                       "reason": "viewer tries"})
+    response = page.request.post(
+        f"{live.url}/records/lesions/DEMO-L002/correct",
+        form={"csrf_token": token, "size_cm": "9", "reason": "viewer tries"},
+    )
     assert response.status == 403
     assert _entries(live) == before

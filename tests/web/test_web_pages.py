@@ -42,7 +42,7 @@ def test_patient_page_shows_recist_calls_and_endpoint_reasons(demo_db: Path, ser
     page = httpx.get(f"{live.url}/patients/DEMO-P002").text
     assert "death on 2010-12-18" in page  # OS reason
     assert "distant progression event DEMO-E002 on 2010-07-18" in page  # PFS reason
-    assert "<svg class=\"chart\"" in page
+    assert '<svg class="chart"' in page
     calls = re.findall(r'<td class="response">([^<]+)</td>', page)
     assert calls == ["baseline", "SD", "SD"]
     assert httpx.get(f"{live.url}/patients/NOPE").status_code == 404
@@ -85,8 +85,10 @@ def test_data_quality_problems_link_to_their_record(demo_db: Path, serve) -> Non
     import sqlite3
 
     with sqlite3.connect(demo_db) as connection:
-        connection.execute("UPDATE assessments SET assessment_date = '2019-01-01' "
-                           "WHERE assessment_id = 'DEMO-A0015'")
+        connection.execute(
+            "UPDATE assessments SET assessment_date = '2019-01-01' "
+            "WHERE assessment_id = 'DEMO-A0015'"
+        )
     live = serve(demo_db)
     live.wait_ready()
     page = httpx.get(f"{live.url}/").text
@@ -95,8 +97,7 @@ def test_data_quality_problems_link_to_their_record(demo_db: Path, serve) -> Non
     assert "after the patient&#39;s death" in page or "death" in page
 
 
-def test_a_change_from_outside_the_app_is_shown_and_derived_again(demo_db: Path, serve
-                                                                   ) -> None:
+def test_a_change_from_outside_the_app_is_shown_and_derived_again(demo_db: Path, serve) -> None:
     """A write by the command line while the server runs: the patient's page shows it at once
     (its rows' fingerprint changed), and the watcher derives that patient again."""
     from rtoutcomes.registry.changes import ChangeSet, apply_changes
@@ -107,9 +108,23 @@ def test_a_change_from_outside_the_app_is_shown_and_derived_again(demo_db: Path,
     live.wait_ready()
     state = live.app.state.web
     assert "censored" in _lc_status(httpx.get(f"{live.url}/patients/DEMO-P002").text)
-    apply_changes(demo_db, ChangeSet(rows={"assessments": [{
-        "assessment_id": "CLI-1", "lesion_id": "DEMO-L002", "assessment_date": "2010-11-20",
-        "modality": "CT", "longest_diameter_mm": 40}]}), command="rtoutcomes import --update")
+    apply_changes(
+        demo_db,
+        ChangeSet(
+            rows={
+                "assessments": [
+                    {
+                        "assessment_id": "CLI-1",
+                        "lesion_id": "DEMO-L002",
+                        "assessment_date": "2010-11-20",
+                        "modality": "CT",
+                        "longest_diameter_mm": 40,
+                    }
+                ]
+            }
+        ),
+        command="rtoutcomes import --update",
+    )
     with state.connect() as connection:
         rows = queries.patient_rows(connection, "DEMO-P002")
     assert state.derived._items["DEMO-P002"][0] != fingerprint(rows)  # stale until caught up
@@ -119,7 +134,6 @@ def test_a_change_from_outside_the_app_is_shown_and_derived_again(demo_db: Path,
 
 
 def _lc_status(page: str) -> str:
-    found = re.search(r'id="endpoint-LC-DEMO-L002">.*?<td class="lc-status">([^<]+)<', page,
-                      re.S)
+    found = re.search(r'id="endpoint-LC-DEMO-L002">.*?<td class="lc-status">([^<]+)<', page, re.S)
     assert found is not None
     return found.group(1)

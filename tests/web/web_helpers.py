@@ -28,8 +28,8 @@ def hostile_registry(folder: Path) -> Path:
     shutil.copytree(demo_registry_files(), folder)
     replace = {
         ("patients.csv", "histology_subtype"): "<script>window.__pwned=1</script>sarcoma",
-        ("patients.csv", "primary_site"): "<img src=x onerror=\"window.__pwned=2\">",
-        ("lesions.csv", "site_detail"): "\"><svg onload=window.__pwned=3>",
+        ("patients.csv", "primary_site"): '<img src=x onerror="window.__pwned=2">',
+        ("lesions.csv", "site_detail"): '"><svg onload=window.__pwned=3>',
         ("systemic_therapies.csv", "agent"): "</textarea><script>window.__pwned=4</script>",
         ("toxicities.csv", "term"): "<iframe src=javascript:window.__pwned=5>",
     }
@@ -52,8 +52,10 @@ def login(client: Any, base: str, name: str, password: str = PASSWORD) -> Any:
     page = client.get(f"{base}/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token is not None
-    return client.post(f"{base}/login", data={"csrf_token": token.group(1), "username": name,
-                                              "password": password, "next": "/"})
+    return client.post(
+        f"{base}/login",
+        data={"csrf_token": token.group(1), "username": name, "password": password, "next": "/"},
+    )
 
 
 def csrf_of(html: str) -> str:

@@ -22,8 +22,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     log.add_argument("--record", metavar="TABLE:KEY", help="one row's history, e.g. lesions:L13")
     log.add_argument("--since", metavar="DATE", help="entries from this UTC date or time on")
     log.add_argument("--json", action="store_true", help="entries (or the verification) as JSON")
-    log.add_argument("--verify", action="store_true",
-                     help="check the hash chain and that replaying it gives the registry")
+    log.add_argument(
+        "--verify",
+        action="store_true",
+        help="check the hash chain and that replaying it gives the registry",
+    )
     log.set_defaults(func=_audit)
 
     freeze = subparsers.add_parser(
@@ -48,14 +51,22 @@ def _audit(args: argparse.Namespace) -> int:
         if not result.ok:
             raise AuditBroken(f"audit trail broken at {result.first_break}")
         if not args.json:
-            print(f"audit trail verified: {result.entries} entries in {result.batches} batches, "
-                  f"hash chain intact, replay equals the registry (chain hash "
-                  f"{result.head.entry_hash})")
+            print(
+                f"audit trail verified: {result.entries} entries in {result.batches} batches, "
+                f"hash chain intact, replay equals the registry (chain hash "
+                f"{result.head.entry_hash})"
+            )
         return 0
     entries = audit.list_entries(args.db, record=args.record, since=args.since)
     if args.json:
-        print(json.dumps({"entries": [e.as_json() for e in entries]}, indent=1, sort_keys=True,
-                         ensure_ascii=False))
+        print(
+            json.dumps(
+                {"entries": [e.as_json() for e in entries]},
+                indent=1,
+                sort_keys=True,
+                ensure_ascii=False,
+            )
+        )
         return 0
     print(audit.history_text(entries))
     return 0
@@ -66,6 +77,8 @@ def _freeze(args: argparse.Namespace) -> int:
     from rtoutcomes.registry.database import describe_database
 
     state = freeze(args.db, args.label, user=args.user, reason=args.reason)
-    print(f"froze {describe_database(args.db)} as {state.label!r} (batch {state.batch}, audit "
-          f"entry {state.seq}, chain hash {state.chain_hash})")
+    print(
+        f"froze {describe_database(args.db)} as {state.label!r} (batch {state.batch}, audit "
+        f"entry {state.seq}, chain hash {state.chain_hash})"
+    )
     return 0

@@ -23,7 +23,10 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         ),
     )
     parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="DIR",
         help=f"output folder (default: ./{DEFAULT_OUT})",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress display")

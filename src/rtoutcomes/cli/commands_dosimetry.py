@@ -68,8 +68,12 @@ def _register_deidentify(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument("source", metavar="IN", help="folder of DICOM files")
     parser.add_argument("out", metavar="OUT", help="new (or empty) output folder")
-    parser.add_argument("--key-file", required=True, metavar="KEY",
-                        help="the registry's de-identification key (rtoutcomes init-key)")
+    parser.add_argument(
+        "--key-file",
+        required=True,
+        metavar="KEY",
+        help="the registry's de-identification key (rtoutcomes init-key)",
+    )
     parser.set_defaults(func=run_deidentify)
 
 
@@ -80,8 +84,9 @@ def run_deidentify(args: argparse.Namespace) -> int:
 
     key = read_key(args.key_file)
     pseudonym, shift = dicom_identity(key)
-    report = deidentify_folder(args.source, args.out, key.hex(), patient_pseudonym=pseudonym,
-                               shift_days=shift)
+    report = deidentify_folder(
+        args.source, args.out, key.hex(), patient_pseudonym=pseudonym, shift_days=shift
+    )
     print(report.text())
     return 0
 
@@ -101,42 +106,53 @@ def _register_import(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument("folder", metavar="DIR", help="folder tree of DICOM RT files")
     parser.add_argument(
-        "--db", metavar="DB",
+        "--db",
+        metavar="DB",
         help="registry (SQLite file or URL); default: the study file's db (--study)",
     )
     parser.add_argument(
-        "--study", metavar="STUDY.yaml",
+        "--study",
+        metavar="STUDY.yaml",
         help="study file: V(dose) is stored at its dosimetry.dose_levels_gy and at the dose of "
-             "every V<dose>Gy row of its tables.dose_metrics (with --dose-levels); its db is "
-             "the registry unless --db",
+        "every V<dose>Gy row of its tables.dose_metrics (with --dose-levels); its db is "
+        "the registry unless --db",
     )
     parser.add_argument(
-        "--map", metavar="FILE",
+        "--map",
+        metavar="FILE",
         help="CSV pairing dicom_patient_id with patient_id and/or rtplan_uid with course_id "
-             "(optional column target: the target ROI)",
+        "(optional column target: the target ROI)",
     )
     parser.add_argument("--dry-run", action="store_true", help="report, write nothing")
     parser.add_argument(
-        "--replace", action="store_true",
+        "--replace",
+        action="store_true",
         help="overwrite dosimetry a course already has from the TPS or from another plan",
     )
     parser.add_argument(
-        "--target-pattern", action="append", metavar="REGEX",
+        "--target-pattern",
+        action="append",
+        metavar="REGEX",
         help="target naming pattern (matched to the start of ROI names, ignoring case), tried "
-             "in the order given when the plan's prescription names no ROI; default: PTV, ITV, "
-             "CTV, GTV",
+        "in the order given when the plan's prescription names no ROI; default: PTV, ITV, "
+        "CTV, GTV",
     )
     parser.add_argument(
-        "--min-coverage", type=float, default=80.0, metavar="PCT",
+        "--min-coverage",
+        type=float,
+        default=80.0,
+        metavar="PCT",
         help="warn when the target's coverage is below this (default 80 %%)",
     )
     parser.add_argument(
-        "--dose-levels", metavar="GY,GY...",
+        "--dose-levels",
+        metavar="GY,GY...",
         help="store V(dose) of every structure at these doses (Gy), e.g. 5,10,20 (added to the "
-             "study file's, --study)",
+        "study file's, --study)",
     )
     parser.add_argument(
-        "--reason", metavar="TEXT",
+        "--reason",
+        metavar="TEXT",
         help="why, for the audit trail (default: computed from DICOM RT files)",
     )
     parser.add_argument("--workers", type=int, metavar="N", help="processes (default: cores)")
@@ -205,8 +221,13 @@ def run_import(args: argparse.Namespace) -> int:
         workers=args.workers,
     )
     summary = dosimetry_import(
-        args.folder, db, map_file=args.map, options=options, dry_run=args.dry_run,
-        progress=_progress(args.quiet), reason=args.reason,
+        args.folder,
+        db,
+        map_file=args.map,
+        options=options,
+        dry_run=args.dry_run,
+        progress=_progress(args.quiet),
+        reason=args.reason,
     )
     print("\n".join(summary.lines()))
     return 0
@@ -309,6 +330,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(_table(result.as_dict(), result.piv_region, result.skipped))
     if args.db is not None:
-        print(f"dosimetry of course {args.course_id} written to {args.db} (source computed)",
-              file=sys.stderr)
+        print(
+            f"dosimetry of course {args.course_id} written to {args.db} (source computed)",
+            file=sys.stderr,
+        )
     return 0

@@ -18,17 +18,30 @@ class FederatedArgumentError(RtOutcomesError):
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add this module's commands to ``subparsers``."""
     federated = subparsers.add_parser(
-        "federated", help="multi-centre analysis without pooling patient rows (vantage6)")
+        "federated", help="multi-centre analysis without pooling patient rows (vantage6)"
+    )
     actions = federated.add_subparsers(dest="action", metavar="ACTION")
     simulate = actions.add_parser(
-        "simulate", help="run a study federated over centres' tables on this machine "
-                         "(vantage6's mock client) and write the report")
+        "simulate",
+        help="run a study federated over centres' tables on this machine "
+        "(vantage6's mock client) and write the report",
+    )
     simulate.add_argument("study", type=Path, help="the study file (YAML)")
-    simulate.add_argument("--site", action="append", default=[], metavar="NAME=TABLE",
-                          help="a centre and its analysis table (CSV/XLSX); give one per centre")
-    simulate.add_argument("--policy", action="append", default=[], metavar="NAME=JSON",
-                          help="a centre's disclosure policy, e.g. "
-                               "'A={\"min_rows\": 10, \"min_cell\": 5, \"time_resolution\": 1}'")
+    simulate.add_argument(
+        "--site",
+        action="append",
+        default=[],
+        metavar="NAME=TABLE",
+        help="a centre and its analysis table (CSV/XLSX); give one per centre",
+    )
+    simulate.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="a centre's disclosure policy, e.g. "
+        '\'A={"min_rows": 10, "min_cell": 5, "time_resolution": 1}\'',
+    )
     simulate.add_argument("--out", type=Path, default=Path("report"), help="output folder")
     simulate.add_argument("--quiet", action="store_true", help="no progress display")
     simulate.set_defaults(func=_simulate)

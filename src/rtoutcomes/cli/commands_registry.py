@@ -33,16 +33,26 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     imp.add_argument("path", type=Path, help="folder with one <table>.csv per table, or .xlsx")
     imp.add_argument("--db", required=True, help=DB_HELP)
-    imp.add_argument("--update", action="store_true",
-                     help="apply the files as changes to a registry that holds data: rows "
-                     "matched by key, blank cells keep the stored value, <erase> empties one")
+    imp.add_argument(
+        "--update",
+        action="store_true",
+        help="apply the files as changes to a registry that holds data: rows "
+        "matched by key, blank cells keep the stored value, <erase> empties one",
+    )
     imp.add_argument("--reason", help="why (needed when stored values change or rows go)")
     imp.add_argument("--user", help="who (default: the operating-system login)")
-    imp.add_argument("--dry-run", action="store_true",
-                     help="with --update: show what would change and write nothing")
+    imp.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="with --update: show what would change and write nothing",
+    )
     imp.add_argument("--json", action="store_true", help="with --update: the changes as JSON")
-    imp.add_argument("--delete", type=Path, metavar="KEYS.csv",
-                     help="with --update: delete the rows listed (CSV with header table,key)")
+    imp.add_argument(
+        "--delete",
+        type=Path,
+        metavar="KEYS.csv",
+        help="with --update: delete the rows listed (CSV with header table,key)",
+    )
     imp.set_defaults(func=_import)
 
     validate = subparsers.add_parser("validate", help="run the import checks on a database")
@@ -52,20 +62,34 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     export = subparsers.add_parser("export", help="write the registry in the import format")
     export.add_argument("--db", required=True, help=DB_HELP)
     export.add_argument("--out", type=Path, required=True, help="output folder")
-    export.add_argument("--format", choices=("csv", "xlsx"), default="csv",
-                        help="one CSV file per table (default) or one workbook")
-    export.add_argument("--as-of", metavar="LABEL|BATCH|TIME",
-                        help="the registry as it was then: a freeze label, a batch number or a "
-                        "UTC time (YYYY-MM-DD = end of that day)")
-    export.add_argument("--deidentify", action="store_true",
-                        help="pseudonymised ids, dates shifted per patient, no birth dates or "
-                        "free text (needs --key-file)")
-    export.add_argument("--key-file", type=Path, help="the secret key of --deidentify "
-                        "(made by init-key; readable by its owner only)")
+    export.add_argument(
+        "--format",
+        choices=("csv", "xlsx"),
+        default="csv",
+        help="one CSV file per table (default) or one workbook",
+    )
+    export.add_argument(
+        "--as-of",
+        metavar="LABEL|BATCH|TIME",
+        help="the registry as it was then: a freeze label, a batch number or a "
+        "UTC time (YYYY-MM-DD = end of that day)",
+    )
+    export.add_argument(
+        "--deidentify",
+        action="store_true",
+        help="pseudonymised ids, dates shifted per patient, no birth dates or "
+        "free text (needs --key-file)",
+    )
+    export.add_argument(
+        "--key-file",
+        type=Path,
+        help="the secret key of --deidentify (made by init-key; readable by its owner only)",
+    )
     export.set_defaults(func=_export)
 
     init_key = subparsers.add_parser(
-        "init-key", help="make a secret key file (mode 0600) for de-identified exports")
+        "init-key", help="make a secret key file (mode 0600) for de-identified exports"
+    )
     init_key.add_argument("key", type=Path, help="the key file to create (never overwritten)")
     init_key.set_defaults(func=_init_key)
 
@@ -85,8 +109,11 @@ def _import(args: argparse.Namespace) -> int:
 
     if args.update:
         return _update(args)
-    for flag, given in (("--dry-run", args.dry_run), ("--json", args.json),
-                        ("--delete", args.delete)):
+    for flag, given in (
+        ("--dry-run", args.dry_run),
+        ("--json", args.json),
+        ("--delete", args.delete),
+    ):
         if given:
             raise CommandLineError(f"{flag} goes with --update")
     counts = import_registry(args.path, args.db, user=args.user, reason=args.reason)
@@ -105,8 +132,12 @@ def _update(args: argparse.Namespace) -> int:
     from rtoutcomes.registry.update import update_registry
 
     command = f"rtoutcomes import --update {args.path.name}"
-    options = {"reason": args.reason, "user": args.user, "delete_file": args.delete,
-               "command": command}
+    options = {
+        "reason": args.reason,
+        "user": args.user,
+        "delete_file": args.delete,
+        "command": command,
+    }
     preview = update_registry(args.path, args.db, dry_run=True, **options)
     if args.json and args.dry_run:
         print(json.dumps(preview.as_json(), indent=2, ensure_ascii=False, sort_keys=True))
@@ -124,8 +155,10 @@ def _update(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_json(), indent=2, ensure_ascii=False, sort_keys=True))
     else:
-        print(f"written as batch {report.batch} of the audit trail "
-              f"(chain hash {report.head_after[:16]})")
+        print(
+            f"written as batch {report.batch} of the audit trail "
+            f"(chain hash {report.head_after[:16]})"
+        )
     return 0
 
 
@@ -148,12 +181,19 @@ def _export(args: argparse.Namespace) -> int:
     if args.deidentify != (args.key_file is not None):
         raise RegistryArgumentError("--deidentify and --key-file go together")
     summary: list[str] = []
-    files = export_registry(args.db, args.out, args.format, as_of=args.as_of,
-                            key_file=args.key_file, deidentified=summary)
+    files = export_registry(
+        args.db,
+        args.out,
+        args.format,
+        as_of=args.as_of,
+        key_file=args.key_file,
+        deidentified=summary,
+    )
     when = f" as of {args.as_of}" if args.as_of else ""
     what = "a de-identified copy of " if args.deidentify else ""
-    print(f"exported {what}{describe_database(args.db)}{when} to {len(files)} file(s) in "
-          f"{args.out}")
+    print(
+        f"exported {what}{describe_database(args.db)}{when} to {len(files)} file(s) in {args.out}"
+    )
     for line in summary:
         print(f"  {line}")
     return 0
@@ -162,8 +202,10 @@ def _export(args: argparse.Namespace) -> int:
 def _init_key(args: argparse.Namespace) -> int:
     from rtoutcomes.io.keyfile import init_key
 
-    print(f"wrote a new secret key to {init_key(args.key)} (mode 0600); keep it: the same key "
-          "gives the same pseudonyms on the next export")
+    print(
+        f"wrote a new secret key to {init_key(args.key)} (mode 0600); keep it: the same key "
+        "gives the same pseudonyms on the next export"
+    )
     return 0
 
 

@@ -32,9 +32,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     run.add_argument("--out", type=Path, default=Path("report"), help="output folder")
     run.add_argument("--db", help="registry database URL (overrides the study file's 'db')")
     run.add_argument("--quiet", action="store_true", help="no progress display")
-    run.add_argument("--as-of", metavar="LABEL|BATCH|TIME",
-                     help="analyse the registry as it was then (a freeze label, a batch number "
-                     "or a UTC time); overrides the study file's 'as_of'")
+    run.add_argument(
+        "--as-of",
+        metavar="LABEL|BATCH|TIME",
+        help="analyse the registry as it was then (a freeze label, a batch number "
+        "or a UTC time); overrides the study file's 'as_of'",
+    )
     run.set_defaults(func=_run)
 
     analyze = subparsers.add_parser(

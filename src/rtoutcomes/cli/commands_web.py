@@ -23,26 +23,40 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     where = serve.add_mutually_exclusive_group(required=True)
     where.add_argument("--db", help="registry database: SQLite file path or URL")
     where.add_argument("--demo", action="store_true", help="a fresh synthetic demo registry")
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="address to listen on (default 127.0.0.1, this machine only; any "
-                            "other needs --users)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only; any other needs --users)",
+    )
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    serve.add_argument("--users", type=Path,
-                       help="users file (rtoutcomes adduser); without it, loopback only and "
-                            "the local user is admin")
-    serve.add_argument("--workdir", type=Path,
-                       help="folder for study runs (default rtoutcomes-web/ here, or the demo's "
-                            "folder)")
+    serve.add_argument(
+        "--users",
+        type=Path,
+        help="users file (rtoutcomes adduser); without it, loopback only and "
+        "the local user is admin",
+    )
+    serve.add_argument(
+        "--workdir",
+        type=Path,
+        help="folder for study runs (default rtoutcomes-web/ here, or the demo's folder)",
+    )
     serve.set_defaults(func=_serve)
 
     user = subparsers.add_parser("adduser", help="add or update a user of the web app")
     user.add_argument("name", help="user name (letters, digits, _ . @ -)")
     user.add_argument("--users", type=Path, required=True, help="users file (created if missing)")
-    user.add_argument("--role", choices=("viewer", "editor", "admin"), required=True,
-                      help="viewer reads; editor also changes records and runs studies; admin "
-                           "also freezes and verifies")
-    user.add_argument("--password-stdin", action="store_true",
-                      help="read the password from the first line of standard input")
+    user.add_argument(
+        "--role",
+        choices=("viewer", "editor", "admin"),
+        required=True,
+        help="viewer reads; editor also changes records and runs studies; admin "
+        "also freezes and verifies",
+    )
+    user.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
     user.set_defaults(func=_user_add)
 
 
@@ -90,13 +104,24 @@ def _serve(args: argparse.Namespace) -> int:
         local = getpass.getuser()
     except (KeyError, OSError):
         local = "local"
-    app = create_app(WebConfig(db=db, workdir=Path(workdir), users=users, local_user=local,
-                               host=args.host, check_in_process=True))
+    app = create_app(
+        WebConfig(
+            db=db,
+            workdir=Path(workdir),
+            users=users,
+            local_user=local,
+            host=args.host,
+            check_in_process=True,
+        )
+    )
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     logging.getLogger("rtoutcomes.web").setLevel(logging.INFO)
-    print(f"rtoutcomes serve: {db} on http://{args.host}:{args.port}/ "
-          f"({'users file ' + str(args.users) if users is not None else 'local user ' + local})",
-          file=sys.stderr, flush=True)
+    print(
+        f"rtoutcomes serve: {db} on http://{args.host}:{args.port}/ "
+        f"({'users file ' + str(args.users) if users is not None else 'local user ' + local})",
+        file=sys.stderr,
+        flush=True,
+    )
     uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
     return 0
 

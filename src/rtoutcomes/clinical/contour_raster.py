@@ -235,8 +235,8 @@ def rasterise_planes(
     # after each crossing cell: lines inside up to the next crossing cell of the row
     cell_last = np.append(cell_first[1:], sign.size) - 1
     after = np.rint(lines_in[cell_last]).astype(np.int64)
-    height_after = height_in[cell_last] - (
-        np.concatenate([[0.0], height_in])[cell_first][row_height_start]
+    height_after = (
+        height_in[cell_last] - (np.concatenate([[0.0], height_in])[cell_first][row_height_start])
     )
     c_plane, c_row, c_col = on[cell_first], row[cell_first], cell[cell_first]
     next_col = np.append(c_col[1:], 0)

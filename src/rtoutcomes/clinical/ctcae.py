@@ -64,8 +64,10 @@ def _key(name: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _table() -> _Table:
-    text = resources.files("rtoutcomes.clinical").joinpath("data/ctcae_terms.csv").read_text(
-        encoding="utf-8"
+    text = (
+        resources.files("rtoutcomes.clinical")
+        .joinpath("data/ctcae_terms.csv")
+        .read_text(encoding="utf-8")
     )
     rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
     terms: dict[tuple[str, str], CtcaeTerm] = {}
@@ -73,7 +75,10 @@ def _table() -> _Table:
     for row in rows:
         if row["kind"] == "term":
             terms[(row["version"], _key(row["name"]))] = CtcaeTerm(
-                row["version"], row["term"], int(row["min_grade"]), int(row["max_grade"]),
+                row["version"],
+                row["term"],
+                int(row["min_grade"]),
+                int(row["max_grade"]),
                 row["soc"],
             )
         else:
@@ -84,8 +89,7 @@ def _table() -> _Table:
 def terms(version: str = "4.03") -> list[CtcaeTerm]:
     """All curated terms of a CTCAE version, sorted by name."""
     version = _version(version)
-    return sorted((t for (v, _), t in _table().terms.items() if v == version),
-                  key=lambda t: t.term)
+    return sorted((t for (v, _), t in _table().terms.items() if v == version), key=lambda t: t.term)
 
 
 def synonyms(version: str = "4.03") -> dict[str, str]:
@@ -101,7 +105,8 @@ def _version(version: Any) -> str:
         text = text[1:]
     if text not in aliases:
         raise ClinicalRuleError(
-            f"unknown CTCAE version; known: {', '.join(CTCAE_VERSIONS)}", column="ctcae_version",
+            f"unknown CTCAE version; known: {', '.join(CTCAE_VERSIONS)}",
+            column="ctcae_version",
             value=version,
         )
     return aliases[text]
@@ -124,8 +129,12 @@ def suggest_term(name: str, version: str = "4.03") -> str | None:
 
 
 def resolve_term(
-    name: str, version: str = "4.03", *, allow_synonyms: bool = True,
-    table: str | None = None, row: Any = None,
+    name: str,
+    version: str = "4.03",
+    *,
+    allow_synonyms: bool = True,
+    table: str | None = None,
+    row: Any = None,
 ) -> TermMatch:
     """The CTCAE term for a reported wording (case and spacing ignored).
 
@@ -144,14 +153,23 @@ def resolve_term(
     suggestion = suggest_term(name, version)
     what = "a synonym, not a CTCAE term" if (version, key) in data.synonyms else "not a CTCAE term"
     raise ClinicalRuleError(
-        f"{what} (CTCAE v{version}, curated table)", table=table, row=row, column="term",
-        value=name, suggestion=suggestion,
+        f"{what} (CTCAE v{version}, curated table)",
+        table=table,
+        row=row,
+        column="term",
+        value=name,
+        suggestion=suggestion,
     )
 
 
 def check_grade(
-    name: str, grade: Any, version: str = "4.03", *, allow_synonyms: bool = True,
-    table: str | None = None, row: Any = None,
+    name: str,
+    grade: Any,
+    version: str = "4.03",
+    *,
+    allow_synonyms: bool = True,
+    table: str | None = None,
+    row: Any = None,
 ) -> int:
     """The grade as an int if the term defines it (fatigue: 1-3), else ``ClinicalRuleError``."""
     match = resolve_term(name, version, allow_synonyms=allow_synonyms, table=table, row=row)
@@ -164,7 +182,10 @@ def check_grade(
     if not valid or not term.min_grade <= value <= term.max_grade:
         raise ClinicalRuleError(
             f"CTCAE v{term.version} '{term.term}' is graded {term.min_grade}-{term.max_grade}",
-            table=table, row=row, column="grade", value=grade,
+            table=table,
+            row=row,
+            column="grade",
+            value=grade,
             suggestion=str(term.max_grade) if valid and value > term.max_grade else None,
         )
     return value
@@ -244,15 +265,20 @@ def classify_phase(
     if ref.isna().any():
         rid = df.loc[ref.isna()].iloc[0]
         raise ClinicalRuleError(
-            "no SBRT course found for this toxicity's patient", table="toxicities",
-            row=rid.get("toxicity_id"), column="patient_id", value=rid["patient_id"],
+            "no SBRT course found for this toxicity's patient",
+            table="toxicities",
+            row=rid.get("toxicity_id"),
+            column="patient_id",
+            value=rid["patient_id"],
         )
     before = onset < start
     if before.any():
         rid = df.loc[before].iloc[0]
         raise ClinicalRuleError(
             f"onset before SBRT start ({pd.Timestamp(start[before].iloc[0]).date()})",
-            table="toxicities", row=rid.get("toxicity_id"), column="onset_date",
+            table="toxicities",
+            row=rid.get("toxicity_id"),
+            column="onset_date",
             value=str(pd.Timestamp(onset[before].iloc[0]).date()),
         )
     df["reference_date"] = ref.astype("datetime64[ns]")
@@ -316,23 +342,30 @@ def toxicity_summary(toxicities: pd.DataFrame, n_patients: int) -> ToxicitySumma
     if worst["patient_id"].nunique() > n_patients:
         raise ClinicalRuleError(
             f"{worst['patient_id'].nunique()} patients have toxicities but n_patients is "
-            f"{n_patients}", value=n_patients,
+            f"{n_patients}",
+            value=n_patients,
         )
     by_grade = (
-        worst.groupby(["phase", "term", "worst_grade"], sort=True)["patient_id"].nunique()
-        .rename("patients").reset_index().rename(columns={"worst_grade": "grade"})
+        worst.groupby(["phase", "term", "worst_grade"], sort=True)["patient_id"]
+        .nunique()
+        .rename("patients")
+        .reset_index()
+        .rename(columns={"worst_grade": "grade"})
     )
     by_grade["pct"] = 100.0 * by_grade["patients"] / n_patients
     grouped = worst.groupby(["phase", "term"], sort=True)
-    overview = pd.DataFrame({
-        "min_grade": grouped["worst_grade"].min(),
-        "max_grade": grouped["worst_grade"].max(),
-        "patients": grouped["patient_id"].nunique(),
-    }).reset_index()
+    overview = pd.DataFrame(
+        {
+            "min_grade": grouped["worst_grade"].min(),
+            "max_grade": grouped["worst_grade"].max(),
+            "patients": grouped["patient_id"].nunique(),
+        }
+    ).reset_index()
     overview["grades"] = [
         f"{lo}" if lo == hi else f"{lo}-{hi}"
         for lo, hi in zip(overview["min_grade"], overview["max_grade"], strict=True)
     ]
     overview["pct"] = 100.0 * overview["patients"] / n_patients
-    return ToxicitySummary(by_grade=by_grade, overview=overview, worst=worst,
-                           n_patients=int(n_patients))
+    return ToxicitySummary(
+        by_grade=by_grade, overview=overview, worst=worst, n_patients=int(n_patients)
+    )

@@ -63,9 +63,9 @@ def _weighted_sum(
     return total
 
 
-def _frame_positions(grid: DoseGrid, z_mm: NDArray[np.float64]) -> tuple[
-    NDArray[np.int64], NDArray[np.float64]
-]:
+def _frame_positions(
+    grid: DoseGrid, z_mm: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """For each plane z (mm): the frame below it and the fraction of the way to the next
     (linear in z, clamped at the grid's ends)."""
     nz = grid.dose_gy.shape[0]

@@ -135,8 +135,10 @@ class DosimetryImport:
         for outcome in sorted(self.outcomes, key=lambda o: (o.status, o.plan_uid)):
             where = f" -> {outcome.course_id}" if outcome.course_id else ""
             if outcome.status in ("refused", "unmatched"):
-                head.append(f"  {outcome.status}: plan {outcome.plan_uid} (PatientID "
-                            f"{outcome.dicom_patient_id}){where}: {outcome.reason}")
+                head.append(
+                    f"  {outcome.status}: plan {outcome.plan_uid} (PatientID "
+                    f"{outcome.dicom_patient_id}){where}: {outcome.reason}"
+                )
             for warning in outcome.warnings:
                 head.append(f"  warning: plan {outcome.plan_uid}{where}: {warning}")
         return head
@@ -153,21 +155,27 @@ def read_map_file(path: str | Path) -> PlanMap:
     reader = csv.DictReader(text.splitlines())
     unknown = [c for c in reader.fieldnames or [] if c not in _MAP_COLUMNS]
     if unknown or not reader.fieldnames:
-        raise MapFileError(f"{file}: row 1: unknown column(s) {', '.join(unknown) or '(none)'}; "
-                           f"columns: {', '.join(_MAP_COLUMNS)}")
+        raise MapFileError(
+            f"{file}: row 1: unknown column(s) {', '.join(unknown) or '(none)'}; "
+            f"columns: {', '.join(_MAP_COLUMNS)}"
+        )
     mapping = PlanMap()
     for number, row in enumerate(reader, start=2):
         cells = {k: (v or "").strip() for k, v in row.items() if k}
         for left, right in (("dicom_patient_id", "patient_id"), ("rtplan_uid", "course_id")):
             if bool(cells.get(left)) != bool(cells.get(right)):
                 missing = right if cells.get(left) else left
-                raise MapFileError(f"{file}: row {number}: column {missing} is empty; "
-                                   f"{left} and {right} go together")
+                raise MapFileError(
+                    f"{file}: row {number}: column {missing} is empty; "
+                    f"{left} and {right} go together"
+                )
         pid, patient = cells.get("dicom_patient_id"), cells.get("patient_id")
         if pid and patient:
             if mapping.patients.get(pid, patient) != patient:
-                raise MapFileError(f"{file}: row {number}: dicom_patient_id {pid} is mapped to "
-                                   f"{mapping.patients[pid]} and {patient}")
+                raise MapFileError(
+                    f"{file}: row {number}: dicom_patient_id {pid} is mapped to "
+                    f"{mapping.patients[pid]} and {patient}"
+                )
             mapping.patients[pid] = patient
         plan, course = cells.get("rtplan_uid"), cells.get("course_id")
         if plan and course:
@@ -252,10 +260,17 @@ def _match(
     pid = plan.patient_id or ""
     patient = plan_map.patients.get(pid, pid)
     if patient not in patients:
-        return None, (f"PatientID {pid!r} is not a registry patient (pair it with a patient_id "
-                      "in the map file)"), []
-    own = sorted((c for c in courses.values() if c.patient_id == patient),
-                 key=lambda c: c.course_id)
+        return (
+            None,
+            (
+                f"PatientID {pid!r} is not a registry patient (pair it with a patient_id "
+                "in the map file)"
+            ),
+            [],
+        )
+    own = sorted(
+        (c for c in courses.values() if c.patient_id == patient), key=lambda c: c.course_id
+    )
     if rx_gy is None or fractions is None:
         return None, f"the plan states no prescription ({schedule}); map it by hand", []
     fitting = [c for c in own if _fits(c, rx_gy, fractions)]
@@ -265,13 +280,19 @@ def _match(
         fitting = [c for c in fitting if c.start is None or date <= c.start <= date + window]
     if len(fitting) == 1:
         return fitting[0].course_id, "", []
-    listed = "; ".join(
-        f"{c.course_id} {_schedule(c.total_dose_gy, c.fractions)} from {c.start}" for c in own
-    ) or "none"
+    listed = (
+        "; ".join(
+            f"{c.course_id} {_schedule(c.total_dose_gy, c.fractions)} from {c.start}" for c in own
+        )
+        or "none"
+    )
     on = f" planned {date}" if date else ""
     if not fitting:
-        return None, (f"the plan's {schedule}{on} fits none of patient {patient}'s courses "
-                      f"({listed})"), []
+        return (
+            None,
+            (f"the plan's {schedule}{on} fits none of patient {patient}'s courses ({listed})"),
+            [],
+        )
     names = ", ".join(c.course_id for c in fitting)
     return None, f"the plan's {schedule}{on} fits several courses ({names}): map it by hand", []
 
@@ -308,13 +329,17 @@ def _compute(job: _Job) -> dict[str, Any]:
             total = grid.dose_gy.copy()
             for other in grids[1:]:
                 if other.dose_gy.shape != grid.dose_gy.shape:
-                    raise RtOutcomesError(f"{other.path}: dose grid shape differs from "
-                                          f"{grid.path}'s")
+                    raise RtOutcomesError(
+                        f"{other.path}: dose grid shape differs from {grid.path}'s"
+                    )
                 total += other.dose_gy
             grid = replace(grid, dose_gy=total, summation_type="PLAN", tps_dvhs={})
         grid = total_dose_grid(grid, job.fractions)
         target = choose_target(
-            structure_set, job.target, job.description, roi_number=job.roi_number,
+            structure_set,
+            job.target,
+            job.description,
+            roi_number=job.roi_number,
             patterns=job.patterns,
         )
         result = plan_dosimetry(
@@ -360,9 +385,13 @@ def _jobs_and_outcomes(
         if len(pairs) > 1 and not mapped:
             uids = ", ".join(link.plan.sop_uid for link, _ in pairs)
             for _, outcome in pairs:
-                outcome.status, outcome.reason = "unmatched", (
-                    f"{len(pairs)} plans fit course {course_id} ({uids}); map them by hand "
-                    "(plans mapped to one course are summed)")
+                outcome.status, outcome.reason = (
+                    "unmatched",
+                    (
+                        f"{len(pairs)} plans fit course {course_id} ({uids}); map them by hand "
+                        "(plans mapped to one course are summed)"
+                    ),
+                )
             continue
         job = _job(course_id, [link for link, _ in pairs], plan_map, options)
         if isinstance(job, str):
@@ -371,14 +400,20 @@ def _jobs_and_outcomes(
             continue
         existing = courses[course_id].dosimetry
         plan_uid = pairs[0][0].plan.sop_uid
-        if existing is not None and not options.replace and (
-            existing.get("source") != "computed" or existing.get("rtplan_uid") != plan_uid
+        if (
+            existing is not None
+            and not options.replace
+            and (existing.get("source") != "computed" or existing.get("rtplan_uid") != plan_uid)
         ):
             for _, outcome in pairs:
-                outcome.status, outcome.reason = "refused", (
-                    f"course {course_id} already has dosimetry (source {existing.get('source')}"
-                    f", plan {existing.get('rtplan_uid') or '-'}); replace it explicitly "
-                    "(--replace) or leave it")
+                outcome.status, outcome.reason = (
+                    "refused",
+                    (
+                        f"course {course_id} already has dosimetry (source {existing.get('source')}"
+                        f", plan {existing.get('rtplan_uid') or '-'}); replace it explicitly "
+                        "(--replace) or leave it"
+                    ),
+                )
             continue
         jobs.append(job)
     return jobs, grouped
@@ -394,10 +429,17 @@ def _job(
         return "the plan states no prescription (TargetPrescriptionDose)"
     if len(links) == 1:
         return _Job(
-            course_id, str(first.structure_set.path), tuple(str(d.path) for d in first.doses),
-            first.summation_type, rx.fractions, rx.prescription_gy, rx.target_roi_number,
-            rx.target_description, plan_map.targets.get(first.plan.sop_uid),
-            options.target_patterns, options.dose_levels_gy,
+            course_id,
+            str(first.structure_set.path),
+            tuple(str(d.path) for d in first.doses),
+            first.summation_type,
+            rx.fractions,
+            rx.prescription_gy,
+            rx.target_roi_number,
+            rx.target_description,
+            plan_map.targets.get(first.plan.sop_uid),
+            options.target_patterns,
+            options.dose_levels_gy,
         )
     # several plans of one course, summed because the map says so
     from rtoutcomes.io.dicom_index import same_grid
@@ -418,9 +460,16 @@ def _job(
         total += plan_rx.prescription_gy
         fractions += plan_rx.fractions
     return _Job(
-        course_id, str(first.structure_set.path), tuple(str(lk.doses[0].path) for lk in links),
-        "PLAN", fractions, total, rx.target_roi_number, rx.target_description,
-        plan_map.targets.get(first.plan.sop_uid), options.target_patterns,
+        course_id,
+        str(first.structure_set.path),
+        tuple(str(lk.doses[0].path) for lk in links),
+        "PLAN",
+        fractions,
+        total,
+        rx.target_roi_number,
+        rx.target_description,
+        plan_map.targets.get(first.plan.sop_uid),
+        options.target_patterns,
         options.dose_levels_gy,
     )
 
@@ -494,14 +543,18 @@ def dosimetry_import(
             continue
         warnings = _plausibility(result, courses[job.course_id], opts)
         first = next(link for link in links if link.plan.sop_uid == outcomes[0].plan_uid)
-        result["dosimetry"].update(_identity(first, [lk for lk in links if lk.plan.sop_uid in {
-            o.plan_uid for o in outcomes}]))
+        result["dosimetry"].update(
+            _identity(
+                first, [lk for lk in links if lk.plan.sop_uid in {o.plan_uid for o in outcomes}]
+            )
+        )
         for outcome in outcomes:
             outcome.target = result["target"]
             outcome.warnings += warnings
         rows[job.course_id] = result
-    summary = DosimetryImport(index, problems, [o for group in grouped.values() for o in group],
-                              dry_run=dry_run)
+    summary = DosimetryImport(
+        index, problems, [o for group in grouped.values() for o in group], dry_run=dry_run
+    )
     write = write_course_dosimetry(
         db_url,
         {c: r["dosimetry"] for c, r in rows.items()},
@@ -549,8 +602,11 @@ def single_plan_warnings(
     with a registry course, a schedule that differs from the course's and a target volume far
     from its registered TV (the same rules as :func:`dosimetry_import`)."""
     opts = options or ImportOptions()
-    summary = {"coverage": result.indices.coverage, "tv_cc": result.indices.tv_cc,
-               "target": result.target_name}
+    summary = {
+        "coverage": result.indices.coverage,
+        "tv_cc": result.indices.tv_cc,
+        "target": result.target_name,
+    }
     if db_url is None or course_id is None:
         return _plausibility(summary, _Course("", "", None, None, 0.0, 0, None), opts)
     courses, _ = _courses(db_url)

@@ -94,11 +94,15 @@ class EligibilityResult(TabularResult):
         """The flow chart as rows: step, n."""
         import pandas as pd
 
-        rows: list[tuple[str, int | None]] = [("screened", self.screened),
-                                              ("excluded", self.excluded)]
+        rows: list[tuple[str, int | None]] = [
+            ("screened", self.screened),
+            ("excluded", self.excluded),
+        ]
         rows += [(f"excluded: {r}", n) for r, n in self.excluded_by_reason.items()]
-        rows += [("enrolled patients", self.enrolled_patients),
-                 ("treated lesions", self.treated_lesions)]
+        rows += [
+            ("enrolled patients", self.enrolled_patients),
+            ("treated lesions", self.treated_lesions),
+        ]
         return pd.DataFrame(rows, columns=["step", "n"])
 
 
@@ -118,7 +122,8 @@ def apply_rules(
         for column in rule.columns:
             if column not in candidates.columns:
                 raise ClinicalRuleError(
-                    f"eligibility rule '{rule.name}' needs this column", table="candidates",
+                    f"eligibility rule '{rule.name}' needs this column",
+                    table="candidates",
                     column=column,
                 )
     df = candidates.copy()
@@ -138,9 +143,12 @@ def apply_rules(
         lesions = int(df.loc[df["eligible"], lesions_column].fillna(0).astype(int).sum())
     eligible = int(df["eligible"].sum())
     return EligibilityResult(
-        candidates=df, screened=len(df), excluded=len(df) - eligible,
+        candidates=df,
+        screened=len(df),
+        excluded=len(df) - eligible,
         excluded_by_reason=dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
-        enrolled_patients=eligible, treated_lesions=lesions,
+        enrolled_patients=eligible,
+        treated_lesions=lesions,
     )
 
 
@@ -162,8 +170,12 @@ def registry_flow(tables: Mapping[str, pd.DataFrame]) -> EligibilityResult:
         patients = tables.get("patients")
         n = 0 if patients is None else len(patients)
         return EligibilityResult(
-            candidates=pd.DataFrame(), screened=n, excluded=0, excluded_by_reason={},
-            enrolled_patients=n, treated_lesions=None if lesions is None else len(lesions),
+            candidates=pd.DataFrame(),
+            screened=n,
+            excluded=0,
+            excluded_by_reason={},
+            enrolled_patients=n,
+            treated_lesions=None if lesions is None else len(lesions),
         )
     screened = screened.copy()
     eligible = is_yes(screened["eligible"], "eligible")
@@ -179,8 +191,11 @@ def registry_flow(tables: Mapping[str, pd.DataFrame]) -> EligibilityResult:
     if lesions is not None:
         treated = int(lesions["patient_id"].astype(str).isin(enrolled).sum())
     return EligibilityResult(
-        candidates=screened, screened=len(screened), excluded=int((~eligible).sum()),
-        excluded_by_reason=by_reason, enrolled_patients=int(eligible.sum()),
+        candidates=screened,
+        screened=len(screened),
+        excluded=int((~eligible).sum()),
+        excluded_by_reason=by_reason,
+        enrolled_patients=int(eligible.sum()),
         treated_lesions=treated,
     )
 
@@ -211,7 +226,8 @@ def candidates_from_registry(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame
     per_patient = lesions.groupby("patient_id")[["planned", "assessed"]].all()
     out = eligible.merge(
         patients[["patient_id", "lesions_at_first_sbrt", "histology_subtype"]],
-        on="patient_id", how="left",
+        on="patient_id",
+        how="left",
     ).rename(columns={"lesions_at_first_sbrt": "lesion_count"})
     out["imaging_clear"] = out["patient_id"].map(per_patient["assessed"]).fillna(False)
     out["plan_complete"] = out["patient_id"].map(per_patient["planned"]).fillna(False)
@@ -237,8 +253,16 @@ def cross_check(
     for rec in verdicts.candidates.to_dict("records"):
         cid = str(rec["candidate_id"])
         if cid not in recorded.index:
-            rows.append((cid, None, None, rec["eligible"], rec["reasons"],
-                         "candidate not in screened_candidates"))
+            rows.append(
+                (
+                    cid,
+                    None,
+                    None,
+                    rec["eligible"],
+                    rec["reasons"],
+                    "candidate not in screened_candidates",
+                )
+            )
             continue
         r_eligible = _truthy(recorded.loc[cid, "eligible"])
         r_reason = recorded.loc[cid, "exclusion_reason"]
@@ -248,10 +272,22 @@ def cross_check(
             issue = f"recorded eligible, but the rules exclude: {rec['reasons']}"
         elif not r_eligible and rec["eligible"]:
             issue = f"recorded excluded ({r_reason}), but no rule excludes"
-        elif (not r_eligible and r_reason not in (None, "other")
-              and r_reason not in rec["reasons"].split("; ")):
+        elif (
+            not r_eligible
+            and r_reason not in (None, "other")
+            and r_reason not in rec["reasons"].split("; ")
+        ):
             issue = f"recorded reason '{r_reason}' is not among the rules' reasons"
         if issue:
             rows.append((cid, r_eligible, r_reason, rec["eligible"], rec["reasons"], issue))
-    return pd.DataFrame(rows, columns=["candidate_id", "recorded_eligible", "recorded_reason",
-                                       "rules_eligible", "rules_reasons", "issue"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "candidate_id",
+            "recorded_eligible",
+            "recorded_reason",
+            "rules_eligible",
+            "rules_reasons",
+            "issue",
+        ],
+    )

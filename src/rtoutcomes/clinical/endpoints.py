@@ -151,8 +151,11 @@ def _cutoff(tables: Mapping[str, pd.DataFrame], data_cutoff: Any) -> pd.Timestam
         return pd.Timestamp(str(values.iloc[0]).strip())
     except ValueError as error:
         raise ClinicalRuleError(
-            "data_cutoff_date must be a date (YYYY-MM-DD)", table="registry_meta",
-            row="data_cutoff_date", column="value", value=values.iloc[0],
+            "data_cutoff_date must be a date (YYYY-MM-DD)",
+            table="registry_meta",
+            row="data_cutoff_date",
+            column="value",
+            value=values.iloc[0],
         ) from error
 
 
@@ -184,21 +187,24 @@ def _first_courses(courses: pd.DataFrame, lesions: pd.DataFrame) -> pd.DataFrame
     untreated = ~lesions["lesion_id"].isin(first.index)
     if untreated.any():
         raise ClinicalRuleError(
-            "every lesion needs an SBRT course (time zero of local control)", table="lesions",
-            row=lesions.loc[untreated, "lesion_id"].iloc[0], column="lesion_id",
+            "every lesion needs an SBRT course (time zero of local control)",
+            table="lesions",
+            row=lesions.loc[untreated, "lesion_id"].iloc[0],
+            column="lesion_id",
         )
     return first[["course_id", "start_date", "end_date"]]
 
 
-def _patient_cutoffs(
-    patients: pd.DataFrame, cutoff: pd.Timestamp | None
-) -> pd.Series | None:
+def _patient_cutoffs(patients: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.Series | None:
     """Each patient's data cut-off: its ``data_cutoff_date`` (a de-identified registry), else
     the registry's; ``None`` when neither exists."""
     import pandas as pd
 
-    own = (_dates(patients["data_cutoff_date"]) if "data_cutoff_date" in patients
-           else pd.Series(pd.NaT, index=patients.index, dtype="datetime64[ns]"))
+    own = (
+        _dates(patients["data_cutoff_date"])
+        if "data_cutoff_date" in patients
+        else pd.Series(pd.NaT, index=patients.index, dtype="datetime64[ns]")
+    )
     if cutoff is None and own.isna().all():
         return None
     if cutoff is not None:
@@ -247,8 +253,12 @@ def derive_endpoints(
         raise ClinicalRuleError("unit is 'months' or 'days'", value=unit)
     cutoff = _cutoff(tables, data_cutoff)
     settings = EndpointSettings(
-        rule=rule, time_origin=time_origin, lc_source=lc_source, pfs_censoring=pfs_censoring,
-        new_lesions_progression=new_lesions_progression, unit=unit,
+        rule=rule,
+        time_origin=time_origin,
+        lc_source=lc_source,
+        pfs_censoring=pfs_censoring,
+        new_lesions_progression=new_lesions_progression,
+        unit=unit,
         data_cutoff=None if cutoff is None else cutoff.date(),
         competing_death_within=competing_death_within,
     )
@@ -292,40 +302,49 @@ class _Inputs:
         lesions["patient_id"] = lesions["patient_id"].astype(str)
         patients = _table(tables, "patients", ["patient_id"])
         patients["patient_id"] = patients["patient_id"].astype(str)
-        courses = _table(tables, "sbrt_courses", ["course_id", "lesion_id", "start_date",
-                                                   "end_date"])
+        courses = _table(
+            tables, "sbrt_courses", ["course_id", "lesion_id", "start_date", "end_date"]
+        )
         courses["lesion_id"] = courses["lesion_id"].astype(str)
         courses["start_date"] = _dates(courses["start_date"])
         courses["end_date"] = _dates(courses["end_date"])
         first = _first_courses(courses, lesions)
         patient_cutoff = _patient_cutoffs(patients, cutoff)
         lesion_patient = lesions.set_index("lesion_id")["patient_id"]
-        first_cutoff = (None if patient_cutoff is None else
-                        first.index.to_series().map(lesion_patient).map(patient_cutoff))
+        first_cutoff = (
+            None
+            if patient_cutoff is None
+            else first.index.to_series().map(lesion_patient).map(patient_cutoff)
+        )
         if first_cutoff is not None and (first["start_date"] > first_cutoff).any():
             late = first[first["start_date"] > first_cutoff].iloc[0]
             late_cutoff = first_cutoff[first["start_date"] > first_cutoff].iloc[0]
             raise ClinicalRuleError(
                 f"first SBRT course starts after the data cut-off {late_cutoff.date()}: leave the "
-                "lesion out of the cohort or move the cut-off", table="sbrt_courses",
-                row=late["course_id"], column="start_date", value=str(late["start_date"].date()),
+                "lesion out of the cohort or move the cut-off",
+                table="sbrt_courses",
+                row=late["course_id"],
+                column="start_date",
+                value=str(late["start_date"].date()),
             )
         assessments = _table(
-            tables, "assessments",
+            tables,
+            "assessments",
             ["assessment_id", "lesion_id", "assessment_date", "longest_diameter_mm"],
         )
         assessments["lesion_id"] = assessments["lesion_id"].astype(str)
         assessments["assessment_date"] = _dates(assessments["assessment_date"])
         events = _table(
-            tables, "patient_events",
-            ["event_id", "patient_id", "event_type", "event_date", "progression_type",
-             "lesion_id"],
+            tables,
+            "patient_events",
+            ["event_id", "patient_id", "event_type", "event_date", "progression_type", "lesion_id"],
         )
         events["patient_id"] = events["patient_id"].astype(str)
         events["event_date"] = _dates(events["event_date"])
         beyond_lesions: set[str] = set()
         beyond_patients: set[str] = set()
         if patient_cutoff is not None:
+
             def by_lesion(ids: pd.Series) -> pd.Series:
                 return ids.map(lesion_patient).map(patient_cutoff)
 
@@ -339,9 +358,18 @@ class _Inputs:
             }
             assessments = assessments[~late_a]
             events = events[~late_e]
-        return cls(lesions, patients, first, courses, assessments.reset_index(drop=True),
-                   events.reset_index(drop=True), cutoff, beyond_lesions,
-                   beyond_patients, patient_cutoff)
+        return cls(
+            lesions,
+            patients,
+            first,
+            courses,
+            assessments.reset_index(drop=True),
+            events.reset_index(drop=True),
+            cutoff,
+            beyond_lesions,
+            beyond_patients,
+            patient_cutoff,
+        )
 
     def deaths(self) -> pd.Series:
         """Death date per patient_id (at most one death per patient)."""
@@ -350,8 +378,11 @@ class _Inputs:
         if dup.any():
             row = death[dup].iloc[0]
             raise ClinicalRuleError(
-                "a patient dies once: more than one death event", table="patient_events",
-                row=row["event_id"], column="patient_id", value=row["patient_id"],
+                "a patient dies once: more than one death event",
+                table="patient_events",
+                row=row["event_id"],
+                column="patient_id",
+                value=row["patient_id"],
             )
         return death.set_index("patient_id")["event_date"]
 
@@ -383,11 +414,17 @@ def _lesion_endpoints(
     scan_date = _lookup(lid, summary["failure_date"])
     scan_reason = _lookup(lid, summary["reason"])
     ev = data.events
-    local = ev[(ev["event_type"].astype(str) == "progression")
-               & (ev["progression_type"].astype(str) == "local") & ev["lesion_id"].notna()]
-    local = local.assign(lesion_id=local["lesion_id"].astype(str)).sort_values(
-        ["lesion_id", "event_date", "event_id"], kind="mergesort"
-    ).drop_duplicates("lesion_id").set_index("lesion_id")
+    local = ev[
+        (ev["event_type"].astype(str) == "progression")
+        & (ev["progression_type"].astype(str) == "local")
+        & ev["lesion_id"].notna()
+    ]
+    local = (
+        local.assign(lesion_id=local["lesion_id"].astype(str))
+        .sort_values(["lesion_id", "event_date", "event_id"], kind="mergesort")
+        .drop_duplicates("lesion_id")
+        .set_index("lesion_id")
+    )
     event_date = _lookup(lid, local["event_date"])
     event_id = _lookup(lid, local["event_id"])
     use_scans = settings.lc_source in ("first", "scans")
@@ -409,7 +446,9 @@ def _lesion_endpoints(
         i = int(np.flatnonzero(after_death.to_numpy())[0])
         raise ClinicalRuleError(
             f"assessment after the patient's death ({_day(death.iloc[i])})",
-            table="assessments", row=lid.iloc[i], column="assessment_date",
+            table="assessments",
+            row=lid.iloc[i],
+            column="assessment_date",
             value=_day(last.iloc[i]),
         )
     dead_before = death.notna() & (death < start)
@@ -417,15 +456,20 @@ def _lesion_endpoints(
         i = int(np.flatnonzero(dead_before.to_numpy())[0])
         raise ClinicalRuleError(
             f"SBRT course starts after the patient's death ({_day(death.iloc[i])})",
-            table="sbrt_courses", row=lesions["course_id"].iloc[i], column="start_date",
+            table="sbrt_courses",
+            row=lesions["course_id"].iloc[i],
+            column="start_date",
             value=_day(start.iloc[i]),
         )
     early = lf_date.notna() & (lf_date < start)
     if early.any():
         i = int(np.flatnonzero(early.to_numpy())[0])
         raise ClinicalRuleError(
-            f"local failure before SBRT start ({_day(start.iloc[i])})", table="patient_events",
-            row=event_id.iloc[i], column="event_date", value=_day(lf_date.iloc[i]),
+            f"local failure before SBRT start ({_day(start.iloc[i])})",
+            table="patient_events",
+            row=event_id.iloc[i],
+            column="event_date",
+            value=_day(lf_date.iloc[i]),
         )
     failed = lf_date.notna()
     source_date = lf_date.where(failed, censor)
@@ -437,8 +481,7 @@ def _lesion_endpoints(
     competing = ~failed & death.notna()
     if settings.competing_death_within is not None:
         gap = _duration(death, lc_date, settings.unit)
-        competing &= pd.Series(gap <= settings.competing_death_within + 1e-9,
-                               index=competing.index)
+        competing &= pd.Series(gap <= settings.competing_death_within + 1e-9, index=competing.index)
     lesions["lc_cr_status"] = np.where(failed, 1, np.where(competing, 2, 0))
     cr_date = lc_date.where(~competing, death)
     lesions["lc_cr_time"] = _duration(cr_date, t0, settings.unit)
@@ -464,8 +507,10 @@ def _lesion_endpoints(
             n_follow = int(summary["n_follow_up_scans"].get(lid.iloc[i], 0))
             if beyond.iloc[i]:
                 source.append("cut-off")
-                text = (f"assessed beyond the data cut-off {_day(lesion_cutoff.iloc[i])}: "
-                        "censored at it")
+                text = (
+                    f"assessed beyond the data cut-off {_day(lesion_cutoff.iloc[i])}: "
+                    "censored at it"
+                )
             elif pd.isna(last.iloc[i]):
                 source.append("censored")
                 text = "no measured assessment: censored at time zero"
@@ -480,9 +525,11 @@ def _lesion_endpoints(
             if competing.iloc[i]:
                 text += f"; death without local failure on {_day(death.iloc[i])} (competing)"
             elif pd.notna(death.iloc[i]):
-                text += (f"; death on {_day(death.iloc[i])} more than "
-                         f"{settings.competing_death_within:g} {settings.unit} after it: not "
-                         "counted as competing")
+                text += (
+                    f"; death on {_day(death.iloc[i])} more than "
+                    f"{settings.competing_death_within:g} {settings.unit} after it: not "
+                    "counted as competing"
+                )
             reason.append(text)
     lesions["lc_rule"] = rule_col
     lesions["lc_source"] = source
@@ -510,8 +557,10 @@ def _patient_endpoints(
     untreated = ~pid.isin(first.index)
     if untreated.any():
         raise ClinicalRuleError(
-            "every patient needs an SBRT course (time zero of OS and PFS)", table="patients",
-            row=pid[untreated].iloc[0], column="patient_id",
+            "every patient needs an SBRT course (time zero of OS and PFS)",
+            table="patients",
+            row=pid[untreated].iloc[0],
+            column="patient_id",
         )
     column = "start_date" if settings.time_origin == "sbrt_start" else "end_date"
     t0 = _lookup(pid, first[column])
@@ -525,12 +574,15 @@ def _patient_endpoints(
     ends = courses[["patient_id", "end_date"]]
     if data.patient_cutoff is not None:
         ends = ends[~(ends["end_date"] > data.cutoff_of(ends["patient_id"]))]
-    alive_sources = pd.concat([
-        ev.loc[ev["event_type"].astype(str) != "death", ["patient_id", "event_date"]]
-        .rename(columns={"event_date": "date"}),
-        a[["patient_id", "assessment_date"]].rename(columns={"assessment_date": "date"}),
-        ends.rename(columns={"end_date": "date"}),
-    ])
+    alive_sources = pd.concat(
+        [
+            ev.loc[ev["event_type"].astype(str) != "death", ["patient_id", "event_date"]].rename(
+                columns={"event_date": "date"}
+            ),
+            a[["patient_id", "assessment_date"]].rename(columns={"assessment_date": "date"}),
+            ends.rename(columns={"end_date": "date"}),
+        ]
+    )
     last_alive = _lookup(pid, alive_sources.groupby("patient_id")["date"].max())
     death = _lookup(pid, data.deaths())
     contact_after_death = death.notna() & (last_alive > death)
@@ -538,8 +590,11 @@ def _patient_endpoints(
         i = int(np.flatnonzero(contact_after_death.to_numpy())[0])
         raise ClinicalRuleError(
             f"a record after the patient's death ({_day(death.iloc[i])}): last contact, "
-            "assessment or progression must be on or before death", table="patient_events",
-            row=pid.iloc[i], column="event_date", value=_day(last_alive.iloc[i]),
+            "assessment or progression must be on or before death",
+            table="patient_events",
+            row=pid.iloc[i],
+            column="event_date",
+            value=_day(last_alive.iloc[i]),
         )
     beyond = pid.isin(data.patients_beyond_cutoff)
     alive_censor = last_alive.where(~beyond, cutoff).fillna(t0)
@@ -551,8 +606,11 @@ def _patient_endpoints(
     patients["os_event"] = os_event.astype(int).to_numpy()
     patients["os_date"] = os_date.to_numpy()
     patients["os_reason"] = [
-        f"death on {_day(d)}" if e else (
-            f"alive beyond the data cut-off {_day(c)}: censored at it" if b
+        f"death on {_day(d)}"
+        if e
+        else (
+            f"alive beyond the data cut-off {_day(c)}: censored at it"
+            if b
             else f"censored at the last date known alive {_day(d)}"
         )
         for d, e, b, c in zip(os_date, os_event, beyond, cutoff, strict=True)
@@ -579,16 +637,32 @@ def _patient_endpoints(
     patients["pfs_event"] = pfs_event.astype(int).to_numpy()
     patients["pfs_source"] = pfs_source.where(pfs_event, "censored").to_numpy()
     patients["pfs_reason"] = [
-        r if e else (
-            f"followed beyond the data cut-off {_day(c)}: censored at it" if b
+        r
+        if e
+        else (
+            f"followed beyond the data cut-off {_day(c)}: censored at it"
+            if b
             else f"censored at the {censor_text} {_day(d)}"
         )
-        for r, e, b, d, c in zip(pfs_reason, pfs_event, beyond, patients["pfs_date"], cutoff,
-                                 strict=True)
+        for r, e, b, d, c in zip(
+            pfs_reason, pfs_event, beyond, patients["pfs_date"], cutoff, strict=True
+        )
     ]
-    order = ["patient_id", "time_zero", "time_zero_course", "os_time", "os_event", "os_date",
-             "os_reason", "pfs_time", "pfs_event", "pfs_date", "pfs_source", "pfs_reason",
-             "last_alive_date"]
+    order = [
+        "patient_id",
+        "time_zero",
+        "time_zero_course",
+        "os_time",
+        "os_event",
+        "os_date",
+        "os_reason",
+        "pfs_time",
+        "pfs_event",
+        "pfs_date",
+        "pfs_source",
+        "pfs_reason",
+        "last_alive_date",
+    ]
     return patients[order]
 
 
@@ -600,44 +674,71 @@ def _pfs_candidates(
 
     ev = data.events
     prog = ev[ev["event_type"].astype(str) == "progression"]
-    frames = [pd.DataFrame({
-        "patient_id": prog["patient_id"], "date": prog["event_date"],
-        "source": "progression event",
-        "reason": [f"{t} progression event {i} on {_day(d)}" for t, i, d in
-                   zip(prog["progression_type"], prog["event_id"], prog["event_date"],
-                       strict=True)],
-        "rank": 1,
-    })]
+    frames = [
+        pd.DataFrame(
+            {
+                "patient_id": prog["patient_id"],
+                "date": prog["event_date"],
+                "source": "progression event",
+                "reason": [
+                    f"{t} progression event {i} on {_day(d)}"
+                    for t, i, d in zip(
+                        prog["progression_type"], prog["event_id"], prog["event_date"], strict=True
+                    )
+                ],
+                "rank": 1,
+            }
+        )
+    ]
     lesion_patient = data.lesions.set_index("lesion_id")["patient_id"]
     patient_start = (
         data.first_course["start_date"]
-        .groupby(data.first_course.index.map(lesion_patient.to_dict())).min()
+        .groupby(data.first_course.index.map(lesion_patient.to_dict()))
+        .min()
     )
     if not settings.new_lesions_progression:
         scans = scans.drop(columns=["new_lesions"], errors="ignore")
     recist = patient_progression(scans, lesion_patient, patient_start)
     summary = summarise_local_failure(scans, settings.rule).set_index("lesion_id")
-    frames.append(pd.DataFrame({
-        "patient_id": recist["patient_id"], "date": recist["progression_date"],
-        "source": recist["source"],
-        "reason": [
-            f"local failure of lesion {lid}: {summary.loc[lid, 'reason']}"
-            if src == "local failure" else str(r)
-            for lid, src, r in zip(recist["lesion_id"], recist["source"], recist["reason"],
-                                   strict=True)
-        ],
-        "rank": 2,
-    }))
+    frames.append(
+        pd.DataFrame(
+            {
+                "patient_id": recist["patient_id"],
+                "date": recist["progression_date"],
+                "source": recist["source"],
+                "reason": [
+                    f"local failure of lesion {lid}: {summary.loc[lid, 'reason']}"
+                    if src == "local failure"
+                    else str(r)
+                    for lid, src, r in zip(
+                        recist["lesion_id"], recist["source"], recist["reason"], strict=True
+                    )
+                ],
+                "rank": 2,
+            }
+        )
+    )
     died = death.dropna()
-    frames.append(pd.DataFrame({
-        "patient_id": died.index, "date": died.to_numpy(), "source": "death",
-        "reason": [f"death on {_day(d)}" for d in died], "rank": 3,
-    }))
+    frames.append(
+        pd.DataFrame(
+            {
+                "patient_id": died.index,
+                "date": died.to_numpy(),
+                "source": "death",
+                "reason": [f"death on {_day(d)}" for d in died],
+                "rank": 3,
+            }
+        )
+    )
     frames = [f for f in frames if len(f)]
     if not frames:
-        return pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"),
-                             "source": pd.Series(dtype=object),
-                             "reason": pd.Series(dtype=object)})
+        return pd.DataFrame(
+            {
+                "date": pd.Series(dtype="datetime64[ns]"),
+                "source": pd.Series(dtype=object),
+                "reason": pd.Series(dtype=object),
+            }
+        )
     allc = pd.concat(frames, ignore_index=True)
     allc["date"] = pd.to_datetime(allc["date"]).astype("datetime64[ns]")
     allc = allc.sort_values(["patient_id", "date", "rank"], kind="mergesort")

@@ -32,71 +32,125 @@ from rtoutcomes.clinical.errors import ClinicalRuleError
 from rtoutcomes.clinical.histology import classify_histology
 
 Category = Literal[
-    "applies", "intermediate tumour", "own risk model", "not recommended",
-    "high grade by definition", "not a soft tissue sarcoma",
+    "applies",
+    "intermediate tumour",
+    "own risk model",
+    "not recommended",
+    "high grade by definition",
+    "not a soft tissue sarcoma",
 ]
 
 # subtype (as in the WHO 2020 table) -> (category, reason)
 NOT_APPLICABLE: dict[str, tuple[Category, str]] = {
     "desmoid-type fibromatosis": (
-        "intermediate tumour", "locally aggressive, non-metastasising (WHO 2020): not graded"),
+        "intermediate tumour",
+        "locally aggressive, non-metastasising (WHO 2020): not graded",
+    ),
     "dermatofibrosarcoma protuberans": (
         "intermediate tumour",
-        "rarely metastasising (WHO 2020): not graded unless fibrosarcomatous"),
+        "rarely metastasising (WHO 2020): not graded unless fibrosarcomatous",
+    ),
     "inflammatory myofibroblastic tumour": (
-        "intermediate tumour", "rarely metastasising (WHO 2020): not graded"),
+        "intermediate tumour",
+        "rarely metastasising (WHO 2020): not graded",
+    ),
     "kaposi sarcoma": ("intermediate tumour", "locally aggressive (WHO 2020): not graded"),
     "kaposiform haemangioendothelioma": (
-        "intermediate tumour", "locally aggressive (WHO 2020): not graded"),
+        "intermediate tumour",
+        "locally aggressive (WHO 2020): not graded",
+    ),
     "retiform haemangioendothelioma": (
-        "intermediate tumour", "rarely metastasising (WHO 2020): not graded"),
+        "intermediate tumour",
+        "rarely metastasising (WHO 2020): not graded",
+    ),
     "pseudomyogenic haemangioendothelioma": (
-        "intermediate tumour", "rarely metastasising (WHO 2020): not graded"),
+        "intermediate tumour",
+        "rarely metastasising (WHO 2020): not graded",
+    ),
     "composite haemangioendothelioma": (
-        "intermediate tumour", "rarely metastasising (WHO 2020): not graded"),
+        "intermediate tumour",
+        "rarely metastasising (WHO 2020): not graded",
+    ),
     "tenosynovial giant cell tumour": (
-        "intermediate tumour", "locally aggressive (WHO 2020): not graded"),
+        "intermediate tumour",
+        "locally aggressive (WHO 2020): not graded",
+    ),
     "plexiform fibrohistiocytic tumour": (
-        "intermediate tumour", "rarely metastasising (WHO 2020): not graded"),
+        "intermediate tumour",
+        "rarely metastasising (WHO 2020): not graded",
+    ),
     "giant cell tumour of soft parts": (
-        "intermediate tumour", "rarely metastasising (WHO 2020): not graded"),
+        "intermediate tumour",
+        "rarely metastasising (WHO 2020): not graded",
+    ),
     "solitary fibrous tumour": (
-        "own risk model", "WHO 2020 uses the metastatic risk model (Demicco 2017)"),
+        "own risk model",
+        "WHO 2020 uses the metastatic risk model (Demicco 2017)",
+    ),
     "solitary fibrous tumour malignant": (
-        "own risk model", "WHO 2020 uses the metastatic risk model (Demicco 2017)"),
+        "own risk model",
+        "WHO 2020 uses the metastatic risk model (Demicco 2017)",
+    ),
     "gastrointestinal stromal tumour": (
-        "own risk model", "risk by size, site and mitoses (Miettinen & Lasota 2006)"),
+        "own risk model",
+        "risk by size, site and mitoses (Miettinen & Lasota 2006)",
+    ),
     "malignant peripheral nerve sheath tumour": (
-        "not recommended", "grade is not prognostic in MPNST (Coindre 2006)"),
+        "not recommended",
+        "grade is not prognostic in MPNST (Coindre 2006)",
+    ),
     "epithelioid malignant peripheral nerve sheath tumour": (
-        "not recommended", "grade is not prognostic in MPNST (Coindre 2006)"),
+        "not recommended",
+        "grade is not prognostic in MPNST (Coindre 2006)",
+    ),
     "angiosarcoma": ("not recommended", "grade is not prognostic in angiosarcoma (Coindre 2006)"),
     "extraskeletal myxoid chondrosarcoma": (
-        "not recommended", "grade is not prognostic (Coindre 2006)"),
+        "not recommended",
+        "grade is not prognostic (Coindre 2006)",
+    ),
     "alveolar soft part sarcoma": (
-        "not recommended", "grade is not prognostic (Coindre 2006); a high-grade sarcoma"),
+        "not recommended",
+        "grade is not prognostic (Coindre 2006); a high-grade sarcoma",
+    ),
     "clear cell sarcoma of soft tissue": (
-        "not recommended", "grade is not prognostic (Coindre 2006); a high-grade sarcoma"),
+        "not recommended",
+        "grade is not prognostic (Coindre 2006); a high-grade sarcoma",
+    ),
     "epithelioid sarcoma": ("not recommended", "grade is not prognostic (Coindre 2006)"),
     "embryonal rhabdomyosarcoma": (
-        "high grade by definition", "rhabdomyosarcoma of the embryonal type (Coindre 2006)"),
+        "high grade by definition",
+        "rhabdomyosarcoma of the embryonal type (Coindre 2006)",
+    ),
     "alveolar rhabdomyosarcoma": (
-        "high grade by definition", "rhabdomyosarcoma of the alveolar type (Coindre 2006)"),
+        "high grade by definition",
+        "rhabdomyosarcoma of the alveolar type (Coindre 2006)",
+    ),
     "ewing sarcoma": ("high grade by definition", "Ewing sarcoma (Coindre 2006; WHO 2020)"),
     "round cell sarcoma with ewsr1-non-ets fusions": (
-        "high grade by definition", "undifferentiated small round cell sarcoma (WHO 2020)"),
+        "high grade by definition",
+        "undifferentiated small round cell sarcoma (WHO 2020)",
+    ),
     "cic-rearranged sarcoma": (
-        "high grade by definition", "undifferentiated small round cell sarcoma (WHO 2020)"),
+        "high grade by definition",
+        "undifferentiated small round cell sarcoma (WHO 2020)",
+    ),
     "sarcoma with bcor genetic alterations": (
-        "high grade by definition", "undifferentiated small round cell sarcoma (WHO 2020)"),
+        "high grade by definition",
+        "undifferentiated small round cell sarcoma (WHO 2020)",
+    ),
     "desmoplastic small round cell tumour": (
-        "high grade by definition", "a small round cell sarcoma (WHO 2020)"),
+        "high grade by definition",
+        "a small round cell sarcoma (WHO 2020)",
+    ),
     "extrarenal rhabdoid tumour": ("high grade by definition", "rhabdoid tumour (WHO 2020)"),
     "endometrial stromal sarcoma": (
         "not a soft tissue sarcoma",
-        "low- or high-grade by WHO Female Genital Tumours 2020, not FNCLCC"),
+        "low- or high-grade by WHO Female Genital Tumours 2020, not FNCLCC",
+    ),
     "pleural mesothelial sarcoma": (
-        "not a soft tissue sarcoma", "a mesothelioma (WHO Thoracic Tumours 2021)"),
+        "not a soft tissue sarcoma",
+        "a mesothelioma (WHO Thoracic Tumours 2021)",
+    ),
 }
 
 # Coindre 2006, Table 2: differentiation score of the conventional form of each type
@@ -160,13 +214,16 @@ def fnclcc_applicability(histology: str) -> FnclccApplicability:
 
 
 def _score(value: Any, name: str, low: int, high: int) -> int:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and float(value) == int(
-        value
+    ok = (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and float(value) == int(value)
     )
     if not ok or not low <= int(value) <= high:
         raise ClinicalRuleError(
             f"the FNCLCC {name.replace('_', ' ')} score is a whole number {low}-{high}",
-            column=name, value=value,
+            column=name,
+            value=value,
         )
     return int(value)
 
@@ -183,7 +240,8 @@ def fnclcc_grade(
         if not check.applies:
             raise ClinicalRuleError(
                 f"FNCLCC grading does not apply ({check.category}): {check.reason}",
-                column="histology_subtype", value=histology,
+                column="histology_subtype",
+                value=histology,
             )
     d = _score(differentiation, "differentiation", 1, 3)
     m = _score(mitotic_count, "mitotic_count", 1, 3)
@@ -196,16 +254,20 @@ def fnclcc_grade(
 def mitotic_count_score(mitoses_per_10_hpf: float) -> int:
     """Mitotic count score: 1 for 0-9, 2 for 10-19, 3 for >= 20 mitoses per 10 HPF."""
     if not isinstance(mitoses_per_10_hpf, int | float) or not mitoses_per_10_hpf >= 0:
-        raise ClinicalRuleError("mitoses per 10 HPF must be a number >= 0",
-                                column="mitoses_per_10_hpf", value=mitoses_per_10_hpf)
+        raise ClinicalRuleError(
+            "mitoses per 10 HPF must be a number >= 0",
+            column="mitoses_per_10_hpf",
+            value=mitoses_per_10_hpf,
+        )
     return 1 if mitoses_per_10_hpf < 10 else 2 if mitoses_per_10_hpf < 20 else 3
 
 
 def necrosis_score(necrosis_pct: float) -> int:
     """Necrosis score: 0 for none, 1 for < 50 %, 2 for >= 50 % of the tumour."""
     if not isinstance(necrosis_pct, int | float) or not 0 <= necrosis_pct <= 100:
-        raise ClinicalRuleError("necrosis must be 0-100 % of the tumour", column="necrosis_pct",
-                                value=necrosis_pct)
+        raise ClinicalRuleError(
+            "necrosis must be 0-100 % of the tumour", column="necrosis_pct", value=necrosis_pct
+        )
     return 0 if necrosis_pct == 0 else 1 if necrosis_pct < 50 else 2
 
 
@@ -219,12 +281,14 @@ def differentiation_score(histology: str) -> int:
     if not check.applies:
         raise ClinicalRuleError(
             f"FNCLCC grading does not apply ({check.category}): {check.reason}",
-            column="histology_subtype", value=histology,
+            column="histology_subtype",
+            value=histology,
         )
     if check.subtype not in DIFFERENTIATION_SCORES:
         raise ClinicalRuleError(
             "no differentiation score in Coindre 2006 Table 2 for this type; score it from the "
             "tumour (1: resembling adult tissue, 2: type certain, 3: embryonal/undifferentiated)",
-            column="histology_subtype", value=histology,
+            column="histology_subtype",
+            value=histology,
         )
     return DIFFERENTIATION_SCORES[check.subtype]

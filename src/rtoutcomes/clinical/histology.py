@@ -64,7 +64,8 @@ def entries() -> list[HistologyEntry]:
 def subtypes(family: str | None = None, scheme: Scheme = "who2020") -> list[str]:
     """The subtypes (no synonyms) of one family, or of all families, in ``scheme``."""
     return [
-        e.subtype for e in table_entries().values()
+        e.subtype
+        for e in table_entries().values()
         if e.kind == "subtype" and (family is None or e.family_in(scheme) == family)
     ]
 
@@ -83,12 +84,19 @@ def classify_histology(
         raise ClinicalRuleError(
             "not a soft tissue sarcoma subtype of the WHO 2020 table "
             f"(add it to {TABLE_PATH} if it is one)",
-            table=table, row=row, column="histology_subtype", value=text,
+            table=table,
+            row=row,
+            column="histology_subtype",
+            value=text,
             suggestion=known[close[0]].subtype if close else None,
         )
     return HistologyMatch(
-        as_written=str(text), subtype=entry.subtype, family=entry.family_in(scheme),
-        scheme=scheme, via=entry.kind, note=entry.note,
+        as_written=str(text),
+        subtype=entry.subtype,
+        family=entry.family_in(scheme),
+        scheme=scheme,
+        via=entry.kind,
+        note=entry.note,
     )
 
 
@@ -107,7 +115,9 @@ def check_who_families(patients: pd.DataFrame, scheme: Scheme = "who2020") -> pd
 
     rows: list[tuple[Any, Any, Any, str | None, str]] = []
     for pid, text, family in zip(
-        patients["patient_id"], patients["histology_subtype"], patients["who_family"],
+        patients["patient_id"],
+        patients["histology_subtype"],
+        patients["who_family"],
         strict=True,
     ):
         if family not in WHO_FAMILIES:

@@ -36,17 +36,20 @@ class LocalFailureRule:
         if self.reference not in ("nadir", "baseline"):
             raise ClinicalRuleError(
                 "the reference of a local failure rule is 'nadir' or 'baseline'",
-                column="reference", value=self.reference,
+                column="reference",
+                value=self.reference,
             )
         if not math.isfinite(self.min_increase_fraction) or self.min_increase_fraction < 0:
             raise ClinicalRuleError(
                 "min_increase_fraction must be a finite number >= 0 (0.20 = 20 %)",
-                column="min_increase_fraction", value=self.min_increase_fraction,
+                column="min_increase_fraction",
+                value=self.min_increase_fraction,
             )
         if not math.isfinite(self.min_increase_mm) or self.min_increase_mm < 0:
             raise ClinicalRuleError(
                 "min_increase_mm must be a finite number >= 0 mm",
-                column="min_increase_mm", value=self.min_increase_mm,
+                column="min_increase_mm",
+                value=self.min_increase_mm,
             )
 
     def meets(self, diameter_mm: Any, reference_mm: Any) -> np.ndarray:
@@ -92,7 +95,9 @@ RECIST_1_1 = LocalFailureRule()
 """RECIST 1.1 target-lesion progression: >= 20 % and >= 5 mm over the nadir."""
 
 FENG_2022 = LocalFailureRule(
-    reference="baseline", min_increase_fraction=0.20, min_increase_mm=0.0,
+    reference="baseline",
+    min_increase_fraction=0.20,
+    min_increase_mm=0.0,
     name="Feng 2022",
 )
 """The model study's rule: >= 20 % increase of the diameter over baseline."""

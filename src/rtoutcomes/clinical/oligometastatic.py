@@ -69,7 +69,8 @@ def _timing(diagnosis: Any, omd: Any) -> tuple[str, str]:
     when = pd.Timestamp(omd)
     if when < dx:
         raise ClinicalRuleError(
-            "OMD diagnosis before the primary's diagnosis", column="recurrence_date",
+            "OMD diagnosis before the primary's diagnosis",
+            column="recurrence_date",
             value=str(when.date()),
         )
     kind = "synchronous" if when <= limit else "metachronous"
@@ -155,8 +156,11 @@ def _on_therapy(
 def feng_oligometastatic(lesions: Any, max_lesions: int = FENG_MAX_LESIONS) -> bool:
     """The model study's rule: oligometastatic when there are at most ``max_lesions`` lesions."""
     if _missing(lesions) or int(lesions) < 1:
-        raise ClinicalRuleError("the number of lesions is a whole number >= 1",
-                                column="lesions_at_first_sbrt", value=lesions)
+        raise ClinicalRuleError(
+            "the number of lesions is a whole number >= 1",
+            column="lesions_at_first_sbrt",
+            value=lesions,
+        )
     return int(lesions) <= max_lesions
 
 
@@ -186,12 +190,18 @@ def classify_patients(
         feng = feng_oligometastatic(lesions, max_lesions)
         feng_reason = f"{int(lesions)} lesion(s) {'<=' if feng else '>'} {max_lesions}"
         if str(row.get("disease_setting")) == "recurrence":
-            cls = OmdClass("not applicable", "", "", "",
-                           "disease setting is local recurrence, not metastatic disease")
+            cls = OmdClass(
+                "not applicable",
+                "",
+                "",
+                "",
+                "disease setting is local recurrence, not metastatic disease",
+            )
         else:
             on_therapy, why = _on_therapy(pid, row.get("recurrence_date"), systemic_therapies)
             cls = estro_eortc_class(
-                row.get("diagnosis_date"), row.get("recurrence_date"),
+                row.get("diagnosis_date"),
+                row.get("recurrence_date"),
                 on_systemic_therapy=on_therapy,
                 progressing_on_therapy=flag(row, "progressing_on_therapy"),
                 prior_polymetastatic=flag(row, "prior_polymetastatic"),
@@ -199,11 +209,22 @@ def classify_patients(
                 assume_de_novo=assume_de_novo,
             )
             if why:
-                cls = OmdClass(cls.state, cls.genesis, cls.timing, cls.therapy,
-                               f"{cls.reason}; {why}")
-        out.append((pid, feng, feng_reason, cls.state, cls.genesis, cls.timing, cls.therapy,
-                    cls.reason))
-    return pd.DataFrame(out, columns=[
-        "patient_id", "feng_oligometastatic", "feng_reason", "estro_state", "estro_genesis",
-        "estro_timing", "estro_therapy", "estro_reason",
-    ])
+                cls = OmdClass(
+                    cls.state, cls.genesis, cls.timing, cls.therapy, f"{cls.reason}; {why}"
+                )
+        out.append(
+            (pid, feng, feng_reason, cls.state, cls.genesis, cls.timing, cls.therapy, cls.reason)
+        )
+    return pd.DataFrame(
+        out,
+        columns=[
+            "patient_id",
+            "feng_oligometastatic",
+            "feng_reason",
+            "estro_state",
+            "estro_genesis",
+            "estro_timing",
+            "estro_therapy",
+            "estro_reason",
+        ],
+    )

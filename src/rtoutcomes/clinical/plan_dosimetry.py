@@ -110,14 +110,16 @@ class PlanDosimetry(TabularResult):
             metrics.append(row)
             for level in dose_levels_gy:
                 volume = dvh.v_cc(level)
-                levels.append({
-                    "dose_volume_id": f"{course_id} / {name} / V{level:g}Gy",
-                    "course_id": course_id,
-                    "structure": name,
-                    "dose_gy": level,
-                    "volume_cc": round(volume, 3),
-                    "volume_pct": None if empty else round(100 * volume / dvh.in_grid_cc, 2),
-                })
+                levels.append(
+                    {
+                        "dose_volume_id": f"{course_id} / {name} / V{level:g}Gy",
+                        "course_id": course_id,
+                        "structure": name,
+                        "dose_gy": level,
+                        "volume_cc": round(volume, 3),
+                        "volume_pct": None if empty else round(100 * volume / dvh.in_grid_cc, 2),
+                    }
+                )
         return metrics, levels
 
     def to_frame(self) -> pd.DataFrame:

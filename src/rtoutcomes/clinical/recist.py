@@ -80,7 +80,9 @@ def _prepare(assessments: pd.DataFrame, table: str) -> pd.DataFrame:
     missing = [c for c in required if c not in assessments.columns]
     if missing:
         raise ClinicalRuleError(
-            f"missing column(s) {', '.join(missing)}", table=table, column=missing[0],
+            f"missing column(s) {', '.join(missing)}",
+            table=table,
+            column=missing[0],
         )
     keep = [c for c in ("assessment_id", *required, "new_lesions") if c in assessments.columns]
     df = assessments[keep].copy()
@@ -91,8 +93,11 @@ def _prepare(assessments: pd.DataFrame, table: str) -> pd.DataFrame:
         row = _row_label(df, int(np.flatnonzero(bad.to_numpy())[0]))
         value = df["assessment_date"].to_numpy()[bad.to_numpy()][0]
         raise ClinicalRuleError(
-            "assessment_date is required and must be a date", table=table, row=row,
-            column="assessment_date", value=value,
+            "assessment_date is required and must be a date",
+            table=table,
+            row=row,
+            column="assessment_date",
+            value=value,
         )
     df["assessment_date"] = dates.astype("datetime64[ns]")
     diam = pd.to_numeric(df["longest_diameter_mm"], errors="coerce")
@@ -105,7 +110,10 @@ def _prepare(assessments: pd.DataFrame, table: str) -> pd.DataFrame:
         if mask.any():
             i = int(np.flatnonzero(mask.to_numpy())[0])
             raise ClinicalRuleError(
-                rule, table=table, row=_row_label(df, i), column="longest_diameter_mm",
+                rule,
+                table=table,
+                row=_row_label(df, i),
+                column="longest_diameter_mm",
                 value=df["longest_diameter_mm"].iloc[i],
             )
     df["longest_diameter_mm"] = diam.astype(float)
@@ -113,21 +121,25 @@ def _prepare(assessments: pd.DataFrame, table: str) -> pd.DataFrame:
     if dup.any():
         first = df[dup].iloc[0]
         rows = [
-            _row_label(df, int(i)) for i in np.flatnonzero(
-                (dup & (df["lesion_id"] == first["lesion_id"])
-                 & (df["assessment_date"] == first["assessment_date"])).to_numpy()
+            _row_label(df, int(i))
+            for i in np.flatnonzero(
+                (
+                    dup
+                    & (df["lesion_id"] == first["lesion_id"])
+                    & (df["assessment_date"] == first["assessment_date"])
+                ).to_numpy()
             )
         ]
         raise ClinicalRuleError(
             f"one assessment per lesion and date: lesion {first['lesion_id']} has "
             f"{len(rows)} on {_date_text(first['assessment_date'])} (rows {', '.join(rows)}); "
             "merge or correct them",
-            table=table, row=rows[0], column="assessment_date",
+            table=table,
+            row=rows[0],
+            column="assessment_date",
             value=_date_text(first["assessment_date"]),
         )
-    return df.sort_values(["lesion_id", "assessment_date"], kind="mergesort").reset_index(
-        drop=True
-    )
+    return df.sort_values(["lesion_id", "assessment_date"], kind="mergesort").reset_index(drop=True)
 
 
 def _row_label(df: pd.DataFrame, position: int) -> str:
@@ -286,9 +298,9 @@ def summarise_local_failure(scans: pd.DataFrame, rule: LocalFailureRule) -> pd.D
     import pandas as pd
 
     lesion = scans["lesion_id"]
-    evaluable = scans["role"].isin([ROLE_BASELINE, ROLE_FOLLOW_UP]) & scans[
-        "longest_diameter_mm"
-    ].notna()
+    evaluable = (
+        scans["role"].isin([ROLE_BASELINE, ROLE_FOLLOW_UP]) & scans["longest_diameter_mm"].notna()
+    )
     ev = scans[evaluable]
     grouped = ev.groupby("lesion_id", sort=True)
     out = pd.DataFrame({"lesion_id": sorted(lesion.unique())}).set_index("lesion_id")
@@ -296,8 +308,12 @@ def summarise_local_failure(scans: pd.DataFrame, rule: LocalFailureRule) -> pd.D
     out["baseline_mm"] = scans.groupby("lesion_id")["baseline_mm"].first()
     out["nadir_mm"] = grouped["longest_diameter_mm"].min()
     out["n_follow_up_scans"] = (
-        ev[ev["role"] == ROLE_FOLLOW_UP].groupby("lesion_id").size().reindex(out.index)
-        .fillna(0).astype(int)
+        ev[ev["role"] == ROLE_FOLLOW_UP]
+        .groupby("lesion_id")
+        .size()
+        .reindex(out.index)
+        .fillna(0)
+        .astype(int)
     )
     out["last_evaluable_date"] = grouped["assessment_date"].max()
     last_mm = grouped["longest_diameter_mm"].last()
@@ -310,9 +326,7 @@ def summarise_local_failure(scans: pd.DataFrame, rule: LocalFailureRule) -> pd.D
     unconfirmed_first = (
         scans[scans["meets_rule"]].groupby("lesion_id")["assessment_date"].first().to_dict()
     )
-    fail_rows = {
-        str(r["lesion_id"]): r for r in _records(scans[scans["local_failure"]])
-    }
+    fail_rows = {str(r["lesion_id"]): r for r in _records(scans[scans["local_failure"]])}
     next_scan: dict[str, dict[str, Any]] = {}
     if rule.confirmation:
         # the confirming scan: the first measured scan after the failure scan
@@ -355,8 +369,16 @@ class LesionTrack(TabularResult):
     reason: str
 
     def to_frame(self) -> pd.DataFrame:
-        cols = ["assessment_date", "longest_diameter_mm", "role", "nadir_mm", "reference_mm",
-                "change_from_baseline_pct", "response", "local_failure"]
+        cols = [
+            "assessment_date",
+            "longest_diameter_mm",
+            "role",
+            "nadir_mm",
+            "reference_mm",
+            "change_from_baseline_pct",
+            "response",
+            "local_failure",
+        ]
         return self.scans[cols]
 
 
@@ -378,14 +400,16 @@ def track_lesion(
         raise ClinicalRuleError(
             f"{len(dates)} dates but {len(diameters_mm)} diameters", column="longest_diameter_mm"
         )
-    frame = pd.DataFrame({
-        "assessment_id": [f"scan {i + 1}" for i in range(len(dates))],
-        "lesion_id": "lesion",
-        "assessment_date": list(dates),
-        "longest_diameter_mm": pd.array(
-            [np.nan if v is None else v for v in diameters_mm], dtype="float64"
-        ),
-    })
+    frame = pd.DataFrame(
+        {
+            "assessment_id": [f"scan {i + 1}" for i in range(len(dates))],
+            "lesion_id": "lesion",
+            "assessment_date": list(dates),
+            "longest_diameter_mm": pd.array(
+                [np.nan if v is None else v for v in diameters_mm], dtype="float64"
+            ),
+        }
+    )
     starts = None if sbrt_start is None else {"lesion": sbrt_start}
     scans = assess_lesions(frame, starts, rule)
     summary = summarise_local_failure(scans, rule).iloc[0]
@@ -420,16 +444,23 @@ def patient_progression(
     patient = scans["lesion_id"].map(mapping)
     if patient.isna().any():
         lid = scans.loc[patient.isna(), "lesion_id"].iloc[0]
-        raise ClinicalRuleError("lesion has no patient", table="lesions", row=lid,
-                                column="patient_id")
+        raise ClinicalRuleError(
+            "lesion has no patient", table="lesions", row=lid, column="patient_id"
+        )
     events = []
     lf = scans[scans["local_failure"]]
     if len(lf):
-        events.append(pd.DataFrame({
-            "patient_id": patient[lf.index], "progression_date": lf["assessment_date"],
-            "source": "local failure", "lesion_id": lf["lesion_id"],
-            "reason": [f"local failure of lesion {x}" for x in lf["lesion_id"]],
-        }))
+        events.append(
+            pd.DataFrame(
+                {
+                    "patient_id": patient[lf.index],
+                    "progression_date": lf["assessment_date"],
+                    "source": "local failure",
+                    "lesion_id": lf["lesion_id"],
+                    "reason": [f"local failure of lesion {x}" for x in lf["lesion_id"]],
+                }
+            )
+        )
     if "new_lesions" in scans.columns:
         new = is_yes(scans["new_lesions"], "new_lesions")
         if sbrt_start is not None:
@@ -438,15 +469,24 @@ def patient_progression(
             new &= scans["assessment_date"] > start.fillna(pd.Timestamp.min)
         nl = scans[new]
         if len(nl):
-            events.append(pd.DataFrame({
-                "patient_id": patient[nl.index], "progression_date": nl["assessment_date"],
-                "source": "new lesions", "lesion_id": nl["lesion_id"],
-                "reason": [
-                    f"new lesions on assessment {a} ({_date_text(d)})"
-                    for a, d in zip(nl.get("assessment_id", nl.index), nl["assessment_date"],
-                                    strict=True)
-                ],
-            }))
+            events.append(
+                pd.DataFrame(
+                    {
+                        "patient_id": patient[nl.index],
+                        "progression_date": nl["assessment_date"],
+                        "source": "new lesions",
+                        "lesion_id": nl["lesion_id"],
+                        "reason": [
+                            f"new lesions on assessment {a} ({_date_text(d)})"
+                            for a, d in zip(
+                                nl.get("assessment_id", nl.index),
+                                nl["assessment_date"],
+                                strict=True,
+                            )
+                        ],
+                    }
+                )
+            )
     columns = ["patient_id", "progression_date", "source", "lesion_id", "reason"]
     if not events:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})

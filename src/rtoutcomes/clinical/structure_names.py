@@ -29,8 +29,10 @@ def _key(name: str) -> str:
 @cache
 def _synonyms() -> dict[str, str]:
     table: dict[str, str] = {}
-    text = resources.files("rtoutcomes.clinical").joinpath("data/tg263_names.csv").read_text(
-        encoding="utf-8"
+    text = (
+        resources.files("rtoutcomes.clinical")
+        .joinpath("data/tg263_names.csv")
+        .read_text(encoding="utf-8")
     )
     for row in csv.DictReader(text.splitlines()):
         standard = row["tg263_name"]
@@ -48,5 +50,5 @@ def tg263_name(name: str) -> str | None:
         return standard
     match = _TARGET.match(name.strip())
     if match:
-        return match.group(1).upper() + name.strip()[len(match.group(1)):]
+        return match.group(1).upper() + name.strip()[len(match.group(1)) :]
     return None

@@ -42,22 +42,26 @@ def _refusable(name: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 @data(1)
 @algorithm_client
-def describe(client: Any, df: Any, study: dict[str, Any], centres: dict[str, str]
-             ) -> dict[str, Any]:
+def describe(
+    client: Any, df: Any, study: dict[str, Any], centres: dict[str, str]
+) -> dict[str, Any]:
     """Partial: the centre's per-time and per-level counts (``site.describe``)."""
     name = _centre(client, centres)
-    return _refusable(name, lambda: site.describe(study, df, name,
-                                            centre_policy(client.organization_id)))
+    return _refusable(
+        name, lambda: site.describe(study, df, name, centre_policy(client.organization_id))
+    )
 
 
 @data(1)
 @algorithm_client
-def cox_step(client: Any, df: Any, study: dict[str, Any], request: dict[str, Any],
-             centres: dict[str, str]) -> dict[str, Any]:
+def cox_step(
+    client: Any, df: Any, study: dict[str, Any], request: dict[str, Any], centres: dict[str, str]
+) -> dict[str, Any]:
     """Partial: one step of a Cox model stratified by centre (``site.cox_step``)."""
     name = _centre(client, centres)
-    return _refusable(name, lambda: site.cox_step(study, df, name,
-                                            centre_policy(client.organization_id), request))
+    return _refusable(
+        name, lambda: site.cox_step(study, df, name, centre_policy(client.organization_id), request)
+    )
 
 
 @algorithm_client
@@ -74,12 +78,17 @@ def central(client: Any, study: dict[str, Any], centres: dict[str, str]) -> dict
     def ask(method: str, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
         task = client.task.create(
             input_={"method": method, "kwargs": {**kwargs, "centres": centres}},
-            organizations=organizations, name=f"rtoutcomes {method}",
-            description="rtoutcomes federated outcomes study")
+            organizations=organizations,
+            name=f"rtoutcomes {method}",
+            description="rtoutcomes federated outcomes study",
+        )
         found = client.wait_for_results(task_id=task["id"])
         by_centre = {answer["centre"]: answer for answer in found}
         return [by_centre[centres[str(org)]] for org in organizations]
 
     endpoints, described, notes = federated_results(study_of(study), study, ask)
-    return {"endpoints": endpoints, "centres": [{"site": d["site"], "policy": d["policy"]}
-                                                for d in described], "notes": notes}
+    return {
+        "endpoints": endpoints,
+        "centres": [{"site": d["site"], "policy": d["policy"]} for d in described],
+        "notes": notes,
+    }

@@ -83,14 +83,18 @@ def federated_results(
         parts = [d["endpoints"][name] for d in described]
         for site, part in zip((d["site"] for d in described), parts, strict=True):
             for covariate, levels in part["suppressed"].items():
-                notes.append(f"{name}: centre {site} suppressed level(s) {', '.join(levels)} of "
-                             f"'{covariate}' (fewer rows than its minimum cell); those rows are "
-                             "left out of every analysis of that covariate")
+                notes.append(
+                    f"{name}: centre {site} suppressed level(s) {', '.join(levels)} of "
+                    f"'{covariate}' (fewer rows than its minimum cell); those rows are "
+                    "left out of every analysis of that covariate"
+                )
         time, event = _expand([r for p in parts for r in p["counts"]], 2)
         time, event = time.astype(float), event.astype(float)
         pooled_levels = _pooled_levels(covariates, parts)
-        groups = {g: _group(study, covariates[g], parts, g, pooled_levels[g][0])
-                  for g in study.analyses.groups}
+        groups = {
+            g: _group(study, covariates[g], parts, g, pooled_levels[g][0])
+            for g in study.analyses.groups
+        }
         result: EndpointResults = {
             **summaries.km_summary(time, event, study.km, study.rates_at),
             "label": endpoint.display,
@@ -103,24 +107,38 @@ def federated_results(
         }
         fit_model = _model_fitter(study, study_yaml, ask, name, covariates, pooled_levels)
         for covariate in study.analyses.univariate:
-            model, _ = fit_model([covariate], None,
-                                 f"the {name} univariate model of {covariate}")
+            model, _ = fit_model([covariate], None, f"the {name} univariate model of {covariate}")
             if covariates[covariate].type != "continuous":
-                model["logrank"] = (groups[covariate]["logrank"] if covariate in groups else
-                                    _group(study, covariates[covariate], parts, covariate,
-                                           pooled_levels[covariate][0], km=False)["logrank"])
+                model["logrank"] = (
+                    groups[covariate]["logrank"]
+                    if covariate in groups
+                    else _group(
+                        study,
+                        covariates[covariate],
+                        parts,
+                        covariate,
+                        pooled_levels[covariate][0],
+                        km=False,
+                    )["logrank"]
+                )
             result["univariate"][covariate] = model
         if name in study.analyses.multivariate:
-            result["multivariate"] = fit_model(list(study.analyses.multivariate[name]), None,
-                                               f"the {name} multivariate model")[0]
+            result["multivariate"] = fit_model(
+                list(study.analyses.multivariate[name]), None, f"the {name} multivariate model"
+            )[0]
         if name in study.analyses.nested:
             models = [list(m) for m in study.analyses.nested[name]]
 
-            def nested_model(k: int, penalised: bool, models: list[list[str]] = models,
-                             fit_model: Callable[..., tuple[CoxModel, Any]] = fit_model,
-                             name: str = name) -> tuple[CoxModel, Any]:
-                return fit_model(models[k - 1], models[-1], f"the {name} nested model {k}",
-                                 penalised)
+            def nested_model(
+                k: int,
+                penalised: bool,
+                models: list[list[str]] = models,
+                fit_model: Callable[..., tuple[CoxModel, Any]] = fit_model,
+                name: str = name,
+            ) -> tuple[CoxModel, Any]:
+                return fit_model(
+                    models[k - 1], models[-1], f"the {name} nested model {k}", penalised
+                )
 
             result["nested"] = nested_sequence(len(models), nested_model)
         endpoints[name] = result
@@ -140,15 +158,18 @@ def _pooled_levels(
         for part in parts:
             for level, n in part["levels"].get(name, {}).items():
                 counts[level] = counts.get(level, 0) + int(n)
-        order = (list(covariate.levels) if covariate.levels
-                 else sorted(counts, key=level_sort_key))
+        order = list(covariate.levels) if covariate.levels else sorted(counts, key=level_sort_key)
         out[name] = (order, counts)
     return out
 
 
 def _group(
-    study: Study, covariate: Covariate, parts: list[dict[str, Any]], name: str,
-    order: list[str], km: bool = True,
+    study: Study,
+    covariate: Covariate,
+    parts: list[dict[str, Any]],
+    name: str,
+    order: list[str],
+    km: bool = True,
 ) -> GroupResults:
     import numpy as np
 
@@ -159,14 +180,18 @@ def _group(
     for value in order:
         chosen = level == value
         if km and chosen.any():
-            out_levels[value] = summaries.km_summary(time[chosen], event[chosen], study.km,
-                                                     study.rates_at)
+            out_levels[value] = summaries.km_summary(
+                time[chosen], event[chosen], study.km, study.rates_at
+            )
     present_levels = {str(v) for v in level.tolist()}
     logrank: Test | None = None
     if len(present_levels) >= 2:
         logrank = summaries.logrank_summary(
-            time, event, np.asarray(level, dtype=str),
-            np.asarray(stratum, dtype=str) if study.km.strata else None)
+            time,
+            event,
+            np.asarray(level, dtype=str),
+            np.asarray(stratum, dtype=str) if study.km.strata else None,
+        )
     return {
         "label": covariate.display,
         "dropped": sum(int(p["groups"][name]["dropped"]) for p in parts),
@@ -177,7 +202,10 @@ def _group(
 
 
 def _model_fitter(
-    study: Study, study_yaml: Mapping[str, Any], ask: Ask, endpoint: str,
+    study: Study,
+    study_yaml: Mapping[str, Any],
+    ask: Ask,
+    endpoint: str,
     covariates: Mapping[str, Covariate],
     pooled_levels: Mapping[str, tuple[list[str], dict[str, int]]],
 ) -> Callable[..., tuple[CoxModel, Any]]:
@@ -186,8 +214,12 @@ def _model_fitter(
 
     from rtoutcomes.stats import cox_from_pieces, pooled_scaling
 
-    def fit_model(chosen_names: list[str], rows_of: list[str] | None, what: str = "",
-                  force_firth: bool = False) -> tuple[CoxModel, Any]:
+    def fit_model(
+        chosen_names: list[str],
+        rows_of: list[str] | None,
+        what: str = "",
+        force_firth: bool = False,
+    ) -> tuple[CoxModel, Any]:
         chosen = [covariates[n] for n in chosen_names]
         levels: dict[str, list[Any]] = {}
         for c in chosen:
@@ -195,19 +227,34 @@ def _model_fitter(
                 continue
             order, counts = pooled_levels[c.name]
             reference = reference_of(c, tuple(order))
-            levels[c.name] = [[v for v in order if v != reference and counts.get(v, 0) > 0],
-                              reference]
+            levels[c.name] = [
+                [v for v in order if v != reference and counts.get(v, 0) > 0],
+                reference,
+            ]
         fixed = {k: (tuple(v[0]), str(v[1])) for k, v in levels.items()}
-        empty = pd.DataFrame({c.column: pd.Series(dtype=float if c.type != "categorical"
-                                                  else object) for c in chosen})
+        empty = pd.DataFrame(
+            {
+                c.column: pd.Series(dtype=float if c.type != "categorical" else object)
+                for c in chosen
+            }
+        )
         terms = design(empty, chosen, fixed=fixed).terms
-        base = {"study": dict(study_yaml),
-                "request": {"endpoint": endpoint, "covariates": chosen_names, "levels": levels,
-                            "rows_of": rows_of}}
+        base = {
+            "study": dict(study_yaml),
+            "request": {
+                "endpoint": endpoint,
+                "covariates": chosen_names,
+                "levels": levels,
+                "rows_of": rows_of,
+            },
+        }
 
         def step(name: str, **values: Any) -> list[dict[str, Any]]:
-            request = {**base["request"], "step": name,
-                       **{k: np.asarray(v).tolist() for k, v in values.items()}}
+            request = {
+                **base["request"],
+                "step": name,
+                **{k: np.asarray(v).tolist() for k, v in values.items()},
+            }
             return answers(ask, "cox_step", {"study": base["study"], "request": request})
 
         sums = step("sums")
@@ -220,20 +267,29 @@ def _model_fitter(
 
         def scaled() -> tuple[np.ndarray, np.ndarray]:
             if not scaling:
-                scaling.append(pooled_scaling(
-                    np.sum([np.asarray(s["sums"], dtype=float) for s in sums], axis=0),
-                    float(n), lambda m: np.sum([np.asarray(a["deviations"]) for a in
-                                                step("deviations", means=m)], axis=0)))
+                scaling.append(
+                    pooled_scaling(
+                        np.sum([np.asarray(s["sums"], dtype=float) for s in sums], axis=0),
+                        float(n),
+                        lambda m: np.sum(
+                            [np.asarray(a["deviations"]) for a in step("deviations", means=m)],
+                            axis=0,
+                        ),
+                    )
+                )
             return scaling[0]
 
         def evaluate_sum(beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
             means, scale = scaled()
             p = beta.shape[0]
             got = step("evaluate", means=means, scale=scale, beta=beta)
-            return (float(sum(a["loglik"] for a in got)),
-                    np.sum([np.asarray(a["score"], dtype=float) for a in got], axis=0),
-                    np.sum([np.asarray(a["information"], dtype=float).reshape(p, p)
-                            for a in got], axis=0))
+            return (
+                float(sum(a["loglik"] for a in got)),
+                np.sum([np.asarray(a["score"], dtype=float) for a in got], axis=0),
+                np.sum(
+                    [np.asarray(a["information"], dtype=float).reshape(p, p) for a in got], axis=0
+                ),
+            )
 
         def pairs(coef: np.ndarray) -> tuple[float, float, float, float, float]:
             got = step("concordance", coef=[None if not np.isfinite(c) else c for c in coef])
@@ -253,9 +309,15 @@ def _model_fitter(
 
             means, scale = scaled()
             return firth_from_evaluator(
-                evaluate_sum, names=names, means=means, scale=scale,
-                counts=(n, dropped, events), ties=ties, stratified=True,
-                linear_predictor_c=harrell_c)
+                evaluate_sum,
+                names=names,
+                means=means,
+                scale=scale,
+                counts=(n, dropped, events),
+                ties=ties,
+                stratified=True,
+                linear_predictor_c=harrell_c,
+            )
 
         def fit(names: list[str]) -> tuple[Any, list[str]]:
             p = len(names)
@@ -263,22 +325,42 @@ def _model_fitter(
 
             def robust(beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
                 got = step("robust", means=means, scale=scale, beta=beta)
-                return (np.sum([np.asarray(a["utu"]).reshape(p, p) for a in got], axis=0),
-                        np.sum([np.asarray(a["u0tu0"]).reshape(p, p) for a in got], axis=0),
-                        np.sum([np.asarray(a["u0"], dtype=float) for a in got], axis=0),
-                        sum(int(a["clusters"]) for a in got))
+                return (
+                    np.sum([np.asarray(a["utu"]).reshape(p, p) for a in got], axis=0),
+                    np.sum([np.asarray(a["u0tu0"]).reshape(p, p) for a in got], axis=0),
+                    np.sum([np.asarray(a["u0"], dtype=float) for a in got], axis=0),
+                    sum(int(a["clusters"]) for a in got),
+                )
 
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 result = cox_from_pieces(
-                    evaluate_sum, names=names, terms={k: (j,) for j, k in enumerate(names)},
-                    means=means, scale=scale, counts=(n, dropped, events), ties=ties,
-                    robust_sums=robust if clustered else None, concordance_sums=pairs)
+                    evaluate_sum,
+                    names=names,
+                    terms={k: (j,) for j, k in enumerate(names)},
+                    means=means,
+                    scale=scale,
+                    counts=(n, dropped, events),
+                    ties=ties,
+                    robust_sums=robust if clustered else None,
+                    concordance_sums=pairs,
+                )
             messages = [str(w.message) for w in caught]
             return result, messages + [m for m in result.warnings if m not in messages]
 
-        return model_results(study, chosen, terms, n=n, events=events, dropped=dropped,
-                             robust=clustered, fit=fit, ph=False, firth=firth, what=what,
-                             force_firth=force_firth)
+        return model_results(
+            study,
+            chosen,
+            terms,
+            n=n,
+            events=events,
+            dropped=dropped,
+            robust=clustered,
+            fit=fit,
+            ph=False,
+            firth=firth,
+            what=what,
+            force_firth=force_firth,
+        )
 
     return fit_model

@@ -65,21 +65,32 @@ class DisclosurePolicy:
         for name in ("min_rows", "min_cell"):
             value = getattr(policy, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise DisclosureSettingError(f"{where}: {name} must be a whole number >= 1, "
-                                             f"got {value!r}")
+                raise DisclosureSettingError(
+                    f"{where}: {name} must be a whole number >= 1, got {value!r}"
+                )
         resolution = policy.time_resolution
-        if (isinstance(resolution, bool) or not isinstance(resolution, int | float)
-                or not math.isfinite(resolution) or resolution <= 0):
-            raise DisclosureSettingError(f"{where}: time_resolution must be a number > 0, "
-                                         f"got {resolution!r}")
+        if (
+            isinstance(resolution, bool)
+            or not isinstance(resolution, int | float)
+            or not math.isfinite(resolution)
+            or resolution <= 0
+        ):
+            raise DisclosureSettingError(
+                f"{where}: time_resolution must be a number > 0, got {resolution!r}"
+            )
         if policy.small_cells not in SMALL_CELLS:
-            raise DisclosureSettingError(f"{where}: small_cells must be 'suppress' or 'refuse', "
-                                         f"got {policy.small_cells!r}")
+            raise DisclosureSettingError(
+                f"{where}: small_cells must be 'suppress' or 'refuse', got {policy.small_cells!r}"
+            )
         return policy
 
     def as_dict(self) -> dict[str, Any]:
-        return {"min_rows": self.min_rows, "min_cell": self.min_cell,
-                "time_resolution": self.time_resolution, "small_cells": self.small_cells}
+        return {
+            "min_rows": self.min_rows,
+            "min_cell": self.min_cell,
+            "time_resolution": self.time_resolution,
+            "small_cells": self.small_cells,
+        }
 
     def coarsen(self, time: np.ndarray) -> np.ndarray:
         """Times rounded up to the grid of ``time_resolution`` (0 stays 0)."""

@@ -78,8 +78,9 @@ def simulate(
 
     names = [name for name, _ in sites]
     if len(sites) < 2:
-        raise FederatedSetupError("federated simulate: give at least two centres (--site "
-                                  "NAME=TABLE)")
+        raise FederatedSetupError(
+            "federated simulate: give at least two centres (--site NAME=TABLE)"
+        )
     if len(set(names)) != len(names):
         raise FederatedSetupError("federated simulate: centre names must be distinct")
     study = load_study(study_path)  # checks the file and gives its SHA-256
@@ -89,11 +90,11 @@ def simulate(
     for name, path in sites:
         progress(f"reading centre {name}")
         tables.append(read_table(path))
-    client = MockAlgorithmClient(datasets=[[{"database": t}] for t in tables],
-                                 module="rtoutcomes.federated.algorithm")
+    client = MockAlgorithmClient(
+        datasets=[[{"database": t}] for t in tables], module="rtoutcomes.federated.algorithm"
+    )
     centres = {str(org): name for org, name in enumerate(names)}
-    chosen = {org: (policies or {}).get(name, DisclosurePolicy())
-              for org, name in enumerate(names)}
+    chosen = {org: (policies or {}).get(name, DisclosurePolicy()) for org, name in enumerate(names)}
     progress(f"running the federated protocol over {len(sites)} centres")
     # vantage6's mock client prints a line per task on stdout: keep the command's output clean
     with _policies(chosen), contextlib.redirect_stdout(io.StringIO()):
@@ -119,15 +120,16 @@ def write_federated_report(
     federated: Federated = {
         "centres": [{"name": c["site"], "disclosure": c["policy"]} for c in centres],
         "protocol": "rtoutcomes federated (vantage6): per-time counts, counts per level, Cox "
-                    "models stratified by centre from per-centre sums",
+        "models stratified by centre from per-centre sums",
     }
     results: Results = {
         "schema_version": SCHEMA_VERSION,
         "study": study_summary(study),
         "endpoints": endpoints,
         "cohort": {},
-        "provenance": provenance(study.path.name if study.path else "study", study.sha256,
-                                 label, digest),
+        "provenance": provenance(
+            study.path.name if study.path else "study", study.sha256, label, digest
+        ),
         "warnings": [*collect_warnings(endpoints), *answer["notes"]],
         "federated": federated,
     }

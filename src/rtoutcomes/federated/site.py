@@ -115,8 +115,11 @@ def describe(
         time = policy.coarsen(data.time)
         event = data.event.astype(int)
         levels, suppressed = _small_levels(study, usable, policy, site, name)
-        km_strata = (strata_labels(usable, study.km.strata, "km.strata")
-                     if study.km.strata else np.full(n, None, dtype=object))
+        km_strata = (
+            strata_labels(usable, study.km.strata, "km.strata")
+            if study.km.strata
+            else np.full(n, None, dtype=object)
+        )
         groups: dict[str, Any] = {}
         # every grouping covariate and every categorical one of a univariate model (its
         # log-rank test is reported beside the model)
@@ -131,8 +134,9 @@ def describe(
             keep = np.array([v is not None and v == v for v in level])  # present, not NaN
             groups[group] = {
                 "dropped": int((~keep).sum()),
-                "counts": _frequencies(time[keep], event[keep], level[keep].astype(str),
-                                       km_strata[keep]),
+                "counts": _frequencies(
+                    time[keep], event[keep], level[keep].astype(str), km_strata[keep]
+                ),
             }
         out["endpoints"][name] = {
             "n": n,
@@ -155,15 +159,19 @@ def _model_rows(
 
     covariates = used_covariates(study)
     rows_of = request.get("rows_of") or request["covariates"]
-    keep = np.asarray(design(usable, [covariates[n] for n in rows_of], fixed=fixed,
-                             drop=drop).complete)
+    keep = np.asarray(
+        design(usable, [covariates[n] for n in rows_of], fixed=fixed, drop=drop).complete
+    )
     if study.cox.strata:
         keep = keep & (strata_labels(usable, study.cox.strata, "cox.strata") != None)  # noqa: E711
     return keep
 
 
 def cox_step(
-    study_yaml: Mapping[str, Any], table: pd.DataFrame, site: str, policy: DisclosurePolicy,
+    study_yaml: Mapping[str, Any],
+    table: pd.DataFrame,
+    site: str,
+    policy: DisclosurePolicy,
     request: Mapping[str, Any],
 ) -> dict[str, Any]:
     """One step of a Cox model stratified by centre, on this centre's rows.
@@ -196,35 +204,63 @@ def cox_step(
     n_kept = int(np.sum(keep))
     events = data.event[keep]
     if step == "sums":
-        return {"sums": x.sum(axis=0).tolist(), "rows": n_kept, "events": int(events.sum()),
-                "dropped": int(len(keep) - n_kept), "p": p}
+        return {
+            "sums": x.sum(axis=0).tolist(),
+            "rows": n_kept,
+            "events": int(events.sum()),
+            "dropped": int(len(keep) - n_kept),
+            "p": p,
+        }
     if n_kept == 0:  # no complete rows here: this centre adds nothing to the sums
         zero = np.zeros(p)
-        return {"deviations": zero.tolist(), "loglik": 0.0, "score": zero.tolist(),
-                "information": np.zeros((p, p)).tolist(), "utu": np.zeros((p, p)).tolist(),
-                "u0tu0": np.zeros((p, p)).tolist(), "u0": zero.tolist(), "clusters": 0,
-                "pairs": [0.0] * 5}
-    strata = (strata_labels(usable.loc[keep].reset_index(drop=True), study.cox.strata,
-                            "cox.strata") if study.cox.strata else None)
+        return {
+            "deviations": zero.tolist(),
+            "loglik": 0.0,
+            "score": zero.tolist(),
+            "information": np.zeros((p, p)).tolist(),
+            "utu": np.zeros((p, p)).tolist(),
+            "u0tu0": np.zeros((p, p)).tolist(),
+            "u0": zero.tolist(),
+            "clusters": 0,
+            "pairs": [0.0] * 5,
+        }
+    strata = (
+        strata_labels(usable.loc[keep].reset_index(drop=True), study.cox.strata, "cox.strata")
+        if study.cox.strata
+        else None
+    )
     cluster = None if data.cluster is None else data.cluster[keep]
     endpoint_ties: Literal["efron", "breslow"] = (
-        "breslow" if study.cox.ties == "breslow" else "efron")
-    piece = CoxPiece.of(x, data.time[keep], events, names=[f"x{j}" for j in range(p)],
-                        ties=endpoint_ties, strata=None if strata is None else strata.astype(str),
-                        cluster=cluster)
+        "breslow" if study.cox.ties == "breslow" else "efron"
+    )
+    piece = CoxPiece.of(
+        x,
+        data.time[keep],
+        events,
+        names=[f"x{j}" for j in range(p)],
+        ties=endpoint_ties,
+        strata=None if strata is None else strata.astype(str),
+        cluster=cluster,
+    )
     means = np.asarray(request.get("means", np.zeros(p)), dtype=float)
     scale = np.asarray(request.get("scale", np.ones(p)), dtype=float)
     if step == "deviations":
         return {"deviations": piece.absolute_deviations(means).tolist()}
     if step == "evaluate":
-        loglik, score, information = piece.evaluate(np.asarray(request["beta"], dtype=float),
-                                                    means, scale)
+        loglik, score, information = piece.evaluate(
+            np.asarray(request["beta"], dtype=float), means, scale
+        )
         return {"loglik": loglik, "score": score.tolist(), "information": information.tolist()}
     if step == "robust":
-        utu, u0tu0, u0, clusters = piece.robust_sums(np.asarray(request["beta"], dtype=float),
-                                                     means, scale)
-        return {"utu": utu.tolist(), "u0tu0": u0tu0.tolist(), "u0": u0.tolist(),
-                "clusters": clusters}
+        utu, u0tu0, u0, clusters = piece.robust_sums(
+            np.asarray(request["beta"], dtype=float), means, scale
+        )
+        return {
+            "utu": utu.tolist(),
+            "u0tu0": u0tu0.tolist(),
+            "u0": u0.tolist(),
+            "clusters": clusters,
+        }
     if step == "concordance":
         coef = np.array([np.nan if c is None else c for c in request["coef"]], dtype=float)
         return {"pairs": list(piece.concordance_counts(coef))}

@@ -48,8 +48,10 @@ class DeidentifyReport:
     links: int  # plan -> structure set -> dose links found again in the output
 
     def text(self) -> str:
-        return (f"{self.files} DICOM file(s) de-identified, {self.skipped} other file(s) not "
-                f"copied; {self.links} plan link(s) checked in the output")
+        return (
+            f"{self.files} DICOM file(s) de-identified, {self.skipped} other file(s) not "
+            f"copied; {self.links} plan link(s) checked in the output"
+        )
 
 
 def _link_shapes(index: DicomIndex) -> Counter[tuple[str, ...]]:

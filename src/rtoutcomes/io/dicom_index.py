@@ -100,9 +100,7 @@ class DicomIndex:
     other_files: int = 0
 
     def of_kind(self, kind: str) -> list[DicomHeader]:
-        return sorted(
-            (h for h in self.objects.values() if h.kind == kind), key=lambda h: h.sop_uid
-        )
+        return sorted((h for h in self.objects.values() if h.kind == kind), key=lambda h: h.sop_uid)
 
     @property
     def duplicate_files(self) -> int:
@@ -200,8 +198,12 @@ def read_header(path: Path) -> DicomHeader | None:
             common["frame_of_reference_uid"] = str(frames[0].FrameOfReferenceUID)
         return DicomHeader(**common)  # type: ignore[arg-type]
     if kind == "RTDOSE":
-        keywords = ("ImagePositionPatient", "PixelSpacing", "GridFrameOffsetVector",
-                    "ImageOrientationPatient")
+        keywords = (
+            "ImagePositionPatient",
+            "PixelSpacing",
+            "GridFrameOffsetVector",
+            "ImageOrientationPatient",
+        )
         geometry = (
             *(tuple(float(v) for v in ds.get(k) or ()) for k in keywords),
             int(ds.get("Rows", 0) or 0),
@@ -215,9 +217,13 @@ def read_header(path: Path) -> DicomHeader | None:
             grid_geometry=geometry,
         )
     groups = ds.get("FractionGroupSequence", [])
-    beams = tuple(
-        sorted(int(b.ReferencedBeamNumber) for b in groups[0].get("ReferencedBeamSequence", []))
-    ) if groups else ()
+    beams = (
+        tuple(
+            sorted(int(b.ReferencedBeamNumber) for b in groups[0].get("ReferencedBeamSequence", []))
+        )
+        if groups
+        else ()
+    )
     return DicomHeader(
         **common,  # type: ignore[arg-type]
         plan_beams=beams,
@@ -267,10 +273,13 @@ def index_folder(root: str | Path) -> DicomIndex:
             hashes = {h.path: _sha256(h.path) for h in headers}
             if len(set(hashes.values())) > 1:
                 files = ", ".join(str(h.path) for h in headers)
-                index.problems.append(LinkProblem(
-                    "conflicting UID", uid,
-                    f"different files share SOP Instance UID {uid}: {files}; none is used",
-                ))
+                index.problems.append(
+                    LinkProblem(
+                        "conflicting UID",
+                        uid,
+                        f"different files share SOP Instance UID {uid}: {files}; none is used",
+                    )
+                )
                 continue
             index.duplicates[uid] = [h.path for h in headers[1:]]
         index.objects[uid] = headers[0]
@@ -293,10 +302,14 @@ def _resolve(
         return None, f"references {len(present)} {kind} objects"
     if any(u in refused for u in referenced):
         return None, f"its {kind} {', '.join(u for u in referenced if u in refused)} is refused"
-    same_study = [h for h in index.of_kind(kind) if source.study_uid and h.study_uid ==
-                  source.study_uid]
-    missing = f"{kind} {', '.join(referenced)} not in the folder" if referenced else (
-        f"no {kind} referenced")
+    same_study = [
+        h for h in index.of_kind(kind) if source.study_uid and h.study_uid == source.study_uid
+    ]
+    missing = (
+        f"{kind} {', '.join(referenced)} not in the folder"
+        if referenced
+        else (f"no {kind} referenced")
+    )
     if len(same_study) == 1:
         return same_study[0], "same study"
     if len(same_study) > 1:
@@ -309,19 +322,23 @@ def same_grid(doses: list[DicomHeader]) -> str | None:
     first = doses[0]
     for other in doses[1:]:
         if other.frame_of_reference_uid != first.frame_of_reference_uid:
-            return (f"{other.path} is in another frame of reference "
-                    f"({other.frame_of_reference_uid} vs {first.frame_of_reference_uid})")
+            return (
+                f"{other.path} is in another frame of reference "
+                f"({other.frame_of_reference_uid} vs {first.frame_of_reference_uid})"
+            )
         a, b = first.grid_geometry or (), other.grid_geometry or ()
         if len(a) != len(b) or a[-2:] != b[-2:]:
             return f"{other.path} has another grid size than {first.path}"
-        for part_a, part_b, what in zip(a[:4], b[:4], ("origin", "spacing", "frames",
-                                                       "orientation"), strict=True):
+        for part_a, part_b, what in zip(
+            a[:4], b[:4], ("origin", "spacing", "frames", "orientation"), strict=True
+        ):
             assert isinstance(part_a, tuple) and isinstance(part_b, tuple)
             if len(part_a) != len(part_b) or any(
                 abs(x - y) > GRID_ATOL_MM for x, y in zip(part_a, part_b, strict=True)
             ):
-                return (f"{other.path} and {first.path} differ in grid {what}: "
-                        "the doses do not line up")
+                return (
+                    f"{other.path} and {first.path} differ in grid {what}: the doses do not line up"
+                )
     return None
 
 
@@ -345,8 +362,10 @@ def _plan_doses(plan: DicomHeader, doses: list[DicomHeader]) -> tuple[list[Dicom
         if len(set(dosed)) != len(dosed):
             return [], f"beam doses repeat a beam ({dosed})"
         if plan.plan_beams and tuple(dosed) != plan.plan_beams:
-            return [], (f"beam doses for beams {dosed} but the plan has beams "
-                        f"{list(plan.plan_beams)}: the sum would not be the plan's dose")
+            return [], (
+                f"beam doses for beams {dosed} but the plan has beams "
+                f"{list(plan.plan_beams)}: the sum would not be the plan's dose"
+            )
         reason = same_grid(beams)
         if reason:
             return [], f"BEAM doses not summed: {reason}"
@@ -363,34 +382,51 @@ def link_plans(index: DicomIndex) -> tuple[list[PlanLink], list[LinkProblem]]:
     for dose in index.of_kind("RTDOSE"):
         plan, how = _resolve(index, dose, dose.referenced_plan_uids, "RTPLAN", refused)
         if plan is None:
-            problems.append(LinkProblem("orphan dose", str(dose.path), f"RTDOSE {dose.sop_uid}: "
-                                        f"no plan ({how})"))
+            problems.append(
+                LinkProblem(
+                    "orphan dose", str(dose.path), f"RTDOSE {dose.sop_uid}: no plan ({how})"
+                )
+            )
             continue
         doses_of[plan.sop_uid].append(dose)
         if how != "referenced UID":
-            problems.append(LinkProblem("linked by study", str(dose.path),
-                                        f"RTDOSE linked to plan {plan.sop_uid} by Study UID"))
+            problems.append(
+                LinkProblem(
+                    "linked by study",
+                    str(dose.path),
+                    f"RTDOSE linked to plan {plan.sop_uid} by Study UID",
+                )
+            )
     links: list[PlanLink] = []
     for plan in index.of_kind("RTPLAN"):
         structures, how = _resolve(
             index, plan, plan.referenced_structure_set_uids, "RTSTRUCT", refused
         )
         if structures is None:
-            problems.append(LinkProblem("no structure set", str(plan.path),
-                                        f"RTPLAN {plan.sop_uid}: {how}"))
+            problems.append(
+                LinkProblem("no structure set", str(plan.path), f"RTPLAN {plan.sop_uid}: {how}")
+            )
             continue
         if not doses_of.get(plan.sop_uid):
-            problems.append(LinkProblem("no dose", str(plan.path),
-                                        f"RTPLAN {plan.sop_uid}: no RTDOSE in the folder"))
+            problems.append(
+                LinkProblem(
+                    "no dose", str(plan.path), f"RTPLAN {plan.sop_uid}: no RTDOSE in the folder"
+                )
+            )
             continue
         chosen, reason = _plan_doses(plan, doses_of[plan.sop_uid])
         if not chosen:
-            problems.append(LinkProblem("dose refused", str(plan.path),
-                                        f"RTPLAN {plan.sop_uid}: {reason}"))
+            problems.append(
+                LinkProblem("dose refused", str(plan.path), f"RTPLAN {plan.sop_uid}: {reason}")
+            )
             continue
         if how != "referenced UID":
-            problems.append(LinkProblem("linked by study", str(plan.path),
-                                        f"RTPLAN linked to structure set {structures.sop_uid} "
-                                        "by Study UID"))
+            problems.append(
+                LinkProblem(
+                    "linked by study",
+                    str(plan.path),
+                    f"RTPLAN linked to structure set {structures.sop_uid} by Study UID",
+                )
+            )
         links.append(PlanLink(plan, structures, tuple(chosen), (how,)))
     return links, problems

@@ -262,9 +262,7 @@ def _contour_points(item: Dataset, file: Path, where: str) -> NDArray[np.float64
     return flat.reshape(-1, 3)
 
 
-def _all_contour_points(
-    items: list[tuple[Dataset, str]], file: Path
-) -> list[NDArray[np.float64]]:
+def _all_contour_points(items: list[tuple[Dataset, str]], file: Path) -> list[NDArray[np.float64]]:
     """The (N, 3) points of every contour item (with its place, for messages), in order.
 
     The raw DS texts of all contours are parsed by one call of numpy's text reader, which is

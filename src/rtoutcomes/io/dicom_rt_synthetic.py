@@ -278,9 +278,7 @@ def derive_plan(
     return uids
 
 
-def _write_beam_doses(
-    dose: Dataset, beams: list[int], folder: Path, seed: str
-) -> dict[str, str]:
+def _write_beam_doses(dose: Dataset, beams: list[int], folder: Path, seed: str) -> dict[str, str]:
     """Split ``dose`` into one BEAM dose per beam whose integer pixels sum to the original."""
     from pydicom.dataset import Dataset as DicomDataset
     from pydicom.sequence import Sequence as DicomSequence

@@ -47,18 +47,22 @@ def read_key(path: str | Path) -> bytes:
         mode = path.stat().st_mode
         text = path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
-        raise KeyFileError(f"{path}: no such key file (make one with 'rtoutcomes init-key')"
-                           ) from None
+        raise KeyFileError(
+            f"{path}: no such key file (make one with 'rtoutcomes init-key')"
+        ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise KeyFileError(f"{path}: cannot read the key file: {error}") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise KeyFileError(f"{path}: the key file is accessible by others (mode "
-                           f"{stat.S_IMODE(mode):04o}); make it private: chmod 600 {path}")
+        raise KeyFileError(
+            f"{path}: the key file is accessible by others (mode "
+            f"{stat.S_IMODE(mode):04o}); make it private: chmod 600 {path}"
+        )
     try:
         key = bytes.fromhex(text)
     except ValueError:
         key = b""
     if len(key) != KEY_BYTES:
-        raise KeyFileError(f"{path}: not a key made by 'rtoutcomes init-key' "
-                           f"({2 * KEY_BYTES} hex digits)")
+        raise KeyFileError(
+            f"{path}: not a key made by 'rtoutcomes init-key' ({2 * KEY_BYTES} hex digits)"
+        )
     return key

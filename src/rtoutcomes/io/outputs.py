@@ -114,8 +114,9 @@ def staged_output(out_dir: str | Path) -> Iterator[Path]:
     target = check_output_folder(out_dir)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial",
-                                      dir=target.parent))
+        stage = Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+        )
     except OSError as error:
         raise OutputError(f"--out {out_dir}: cannot write here ({error.strerror})") from None
     try:

@@ -75,7 +75,8 @@ def read_registry_files(path: str | Path) -> RawRegistry:
         _read_workbook(path, registry)
     else:
         hint = (
-            "save it as .xlsx" if path.suffix.lower() in (".xls", ".ods")
+            "save it as .xlsx"
+            if path.suffix.lower() in (".xls", ".ods")
             else "give the folder that holds one CSV file per table, or an .xlsx workbook"
         )
         registry.problems.append(
@@ -92,18 +93,24 @@ def _read_csv_folder(folder: Path) -> RawRegistry:
     try:
         files = sorted(folder.iterdir())
     except OSError as error:
-        registry.problems.append(Problem(str(folder), None, None, None,
-                                         f"cannot read the folder ({error.strerror})"))
+        registry.problems.append(
+            Problem(str(folder), None, None, None, f"cannot read the folder ({error.strerror})")
+        )
         return registry
     seen: dict[str, str] = {}
     for file in files:
         if file.is_file() and file.suffix.lower() == ".csv":
             first = seen.setdefault(file.stem, file.name)
             if first != file.name:  # patients.csv and patients.CSV: which one is meant?
-                registry.problems.append(Problem(
-                    file.name, None, None, None,
-                    f"a second file for table {file.stem} beside {first}; keep one",
-                ))
+                registry.problems.append(
+                    Problem(
+                        file.name,
+                        None,
+                        None,
+                        None,
+                        f"a second file for table {file.stem} beside {first}; keep one",
+                    )
+                )
                 registry.unreadable.add(file.stem)
                 continue
             table = _read_csv_file(file, registry.problems)
@@ -118,24 +125,31 @@ def _decode(file: Path, problems: list[Problem]) -> str | None:
     try:
         data = file.read_bytes()
     except OSError as error:
-        problems.append(Problem(file.name, None, None, None,
-                                f"cannot read the file ({error.strerror})"))
+        problems.append(
+            Problem(file.name, None, None, None, f"cannot read the file ({error.strerror})")
+        )
         return None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        problems.append(Problem(file.name, None, None, None,
-                                "file is UTF-16 text; save it as 'CSV UTF-8'"))
+        problems.append(
+            Problem(file.name, None, None, None, "file is UTF-16 text; save it as 'CSV UTF-8'")
+        )
         return None
     if data.startswith(UTF8_BOM):
-        data = data[len(UTF8_BOM):]
+        data = data[len(UTF8_BOM) :]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         bad = data[error.start : error.start + 1].hex()
-        problems.append(Problem(
-            file.name, line, None, None,
-            f"not UTF-8 text (byte 0x{bad}); save the file as 'CSV UTF-8'",
-        ))
+        problems.append(
+            Problem(
+                file.name,
+                line,
+                None,
+                None,
+                f"not UTF-8 text (byte 0x{bad}); save the file as 'CSV UTF-8'",
+            )
+        )
         return None
 
 
@@ -156,23 +170,28 @@ def _read_csv_file(file: Path, problems: list[Problem]) -> RawTable | None:
     if text is None:
         return None
     if not text.strip():
-        problems.append(Problem(file.name, None, None, None,
-                                "file is empty: it needs at least the header row"))
+        problems.append(
+            Problem(file.name, None, None, None, "file is empty: it needs at least the header row")
+        )
         return None
     delimiter = sniff_delimiter(text.splitlines()[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         records: list[list[object]] = [list(r) for r in reader]
     except csv.Error as error:
-        problems.append(Problem(file.name, reader.line_num or None, None, None,
-                                f"not a readable CSV file ({error})"))
+        problems.append(
+            Problem(
+                file.name, reader.line_num or None, None, None, f"not a readable CSV file ({error})"
+            )
+        )
         return None
     _refuse_multiline_cells(file.name, records, problems)
     return _table_from_records(file.stem, file.name, records, "csv", None, problems)
 
 
-def _refuse_multiline_cells(source: str, records: list[list[object]],
-                            problems: list[Problem]) -> None:
+def _refuse_multiline_cells(
+    source: str, records: list[list[object]], problems: list[Problem]
+) -> None:
     """A registry cell holds one line. A line break inside a cell is almost always a quote
     that was never closed, which swallows the rows after it into one cell: refuse it."""
     header = [str(c).strip() for c in records[0]] if records else []
@@ -180,11 +199,16 @@ def _refuse_multiline_cells(source: str, records: list[list[object]],
         for position, cell in enumerate(record):
             if isinstance(cell, str) and ("\n" in cell or "\r" in cell):
                 column = header[position] if position < len(header) else None
-                problems.append(Problem(
-                    source, index, column or None, cell[:60],
-                    "a line break inside a cell: probably a quote (\") that is not closed; "
-                    "the rows after it would be swallowed into this cell",
-                ))
+                problems.append(
+                    Problem(
+                        source,
+                        index,
+                        column or None,
+                        cell[:60],
+                        'a line break inside a cell: probably a quote (") that is not closed; '
+                        "the rows after it would be swallowed into this cell",
+                    )
+                )
                 return
 
 
@@ -200,18 +224,34 @@ def workbook_errors() -> tuple[type[Exception], ...]:
 
     from openpyxl.utils.exceptions import InvalidFileException
 
-    return (zipfile.BadZipFile, zlib.error, ParseError, InvalidFileException, OSError, KeyError,
-            ValueError, TypeError, EOFError, IndexError, AttributeError)
+    return (
+        zipfile.BadZipFile,
+        zlib.error,
+        ParseError,
+        InvalidFileException,
+        OSError,
+        KeyError,
+        ValueError,
+        TypeError,
+        EOFError,
+        IndexError,
+        AttributeError,
+    )
 
 
 def _read_workbook(path: Path, registry: RawRegistry) -> None:
     try:
         _read_sheets(path, registry)
     except workbook_errors() as error:
-        registry.problems.append(Problem(
-            path.name, None, None, None,
-            f"not a readable .xlsx workbook ({type(error).__name__}: {error})",
-        ))
+        registry.problems.append(
+            Problem(
+                path.name,
+                None,
+                None,
+                None,
+                f"not a readable .xlsx workbook ({type(error).__name__}: {error})",
+            )
+        )
         registry.unreadable.update(registry.tables)
         registry.tables.clear()
 
@@ -226,8 +266,11 @@ def _uncached_formulas(path: Path) -> dict[str, list[str]]:
     from openpyxl import load_workbook
 
     with zipfile.ZipFile(path) as archive:
-        if not any(re.search(rb"<(\w+:)?f[ >/]", archive.read(name))
-                   for name in archive.namelist() if name.startswith("xl/worksheets/")):
+        if not any(
+            re.search(rb"<(\w+:)?f[ >/]", archive.read(name))
+            for name in archive.namelist()
+            if name.startswith("xl/worksheets/")
+        ):
             return {}
     formulas = load_workbook(path, read_only=True, data_only=False)
     values = load_workbook(path, read_only=True, data_only=True)
@@ -237,8 +280,11 @@ def _uncached_formulas(path: Path) -> dict[str, list[str]]:
             stored = values[sheet.title].iter_rows()
             for row in sheet.iter_rows():
                 for cell, value in zip(row, next(stored), strict=False):
-                    if (isinstance(cell.value, str) and cell.value.startswith("=")
-                            and value.value is None):
+                    if (
+                        isinstance(cell.value, str)
+                        and cell.value.startswith("=")
+                        and value.value is None
+                    ):
                         found.setdefault(sheet.title, []).append(cell.coordinate)
     finally:
         formulas.close()
@@ -252,11 +298,16 @@ def _read_sheets(path: Path, registry: RawRegistry) -> None:
 
     for title, cells in _uncached_formulas(path).items():
         shown = ", ".join(cells[:10]) + (f" and {len(cells) - 10} more" if len(cells) > 10 else "")
-        registry.problems.append(Problem(
-            f"{path.name}, sheet {title}", None, None, None,
-            f"formula cells without a calculated value ({shown}): open and save the workbook "
-            "in Excel or LibreOffice so the values are stored, or type the values in",
-        ))
+        registry.problems.append(
+            Problem(
+                f"{path.name}, sheet {title}",
+                None,
+                None,
+                None,
+                f"formula cells without a calculated value ({shown}): open and save the workbook "
+                "in Excel or LibreOffice so the values are stored, or type the values in",
+            )
+        )
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         system = 1904 if workbook.epoch == CALENDAR_MAC_1904 else 1900
@@ -266,9 +317,9 @@ def _read_sheets(path: Path, registry: RawRegistry) -> None:
             if all(_blank(c) for record in records for c in record):
                 continue  # an untouched sheet (Excel's "Sheet1"): as if absent
             if all(_blank(c) for c in records[0]):
-                registry.problems.append(Problem(
-                    source, 1, None, None, "sheet has no header row (row 1 is empty)"
-                ))
+                registry.problems.append(
+                    Problem(source, 1, None, None, "sheet has no header row (row 1 is empty)")
+                )
                 registry.unreadable.add(sheet.title)
                 continue
             table = _table_from_records(
@@ -306,21 +357,31 @@ def _table_from_records(
             continue
         for position in range(width, len(record)):
             if not _blank(record[position]):
-                problems.append(Problem(
-                    source, index, None, str(record[position]),
-                    f"value in column {position + 1}, which has no header; a text with an "
-                    "unquoted delimiter splits into extra cells",
-                ))
+                problems.append(
+                    Problem(
+                        source,
+                        index,
+                        None,
+                        str(record[position]),
+                        f"value in column {position + 1}, which has no header; a text with an "
+                        "unquoted delimiter splits into extra cells",
+                    )
+                )
                 break
         cells: dict[str, object] = {}
         for position, column in enumerate(columns):
             value = record[position] if position < len(record) else None
             if not column:
                 if not _blank(value):
-                    problems.append(Problem(
-                        source, index, None, str(value),
-                        f"value in column {position + 1}, which has no header",
-                    ))
+                    problems.append(
+                        Problem(
+                            source,
+                            index,
+                            None,
+                            str(value),
+                            f"value in column {position + 1}, which has no header",
+                        )
+                    )
                 continue
             cells.setdefault(column, value)
         rows.append(RawRow(index, cells))

@@ -18,8 +18,12 @@ from rtoutcomes.registry.spec import TABLE_BY_NAME
 from rtoutcomes.registry.tables import read_rows
 from rtoutcomes.registry.validation import ImportRejected
 
-__all__ = ["CourseDosimetryWrite", "DosimetryExists", "write_course_dosimetry",
-           "write_dosimetry_row"]
+__all__ = [
+    "CourseDosimetryWrite",
+    "DosimetryExists",
+    "write_course_dosimetry",
+    "write_dosimetry_row",
+]
 
 
 class DosimetryExists(RtOutcomesError):
@@ -27,8 +31,12 @@ class DosimetryExists(RtOutcomesError):
 
 
 def write_dosimetry_row(
-    db_url: str | Path, row: Mapping[str, object], *, replace: bool = False,
-    user: str | None = None, reason: str | None = None,
+    db_url: str | Path,
+    row: Mapping[str, object],
+    *,
+    replace: bool = False,
+    user: str | None = None,
+    reason: str | None = None,
     command: str = "rtoutcomes dosimetry --db",
 ) -> None:
     """Insert (or with ``replace``, overwrite) the dosimetry row of ``row["course_id"]``,
@@ -42,10 +50,17 @@ def write_dosimetry_row(
     values = {c: row.get(c) for c in spec.column_names}
     try:
         apply_changes(
-            db_url, ChangeSet(rows={"dosimetry": [values]}), refuse_existing=not replace,
-            user=user, command=command,
-            reason=reason or (f"dosimetry of course {course_id} recomputed from DICOM RT files"
-                              if replace else None),
+            db_url,
+            ChangeSet(rows={"dosimetry": [values]}),
+            refuse_existing=not replace,
+            user=user,
+            command=command,
+            reason=reason
+            or (
+                f"dosimetry of course {course_id} recomputed from DICOM RT files"
+                if replace
+                else None
+            ),
         )
     except ImportRejected as error:
         exists = [p for p in error.problems if p.rule.endswith("is already in the registry")]
@@ -56,8 +71,9 @@ def write_dosimetry_row(
                 f"course {course_id} already has dosimetry (source {source}); replace it "
                 "explicitly (--replace) or leave it"
             ) from None
-        raise ImportRejected(error.problems,
-                             "dosimetry not written, the registry is unchanged") from None
+        raise ImportRejected(
+            error.problems, "dosimetry not written, the registry is unchanged"
+        ) from None
 
 
 #: the tables a course's computed dosimetry fills, parents first
@@ -96,7 +112,8 @@ def _course_changes(
             continue
         keep = {str(row[key]) for row in given}
         changes.deletes[table] = sorted(
-            str(r[key]) for r in stored[table]
+            str(r[key])
+            for r in stored[table]
             if r["course_id"] in courses and str(r[key]) not in keep
         )
     return changes
@@ -150,25 +167,37 @@ def write_course_dosimetry(
             labels = {f"course {c}": c for c in candidates}
             foreign = [p for p in error.problems if p.source not in labels]
             if foreign:
-                raise ImportRejected(foreign, "dosimetry not written, the registry is "
-                                              "unchanged") from None
+                raise ImportRejected(
+                    foreign, "dosimetry not written, the registry is unchanged"
+                ) from None
             for problem in error.problems:
                 result.refused.setdefault(labels[problem.source], str(problem))
             candidates = [c for c in candidates if c not in result.refused]
     touched = _touched(preview)
     for course in candidates:
-        keys = {str(r[TABLE_BY_NAME[t].primary_key])
-                for t in COURSE_DOSIMETRY_TABLES for r in rows[t].get(course, [])}
-        keys |= {str(r[TABLE_BY_NAME[t].primary_key])
-                 for t in COURSE_DOSIMETRY_TABLES for r in stored[t] if r["course_id"] == course}
+        keys = {
+            str(r[TABLE_BY_NAME[t].primary_key])
+            for t in COURSE_DOSIMETRY_TABLES
+            for r in rows[t].get(course, [])
+        }
+        keys |= {
+            str(r[TABLE_BY_NAME[t].primary_key])
+            for t in COURSE_DOSIMETRY_TABLES
+            for r in stored[t]
+            if r["course_id"] == course
+        }
         (result.written if keys & touched else result.unchanged).add(course)
     result.report = preview
     if dry_run or not result.written:
         return result
     final = _course_changes(sorted(result.written), rows, stored, manage_levels)
     result.report = apply_changes(
-        db_url, final, user=user, command=command, expected_head=preview.head_before,
-        reason=reason or f"dosimetry of {len(result.written)} course(s) computed from DICOM RT "
-                         "files",
+        db_url,
+        final,
+        user=user,
+        command=command,
+        expected_head=preview.head_before,
+        reason=reason
+        or f"dosimetry of {len(result.written)} course(s) computed from DICOM RT files",
     )
     return result

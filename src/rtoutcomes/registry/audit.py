@@ -50,8 +50,9 @@ class AuditError(RtOutcomesError):
 # --- values ----------------------------------------------------------------------------------
 
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                             allow_nan=False)  # made once: an import encodes two texts a row
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)  # made once: an import encodes two texts a row
 
 
 def canonical_json(value: object) -> str:
@@ -133,10 +134,19 @@ class AuditEntry:
     def content(self) -> dict[str, object]:
         """What the hash covers: every field but ``entry_hash`` (``prev_hash`` included)."""
         return {
-            "seq": self.seq, "batch": self.batch, "recorded_at": self.recorded_at,
-            "user": self.user, "command": self.command, "reason": self.reason,
-            "action": self.action, "table": self.table, "key": self.key,
-            "column": self.column, "old": self.old, "new": self.new, "label": self.label,
+            "seq": self.seq,
+            "batch": self.batch,
+            "recorded_at": self.recorded_at,
+            "user": self.user,
+            "command": self.command,
+            "reason": self.reason,
+            "action": self.action,
+            "table": self.table,
+            "key": self.key,
+            "column": self.column,
+            "old": self.old,
+            "new": self.new,
+            "label": self.label,
             "prev_hash": self.prev_hash,
         }
 
@@ -154,11 +164,21 @@ class AuditEntry:
     def row(self) -> dict[str, object]:
         """The ``audit_log`` row."""
         return {
-            "seq": self.seq, "batch": self.batch, "recorded_at": self.recorded_at,
-            "user_name": self.user, "command": self.command, "reason": self.reason,
-            "action": self.action, "table_name": self.table, "record_key": self.key,
-            "column_name": self.column, "old_value": self.old, "new_value": self.new,
-            "label": self.label, "prev_hash": self.prev_hash, "entry_hash": self.entry_hash,
+            "seq": self.seq,
+            "batch": self.batch,
+            "recorded_at": self.recorded_at,
+            "user_name": self.user,
+            "command": self.command,
+            "reason": self.reason,
+            "action": self.action,
+            "table_name": self.table,
+            "record_key": self.key,
+            "column_name": self.column,
+            "old_value": self.old,
+            "new_value": self.new,
+            "label": self.label,
+            "prev_hash": self.prev_hash,
+            "entry_hash": self.entry_hash,
         }
 
 
@@ -186,8 +206,9 @@ class Head:
 
 def read_head(connection: sa.Connection) -> Head:
     row = connection.execute(
-        sa.select(AUDIT_HEAD.c.seq, AUDIT_HEAD.c.batch, AUDIT_HEAD.c.entry_hash)
-        .where(AUDIT_HEAD.c.id == 1)
+        sa.select(AUDIT_HEAD.c.seq, AUDIT_HEAD.c.batch, AUDIT_HEAD.c.entry_hash).where(
+            AUDIT_HEAD.c.id == 1
+        )
     ).one_or_none()
     if row is None:
         return Head(0, 0, GENESIS)
@@ -195,8 +216,13 @@ def read_head(connection: sa.Connection) -> Head:
 
 
 def append_batch(
-    connection: sa.Connection, changes: Iterable[Change], *, user: str, command: str,
-    reason: str | None, now: dt.datetime,
+    connection: sa.Connection,
+    changes: Iterable[Change],
+    *,
+    user: str,
+    command: str,
+    reason: str | None,
+    now: dt.datetime,
 ) -> Head:
     """Append ``changes`` as the next batch (inside the caller's writer transaction)."""
     head = read_head(connection)
@@ -206,9 +232,22 @@ def append_batch(
     rows = []
     for change in changes:
         seq += 1
-        entry = AuditEntry(seq, batch, recorded_at, user, command, reason or None,
-                           change.action, change.table, change.key, change.column,
-                           change.old, change.new, change.label, prev)
+        entry = AuditEntry(
+            seq,
+            batch,
+            recorded_at,
+            user,
+            command,
+            reason or None,
+            change.action,
+            change.table,
+            change.key,
+            change.column,
+            change.old,
+            change.new,
+            change.label,
+            prev,
+        )
         prev = entry.computed_hash()
         rows.append({**entry.row(), "entry_hash": prev})
     if not rows:
@@ -224,8 +263,10 @@ def append_batch(
 def row_changes(table: str, inserted: Iterable[Mapping[str, object]]) -> list[Change]:
     """``insert`` changes of whole rows of ``table``."""
     key = TABLE_BY_NAME[table].primary_key
-    return [Change("insert", table, str(r[key]), None, None, canonical_json(encode_row(table, r)))
-            for r in inserted]
+    return [
+        Change("insert", table, str(r[key]), None, None, canonical_json(encode_row(table, r)))
+        for r in inserted
+    ]
 
 
 def fetch_entries(connection: sa.Connection, *, upto_seq: int | None = None) -> list[AuditEntry]:
@@ -238,10 +279,21 @@ def fetch_entries(connection: sa.Connection, *, upto_seq: int | None = None) -> 
 
 def _entry(row: sa.RowMapping) -> AuditEntry:
     return AuditEntry(
-        int(row["seq"]), int(row["batch"]), row["recorded_at"], row["user_name"],
-        row["command"], row["reason"], row["action"], row["table_name"], row["record_key"],
-        row["column_name"], row["old_value"], row["new_value"], row["label"],
-        row["prev_hash"], row["entry_hash"],
+        int(row["seq"]),
+        int(row["batch"]),
+        row["recorded_at"],
+        row["user_name"],
+        row["command"],
+        row["reason"],
+        row["action"],
+        row["table_name"],
+        row["record_key"],
+        row["column_name"],
+        row["old_value"],
+        row["new_value"],
+        row["label"],
+        row["prev_hash"],
+        row["entry_hash"],
     )
 
 
@@ -273,8 +325,14 @@ def baseline(connection: sa.Connection, *, command: str, reason: str) -> Head:
     trail: the migration that adds it calls this, so that replay reproduces the registry)."""
     rows = _rows_as_stored(connection)
     changes = [c for spec in TABLES for c in row_changes(spec.name, rows.get(spec.name, []))]
-    return append_batch(connection, changes, user=login_name(), command=command, reason=reason,
-                        now=dt.datetime.now(dt.UTC))
+    return append_batch(
+        connection,
+        changes,
+        user=login_name(),
+        command=command,
+        reason=reason,
+        now=dt.datetime.now(dt.UTC),
+    )
 
 
 # --- chain, replay and verification ----------------------------------------------------------
@@ -298,20 +356,26 @@ def check_chain(entries: list[AuditEntry], head: Head) -> ChainBreak | None:
     for entry in entries:
         where = f"audit entry {entry.seq} (batch {entry.batch})"
         if entry.seq != expected_seq:
-            missing = f"entry {expected_seq} is missing" if entry.seq > expected_seq else \
-                "numbering goes backwards"
+            missing = (
+                f"entry {expected_seq} is missing"
+                if entry.seq > expected_seq
+                else "numbering goes backwards"
+            )
             return ChainBreak(entry.seq, where, f"{missing} (entries deleted or reordered)")
         if entry.prev_hash != prev:
-            return ChainBreak(entry.seq, where,
-                              "does not follow the previous entry (entries deleted, inserted "
-                              "or reordered)")
+            return ChainBreak(
+                entry.seq,
+                where,
+                "does not follow the previous entry (entries deleted, inserted or reordered)",
+            )
         if entry.computed_hash() != entry.entry_hash:
             return ChainBreak(entry.seq, where, "its content does not match its hash (edited)")
         prev, expected_seq = entry.entry_hash, expected_seq + 1
     last = entries[-1] if entries else None
     if (last.seq if last else 0) != head.seq or prev != head.entry_hash:
         return ChainBreak(
-            None, "end of the audit trail",
+            None,
+            "end of the audit trail",
             f"the chain ends at entry {last.seq if last else 0} but the recorded head is entry "
             f"{head.seq} (entries deleted at the end, or the head edited)",
         )
@@ -331,25 +395,30 @@ def replay(entries: Iterable[AuditEntry]) -> tuple[State, ChainBreak | None]:
         spec = TABLE_BY_NAME[entry.table or ""]
         if entry.action == "insert":
             if entry.key in table:
-                return state, ChainBreak(entry.seq, where,
-                                         f"inserts {entry.table} {entry.key} twice")
+                return state, ChainBreak(
+                    entry.seq, where, f"inserts {entry.table} {entry.key} twice"
+                )
             table[entry.key] = decode_row(spec.name, json.loads(entry.new or "{}"))
         elif entry.action == "delete":
             if table.pop(entry.key, None) is None:
-                return state, ChainBreak(entry.seq, where,
-                                         f"deletes {entry.table} {entry.key}, not there")
+                return state, ChainBreak(
+                    entry.seq, where, f"deletes {entry.table} {entry.key}, not there"
+                )
         else:
             row = table.get(entry.key)
             column = next((c for c in spec.columns if c.name == entry.column), None)
             if row is None or column is None:
-                return state, ChainBreak(entry.seq, where,
-                                         f"updates {entry.table} {entry.key} {entry.column}, "
-                                         "not there")
+                return state, ChainBreak(
+                    entry.seq, where, f"updates {entry.table} {entry.key} {entry.column}, not there"
+                )
             old = decode_value(json.loads(entry.old or "null"), column)
             if _differs(row.get(column.name), old, column):
-                return state, ChainBreak(entry.seq, where,
-                                         f"its old value of {entry.table} {entry.key} "
-                                         f"{entry.column} is not the value replay holds")
+                return state, ChainBreak(
+                    entry.seq,
+                    where,
+                    f"its old value of {entry.table} {entry.key} "
+                    f"{entry.column} is not the value replay holds",
+                )
             row[column.name] = decode_value(json.loads(entry.new or "null"), column)
     return state, None
 
@@ -371,16 +440,23 @@ def compare_with_registry(state: State, rows: Rows) -> ChainBreak | None:
         for key in sorted(set(stored) | set(replayed)):
             where = f"registry table {spec.name}, {key}"
             if key not in replayed:
-                return ChainBreak(None, where, "row in the registry but not in the audit trail "
-                                  "(written outside rtoutcomes)")
+                return ChainBreak(
+                    None,
+                    where,
+                    "row in the registry but not in the audit trail (written outside rtoutcomes)",
+                )
             if key not in stored:
-                return ChainBreak(None, where, "row in the audit trail but not in the registry "
-                                  "(deleted outside rtoutcomes)")
+                return ChainBreak(
+                    None,
+                    where,
+                    "row in the audit trail but not in the registry (deleted outside rtoutcomes)",
+                )
             for column in spec.columns:
                 a, b = replayed[key].get(column.name), stored[key].get(column.name)
                 if _differs(a, b, column):
                     return ChainBreak(
-                        None, f"{where}, column {column.name}",
+                        None,
+                        f"{where}, column {column.name}",
                         f"the audit trail gives {canonical_json(encode_value(a, column))}, "
                         f"the registry holds {canonical_json(encode_value(b, column))} "
                         "(changed outside rtoutcomes)",
@@ -404,10 +480,13 @@ class Verification:
     def as_json(self) -> dict[str, object]:
         brk = self.first_break
         return {
-            "ok": self.ok, "entries": self.entries, "batches": self.batches,
+            "ok": self.ok,
+            "entries": self.entries,
+            "batches": self.batches,
             "head_hash": self.head.entry_hash,
-            "first_break": None if brk is None else
-            {"seq": brk.seq, "where": brk.where, "why": brk.why},
+            "first_break": None
+            if brk is None
+            else {"seq": brk.seq, "where": brk.where, "why": brk.why},
         }
 
 
@@ -443,9 +522,13 @@ class RegistryState:
     as_of: str | None = None
 
     def as_json(self) -> dict[str, object]:
-        return {"as_of": self.as_of, "label": self.label, "batch": self.batch,
-                "audit_seq": self.seq, "chain_hash": self.chain_hash}
-
+        return {
+            "as_of": self.as_of,
+            "label": self.label,
+            "batch": self.batch,
+            "audit_seq": self.seq,
+            "chain_hash": self.chain_hash,
+        }
 
 
 def resolve_as_of(entries: list[AuditEntry], as_of: str) -> RegistryState:
@@ -459,8 +542,10 @@ def resolve_as_of(entries: list[AuditEntry], as_of: str) -> RegistryState:
     if text.isdigit():
         chosen = [e for e in entries if e.batch <= int(text)]
         if not any(e.batch == int(text) for e in entries):
-            raise AuditError(f"--as-of {text}: no batch {text} in the audit trail "
-                             f"(batches 1..{entries[-1].batch if entries else 0})")
+            raise AuditError(
+                f"--as-of {text}: no batch {text} in the audit trail "
+                f"(batches 1..{entries[-1].batch if entries else 0})"
+            )
     else:
         limit = _as_of_time(text)
         chosen = [e for e in entries if e.recorded_at <= limit]
@@ -485,8 +570,9 @@ def parse_time(text: str, *, end_of_day: bool) -> dt.datetime | None:
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
-            return dt.datetime.combine(day, dt.time.max if end_of_day else dt.time.min,
-                                       tzinfo=dt.UTC)
+            return dt.datetime.combine(
+                day, dt.time.max if end_of_day else dt.time.min, tzinfo=dt.UTC
+            )
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
@@ -511,8 +597,8 @@ def snapshot(db_url: str | Path, as_of: str | None = None) -> Snapshot:
         if as_of is None:
             rows = fetch_rows(connection)
             last = connection.execute(
-                sa.select(AUDIT_LOG.c.action, AUDIT_LOG.c.label)
-                .where(AUDIT_LOG.c.seq == head.seq)).one_or_none()
+                sa.select(AUDIT_LOG.c.action, AUDIT_LOG.c.label).where(AUDIT_LOG.c.seq == head.seq)
+            ).one_or_none()
             label = last.label if last is not None and last.action == "freeze" else None
             return Snapshot(rows, RegistryState(head.seq, head.batch, head.entry_hash, label))
         entries = fetch_entries(connection)
@@ -520,8 +606,10 @@ def snapshot(db_url: str | Path, as_of: str | None = None) -> Snapshot:
     upto = [e for e in entries if e.seq <= state.seq]
     problem = check_chain(upto, Head(state.seq, state.batch, state.chain_hash))
     if problem is not None:
-        raise AuditError(f"--as-of {as_of}: the audit trail is broken at {problem}; "
-                         "run `rtoutcomes audit --verify`")
+        raise AuditError(
+            f"--as-of {as_of}: the audit trail is broken at {problem}; "
+            "run `rtoutcomes audit --verify`"
+        )
     replayed, problem = replay(upto)
     if problem is not None:
         raise AuditError(f"--as-of {as_of}: cannot replay the audit trail: {problem}")
@@ -539,8 +627,10 @@ def list_entries(
     if record is not None:
         table, sep, key = record.partition(":")
         if not sep or table not in TABLE_BY_NAME or not key:
-            raise AuditError(f"--record {record!r}: write TABLE:KEY, e.g. lesions:L13 "
-                             f"(tables: {', '.join(TABLE_BY_NAME)})")
+            raise AuditError(
+                f"--record {record!r}: write TABLE:KEY, e.g. lesions:L13 "
+                f"(tables: {', '.join(TABLE_BY_NAME)})"
+            )
         query = query.where(AUDIT_LOG.c.table_name == table, AUDIT_LOG.c.record_key == key)
     if since is not None:
         start = _since_time(since)
@@ -552,8 +642,9 @@ def list_entries(
 def _since_time(text: str) -> str:
     moment = parse_time(text, end_of_day=False)
     if moment is None:
-        raise AuditError(f"--since {text!r}: write a date YYYY-MM-DD or a time "
-                         "YYYY-MM-DDTHH:MM:SSZ (UTC)")
+        raise AuditError(
+            f"--since {text!r}: write a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM:SSZ (UTC)"
+        )
     return timestamp(moment)
 
 

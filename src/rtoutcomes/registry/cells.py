@@ -170,8 +170,9 @@ def _parse_number(cell: object, column: ColumnSpec) -> float | int:
         text = str(cell)
         if _NUMBER.match(text):
             if column.kind == "integer" and not _DIGITS.match(text.lstrip("+-")):
-                raise CellError("not a whole number written with digits only (no exponent, "
-                                "no decimals)")
+                raise CellError(
+                    "not a whole number written with digits only (no exponent, no decimals)"
+                )
             value = float(text)
         elif _DECIMAL_COMMA.match(text):
             raise CellError(f"decimal comma; write {text.replace(',', '.')} with a point")
@@ -249,8 +250,10 @@ def _serial_hint(serial: float) -> str:
     readings = []
     for system in (1900, 1904):
         try:
-            readings.append(f"{excel_serial_to_date(serial, system).isoformat()} "
-                            f"in Excel's {system} date system")
+            readings.append(
+                f"{excel_serial_to_date(serial, system).isoformat()} "
+                f"in Excel's {system} date system"
+            )
         except (ValueError, OverflowError):
             readings.append(f"no date in Excel's {system} date system")
     return (
@@ -262,7 +265,5 @@ def _serial_hint(serial: float) -> str:
 
 def _check_date_bounds(value: dt.date) -> dt.date:
     if not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise CellError(
-            f"{value.isoformat()} is outside {EARLIEST_DATE.year}..{LATEST_DATE.year}"
-        )
+        raise CellError(f"{value.isoformat()} is outside {EARLIEST_DATE.year}..{LATEST_DATE.year}")
     return value

@@ -70,8 +70,16 @@ from rtoutcomes.registry.tables import Rows, check_schema, fetch_rows
 from rtoutcomes.registry.validation import ImportRejected, Record, validate_records
 
 __all__ = [
-    "CellChange", "ChangeReport", "ChangeSet", "ReasonRequired", "RegistryBusy",
-    "RegistryChanged", "RegistryNotEmpty", "TableChanges", "apply_changes", "freeze",
+    "CellChange",
+    "ChangeReport",
+    "ChangeSet",
+    "ReasonRequired",
+    "RegistryBusy",
+    "RegistryChanged",
+    "RegistryNotEmpty",
+    "TableChanges",
+    "apply_changes",
+    "freeze",
 ]
 
 DEFAULT_WAIT_S = 10.0
@@ -162,13 +170,23 @@ class ChangeReport:
 
     def as_json(self) -> dict[str, object]:
         return {
-            "written": self.written, "batch": self.batch, "head_before": self.head_before,
-            "head_after": self.head_after, "reason_needed": self.reason_needed,
-            "ignored": list(self.ignored), "totals": self.counts(),
+            "written": self.written,
+            "batch": self.batch,
+            "head_before": self.head_before,
+            "head_after": self.head_after,
+            "reason_needed": self.reason_needed,
+            "ignored": list(self.ignored),
+            "totals": self.counts(),
             "tables": {
-                name: {"added": t.added, "deleted": t.deleted, "unchanged": t.unchanged,
-                       "changed": [{"key": c.key, "column": c.column, "old": c.old,
-                                    "new": c.new} for c in t.changed]}
+                name: {
+                    "added": t.added,
+                    "deleted": t.deleted,
+                    "unchanged": t.unchanged,
+                    "changed": [
+                        {"key": c.key, "column": c.column, "old": c.old, "new": c.new}
+                        for c in t.changed
+                    ],
+                }
                 for name, t in self.tables.items()
             },
         }
@@ -178,12 +196,15 @@ class ChangeReport:
         lines = [f"ignored: {name}" for name in self.ignored]
         shown_lines = 0
         for name, t in self.tables.items():
-            lines.append(f"{name}: {len(t.added)} added, {t.changed_rows} changed, "
-                         f"{len(t.deleted)} deleted, {t.unchanged} unchanged")
-            items = ([f"  + {k}" for k in t.added]
-                     + [f"  ~ {c.key} {c.column}: {_cell(c.old)} -> {_cell(c.new)}"
-                        for c in t.changed]
-                     + [f"  - {k}" for k in t.deleted])
+            lines.append(
+                f"{name}: {len(t.added)} added, {t.changed_rows} changed, "
+                f"{len(t.deleted)} deleted, {t.unchanged} unchanged"
+            )
+            items = (
+                [f"  + {k}" for k in t.added]
+                + [f"  ~ {c.key} {c.column}: {_cell(c.old)} -> {_cell(c.new)}" for c in t.changed]
+                + [f"  - {k}" for k in t.deleted]
+            )
             room = max(limit - shown_lines, 0)
             lines += items[:room]
             if len(items) > room:
@@ -237,8 +258,7 @@ def apply_changes(
                     "the registry changed since the preview was made; nothing was written "
                     "(preview again)"
                 )
-            plan = None if require_empty else _plan_in_scope(connection, changes,
-                                                             refuse_existing)
+            plan = None if require_empty else _plan_in_scope(connection, changes, refuse_existing)
             if plan is None:
                 current = fetch_rows(connection)
                 if require_empty:
@@ -260,8 +280,12 @@ def apply_changes(
                 )
             _write(connection, plan)
             new_head = audit.append_batch(
-                connection, plan.audit_changes(), user=user or audit.login_name(),
-                command=command, reason=reason, now=now or dt.datetime.now(dt.UTC),
+                connection,
+                plan.audit_changes(),
+                user=user or audit.login_name(),
+                command=command,
+                reason=reason,
+                now=now or dt.datetime.now(dt.UTC),
             )
             connection.commit()
     except sa.exc.IntegrityError as error:
@@ -275,8 +299,13 @@ def apply_changes(
 
 
 def freeze(
-    db_url: str | Path, label: str, *, user: str | None = None, reason: str | None = None,
-    command: str = "rtoutcomes freeze", wait_s: float = DEFAULT_WAIT_S,
+    db_url: str | Path,
+    label: str,
+    *,
+    user: str | None = None,
+    reason: str | None = None,
+    command: str = "rtoutcomes freeze",
+    wait_s: float = DEFAULT_WAIT_S,
     now: dt.datetime | None = None,
 ) -> audit.RegistryState:
     """Name the registry's state now ``label`` (a ``freeze`` entry on the audit chain) so that
@@ -294,15 +323,19 @@ def freeze(
             check_schema(engine)
         with database_errors(db_url), writing(engine, db_url, wait_s) as connection:
             taken = connection.execute(
-                sa.select(AUDIT_LOG.c.seq).where(AUDIT_LOG.c.label == label)).first()
+                sa.select(AUDIT_LOG.c.seq).where(AUDIT_LOG.c.label == label)
+            ).first()
             if taken is not None:
                 raise RtOutcomesError(
                     f"freeze label {label!r} already names audit entry {taken.seq}; choose "
                     "another label"
                 )
             head = audit.append_batch(
-                connection, [audit.Change("freeze", label=label)],
-                user=user or audit.login_name(), command=command, reason=reason,
+                connection,
+                [audit.Change("freeze", label=label)],
+                user=user or audit.login_name(),
+                command=command,
+                reason=reason,
                 now=now or dt.datetime.now(dt.UTC),
             )
             connection.commit()
@@ -376,22 +409,32 @@ class _Plan:
                 old = self.old_values[(spec.name, key)]
                 for name, value in values.items():
                     column = columns[name]
-                    changes.append(audit.Change(
-                        "update", spec.name, key, name,
-                        audit.canonical_json(audit.encode_value(old.get(name), column)),
-                        audit.canonical_json(audit.encode_value(value, column)),
-                    ))
+                    changes.append(
+                        audit.Change(
+                            "update",
+                            spec.name,
+                            key,
+                            name,
+                            audit.canonical_json(audit.encode_value(old.get(name), column)),
+                            audit.canonical_json(audit.encode_value(value, column)),
+                        )
+                    )
         for spec in reversed(TABLES):
             for row in self.deletes.get(spec.name, []):
-                changes.append(audit.Change(
-                    "delete", spec.name, str(row[spec.primary_key]),
-                    old=audit.canonical_json(audit.encode_row(spec.name, row)),
-                ))
+                changes.append(
+                    audit.Change(
+                        "delete",
+                        spec.name,
+                        str(row[spec.primary_key]),
+                        old=audit.canonical_json(audit.encode_row(spec.name, row)),
+                    )
+                )
         return changes
 
 
-def _plan_in_scope(connection: sa.Connection, changes: ChangeSet,
-                   refuse_existing: bool) -> _Plan | None:
+def _plan_in_scope(
+    connection: sa.Connection, changes: ChangeSet, refuse_existing: bool
+) -> _Plan | None:
     """``_plan`` on the stored rows the change can affect (``scope.change_scope``); ``None``
     when the whole registry is to be read: the change reaches beyond its patients, or a check
     across rows found a problem (reported as the whole registry's check numbers it)."""
@@ -404,8 +447,12 @@ def _plan_in_scope(connection: sa.Connection, changes: ChangeSet,
     return None if plan.checked and plan.problems else plan
 
 
-def _plan(current: Rows, changes: ChangeSet, refuse_existing: bool,
-          elsewhere: frozenset[str] = frozenset()) -> _Plan:
+def _plan(
+    current: Rows,
+    changes: ChangeSet,
+    refuse_existing: bool,
+    elsewhere: frozenset[str] = frozenset(),
+) -> _Plan:
     """What ``changes`` do to ``current`` (the whole registry, or the rows the change can
     affect with ``elsewhere`` naming the tables that hold other rows), and the problems of the
     registry after them."""
@@ -432,8 +479,9 @@ def _plan(current: Rows, changes: ChangeSet, refuse_existing: bool,
             key, values, invalid = parsed
             where = changes.locations.get((spec.name, key))
             if key in results or key in unchanged:
-                problems.append(_problem(spec, key, where, spec.primary_key,
-                                         f"{key} is given twice"))
+                problems.append(
+                    _problem(spec, key, where, spec.primary_key, f"{key} is given twice")
+                )
                 continue
             old = stored.get(key)
             if old is None:
@@ -441,13 +489,24 @@ def _plan(current: Rows, changes: ChangeSet, refuse_existing: bool,
                 table.added.append(key)
                 plan.inserts.setdefault(spec.name, []).append(new)
             elif refuse_existing:
-                problems.append(_problem(spec, key, where, spec.primary_key,
-                                         f"{spec.name} {key} is already in the registry"))
+                problems.append(
+                    _problem(
+                        spec,
+                        key,
+                        where,
+                        spec.primary_key,
+                        f"{spec.name} {key} is already in the registry",
+                    )
+                )
                 continue
             else:
-                diff = {name: value for name, value in values.items()
-                        if name not in invalid and audit.encode_value(value, columns[name])
-                        != audit.encode_value(old.get(name), columns[name])}
+                diff = {
+                    name: value
+                    for name, value in values.items()
+                    if name not in invalid
+                    and audit.encode_value(value, columns[name])
+                    != audit.encode_value(old.get(name), columns[name])
+                }
                 if not diff and not invalid:
                     table.unchanged += 1
                     unchanged.add(key)
@@ -455,20 +514,39 @@ def _plan(current: Rows, changes: ChangeSet, refuse_existing: bool,
                 plan.updates.setdefault(spec.name, []).append((key, diff))
                 plan.old_values[(spec.name, key)] = old
                 table.changed += [
-                    CellChange(key, name, _shown(old.get(name), columns[name]),
-                               _shown(value, columns[name]))
+                    CellChange(
+                        key,
+                        name,
+                        _shown(old.get(name), columns[name]),
+                        _shown(value, columns[name]),
+                    )
                     for name, value in diff.items()
                 ]
                 new = {**old, **diff}
-            results[key] = Record(where[1] if where else 0, new, invalid,
-                                  where[0] if where else None)
+            results[key] = Record(
+                where[1] if where else 0, new, invalid, where[0] if where else None
+            )
         for key in doomed:
             if key in results:
-                problems.append(_problem(spec, key, None, spec.primary_key,
-                                         f"{key} is both given and listed for deletion"))
+                problems.append(
+                    _problem(
+                        spec,
+                        key,
+                        None,
+                        spec.primary_key,
+                        f"{key} is both given and listed for deletion",
+                    )
+                )
             elif key not in stored:
-                problems.append(_problem(spec, key, None, spec.primary_key,
-                                         f"cannot delete {spec.name} {key}: not in the registry"))
+                problems.append(
+                    _problem(
+                        spec,
+                        key,
+                        None,
+                        spec.primary_key,
+                        f"cannot delete {spec.name} {key}: not in the registry",
+                    )
+                )
             elif key not in table.deleted:
                 table.deleted.append(key)
                 plan.deletes.setdefault(spec.name, []).append(stored[key])
@@ -488,8 +566,12 @@ def _plan(current: Rows, changes: ChangeSet, refuse_existing: bool,
 
 
 def _parse_row(
-    spec: TableSpec, columns: Mapping[str, ColumnSpec], row: Mapping[str, object], index: int,
-    locations: Mapping[tuple[str, str], tuple[str, int]], problems: list[Problem],
+    spec: TableSpec,
+    columns: Mapping[str, ColumnSpec],
+    row: Mapping[str, object],
+    index: int,
+    locations: Mapping[tuple[str, str], tuple[str, int]],
+    problems: list[Problem],
 ) -> tuple[str, dict[str, object], set[str]] | None:
     """The key, typed values and invalid columns of one given row of ``spec`` (``columns``:
     its columns by name; problems reported)."""
@@ -500,8 +582,7 @@ def _parse_row(
     else:
         rule = "the key is empty: every row needs one"
     if key is None:
-        problems.append(Problem(f"changes to {spec.name}", index + 1, spec.primary_key, None,
-                                rule))
+        problems.append(Problem(f"changes to {spec.name}", index + 1, spec.primary_key, None, rule))
         return None
     key = str(key)
     where = locations.get((spec.name, key))
@@ -510,8 +591,7 @@ def _parse_row(
     for name, cell in row.items():
         column = columns.get(name)
         if column is None:
-            problems.append(_problem(spec, key, where, name,
-                                     f"{spec.name} has no column {name!r}"))
+            problems.append(_problem(spec, key, where, name, f"{spec.name} has no column {name!r}"))
             continue
         try:
             values[name] = parse_cell(cell, column, None)
@@ -522,8 +602,14 @@ def _parse_row(
     return key, values, invalid
 
 
-def _problem(spec: TableSpec, key: str, where: tuple[str, int] | None, column: str | None,
-             rule: str, value: str | None = None) -> Problem:
+def _problem(
+    spec: TableSpec,
+    key: str,
+    where: tuple[str, int] | None,
+    column: str | None,
+    rule: str,
+    value: str | None = None,
+) -> Problem:
     source, row = where if where else (f"table {spec.name}", None)
     return Problem(source, row, column, value, rule, key)
 
@@ -567,4 +653,5 @@ def _write(connection: sa.Connection, plan: _Plan) -> None:
         keys = [row[spec.primary_key] for row in plan.deletes.get(spec.name, [])]
         for start in range(0, len(keys), 500):
             connection.execute(
-                sa.delete(table).where(table.c[spec.primary_key].in_(keys[start:start + 500])))
+                sa.delete(table).where(table.c[spec.primary_key].in_(keys[start : start + 500]))
+            )

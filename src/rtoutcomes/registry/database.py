@@ -66,7 +66,9 @@ def database_url(db: str | Path) -> sa.URL:
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+psycopg")
         if url.get_backend_name() not in SUPPORTED_BACKENDS or url.drivername not in (
-            "sqlite", "sqlite+pysqlite", "postgresql+psycopg"
+            "sqlite",
+            "sqlite+pysqlite",
+            "postgresql+psycopg",
         ):
             raise RegistryUnavailable(
                 f"unsupported database URL scheme '{url.drivername}': give a SQLite file path "
@@ -137,8 +139,9 @@ def refuse_foreign_sqlite(path: Path, *, reading: bool) -> None:
         raise ForeignDatabase(f"{path} is not a SQLite database (nor an rtoutcomes registry)")
     try:
         with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
-            names = {row[0] for row in db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            names = {
+                row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
     except sqlite3.Error as error:
         raise RegistryUnavailable(f"cannot use the database {path}: {error}") from None
     if names and "alembic_version" not in names:

@@ -72,13 +72,20 @@ class Summary:
     ages_top_coded: int = 0
 
     def lines(self) -> list[str]:
-        out = [f"pseudonymised {n} {ns.split('.')[1]} value(s) of {ns.split('.')[0]}"
-               for ns, n in sorted(self.pseudonymised.items())]
-        out.append(f"shifted {self.dates_shifted} date(s) by a per-patient offset of 1-"
-                   f"{MAX_SHIFT_DAYS} days")
+        out = [
+            f"pseudonymised {n} {ns.split('.')[1]} value(s) of {ns.split('.')[0]}"
+            for ns, n in sorted(self.pseudonymised.items())
+        ]
+        out.append(
+            f"shifted {self.dates_shifted} date(s) by a per-patient offset of 1-"
+            f"{MAX_SHIFT_DAYS} days"
+        )
         out += [f"removed {n} value(s) of {c}" for c, n in sorted(self.removed.items()) if n]
-        out += [f"reduced {n} value(s) of {c} to their coded category"
-                for c, n in sorted(self.reduced.items()) if n]
+        out += [
+            f"reduced {n} value(s) of {c} to their coded category"
+            for c, n in sorted(self.reduced.items())
+            if n
+        ]
         out.append(f"top-coded {self.ages_top_coded} age(s) at {AGE_TOP_CODE}")
         return out
 
@@ -111,8 +118,9 @@ def _namespace(table: str, column: str) -> str | None:
 def _owners(rows: Mapping[str, list[dict[str, Any]]]) -> dict[str, dict[str, str]]:
     """Each row's owner (the patient, or a candidate never enrolled), for its date shift."""
     lesion_patient = {r["lesion_id"]: str(r["patient_id"]) for r in rows.get("lesions", [])}
-    course_patient = {r["course_id"]: lesion_patient.get(r["lesion_id"], "")
-                      for r in rows.get("sbrt_courses", [])}
+    course_patient = {
+        r["course_id"]: lesion_patient.get(r["lesion_id"], "") for r in rows.get("sbrt_courses", [])
+    }
     owners: dict[str, dict[str, str]] = {}
     for spec in TABLES:
         found: dict[str, str] = {}
@@ -164,8 +172,14 @@ def _patient(row: dict[str, Any], new: dict[str, Any], ctx: _Context) -> None:
         new["histology_subtype"] = HISTOLOGY_REMOVED
 
 
-def _cell(table: str, column: ColumnSpec, value: Any, row: Mapping[str, Any],
-          shift: dt.timedelta, ctx: _Context) -> Any:
+def _cell(
+    table: str,
+    column: ColumnSpec,
+    value: Any,
+    row: Mapping[str, Any],
+    shift: dt.timedelta,
+    ctx: _Context,
+) -> Any:
     """One non-empty cell de-identified."""
     name = f"{table}.{column.name}"
     namespace = _namespace(table, column.name)
@@ -179,14 +193,20 @@ def _cell(table: str, column: ColumnSpec, value: Any, row: Mapping[str, Any],
             return None
         ctx.summary.dates_shifted += 1
         return value - shift
-    kept = (column.kind != "text" or column.choices or table == "registry_meta"
-            or (table, column.name) in KEPT_TEXT or name == "patients.histology_subtype")
+    kept = (
+        column.kind != "text"
+        or column.choices
+        or table == "registry_meta"
+        or (table, column.name) in KEPT_TEXT
+        or name == "patients.histology_subtype"
+    )
     if kept:
         return value
     if column.name == "structure":  # the TG-263 name where there is one
         ctx.summary.reduced[name] += 1
-        return ctx.structure_names.get((row["course_id"], value)) or \
-            ctx.keyed.pseudonym("structure", value)
+        return ctx.structure_names.get((row["course_id"], value)) or ctx.keyed.pseudonym(
+            "structure", value
+        )
     ctx.summary.removed[name] += 1
     return None
 
@@ -203,13 +223,18 @@ def deidentify_rows(
     for course in rows.get("sbrt_courses", []):
         patient = lesion_patient.get(course["lesion_id"])
         if patient is not None and isinstance(course["start_date"], dt.date):
-            first_start[patient] = min(first_start.get(patient, course["start_date"]),
-                                       course["start_date"])
+            first_start[patient] = min(
+                first_start.get(patient, course["start_date"]), course["start_date"]
+            )
     ctx = _Context(
-        keyed=_Keyed(key), summary=Summary(),
-        cutoff=dt.date.fromisoformat(str(cutoff)) if cutoff else None, first_start=first_start,
-        structure_names={(r["course_id"], r["structure"]): r.get("tg263_name")
-                         for r in rows.get("structure_metrics", [])},
+        keyed=_Keyed(key),
+        summary=Summary(),
+        cutoff=dt.date.fromisoformat(str(cutoff)) if cutoff else None,
+        first_start=first_start,
+        structure_names={
+            (r["course_id"], r["structure"]): r.get("tg263_name")
+            for r in rows.get("structure_metrics", [])
+        },
     )
     out: dict[str, list[dict[str, Any]]] = {}
     for spec in TABLES:
@@ -222,15 +247,15 @@ def deidentify_rows(
                 _patient(row, new, ctx)
             for column in spec.columns:
                 if new.get(column.name) is not None:
-                    new[column.name] = _cell(spec.name, column, new[column.name], row, shift,
-                                             ctx)
+                    new[column.name] = _cell(spec.name, column, new[column.name], row, shift, ctx)
             new_rows.append(new)
         pk = spec.primary_key
         out[spec.name] = sorted(new_rows, key=lambda r: str(r[pk]))
         keys = [r[spec.primary_key] for r in out[spec.name]]
         if len(set(keys)) != len(keys):  # 48-bit pseudonyms: astronomically unlikely
-            raise RtOutcomesError(f"{spec.name}: two ids got one pseudonym; export again with "
-                                  "a new key")
+            raise RtOutcomesError(
+                f"{spec.name}: two ids got one pseudonym; export again with a new key"
+            )
     out["registry_meta"] = [{"key": "name", "value": DEIDENTIFIED_NAME}]
     if "synthetic" in meta:
         out["registry_meta"].append({"key": "synthetic", "value": meta["synthetic"]})
@@ -244,5 +269,7 @@ def dicom_identity(key: bytes) -> tuple[Callable[[str], str], Callable[[str], in
     gets in this export, and the days its dates are shifted back, under ``key``; so that a
     DICOM PatientID equal to the registry's patient_id becomes the de-identified registry's."""
     keyed = _Keyed(key)
-    return (lambda patient: keyed.pseudonym("patients.patient_id", patient),
-            lambda patient: keyed.shift_days("patient:" + patient))
+    return (
+        lambda patient: keyed.pseudonym("patients.patient_id", patient),
+        lambda patient: keyed.shift_days("patient:" + patient),
+    )

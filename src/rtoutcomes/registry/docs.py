@@ -127,10 +127,8 @@ README_HEADING = "## Registry data format"
 def contract_document() -> str:
     """The full text of ``docs/registry-format.md``."""
     return (
-        DOC_TITLE
-        + "Generated from `src/rtoutcomes/registry/spec.py` by `python -m "
-        "rtoutcomes.registry.docs --write`; do not edit by hand.\n\n"
-        + format_markdown(2)
+        DOC_TITLE + "Generated from `src/rtoutcomes/registry/spec.py` by `python -m "
+        "rtoutcomes.registry.docs --write`; do not edit by hand.\n\n" + format_markdown(2)
     )
 
 

@@ -50,8 +50,11 @@ def export_cell(value: object, column: ColumnSpec) -> str:
 
 
 def export_registry(
-    db_url: str | Path, out_dir: str | Path, fmt: ExportFormat = "csv",
-    as_of: str | None = None, key_file: str | Path | None = None,
+    db_url: str | Path,
+    out_dir: str | Path,
+    fmt: ExportFormat = "csv",
+    as_of: str | None = None,
+    key_file: str | Path | None = None,
     deidentified: list[str] | None = None,
 ) -> list[Path]:
     """Write the registry at ``db_url`` to ``out_dir`` (created if needed) as one
@@ -90,8 +93,9 @@ def write_rows(
     return [out / name for name in names]
 
 
-def _write_files(rows: dict[str, list[dict[str, object]]], out: Path,
-                 fmt: ExportFormat) -> list[str]:
+def _write_files(
+    rows: dict[str, list[dict[str, object]]], out: Path, fmt: ExportFormat
+) -> list[str]:
     if fmt == "xlsx":
         (out / WORKBOOK_NAME).write_bytes(_workbook_bytes(rows))
         return [WORKBOOK_NAME]
@@ -110,8 +114,9 @@ def _write_files(rows: dict[str, list[dict[str, object]]], out: Path,
 def _excel_cell(value: object, column: ColumnSpec) -> object:
     if value is None:
         return None
-    if column.kind == "date" or (column.kind in ("integer", "number") and
-                                 isinstance(value, int | float)):
+    if column.kind == "date" or (
+        column.kind in ("integer", "number") and isinstance(value, int | float)
+    ):
         return value
     return export_cell(value, column)
 
@@ -143,8 +148,10 @@ def _workbook_bytes(rows: dict[str, list[dict[str, object]]]) -> bytes:
 def _fixed_zip_times(data: bytes) -> bytes:
     """The same archive with every entry's timestamp fixed (same input, same bytes)."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
         for name in source.namelist():
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED

@@ -23,8 +23,13 @@ __all__ = ["RegistryNotEmpty", "database_as_raw", "import_registry", "validate_d
 
 
 def import_registry(
-    path: str | Path, db_url: str | Path, *, user: str | None = None,
-    reason: str | None = None, command: str | None = None, now: dt.datetime | None = None,
+    path: str | Path,
+    db_url: str | Path,
+    *,
+    user: str | None = None,
+    reason: str | None = None,
+    command: str | None = None,
+    now: dt.datetime | None = None,
 ) -> dict[str, int]:
     """Validate the registry at ``path`` (folder of CSV files or .xlsx), then write it to
     ``db_url`` (SQLite file path or database URL) in one audited transaction
@@ -54,7 +59,12 @@ def import_registry(
             key = str(record.values[spec.primary_key])
             changes.locations[(spec.name, key)] = (source, record.row)
     apply_changes(
-        db_url, changes, user=user, reason=reason, require_empty=True, now=now,
+        db_url,
+        changes,
+        user=user,
+        reason=reason,
+        require_empty=True,
+        now=now,
         command=command or f"rtoutcomes import {Path(path).name}",
     )
     return {spec.name: len(changes.rows[spec.name]) for spec in TABLES}

@@ -38,15 +38,18 @@ class ValidatedRegistry:
     missing_tables: set[str] = field(default_factory=set)
     elsewhere: frozenset[str] = frozenset()  # tables with rows beyond ``tables`` (a part)
 
-    def report(self, table: str, record: Record | None, column: str | None, rule: str,
-               value: object = None) -> None:
+    def report(
+        self, table: str, record: Record | None, column: str | None, rule: str, value: object = None
+    ) -> None:
         """Add a problem located at ``record`` of ``table`` (helper for ``rules.py``)."""
         key = None if record is None else record.values.get(TABLE_BY_NAME[table].primary_key)
-        self.problems.append(Problem(
-            (record and record.source) or self.sources[table],
-            None if record is None else record.row,
-            column,
-            None if value is None else shown(value),
-            rule,
-            None if key is None else str(key),
-        ))
+        self.problems.append(
+            Problem(
+                (record and record.source) or self.sources[table],
+                None if record is None else record.row,
+                column,
+                None if value is None else shown(value),
+                rule,
+                None if key is None else str(key),
+            )
+        )

@@ -29,22 +29,32 @@ NAMING_CONVENTION = {
 
 # Checks across the columns of one row: (table, name, SQL valid on SQLite and PostgreSQL).
 ROW_CHECKS: tuple[tuple[str, str, str], ...] = (
-    ("patients", "birth_or_age",
-     "birth_date IS NOT NULL OR age_at_sbrt_years IS NOT NULL"),
-    ("patients", "birth_before_diagnosis",
-     "birth_date IS NULL OR birth_date <= diagnosis_date"),
-    ("patients", "recurrence_after_diagnosis",
-     "recurrence_date IS NULL OR recurrence_date >= diagnosis_date"),
-    ("screened_candidates", "eligibility",
-     "(eligible AND exclusion_reason IS NULL AND patient_id IS NOT NULL) OR "
-     "(NOT eligible AND exclusion_reason IS NOT NULL AND patient_id IS NULL)"),
+    ("patients", "birth_or_age", "birth_date IS NOT NULL OR age_at_sbrt_years IS NOT NULL"),
+    ("patients", "birth_before_diagnosis", "birth_date IS NULL OR birth_date <= diagnosis_date"),
+    (
+        "patients",
+        "recurrence_after_diagnosis",
+        "recurrence_date IS NULL OR recurrence_date >= diagnosis_date",
+    ),
+    (
+        "screened_candidates",
+        "eligibility",
+        "(eligible AND exclusion_reason IS NULL AND patient_id IS NOT NULL) OR "
+        "(NOT eligible AND exclusion_reason IS NOT NULL AND patient_id IS NULL)",
+    ),
     ("sbrt_courses", "end_after_start", "end_date >= start_date"),
-    ("dosimetry", "tv_piv_within",
-     "tv_piv_cc IS NULL OR ((tv_cc IS NULL OR tv_piv_cc <= tv_cc) AND "
-     "(piv_cc IS NULL OR tv_piv_cc <= piv_cc))"),
-    ("patient_events", "progression_type",
-     "(event_type = 'progression' AND progression_type IS NOT NULL) OR "
-     "(event_type <> 'progression' AND progression_type IS NULL)"),
+    (
+        "dosimetry",
+        "tv_piv_within",
+        "tv_piv_cc IS NULL OR ((tv_cc IS NULL OR tv_piv_cc <= tv_cc) AND "
+        "(piv_cc IS NULL OR tv_piv_cc <= piv_cc))",
+    ),
+    (
+        "patient_events",
+        "progression_type",
+        "(event_type = 'progression' AND progression_type IS NOT NULL) OR "
+        "(event_type <> 'progression' AND progression_type IS NULL)",
+    ),
     ("systemic_therapies", "end_after_start", "end_date IS NULL OR end_date >= start_date"),
 )
 

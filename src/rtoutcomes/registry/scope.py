@@ -40,13 +40,25 @@ CHUNK = 500  # keys per IN (...) list: under every backend's limit of bound para
 
 # tables whose rows belong to a patient through a column of their own, and through which
 # parent (column -> parent table)
-PATIENT_COLUMN = {"patients": "patient_id", "screened_candidates": "patient_id",
-                  "lesions": "patient_id", "patient_events": "patient_id",
-                  "toxicities": "patient_id", "systemic_therapies": "patient_id"}
-LESION_COLUMN = {"sbrt_courses": "lesion_id", "assessments": "lesion_id",
-                 "patient_events": "lesion_id"}
-COURSE_COLUMN = {"dosimetry": "course_id", "structure_metrics": "course_id",
-                 "structure_dose_volumes": "course_id", "toxicities": "course_id"}
+PATIENT_COLUMN = {
+    "patients": "patient_id",
+    "screened_candidates": "patient_id",
+    "lesions": "patient_id",
+    "patient_events": "patient_id",
+    "toxicities": "patient_id",
+    "systemic_therapies": "patient_id",
+}
+LESION_COLUMN = {
+    "sbrt_courses": "lesion_id",
+    "assessments": "lesion_id",
+    "patient_events": "lesion_id",
+}
+COURSE_COLUMN = {
+    "dosimetry": "course_id",
+    "structure_metrics": "course_id",
+    "structure_dose_volumes": "course_id",
+    "toxicities": "course_id",
+}
 
 
 @dataclass
@@ -58,18 +70,26 @@ class Scope:
     elsewhere: frozenset[str]
 
 
-def change_scope(connection: sa.Connection, rows: Mapping[str, list[Mapping[str, object]]],
-                 deletes: Mapping[str, list[str]]) -> Scope | None:
+def change_scope(
+    connection: sa.Connection,
+    rows: Mapping[str, list[Mapping[str, object]]],
+    deletes: Mapping[str, list[str]],
+) -> Scope | None:
     """The scope of a change (given ``rows`` and ``deletes`` per table, as in a ``ChangeSet``),
     or ``None`` when the whole registry must be checked."""
-    given = {table: [_typed(table, row) for row in table_rows]
-             for table, table_rows in rows.items()}
-    keys = {table: {row.get(TABLE_BY_NAME[table].primary_key) for row in table_rows} - {None}
-            for table, table_rows in given.items()}
+    given = {
+        table: [_typed(table, row) for row in table_rows] for table, table_rows in rows.items()
+    }
+    keys = {
+        table: {row.get(TABLE_BY_NAME[table].primary_key) for row in table_rows} - {None}
+        for table, table_rows in given.items()
+    }
     for table, doomed in deletes.items():
         keys.setdefault(table, set()).update(str(k).strip() for k in doomed)
-    stored = {table: _select(connection, table, TABLE_BY_NAME[table].primary_key, k)
-              for table, k in keys.items()}
+    stored = {
+        table: _select(connection, table, TABLE_BY_NAME[table].primary_key, k)
+        for table, k in keys.items()
+    }
     lesion_patient, course_lesion = _owners(connection, given, stored)
     patients: set[object] = set()
     for table, table_rows in (*given.items(), *stored.items()):
@@ -84,15 +104,22 @@ def change_scope(connection: sa.Connection, rows: Mapping[str, list[Mapping[str,
     scope["registry_meta"] = _select_all(connection, "registry_meta")
     if _reaches_outside(connection, scope, given, deletes):
         return None
-    counts = {spec.name: connection.execute(
-        sa.select(sa.func.count()).select_from(REGISTRY_TABLES[spec.name])).scalar_one()
-        for spec in TABLES}
+    counts = {
+        spec.name: connection.execute(
+            sa.select(sa.func.count()).select_from(REGISTRY_TABLES[spec.name])
+        ).scalar_one()
+        for spec in TABLES
+    }
     if counts["screened_candidates"] == 0 and given.get("screened_candidates"):
         return None  # the first screening rows: every patient must now have been screened
     elsewhere = frozenset(name for name, count in counts.items() if count > len(scope[name]))
-    return Scope({spec.name: sorted(scope[spec.name],
-                                    key=lambda r, k=spec.primary_key: str(r[k]))  # type: ignore[misc]
-                  for spec in TABLES}, elsewhere)
+    return Scope(
+        {
+            spec.name: sorted(scope[spec.name], key=lambda r, k=spec.primary_key: str(r[k]))  # type: ignore[misc]
+            for spec in TABLES
+        },
+        elsewhere,
+    )
 
 
 def _typed(table: str, row: Mapping[str, object]) -> dict[str, object]:
@@ -101,8 +128,9 @@ def _typed(table: str, row: Mapping[str, object]) -> dict[str, object]:
     spec = TABLE_BY_NAME[table]
     typed: dict[str, object] = {}
     for column in spec.columns:
-        if column.name not in row or not (column.references or column.unique
-                                          or column.name == spec.primary_key):
+        if column.name not in row or not (
+            column.references or column.unique or column.name == spec.primary_key
+        ):
             continue
         try:
             typed[column.name] = parse_cell(row[column.name], column, None)
@@ -111,25 +139,38 @@ def _typed(table: str, row: Mapping[str, object]) -> dict[str, object]:
     return typed
 
 
-def _owners(connection: sa.Connection, given: Mapping[str, list[dict[str, object]]],
-            stored: Mapping[str, list[dict[str, object]]]
-            ) -> tuple[dict[object, set[object]], dict[object, set[object]]]:
+def _owners(
+    connection: sa.Connection,
+    given: Mapping[str, list[dict[str, object]]],
+    stored: Mapping[str, list[dict[str, object]]],
+) -> tuple[dict[object, set[object]], dict[object, set[object]]]:
     """Lesion -> patients and course -> lesions, as stored and as given, for the lesions and
     courses the change's rows refer to."""
     both = [*given.items(), *stored.items()]
-    courses = {row.get(column) for table, column in COURSE_COLUMN.items() for t, rows in both
-               if t == table for row in rows} | {row.get("course_id") for t, rows in both
-                                                  if t == "sbrt_courses" for row in rows}
+    courses = {
+        row.get(column)
+        for table, column in COURSE_COLUMN.items()
+        for t, rows in both
+        if t == table
+        for row in rows
+    } | {row.get("course_id") for t, rows in both if t == "sbrt_courses" for row in rows}
     courses.discard(None)
     course_lesion: dict[object, set[object]] = {}
-    for t, rows in [*both, ("sbrt_courses", _select(connection, "sbrt_courses", "course_id",
-                                                   courses))]:
+    for t, rows in [
+        *both,
+        ("sbrt_courses", _select(connection, "sbrt_courses", "course_id", courses)),
+    ]:
         if t == "sbrt_courses":
             for row in rows:
                 if "lesion_id" in row:
                     course_lesion.setdefault(row["course_id"], set()).add(row["lesion_id"])
-    lesions = {row.get(column) for table, column in LESION_COLUMN.items() for t, rows in both
-               if t == table for row in rows}
+    lesions = {
+        row.get(column)
+        for table, column in LESION_COLUMN.items()
+        for t, rows in both
+        if t == table
+        for row in rows
+    }
     lesions |= {row.get("lesion_id") for t, rows in both if t == "lesions" for row in rows}
     lesions |= {lesion for found in course_lesion.values() for lesion in found}
     lesions.discard(None)
@@ -142,9 +183,12 @@ def _owners(connection: sa.Connection, given: Mapping[str, list[dict[str, object
     return lesion_patient, course_lesion
 
 
-def _patients_of(table: str, row: Mapping[str, object],
-                 lesion_patient: Mapping[object, set[object]],
-                 course_lesion: Mapping[object, set[object]]) -> set[object]:
+def _patients_of(
+    table: str,
+    row: Mapping[str, object],
+    lesion_patient: Mapping[object, set[object]],
+    course_lesion: Mapping[object, set[object]],
+) -> set[object]:
     """The patients a row belongs to (through its lesion or course when it has no patient)."""
     found: set[object] = set()
     if table in PATIENT_COLUMN:
@@ -178,25 +222,37 @@ def _patient_rows(connection: sa.Connection, patients: set[object]) -> dict[str,
     return scope
 
 
-def _reaches_outside(connection: sa.Connection, scope: Mapping[str, list[dict[str, object]]],
-                     given: Mapping[str, list[dict[str, object]]],
-                     deletes: Mapping[str, list[str]]) -> bool:
+def _reaches_outside(
+    connection: sa.Connection,
+    scope: Mapping[str, list[dict[str, object]]],
+    given: Mapping[str, list[dict[str, object]]],
+    deletes: Mapping[str, list[str]],
+) -> bool:
     """A given unique value equal to a stored one outside the scope (ignoring case), or a
     deleted key referred to from outside it."""
-    inside = {table: {str(row[TABLE_BY_NAME[table].primary_key]) for row in rows}
-              for table, rows in scope.items()}
+    inside = {
+        table: {str(row[TABLE_BY_NAME[table].primary_key]) for row in rows}
+        for table, rows in scope.items()
+    }
     for table, rows in given.items():
         spec = TABLE_BY_NAME[table]
         for column in spec.columns:
-            values = {_folded(row[column.name]) for row in rows
-                      if column.unique and row.get(column.name) is not None}
+            values = {
+                _folded(row[column.name])
+                for row in rows
+                if column.unique and row.get(column.name) is not None
+            }
             if not values:
                 continue
             t = REGISTRY_TABLES[table]
-            found = connection.execute(sa.select(t.c[spec.primary_key], t.c[column.name])
-                                       .where(t.c[column.name].is_not(None)))
-            if any(_folded(value) in values and str(key) not in inside[table]
-                   for key, value in found):
+            found = connection.execute(
+                sa.select(t.c[spec.primary_key], t.c[column.name]).where(
+                    t.c[column.name].is_not(None)
+                )
+            )
+            if any(
+                _folded(value) in values and str(key) not in inside[table] for key, value in found
+            ):
                 return True
     for table, doomed in deletes.items():
         keys = {str(k).strip() for k in doomed}
@@ -204,8 +260,7 @@ def _reaches_outside(connection: sa.Connection, scope: Mapping[str, list[dict[st
             for column in spec.columns:
                 if column.references and column.references.split(".")[0] == table:
                     children = _select(connection, spec.name, column.name, keys)
-                    if any(str(row[spec.primary_key]) not in inside[spec.name]
-                           for row in children):
+                    if any(str(row[spec.primary_key]) not in inside[spec.name] for row in children):
                         return True
     return False
 
@@ -214,8 +269,9 @@ def _folded(value: object) -> object:
     return value.casefold() if isinstance(value, str) else value
 
 
-def _merge(scope: dict[str, list[dict[str, object]]], table: str,
-           rows: Iterable[dict[str, object]]) -> None:
+def _merge(
+    scope: dict[str, list[dict[str, object]]], table: str, rows: Iterable[dict[str, object]]
+) -> None:
     key = TABLE_BY_NAME[table].primary_key
     seen = {row[key] for row in scope[table]}
     for row in rows:
@@ -224,14 +280,15 @@ def _merge(scope: dict[str, list[dict[str, object]]], table: str,
             scope[table].append(row)
 
 
-def _select(connection: sa.Connection, table: str, column: str,
-            values: Iterable[object]) -> list[dict[str, object]]:
+def _select(
+    connection: sa.Connection, table: str, column: str, values: Iterable[object]
+) -> list[dict[str, object]]:
     """Stored rows of ``table`` whose ``column`` is one of ``values``."""
     wanted = sorted({v for v in values if v is not None}, key=str)
     t = REGISTRY_TABLES[table]
     found: list[dict[str, object]] = []
     for start in range(0, len(wanted), CHUNK):
-        query = sa.select(t).where(t.c[column].in_(wanted[start:start + CHUNK]))
+        query = sa.select(t).where(t.c[column].in_(wanted[start : start + CHUNK]))
         found += [dict(r._mapping) for r in connection.execute(query)]
     return found
 

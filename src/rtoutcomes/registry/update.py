@@ -30,16 +30,27 @@ __all__ = ["ERASE_MARKER", "read_changes", "update_registry"]
 
 
 def update_registry(
-    path: str | Path, db_url: str | Path, *, reason: str | None = None,
-    user: str | None = None, dry_run: bool = False, delete_file: str | Path | None = None,
-    command: str | None = None, expected_head: str | None = None,
+    path: str | Path,
+    db_url: str | Path,
+    *,
+    reason: str | None = None,
+    user: str | None = None,
+    dry_run: bool = False,
+    delete_file: str | Path | None = None,
+    command: str | None = None,
+    expected_head: str | None = None,
 ) -> ChangeReport:
     """Apply the files at ``path`` (and the deletions listed in ``delete_file``) to the registry
     at ``db_url`` in one audited transaction; returns the report (the preview when
     ``dry_run``). Raises ``ImportRejected`` with every problem (nothing written)."""
     changes, ignored = read_changes(path, delete_file)
     report = apply_changes(
-        db_url, changes, user=user, reason=reason, dry_run=dry_run, expected_head=expected_head,
+        db_url,
+        changes,
+        user=user,
+        reason=reason,
+        dry_run=dry_run,
+        expected_head=expected_head,
         command=command or f"rtoutcomes import --update {Path(path).name}",
     )
     report.ignored = ignored
@@ -76,13 +87,23 @@ def _table_rows(
     for column in table.columns:
         if column not in columns or column in seen:
             header_ok = False
-            rule = "column name appears twice in the header" if column in seen else \
-                f"unknown column (columns of {spec.name}: {', '.join(spec.column_names)})"
+            rule = (
+                "column name appears twice in the header"
+                if column in seen
+                else f"unknown column (columns of {spec.name}: {', '.join(spec.column_names)})"
+            )
             problems.append(Problem(table.source, 1, column, None, rule))
         seen.add(column)
     if spec.primary_key not in table.columns:
-        problems.append(Problem(table.source, 1, spec.primary_key, None,
-                                "missing column: rows are matched by this key"))
+        problems.append(
+            Problem(
+                table.source,
+                1,
+                spec.primary_key,
+                None,
+                "missing column: rows are matched by this key",
+            )
+        )
         header_ok = False
     if not header_ok:
         return []
@@ -92,8 +113,15 @@ def _table_rows(
         key_cell = cells.get(spec.primary_key)
         key = "" if key_cell is None else shown(key_cell).strip()
         if not key:
-            problems.append(Problem(table.source, raw_row.number, spec.primary_key, None,
-                                    "required: the key is empty (rows are matched by it)"))
+            problems.append(
+                Problem(
+                    table.source,
+                    raw_row.number,
+                    spec.primary_key,
+                    None,
+                    "required: the key is empty (rows are matched by it)",
+                )
+            )
             continue
         row: dict[str, object] = {}
         for name in table.columns:
@@ -106,10 +134,13 @@ def _table_rows(
             try:
                 row[name] = parse_cell(cell, columns[name], table.date_system)
             except CellError as error:
-                problems.append(Problem(table.source, raw_row.number, name, shown(cell),
-                                        error.rule, key))
+                problems.append(
+                    Problem(table.source, raw_row.number, name, shown(cell), error.rule, key)
+                )
         changes.locations[(spec.name, str(row.get(spec.primary_key, key)))] = (
-            table.source, raw_row.number)
+            table.source,
+            raw_row.number,
+        )
         row.setdefault(spec.primary_key, key)
         rows.append(row)
     return rows
@@ -121,26 +152,36 @@ def _read_deletions(path: Path, problems: list[Problem]) -> dict[str, list[str]]
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
-        problems.append(Problem(path.name, None, None, None, f"cannot read the keys file: "
-                                f"{error}"))
+        problems.append(Problem(path.name, None, None, None, f"cannot read the keys file: {error}"))
         return deletes
     reader = csv.reader(text.splitlines())
     header = [h.strip().lower() for h in next(reader, [])]
     if header != ["table", "key"]:
-        problems.append(Problem(path.name, 1, None, None,
-                                "the keys file's header must be: table,key"))
+        problems.append(
+            Problem(path.name, 1, None, None, "the keys file's header must be: table,key")
+        )
         return deletes
     for number, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != 2 or not cells[1].strip():
-            problems.append(Problem(path.name, number, None, ",".join(cells),
-                                    "write one table and one key per row"))
+            problems.append(
+                Problem(
+                    path.name, number, None, ",".join(cells), "write one table and one key per row"
+                )
+            )
             continue
         table, key = cells[0].strip(), cells[1].strip()
         if table not in TABLE_BY_NAME:
-            problems.append(Problem(path.name, number, "table", table,
-                                    f"no such table (tables: {', '.join(TABLE_BY_NAME)})"))
+            problems.append(
+                Problem(
+                    path.name,
+                    number,
+                    "table",
+                    table,
+                    f"no such table (tables: {', '.join(TABLE_BY_NAME)})",
+                )
+            )
             continue
         deletes.setdefault(table, []).append(key)
     return deletes

@@ -62,20 +62,30 @@ def validate_registry(raw: RawRegistry) -> ValidatedRegistry:
     known = [t.name for t in TABLES]
     for name, found in raw.tables.items():
         if name not in TABLE_BY_NAME:
-            result.problems.append(Problem(
-                found.source, None, None, None,
-                f"unknown table {name!r}{_suggest(name, known)} (tables: {', '.join(known)})",
-            ))
+            result.problems.append(
+                Problem(
+                    found.source,
+                    None,
+                    None,
+                    None,
+                    f"unknown table {name!r}{_suggest(name, known)} (tables: {', '.join(known)})",
+                )
+            )
     for spec in TABLES:
         result.sources[spec.name] = raw.source_of(spec.name)
         table = raw.tables.get(spec.name)
         if table is None:
             if spec.name not in raw.unreadable and not spec.optional:
-                result.problems.append(Problem(
-                    raw.source_of(spec.name), None, None, None,
-                    f"missing table {spec.name!r}; a table with no rows still needs its header "
-                    "row",
-                ))
+                result.problems.append(
+                    Problem(
+                        raw.source_of(spec.name),
+                        None,
+                        None,
+                        None,
+                        f"missing table {spec.name!r}; a table with no rows still needs its header "
+                        "row",
+                    )
+                )
             result.tables[spec.name] = []
             result.missing_tables.add(spec.name)
             continue
@@ -87,7 +97,9 @@ def validate_registry(raw: RawRegistry) -> ValidatedRegistry:
 
 
 def validate_records(
-    tables: dict[str, list[Record]], sources: dict[str, str], check_required: Iterable[Record],
+    tables: dict[str, list[Record]],
+    sources: dict[str, str],
+    check_required: Iterable[Record],
     elsewhere: frozenset[str] = frozenset(),
 ) -> ValidatedRegistry:
     """The checks across rows and tables (unique identifiers, references, conditions, dates)
@@ -104,8 +116,11 @@ def validate_records(
             if id(record) not in required:
                 continue
             for col in spec.columns:
-                if col.required and record.values.get(col.name) is None \
-                        and col.name not in record.invalid:
+                if (
+                    col.required
+                    and record.values.get(col.name) is None
+                    and col.name not in record.invalid
+                ):
                     result.report(spec.name, record, col.name, "required: the cell is empty")
         _check_unique(spec, result)
     check_rules(result)
@@ -117,20 +132,27 @@ def _check_columns(table: RawTable, spec: TableSpec, problems: list[Problem]) ->
     missing = [c for c in spec.columns if c.requirement != "opt" and c.name not in table.columns]
     for column in table.columns:
         if column in seen:
-            problems.append(Problem(table.source, 1, column, None,
-                                    "column name appears twice in the header"))
+            problems.append(
+                Problem(table.source, 1, column, None, "column name appears twice in the header")
+            )
         seen.add(column)
         if column not in spec.column_names:
             absent = [c for c in spec.column_names if c not in table.columns]
-            problems.append(Problem(
-                table.source, 1, column, None,
-                f"unknown column{_suggest(column, absent or spec.column_names)} "
-                f"(columns of {spec.name}: {', '.join(spec.column_names)})",
-            ))
+            problems.append(
+                Problem(
+                    table.source,
+                    1,
+                    column,
+                    None,
+                    f"unknown column{_suggest(column, absent or spec.column_names)} "
+                    f"(columns of {spec.name}: {', '.join(spec.column_names)})",
+                )
+            )
     for col in missing:
         rule = "required" if col.requirement == "req" else f"needed ({col.condition})"
-        problems.append(Problem(table.source, 1, col.name, None,
-                                f"missing column: the column is {rule}"))
+        problems.append(
+            Problem(table.source, 1, col.name, None, f"missing column: the column is {rule}")
+        )
 
 
 def _check_rows(table: RawTable, spec: TableSpec, problems: list[Problem]) -> list[Record]:
@@ -144,15 +166,28 @@ def _check_rows(table: RawTable, spec: TableSpec, problems: list[Problem]) -> li
                 value = parse_cell(cell, col, table.date_system)
             except CellError as error:
                 record.invalid.add(col.name)
-                problems.append(Problem(
-                    table.source, raw_row.number, col.name, shown(cell), error.rule,
-                    _key_of(raw_row.cells, spec),
-                ))
+                problems.append(
+                    Problem(
+                        table.source,
+                        raw_row.number,
+                        col.name,
+                        shown(cell),
+                        error.rule,
+                        _key_of(raw_row.cells, spec),
+                    )
+                )
                 continue
             if value is None and col.required:
-                problems.append(Problem(table.source, raw_row.number, col.name, None,
-                                        "required: the cell is empty",
-                                        _key_of(raw_row.cells, spec)))
+                problems.append(
+                    Problem(
+                        table.source,
+                        raw_row.number,
+                        col.name,
+                        None,
+                        "required: the cell is empty",
+                        _key_of(raw_row.cells, spec),
+                    )
+                )
             record.values[col.name] = value
         records.append(record)
     return records
@@ -180,7 +215,12 @@ def _check_unique(spec: TableSpec, result: ValidatedRegistry) -> None:
             if key in first_row:
                 row, first = first_row[key]
                 differs = "" if first == value else f" {first!r}, which differs only by case"
-                result.report(spec.name, record, col.name,
-                              f"duplicate {col.name} (first at row {row}{differs})", value)
+                result.report(
+                    spec.name,
+                    record,
+                    col.name,
+                    f"duplicate {col.name} (first at row {row}{differs})",
+                    value,
+                )
             else:
                 first_row[key] = (record.row, value)

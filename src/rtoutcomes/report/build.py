@@ -49,8 +49,14 @@ def flow_figure(results: Results) -> Figure:
 
     flow = results["cohort"]["flow"]
     study = results["study"]
-    fig = flow_chart_figure(flow["screened"], flow["excluded"], flow["enrolled"], flow["lesions"],
-                            analysed_from_results(results), width_mm=study["figure_width_mm"])
+    fig = flow_chart_figure(
+        flow["screened"],
+        flow["excluded"],
+        flow["enrolled"],
+        flow["lesions"],
+        analysed_from_results(results),
+        width_mm=study["figure_width_mm"],
+    )
     return Figure(
         key="flow_chart",
         caption="Study flow chart: patients screened, excluded by reason, enrolled, lesions "
@@ -98,8 +104,11 @@ def build_report(
     panels = all_panels(results)
     first_number = len(tasks) + 1
     for index, names in enumerate(results["study"]["figures"]["panels"]):
-        tasks.append(lambda index=index: composite_figures(  # type: ignore[misc]
-            results, panels, first_number, only=[index]))
+        tasks.append(
+            lambda index=index: composite_figures(  # type: ignore[misc]
+                results, panels, first_number, only=[index]
+            )
+        )
         costs.append(formats * max(1, sum(1 for name in names if name in panels)))
     from rtoutcomes.report.response_report import forest_figures, response_figures
 
@@ -122,12 +131,20 @@ def build_report(
     registry = results.get("cohort", {}).get("registry", {})
     if registry.get("synthetic"):
         title = f"{title} [SYNTHETIC DATA]"
-        warnings.insert(0, f"SYNTHETIC DATA: the registry '{registry.get('name', '')}' is marked "
-                        "synthetic; it describes no real patient.")
+        warnings.insert(
+            0,
+            f"SYNTHETIC DATA: the registry '{registry.get('name', '')}' is marked "
+            "synthetic; it describes no real patient.",
+        )
     return Report(
-        title=title, results=raw, tables=tables, figures=figures,
-        methods=methods_paragraph(results), warnings=warnings,
+        title=title,
+        results=raw,
+        tables=tables,
+        figures=figures,
+        methods=methods_paragraph(results),
+        warnings=warnings,
     )
+
 
 def write_report(report: Report, out_dir: Path, progress: Callable[[str], None] = _noop) -> None:
     """report.html, results.json, manuscript.docx, tables.xlsx, tables/*.csv, figures/* (PNG and
@@ -161,5 +178,9 @@ def _write_report_files(report: Report, out_dir: Path, progress: Callable[[str],
     write_csvs(report.tables, out_dir / "tables")
     write_xlsx(report.tables, out_dir / "tables.xlsx")
     page = report.results["study"].get("manuscript") or {}
-    write_docx(report, out_dir / "manuscript.docx", page_size=page.get("page_size", "A4"),
-               orientation=page.get("orientation", "portrait"))
+    write_docx(
+        report,
+        out_dir / "manuscript.docx",
+        page_size=page.get("page_size", "A4"),
+        orientation=page.get("orientation", "portrait"),
+    )

@@ -68,8 +68,9 @@ def _set_page(section: Any, size: str, landscape: bool) -> None:
 
     short, long_ = PAGE_SIZES_MM[size]
     section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = (Mm(long_), Mm(short)) if landscape else (
-        Mm(short), Mm(long_))
+    section.page_width, section.page_height = (
+        (Mm(long_), Mm(short)) if landscape else (Mm(short), Mm(long_))
+    )
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Mm(MARGIN_MM))
 
@@ -106,8 +107,9 @@ def _add_table(document: Any, table: Table, number: int | str) -> None:
         document.add_paragraph().add_run(xml_safe(note)).font.size = Pt(TABLE_PT)
 
 
-def write_docx(report: Report, path: Path, *, page_size: str = "A4",
-               orientation: str = "portrait") -> None:
+def write_docx(
+    report: Report, path: Path, *, page_size: str = "A4", orientation: str = "portrait"
+) -> None:
     """The manuscript (see the module docstring) at ``path``."""
     from docx import Document
     from docx.enum.section import WD_SECTION
@@ -170,7 +172,8 @@ def write_docx(report: Report, path: Path, *, page_size: str = "A4",
         page(not portrait_default)
         document.add_heading("Checklist before submission", level=2)
         document.add_paragraph(
-            "Each point below was raised by the analysis; resolve or justify it, then tick it.")
+            "Each point below was raised by the analysis; resolve or justify it, then tick it."
+        )
         for warning in report.warnings:
             document.add_paragraph(f"\u2610 {xml_safe(warning)}", style="List Bullet")
     document.save(str(path))

@@ -22,26 +22,35 @@ COMPETING = {0: "censored", 1: "local failure", 2: "death without local failure"
 REASONS = {"LC": "lc_reason", "OS": "os_reason", "PFS": "pfs_reason"}
 
 
-def lesion_endpoint_table(frames: Mapping[str, pd.DataFrame], units: Mapping[str, str],
-                          time_unit: str, max_rows: int = MAX_ROWS) -> Table | None:
+def lesion_endpoint_table(
+    frames: Mapping[str, pd.DataFrame],
+    units: Mapping[str, str],
+    time_unit: str,
+    max_rows: int = MAX_ROWS,
+) -> Table | None:
     """One row per lesion: each endpoint's time, status and reason (patient endpoints repeated
     on each lesion of the patient); ``None`` without a per-lesion endpoint with reasons."""
-    lesion_endpoints = [n for n, f in frames.items()
-                        if units.get(n) == "lesion" and REASONS.get(n) in f and "lesion_id" in f]
+    lesion_endpoints = [
+        n
+        for n, f in frames.items()
+        if units.get(n) == "lesion" and REASONS.get(n) in f and "lesion_id" in f
+    ]
     if not lesion_endpoints:
         return None
     base = frames[lesion_endpoints[0]][["patient_id", "lesion_id"]].drop_duplicates()
     base = base.sort_values(["patient_id", "lesion_id"], kind="stable").reset_index(drop=True)
     columns = ["Patient", "Lesion"]
-    cells: list[list[str]] = [[p, lesion] for p, lesion in zip(base["patient_id"],
-                                                               base["lesion_id"], strict=True)]
+    cells: list[list[str]] = [
+        [p, lesion] for p, lesion in zip(base["patient_id"], base["lesion_id"], strict=True)
+    ]
     for name, frame in frames.items():
         reason = REASONS.get(name, "")
         if reason not in frame:
             continue
         key = ["patient_id", "lesion_id"] if units.get(name) == "lesion" else ["patient_id"]
         wanted = [*key, "time", "status", reason] + (
-            ["lc_cr_status"] if "lc_cr_status" in frame else [])
+            ["lc_cr_status"] if "lc_cr_status" in frame else []
+        )
         joined = base.merge(frame[wanted].drop_duplicates(key), on=key, how="left")
         columns += [f"{name}: {time_unit}, status", f"{name}: reason"]
         competing = "lc_cr_status" in frame
@@ -52,20 +61,25 @@ def lesion_endpoint_table(frames: Mapping[str, pd.DataFrame], units: Mapping[str
             if competing:
                 row.append(_code(COMPETING, values["lc_cr_status"]))
             row.append("" if _missing(values[reason]) else str(values[reason]))
-    table = Table("s1_endpoints_per_lesion",
-                  "Endpoints of each treated lesion and the reason for each", columns,
-                  supplement=True)
+    table = Table(
+        "s1_endpoints_per_lesion",
+        "Endpoints of each treated lesion and the reason for each",
+        columns,
+        supplement=True,
+    )
     for row in cells[:max_rows]:
         table.add(*row)
     table.notes.append(
         f"Times in {time_unit} from the start of the SBRT course; status 'event' is the "
         "endpoint's event (local failure, death, progression or death), 'censored' its end of "
         "follow-up; the reason names the dates, rule and source that gave both. Patient "
-        "endpoints are repeated on each lesion of the patient.")
+        "endpoints are repeated on each lesion of the patient."
+    )
     if len(cells) > max_rows:
         table.notes.append(
             f"The first {max_rows} of {len(cells)} lesions (by patient and lesion) are shown; "
-            "every row is in the analysis/<endpoint>.csv files.")
+            "every row is in the analysis/<endpoint>.csv files."
+        )
     return table
 
 

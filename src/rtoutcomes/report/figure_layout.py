@@ -26,20 +26,39 @@ MIN_FONT_PT = 6.0  # journals: >= 6 pt at final size
 TUNED_DPI = 100.0  # the sampling steps and the clearance below are pixels at this resolution
 # anchor (axes fraction) in order of preference: corners first, then edges, then inside
 ANCHORS: tuple[tuple[float, float], ...] = (
-    (0.98, 0.98), (0.02, 0.02), (0.98, 0.02), (0.98, 0.5), (0.5, 0.02), (0.02, 0.98),
-    (0.02, 0.5), (0.5, 0.98), (0.75, 0.98), (0.75, 0.02), (0.25, 0.02), (0.98, 0.75),
-    (0.98, 0.25), (0.75, 0.75), (0.75, 0.5), (0.5, 0.5), (0.25, 0.5), (0.5, 0.25),
-    (0.75, 0.25), (0.25, 0.25),
+    (0.98, 0.98),
+    (0.02, 0.02),
+    (0.98, 0.02),
+    (0.98, 0.5),
+    (0.5, 0.02),
+    (0.02, 0.98),
+    (0.02, 0.5),
+    (0.5, 0.98),
+    (0.75, 0.98),
+    (0.75, 0.02),
+    (0.25, 0.02),
+    (0.98, 0.75),
+    (0.98, 0.25),
+    (0.75, 0.75),
+    (0.75, 0.5),
+    (0.5, 0.5),
+    (0.25, 0.5),
+    (0.5, 0.25),
+    (0.75, 0.25),
+    (0.25, 0.25),
 )
 
 
-def alignment(x: float, y: float) -> tuple[Literal["left", "center", "right"],
-                                           Literal["bottom", "center", "top"]]:
+def alignment(
+    x: float, y: float
+) -> tuple[Literal["left", "center", "right"], Literal["bottom", "center", "top"]]:
     """(ha, va) that keep a box anchored at (x, y) inside the axes."""
-    ha: Literal["left", "center", "right"] = "right" if x > 0.6 else "left" if x < 0.4 else (
-        "center")
-    va: Literal["bottom", "center", "top"] = "top" if y > 0.6 else "bottom" if y < 0.4 else (
-        "center")
+    ha: Literal["left", "center", "right"] = (
+        "right" if x > 0.6 else "left" if x < 0.4 else ("center")
+    )
+    va: Literal["bottom", "center", "top"] = (
+        "top" if y > 0.6 else "bottom" if y < 0.4 else ("center")
+    )
     return ha, va
 
 
@@ -83,8 +102,12 @@ def data_points(ax: Axes, skip: Iterable[Artist] = ()) -> np.ndarray:
         chunks.append(_interior(outline, 3 * scale))
     points = np.concatenate(chunks)
     box = ax.get_window_extent()
-    inside = ((points[:, 0] >= box.x0 - 1) & (points[:, 0] <= box.x1 + 1)
-              & (points[:, 1] >= box.y0 - 1) & (points[:, 1] <= box.y1 + 1))
+    inside = (
+        (points[:, 0] >= box.x0 - 1)
+        & (points[:, 0] <= box.x1 + 1)
+        & (points[:, 1] >= box.y0 - 1)
+        & (points[:, 1] <= box.y1 + 1)
+    )
     return points[inside]
 
 
@@ -121,8 +144,12 @@ def hits(box: Bbox, points: np.ndarray, pad_px: float = 2.0) -> int:
     """How many of ``points`` fall in ``box`` grown by ``pad_px``."""
     import numpy as np
 
-    inside = ((points[:, 0] >= box.x0 - pad_px) & (points[:, 0] <= box.x1 + pad_px)
-              & (points[:, 1] >= box.y0 - pad_px) & (points[:, 1] <= box.y1 + pad_px))
+    inside = (
+        (points[:, 0] >= box.x0 - pad_px)
+        & (points[:, 0] <= box.x1 + pad_px)
+        & (points[:, 1] >= box.y0 - pad_px)
+        & (points[:, 1] <= box.y1 + pad_px)
+    )
     return int(np.count_nonzero(inside))
 
 
@@ -168,8 +195,12 @@ def place_clear(
 
 
 def _inside(inner: BboxBase, outer: BboxBase, tol: float = 0.5) -> bool:
-    return (inner.x0 >= outer.x0 - tol and inner.x1 <= outer.x1 + tol
-            and inner.y0 >= outer.y0 - tol and inner.y1 <= outer.y1 + tol)
+    return (
+        inner.x0 >= outer.x0 - tol
+        and inner.x1 <= outer.x1 + tol
+        and inner.y0 >= outer.y0 - tol
+        and inner.y1 <= outer.y1 + tol
+    )
 
 
 def texts(fig: Figure) -> list[Any]:
@@ -213,8 +244,9 @@ def layout_problems(fig: Figure, *, min_font_pt: float = MIN_FONT_PT) -> list[st
     for i in range(len(shown)):
         for j in range(i + 1, len(shown)):
             if boxes[i].overlaps(boxes[j]) and boxes[i].width > 0 and boxes[j].width > 0:
-                problems.append(f"text {shown[i].get_text()[:30]!r} overlaps "
-                                f"{shown[j].get_text()[:30]!r}")
+                problems.append(
+                    f"text {shown[i].get_text()[:30]!r} overlaps {shown[j].get_text()[:30]!r}"
+                )
     for ax in fig.axes:
         if not ax.axison or not ax.get_visible():
             continue

@@ -30,8 +30,14 @@ if TYPE_CHECKING:
 MM_PER_INCH = 25.4
 DPI = 300
 # six curves distinguishable in greyscale: dash pattern and grey level both differ
-LINE_STYLES: tuple[Any, ...] = ("-", (0, (4, 1.5)), (0, (1, 1.2)), (0, (5, 1.5, 1, 1.5)),
-                                (0, (2.5, 1.5)), (0, (6, 1.5, 1, 1.5, 1, 1.5)))
+LINE_STYLES: tuple[Any, ...] = (
+    "-",
+    (0, (4, 1.5)),
+    (0, (1, 1.2)),
+    (0, (5, 1.5, 1, 1.5)),
+    (0, (2.5, 1.5)),
+    (0, (6, 1.5, 1, 1.5, 1, 1.5)),
+)
 GREYS = ("0.0", "0.5", "0.0", "0.3", "0.6", "0.15")
 FONT_PT = 7.0
 SMALL_PT = 6.5
@@ -154,8 +160,9 @@ def rc_context() -> Any:
     return matplotlib.rc_context(RC)
 
 
-def render(fig: Figure, formats: Sequence[str] = ("png", "svg"), *,
-           tiff_dpi: int = DPI) -> Rendered:
+def render(
+    fig: Figure, formats: Sequence[str] = ("png", "svg"), *, tiff_dpi: int = DPI
+) -> Rendered:
     """The figure's files, deterministic: PNG (300 dpi) and TIFF (LZW, ``tiff_dpi``: 300 or
     600) from one raster when their resolutions agree, SVG and PDF as vectors. Every format is
     drawn from the same figure, without re-layout."""
@@ -171,9 +178,16 @@ def render(fig: Figure, formats: Sequence[str] = ("png", "svg"), *,
             files["svg"] = buffer.getvalue()
         if "pdf" in formats:
             buffer = io.BytesIO()
-            fig.savefig(buffer, format="pdf", metadata={
-                "Creator": "rtoutcomes", "Producer": "rtoutcomes", "CreationDate": None,
-                "ModDate": None})
+            fig.savefig(
+                buffer,
+                format="pdf",
+                metadata={
+                    "Creator": "rtoutcomes",
+                    "Producer": "rtoutcomes",
+                    "CreationDate": None,
+                    "ModDate": None,
+                },
+            )
             files["pdf"] = buffer.getvalue()
         for line, data in restore:
             line.set_data(*data)
@@ -244,13 +258,14 @@ def rgb_image(fig: Figure, dpi: int) -> Any:
     original = fig.dpi
     canvas = fig.canvas
     if not isinstance(canvas, FigureCanvasAgg):  # a figure made elsewhere (pyplot, another
-        canvas = FigureCanvasAgg(fig)             # backend): drawn on an Agg canvas
+        canvas = FigureCanvasAgg(fig)  # backend): drawn on an Agg canvas
     if dpi != original:
         fig.set_dpi(dpi)
     try:
         canvas.draw()
-        return Image.frombuffer("RGBA", canvas.get_width_height(),
-                                canvas.buffer_rgba()).convert("RGB")
+        return Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert(
+            "RGB"
+        )
     finally:
         if dpi != original:
             fig.set_dpi(original)
@@ -281,11 +296,14 @@ def ticks(axis: Axis, data_end: float) -> list[float]:
     end = axis.max_time if axis.max_time is not None else max(data_end, 1.0)
     step = axis.break_time
     if step is None:
-        choices = (1, 3, 6, 12, 24, 36, 60) if axis.unit == "months" else (
-            7, 30, 90, 180, 365, 730)
+        choices = (1, 3, 6, 12, 24, 36, 60) if axis.unit == "months" else (7, 30, 90, 180, 365, 730)
         # a float: for a time of 1e308 an int step would be too large for matplotlib
-        step = float(next((s for s in choices if end / s <= 8), choices[-1] * math.ceil(end / (
-            8 * choices[-1]))))
+        step = float(
+            next(
+                (s for s in choices if end / s <= 8),
+                choices[-1] * math.ceil(end / (8 * choices[-1])),
+            )
+        )
     if not end / step <= MAX_TICKS:  # a break_time far below the data's span: multiples of it
         ratio = end / step
         step = step * math.ceil(ratio / MAX_TICKS) if math.isfinite(ratio) else end / MAX_TICKS
@@ -305,8 +323,9 @@ def _steps(curve: Curve, start: float) -> tuple[list[float], list[float]]:
     return xs, ys
 
 
-def draw_curves(ax: Axes, curves: Sequence[Curve], *, bands: bool = False,
-                censor_marks: bool = True) -> list[Line2D]:
+def draw_curves(
+    ax: Axes, curves: Sequence[Curve], *, bands: bool = False, censor_marks: bool = True
+) -> list[Line2D]:
     """Step curves (KM falling from 1, incidence rising from 0) with censor ticks and,
     if ``bands``, the pointwise confidence band; returns the curve lines (legend handles)."""
     lines = []
@@ -322,19 +341,38 @@ def draw_curves(ax: Axes, curves: Sequence[Curve], *, bands: bool = False,
         label = None
         if labelled:
             label = curve.label if curve.n is None else f"{curve.label} (n={curve.n})"
-        (line,) = ax.plot(xs, ys, linestyle=style, color=grey, linewidth=1.0, label=label,
-                          solid_joinstyle="miter", dash_capstyle="butt")
+        (line,) = ax.plot(
+            xs,
+            ys,
+            linestyle=style,
+            color=grey,
+            linewidth=1.0,
+            label=label,
+            solid_joinstyle="miter",
+            dash_capstyle="butt",
+        )
         lines.append(line)
         if bands:
             _band(ax, curve, start, grey)
         if censor_marks and "n_censor" in curve.km:
-            marks = [(t, s) for t, s, c in zip(curve.km["time"], curve.km["estimate"],
-                                                curve.km["n_censor"], strict=True)
-                     if c > 0 and s is not None]
+            marks = [
+                (t, s)
+                for t, s, c in zip(
+                    curve.km["time"], curve.km["estimate"], curve.km["n_censor"], strict=True
+                )
+                if c > 0 and s is not None
+            ]
             if marks:
-                ax.plot([t for t, _ in marks], [s for _, s in marks], linestyle="none",
-                        marker="|", markersize=3.5, markeredgewidth=0.7, color=grey,
-                        label=CENSOR_MARKS)
+                ax.plot(
+                    [t for t, _ in marks],
+                    [s for _, s in marks],
+                    linestyle="none",
+                    marker="|",
+                    markersize=3.5,
+                    markeredgewidth=0.7,
+                    color=grey,
+                    label=CENSOR_MARKS,
+                )
     return lines
 
 
@@ -355,8 +393,9 @@ def _band(ax: Axes, curve: Curve, start: float, grey: str) -> None:
     ax.fill_between(xs, lo, hi, step="post", color=grey, alpha=0.12, linewidth=0)
 
 
-def finish_axes(ax: Axes, tick_times: Sequence[float], *, time_unit: str, ylabel: str,
-                title: str) -> None:
+def finish_axes(
+    ax: Axes, tick_times: Sequence[float], *, time_unit: str, ylabel: str, title: str
+) -> None:
     """Percent scale, time ticks, labels and title: the same on every survival panel."""
     ax.set_xlim(0, tick_times[-1])
     ax.set_ylim(0, 1.02)
@@ -391,23 +430,34 @@ def fit_title(ax: Axes, width_in: float) -> None:
         title.set_text(text.rstrip() + "\u2026")
 
 
-def place_legend_and_label(ax: Axes, lines: Sequence[Line2D], *, legend_title: str | None,
-                           p_text: str | None) -> tuple[Legend | None, Text | None]:
+def place_legend_and_label(
+    ax: Axes, lines: Sequence[Line2D], *, legend_title: str | None, p_text: str | None
+) -> tuple[Legend | None, Text | None]:
     """Legend (when the curves have labels) and the test's p where no curve is."""
     from rtoutcomes.report.figure_layout import alignment, place_clear
 
     legend = None
     avoid = []
     if any(not str(line.get_label() or "_").startswith("_") for line in lines):
-        legend = ax.legend(handles=list(lines), frameon=False, title=legend_title,
-                           handlelength=2.4, borderaxespad=0.2, borderpad=0.2,
-                           labelspacing=0.25, alignment="left")
+        legend = ax.legend(
+            handles=list(lines),
+            frameon=False,
+            title=legend_title,
+            handlelength=2.4,
+            borderaxespad=0.2,
+            borderpad=0.2,
+            labelspacing=0.25,
+            alignment="left",
+        )
 
         def move_legend(x: float, y: float) -> None:
             ha, va = alignment(x, y)
             vertical = {"top": "upper", "bottom": "lower", "center": "center"}[va]
-            loc = "center" if (ha, va) == ("center", "center") else (
-                f"{vertical} {ha}" if ha != "center" else f"{vertical} center")
+            loc = (
+                "center"
+                if (ha, va) == ("center", "center")
+                else (f"{vertical} {ha}" if ha != "center" else f"{vertical} center")
+            )
             loc = {"center left": "center left", "center right": "center right"}.get(loc, loc)
             legend.set_loc(cast(Any, loc))
             legend.set_bbox_to_anchor((x, y), transform=ax.transAxes)
@@ -432,8 +482,9 @@ def _truncate(text: str, limit: int = 18) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
-def draw_risk_table(ax: Axes, curves: Sequence[Curve], tick_times: Sequence[float],
-                    *, label_gap_pt: float = 12.0) -> list[Text]:
+def draw_risk_table(
+    ax: Axes, curves: Sequence[Curve], tick_times: Sequence[float], *, label_gap_pt: float = 12.0
+) -> list[Text]:
     """Numbers at risk under the ticks (``ax`` shares the plot's x range), one row per curve;
     row labels right-aligned in the margin, ``label_gap_pt`` clear of the first count."""
     from matplotlib.transforms import offset_copy
@@ -441,14 +492,25 @@ def draw_risk_table(ax: Axes, curves: Sequence[Curve], tick_times: Sequence[floa
     ax.set_xlim(0, tick_times[-1])
     ax.set_ylim(-0.5, len(curves) - 0.5)
     ax.axis("off")
-    label_transform = offset_copy(ax.get_yaxis_transform(), fig=cast(Any, ax.figure),
-                                  x=-label_gap_pt, units="points")
+    label_transform = offset_copy(
+        ax.get_yaxis_transform(), fig=cast(Any, ax.figure), x=-label_gap_pt, units="points"
+    )
     drawn = []
     for row, curve in enumerate(curves):
         y = len(curves) - 1 - row
         name = _truncate(curve.label) if len(curves) > 1 else "All"
-        drawn.append(ax.text(0, y, name, transform=label_transform, ha="right", va="center",
-                             fontsize=SMALL_PT, color=GREYS[row % len(GREYS)]))
+        drawn.append(
+            ax.text(
+                0,
+                y,
+                name,
+                transform=label_transform,
+                ha="right",
+                va="center",
+                fontsize=SMALL_PT,
+                color=GREYS[row % len(GREYS)],
+            )
+        )
         for t, n in zip(tick_times, at_risk(curve, tick_times), strict=True):
             drawn.append(ax.text(t, y, str(n), ha="center", va="center", fontsize=SMALL_PT))
     return drawn
@@ -484,8 +546,9 @@ def left_margin_in(fig: Figure, panels: Sequence[Panel]) -> float:
     return max(LEFT_IN, widest + LABEL_GAP_PT / 72 + 0.08)
 
 
-def panel_height_in(panel: Panel, width_in: float, left_in: float = LEFT_IN,
-                    risk_rows: int | None = None) -> float:
+def panel_height_in(
+    panel: Panel, width_in: float, left_in: float = LEFT_IN, risk_rows: int | None = None
+) -> float:
     """Height of a panel ``width_in`` wide (inches); ``risk_rows`` aligns panels of a row."""
     rows = _risk_rows(panel) if risk_rows is None else risk_rows
     plot = (width_in - left_in - RIGHT_IN) * PLOT_ASPECT
@@ -493,9 +556,17 @@ def panel_height_in(panel: Panel, width_in: float, left_in: float = LEFT_IN,
     return TITLE_IN + plot + XAXIS_IN + risk + BOTTOM_IN
 
 
-def survival_panel(fig: Figure, rect_in: tuple[float, float, float, float], panel: Panel,
-                   axis: Axis, *, bands: bool = False, letter: str | None = None,
-                   left_in: float = LEFT_IN, risk_rows: int | None = None) -> PanelAxes:
+def survival_panel(
+    fig: Figure,
+    rect_in: tuple[float, float, float, float],
+    panel: Panel,
+    axis: Axis,
+    *,
+    bands: bool = False,
+    letter: str | None = None,
+    left_in: float = LEFT_IN,
+    risk_rows: int | None = None,
+) -> PanelAxes:
     """Draw ``panel`` in ``rect_in`` (x0, y0, width, height in inches from the figure's lower
     left): plot, numbers at risk, legend and p placed clear of the curves, panel letter.
     ``risk_rows`` reserves room for that many at-risk rows (panels of a row align)."""
@@ -513,20 +584,36 @@ def survival_panel(fig: Figure, rect_in: tuple[float, float, float, float], pane
     finish_axes(ax, tick_times, time_unit=axis.unit, ylabel=panel.ylabel, title=panel.title)
     # the title may run past its plot but not into the next panel (its letter, its title)
     fit_title(ax, plot_w + RIGHT_IN - 0.12)
-    legend, label = place_legend_and_label(ax, lines, legend_title=panel.legend_title,
-                                           p_text=panel.p_text)
+    legend, label = place_legend_and_label(
+        ax, lines, legend_title=panel.legend_title, p_text=panel.p_text
+    )
     risk_ax = None
     if panel.risk_table:
         rows_h = RISK_ROW_IN * len(panel.curves)
         top_of_rows = y0 + BOTTOM_IN + RISK_ROW_IN * rows
-        risk_ax = fig.add_axes(((x0 + left_in) / fw, (top_of_rows - rows_h) / fh, plot_w / fw,
-                                rows_h / fh))
+        risk_ax = fig.add_axes(
+            ((x0 + left_in) / fw, (top_of_rows - rows_h) / fh, plot_w / fw, rows_h / fh)
+        )
         draw_risk_table(risk_ax, panel.curves, tick_times, label_gap_pt=LABEL_GAP_PT)
-        fig.text((x0 + 0.04) / fw, (top_of_rows + RISK_HEAD_IN / 2) / fh,
-                 "No. at risk", ha="left", va="center", fontsize=SMALL_PT, fontweight="bold")
+        fig.text(
+            (x0 + 0.04) / fw,
+            (top_of_rows + RISK_HEAD_IN / 2) / fh,
+            "No. at risk",
+            ha="left",
+            va="center",
+            fontsize=SMALL_PT,
+            fontweight="bold",
+        )
     if letter:
-        fig.text((x0 + 0.02) / fw, (y0 + height - 0.02) / fh, letter, ha="left", va="top",
-                 fontsize=LETTER_PT, fontweight="bold")
+        fig.text(
+            (x0 + 0.02) / fw,
+            (y0 + height - 0.02) / fh,
+            letter,
+            ha="left",
+            va="top",
+            fontsize=LETTER_PT,
+            fontweight="bold",
+        )
     return PanelAxes(plot=ax, risk=risk_ax, lines=lines, legend=legend, label=label)
 
 
@@ -537,12 +624,14 @@ def survival_figure(panels: Sequence[Panel], axis: Axis, style: Style = Style())
         width = style.width_mm / MM_PER_INCH
         columns = max(1, min(style.columns, len(panels)))
         panel_w = width / columns
-        rows = [panels[i: i + columns] for i in range(0, len(panels), columns)]
+        rows = [panels[i : i + columns] for i in range(0, len(panels), columns)]
         fig = new_figure(width, 1.0)
         left = left_margin_in(fig, panels)
         risk_rows = [max(_risk_rows(p) for p in row) for row in rows]
-        heights = [max(panel_height_in(p, panel_w, left, n) for p in row)
-                   for row, n in zip(rows, risk_rows, strict=True)]
+        heights = [
+            max(panel_height_in(p, panel_w, left, n) for p in row)
+            for row, n in zip(rows, risk_rows, strict=True)
+        ]
         fig.set_size_inches(width, sum(heights))
         lettered = style.letters and len(panels) > 1
         top = sum(heights)
@@ -551,8 +640,16 @@ def survival_figure(panels: Sequence[Panel], axis: Axis, style: Style = Style())
             top -= height
             for column, panel in enumerate(row):
                 letter = "abcdefghijklmnopqrstuvwxyz"[index] if lettered else None
-                survival_panel(fig, (column * panel_w, top, panel_w, height), panel, axis,
-                               bands=style.bands, letter=letter, left_in=left, risk_rows=n)
+                survival_panel(
+                    fig,
+                    (column * panel_w, top, panel_w, height),
+                    panel,
+                    axis,
+                    bands=style.bands,
+                    letter=letter,
+                    left_in=left,
+                    risk_rows=n,
+                )
                 index += 1
         return fig
 
@@ -574,5 +671,7 @@ def km_figure(
     """One survival panel (KM or incidence curves) with numbers at risk, rendered."""
     fig = survival_figure(
         [Panel(curves, title, ylabel, p_text, legend_title)],
-        Axis(time_unit, max_time, break_time), Style(width_mm=width_mm, bands=bands))
+        Axis(time_unit, max_time, break_time),
+        Style(width_mm=width_mm, bands=bands),
+    )
     return render(fig, formats)

@@ -57,28 +57,57 @@ def _wrap(ax: Axes, text: str, width_in: float, indent: str = "") -> list[str]:
     return lines
 
 
-def _box(ax: Axes, x: float, top: float, width: float, lines: list[str],
-         align: str = "center") -> tuple[float, float]:
+def _box(
+    ax: Axes, x: float, top: float, width: float, lines: list[str], align: str = "center"
+) -> tuple[float, float]:
     """A box of ``width`` whose top edge is at ``top`` (inches); returns (bottom, middle y)."""
     from matplotlib.patches import Rectangle
 
     height = len(lines) * LINE_IN + 2 * PAD_IN
-    ax.add_patch(Rectangle((x, top - height), width, height, facecolor="white",
-                           edgecolor="black", linewidth=0.7))
+    ax.add_patch(
+        Rectangle(
+            (x, top - height), width, height, facecolor="white", edgecolor="black", linewidth=0.7
+        )
+    )
     tx = x + width / 2 if align == "center" else x + PAD_IN
-    ax.text(tx, top - height / 2, "\n".join(lines), ha=align, va="center", fontsize=SMALL_PT,
-            linespacing=1.25, multialignment=align)
+    ax.text(
+        tx,
+        top - height / 2,
+        "\n".join(lines),
+        ha=align,
+        va="center",
+        fontsize=SMALL_PT,
+        linespacing=1.25,
+        multialignment=align,
+    )
     return top - height, top - height / 2
 
 
 def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float]) -> None:
-    ax.annotate("", xy=end, xytext=start, arrowprops={
-        "arrowstyle": "-|>", "color": "black", "linewidth": 0.7, "shrinkA": 0, "shrinkB": 0,
-        "mutation_scale": 7})
+    ax.annotate(
+        "",
+        xy=end,
+        xytext=start,
+        arrowprops={
+            "arrowstyle": "-|>",
+            "color": "black",
+            "linewidth": 0.7,
+            "shrinkA": 0,
+            "shrinkB": 0,
+            "mutation_scale": 7,
+        },
+    )
 
 
-def flow_chart_figure(screened: int, excluded: dict[str, int], enrolled: int, lesions: int,
-                      analysed: Sequence[Analysed] = (), *, width_mm: float = 85) -> Figure:
+def flow_chart_figure(
+    screened: int,
+    excluded: dict[str, int],
+    enrolled: int,
+    lesions: int,
+    analysed: Sequence[Analysed] = (),
+    *,
+    width_mm: float = 85,
+) -> Figure:
     """The flow chart as a matplotlib figure (``figures.render`` writes it)."""
     with rc_context():
         width = width_mm / MM_PER_INCH
@@ -90,12 +119,18 @@ def flow_chart_figure(screened: int, excluded: dict[str, int], enrolled: int, le
         side_w = width - side_x - 0.06
         top = 10 - 0.08
         # the count stays on its reason's line (no break before it)
-        reasons = [f"{reason[:1].upper()}{reason[1:]}:\u00a0{n}" for reason, n in
-                   sorted(excluded.items(), key=lambda item: (-item[1], item[0]))]
-        main = [_wrap(ax, text, main_w) for text in (
-            f"Patients screened for eligibility (n\u00a0=\u00a0{screened})",
-            f"Patients enrolled (n\u00a0=\u00a0{enrolled})",
-            f"Lesions treated with SBRT (n\u00a0=\u00a0{lesions})")]
+        reasons = [
+            f"{reason[:1].upper()}{reason[1:]}:\u00a0{n}"
+            for reason, n in sorted(excluded.items(), key=lambda item: (-item[1], item[0]))
+        ]
+        main = [
+            _wrap(ax, text, main_w)
+            for text in (
+                f"Patients screened for eligibility (n\u00a0=\u00a0{screened})",
+                f"Patients enrolled (n\u00a0=\u00a0{enrolled})",
+                f"Lesions treated with SBRT (n\u00a0=\u00a0{lesions})",
+            )
+        ]
         rows = max(len(lines) for lines in main)
         main = [lines + [""] * (rows - len(lines)) for lines in main]  # one height for all
         bottom, _ = _box(ax, main_x, top, main_w, main[0])
@@ -122,14 +157,21 @@ def flow_chart_figure(screened: int, excluded: dict[str, int], enrolled: int, le
         return fig
 
 
-def _analysed_row(ax: Axes, analysed: Sequence[Analysed], bottom: float, cx: float,
-                  width: float) -> float:
+def _analysed_row(
+    ax: Axes, analysed: Sequence[Analysed], bottom: float, cx: float, width: float
+) -> float:
     """Evenly sized boxes side by side, one per endpoint, under a bracket from the last box."""
     count = len(analysed)
     gap = 0.1
     box_w = (width - 0.16 - gap * (count - 1)) / count
-    texts = [_wrap(ax, f"Analysed for {a.endpoint}: {a.n}\u00a0{a.unit}s"
-                   + (f"\n{a.note}" if a.note else ""), box_w) for a in analysed]
+    texts = [
+        _wrap(
+            ax,
+            f"Analysed for {a.endpoint}: {a.n}\u00a0{a.unit}s" + (f"\n{a.note}" if a.note else ""),
+            box_w,
+        )
+        for a in analysed
+    ]
     rows = max(len(t) for t in texts)
     texts = [t + [""] * (rows - len(t)) for t in texts]  # even heights
     rail = bottom - GAP_IN / 2
@@ -163,8 +205,12 @@ def flow_problems(fig: Figure) -> list[str]:
             holder = [b for b in boxes if b.contains(*tb.get_points().mean(axis=0))]
             if not holder:
                 problems.append(f"text {text.get_text()[:30]!r} outside every box")
-            elif not (holder[0].x0 <= tb.x0 and tb.x1 <= holder[0].x1
-                      and holder[0].y0 <= tb.y0 and tb.y1 <= holder[0].y1):
+            elif not (
+                holder[0].x0 <= tb.x0
+                and tb.x1 <= holder[0].x1
+                and holder[0].y0 <= tb.y0
+                and tb.y1 <= holder[0].y1
+            ):
                 problems.append(f"text {text.get_text()[:30]!r} leaves its box")
     return problems
 
@@ -173,6 +219,9 @@ def analysed_from_results(results: Results) -> list[Analysed]:
     """Per endpoint of the study: its name, analysed n and unit, and how many of them were
     lost to follow-up where the registry's data cut-off tells (``cohort.flow``)."""
     lost = results.get("cohort", {}).get("flow", {}).get("lost_to_follow_up", {})
-    return [Analysed(name, e["n"], e["unit"],
-                     f"Lost to follow-up:\u00a0{lost[name]}" if name in lost else "")
-            for name, e in results["endpoints"].items()]
+    return [
+        Analysed(
+            name, e["n"], e["unit"], f"Lost to follow-up:\u00a0{lost[name]}" if name in lost else ""
+        )
+        for name, e in results["endpoints"].items()
+    ]

@@ -21,7 +21,7 @@ def p_value(p: float | None) -> str:
 
 
 def p_statement(p: float | None) -> str:
-    """"p = 0.04" or "p < 0.001" (never "p = <0.001")."""
+    """ "p = 0.04" or "p < 0.001" (never "p = <0.001")."""
     text = p_value(p)
     return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
 

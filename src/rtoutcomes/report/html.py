@@ -64,8 +64,10 @@ def render_html(report: Report) -> str:
     parts.append("<h2>Tables</h2>")
     parts += [table_html(t) for t in report.tables if not t.supplement]
     supplement = [t for t in report.tables if t.supplement]
-    for section, heading, prefix in (("main", "Figures", ""),
-                                     ("supplement", "Supplementary figures", "S")):
+    for section, heading, prefix in (
+        ("main", "Figures", ""),
+        ("supplement", "Supplementary figures", "S"),
+    ):
         if section == "supplement" and supplement:  # after the main figures
             parts.append("<h2>Supplementary tables</h2>")
             parts += [table_html(t) for t in supplement]

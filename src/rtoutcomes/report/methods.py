@@ -10,6 +10,8 @@ _CONF = {
     "log-log": "a log(-log) transformation of the survival function",
     "plain": "the untransformed (linear) survival function",
 }
+
+
 def _names(columns: list[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     return columns[0] if len(columns) == 1 else ", ".join(columns[:-1]) + " and " + columns[-1]
@@ -33,12 +35,14 @@ def _firth_models(endpoints: dict[str, EndpointResults]) -> list[str]:
     multivariate, nested model k), in the results' order."""
     found = []
     for name, e in endpoints.items():
-        found += [f"{name}: {c} (univariate)" for c, m in e["univariate"].items()
-                  if m.get("firth")]
+        found += [f"{name}: {c} (univariate)" for c, m in e["univariate"].items() if m.get("firth")]
         if e.get("multivariate", {}).get("firth"):
             found.append(f"{name}: multivariate")
-        found += [f"{name}: nested model {k}" for k, m in enumerate(e.get("nested", []), 1)
-                  if m.get("firth")]
+        found += [
+            f"{name}: nested model {k}"
+            for k, m in enumerate(e.get("nested", []), 1)
+            if m.get("firth")
+        ]
     return found
 
 
@@ -48,20 +52,26 @@ def firth_sentence(study: StudySummary, endpoints: dict[str, EndpointResults]) -
     mode = study["cox"].get("firth")
     if not mode:
         return ""
-    how = ("by Firth's penalised partial likelihood (Heinze and Schemper 2001), as R's "
-           f"coxphf, with {_TIES[study['cox']['ties']]} for ties, profile penalised "
-           "likelihood confidence intervals and penalised likelihood-ratio tests (per "
-           "coefficient, per model, and between nested models)")
+    how = (
+        "by Firth's penalised partial likelihood (Heinze and Schemper 2001), as R's "
+        f"coxphf, with {_TIES[study['cox']['ties']]} for ties, profile penalised "
+        "likelihood confidence intervals and penalised likelihood-ratio tests (per "
+        "coefficient, per model, and between nested models)"
+    )
     models = _firth_models(endpoints)
     if mode == "always":
         return f"All Cox models were fitted {how}; they are marked \u2020 in the tables."
     if not models:
-        return ("Cox models whose ordinary partial likelihood was monotone (separation) were "
-                "to be fitted by Firth's penalised partial likelihood (Heinze and Schemper "
-                "2001); no model was.")
-    return ("Cox models whose ordinary partial likelihood was monotone (separation: a hazard "
-            f"ratio running to zero or infinity, e.g. no events in one group) were fitted {how}"
-            f": {'; '.join(models)}. They are marked \u2020 in the tables.")
+        return (
+            "Cox models whose ordinary partial likelihood was monotone (separation) were "
+            "to be fitted by Firth's penalised partial likelihood (Heinze and Schemper "
+            "2001); no model was."
+        )
+    return (
+        "Cox models whose ordinary partial likelihood was monotone (separation: a hazard "
+        f"ratio running to zero or infinity, e.g. no events in one group) were fitted {how}"
+        f": {'; '.join(models)}. They are marked \u2020 in the tables."
+    )
 
 
 def registry_sentence(results: Results) -> str:
@@ -70,16 +80,22 @@ def registry_sentence(results: Results) -> str:
     data = results["provenance"]["data"]
     name = f"'{registry['name']}'" if registry and registry["name"] else data["name"]
     cutoff = registry.get("data_cutoff_date") if registry else None
-    state = (f"Data were taken from the registry {name} in the state whose content has SHA-256 "
-             f"{data['sha256'][:16]}\u2026 (full hash in the provenance)")
+    state = (
+        f"Data were taken from the registry {name} in the state whose content has SHA-256 "
+        f"{data['sha256'][:16]}\u2026 (full hash in the provenance)"
+    )
     audit = results["provenance"].get("registry_state")
     if audit:
         frozen = f"freeze '{audit['label']}', " if audit["label"] else ""
-        state += (f", {frozen}audit trail entry {audit['audit_seq']} (import batch "
-                  f"{audit['batch']}, chain hash {audit['chain_hash'][:16]}\u2026)")
+        state += (
+            f", {frozen}audit trail entry {audit['audit_seq']} (import batch "
+            f"{audit['batch']}, chain hash {audit['chain_hash'][:16]}\u2026)"
+        )
     if cutoff:
-        return (f"{state}, with a data cut-off of {cutoff}: records after it were not used, and "
-                "patients and lesions followed beyond it were censored at it.")
+        return (
+            f"{state}, with a data cut-off of {cutoff}: records after it were not used, and "
+            "patients and lesions followed beyond it were censored at it."
+        )
     return f"{state}; the registry states no data cut-off, so all recorded follow-up was used."
 
 
@@ -108,13 +124,17 @@ def competing_death_sentence(study: StudySummary) -> str:
     """How a lesion's local-control follow-up ends relative to death (endpoint_rules)."""
     within = study.get("competing_death_within")
     if within is None:
-        return ("A death without local failure counted as the competing event whenever it "
-                "occurred, also after the lesion's last scan (the lesion taken as controlled up "
-                "to death).")
-    return (f"A death without local failure counted as the competing event only within "
-            f"{within:g} {study['time_unit']} of the lesion's last measured scan; after a longer "
-            "gap the lesion was censored at that scan, its status after it being unknown "
-            "(failure is only observed at imaging).")
+        return (
+            "A death without local failure counted as the competing event whenever it "
+            "occurred, also after the lesion's last scan (the lesion taken as controlled up "
+            "to death)."
+        )
+    return (
+        f"A death without local failure counted as the competing event only within "
+        f"{within:g} {study['time_unit']} of the lesion's last measured scan; after a longer "
+        "gap the lesion was censored at that scan, its status after it being unknown "
+        "(failure is only observed at imaging)."
+    )
 
 
 def lost_sentence(results: Results) -> str:
@@ -122,10 +142,12 @@ def lost_sentence(results: Results) -> str:
     if "lost_to_follow_up" not in results.get("cohort", {}).get("flow", {}):
         return ""
     study = results["study"]
-    return (f"Patients alive at a last contact more than {study['lost_to_follow_up_after']:g} "
-            f"{study['time_unit']} before the data cut-off were counted as lost to follow-up "
-            "(flow chart, per endpoint among its censored patients or lesions); their follow-up "
-            "was censored at that contact.")
+    return (
+        f"Patients alive at a last contact more than {study['lost_to_follow_up_after']:g} "
+        f"{study['time_unit']} before the data cut-off were counted as lost to follow-up "
+        "(flow chart, per endpoint among its censored patients or lesions); their follow-up "
+        "was censored at that contact."
+    )
 
 
 def methods_paragraph(results: Results) -> str:
@@ -172,10 +194,15 @@ def methods_paragraph(results: Results) -> str:
             "was also estimated with death without local failure as a competing event "
             "(Aalen-Johansen estimator, as R's cmprsk::cuminc), "
             f"with {level} pointwise confidence intervals on the log(-log) scale; groups were "
-            "compared with Gray's test. " + competing_death_sentence(study)
-            + (" Covariate effects on the incidence of local failure were estimated with the "
-               "Fine-Gray subdistribution hazards model (R's cmprsk::crr, robust standard "
-               "errors)." if any(fine_gray_of(e) for e in endpoints.values()) else "")
+            "compared with Gray's test. "
+            + competing_death_sentence(study)
+            + (
+                " Covariate effects on the incidence of local failure were estimated with the "
+                "Fine-Gray subdistribution hazards model (R's cmprsk::crr, robust standard "
+                "errors)."
+                if any(fine_gray_of(e) for e in endpoints.values())
+                else ""
+            )
         )
     parts.append(
         f"Hazard ratios were estimated with Cox proportional hazards models using "

@@ -30,8 +30,9 @@ def _run(index: int) -> list[Figure]:
     return _TASKS[index]()
 
 
-def draw(tasks: Sequence[Task], workers: int | None = None,
-         costs: Sequence[float] | None = None) -> list[Figure]:
+def draw(
+    tasks: Sequence[Task], workers: int | None = None, costs: Sequence[float] | None = None
+) -> list[Figure]:
     """Every task's figures, in task order; ``workers`` processes (default: available cores).
     ``costs`` (rough, any unit) start the costliest tasks first, so that the workers finish
     together; the order of the result does not depend on them."""
@@ -42,8 +43,7 @@ def draw(tasks: Sequence[Task], workers: int | None = None,
     workers = min(workers, len(tasks))
     # fork only a single-threaded process (a forked copy of a threaded one, a web server's,
     # may inherit a lock held by another thread), and only on Linux (fork is the default there)
-    if (workers <= 1 or not sys.platform.startswith("linux")
-            or threading.active_count() > 1):
+    if workers <= 1 or not sys.platform.startswith("linux") or threading.active_count() > 1:
         return [figure for task in tasks for figure in task()]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

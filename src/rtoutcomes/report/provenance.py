@@ -45,9 +45,16 @@ def git_commit() -> str | None:
 
     here = Path(__file__).resolve().parents[1]
     try:
-        run = [subprocess.run(["git", "-C", str(here), *args], capture_output=True, text=True,
-                              timeout=10, check=True).stdout.strip()
-               for args in (["rev-parse", "HEAD"], ["status", "--porcelain", "--", "."])]
+        run = [
+            subprocess.run(
+                ["git", "-C", str(here), *args],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            ).stdout.strip()
+            for args in (["rev-parse", "HEAD"], ["status", "--porcelain", "--", "."])
+        ]
     except (OSError, subprocess.SubprocessError):
         return None
     commit, changes = run
@@ -57,7 +64,10 @@ def git_commit() -> str | None:
 
 
 def provenance(
-    study_name: str, study_sha256: str, data_name: str, data_sha256: str,
+    study_name: str,
+    study_sha256: str,
+    data_name: str,
+    data_sha256: str,
     registry_state: RegistryStateData | None = None,
 ) -> Provenance:
     """The provenance block of results.json and the report (no dates, no absolute paths);

@@ -17,8 +17,13 @@ if TYPE_CHECKING:
     from matplotlib.legend import Legend
 
 # response category -> (fill grey, hatch)
-RESPONSE_STYLE = {"CR": ("0.0", ""), "PR": ("0.35", ""), "SD": ("0.7", ""),
-                  "PD": ("white", "////"), "NE": ("white", "")}
+RESPONSE_STYLE = {
+    "CR": ("0.0", ""),
+    "PR": ("0.35", ""),
+    "SD": ("0.7", ""),
+    "PD": ("white", "////"),
+    "NE": ("white", ""),
+}
 PD_LINE_PCT = 20.0
 PR_LINE_PCT = -30.0
 
@@ -40,20 +45,19 @@ def waterfall_figure(lesions: Sequence[LesionResponse], *, width_mm: float = 85)
     baseline are left out (the caption gives their number)."""
     from matplotlib.patches import Patch
 
-    measured = sorted((lesion for lesion in lesions if lesion["best_change_pct"] is not None),
-                      key=lambda lesion: (-(lesion["best_change_pct"] or 0.0),
-                                          lesion["lesion_id"]))
+    measured = sorted(
+        (lesion for lesion in lesions if lesion["best_change_pct"] is not None),
+        key=lambda lesion: (-(lesion["best_change_pct"] or 0.0), lesion["lesion_id"]),
+    )
     with rc_context():
         width = width_mm / MM_PER_INCH
         fig = new_figure(width, width * 0.62)
         left, right = 0.75 / width, 0.4 / width  # y label and ticks; the +20 %/-30 % labels
         ax = fig.add_axes((left, 0.1, 1 - left - right, 0.8))
-        values = [min(max(lesion["best_change_pct"] or 0.0, -100.0), 200.0)
-                  for lesion in measured]
+        values = [min(max(lesion["best_change_pct"] or 0.0, -100.0), 200.0) for lesion in measured]
         for i, (lesion, value) in enumerate(zip(measured, values, strict=True)):
             fill, hatch = RESPONSE_STYLE[lesion["best_response"]]
-            ax.bar(i, value, width=0.8, color=fill, edgecolor="black", linewidth=0.4,
-                   hatch=hatch)
+            ax.bar(i, value, width=0.8, color=fill, edgecolor="black", linewidth=0.4, hatch=hatch)
         ax.axhline(0, color="black", linewidth=0.6)
         for level in (PD_LINE_PCT, PR_LINE_PCT):
             ax.axhline(level, color="0.3", linewidth=0.6, linestyle=(0, (3, 2)))
@@ -67,16 +71,38 @@ def waterfall_figure(lesions: Sequence[LesionResponse], *, width_mm: float = 85)
         ax.set_title("Best response per lesion", loc="left", pad=4, y=1.0)
         # the lines' labels in the right margin, where no bar can be
         for level, text in ((PD_LINE_PCT, "+20%"), (PR_LINE_PCT, "\u221230%")):
-            ax.annotate(text, xy=(1.0, level), xycoords=ax.get_yaxis_transform(),
-                        xytext=(3, 0), textcoords="offset points", ha="left", va="center",
-                        fontsize=SMALL_PT, annotation_clip=False)
+            ax.annotate(
+                text,
+                xy=(1.0, level),
+                xycoords=ax.get_yaxis_transform(),
+                xytext=(3, 0),
+                textcoords="offset points",
+                ha="left",
+                va="center",
+                fontsize=SMALL_PT,
+                annotation_clip=False,
+            )
         present = [c for c in RESPONSE_STYLE if any(r["best_response"] == c for r in measured)]
-        handles = [Patch(facecolor=RESPONSE_STYLE[c][0], hatch=RESPONSE_STYLE[c][1],
-                         edgecolor="black", linewidth=0.4, label=c) for c in present]
+        handles = [
+            Patch(
+                facecolor=RESPONSE_STYLE[c][0],
+                hatch=RESPONSE_STYLE[c][1],
+                edgecolor="black",
+                linewidth=0.4,
+                label=c,
+            )
+            for c in present
+        ]
         if handles:
-            legend = ax.legend(handles=handles, frameon=False, title="Best response",
-                               ncols=min(len(handles), 5), handlelength=1.2, columnspacing=0.8,
-                               borderaxespad=0.2)
+            legend = ax.legend(
+                handles=handles,
+                frameon=False,
+                title="Best response",
+                ncols=min(len(handles), 5),
+                handlelength=1.2,
+                columnspacing=0.8,
+                borderaxespad=0.2,
+            )
             _place_legend(ax, legend)
         return fig
 
@@ -91,8 +117,14 @@ SWIMMER_MARKERS = {
 LANE_IN = 0.085
 
 
-def swimmer_figure(lanes: Sequence[SwimmerLane], *, time_unit: str, width_mm: float = 85,
-                   max_time: float | None = None, break_time: float | None = None) -> Figure:
+def swimmer_figure(
+    lanes: Sequence[SwimmerLane],
+    *,
+    time_unit: str,
+    width_mm: float = 85,
+    max_time: float | None = None,
+    break_time: float | None = None,
+) -> Figure:
     """One bar per lesion from SBRT start to the last follow-up (death or last contact), longest
     first; markers for courses, scans, local failure, progression and death, an arrow for
     lesions of patients alive at the last follow-up."""
@@ -111,10 +143,19 @@ def swimmer_figure(lanes: Sequence[SwimmerLane], *, time_unit: str, width_mm: fl
         for i, lane in enumerate(ordered):
             ax.barh(i, min(lane["end"], limit), height=0.6, color="0.85", edgecolor="none")
             if lane["alive"] and lane["end"] < limit:
-                ax.annotate("", xy=(min(lane["end"] + limit * 0.03, limit), i),
-                            xytext=(lane["end"], i), arrowprops={
-                                "arrowstyle": "-|>", "color": "0.3", "linewidth": 0.6,
-                                "mutation_scale": 5, "shrinkA": 0, "shrinkB": 0})
+                ax.annotate(
+                    "",
+                    xy=(min(lane["end"] + limit * 0.03, limit), i),
+                    xytext=(lane["end"], i),
+                    arrowprops={
+                        "arrowstyle": "-|>",
+                        "color": "0.3",
+                        "linewidth": 0.6,
+                        "mutation_scale": 5,
+                        "shrinkA": 0,
+                        "shrinkB": 0,
+                    },
+                )
         for key, (label, marker, size, colour) in SWIMMER_MARKERS.items():
             xs: list[float] = []
             ys: list[float] = []
@@ -126,9 +167,16 @@ def swimmer_figure(lanes: Sequence[SwimmerLane], *, time_unit: str, width_mm: fl
                         xs.append(t)
                         ys.append(i)
             if xs:
-                ax.plot(xs, ys, linestyle="none", marker=marker, markersize=size,
-                        color=colour, markeredgewidth=0.6 if marker == "|" else 0.3,
-                        label=label)
+                ax.plot(
+                    xs,
+                    ys,
+                    linestyle="none",
+                    marker=marker,
+                    markersize=size,
+                    color=colour,
+                    markeredgewidth=0.6 if marker == "|" else 0.3,
+                    label=label,
+                )
         ax.set_ylim(len(ordered) - 0.5, -0.5)
         ax.set_xlim(0, limit)
         ax.set_xticks(tick_times)
@@ -138,10 +186,27 @@ def swimmer_figure(lanes: Sequence[SwimmerLane], *, time_unit: str, width_mm: fl
         ax.set_xlabel(f"Time from SBRT start ({time_unit})", labelpad=2)
         ax.set_title("Course of each treated lesion", loc="left", pad=4, y=1.0)
         handles = [h for h in ax.get_lines() if not str(h.get_label()).startswith("_")]
-        handles.append(Line2D([], [], color="0.3", marker=">", markersize=3, linewidth=0.6,
-                              label="Alive at last follow-up"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="0.3",
+                marker=">",
+                markersize=3,
+                linewidth=0.6,
+                label="Alive at last follow-up",
+            )
+        )
         # below the x axis, outside the lanes: the legend can never hide a marker
-        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.02 / height),
-                   ncols=3, frameon=False, fontsize=SMALL_PT, handlelength=1.2,
-                   columnspacing=1.0, labelspacing=0.25)
+        fig.legend(
+            handles=handles,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 0.02 / height),
+            ncols=3,
+            frameon=False,
+            fontsize=SMALL_PT,
+            handlelength=1.2,
+            columnspacing=1.0,
+            labelspacing=0.25,
+        )
         return fig

@@ -135,7 +135,7 @@ FIRTH_NOTE = (
 )
 _FIRTH_WHY = {
     "separation": "fitted because the ordinary fit showed monotone likelihood (separation: "
-                  "a coefficient ran to infinity)",
+    "a coefficient ran to infinity)",
     "nested": "as a smaller model of its nested sequence",
     "requested": "as the study file asks (cox.firth: always)",
 }
@@ -147,8 +147,7 @@ def _hr_cells(model: Mapping[str, Any], term: str) -> list[str]:
         if t["term"] == term:
             if t.get("infinite"):
                 return ["not estimable (separation)", ""]
-            return [fmt.with_limits(t["hr"], t["lower"], t["upper"], 3) + mark,
-                    fmt.p_value(t["p"])]
+            return [fmt.with_limits(t["hr"], t["lower"], t["upper"], 3) + mark, fmt.p_value(t["p"])]
     return ["NA", ""]
 
 
@@ -212,8 +211,9 @@ def multivariate_table(endpoints: dict[str, EndpointResults], labels: dict[str, 
                     cells.append(_ph_cell(m, covariate) if i == 0 else "")
             table.add(*cells)
     blank = [""] if with_ph else []
-    table.add("n / events", "",
-              *[x for m in models for x in (f"{m['n']} / {m['events']}", "", *blank)])
+    table.add(
+        "n / events", "", *[x for m in models for x in (f"{m['n']} / {m['events']}", "", *blank)]
+    )
     if with_ph:
         table.add("PH global test", "", *[x for m in models for x in ("", "", _ph_cell(m))])
     for n, m in zip(names, models, strict=True):
@@ -282,7 +282,10 @@ def nested_table(endpoints: dict[str, EndpointResults], labels: dict[str, str]) 
             )
     if with_ph:
         table.notes.append(PH_NOTE + " PH global test: all covariates of the model jointly.")
-    _firth_note(table, [m for e in endpoints.values() for m in e.get("nested", [])],
-                " Its log-likelihood is penalised, and its likelihood-ratio test against the "
-                "previous model is the penalised test of the added terms (R's coxphftest).")
+    _firth_note(
+        table,
+        [m for e in endpoints.values() for m in e.get("nested", [])],
+        " Its log-likelihood is penalised, and its likelihood-ratio test against the "
+        "previous model is the penalised test of the added terms (R's coxphftest).",
+    )
     return table

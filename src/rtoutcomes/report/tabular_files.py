@@ -78,8 +78,16 @@ def fix_zip_times(path: Path, stamp: dt.datetime) -> None:
     with zipfile.ZipFile(path) as source:
         members = [(info.filename, source.read(info.filename)) for info in source.infolist()]
     members = [
-        (name, re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
-                      rb"\g<1>" + iso + rb"\g<2>", data) if name == "docProps/core.xml" else data)
+        (
+            name,
+            re.sub(
+                rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
+                rb"\g<1>" + iso + rb"\g<2>",
+                data,
+            )
+            if name == "docProps/core.xml"
+            else data,
+        )
         for name, data in members
     ]
     when = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
@@ -143,8 +151,9 @@ def write_analysis_csvs(frames: dict[str, Any], directory: Path) -> list[Path]:
         cells = [_cell_texts(frame[c]) for c in frame.columns] if len(frame) else [None]
         if any(column is None for column in cells):
             safe = frame.map(inert) if len(frame) else frame
-            safe.to_csv(path, index=False, lineterminator="\n", float_format=FLOAT_FORMAT,
-                        encoding="utf-8")
+            safe.to_csv(
+                path, index=False, lineterminator="\n", float_format=FLOAT_FORMAT, encoding="utf-8"
+            )
         else:  # the same bytes as pandas' to_csv above, a few times faster
             with path.open("w", encoding="utf-8", newline="") as handle:
                 writer = csv.writer(handle, lineterminator="\n")

@@ -39,9 +39,13 @@ def _key_docs() -> dict[str, dict[str, str]]:
             continue
         docs = found.setdefault(node.name, {})
         for prev, item in zip(node.body, node.body[1:], strict=False):
-            if (isinstance(prev, ast.AnnAssign) and isinstance(prev.target, ast.Name)
-                    and isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant)
-                    and isinstance(item.value.value, str)):
+            if (
+                isinstance(prev, ast.AnnAssign)
+                and isinstance(prev.target, ast.Name)
+                and isinstance(item, ast.Expr)
+                and isinstance(item.value, ast.Constant)
+                and isinstance(item.value.value, str)
+            ):
                 docs[prev.target.id] = inspect.cleandoc(item.value.value)
     return found
 

@@ -72,9 +72,7 @@ def competing_data(
         wanted = np.atleast_1d(np.asarray(cause_codes)).tolist()
         for code in wanted:
             if code == censor_code:
-                raise SurvivalInputError(
-                    f"cause_codes: {code!r} is the censor_code, not a cause"
-                )
+                raise SurvivalInputError(f"cause_codes: {code!r} is the censor_code, not a cause")
             if code not in observed:
                 raise SurvivalInputError(
                     f"cause_codes: {code!r} never occurs in status (event codes present: "

@@ -37,8 +37,10 @@ def fitted_risk_sets(fit: CoxResult, *, drop_aliased: bool = False) -> FittedRis
     """Risk sets of ``fit`` evaluated at its coefficients (aliased ones count as 0, as R)."""
     data = fit.data
     if data is None:
-        raise CoxInputError("this Cox result does not hold the data it was fitted to; "
-                            "refit it with rtoutcomes.stats.cox")
+        raise CoxInputError(
+            "this Cox result does not hold the data it was fitted to; "
+            "refit it with rtoutcomes.stats.cox"
+        )
     columns = ~np.isnan(fit.coef) if drop_aliased else np.ones(fit.coef.shape[0], dtype=bool)
     coef = np.where(np.isnan(fit.coef), 0.0, fit.coef)[columns]
     if fit._fitted is not None and columns.all():  # the fit's own risk sets, sorted once
@@ -46,17 +48,29 @@ def fitted_risk_sets(fit: CoxResult, *, drop_aliased: bool = False) -> FittedRis
         beta = coef / scale
         # its last evaluation is at the estimate unless coef / scale rounds differently
         at_estimate = final if np.array_equal(beta, final.sums.beta) else evaluate(rs, beta)
-        return FittedRiskSets(data=data, columns=columns, coef=coef, scale=scale, rs=rs,
-                              at_estimate=at_estimate)
+        return FittedRiskSets(
+            data=data, columns=columns, coef=coef, scale=scale, rs=rs, at_estimate=at_estimate
+        )
     x = data.x if columns.all() else data.x[:, columns]
-    subset = replace(data, x=x,
-                     names=tuple(n for n, k in zip(data.names, columns, strict=True) if k))
+    subset = replace(
+        data, x=x, names=tuple(n for n, k in zip(data.names, columns, strict=True) if k)
+    )
     means, scale = centre_and_scale(subset)
-    rs = build(x, data.time, data.event, data.weights, data.strata, efron=fit.ties == "efron",
-               means=means, scale=scale, start=data.start)
+    rs = build(
+        x,
+        data.time,
+        data.event,
+        data.weights,
+        data.strata,
+        efron=fit.ties == "efron",
+        means=means,
+        scale=scale,
+        start=data.start,
+    )
     at_estimate = evaluate(rs, coef / scale)
-    return FittedRiskSets(data=data, columns=columns, coef=coef, scale=scale, rs=rs,
-                          at_estimate=at_estimate)
+    return FittedRiskSets(
+        data=data, columns=columns, coef=coef, scale=scale, rs=rs, at_estimate=at_estimate
+    )
 
 
 def risk_scores(f: FittedRiskSets) -> FloatArray:
@@ -78,8 +92,9 @@ def schoenfeld_sorted(f: FittedRiskSets) -> FloatArray:
     return out
 
 
-def weighted_information(f: FittedRiskSets, h: FloatArray,
-                         risk: FloatArray | None = None) -> FloatArray:
+def weighted_information(
+    f: FittedRiskSets, h: FloatArray, risk: FloatArray | None = None
+) -> FloatArray:
     """sum_g h_g V_g over event groups g, V_g the group's term of the information matrix.
 
     V_g = m sum_k [(S2 - f_k dS2) / den_k - a_k a_k'] (scaled units). As in the fit, the S2

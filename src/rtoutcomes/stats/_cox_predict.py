@@ -77,10 +77,16 @@ class PredictedCurve(TabularResult):
         import pandas as pd
 
         return pd.DataFrame(
-            {"time": self.time, "n_risk": self.n_risk, "n_event": self.n_event,
-             "survival": self.survival, "std_err": self.std_err,
-             "cumulative_hazard": self.cumulative_hazard, "lower": self.lower,
-             "upper": self.upper}
+            {
+                "time": self.time,
+                "n_risk": self.n_risk,
+                "n_event": self.n_event,
+                "survival": self.survival,
+                "std_err": self.std_err,
+                "cumulative_hazard": self.cumulative_hazard,
+                "lower": self.lower,
+                "upper": self.upper,
+            }
         )
 
 
@@ -147,8 +153,9 @@ def _baseline(f: FittedRiskSets) -> _Baseline:
     var = np.zeros(g)
     var[rs.ev_groups] = rs.mult * s.c0 * unshift**2
     xbar = np.zeros((g, rs.x.shape[1]))
-    xbar[rs.ev_groups] = ((s.s1 * s.c0[:, None] - s.d_s1 * s.c1[:, None])
-                          * (rs.mult * unshift)[:, None]) / f.scale
+    xbar[rs.ev_groups] = (
+        (s.s1 * s.c0[:, None] - s.d_s1 * s.c1[:, None]) * (rs.mult * unshift)[:, None]
+    ) / f.scale
     bounds = rs.stratum_bounds
     cum = [np.empty_like(v) for v in (hazard, var, xbar)]
     for lo, hi in itertools.pairwise(bounds.tolist()):
@@ -162,9 +169,16 @@ def _baseline(f: FittedRiskSets) -> _Baseline:
     at_risk = group_total.copy()
     remove_late(rs, at_risk, rs.weights[rs.late_row])
     time = f.data.time[rs.order][rs.seg_start[rs.group_seg]]
-    return _Baseline(time=time, n_risk=reverse_cumsum(at_risk, bounds), n_event=group_events,
-                     n_censor=group_total - group_events, cumhaz=cum[0], cumvar=cum[1],
-                     cumxbar=cum[2], stratum_bounds=bounds)
+    return _Baseline(
+        time=time,
+        n_risk=reverse_cumsum(at_risk, bounds),
+        n_event=group_events,
+        n_censor=group_total - group_events,
+        cumhaz=cum[0],
+        cumvar=cum[1],
+        cumxbar=cum[2],
+        stratum_bounds=bounds,
+    )
 
 
 def _stratum_levels(fit: CoxResult) -> NDArray[Any] | None:
@@ -188,11 +202,14 @@ def predict_survival(
     "plain". Needs a fit from :func:`rtoutcomes.stats.cox` (it keeps its complete cases).
     """
     z_crit = check_conf(conf_type, conf_level)
-    matrix, found, _ = covariates(X, None if hasattr(X, "columns") or hasattr(X, "terms")
-                                  else list(fit.names))
+    matrix, found, _ = covariates(
+        X, None if hasattr(X, "columns") or hasattr(X, "terms") else list(fit.names)
+    )
     if matrix.shape[1] != len(fit.names):
-        raise CoxInputError(f"X: {matrix.shape[1]} columns for a model with {len(fit.names)} "
-                            f"covariates ({', '.join(fit.names)})")
+        raise CoxInputError(
+            f"X: {matrix.shape[1]} columns for a model with {len(fit.names)} "
+            f"covariates ({', '.join(fit.names)})"
+        )
     if hasattr(X, "columns") and tuple(found) != fit.names:
         raise CoxInputError(f"X: columns {found} are not the model's {list(fit.names)}")
     if np.isnan(matrix).any():
@@ -207,16 +224,19 @@ def predict_survival(
         codes = np.zeros(rows, dtype=np.intp)
     else:
         if strata is None:
-            raise CoxInputError(f"strata: the model is stratified; give each row's stratum "
-                                f"(one of {levels.tolist()})")
+            raise CoxInputError(
+                f"strata: the model is stratified; give each row's stratum "
+                f"(one of {levels.tolist()})"
+            )
         labels = np.asarray(strata, dtype=object)
         if labels.shape != (rows,):
             raise CoxInputError(f"strata: expected {rows} labels, got shape {labels.shape}")
         lookup = {str(v): i for i, v in enumerate(levels.tolist())}
         unknown = [v for v in labels.tolist() if str(v) not in lookup]
         if unknown:
-            raise CoxInputError(f"strata: {unknown[0]!r} is not a stratum of the model "
-                                f"({levels.tolist()})")
+            raise CoxInputError(
+                f"strata: {unknown[0]!r} is not a stratum of the model ({levels.tolist()})"
+            )
         codes = np.array([lookup[str(v)] for v in labels.tolist()], dtype=np.intp)
     coef = f.coef
     centre = fit.means
@@ -233,13 +253,23 @@ def predict_survival(
         se = risk * np.sqrt(base.cumvar[lo:hi] + np.einsum("ij,jk,ik->i", q, var, q))
         survival = np.exp(-risk * cumhaz)
         lower, upper = survival_limits(survival, se, conf_type, z_crit)
-        curves.append(PredictedCurve(
-            time=base.time[lo:hi], n_risk=base.n_risk[lo:hi], n_event=base.n_event[lo:hi],
-            n_censor=base.n_censor[lo:hi], survival=survival, cumulative_hazard=risk * cumhaz,
-            std_err_log=se, lower=lower, upper=upper, conf_type=conf_type,
-            conf_level=float(conf_level),
-            stratum=None if levels is None else levels[codes[i]], linear_predictor=lp,
-        ))
+        curves.append(
+            PredictedCurve(
+                time=base.time[lo:hi],
+                n_risk=base.n_risk[lo:hi],
+                n_event=base.n_event[lo:hi],
+                n_censor=base.n_censor[lo:hi],
+                survival=survival,
+                cumulative_hazard=risk * cumhaz,
+                std_err_log=se,
+                lower=lower,
+                upper=upper,
+                conf_type=conf_type,
+                conf_level=float(conf_level),
+                stratum=None if levels is None else levels[codes[i]],
+                linear_predictor=lp,
+            )
+        )
     return PredictedSurvival(tuple(curves))
 
 
@@ -275,8 +305,11 @@ class AdjustedSurvival(TabularResult):
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
-        return pd.DataFrame(self.survival, columns=[str(v) for v in self.levels],
-                            index=pd.Index(self.time, name="time"))
+        return pd.DataFrame(
+            self.survival,
+            columns=[str(v) for v in self.levels],
+            index=pd.Index(self.time, name="time"),
+        )
 
 
 def _dummy_level(name: str) -> tuple[str, str] | None:
@@ -299,8 +332,10 @@ def adjusted_survival(
     its levels (default: the reference, then the other levels). Unstratified fits only.
     """
     if fit.stratified:
-        raise CoxInputError("adjusted_survival: not available for a stratified fit (each "
-                            "stratum has its own baseline); fit by stratum instead")
+        raise CoxInputError(
+            "adjusted_survival: not available for a stratified fit (each "
+            "stratum has its own baseline); fit by stratum instead"
+        )
     if term not in fit.terms:
         raise CoxInputError(f"term: {term!r} is not a term of the model ({list(fit.terms)})")
     columns = list(fit.terms[term])
@@ -312,14 +347,18 @@ def adjusted_survival(
     if all(d is not None for d in dummies):  # a categorical term: name[level vs reference]
         reference = dummies[0][1]  # type: ignore[index]
         all_levels = [reference, *(d[0] for d in dummies)]  # type: ignore[index]
-        wanted = all_levels if levels is None else [
-            str(v) for v in np.atleast_1d(np.asarray(levels, dtype=object)).tolist()]
+        wanted = (
+            all_levels
+            if levels is None
+            else [str(v) for v in np.atleast_1d(np.asarray(levels, dtype=object)).tolist()]
+        )
         unknown = [v for v in wanted if v not in all_levels]
         if unknown:
-            raise CoxInputError(f"levels: {unknown[0]!r} is not a level of {term!r} "
-                                f"({all_levels})")
-        settings = [np.array([1.0 if d[0] == v else 0.0 for d in dummies])  # type: ignore[index]
-                    for v in wanted]
+            raise CoxInputError(f"levels: {unknown[0]!r} is not a level of {term!r} ({all_levels})")
+        settings = [
+            np.array([1.0 if d[0] == v else 0.0 for d in dummies])  # type: ignore[index]
+            for v in wanted
+        ]
         shown: tuple[Any, ...] = tuple(wanted)
     else:
         if levels is None:

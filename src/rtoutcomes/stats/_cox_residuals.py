@@ -33,10 +33,18 @@ if TYPE_CHECKING:
     import pandas as pd
 
 FloatArray = NDArray[np.float64]
-ResidualType = Literal["martingale", "deviance", "score", "schoenfeld", "scaledsch", "dfbeta",
-                       "dfbetas"]
-TYPES: tuple[str, ...] = ("martingale", "deviance", "score", "schoenfeld", "scaledsch", "dfbeta",
-                          "dfbetas")
+ResidualType = Literal[
+    "martingale", "deviance", "score", "schoenfeld", "scaledsch", "dfbeta", "dfbetas"
+]
+TYPES: tuple[str, ...] = (
+    "martingale",
+    "deviance",
+    "score",
+    "schoenfeld",
+    "scaledsch",
+    "dfbeta",
+    "dfbetas",
+)
 
 
 @dataclass(frozen=True)
@@ -94,8 +102,9 @@ def _rowsum(
     """Sums per label in sorted label order (R's rowsum)."""
     labels = np.asarray(collapse)
     if labels.ndim != 1 or labels.shape[0] != n:
-        raise CoxInputError(f"collapse: expected {n} labels (one per complete row), "
-                            f"got shape {labels.shape}")
+        raise CoxInputError(
+            f"collapse: expected {n} labels (one per complete row), got shape {labels.shape}"
+        )
     keys, codes = np.unique(labels, return_inverse=True)
     codes = codes.reshape(-1)
     if values.ndim == 1:
@@ -130,8 +139,9 @@ def cox_residuals(
     names: tuple[str, ...] = ()
     if type in ("schoenfeld", "scaledsch"):
         if collapse is not None:
-            raise CoxInputError("collapse: not available for Schoenfeld residuals (one row per "
-                                "event)")
+            raise CoxInputError(
+                "collapse: not available for Schoenfeld residuals (one row per event)"
+            )
         rs = f.rs
         values = schoenfeld_sorted(f) / f.scale
         if weighted:
@@ -140,8 +150,9 @@ def cox_residuals(
             values = values @ fit.naive_var * values.shape[0] + f.coef
         time = data.time[rs.order][rs.ev_rows]
         strata = None if data.strata is None else data.strata[rs.order][rs.ev_rows]
-        return CoxResiduals(type=type, values=values, names=fit.names, labels=time,
-                            time=time, strata=strata)
+        return CoxResiduals(
+            type=type, values=values, names=fit.names, labels=time, time=time, strata=strata
+        )
     if type in ("martingale", "deviance"):
         values = _martingale(f)
     else:
@@ -165,5 +176,6 @@ def cox_residuals(
         with np.errstate(divide="ignore", invalid="ignore"):
             log_term = np.where(status == 0, 0.0, status * np.log(status - values))
             values = np.sign(values) * np.sqrt(-2 * (values + log_term))
-    return CoxResiduals(type=type, values=values, names=names, labels=labels, time=None,
-                        strata=None)
+    return CoxResiduals(
+        type=type, values=values, names=names, labels=labels, time=None, strata=None
+    )

@@ -86,9 +86,11 @@ class CoxZph(TabularResult):
         import pandas as pd
 
         return pd.DataFrame(
-            {"chisq": [*self.statistic, self.global_test.statistic],
-             "df": [*self.df.tolist(), self.global_test.df],
-             "p": [*self.p, self.global_test.p]},
+            {
+                "chisq": [*self.statistic, self.global_test.statistic],
+                "df": [*self.df.tolist(), self.global_test.df],
+                "p": [*self.p, self.global_test.p],
+            },
             index=pd.Index([*self.terms, "GLOBAL"], name="term"),
         )
 
@@ -116,8 +118,10 @@ def transform_time(
     if transform == "log":
         if np.any(time <= 0):
             row = int(np.flatnonzero(time <= 0)[0])
-            raise CoxInputError(f"time: row {row} (0-based, complete cases) is {time[row]!r}; "
-                                "the log transform needs times > 0")
+            raise CoxInputError(
+                f"time: row {row} (0-based, complete cases) is {time[row]!r}; "
+                "the log transform needs times > 0"
+            )
         return np.log(time)
     if transform == "km":
         table = time_table(time, event, None)
@@ -133,8 +137,7 @@ def transform_time(
 def _used(data: CoxData, columns: NDArray[np.bool_]) -> IntArray:
     """Per stratum x covariate: the stratum's event count if the covariate varies there, else 0."""
     x_raw = data.x if columns.all() else data.x[:, columns]
-    strata = (np.zeros(x_raw.shape[0], dtype=np.intp) if data.strata is None
-              else data.strata)
+    strata = np.zeros(x_raw.shape[0], dtype=np.intp) if data.strata is None else data.strata
     n_strata = int(strata.max()) + 1
     events = np.bincount(strata, weights=data.event.astype(np.float64), minlength=n_strata)
     used = np.zeros((n_strata, x_raw.shape[1]), dtype=np.intp)
@@ -162,8 +165,9 @@ def cox_zph(
     (it keeps its complete cases in ``fit.data``).
     """
     if transform not in TRANSFORMS:
-        raise CoxInputError(f"transform: expected one of {', '.join(TRANSFORMS)}, "
-                            f"got {transform!r}")
+        raise CoxInputError(
+            f"transform: expected one of {', '.join(TRANSFORMS)}, got {transform!r}"
+        )
     f = fitted_risk_sets(fit, drop_aliased=True)
     rs, data = f.rs, f.data
     names = tuple(n for n, k in zip(fit.names, f.columns, strict=True) if k)
@@ -209,11 +213,17 @@ def cox_zph(
     ev_strata = None if data.strata is None else data.strata[event_order]
     schoen /= scale
     return CoxZph(
-        terms=tuple(columns_of), statistic=statistic, df=df, global_test=global_test,
-        transform=transform, x=ttimes[event_order], time=data.time[event_order],
+        terms=tuple(columns_of),
+        statistic=statistic,
+        df=df,
+        global_test=global_test,
+        transform=transform,
+        x=ttimes[event_order],
+        time=data.time[event_order],
         strata=ev_strata,
-        _residuals=lambda: _scaled_residuals(data, columns, coef, ev_strata, schoen, info,
-                                             columns_of),
+        _residuals=lambda: _scaled_residuals(
+            data, columns, coef, ev_strata, schoen, info, columns_of
+        ),
     )
 
 
@@ -222,14 +232,20 @@ def _checked_terms(terms: Mapping[str, Sequence[int]], p: int) -> dict[str, tupl
     out = {str(name): tuple(int(c) for c in cols) for name, cols in terms.items()}
     listed = sorted(c for cols in out.values() for c in cols)
     if listed != list(range(p)):
-        raise CoxInputError(f"terms: must list each of the {p} columns (0..{p - 1}) exactly once, "
-                            f"got {dict(terms)}")
+        raise CoxInputError(
+            f"terms: must list each of the {p} columns (0..{p - 1}) exactly once, got {dict(terms)}"
+        )
     return out
 
 
 def _scaled_residuals(
-    data: CoxData, columns: NDArray[np.bool_], coef: FloatArray, ev_strata: IntArray | None,
-    schoen: FloatArray, info: FloatArray, columns_of: dict[str, list[int]],
+    data: CoxData,
+    columns: NDArray[np.bool_],
+    coef: FloatArray,
+    ev_strata: IntArray | None,
+    schoen: FloatArray,
+    info: FloatArray,
+    columns_of: dict[str, list[int]],
 ) -> tuple[FloatArray, FloatArray]:
     """R's cox.zph scaling: residuals x (information / events used)^-1 per stratum, + coef.
 
@@ -256,7 +272,6 @@ def _scaled_residuals(
         rows = np.ones(schoen.shape[0], dtype=bool) if ev_strata is None else ev_strata == s
         if k.size:
             y[np.ix_(rows, k)] = np.linalg.solve(vmean[np.ix_(k, k)], schoen[np.ix_(rows, k)].T).T
-    shift = np.array([coef[cols[0]] if len(cols) == 1 else 1.0
-                      for cols in columns_of.values()])
+    shift = np.array([coef[cols[0]] if len(cols) == 1 else 1.0 for cols in columns_of.values()])
     var = np.asarray(np.linalg.inv(vmean), dtype=np.float64)
     return y + shift, var

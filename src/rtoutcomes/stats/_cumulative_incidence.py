@@ -78,12 +78,12 @@ class IncidenceCurve(TabularResult):
 
         0 first, each event time twice (value before, then after the jump), ``end`` last.
         """
+
         def doubled(values: FloatArray) -> FloatArray:
             if not values.shape[0]:
                 return np.zeros(2)
             before = np.concatenate(([0.0], values[:-1]))
-            return np.concatenate(([0.0], np.column_stack((before, values)).ravel(),
-                                   values[-1:]))
+            return np.concatenate(([0.0], np.column_stack((before, values)).ravel(), values[-1:]))
 
         x = np.concatenate(([0.0], np.repeat(self.time, 2), [self.end]))
         return x, doubled(self.estimate), doubled(self.variance)
@@ -105,9 +105,15 @@ class IncidenceCurve(TabularResult):
         import pandas as pd
 
         return pd.DataFrame(
-            {"time": self.time, "n_risk": self.n_risk, "n_event": self.n_event,
-             "estimate": self.estimate, "std_err": self.std_err, "lower": self.lower,
-             "upper": self.upper}
+            {
+                "time": self.time,
+                "n_risk": self.n_risk,
+                "n_event": self.n_event,
+                "estimate": self.estimate,
+                "std_err": self.std_err,
+                "lower": self.lower,
+                "upper": self.upper,
+            }
         )
 
 
@@ -132,11 +138,15 @@ class IncidenceAt(TabularResult):
 
         k, m = self.estimate.shape
         frame = pd.DataFrame(
-            {"group": np.repeat(np.array(self.groups, dtype=object), m),
-             "cause": np.repeat(np.array(self.causes, dtype=object), m),
-             "time": np.tile(self.time, k), "estimate": self.estimate.ravel(),
-             "std_err": np.sqrt(self.variance.ravel()), "lower": self.lower.ravel(),
-             "upper": self.upper.ravel()}
+            {
+                "group": np.repeat(np.array(self.groups, dtype=object), m),
+                "cause": np.repeat(np.array(self.causes, dtype=object), m),
+                "time": np.tile(self.time, k),
+                "estimate": self.estimate.ravel(),
+                "std_err": np.sqrt(self.variance.ravel()),
+                "lower": self.lower.ravel(),
+                "upper": self.upper.ravel(),
+            }
         )
         if all(g is None for g in self.groups):
             frame = frame.drop(columns="group")
@@ -176,8 +186,15 @@ class CumulativeIncidence(TabularResult):
         est = np.array([p[0] for p in pairs]).reshape(len(pairs), requested.shape[0])
         var = np.array([p[1] for p in pairs]).reshape(est.shape)
         lower, upper = loglog_limits(est, var, check_conf("log", self.conf_level))
-        return IncidenceAt([c.group for c in self.curves], [c.cause for c in self.curves],
-                           requested, est, var, lower, upper)
+        return IncidenceAt(
+            [c.group for c in self.curves],
+            [c.cause for c in self.curves],
+            requested,
+            est,
+            var,
+            lower,
+            upper,
+        )
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -232,8 +249,9 @@ def cumulative_incidence(
     ``.tests``. ``nan_policy``: "omit" drops rows with a missing time, status, group or stratum
     (``n_dropped``), "raise" refuses them.
     """
-    given, n_dropped = omit_missing(nan_policy, time=time, status=status, group=group,
-                                    strata=strata)
+    given, n_dropped = omit_missing(
+        nan_policy, time=time, status=status, group=group, strata=strata
+    )
     time, status, group, strata = given["time"], given["status"], given["group"], given["strata"]
     data = competing_data(time, status, cause_codes, censor_code)
     z = check_conf("log", conf_level)
@@ -246,13 +264,15 @@ def cumulative_incidence(
         for g in range(n_groups):
             rows = order[bounds[g] : bounds[g + 1]]
             label = None if group_levels is None else plain(group_levels[g])
-            curves.append(_curve(data.time[rows], data.event[rows], is_cause[rows], z,
-                                 label, cause))
+            curves.append(
+                _curve(data.time[rows], data.event[rows], is_cause[rows], z, label, cause)
+            )
     tests = None
     if group_levels is not None and n_groups > 1:
         tests = gray_scores(data, group_codes, group_levels, strata, rho)
-    return CumulativeIncidence(tuple(curves), data.causes, group_levels, float(conf_level),
-                               tests, data.n, n_dropped)
+    return CumulativeIncidence(
+        tuple(curves), data.causes, group_levels, float(conf_level), tests, data.n, n_dropped
+    )
 
 
 def _curve(
@@ -265,8 +285,20 @@ def _curve(
     jumps = d_cause > 0
     est, var = estimate[jumps], variance[jumps]
     lower, upper = loglog_limits(est, var, z)
-    return IncidenceCurve(group, cause, times[jumps], n[jumps], d_cause[jumps], est, var,
-                          lower, upper, float(times[-1]), times, n)
+    return IncidenceCurve(
+        group,
+        cause,
+        times[jumps],
+        n[jumps],
+        d_cause[jumps],
+        est,
+        var,
+        lower,
+        upper,
+        float(times[-1]),
+        times,
+        n,
+    )
 
 
 def _aalen_johansen(

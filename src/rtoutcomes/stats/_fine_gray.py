@@ -112,22 +112,35 @@ class FineGray(TabularResult):
 
         lower, upper = self.limits()
         return coefficient_frame(
-            tuple(self.names), {"coef": self.coef, "hr": self.hr, "se": self.se,
-                                "naive_se": self.naive_se, "z": self.z, "p": self.p},
-            self.conf_level, lower, upper,
+            tuple(self.names),
+            {
+                "coef": self.coef,
+                "hr": self.hr,
+                "se": self.se,
+                "naive_se": self.naive_se,
+                "z": self.z,
+                "p": self.p,
+            },
+            self.conf_level,
+            lower,
+            upper,
         )
 
     def _headline(self) -> str:
-        return (f"cause {self.cause!r}, n = {self.n}, events = {self.n_events}"
-                f"{f', dropped = {self.n_dropped}' if self.n_dropped else ''}, "
-                f"pseudo loglik = {self.loglik:.6g} (null {self.loglik_null:.6g})")
+        return (
+            f"cause {self.cause!r}, n = {self.n}, events = {self.n_events}"
+            f"{f', dropped = {self.n_dropped}' if self.n_dropped else ''}, "
+            f"pseudo loglik = {self.loglik:.6g} (null {self.loglik_null:.6g})"
+        )
 
     def summary(self) -> str:
         """As crr's summary: coefficients (sandwich se, naive se) and the LR test."""
         df = int(self.coef.shape[0])
         p = float(chi2_sf(self.lr_statistic, df))
-        return (f"{super().summary()}\nlikelihood ratio: {self.lr_statistic:.6g} on {df} df, "
-                f"p = {p:.4g}")
+        return (
+            f"{super().summary()}\nlikelihood ratio: {self.lr_statistic:.6g} on {df} df, "
+            f"p = {p:.4g}"
+        )
 
 
 @dataclass(frozen=True)
@@ -214,10 +227,21 @@ def fine_gray(
     middle = _score_residuals(prepared, b)
     sandwich = naive @ (middle.T @ middle) @ naive.T
     return FineGray(
-        names=col_names, cause=cause, coef=b, var=sandwich, naive_var=naive, information=hess,
-        score=-grad, loglik=-f, loglik_null=-f_null, conf_level=float(conf_level),
-        converged=converged, iterations=iterations, n=int(data.n),
-        n_dropped=int(keep.shape[0] - keep.sum()), n_events=int(is_cause.sum()),
+        names=col_names,
+        cause=cause,
+        coef=b,
+        var=sandwich,
+        naive_var=naive,
+        information=hess,
+        score=-grad,
+        loglik=-f,
+        loglik_null=-f_null,
+        conf_level=float(conf_level),
+        converged=converged,
+        iterations=iterations,
+        n=int(data.n),
+        n_dropped=int(keep.shape[0] - keep.sum()),
+        n_events=int(is_cause.sum()),
     )
 
 
@@ -240,8 +264,9 @@ def _complete_rows(
 
     def missing(values: NDArray[Any], name: str) -> NDArray[np.bool_]:
         if values.ndim != 1 or values.shape[0] != n:
-            raise SurvivalInputError(f"{name}: expected {n} values (one per row of X), "
-                                     f"got shape {values.shape}")
+            raise SurvivalInputError(
+                f"{name}: expected {n} values (one per row of X), got shape {values.shape}"
+            )
         return missing_values(values)
 
     t = np.asarray(time)
@@ -257,7 +282,10 @@ def _complete_rows(
 
 
 def _prepare(
-    x: FloatArray, time: FloatArray, is_cause: NDArray[np.bool_], event: NDArray[np.bool_],
+    x: FloatArray,
+    time: FloatArray,
+    is_cause: NDArray[np.bool_],
+    event: NDArray[np.bool_],
     groups: NDArray[Any] | None,
 ) -> _Data:
     if not is_cause.any():
@@ -272,10 +300,14 @@ def _prepare(
         cens_group, n_groups = codes, int(levels.shape[0])
     fail_times, fail_index = np.unique(t[kind == 1], return_inverse=True)
     d = np.bincount(fail_index, minlength=fail_times.shape[0]).astype(np.float64)
-    d_by_group = np.bincount(
-        cens_group[kind == 1] * fail_times.shape[0] + fail_index,
-        minlength=n_groups * fail_times.shape[0],
-    ).reshape(n_groups, -1).astype(np.float64)
+    d_by_group = (
+        np.bincount(
+            cens_group[kind == 1] * fail_times.shape[0] + fail_index,
+            minlength=n_groups * fail_times.shape[0],
+        )
+        .reshape(n_groups, -1)
+        .astype(np.float64)
+    )
     x_fail = np.zeros((fail_times.shape[0], x.shape[1]))
     np.add.at(x_fail, fail_index, x[kind == 1])
     g_at_fail = np.empty((n_groups, fail_times.shape[0]))
@@ -285,8 +317,20 @@ def _prepare(
         km = kaplan_meier(t[rows], kind[rows] == 0)
         g_at_fail[g] = _censoring_before(km.time, km.survival, fail_times)
         weight_own[rows] = _censoring_before(km.time, km.survival, t[rows])
-    return _Data(x, t, kind, weight_own, cens_group, n_groups, fail_times, g_at_fail,
-                 np.searchsorted(t, fail_times, side="left"), d, d_by_group, x_fail)
+    return _Data(
+        x,
+        t,
+        kind,
+        weight_own,
+        cens_group,
+        n_groups,
+        fail_times,
+        g_at_fail,
+        np.searchsorted(t, fail_times, side="left"),
+        d,
+        d_by_group,
+        x_fail,
+    )
 
 
 def _censoring_before(km_time: FloatArray, km_surv: FloatArray, at: FloatArray) -> FloatArray:
@@ -298,9 +342,7 @@ def _censoring_before(km_time: FloatArray, km_surv: FloatArray, at: FloatArray) 
     return out
 
 
-def _risk_sums(
-    data: _Data, risk: FloatArray, columns: FloatArray
-) -> tuple[FloatArray, FloatArray]:
+def _risk_sums(data: _Data, risk: FloatArray, columns: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Per failure time: sums of ``columns`` (rows x m) weighted by ``risk`` over the risk set,
     and the per-group prefix sums of the competing failures (groups x (n + 1) x m)."""
     n = data.time.shape[0]
@@ -339,8 +381,7 @@ def _objective(
     mean = s1 / s0[:, None]
     f = float(-(data.x_fail @ b).sum() + (data.d * np.log(s0)).sum())
     grad = -data.x_fail.sum(axis=0) + (data.d[:, None] * mean).sum(axis=0)
-    hess = np.einsum("k,kij->ij", data.d / s0, s2) - np.einsum("k,ki,kj->ij", data.d, mean,
-                                                                mean)
+    hess = np.einsum("k,kij->ij", data.d / s0, s2) - np.einsum("k,ki,kj->ij", data.d, mean, mean)
     return f, grad, hess
 
 
@@ -400,19 +441,22 @@ def _censoring_term(
     # q_g(c) = B_g(c) P_g(c) - A_g(c) Q_g(c): A_g, B_g over the group's competing failures
     # before c, P_g, Q_g over the group's failures from c on
     prefix = competing[:, start]  # groups x C x (1 + p): A_g, B_g
-    q_all = (prefix[:, :, 1:] * tail_a[:, k_from][:, :, None]
-             - prefix[:, :, :1] * tail_ab[:, k_from])  # groups x C x p
+    q_all = (
+        prefix[:, :, 1:] * tail_a[:, k_from][:, :, None] - prefix[:, :, :1] * tail_ab[:, k_from]
+    )  # groups x C x p
     c_index = np.searchsorted(cens_times, t, side="right") - 1  # last censoring time <= T_i
     for g in range(data.n_groups):
         rows = group == g
         q = q_all[g]
         t_g = t[rows]
         at_risk = t_g.shape[0] - np.searchsorted(np.sort(t_g), cens_times, side="left")
-        censored = np.bincount(np.searchsorted(cens_times, t_g[kind[rows] == 0]),
-                               minlength=cens_times.shape[0]).astype(np.float64)
+        censored = np.bincount(
+            np.searchsorted(cens_times, t_g[kind[rows] == 0]), minlength=cens_times.shape[0]
+        ).astype(np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
-            per_time = np.where((censored > 0)[:, None],
-                                censored[:, None] * q / (at_risk**2)[:, None], 0.0)
+            per_time = np.where(
+                (censored > 0)[:, None], censored[:, None] * q / (at_risk**2)[:, None], 0.0
+            )
             jump = np.where((at_risk > 0)[:, None], q / at_risk[:, None], 0.0)
         running = np.concatenate((np.zeros((1, p)), np.cumsum(per_time, axis=0)))
         ci = c_index[rows]

@@ -71,15 +71,18 @@ class _Penalised:
         differences: error O(h^4))."""
         out = np.zeros(int(free.sum()))
         for k, j in enumerate(np.flatnonzero(free).tolist()):
+
             def diff(h: float, j: int = j) -> float:
                 step = np.zeros_like(beta)
                 step[j] = h
                 return (self.logdet(beta + step) - self.logdet(beta - step)) / (2 * h)
+
             out[k] = (4 * diff(5e-4) - diff(1e-3)) / 3
         return out
 
-    def maximise(self, beta: FloatArray, free: np.ndarray
-                 ) -> tuple[FloatArray, float, FloatArray, int, bool]:
+    def maximise(
+        self, beta: FloatArray, free: np.ndarray
+    ) -> tuple[FloatArray, float, FloatArray, int, bool]:
         """Maximum of l* over the ``free`` coordinates (the others fixed): the estimate, l*,
         the information there, the iterations and whether it converged.
 
@@ -202,8 +205,9 @@ class FirthCox(TabularResult):
     @property
     def wald_test(self) -> ChiSquareTest:
         """b' var^-1 b on p df (coxphf's Wald test)."""
-        return ChiSquareTest(float(self.coef @ np.linalg.solve(self.var, self.coef)),
-                             int(self.coef.shape[0]))
+        return ChiSquareTest(
+            float(self.coef @ np.linalg.solve(self.var, self.coef)), int(self.coef.shape[0])
+        )
 
     def test_zero(self, columns: Sequence[int]) -> ChiSquareTest:
         """Penalised likelihood-ratio test that the coefficients ``columns`` are all 0 (R's
@@ -211,29 +215,43 @@ class FirthCox(TabularResult):
         others re-estimated, on len(columns) df. A nested model's test against the model
         without those terms."""
         if self._penalised is None or self._beta is None:
-            raise ValueError("test_zero needs the fit's penalised likelihood (a FirthCox from "
-                             "firth_cox)")
+            raise ValueError(
+                "test_zero needs the fit's penalised likelihood (a FirthCox from firth_cox)"
+            )
         fixed = {int(j): 0.0 for j in columns}
         constrained = self._penalised.at_fixed(self._beta, fixed)
         unscale = float(np.log(self._scale).sum()) if self._scale is not None else 0.0
         return ChiSquareTest(2.0 * (self.loglik - (constrained - unscale)), len(fixed))
 
     def _headline(self) -> str:
-        return (f"Firth (penalised, {self.ties}), n = {self.n}, events = {self.n_events}, "
-                f"penalised loglik = {self.loglik:.6g}, LR = {self.lr_statistic:.4g} on "
-                f"{self.coef.shape[0]} df, p = {self.lr_p:.3g}")
+        return (
+            f"Firth (penalised, {self.ties}), n = {self.n}, events = {self.n_events}, "
+            f"penalised loglik = {self.loglik:.6g}, LR = {self.lr_statistic:.4g} on "
+            f"{self.coef.shape[0]} df, p = {self.lr_p:.3g}"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """Coefficients as coxphf's summary: coef, hr, se, chisq and p (profile penalised
         likelihood-ratio test of the coefficient, or Wald with ``profile=False``) and the
         limits (profile penalised likelihood, or Wald)."""
-        return coefficient_frame(self.names, {"coef": self.coef, "hr": self.hr, "se": self.se,
-                                              "chisq": self.term_statistic, "p": self.p},
-                                 self.conf_level, self.lower, self.upper)
+        return coefficient_frame(
+            self.names,
+            {
+                "coef": self.coef,
+                "hr": self.hr,
+                "se": self.se,
+                "chisq": self.term_statistic,
+                "p": self.p,
+            },
+            self.conf_level,
+            self.lower,
+            self.upper,
+        )
 
 
-def _profile_limit(pen: _Penalised, beta: FloatArray, value: float, j: int, side: float,
-                   width: float, crit: float) -> float:
+def _profile_limit(
+    pen: _Penalised, beta: FloatArray, value: float, j: int, side: float, width: float, crit: float
+) -> float:
     """Where the profile penalised deviance of coordinate j crosses ``crit`` on one side of
     the estimate (scaled units; +-inf when it never does within 1e3 units)."""
     from scipy.optimize import brentq
@@ -294,20 +312,36 @@ def firth_from_evaluator(
         crit = z * z  # the chi-square(1) quantile at conf_level
         for j in range(p):
             width = max(float(np.sqrt(np.linalg.inv(info)[j, j])), 1e-3)
-            lower[j], upper[j] = (_profile_limit(pen, beta, value, j, side, width, crit)
-                                  * scale[j] for side in (-1.0, 1.0))
+            lower[j], upper[j] = (
+                _profile_limit(pen, beta, value, j, side, width, crit) * scale[j]
+                for side in (-1.0, 1.0)
+            )
             statistic[j] = 2 * (value - pen.at_fixed(beta, {j: 0.0}))
         statistic = np.maximum(statistic, 0.0)
     else:
         statistic = np.where(np.isfinite(statistic), statistic, np.nan)
     return FirthCox(
-        names=tuple(names), coef=coef, var=var, lower=np.exp(lower), upper=np.exp(upper),
-        conf_level=conf_level, loglik=value - unscale, loglik_null=null_value - unscale,
-        n=counts[0], n_dropped=counts[1], n_events=counts[2], iterations=iterations,
-        term_statistic=statistic, ties=ties, stratified=stratified, converged=converged,
+        names=tuple(names),
+        coef=coef,
+        var=var,
+        lower=np.exp(lower),
+        upper=np.exp(upper),
+        conf_level=conf_level,
+        loglik=value - unscale,
+        loglik_null=null_value - unscale,
+        n=counts[0],
+        n_dropped=counts[1],
+        n_events=counts[2],
+        iterations=iterations,
+        term_statistic=statistic,
+        ties=ties,
+        stratified=stratified,
+        converged=converged,
         profile=profile,
         c_index=float("nan") if linear_predictor_c is None else linear_predictor_c(coef),
-        _penalised=pen, _scale=scale, _beta=beta,
+        _penalised=pen,
+        _scale=scale,
+        _beta=beta,
     )
 
 
@@ -342,8 +376,17 @@ def firth_cox(
     if not data.event.any():
         raise CoxInputError("event: no events; a Cox model needs at least one")
     means, scale = centre_and_scale(data)
-    rs = build(data.x, data.time, data.event, data.weights, data.strata, efron=ties == "efron",
-               means=means, scale=scale, start=data.start)
+    rs = build(
+        data.x,
+        data.time,
+        data.event,
+        data.weights,
+        data.strata,
+        efron=ties == "efron",
+        means=means,
+        scale=scale,
+        start=data.start,
+    )
 
     def evaluate_at(beta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
         ev = evaluate(rs, beta)
@@ -353,13 +396,31 @@ def firth_cox(
         if data.start is not None:
             from rtoutcomes.stats._cox._concordance import concordance
 
-            return float(concordance(data.time, data.event, data.x @ coef, data.weights,
-                                     data.strata, start=data.start).concordance)
-        return float(concordance_index(data.time, data.event, data.x @ coef, data.weights,
-                                       data.strata))
+            return float(
+                concordance(
+                    data.time,
+                    data.event,
+                    data.x @ coef,
+                    data.weights,
+                    data.strata,
+                    start=data.start,
+                ).concordance
+            )
+        return float(
+            concordance_index(data.time, data.event, data.x @ coef, data.weights, data.strata)
+        )
 
     return firth_from_evaluator(
-        evaluate_at, names=data.names, means=means, scale=scale,
-        counts=(int(data.x.shape[0]), data.n_dropped, int(data.event.sum())), ties=ties,
-        stratified=data.strata is not None, conf_level=conf_level, tol=tol, iter_max=iter_max,
-        profile=profile, linear_predictor_c=harrell_c)
+        evaluate_at,
+        names=data.names,
+        means=means,
+        scale=scale,
+        counts=(int(data.x.shape[0]), data.n_dropped, int(data.event.sum())),
+        ties=ties,
+        stratified=data.strata is not None,
+        conf_level=conf_level,
+        tol=tol,
+        iter_max=iter_max,
+        profile=profile,
+        linear_predictor_c=harrell_c,
+    )

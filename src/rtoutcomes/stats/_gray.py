@@ -64,13 +64,19 @@ class GrayTest(TabularResult):
         import pandas as pd
 
         return pd.DataFrame(
-            {"cause": self.causes, "statistic": self.statistic,
-             "df": np.full(self.causes.shape[0], self.df), "p": self.p}
+            {
+                "cause": self.causes,
+                "statistic": self.statistic,
+                "df": np.full(self.causes.shape[0], self.df),
+                "p": self.p,
+            }
         )
 
     def _headline(self) -> str:
-        return (f"Gray's test, {self.groups.shape[0]} groups, {self.causes.shape[0]} cause(s), "
-                f"rho = {self.rho:g}")
+        return (
+            f"Gray's test, {self.groups.shape[0]} groups, {self.causes.shape[0]} cause(s), "
+            f"rho = {self.rho:g}"
+        )
 
 
 def gray_test(
@@ -131,8 +137,9 @@ def gray_scores(
     statistic = np.array([_quadratic_form(scores[j], variance[j]) for j in range(len(scores))])
     with np.errstate(invalid="ignore"):
         p = chi2_sf(statistic, k - 1)
-    return GrayTest(data.causes, group_levels, stratum_levels, rho, statistic, k - 1, p,
-                    scores, variance)
+    return GrayTest(
+        data.causes, group_levels, stratum_levels, rho, statistic, k - 1, p, scores, variance
+    )
 
 
 def _quadratic_form(score: FloatArray, var: FloatArray) -> float:
@@ -176,8 +183,8 @@ def _stratum(
         weight = (1.0 - pooled_before) ** rho
         score = (weight[:, None] * (d1 - total1[:, None] * r / r_sum[:, None])).sum(axis=0)
         a = weight[:, None, None] * (
-            np.eye(h.shape[1])[None] * h[:, :, None] - h[:, :, None] * h[:, None, :]
-            / h_sum[:, None, None]
+            np.eye(h.shape[1])[None] * h[:, :, None]
+            - h[:, :, None] * h[:, None, :] / h_sum[:, None, None]
         )
         c = np.cumsum(a * (total1 / (h_sum * (1.0 - pooled_before)))[:, None, None], axis=0)
         t4_cause, t3_cause = _cause_terms(active, n, s_before, s_after, pooled, total1, h_sum)
@@ -187,31 +194,46 @@ def _stratum(
     b_cause = a - t4_cause[:, None, :] * c
     b_other = -t4_other[:, None, :] * c
     v3 = (t4_cause**2 * t3_cause + t4_other**2 * t3_other).sum(axis=0)
-    v2 = (np.einsum("tik,tk->ik", b_cause, t4_cause * t3_cause)
-          + np.einsum("tik,tk->ik", b_other, t4_other * t3_other))
-    var = (np.einsum("tik,tjk,tk->ij", b_cause, b_cause, t3_cause)
-           + np.einsum("tik,tjk,tk->ij", b_other, b_other, t3_other))
+    v2 = np.einsum("tik,tk->ik", b_cause, t4_cause * t3_cause) + np.einsum(
+        "tik,tk->ik", b_other, t4_other * t3_other
+    )
+    var = np.einsum("tik,tjk,tk->ij", b_cause, b_cause, t3_cause) + np.einsum(
+        "tik,tjk,tk->ij", b_other, b_other, t3_other
+    )
     c_end = c[-1] if c.shape[0] else np.zeros((k1, h.shape[1]))
     var += (c_end * v3) @ c_end.T + c_end @ v2.T + v2 @ c_end.T
     return score[:k1], var
 
 
 def _cause_terms(
-    active: BoolArray, n: FloatArray, s_before: FloatArray, s_after: FloatArray,
-    pooled: FloatArray, total1: FloatArray, h_sum: FloatArray,
+    active: BoolArray,
+    n: FloatArray,
+    s_before: FloatArray,
+    s_after: FloatArray,
+    pooled: FloatArray,
+    total1: FloatArray,
+    h_sum: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:
     """Per (time, group): the factor and weight of the cause-c events' variance contribution."""
     t4 = np.where(s_after > 0, 1.0 - (1.0 - pooled[:, None]) / s_after, 1.0)
-    ties = np.where(total1[:, None] > 1,
-                    1.0 - (total1[:, None] - 1.0) / (h_sum[:, None] * s_before - 1.0), 1.0)
-    t3 = np.where(active & (total1[:, None] > 0),
-                  ties * s_before * total1[:, None] / (h_sum[:, None] * n), 0.0)
+    ties = np.where(
+        total1[:, None] > 1, 1.0 - (total1[:, None] - 1.0) / (h_sum[:, None] * s_before - 1.0), 1.0
+    )
+    t3 = np.where(
+        active & (total1[:, None] > 0),
+        ties * s_before * total1[:, None] / (h_sum[:, None] * n),
+        0.0,
+    )
     return t4, t3
 
 
 def _other_terms(
-    active: BoolArray, n: FloatArray, s_before: FloatArray, s_after: FloatArray,
-    pooled: FloatArray, d2: FloatArray,
+    active: BoolArray,
+    n: FloatArray,
+    s_before: FloatArray,
+    s_after: FloatArray,
+    pooled: FloatArray,
+    d2: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:
     """Per (time, group): the same for the competing events of the group."""
     used = active & (s_after > 0) & (d2 > 0)

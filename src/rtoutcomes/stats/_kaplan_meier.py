@@ -67,19 +67,26 @@ class KaplanMeier(TabularResult):
     def _headline(self) -> str:
         group = "" if self.group is None else f"group {self.group!r}, "
         median = self.median
-        return (f"{group}n = {self.n}, events = {self.n_event.sum():g}"
-                f"{f', dropped = {self.n_dropped}' if self.n_dropped else ''}, "
-                f"median = {median.estimate:.4g} ({median.lower:.4g}-{median.upper:.4g}), "
-                f"{self.time.shape[0]} times")
+        return (
+            f"{group}n = {self.n}, events = {self.n_event.sum():g}"
+            f"{f', dropped = {self.n_dropped}' if self.n_dropped else ''}, "
+            f"median = {median.estimate:.4g} ({median.lower:.4g}-{median.upper:.4g}), "
+            f"{self.time.shape[0]} times"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
         return pd.DataFrame(
             {
-                "time": self.time, "n_risk": self.n_risk, "n_event": self.n_event,
-                "n_censor": self.n_censor, "survival": self.survival, "std_err": self.std_err,
-                "lower": self.lower, "upper": self.upper,
+                "time": self.time,
+                "n_risk": self.n_risk,
+                "n_event": self.n_event,
+                "n_censor": self.n_censor,
+                "survival": self.survival,
+                "std_err": self.std_err,
+                "lower": self.lower,
+                "upper": self.upper,
             }
         )
 
@@ -131,8 +138,10 @@ class KaplanMeierGroups(TabularResult):
         return list(self.fits)
 
     def _headline(self) -> str:
-        return (f"{len(self.fits)} groups, n = {sum(f.n for f in self)}"
-                f"{f', dropped = {self.n_dropped}' if self.n_dropped else ''}")
+        return (
+            f"{len(self.fits)} groups, n = {sum(f.n for f in self)}"
+            f"{f', dropped = {self.n_dropped}' if self.n_dropped else ''}"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per group: n, events, median and its limits (R's print.survfit)."""
@@ -140,24 +149,40 @@ class KaplanMeierGroups(TabularResult):
 
         medians = [f.median for f in self]
         return pd.DataFrame(
-            {"n": [f.n for f in self], "events": [float(f.n_event.sum()) for f in self],
-             "median": [m.estimate for m in medians], "lower": [m.lower for m in medians],
-             "upper": [m.upper for m in medians]},
+            {
+                "n": [f.n for f in self],
+                "events": [float(f.n_event.sum()) for f in self],
+                "median": [m.estimate for m in medians],
+                "lower": [m.lower for m in medians],
+                "upper": [m.upper for m in medians],
+            },
             index=pd.Index(self.levels, name="group"),
         )
 
 
 @overload
 def kaplan_meier(
-    time: ArrayLike, event: ArrayLike, *, group: None = None, weights: ArrayLike | None = None,
-    conf_type: str = "log", conf_level: float = 0.95, nan_policy: str = "omit",
+    time: ArrayLike,
+    event: ArrayLike,
+    *,
+    group: None = None,
+    weights: ArrayLike | None = None,
+    conf_type: str = "log",
+    conf_level: float = 0.95,
+    nan_policy: str = "omit",
 ) -> KaplanMeier: ...
 
 
 @overload
 def kaplan_meier(
-    time: ArrayLike, event: ArrayLike, *, group: ArrayLike, weights: ArrayLike | None = None,
-    conf_type: str = "log", conf_level: float = 0.95, nan_policy: str = "omit",
+    time: ArrayLike,
+    event: ArrayLike,
+    *,
+    group: ArrayLike,
+    weights: ArrayLike | None = None,
+    conf_type: str = "log",
+    conf_level: float = 0.95,
+    nan_policy: str = "omit",
 ) -> KaplanMeierGroups: ...
 
 
@@ -179,8 +204,9 @@ def kaplan_meier(
     ``nan_policy``: "omit" drops rows with a missing time, event, weight or group and counts
     them in ``n_dropped`` (R's na.omit, as ``cox``); "raise" refuses them.
     """
-    given, n_dropped = omit_missing(nan_policy, time=time, event=event, weights=weights,
-                                    group=group)
+    given, n_dropped = omit_missing(
+        nan_policy, time=time, event=event, weights=weights, group=group
+    )
     t, e, w = survival_data(given["time"], given["event"], given["weights"])
     z = check_conf(conf_type, conf_level)
     if group is None:
@@ -190,14 +216,21 @@ def kaplan_meier(
     fits = {}
     for g, level in enumerate(levels.tolist()):
         rows = order[bounds[g] : bounds[g + 1]]
-        fits[level] = _curve(t[rows], e[rows], None if w is None else w[rows], conf_type,
-                             conf_level, z, 0, level)
+        fits[level] = _curve(
+            t[rows], e[rows], None if w is None else w[rows], conf_type, conf_level, z, 0, level
+        )
     return KaplanMeierGroups(fits, n_dropped)
 
 
 def _curve(
-    t: FloatArray, e: BoolArray, w: FloatArray | None, conf_type: str, conf_level: float,
-    z: float, n_dropped: int, group: Any,
+    t: FloatArray,
+    e: BoolArray,
+    w: FloatArray | None,
+    conf_type: str,
+    conf_level: float,
+    z: float,
+    n_dropped: int,
+    group: Any,
 ) -> KaplanMeier:
     table = time_table(t, e, w)
     n_risk = at_risk(table.total)
@@ -215,11 +248,22 @@ def _curve(
             std_err = survival * std_err_log
     lower, upper = survival_limits(survival, std_err_log, conf_type, z)
     return KaplanMeier(
-        time=table.time, n_risk=n_risk, n_event=d, n_censor=table.total - d,
-        survival=survival, std_err=std_err, std_err_log=std_err_log, lower=lower, upper=upper,
-        cumulative_hazard=np.cumsum(hazard), conf_type=conf_type, conf_level=float(conf_level),
-        variance="infinitesimal jackknife" if jackknife else "greenwood", n=int(t.shape[0]),
-        n_dropped=n_dropped, group=group,
+        time=table.time,
+        n_risk=n_risk,
+        n_event=d,
+        n_censor=table.total - d,
+        survival=survival,
+        std_err=std_err,
+        std_err_log=std_err_log,
+        lower=lower,
+        upper=upper,
+        cumulative_hazard=np.cumsum(hazard),
+        conf_type=conf_type,
+        conf_level=float(conf_level),
+        variance="infinitesimal jackknife" if jackknife else "greenwood",
+        n=int(t.shape[0]),
+        n_dropped=n_dropped,
+        group=group,
     )
 
 

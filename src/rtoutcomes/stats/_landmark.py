@@ -44,15 +44,23 @@ class Landmark(TabularResult):
     n_excluded: int  # rows with follow-up <= landmark (event or censored before it)
 
     def _headline(self) -> str:
-        return (f"landmark {self.landmark:g}: {self.row.shape[0]} at risk, "
-                f"{int(self.event.sum())} events after it, {self.n_excluded} excluded")
+        return (
+            f"landmark {self.landmark:g}: {self.row.shape[0]} at risk, "
+            f"{int(self.event.sum())} events after it, {self.n_excluded} excluded"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
-        return pd.DataFrame({"row": self.row, "time": self.time,
-                             "event": self.event.astype(np.int64), "start": self.start,
-                             "stop": self.stop})
+        return pd.DataFrame(
+            {
+                "row": self.row,
+                "time": self.time,
+                "event": self.event.astype(np.int64),
+                "start": self.start,
+                "stop": self.stop,
+            }
+        )
 
 
 def landmark(time: ArrayLike, event: ArrayLike, at: float) -> Landmark:
@@ -68,9 +76,16 @@ def landmark(time: ArrayLike, event: ArrayLike, at: float) -> Landmark:
         raise SurvivalInputError(f"at: {at!r} must be a finite time >= 0")
     keep = np.flatnonzero(t > at).astype(np.intp)
     if keep.size == 0:
-        raise SurvivalInputError(f"at: no row is still at risk at {at:g} (latest follow-up "
-                                 f"{float(t.max()):g})")
+        raise SurvivalInputError(
+            f"at: no row is still at risk at {at:g} (latest follow-up {float(t.max()):g})"
+        )
     stop = t[keep]
-    return Landmark(landmark=at, row=keep, time=stop - at, event=e[keep],
-                    start=np.full(keep.shape[0], at), stop=stop,
-                    n_excluded=int(t.shape[0] - keep.shape[0]))
+    return Landmark(
+        landmark=at,
+        row=keep,
+        time=stop - at,
+        event=e[keep],
+        start=np.full(keep.shape[0], at),
+        stop=stop,
+        n_excluded=int(t.shape[0] - keep.shape[0]),
+    )

@@ -54,8 +54,13 @@ class TrendTest(TabularResult):
         import pandas as pd
 
         return pd.DataFrame(
-            {"u": [self.u], "v": [self.v], "chisq": [self.statistic], "df": [self.df],
-             "p": [self.p]}
+            {
+                "u": [self.u],
+                "v": [self.v],
+                "chisq": [self.statistic],
+                "df": [self.df],
+                "p": [self.p],
+            }
         )
 
 
@@ -97,14 +102,21 @@ class LogRank(TabularResult):
         diff2 = (self.observed - self.expected) ** 2
         with np.errstate(divide="ignore", invalid="ignore"):
             return pd.DataFrame(
-                {"group": self.levels, "n": self.n, "observed": self.observed,
-                 "expected": self.expected, "(O-E)^2/E": diff2 / self.expected,
-                 "(O-E)^2/V": diff2 / np.diag(self.variance)}
+                {
+                    "group": self.levels,
+                    "n": self.n,
+                    "observed": self.observed,
+                    "expected": self.expected,
+                    "(O-E)^2/E": diff2 / self.expected,
+                    "(O-E)^2/V": diff2 / np.diag(self.variance),
+                }
             )
 
     def _headline(self) -> str:
-        return (f"{self.levels.shape[0]} groups, n = {self.n.sum():g}, "
-                f"chisq = {self.statistic:.6g} on {self.df} df, p = {self.p:.4g}")
+        return (
+            f"{self.levels.shape[0]} groups, n = {self.n.sum():g}, "
+            f"chisq = {self.statistic:.6g} on {self.df} df, p = {self.p:.4g}"
+        )
 
     def summary(self) -> str:
         return f"{super().summary()}\nrho = {self.rho:g}"
@@ -125,8 +137,7 @@ def logrank(
     ``nan_policy``: "omit" drops rows with a missing value anywhere (``n_dropped``), "raise"
     refuses them.
     """
-    given, n_dropped = omit_missing(nan_policy, time=time, event=event, group=group,
-                                    strata=strata)
+    given, n_dropped = omit_missing(nan_policy, time=time, event=event, group=group, strata=strata)
     time, event, group, strata = given["time"], given["event"], given["group"], given["strata"]
     t, e, _ = survival_data(time, event)
     n_rows = t.shape[0]
@@ -153,11 +164,19 @@ def logrank(
     observed, expected = obs.sum(axis=0), exp.sum(axis=0)
     statistic, df = _chisq(observed, expected, var)
     return LogRank(
-        levels=levels, n=np.bincount(codes, minlength=k).astype(np.float64),
-        observed=observed, expected=expected, variance=var, statistic=statistic, df=df,
+        levels=levels,
+        n=np.bincount(codes, minlength=k).astype(np.float64),
+        observed=observed,
+        expected=expected,
+        variance=var,
+        statistic=statistic,
+        df=df,
         # Fewer than two groups with expected events: no test; R reports chisq 0 on 0 df, p 1.
-        p=float(chi2_sf(statistic, df)) if df > 0 else 1.0, rho=rho,
-        strata=stratum_levels, observed_by_stratum=obs, expected_by_stratum=exp,
+        p=float(chi2_sf(statistic, df)) if df > 0 else 1.0,
+        rho=rho,
+        strata=stratum_levels,
+        observed_by_stratum=obs,
+        expected_by_stratum=exp,
         n_dropped=n_dropped,
     )
 

@@ -62,8 +62,10 @@ class Rmst(TabularResult):
         text = f"tau = {self.tau:g}"
         if self.difference is not None and self.ratio is not None:
             d, r = self.difference, self.ratio
-            text += (f", difference {d.estimate:.4g} ({d.lower:.4g} to {d.upper:.4g}, "
-                     f"p = {d.p:.3g}), ratio {r.estimate:.4g} ({r.lower:.4g}-{r.upper:.4g})")
+            text += (
+                f", difference {d.estimate:.4g} ({d.lower:.4g} to {d.upper:.4g}, "
+                f"p = {d.p:.3g}), ratio {r.estimate:.4g} ({r.lower:.4g}-{r.upper:.4g})"
+            )
         return text
 
     def to_frame(self) -> pd.DataFrame:
@@ -71,8 +73,13 @@ class Rmst(TabularResult):
 
         level = f"{100 * self.conf_level:g}%"
         return pd.DataFrame(
-            {"rmst": self.rmst, "std_err": self.std_err, f"lower {level}": self.lower,
-             f"upper {level}": self.upper, "rmtl": self.rmtl},
+            {
+                "rmst": self.rmst,
+                "std_err": self.std_err,
+                f"lower {level}": self.lower,
+                f"upper {level}": self.upper,
+                "rmtl": self.rmtl,
+            },
             index=pd.Index(list(self.levels), name="group"),
         )
 
@@ -85,10 +92,13 @@ class Rmst(TabularResult):
         rows = {"difference": self.difference, "ratio": self.ratio}
         level = f"{100 * self.conf_level:g}%"
         return pd.DataFrame(
-            {"estimate": [c.estimate for c in rows.values()],
-             f"lower {level}": [c.lower for c in rows.values()],
-             f"upper {level}": [c.upper for c in rows.values()],
-             "p": [c.p for c in rows.values()]}, index=list(rows),
+            {
+                "estimate": [c.estimate for c in rows.values()],
+                f"lower {level}": [c.lower for c in rows.values()],
+                f"upper {level}": [c.upper for c in rows.values()],
+                "p": [c.p for c in rows.values()],
+            },
+            index=list(rows),
         )
 
 
@@ -130,7 +140,8 @@ def rmst(
     z = float(norm_ppf(1.0 - (1.0 - float(conf_level)) / 2.0))
     if group is None:
         curves: list[tuple[Any, KaplanMeier]] = [
-            ("all", kaplan_meier(time, event, weights=weights, nan_policy=nan_policy))]
+            ("all", kaplan_meier(time, event, weights=weights, nan_policy=nan_policy))
+        ]
     else:
         fits = kaplan_meier(time, event, group=group, weights=weights, nan_policy=nan_policy)
         curves = list(fits.fits.items())
@@ -141,13 +152,30 @@ def rmst(
     if len(curves) == 2:
         diff = float(est[1] - est[0])
         se_diff = float(np.hypot(se[1], se[0]))
-        difference = Contrast(diff, se_diff, diff - z * se_diff, diff + z * se_diff,
-                              float(2 * norm_sf(abs(diff / se_diff))))
+        difference = Contrast(
+            diff,
+            se_diff,
+            diff - z * se_diff,
+            diff + z * se_diff,
+            float(2 * norm_sf(abs(diff / se_diff))),
+        )
         log_ratio = float(np.log(est[1] / est[0]))
         se_log = float(np.sqrt((se[1] / est[1]) ** 2 + (se[0] / est[0]) ** 2))
-        ratio = Contrast(float(np.exp(log_ratio)), se_log, float(np.exp(log_ratio - z * se_log)),
-                         float(np.exp(log_ratio + z * se_log)),
-                         float(2 * norm_sf(abs(log_ratio / se_log))))
-    return Rmst(tau=tau, levels=tuple(level for level, _ in curves), rmst=est, std_err=se,
-                lower=est - z * se, upper=est + z * se, conf_level=float(conf_level),
-                difference=difference, ratio=ratio)
+        ratio = Contrast(
+            float(np.exp(log_ratio)),
+            se_log,
+            float(np.exp(log_ratio - z * se_log)),
+            float(np.exp(log_ratio + z * se_log)),
+            float(2 * norm_sf(abs(log_ratio / se_log))),
+        )
+    return Rmst(
+        tau=tau,
+        levels=tuple(level for level, _ in curves),
+        rmst=est,
+        std_err=se,
+        lower=est - z * se,
+        upper=est + z * se,
+        conf_level=float(conf_level),
+        difference=difference,
+        ratio=ratio,
+    )

@@ -44,14 +44,23 @@ class SplitFollowUp(TabularResult):
     cut: FloatArray
 
     def _headline(self) -> str:
-        return (f"{self.row.shape[0]} rows from {np.unique(self.row).shape[0]} subjects, "
-                f"cut at {self.cut.tolist()}")
+        return (
+            f"{self.row.shape[0]} rows from {np.unique(self.row).shape[0]} subjects, "
+            f"cut at {self.cut.tolist()}"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
-        return pd.DataFrame({"row": self.row, "start": self.start, "stop": self.stop,
-                             "event": self.event.astype(np.int64), "episode": self.episode})
+        return pd.DataFrame(
+            {
+                "row": self.row,
+                "start": self.start,
+                "stop": self.stop,
+                "event": self.event.astype(np.int64),
+                "episode": self.episode,
+            }
+        )
 
 
 def split_follow_up(
@@ -72,7 +81,8 @@ def split_follow_up(
         first_bad = int(np.flatnonzero(bad)[0])
         raise SurvivalInputError(
             f"start: row {first_bad} (0-based) starts at {begin[first_bad]!r}, not before its "
-            f"stop time {stop[first_bad]!r}")
+            f"stop time {stop[first_bad]!r}"
+        )
     cuts = np.unique(as_float(cut, "cut"))
     first = np.searchsorted(cuts, begin, side="right")  # cuts <= start
     inside = np.maximum(np.searchsorted(cuts, stop, side="left") - first, 0)  # start < c < stop
@@ -84,5 +94,11 @@ def split_follow_up(
     padded = np.append(cuts, np.inf)
     piece_start = np.where(offset == 0, begin[row], padded[np.maximum(index - 1, 0)])
     piece_stop = np.where(last, stop[row], padded[np.minimum(index, cuts.shape[0])])
-    return SplitFollowUp(row=row, start=piece_start, stop=piece_stop, event=e[row] & last,
-                         episode=(index + 1).astype(np.intp), cut=cuts)
+    return SplitFollowUp(
+        row=row,
+        start=piece_start,
+        stop=piece_stop,
+        event=e[row] & last,
+        episode=(index + 1).astype(np.intp),
+        cut=cuts,
+    )

@@ -100,8 +100,11 @@ def _distinct_with_events(
         rows = np.bincount(codes, minlength=size)
         events = np.bincount(codes[event.astype(bool, copy=False)], minlength=size)
         seen = np.flatnonzero(rows)
-        return ((seen + low).astype(np.float64), rows[seen].astype(np.float64),
-                events[seen].astype(np.float64))
+        return (
+            (seen + low).astype(np.float64),
+            rows[seen].astype(np.float64),
+            events[seen].astype(np.float64),
+        )
     keys = np.ascontiguousarray(time, dtype=np.float64).view(np.uint64) << np.uint64(1)
     keys |= event.astype(np.uint64)
     keys.sort()

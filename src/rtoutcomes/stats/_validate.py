@@ -106,8 +106,9 @@ def as_labels(labels: ArrayLike, n: int, name: str) -> tuple[IntArray, NDArray[A
     array = as_vector(labels, name)
     _same_length(name, array, n)
     if array.dtype == object:
-        missing = np.array([v is None or (isinstance(v, float) and v != v) for v in array],
-                           dtype=bool)
+        missing = np.array(
+            [v is None or (isinstance(v, float) and v != v) for v in array], dtype=bool
+        )
         fail_rows(name, missing, array, "labels must not be missing")
     elif np.issubdtype(array.dtype, np.floating):
         fail_rows(name, np.isnan(array), array, "labels must not be missing")
@@ -154,9 +155,15 @@ def missing_values(array: NDArray[Any]) -> BoolArray:
     if array.dtype.kind == "M":
         return np.isnat(array)
     if array.dtype == object:
-        return np.array([v is None or (isinstance(v, float) and v != v)
-                         or type(v).__name__ in ("NAType", "NaTType") for v in array.tolist()],
-                        dtype=bool)
+        return np.array(
+            [
+                v is None
+                or (isinstance(v, float) and v != v)
+                or type(v).__name__ in ("NAType", "NaTType")
+                for v in array.tolist()
+            ],
+            dtype=bool,
+        )
     return np.zeros(array.shape[0], dtype=bool)
 
 
@@ -169,9 +176,7 @@ def check_nan_policy(nan_policy: str) -> str:
     return nan_policy
 
 
-def omit_missing(
-    nan_policy: str, **arrays: ArrayLike | None
-) -> tuple[dict[str, Any], int]:
+def omit_missing(nan_policy: str, **arrays: ArrayLike | None) -> tuple[dict[str, Any], int]:
     """Drop the rows with a missing value in any of ``arrays`` (``nan_policy="omit"``, R's
     ``na.omit``); return the arrays (None stays None) and how many rows were dropped.
 
@@ -200,6 +205,11 @@ def refuse_dropped(
     """With ``nan_policy="raise"``, a row with a missing value is an error naming it."""
     check_nan_policy(nan_policy)
     if nan_policy == "raise":
-        fail_rows("data", ~keep, np.arange(keep.shape[0]),
-              "has a missing value (NaN or None) in some input; nan_policy='raise' refuses it "
-              "(the value shown is the row index)", error)
+        fail_rows(
+            "data",
+            ~keep,
+            np.arange(keep.shape[0]),
+            "has a missing value (NaN or None) in some input; nan_policy='raise' refuses it "
+            "(the value shown is the row index)",
+            error,
+        )

@@ -73,7 +73,14 @@ def median_follow_up(time: ArrayLike, event: ArrayLike) -> FollowUp:
     obs = _median_range(t)
     cens = _median_range(censored)
     return FollowUp(
-        reverse_km=fit.median, observed_median=obs[0], observed_min=obs[1], observed_max=obs[2],
-        censored_median=cens[0], censored_min=cens[1], censored_max=cens[2],
-        n=int(t.shape[0]), n_censored=int(censored.shape[0]), fit=fit,
+        reverse_km=fit.median,
+        observed_median=obs[0],
+        observed_min=obs[1],
+        observed_max=obs[2],
+        censored_median=cens[0],
+        censored_min=cens[1],
+        censored_max=cens[2],
+        n=int(t.shape[0]),
+        n_censored=int(censored.shape[0]),
+        fit=fit,
     )

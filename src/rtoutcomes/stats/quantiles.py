@@ -48,7 +48,9 @@ class SurvivalQuantiles(TabularResult):
 
     def __getitem__(self, i: int) -> QuantileEstimate:
         return QuantileEstimate(
-            float(self.prob[i]), float(self.estimate[i]), float(self.lower[i]),
+            float(self.prob[i]),
+            float(self.estimate[i]),
+            float(self.lower[i]),
             float(self.upper[i]),
         )
 

@@ -57,8 +57,12 @@ class RiskTable(TabularResult):
         import pandas as pd
 
         return pd.DataFrame(
-            {"time": self.time, "n_risk": self.n_risk, "cum_event": self.cum_event,
-             "cum_censor": self.cum_censor}
+            {
+                "time": self.time,
+                "n_risk": self.n_risk,
+                "cum_event": self.cum_event,
+                "cum_censor": self.cum_censor,
+            }
         )
 
 
@@ -84,9 +88,21 @@ class SurvivalAt(TabularResult):
         import pandas as pd
 
         return pd.DataFrame(
-            {name: getattr(self, name) for name in (
-                "time", "survival", "std_err", "lower", "upper", "n_risk", "n_event",
-                "n_censor", "cum_event", "cum_censor")}
+            {
+                name: getattr(self, name)
+                for name in (
+                    "time",
+                    "survival",
+                    "std_err",
+                    "lower",
+                    "upper",
+                    "n_risk",
+                    "n_event",
+                    "n_censor",
+                    "cum_event",
+                    "cum_censor",
+                )
+            }
         )
 
 

@@ -84,17 +84,26 @@ def _endpoint_results(
     if study.analyses.competing_risks and endpoint.name == "LC" and endpoint.derived:
         result["competing_risks"] = _competing_results(study, usable, covariates)
     for name in study.analyses.univariate:
-        model, _ = _cox_results(study, data, usable, [covariates[name]],
-                                what=f"the {endpoint.name} univariate model of {name}")
+        model, _ = _cox_results(
+            study,
+            data,
+            usable,
+            [covariates[name]],
+            what=f"the {endpoint.name} univariate model of {name}",
+        )
         if covariates[name].type != "continuous":
             # the log-rank test of the same groups: from the group analysis when there is one
-            model["logrank"] = (groups[name]["logrank"] if name in groups
-                                else _logrank(study, data, usable, covariates[name]))
+            model["logrank"] = (
+                groups[name]["logrank"]
+                if name in groups
+                else _logrank(study, data, usable, covariates[name])
+            )
         result["univariate"][name] = model
     if endpoint.name in study.analyses.multivariate:
         chosen = [covariates[n] for n in study.analyses.multivariate[endpoint.name]]
         result["multivariate"] = _cox_results(
-            study, data, usable, chosen, what=f"the {endpoint.name} multivariate model")[0]
+            study, data, usable, chosen, what=f"the {endpoint.name} multivariate model"
+        )[0]
     if endpoint.name in study.analyses.nested:
         result["nested"] = _nested_results(
             study,
@@ -106,9 +115,7 @@ def _endpoint_results(
     return result
 
 
-def _logrank_of(
-    data: EndpointData, levels: Levels, strata: Any = None
-) -> Test | None:
+def _logrank_of(data: EndpointData, levels: Levels, strata: Any = None) -> Test | None:
     """The log-rank test across the levels present (``None`` with fewer than two), stratified
     when ``strata`` (each row's stratum, ``None`` where missing) is given."""
     import numpy as np
@@ -120,7 +127,9 @@ def _logrank_of(
         return None
     # groups numbered in the order of their labels: the test's numbers are the labels' own
     return summaries.logrank_summary(
-        data.time[present], data.event[present], levels.sorted_codes(present),
+        data.time[present],
+        data.event[present],
+        levels.sorted_codes(present),
         None if strata is None else np.asarray(strata[present], dtype=str),
     )
 
@@ -188,7 +197,8 @@ def _competing_results(
         result["groups"][name] = entry
     if study.analyses.fine_gray:
         result["fine_gray"] = _fine_gray_results(
-            study, table, [covariates[c] for c in study.analyses.fine_gray])
+            study, table, [covariates[c] for c in study.analyses.fine_gray]
+        )
     return result
 
 
@@ -202,23 +212,40 @@ def _fine_gray_results(study: Study, table: pd.DataFrame, chosen: list[Covariate
     time = table[CR_TIME].to_numpy(dtype=float)[keep]
     status = table[CR_STATUS].to_numpy(dtype=float)[keep]
     out: FineGrayModel = {
-        "covariates": [c.name for c in chosen], "n": int(keep.sum()),
-        "events": int((status == 1).sum()), "competing": int((status == 2).sum()),
-        "dropped": int(len(keep) - keep.sum()), "terms": [], "warnings": [],
+        "covariates": [c.name for c in chosen],
+        "n": int(keep.sum()),
+        "events": int((status == 1).sum()),
+        "competing": int((status == 2).sum()),
+        "dropped": int(len(keep) - keep.sum()),
+        "terms": [],
+        "warnings": [],
     }
     if not matrix.terms:
         out["warnings"].append("no estimable term (every covariate has a single level)")
         return out
-    fit = fine_gray(x, time, status, cause=1, names=[f"{t.covariate}: {t.label}"
-                                                     for t in matrix.terms],
-                    conf_level=study.km.conf_level)
+    fit = fine_gray(
+        x,
+        time,
+        status,
+        cause=1,
+        names=[f"{t.covariate}: {t.label}" for t in matrix.terms],
+        conf_level=study.km.conf_level,
+    )
     lower, upper = fit.limits()
     out["terms"] = [
-        {"term": t.label, "covariate": t.covariate, "coef": summaries.number(fit.coef[j]),
-         "se": summaries.number(fit.se[j]), "hr": summaries.number(fit.hr[j]),
-         "lower": summaries.number(lower[j]), "upper": summaries.number(upper[j]),
-         "z": summaries.number(fit.z[j]), "p": summaries.number(fit.p[j])}
-        for j, t in enumerate(matrix.terms)]
+        {
+            "term": t.label,
+            "covariate": t.covariate,
+            "coef": summaries.number(fit.coef[j]),
+            "se": summaries.number(fit.se[j]),
+            "hr": summaries.number(fit.hr[j]),
+            "lower": summaries.number(lower[j]),
+            "upper": summaries.number(upper[j]),
+            "z": summaries.number(fit.z[j]),
+            "p": summaries.number(fit.p[j]),
+        }
+        for j, t in enumerate(matrix.terms)
+    ]
     if not fit.converged:
         out["warnings"].append("the Fine-Gray fit did not converge")
     warning = epv_warning(out["events"], len(matrix.terms))
@@ -256,17 +283,23 @@ def _cox_results(
     cluster = None if data.cluster is None else data.cluster[keep]
     strata_kept = None if strata is None else np.asarray(strata[keep], dtype=str)
     return model_results(
-        study, chosen, matrix.terms, n=int(keep.sum()), events=int(event.sum()),
-        dropped=int(len(keep) - keep.sum()), robust=cluster is not None,
-        fit=lambda names: summaries.cox_fit(x, time, event, study.cox, cluster, names,
-                                            strata_kept),
+        study,
+        chosen,
+        matrix.terms,
+        n=int(keep.sum()),
+        events=int(event.sum()),
+        dropped=int(len(keep) - keep.sum()),
+        robust=cluster is not None,
+        fit=lambda names: summaries.cox_fit(x, time, event, study.cox, cluster, names, strata_kept),
         firth=lambda names: summaries.firth_fit(x, time, event, study.cox, names, strata_kept),
-        what=what, force_firth=force_firth,
+        what=what,
+        force_firth=force_firth,
     )
 
 
-PH_NOT_TESTED = ("proportional hazards not tested (a federated analysis releases no "
-                 "per-event residuals)")
+PH_NOT_TESTED = (
+    "proportional hazards not tested (a federated analysis releases no per-event residuals)"
+)
 
 
 def model_results(
@@ -327,9 +360,13 @@ def model_results(
         warnings += [m for m in fit_warnings if not m.startswith(SEPARATION_MESSAGE)]
         out["terms"] = summaries.cox_terms(fitted, labels, owners)
         out.update(summaries.cox_model_summary(fitted, ordinary))
-        out["firth"] = {"reason": reason, "separated_terms": separated, "ties": fitted.ties,
-                        "limits": "profile penalised likelihood",
-                        "converged": bool(fitted.converged)}
+        out["firth"] = {
+            "reason": reason,
+            "separated_terms": separated,
+            "ties": fitted.ties,
+            "limits": "profile penalised likelihood",
+            "converged": bool(fitted.converged),
+        }
         if not fitted.converged:
             warnings.append("the Firth-penalised fit did not converge")
     columns: dict[str, list[int]] = {}
@@ -352,8 +389,10 @@ def model_results(
 
 
 SEPARATION_MESSAGE = "Loglik converged before variable(s)"  # the engine's monotone-likelihood
-PH_NOT_TESTED_SEPARATED = ("proportional hazards not tested (the ordinary fit is separated: "
-                           "cox.zph needs its finite estimate)")
+PH_NOT_TESTED_SEPARATED = (
+    "proportional hazards not tested (the ordinary fit is separated: "
+    "cox.zph needs its finite estimate)"
+)
 
 
 def firth_reason(study: Study, ordinary: Any, force: bool = False) -> str | None:
@@ -371,8 +410,15 @@ def firth_reason(study: Study, ordinary: Any, force: bool = False) -> str | None
     return None
 
 
-def _firth(study: Study, firth: Callable[[list[str]], Any] | None, names: list[str], *,
-           robust: bool, what: str, ordinary: Any) -> Any:
+def _firth(
+    study: Study,
+    firth: Callable[[list[str]], Any] | None,
+    names: list[str],
+    *,
+    robust: bool,
+    what: str,
+    ordinary: Any,
+) -> Any:
     """The Firth fit, or a StudyFileError naming the model and why it has none."""
     import numpy as np
 
@@ -382,11 +428,14 @@ def _firth(study: Study, firth: Callable[[list[str]], Any] | None, names: list[s
         return StudyFileError(
             f"cox.firth: {study.cox.firth}: {what or 'a Cox model'} needs a Firth-penalised "
             f"fit, but {reason}; set cox.firth: never to report the ordinary fit (a separated "
-            "coefficient is then flagged, not estimated)")
+            "coefficient is then flagged, not estimated)"
+        )
 
     if robust:
-        raise refuse("its endpoint is clustered (robust variance), which Firth's penalised "
-                     "likelihood with profile limits does not offer (nor does R's coxphf)")
+        raise refuse(
+            "its endpoint is clustered (robust variance), which Firth's penalised "
+            "likelihood with profile limits does not offer (nor does R's coxphf)"
+        )
     if firth is None:
         raise refuse("this analysis has no Firth fit (federated analyses release no rows)")
     if np.isnan(np.asarray(ordinary.coef, dtype=float)).any():
@@ -406,13 +455,18 @@ def epv_warning(events: int, n_terms: int) -> str | None:
     coefficient (``None`` from exactly that many)."""
     epv = events / n_terms
     if epv < MIN_EVENTS_PER_VARIABLE:
-        return (f"{events} events for {n_terms} coefficient(s): {epv:.1f} events per variable "
-                f"(< {MIN_EVENTS_PER_VARIABLE}); estimates may be unstable")
+        return (
+            f"{events} events for {n_terms} coefficient(s): {epv:.1f} events per variable "
+            f"(< {MIN_EVENTS_PER_VARIABLE}); estimates may be unstable"
+        )
     return None
 
 
 def _nested_results(
-    study: Study, data: EndpointData, table: pd.DataFrame, models: list[list[Covariate]],
+    study: Study,
+    data: EndpointData,
+    table: pd.DataFrame,
+    models: list[list[Covariate]],
     endpoint: str = "",
 ) -> list[CoxModel]:
     # Nested models must be fitted on the same rows (R's anova refuses otherwise): the complete
@@ -422,9 +476,17 @@ def _nested_results(
     if strata is not None:
         rows = rows & (strata != None)  # noqa: E711
     return nested_sequence(
-        len(models), lambda k, penalised: _cox_results(
-            study, data, table, models[k - 1], rows=rows, force_firth=penalised,
-            what=f"the {endpoint} nested model {k}"))
+        len(models),
+        lambda k, penalised: _cox_results(
+            study,
+            data,
+            table,
+            models[k - 1],
+            rows=rows,
+            force_firth=penalised,
+            what=f"the {endpoint} nested model {k}",
+        ),
+    )
 
 
 def nested_sequence(

@@ -19,8 +19,15 @@ if TYPE_CHECKING:
 ID_COLUMNS = ("patient_id", "lesion_id")
 # the audit trail of each derived endpoint (rtoutcomes.clinical.endpoints)
 REASON_COLUMNS = {
-    "LC": ("lc_date", "lc_rule", "lc_source", "lc_source_date", "lc_reason", "lc_cr_time",
-           "lc_cr_status"),
+    "LC": (
+        "lc_date",
+        "lc_rule",
+        "lc_source",
+        "lc_source_date",
+        "lc_reason",
+        "lc_cr_time",
+        "lc_cr_status",
+    ),
     "OS": ("os_date", "os_reason"),
     "PFS": ("pfs_date", "pfs_source", "pfs_reason"),
 }

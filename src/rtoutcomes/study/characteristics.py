@@ -23,8 +23,13 @@ def spread(values: pd.Series) -> Spread:
     if array.size == 0:
         return {"median": None, "q1": None, "q3": None, "min": None, "max": None}
     q1, median, q3 = np.quantile(array, [0.25, 0.5, 0.75])
-    return {"median": float(median), "q1": float(q1), "q3": float(q3),
-            "min": float(array.min()), "max": float(array.max())}
+    return {
+        "median": float(median),
+        "q1": float(q1),
+        "q3": float(q3),
+        "min": float(array.min()),
+        "max": float(array.max()),
+    }
 
 
 def characteristics(study: Study, table: pd.DataFrame) -> dict[str, Characteristic]:
@@ -33,9 +38,15 @@ def characteristics(study: Study, table: pd.DataFrame) -> dict[str, Characterist
 
     found: dict[str, Characteristic] = {}
     for name, covariate in study.covariates.items():
-        entry: Characteristic = {"label": covariate.display, "type": covariate.type,
-                                 "unit": covariate.unit, "n": len(table), "missing": 0,
-                                 "levels": None, "spread": None}
+        entry: Characteristic = {
+            "label": covariate.display,
+            "type": covariate.type,
+            "unit": covariate.unit,
+            "n": len(table),
+            "missing": 0,
+            "levels": None,
+            "spread": None,
+        }
         if covariate.type == "continuous":
             values = numeric_column(table, covariate.column, f"covariate '{name}'")
             entry["missing"] = int(values.isna().sum())

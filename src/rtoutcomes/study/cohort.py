@@ -28,17 +28,37 @@ if TYPE_CHECKING:
 
 DAYS_PER_MONTH = 30.4375
 WHO_FAMILIES = (
-    "smooth muscle tumours", "fibroblastic and myofibroblastic tumours",
-    "tumours of uncertain differentiation", "adipocytic tumours", "vascular tumours",
-    "skeletal muscle tumours", "so-called fibrohistiocytic tumours",
-    "pericytic (perivascular) tumours", "gastrointestinal stromal tumour",
-    "chondro-osseous tumours", "peripheral nerve sheath tumours",
-    "undifferentiated small round cell sarcomas", "others",
+    "smooth muscle tumours",
+    "fibroblastic and myofibroblastic tumours",
+    "tumours of uncertain differentiation",
+    "adipocytic tumours",
+    "vascular tumours",
+    "skeletal muscle tumours",
+    "so-called fibrohistiocytic tumours",
+    "pericytic (perivascular) tumours",
+    "gastrointestinal stromal tumour",
+    "chondro-osseous tumours",
+    "peripheral nerve sheath tumours",
+    "undifferentiated small round cell sarcomas",
+    "others",
 )
-SITES = ("head and neck", "lung", "chest", "abdomen/pelvis", "vertebral body bone", "limbs",
-         "other")
-THERAPY_TYPES = ("chemotherapy", "targeted therapy", "immunotherapy", "interventional therapy",
-                 "hormonal therapy", "other")
+SITES = (
+    "head and neck",
+    "lung",
+    "chest",
+    "abdomen/pelvis",
+    "vertebral body bone",
+    "limbs",
+    "other",
+)
+THERAPY_TYPES = (
+    "chemotherapy",
+    "targeted therapy",
+    "immunotherapy",
+    "interventional therapy",
+    "hormonal therapy",
+    "other",
+)
 
 
 def median_range(values: Iterable[Any]) -> Range:
@@ -50,8 +70,12 @@ def median_range(values: Iterable[Any]) -> Range:
     array = np.asarray([v for v in values if not pd.isna(v)], dtype=float)
     if array.size == 0:
         return {"median": None, "min": None, "max": None, "n": 0}
-    return {"median": float(np.median(array)), "min": float(array.min()),
-            "max": float(array.max()), "n": int(array.size)}
+    return {
+        "median": float(np.median(array)),
+        "min": float(array.min()),
+        "max": float(array.max()),
+        "n": int(array.size),
+    }
 
 
 UNKNOWN = "Unknown"
@@ -78,8 +102,12 @@ def flow(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> Flow:
     from rtoutcomes.clinical.eligibility import registry_flow
 
     chart = registry_flow({**tables, "patients": data.patients, "lesions": data.lesions})
-    return {"screened": chart.screened, "excluded": chart.excluded_by_reason,
-            "enrolled": chart.enrolled_patients, "lesions": chart.treated_lesions or 0}
+    return {
+        "screened": chart.screened,
+        "excluded": chart.excluded_by_reason,
+        "enrolled": chart.enrolled_patients,
+        "lesions": chart.treated_lesions or 0,
+    }
 
 
 def lost_patients(data: RegistryData, after_days: float) -> set[str] | None:
@@ -89,8 +117,11 @@ def lost_patients(data: RegistryData, after_days: float) -> set[str] | None:
     import pandas as pd
 
     p = data.patients
-    cutoff = dates(p["data_cutoff_date"]) if "data_cutoff_date" in p else pd.Series(
-        pd.NaT, index=p.index, dtype="datetime64[ns]")
+    cutoff = (
+        dates(p["data_cutoff_date"])
+        if "data_cutoff_date" in p
+        else pd.Series(pd.NaT, index=p.index, dtype="datetime64[ns]")
+    )
     registry_cutoff = registry_facts(data.tables)["data_cutoff_date"]
     if registry_cutoff:
         cutoff = cutoff.fillna(pd.Timestamp(registry_cutoff))
@@ -102,9 +133,12 @@ def lost_patients(data: RegistryData, after_days: float) -> set[str] | None:
     return set(p.loc[lost, "patient_id"].astype(str))
 
 
-def lost_to_follow_up(data: RegistryData, tables: Mapping[str, pd.DataFrame],
-                      endpoints: Mapping[str, Endpoint],
-                      after_days: float) -> dict[str, int] | None:
+def lost_to_follow_up(
+    data: RegistryData,
+    tables: Mapping[str, pd.DataFrame],
+    endpoints: Mapping[str, Endpoint],
+    after_days: float,
+) -> dict[str, int] | None:
     """Per endpoint: its analysed rows (patients or lesions) censored for it whose patient is
     lost to follow-up (``lost_patients``); ``None`` when that is not known."""
     from rtoutcomes.study.table import endpoint_data
@@ -154,10 +188,10 @@ def table1_facts(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> Tabl
         "histological_grade": counts(p["fnclcc_grade"].map(_grade), ("G1", "G2", "G3")),
         "lesions_at_first_sbrt": counts(lesion_group, ("1", "2-3", ">3")),
         "months_diagnosis_to_recurrence_or_oligometastasis": median_range(
-            _months(p["recurrence_date"], p["diagnosis_date"]) if "recurrence_date" in p
-            else []
+            _months(p["recurrence_date"], p["diagnosis_date"]) if "recurrence_date" in p else []
         ),
     }
+
     def count_yes(column: str) -> int:
         return int(is_yes(p[column]).sum())
 
@@ -187,8 +221,10 @@ def _systemic(
     if therapies is None:
         return None
     therapies = therapies[therapies["patient_id"].isin(p["patient_id"])]
-    by_type = {t: int(therapies.loc[therapies["therapy_type"] == t, "patient_id"].nunique())
-               for t in THERAPY_TYPES}
+    by_type = {
+        t: int(therapies.loc[therapies["therapy_type"] == t, "patient_id"].nunique())
+        for t in THERAPY_TYPES
+    }
     systemic = {t: n for t, n in by_type.items() if n}
     systemic["none"] = int(len(p) - therapies["patient_id"].nunique())
     chemo = therapies[therapies["therapy_type"] == "chemotherapy"].merge(
@@ -202,11 +238,13 @@ def _systemic(
     patient = chemo["patient_id"].astype(str)
     has_course = patient.isin(list(sbrt_end))
     stop = sbrt_start.where(~has_course, patient.map(sbrt_end))
-    rows = pd.DataFrame({
-        "patient_id": chemo["patient_id"],
-        "concurrent": ((start <= stop) & (ends >= sbrt_start)).to_numpy(),
-        "before": (start < sbrt_start).to_numpy(),
-    })
+    rows = pd.DataFrame(
+        {
+            "patient_id": chemo["patient_id"],
+            "concurrent": ((start <= stop) & (ends >= sbrt_start)).to_numpy(),
+            "before": (start < sbrt_start).to_numpy(),
+        }
+    )
     per_patient = rows.groupby("patient_id", sort=True)[["concurrent", "before"]].any()
     concurrent = per_patient["concurrent"]
     before = per_patient["before"] & ~concurrent
@@ -219,10 +257,12 @@ def _systemic(
 
 
 def _first_course_end(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
-    courses = tables["sbrt_courses"].merge(tables["lesions"][["lesion_id", "patient_id"]],
-                                           on="lesion_id")
-    courses = courses.assign(start_date=dates(courses["start_date"]),
-                             end_date=dates(courses["end_date"]))
+    courses = tables["sbrt_courses"].merge(
+        tables["lesions"][["lesion_id", "patient_id"]], on="lesion_id"
+    )
+    courses = courses.assign(
+        start_date=dates(courses["start_date"]), end_date=dates(courses["end_date"])
+    )
     first = courses.sort_values(["patient_id", "start_date"], kind="mergesort")
     first = first.drop_duplicates("patient_id")
     return dict(zip(first["patient_id"].astype(str), first["end_date"], strict=True))
@@ -253,12 +293,15 @@ def schedule_counts(schedules: list[str], groups: tuple[str, ...] | None) -> dic
         return {label: found[label] for label in ranked}
     kept = ranked[: AUTO_SCHEDULE_ROWS - 1]
     result = {label: found[label] for label in kept}
-    result["others"] = sum(found[label] for label in ranked[AUTO_SCHEDULE_ROWS - 1:])
+    result["others"] = sum(found[label] for label in ranked[AUTO_SCHEDULE_ROWS - 1 :])
     return result
 
 
-def table2_facts(data: RegistryData, schedule_groups: tuple[str, ...] | None = None,
-                 dose_metrics: tuple[DoseMetric, ...] = ()) -> Table2Facts:
+def table2_facts(
+    data: RegistryData,
+    schedule_groups: tuple[str, ...] | None = None,
+    dose_metrics: tuple[DoseMetric, ...] = (),
+) -> Table2Facts:
     """Lesion and treatment characteristics (the keys of the model study's Table 2);
     ``schedule_groups`` as ``schedule_counts``; ``dose_metrics``: rows read from the
     registry's structure metrics for each lesion's first course (study.dose_metrics)."""
@@ -267,8 +310,10 @@ def table2_facts(data: RegistryData, schedule_groups: tuple[str, ...] | None = N
     les = data.lesions
     size = les["size_cm"].astype(float)
     bed = les["bed10_gy"].astype(float)
-    schedules = [format_schedule(float(d), int(f))
-                 for d, f in zip(les["total_dose_gy"], les["fractions"], strict=True)]
+    schedules = [
+        format_schedule(float(d), int(f))
+        for d, f in zip(les["total_dose_gy"], les["fractions"], strict=True)
+    ]
     facts: Table2Facts = {
         "n": len(les),
         "site": counts(les["site_category"], SITES),
@@ -276,8 +321,10 @@ def table2_facts(data: RegistryData, schedule_groups: tuple[str, ...] | None = N
         "size_groups": {"<=5 cm": int((size <= 5).sum()), ">5 cm": int((size > 5).sum())},
         "bed10_gy": median_range(bed),
         "bed10_groups": {"<100 Gy": int((bed < 100).sum()), ">=100 Gy": int((bed >= 100).sum())},
-        "prescription": {"dose_gy": median_range(les["total_dose_gy"]),
-                         "fractions": median_range(les["fractions"])},
+        "prescription": {
+            "dose_gy": median_range(les["total_dose_gy"]),
+            "fractions": median_range(les["fractions"]),
+        },
         "schedules": schedule_counts(schedules, schedule_groups),
         "isodose_pct": median_range(les["isodose_line_pct"]),
     }
@@ -293,9 +340,13 @@ def table2_facts(data: RegistryData, schedule_groups: tuple[str, ...] | None = N
         from rtoutcomes.study.dose_metrics import dose_metric_values, parse_metric
 
         facts["dose_metrics"] = [
-            {"label": m.label, "structure": m.structure, "metric": m.metric,
-             "unit": parse_metric(m.metric)[1],
-             "summary": median_range(dose_metric_values(data.tables, list(les["course_id"]), m))}
+            {
+                "label": m.label,
+                "structure": m.structure,
+                "metric": m.metric,
+                "unit": parse_metric(m.metric)[1],
+                "summary": median_range(dose_metric_values(data.tables, list(les["course_id"]), m)),
+            }
             for m in dose_metrics
         ]
     return facts
@@ -310,23 +361,30 @@ def toxicity_facts(tables: Mapping[str, pd.DataFrame], data: RegistryData) -> To
     if toxicities is None or len(toxicities) == 0:
         return {"patients": n, "by_grade": [], "overview": []}
     toxicities = toxicities[toxicities["patient_id"].isin(data.patients["patient_id"])]
-    classified = classify_phase(normalise_toxicities(toxicities), tables["sbrt_courses"],
-                                tables["lesions"])
+    classified = classify_phase(
+        normalise_toxicities(toxicities), tables["sbrt_courses"], tables["lesions"]
+    )
     summary = toxicity_summary(classified, n)
     return {
         "patients": n,
         "by_grade": [
             {"phase": str(phase), "term": str(term), "grade": int(grade), "patients": int(n)}
             for phase, term, grade, n in zip(
-                summary.by_grade["phase"], summary.by_grade["term"], summary.by_grade["grade"],
-                summary.by_grade["patients"], strict=True,
+                summary.by_grade["phase"],
+                summary.by_grade["term"],
+                summary.by_grade["grade"],
+                summary.by_grade["patients"],
+                strict=True,
             )
         ],
         "overview": [
             {"phase": str(phase), "term": str(term), "grades": str(grades), "patients": int(n)}
             for phase, term, grades, n in zip(
-                summary.overview["phase"], summary.overview["term"], summary.overview["grades"],
-                summary.overview["patients"], strict=True,
+                summary.overview["phase"],
+                summary.overview["term"],
+                summary.overview["grades"],
+                summary.overview["patients"],
+                strict=True,
             )
         ],
     }
@@ -345,8 +403,11 @@ def registry_facts(tables: Mapping[str, pd.DataFrame]) -> RegistryFacts:
     }
 
 
-def cohort_facts(data: RegistryData, schedule_groups: tuple[str, ...] | None = None,
-                 dose_metrics: tuple[DoseMetric, ...] = ()) -> Cohort:
+def cohort_facts(
+    data: RegistryData,
+    schedule_groups: tuple[str, ...] | None = None,
+    dose_metrics: tuple[DoseMetric, ...] = (),
+) -> Cohort:
     """Everything descriptive: the registry, flow, table1, table2 and toxicity."""
     return {
         "registry": registry_facts(data.tables),

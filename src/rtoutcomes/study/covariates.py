@@ -86,8 +86,7 @@ def _missing_where_empty(rows: np.ndarray, text: list[str]) -> tuple[np.ndarray,
     return renumber[rows], kept
 
 
-def _labelled(rows: np.ndarray, labels: list[str] | tuple[str, ...], index: pd.Index
-              ) -> pd.Series:
+def _labelled(rows: np.ndarray, labels: list[str] | tuple[str, ...], index: pd.Index) -> pd.Series:
     """Each row's label as an object Series, NaN where ``rows`` is -1."""
     import numpy as np
     import pandas as pd
@@ -140,8 +139,9 @@ class Levels:
         import numpy as np
 
         position = np.empty(len(self.levels), dtype=np.intp)
-        position[sorted(range(len(self.levels)), key=self.levels.__getitem__)] = \
-            np.arange(len(self.levels))
+        position[sorted(range(len(self.levels)), key=self.levels.__getitem__)] = np.arange(
+            len(self.levels)
+        )
         codes: np.ndarray = position[self.codes[rows]]
         return codes
 
@@ -246,8 +246,9 @@ def design(
         else:
             reference = reference_of(covariate, levels)
             # A level with no rows gives an all-zero column and no estimate: leave it out.
-            with_column = tuple(level for i, level in enumerate(levels)
-                                if level != reference and counts[i] > 0)
+            with_column = tuple(
+                level for i, level in enumerate(levels) if level != reference and counts[i] > 0
+            )
         complete &= codes >= 0
         position = {level: i for i, level in enumerate(levels)}
         for level in with_column:

@@ -67,8 +67,7 @@ def import_dose_levels(study: Study, extra: Sequence[float] = ()) -> tuple[float
     row of its ``tables.dose_metrics`` (so that the rows it asks for are stored) and
     ``extra`` (``--dose-levels``). Doses that print alike (``V20Gy``) are one level."""
     doses = [*study.dose_levels_gy, *extra]
-    doses += [dose for m in study.dose_metrics
-              if (dose := parse_metric(m.metric)[2]) is not None]
+    doses += [dose for m in study.dose_metrics if (dose := parse_metric(m.metric)[2]) is not None]
     levels: dict[str, float] = {}
     for dose in sorted(doses):
         levels.setdefault(f"{dose:g}", dose)
@@ -92,11 +91,15 @@ def dose_metric_values(
         return [None] * len(course_ids)
     if metric.structure.lower() == "target":
         dosimetry = tables.get("dosimetry")
-        wanted = {} if dosimetry is None else {
-            str(c): str(t) for c, t in zip(dosimetry["course_id"],
-                                          dosimetry["target_structure"], strict=True)
-            if not pd.isna(t)
-        }
+        wanted = (
+            {}
+            if dosimetry is None
+            else {
+                str(c): str(t)
+                for c, t in zip(dosimetry["course_id"], dosimetry["target_structure"], strict=True)
+                if not pd.isna(t)
+            }
+        )
         names = {c: [wanted[c]] for c in wanted}
         exported_only = True
     else:
@@ -111,8 +114,9 @@ def dose_metric_values(
         if exported_only:
             pick = own[own["structure"].isin(names.get(str(course), []))]
         else:
-            tg263 = metrics[(metrics["course_id"] == course)
-                            & (metrics["tg263_name"] == metric.structure)]["structure"]
+            tg263 = metrics[
+                (metrics["course_id"] == course) & (metrics["tg263_name"] == metric.structure)
+            ]["structure"]
             exported = own["structure"].str.lower() == metric.structure.lower()
             pick = own[own["structure"].isin(list(tg263))] if len(tg263) == 1 else own[exported]
         value = pick[column].iloc[0] if len(pick) == 1 else None

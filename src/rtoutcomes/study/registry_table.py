@@ -74,13 +74,15 @@ def build_registry_data(tables: Mapping[str, pd.DataFrame], study: Study) -> Reg
 
     rule = local_failure_rule(study)
     unit: Literal["months", "days"] = "days" if study.time_unit == "days" else "months"
-    endpoints = derive_endpoints(tables, unit=unit, rule=rule,
-                                 competing_death_within=study.competing_death_within)
+    endpoints = derive_endpoints(
+        tables, unit=unit, rule=rule, competing_death_within=study.competing_death_within
+    )
     patients = tables["patients"].copy()
     courses = first_courses(tables, endpoints)
     courses["bed10_gy"] = bed_gy(
         courses["total_dose_gy"].to_numpy(dtype=float),
-        courses["fractions"].to_numpy(dtype=float), study.alpha_beta_gy,
+        courses["fractions"].to_numpy(dtype=float),
+        study.alpha_beta_gy,
     )
     lesions = tables["lesions"].merge(
         courses.drop(columns=["patient_id"], errors="ignore"), on="lesion_id", how="left"
@@ -88,23 +90,48 @@ def build_registry_data(tables: Mapping[str, pd.DataFrame], study: Study) -> Reg
     first_start = lesions.groupby("patient_id")["start_date"].min().rename("first_sbrt_date")
     patients = patients.merge(first_start, left_on="patient_id", right_index=True, how="left")
     patients["age_years"] = _age(patients)
-    largest = lesions.sort_values(["patient_id", "size_cm", "lesion_id"],
-                                  ascending=[True, False, True], kind="mergesort")
+    largest = lesions.sort_values(
+        ["patient_id", "size_cm", "lesion_id"], ascending=[True, False, True], kind="mergesort"
+    )
     largest = largest.drop_duplicates("patient_id")[["patient_id", "size_cm", "site_category"]]
     patient_bed = lesions.groupby("patient_id")["bed10_gy"].max()
     patients = patients.merge(largest, on="patient_id", how="left")
     patients["bed10_gy"] = patients["patient_id"].map(patient_bed).astype(float)
-    patient_columns = [c for c in patients.columns
-                       if c not in ("size_cm", "site_category", "bed10_gy")]
+    patient_columns = [
+        c for c in patients.columns if c not in ("size_cm", "site_category", "bed10_gy")
+    ]
     lesions = lesions.merge(patients[patient_columns], on="patient_id", how="left")
     # times and statuses, and the dates, sources and reasons that gave them (analysis/*.csv)
-    lc_columns = ["lesion_id", "lc_time", "lc_event", "lc_cr_time", "lc_cr_status", "lc_date",
-                  "lc_rule", "lc_source", "lc_source_date", "lc_reason"]
+    lc_columns = [
+        "lesion_id",
+        "lc_time",
+        "lc_event",
+        "lc_cr_time",
+        "lc_cr_status",
+        "lc_date",
+        "lc_rule",
+        "lc_source",
+        "lc_source_date",
+        "lc_reason",
+    ]
     lesions = lesions.merge(endpoints.lesions[lc_columns], on="lesion_id", how="left")
     patients = patients.merge(
-        endpoints.patients[["patient_id", "os_time", "os_event", "pfs_time", "pfs_event",
-                            "os_date", "os_reason", "pfs_date", "pfs_source", "pfs_reason"]],
-        on="patient_id", how="left",
+        endpoints.patients[
+            [
+                "patient_id",
+                "os_time",
+                "os_event",
+                "pfs_time",
+                "pfs_event",
+                "os_date",
+                "os_reason",
+                "pfs_date",
+                "pfs_source",
+                "pfs_reason",
+            ]
+        ],
+        on="patient_id",
+        how="left",
     )
     order = np.argsort(patients["patient_id"].astype(str).to_numpy(), kind="stable")
     patients = patients.iloc[order].reset_index(drop=True)

@@ -46,8 +46,15 @@ def best_responses(scans: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     lesion = scans["lesion_id"]
-    after_failure = scans["local_failure"].astype(int).groupby(lesion).cumsum().groupby(
-        lesion).shift(1, fill_value=0) > 0
+    after_failure = (
+        scans["local_failure"]
+        .astype(int)
+        .groupby(lesion)
+        .cumsum()
+        .groupby(lesion)
+        .shift(1, fill_value=0)
+        > 0
+    )
     follow = (scans["role"] == "follow-up") & ~after_failure
     rank = {c: i for i, c in enumerate(CATEGORIES)}
     ranked = scans["response"].map(rank).where(follow)
@@ -55,7 +62,8 @@ def best_responses(scans: pd.DataFrame) -> pd.DataFrame:
     change = scans["change_from_baseline_pct"].where(follow & scans["longest_diameter_mm"].notna())
     out = pd.DataFrame({"lesion_id": sorted(lesion.unique())}).set_index("lesion_id")
     out["best_response"] = best.reindex(out.index).map(
-        lambda r: "NE" if pd.isna(r) else CATEGORIES[int(r)])
+        lambda r: "NE" if pd.isna(r) else CATEGORIES[int(r)]
+    )
     out["best_change_pct"] = change.groupby(lesion).min().reindex(out.index)
     out.loc[~np.isfinite(out["best_change_pct"].astype(float)), "best_change_pct"] = np.nan
     return out.reset_index()
@@ -71,22 +79,36 @@ def response_facts(data: RegistryData, rule: Any, conf_level: float) -> Response
     assessments = data.tables.get("assessments")
     starts = dict(zip(lesions["lesion_id"].astype(str), lesions["start_date"], strict=True))
     if assessments is None or len(assessments) == 0:
-        best = pd.DataFrame({"lesion_id": lesions["lesion_id"].astype(str),
-                             "best_response": "NE", "best_change_pct": float("nan")})
+        best = pd.DataFrame(
+            {
+                "lesion_id": lesions["lesion_id"].astype(str),
+                "best_response": "NE",
+                "best_change_pct": float("nan"),
+            }
+        )
     else:
         scans = assess_lesions(assessments, starts, rule)
         best = best_responses(scans)
-    best = lesions[["lesion_id", "patient_id"]].astype(str).merge(best, on="lesion_id",
-                                                                  how="left")
+    best = lesions[["lesion_id", "patient_id"]].astype(str).merge(best, on="lesion_id", how="left")
     best["best_response"] = best["best_response"].fillna("NE")
     counts = {c: int((best["best_response"] == c).sum()) for c in CATEGORIES}
     n = len(best)
     return {
-        "lesions": [{"lesion_id": lid, "patient_id": pid, "best_response": resp,
-                     "best_change_pct": None if pd.isna(change) else float(change)}
-                    for lid, pid, resp, change in zip(best["lesion_id"], best["patient_id"],
-                                                      best["best_response"],
-                                                      best["best_change_pct"], strict=True)],
+        "lesions": [
+            {
+                "lesion_id": lid,
+                "patient_id": pid,
+                "best_response": resp,
+                "best_change_pct": None if pd.isna(change) else float(change),
+            }
+            for lid, pid, resp, change in zip(
+                best["lesion_id"],
+                best["patient_id"],
+                best["best_response"],
+                best["best_change_pct"],
+                strict=True,
+            )
+        ],
         "counts": counts,
         "orr": exact_interval(counts["CR"] + counts["PR"], n, conf_level),
         "dcr": exact_interval(counts["CR"] + counts["PR"] + counts["SD"], n, conf_level),
@@ -102,7 +124,9 @@ def swimmer_lanes(data: RegistryData, unit: str) -> list[SwimmerLane]:
     scale = 1.0 if unit == "days" else DAYS_PER_MONTH
     lesions = data.lesions
     patients: dict[str, dict[str, Any]] = {
-        str(r["patient_id"]): r for r in data.patients.to_dict("records")}  # type: ignore[misc]
+        str(r["patient_id"]): r  # type: ignore[misc]
+        for r in data.patients.to_dict("records")
+    }
     course_days = _dates_by_lesion(data.tables["sbrt_courses"], "start_date")
     scan_days = _dates_by_lesion(data.tables.get("assessments"), "assessment_date")
     lanes: list[SwimmerLane] = []
@@ -114,17 +138,25 @@ def swimmer_lanes(data: RegistryData, unit: str) -> list[SwimmerLane]:
         end = max(float(patient["os_time"]) - offset, float(row["lc_time"]), 0.0)
         died = bool(patient["os_event"])
         pfs_event, pfs_time = bool(patient["pfs_event"]), float(patient["pfs_time"]) - offset
-        progression = pfs_time if pfs_event and not (
-            died and abs(pfs_time - (float(patient["os_time"]) - offset)) < 1e-9) else None
-        lanes.append({
-            "lesion_id": str(row["lesion_id"]), "patient_id": str(row["patient_id"]),
-            "end": end,
-            "courses": _times_since(course_days.get(row["lesion_id"], []), origin, scale),
-            "scans": _times_since(scan_days.get(row["lesion_id"], []), origin, scale),
-            "local_failure": float(row["lc_time"]) if row["lc_event"] else None,
-            "progression": progression if progression is None or progression >= 0 else 0.0,
-            "death": end if died else None, "alive": not died,
-        })
+        progression = (
+            pfs_time
+            if pfs_event
+            and not (died and abs(pfs_time - (float(patient["os_time"]) - offset)) < 1e-9)
+            else None
+        )
+        lanes.append(
+            {
+                "lesion_id": str(row["lesion_id"]),
+                "patient_id": str(row["patient_id"]),
+                "end": end,
+                "courses": _times_since(course_days.get(row["lesion_id"], []), origin, scale),
+                "scans": _times_since(scan_days.get(row["lesion_id"], []), origin, scale),
+                "local_failure": float(row["lc_time"]) if row["lc_event"] else None,
+                "progression": progression if progression is None or progression >= 0 else 0.0,
+                "death": end if died else None,
+                "alive": not died,
+            }
+        )
     return lanes
 
 
@@ -136,8 +168,11 @@ def _dates_by_lesion(frame: pd.DataFrame | None, column: str) -> dict[object, li
     when = dates(frame[column])
     known = when.notna().to_numpy()
     grouped: dict[object, list[int]] = {}
-    for lesion, ns in zip(frame["lesion_id"].to_numpy()[known],
-                          when.to_numpy()[known].astype("int64").tolist(), strict=True):
+    for lesion, ns in zip(
+        frame["lesion_id"].to_numpy()[known],
+        when.to_numpy()[known].astype("int64").tolist(),
+        strict=True,
+    ):
         grouped.setdefault(lesion, []).append(ns)
     return grouped
 

@@ -129,8 +129,9 @@ def analyze_file(
     if study.covariates:
         cohort["characteristics"] = characteristics(study, table)
         tables.append(characteristics_table(cohort["characteristics"], len(table)))
-    return _finish(study, {name: table for name in study.endpoints}, prov, out_dir, progress,
-                   cohort, tables)
+    return _finish(
+        study, {name: table for name in study.endpoints}, prov, out_dir, progress, cohort, tables
+    )
 
 
 def _name(study: Study) -> str:
@@ -163,18 +164,18 @@ def _finish(
 
     frames = analysis_frames(study, tables)
     per_lesion = lesion_endpoint_table(
-        frames, {name: e.unit for name, e in study.endpoints.items()}, study.time_unit)
+        frames, {name: e.unit for name, e in study.endpoints.items()}, study.time_unit
+    )
     progress("drawing figures")
-    report = build_report(results, cohort_tables, progress,
-                          supplement=[per_lesion] if per_lesion else [])
+    report = build_report(
+        results, cohort_tables, progress, supplement=[per_lesion] if per_lesion else []
+    )
     write_report(report, out_dir, progress)
     write_analysis_csvs(frames, out_dir / "analysis")
     return report.results
 
 
-def run_registry(
-    study: Study, db_url: str, out_dir: Path, progress: Progress = _quiet
-) -> Results:
+def run_registry(study: Study, db_url: str, out_dir: Path, progress: Progress = _quiet) -> Results:
     """``rtoutcomes run`` on a registry database: cohort tables, flow chart and analyses."""
     check_output_folder(out_dir)
     from rtoutcomes.registry.audit import snapshot
@@ -183,14 +184,23 @@ def run_registry(
     when = f" as of {study.as_of}" if study.as_of else ""
     progress(f"reading the registry{when}")
     state = snapshot(db_url, study.as_of)
-    return run_on_tables(study, frames_of_rows(state.rows), out_dir, progress,
-                         data_name=_database_name(db_url),
-                         registry_state=_registry_state(state.state))
+    return run_on_tables(
+        study,
+        frames_of_rows(state.rows),
+        out_dir,
+        progress,
+        data_name=_database_name(db_url),
+        registry_state=_registry_state(state.state),
+    )
 
 
 def run_on_tables(
-    study: Study, tables: dict[str, pd.DataFrame], out_dir: Path, progress: Progress = _quiet,
-    data_name: str = "registry", registry_state: RegistryStateData | None = None,
+    study: Study,
+    tables: dict[str, pd.DataFrame],
+    out_dir: Path,
+    progress: Progress = _quiet,
+    data_name: str = "registry",
+    registry_state: RegistryStateData | None = None,
 ) -> Results:
     """A registry study on registry tables already in memory (``read_tables``' dict)."""
     from rtoutcomes.report.cohort_tables import cohort_tables
@@ -220,16 +230,19 @@ def run_on_tables(
     lost = lost_to_follow_up(data, analysed, study.endpoints, after_days)
     if lost is not None:
         cohort["flow"]["lost_to_follow_up"] = lost
-    prov = provenance(_name(study), study.sha256, data_name, tables_sha256(tables),
-                      registry_state)
+    prov = provenance(_name(study), study.sha256, data_name, tables_sha256(tables), registry_state)
     return _finish(study, analysed, prov, out_dir, progress, cohort, cohort_tables(cohort))
 
 
 def _registry_state(state: RegistryState) -> RegistryStateData:
     """The registry state for provenance: the same for a run then and ``--as-of`` it later
     (the ``as_of`` text itself is left out)."""
-    return {"label": state.label, "batch": state.batch, "audit_seq": state.seq,
-            "chain_hash": state.chain_hash}
+    return {
+        "label": state.label,
+        "batch": state.batch,
+        "audit_seq": state.seq,
+        "chain_hash": state.chain_hash,
+    }
 
 
 def tables_sha256(tables: dict[str, pd.DataFrame]) -> str:

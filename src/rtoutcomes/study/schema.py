@@ -69,10 +69,16 @@ COVARIATE_KEYS = (
     "per",
     "unit",
 )
-FIGURES_KEYS = ("width_mm", "max_time", "break_time", "confidence_bands", "panels", "formats",
-                "tiff_dpi")
-ANALYSES_KEYS = ("groups", "univariate", "multivariate", "nested", "competing_risks",
-                 "fine_gray")
+FIGURES_KEYS = (
+    "width_mm",
+    "max_time",
+    "break_time",
+    "confidence_bands",
+    "panels",
+    "formats",
+    "tiff_dpi",
+)
+ANALYSES_KEYS = ("groups", "univariate", "multivariate", "nested", "competing_risks", "fine_gray")
 KM_KEYS = ("conf_type", "conf_level", "strata")
 COX_KEYS = ("ties", "strata", "firth")
 RADIOBIOLOGY_KEYS = ("alpha_beta_gy",)
@@ -83,11 +89,21 @@ MANUSCRIPT_KEYS = ("page_size", "orientation")
 DOSIMETRY_KEYS = ("dose_levels_gy",)
 # every key of the study file by the mapping that holds it (docs/study-file.md documents each;
 # tests/test_docs_study_file.py checks it)
-KEYS = {"": TOP_KEYS, "endpoints.*": ENDPOINT_KEYS, "covariates.*": COVARIATE_KEYS,
-        "km": KM_KEYS, "cox": COX_KEYS, "analyses": ANALYSES_KEYS, "figures": FIGURES_KEYS,
-        "tables": TABLES_KEYS, "tables.dose_metrics[]": DOSE_METRIC_KEYS,
-        "radiobiology": RADIOBIOLOGY_KEYS, "endpoint_rules": ENDPOINT_RULES_KEYS,
-        "manuscript": MANUSCRIPT_KEYS, "dosimetry": DOSIMETRY_KEYS}
+KEYS = {
+    "": TOP_KEYS,
+    "endpoints.*": ENDPOINT_KEYS,
+    "covariates.*": COVARIATE_KEYS,
+    "km": KM_KEYS,
+    "cox": COX_KEYS,
+    "analyses": ANALYSES_KEYS,
+    "figures": FIGURES_KEYS,
+    "tables": TABLES_KEYS,
+    "tables.dose_metrics[]": DOSE_METRIC_KEYS,
+    "radiobiology": RADIOBIOLOGY_KEYS,
+    "endpoint_rules": ENDPOINT_RULES_KEYS,
+    "manuscript": MANUSCRIPT_KEYS,
+    "dosimetry": DOSIMETRY_KEYS,
+}
 
 
 class _Checker:
@@ -131,8 +147,10 @@ class _Checker:
         try:
             number = float(value)
         except OverflowError:
-            raise self.fail(path, f"must be a finite number, got {str(value)[:20]}... "
-                            f"({len(str(value))} digits)") from None
+            raise self.fail(
+                path,
+                f"must be a finite number, got {str(value)[:20]}... ({len(str(value))} digits)",
+            ) from None
         if not math.isfinite(number):
             raise self.fail(path, f"must be a finite number, got {value!r}")
         if positive and not number > 0:
@@ -185,8 +203,11 @@ def _strict_loader() -> Any:
                     continue  # an unhashable key: the base class explains it
                 if first is not key_node:
                     raise yaml.constructor.ConstructorError(
-                        None, None, f"key {key!r} given twice (first on line "
-                        f"{first.start_mark.line + 1})", key_node.start_mark)
+                        None,
+                        None,
+                        f"key {key!r} given twice (first on line {first.start_mark.line + 1})",
+                        key_node.start_mark,
+                    )
             return super().construct_mapping(node, deep=deep)
 
     return StrictLoader
@@ -279,12 +300,19 @@ def parse_study(
     rules = check.mapping(top.get("endpoint_rules", {}), "endpoint_rules", ENDPOINT_RULES_KEYS)
     within = rules.get("competing_death_within")
     lost = rules.get("lost_to_follow_up_after")
-    lost_after = None if lost is None else check.number(
-        lost, "endpoint_rules.lost_to_follow_up_after", positive=True)
-    competing_death_within = None if within is None else check.number(
-        within, "endpoint_rules.competing_death_within", positive=True)
+    lost_after = (
+        None
+        if lost is None
+        else check.number(lost, "endpoint_rules.lost_to_follow_up_after", positive=True)
+    )
+    competing_death_within = (
+        None
+        if within is None
+        else check.number(within, "endpoint_rules.competing_death_within", positive=True)
+    )
     local_failure = check.choice(
-        rules.get("local_failure", "RECIST 1.1"), "endpoint_rules.local_failure",
+        rules.get("local_failure", "RECIST 1.1"),
+        "endpoint_rules.local_failure",
         LOCAL_FAILURE_RULES,
     )
     if rules and db is None:
@@ -299,21 +327,32 @@ def parse_study(
         known |= set(STANDARD_COVARIATES)
     analyses = _analyses(check, top.get("analyses", {}), set(endpoints), known)
     _check_groups(check, analyses, covariates, db is not None)
-    analyses = replace(analyses, competing_risks=_competing_risks(
-        check, top.get("analyses", {}).get("competing_risks"), endpoints))
+    analyses = replace(
+        analyses,
+        competing_risks=_competing_risks(
+            check, top.get("analyses", {}).get("competing_risks"), endpoints
+        ),
+    )
     if analyses.fine_gray and not analyses.competing_risks:
-        raise check.fail("analyses.fine_gray", "needs the competing risks of a registry's LC "
-                         "(analyses.competing_risks): the model is of local failure with death "
-                         "competing")
+        raise check.fail(
+            "analyses.fine_gray",
+            "needs the competing risks of a registry's LC "
+            "(analyses.competing_risks): the model is of local failure with death "
+            "competing",
+        )
     figure_options = _figure_options(check, figures, int(width), endpoints, analyses)
     schedule_groups = _schedule_groups(check, top.get("tables", {}), db is not None)
     dose_metrics = _dose_metrics(check, top.get("tables", {}), db is not None)
     dose_levels = _dose_levels(check, top.get("dosimetry", {}), db is not None)
     manuscript = check.mapping(top.get("manuscript", {}), "manuscript", MANUSCRIPT_KEYS)
-    page_size = check.choice(manuscript.get("page_size", "A4"), "manuscript.page_size",
-                             ("A4", "Letter"))
-    orientation = check.choice(manuscript.get("orientation", "portrait"),
-                               "manuscript.orientation", ("portrait", "landscape"))
+    page_size = check.choice(
+        manuscript.get("page_size", "A4"), "manuscript.page_size", ("A4", "Letter")
+    )
+    orientation = check.choice(
+        manuscript.get("orientation", "portrait"),
+        "manuscript.orientation",
+        ("portrait", "landscape"),
+    )
     return Study(
         title=check.text(top["title"], "title"),
         path=Path(source) if base_dir is not None else None,
@@ -381,8 +420,13 @@ def _competing_risks(check: _Checker, value: Any, endpoints: dict[str, Endpoint]
     return value
 
 
-def _figure_options(check: _Checker, raw: Mapping[str, Any], width: int,
-                    endpoints: dict[str, Endpoint], analyses: Analyses) -> FigureOptions:
+def _figure_options(
+    check: _Checker,
+    raw: Mapping[str, Any],
+    width: int,
+    endpoints: dict[str, Endpoint],
+    analyses: Analyses,
+) -> FigureOptions:
     """``figures``: time axis, bands, formats and composite panels (names checked against the
     study's endpoints, groups and competing risks)."""
     times = {}
@@ -391,8 +435,9 @@ def _figure_options(check: _Checker, raw: Mapping[str, Any], width: int,
             times[key] = check.number(raw[key], f"figures.{key}", positive=True)
     bands = raw.get("confidence_bands", False)
     if not isinstance(bands, bool):
-        raise check.fail("figures.confidence_bands",
-                         f"must be true or false, got {_kind(bands)} {bands!r}")
+        raise check.fail(
+            "figures.confidence_bands", f"must be true or false, got {_kind(bands)} {bands!r}"
+        )
     formats = check.text_list(raw.get("formats", list(FIGURE_FORMATS)), "figures.formats")
     for i, name in enumerate(formats):
         check.choice(name, f"figures.formats[{i}]", FIGURE_FORMATS)
@@ -407,8 +452,10 @@ def _figure_options(check: _Checker, raw: Mapping[str, Any], width: int,
             known |= {f"{endpoint}{kind} by {group}" for group in analyses.groups}
     panels_raw = raw.get("panels", [])
     if not isinstance(panels_raw, list):
-        raise check.fail("figures.panels", f"must be a list of figures (lists of panel names), "
-                         f"got {_kind(panels_raw)}")
+        raise check.fail(
+            "figures.panels",
+            f"must be a list of figures (lists of panel names), got {_kind(panels_raw)}",
+        )
     panels = []
     for i, figure in enumerate(panels_raw):
         names = check.text_list(figure, f"figures.panels[{i}]")
@@ -420,11 +467,18 @@ def _figure_options(check: _Checker, raw: Mapping[str, Any], width: int,
                     f"figures.panels[{i}][{j}]",
                     f"unknown panel {name!r}; panels are an endpoint, '<endpoint> by <group>' "
                     "for a group of analyses.groups, or 'LC incidence [by <group>]' with "
-                    f"competing risks; known: {', '.join(sorted(known))}")
+                    f"competing risks; known: {', '.join(sorted(known))}",
+                )
         panels.append(names)
-    return FigureOptions(width_mm=width, max_time=times.get("max_time"),
-                         break_time=times.get("break_time"), confidence_bands=bands,
-                         panels=tuple(panels), formats=formats, tiff_dpi=int(tiff_dpi))
+    return FigureOptions(
+        width_mm=width,
+        max_time=times.get("max_time"),
+        break_time=times.get("break_time"),
+        confidence_bands=bands,
+        panels=tuple(panels),
+        formats=formats,
+        tiff_dpi=int(tiff_dpi),
+    )
 
 
 def _schedule_groups(check: _Checker, value: Any, registry: bool) -> tuple[str, ...] | None:
@@ -437,8 +491,11 @@ def _schedule_groups(check: _Checker, value: Any, registry: bool) -> tuple[str, 
         raise check.fail("tables.schedule_groups", "applies only to a registry study ('db')")
     path = "tables.schedule_groups"
     if not isinstance(raw["schedule_groups"], list):
-        raise check.fail(path, "must be 'auto' or a list of schedule groups such as "
-                         f"'45-48 Gy/3-4 Fx', got {_kind(raw['schedule_groups'])}")
+        raise check.fail(
+            path,
+            "must be 'auto' or a list of schedule groups such as "
+            f"'45-48 Gy/3-4 Fx', got {_kind(raw['schedule_groups'])}",
+        )
     labels = check.text_list(raw["schedule_groups"], path)
     from rtoutcomes.clinical.schedules import ScheduleError, ScheduleGrouping
 
@@ -461,8 +518,11 @@ def _dose_metrics(check: _Checker, value: Any, registry: bool) -> tuple[DoseMetr
     if not registry:
         raise check.fail(path, "applies only to a registry study ('db')")
     if not isinstance(raw["dose_metrics"], list):
-        raise check.fail(path, "must be a list of {structure, metric, label} rows, got "
-                         f"{_kind(raw['dose_metrics'])}")
+        raise check.fail(
+            path,
+            "must be a list of {structure, metric, label} rows, got "
+            f"{_kind(raw['dose_metrics'])}",
+        )
     rows = []
     for i, item in enumerate(raw["dose_metrics"]):
         where = f"{path}[{i}]"
@@ -476,8 +536,11 @@ def _dose_metrics(check: _Checker, value: Any, registry: bool) -> tuple[DoseMetr
             parse_metric(metric)
         except ValueError as error:
             raise check.fail(f"{where}.metric", str(error)) from None
-        label = (check.text(row["label"], f"{where}.label") if "label" in row
-                 else default_label(structure, metric))
+        label = (
+            check.text(row["label"], f"{where}.label")
+            if "label" in row
+            else default_label(structure, metric)
+        )
         rows.append(DoseMetric(structure, metric, label))
     return tuple(rows)
 
@@ -492,10 +555,14 @@ def _dose_levels(check: _Checker, value: Any, registry: bool) -> tuple[float, ..
     if not registry:
         raise check.fail(path, "applies only to a registry study ('db')")
     if not isinstance(raw["dose_levels_gy"], list):
-        raise check.fail(path, "must be a list of doses in Gy such as [5, 10, 20], got "
-                         f"{_kind(raw['dose_levels_gy'])}")
-    levels = [check.number(v, f"{path}[{i}]", positive=True)
-              for i, v in enumerate(raw["dose_levels_gy"])]
+        raise check.fail(
+            path,
+            "must be a list of doses in Gy such as [5, 10, 20], got "
+            f"{_kind(raw['dose_levels_gy'])}",
+        )
+    levels = [
+        check.number(v, f"{path}[{i}]", positive=True) for i, v in enumerate(raw["dose_levels_gy"])
+    ]
     if len(set(levels)) != len(levels):
         twice = sorted({v for v in levels if levels.count(v) > 1})
         raise check.fail(path, f"lists {', '.join(f'{v:g}' for v in twice)} Gy more than once")
@@ -552,7 +619,9 @@ def _endpoints(check: _Checker, value: Any, *, registry: bool) -> dict[str, Endp
             event_values=tuple(
                 level_code(check.text(v, f"{path}.event_values[{i}]")) for i, v in enumerate(values)
             ),
-            censor_values=None if censor is None else tuple(
+            censor_values=None
+            if censor is None
+            else tuple(
                 level_code(check.text(v, f"{path}.censor_values[{i}]"))
                 for i, v in enumerate(censor)
             ),

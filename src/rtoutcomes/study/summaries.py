@@ -55,9 +55,7 @@ def km_summary(
     """n, events, median with limits, rates at ``rates_at`` with limits, and every KM step."""
     from rtoutcomes.stats import kaplan_meier
 
-    fit = kaplan_meier(
-        time, event, conf_type=options.conf_type, conf_level=options.conf_level
-    )
+    fit = kaplan_meier(time, event, conf_type=options.conf_type, conf_level=options.conf_level)
     median = fit.median
     rates: list[KMRate] = []
     if rates_at:
@@ -259,8 +257,10 @@ def ph_summary(fit: Any, terms: dict[str, list[int]]) -> tuple[PHTest | None, st
     if np.isnan(fit.coef).all():
         return None, "proportional hazards not tested (no estimable coefficient)"
     if getattr(fit, "infinite", ()) or not fit.converged:
-        return None, "proportional hazards not tested (the model did not converge to finite " \
-            "coefficients)"
+        return (
+            None,
+            "proportional hazards not tested (the model did not converge to finite coefficients)",
+        )
     try:
         zph = cox_zph(fit, "km", terms=terms)
     except np.linalg.LinAlgError:
@@ -279,8 +279,11 @@ def ph_summary(fit: Any, terms: dict[str, list[int]]) -> tuple[PHTest | None, st
     if ph_in_doubt(p_global):
         terms_out: list[PHTerm] = summary["terms"]
         worst = min(terms_out, key=lambda t: t["p"] if t["p"] is not None else 1.0)
-        smallest = (f"; smallest for {worst['covariate']} (p = {worst['p']:.2g})"
-                    if len(terms_out) > 1 else "")
+        smallest = (
+            f"; smallest for {worst['covariate']} (p = {worst['p']:.2g})"
+            if len(terms_out) > 1
+            else ""
+        )
         warning = (
             f"proportional hazards in doubt: global test p = {p_global:.2g} (scaled Schoenfeld "
             f"residuals, cox.zph){smallest}; consider a stratified model or a time-varying effect"
@@ -301,8 +304,11 @@ def lr_summary(smaller: Any, larger: Any) -> Test:
     if isinstance(larger, FirthCox):
         added = [j for j, name in enumerate(larger.names) if name not in smaller.names]
         penalised = larger.test_zero(added)
-        return {"statistic": number(penalised.statistic), "df": int(penalised.df),
-                "p": number(penalised.p)}
+        return {
+            "statistic": number(penalised.statistic),
+            "df": int(penalised.df),
+            "p": number(penalised.p),
+        }
     test = lr_test(smaller, larger)
     return {"statistic": number(test.statistic), "df": int(test.df), "p": number(test.p)}
 
@@ -373,15 +379,19 @@ def _incidence(
             "n": int(rows.sum()),
             "censored": int((status[rows] == 0).sum()),
             "at_risk": at_risk_steps(time[rows]),
-            "local_failure": _cause_summary(fit, at, LOCAL_FAILURE, level, rates_at,
-                                            events[LOCAL_FAILURE]),
+            "local_failure": _cause_summary(
+                fit, at, LOCAL_FAILURE, level, rates_at, events[LOCAL_FAILURE]
+            ),
             "death": _cause_summary(fit, at, DEATH, level, rates_at, events[DEATH]),
         }
     if fit is not None and fit.tests is not None:
         tests = fit.tests
         found: dict[int, Test] = {
-            int(tests.causes[j]): {"statistic": number(tests.statistic[j]), "df": int(tests.df),
-                                   "p": number(tests.p[j])}
+            int(tests.causes[j]): {
+                "statistic": number(tests.statistic[j]),
+                "df": int(tests.df),
+                "p": number(tests.p[j]),
+            }
             for j in range(len(tests.causes))
         }
         gray: GrayTests = {}
@@ -408,15 +418,18 @@ def _cause_summary(
 ) -> CauseSummary:
     import numpy as np
 
-    rows = [] if fit is None else [
-        i for i, c in enumerate(fit.curves) if c.cause == code and c.group == group
-    ]
+    rows = (
+        []
+        if fit is None
+        else [i for i, c in enumerate(fit.curves) if c.cause == code and c.group == group]
+    )
     if not rows:  # the cause never occurs: incidence 0 throughout
         return {
             "events": events,
-            "rates": [{"time": float(t), "estimate": 0.0, "std_err": 0.0, "lower": None,
-                       "upper": None}
-                      for t in sorted(set(rates_at))],
+            "rates": [
+                {"time": float(t), "estimate": 0.0, "std_err": 0.0, "lower": None, "upper": None}
+                for t in sorted(set(rates_at))
+            ],
             "curve": {"time": [], "estimate": [], "lower": [], "upper": [], "end": None},
         }
     row, curve = rows[0], fit.curves[rows[0]]
@@ -424,13 +437,23 @@ def _cause_summary(
     if at is not None:
         # .at() sorts the times: label each column with the time it returns
         for k, t in enumerate(np.asarray(at.time).tolist()):
-            rates.append({"time": float(t), "estimate": number(at.estimate[row, k]),
-                          "std_err": number(np.sqrt(at.variance[row, k])),
-                          "lower": number(at.lower[row, k]), "upper": number(at.upper[row, k])})
+            rates.append(
+                {
+                    "time": float(t),
+                    "estimate": number(at.estimate[row, k]),
+                    "std_err": number(np.sqrt(at.variance[row, k])),
+                    "lower": number(at.lower[row, k]),
+                    "upper": number(at.upper[row, k]),
+                }
+            )
     return {
         "events": events,
         "rates": rates,
-        "curve": {"time": finite(curve.time), "estimate": finite(curve.estimate),
-                  "lower": numbers(curve.lower), "upper": numbers(curve.upper),
-                  "end": number(curve.end)},
+        "curve": {
+            "time": finite(curve.time),
+            "estimate": finite(curve.estimate),
+            "lower": numbers(curve.lower),
+            "upper": numbers(curve.upper),
+            "end": number(curve.end),
+        },
     }

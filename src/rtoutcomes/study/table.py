@@ -34,19 +34,24 @@ def read_table(path: str | Path) -> pd.DataFrame:
     from rtoutcomes.io.tabular import workbook_errors
 
     errors: tuple[type[Exception], ...] = (
-        *workbook_errors(), UnicodeDecodeError, pd.errors.ParserError)
+        *workbook_errors(),
+        UnicodeDecodeError,
+        pd.errors.ParserError,
+    )
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
             return pd.read_excel(path, sheet_name=0, engine="openpyxl")
         if suffix in (".csv", ".txt"):
-            return pd.read_csv(path, sep=_delimiter(path), engine="c", low_memory=False,
-                               encoding="utf-8-sig")
+            return pd.read_csv(
+                path, sep=_delimiter(path), engine="c", low_memory=False, encoding="utf-8-sig"
+            )
     except pd.errors.EmptyDataError:
         raise AnalysisTableError(f"{path}: the analysis table is empty (no header row)") from None
     except errors as error:
-        raise AnalysisTableError(f"{path}: cannot read the analysis table: "
-                                 f"{_reading_problem(error)}") from None
+        raise AnalysisTableError(
+            f"{path}: cannot read the analysis table: {_reading_problem(error)}"
+        ) from None
     raise AnalysisTableError(f"{path}: analysis table must be .csv or .xlsx, got '{suffix}'")
 
 
@@ -64,8 +69,10 @@ def _reading_problem(error: Exception) -> str:
     if found is None:
         return str(error)
     expected, line, saw = found.groups()
-    return (f"row {line} has {saw} cells where the header has {expected}; a text with an "
-            "unquoted delimiter splits into extra cells")
+    return (
+        f"row {line} has {saw} cells where the header has {expected}; a text with an "
+        "unquoted delimiter splits into extra cells"
+    )
 
 
 def sha256_of(path: str | Path) -> str:
@@ -130,8 +137,9 @@ def endpoint_data(table: pd.DataFrame, endpoint: Endpoint) -> EndpointData:
     )
 
 
-def _refuse_undeclared_codes(codes: pd.Series, is_event: pd.Series, endpoint: Endpoint,
-                             what: str) -> None:
+def _refuse_undeclared_codes(
+    codes: pd.Series, is_event: pd.Series, endpoint: Endpoint, what: str
+) -> None:
     """A status code that is neither an event nor a declared censoring code would be counted
     as censored without a word: with ``censor_values`` every other code is refused; without,
     one censoring code is taken and a second one refused (``0``, ``1`` and a stray ``7``)."""
@@ -169,8 +177,10 @@ def strata_labels(table: pd.DataFrame, columns: tuple[str, ...], what: str) -> n
         text = np.array(table[columns[0]].astype(str).tolist(), dtype=object)
     else:
         text = np.array(
-            [", ".join(f"{c}={v}" for c, v in zip(columns, row, strict=True))
-             for row in table[list(columns)].astype(str).itertuples(index=False)],
+            [
+                ", ".join(f"{c}={v}" for c, v in zip(columns, row, strict=True))
+                for row in table[list(columns)].astype(str).itertuples(index=False)
+            ],
             dtype=object,
         )
     text[~present] = None

@@ -47,8 +47,10 @@ LOG = logging.getLogger("rtoutcomes.web")
 WATCH_SECONDS = 2.0
 WATCH_PATIENTS = 200  # more patients changed from outside: derive the whole registry again
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 @dataclass
@@ -90,22 +92,31 @@ class WebState:
             from concurrent.futures import ProcessPoolExecutor
 
             self.checker = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
         self.quality = QualityCache(config.db, self.checker)
         self.quality.refresh()
         self.known_seq, self.known_head = self.read_head()
         self.derived = DerivedCache()
         self.derived.warm_up_in_background(config.db)
         self.stop = threading.Event()
-        threading.Thread(target=self.watch, args=(self.stop,), name="rtoutcomes-watch",
-                         daemon=True).start()
+        threading.Thread(
+            target=self.watch, args=(self.stop,), name="rtoutcomes-watch", daemon=True
+        ).start()
         import jinja2
 
-        env = Jinja2Templates(env=jinja2.Environment(
-            loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True))
-        env.env.filters.update(q=lambda value: quote(str(value), safe=""),
-                               qpath=lambda value: quote(str(value), safe="/"),
-                               num=format_number, day=format_day, cell=format_cell)
+        env = Jinja2Templates(
+            env=jinja2.Environment(
+                loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
+            )
+        )
+        env.env.filters.update(
+            q=lambda value: quote(str(value), safe=""),
+            qpath=lambda value: quote(str(value), safe="/"),
+            num=format_number,
+            day=format_day,
+            cell=format_cell,
+        )
         self.templates = env
 
     def connect(self) -> sa.Connection:
@@ -172,8 +183,9 @@ async def login_page(request: Request) -> Response:
     _, session = session_of(request)
     if session.user is not None:
         return redirect(safe_next(request.query_params.get("next", "/")))
-    return render(request, "login.html", next=safe_next(request.query_params.get("next", "/")),
-                  error="")
+    return render(
+        request, "login.html", next=safe_next(request.query_params.get("next", "/")), error=""
+    )
 
 
 async def login(request: Request) -> Response:
@@ -194,8 +206,13 @@ async def login(request: Request) -> Response:
     target = safe_next(str(form.get("next", "/")))
     if user is None or not ok:
         LOG.info("failed log-in")
-        return render(request, "login.html", status_code=401, next=target,
-                      error="Unknown user name or wrong password.")
+        return render(
+            request,
+            "login.html",
+            status_code=401,
+            next=target,
+            error="Unknown user name or wrong password.",
+        )
     sessions = state_of(request).sessions
     sessions.drop(session_id)
     new_id, _ = sessions.new(user)
@@ -213,8 +230,9 @@ def logout(request: Request, session: Session, form: Any) -> Response:
     return response
 
 
-async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]
-                           ) -> Response:
+async def security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
     """Security headers, the session cookie of a new session, and one log line per request
     (method, path, status, milliseconds: ids only, never the query string or form values)."""
     start = time.perf_counter()
@@ -228,8 +246,13 @@ async def security_headers(request: Request, call_next: Callable[[Request], Awai
     headers["Referrer-Policy"] = "no-referrer"
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cache-Control", "no-store")
-    LOG.info("%s %s %s %.0f ms", request.method, request.url.path, response.status_code,
-             (time.perf_counter() - start) * 1000)
+    LOG.info(
+        "%s %s %s %.0f ms",
+        request.method,
+        request.url.path,
+        response.status_code,
+        (time.perf_counter() - start) * 1000,
+    )
     return response
 
 
@@ -267,10 +290,14 @@ def create_app(config: WebConfig) -> Starlette:
     hosts = [*LOOPBACK_HOSTS, config.host, *config.extra_hosts]
     if "0.0.0.0" in hosts or "::" in hosts:
         hosts.append("*")  # bound to every interface: the users file guards it
-    app = Starlette(routes=routes, middleware=[
-        Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
-        Middleware(BaseHTTPMiddleware, dispatch=security_headers),
-    ], lifespan=_lifespan(state))
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
+            Middleware(BaseHTTPMiddleware, dispatch=security_headers),
+        ],
+        lifespan=_lifespan(state),
+    )
     app.state.web = state
     return app
 
@@ -278,5 +305,6 @@ def create_app(config: WebConfig) -> Starlette:
 def html_message(title: str, message: str, status: int) -> Response:
     from html import escape
 
-    return HTMLResponse(f"<!doctype html><title>{escape(title)}</title><p>{escape(message)}",
-                        status_code=status)
+    return HTMLResponse(
+        f"<!doctype html><title>{escape(title)}</title><p>{escape(message)}", status_code=status
+    )

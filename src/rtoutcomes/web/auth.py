@@ -52,8 +52,9 @@ class User:
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
     """A salted scrypt hash of ``password`` in the users file's format."""
     salt = salt if salt is not None else secrets.token_bytes(16)
-    key = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
-                         dklen=32)
+    key = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
+    )
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${key.hex()}"
 
 
@@ -64,8 +65,14 @@ def verify_password(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         expected = bytes.fromhex(key)
-        found = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), n=int(n),
-                               r=int(r), p=int(p), dklen=len(expected))
+        found = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=bytes.fromhex(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+        )
     except (ValueError, MemoryError):
         return False
     return hmac.compare_digest(found, expected)
@@ -88,11 +95,14 @@ def load_users(path: str | Path) -> dict[str, User]:
             raise UsersFileError(f"{path}, line {number}: expected name:role:scrypt$... ")
         name, role, stored = parts
         if not _NAME.match(name):
-            raise UsersFileError(f"{path}, line {number}: user name {name!r} is not allowed "
-                                 "(letters, digits, _ . @ -)")
+            raise UsersFileError(
+                f"{path}, line {number}: user name {name!r} is not allowed "
+                "(letters, digits, _ . @ -)"
+            )
         if role not in ROLES:
-            raise UsersFileError(f"{path}, line {number}: role {role!r} is not one of "
-                                 f"{', '.join(ROLES)}")
+            raise UsersFileError(
+                f"{path}, line {number}: role {role!r} is not one of {', '.join(ROLES)}"
+            )
         if name in users:
             raise UsersFileError(f"{path}, line {number}: user {name!r} appears twice")
         users[name] = User(name, role, stored)

@@ -19,9 +19,18 @@ from rtoutcomes.registry.tables import Rows
 from rtoutcomes.web.patient import Derived, derive
 
 MAX_CACHED = 20000
-PATIENT_TABLES = ("patients", "screened_candidates", "lesions", "patient_events", "toxicities",
-                  "systemic_therapies", "sbrt_courses", "assessments", "dosimetry",
-                  "registry_meta")
+PATIENT_TABLES = (
+    "patients",
+    "screened_candidates",
+    "lesions",
+    "patient_events",
+    "toxicities",
+    "systemic_therapies",
+    "sbrt_courses",
+    "assessments",
+    "dosimetry",
+    "registry_meta",
+)
 
 
 def fingerprint(rows: Rows) -> str:
@@ -43,18 +52,24 @@ def group_by_patient(rows: Rows) -> dict[str, Rows]:
     for group in groups.values():
         group["registry_meta"] = rows["registry_meta"]
     lesion_owner = {r["lesion_id"]: str(r["patient_id"]) for r in rows["lesions"]}
-    course_owner = {r["course_id"]: lesion_owner.get(r["lesion_id"]) for r in
-                    rows["sbrt_courses"]}
+    course_owner = {r["course_id"]: lesion_owner.get(r["lesion_id"]) for r in rows["sbrt_courses"]}
     for p in rows["patients"]:
         groups[str(p["patient_id"])]["patients"].append(p)
-    for table in ("screened_candidates", "lesions", "patient_events", "toxicities",
-                  "systemic_therapies"):
+    for table in (
+        "screened_candidates",
+        "lesions",
+        "patient_events",
+        "toxicities",
+        "systemic_therapies",
+    ):
         for r in rows[table]:
             if r.get("patient_id") is not None and str(r["patient_id"]) in groups:
                 groups[str(r["patient_id"])][table].append(r)
-    for table, owner_of in (("sbrt_courses", lambda r: lesion_owner.get(r["lesion_id"])),
-                            ("assessments", lambda r: lesion_owner.get(r["lesion_id"])),
-                            ("dosimetry", lambda r: course_owner.get(r["course_id"]))):
+    for table, owner_of in (
+        ("sbrt_courses", lambda r: lesion_owner.get(r["lesion_id"])),
+        ("assessments", lambda r: lesion_owner.get(r["lesion_id"])),
+        ("dosimetry", lambda r: course_owner.get(r["course_id"])),
+    ):
         for r in rows[table]:
             owner = owner_of(r)
             if owner in groups:
@@ -123,5 +138,6 @@ class DerivedCache:
             self.tried = True
 
     def warm_up_in_background(self, db: str) -> None:
-        threading.Thread(target=self.warm_up, args=(db,), name="rtoutcomes-derive",
-                         daemon=True).start()
+        threading.Thread(
+            target=self.warm_up, args=(db,), name="rtoutcomes-derive", daemon=True
+        ).start()

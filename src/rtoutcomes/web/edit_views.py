@@ -34,10 +34,19 @@ ADDABLE = {
 MAX_UPLOAD = 50 << 20
 
 
-def apply(request: Request, session: Session, changes: Any, *, reason: str | None,
-          command: str, dry_run: bool = False, expected_head: str | None = None,
-          refuse_existing: bool = False, patient_id: str | None = None,
-          files: Path | None = None) -> tuple[Any, FormState]:
+def apply(
+    request: Request,
+    session: Session,
+    changes: Any,
+    *,
+    reason: str | None,
+    command: str,
+    dry_run: bool = False,
+    expected_head: str | None = None,
+    refuse_existing: bool = False,
+    patient_id: str | None = None,
+    files: Path | None = None,
+) -> tuple[Any, FormState]:
     """``apply_changes`` (or, for uploaded ``files``, ``update_registry``: the same path as
     ``import --update``) as the logged-in user; problems become a ``FormState``. After a write,
     ``patient_id``'s page is derived again (``None``: the whole registry, in the background)."""
@@ -50,13 +59,26 @@ def apply(request: Request, session: Session, changes: Any, *, reason: str | Non
     user = session.user.name if session.user else None
     try:
         if files is not None:
-            report = update_registry(files, state.config.db, user=user, reason=reason or None,
-                                     command=command, dry_run=dry_run,
-                                     expected_head=expected_head)
+            report = update_registry(
+                files,
+                state.config.db,
+                user=user,
+                reason=reason or None,
+                command=command,
+                dry_run=dry_run,
+                expected_head=expected_head,
+            )
         else:
-            report = apply_changes(state.config.db, changes, user=user, reason=reason or None,
-                                   command=command, dry_run=dry_run,
-                                   expected_head=expected_head, refuse_existing=refuse_existing)
+            report = apply_changes(
+                state.config.db,
+                changes,
+                user=user,
+                reason=reason or None,
+                command=command,
+                dry_run=dry_run,
+                expected_head=expected_head,
+                refuse_existing=refuse_existing,
+            )
     except ImportRejected as error:
         for p in error.problems:
             if p.column:
@@ -69,7 +91,8 @@ def apply(request: Request, session: Session, changes: Any, *, reason: str | Non
         name = type(error).__name__
         if name == "ReasonRequired":
             form.errors.setdefault("reason", []).append(
-                "give the reason for this change (it goes into the audit trail)")
+                "give the reason for this change (it goes into the audit trail)"
+            )
         else:
             form.general.append(str(error))
         return None, form
@@ -143,10 +166,24 @@ def add_form(request: Request, session: Session, form: Any) -> Response:
     return _add_page(request, spec, rows, patient_id, FormState(values))
 
 
-def _add_page(request: Request, spec: TableSpec, rows: Any, patient_id: str, state: FormState,
-              status: int = 200) -> Response:
-    return render(request, "add.html", status_code=status, title=ADDABLE[spec.name],
-                  spec=spec, patient_id=patient_id, fields=_add_fields(spec, rows), form=state)
+def _add_page(
+    request: Request,
+    spec: TableSpec,
+    rows: Any,
+    patient_id: str,
+    state: FormState,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "add.html",
+        status_code=status,
+        title=ADDABLE[spec.name],
+        spec=spec,
+        patient_id=patient_id,
+        fields=_add_fields(spec, rows),
+        form=state,
+    )
 
 
 @requires("editor")
@@ -160,10 +197,15 @@ def add_record(request: Request, session: Session, form: Any) -> Response:
     if "patient_id" in values:
         values["patient_id"] = patient_id
     row = {name: (value if value != "" else None) for name, value in values.items()}
-    report, state = apply(request, session, ChangeSet(rows={spec.name: [row]}),
-                          reason=str(form.get("reason", "")).strip() or None,
-                          command=f"rtoutcomes serve: add {spec.name}", refuse_existing=True,
-                          patient_id=patient_id)
+    report, state = apply(
+        request,
+        session,
+        ChangeSet(rows={spec.name: [row]}),
+        reason=str(form.get("reason", "")).strip() or None,
+        command=f"rtoutcomes serve: add {spec.name}",
+        refuse_existing=True,
+        patient_id=patient_id,
+    )
     if report is None:
         state.values = values
         return _add_page(request, spec, rows, patient_id, state, status=400)
@@ -194,19 +236,28 @@ def correct_record(request: Request, session: Session, form: Any) -> Response:
         owner = queries.patient_of(connection, table, stored) if stored else None
     if stored is None:
         return _not_found(request, f"There is no record {key!r} in {table}.")
-    typed = {f.column.name: str(form.get(f.column.name, "")).strip()[:2000]
-             for f in record_fields(spec)}
-    changed = {name: (text if text != "" else None) for name, text in typed.items()
-               if text != format_cell(stored.get(name))}
+    typed = {
+        f.column.name: str(form.get(f.column.name, "")).strip()[:2000] for f in record_fields(spec)
+    }
+    changed = {
+        name: (text if text != "" else None)
+        for name, text in typed.items()
+        if text != format_cell(stored.get(name))
+    }
     reason = str(form.get("reason", "")).strip()[:2000]
     if not changed:
-        state = FormState(typed, general=["Nothing was changed: no value differs from the "
-                                          "stored one."])
+        state = FormState(
+            typed, general=["Nothing was changed: no value differs from the stored one."]
+        )
         return record_page(request, table, key, state, status=400)
-    report, state = apply(request, session,
-                          ChangeSet(rows={table: [{spec.primary_key: key, **changed}]}),
-                          reason=reason or None, command=f"rtoutcomes serve: correct {table}",
-                          patient_id=owner)
+    report, state = apply(
+        request,
+        session,
+        ChangeSet(rows={table: [{spec.primary_key: key, **changed}]}),
+        reason=reason or None,
+        command=f"rtoutcomes serve: correct {table}",
+        patient_id=owner,
+    )
     if report is None:
         state.values = {**typed, "reason": reason}
         return record_page(request, table, key, state, status=400)
@@ -231,10 +282,18 @@ def history(request: Request, session: Session, form: Any) -> Response:
             verification = audit.verify(state.config.db)
         except RtOutcomesError as error:
             verification = str(error)
-    return render(request, "history.html", title="History", entries=entries, total=total,
-                  page=page, pages=max(1, -(-total // queries.PAGE_SIZE)),
-                  verification=verification, form=FormState(),
-                  frozen=request.query_params.get("frozen", ""))
+    return render(
+        request,
+        "history.html",
+        title="History",
+        entries=entries,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // queries.PAGE_SIZE)),
+        verification=verification,
+        form=FormState(),
+        frozen=request.query_params.get("frozen", ""),
+    )
 
 
 def _int(text: str | None, default: int) -> int:
@@ -252,15 +311,29 @@ def freeze_state(request: Request, session: Session, form: Any) -> Response:
     reason = str(form.get("reason", "")).strip()[:2000] or None
     state = state_of(request)
     try:
-        freeze(state.config.db, label, user=session.user.name if session.user else None,
-               reason=reason, command="rtoutcomes serve: freeze")
+        freeze(
+            state.config.db,
+            label,
+            user=session.user.name if session.user else None,
+            reason=reason,
+            command="rtoutcomes serve: freeze",
+        )
     except RtOutcomesError as error:
         with state.connect() as connection:
             entries, total = queries.audit_entries(connection)
-        return render(request, "history.html", status_code=400, title="History",
-                      entries=entries, total=total, page=1,
-                      pages=max(1, -(-total // queries.PAGE_SIZE)), verification=None,
-                      form=FormState({"label": label}, {"label": [str(error)]}), frozen="")
+        return render(
+            request,
+            "history.html",
+            status_code=400,
+            title="History",
+            entries=entries,
+            total=total,
+            page=1,
+            pages=max(1, -(-total // queries.PAGE_SIZE)),
+            verification=None,
+            form=FormState({"label": label}, {"label": [str(error)]}),
+            frozen="",
+        )
     return redirect(f"/history?frozen={_q(label)}")
 
 
@@ -344,24 +417,45 @@ async def import_preview(request: Request, session: Session, form: Any) -> Respo
     path = folder / workbooks[0] if workbooks else folder
 
     def preview() -> Response:
-        report, state = apply(request, session, None, reason=None, dry_run=True, files=path,
-                              command="rtoutcomes serve: import preview")
+        report, state = apply(
+            request,
+            session,
+            None,
+            reason=None,
+            dry_run=True,
+            files=path,
+            command="rtoutcomes serve: import preview",
+        )
         if report is None:
             shutil.rmtree(folder, ignore_errors=True)
-            return render(request, "import.html", status_code=400, title="Import",
-                          preview=None, form=state)
+            return render(
+                request, "import.html", status_code=400, title="Import", preview=None, form=state
+            )
         user = session.user.name if session.user else ""
         token = pending.add(PendingImport(user, path, ", ".join(names), report.head_before))
-        return render(request, "import.html", title="Import preview", preview=report,
-                      token=token, names=", ".join(names), form=FormState())
+        return render(
+            request,
+            "import.html",
+            title="Import preview",
+            preview=report,
+            token=token,
+            names=", ".join(names),
+            form=FormState(),
+        )
 
     return await run_in_threadpool(preview)
 
 
 def _import_error(request: Request, folder: Path, message: str) -> Response:
     shutil.rmtree(folder, ignore_errors=True)
-    return render(request, "import.html", status_code=400, title="Import", preview=None,
-                  form=FormState(general=[message]))
+    return render(
+        request,
+        "import.html",
+        status_code=400,
+        title="Import",
+        preview=None,
+        form=FormState(general=[message]),
+    )
 
 
 @requires("editor")
@@ -372,27 +466,63 @@ def import_confirm(request: Request, session: Session, form: Any) -> Response:
     user = session.user.name if session.user else ""
     item = pending.take(token, user)
     if item is None:
-        return render(request, "import.html", status_code=400, title="Import", preview=None,
-                      form=FormState(general=["This preview is no longer available; upload "
-                                              "the files again."]))
+        return render(
+            request,
+            "import.html",
+            status_code=400,
+            title="Import",
+            preview=None,
+            form=FormState(
+                general=["This preview is no longer available; upload the files again."]
+            ),
+        )
     reason = str(form.get("reason", "")).strip()[:2000] or None
-    report, state = apply(request, session, None, reason=reason, files=item.path,
-                          command=f"rtoutcomes serve: import {item.name}",
-                          expected_head=item.head)
+    report, state = apply(
+        request,
+        session,
+        None,
+        reason=reason,
+        files=item.path,
+        command=f"rtoutcomes serve: import {item.name}",
+        expected_head=item.head,
+    )
     if report is None:
         if "reason" in state.errors:
-            preview, _ = apply(request, session, None, reason=None, dry_run=True,
-                               files=item.path, command="rtoutcomes serve: import preview")
+            preview, _ = apply(
+                request,
+                session,
+                None,
+                reason=None,
+                dry_run=True,
+                files=item.path,
+                command="rtoutcomes serve: import preview",
+            )
             pending.put_back(token, item)
-            return render(request, "import.html", status_code=400, title="Import preview",
-                          preview=preview, token=token, names=item.name, form=state)
-        shutil.rmtree(item.path if item.path.is_dir() else item.path.parent,
-                      ignore_errors=True)
-        return render(request, "import.html", status_code=400, title="Import", preview=None,
-                      form=state)
+            return render(
+                request,
+                "import.html",
+                status_code=400,
+                title="Import preview",
+                preview=preview,
+                token=token,
+                names=item.name,
+                form=state,
+            )
+        shutil.rmtree(item.path if item.path.is_dir() else item.path.parent, ignore_errors=True)
+        return render(
+            request, "import.html", status_code=400, title="Import", preview=None, form=state
+        )
     shutil.rmtree(item.path if item.path.is_dir() else item.path.parent, ignore_errors=True)
-    return render(request, "import.html", title="Imported", preview=report, token="",
-                  names=item.name, form=FormState(), done=True)
+    return render(
+        request,
+        "import.html",
+        title="Imported",
+        preview=report,
+        token="",
+        names=item.name,
+        form=FormState(),
+        done=True,
+    )
 
 
 ROUTES = [

@@ -93,18 +93,34 @@ def timeline(rows: Rows) -> list[TimelineItem]:
 
     patient = rows["patients"][0]
     pid = patient["patient_id"]
-    add(patient.get("diagnosis_date"), "diagnosis",
-        f"diagnosis: {patient.get('histology_subtype') or ''}", "patients", pid)
-    add(patient.get("recurrence_date"), "recurrence",
-        f"{patient.get('disease_setting') or 'recurrence'} diagnosed", "patients", pid)
+    add(
+        patient.get("diagnosis_date"),
+        "diagnosis",
+        f"diagnosis: {patient.get('histology_subtype') or ''}",
+        "patients",
+        pid,
+    )
+    add(
+        patient.get("recurrence_date"),
+        "recurrence",
+        f"{patient.get('disease_setting') or 'recurrence'} diagnosed",
+        "patients",
+        pid,
+    )
     for c in rows["sbrt_courses"]:
-        add(c["start_date"], "sbrt",
+        add(
+            c["start_date"],
+            "sbrt",
             f"SBRT {c['course_id']} of lesion {c['lesion_id']}: {_mm(c['total_dose_gy'])} Gy "
-            f"in {c['fractions']} fractions, to {c['end_date']}", "sbrt_courses", c["course_id"])
+            f"in {c['fractions']} fractions, to {c['end_date']}",
+            "sbrt_courses",
+            c["course_id"],
+        )
     for a in rows["assessments"]:
         diameter = _mm(a.get("longest_diameter_mm"))
         text = f"{a['modality']} scan of lesion {a['lesion_id']}: " + (
-            f"{diameter} mm" if diameter else "no diameter")
+            f"{diameter} mm" if diameter else "no diameter"
+        )
         if a.get("new_lesions"):
             text += ", new lesions"
         add(a["assessment_date"], "scan", text, "assessments", a["assessment_id"])
@@ -115,15 +131,29 @@ def timeline(rows: Rows) -> list[TimelineItem]:
             text += f", lesion {e['lesion_id']})" if e.get("lesion_id") else ")"
         add(e["event_date"], str(e["event_type"]), text, "patient_events", e["event_id"])
     for t in rows["toxicities"]:
-        add(t["onset_date"], "toxicity", f"toxicity: {t['term']}, grade {t['grade']}",
-            "toxicities", t["toxicity_id"])
+        add(
+            t["onset_date"],
+            "toxicity",
+            f"toxicity: {t['term']}, grade {t['grade']}",
+            "toxicities",
+            t["toxicity_id"],
+        )
     for s in rows["systemic_therapies"]:
         text = f"{s['therapy_type']}" + (f" ({s['agent']})" if s.get("agent") else "")
         if s.get("end_date"):
             text += f" until {s['end_date']}"
         add(s["start_date"], "systemic", text, "systemic_therapies", s["therapy_id"])
-    order = ["diagnosis", "recurrence", "sbrt", "systemic", "scan", "toxicity", "progression",
-             "last_contact", "death"]
+    order = [
+        "diagnosis",
+        "recurrence",
+        "sbrt",
+        "systemic",
+        "scan",
+        "toxicity",
+        "progression",
+        "last_contact",
+        "death",
+    ]
     items.sort(key=lambda i: (i.date, order.index(i.kind) if i.kind in order else 99, i.key))
     return items
 
@@ -165,24 +195,36 @@ def derive(rows: Rows) -> dict[str, Derived]:
         scan_rows[owner[lid]].setdefault(lid, []).append(row)
     settings = endpoints.settings.describe()
     by_patient = {str(r["patient_id"]): r for r in _records(endpoints.patients)}
-    return {pid: Derived(by_patient.get(pid), lesion_rows[pid], scan_rows[pid], settings)
-            for pid in patient_ids}
+    return {
+        pid: Derived(by_patient.get(pid), lesion_rows[pid], scan_rows[pid], settings)
+        for pid in patient_ids
+    }
 
 
 def patient_view(rows: Rows, derived: Derived) -> PatientView:
     """The page's content for one patient's rows (``queries.patient_rows``) and their
     ``Derived`` facts."""
-    view = PatientView(rows, timeline(rows), [], derived.endpoint, RECIST_1_1.name,
-                       derived.problem, derived.settings)
-    courses = sorted(rows["sbrt_courses"], key=lambda c: (str(c["start_date"]),
-                                                          str(c["course_id"])))
+    view = PatientView(
+        rows,
+        timeline(rows),
+        [],
+        derived.endpoint,
+        RECIST_1_1.name,
+        derived.problem,
+        derived.settings,
+    )
+    courses = sorted(
+        rows["sbrt_courses"], key=lambda c: (str(c["start_date"]), str(c["course_id"]))
+    )
     for lesion in rows["lesions"]:
         lid = str(lesion["lesion_id"])
         mine = derived.scans.get(lid, [])
-        start = next((c["start_date"] for c in courses if c["lesion_id"] == lesion["lesion_id"]),
-                     None)
-        view.lesions.append(LesionPanel(lesion, mine, diameter_chart(mine, _day(start)),
-                                        derived.lesions.get(lid)))
+        start = next(
+            (c["start_date"] for c in courses if c["lesion_id"] == lesion["lesion_id"]), None
+        )
+        view.lesions.append(
+            LesionPanel(lesion, mine, diameter_chart(mine, _day(start)), derived.lesions.get(lid))
+        )
     return view
 
 
@@ -194,16 +236,29 @@ def _starts(frames: dict[str, pd.DataFrame]) -> pd.Series | None:
     return first.set_index(first["lesion_id"].astype(str))["start_date"]
 
 
-COLOURS = {"PD": "#b3261e", "CR": "#1b6e20", "PR": "#2e7d32", "SD": "#455a64",
-           "baseline": "#1f4e79", "NE": "#9e9e9e", "pre-baseline": "#9e9e9e"}
+COLOURS = {
+    "PD": "#b3261e",
+    "CR": "#1b6e20",
+    "PR": "#2e7d32",
+    "SD": "#455a64",
+    "baseline": "#1f4e79",
+    "NE": "#9e9e9e",
+    "pre-baseline": "#9e9e9e",
+}
 
 
 def diameter_chart(scans: list[dict[str, Any]], sbrt_start: dt.date | None) -> str:
     """An inline SVG of a lesion's longest diameter (mm) over time, each scan labelled with its
     RECIST call; the SBRT start is a vertical line. Only numbers, dates and fixed labels are
     drawn, each escaped."""
-    points = [(_day(s["assessment_date"]), _number(s["longest_diameter_mm"]),
-               str(s.get("response") or "")) for s in scans]
+    points = [
+        (
+            _day(s["assessment_date"]),
+            _number(s["longest_diameter_mm"]),
+            str(s.get("response") or ""),
+        )
+        for s in scans
+    ]
     measured = [(d, v, r) for d, v, r in points if d is not None and v is not None]
     if not measured:
         return ""
@@ -219,32 +274,40 @@ def diameter_chart(scans: list[dict[str, Any]], sbrt_start: dt.date | None) -> s
     def y(value: float) -> float:
         return top + (1 - value / high) * (height - top - bottom)
 
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" '
-             f'height="{height}" role="img" aria-label="longest diameter over time">',
-             f'<line x1="{left}" y1="{y(0):.1f}" x2="{width - right}" y2="{y(0):.1f}" '
-             'stroke="#888"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{y(0):.1f}" stroke="#888"/>',
-             f'<text x="4" y="{top - 6}" font-size="10">mm</text>']
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" aria-label="longest diameter over time">',
+        f'<line x1="{left}" y1="{y(0):.1f}" x2="{width - right}" y2="{y(0):.1f}" stroke="#888"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{y(0):.1f}" stroke="#888"/>',
+        f'<text x="4" y="{top - 6}" font-size="10">mm</text>',
+    ]
     for tick in _ticks(high):
-        parts.append(f'<text x="{left - 4}" y="{y(tick) + 3:.1f}" font-size="10" '
-                     f'text-anchor="end">{tick:g}</text>')
+        parts.append(
+            f'<text x="{left - 4}" y="{y(tick) + 3:.1f}" font-size="10" '
+            f'text-anchor="end">{tick:g}</text>'
+        )
     if sbrt_start is not None:
-        parts.append(f'<line x1="{x(sbrt_start):.1f}" y1="{top}" x2="{x(sbrt_start):.1f}" '
-                     f'y2="{y(0):.1f}" stroke="#c77700" stroke-dasharray="4 3"/>'
-                     f'<text x="{x(sbrt_start) + 3:.1f}" y="{top + 8}" font-size="10" '
-                     'fill="#c77700">SBRT</text>')
+        parts.append(
+            f'<line x1="{x(sbrt_start):.1f}" y1="{top}" x2="{x(sbrt_start):.1f}" '
+            f'y2="{y(0):.1f}" stroke="#c77700" stroke-dasharray="4 3"/>'
+            f'<text x="{x(sbrt_start) + 3:.1f}" y="{top + 8}" font-size="10" '
+            'fill="#c77700">SBRT</text>'
+        )
     line = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v, _ in measured)
     parts.append(f'<polyline points="{line}" fill="none" stroke="#1f4e79" stroke-width="1.5"/>')
     for d, v, response in measured:
         colour = COLOURS.get(response, "#455a64")
         parts.append(
             f'<circle cx="{x(d):.1f}" cy="{y(v):.1f}" r="4" fill="{colour}">'
-            f'<title>{escape(d.isoformat())}: {v:g} mm, {escape(response)}</title></circle>'
+            f"<title>{escape(d.isoformat())}: {v:g} mm, {escape(response)}</title></circle>"
             f'<text x="{x(d):.1f}" y="{y(v) - 8:.1f}" font-size="9" text-anchor="middle" '
-            f'fill="{colour}">{escape(_short(response))}</text>')
-    parts.append(f'<text x="{left}" y="{height - 8}" font-size="10">{escape(first.isoformat())}'
-                 f'</text><text x="{width - right}" y="{height - 8}" font-size="10" '
-                 f'text-anchor="end">{escape(last.isoformat())}</text></svg>')
+            f'fill="{colour}">{escape(_short(response))}</text>'
+        )
+    parts.append(
+        f'<text x="{left}" y="{height - 8}" font-size="10">{escape(first.isoformat())}'
+        f'</text><text x="{width - right}" y="{height - 8}" font-size="10" '
+        f'text-anchor="end">{escape(last.isoformat())}</text></svg>'
+    )
     return "".join(parts)
 
 

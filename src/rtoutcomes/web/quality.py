@@ -54,8 +54,9 @@ def check_registry(db: str) -> QualityReport:
         if key is None and table is not None and p.row is not None and 2 <= p.row < rows + 2:
             pk = TABLE_BY_NAME[table.name].primary_key
             key = str(table.rows[p.row - 2].cells.get(pk))
-        found.append(QualityProblem(table.name if table else p.source, key, p.column,
-                                    p.value, p.rule))
+        found.append(
+            QualityProblem(table.name if table else p.source, key, p.column, p.value, p.rule)
+        )
     return QualityReport(tuple(found), time.time(), time.monotonic() - start)
 
 
@@ -88,8 +89,11 @@ class QualityCache:
     def _work(self) -> None:
         while True:
             try:
-                report = (check_registry(self.db) if self.executor is None
-                          else self.executor.submit(check_registry, self.db).result())
+                report = (
+                    check_registry(self.db)
+                    if self.executor is None
+                    else self.executor.submit(check_registry, self.db).result()
+                )
             except Exception as error:  # a dead worker process: say so on the overview
                 report = QualityReport((), time.time(), 0.0, f"the check failed: {error}")
             with self._lock:

@@ -20,8 +20,9 @@ PAGE_SIZE = 50
 def table_counts(connection: sa.Connection) -> dict[str, int]:
     """Rows per registry table, in the format's order."""
     return {
-        spec.name: int(connection.execute(
-            sa.select(sa.func.count()).select_from(T[spec.name])).scalar_one())
+        spec.name: int(
+            connection.execute(sa.select(sa.func.count()).select_from(T[spec.name])).scalar_one()
+        )
         for spec in TABLES
     }
 
@@ -52,8 +53,7 @@ def screening_flow(connection: sa.Connection) -> Flow:
     columns = ["candidate_id", "eligible", "exclusion_reason", "patient_id"]
     rows = connection.execute(sa.select(*(c.c[name] for name in columns))).all()
     chart = registry_flow({"screened_candidates": pd.DataFrame(rows, columns=columns)})
-    return Flow(chart.screened, chart.enrolled_patients,
-                tuple(chart.excluded_by_reason.items()))
+    return Flow(chart.screened, chart.enrolled_patients, tuple(chart.excluded_by_reason.items()))
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,14 @@ class PatientPage:
 
 
 def search_patients(
-    connection: sa.Connection, text: str = "", *, setting: str = "", family: str = "",
-    sex: str = "", status: str = "", page: int = 1,
+    connection: sa.Connection,
+    text: str = "",
+    *,
+    setting: str = "",
+    family: str = "",
+    sex: str = "",
+    status: str = "",
+    page: int = 1,
 ) -> PatientPage:
     """Patients whose id, histology subtype or primary site contains ``text`` (ignoring case),
     filtered by disease setting, WHO family, sex and vital status (``alive``/``dead``), in
@@ -76,12 +82,18 @@ def search_patients(
     p, lesions, events = T["patients"], T["lesions"], T["patient_events"]
     conditions: list[Any] = []
     if text:
-        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
-            "_", "\\_") + "%"
-        conditions.append(sa.or_(*(sa.func.lower(col).like(pattern, escape="\\") for col in
-                                   (p.c.patient_id, p.c.histology_subtype, p.c.primary_site))))
-    for column, value in ((p.c.disease_setting, setting), (p.c.who_family, family),
-                          (p.c.sex, sex)):
+        pattern = (
+            "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        conditions.append(
+            sa.or_(
+                *(
+                    sa.func.lower(col).like(pattern, escape="\\")
+                    for col in (p.c.patient_id, p.c.histology_subtype, p.c.primary_site)
+                )
+            )
+        )
+    for column, value in ((p.c.disease_setting, setting), (p.c.who_family, family), (p.c.sex, sex)):
         if value:
             conditions.append(column == value)
     # IN (subquery) is evaluated once; EXISTS per patient would scan patient_events each time
@@ -92,25 +104,43 @@ def search_patients(
     elif status == "alive":
         conditions.append(p.c.patient_id.not_in(dead))
     where = sa.and_(sa.true(), *conditions)
-    total = int(connection.execute(
-        sa.select(sa.func.count()).select_from(p).where(where)).scalar_one())
+    total = int(
+        connection.execute(sa.select(sa.func.count()).select_from(p).where(where)).scalar_one()
+    )
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
-    query = (sa.select(p.c.patient_id, p.c.sex, p.c.diagnosis_date, p.c.histology_subtype,
-                       p.c.who_family, p.c.disease_setting)
-             .where(where).order_by(p.c.patient_id)
-             .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+    query = (
+        sa.select(
+            p.c.patient_id,
+            p.c.sex,
+            p.c.diagnosis_date,
+            p.c.histology_subtype,
+            p.c.who_family,
+            p.c.disease_setting,
+        )
+        .where(where)
+        .order_by(p.c.patient_id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
     rows = [dict(r._mapping) for r in connection.execute(query)]
     ids = [r["patient_id"] for r in rows]
     # One grouped query each for the page's patients (a correlated subquery per row would scan
     # the table once per row: the registry has no index on patient_id).
-    n_lesions: dict[Any, Any] = dict(connection.execute(
-        sa.select(lesions.c.patient_id, sa.func.count()).where(lesions.c.patient_id.in_(ids))
-        .group_by(lesions.c.patient_id)).all())
-    deaths: dict[Any, Any] = dict(connection.execute(
-        sa.select(events.c.patient_id, sa.func.min(events.c.event_date))
-        .where(events.c.patient_id.in_(ids), events.c.event_type == "death")
-        .group_by(events.c.patient_id)).all())
+    n_lesions: dict[Any, Any] = dict(
+        connection.execute(
+            sa.select(lesions.c.patient_id, sa.func.count())
+            .where(lesions.c.patient_id.in_(ids))
+            .group_by(lesions.c.patient_id)
+        ).all()
+    )
+    deaths: dict[Any, Any] = dict(
+        connection.execute(
+            sa.select(events.c.patient_id, sa.func.min(events.c.event_date))
+            .where(events.c.patient_id.in_(ids), events.c.event_type == "death")
+            .group_by(events.c.patient_id)
+        ).all()
+    )
     for r in rows:
         r["lesions"] = n_lesions.get(r["patient_id"], 0)
         r["death_date"] = deaths.get(r["patient_id"])
@@ -120,12 +150,12 @@ def search_patients(
 def distinct_values(connection: sa.Connection, table: str, column: str) -> list[str]:
     """The values a column holds (for filter menus), sorted."""
     col = T[table].c[column]
-    return sorted(str(v) for (v,) in connection.execute(sa.select(col).distinct())
-                  if v is not None)
+    return sorted(str(v) for (v,) in connection.execute(sa.select(col).distinct()) if v is not None)
 
 
-def _rows(connection: sa.Connection, table: str, column: str, keys: Sequence[object]) -> list[
-        dict[str, object]]:
+def _rows(
+    connection: sa.Connection, table: str, column: str, keys: Sequence[object]
+) -> list[dict[str, object]]:
     if not keys:
         return []
     t = T[table]
@@ -140,16 +170,23 @@ def patient_rows(connection: sa.Connection, patient_id: str) -> Rows | None:
     rows: Rows = {"patients": _rows(connection, "patients", "patient_id", [patient_id])}
     if not rows["patients"]:
         return None
-    rows["registry_meta"] = _rows(connection, "registry_meta", "key",
-                                  list(registry_meta(connection)))
-    for table in ("screened_candidates", "lesions", "patient_events", "toxicities",
-                  "systemic_therapies"):
+    rows["registry_meta"] = _rows(
+        connection, "registry_meta", "key", list(registry_meta(connection))
+    )
+    for table in (
+        "screened_candidates",
+        "lesions",
+        "patient_events",
+        "toxicities",
+        "systemic_therapies",
+    ):
         rows[table] = _rows(connection, table, "patient_id", [patient_id])
     lesion_ids = [r["lesion_id"] for r in rows["lesions"]]
     rows["sbrt_courses"] = _rows(connection, "sbrt_courses", "lesion_id", lesion_ids)
     rows["assessments"] = _rows(connection, "assessments", "lesion_id", lesion_ids)
-    rows["dosimetry"] = _rows(connection, "dosimetry", "course_id",
-                              [r["course_id"] for r in rows["sbrt_courses"]])
+    rows["dosimetry"] = _rows(
+        connection, "dosimetry", "course_id", [r["course_id"] for r in rows["sbrt_courses"]]
+    )
     return rows
 
 
@@ -167,12 +204,14 @@ def patient_of(connection: sa.Connection, table: str, row: dict[str, object]) ->
     lesions, courses = T["lesions"], T["sbrt_courses"]
     lesion_id = row.get("lesion_id")
     if lesion_id is None and row.get("course_id") is not None:
-        lesion_id = connection.execute(sa.select(courses.c.lesion_id).where(
-            courses.c.course_id == row["course_id"])).scalar()
+        lesion_id = connection.execute(
+            sa.select(courses.c.lesion_id).where(courses.c.course_id == row["course_id"])
+        ).scalar()
     if lesion_id is None:
         return None
-    found = connection.execute(sa.select(lesions.c.patient_id).where(
-        lesions.c.lesion_id == lesion_id)).scalar()
+    found = connection.execute(
+        sa.select(lesions.c.patient_id).where(lesions.c.lesion_id == lesion_id)
+    ).scalar()
     return None if found is None else str(found)
 
 
@@ -194,16 +233,31 @@ def _audit_text(value: object) -> str | None:
 
 
 def _entry(row: Any) -> dict[str, Any]:
-    return {"seq": row["seq"], "batch": row["batch"], "recorded_at": row["recorded_at"],
-            "user": row["user_name"], "command": row["command"], "reason": row["reason"],
-            "action": row["action"], "table": row["table_name"], "key": row["record_key"],
-            "column": row["column_name"], "old": _audit_text(row["old_value"]),
-            "new": _audit_text(row["new_value"]), "label": row["label"]}
+    return {
+        "seq": row["seq"],
+        "batch": row["batch"],
+        "recorded_at": row["recorded_at"],
+        "user": row["user_name"],
+        "command": row["command"],
+        "reason": row["reason"],
+        "action": row["action"],
+        "table": row["table_name"],
+        "key": row["record_key"],
+        "column": row["column_name"],
+        "old": _audit_text(row["old_value"]),
+        "new": _audit_text(row["new_value"]),
+        "label": row["label"],
+    }
 
 
-def audit_entries(connection: sa.Connection, *, page: int = 1, limit: int = PAGE_SIZE,
-                  table: str | None = None, key: str | None = None
-                  ) -> tuple[list[dict[str, Any]], int]:
+def audit_entries(
+    connection: sa.Connection,
+    *,
+    page: int = 1,
+    limit: int = PAGE_SIZE,
+    table: str | None = None,
+    key: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:
     """Audit-trail entries, newest first (one page), and how many there are; ``table`` and
     ``key`` keep one record's history."""
     from rtoutcomes.registry.schema import AUDIT_LOG as log
@@ -211,23 +265,31 @@ def audit_entries(connection: sa.Connection, *, page: int = 1, limit: int = PAGE
     where: sa.ColumnElement[bool] = sa.true()
     if table is not None:
         where = sa.and_(log.c.table_name == table, log.c.record_key == key)
-    total = int(connection.execute(
-        sa.select(sa.func.count()).select_from(log).where(where)).scalar_one())
-    result = connection.execute(sa.select(log).where(where).order_by(log.c.seq.desc())
-                                .limit(limit).offset((max(page, 1) - 1) * limit))
+    total = int(
+        connection.execute(sa.select(sa.func.count()).select_from(log).where(where)).scalar_one()
+    )
+    result = connection.execute(
+        sa.select(log)
+        .where(where)
+        .order_by(log.c.seq.desc())
+        .limit(limit)
+        .offset((max(page, 1) - 1) * limit)
+    )
     return [_entry(r._mapping) for r in result], total
 
 
-def patients_changed_since(connection: sa.Connection, seq: int, *, limit: int
-                           ) -> list[str] | None:
+def patients_changed_since(connection: sa.Connection, seq: int, *, limit: int) -> list[str] | None:
     """The patients whose records the audit entries after ``seq`` touched (still existing
     records only), or ``None`` when more than ``limit`` records were touched or one of them is
     gone (then the caller derives everything again)."""
     from rtoutcomes.registry.schema import AUDIT_LOG as log
 
     touched = connection.execute(
-        sa.select(log.c.table_name, log.c.record_key).distinct()
-        .where(log.c.seq > seq, log.c.table_name.is_not(None)).limit(limit + 1)).all()
+        sa.select(log.c.table_name, log.c.record_key)
+        .distinct()
+        .where(log.c.seq > seq, log.c.table_name.is_not(None))
+        .limit(limit + 1)
+    ).all()
     if len(touched) > limit:
         return None
     found: set[str] = set()

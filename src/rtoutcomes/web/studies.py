@@ -108,8 +108,9 @@ class StudyRunner:
             path.unlink()
             folder.rmdir()
             raise
-        run = StudyRun(run_id, study.title, user,
-                       dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        run = StudyRun(
+            run_id, study.title, user, dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        )
         with self._lock:
             self._runs[run_id] = run
         _save_run(folder, run)
@@ -135,8 +136,13 @@ class StudyRunner:
             # it, so the report's provenance names that state and ``run --as-of`` gives it back.
             label = f"study-{run.run_id}"
             progress(f"freezing the registry's state as {label}")
-            state = freeze(self.db, label, user=run.user or None, command="rtoutcomes serve: "
-                           "study run", reason=f"state used by the study {run.title!r}")
+            state = freeze(
+                self.db,
+                label,
+                user=run.user or None,
+                command="rtoutcomes serve: study run",
+                reason=f"state used by the study {run.title!r}",
+            )
             run.frozen_as, run.registry_sha256 = label, state.chain_hash
             run_registry(replace(study, as_of=label), self.db, folder / "report", progress)
             run.state = "done"
@@ -153,8 +159,11 @@ class StudyRunner:
         report = self.folder(run_id) / "report"
         if not report.is_dir():
             return []
-        return sorted((p.relative_to(report).as_posix(), p.stat().st_size)
-                      for p in report.rglob("*") if p.is_file())
+        return sorted(
+            (p.relative_to(report).as_posix(), p.stat().st_size)
+            for p in report.rglob("*")
+            if p.is_file()
+        )
 
     def report_file(self, run_id: str, relative: str) -> Path | None:
         """A file of a run's report, or ``None`` when the path leaves the report folder."""

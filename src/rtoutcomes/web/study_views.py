@@ -20,15 +20,23 @@ def _choices() -> dict[str, Any]:
     from rtoutcomes.study.spec import LOCAL_FAILURE_RULES
     from rtoutcomes.study.standard import STANDARD_COVARIATES
 
-    return {"covariates": {k: c.display for k, c in STANDARD_COVARIATES.items()},
-            "rules": LOCAL_FAILURE_RULES}
+    return {
+        "covariates": {k: c.display for k, c in STANDARD_COVARIATES.items()},
+        "rules": LOCAL_FAILURE_RULES,
+    }
 
 
 @requires("viewer")
 def studies(request: Request, session: Session, form: Any) -> Response:
     """The runs so far and the three ways to start one."""
-    return render(request, "studies.html", title="Studies", runs=state_of(request).runner.runs(),
-                  error="", **_choices())
+    return render(
+        request,
+        "studies.html",
+        title="Studies",
+        runs=state_of(request).runner.runs(),
+        error="",
+        **_choices(),
+    )
 
 
 @requires("editor")
@@ -52,12 +60,16 @@ async def start_run(request: Request, session: Session, form: Any) -> Response:
         if len(text) > MAX_STUDY_FILE:
             return await _studies_error(request, session, "The study file is larger than 1 MB.")
     elif source == "form":
-        built = study_from_form({
-            "title": form.get("title"), "endpoints": form.getlist("endpoints"),
-            "groups": form.getlist("groups"), "univariate": form.getlist("univariate"),
-            "multivariate": form.getlist("multivariate"),
-            "local_failure": form.get("local_failure"),
-        })
+        built = study_from_form(
+            {
+                "title": form.get("title"),
+                "endpoints": form.getlist("endpoints"),
+                "groups": form.getlist("groups"),
+                "univariate": form.getlist("univariate"),
+                "multivariate": form.getlist("multivariate"),
+                "local_failure": form.get("local_failure"),
+            }
+        )
         text = yaml.safe_dump(built, sort_keys=False, allow_unicode=True).encode("utf-8")
     else:
         return await _studies_error(request, session, "Unknown kind of study.")
@@ -73,8 +85,15 @@ async def _studies_error(request: Request, session: Session, message: str) -> Re
     from starlette.concurrency import run_in_threadpool
 
     def page() -> Response:
-        return render(request, "studies.html", status_code=400, title="Studies",
-                      runs=state_of(request).runner.runs(), error=message, **_choices())
+        return render(
+            request,
+            "studies.html",
+            status_code=400,
+            title="Studies",
+            runs=state_of(request).runner.runs(),
+            error=message,
+            **_choices(),
+        )
 
     return await run_in_threadpool(page)
 
@@ -86,10 +105,20 @@ def run_page(request: Request, session: Session, form: Any) -> Response:
     run_id = request.path_params["run_id"]
     run = runner.get(run_id)
     if run is None:
-        return render(request, "message.html", status_code=404, title="No such run",
-                      message=f"There is no study run {run_id!r}.")
-    return render(request, "run.html", title=run.title, run=run,
-                  files=runner.files(run_id) if run.state == "done" else [])
+        return render(
+            request,
+            "message.html",
+            status_code=404,
+            title="No such run",
+            message=f"There is no study run {run_id!r}.",
+        )
+    return render(
+        request,
+        "run.html",
+        title=run.title,
+        run=run,
+        files=runner.files(run_id) if run.state == "done" else [],
+    )
 
 
 @requires("viewer")
@@ -99,11 +128,17 @@ def run_file(request: Request, session: Session, form: Any) -> Response:
     run_id, relative = request.path_params["run_id"], request.path_params["path"]
     path = state_of(request).runner.report_file(run_id, relative)
     if path is None:
-        return render(request, "message.html", status_code=404, title="No such file",
-                      message="This run has no such file.")
+        return render(
+            request,
+            "message.html",
+            status_code=404,
+            title="No such file",
+            message="This run has no such file.",
+        )
     if path.suffix in (".html", ".svg", ".png"):
-        media = {".html": "text/html; charset=utf-8", ".svg": "image/svg+xml",
-                 ".png": "image/png"}[path.suffix]
+        media = {".html": "text/html; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png"}[
+            path.suffix
+        ]
         response = FileResponse(path, media_type=media)
         response.headers["Content-Security-Policy"] = REPORT_CSP
         response.headers["X-Frame-Options"] = "SAMEORIGIN"

@@ -29,12 +29,24 @@ def overview(request: Request, session: Session, form: Any) -> Response:
         meta = queries.registry_meta(connection)
         flow = queries.screening_flow(connection)
     quality = state.quality.report
-    checked = (dt.datetime.fromtimestamp(quality.checked_at).strftime("%Y-%m-%d %H:%M:%S")
-               if quality else "")
-    return render(request, "overview.html", title="Overview", counts=counts, meta=meta,
-                  flow=flow, quality=quality, checking=state.quality.checking,
-                  checked=checked, shown=SHOWN_PROBLEMS,
-                  changes=recent_changes(request))
+    checked = (
+        dt.datetime.fromtimestamp(quality.checked_at).strftime("%Y-%m-%d %H:%M:%S")
+        if quality
+        else ""
+    )
+    return render(
+        request,
+        "overview.html",
+        title="Overview",
+        counts=counts,
+        meta=meta,
+        flow=flow,
+        quality=quality,
+        checking=state.quality.checking,
+        checked=checked,
+        shown=SHOWN_PROBLEMS,
+        changes=recent_changes(request),
+    )
 
 
 def recent_changes(request: Request) -> list[dict[str, Any]]:
@@ -57,13 +69,24 @@ def patients(request: Request, session: Session, form: Any) -> Response:
     choice = {k: params.get(k, "")[:200] for k in ("q", "setting", "family", "sex", "status")}
     with state_of(request).connect() as connection:
         found = queries.search_patients(
-            connection, choice["q"].strip(), setting=choice["setting"],
-            family=choice["family"], sex=choice["sex"], status=choice["status"],
-            page=_int(params.get("page"), 1))
+            connection,
+            choice["q"].strip(),
+            setting=choice["setting"],
+            family=choice["family"],
+            sex=choice["sex"],
+            status=choice["status"],
+            page=_int(params.get("page"), 1),
+        )
         families = queries.distinct_values(connection, "patients", "who_family")
-    return render(request, "patients.html", title="Patients", found=found, choice=choice,
-                  families=families, settings=TABLE_BY_NAME["patients"].column(
-                      "disease_setting").choices)
+    return render(
+        request,
+        "patients.html",
+        title="Patients",
+        found=found,
+        choice=choice,
+        families=families,
+        settings=TABLE_BY_NAME["patients"].column("disease_setting").choices,
+    )
 
 
 @requires("viewer")
@@ -73,11 +96,22 @@ def patient(request: Request, session: Session, form: Any) -> Response:
     with state_of(request).connect() as connection:
         rows = queries.patient_rows(connection, patient_id)
     if rows is None:
-        return render(request, "message.html", status_code=404, title="No such patient",
-                      message=f"There is no patient {patient_id!r} in the registry.")
+        return render(
+            request,
+            "message.html",
+            status_code=404,
+            title="No such patient",
+            message=f"There is no patient {patient_id!r} in the registry.",
+        )
     view = patient_view(rows, state_of(request).derived.get(patient_id, rows))
-    return render(request, "patient.html", title=f"Patient {patient_id}", view=view,
-                  patient=rows["patients"][0], added=request.query_params.get("added", ""))
+    return render(
+        request,
+        "patient.html",
+        title=f"Patient {patient_id}",
+        view=view,
+        patient=rows["patients"][0],
+        added=request.query_params.get("added", ""),
+    )
 
 
 @requires("viewer")
@@ -88,26 +122,48 @@ def record(request: Request, session: Session, form: Any) -> Response:
     return record_page(request, table, key)
 
 
-def record_page(request: Request, table: str, key: str, state: Any = None,
-                status: int = 200) -> Response:
+def record_page(
+    request: Request, table: str, key: str, state: Any = None, status: int = 200
+) -> Response:
     """The record page; ``state`` carries a correction form's values and errors."""
     if table not in TABLE_BY_NAME:
-        return render(request, "message.html", status_code=404, title="No such table",
-                      message=f"There is no table {table!r}.")
+        return render(
+            request,
+            "message.html",
+            status_code=404,
+            title="No such table",
+            message=f"There is no table {table!r}.",
+        )
     with state_of(request).connect() as connection:
         row = queries.record(connection, table, key)
         owner = queries.patient_of(connection, table, row) if row else None
         entries, _ = queries.audit_entries(connection, table=table, key=key, limit=500)
     if row is None:
-        return render(request, "message.html", status_code=404, title="No such record",
-                      message=f"There is no record {key!r} in {table}.")
+        return render(
+            request,
+            "message.html",
+            status_code=404,
+            title="No such record",
+            message=f"There is no record {key!r} in {table}.",
+        )
     spec = TABLE_BY_NAME[table]
     if state is None:
         state = FormState({c.name: format_cell(row.get(c.name)) for c in spec.columns})
-    return render(request, "record.html", status_code=status, title=f"{table} {key}",
-                  table=table, key=key, row=row, spec=spec, owner=owner,
-                  fields=record_fields(spec), form=state, entries=entries,
-                  saved=request.query_params.get("saved") == "1")
+    return render(
+        request,
+        "record.html",
+        status_code=status,
+        title=f"{table} {key}",
+        table=table,
+        key=key,
+        row=row,
+        spec=spec,
+        owner=owner,
+        fields=record_fields(spec),
+        form=state,
+        entries=entries,
+        saved=request.query_params.get("saved") == "1",
+    )
 
 
 ROUTES = [

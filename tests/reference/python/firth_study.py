@@ -47,15 +47,27 @@ def make_table() -> dict[str, np.ndarray]:
     time = np.ceil(np.minimum(t, c) * 2) / 2  # half-month grid: ties
     status = (t <= c).astype(int)
     status[grade == "low"] = 0  # separation
-    return {"id": np.arange(1, n + 1), "time": time, "status": status, "grade": grade,
-            "age": age, "centre": centre}
+    return {
+        "id": np.arange(1, n + 1),
+        "time": time,
+        "status": status,
+        "grade": grade,
+        "age": age,
+        "centre": centre,
+    }
 
 
 # --- the definitions, written out ------------------------------------------------------------
 
 
-def partial_likelihood(beta: np.ndarray, x: np.ndarray, time: np.ndarray, event: np.ndarray,
-                       strata: np.ndarray, efron: bool) -> tuple[float, np.ndarray]:
+def partial_likelihood(
+    beta: np.ndarray,
+    x: np.ndarray,
+    time: np.ndarray,
+    event: np.ndarray,
+    strata: np.ndarray,
+    efron: bool,
+) -> tuple[float, np.ndarray]:
     """log partial likelihood and information, a loop over strata and event times."""
     p = x.shape[1]
     loglik, info = 0.0, np.zeros((p, p))
@@ -109,8 +121,12 @@ def maximum(args: tuple[Any, ...], p: int, fixed: dict[int, float]) -> tuple[np.
         beta = full(np.zeros(0))
         return beta, penalised(beta, *args)
     if len(free) == 1:
-        found = minimize_scalar(lambda z: -penalised(full(np.array([z])), *args),
-                                bracket=(-1.0, 1.0), method="brent", tol=1e-12)
+        found = minimize_scalar(
+            lambda z: -penalised(full(np.array([z])), *args),
+            bracket=(-1.0, 1.0),
+            method="brent",
+            tol=1e-12,
+        )
         beta = full(np.array([found.x]))
         return beta, penalised(beta, *args)
     found = root(lambda z: _gradient(full(z), args, free), np.zeros(len(free)), tol=1e-12)
@@ -118,16 +134,19 @@ def maximum(args: tuple[Any, ...], p: int, fixed: dict[int, float]) -> tuple[np.
     return beta, penalised(beta, *args)
 
 
-def firth_by_definition(x: np.ndarray, time: np.ndarray, event: np.ndarray,
-                        strata: np.ndarray, efron: bool) -> dict[str, Any]:
+def firth_by_definition(
+    x: np.ndarray, time: np.ndarray, event: np.ndarray, strata: np.ndarray, efron: bool
+) -> dict[str, Any]:
     args = (x, time, event, strata, efron)
     p = x.shape[1]
     beta, top = maximum(args, p, {})
     _, info = partial_likelihood(beta, *args)
     lower, upper, chisq = [], [], []
     for j in range(p):
+
         def excess(b: float, j: int = j) -> float:
             return 2 * (top - maximum(args, p, {j: b})[1]) - Z975**2
+
         se = np.sqrt(np.linalg.inv(info)[j, j])
         for side, out in ((-1, lower), (1, upper)):
             far = beta[j] + side * 2 * se
@@ -135,9 +154,15 @@ def firth_by_definition(x: np.ndarray, time: np.ndarray, event: np.ndarray,
                 far += side * 2 * se
             out.append(float(np.exp(brentq(excess, beta[j], far, xtol=1e-12))))
         chisq.append(2 * (top - maximum(args, p, {j: 0.0})[1]))
-    return {"coef": beta.tolist(), "se": np.sqrt(np.diag(np.linalg.inv(info))).tolist(),
-            "loglik": top, "loglik_null": penalised(np.zeros(p), *args),
-            "lower": lower, "upper": upper, "chisq": chisq}
+    return {
+        "coef": beta.tolist(),
+        "se": np.sqrt(np.diag(np.linalg.inv(info))).tolist(),
+        "loglik": top,
+        "loglik_null": penalised(np.zeros(p), *args),
+        "lower": lower,
+        "upper": upper,
+        "chisq": chisq,
+    }
 
 
 # --- firthmodels (Breslow, no strata: coxphf's case) -----------------------------------------
@@ -149,20 +174,29 @@ def firth_by_firthmodels(x: np.ndarray, time: np.ndarray, event: np.ndarray) -> 
     import firthmodels
     from scipy.stats import chi2
 
-    y = np.array(list(zip(event.astype(bool), time, strict=True)),
-                 dtype=[("event", bool), ("time", float)])
+    y = np.array(
+        list(zip(event.astype(bool), time, strict=True)), dtype=[("event", bool), ("time", float)]
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = firthmodels.FirthCoxPH(backend="numpy", gtol=1e-10, xtol=1e-12,
-                                     max_iter=200).fit(x, y)
+        fit = firthmodels.FirthCoxPH(backend="numpy", gtol=1e-10, xtol=1e-12, max_iter=200).fit(
+            x, y
+        )
         limits = np.exp(fit.conf_int(method="pl", tol=1e-10, max_iter=200))
         # its LRT refuses a fit whose last step halving failed (at the tight tolerances above,
         # the noise floor), so the per-coefficient tests come from a fit at its defaults
         tested = firthmodels.FirthCoxPH(backend="numpy").fit(x, y).lrt()
     p = np.asarray(tested.lrt_pvalues_, dtype=float)
-    return {"coef": fit.coef_.tolist(), "se": fit.bse_.tolist(), "loglik": float(fit.loglik_),
-            "lower": limits[:, 0].tolist(), "upper": limits[:, 1].tolist(), "p": p.tolist(),
-            "chisq": chi2.isf(p, 1).tolist(), "version": version("firthmodels")}
+    return {
+        "coef": fit.coef_.tolist(),
+        "se": fit.bse_.tolist(),
+        "loglik": float(fit.loglik_),
+        "lower": limits[:, 0].tolist(),
+        "upper": limits[:, 1].tolist(),
+        "p": p.tolist(),
+        "chisq": chi2.isf(p, 1).tolist(),
+        "version": version("firthmodels"),
+    }
 
 
 def main() -> None:
@@ -170,8 +204,11 @@ def main() -> None:
     columns = list(table)
     lines = [",".join(columns)]
     for i in range(len(table["id"])):
-        lines.append(",".join(f"{table[c][i]:g}" if c in ("time", "age") else str(table[c][i])
-                              for c in columns))
+        lines.append(
+            ",".join(
+                f"{table[c][i]:g}" if c in ("time", "age") else str(table[c][i]) for c in columns
+            )
+        )
     (FIXTURES / "study_firth.csv").write_text("\n".join(lines) + "\n")
 
     time, event = table["time"].astype(float), table["status"].astype(int)
@@ -186,7 +223,8 @@ def main() -> None:
         for ties in ("breslow", "efron"):
             for strata_name, strata in (("none", one), ("centre", centre)):
                 out["definition"][f"{name}/{ties}/{strata_name}"] = firth_by_definition(
-                    x, time, event, strata, ties == "efron")
+                    x, time, event, strata, ties == "efron"
+                )
     (FIXTURES / "study_firth.json").write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
 
 

@@ -56,11 +56,20 @@ class Concordance(TabularResult):
         import pandas as pd
 
         return pd.DataFrame(
-            {"value": [self.concordance, self.std, self.concordant, self.discordant,
-                       self.tied_x, self.tied_y, self.tied_xy]},
-            index=["concordance", "std", "concordant", "discordant", "tied_x", "tied_y",
-                   "tied_xy"],
+            {
+                "value": [
+                    self.concordance,
+                    self.std,
+                    self.concordant,
+                    self.discordant,
+                    self.tied_x,
+                    self.tied_y,
+                    self.tied_xy,
+                ]
+            },
+            index=["concordance", "std", "concordant", "discordant", "tied_x", "tied_y", "tied_xy"],
         )
+
 
 def _dense_rank(values: FloatArray) -> tuple[NDArray[np.int64], IntArray]:
     """0 for the smallest value, +1 at each larger distinct value; and the sorting order."""
@@ -126,7 +135,11 @@ def _partners(
 
 
 def _stable_partition(
-    sk: NDArray[np.int64], b: int, upper: BoolArray, block_start: IntArray, block_end: IntArray,
+    sk: NDArray[np.int64],
+    b: int,
+    upper: BoolArray,
+    block_start: IntArray,
+    block_end: IntArray,
     position: IntArray,
 ) -> IntArray:
     """The permutation that puts, in each block, the 0-half (by bit b) before the 1-half."""
@@ -135,15 +148,21 @@ def _stable_partition(
     lower_before = np.concatenate(([0], np.cumsum(~upper)))
     lower_rank = lower_before[:-1] - lower_before[block_start]
     n_lower = lower_before[block_end] - lower_before[block_start]
-    target = np.where(upper, block_start + n_lower + (position - block_start - lower_rank),
-                      block_start + lower_rank)
+    target = np.where(
+        upper,
+        block_start + n_lower + (position - block_start - lower_rank),
+        block_start + lower_rank,
+    )
     moved = np.empty_like(position)
     moved[target] = position
     return moved
 
 
 def _pair_influence(
-    key: NDArray[np.int64], v: NDArray[np.int64], by_score: IntArray, w: FloatArray | None,
+    key: NDArray[np.int64],
+    v: NDArray[np.int64],
+    by_score: IntArray,
+    w: FloatArray | None,
     n_bits: int,
 ) -> tuple[FloatArray, float, float]:
     """Per subject, the sum over the comparable pairs it belongs to of the partner's weight times
@@ -212,8 +231,13 @@ def _tied_event_pairs(group: NDArray[np.int64], w: FloatArray) -> float:
 
 
 def _counting_concordance(
-    time: FloatArray, event: BoolArray, score: FloatArray, weights: FloatArray | None,
-    strata: IntArray | None, cluster: IntArray | None, start: FloatArray,
+    time: FloatArray,
+    event: BoolArray,
+    score: FloatArray,
+    weights: FloatArray | None,
+    strata: IntArray | None,
+    cluster: IntArray | None,
+    start: FloatArray,
 ) -> Concordance:
     """Counting-process concordance through pseudo-subjects (see ``concordance``)."""
     n = time.shape[0]
@@ -221,8 +245,10 @@ def _counting_concordance(
     rows = np.arange(n, dtype=np.intp)
     owner = rows if cluster is None else cluster
     return concordance(
-        np.concatenate((time, start)), np.concatenate((event, np.zeros(n, dtype=bool))),
-        np.concatenate((score, score)), np.concatenate((w, -w)),
+        np.concatenate((time, start)),
+        np.concatenate((event, np.zeros(n, dtype=bool))),
+        np.concatenate((score, score)),
+        np.concatenate((w, -w)),
         None if strata is None else np.concatenate((strata, strata)),
         np.concatenate((owner, owner)),
     )
@@ -278,8 +304,13 @@ def concordance(
         dfbeta = np.bincount(cluster, weights=dfbeta).astype(np.float64)
     std = float(np.sqrt((dfbeta @ dfbeta) / 4))
     return Concordance(
-        concordance=(somers + 1) / 2, std=std, concordant=n_conc, discordant=n_disc,
-        tied_x=n_tied, tied_y=tied_y, tied_xy=tied_xy,
+        concordance=(somers + 1) / 2,
+        std=std,
+        concordant=n_conc,
+        discordant=n_disc,
+        tied_x=n_tied,
+        tied_y=tied_y,
+        tied_xy=tied_xy,
     )
 
 
@@ -329,8 +360,13 @@ def _ordered_pairs_by_score_bits(
 
 
 def _pair_counts_by_table(
-    time_rank: NDArray[np.int64], event: BoolArray, v: NDArray[np.int64],
-    weights: FloatArray | None, strata: IntArray | None, n_times: int, n_scores: int,
+    time_rank: NDArray[np.int64],
+    event: BoolArray,
+    v: NDArray[np.int64],
+    weights: FloatArray | None,
+    strata: IntArray | None,
+    n_times: int,
+    n_scores: int,
     n_strata: int,
 ) -> tuple[float, float, float]:
     """Comparable, concordant and discordant pairs from a (stratum, time, score) table of
@@ -353,8 +389,9 @@ def _pair_counts_by_table(
         if weights is None:
             counts = np.bincount(cells, minlength=size)
         else:
-            counts = np.bincount(cells, weights=weights if rows is None else weights[rows],
-                                 minlength=size).astype(np.int64)
+            counts = np.bincount(
+                cells, weights=weights if rows is None else weights[rows], minlength=size
+            ).astype(np.int64)
         return counts.reshape(shape)
 
     everyone, events = tally(None), tally(event)
@@ -400,7 +437,8 @@ def concordance_index(
     exact &= strata is None or int(strata.min()) >= 0
     if exact and n_strata * n_times * n_scores <= TABLE_CELLS_PER_ROW * n + TABLE_CELLS_FREE:
         comparable, n_conc, n_disc = _pair_counts_by_table(
-            time_rank, event, v, weights, strata, n_times, n_scores, n_strata)
+            time_rank, event, v, weights, strata, n_times, n_scores, n_strata
+        )
         n_tied = comparable - n_conc - n_disc
         npair = n_conc + n_disc + n_tied
         if npair == 0:

@@ -65,9 +65,7 @@ def categorical(
         raise CoxInputError(f"{name}: levels {all_levels} contain duplicates")
     ref = str(reference)
     if ref not in all_levels:
-        raise CoxInputError(
-            f"{name}: reference level {ref!r} is not among the levels {all_levels}"
-        )
+        raise CoxInputError(f"{name}: reference level {ref!r} is not among the levels {all_levels}")
     known = set(all_levels)
     for row, (value, miss) in enumerate(zip(text, missing, strict=True)):
         if not miss and value not in known:
@@ -76,8 +74,11 @@ def categorical(
                 f"levels {all_levels}"
             )
     others = tuple(level for level in all_levels if level != ref)
-    matrix = np.column_stack([(text == level).astype(np.float64) for level in others]) if others \
+    matrix = (
+        np.column_stack([(text == level).astype(np.float64) for level in others])
+        if others
         else np.empty((len(raw), 0))
+    )
     matrix[missing, :] = np.nan
     return Categorical(name=name, reference=ref, levels=others, matrix=matrix)
 

@@ -53,8 +53,13 @@ def newton_raphson(
     rs: RiskSets, *, eps: float = EPS, iter_max: int = ITER_MAX, toler_chol: float = TOLER_CHOL
 ) -> NewtonResult:
     """R's coxph Newton-Raphson (step halving, convergence on the relative loglik change)."""
-    return newton_iterations(lambda beta: evaluate(rs, beta), rs.x.shape[1], eps=eps,
-                             iter_max=iter_max, toler_chol=toler_chol)
+    return newton_iterations(
+        lambda beta: evaluate(rs, beta),
+        rs.x.shape[1],
+        eps=eps,
+        iter_max=iter_max,
+        toler_chol=toler_chol,
+    )
 
 
 def newton_iterations(
@@ -101,7 +106,15 @@ def newton_iterations(
         final = current
     var, singular = generalized_inverse(final.information, toler_chol)
     return NewtonResult(
-        beta=beta, var=var, singular=singular, loglik_null=null.loglik, loglik=final.loglik,
-        score_test=score_test, score_null=null.score, null=null, final=final, iterations=iterations,
+        beta=beta,
+        var=var,
+        singular=singular,
+        loglik_null=null.loglik,
+        loglik=final.loglik,
+        score_test=score_test,
+        score_null=null.score,
+        null=null,
+        final=final,
+        iterations=iterations,
         converged=converged or iter_max == 0,
     )

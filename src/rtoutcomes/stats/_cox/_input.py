@@ -73,8 +73,9 @@ def _labels(values: ArrayLike, name: str, n: int) -> tuple[NDArray[Any], BoolArr
     if array.ndim != 1 or array.shape[0] != n:
         raise CoxInputError(f"{name}: expected {n} labels, got shape {array.shape}")
     if array.dtype == object:
-        missing = np.array([v is None or (isinstance(v, float) and v != v) for v in array],
-                           dtype=bool)
+        missing = np.array(
+            [v is None or (isinstance(v, float) and v != v) for v in array], dtype=bool
+        )
     elif np.issubdtype(array.dtype, np.floating):
         missing = np.isnan(array)
     else:
@@ -124,8 +125,12 @@ def covariates(
         raise CoxInputError(f"names: column names must be unique, got {found}")
     if not _all_finite(matrix):
         infinite = np.asarray(np.isinf(matrix).any(axis=1), dtype=bool)
-        _fail("X", infinite, np.arange(matrix.shape[0]),
-              "covariates must be finite (NaN marks a missing value)")
+        _fail(
+            "X",
+            infinite,
+            np.arange(matrix.shape[0]),
+            "covariates must be finite (NaN marks a missing value)",
+        )
     if terms is None or names is not None:
         terms = {name: (j,) for j, name in enumerate(found)}
     return matrix, tuple(found), terms
@@ -150,8 +155,10 @@ def prepare(
     start = None
     if isinstance(time, tuple):
         if len(time) != 2:
-            raise CoxInputError(f"time: expected follow-up times or a pair (start, stop), got "
-                                f"a tuple of {len(time)}")
+            raise CoxInputError(
+                f"time: expected follow-up times or a pair (start, stop), got "
+                f"a tuple of {len(time)}"
+            )
         start = _numbers(time[0], "start", n)
         time = time[1]
     t = _numbers(time, "time", n)
@@ -175,8 +182,12 @@ def prepare(
     if start is None:
         _fail("time", keep & (t < 0), t, "times must be >= 0")
     else:
-        _fail("time", keep & (t <= start), t,
-              "the stop time must be after the start time of its (start, stop] interval")
+        _fail(
+            "time",
+            keep & (t <= start),
+            t,
+            "the stop time must be after the start time of its (start, stop] interval",
+        )
     _fail("event", keep & (e != 0) & (e != 1), e, "events must be 0 (censored) or 1 (event)")
     if w is not None:
         _fail("weights", keep & (w <= 0), w, "weights must be > 0")

@@ -108,8 +108,11 @@ def _row_pass(
         seg_y[first:last] += np.add.reduceat(y, starts, axis=0)
         score -= omega_block @ x_block
         if information:
-            z = np.multiply(x_block, np.sqrt(np.maximum(omega_block, 0.0))[:, None],
-                            out=rs.work_chunk[: hi - lo])
+            z = np.multiply(
+                x_block,
+                np.sqrt(np.maximum(omega_block, 0.0))[:, None],
+                out=rs.work_chunk[: hi - lo],
+            )
             info += z.T @ z
     return seg_y, info
 
@@ -159,8 +162,9 @@ def evaluate(rs: RiskSets, beta: FloatArray, *, information: bool = True) -> Eva
         info += cross + cross.T
         info -= d_s1.T @ (d_s1 * (m * c2)[:, None])
         info = (info + info.T) / 2
-    sums = GroupSums(beta=beta.copy(), shift=shift, s1=s1, d_s1=d_s1, a=a, b=b, c0=c0, c1=c1,
-                     c2=c2, cum_a=cum_a)
+    sums = GroupSums(
+        beta=beta.copy(), shift=shift, s1=s1, d_s1=d_s1, a=a, b=b, c0=c0, c1=c1, c2=c2, cum_a=cum_a
+    )
     return Evaluation(loglik=loglik, score=score, information=info, sums=sums)
 
 
@@ -178,13 +182,13 @@ def score_residual_sums(
     x, m = rs.x, rs.mult
     n, p = x.shape
     xbar_terms = np.zeros((rs.n_groups, p))
-    xbar_terms[rs.ev_groups] = (sums.s1 * sums.c0[:, None] - sums.d_s1 * sums.c1[:, None]) \
-        * m[:, None]
+    xbar_terms[rs.ev_groups] = (sums.s1 * sums.c0[:, None] - sums.d_s1 * sums.c1[:, None]) * m[
+        :, None
+    ]
     cum_xbar = row_cumulative(rs, forward_cumsum(xbar_terms, rs.stratum_bounds))
     cum_a = row_cumulative(rs, sums.cum_a)
     g = rs.ev_group_of_event
-    ebar = ((sums.s1 * sums.a[:, None] - sums.d_s1 * sums.b[:, None])
-            / rs.n_terms[:, None])[g]
+    ebar = ((sums.s1 * sums.a[:, None] - sums.d_s1 * sums.b[:, None]) / rs.n_terms[:, None])[g]
     own = ((sums.s1 * sums.c1[:, None] - sums.d_s1 * sums.c2[:, None]) * m[:, None])[g]
     risk = np.exp(x @ sums.beta - sums.shift)
     risk_ev = risk[rs.ev_rows]
@@ -198,6 +202,7 @@ def score_residual_sums(
         x_ev = xj[rs.ev_rows]
         col[rs.ev_rows] += x_ev - ebar[:, j] + risk_ev * (x_ev * mb_ev - own[:, j])
         col *= rs.weights
-        out[:, j] = col if cluster is None else np.bincount(cluster, weights=col,
-                                                            minlength=n_clusters)
+        out[:, j] = (
+            col if cluster is None else np.bincount(cluster, weights=col, minlength=n_clusters)
+        )
     return out

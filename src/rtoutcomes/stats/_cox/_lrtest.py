@@ -33,8 +33,12 @@ class LikelihoodRatioTest(TabularResult):
         import pandas as pd
 
         return pd.DataFrame(
-            {"loglik": list(self.loglik), "chisq": [np.nan, self.statistic],
-             "df": [np.nan, self.df], "p": [np.nan, self.p]},
+            {
+                "loglik": list(self.loglik),
+                "chisq": [np.nan, self.statistic],
+                "df": [np.nan, self.df],
+                "p": [np.nan, self.p],
+            },
             index=["smaller", "larger"],
         )
 
@@ -71,7 +75,8 @@ def lr_test(smaller: CoxResult, larger: CoxResult) -> LikelihoodRatioTest:
     if df <= 0:
         raise CoxInputError("lr_test: the larger model has no more parameters than the smaller")
     return LikelihoodRatioTest(
-        statistic=2 * (larger.loglik - smaller.loglik), df=df,
+        statistic=2 * (larger.loglik - smaller.loglik),
+        df=df,
         loglik=(smaller.loglik, larger.loglik),
         added=tuple(name for name in larger.names if name not in smaller.names),
     )

@@ -84,20 +84,39 @@ def cox(
         raise CoxInputError(f"ties: expected 'efron' or 'breslow', got {ties!r}")
     if not 0 < conf_level < 1:
         raise CoxInputError(f"conf_level: must be between 0 and 1, got {conf_level!r}")
-    data = prepare(X, time, event, names=names, strata=strata, weights=weights, cluster=cluster,
-                   nan_policy=nan_policy)
+    data = prepare(
+        X,
+        time,
+        event,
+        names=names,
+        strata=strata,
+        weights=weights,
+        cluster=cluster,
+        nan_policy=nan_policy,
+    )
     p = data.x.shape[1]
     if p == 0:
         raise CoxInputError("X: a Cox model needs at least one covariate")
     if not data.event.any():
-        raise CoxInputError(f"event: no events among the {data.x.shape[0]} complete rows; "
-                            "a Cox model needs at least one")
+        raise CoxInputError(
+            f"event: no events among the {data.x.shape[0]} complete rows; "
+            "a Cox model needs at least one"
+        )
     if robust is None:
         fractional = data.weights is not None and bool(np.any(data.weights % 1 != 0))
         robust = data.cluster is not None or fractional
     means, scale = centre_and_scale(data)
-    rs = build(data.x, data.time, data.event, data.weights, data.strata, efron=ties == "efron",
-               means=means, scale=scale, start=data.start)
+    rs = build(
+        data.x,
+        data.time,
+        data.event,
+        data.weights,
+        data.strata,
+        efron=ties == "efron",
+        means=means,
+        scale=scale,
+        start=data.start,
+    )
     fit = newton_raphson(rs, eps=eps, iter_max=iter_max, toler_chol=toler_chol)
 
     robust_parts = None
@@ -106,12 +125,23 @@ def cox(
             n_clusters, cluster_sorted = data.x.shape[0], None
         else:
             n_clusters, cluster_sorted = int(data.cluster.max()) + 1, data.cluster[rs.order]
-        rv, rscore = robust_variance(rs, fit.null.sums, fit.final.sums, fit.var,
-                                     cluster_sorted, n_clusters, toler_chol)
+        rv, rscore = robust_variance(
+            rs, fit.null.sums, fit.final.sums, fit.var, cluster_sorted, n_clusters, toler_chol
+        )
         robust_parts = (rv, rscore, n_clusters)
-    return assemble(fit, scale=scale, means=means, robust=robust_parts, conf_level=conf_level,
-                    ties=ties, eps=eps, iter_max=iter_max, toler_chol=toler_chol, data=data,
-                    fitted=(rs, scale, fit.final))
+    return assemble(
+        fit,
+        scale=scale,
+        means=means,
+        robust=robust_parts,
+        conf_level=conf_level,
+        ties=ties,
+        eps=eps,
+        iter_max=iter_max,
+        toler_chol=toler_chol,
+        data=data,
+        fitted=(rs, scale, fit.final),
+    )
 
 
 def assemble(
@@ -142,8 +172,12 @@ def assemble(
     """
     if data is not None:
         names, terms = data.names, data.terms
-        counts = (int(data.x.shape[0]), data.n_dropped, int(data.event.sum()),
-                  data.strata is not None)
+        counts = (
+            int(data.x.shape[0]),
+            data.n_dropped,
+            int(data.event.sum()),
+            data.strata is not None,
+        )
     assert counts is not None and terms is not None
     n, n_dropped, n_events, stratified = counts
     p = len(names)
@@ -179,27 +213,53 @@ def assemble(
     if data is not None:
         linear_predictor = data.x @ used - means @ used
         inputs = ConcordanceInputs(
-            time=data.time, event=data.event, linear_predictor=linear_predictor,
-            weights=data.weights, strata=data.strata,
-            cluster=None if robust is None else
-            (data.cluster if data.cluster is not None else np.arange(data.x.shape[0])),
+            time=data.time,
+            event=data.event,
+            linear_predictor=linear_predictor,
+            weights=data.weights,
+            strata=data.strata,
+            cluster=None
+            if robust is None
+            else (data.cluster if data.cluster is not None else np.arange(data.x.shape[0])),
             start=data.start,
         )
     else:
         linear_predictor = np.zeros(0)
-        inputs = ConcordanceInputs(time=np.zeros(0), event=np.zeros(0, dtype=bool),
-                                   linear_predictor=linear_predictor, weights=None, strata=None,
-                                   cluster=None)
+        inputs = ConcordanceInputs(
+            time=np.zeros(0),
+            event=np.zeros(0, dtype=bool),
+            linear_predictor=linear_predictor,
+            weights=None,
+            strata=None,
+            cluster=None,
+        )
     return CoxResult(
-        names=names, coef=coef, var=var, naive_var=naive_var, robust_var=robust_var,
-        conf_level=conf_level, loglik=fit.loglik, loglik_null=fit.loglik_null,
+        names=names,
+        coef=coef,
+        var=var,
+        naive_var=naive_var,
+        robust_var=robust_var,
+        conf_level=conf_level,
+        loglik=fit.loglik,
+        loglik_null=fit.loglik_null,
         lr_test=ChiSquareTest(2 * (fit.loglik - fit.loglik_null), df),
-        wald_test=ChiSquareTest(wald, wald_df), score_test=ChiSquareTest(fit.score_test, df),
-        robust_score_test=robust_score, n=n, n_dropped=n_dropped,
-        n_events=n_events, n_clusters=n_clusters, ties=ties,
-        stratified=stratified, iterations=fit.iterations, converged=fit.converged,
-        warnings=tuple(messages), infinite=tuple(names[j] for j in np.flatnonzero(infinite)),
-        terms=terms, means=means, linear_predictor=linear_predictor,
+        wald_test=ChiSquareTest(wald, wald_df),
+        score_test=ChiSquareTest(fit.score_test, df),
+        robust_score_test=robust_score,
+        n=n,
+        n_dropped=n_dropped,
+        n_events=n_events,
+        n_clusters=n_clusters,
+        ties=ties,
+        stratified=stratified,
+        iterations=fit.iterations,
+        converged=fit.converged,
+        warnings=tuple(messages),
+        infinite=tuple(names[j] for j in np.flatnonzero(infinite)),
+        terms=terms,
+        means=means,
+        linear_predictor=linear_predictor,
         _concordance_inputs=inputs,
-        data=data, _fitted=fitted,
+        data=data,
+        _fitted=fitted,
     )

@@ -53,8 +53,9 @@ class CoxPiece:
         cluster: ArrayLike | None = None,
     ) -> CoxPiece:
         """As :func:`cox`'s arguments (rows with a missing value dropped and counted)."""
-        return cls(prepare(X, time, event, names=names, strata=strata, weights=None,
-                           cluster=cluster), ties)
+        return cls(
+            prepare(X, time, event, names=names, strata=strata, weights=None, cluster=cluster), ties
+        )
 
     @property
     def p(self) -> int:
@@ -70,8 +71,16 @@ class CoxPiece:
 
     def _risk_sets(self, means: FloatArray, scale: FloatArray) -> RiskSets:
         d = self.data
-        return build(d.x, d.time, d.event, d.weights, d.strata, efron=self.ties == "efron",
-                     means=means, scale=scale)
+        return build(
+            d.x,
+            d.time,
+            d.event,
+            d.weights,
+            d.strata,
+            efron=self.ties == "efron",
+            means=means,
+            scale=scale,
+        )
 
     def evaluate(
         self, beta: FloatArray, means: FloatArray, scale: FloatArray
@@ -93,8 +102,9 @@ class CoxPiece:
         else:
             n_clusters, cluster_sorted = int(d.cluster.max()) + 1, d.cluster[rs.order]
         u = score_residual_sums(rs, evaluate(rs, beta).sums, cluster_sorted, n_clusters)
-        u0 = score_residual_sums(rs, evaluate(rs, np.zeros_like(beta)).sums, cluster_sorted,
-                                 n_clusters)
+        u0 = score_residual_sums(
+            rs, evaluate(rs, np.zeros_like(beta)).sums, cluster_sorted, n_clusters
+        )
         return u.T @ u, u0.T @ u0, u0.sum(axis=0), n_clusters
 
     def concordance_counts(self, coef: FloatArray) -> tuple[float, float, float, float, float]:
@@ -111,8 +121,9 @@ RobustSums = Callable[[FloatArray], tuple[FloatArray, FloatArray, FloatArray, in
 ConcordanceSums = Callable[[FloatArray], tuple[float, float, float, float, float]]
 
 
-def pooled_scaling(sums: FloatArray, rows: float, deviations: Callable[[FloatArray], FloatArray]
-                   ) -> tuple[FloatArray, FloatArray]:
+def pooled_scaling(
+    sums: FloatArray, rows: float, deviations: Callable[[FloatArray], FloatArray]
+) -> tuple[FloatArray, FloatArray]:
     """Pooled means and R's scale (1 / mean absolute deviation, 1 where it is 0), from the
     centres' column sums and (given the means) their summed absolute deviations."""
     means = sums / rows
@@ -144,13 +155,15 @@ def cox_from_pieces(
     if p == 0:
         raise CoxInputError("X: a Cox model needs at least one covariate")
     if counts[2] == 0:
-        raise CoxInputError(f"event: no events among the {counts[0]} complete rows; a Cox "
-                            "model needs at least one")
+        raise CoxInputError(
+            f"event: no events among the {counts[0]} complete rows; a Cox model needs at least one"
+        )
 
     def evaluate_at(beta: FloatArray) -> Evaluation:
         loglik, score, information = evaluate_sum(beta)
-        return Evaluation(loglik=loglik, score=score, information=information,
-                          sums=_no_group_sums(beta))
+        return Evaluation(
+            loglik=loglik, score=score, information=information, sums=_no_group_sums(beta)
+        )
 
     fit = newton_iterations(evaluate_at, p, eps=EPS, iter_max=ITER_MAX, toler_chol=TOLER_CHOL)
     robust = None
@@ -158,17 +171,35 @@ def cox_from_pieces(
         utu, u0tu0, u0_total, n_clusters = robust_sums(fit.beta)
         var, statistic = robust_from_sums(utu, u0tu0, u0_total, fit.var, TOLER_CHOL)
         robust = (var, statistic, n_clusters)
-    result = assemble(fit, scale=scale, means=means, robust=robust, conf_level=conf_level,
-                      ties=ties, eps=EPS, iter_max=ITER_MAX, toler_chol=TOLER_CHOL, data=None,
-                      counts=(*counts, True), names=tuple(names), terms=terms)
+    result = assemble(
+        fit,
+        scale=scale,
+        means=means,
+        robust=robust,
+        conf_level=conf_level,
+        ties=ties,
+        eps=EPS,
+        iter_max=ITER_MAX,
+        toler_chol=TOLER_CHOL,
+        data=None,
+        counts=(*counts, True),
+        names=tuple(names),
+        terms=terms,
+    )
     if concordance_sums is not None:
         # cached properties of the result: the pooled pair counts, as concordance() would give
         n_conc, n_disc, tied_x, tied_y, tied_xy = concordance_sums(result.coef)
         pairs = n_conc + n_disc + tied_x
         c_index = (n_conc + tied_x / 2) / pairs if pairs else float("nan")
         result.__dict__["concordance"] = Concordance(
-            concordance=c_index, std=float("nan"), concordant=n_conc, discordant=n_disc,
-            tied_x=tied_x, tied_y=tied_y, tied_xy=tied_xy)
+            concordance=c_index,
+            std=float("nan"),
+            concordant=n_conc,
+            discordant=n_disc,
+            tied_x=tied_x,
+            tied_y=tied_y,
+            tied_xy=tied_xy,
+        )
         result.__dict__["c_index"] = c_index
     return result
 
@@ -177,6 +208,15 @@ def _no_group_sums(beta: FloatArray) -> GroupSums:
     """Newton's bookkeeping wants per-group sums; a fit from centres' sums has none (they stay
     with the centres, which compute residual sums themselves)."""
     empty = np.zeros(0)
-    return GroupSums(beta=beta.copy(), shift=0.0, s1=np.zeros((0, beta.shape[0])),
-                     d_s1=np.zeros((0, beta.shape[0])), a=empty, b=empty, c0=empty, c1=empty,
-                     c2=empty, cum_a=empty)
+    return GroupSums(
+        beta=beta.copy(),
+        shift=0.0,
+        s1=np.zeros((0, beta.shape[0])),
+        d_s1=np.zeros((0, beta.shape[0])),
+        a=empty,
+        b=empty,
+        c0=empty,
+        c1=empty,
+        c2=empty,
+        cum_a=empty,
+    )

@@ -112,8 +112,11 @@ def build(
     group = np.concatenate(([0], np.cumsum(new_group))).astype(np.intp)
     seg_group = group[seg_start]
     group_seg = np.concatenate(([0], np.flatnonzero(np.diff(seg_group) != 0) + 1)).astype(np.intp)
-    g_strat = (np.zeros(group_seg.shape[0], dtype=np.intp) if strata is None
-               else strata[order][seg_start[group_seg]])
+    g_strat = (
+        np.zeros(group_seg.shape[0], dtype=np.intp)
+        if strata is None
+        else strata[order][seg_start[group_seg]]
+    )
     stratum_bounds = np.concatenate(
         ([0], np.flatnonzero(np.diff(g_strat) != 0) + 1, [group_seg.shape[0]])
     ).astype(np.intp)
@@ -143,27 +146,52 @@ def build(
         k_start = None
         mult = death_weight
         n_terms = np.ones(n_ev_groups)
-    late_row, late_group = _late_entries(t, None if start is None else start[order], seg_start,
-                                         group_seg, stratum_bounds)
-    late_start = np.concatenate(([0], np.flatnonzero(np.diff(late_group) != 0) + 1)).astype(
-        np.intp) if late_row.size else np.zeros(0, dtype=np.intp)
+    late_row, late_group = _late_entries(
+        t, None if start is None else start[order], seg_start, group_seg, stratum_bounds
+    )
+    late_start = (
+        np.concatenate(([0], np.flatnonzero(np.diff(late_group) != 0) + 1)).astype(np.intp)
+        if late_row.size
+        else np.zeros(0, dtype=np.intp)
+    )
     return RiskSets(
-        late_row=late_row, late_group=late_group, late_start=late_start,
-        order=order, x=xs, weights=w, event=ev, event_weight=event_weight, group=group,
-        seg_start=seg_start, seg_group=seg_group, group_seg=group_seg,
-        stratum_bounds=stratum_bounds, ev_seg=ev_seg, ev_groups=seg_group[ev_seg],
-        ev_rows=ev_rows, ev_group_of_event=ev_group_of_event,
-        weighted_x_events=event_weight @ xs, mult=mult, n_terms=n_terms, k_group=k_group,
-        k_start=k_start, k_frac=k_frac,
-        seg_of_row=np.repeat(np.arange(seg_start.shape[0], dtype=np.intp),
-                             np.diff(np.append(seg_start, n))),
-        work_n=np.empty((3, n)), work_chunk=np.empty((min(CHUNK, n), xs.shape[1])),
+        late_row=late_row,
+        late_group=late_group,
+        late_start=late_start,
+        order=order,
+        x=xs,
+        weights=w,
+        event=ev,
+        event_weight=event_weight,
+        group=group,
+        seg_start=seg_start,
+        seg_group=seg_group,
+        group_seg=group_seg,
+        stratum_bounds=stratum_bounds,
+        ev_seg=ev_seg,
+        ev_groups=seg_group[ev_seg],
+        ev_rows=ev_rows,
+        ev_group_of_event=ev_group_of_event,
+        weighted_x_events=event_weight @ xs,
+        mult=mult,
+        n_terms=n_terms,
+        k_group=k_group,
+        k_start=k_start,
+        k_frac=k_frac,
+        seg_of_row=np.repeat(
+            np.arange(seg_start.shape[0], dtype=np.intp), np.diff(np.append(seg_start, n))
+        ),
+        work_n=np.empty((3, n)),
+        work_chunk=np.empty((min(CHUNK, n), xs.shape[1])),
         work_k=np.empty((2, k_frac.shape[0])),
     )
 
 
 def _late_entries(
-    t: FloatArray, start: FloatArray | None, seg_start: IntArray, group_seg: IntArray,
+    t: FloatArray,
+    start: FloatArray | None,
+    seg_start: IntArray,
+    group_seg: IntArray,
     stratum_bounds: IntArray,
 ) -> tuple[IntArray, IntArray]:
     """Rows (sorted positions) whose entry group is not their stratum's first, and the group

@@ -39,7 +39,10 @@ def robust_variance(
 
 
 def robust_from_sums(
-    utu: FloatArray, u0tu0: FloatArray, u0_total: FloatArray, naive_var: FloatArray,
+    utu: FloatArray,
+    u0tu0: FloatArray,
+    u0_total: FloatArray,
+    naive_var: FloatArray,
     toler_chol: float,
 ) -> tuple[FloatArray, float]:
     """Robust variance V (U'U) V and the robust score statistic from the cluster sums' cross

@@ -61,8 +61,11 @@ class ConcordanceInputs:
 
 
 def coefficient_frame(
-    names: tuple[str, ...], columns: dict[str, FloatArray], conf_level: float,
-    lower: FloatArray, upper: FloatArray,
+    names: tuple[str, ...],
+    columns: dict[str, FloatArray],
+    conf_level: float,
+    lower: FloatArray,
+    upper: FloatArray,
 ) -> pd.DataFrame:
     """The coefficient table of a hazard model (Cox, Fine-Gray): one layout for both.
 
@@ -118,8 +121,7 @@ class CoxResult(TabularResult):
     data: CoxData | None = field(default=None, repr=False)
     # the fit's sorted, centred and scaled rows (RiskSets), its scale and its last likelihood
     # evaluation: cox_zph and residuals start from them instead of sorting again
-    _fitted: tuple[Any, FloatArray, Any] | None = field(default=None, repr=False,
-                                                        compare=False)
+    _fitted: tuple[Any, FloatArray, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def strata_levels(self) -> tuple[Any, ...] | None:
@@ -176,8 +178,9 @@ class CoxResult(TabularResult):
         """Harrell's C with R's standard error; computed on first access (O(n log T) for T
         distinct times, after an O(n log n) sort)."""
         c = self._concordance_inputs
-        return concordance(c.time, c.event, c.linear_predictor, c.weights, c.strata, c.cluster,
-                           start=c.start)
+        return concordance(
+            c.time, c.event, c.linear_predictor, c.weights, c.strata, c.cluster, start=c.start
+        )
 
     @cached_property
     def c_index(self) -> float:
@@ -201,19 +204,21 @@ class CoxResult(TabularResult):
     def _headline(self) -> str:
         strata = ", stratified" if self.stratified else ""
         robust = f", robust ({self.n_clusters} clusters)" if self.robust else ""
-        return (f"n = {self.n}, events = {self.n_events}"
-                f"{f', dropped = {self.n_dropped}' if self.n_dropped else ''}, "
-                f"ties = {self.ties}{strata}{robust}, loglik = {self.loglik:.6g} "
-                f"(null {self.loglik_null:.6g})")
+        return (
+            f"n = {self.n}, events = {self.n_events}"
+            f"{f', dropped = {self.n_dropped}' if self.n_dropped else ''}, "
+            f"ties = {self.ties}{strata}{robust}, loglik = {self.loglik:.6g} "
+            f"(null {self.loglik_null:.6g})"
+        )
 
     def summary(self) -> str:
         """As R's summary.coxph: counts, coefficients, concordance and the global tests."""
         c = self.concordance
-        lines = [super().summary(),
-                 f"Concordance = {c.concordance:.4g} (se = {c.std:.4g})"]
+        lines = [super().summary(), f"Concordance = {c.concordance:.4g} (se = {c.std:.4g})"]
         for label, test in self.tests_frame().iterrows():
-            lines.append(f"{label}: {test['statistic']:.6g} on {test['df']:g} df, "
-                         f"p = {test['p']:.4g}")
+            lines.append(
+                f"{label}: {test['statistic']:.6g} on {test['df']:g} df, p = {test['p']:.4g}"
+            )
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
@@ -221,12 +226,18 @@ class CoxResult(TabularResult):
         """The global tests (likelihood ratio, Wald, score and robust score) as a table."""
         import pandas as pd
 
-        rows = {"likelihood ratio": self.lr_test, "wald": self.wald_test,
-                "score (log-rank)": self.score_test}
+        rows = {
+            "likelihood ratio": self.lr_test,
+            "wald": self.wald_test,
+            "score (log-rank)": self.score_test,
+        }
         if self.robust_score_test is not None:
             rows["robust score"] = self.robust_score_test
         return pd.DataFrame(
-            {"statistic": [t.statistic for t in rows.values()],
-             "df": [t.df for t in rows.values()], "p": [t.p for t in rows.values()]},
+            {
+                "statistic": [t.statistic for t in rows.values()],
+                "df": [t.df for t in rows.values()],
+                "p": [t.p for t in rows.values()],
+            },
             index=list(rows),
         )

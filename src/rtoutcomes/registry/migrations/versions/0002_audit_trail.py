@@ -48,8 +48,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("label", name=op.f("uq_audit_log_label")),
     )
     op.create_index(op.f("ix_audit_log_batch"), "audit_log", ["batch"], unique=False)
-    op.create_index("ix_audit_log_record", "audit_log", ["table_name", "record_key"],
-                    unique=False)
+    op.create_index("ix_audit_log_record", "audit_log", ["table_name", "record_key"], unique=False)
     op.create_table(
         "audit_head",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -64,10 +63,15 @@ def upgrade() -> None:
     from rtoutcomes.registry.audit import GENESIS, baseline
 
     bind = op.get_bind()
-    bind.execute(sa.text("INSERT INTO audit_head (id, seq, batch, entry_hash) "
-                         "VALUES (1, 0, 0, :genesis)"), {"genesis": GENESIS})
-    baseline(bind, command="rtoutcomes init (upgrade to the audit trail)",
-             reason="rows present before the audit trail existed")
+    bind.execute(
+        sa.text("INSERT INTO audit_head (id, seq, batch, entry_hash) VALUES (1, 0, 0, :genesis)"),
+        {"genesis": GENESIS},
+    )
+    baseline(
+        bind,
+        command="rtoutcomes init (upgrade to the audit trail)",
+        reason="rows present before the audit trail existed",
+    )
 
 
 def downgrade() -> None:

@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (long names of CHECK constraints)
 """DICOM identity and every index on dosimetry; structure_metrics and structure_dose_volumes.
 
 For ``dosimetry-import`` (issue 15): the course's dosimetry row gets the DICOM identity of the
@@ -66,15 +65,22 @@ def upgrade() -> None:
         sa.Column("outside_grid_cc", sa.Double(), nullable=True),
         *(sa.Column(c, sa.Double(), nullable=True) for c in _DOSES),
         sa.Column("source", sa.Text(), nullable=False),
-        sa.CheckConstraint("metric_id <> ''", name=op.f("ck_structure_metrics_metric_id_not_empty")),
-        sa.CheckConstraint("course_id <> ''", name=op.f("ck_structure_metrics_course_id_not_empty")),
-        sa.CheckConstraint("structure <> ''", name=op.f("ck_structure_metrics_structure_not_empty")),
+        sa.CheckConstraint(
+            "metric_id <> ''", name=op.f("ck_structure_metrics_metric_id_not_empty")
+        ),
+        sa.CheckConstraint(
+            "course_id <> ''", name=op.f("ck_structure_metrics_course_id_not_empty")
+        ),
+        sa.CheckConstraint(
+            "structure <> ''", name=op.f("ck_structure_metrics_structure_not_empty")
+        ),
         sa.CheckConstraint(
             "source IN ('tps', 'computed')", name=op.f("ck_structure_metrics_source_allowed")
         ),
         *metric_checks,
         sa.ForeignKeyConstraint(
-            ["course_id"], ["sbrt_courses.course_id"],
+            ["course_id"],
+            ["sbrt_courses.course_id"],
             name=op.f("fk_structure_metrics_course_id"),
         ),
         sa.PrimaryKeyConstraint("metric_id", name=op.f("pk_structure_metrics")),
@@ -105,7 +111,8 @@ def upgrade() -> None:
             name=op.f("ck_structure_dose_volumes_volume_pct_range"),
         ),
         sa.ForeignKeyConstraint(
-            ["course_id"], ["sbrt_courses.course_id"],
+            ["course_id"],
+            ["sbrt_courses.course_id"],
             name=op.f("fk_structure_dose_volumes_course_id"),
         ),
         sa.PrimaryKeyConstraint("dose_volume_id", name=op.f("pk_structure_dose_volumes")),
