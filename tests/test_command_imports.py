@@ -39,21 +39,40 @@ HEAVY = (
     "vantage6",
     "dicognito",
 )
-LIST_MODULES = (
-    "import contextlib, io, json, sys\n"
-    "from rtoutcomes.cli import main\n"
-    "with contextlib.redirect_stdout(io.StringIO()):\n"
-    "    try:\n"
-    "        status = main(sys.argv[1:])\n"
-    "    except SystemExit as exit_:\n"
-    "        status = exit_.code\n"
-    f"print(json.dumps([status, [m for m in {HEAVY!r} if m in sys.modules]]))\n"
+# the parts of rtoutcomes (and of the standard library) that the one-plan ``dosimetry`` command
+# does not use: statistics, registry, study and report layers, and dosimetry-import's folder
+# index and process pool
+NOT_FOR_ONE_PLAN = (
+    "rtoutcomes.stats",
+    "rtoutcomes.registry",
+    "rtoutcomes.study",
+    "rtoutcomes.report",
+    "rtoutcomes.io.dicom_index",
+    "concurrent.futures.process",
+    "multiprocessing",
 )
 
 
-def loaded_by(args: list[str], make_env: Callable[..., dict[str, str]]) -> list[str]:
+def list_modules(modules: tuple[str, ...]) -> str:
+    """A script running the command of its arguments, then printing its exit status and which
+    of ``modules`` are loaded."""
+    return (
+        "import contextlib, io, json, sys\n"
+        "from rtoutcomes.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        "        status = main(sys.argv[1:])\n"
+        "    except SystemExit as exit_:\n"
+        "        status = exit_.code\n"
+        f"print(json.dumps([status, [m for m in {modules!r} if m in sys.modules]]))\n"
+    )
+
+
+def loaded_by(
+    args: list[str], make_env: Callable[..., dict[str, str]], modules: tuple[str, ...] = HEAVY
+) -> list[str]:
     done = subprocess.run(
-        [sys.executable, "-c", LIST_MODULES, *args],
+        [sys.executable, "-c", list_modules(modules), *args],
         capture_output=True,
         text=True,
         check=True,
@@ -95,6 +114,18 @@ def test_dosimetry_loads_no_statistics_pandas_plotting_or_database(
     loaded = loaded_by(["dosimetry", *dicom_files(tmp_path)], code_under_test_env)
     assert {"numpy", "pydicom"} <= set(loaded)
     assert [m for m in loaded if m not in ("numpy", "pydicom", "scipy")] == []
+
+
+def test_dosimetry_loads_only_the_dvh_engine_of_rtoutcomes(
+    tmp_path: Path, code_under_test_env: Callable[..., dict[str, str]]
+) -> None:
+    """Nor the other layers of rtoutcomes, nor dosimetry-import's folder machinery (its
+    plausibility warnings are all the command takes from it)."""
+    wanted = ("rtoutcomes.clinical.dvh", "rtoutcomes.io.dicom_rt")
+    loaded = loaded_by(
+        ["dosimetry", *dicom_files(tmp_path)], code_under_test_env, wanted + NOT_FOR_ONE_PLAN
+    )
+    assert loaded == list(wanted)
 
 
 def test_init_loads_only_the_database_libraries(

@@ -307,7 +307,10 @@ def run(args: argparse.Namespace) -> int:
 
     structure_set = read_rtstruct(args.rtstruct)
     plan = read_rtplan(args.rtplan) if args.rtplan else None
-    grid = total_dose_grid(read_rtdose(args.rtdose), plan.fractions if plan else None)
+    # the planning system's own DVHs are not shown here: not read (a tenth of the reading time)
+    grid = total_dose_grid(
+        read_rtdose(args.rtdose, tps_dvhs=False), plan.fractions if plan else None
+    )
     prescription = args.rx if args.rx is not None else (plan.prescription_gy if plan else None)
     if prescription is None:
         raise DosimetryCommandError(

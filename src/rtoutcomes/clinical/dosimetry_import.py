@@ -28,16 +28,15 @@ import datetime as dt
 import os
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rtoutcomes.errors import RtOutcomesError
-from rtoutcomes.io.dicom_index import DicomIndex, LinkProblem, PlanLink, index_folder, link_plans
 
 if TYPE_CHECKING:
     from rtoutcomes.clinical.plan_dosimetry import PlanDosimetry
+    from rtoutcomes.io.dicom_index import DicomIndex, LinkProblem, PlanLink
 
 __all__ = [
     "DEFAULT_TARGET_PATTERNS",
@@ -487,6 +486,7 @@ def _run_jobs(
             progress(done, total)
         return results
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     # imported once here, so that the forked workers start with it instead of each importing
     # it (and the statistics package its result type comes from) again
@@ -524,6 +524,7 @@ def dosimetry_import(
     and ``reason`` (default: that the dosimetry was computed from DICOM RT files). Returns the
     summary (see :meth:`DosimetryImport.lines`).
     """
+    from rtoutcomes.io.dicom_index import index_folder, link_plans
     from rtoutcomes.registry.attach import write_course_dosimetry
 
     opts = options or ImportOptions()

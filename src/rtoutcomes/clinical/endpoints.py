@@ -490,43 +490,72 @@ def _lesion_endpoints(
     rule_col: list[str] = []
     source: list[str] = []
     reason: list[str] = []
-    for i in range(len(lesions)):
-        if failed.iloc[i] and by_event.iloc[i]:
+    # the columns as Python lists once (element access on a Series costs microseconds)
+    follow_ups = summary["n_follow_up_scans"].to_dict()
+    rows = zip(
+        lid.tolist(),
+        failed.tolist(),
+        by_event.tolist(),
+        event_id.tolist(),
+        event_d.tolist(),
+        scan_d.tolist(),
+        scan_reason.tolist(),
+        beyond.tolist(),
+        lesion_cutoff.tolist(),
+        last.tolist(),
+        t0.tolist(),
+        competing.tolist(),
+        death.tolist(),
+        strict=True,
+    )
+    for (
+        lesion_id,
+        is_failed,
+        is_by_event,
+        its_event,
+        its_event_d,
+        its_scan_d,
+        its_scan_reason,
+        is_beyond,
+        its_cutoff,
+        its_last,
+        its_t0,
+        is_competing,
+        its_death,
+    ) in rows:
+        if is_failed and is_by_event:
             rule_col.append("patient_events: local progression")
             source.append("events")
-            text = f"local progression event {event_id.iloc[i]} on {_day(event_d.iloc[i])}"
-            if use_scans and pd.notna(scan_d.iloc[i]):
-                text += f" (before the scan-derived failure on {_day(scan_d.iloc[i])})"
+            text = f"local progression event {its_event} on {_day(its_event_d)}"
+            if use_scans and pd.notna(its_scan_d):
+                text += f" (before the scan-derived failure on {_day(its_scan_d)})"
             reason.append(text)
-        elif failed.iloc[i]:
+        elif is_failed:
             rule_col.append(rule.name)
             source.append("scans")
-            reason.append(str(scan_reason.iloc[i]))
+            reason.append(str(its_scan_reason))
         else:
             rule_col.append("censored")
-            n_follow = int(summary["n_follow_up_scans"].get(lid.iloc[i], 0))
-            if beyond.iloc[i]:
+            n_follow = int(follow_ups.get(lesion_id, 0))
+            if is_beyond:
                 source.append("cut-off")
-                text = (
-                    f"assessed beyond the data cut-off {_day(lesion_cutoff.iloc[i])}: "
-                    "censored at it"
-                )
-            elif pd.isna(last.iloc[i]):
+                text = f"assessed beyond the data cut-off {_day(its_cutoff)}: censored at it"
+            elif pd.isna(its_last):
                 source.append("censored")
                 text = "no measured assessment: censored at time zero"
-            elif n_follow == 0 or last.iloc[i] <= t0.iloc[i]:
+            elif n_follow == 0 or its_last <= its_t0:
                 source.append("censored")
                 text = "no measured scan after time zero: censored at time zero"
             else:
                 source.append("censored")
-                text = f"censored at the last measured assessment {_day(last.iloc[i])}"
-            if use_scans and pd.notna(scan_reason.iloc[i]) and pd.notna(last.iloc[i]):
-                text += f"; {scan_reason.iloc[i]}"
-            if competing.iloc[i]:
-                text += f"; death without local failure on {_day(death.iloc[i])} (competing)"
-            elif pd.notna(death.iloc[i]):
+                text = f"censored at the last measured assessment {_day(its_last)}"
+            if use_scans and pd.notna(its_scan_reason) and pd.notna(its_last):
+                text += f"; {its_scan_reason}"
+            if is_competing:
+                text += f"; death without local failure on {_day(its_death)} (competing)"
+            elif pd.notna(its_death):
                 text += (
-                    f"; death on {_day(death.iloc[i])} more than "
+                    f"; death on {_day(its_death)} more than "
                     f"{settings.competing_death_within:g} {settings.unit} after it: not "
                     "counted as competing"
                 )

@@ -39,6 +39,8 @@ def lesion_endpoint_table(
         return None
     base = frames[lesion_endpoints[0]][["patient_id", "lesion_id"]].drop_duplicates()
     base = base.sort_values(["patient_id", "lesion_id"], kind="stable").reset_index(drop=True)
+    total = len(base)
+    base = base.iloc[:max_rows]  # only the rows shown are looked up and formatted
     columns = ["Patient", "Lesion"]
     cells: list[list[str]] = [
         [p, lesion] for p, lesion in zip(base["patient_id"], base["lesion_id"], strict=True)
@@ -67,7 +69,7 @@ def lesion_endpoint_table(
         columns,
         supplement=True,
     )
-    for row in cells[:max_rows]:
+    for row in cells:
         table.add(*row)
     table.notes.append(
         f"Times in {time_unit} from the start of the SBRT course; status 'event' is the "
@@ -75,9 +77,9 @@ def lesion_endpoint_table(
         "follow-up; the reason names the dates, rule and source that gave both. Patient "
         "endpoints are repeated on each lesion of the patient."
     )
-    if len(cells) > max_rows:
+    if total > max_rows:
         table.notes.append(
-            f"The first {max_rows} of {len(cells)} lesions (by patient and lesion) are shown; "
+            f"The first {max_rows} of {total} lesions (by patient and lesion) are shown; "
             "every row is in the analysis/<endpoint>.csv files."
         )
     return table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rtoutcomes.report.competing_risks import fine_gray_of
+from rtoutcomes.report.response_plots import swimmer_lanes_setting, swimmer_selection_sentence
 from rtoutcomes.results.model import EndpointResults, Federated, Results, StudySummary
 
 _CONF = {
@@ -174,6 +175,9 @@ def methods_paragraph(results: Results) -> str:
         lost = lost_sentence(results)
         if lost:
             parts.append(lost)
+        lanes = len(results.get("cohort", {}).get("swimmer", []))
+        if lanes > swimmer_lanes_setting(results):
+            parts.append(swimmer_selection_sentence(lanes, swimmer_lanes_setting(results)))
     else:
         described = "; ".join(
             f"{name}: time '{e['time_column']}' ({study['time_unit']}), event when "

@@ -9,7 +9,12 @@ from rtoutcomes.report import fmt
 from rtoutcomes.report.document import Figure
 from rtoutcomes.report.figures import render_main
 from rtoutcomes.report.forest import ForestRow, forest_figure
-from rtoutcomes.report.response_plots import swimmer_figure, waterfall_figure
+from rtoutcomes.report.response_plots import (
+    swimmer_figure,
+    swimmer_lanes_setting,
+    swimmer_selection_sentence,
+    waterfall_figure,
+)
 from rtoutcomes.report.table import Table
 from rtoutcomes.results.model import (
     CoxModel,
@@ -155,19 +160,31 @@ def response_figures(results: Results, progress: Callable[[str], None] = _noop) 
         progress("drawing the swimmer plot")
         lanes = cohort["swimmer"]
         options = study["figures"]
+        max_lanes = swimmer_lanes_setting(results)
         fig = swimmer_figure(
             lanes,
             time_unit=study["time_unit"],
             width_mm=study["figure_width_mm"],
             max_time=options["max_time"],
             break_time=options["break_time"],
+            max_lanes=max_lanes,
+        )
+        shown = (
+            f"Course of each of the {len(lanes)} treated lesions"
+            if len(lanes) <= max_lanes
+            else f"Course of {max_lanes} of the {len(lanes)} treated lesions"
         )
         figures.append(
             Figure(
                 key="swimmer",
-                caption=f"Course of each of the {len(lanes)} treated lesions from the start of its "
-                "SBRT course to the patient's death or last follow-up (arrow: alive), with SBRT "
-                "courses, scans, local failure of the lesion, the patient's progression and death.",
+                caption=f"{shown} from the start of its SBRT course to the patient's death or "
+                "last follow-up (arrow: alive), with SBRT courses, scans, local failure of the "
+                "lesion, the patient's progression and death."
+                + (
+                    ""
+                    if len(lanes) <= max_lanes
+                    else f" {swimmer_selection_sentence(len(lanes), max_lanes)}"
+                ),
                 rendered=render_main(fig, study["figures"]),
             )
         )

@@ -15,7 +15,7 @@ docs/results-schema-changelog.md.
 
 from typing import NotRequired, TypedDict
 
-SCHEMA_VERSION = "1.9.0"
+SCHEMA_VERSION = "1.10.0"
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -379,6 +379,9 @@ class FigureSettings(TypedDict):
     """Files written for the composite figures and the flow chart."""
     tiff_dpi: int
     """Resolution of the TIFF files (300 or 600 dpi)."""
+    swimmer_lanes: NotRequired[int]
+    """The most lanes the swimmer plot draws (present only when the study file gives it;
+    default 100): with more lesions, that many evenly spaced in order of follow-up."""
 
 
 class ManuscriptSettings(TypedDict):

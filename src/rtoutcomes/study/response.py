@@ -160,6 +160,42 @@ def swimmer_lanes(data: RegistryData, unit: str) -> list[SwimmerLane]:
     return lanes
 
 
+def swimmer_table(lanes: list[SwimmerLane]) -> pd.DataFrame:
+    """analysis/swimmer.csv: every lane of the swimmer plot, one row per lesion (the plot may
+    show a selection: ``figures.swimmer_lanes``). Times in the study's unit from the lesion's
+    SBRT start; ``courses`` and ``scans`` list their times separated by spaces (12 significant
+    digits, as the other analysis files)."""
+    import pandas as pd
+
+    def times(values: list[float]) -> str:
+        return " ".join(f"{t:.12g}" for t in values)
+
+    return pd.DataFrame(
+        {
+            "lesion_id": [lane["lesion_id"] for lane in lanes],
+            "patient_id": [lane["patient_id"] for lane in lanes],
+            "end": [lane["end"] for lane in lanes],
+            "alive": ["yes" if lane["alive"] else "no" for lane in lanes],
+            "local_failure": [lane["local_failure"] for lane in lanes],
+            "progression": [lane["progression"] for lane in lanes],
+            "death": [lane["death"] for lane in lanes],
+            "courses": [times(lane["courses"]) for lane in lanes],
+            "scans": [times(lane["scans"]) for lane in lanes],
+        },
+        columns=[
+            "lesion_id",
+            "patient_id",
+            "end",
+            "alive",
+            "local_failure",
+            "progression",
+            "death",
+            "courses",
+            "scans",
+        ],
+    )
+
+
 def _dates_by_lesion(frame: pd.DataFrame | None, column: str) -> dict[object, list[int]]:
     """The dates of ``column`` per lesion (nanoseconds since 1970; missing dates left out),
     grouped once instead of one scan of the table per lesion."""

@@ -14,6 +14,7 @@ from rtoutcomes.results.model import (
     CovariateSummary,
     CoxOptionsSummary,
     EndpointResults,
+    FigureSettings,
     KMOptionsSummary,
     Provenance,
     RegistryStateData,
@@ -61,6 +62,16 @@ def study_summary(study: Study) -> StudySummary:
         cox["strata"] = list(study.cox.strata)
     if study.cox.firth != "never":  # only when asked: the default results.json is unchanged
         cox["firth"] = study.cox.firth
+    figures: FigureSettings = {
+        "max_time": study.figures.max_time,
+        "break_time": study.figures.break_time,
+        "confidence_bands": study.figures.confidence_bands,
+        "panels": [list(p) for p in study.figures.panels],
+        "formats": list(study.figures.formats),
+        "tiff_dpi": study.figures.tiff_dpi,
+    }
+    if study.figures.swimmer_lanes is not None:  # only when given, as cox.firth
+        figures["swimmer_lanes"] = study.figures.swimmer_lanes
     return {
         "title": study.title,
         "source": study.source_mode,
@@ -81,14 +92,7 @@ def study_summary(study: Study) -> StudySummary:
         },
         "covariates": covariates,
         "figure_width_mm": study.figure_width_mm,
-        "figures": {
-            "max_time": study.figures.max_time,
-            "break_time": study.figures.break_time,
-            "confidence_bands": study.figures.confidence_bands,
-            "panels": [list(p) for p in study.figures.panels],
-            "formats": list(study.figures.formats),
-            "tiff_dpi": study.figures.tiff_dpi,
-        },
+        "figures": figures,
         "manuscript": {"page_size": study.page_size, "orientation": study.orientation},
         "local_failure_rule": study.local_failure_rule,
         "competing_death_within": study.competing_death_within,
@@ -171,6 +175,10 @@ def _finish(
         results, cohort_tables, progress, supplement=[per_lesion] if per_lesion else []
     )
     write_report(report, out_dir, progress)
+    if results["cohort"].get("swimmer"):  # every lane, also those the plot leaves out
+        from rtoutcomes.study.response import swimmer_table
+
+        frames = {**frames, "swimmer": swimmer_table(results["cohort"]["swimmer"])}
     write_analysis_csvs(frames, out_dir / "analysis")
     return report.results
 

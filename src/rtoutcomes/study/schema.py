@@ -77,6 +77,7 @@ FIGURES_KEYS = (
     "panels",
     "formats",
     "tiff_dpi",
+    "swimmer_lanes",
 )
 ANALYSES_KEYS = ("groups", "univariate", "multivariate", "nested", "competing_risks", "fine_gray")
 KM_KEYS = ("conf_type", "conf_level", "strata")
@@ -444,6 +445,15 @@ def _figure_options(
     tiff_dpi = raw.get("tiff_dpi", 300)
     if isinstance(tiff_dpi, bool) or tiff_dpi not in TIFF_DPIS:
         raise check.fail("figures.tiff_dpi", f"must be 300 or 600, got {tiff_dpi!r}")
+    swimmer_lanes = raw.get("swimmer_lanes")
+    if swimmer_lanes is not None and (
+        isinstance(swimmer_lanes, bool) or not isinstance(swimmer_lanes, int) or swimmer_lanes < 1
+    ):
+        raise check.fail(
+            "figures.swimmer_lanes",
+            f"must be a whole number of lanes, at least 1, got {_kind(swimmer_lanes)} "
+            f"{swimmer_lanes!r}",
+        )
     known = set()
     for endpoint in endpoints:
         kinds = [""] + ([" incidence"] if analyses.competing_risks and endpoint == "LC" else [])
@@ -478,6 +488,7 @@ def _figure_options(
         panels=tuple(panels),
         formats=formats,
         tiff_dpi=int(tiff_dpi),
+        swimmer_lanes=swimmer_lanes,
     )
 
 

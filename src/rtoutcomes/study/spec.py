@@ -139,7 +139,8 @@ class FigureOptions:
     (``LC``, ``LC by grade``, ``LC incidence``, ``LC incidence by grade``), lettered a, b, c;
     ``formats``: files written for the composite figures and the flow chart (single panels
     are always PNG and SVG); ``tiff_dpi``: resolution of the TIFF files (300 or 600; PNG is
-    always 300 dpi).
+    always 300 dpi); ``swimmer_lanes``: the most lanes the swimmer plot draws (``None``: the
+    report's default, ``report.response_plots.SWIMMER_LANES``).
     """
 
     width_mm: int = 85
@@ -149,6 +150,7 @@ class FigureOptions:
     panels: tuple[tuple[str, ...], ...] = ()
     formats: tuple[str, ...] = FIGURE_FORMATS
     tiff_dpi: int = 300
+    swimmer_lanes: int | None = None
 
 
 @dataclass(frozen=True)
