@@ -69,3 +69,62 @@ def test_not_utf8_is_an_error(tmp_path: Path) -> None:
     path.write_bytes("id,name\nP1,Jos\xe9\n".encode("latin-1"))
     with pytest.raises(AnalysisTableError, match="cannot read the analysis table"):
         read_table(path)
+
+
+# More rows than one chunk of pandas' chunked (low_memory) reading of a two-column table, so
+# that the first row and the last are inferred in different chunks.
+CHUNKED_ROWS = 300_000
+
+
+def _two_chunk_table(path: Path, first: str, last: str) -> None:
+    """An integer column whose first cell is ``first`` and last ``last``: the first chunk
+    integers, the last chunk inferring its own type."""
+    body = "".join(f"{i},{i % 1000}\n" for i in range(CHUNKED_ROWS))
+    path.write_text(f"id,x\n0,{first}\n{body}1,{last}\n", encoding="utf-8")
+
+
+def _whole_column(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, engine="c", low_memory=False, encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        ("-0", "2.5"),  # integer 0 in the first chunk, -0.0 when the column is read as floats
+        ('"-000"', "2.5"),
+        ("8766926462095796700", "2.5"),  # rounded differently as an integer converted to float
+        ("7", "text"),  # numbers and text: joined as mixed objects (pandas' DtypeWarning)
+        ("1", ""),  # integers, then a missing cell: floats either way
+        ("True", ""),
+    ],
+)
+def test_chunks_inferring_different_types_give_the_whole_column_table(
+    tmp_path: Path, first: str, last: str
+) -> None:
+    path = tmp_path / "chunks.csv"
+    _two_chunk_table(path, first, last)
+    expected = _whole_column(path)
+    ours = read_table(path)
+    pd.testing.assert_frame_equal(ours, expected, check_exact=True)
+    x, expected_x = ours["x"].to_numpy(), expected["x"].to_numpy()
+    if x.dtype.kind == "f":  # -0.0 == 0.0: compare the bits too
+        assert x.tobytes() == expected_x.tobytes()
+
+
+@pytest.mark.parametrize(("first", "last"), [("-0", "2.5"), ("8766926462095796700", "2.5")])
+def test_the_chunked_reading_alone_would_differ(tmp_path: Path, first: str, last: str) -> None:
+    # negative control: the cases above do reach a chunk boundary, where the chunked reading
+    # differs from the whole-column one in the bits of the first cell
+    path = tmp_path / "chunks.csv"
+    _two_chunk_table(path, first, last)
+    chunked = pd.read_csv(path, engine="c", encoding="utf-8-sig")["x"].to_numpy()
+    assert chunked[:1].tobytes() != _whole_column(path)["x"].to_numpy()[:1].tobytes()
+
+
+def test_minus_zero_cells_found() -> None:
+    from rtoutcomes.study.table import _MINUS_ZERO
+
+    found = [b"-0", b"a,-0\n", b'a;"-00";b', b"1, -0 ,2", b"x\r\n-0\r\n"]
+    not_found = [b"-0.5", b"2020-01-02", b"a,-01", b"x-0", b"-05,1", b"a,0"]
+    assert all(_MINUS_ZERO.search(text) for text in found)
+    assert not any(_MINUS_ZERO.search(text) for text in not_found)

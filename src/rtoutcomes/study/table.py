@@ -21,31 +21,27 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV (``,`` or ``;``, UTF-8 with or without BOM) or the first sheet of an XLSX.
 
     CSV: the delimiter is sniffed from the header line (``io.tabular.sniff_delimiter``, as for
-    registry files) and the file read by pandas' C parser with whole-column type inference
-    (``low_memory=False``) and its default float conversion (the one its Python parser uses),
-    so the table is the one the Python parser with a sniffed delimiter gave before, in a
-    fraction of the time and memory (tests/test_study_table_read.py compares the two).
+    registry files) and the file read by pandas' C parser with its default float conversion
+    (the one its Python parser uses) and whole-column type inference (``_read_csv``), so the
+    table is the one the Python parser with a sniffed delimiter gave before, in a fraction of
+    the time and memory (tests/test_study_table_read.py compares the two).
     """
     import pandas as pd
 
     path = Path(path)
     if not path.is_file():
         raise AnalysisTableError(f"{path}: analysis table not found")
-    from rtoutcomes.io.tabular import workbook_errors
-
-    errors: tuple[type[Exception], ...] = (
-        *workbook_errors(),
-        UnicodeDecodeError,
-        pd.errors.ParserError,
-    )
     suffix = path.suffix.lower()
+    errors: tuple[type[Exception], ...] = (UnicodeDecodeError, pd.errors.ParserError)
+    if suffix in (".xlsx", ".xlsm"):  # openpyxl (~0.25 s to import) only for a workbook
+        from rtoutcomes.io.tabular import workbook_errors
+
+        errors = (*workbook_errors(), *errors)
     try:
         if suffix in (".xlsx", ".xlsm"):
             return pd.read_excel(path, sheet_name=0, engine="openpyxl")
         if suffix in (".csv", ".txt"):
-            return pd.read_csv(
-                path, sep=_delimiter(path), engine="c", low_memory=False, encoding="utf-8-sig"
-            )
+            return _read_csv(path, _delimiter(path))
     except pd.errors.EmptyDataError:
         raise AnalysisTableError(f"{path}: the analysis table is empty (no header row)") from None
     except errors as error:
@@ -53,6 +49,50 @@ def read_table(path: str | Path) -> pd.DataFrame:
             f"{path}: cannot read the analysis table: {_reading_problem(error)}"
         ) from None
     raise AnalysisTableError(f"{path}: analysis table must be .csv or .xlsx, got '{suffix}'")
+
+
+# A cell holding an integer zero written with a minus sign ("-0", "-000", quoted or padded):
+# parsed as an integer it is 0, as a float -0.0 (see ``_read_csv``).
+_MINUS_ZERO = re.compile(rb'(?:^|[,;])[ \t"]*-0+[ \t"]*(?=[,;\r\n]|$)', re.MULTILINE)
+
+
+def _read_csv(path: Path, delimiter: str) -> pd.DataFrame:
+    """The CSV as pandas' C parser reads it with whole-column type inference
+    (``low_memory=False``), read in chunks when that gives the same table (about half the time
+    and memory at a million rows).
+
+    In chunks (pandas' default), each chunk of rows infers its own types and the chunks are
+    joined. That is the whole-column table except where the chunks disagreed: pandas warns
+    (``DtypeWarning``) when they joined as mixed objects (numbers in one chunk, text in
+    another), and joins integer chunks with float chunks silently as floats, converting the
+    integers, whereas the whole-column reading parses every cell as a float. The two floats
+    differ only for an integer beyond 2**53 (rounded differently) and for ``-0`` (0 as an
+    integer, -0.0 as a float). In any of these cases, or if the file might hold such a cell,
+    the file is read again as a whole (tests/test_study_table_read.py builds each case across
+    a chunk boundary).
+    """
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    def whole() -> pd.DataFrame:
+        return pd.read_csv(path, sep=delimiter, engine="c", low_memory=False, encoding="utf-8-sig")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.DtypeWarning)
+        try:
+            table = pd.read_csv(path, sep=delimiter, engine="c", encoding="utf-8-sig")
+        except pd.errors.DtypeWarning:
+            return whole()
+    for _, values in table.items():
+        if values.dtype == np.float64 and bool((np.abs(values.to_numpy()) >= 2.0**53).any()):
+            return whole()
+    if any(values.dtype == np.float64 for _, values in table.items()):
+        data = path.read_bytes()
+        if b"-0" in data and _MINUS_ZERO.search(data):
+            return whole()
+    return table
 
 
 def _delimiter(path: Path) -> str:
