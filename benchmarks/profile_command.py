@@ -27,10 +27,20 @@ def main(argv: list[str] | None = None) -> int:
         "--filter",
         default="rtoutcomes|importlib._bootstrap.*_find_and_load'|read_csv|savefig|concordance",
     )
+    parser.add_argument(
+        "--one-process",
+        action="store_true",
+        help="no forked report process or model share (rtoutcomes.study.forked): profile all "
+        "of the work here; otherwise the forked processes' CPU is only totalled",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = [c for c in args.command if c != "--"]
     sys.path.insert(0, str(ROOT / "src"))
+    if args.one_process:
+        import rtoutcomes.study.forked as forked
+
+        forked.can_fork = lambda: False
     profile = cProfile.Profile(time.process_time)
     start = time.process_time()
     profile.enable()
@@ -51,7 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         if k[2] == "_find_and_load" and k[0].startswith("<frozen")
     )
     print(f"command: rtoutcomes {' '.join(command)}  (exit status {status})")
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    forked_cpu = children.ru_utime + children.ru_stime
     print(f"CPU seconds: {total:.2f} total; module imports (outermost) <= {imports:.2f}")
+    print(f"CPU seconds of forked processes (not profiled): {forked_cpu:.2f}")
     print(stream.getvalue())
     return 0
 

@@ -118,7 +118,7 @@ def test_negative_control_unstaged_writer_leaves_a_mixed_folder(
         docx_file, "write_docx", lambda *_, **__: (_ for _ in ()).throw(ValueError())
     )
     with pytest.raises(ValueError):
-        build._write_report_files(build_report(_hostile_results()), out, lambda _: None)
+        build.write_report_files(build_report(_hostile_results()), out, lambda _: None)
     after = _snapshot(out)
     assert after["manuscript.docx"] == before["manuscript.docx"]
     assert after["results.json"] != before["results.json"]

@@ -156,10 +156,11 @@ def write_report(report: Report, out_dir: Path, progress: Callable[[str], None] 
     from rtoutcomes.io.outputs import staged_output
 
     with staged_output(out_dir) as stage:
-        _write_report_files(report, stage, progress)
+        write_report_files(report, stage, progress)
 
 
-def _write_report_files(report: Report, out_dir: Path, progress: Callable[[str], None]) -> None:
+def write_report_files(report: Report, out_dir: Path, progress: Callable[[str], None]) -> None:
+    """The report's files written into ``out_dir`` as they are (no staging)."""
     from rtoutcomes.report.docx_file import write_docx
     from rtoutcomes.report.html import write_html
     from rtoutcomes.report.jsonio import write_json

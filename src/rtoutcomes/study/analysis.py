@@ -23,7 +23,7 @@ from rtoutcomes.results.model import (
     IncidenceGroups,
     Test,
 )
-from rtoutcomes.study import summaries
+from rtoutcomes.study import forked, summaries
 from rtoutcomes.study.covariates import Levels, Term, design, level_codes
 from rtoutcomes.study.spec import Covariate, Endpoint, Study
 from rtoutcomes.study.table import EndpointData, endpoint_data, strata_labels
@@ -67,10 +67,13 @@ def _endpoint_results(
 ) -> EndpointResults:
     data = endpoint_data(table, endpoint)
     usable = table.loc[data.usable].reset_index(drop=True)
-    groups = {
-        name: _group_results(study, data, usable, covariates[name])
-        for name in study.analyses.groups
-    }
+    models = _ModelJobs(study, endpoint, data, usable, covariates)
+    with forked.Forked(lambda: models.fit(models.theirs), fork=bool(models.theirs)) as other:
+        groups = {
+            name: _group_results(study, data, usable, covariates[name])
+            for name in study.analyses.groups
+        }
+        fitted = models.results(models.fit(models.mine), other.result())
     result: EndpointResults = {
         **summaries.km_summary(data.time, data.event, study.km, study.rates_at),
         "label": endpoint.display,
@@ -84,13 +87,7 @@ def _endpoint_results(
     if study.analyses.competing_risks and endpoint.name == "LC" and endpoint.derived:
         result["competing_risks"] = _competing_results(study, usable, covariates)
     for name in study.analyses.univariate:
-        model, _ = _cox_results(
-            study,
-            data,
-            usable,
-            [covariates[name]],
-            what=f"the {endpoint.name} univariate model of {name}",
-        )
+        model = fitted[name]
         if covariates[name].type != "continuous":
             # the log-rank test of the same groups: from the group analysis when there is one
             model["logrank"] = (
@@ -100,10 +97,7 @@ def _endpoint_results(
             )
         result["univariate"][name] = model
     if endpoint.name in study.analyses.multivariate:
-        chosen = [covariates[n] for n in study.analyses.multivariate[endpoint.name]]
-        result["multivariate"] = _cox_results(
-            study, data, usable, chosen, what=f"the {endpoint.name} multivariate model"
-        )[0]
+        result["multivariate"] = fitted[MULTIVARIATE]
     if endpoint.name in study.analyses.nested:
         result["nested"] = _nested_results(
             study,
@@ -113,6 +107,72 @@ def _endpoint_results(
             endpoint.name,
         )
     return result
+
+
+# From this many usable rows a forked process fits a share of an endpoint's models (below, the
+# fork and the pickled results cost more than they save).
+PARALLEL_ROWS = 20_000
+MULTIVARIATE = ""  # the multivariate model's key among the univariate models' covariate names
+_Job = tuple[str, list[Covariate], str]  # a model: key, covariates, its name in errors
+
+
+class _ModelJobs:
+    """An endpoint's univariate and multivariate Cox models, split into two shares of about
+    equal cost (``mine`` and ``theirs``; one process fits all when the table is small or
+    there is no second process) for ``Forked``. Each model is fitted by the same code on the
+    same rows either way, so the numbers are the same bits."""
+
+    def __init__(
+        self,
+        study: Study,
+        endpoint: Endpoint,
+        data: EndpointData,
+        usable: pd.DataFrame,
+        covariates: dict[str, Covariate],
+    ) -> None:
+        self.study, self.data, self.usable = study, data, usable
+        jobs = [
+            (name, [covariates[name]], f"the {endpoint.name} univariate model of {name}")
+            for name in study.analyses.univariate
+        ]
+        if endpoint.name in study.analyses.multivariate:
+            chosen = [covariates[n] for n in study.analyses.multivariate[endpoint.name]]
+            jobs.append((MULTIVARIATE, chosen, f"the {endpoint.name} multivariate model"))
+        self.order = [key for key, _, _ in jobs]
+        self.mine: list[_Job] = jobs
+        self.theirs: list[_Job] = []
+        if len(usable) >= PARALLEL_ROWS and len(jobs) >= 2 and forked.can_fork():
+            # longest first to the less loaded share; the cost of a model grows with its
+            # columns over a fixed part (sorting, concordance, the PH test)
+            shares: tuple[list[_Job], list[_Job]] = ([], [])
+            loads = [0, 0]
+            for job in sorted(jobs, key=lambda j: -len(j[1])):
+                lighter = loads.index(min(loads))
+                shares[lighter].append(job)
+                loads[lighter] += 1 + len(job[1])
+            self.theirs, self.mine = shares  # the child takes the share with the largest
+
+    def fit(self, jobs: list[_Job]) -> list[tuple[str, Any]]:
+        """Each model's results, or the library error it raised (raised in ``results``, in
+        the models' order, as one process would)."""
+        from rtoutcomes.errors import RtOutcomesError
+
+        out: list[tuple[str, Any]] = []
+        for key, chosen, what in jobs:
+            model: Any
+            try:
+                model = _cox_results(self.study, self.data, self.usable, chosen, what=what)[0]
+            except RtOutcomesError as error:
+                model = error
+            out.append((key, model))
+        return out
+
+    def results(self, *shares: list[tuple[str, Any]]) -> dict[str, CoxModel]:
+        done = dict(pair for share in shares for pair in share)
+        for key in self.order:
+            if isinstance(done[key], Exception):
+                raise done[key]
+        return {key: done[key] for key in self.order}
 
 
 def _logrank_of(data: EndpointData, levels: Levels, strata: Any = None) -> Test | None:

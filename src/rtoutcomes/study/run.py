@@ -23,6 +23,7 @@ from rtoutcomes.results.model import (
 )
 from rtoutcomes.study.analysis import MIN_EVENTS_PER_VARIABLE, covariate_definitions, run_analyses
 from rtoutcomes.study.errors import AnalysisTableError, StudyFileError
+from rtoutcomes.study.forked import ReportProcess
 from rtoutcomes.study.spec import Study
 from rtoutcomes.study.summaries import PH_ALPHA
 from rtoutcomes.study.table import read_table, sha256_of
@@ -121,21 +122,29 @@ def analyze_file(
 ) -> Results:
     """``rtoutcomes analyze``: the study's analyses on a flat analysis table; writes the report."""
     check_output_folder(out_dir)  # before the work, not after it
-    progress(f"reading {data_path.name}")
-    table = read_table(data_path)
-    from rtoutcomes.report.cohort_tables import characteristics_table
-    from rtoutcomes.report.provenance import provenance
-    from rtoutcomes.study.characteristics import characteristics
+    with ReportProcess() as report_process:  # imports the report's libraries meanwhile
+        progress(f"reading {data_path.name}")
+        table = read_table(data_path)
+        from rtoutcomes.report.cohort_tables import characteristics_table
+        from rtoutcomes.report.provenance import provenance
+        from rtoutcomes.study.characteristics import characteristics
 
-    prov = provenance(_name(study), study.sha256, data_path.name, sha256_of(data_path))
-    cohort: Cohort = {}
-    tables = []
-    if study.covariates:
-        cohort["characteristics"] = characteristics(study, table)
-        tables.append(characteristics_table(cohort["characteristics"], len(table)))
-    return _finish(
-        study, {name: table for name in study.endpoints}, prov, out_dir, progress, cohort, tables
-    )
+        prov = provenance(_name(study), study.sha256, data_path.name, sha256_of(data_path))
+        cohort: Cohort = {}
+        tables = []
+        if study.covariates:
+            cohort["characteristics"] = characteristics(study, table)
+            tables.append(characteristics_table(cohort["characteristics"], len(table)))
+        return _finish(
+            study,
+            {name: table for name in study.endpoints},
+            prov,
+            out_dir,
+            progress,
+            cohort,
+            tables,
+            report_process,
+        )
 
 
 def _name(study: Study) -> str:
@@ -150,8 +159,12 @@ def _finish(
     progress: Progress,
     cohort: Cohort | None = None,
     cohort_tables: list[Table] | None = None,
+    report_process: ReportProcess | None = None,
 ) -> Results:
-    from rtoutcomes.report.build import build_report, write_report
+    """The analyses, then the report (drawn and written by ``report_process`` when given)
+    while this process writes ``analysis/<endpoint>.csv``, all into one staging folder moved
+    into ``out_dir`` when everything is written."""
+    from rtoutcomes.io.outputs import staged_output
 
     endpoints = run_analyses(study, tables, progress)
     results: Results = {
@@ -171,16 +184,33 @@ def _finish(
         frames, {name: e.unit for name, e in study.endpoints.items()}, study.time_unit
     )
     progress("drawing figures")
-    report = build_report(
-        results, cohort_tables, progress, supplement=[per_lesion] if per_lesion else []
-    )
-    write_report(report, out_dir, progress)
     if results["cohort"].get("swimmer"):  # every lane, also those the plot leaves out
         from rtoutcomes.study.response import swimmer_table
 
         frames = {**frames, "swimmer": swimmer_table(results["cohort"]["swimmer"])}
-    write_analysis_csvs(frames, out_dir / "analysis")
-    return report.results
+    with (
+        staged_output(out_dir) as stage,
+        report_process or ReportProcess(fork=False) as writer,
+    ):
+        supplement = [per_lesion] if per_lesion else []
+        writer.submit(write_report, results, cohort_tables, supplement, stage, progress)
+        write_analysis_csvs(frames, stage / "analysis")
+        writer.wait()
+    return results
+
+
+def write_report(
+    results: Results,
+    cohort_tables: list[Table] | None,
+    supplement: list[Table],
+    folder: Path,
+    progress: Progress,
+) -> None:
+    """The report's tables, figures and files from ``results``, written into ``folder``."""
+    from rtoutcomes.report.build import build_report, write_report_files
+
+    report = build_report(results, cohort_tables, progress, supplement=supplement)
+    write_report_files(report, folder, progress)
 
 
 def run_registry(study: Study, db_url: str, out_dir: Path, progress: Progress = _quiet) -> Results:
@@ -190,16 +220,18 @@ def run_registry(study: Study, db_url: str, out_dir: Path, progress: Progress = 
     from rtoutcomes.registry.tables import frames_of_rows
 
     when = f" as of {study.as_of}" if study.as_of else ""
-    progress(f"reading the registry{when}")
-    state = snapshot(db_url, study.as_of)
-    return run_on_tables(
-        study,
-        frames_of_rows(state.rows),
-        out_dir,
-        progress,
-        data_name=_database_name(db_url),
-        registry_state=_registry_state(state.state),
-    )
+    with ReportProcess() as report_process:  # imports the report's libraries meanwhile
+        progress(f"reading the registry{when}")
+        state = snapshot(db_url, study.as_of)
+        return run_on_tables(
+            study,
+            frames_of_rows(state.rows),
+            out_dir,
+            progress,
+            data_name=_database_name(db_url),
+            registry_state=_registry_state(state.state),
+            report_process=report_process,
+        )
 
 
 def run_on_tables(
@@ -209,8 +241,10 @@ def run_on_tables(
     progress: Progress = _quiet,
     data_name: str = "registry",
     registry_state: RegistryStateData | None = None,
+    report_process: ReportProcess | None = None,
 ) -> Results:
-    """A registry study on registry tables already in memory (``read_tables``' dict)."""
+    """A registry study on registry tables already in memory (``read_tables``' dict); the
+    report written by ``report_process`` when given (``_finish``)."""
     from rtoutcomes.report.cohort_tables import cohort_tables
     from rtoutcomes.report.provenance import provenance
     from rtoutcomes.study.cohort import cohort_facts
@@ -239,7 +273,9 @@ def run_on_tables(
     if lost is not None:
         cohort["flow"]["lost_to_follow_up"] = lost
     prov = provenance(_name(study), study.sha256, data_name, tables_sha256(tables), registry_state)
-    return _finish(study, analysed, prov, out_dir, progress, cohort, cohort_tables(cohort))
+    return _finish(
+        study, analysed, prov, out_dir, progress, cohort, cohort_tables(cohort), report_process
+    )
 
 
 def _registry_state(state: RegistryState) -> RegistryStateData:

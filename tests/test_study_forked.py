@@ -1,0 +1,206 @@
+"""Work in forked processes (``study.forked``): the report drawn and written by a report
+process and an endpoint's models fitted in two processes give the bytes of one process; their
+errors are raised in the parent as one process raises them, with the output folder untouched;
+every child is reaped; a job that cannot be pickled runs in-process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import rtoutcomes.study.forked as forked_module
+from rtoutcomes.report import build
+from rtoutcomes.study import load_study
+from rtoutcomes.study.errors import AnalysisTableError, StudyFileError
+from rtoutcomes.study.forked import ReportProcess
+from rtoutcomes.study.run import analyze_file
+
+HERE = Path(__file__).parent
+LUNG = HERE / "reference" / "fixtures" / "study_lung.csv"
+STUDY = HERE / "data" / "study_lung.yaml"
+
+pytestmark = pytest.mark.skipif(not forked_module.can_fork(), reason="forks on Linux only")
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture
+def forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids of the report processes forked during the test."""
+    pids: list[int] = []
+    start = ReportProcess.__init__
+
+    def recording(self: ReportProcess, fork: bool = True) -> None:
+        start(self, fork)
+        if self.pid is not None:
+            pids.append(self.pid)
+
+    monkeypatch.setattr(ReportProcess, "__init__", recording)
+    return pids
+
+
+def _reaped(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_report_process_writes_the_bytes_of_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[int]
+) -> None:
+    study = load_study(STUDY)
+    write = build.write_report_files
+
+    def recording(*args: object) -> None:  # inherited by the forked child
+        (tmp_path / f"wrote-{os.getpid()}").touch()
+        write(*args)
+
+    monkeypatch.setattr(build, "write_report_files", recording)
+    two = analyze_file(study, LUNG, tmp_path / "forked")
+    writers = [int(p.name.split("-")[1]) for p in tmp_path.glob("wrote-*")]
+    assert writers == forked  # the report was written by the forked process
+    monkeypatch.setattr(forked_module, "can_fork", lambda: False)
+    one = analyze_file(study, LUNG, tmp_path / "alone")
+    assert two == one
+    files = _files(tmp_path / "forked")
+    assert {"results.json", "report.html", "manuscript.docx", "analysis/OS.csv"} <= set(files)
+    assert any(name.startswith("figures/") for name in files)
+    assert files == _files(tmp_path / "alone")
+    assert all(_reaped(pid) for pid in forked)
+
+
+def test_an_error_in_the_report_process_is_raised_and_the_folder_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[int]
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text("earlier", encoding="utf-8")
+
+    def failing(*_: object) -> None:
+        raise StudyFileError(f"drawing failed in process {os.getpid()}")
+
+    monkeypatch.setattr(build, "write_report_files", failing)
+    with pytest.raises(StudyFileError, match="drawing failed in process") as info:
+        analyze_file(load_study(STUDY), LUNG, out)
+    assert str(os.getpid()) not in str(info.value)  # raised by the child, re-raised here
+    assert any("in the report process" in note for note in info.value.__notes__)
+    assert _files(out) == {"results.json": b"earlier"}
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left
+    assert len(forked) == 1 and _reaped(forked[0])
+
+
+def test_an_error_before_the_report_kills_and_reaps_the_child(
+    tmp_path: Path, forked: list[int]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    table = pd.read_csv(LUNG)
+    table.loc[3, "time"] = -3
+    table.to_csv(bad, index=False)
+    with pytest.raises(AnalysisTableError, match="is negative"):
+        analyze_file(load_study(STUDY), bad, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    assert len(forked) == 1 and _reaped(forked[0])
+
+
+def _append(target: list[int], value: int) -> None:
+    target.append(value)
+
+
+def test_an_unpicklable_job_runs_in_this_process() -> None:
+    seen: list[int] = []
+    with ReportProcess() as worker:
+        child = worker.pid
+        assert child is not None
+        worker.submit(lambda: _append(seen, os.getpid()))  # a lambda cannot be pickled
+        assert worker.pid is None  # the child was stopped
+        worker.wait()
+    assert seen == [os.getpid()]
+    assert _reaped(child)
+
+
+@pytest.fixture
+def forked_models(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every endpoint's models split between two processes, whatever its rows; the pids of
+    the processes forked for them."""
+    from rtoutcomes.study import analysis
+    from rtoutcomes.study.forked import Forked
+
+    pids: list[int] = []
+    start = Forked.__init__
+
+    def recording(self: Forked[object], work: object, fork: bool = True) -> None:
+        start(self, work, fork)  # type: ignore[arg-type]
+        if self.pid is not None:
+            pids.append(self.pid)
+
+    monkeypatch.setattr(Forked, "__init__", recording)
+    monkeypatch.setattr(analysis, "PARALLEL_ROWS", 1)
+    return pids
+
+
+def _lung_analyses(study: object) -> object:
+    from rtoutcomes.study.analysis import run_analyses
+    from rtoutcomes.study.table import read_table
+
+    table = read_table(LUNG)
+    return run_analyses(study, {name: table for name in study.endpoints})  # type: ignore[attr-defined]
+
+
+def test_models_fitted_in_two_processes_are_the_same(
+    monkeypatch: pytest.MonkeyPatch, forked_models: list[int]
+) -> None:
+    import json
+
+    study = load_study(STUDY)
+    two = _lung_analyses(study)
+    assert len(forked_models) == 2  # one per endpoint
+    assert all(_reaped(pid) for pid in forked_models)
+    monkeypatch.setattr(forked_module, "can_fork", lambda: False)
+    one = _lung_analyses(study)
+    assert json.dumps(two, sort_keys=False) == json.dumps(one, sort_keys=False)  # order too
+
+
+def test_a_model_error_is_the_one_process_error(
+    monkeypatch: pytest.MonkeyPatch, forked_models: list[int]
+) -> None:
+    # cox.firth: always on a clustered endpoint: every model of OS_inst is refused; the
+    # error raised is the first model's, as in one process
+    import yaml
+
+    from rtoutcomes.study import parse_study
+
+    spec = yaml.safe_load(STUDY.read_text(encoding="utf-8"))
+    spec["cox"]["firth"] = "always"
+    spec["data"] = str(LUNG)
+    spec["analyses"].pop("nested")
+    study = parse_study(spec, source=str(STUDY))
+    with pytest.raises(StudyFileError) as two:
+        _lung_analyses(study)
+    assert forked_models and all(_reaped(pid) for pid in forked_models)
+    monkeypatch.setattr(forked_module, "can_fork", lambda: False)
+    with pytest.raises(StudyFileError) as one:
+        _lung_analyses(study)
+    assert str(two.value) == str(one.value)
+    assert "OS_inst univariate model of sex" in str(one.value)
+
+
+def test_the_first_model_error_in_the_models_order_is_raised() -> None:
+    from rtoutcomes.study.analysis import _ModelJobs
+
+    jobs = object.__new__(_ModelJobs)
+    jobs.order = ["a", "b", "c"]
+    first, later = StudyFileError("model a"), StudyFileError("model c")
+    mine: list[tuple[str, object]] = [("b", {"n": 1}), ("c", later)]
+    with pytest.raises(StudyFileError, match="model a"):
+        jobs.results(mine, [("a", first)])  # the child's error comes first in the order
+    jobs.order = ["a", "b"]
+    assert jobs.results([("b", {"n": 1})], [("a", {"n": 2})]) == {"a": {"n": 2}, "b": {"n": 1}}
