@@ -22,7 +22,12 @@ HERE = Path(__file__).parent
 LUNG = HERE / "reference" / "fixtures" / "study_lung.csv"
 STUDY = HERE / "data" / "study_lung.yaml"
 
-pytestmark = pytest.mark.skipif(not forked_module.can_fork(), reason="forks on Linux only")
+
+@pytest.fixture(autouse=True)
+def _forking_possible() -> None:
+    # asked when each test runs: a thread left by an earlier test would stop the forks
+    if not forked_module.can_fork():
+        pytest.skip("forks only on Linux, in a process without other threads")
 
 
 def _files(folder: Path) -> dict[str, bytes]:
