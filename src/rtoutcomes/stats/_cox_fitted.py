@@ -15,8 +15,8 @@ from numpy.typing import NDArray
 
 from rtoutcomes.stats._cox._input import CoxData, CoxInputError
 from rtoutcomes.stats._cox._likelihood import Evaluation, evaluate
-from rtoutcomes.stats._cox._model import centre_and_scale
-from rtoutcomes.stats._cox._risksets import CHUNK, RiskSets, build, forward_cumsum
+from rtoutcomes.stats._cox._model import risk_sets
+from rtoutcomes.stats._cox._risksets import CHUNK, RiskSets, forward_cumsum
 from rtoutcomes.stats._cox.result import CoxResult
 
 FloatArray = NDArray[np.float64]
@@ -55,18 +55,8 @@ def fitted_risk_sets(fit: CoxResult, *, drop_aliased: bool = False) -> FittedRis
     subset = replace(
         data, x=x, names=tuple(n for n, k in zip(data.names, columns, strict=True) if k)
     )
-    means, scale = centre_and_scale(subset)
-    rs = build(
-        x,
-        data.time,
-        data.event,
-        data.weights,
-        data.strata,
-        efron=fit.ties == "efron",
-        means=means,
-        scale=scale,
-        start=data.start,
-    )
+    rs = risk_sets(subset, fit.ties)
+    scale = rs.scale
     at_estimate = evaluate(rs, coef / scale)
     return FittedRiskSets(
         data=data, columns=columns, coef=coef, scale=scale, rs=rs, at_estimate=at_estimate
@@ -110,7 +100,7 @@ def weighted_information(
     cum = forward_cumsum(hma, rs.stratum_bounds)
     seg_weight = cum[rs.seg_group]
     seg_weight[rs.ev_seg] -= m * s.b
-    row_weight = seg_weight[rs.seg_of_row]
+    row_weight = np.repeat(seg_weight, rs.seg_len)
     if rs.late_row.size:  # counting-process data: only the groups since entry
         row_weight[rs.late_row] -= cum[rs.late_group]
     omega = row_weight * (risk_scores(f) if risk is None else risk) * rs.weights

@@ -30,8 +30,7 @@ from numpy.typing import ArrayLike
 from rtoutcomes.stats._cox._concordance import concordance_index
 from rtoutcomes.stats._cox._input import CoxInputError, prepare
 from rtoutcomes.stats._cox._likelihood import evaluate
-from rtoutcomes.stats._cox._model import centre_and_scale
-from rtoutcomes.stats._cox._risksets import build
+from rtoutcomes.stats._cox._model import risk_sets
 from rtoutcomes.stats._cox.result import ChiSquareTest, coefficient_frame
 from rtoutcomes.stats._distributions import chi2_sf, norm_ppf
 from rtoutcomes.stats._validate import FloatArray
@@ -375,18 +374,8 @@ def firth_cox(
         raise CoxInputError("X: a Cox model needs at least one covariate")
     if not data.event.any():
         raise CoxInputError("event: no events; a Cox model needs at least one")
-    means, scale = centre_and_scale(data)
-    rs = build(
-        data.x,
-        data.time,
-        data.event,
-        data.weights,
-        data.strata,
-        efron=ties == "efron",
-        means=means,
-        scale=scale,
-        start=data.start,
-    )
+    rs = risk_sets(data, ties)
+    means, scale = rs.means, rs.scale
 
     def evaluate_at(beta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
         ev = evaluate(rs, beta)

@@ -45,11 +45,11 @@ def _fail(name: str, bad: BoolArray, values: NDArray[Any], rule: str) -> None:
 
 
 def _all_finite(matrix: FloatArray) -> bool:
-    """A quick screen: a NaN or inf anywhere makes some row sum non-finite (row sums can also
-    overflow to inf, so False only means "check element by element")."""
+    """A quick screen: a NaN or inf anywhere makes the sum of all entries non-finite (the sum
+    can also overflow to inf, so False only means "check element by element")."""
     if matrix.size == 0:
         return True
-    return bool(np.isfinite(matrix @ np.ones(matrix.shape[1])).all())
+    return bool(np.isfinite(matrix.sum()))
 
 
 def _numbers(values: ArrayLike, name: str, n: int | None) -> FloatArray:
@@ -61,7 +61,7 @@ def _numbers(values: ArrayLike, name: str, n: int | None) -> FloatArray:
     if array.dtype == np.bool_:
         return array.astype(np.float64)
     try:
-        out = array.astype(np.float64)
+        out = array.astype(np.float64, copy=False)  # the complete cases are copied later
     except (TypeError, ValueError) as exc:
         raise CoxInputError(f"{name}: expected numbers ({exc})") from None
     _fail(name, np.isinf(out), array, "values must be finite (NaN marks a missing value)")
@@ -95,6 +95,14 @@ def covariates(
     X: Any, names: Sequence[str] | None
 ) -> tuple[FloatArray, tuple[str, ...], dict[str, tuple[int, ...]]]:
     """The covariate matrix, its column names and terms from an array, a DataFrame or a Design."""
+    matrix, found, terms, _ = _covariates(X, names)
+    return matrix, found, terms
+
+
+def _covariates(
+    X: Any, names: Sequence[str] | None
+) -> tuple[FloatArray, tuple[str, ...], dict[str, tuple[int, ...]], bool]:
+    """``covariates``, and whether every value is finite (no missing value to drop)."""
     terms: dict[str, tuple[int, ...]] | None = None
     if isinstance(X, Design):
         matrix, found = X.matrix, list(X.names)
@@ -123,7 +131,8 @@ def covariates(
             raise CoxInputError(f"names: {len(found)} names for {matrix.shape[1]} columns of X")
     if len(set(found)) != len(found):
         raise CoxInputError(f"names: column names must be unique, got {found}")
-    if not _all_finite(matrix):
+    finite = _all_finite(matrix)
+    if not finite:
         infinite = np.asarray(np.isinf(matrix).any(axis=1), dtype=bool)
         _fail(
             "X",
@@ -133,7 +142,7 @@ def covariates(
         )
     if terms is None or names is not None:
         terms = {name: (j,) for j, name in enumerate(found)}
-    return matrix, tuple(found), terms
+    return matrix, tuple(found), terms, finite
 
 
 def prepare(
@@ -150,7 +159,7 @@ def prepare(
     """Validate every input and keep the complete cases (``nan_policy="raise"``: refuse
     a row with a missing value instead). ``time`` is the follow-up, or a pair (start, stop) of
     counting-process intervals (start, stop]."""
-    x, col_names, terms = covariates(X, names)
+    x, col_names, terms, x_finite = _covariates(X, names)
     n = x.shape[0]
     start = None
     if isinstance(time, tuple):
@@ -166,7 +175,7 @@ def prepare(
     keep = ~np.isnan(t) & ~np.isnan(e)
     if start is not None:
         keep &= ~np.isnan(start)
-    if not _all_finite(x):
+    if not x_finite:
         keep &= ~np.isnan(x).any(axis=1)
     w = None
     if weights is not None:

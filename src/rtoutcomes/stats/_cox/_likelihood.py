@@ -12,7 +12,13 @@ Expanding the sums leaves six scalars per group (sums over k of log den, 1/den, 
 f/den^2, f^2/den^2) times a handful of vectors. The S2 and dS2 terms never need forming: summed
 over groups they equal sum_i omega_i x_i x_i', where omega_i = w_i exp(eta_i) (H_i - [event]
 m B_g) with H_i the cumulative sum of m/den over event times up to row i's time: one X'X with
-row weights omega >= 0, i.e. Z'Z for Z = sqrt(omega) X. No n x p x p array is ever built.
+row weights omega, formed a block of rows at a time as (omega x)' x. No n x p x p array is ever
+built. The score needs no pass of its own: omega_i is r_i = w_i exp(eta_i) times a weight
+shared by its segment (rows of one time and event status), so sum_i omega_i x_i is a sum over
+segments of that weight times the segment's sum of r x, which S1 needs anyway.
+
+The covariates are stored one row per covariate (``RiskSets.xt``), so that the per-segment sums
+(``np.add.reduceat``) and the matrix-vector products read contiguous memory.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rtoutcomes.stats._cox._risksets import (
-    CHUNK,
+    BLOCK,
     RiskSets,
     forward_cumsum,
     remove_late,
@@ -64,18 +70,18 @@ def _sub_step_sums(
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """Per event group: sums over sub-steps of log den, 1/den, f/den, 1/den^2, f/den^2, f^2/den^2.
 
-    Computed in two scratch rows (one value per sub-step) to avoid fresh allocations.
-    """
-    kg, f = rs.k_group, rs.k_frac
-    den, tmp = rs.work_k[0], rs.work_k[1]
+    Breslow has one sub-step per group (f = 0): the sums are the values themselves."""
+    if rs.k_start is None:
+        inv = 1.0 / s0
+        zeros = np.zeros_like(s0)
+        return np.log(s0), inv, zeros, inv * inv, zeros, zeros.copy()
+    f, starts = rs.k_frac, rs.k_start
 
     def per_group(values: FloatArray) -> FloatArray:
-        if rs.k_start is None:  # Breslow: one sub-step per group
-            return values.copy()
-        return np.add.reduceat(values, rs.k_start) if kg.size else np.zeros(0)
+        return np.add.reduceat(values, starts) if values.size else np.zeros(0)
 
-    np.take(s0, kg, out=den)
-    np.take(d_s0, kg, out=tmp)
+    den = np.repeat(s0, rs.k_count)  # the event groups' sub-steps are contiguous
+    tmp = np.repeat(d_s0, rs.k_count)
     tmp *= f
     den -= tmp
     log_den = per_group(np.log(den, out=tmp))
@@ -89,44 +95,47 @@ def _sub_step_sums(
 
 
 def _row_pass(
-    rs: RiskSets, r: FloatArray, omega: FloatArray, score: FloatArray, information: bool
+    rs: RiskSets, r: FloatArray | None, omega: FloatArray, information: bool
 ) -> tuple[FloatArray, FloatArray]:
-    """One pass over the rows of x, a block at a time (it stays in cache): the segment sums
-    of r_i x_i (segments x p), and the score (``score`` minus sum omega_i x_i, in place) and
-    information sum omega_i x_i x_i' (as Z'Z, Z = sqrt(omega) x)."""
-    x = rs.x
-    n, p = x.shape
-    seg_y = np.zeros((rs.seg_start.shape[0], p))
+    """One pass over the sorted covariates, a block of rows at a time (the block and its
+    products stay in cache): the segment sums of r_i x_i (p x segments) and the information
+    sum omega_i x_i x_i' (as (x omega) x', one matrix product per block). ``r`` None: every
+    risk score is 1 (beta = 0, unweighted)."""
+    xt = rs.xt
+    p, n = xt.shape
+    seg_y = np.zeros((p, rs.seg_start.shape[0]))
     info = np.zeros((p, p))
-    y_work = np.empty((min(CHUNK, n), p))
-    for lo in range(0, n, CHUNK):
-        hi = min(lo + CHUNK, n)
-        x_block, omega_block = x[lo:hi], omega[lo:hi]
-        y = np.multiply(x_block, r[lo:hi, None], out=y_work[: hi - lo])
-        first, last = rs.seg_of_row[lo], rs.seg_of_row[hi - 1] + 1
+    y_work, z_work = rs.work_block[0], rs.work_block[1]
+    block_lo = np.arange(0, n, BLOCK)
+    firsts = np.searchsorted(rs.seg_start, block_lo, side="right") - 1
+    lasts = np.searchsorted(rs.seg_start, np.minimum(block_lo + BLOCK, n), side="left")
+    for lo, first, last in zip(block_lo.tolist(), firsts.tolist(), lasts.tolist(), strict=True):
+        hi = min(lo + BLOCK, n)
+        x_block = xt[:, lo:hi]
+        y = x_block if r is None else np.multiply(x_block, r[lo:hi], out=y_work[:, : hi - lo])
         starts = np.maximum(rs.seg_start[first:last], lo) - lo
-        seg_y[first:last] += np.add.reduceat(y, starts, axis=0)
-        score -= omega_block @ x_block
+        seg_y[:, first:last] += np.add.reduceat(y, starts, axis=1)
         if information:
-            z = np.multiply(
-                x_block,
-                np.sqrt(np.maximum(omega_block, 0.0))[:, None],
-                out=rs.work_chunk[: hi - lo],
-            )
-            info += z.T @ z
+            z = np.multiply(x_block, omega[lo:hi], out=z_work[:, : hi - lo])
+            info += z @ x_block.T
     return seg_y, info
 
 
 def evaluate(rs: RiskSets, beta: FloatArray, *, information: bool = True) -> Evaluation:
     """Log partial likelihood, score and information at ``beta`` (in the scaled covariates)."""
-    x = rs.x
-    eta, r, omega = rs.work_n[0], rs.work_n[1], rs.work_n[2]
-    np.matmul(x, beta, out=eta)
-    shift = float(eta.max()) if eta.size else 0.0  # exp(eta - shift) cannot overflow
-    event_eta = float(rs.event_weight @ eta)
-    np.subtract(eta, shift, out=r)
-    np.exp(r, out=r)
-    r *= rs.weights
+    eta, r = rs.work_n[0], rs.work_n[1]
+    if beta.any():
+        np.matmul(beta, rs.xt, out=eta)
+        shift = float(eta.max()) if eta.size else 0.0  # exp(eta - shift) cannot overflow
+        np.subtract(eta, shift, out=r)
+        np.exp(r, out=r)
+    else:  # the first evaluation: every risk score is 1
+        shift = 0.0
+        r.fill(1.0)
+    if not rs.unweighted:
+        r *= rs.weights
+    unit_r = rs.unweighted and not beta.any()
+    event_eta = float(rs.weighted_x_events @ beta)  # sum over events of w x'beta
     seg_r = np.add.reduceat(r, rs.seg_start)
     group_r = np.add.reduceat(seg_r, rs.group_seg)
     if rs.late_row.size:  # counting-process data: rows not yet at risk leave the early sums
@@ -143,19 +152,23 @@ def evaluate(rs: RiskSets, beta: FloatArray, *, information: bool = True) -> Eva
     cum_a = forward_cumsum(ma, rs.stratum_bounds)
     seg_weight = cum_a[rs.seg_group]
     seg_weight[rs.ev_seg] -= m * b  # an event enters its own sub-steps with weight 1 - f_k
-    np.take(seg_weight, rs.seg_of_row, out=omega)
+    omega = np.repeat(seg_weight, rs.seg_len)
     if rs.late_row.size:
         omega[rs.late_row] -= cum_a[rs.late_group]
     omega *= r
-    score = rs.weighted_x_events.copy()
     # omega needs only the risk-set sums of r (s0): the sums of r x (s1) come from the same
-    # single pass over x as the score and information
-    seg_y, info = _row_pass(rs, r, omega, score, information)
-    group_y = np.add.reduceat(seg_y, rs.group_seg, axis=0)
+    # single pass over x as the information
+    seg_y, info = _row_pass(rs, None if unit_r else r, omega, information)
+    # the score is sum over events of w x minus sum_i omega_i x_i, and omega_i is r_i times
+    # its segment's weight (less, for a late entry, the groups before it entered)
+    score = rs.weighted_x_events - seg_y @ seg_weight
+    group_y = np.add.reduceat(seg_y, rs.group_seg, axis=1).T
     if rs.late_row.size:
-        remove_late(rs, group_y, x[rs.late_row] * late_r[:, None])
+        late_y = rs.x[rs.late_row] * late_r[:, None]
+        score += cum_a[rs.late_group] @ late_y
+        remove_late(rs, group_y, late_y)
     s1 = reverse_cumsum(group_y, rs.stratum_bounds)[rs.ev_groups]
-    d_s1 = seg_y[rs.ev_seg]
+    d_s1 = seg_y[:, rs.ev_seg].T
     if information:
         info -= s1.T @ (s1 * (m * c0)[:, None])
         cross = s1.T @ (d_s1 * (m * c1)[:, None])

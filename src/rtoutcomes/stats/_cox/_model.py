@@ -26,17 +26,19 @@ from rtoutcomes.stats._cox.result import (
 FloatArray = NDArray[np.float64]
 
 
-def centre_and_scale(data: CoxData) -> tuple[FloatArray, FloatArray]:
-    """Weighted means and 1 / mean absolute deviation (R's coxfit6 scaling, for conditioning)."""
-    w = np.ones(data.x.shape[0]) if data.weights is None else data.weights
-    means = (w @ data.x) / w.sum()
-    spread = np.zeros_like(means)
-    for lo in range(0, data.x.shape[0], 1 << 16):  # in row blocks: no n x p temporary
-        rows = slice(lo, lo + (1 << 16))
-        spread += w[rows] @ np.abs(data.x[rows] - means)
-    spread /= w.sum()
-    scale = np.where(spread > 0, 1.0 / np.where(spread > 0, spread, 1.0), 1.0)
-    return means, scale
+def risk_sets(data: CoxData, ties: str) -> RiskSets:
+    """The complete cases sorted into risk sets for fitting, the covariates centred and scaled
+    as R's coxph does for conditioning (weighted means, 1 / weighted mean absolute deviation:
+    ``RiskSets.means``, ``RiskSets.scale``)."""
+    return build(
+        data.x,
+        data.time,
+        data.event,
+        data.weights,
+        data.strata,
+        efron=ties == "efron",
+        start=data.start,
+    )
 
 
 def _infinite_coefficients(
@@ -105,18 +107,8 @@ def cox(
     if robust is None:
         fractional = data.weights is not None and bool(np.any(data.weights % 1 != 0))
         robust = data.cluster is not None or fractional
-    means, scale = centre_and_scale(data)
-    rs = build(
-        data.x,
-        data.time,
-        data.event,
-        data.weights,
-        data.strata,
-        efron=ties == "efron",
-        means=means,
-        scale=scale,
-        start=data.start,
-    )
+    rs = risk_sets(data, ties)
+    means, scale = rs.means, rs.scale
     fit = newton_raphson(rs, eps=eps, iter_max=iter_max, toler_chol=toler_chol)
 
     robust_parts = None

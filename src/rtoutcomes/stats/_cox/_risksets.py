@@ -27,23 +27,26 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from rtoutcomes.stats._ties import dense_rank
+from rtoutcomes.stats._ties import WHOLE_RANGE_PER_ROW, dense_rank
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 BoolArray = NDArray[np.bool_]
 
 CHUNK = 1 << 15  # rows per block for n x p products (a few MB: stays in cache)
+BLOCK = 1 << 13  # rows per block of the sorted copy of x and of each likelihood pass
 
 
 @dataclass(frozen=True)
 class RiskSets:
     order: IntArray  # sorted position -> row of the (complete-case) input
-    x: FloatArray  # sorted covariates, centred and scaled (n x p), C-contiguous
+    xt: FloatArray  # sorted covariates, centred and scaled, one row per covariate (p x n)
+    means: FloatArray  # the centring (weighted means, unless given)
+    scale: FloatArray  # the scaling (1 / weighted mean absolute deviation, unless given)
     weights: FloatArray  # sorted case weights (ones when unweighted)
+    unweighted: bool  # every weight is 1 (no case weights given)
     event: BoolArray  # sorted
     event_weight: FloatArray  # weights * event, sorted
-    group: IntArray  # group of each sorted row (n)
     seg_start: IntArray  # first sorted position of each segment
     seg_group: IntArray  # group of each segment
     group_seg: IntArray  # first segment of each group (G)
@@ -55,10 +58,10 @@ class RiskSets:
     weighted_x_events: FloatArray  # sum over events of w x (p)
     mult: FloatArray  # weight of each sub-step term: mean event weight (Efron), total (Breslow)
     n_terms: FloatArray  # number of sub-steps of each event group
-    k_group: IntArray  # event group of each sub-step
+    k_count: IntArray  # number of sub-steps of each event group (ties: its events; Breslow: 1)
     k_start: IntArray | None  # first sub-step of each event group (None: one sub-step each)
     k_frac: FloatArray  # fraction f_k of each sub-step
-    seg_of_row: IntArray  # segment of each sorted row (n)
+    seg_len: IntArray  # rows of each segment
     # counting-process data: rows entering after their stratum's first group, sorted by the
     # group before their entry (late_group), and the runs of equal late_group
     late_row: IntArray  # sorted positions (empty for right-censored data)
@@ -66,25 +69,116 @@ class RiskSets:
     late_start: IntArray  # first index into late_row of each run of equal late_group
     # scratch buffers reused by every likelihood evaluation (fresh arrays of 1e6 rows cost
     # page faults on each allocation); their contents are meaningless between calls
-    work_n: FloatArray  # 3 x n
-    work_chunk: FloatArray  # CHUNK x p: n x p products are formed a block of rows at a time
-    work_k: FloatArray  # 2 x number of sub-steps
+    work_n: FloatArray  # 2 x n
+    work_block: FloatArray  # 2 x p x BLOCK: products of a block of rows, in cache
+
+    @property
+    def x(self) -> FloatArray:
+        """The sorted, centred and scaled covariates as rows x columns (a view of ``xt``)."""
+        out: FloatArray = self.xt.T
+        return out
 
     @property
     def n_groups(self) -> int:
         return int(self.group_seg.shape[0])
 
+    @property
+    def seg_of_row(self) -> IntArray:
+        """The segment of each sorted row (n)."""
+        return np.repeat(np.arange(self.seg_len.shape[0], dtype=np.intp), self.seg_len)
 
-def _sort_order(time: FloatArray, event: BoolArray, strata: IntArray | None) -> IntArray:
-    """Stable order by (stratum, time, event) via dense time ranks (radix sort when they fit)."""
+    @property
+    def group(self) -> IntArray:
+        """The group of each sorted row (n)."""
+        return np.repeat(self.seg_group, self.seg_len)
+
+
+def _stable_argsort(key: NDArray[np.int64]) -> IntArray:
+    """Stable order of non-negative integer keys: numpy's radix sort on 16-bit keys, in two
+    such passes (least significant half first) for keys below 2**32, else a merge sort."""
+    top = int(key.max()) if key.size else 0
+    if top < 2**16:
+        return np.argsort(key.astype(np.uint16), kind="stable").astype(np.intp)
+    if top < 2**32:
+        low = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+        high = (key[low] >> 16).astype(np.uint16)
+        return low[np.argsort(high, kind="stable")].astype(np.intp)
+    return np.argsort(key, kind="stable").astype(np.intp)
+
+
+def _segments(
+    time: FloatArray, event: BoolArray, strata: IntArray | None
+) -> tuple[IntArray, NDArray[np.int64], IntArray, int]:
+    """Stable order by (stratum, time, event), and the sorted key and length of each segment
+    (a run of rows with equal stratum, time and event), and the number of distinct times.
+
+    The key is 2 x (stratum x distinct times + dense time rank) + event; when its range is a
+    few per row (whole-day times) the segments are counted with ``np.bincount``, else read off
+    the sorted keys."""
+    n = time.shape[0]
     rank = dense_rank(time)
-    n_times = int(rank.max()) + 1 if rank.size else 1
+    n_times = int(rank.max()) + 1 if n else 1
     key = rank * 2 + event
     if strata is not None:
         key += strata.astype(np.int64) * (2 * n_times)
-    if key.size and key.max() < 2**16:
-        return np.argsort(key.astype(np.uint16), kind="stable").astype(np.intp)
-    return np.argsort(key, kind="stable").astype(np.intp)
+    order = _stable_argsort(key)
+    top = int(key.max()) + 1 if n else 0
+    if top <= WHOLE_RANGE_PER_ROW * n + 2**16:
+        counts = np.bincount(key, minlength=top)
+        seg_key = np.flatnonzero(counts)
+        seg_len = counts[seg_key].astype(np.intp)
+    else:
+        sorted_key = key[order]
+        seg_first = np.flatnonzero(np.concatenate(([True], sorted_key[1:] != sorted_key[:-1])))
+        seg_key = sorted_key[seg_first]
+        seg_len = np.diff(np.append(seg_first, n)).astype(np.intp)
+    return order, seg_key.astype(np.int64), seg_len, n_times
+
+
+def _sorted_covariates(
+    x: FloatArray,
+    order: IntArray,
+    weights: FloatArray | None,
+    means: FloatArray | None,
+    scale: FloatArray | None,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """x in sorted row order, one row per covariate (p x n, so that every pass of the
+    likelihood reads each covariate contiguously), centred and scaled; the means and scales
+    are R's (weighted means, 1 / weighted mean absolute deviation) unless given.
+
+    Rows are gathered a block at a time into a small buffer and transposed from there (a
+    whole-matrix transposing copy is several times slower); the centring and the deviations
+    are then blocked passes whose temporaries stay in cache."""
+    n, p = x.shape
+    xt = np.empty((p, n))
+    if x.flags.f_contiguous and not x.flags.c_contiguous:  # e.g. a DataFrame's values
+        for j in range(p):
+            np.take(x[:, j], order, out=xt[j], mode="clip")  # order is in range: no checks
+    else:
+        buf = np.empty((min(BLOCK, n), p))
+        for lo in range(0, n, BLOCK):
+            hi = min(lo + BLOCK, n)
+            block = np.take(x, order[lo:hi], axis=0, out=buf[: hi - lo], mode="clip")
+            xt[:, lo:hi] = block.T
+    w = None if weights is None else weights
+    total = float(n) if w is None else float(w.sum())
+    if means is None:
+        means = (xt.sum(axis=1) if w is None else xt @ w) / total
+    if scale is None:
+        spread = np.zeros(p)
+        work = np.empty((p, min(BLOCK, n)))
+        for lo in range(0, n, BLOCK):
+            hi = min(lo + BLOCK, n)
+            dev = np.subtract(xt[:, lo:hi], means[:, None], out=work[:, : hi - lo])
+            np.abs(dev, out=dev)
+            spread += dev.sum(axis=1) if w is None else dev @ w[lo:hi]
+        spread /= total
+        scale = np.where(spread > 0, 1.0 / np.where(spread > 0, spread, 1.0), 1.0)
+    for lo in range(0, n, BLOCK):
+        block = xt[:, lo : lo + BLOCK]
+        block -= means[:, None]
+        block *= scale[:, None]
+    return xt, means, scale
 
 
 def build(
@@ -95,60 +189,64 @@ def build(
     strata: IntArray | None,
     *,
     efron: bool,
-    means: FloatArray,
-    scale: FloatArray,
+    means: FloatArray | None = None,
+    scale: FloatArray | None = None,
     start: FloatArray | None = None,
 ) -> RiskSets:
     """Sort once and index groups and segments; x is stored as (x - means) * scale, which
-    changes no estimate (Newton-Raphson is affine invariant) but keeps exp(eta) in range."""
+    changes no estimate (Newton-Raphson is affine invariant) but keeps exp(eta) in range.
+    ``means`` and ``scale``: R's coxph centring and scaling (weighted means, 1 / weighted mean
+    absolute deviation) of these rows unless given (pooled over centres, say)."""
     n = time.shape[0]
-    order = _sort_order(time, event, strata)
-    t, ev = time[order], event[order]
-    new_group = np.diff(t) != 0
-    if strata is not None:
-        new_group |= np.diff(strata[order]) != 0
-    new_seg = new_group | (np.diff(ev.astype(np.int8)) != 0)
-    seg_start = np.concatenate(([0], np.flatnonzero(new_seg) + 1)).astype(np.intp)
-    group = np.concatenate(([0], np.cumsum(new_group))).astype(np.intp)
-    seg_group = group[seg_start]
-    group_seg = np.concatenate(([0], np.flatnonzero(np.diff(seg_group) != 0) + 1)).astype(np.intp)
-    g_strat = (
-        np.zeros(group_seg.shape[0], dtype=np.intp)
-        if strata is None
-        else strata[order][seg_start[group_seg]]
-    )
+    order, seg_key, seg_len, n_times = _segments(time, event, strata)
+    n_seg = seg_len.shape[0]
+    seg_start = (np.cumsum(seg_len) - seg_len).astype(np.intp)
+    seg_event = (seg_key & 1).astype(bool)
+    group_key = seg_key >> 1  # stratum x distinct times + time rank
+    new_group = np.ones(n_seg, dtype=bool)
+    new_group[1:] = group_key[1:] != group_key[:-1]
+    group_seg = np.flatnonzero(new_group).astype(np.intp)
+    seg_group = (np.cumsum(new_group) - 1).astype(np.intp)
+    g_strat = group_key[group_seg] // n_times
     stratum_bounds = np.concatenate(
         ([0], np.flatnonzero(np.diff(g_strat) != 0) + 1, [group_seg.shape[0]])
     ).astype(np.intp)
-    seg_event = ev[seg_start]
+    ev = np.repeat(seg_event, seg_len)
     ev_seg = np.flatnonzero(seg_event).astype(np.intp)
-    seg_end = np.append(seg_start[1:], n)
-    deaths = (seg_end - seg_start)[ev_seg]
+    deaths = seg_len[ev_seg]
     ev_rows = np.flatnonzero(ev).astype(np.intp)
-    xs = np.take(x, order, axis=0)  # several times faster than x[order] for n x p
-    xs -= means
-    xs *= scale
-    w = np.ones(n) if weights is None else weights[order]
-    event_weight = w * ev
-    death_weight = np.add.reduceat(event_weight, seg_start)[ev_seg] if n else np.empty(0)
+    w_sorted = None if weights is None else weights[order]
+    xt, means, scale = _sorted_covariates(x, order, w_sorted, means, scale)
+    w = np.ones(n) if w_sorted is None else w_sorted
+    event_weight = ev.astype(np.float64) if w_sorted is None else w * ev
+    if w_sorted is None:
+        death_weight = deaths.astype(np.float64)
+    else:
+        death_weight = np.add.reduceat(event_weight, seg_start)[ev_seg] if n else np.empty(0)
     n_ev_groups = ev_seg.shape[0]
     ev_group_of_event = np.repeat(np.arange(n_ev_groups, dtype=np.intp), deaths)
     if efron:
-        k_group = ev_group_of_event
-        first = np.repeat(np.cumsum(deaths) - deaths, deaths)
-        k_frac = (np.arange(ev_rows.shape[0]) - first) / deaths[ev_group_of_event]
-        k_start: IntArray | None = (np.cumsum(deaths) - deaths).astype(np.intp)
+        first_event = np.cumsum(deaths) - deaths
+        k_start: IntArray | None = first_event.astype(np.intp)
+        k_count = deaths
+        within = np.arange(ev_rows.shape[0], dtype=np.float64)
+        within -= np.repeat(first_event.astype(np.float64), deaths)
+        k_frac = within / np.repeat(deaths.astype(np.float64), deaths)
         mult = death_weight / deaths
         n_terms = deaths.astype(np.float64)
     else:
-        k_group = np.arange(n_ev_groups, dtype=np.intp)
+        k_count = np.ones(n_ev_groups, dtype=np.intp)
         k_frac = np.zeros(n_ev_groups)
         k_start = None
         mult = death_weight
         n_terms = np.ones(n_ev_groups)
-    late_row, late_group = _late_entries(
-        t, None if start is None else start[order], seg_start, group_seg, stratum_bounds
-    )
+    if start is None:
+        late_row = late_group = np.zeros(0, dtype=np.intp)
+    else:
+        group_time = time[order[seg_start[group_seg]]]
+        late_row, late_group = _late_entries(
+            start[order], group_time, seg_start, group_seg, stratum_bounds
+        )
     late_start = (
         np.concatenate(([0], np.flatnonzero(np.diff(late_group) != 0) + 1)).astype(np.intp)
         if late_row.size
@@ -159,11 +257,13 @@ def build(
         late_group=late_group,
         late_start=late_start,
         order=order,
-        x=xs,
+        xt=xt,
+        means=means,
+        scale=scale,
         weights=w,
+        unweighted=w_sorted is None,
         event=ev,
         event_weight=event_weight,
-        group=group,
         seg_start=seg_start,
         seg_group=seg_group,
         group_seg=group_seg,
@@ -172,36 +272,31 @@ def build(
         ev_groups=seg_group[ev_seg],
         ev_rows=ev_rows,
         ev_group_of_event=ev_group_of_event,
-        weighted_x_events=event_weight @ xs,
+        weighted_x_events=xt @ event_weight,
         mult=mult,
         n_terms=n_terms,
-        k_group=k_group,
+        k_count=k_count,
         k_start=k_start,
         k_frac=k_frac,
-        seg_of_row=np.repeat(
-            np.arange(seg_start.shape[0], dtype=np.intp), np.diff(np.append(seg_start, n))
-        ),
-        work_n=np.empty((3, n)),
-        work_chunk=np.empty((min(CHUNK, n), xs.shape[1])),
-        work_k=np.empty((2, k_frac.shape[0])),
+        seg_len=seg_len,
+        work_n=np.empty((2, n)),
+        work_block=np.empty((2, xt.shape[0], min(BLOCK, n))),
     )
 
 
 def _late_entries(
-    t: FloatArray,
-    start: FloatArray | None,
+    start: FloatArray,
+    group_time: FloatArray,
     seg_start: IntArray,
     group_seg: IntArray,
     stratum_bounds: IntArray,
 ) -> tuple[IntArray, IntArray]:
-    """Rows (sorted positions) whose entry group is not their stratum's first, and the group
-    just before their entry; sorted by that group."""
-    if start is None:
-        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
-    group_time = t[seg_start[group_seg]]
-    entry = np.empty(t.shape[0], dtype=np.intp)
+    """Rows (sorted positions; ``start`` in sorted order) whose entry group is not their
+    stratum's first, and the group just before their entry; sorted by that group."""
+    n = start.shape[0]
+    entry = np.empty(n, dtype=np.intp)
     first_row = seg_start[group_seg[stratum_bounds[:-1]]]
-    row_bounds = np.append(first_row, t.shape[0])
+    row_bounds = np.append(first_row, n)
     for s, (lo, hi) in enumerate(itertools.pairwise(stratum_bounds.tolist())):
         rows = slice(row_bounds[s], row_bounds[s + 1])
         entry[rows] = lo + np.searchsorted(group_time[lo:hi], start[rows], side="right")
