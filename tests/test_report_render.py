@@ -166,6 +166,17 @@ def test_p_value_and_limits() -> None:
     assert [fmt.p_statement(p) for p in (0.0004, 0.04)] == ["p < 0.001", "p = 0.04"]
 
 
+def test_ratios_never_print_zero_or_false_precision() -> None:
+    # a Cox fit from sparse data: HR 2e-5 (1e-7 to 0.004), another 5.2 (1.1 to 230000)
+    assert fmt.ratio_with_limits(2e-5, 1e-7, 0.004, 3) == "<0.001 (<0.001\u20130.004)"
+    assert fmt.ratio_with_limits(5.2, 1.1, 2.3e5, 3) == "5.200 (1.100\u2013>1000)"
+    assert fmt.ratio_with_limits(0.0005, 0.001, 1000.0, 3) == "<0.001 (0.001\u20131000.000)"
+    assert fmt.ratio_with_limits(0.004, 0.001, 0.02, 2) == "<0.01 (<0.01\u20130.02)"
+    assert fmt.ratio(float("inf")) == "NA"
+    # the same numbers as before wherever they can be printed
+    assert fmt.ratio_with_limits(0.183, 0.077, 0.436, 3) == fmt.with_limits(0.183, 0.077, 0.436, 3)
+
+
 def test_numbers_at_risk_follow_r() -> None:
     curve = Curve("a", KM_A, 4)
     assert at_risk(curve, [0, 2, 3, 7, 12, 13]) == [4, 4, 3, 2, 1, 0]

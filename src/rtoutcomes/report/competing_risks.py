@@ -104,7 +104,7 @@ def fine_gray_table(endpoints: dict[str, EndpointResults], labels: dict[str, str
                     name if first else "",
                     labels.get(covariate, covariate) if i == 0 else "",
                     t["term"],
-                    fmt.with_limits(t["hr"], t["lower"], t["upper"], 3),
+                    fmt.ratio_with_limits(t["hr"], t["lower"], t["upper"], 3),
                     fmt.p_value(t["p"]),
                 )
                 first = False

@@ -39,6 +39,34 @@ def with_limits(
     return f"{estimate(value, digits)} ({estimate(lower, digits)}{DASH}{estimate(upper, digits)})"
 
 
+def ratio(value: float | None, digits: int = 3) -> str:
+    """A hazard ratio or one of its limits: ``digits`` decimals, but never a printed zero.
+
+    Below the smallest value the decimals can show it prints "<0.001" (for 3 digits), above
+    1000 ">1000", as journals print ratios from sparse data: "0.000" would read as an
+    impossible ratio of zero and "123456.789" as a precise one. Not finite prints "NA".
+    """
+    if value is None or not math.isfinite(value):
+        return "NA"
+    smallest = 10.0**-digits
+    if value < smallest:
+        return f"<{smallest:.{digits}f}"
+    if value > RATIO_CEILING:
+        return f">{RATIO_CEILING:g}"
+    return f"{value:.{digits}f}"
+
+
+#: ratios above this print as ">1000" (``ratio``)
+RATIO_CEILING = 1000.0
+
+
+def ratio_with_limits(
+    value: float | None, lower: float | None, upper: float | None, digits: int = 3
+) -> str:
+    """ "0.183 (0.077–0.436)", each number by ``ratio`` ("<0.001 (<0.001–0.004)")."""
+    return f"{ratio(value, digits)} ({ratio(lower, digits)}{DASH}{ratio(upper, digits)})"
+
+
 def percent(value: float | None, digits: int = 1) -> str:
     if value is None or not math.isfinite(value):
         return "NA"

@@ -172,4 +172,4 @@ def _hr_text(row: ForestRow) -> str:
         return "1 (reference)"
     if row.hr is None or not math.isfinite(row.hr):
         return "not estimable"
-    return fmt.with_limits(row.hr, row.lower, row.upper, 2)
+    return fmt.ratio_with_limits(row.hr, row.lower, row.upper, 2)

@@ -147,7 +147,10 @@ def _hr_cells(model: Mapping[str, Any], term: str) -> list[str]:
         if t["term"] == term:
             if t.get("infinite"):
                 return ["not estimable (separation)", ""]
-            return [fmt.with_limits(t["hr"], t["lower"], t["upper"], 3) + mark, fmt.p_value(t["p"])]
+            return [
+                fmt.ratio_with_limits(t["hr"], t["lower"], t["upper"], 3) + mark,
+                fmt.p_value(t["p"]),
+            ]
     return ["NA", ""]
 
 
