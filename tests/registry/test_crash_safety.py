@@ -150,10 +150,16 @@ def _kill_many(db_url: str, kills: int, writer: Callable[[str, ChangeSet], None]
             changes = to_a if target == "A" else to_b
             expected_now = state_b if current == "B" else state_a
             expected_after = state_a if target == "A" else state_b
-            _run_child(db_url, writer, changes, duration * 1.1 * (_van_der_corput(i) + 0.5 / kills))
+            # kill times spread over 1.25 x the measured update; an update slower than measured
+            # (a loaded machine) that is still 'before' at or past the end of the estimate
+            # stretches the estimate, so the later kills still reach past the commit
+            kill_after = duration * 1.25 * (_van_der_corput(i) + 0.5 / kills)
+            _run_child(db_url, writer, changes, kill_after)
             rows, new_seq, problem = _observe(engine)
             if problem is None and rows == expected_now and new_seq == seq:
                 outcomes["before"] += 1
+                if kill_after >= duration:
+                    duration = kill_after * 1.25
             elif problem is None and rows == expected_after and new_seq > seq:
                 outcomes["after"] += 1
                 current, seq = target, new_seq
