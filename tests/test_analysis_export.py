@@ -107,3 +107,32 @@ def test_fast_writer_writes_pandas_bytes(tmp_path: Path) -> None:
         )
         assert (tmp_path / f"{name}.csv").read_bytes() == expected.read_bytes()
     assert b"'=1+2" in (tmp_path / "fast.csv").read_bytes()
+
+
+def test_fast_writer_without_quoting_writes_pandas_bytes(tmp_path: Path) -> None:
+    # no field to quote: the rows are written joined (the frame above takes the csv module's
+    # path); the same bytes as pandas, across the writer's blocks of rows
+    import numpy as np
+
+    from rtoutcomes.report import tabular_files
+    from rtoutcomes.report.tabular_files import FLOAT_FORMAT, inert
+
+    rows = tabular_files.ROWS_PER_WRITE + 5
+    frame = pd.DataFrame(
+        {
+            "patient_id": [f"P{i}" for i in range(rows - 3)] + ["=1+2", "-x", "@y"],
+            "time": np.arange(rows) / 7.0,
+            "status": np.arange(rows) % 2,
+            "grade": (["G1", None, "G2-G3"] * rows)[:rows],
+        }
+    )
+    write_analysis_csvs({"plain": frame}, tmp_path)
+    expected = tmp_path / "plain_pandas.csv"
+    frame.map(inert).to_csv(
+        expected, index=False, lineterminator="\n", float_format=FLOAT_FORMAT, encoding="utf-8"
+    )
+    assert (tmp_path / "plain.csv").read_bytes() == expected.read_bytes()
+    one = pd.DataFrame({"note": ["", "a", ""]})  # a lone empty field is quoted: csv's path
+    write_analysis_csvs({"one": one}, tmp_path)
+    one.map(inert).to_csv(tmp_path / "one_pandas.csv", index=False, lineterminator="\n")
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "one_pandas.csv").read_bytes()
