@@ -25,14 +25,16 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from rtoutcomes.errors import RtOutcomesError
+from rtoutcomes.registry.database import insert_rows
 from rtoutcomes.registry.schema import AUDIT_HEAD, AUDIT_LOG
 from rtoutcomes.registry.spec import TABLE_BY_NAME, TABLES, ColumnSpec
 
@@ -53,11 +55,84 @@ class AuditError(RtOutcomesError):
 _CANONICAL = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 )  # made once: an import encodes two texts a row
+encode_basestring = json.encoder.encode_basestring  # the string writer _CANONICAL uses
 
 
 def canonical_json(value: object) -> str:
     """The one JSON text of ``value`` hashed and stored (sorted keys, no spaces, UTF-8)."""
     return _CANONICAL.encode(value)
+
+
+def _json_string(value: str | None) -> str:
+    """A text as canonical JSON writes it (``null`` for ``None``)."""
+    return "null" if value is None else encode_basestring(value)
+
+
+def _value_writer(column: ColumnSpec) -> Callable[[object], str]:
+    """The canonical JSON text of ``encode_value(value, column)`` for a non-missing value,
+    written directly (``canonical_json(encode_row(...))`` per row costs several times more on
+    a whole-registry import); ``tests/registry/test_audit_text.py`` checks it equals that."""
+    if column.kind == "date":
+        return lambda v: encode_basestring(v.isoformat() if isinstance(v, dt.date) else str(v))
+    if column.kind == "number":
+
+        def number(value: object) -> str:
+            number = float(value)  # type: ignore[arg-type]
+            return float.__repr__(number) if math.isfinite(number) else canonical_json(number)
+
+        return number
+    if column.kind == "integer":
+        return lambda v: int.__repr__(int(v))  # type: ignore[call-overload]
+    if column.kind == "yes/no":
+        return lambda v: "true" if v else "false"
+    return lambda v: encode_basestring(str(v))
+
+
+def _entry_text(
+    action: str,
+    batch: str,
+    column: str,
+    command: str,
+    key: str,
+    label: str,
+    new: str,
+    old: str,
+    prev_hash: str,
+    reason: str,
+    recorded_at: str,
+    seq: str,
+    table: str,
+    user: str,
+) -> str:
+    """The canonical JSON of an audit entry's content from its fields' JSON texts, in the
+    sorted key order (hashing every entry of a whole-registry import through the JSON encoder
+    is a large part of its time)."""
+    return (
+        f'{{"action":{action},"batch":{batch},"column":{column},"command":{command},'
+        f'"key":{key},"label":{label},"new":{new},"old":{old},"prev_hash":{prev_hash},'
+        f'"reason":{reason},"recorded_at":{recorded_at},"seq":{seq},"table":{table},'
+        f'"user":{user}}}'
+    )
+
+
+def _row_writer(table: str) -> Callable[[Sequence[object]], str]:
+    """``row -> canonical_json(encode_row(table, row))`` for a row given as a tuple in the
+    table's column order (keys sorted as canonical JSON sorts them)."""
+    columns = TABLE_BY_NAME[table].columns
+    order = sorted(range(len(columns)), key=lambda i: columns[i].name)
+    parts = [(i, canonical_json(columns[i].name) + ":", _value_writer(columns[i])) for i in order]
+
+    def write(row: Sequence[object]) -> str:
+        return (
+            "{"
+            + ",".join(key + ("null" if row[i] is None else text(row[i])) for i, key, text in parts)
+            + "}"
+        )
+
+    return write
+
+
+_ROW_WRITERS = {spec.name: _row_writer(spec.name) for spec in TABLES}
 
 
 def encode_value(value: object, column: ColumnSpec) -> object:
@@ -150,8 +225,29 @@ class AuditEntry:
             "prev_hash": self.prev_hash,
         }
 
+    def canonical_text(self) -> str:
+        """``canonical_json(self.content())``, written by ``_entry_text`` (a test checks that
+        they are equal)."""
+        text = _json_string
+        return _entry_text(
+            text(self.action),
+            int.__repr__(self.batch),
+            text(self.column),
+            text(self.command),
+            text(self.key),
+            text(self.label),
+            text(self.new),
+            text(self.old),
+            text(self.prev_hash),
+            text(self.reason),
+            text(self.recorded_at),
+            int.__repr__(self.seq),
+            text(self.table),
+            text(self.user),
+        )
+
     def computed_hash(self) -> str:
-        return hashlib.sha256(canonical_json(self.content()).encode("utf-8")).hexdigest()
+        return hashlib.sha256(self.canonical_text().encode("utf-8")).hexdigest()
 
     def as_json(self) -> dict[str, object]:
         """For ``audit --json``: ``old``/``new`` as JSON values, not text."""
@@ -161,25 +257,25 @@ class AuditEntry:
         data["entry_hash"] = self.entry_hash
         return data
 
-    def row(self) -> dict[str, object]:
-        """The ``audit_log`` row."""
-        return {
-            "seq": self.seq,
-            "batch": self.batch,
-            "recorded_at": self.recorded_at,
-            "user_name": self.user,
-            "command": self.command,
-            "reason": self.reason,
-            "action": self.action,
-            "table_name": self.table,
-            "record_key": self.key,
-            "column_name": self.column,
-            "old_value": self.old,
-            "new_value": self.new,
-            "label": self.label,
-            "prev_hash": self.prev_hash,
-            "entry_hash": self.entry_hash,
-        }
+
+AUDIT_COLUMNS = (
+    "seq",
+    "batch",
+    "recorded_at",
+    "user_name",
+    "command",
+    "reason",
+    "action",
+    "table_name",
+    "record_key",
+    "column_name",
+    "old_value",
+    "new_value",
+    "label",
+    "prev_hash",
+    "entry_hash",
+)
+"""The ``audit_log`` columns in the order ``append_batch`` writes them."""
 
 
 @dataclass(frozen=True)
@@ -228,31 +324,61 @@ def append_batch(
     head = read_head(connection)
     batch = head.batch + 1
     recorded_at = timestamp(now)
+    reason = reason or None
     seq, prev = head.seq, head.entry_hash
     rows = []
+    # the fields every entry of the batch shares, as JSON text once (AuditEntry.canonical_text
+    # for each entry, without making the entry)
+    same = (
+        int.__repr__(batch),
+        _json_string(command),
+        _json_string(reason),
+        _json_string(recorded_at),
+        _json_string(user),
+    )
+    text, sha256 = _json_string, hashlib.sha256
     for change in changes:
         seq += 1
-        entry = AuditEntry(
-            seq,
-            batch,
-            recorded_at,
-            user,
-            command,
-            reason or None,
-            change.action,
-            change.table,
-            change.key,
-            change.column,
-            change.old,
-            change.new,
-            change.label,
-            prev,
+        content = _entry_text(
+            text(change.action),
+            same[0],
+            text(change.column),
+            same[1],
+            text(change.key),
+            text(change.label),
+            text(change.new),
+            text(change.old),
+            text(prev),
+            same[2],
+            same[3],
+            int.__repr__(seq),
+            text(change.table),
+            same[4],
         )
-        prev = entry.computed_hash()
-        rows.append({**entry.row(), "entry_hash": prev})
+        entry_hash = sha256(content.encode("utf-8")).hexdigest()
+        rows.append(
+            (
+                seq,
+                batch,
+                recorded_at,
+                user,
+                command,
+                reason,
+                change.action,
+                change.table,
+                change.key,
+                change.column,
+                change.old,
+                change.new,
+                change.label,
+                prev,
+                entry_hash,
+            )
+        )
+        prev = entry_hash
     if not rows:
         return head
-    connection.execute(AUDIT_LOG.insert(), rows)
+    insert_rows(connection, AUDIT_LOG, AUDIT_COLUMNS, rows)
     values = {"seq": seq, "batch": batch, "entry_hash": prev}
     updated = connection.execute(AUDIT_HEAD.update().where(AUDIT_HEAD.c.id == 1).values(values))
     if updated.rowcount == 0:
@@ -260,13 +386,13 @@ def append_batch(
     return Head(seq, batch, prev)
 
 
-def row_changes(table: str, inserted: Iterable[Mapping[str, object]]) -> list[Change]:
-    """``insert`` changes of whole rows of ``table``."""
-    key = TABLE_BY_NAME[table].primary_key
-    return [
-        Change("insert", table, str(r[key]), None, None, canonical_json(encode_row(table, r)))
-        for r in inserted
-    ]
+def row_changes(table: str, inserted: Iterable[Sequence[object]]) -> list[Change]:
+    """``insert`` changes of whole rows of ``table``, each a tuple in the table's column order
+    (``spec.column_names``)."""
+    spec = TABLE_BY_NAME[table]
+    key = spec.column_names.index(spec.primary_key)
+    write = _ROW_WRITERS[table]
+    return [Change("insert", table, str(r[key]), None, None, write(r)) for r in inserted]
 
 
 def fetch_entries(connection: sa.Connection, *, upto_seq: int | None = None) -> list[AuditEntry]:
@@ -324,7 +450,14 @@ def baseline(connection: sa.Connection, *, command: str, reason: str) -> Head:
     """Record every row already in the registry as inserted (a registry that predates the audit
     trail: the migration that adds it calls this, so that replay reproduces the registry)."""
     rows = _rows_as_stored(connection)
-    changes = [c for spec in TABLES for c in row_changes(spec.name, rows.get(spec.name, []))]
+    changes = [
+        c
+        for spec in TABLES
+        for c in row_changes(
+            spec.name,
+            [tuple(r.get(c) for c in spec.column_names) for r in rows.get(spec.name, [])],
+        )
+    ]
     return append_batch(
         connection,
         changes,

@@ -6,7 +6,10 @@ import, exports that write back...) describes what it wants as a ``ChangeSet`` a
 
 1. reads the registry as it is now;
 2. parses every given cell as an import does (text, numbers, dates...; rule errors name the
-   row by its key and, when the caller says where the row came from, the file and row);
+   row by its key and, when the caller says where the row came from, the file and row); a
+   first import's files are parsed and checked once, by ``validation.validate_import``, whose
+   ``CheckedRegistry`` (a token no caller can make or change) is written as it is into an
+   empty registry, the registry after being exactly the rows checked;
 3. works out what actually changes: new keys are added, given cells that differ are updated
    (cells not given are left as stored), identical rows are left alone, listed keys deleted;
 4. runs every check of an import on the registry as it would be after (references, unique
@@ -62,12 +65,18 @@ from rtoutcomes.registry.database import (
     WRITER_WAIT_OPTION,
     database_errors,
     describe_database,
+    insert_rows,
     make_engine,
 )
 from rtoutcomes.registry.schema import AUDIT_LOG, REGISTRY_TABLES
 from rtoutcomes.registry.spec import TABLE_BY_NAME, TABLES, ColumnSpec, TableSpec
 from rtoutcomes.registry.tables import Rows, check_schema, fetch_rows
-from rtoutcomes.registry.validation import ImportRejected, Record, validate_records
+from rtoutcomes.registry.validation import (
+    CheckedRegistry,
+    ImportRejected,
+    Record,
+    validate_records,
+)
 
 __all__ = [
     "CellChange",
@@ -222,7 +231,7 @@ def _cell(value: str | None) -> str:
 
 def apply_changes(
     db_url: str | Path,
-    changes: ChangeSet,
+    changes: ChangeSet | CheckedRegistry,
     *,
     user: str | None = None,
     reason: str | None = None,
@@ -243,10 +252,18 @@ def apply_changes(
     that is already stored is a problem instead of an update. ``now``: the time recorded
     (default: the clock; tests fix it). Raises ``ImportRejected`` (every problem, nothing
     written), ``ReasonRequired``, ``RegistryBusy``, ``RegistryChanged``.
+
+    ``changes`` may be a ``validation.CheckedRegistry`` (a first import's files, parsed and
+    checked as a whole registry by ``validation.validate_import``): with ``require_empty`` its
+    rows are written as they are, since the registry after the import is exactly the rows
+    that were checked; otherwise they are parsed and checked like any caller's.
     """
-    unknown = sorted((set(changes.rows) | set(changes.deletes)) - set(TABLE_BY_NAME))
-    if unknown:
-        raise RtOutcomesError(f"no registry table(s) {', '.join(unknown)}")
+    if isinstance(changes, CheckedRegistry) and not require_empty:
+        changes = _as_change_set(changes)
+    if isinstance(changes, ChangeSet):
+        unknown = sorted((set(changes.rows) | set(changes.deletes)) - set(TABLE_BY_NAME))
+        if unknown:
+            raise RtOutcomesError(f"no registry table(s) {', '.join(unknown)}")
     engine = make_engine(db_url, must_exist=True)
     try:
         with database_errors(db_url):
@@ -258,12 +275,7 @@ def apply_changes(
                     "the registry changed since the preview was made; nothing was written "
                     "(preview again)"
                 )
-            plan = None if require_empty else _plan_in_scope(connection, changes, refuse_existing)
-            if plan is None:
-                current = fetch_rows(connection)
-                if require_empty:
-                    _refuse_if_not_empty(current)
-                plan = _plan(current, changes, refuse_existing)
+            plan = _planned(connection, changes, require_empty, refuse_existing)
             if plan.problems:
                 raise ImportRejected(plan.problems, "changes refused, nothing was written")
             report = plan.report
@@ -392,7 +404,7 @@ def _refuse_if_not_empty(current: Rows) -> None:
 @dataclass
 class _Plan:
     report: ChangeReport
-    inserts: dict[str, list[dict[str, object]]]
+    inserts: dict[str, list[tuple[object, ...]]]  # rows in spec.column_names order
     updates: dict[str, list[tuple[str, dict[str, object]]]]  # key, changed columns
     deletes: dict[str, list[dict[str, object]]]  # the stored rows
     old_values: dict[tuple[str, str], dict[str, object]]
@@ -430,6 +442,50 @@ class _Plan:
                     )
                 )
         return changes
+
+
+def _planned(
+    connection: sa.Connection,
+    changes: ChangeSet | CheckedRegistry,
+    require_empty: bool,
+    refuse_existing: bool,
+) -> _Plan:
+    """What ``changes`` do to the registry, read in the writer's transaction."""
+    if isinstance(changes, CheckedRegistry):  # only with require_empty (apply_changes)
+        _refuse_if_not_empty(fetch_rows(connection))
+        return _plan_checked(changes)
+    plan = None if require_empty else _plan_in_scope(connection, changes, refuse_existing)
+    if plan is None:
+        current = fetch_rows(connection)
+        if require_empty:
+            _refuse_if_not_empty(current)
+        plan = _plan(current, changes, refuse_existing)
+    return plan
+
+
+def _plan_checked(checked: CheckedRegistry) -> _Plan:
+    """A first import's rows, checked as a whole registry by ``validate_import``: every row
+    added, nothing to check again (the registry after is exactly these rows)."""
+    plan = _Plan(ChangeReport({}), {}, {}, {}, {}, [], checked=True)
+    for spec in TABLES:
+        rows = checked.rows(spec.name)
+        if not rows:
+            continue
+        key = spec.column_names.index(spec.primary_key)
+        plan.report.tables[spec.name] = TableChanges(added=[str(row[key]) for row in rows])
+        plan.inserts[spec.name] = list(rows)
+    return plan
+
+
+def _as_change_set(checked: CheckedRegistry) -> ChangeSet:
+    """The rows as a caller's change (parsed and checked again by ``apply_changes``)."""
+    return ChangeSet(
+        rows={
+            spec.name: [dict(zip(spec.column_names, row, strict=True)) for row in rows]
+            for spec in TABLES
+            if (rows := checked.rows(spec.name))
+        }
+    )
 
 
 def _plan_in_scope(
@@ -487,7 +543,7 @@ def _plan(
             if old is None:
                 new = {c: values.get(c) for c in names}
                 table.added.append(key)
-                plan.inserts.setdefault(spec.name, []).append(new)
+                plan.inserts.setdefault(spec.name, []).append(tuple(new.values()))
             elif refuse_existing:
                 problems.append(
                     _problem(
@@ -632,9 +688,12 @@ def _shown(value: object, column: ColumnSpec) -> str | None:
 def _write(connection: sa.Connection, plan: _Plan) -> None:
     """Rows in: parents' inserts first, then updates, then deletes children first."""
     for spec in TABLES:
-        rows = plan.inserts.get(spec.name)
-        if rows:
-            connection.execute(REGISTRY_TABLES[spec.name].insert(), rows)
+        insert_rows(
+            connection,
+            REGISTRY_TABLES[spec.name],
+            spec.column_names,
+            plan.inserts.get(spec.name, ()),
+        )
     for spec in TABLES:
         table = REGISTRY_TABLES[spec.name]
         groups: dict[tuple[str, ...], list[dict[str, object]]] = {}

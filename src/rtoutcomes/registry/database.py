@@ -13,7 +13,7 @@ SQLAlchemy), so that migrations and imports are all-or-nothing there too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -172,3 +172,40 @@ def _sqlite_on_begin(connection: sa.Connection) -> None:
         return
     connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait_ms)}")
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_rows(
+    connection: sa.Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    rows: Sequence[Sequence[object]],
+) -> None:
+    """INSERT ``rows`` (tuples of the columns ``names``) into ``table`` in the caller's
+    transaction, as one executemany.
+
+    On SQLite the tuples go to the driver directly, each value through the SQLAlchemy type's
+    own bind processor (dates as ISO text...: the values SQLAlchemy's ``insert()`` would send),
+    without building a parameter dictionary per row; elsewhere through ``insert()``.
+    """
+    if not rows:
+        return
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        connection.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
+        return
+    processors = [
+        (i, table.c[n].type.dialect_impl(dialect).bind_processor(dialect))
+        for i, n in enumerate(names)
+    ]
+    active = [(i, f) for i, f in processors if f is not None]
+    if active:  # column by column: the rows transposed, processed, transposed back
+        columns: list[Sequence[object]] = list(zip(*rows, strict=True))
+        for i, process in active:
+            columns[i] = [None if v is None else process(v) for v in columns[i]]
+        rows = list(zip(*columns, strict=True))
+    quote = dialect.identifier_preparer.quote
+    statement = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES ({', '.join('?' for _ in names)})"
+    )
+    connection.exec_driver_sql(statement, rows if isinstance(rows, list) else list(rows))

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from rtoutcomes.io.problems import Problem
 from rtoutcomes.io.tabular import RawRegistry, RawRow, RawTable, read_registry_files
-from rtoutcomes.registry.changes import ChangeSet, RegistryNotEmpty, apply_changes
+from rtoutcomes.registry.changes import RegistryNotEmpty, apply_changes
 from rtoutcomes.registry.database import database_errors, make_engine
 from rtoutcomes.registry.spec import TABLES
 from rtoutcomes.registry.tables import read_rows
-from rtoutcomes.registry.validation import ImportRejected, validate_registry
+from rtoutcomes.registry.validation import validate_import, validate_registry
 
 __all__ = ["RegistryNotEmpty", "database_as_raw", "import_registry", "validate_database"]
 
@@ -42,32 +42,25 @@ def import_registry(
     """
     from rtoutcomes.registry.migrate import upgrade
 
-    validated = validate_registry(read_registry_files(path))
-    if validated.problems:
-        raise ImportRejected(validated.problems, "import refused, nothing was written")
+    # every cell parsed and every rule checked once, here; apply_changes trusts the result
+    # (a CheckedRegistry, which only validate_import makes) because the registry is empty
+    checked = validate_import(read_registry_files(path))
     engine = make_engine(db_url)
     try:
         with database_errors(db_url):
             upgrade(engine)
     finally:
         engine.dispose()
-    changes = ChangeSet()
-    for spec in TABLES:
-        source = validated.sources[spec.name]
-        changes.rows[spec.name] = [record.values for record in validated.tables[spec.name]]
-        for record in validated.tables[spec.name]:
-            key = str(record.values[spec.primary_key])
-            changes.locations[(spec.name, key)] = (source, record.row)
     apply_changes(
         db_url,
-        changes,
+        checked,
         user=user,
         reason=reason,
         require_empty=True,
         now=now,
         command=command or f"rtoutcomes import {Path(path).name}",
     )
-    return {spec.name: len(changes.rows[spec.name]) for spec in TABLES}
+    return checked.counts()
 
 
 def validate_database(db_url: str | Path) -> list[Problem]:

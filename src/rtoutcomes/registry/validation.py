@@ -13,7 +13,8 @@ A problem in one cell never hides problems elsewhere: every row of every table i
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 from rtoutcomes.errors import RtOutcomesError
 from rtoutcomes.io.problems import Problem
@@ -21,9 +22,17 @@ from rtoutcomes.io.tabular import RawRegistry, RawTable
 from rtoutcomes.registry.cells import CellError, parse_cell, shown
 from rtoutcomes.registry.records import Record, ValidatedRegistry
 from rtoutcomes.registry.rules import check_rules
-from rtoutcomes.registry.spec import TABLE_BY_NAME, TABLES, TableSpec
+from rtoutcomes.registry.spec import TABLE_BY_NAME, TABLES, ColumnSpec, TableSpec
 
-__all__ = ["ImportRejected", "Problem", "Record", "ValidatedRegistry", "validate_registry"]
+__all__ = [
+    "CheckedRegistry",
+    "ImportRejected",
+    "Problem",
+    "Record",
+    "ValidatedRegistry",
+    "validate_import",
+    "validate_registry",
+]
 
 MAX_LISTED = 1000
 
@@ -96,6 +105,59 @@ def validate_registry(raw: RawRegistry) -> ValidatedRegistry:
     return result
 
 
+_ISSUER = object()  # only this module holds it: only validate_import makes a CheckedRegistry
+
+
+class CheckedRegistry:
+    """A whole registry read from files that ``validate_import`` parsed and checked with no
+    problem: what a first import writes. ``changes.apply_changes`` trusts it (parses no cell
+    and runs no check again) for a first import into an empty registry, where the registry
+    after the import is exactly these rows.
+
+    It is a token, not a flag: only ``validate_import`` can make one (the constructor wants
+    this module's private issuer), from the rows its own check typed, and it cannot change
+    afterwards: each table's rows are tuples (in the table's column order) of immutable values
+    (text, numbers, dates, yes/no, ``None``) behind a read-only mapping, and attributes
+    cannot be set.
+    """
+
+    __slots__ = ("_tables",)
+    _tables: Mapping[str, tuple[tuple[object, ...], ...]]
+
+    def __init__(
+        self, issuer: object, tables: Mapping[str, tuple[tuple[object, ...], ...]]
+    ) -> None:
+        if issuer is not _ISSUER:
+            raise TypeError("a CheckedRegistry is made by validation.validate_import only")
+        object.__setattr__(self, "_tables", MappingProxyType(dict(tables)))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a CheckedRegistry cannot change after its check")
+
+    def rows(self, table: str) -> tuple[tuple[object, ...], ...]:
+        """The rows of ``table`` (tuples in ``spec.column_names`` order; empty when none)."""
+        return self._tables.get(table, ())
+
+    def counts(self) -> dict[str, int]:
+        return {spec.name: len(self.rows(spec.name)) for spec in TABLES}
+
+
+def validate_import(raw: RawRegistry) -> CheckedRegistry:
+    """``validate_registry``, for a first import: raises ``ImportRejected`` with every problem
+    (``import refused, nothing was written``), else returns the typed rows as a
+    ``CheckedRegistry``."""
+    validated = validate_registry(raw)
+    if validated.problems:
+        raise ImportRejected(validated.problems, "import refused, nothing was written")
+    tables = {}
+    for spec in TABLES:
+        names = spec.column_names
+        tables[spec.name] = tuple(
+            tuple(map(record.values.get, names)) for record in validated.tables[spec.name]
+        )
+    return CheckedRegistry(_ISSUER, tables)
+
+
 def validate_records(
     tables: dict[str, list[Record]],
     sources: dict[str, str],
@@ -156,41 +218,80 @@ def _check_columns(table: RawTable, spec: TableSpec, problems: list[Problem]) ->
 
 
 def _check_rows(table: RawTable, spec: TableSpec, problems: list[Problem]) -> list[Record]:
-    records = []
     present = [c for c in spec.columns if c.name in table.columns]
-    for raw_row in table.rows:
-        record = Record(raw_row.number, {})
-        for col in present:
+    raw_rows = table.rows
+    # Column by column: a text cell's value (or its error) depends only on the text and the
+    # column, so each distinct text of a column is parsed once (dates, codes and references
+    # repeat down a column).
+    columns: list[list[object]] = []
+    for col in present:
+        name, parsed = col.name, []
+        seen: dict[str, object] = {}
+        for raw_row in raw_rows:
+            cell = raw_row.cells.get(name)
+            if type(cell) is str:
+                value = seen.get(cell, _UNSEEN)
+                if value is _UNSEEN:
+                    value = seen[cell] = _parse_or_error(cell, col, table.date_system)
+            else:
+                value = _parse_or_error(cell, col, table.date_system)
+            parsed.append(value)
+        columns.append(parsed)
+    names = [c.name for c in present]
+    records = [
+        Record(raw_row.number, dict(zip(names, values, strict=True)))
+        for raw_row, values in zip(
+            raw_rows, zip(*columns, strict=True) if columns else [()] * len(raw_rows), strict=True
+        )
+    ]
+    # the cells' problems, row by row and column by column as the file reads
+    flagged = sorted(
+        (i, j)
+        for j, (col, parsed) in enumerate(zip(present, columns, strict=True))
+        for i, value in enumerate(parsed)
+        if (value is None and col.required) or isinstance(value, CellError)
+    )
+    for i, j in flagged:
+        raw_row, record, col = raw_rows[i], records[i], present[j]
+        value = columns[j][i]
+        if isinstance(value, CellError):
+            del record.values[col.name]
+            record.invalid.add(col.name)
             cell = raw_row.cells.get(col.name)
-            try:
-                value = parse_cell(cell, col, table.date_system)
-            except CellError as error:
-                record.invalid.add(col.name)
-                problems.append(
-                    Problem(
-                        table.source,
-                        raw_row.number,
-                        col.name,
-                        shown(cell),
-                        error.rule,
-                        _key_of(raw_row.cells, spec),
-                    )
+            problems.append(
+                Problem(
+                    table.source,
+                    raw_row.number,
+                    col.name,
+                    shown(cell),
+                    value.rule,
+                    _key_of(raw_row.cells, spec),
                 )
-                continue
-            if value is None and col.required:
-                problems.append(
-                    Problem(
-                        table.source,
-                        raw_row.number,
-                        col.name,
-                        None,
-                        "required: the cell is empty",
-                        _key_of(raw_row.cells, spec),
-                    )
+            )
+        else:
+            problems.append(
+                Problem(
+                    table.source,
+                    raw_row.number,
+                    col.name,
+                    None,
+                    "required: the cell is empty",
+                    _key_of(raw_row.cells, spec),
                 )
-            record.values[col.name] = value
-        records.append(record)
+            )
     return records
+
+
+_UNSEEN = object()
+
+
+def _parse_or_error(cell: object, col: ColumnSpec, date_system: int | None) -> object:
+    """``parse_cell``'s value, or the ``CellError`` it raised (kept, to raise for each cell
+    with the same text)."""
+    try:
+        return parse_cell(cell, col, date_system)
+    except CellError as error:
+        return error
 
 
 def _key_of(cells: dict[str, object], spec: TableSpec) -> str | None:
