@@ -13,9 +13,9 @@ f/den^2, f^2/den^2) times a handful of vectors. The S2 and dS2 terms never need 
 over groups they equal sum_i omega_i x_i x_i', where omega_i = w_i exp(eta_i) (H_i - [event]
 m B_g) with H_i the cumulative sum of m/den over event times up to row i's time: one X'X with
 row weights omega, formed a block of rows at a time as (omega x)' x. No n x p x p array is ever
-built. The score needs no pass of its own: omega_i is r_i = w_i exp(eta_i) times a weight
-shared by its segment (rows of one time and event status), so sum_i omega_i x_i is a sum over
-segments of that weight times the segment's sum of r x, which S1 needs anyway.
+built. That one pass also gives the score (sum over events of w x, minus sum_i omega_i x_i)
+and S1: omega_i is r_i = w_i exp(eta_i) times a weight shared by its segment (rows of one time
+and event status), so a segment's sum of r x is its sum of omega x divided by that weight.
 
 The covariates are stored one row per covariate (``RiskSets.xt``), so that the per-segment sums
 (``np.add.reduceat``) and the matrix-vector products read contiguous memory.
@@ -23,6 +23,7 @@ The covariates are stored one row per covariate (``RiskSets.xt``), so that the p
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,66 +76,64 @@ def _sub_step_sums(
         inv = 1.0 / s0
         zeros = np.zeros_like(s0)
         return np.log(s0), inv, zeros, inv * inv, zeros, zeros.copy()
-    f, starts = rs.k_frac, rs.k_start
-
-    def per_group(values: FloatArray) -> FloatArray:
-        return np.add.reduceat(values, starts) if values.size else np.zeros(0)
-
-    den = np.repeat(s0, rs.k_count)  # the event groups' sub-steps are contiguous
-    tmp = np.repeat(d_s0, rs.k_count)
-    tmp *= f
-    den -= tmp
-    log_den = per_group(np.log(den, out=tmp))
-    np.divide(1.0, den, out=den)  # den now holds 1/den
-    a = per_group(den)
-    b = per_group(np.multiply(f, den, out=tmp))
-    c1 = per_group(np.multiply(tmp, den, out=tmp))
-    c2 = per_group(np.multiply(tmp, f, out=tmp))
-    c0 = per_group(np.multiply(den, den, out=tmp))
+    out = np.empty((6, s0.shape[0]))
+    # in chunks of whole event groups of about K_CHUNK sub-steps: the temporaries stay in cache
+    for g0, g1 in itertools.pairwise(rs.k_chunks.tolist()):
+        k0 = rs.k_start[g0]
+        k1 = rs.k_start[g1] if g1 < s0.shape[0] else rs.k_frac.shape[0]
+        count, f = rs.k_count[g0:g1], rs.k_frac[k0:k1]
+        starts = rs.k_start[g0:g1] - k0
+        sums = out[:, g0:g1]  # rows: log den, 1/den, f/den, 1/den^2, f/den^2, f^2/den^2
+        den = np.repeat(s0[g0:g1], count)  # an event group's sub-steps are contiguous
+        tmp = np.repeat(d_s0[g0:g1], count)
+        tmp *= f
+        den -= tmp
+        np.add.reduceat(np.log(den, out=tmp), starts, out=sums[0])
+        np.divide(1.0, den, out=den)  # den now holds 1/den
+        np.add.reduceat(den, starts, out=sums[1])
+        np.add.reduceat(np.multiply(f, den, out=tmp), starts, out=sums[2])
+        np.add.reduceat(np.multiply(tmp, den, out=tmp), starts, out=sums[4])
+        np.add.reduceat(np.multiply(tmp, f, out=tmp), starts, out=sums[5])
+        np.add.reduceat(np.multiply(den, den, out=tmp), starts, out=sums[3])
+    log_den, a, b, c0, c1, c2 = out
     return log_den, a, b, c0, c1, c2
 
 
-def _row_pass(
-    rs: RiskSets, r: FloatArray | None, omega: FloatArray, information: bool
-) -> tuple[FloatArray, FloatArray]:
+def _row_pass(rs: RiskSets, omega: FloatArray, information: bool) -> tuple[FloatArray, FloatArray]:
     """One pass over the sorted covariates, a block of rows at a time (the block and its
-    products stay in cache): the segment sums of r_i x_i (p x segments) and the information
-    sum omega_i x_i x_i' (as (x omega) x', one matrix product per block). ``r`` None: every
-    risk score is 1 (beta = 0, unweighted)."""
+    products stay in cache): the segment sums of omega_i x_i (p x segments) and the
+    information sum omega_i x_i x_i' (as (x omega) x', one matrix product per block)."""
     xt = rs.xt
     p, n = xt.shape
-    seg_y = np.zeros((p, rs.seg_start.shape[0]))
+    seg_z = np.zeros((p, rs.seg_start.shape[0]))
     info = np.zeros((p, p))
-    y_work, z_work = rs.work_block[0], rs.work_block[1]
+    z_work = rs.work_block
     block_lo = np.arange(0, n, BLOCK)
     firsts = np.searchsorted(rs.seg_start, block_lo, side="right") - 1
     lasts = np.searchsorted(rs.seg_start, np.minimum(block_lo + BLOCK, n), side="left")
     for lo, first, last in zip(block_lo.tolist(), firsts.tolist(), lasts.tolist(), strict=True):
         hi = min(lo + BLOCK, n)
         x_block = xt[:, lo:hi]
-        y = x_block if r is None else np.multiply(x_block, r[lo:hi], out=y_work[:, : hi - lo])
+        z = np.multiply(x_block, omega[lo:hi], out=z_work[:, : hi - lo])
         starts = np.maximum(rs.seg_start[first:last], lo) - lo
-        seg_y[:, first:last] += np.add.reduceat(y, starts, axis=1)
+        seg_z[:, first:last] += np.add.reduceat(z, starts, axis=1)
         if information:
-            z = np.multiply(x_block, omega[lo:hi], out=z_work[:, : hi - lo])
             info += z @ x_block.T
-    return seg_y, info
+    return seg_z, info
 
 
 def evaluate(rs: RiskSets, beta: FloatArray, *, information: bool = True) -> Evaluation:
     """Log partial likelihood, score and information at ``beta`` (in the scaled covariates)."""
-    eta, r = rs.work_n[0], rs.work_n[1]
     if beta.any():
-        np.matmul(beta, rs.xt, out=eta)
-        shift = float(eta.max()) if eta.size else 0.0  # exp(eta - shift) cannot overflow
-        np.subtract(eta, shift, out=r)
+        r = rs.work_n  # eta, then the risk scores w exp(eta - shift) in place
+        np.matmul(beta, rs.xt, out=r)
+        shift = float(r.max()) if r.size else 0.0  # exp(eta - shift) cannot overflow
+        r -= shift
         np.exp(r, out=r)
-    else:  # the first evaluation: every risk score is 1
-        shift = 0.0
-        r.fill(1.0)
-    if not rs.unweighted:
-        r *= rs.weights
-    unit_r = rs.unweighted and not beta.any()
+        if not rs.unweighted:
+            r *= rs.weights
+    else:  # the first evaluation: every risk score is w (read only below)
+        shift, r = 0.0, rs.weights
     event_eta = float(rs.weighted_x_events @ beta)  # sum over events of w x'beta
     seg_r = np.add.reduceat(r, rs.seg_start)
     group_r = np.add.reduceat(seg_r, rs.group_seg)
@@ -156,16 +155,23 @@ def evaluate(rs: RiskSets, beta: FloatArray, *, information: bool = True) -> Eva
     if rs.late_row.size:
         omega[rs.late_row] -= cum_a[rs.late_group]
     omega *= r
-    # omega needs only the risk-set sums of r (s0): the sums of r x (s1) come from the same
-    # single pass over x as the information
-    seg_y, info = _row_pass(rs, None if unit_r else r, omega, information)
-    # the score is sum over events of w x minus sum_i omega_i x_i, and omega_i is r_i times
-    # its segment's weight (less, for a late entry, the groups before it entered)
-    score = rs.weighted_x_events - seg_y @ seg_weight
-    group_y = np.add.reduceat(seg_y, rs.group_seg, axis=1).T
+    # omega needs only the risk-set sums of r (s0); one pass over x then gives the segment
+    # sums of omega x (for the score) and the information
+    seg_z, info = _row_pass(rs, omega, information)
+    score = rs.weighted_x_events - seg_z.sum(axis=1)
+    # S1 needs the segment sums of r x: omega_i is r_i times its segment's weight, less the
+    # groups before a late row's entry (added back here), so they are seg_z / seg_weight.
+    # A segment of weight 0 (before its stratum's first event) is in no risk set.
+    late_y = None
     if rs.late_row.size:
         late_y = rs.x[rs.late_row] * late_r[:, None]
-        score += cum_a[rs.late_group] @ late_y
+        late_seg = np.searchsorted(rs.seg_start, rs.late_row, side="right") - 1
+        entered = late_y * cum_a[rs.late_group][:, None]
+        for j in range(seg_z.shape[0]):
+            seg_z[j] += np.bincount(late_seg, weights=entered[:, j], minlength=seg_z.shape[1])
+    seg_y = np.divide(seg_z, seg_weight, out=np.zeros_like(seg_z), where=seg_weight != 0)
+    group_y = np.add.reduceat(seg_y, rs.group_seg, axis=1).T
+    if late_y is not None:
         remove_late(rs, group_y, late_y)
     s1 = reverse_cumsum(group_y, rs.stratum_bounds)[rs.ev_groups]
     d_s1 = seg_y[:, rs.ev_seg].T

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
 
-from rtoutcomes.stats._ties import WHOLE_RANGE_PER_ROW, dense_rank
+from rtoutcomes.stats._ties import WHOLE_RANGE_PER_ROW, dense_rank, whole_number_codes
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -35,6 +36,7 @@ BoolArray = NDArray[np.bool_]
 
 CHUNK = 1 << 15  # rows per block for n x p products (a few MB: stays in cache)
 BLOCK = 1 << 13  # rows per block of the sorted copy of x and of each likelihood pass
+K_CHUNK = 1 << 14  # Efron sub-steps per chunk of the per-group sums (their temporaries in cache)
 
 
 @dataclass(frozen=True)
@@ -53,14 +55,13 @@ class RiskSets:
     stratum_bounds: IntArray  # first group of each stratum, then G
     ev_seg: IntArray  # the event segment of each event group (E)
     ev_groups: IntArray  # the group of each event group (E)
-    ev_rows: IntArray  # sorted positions of the events, grouped by event group
-    ev_group_of_event: IntArray  # event-group index of each event
     weighted_x_events: FloatArray  # sum over events of w x (p)
     mult: FloatArray  # weight of each sub-step term: mean event weight (Efron), total (Breslow)
     n_terms: FloatArray  # number of sub-steps of each event group
     k_count: IntArray  # number of sub-steps of each event group (ties: its events; Breslow: 1)
     k_start: IntArray | None  # first sub-step of each event group (None: one sub-step each)
     k_frac: FloatArray  # fraction f_k of each sub-step
+    k_chunks: IntArray  # bounds (in event groups) of chunks of about K_CHUNK sub-steps
     seg_len: IntArray  # rows of each segment
     # counting-process data: rows entering after their stratum's first group, sorted by the
     # group before their entry (late_group), and the runs of equal late_group
@@ -69,14 +70,25 @@ class RiskSets:
     late_start: IntArray  # first index into late_row of each run of equal late_group
     # scratch buffers reused by every likelihood evaluation (fresh arrays of 1e6 rows cost
     # page faults on each allocation); their contents are meaningless between calls
-    work_n: FloatArray  # 2 x n
-    work_block: FloatArray  # 2 x p x BLOCK: products of a block of rows, in cache
+    work_n: FloatArray  # n: eta and the risk scores of an evaluation
+    work_block: FloatArray  # p x BLOCK: the products of a block of rows, in cache
 
     @property
     def x(self) -> FloatArray:
         """The sorted, centred and scaled covariates as rows x columns (a view of ``xt``)."""
         out: FloatArray = self.xt.T
         return out
+
+    @cached_property
+    def ev_rows(self) -> IntArray:
+        """Sorted positions of the events, grouped by event group (for residuals)."""
+        return np.flatnonzero(self.event).astype(np.intp)
+
+    @cached_property
+    def ev_group_of_event(self) -> IntArray:
+        """The event-group index of each event (for residuals)."""
+        deaths = self.seg_len[self.ev_seg]
+        return np.repeat(np.arange(deaths.shape[0], dtype=np.intp), deaths)
 
     @property
     def n_groups(self) -> int:
@@ -98,7 +110,7 @@ def _stable_argsort(key: NDArray[np.int64]) -> IntArray:
     such passes (least significant half first) for keys below 2**32, else a merge sort."""
     top = int(key.max()) if key.size else 0
     if top < 2**16:
-        return np.argsort(key.astype(np.uint16), kind="stable").astype(np.intp)
+        return np.argsort(key.astype(np.uint16), kind="stable").astype(np.intp, copy=False)
     if top < 2**32:
         low = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
         high = (key[low] >> 16).astype(np.uint16)
@@ -112,12 +124,17 @@ def _segments(
     """Stable order by (stratum, time, event), and the sorted key and length of each segment
     (a run of rows with equal stratum, time and event), and the number of distinct times.
 
-    The key is 2 x (stratum x distinct times + dense time rank) + event; when its range is a
-    few per row (whole-day times) the segments are counted with ``np.bincount``, else read off
-    the sorted keys."""
+    The key is 2 x (stratum x times + time code) + event, the time code being the offset from
+    the first time of whole-number times in a modest range (days), else the dense rank; when
+    the key's range is a few per row the segments are counted with ``np.bincount``, else read
+    off the sorted keys. "Distinct times" is then the range of the codes."""
     n = time.shape[0]
-    rank = dense_rank(time)
-    n_times = int(rank.max()) + 1 if n else 1
+    coded = whole_number_codes(time)  # days: their offsets from the first are the ranks' order
+    if coded is not None:
+        rank, _, n_times = coded
+    else:
+        rank = dense_rank(time)
+        n_times = int(rank.max()) + 1 if n else 1
     key = rank * 2 + event
     if strata is not None:
         key += strata.astype(np.int64) * (2 * n_times)
@@ -151,19 +168,25 @@ def _sorted_covariates(
     are then blocked passes whose temporaries stay in cache."""
     n, p = x.shape
     xt = np.empty((p, n))
+    w = weights
+    total = float(n) if w is None else float(w.sum())
+    sums = None if means is not None else np.zeros(p)
     if x.flags.f_contiguous and not x.flags.c_contiguous:  # e.g. a DataFrame's values
         for j in range(p):
             np.take(x[:, j], order, out=xt[j], mode="clip")  # order is in range: no checks
+        if sums is not None:
+            sums = xt.sum(axis=1) if w is None else xt @ w
     else:
         buf = np.empty((min(BLOCK, n), p))
         for lo in range(0, n, BLOCK):
             hi = min(lo + BLOCK, n)
             block = np.take(x, order[lo:hi], axis=0, out=buf[: hi - lo], mode="clip")
             xt[:, lo:hi] = block.T
-    w = None if weights is None else weights
-    total = float(n) if w is None else float(w.sum())
+            if sums is not None:  # the column sums while the block is in cache
+                sums += block.sum(axis=0) if w is None else w[lo:hi] @ block
     if means is None:
-        means = (xt.sum(axis=1) if w is None else xt @ w) / total
+        assert sums is not None
+        means = sums / total
     if scale is None:
         spread = np.zeros(p)
         work = np.empty((p, min(BLOCK, n)))
@@ -214,7 +237,6 @@ def build(
     ev = np.repeat(seg_event, seg_len)
     ev_seg = np.flatnonzero(seg_event).astype(np.intp)
     deaths = seg_len[ev_seg]
-    ev_rows = np.flatnonzero(ev).astype(np.intp)
     w_sorted = None if weights is None else weights[order]
     xt, means, scale = _sorted_covariates(x, order, w_sorted, means, scale)
     w = np.ones(n) if w_sorted is None else w_sorted
@@ -224,12 +246,11 @@ def build(
     else:
         death_weight = np.add.reduceat(event_weight, seg_start)[ev_seg] if n else np.empty(0)
     n_ev_groups = ev_seg.shape[0]
-    ev_group_of_event = np.repeat(np.arange(n_ev_groups, dtype=np.intp), deaths)
     if efron:
         first_event = np.cumsum(deaths) - deaths
         k_start: IntArray | None = first_event.astype(np.intp)
         k_count = deaths
-        within = np.arange(ev_rows.shape[0], dtype=np.float64)
+        within = np.arange(int(deaths.sum()), dtype=np.float64)
         within -= np.repeat(first_event.astype(np.float64), deaths)
         k_frac = within / np.repeat(deaths.astype(np.float64), deaths)
         mult = death_weight / deaths
@@ -270,17 +291,22 @@ def build(
         stratum_bounds=stratum_bounds,
         ev_seg=ev_seg,
         ev_groups=seg_group[ev_seg],
-        ev_rows=ev_rows,
-        ev_group_of_event=ev_group_of_event,
         weighted_x_events=xt @ event_weight,
         mult=mult,
         n_terms=n_terms,
         k_count=k_count,
         k_start=k_start,
         k_frac=k_frac,
+        k_chunks=np.unique(
+            np.concatenate(
+                (np.searchsorted(k_start, np.arange(0, k_frac.shape[0], K_CHUNK)), [n_ev_groups])
+            )
+        ).astype(np.intp)
+        if k_start is not None
+        else np.zeros(0, dtype=np.intp),
         seg_len=seg_len,
-        work_n=np.empty((2, n)),
-        work_block=np.empty((2, xt.shape[0], min(BLOCK, n))),
+        work_n=np.empty(n),
+        work_block=np.empty((xt.shape[0], min(BLOCK, n))),
     )
 
 
