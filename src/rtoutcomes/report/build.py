@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rtoutcomes.report.competing_risks import fine_gray_of, fine_gray_table, incidence_table
 from rtoutcomes.report.document import Figure, Report
@@ -16,6 +17,9 @@ from rtoutcomes.report.survival_tables import (
 )
 from rtoutcomes.report.table import Table
 from rtoutcomes.results.model import Results
+
+if TYPE_CHECKING:
+    from rtoutcomes.report.parallel_figures import Helper
 
 # figures (roughly: four per endpoint) from which workers are worth starting: one endpoint's
 # (three Kaplan-Meier panels and a forest plot, ~1 CPU s) are already drawn faster by two forked
@@ -69,6 +73,84 @@ def flow_figure(results: Results) -> Figure:
     )
 
 
+def figure_tasks(
+    results: Results, workers: int
+) -> tuple[list[Callable[[], list[Figure]]], list[float]]:
+    """One task per figure or small group of figures (``results`` made safe by
+    ``xml_safe_tree``), each with a rough cost (panels drawn times formats) so that ``workers``
+    processes start on the largest first and finish together."""
+    from rtoutcomes.report.response_report import forest_figures, response_figures
+    from rtoutcomes.report.survival_figures import (
+        all_panels,
+        composite_figures,
+        single_figures,
+    )
+
+    tasks: list[Callable[[], list[Figure]]] = []
+    costs: list[float] = []
+    formats = len(results["study"]["figures"]["formats"])
+    if results.get("cohort", {}).get("flow"):
+        tasks.append(lambda: [flow_figure(results)])
+        costs.append(formats)
+    panels = all_panels(results)
+    first_number = len(tasks) + 1
+    for index, names in enumerate(results["study"]["figures"]["panels"]):
+        tasks.append(
+            lambda index=index: composite_figures(  # type: ignore[misc]
+                results, panels, first_number, only=[index]
+            )
+        )
+        costs.append(formats * max(1, sum(1 for name in names if name in panels)))
+    for name, e in results["endpoints"].items():
+        if e.get("multivariate"):
+            tasks.append(lambda name=name: forest_figures(results, only=[name]))  # type: ignore[misc]
+            costs.append(formats)
+    tasks.append(lambda: response_figures(results))
+    costs.append(2 * formats)
+    singles = list(panels.values())
+    step = max(-(-len(singles) // (2 * workers)), 1)  # a few tasks per worker: balanced
+    for start in range(0, len(singles), step):
+        chunk = singles[start : start + step]
+        tasks.append(lambda chunk=chunk: single_figures(results, chunk))  # type: ignore[misc]
+        costs.append(2 * len(chunk))
+    return tasks, costs
+
+
+def _workers(results: Results, workers: int | None) -> int:
+    from rtoutcomes.report.parallel_figures import available_cores
+
+    if workers is not None:
+        return workers
+    # a handful of figures is drawn faster than workers start
+    return available_cores() if len(results["endpoints"]) * 4 >= MIN_PARALLEL else 1
+
+
+def draw_figures(results: Results, workers: int) -> list[Figure]:
+    """Every figure of the report (``results`` made safe), drawn by ``workers`` processes."""
+    from rtoutcomes.report.parallel_figures import draw
+
+    tasks, costs = figure_tasks(results, workers)
+    return draw(tasks, workers, costs)
+
+
+def start_figures(
+    results: Results,
+    workers: int | None = None,
+    progress: Callable[[str], None] = _noop,
+    helper: Helper | None = None,
+) -> Callable[[], list[Figure]]:
+    """The report's figures begun (``results`` made safe): drawn by the ``helper`` process and
+    its workers, or by workers forked now; the returned function waits for them."""
+    from rtoutcomes.report.parallel_figures import start
+
+    workers = _workers(results, workers)
+    tasks, costs = figure_tasks(results, workers)
+    progress(f"drawing {len(tasks)} figure tasks on {workers} core(s)")
+    if helper is not None:
+        return helper.submit(draw_figures, results, workers)
+    return start(tasks, workers, costs)
+
+
 def build_report(
     results: Results,
     cohort_tables: list[Table] | None = None,
@@ -86,50 +168,19 @@ def build_report(
     """
     from rtoutcomes.io.outputs import xml_safe_tree
 
-    raw, results = results, xml_safe_tree(results)
+    safe = xml_safe_tree(results)
+    figures = start_figures(safe, workers, progress)
+    return _report(results, safe, cohort_tables, supplement, figures())
+
+
+def _report(
+    raw: Results,
+    results: Results,
+    cohort_tables: list[Table] | None,
+    supplement: list[Table] | None,
+    figures: list[Figure],
+) -> Report:
     tables = [*(cohort_tables or []), *analysis_tables(results), *(supplement or [])]
-    from rtoutcomes.report.parallel_figures import available_cores, draw
-    from rtoutcomes.report.survival_figures import (
-        all_panels,
-        composite_figures,
-        single_figures,
-    )
-
-    if workers is None:  # a handful of figures is drawn faster than workers start
-        workers = available_cores() if len(results["endpoints"]) * 4 >= MIN_PARALLEL else 1
-    # one task per figure or small group of figures, each with a rough cost (panels drawn
-    # times formats) so that workers start on the largest first and finish together
-    tasks: list[Callable[[], list[Figure]]] = []
-    costs: list[float] = []
-    formats = len(results["study"]["figures"]["formats"])
-    if results.get("cohort", {}).get("flow"):
-        tasks.append(lambda: [flow_figure(results)])
-        costs.append(formats)
-    panels = all_panels(results)
-    first_number = len(tasks) + 1
-    for index, names in enumerate(results["study"]["figures"]["panels"]):
-        tasks.append(
-            lambda index=index: composite_figures(  # type: ignore[misc]
-                results, panels, first_number, only=[index]
-            )
-        )
-        costs.append(formats * max(1, sum(1 for name in names if name in panels)))
-    from rtoutcomes.report.response_report import forest_figures, response_figures
-
-    for name, e in results["endpoints"].items():
-        if e.get("multivariate"):
-            tasks.append(lambda name=name: forest_figures(results, only=[name]))  # type: ignore[misc]
-            costs.append(formats)
-    tasks.append(lambda: response_figures(results))
-    costs.append(2 * formats)
-    singles = list(panels.values())
-    step = max(-(-len(singles) // (2 * workers)), 1)  # a few tasks per worker: balanced
-    for start in range(0, len(singles), step):
-        chunk = singles[start : start + step]
-        tasks.append(lambda chunk=chunk: single_figures(results, chunk))  # type: ignore[misc]
-        costs.append(2 * len(chunk))
-    progress(f"drawing {len(singles)} figures and the composites on {workers} core(s)")
-    figures = draw(tasks, workers, costs)
     warnings = list(results.get("warnings", []))
     title = results["study"]["title"]
     registry = results.get("cohort", {}).get("registry", {})
@@ -150,6 +201,31 @@ def build_report(
     )
 
 
+def build_and_write_report(
+    results: Results,
+    out_dir: Path,
+    cohort_tables: list[Table] | None = None,
+    progress: Callable[[str], None] = _noop,
+    supplement: list[Table] | None = None,
+    helper: Helper | None = None,
+) -> Report:
+    """``build_report`` and ``write_report`` in one, faster: the figures are drawn (by the
+    ``helper`` process, or by workers forked here) while results.json, the CSV tables and the
+    Excel file are written; the files are those of the two steps."""
+    from rtoutcomes.io.outputs import staged_output, xml_safe_tree
+
+    safe = xml_safe_tree(results)
+    pending = start_figures(safe, None, progress, helper)
+    report = _report(results, safe, cohort_tables, supplement, [])
+    with staged_output(out_dir) as stage:
+        progress("writing results.json, tables")
+        _write_tables(report, stage)
+        report.figures = pending()
+        progress("writing figures, report.html, manuscript.docx")
+        _write_figures_and_documents(report, stage)
+    return report
+
+
 def write_report(report: Report, out_dir: Path, progress: Callable[[str], None] = _noop) -> None:
     """report.html, results.json, manuscript.docx, tables.xlsx, tables/*.csv, figures/* (PNG and
     SVG; TIFF and PDF of the main figures).
@@ -165,23 +241,34 @@ def write_report(report: Report, out_dir: Path, progress: Callable[[str], None] 
 
 def write_report_files(report: Report, out_dir: Path, progress: Callable[[str], None]) -> None:
     """The report's files written into ``out_dir`` as they are (no staging)."""
-    from rtoutcomes.report.docx_file import write_docx
-    from rtoutcomes.report.html import write_html
+    progress("writing results.json, report.html, tables")
+    _write_tables(report, out_dir)
+    _write_figures_and_documents(report, out_dir)
+
+
+def _write_tables(report: Report, out_dir: Path) -> None:
+    """results.json, tables/*.csv and tables.xlsx: what needs no figure."""
     from rtoutcomes.report.jsonio import write_json
     from rtoutcomes.report.tabular_files import write_csvs, write_xlsx
+
+    results = dict(report.results)
+    results["tables"] = {t.key: t.as_dict() for t in report.tables}
+    write_json(results, out_dir / "results.json")
+    write_csvs(report.tables, out_dir / "tables")
+    write_xlsx(report.tables, out_dir / "tables.xlsx")
+
+
+def _write_figures_and_documents(report: Report, out_dir: Path) -> None:
+    """figures/*, report.html and manuscript.docx."""
+    from rtoutcomes.report.docx_file import write_docx
+    from rtoutcomes.report.html import write_html
 
     figures_dir = out_dir / "figures"
     figures_dir.mkdir(exist_ok=True)
     for figure in report.figures:
         for extension, data in figure.rendered.files.items():
             (figures_dir / f"{figure.key}.{extension}").write_bytes(data)
-    results = dict(report.results)
-    results["tables"] = {t.key: t.as_dict() for t in report.tables}
-    progress("writing results.json, report.html, tables")
-    write_json(results, out_dir / "results.json")
     write_html(report, out_dir / "report.html")
-    write_csvs(report.tables, out_dir / "tables")
-    write_xlsx(report.tables, out_dir / "tables.xlsx")
     page = report.results["study"].get("manuscript") or {}
     write_docx(
         report,
