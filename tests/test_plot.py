@@ -26,7 +26,7 @@ def test_km_figure_draws_each_group_curve_with_numbers_at_risk() -> None:
     fits = kaplan_meier(TIME, EVENT, group=ARM)
     fig = plot.km(fits, p_text="log-rank p = 0.5")
     assert isinstance(fig, Figure)
-    plot_ax, risk_ax = fig.axes[0], fig.axes[1]
+    (plot_ax,) = fig.axes  # the numbers at risk are texts of the figure
     curves = [line for line in plot_ax.lines if not str(line.get_label()).startswith("_")]
     assert [str(c.get_label()) for c in curves] == [
         f"{level} (n={fits[level].n})" for level in fits.levels
@@ -36,7 +36,7 @@ def test_km_figure_draws_each_group_curve_with_numbers_at_risk() -> None:
         fit = fits[level]
         # the step curve's values after each jump are the Kaplan-Meier estimates
         np.testing.assert_allclose(y[2::2][: fit.time.shape[0]], fit.survival)
-    counts = [t.get_text() for t in risk_ax.texts]
+    counts = [t.get_text() for t in fig.texts if t.get_label() == figures.RISK_COUNT]
     first = fits["A"].at([0.0], extend=True).n_risk[0]
     assert str(int(first)) in counts
     assert figures.render(fig).png[:4] == b"\x89PNG"

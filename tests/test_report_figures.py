@@ -16,6 +16,8 @@ import pytest
 
 from rtoutcomes.report.figure_layout import data_points, hits, layout_problems
 from rtoutcomes.report.figures import (
+    RISK_COUNT,
+    RISK_LABEL,
     Axis,
     Curve,
     Panel,
@@ -110,7 +112,8 @@ def test_placement_uses_headroom_when_no_corner_is_free() -> None:
     fig = survival_figure([_panel(6, 60)], Axis("months"))
     plot = fig.axes[0]
     assert layout_problems(fig) == []
-    assert list(plot.get_yticks()) == [0, 0.25, 0.5, 0.75, 1.0]
+    assert [t.get_position()[1] for t in _named(fig, "ytick")] == [0, 0.25, 0.5, 0.75, 1.0]
+    assert [t.get_text() for t in _named(fig, "ytick")] == ["0", "25", "50", "75", "100"]
     renderer = fig.canvas.get_renderer()
     assert (
         hits(plot.get_legend().get_window_extent(renderer), data_points(plot, [plot.get_legend()]))
@@ -118,17 +121,22 @@ def test_placement_uses_headroom_when_no_corner_is_free() -> None:
     )
 
 
+def _named(fig: Any, name: str) -> list[Any]:
+    """The figure's texts of that artist name (tick labels, numbers at risk)."""
+    return [t for t in fig.texts if t.get_label() == name]
+
+
 def test_risk_table_sits_under_the_ticks_with_labels_apart() -> None:
     fig = survival_figure([_panel(2, 60)], Axis("months", break_time=12))
-    plot, risk = fig.axes[0], fig.axes[1]
     renderer = fig.canvas.get_renderer()
     fig.draw_without_rendering()
     tick_x = {
         t.get_text(): t.get_window_extent(renderer).x0 + t.get_window_extent(renderer).width / 2
-        for t in plot.get_xticklabels()
+        for t in _named(fig, "xtick")
     }
-    counts = [t for t in risk.texts if t.get_text().isdigit()]
-    labels = [t for t in risk.texts if not t.get_text().isdigit()]
+    assert list(tick_x) == ["0", "12", "24", "36", "48", "60"]
+    counts = _named(fig, RISK_COUNT)
+    labels = _named(fig, RISK_LABEL)
     assert [t.get_text() for t in labels] == ["Group A", "Group B"]
     xs = sorted(
         {
@@ -160,7 +168,8 @@ def test_time_axis_options() -> None:
     assert ticks(Axis("days"), 400) == [0, 90, 180, 270, 360, 450]
     fig = survival_figure([_panel(2, 300)], Axis("months", max_time=60, break_time=12))
     assert fig.axes[0].get_xlim() == (0, 60)
-    assert [t.get_text() for t in fig.axes[1].texts][-1] != ""  # counts up to 60
+    assert [t.get_position()[0] for t in _named(fig, RISK_COUNT)][-1] == 60  # counts up to 60
+    assert [t.get_text() for t in _named(fig, "xtick")][-1] == "60"
     assert layout_problems(fig) == []
 
 
@@ -183,7 +192,7 @@ def test_incidence_panel_has_numbers_at_risk() -> None:
         [Panel(curves, "Competing risks", "Cumulative incidence")], Axis("months")
     )
     assert layout_problems(fig) == []
-    counts = [t.get_text() for t in fig.axes[1].texts if t.get_text().isdigit()]
+    counts = [t.get_text() for t in _named(fig, RISK_COUNT)]
     assert counts[0] == "50"
 
 
@@ -191,9 +200,10 @@ def test_composite_letters_and_aligned_rows() -> None:
     panels = [_panel(1, 60, p=False), _panel(2, 60), _panel(3, 60), _panel(4, 60)]
     fig = survival_figure(panels, Axis("months"), Style(width_mm=174, columns=2))
     assert layout_problems(fig) == []
-    letters = [t.get_text() for t in fig.texts if len(t.get_text()) == 1]
+    letters = [t.get_text() for t in fig.texts if t.get_text().isalpha() and len(t.get_text()) == 1]
     assert letters == ["a", "b", "c", "d"]
-    plots = fig.axes[0::2]
+    plots = fig.axes  # the plots only: ticks and numbers at risk are figure artists
+    assert len(plots) == 4
     assert plots[0].get_position().y0 == pytest.approx(plots[1].get_position().y0)
     assert plots[0].get_position().height == pytest.approx(plots[1].get_position().height)
 
@@ -241,7 +251,7 @@ def test_a_long_title_stays_in_its_panel() -> None:
     ]
     fig = survival_figure(panels, Axis("months"), Style(width_mm=174, columns=2))
     assert layout_problems(fig) == []
-    title = fig.axes[4]._left_title  # panel c: plot and risk table of a and b come first
+    title = fig.axes[2]._left_title  # panel c
     assert title.get_text().endswith("\u2026") and long.startswith(title.get_text()[:-1])
     renderer = fig.canvas.get_renderer()
     letter_d = next(t for t in fig.texts if t.get_text() == "d")

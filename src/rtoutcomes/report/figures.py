@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -132,10 +132,10 @@ class Style:
 
 @dataclass
 class PanelAxes:
-    """What ``survival_panel`` drew: the plot, the risk table and the placed labels."""
+    """What ``survival_panel`` drew: the plot, the numbers at risk and the placed labels."""
 
     plot: Axes
-    risk: Axes | None
+    risk: list[Text] = field(default_factory=list)  # the numbers at risk and row labels
     lines: list[Line2D] = field(default_factory=list)
     legend: Legend | None = None
     label: Text | None = None
@@ -394,21 +394,114 @@ def _band(ax: Axes, curve: Curve, start: float, grey: str) -> None:
 
 
 def finish_axes(
-    ax: Axes, tick_times: Sequence[float], *, time_unit: str, ylabel: str, title: str
+    ax: Axes,
+    tick_times: Sequence[float],
+    *,
+    time_unit: str,
+    ylabel: str,
+    title: str,
+    static_ticks: bool = False,
 ) -> None:
-    """Percent scale, time ticks, labels and title: the same on every survival panel."""
+    """Percent scale, time ticks, labels and title: the same on every survival panel.
+
+    ``static_ticks`` (the report's figures, drawn once per format at fixed limits) draws the
+    ticks as plain artists of the figure where matplotlib's ticks would be: one line of tick
+    marks per axis and a text per label. matplotlib's tick objects (two lines, two texts, a grid
+    line each) and its per-draw tick layout are a third of a panel's drawing time; a figure whose
+    axes a user may zoom (``rtoutcomes.plot`` on the user's axes) keeps them."""
     ax.set_xlim(0, tick_times[-1])
     ax.set_ylim(0, 1.02)
-    ax.set_xticks(list(tick_times))
-    ax.set_xticklabels([f"{t:g}" for t in tick_times])
-    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
-    ax.set_yticklabels(["0", "25", "50", "75", "100"])
+    x_labels = [f"{t:g}" for t in tick_times]
+    y_ticks, y_labels = [0, 0.25, 0.5, 0.75, 1.0], ["0", "25", "50", "75", "100"]
+    x_pad, y_pad = 2.0, 3.0  # axis label to tick labels, points
+    if static_ticks:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        x_depth, y_width = _static_ticks(ax, list(tick_times), x_labels, y_ticks, y_labels)
+        x_pad, y_pad = x_pad + x_depth, y_pad + y_width
+    else:
+        ax.set_xticks(list(tick_times))
+        ax.set_xticklabels(x_labels)
+        ax.set_yticks(y_ticks)
+        ax.set_yticklabels(y_labels)
     ax.spines["left"].set_bounds(0, 1)
-    ax.set_xlabel(f"Time ({time_unit})", labelpad=2)
-    ax.set_ylabel(f"{ylabel} (%)", labelpad=3)
+    ax.set_xlabel(f"Time ({time_unit})", labelpad=x_pad)
+    ax.set_ylabel(f"{ylabel} (%)", labelpad=y_pad)
     ax.set_title(title, loc="left", pad=4, y=1.0)  # fixed: no per-draw re-placement
     for line in ax.lines:
         line.set_clip_on(True)
+
+
+TICK_PT = 3.5  # tick mark length (matplotlib's default)
+TICK_PAD_PT = 3.5  # tick mark to its label (matplotlib's default)
+
+
+def _static_ticks(
+    ax: Axes,
+    x_ticks: list[float],
+    x_labels: list[str],
+    y_ticks: list[float],
+    y_labels: list[str],
+) -> tuple[float, float]:
+    """Tick marks and labels of ``ax`` as figure artists, placed by the transforms matplotlib's
+    ticks use; returns how far the x tick labels reach below the axis and the y tick labels
+    left of it (points), the room the axis labels keep clear of."""
+    from matplotlib.lines import Line2D
+    from matplotlib.markers import TICKDOWN, TICKLEFT
+
+    fig = cast(Any, ax.figure)
+    pad = TICK_PT + TICK_PAD_PT
+    renderer = fig.canvas.get_renderer()
+    reach = []
+    for name, ticks_, labels, marker, (text_transform, va, ha), tick_transform, xy in (
+        (
+            "xtick",
+            x_ticks,
+            x_labels,
+            TICKDOWN,
+            ax.get_xaxis_text1_transform(pad),
+            ax.get_xaxis_transform(which="tick1"),
+            lambda v: (v, 0.0),
+        ),
+        (
+            "ytick",
+            y_ticks,
+            y_labels,
+            TICKLEFT,
+            ax.get_yaxis_text1_transform(pad),
+            ax.get_yaxis_transform(which="tick1"),
+            lambda v: (0.0, v),
+        ),
+    ):
+        points = [xy(v) for v in ticks_]
+        fig.add_artist(
+            Line2D(
+                [p[0] for p in points],
+                [p[1] for p in points],
+                transform=tick_transform,
+                linestyle="none",
+                marker=cast(Any, marker),
+                markersize=TICK_PT,
+                markeredgewidth=0.6,
+                color="black",
+            )
+        )
+        texts = [
+            fig.text(
+                *p,
+                label,
+                transform=text_transform,
+                va=va,
+                ha=ha,
+                fontsize=SMALL_PT,
+                label=name,  # the artist's name (tests find the ticks by it); not drawn
+            )
+            for p, label in zip(points, labels, strict=True)
+        ]
+        boxes = [t.get_window_extent(renderer) for t in texts]
+        size = max(b.height for b in boxes) if marker == TICKDOWN else max(b.width for b in boxes)
+        reach.append(pad + size * 72 / fig.dpi)
+    return reach[0], reach[1]
 
 
 def fit_title(ax: Axes, width_in: float) -> None:
@@ -495,12 +588,25 @@ def draw_risk_table(
     label_transform = offset_copy(
         ax.get_yaxis_transform(), fig=cast(Any, ax.figure), x=-label_gap_pt, units="points"
     )
+    ys = [len(curves) - 1 - row for row in range(len(curves))]
+    return _risk_texts(ax.text, curves, tick_times, ys, ax.transData, label_transform)
+
+
+def _risk_texts(
+    text: Callable[..., Text],
+    curves: Sequence[Curve],
+    tick_times: Sequence[float],
+    ys: Sequence[float],
+    transform: Any,
+    label_transform: Any,
+) -> list[Text]:
+    """One row of numbers at risk per curve at height ``ys[row]`` (``text``: an axes' or the
+    figure's ``text``), the row's label right-aligned before it."""
     drawn = []
-    for row, curve in enumerate(curves):
-        y = len(curves) - 1 - row
+    for row, (curve, y) in enumerate(zip(curves, ys, strict=True)):
         name = _truncate(curve.label) if len(curves) > 1 else "All"
         drawn.append(
-            ax.text(
+            text(
                 0,
                 y,
                 name,
@@ -509,11 +615,46 @@ def draw_risk_table(
                 va="center",
                 fontsize=SMALL_PT,
                 color=GREYS[row % len(GREYS)],
+                label=RISK_LABEL,
             )
         )
         for t, n in zip(tick_times, at_risk(curve, tick_times), strict=True):
-            drawn.append(ax.text(t, y, str(n), ha="center", va="center", fontsize=SMALL_PT))
+            drawn.append(
+                text(
+                    t,
+                    y,
+                    str(n),
+                    transform=transform,
+                    ha="center",
+                    va="center",
+                    fontsize=SMALL_PT,
+                    label=RISK_COUNT,
+                )
+            )
     return drawn
+
+
+RISK_LABEL, RISK_COUNT = "at risk label", "at risk"  # names of the numbers-at-risk texts
+
+
+def draw_risk_rows(
+    ax: Axes,
+    curves: Sequence[Curve],
+    tick_times: Sequence[float],
+    top_in: float,
+    *,
+    label_gap_pt: float = 12.0,
+) -> list[Text]:
+    """``draw_risk_table`` without an axes of its own: the numbers at risk as figure texts under
+    the ticks of ``ax`` (its x data coordinates), rows ``RISK_ROW_IN`` high from ``top_in``
+    (inches from the figure's bottom) down."""
+    from matplotlib.transforms import blended_transform_factory, offset_copy
+
+    fig = cast(Any, ax.figure)
+    transform = blended_transform_factory(ax.transData, fig.dpi_scale_trans)
+    label_transform = offset_copy(transform, fig=fig, x=-label_gap_pt, units="points")
+    ys = [top_in - (row + 0.5) * RISK_ROW_IN for row in range(len(curves))]
+    return _risk_texts(fig.text, curves, tick_times, ys, transform, label_transform)
 
 
 # vertical layout of a panel, inches
@@ -581,20 +722,23 @@ def survival_panel(
     end = max(_end(c) for c in panel.curves)
     tick_times = ticks(axis, end)
     lines = draw_curves(ax, panel.curves, bands=bands)
-    finish_axes(ax, tick_times, time_unit=axis.unit, ylabel=panel.ylabel, title=panel.title)
+    finish_axes(
+        ax,
+        tick_times,
+        time_unit=axis.unit,
+        ylabel=panel.ylabel,
+        title=panel.title,
+        static_ticks=True,
+    )
     # the title may run past its plot but not into the next panel (its letter, its title)
     fit_title(ax, plot_w + RIGHT_IN - 0.12)
     legend, label = place_legend_and_label(
         ax, lines, legend_title=panel.legend_title, p_text=panel.p_text
     )
-    risk_ax = None
+    risk: list[Text] = []
     if panel.risk_table:
-        rows_h = RISK_ROW_IN * len(panel.curves)
         top_of_rows = y0 + BOTTOM_IN + RISK_ROW_IN * rows
-        risk_ax = fig.add_axes(
-            ((x0 + left_in) / fw, (top_of_rows - rows_h) / fh, plot_w / fw, rows_h / fh)
-        )
-        draw_risk_table(risk_ax, panel.curves, tick_times, label_gap_pt=LABEL_GAP_PT)
+        risk = draw_risk_rows(ax, panel.curves, tick_times, top_of_rows, label_gap_pt=LABEL_GAP_PT)
         fig.text(
             (x0 + 0.04) / fw,
             (top_of_rows + RISK_HEAD_IN / 2) / fh,
@@ -614,7 +758,7 @@ def survival_panel(
             fontsize=LETTER_PT,
             fontweight="bold",
         )
-    return PanelAxes(plot=ax, risk=risk_ax, lines=lines, legend=legend, label=label)
+    return PanelAxes(plot=ax, risk=risk, lines=lines, legend=legend, label=label)
 
 
 def survival_figure(panels: Sequence[Panel], axis: Axis, style: Style = Style()) -> Figure:
