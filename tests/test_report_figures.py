@@ -390,3 +390,23 @@ def test_censor_ticks_thinned_in_vector_files_only() -> None:
     # and the number of ticks drawn in a vector file no longer grows with the rows
     bigger = render(survival_figure([_ticks_panel(30000)], Axis("months")), ("svg",)).files
     assert _svg_ticks(bigger["svg"]) < 1.5 * _svg_ticks(files["svg"])
+
+
+def test_grey_figures_are_written_as_greyscale_rasters_with_the_same_pixels() -> None:
+    """A black-and-grey figure's PNG and TIFF are greyscale images holding exactly the RGB
+    drawing's values; a figure with colour stays RGB (negative control)."""
+    from PIL import Image
+
+    from rtoutcomes.report.figures import rgb_image
+
+    fig = survival_figure([_panel(3, 60)], Axis("months"))
+    files = render(fig, ("png", "tiff")).files
+    drawn = np.asarray(rgb_image(fig, 300))
+    for kind in ("png", "tiff"):
+        image = Image.open(io.BytesIO(files[kind]))
+        assert image.mode == "L"
+        assert np.array_equal(np.asarray(image.convert("RGB")), drawn)
+    fig.axes[0].plot([0, 30], [0.5, 0.5], color="tab:red")
+    coloured = Image.open(io.BytesIO(render(fig, ("png",)).png))
+    assert coloured.mode == "RGB"
+    assert np.array_equal(np.asarray(coloured), np.asarray(rgb_image(fig, 300)))

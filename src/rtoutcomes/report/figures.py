@@ -232,7 +232,7 @@ def _raster(fig: Figure, formats: set[str], files: dict[str, bytes], tiff_dpi: i
 
     wanted = {dpi for dpi, kind in ((DPI, "png"), (tiff_dpi, "tiff")) if kind in formats}
     for dpi in sorted(wanted):
-        image = rgb_image(fig, dpi)
+        image = raster_image(fig, dpi)
         if "png" in formats and dpi == DPI:
             buffer = io.BytesIO()
             info = PngImagePlugin.PngInfo()
@@ -252,8 +252,28 @@ def render_main(fig: Figure, settings: FigureSettings) -> Rendered:
 
 def rgb_image(fig: Figure, dpi: int) -> Any:
     """The figure drawn by Agg at ``dpi`` as a Pillow RGB image (the figure keeps its dpi)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
+
+    return Image.fromarray(_rgba(fig, dpi)[..., :3])
+
+
+def raster_image(fig: Figure, dpi: int) -> Any:
+    """``rgb_image``, as a greyscale ("L") image when every pixel is grey (R = G = B, as in the
+    report's black-and-grey figures): the same pixel values, a third of the bytes to compress
+    (PNG and TIFF encode ~3x faster and come out half the size)."""
+    from PIL import Image
+
+    rgba = _rgba(fig, dpi)
+    red = rgba[..., 0]
+    if (red == rgba[..., 1]).all() and (red == rgba[..., 2]).all():
+        return Image.fromarray(red.copy())
+    return Image.fromarray(rgba[..., :3])
+
+
+def _rgba(fig: Figure, dpi: int) -> Any:
+    """The figure drawn by Agg at ``dpi``: its RGBA pixels (height x width x 4, uint8)."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     original = fig.dpi
     canvas = fig.canvas
@@ -263,9 +283,7 @@ def rgb_image(fig: Figure, dpi: int) -> Any:
         fig.set_dpi(dpi)
     try:
         canvas.draw()
-        return Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert(
-            "RGB"
-        )
+        return np.array(canvas.buffer_rgba())  # a copy: the canvas reuses its buffer
     finally:
         if dpi != original:
             fig.set_dpi(original)
