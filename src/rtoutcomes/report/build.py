@@ -217,12 +217,23 @@ def build_and_write_report(
     safe = xml_safe_tree(results)
     pending = start_figures(safe, None, progress, helper)
     report = _report(results, safe, cohort_tables, supplement, [])
+
+    waited: list[bool] = []
+
+    def figures() -> list[Figure]:
+        if not waited:  # once: the workers' results are collected once
+            report.figures = pending()
+            waited.append(True)
+        return report.figures
+
     with staged_output(out_dir) as stage:
         progress("writing results.json, tables")
         _write_tables(report, stage)
-        report.figures = pending()
-        progress("writing figures, report.html, manuscript.docx")
-        _write_figures_and_documents(report, stage)
+        # the Word file's tables are laid out while the figures draw; it waits for them there
+        _write_docx(report, stage, figures)
+        figures()  # drawn by now, unless the report has no main figure
+        progress("writing figures and report.html")
+        _write_figures_and_html(report, stage)
     return report
 
 
@@ -243,7 +254,8 @@ def write_report_files(report: Report, out_dir: Path, progress: Callable[[str], 
     """The report's files written into ``out_dir`` as they are (no staging)."""
     progress("writing results.json, report.html, tables")
     _write_tables(report, out_dir)
-    _write_figures_and_documents(report, out_dir)
+    _write_figures_and_html(report, out_dir)
+    _write_docx(report, out_dir)
 
 
 def _write_tables(report: Report, out_dir: Path) -> None:
@@ -258,9 +270,8 @@ def _write_tables(report: Report, out_dir: Path) -> None:
     write_xlsx(report.tables, out_dir / "tables.xlsx")
 
 
-def _write_figures_and_documents(report: Report, out_dir: Path) -> None:
-    """figures/*, report.html and manuscript.docx."""
-    from rtoutcomes.report.docx_file import write_docx
+def _write_figures_and_html(report: Report, out_dir: Path) -> None:
+    """figures/* and report.html."""
     from rtoutcomes.report.html import write_html
 
     figures_dir = out_dir / "figures"
@@ -269,10 +280,19 @@ def _write_figures_and_documents(report: Report, out_dir: Path) -> None:
         for extension, data in figure.rendered.files.items():
             (figures_dir / f"{figure.key}.{extension}").write_bytes(data)
     write_html(report, out_dir / "report.html")
+
+
+def _write_docx(
+    report: Report, out_dir: Path, figures: Callable[[], list[Figure]] | None = None
+) -> None:
+    """manuscript.docx (``figures``: see ``write_docx``)."""
+    from rtoutcomes.report.docx_file import write_docx
+
     page = report.results["study"].get("manuscript") or {}
     write_docx(
         report,
         out_dir / "manuscript.docx",
         page_size=page.get("page_size", "A4"),
         orientation=page.get("orientation", "portrait"),
+        figures=figures,
     )

@@ -20,7 +20,9 @@ from rtoutcomes.report.table import Table
 from rtoutcomes.report.tabular_files import fix_zip_times, fixed_timestamp
 
 if TYPE_CHECKING:
-    from rtoutcomes.report.document import Report
+    from collections.abc import Callable
+
+    from rtoutcomes.report.document import Figure, Report
 
 PAGE_SIZES_MM = {"A4": (210.0, 297.0), "Letter": (215.9, 279.4)}
 MARGIN_MM = 20.0
@@ -108,9 +110,16 @@ def _add_table(document: Any, table: Table, number: int | str) -> None:
 
 
 def write_docx(
-    report: Report, path: Path, *, page_size: str = "A4", orientation: str = "portrait"
+    report: Report,
+    path: Path,
+    *,
+    page_size: str = "A4",
+    orientation: str = "portrait",
+    figures: Callable[[], list[Figure]] | None = None,
 ) -> None:
-    """The manuscript (see the module docstring) at ``path``."""
+    """The manuscript (see the module docstring) at ``path``. ``figures``: where the report's
+    figures are still being drawn, a function that waits for them (called once the tables
+    before them are laid out)."""
     from docx import Document
     from docx.enum.section import WD_SECTION
     from docx.shared import Mm, Pt
@@ -152,7 +161,8 @@ def write_docx(
             _add_table(document, table, f"{prefix}{number}")
 
     tables([t for t in report.tables if not t.supplement], "")
-    main = [f for f in report.figures if f.section == "main"]
+    drawn = report.figures if figures is None else figures()
+    main = [f for f in drawn if f.section == "main"]
     if main:
         page(not portrait_default)
         document.add_heading("Figures", level=2)
