@@ -4,17 +4,20 @@ Excel, HTML, results.json, analysis CSVs).
 
     PYTHONPATH=src:. python -m benchmarks.demo_speed [--runs 3] [--compare OTHER/src]
 
-Each run is its own process: CPU seconds (user + system of the process and its figure workers,
-from ``wait4``), wall seconds, peak memory, and the machine's 1-minute load average before it
-(the development machine is shared: wall time includes waiting for other jobs, CPU time mostly
-does not). ``--compare`` times another source tree (e.g. main's ``src``) in alternate runs, so
-both see the same load. Goals: issue 12, under 5 s; issue 11, under 3 s wall.
+Each run is its own process: CPU seconds (user + system of the process, its helper process and
+the figure workers, from ``wait4``), wall seconds, peak memory, and the machine's 1-minute load
+average before it (the development machine is shared: wall time includes waiting for other
+jobs, CPU time mostly does not). ``--compare`` times another source tree (e.g. an earlier
+commit's ``src``) in alternate runs, so both see the same load. Goals: issue 12, under 5 s;
+issue 11, under 3 s wall, judged on the fastest run; a load above the machine's cores when that
+run started makes the verdict say so (the goals are for a quiet machine).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -48,13 +51,20 @@ def main(argv: list[str] | None = None) -> int:
                     f"{name:<8} {i + 1:>3} {measured.cpu:7.2f} {measured.wall:7.2f} "
                     f"{measured.peak_mb:8.0f} {load:5.1f}{note}"
                 )
+    cores = os.cpu_count() or 1
     for name, runs in results.items():
         cpu = min(m.cpu for m, _ in runs)
-        wall = min(m.wall for m, _ in runs)
-        print(f"{name}: fastest CPU {cpu:.2f} s, fastest wall {wall:.2f} s")
+        fastest, load = min(runs, key=lambda run: run[0].wall)
+        median = statistics.median(m.wall for m, _ in runs)
+        print(
+            f"{name}: fastest CPU {cpu:.2f} s, fastest wall {fastest.wall:.2f} s "
+            f"(load {load:.1f} on {cores} cores), median wall {median:.2f} s"
+        )
         if name == "this":
+            busy = "" if load < cores else f"; the machine was busy (load {load:.1f})"
             for goal, limit in GOALS:
-                print(f"  {goal}: {'holds' if wall < limit else 'not met'} ({wall:.2f} s)")
+                verdict = "holds" if fastest.wall < limit else "not met"
+                print(f"  {goal}: {verdict} ({fastest.wall:.2f} s{busy})")
     return 0
 
 

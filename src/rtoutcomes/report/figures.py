@@ -198,10 +198,15 @@ CENSOR_MARKS = "_censor_marks"  # label of the censor-tick lines (an underscore:
 
 
 def _thin_censor_marks(fig: Figure) -> list[tuple[Line2D, tuple[Any, Any]]]:
-    """Censor ticks thinned for the vector files: one per pixel of the 300 dpi raster (the
-    raster itself is drawn from every tick, so PNG and TIFF are unchanged). Ticks that share a
-    pixel are drawn over each other there; in an SVG or PDF each would be one more element
-    (one per distinct censoring time: thousands). Returns each thinned line's full data."""
+    """Censor ticks and step curves thinned for the vector files, to what the 300 dpi raster
+    shows (the raster itself is drawn from every tick and step, see ``_cap_censor_runs``).
+
+    Ticks: one per pixel of the 300 dpi raster (ticks that share a pixel are drawn over each
+    other there; in an SVG or PDF each would be one more element: one per distinct censoring
+    time). Step curves: the steps within one pixel column of the 300 dpi raster as one step
+    from the first step's time, the same total drop and length (a curve of a million rows
+    would otherwise be two million vertices: tens of MB of SVG). Returns each thinned line's
+    full data."""
     import numpy as np
 
     thinned = []
@@ -210,16 +215,16 @@ def _thin_censor_marks(fig: Figure) -> list[tuple[Line2D, tuple[Any, Any]]]:
     try:
         for ax in fig.axes:
             for line in ax.get_lines():
-                if line.get_label() != CENSOR_MARKS:
-                    continue
                 x, y = (np.asarray(v, dtype=float) for v in line.get_data())
-                # the pixel Agg stamps a marker at: display coordinates + 0.5, rounded down
-                # (y counted from the top)
-                display = line.get_transform().transform(np.column_stack((x, y)))
-                pixel = np.floor(display * [1.0, -1.0] + 0.5)
-                _, first = np.unique(pixel, axis=0, return_index=True)
-                if first.shape[0] < x.shape[0]:
+                if line.get_label() == CENSOR_MARKS:
+                    pixel, _ = _stamp_pixels(line, x, y)
+                    _, first = np.unique(pixel, axis=0, return_index=True)
                     keep = np.sort(first)
+                elif _is_staircase(x, y):
+                    keep, x = _staircase_vertices(line, x, y)
+                else:
+                    continue
+                if keep.shape[0] < x.shape[0]:
                     thinned.append((line, line.get_data()))
                     line.set_data(x[keep], y[keep])
     finally:
@@ -227,12 +232,111 @@ def _thin_censor_marks(fig: Figure) -> list[tuple[Line2D, tuple[Any, Any]]]:
     return thinned
 
 
+def _stamp_pixels(line: Line2D, x: Any, y: Any) -> tuple[Any, Any]:
+    """The pixel Agg stamps each marker of ``line`` at, at the figure's dpi: the display
+    coordinates + 0.5 rounded down (y counted from the top), and whether each is sure (more
+    than 1e-6 px from a pixel edge, so that no rounding of the transform can move it)."""
+    import numpy as np
+
+    display = line.get_transform().transform(np.column_stack((x, y)))
+    shifted = display * [1.0, -1.0] + 0.5
+    pixel = np.floor(shifted)
+    fraction = shifted - pixel
+    sure = np.all((fraction > 1e-6) & (fraction < 1 - 1e-6), axis=1)
+    return pixel, sure
+
+
+def _is_staircase(x: Any, y: Any) -> bool:
+    """Whether (x, y) are a step curve's vertices as ``_steps`` makes them: from the start,
+    horizontal then vertical segments (and perhaps a last horizontal one to the follow-up's
+    end), monotone in y."""
+    import numpy as np
+
+    core = x.shape[0] if x.shape[0] % 2 == 1 else x.shape[0] - 1
+    if core < 5:
+        return False
+    steps = np.diff(y[:core:2])
+    return bool(
+        np.array_equal(x[1:core:2], x[2:core:2])
+        and np.array_equal(y[1:core:2], y[0 : core - 1 : 2])
+        and (np.all(steps <= 0) or np.all(steps >= 0))
+    )
+
+
+def _staircase_vertices(line: Line2D, x: Any, y: Any) -> tuple[Any, Any]:
+    """Indices of the vertices to keep: per run of steps in one pixel column, the first step's
+    time and the run's last value (the vertical segment at the first step, from the value
+    before the run to the value after it), and the x values with each run's drop moved to its
+    first step's time."""
+    import numpy as np
+
+    core = x.shape[0] if x.shape[0] % 2 == 1 else x.shape[0] - 1
+    times = x[1:core:2]
+    display = line.get_transform().transform(np.column_stack((times, y[2:core:2])))
+    column = np.floor(display[:, 0])
+    first = np.concatenate(([True], column[1:] != column[:-1]))
+    last = np.concatenate((column[1:] != column[:-1], [True]))
+    step = np.arange(times.shape[0])
+    # vertex 2j+1 is (t_j, value before j); vertex 2j+2 is (t_j, value after j): keep the
+    # first step's "before" vertex and the last step's "after" vertex, moved to the first
+    # step's time below
+    before = 2 * step[first] + 1
+    after = 2 * step[last] + 2
+    keep = np.sort(np.concatenate(([0], before, after, np.arange(core, x.shape[0]))))
+    moved = x.copy()
+    moved[after] = x[before]
+    return keep, moved
+
+
+CENSOR_STAMPS = 16
+"""A run of censor ticks stamped on one pixel: after this many stamps more change no pixel.
+Agg stamps every tick of a line with the same coverage mask at whole pixels and blends each
+stamp into the image before the next; repeated on one pixel, the blend of a grey reaches a
+fixed point after at most 9 stamps for every background value, grey and resolution the report
+uses (tests/test_report_figures.py checks all 256 background values), so a run longer than
+this is drawn as this many stamps: the same bytes."""
+
+
+def _cap_censor_runs(fig: Figure, dpi: int) -> list[tuple[Line2D, tuple[Any, Any]]]:
+    """Censor ticks for the raster at ``dpi``: each run of consecutive ticks on one pixel cut to
+    ``CENSOR_STAMPS`` (ticks on a pixel edge kept); returns each cut line's full data."""
+    import numpy as np
+
+    cut = []
+    original = fig.dpi
+    fig.set_dpi(dpi)
+    try:
+        for ax in fig.axes:
+            for line in ax.get_lines():
+                if line.get_label() != CENSOR_MARKS:
+                    continue
+                x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+                if x.shape[0] <= CENSOR_STAMPS:
+                    continue
+                pixel, sure = _stamp_pixels(line, x, y)
+                same = np.all(pixel[1:] == pixel[:-1], axis=1) & sure[1:] & sure[:-1]
+                starts = np.flatnonzero(np.concatenate(([True], ~same)))
+                run = np.cumsum(np.concatenate(([True], ~same))) - 1
+                keep = np.arange(x.shape[0]) - starts[run] < CENSOR_STAMPS
+                if not keep.all():
+                    cut.append((line, line.get_data()))
+                    line.set_data(x[keep], y[keep])
+    finally:
+        fig.set_dpi(original)
+    return cut
+
+
 def _raster(fig: Figure, formats: set[str], files: dict[str, bytes], tiff_dpi: int) -> None:
     from PIL import PngImagePlugin
 
     wanted = {dpi for dpi, kind in ((DPI, "png"), (tiff_dpi, "tiff")) if kind in formats}
     for dpi in sorted(wanted):
-        image = raster_image(fig, dpi)
+        cut = _cap_censor_runs(fig, dpi)
+        try:
+            image = raster_image(fig, dpi)
+        finally:
+            for line, data in cut:
+                line.set_data(*data)
         if "png" in formats and dpi == DPI:
             buffer = io.BytesIO()
             info = PngImagePlugin.PngInfo()
@@ -301,9 +405,22 @@ def at_risk(curve: Curve, times: Sequence[float]) -> list[int]:
 
 
 def _end(curve: Curve) -> float:
-    times = [float(t) for t in curve.km["time"]]
+    import numpy as np
+
     end = curve.km.get("end")
-    return max([*times, float(end) if end is not None else 0.0, 0.0])
+    times = np.asarray(curve.km["time"], dtype=float)
+    last = float(times.max()) if times.shape[0] else 0.0
+    return max(last, float(end) if end is not None else 0.0, 0.0)
+
+
+def _floats(values: Sequence[float | None]) -> Any:
+    """``values`` as a float array, None as NaN (the fast conversion when there is none)."""
+    import numpy as np
+
+    try:
+        return np.asarray(values, dtype=float)
+    except TypeError:  # a None among them
+        return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
 MAX_TICKS = 40  # ticks of one time axis at most, whatever the data or break_time
@@ -331,14 +448,28 @@ def ticks(axis: Axis, data_end: float) -> list[float]:
     return [i * step for i in range(count + 1)]
 
 
-def _steps(curve: Curve, start: float) -> tuple[list[float], list[float]]:
-    xs, ys = [0.0], [start]
-    for t, s in zip(curve.km["time"], curve.km["estimate"], strict=True):
-        if s is None:
-            continue
-        xs += [float(t), float(t)]
-        ys += [ys[-1], float(s)]
+def _steps(curve: Curve, start: float) -> tuple[Any, Any]:
+    """The step curve's vertices: from (0, ``start``) a horizontal then a vertical segment to
+    each estimate (rows without an estimate skipped)."""
+    import numpy as np
+
+    times, values = _estimates(curve)
+    xs = np.empty(2 * len(times) + 1)
+    ys = np.empty(2 * len(times) + 1)
+    xs[0], ys[0] = 0.0, start
+    xs[1::2] = xs[2::2] = times
+    ys[2::2] = values
+    ys[1::2] = np.concatenate(([start], values[:-1]))
     return xs, ys
+
+
+def _estimates(curve: Curve) -> tuple[Any, Any]:
+    """(time, estimate) of the rows with an estimate, as float arrays."""
+    import numpy as np
+
+    estimate = _floats(curve.km["estimate"])
+    keep = ~np.isnan(estimate)
+    return np.asarray(curve.km["time"], dtype=float)[keep], estimate[keep]
 
 
 def draw_curves(
@@ -346,6 +477,8 @@ def draw_curves(
 ) -> list[Line2D]:
     """Step curves (KM falling from 1, incidence rising from 0) with censor ticks and,
     if ``bands``, the pointwise confidence band; returns the curve lines (legend handles)."""
+    import numpy as np
+
     lines = []
     labelled = len(curves) > 1 or curves[0].rising
     for i, curve in enumerate(curves):
@@ -354,8 +487,7 @@ def draw_curves(
         xs, ys = _steps(curve, start)
         end = _end(curve)
         if end > xs[-1]:
-            xs.append(end)
-            ys.append(ys[-1])
+            xs, ys = np.append(xs, end), np.append(ys, ys[-1])
         label = None
         if labelled:
             label = curve.label if curve.n is None else f"{curve.label} (n={curve.n})"
@@ -373,17 +505,13 @@ def draw_curves(
         if bands:
             _band(ax, curve, start, grey)
         if censor_marks and "n_censor" in curve.km:
-            marks = [
-                (t, s)
-                for t, s, c in zip(
-                    curve.km["time"], curve.km["estimate"], curve.km["n_censor"], strict=True
-                )
-                if c > 0 and s is not None
-            ]
-            if marks:
+            censored = np.asarray(curve.km["n_censor"]) > 0
+            estimate = _floats(curve.km["estimate"])
+            censored &= ~np.isnan(estimate)
+            if censored.any():
                 ax.plot(
-                    [t for t, _ in marks],
-                    [s for _, s in marks],
+                    np.asarray(curve.km["time"], dtype=float)[censored],
+                    estimate[censored],
                     linestyle="none",
                     marker="|",
                     markersize=3.5,
