@@ -55,49 +55,18 @@ def test_costs_change_the_start_order_not_the_result_order() -> None:
     assert all(int(f.key.split(":")[1]) != os.getpid() for f in drawn)  # drawn by the workers
 
 
-def test_helper_process_draws_the_serial_bytes() -> None:
-    """The demo's helper process (forked before the analysis) draws the figures of a serial
-    run, byte for byte, and returns its other jobs' results in any order asked."""
-    import os
+def test_report_written_while_drawing_is_the_serial_report(tmp_path: Any) -> None:
+    """The figures drawn by workers while results.json, the tables, Excel and the Word file's
+    tables are written: every file the bytes of building the report serially, then writing."""
+    from rtoutcomes.report.build import write_report_files, write_report_while_drawing
 
-    from rtoutcomes.io.outputs import xml_safe_tree
-    from rtoutcomes.report.build import draw_figures
-    from rtoutcomes.report.parallel_figures import Helper
-
-    results = xml_safe_tree(_many_figures())
-    serial = build_report(_many_figures(), workers=1).figures
-    with Helper() as helper:
-        pid = helper.submit(os.getpid)
-        figures = helper.submit(draw_figures, results, 2)
-        assert [f.rendered.files for f in figures()] == [f.rendered.files for f in serial]
-        assert pid() != os.getpid()  # asked after a later job: kept until asked
-
-
-def test_helper_raises_the_jobs_error_and_keeps_serving() -> None:
-    import pytest
-
-    from rtoutcomes.report.parallel_figures import Helper
-
-    with Helper() as helper:
-        failing = helper.submit(int, "not a number")
-        after = helper.submit(int, "42")
-        with pytest.raises(ValueError, match="not a number"):
-            failing()
-        assert after() == 42
-
-
-def test_helper_runs_jobs_here_where_it_cannot_fork() -> None:
-    import os
-    import threading
-
-    from rtoutcomes.report.parallel_figures import Helper
-
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()  # a second thread: forking would be unsafe
-    try:
-        with Helper() as helper:
-            assert helper.submit(os.getpid)() == os.getpid()
-    finally:
-        stop.set()
-        other.join()
+    serial, overlapped = tmp_path / "serial", tmp_path / "overlapped"
+    serial.mkdir()
+    overlapped.mkdir()
+    write_report_files(build_report(_many_figures(), workers=1), serial, lambda _: None)
+    write_report_while_drawing(_many_figures(), None, None, overlapped)
+    names = sorted(p.relative_to(serial) for p in serial.rglob("*") if p.is_file())
+    assert len(names) > 20 and any(n.suffix == ".docx" for n in names)
+    assert names == sorted(p.relative_to(overlapped) for p in overlapped.rglob("*") if p.is_file())
+    for name in names:
+        assert (serial / name).read_bytes() == (overlapped / name).read_bytes(), name

@@ -63,13 +63,13 @@ def test_report_process_writes_the_bytes_of_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[int]
 ) -> None:
     study = load_study(STUDY)
-    write = build.write_report_files
+    write = build.write_report_while_drawing
 
-    def recording(*args: object) -> None:  # inherited by the forked child
+    def recording(*args: object) -> object:  # inherited by the forked child
         (tmp_path / f"wrote-{os.getpid()}").touch()
-        write(*args)
+        return write(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(build, "write_report_files", recording)
+    monkeypatch.setattr(build, "write_report_while_drawing", recording)
     two = analyze_file(study, LUNG, tmp_path / "forked")
     writers = [int(p.name.split("-")[1]) for p in tmp_path.glob("wrote-*")]
     assert writers == forked  # the report was written by the forked process
@@ -93,7 +93,7 @@ def test_an_error_in_the_report_process_is_raised_and_the_folder_untouched(
     def failing(*_: object) -> None:
         raise StudyFileError(f"drawing failed in process {os.getpid()}")
 
-    monkeypatch.setattr(build, "write_report_files", failing)
+    monkeypatch.setattr(build, "write_report_while_drawing", failing)
     with pytest.raises(StudyFileError, match="drawing failed in process") as info:
         analyze_file(load_study(STUDY), LUNG, out)
     assert str(os.getpid()) not in str(info.value)  # raised by the child, re-raised here

@@ -266,21 +266,22 @@ def run_demo(out_dir: str | Path, progress: Callable[[str], None]) -> CohortSumm
     moved in together at the end: a failure leaves ``out_dir`` as it was.
     """
     from rtoutcomes.io.outputs import check_output_folder, staged_output
-    from rtoutcomes.report.parallel_figures import Helper
     from rtoutcomes.study import load_study
+    from rtoutcomes.study.forked import Forked
     from rtoutcomes.study.run import run_registry
     from rtoutcomes.study.standard import model_study_path
 
     folder = check_output_folder(out_dir)
     _refuse_foreign_database(folder)
-    # The helper process imports the plotting libraries and summarises the registry on the
-    # second core while this one imports and analyses; it then draws the figures.
-    with staged_output(folder) as stage, Helper() as helper:
+    with staged_output(folder) as stage:
         database = stage / DEMO_DATABASE
         _import_demo(database)
-        summary = helper.submit(summarise_registry, database)
-        # The path, not a sqlite:/// URL: SQLAlchemy would decode "%20" in a URL's path.
-        study = load_study(model_study_path(), db=str(database))
-        run_registry(study, str(database), stage, progress, helper=helper)
+        # the console summary derives the registry again (its own rules): in a process forked
+        # now, on the second core while this one runs the study
+        with Forked(lambda: summarise_registry(database)) as summary:
+            # The path, not a sqlite:/// URL: SQLAlchemy would decode "%20" in a URL's path.
+            study = load_study(model_study_path(), db=str(database))
+            run_registry(study, str(database), stage, progress)
+            summarised = summary.result()
         _remove_journals(folder)
-        return replace(summary(), database=str(Path(out_dir) / DEMO_DATABASE))
+    return replace(summarised, database=str(Path(out_dir) / DEMO_DATABASE))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rtoutcomes.report.competing_risks import fine_gray_of, fine_gray_table, incidence_table
 from rtoutcomes.report.document import Figure, Report
@@ -17,9 +16,6 @@ from rtoutcomes.report.survival_tables import (
 )
 from rtoutcomes.report.table import Table
 from rtoutcomes.results.model import Results
-
-if TYPE_CHECKING:
-    from rtoutcomes.report.parallel_figures import Helper
 
 # figures (roughly: four per endpoint) from which workers are worth starting: one endpoint's
 # (three Kaplan-Meier panels and a forest plot, ~1 CPU s) are already drawn faster by two forked
@@ -125,29 +121,16 @@ def _workers(results: Results, workers: int | None) -> int:
     return available_cores() if len(results["endpoints"]) * 4 >= MIN_PARALLEL else 1
 
 
-def draw_figures(results: Results, workers: int) -> list[Figure]:
-    """Every figure of the report (``results`` made safe), drawn by ``workers`` processes."""
-    from rtoutcomes.report.parallel_figures import draw
-
-    tasks, costs = figure_tasks(results, workers)
-    return draw(tasks, workers, costs)
-
-
 def start_figures(
-    results: Results,
-    workers: int | None = None,
-    progress: Callable[[str], None] = _noop,
-    helper: Helper | None = None,
+    results: Results, workers: int | None = None, progress: Callable[[str], None] = _noop
 ) -> Callable[[], list[Figure]]:
-    """The report's figures begun (``results`` made safe): drawn by the ``helper`` process and
-    its workers, or by workers forked now; the returned function waits for them."""
+    """The report's figures begun (``results`` made safe) by workers forked now; the returned
+    function waits for them."""
     from rtoutcomes.report.parallel_figures import start
 
     workers = _workers(results, workers)
     tasks, costs = figure_tasks(results, workers)
     progress(f"drawing {len(tasks)} figure tasks on {workers} core(s)")
-    if helper is not None:
-        return helper.submit(draw_figures, results, workers)
     return start(tasks, workers, costs)
 
 
@@ -201,23 +184,21 @@ def _report(
     )
 
 
-def build_and_write_report(
+def write_report_while_drawing(
     results: Results,
-    out_dir: Path,
-    cohort_tables: list[Table] | None = None,
+    cohort_tables: list[Table] | None,
+    supplement: list[Table] | None,
+    folder: Path,
     progress: Callable[[str], None] = _noop,
-    supplement: list[Table] | None = None,
-    helper: Helper | None = None,
 ) -> Report:
-    """``build_report`` and ``write_report`` in one, faster: the figures are drawn (by the
-    ``helper`` process, or by workers forked here) while results.json, the CSV tables and the
-    Excel file are written; the files are those of the two steps."""
-    from rtoutcomes.io.outputs import staged_output, xml_safe_tree
+    """``build_report`` and ``write_report_files`` in one, faster: the figures are drawn by
+    workers forked here while results.json, the CSV tables, the Excel file and the Word file's
+    tables are written (the Word file waits for the figures where they go); the same files."""
+    from rtoutcomes.io.outputs import xml_safe_tree
 
     safe = xml_safe_tree(results)
-    pending = start_figures(safe, None, progress, helper)
+    pending = start_figures(safe, None, progress)
     report = _report(results, safe, cohort_tables, supplement, [])
-
     waited: list[bool] = []
 
     def figures() -> list[Figure]:
@@ -226,14 +207,12 @@ def build_and_write_report(
             waited.append(True)
         return report.figures
 
-    with staged_output(out_dir) as stage:
-        progress("writing results.json, tables")
-        _write_tables(report, stage)
-        # the Word file's tables are laid out while the figures draw; it waits for them there
-        _write_docx(report, stage, figures)
-        figures()  # drawn by now, unless the report has no main figure
-        progress("writing figures and report.html")
-        _write_figures_and_html(report, stage)
+    progress("writing results.json, tables")
+    _write_tables(report, folder)
+    _write_docx(report, folder, figures)
+    figures()  # drawn by now, unless the report has no main figure
+    progress("writing figures and report.html")
+    _write_figures_and_html(report, folder)
     return report
 
 

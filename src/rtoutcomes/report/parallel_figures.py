@@ -7,10 +7,7 @@ core, or in a process running other threads, the tasks run here, one after the o
 way the figures come back in task order.
 
 ``start`` forks the workers and returns at once, so that the caller writes the outputs that
-need no figure (results.json, CSV, Excel) while they draw. ``Helper`` is a process forked at
-the start of a command: it imports the plotting libraries while the caller reads and analyses,
-runs small jobs on the otherwise idle core, and draws the figures (forking its own workers)
-when given the results.
+need no figure (results.json, CSV, Excel, the Word file's tables) while they draw.
 """
 
 from __future__ import annotations
@@ -18,13 +15,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
 
 from rtoutcomes.report.document import Figure
-
-if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-    from multiprocessing.process import BaseProcess
 
 Task = Callable[[], list[Figure]]
 _TASKS: Sequence[Task] = ()  # the tasks of the pool being run (read by the forked workers)
@@ -104,90 +96,3 @@ def start(
         return [figure for figures in drawn for figure in figures]
 
     return collect
-
-
-class HelperError(RuntimeError):
-    """The helper process ended without an answer (killed, or out of memory)."""
-
-
-class Helper:
-    """A process forked now that runs jobs (a picklable function and its arguments) one after
-    the other and sends back their results; it imports the plotting libraries first.
-
-    ``submit`` returns at once (unless the previous job is still being read) and gives a
-    function that waits for the job's result (or raises the job's exception). Use it as a
-    context manager: leaving the block ends the process. Where processes cannot be forked
-    (``can_fork``), jobs run here, when their result is asked for.
-    """
-
-    def __init__(self) -> None:
-        self._process: BaseProcess | None = None
-        self._connection: Connection | None = None
-        self._answers: dict[int, tuple[bool, Any]] = {}
-        self._sent = 0
-        if not can_fork():
-            return
-        import multiprocessing
-
-        context = multiprocessing.get_context("fork")
-        here, there = context.Pipe()
-        self._process = context.Process(target=_serve, args=(there, here), daemon=False)
-        self._process.start()
-        there.close()
-        self._connection = here
-
-    def submit(self, function: Callable[..., Any], *args: Any) -> Callable[[], Any]:
-        if self._connection is None:
-            return lambda: function(*args)
-        job = self._sent
-        self._sent += 1
-        self._connection.send((job, function, args))
-        return lambda: self._answer(job)
-
-    def _answer(self, job: int) -> Any:
-        assert self._connection is not None
-        while job not in self._answers:
-            try:
-                number, ok, value = self._connection.recv()
-            except EOFError:
-                raise HelperError("the figure process ended without an answer") from None
-            self._answers[number] = (ok, value)
-        ok, value = self._answers.pop(job)
-        if not ok:
-            raise value
-        return value
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-        if self._process is not None:
-            self._process.join(timeout=5)
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join()
-            self._process = None
-
-    def __enter__(self) -> Helper:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _serve(connection: Connection, parent_end: Connection) -> None:
-    parent_end.close()  # the parent's end of the pipe, inherited: closed, so that EOF is seen
-    import_backends()
-    while True:
-        try:
-            job, function, args = connection.recv()
-        except EOFError:
-            return
-        try:
-            answer: tuple[int, bool, Any] = (job, True, function(*args))
-        except Exception as error:  # sent back, raised in the caller
-            answer = (job, False, error)
-        try:
-            connection.send(answer)
-        except Exception as error:  # an answer that cannot be pickled: said, not lost
-            connection.send((job, False, HelperError(f"{type(error).__name__}: {error}")))

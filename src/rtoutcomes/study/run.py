@@ -206,11 +206,11 @@ def write_report(
     folder: Path,
     progress: Progress,
 ) -> None:
-    """The report's tables, figures and files from ``results``, written into ``folder``."""
-    from rtoutcomes.report.build import build_report, write_report_files
+    """The report's tables, figures and files from ``results``, written into ``folder``
+    (the figures drawn by workers while the tables are written)."""
+    from rtoutcomes.report.build import write_report_while_drawing
 
-    report = build_report(results, cohort_tables, progress, supplement=supplement)
-    write_report_files(report, folder, progress)
+    write_report_while_drawing(results, cohort_tables, supplement, folder, progress)
 
 
 def run_registry(study: Study, db_url: str, out_dir: Path, progress: Progress = _quiet) -> Results:
