@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import rtoutcomes
 from rtoutcomes.registry.database import make_engine
 from rtoutcomes.registry.migrate import (
     current_revision,
@@ -61,6 +67,65 @@ def test_downgrade_then_upgrade(db_url: str) -> None:
     upgrade(engine)
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+#: the source tree under test (the subprocess must not pick up another installed checkout)
+SOURCE = str(Path(rtoutcomes.__file__).resolve().parents[1])
+
+
+def test_registry_schema_is_the_same_under_every_hash_seed(tmp_path: Path) -> None:
+    # Alembic's batch mode wrote dosimetry's constraints in a set's order: before migration
+    # 0003 rebuilt the table itself, seeds 1, 2 and 3 gave three different schemas
+    schemas = set()
+    for seed in ("1", "2", "3"):
+        db = tmp_path / f"seed{seed}.db"
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": SOURCE}
+        subprocess.run(
+            [sys.executable, "-m", "rtoutcomes", "init", "--db", str(db)],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        with sqlite3.connect(db) as connection:
+            rows = connection.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")
+            schemas.add(tuple(rows.fetchall()))
+    assert len(schemas) == 1
+
+
+def test_migration_0003_keeps_the_dosimetry_rows(tmp_path: Path) -> None:
+    from rtoutcomes.demo import demo_registry_files
+    from rtoutcomes.registry.importer import import_registry
+
+    demo, old = tmp_path / "demo.db", tmp_path / "old.db"
+    import_registry(demo_registry_files(), f"sqlite:///{demo}", user="test")
+    engine = make_engine(f"sqlite:///{old}")
+    upgrade(engine, "0002")
+    engine.dispose()
+    # a registry as 0002 left it: the demo's rows of the tables dosimetry depends on
+    with sqlite3.connect(old) as connection:
+        connection.execute("ATTACH DATABASE ? AS demo", (str(demo),))
+        for table in ("patients", "lesions", "sbrt_courses", "dosimetry"):
+            names = [r[1] for r in connection.execute(f"PRAGMA main.table_info({table})")]
+            shared = ", ".join(n for n in names if n in _columns(connection, "demo", table))
+            connection.execute(
+                f"INSERT INTO main.{table} ({shared}) SELECT {shared} FROM demo.{table}"
+            )
+    columns = "course_id, tv_cc, piv_cc, tv_piv_cc, dmax_gy, coverage_pct, ci, nci, hi, source"
+    query = f"SELECT {columns} FROM dosimetry ORDER BY course_id"
+    with sqlite3.connect(old) as connection:
+        before = connection.execute(query).fetchall()
+    engine = make_engine(f"sqlite:///{old}")
+    upgrade(engine)  # 0003 rebuilds the table on SQLite and copies its rows
+    engine.dispose()
+    with sqlite3.connect(old) as connection:
+        after = connection.execute(query).fetchall()
+        new = connection.execute("SELECT paddick_ci, rtplan_uid FROM dosimetry").fetchall()
+    assert len(before) > 10 and after == before
+    assert set(new) == {(None, None)}
+
+
+def _columns(connection: sqlite3.Connection, schema: str, table: str) -> set[str]:
+    return {r[1] for r in connection.execute(f"PRAGMA {schema}.table_info({table})")}
 
 
 def test_every_foreign_key_is_looked_up_through_an_index(sqlite_url: str) -> None:

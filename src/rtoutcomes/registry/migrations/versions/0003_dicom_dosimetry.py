@@ -42,14 +42,17 @@ _DOSES = ("dmin_gy", "dmean_gy", "dmax_gy", "d2_gy", "d50_gy", "d95_gy", "d98_gy
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("dosimetry") as batch:
-        for name, _ in _NUMBER_CHECKS:
-            batch.add_column(sa.Column(name, sa.Double(), nullable=True))
-        for name in _TEXT_COLUMNS:
-            batch.add_column(sa.Column(name, sa.Text(), nullable=True))
-        for name, sql in _NUMBER_CHECKS:
-            batch.create_check_constraint(op.f(f"ck_dosimetry_{name}_range"), sql)
-        batch.create_unique_constraint(op.f("uq_dosimetry_rtplan_uid"), ["rtplan_uid"])
+    if op.get_bind().dialect.name == "sqlite":
+        _rebuild_dosimetry_on_sqlite()
+    else:
+        with op.batch_alter_table("dosimetry") as batch:
+            for name, _ in _NUMBER_CHECKS:
+                batch.add_column(sa.Column(name, sa.Double(), nullable=True))
+            for name in _TEXT_COLUMNS:
+                batch.add_column(sa.Column(name, sa.Text(), nullable=True))
+            for name, sql in _NUMBER_CHECKS:
+                batch.create_check_constraint(op.f(f"ck_dosimetry_{name}_range"), sql)
+            batch.create_unique_constraint(op.f("uq_dosimetry_rtplan_uid"), ["rtplan_uid"])
 
     metric_checks = [
         sa.CheckConstraint(f"{c} >= 0", name=op.f(f"ck_structure_metrics_{c}_range"))
@@ -117,6 +120,60 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("dose_volume_id", name=op.f("pk_structure_dose_volumes")),
     )
+
+
+def _rebuild_dosimetry_on_sqlite() -> None:
+    """SQLite cannot add a constraint to a table: copy ``dosimetry`` into a new one.
+
+    Alembic's batch mode does the same but writes the existing constraints in the iteration
+    order of a set, so the table's SQL (and every new registry file) differed between runs
+    with PYTHONHASHSEED. Here the existing constraints are written in a fixed order (primary
+    key, foreign keys, unique, checks, each by name) and the new ones after them, and the
+    rows are copied in one statement, inside the migration's transaction.
+    """
+    bind = op.get_bind()
+    old = sa.Table("dosimetry", sa.MetaData(), autoload_with=bind)
+    columns = [sa.Column(c.name, c.type, nullable=c.nullable) for c in old.columns]
+    columns += [sa.Column(name, sa.Double(), nullable=True) for name, _ in _NUMBER_CHECKS]
+    columns += [sa.Column(name, sa.Text(), nullable=True) for name in _TEXT_COLUMNS]
+    pk = old.primary_key
+    constraints: list[sa.Constraint] = [
+        sa.PrimaryKeyConstraint(*(c.name for c in pk.columns), name=op.f(str(pk.name)))
+    ]
+    foreign = sorted(
+        (c for c in old.constraints if isinstance(c, sa.ForeignKeyConstraint)),
+        key=lambda c: str(c.name),
+    )
+    constraints += [
+        sa.ForeignKeyConstraint(
+            list(fk.column_keys),
+            [e.target_fullname for e in fk.elements],
+            name=op.f(str(fk.name)),
+        )
+        for fk in foreign
+    ]
+    unique = sorted(
+        (c for c in old.constraints if isinstance(c, sa.UniqueConstraint)),
+        key=lambda c: str(c.name),
+    )
+    constraints += [
+        sa.UniqueConstraint(*(c.name for c in u.columns), name=op.f(str(u.name))) for u in unique
+    ]
+    checks = sorted(
+        (c for c in old.constraints if isinstance(c, sa.CheckConstraint)),
+        key=lambda c: str(c.name),
+    )
+    constraints += [sa.CheckConstraint(str(c.sqltext), name=op.f(str(c.name))) for c in checks]
+    constraints += [
+        sa.CheckConstraint(sql, name=op.f(f"ck_dosimetry_{name}_range"))
+        for name, sql in _NUMBER_CHECKS
+    ]
+    constraints.append(sa.UniqueConstraint("rtplan_uid", name=op.f("uq_dosimetry_rtplan_uid")))
+    op.create_table("_dosimetry_new", *columns, *constraints)
+    kept = ", ".join(f'"{c.name}"' for c in old.columns)
+    op.execute(f'INSERT INTO "_dosimetry_new" ({kept}) SELECT {kept} FROM "dosimetry"')
+    op.drop_table("dosimetry")
+    op.rename_table("_dosimetry_new", "dosimetry")
 
 
 def downgrade() -> None:
