@@ -265,8 +265,10 @@ def derive_endpoints(
     data = _Inputs.load(tables, cutoff)
     # RECIST once per derivation: lesion endpoints and patients' progression read the same scans
     scans = assess_lesions(data.assessments, data.first_course["start_date"], rule)
-    lesions = _lesion_endpoints(data, settings, scans)
-    patients = _patient_endpoints(data, settings, scans)
+    # and each lesion's local-failure summary once (lesion endpoints, PFS reasons)
+    summary = summarise_local_failure(scans, rule).set_index("lesion_id")
+    lesions = _lesion_endpoints(data, settings, scans, summary)
+    patients = _patient_endpoints(data, settings, scans, summary)
     return Endpoints(lesions=lesions, patients=patients, settings=settings)
 
 
@@ -396,7 +398,7 @@ def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
 
 
 def _lesion_endpoints(
-    data: _Inputs, settings: EndpointSettings, scans: pd.DataFrame
+    data: _Inputs, settings: EndpointSettings, scans: pd.DataFrame, summary: pd.DataFrame
 ) -> pd.DataFrame:
     import pandas as pd
 
@@ -409,7 +411,6 @@ def _lesion_endpoints(
     t0 = start if settings.time_origin == "sbrt_start" else end
     lesions["time_zero"] = t0.to_numpy()
 
-    summary = summarise_local_failure(scans, rule).set_index("lesion_id")
     lid = lesions["lesion_id"]
     scan_date = _lookup(lid, summary["failure_date"])
     scan_reason = _lookup(lid, summary["reason"])
@@ -574,7 +575,7 @@ def _lesion_endpoints(
 
 
 def _patient_endpoints(
-    data: _Inputs, settings: EndpointSettings, scans: pd.DataFrame
+    data: _Inputs, settings: EndpointSettings, scans: pd.DataFrame, summary: pd.DataFrame
 ) -> pd.DataFrame:
     import pandas as pd
 
@@ -645,7 +646,7 @@ def _patient_endpoints(
         for d, e, b, c in zip(os_date, os_event, beyond, cutoff, strict=True)
     ]
 
-    pfs = _pfs_candidates(data, settings, data.deaths(), scans)
+    pfs = _pfs_candidates(data, settings, data.deaths(), scans, summary)
     pfs_date = _lookup(pid, pfs["date"])
     pfs_source = _lookup(pid, pfs["source"])
     pfs_reason = _lookup(pid, pfs["reason"])
@@ -696,9 +697,14 @@ def _patient_endpoints(
 
 
 def _pfs_candidates(
-    data: _Inputs, settings: EndpointSettings, death: pd.Series, scans: pd.DataFrame
+    data: _Inputs,
+    settings: EndpointSettings,
+    death: pd.Series,
+    scans: pd.DataFrame,
+    summary: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Earliest progression-or-death record per patient: date, source, reason."""
+    """Earliest progression-or-death record per patient: date, source, reason (``summary``:
+    ``summarise_local_failure`` of ``scans`` by lesion, whose reasons a local failure cites)."""
     import pandas as pd
 
     ev = data.events
@@ -728,7 +734,6 @@ def _pfs_candidates(
     if not settings.new_lesions_progression:
         scans = scans.drop(columns=["new_lesions"], errors="ignore")
     recist = patient_progression(scans, lesion_patient, patient_start)
-    summary = summarise_local_failure(scans, settings.rule).set_index("lesion_id")
     frames.append(
         pd.DataFrame(
             {

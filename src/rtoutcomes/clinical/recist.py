@@ -60,7 +60,10 @@ ROLE_NO_BASELINE = "no baseline"
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
+    records = frame.to_dict("records")
+    if all(type(c) is str for c in frame.columns):
+        return records  # type: ignore[return-value]  # the keys are already text
+    return [{str(k): v for k, v in r.items()} for r in records]
 
 
 def _fmt(value: Any) -> str:

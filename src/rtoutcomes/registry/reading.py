@@ -50,7 +50,8 @@ def fetch_rows(connection: sa.Connection) -> Rows:
     for spec in TABLES:
         table = REGISTRY_TABLES[spec.name]
         result = connection.execute(sa.select(table))
-        records = [dict(r._mapping) for r in result]
+        names = tuple(result.keys())
+        records = [dict(zip(names, row, strict=True)) for row in result.all()]
         records.sort(key=lambda r: str(r[spec.primary_key]))
         rows[spec.name] = records
     return rows

@@ -1,0 +1,125 @@
+"""The registry-scale goals of issue 11, side by side with another version of rtoutcomes.
+
+    PYTHONPATH=src:. python -m benchmarks.registry_scale [--copies 100] [--runs 2]
+        [--compare OTHER/src]
+
+On the demo registry copied ``--copies`` times (100: 3,700 patients, 5,800 lesions, 68,304
+rows; ``benchmarks.registry_import.replicate``), each in its own process as a user runs it:
+
+- ``rtoutcomes import`` of the whole registry into a new SQLite file (goal: under 2 s);
+- ``rtoutcomes run`` of the model study (feng2022.yaml) on it (goal: under 10 s);
+- ``rtoutcomes dosimetry`` on the breast-boost plan of ../shared (goal: under 1 s).
+
+With ``--compare``, each command runs alternately with this tree's code and the other
+``src`` folder's (same registry file for the model study: the other version's import),
+``--runs`` times each. Printed per run: CPU seconds (the process's own user + system, worker
+processes included, from ``wait4``), wall seconds, peak memory and the 1-minute load average;
+then each goal with the best wall time of this tree and whether it holds. Wall times count
+the neighbours' jobs on a shared machine; CPU seconds do not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+
+from benchmarks.end_to_end import Measured, measure  # noqa: E402
+from benchmarks.registry_import import replicate  # noqa: E402
+
+STUDY = ROOT / "src" / "rtoutcomes" / "study" / "data" / "feng2022.yaml"
+PLAN = ROOT.parent / "shared" / "data" / "dicom" / "breast-boost"
+GOALS = {"import": 2.0, "run": 10.0, "dosimetry": 1.0}
+
+
+def commands(folder: Path, tree: str) -> dict[str, list[str]]:
+    python = [sys.executable, "-m", "rtoutcomes"]
+    db = folder / f"registry_{tree}.db"
+    found = {
+        "import": [*python, "import", str(folder / "csv"), "--db", str(db)],
+        "run": [
+            *python,
+            "run",
+            str(STUDY),
+            "--db",
+            str(db),
+            "--out",
+            str(folder / f"out_{tree}"),
+            "--quiet",
+        ],
+    }
+    if PLAN.is_dir():
+        found["dosimetry"] = [
+            *python,
+            "dosimetry",
+            "--rtstruct",
+            str(PLAN / "rtss.dcm"),
+            "--rtdose",
+            str(PLAN / "rtdose.dcm"),
+            "--rtplan",
+            str(PLAN / "rtplan.dcm"),
+        ]
+    return found
+
+
+def fresh(db: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--compare", type=Path, help="another rtoutcomes src folder")
+    args = parser.parse_args(argv)
+    trees = {"this": ROOT / "src"}
+    if args.compare is not None:
+        trees["other"] = args.compare.resolve()
+    best: dict[str, Measured] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        rows = replicate(args.copies, folder / "csv")
+        print(
+            f"registry: the demo registry x{args.copies}: {37 * args.copies} patients, "
+            f"{58 * args.copies} lesions, {rows} rows; {os.cpu_count()} cores"
+        )
+        print(f"{'command':<10} {'tree':<6} {'run':>3} {'cpu s':>7} {'wall s':>7} {'MB':>6} load")
+        for name in GOALS:
+            for run in range(1, args.runs + 1):
+                for tree, src in trees.items():
+                    command = commands(folder, tree).get(name)
+                    if command is None:
+                        continue
+                    if name == "import":
+                        fresh(folder / f"registry_{tree}.db")
+                    m = measure(command, 1, src=src)
+                    load = os.getloadavg()[0]
+                    status = "" if m.ok else f"  failed: {m.note}"
+                    print(
+                        f"{name:<10} {tree:<6} {run:>3} {m.cpu:>7.2f} {m.wall:>7.2f} "
+                        f"{m.peak_mb:>6.0f} {load:.1f}{status}"
+                    )
+                    if tree == "this" and m.ok and (name not in best or m.wall < best[name].wall):
+                        best[name] = m
+    print()
+    for name, limit in GOALS.items():
+        m = best.get(name)
+        if m is None:
+            print(f"goal {name} under {limit:g} s wall: not measured")
+            continue
+        holds = "yes" if m.wall < limit else "NO"
+        print(
+            f"goal {name} under {limit:g} s wall: {m.wall:.2f} s wall, {m.cpu:.2f} CPU s "
+            f"(best of {args.runs}): {holds}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
