@@ -111,7 +111,23 @@ def test_chunks_inferring_different_types_give_the_whole_column_table(
         assert x.tobytes() == expected_x.tobytes()
 
 
-@pytest.mark.parametrize(("first", "last"), [("-0", "2.5"), ("8766926462095796700", "2.5")])
+# pandas 2 converts the big integer of an integer chunk joined with a float chunk to a different
+# float than the whole-column reading; pandas 3 (checked with 3.1.1) gives the same bits either
+# way, so there this case cannot show the boundary (rtoutcomes' re-read is then only redundant)
+_PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        ("-0", "2.5"),
+        pytest.param(
+            "8766926462095796700",
+            "2.5",
+            marks=pytest.mark.skipif(_PANDAS_3, reason="pandas 3 reads it the same in chunks"),
+        ),
+    ],
+)
 def test_the_chunked_reading_alone_would_differ(tmp_path: Path, first: str, last: str) -> None:
     # negative control: the cases above do reach a chunk boundary, where the chunked reading
     # differs from the whole-column one in the bits of the first cell
