@@ -13,9 +13,11 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from mini_registry import mini_registry, write_csv_folder
 
 import rtoutcomes
 from rtoutcomes.registry.database import make_engine
+from rtoutcomes.registry.importer import import_registry
 from rtoutcomes.registry.migrate import (
     current_revision,
     downgrade,
@@ -67,6 +69,45 @@ def test_downgrade_then_upgrade(db_url: str) -> None:
     upgrade(engine)
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def _rows(connection: sa.Connection) -> dict[str, list[tuple[object, ...]]]:
+    """Every registry table's rows in a fixed order, without the columns 0004 adds."""
+    inspector = sa.inspect(connection)
+    rows = {}
+    for name in sorted(set(inspector.get_table_names()) - {"alembic_version"}):
+        columns = [
+            c["name"]
+            for c in inspector.get_columns(name)
+            if c["name"] not in {"centre", "data_cutoff_date"}
+        ]
+        listed = ", ".join(columns)
+        query = f"SELECT {listed} FROM {name} ORDER BY {listed}"
+        rows[name] = [tuple(row) for row in connection.exec_driver_sql(query)]
+    return rows
+
+
+def test_downgrade_past_0004_keeps_the_rows(db_url: str, tmp_path: Path) -> None:
+    # 0004's downgrade once rebuilt ``patients`` on SQLite, which fails while lesions point at it
+    import_registry(write_csv_folder(mini_registry(), tmp_path / "mini"), db_url, user="dm")
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            before = _rows(connection)
+        assert all(before[name] for name in ("patients", "lesions", "audit_log"))
+        downgrade(engine, "0003")
+        assert current_revision(engine) == "0003"
+        with engine.connect() as connection:
+            columns = {c["name"] for c in sa.inspect(connection).get_columns("patients")}
+            assert not columns & {"centre", "data_cutoff_date"}
+            assert _rows(connection) == before
+        upgrade(engine)
+        with engine.connect() as connection:
+            assert _rows(connection) == before
+            diff = compare_metadata(MigrationContext.configure(connection), metadata)
+        assert diff == []
+    finally:
+        engine.dispose()
 
 
 #: the source tree under test (the subprocess must not pick up another installed checkout)

@@ -30,6 +30,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("patients") as batch:
+    # Never a table rebuild: on SQLite, batch mode's copy-and-drop of ``patients`` fails (or,
+    # with ON DELETE CASCADE, would empty the child tables) while lesions and the other tables
+    # point at it. Plain ALTER TABLE ... DROP COLUMN (SQLite >= 3.35) drops these two columns,
+    # which no constraint or index names, and keeps every row.
+    with op.batch_alter_table("patients", recreate="never") as batch:
         batch.drop_column("data_cutoff_date")
         batch.drop_column("centre")
