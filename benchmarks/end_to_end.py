@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 REGISTRY_COPIES = (8, 100)
 SEED = 20261130
+PYCACHE = Path(tempfile.gettempdir()) / "rtoutcomes-benchmark-pycache"
 
 
 STUDY = """\
@@ -157,6 +158,8 @@ def measure(
     env["PYTHONPATH"] = os.pathsep.join([str(src), env.get("PYTHONPATH", "")])
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)  # compiled once (warm_bytecode)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     start = time.perf_counter()
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd
@@ -178,15 +181,39 @@ def fastest(command: list[str], args: argparse.Namespace, repeat: int = 1) -> Me
 
 
 def fastest_each(
-    commands: list[list[str]], args: argparse.Namespace, repeat: int
+    commands: list[list[str]], args: argparse.Namespace, repeat: int, srcs: list[Path] | None = None
 ) -> list[Measured]:
     """Each command's fastest (by CPU) of ``repeat`` runs, the commands alternating run by
-    run, so that a change of the machine's load falls on all of them alike."""
+    run, so that a change of the machine's load falls on all of them alike (``srcs``: the
+    rtoutcomes source tree of each command, default this one's)."""
     runs: list[list[Measured]] = [[] for _ in commands]
+    trees = srcs or [ROOT / "src"] * len(commands)
     for _ in range(max(repeat, 1)):
-        for done, command in zip(runs, commands, strict=True):
-            done.append(measure(command, args.threads))
+        for done, command, src in zip(runs, commands, trees, strict=True):
+            done.append(measure(command, args.threads, src=src))
     return [min(done, key=lambda m: m.cpu) for done in runs]
+
+
+def warm_bytecode(trees: list[Path], folder: Path, args: argparse.Namespace) -> None:
+    """Run ``analyze`` and the analyses alone once on a small table with each tree, unmeasured,
+    so that every module they import is byte-compiled (into PYCACHE, the
+    ``PYTHONPYCACHEPREFIX`` of every measured process: no tree is written), as an installed
+    package is. In a shell with PYTHONDONTWRITEBYTECODE set every run would otherwise compile
+    the modules it imports again (~0.2 CPU s of an ``analyze``), which no user's run does."""
+    data, study = folder / "warm.csv", folder / "warm.yaml"
+    write_analysis_table(1000, data)
+    write_study(study, data)
+    for tree in trees:
+        measure(
+            rtoutcomes("analyze", str(data), "--config", str(study), "--out", str(folder / "w")),
+            args.threads,
+            src=tree / "src",
+        )
+        measure(
+            [sys.executable, "-c", NO_FIGURES, str(study), str(data), str(folder / "w.json")],
+            args.threads,
+            src=tree / "src",
+        )
 
 
 def rtoutcomes(*args: str) -> list[str]:
@@ -213,36 +240,39 @@ def table_rows(n: int, folder: Path, args: argparse.Namespace) -> tuple[list[Row
     write_analysis_table(n, data)
     write_study(study, data)
     label = f"analyze n={n:.0e}"
-    commands = [
-        rtoutcomes(
-            "analyze",
-            str(data),
-            "--config",
-            str(study),
-            "--out",
-            str(folder / f"out_{n}"),
-            "--quiet",
-        ),
-        [
-            sys.executable,
-            "-c",
-            NO_FIGURES,
-            str(study),
-            str(data),
-            str(folder / f"results_{n}.json"),
-        ],
-    ]
+
+    def ours(suffix: str) -> list[list[str]]:
+        """``analyze`` and the analyses alone, writing to names ending in ``suffix``."""
+        out, results = folder / f"out_{n}{suffix}", folder / f"results_{n}{suffix}.json"
+        return [
+            rtoutcomes("analyze", str(data), "--config", str(study), "--out", str(out), "--quiet"),
+            [sys.executable, "-c", NO_FIGURES, str(study), str(data), str(results)],
+        ]
+
+    commands = ours("")
+    srcs = [ROOT / "src"] * 2
+    if args.baseline is not None:  # the same two commands on another tree, alternating
+        commands += ours("_baseline")
+        srcs += [args.baseline / "src"] * 2
     with_r = not args.skip_r and shutil.which("Rscript") is not None
     if with_r:
         script = folder / "analyses.R"
         script.write_text(R_SCRIPT, encoding="utf-8")
         commands.append(["Rscript", str(script), str(data)])
-    measured = fastest_each(commands, args, args.repeat)
+        srcs.append(ROOT / "src")
+    measured = fastest_each(commands, args, args.repeat, srcs)
     full, bare = measured[0], measured[1]
     rows = [
         Row(label, "rtoutcomes analyze (report, figures)", full),
         Row(label, "rtoutcomes analyses (no figures)", bare),
     ]
+    if args.baseline is not None:
+        base_full, base_bare = measured[2], measured[3]
+        rows += [
+            Row(label, "  baseline: analyze (report, figures)", base_full),
+            Row(label, "  baseline: analyses (no figures)", base_bare),
+        ]
+        measured = [*measured[:2], *measured[4:]]
     goals = []
     if n == 10**6:
         goals += [
@@ -419,6 +449,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-commands", action="store_true", help="no demo, --help or dosimetry rows"
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another rtoutcomes checkout (e.g. /work/main): its analyze rows run too, "
+        "alternating with this tree's",
+    )
     args = parser.parse_args(argv)
     load = os.getloadavg()
     print(
@@ -429,6 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     goals: list[Goal] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        warm_bytecode([ROOT] + ([args.baseline] if args.baseline else []), folder, args)
         for part in (
             [table_rows(int(n), folder, args) for n in args.sizes]
             + [registry_rows(k, folder, args) for k in args.registry_copies]
