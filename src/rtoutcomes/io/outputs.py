@@ -72,7 +72,10 @@ def xml_safe_tree(value: T) -> T:
     elif isinstance(value, dict):
         result = {xml_safe_tree(k): xml_safe_tree(v) for k, v in value.items()}
     elif isinstance(value, list | tuple):
-        result = type(value)(xml_safe_tree(v) for v in value)
+        if all(type(v) is float for v in value):  # a curve (most of results): nothing to make safe
+            result = type(value)(value)
+        else:
+            result = type(value)(xml_safe_tree(v) for v in value)
     return cast(T, result)
 
 
