@@ -36,6 +36,36 @@ def write_csvs(tables: list[Table], directory: Path) -> list[Path]:
 
 
 def write_xlsx(tables: list[Table], path: Path) -> None:
+    """tables.xlsx: one sheet per table (title in bold, then the header in bold, the rows and
+    the notes), the bytes openpyxl writes. Written here without openpyxl (its import alone is
+    ~0.12 CPU s of every report) where every sheet is what ``_sheet_xml`` covers, through
+    openpyxl otherwise (tests/test_xlsx_writer.py compares the two)."""
+    sheets = _simple_sheets(tables)
+    if sheets is None:
+        write_xlsx_openpyxl(tables, path)
+        return
+    stamp = fixed_timestamp()
+    parts = _static_parts()
+    names = [name for name, _ in sheets]
+    members = {
+        "docProps/app.xml": parts["docProps/app.xml"],
+        "docProps/core.xml": _core_xml(stamp),
+        "xl/theme/theme1.xml": parts["xl/theme/theme1.xml"],
+        **{
+            f"xl/worksheets/sheet{i}.xml": _sheet_xml(rows)
+            for i, (_, rows) in enumerate(sheets, start=1)
+        },
+        "xl/styles.xml": parts["xl/styles.xml"],
+        "_rels/.rels": parts["_rels/.rels"],
+        "xl/workbook.xml": _workbook_xml(names),
+        "xl/_rels/workbook.xml.rels": _workbook_rels(len(names)),
+        "[Content_Types].xml": _content_types(len(names)),
+    }
+    write_zip(path, [(name, text.encode("utf-8")) for name, text in members.items()], stamp)
+
+
+def write_xlsx_openpyxl(tables: list[Table], path: Path) -> None:
+    """tables.xlsx through openpyxl (any table)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -66,6 +96,167 @@ def write_xlsx(tables: list[Table], path: Path) -> None:
     fix_zip_times(path, stamp)
 
 
+# The parts of every tables.xlsx that do not depend on its tables, as openpyxl writes them
+# (scripts/make_xlsx_parts.py regenerates the file).
+XLSX_PARTS = Path(__file__).parent / "data" / "xlsx_parts.json"
+STATIC_XLSX_PARTS = ("docProps/app.xml", "xl/theme/theme1.xml", "xl/styles.xml", "_rels/.rels")
+_SHEET_NAME = re.compile(r"[A-Za-z0-9_]{1,31}")
+# openpyxl stores these texts as something else than a string (errors, formulas), cuts a text
+# beyond 32,767 characters and writes a carriage return as a character reference: such
+# tables go through openpyxl
+_ERROR_CODES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _static_parts() -> dict[str, str]:
+    import json
+
+    parts: dict[str, str] = json.loads(XLSX_PARTS.read_text(encoding="utf-8"))
+    return parts
+
+
+def _simple_text(text: str) -> bool:
+    return (
+        len(text) <= 32767
+        and "\r" not in text
+        and text not in _ERROR_CODES
+        and not (len(text) > 1 and text.startswith("="))
+    )
+
+
+def _simple_sheets(tables: list[Table]) -> list[tuple[str, list[list[str]]]] | None:
+    """Each table's sheet name and rows of cell texts (title, header, body, notes), or
+    ``None`` if any is beyond what ``_sheet_xml`` writes as openpyxl does: a sheet name
+    openpyxl would change or refuse, a row wider than the header, text it stores otherwise."""
+    sheets = []
+    for table in tables:
+        name = table.key[:31]
+        grid = table.grid()
+        width = len(grid[0])
+        if not _SHEET_NAME.fullmatch(name) or width == 0 or any(len(r) != width for r in grid):
+            return None
+        rows = [
+            [cell_text(table.title)],
+            *([cell_text(c) for c in row] for row in grid),
+            *([cell_text(note)] for note in table.notes),
+        ]
+        if not all(_simple_text(text) for row in rows for text in row):
+            return None
+        sheets.append((name, rows))
+    names = [name for name, _ in sheets]
+    if len(set(names)) != len(names) or not names:  # openpyxl renames a repeated name
+        return None
+    return sheets
+
+
+def _column(index: int) -> str:
+    """Spreadsheet column letters of a 0-based column index (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _sheet_xml(rows: list[list[str]]) -> str:
+    """A worksheet as openpyxl writes it: inline strings (beyond ASCII as character
+    references), rows 1 and 2 (title, header) in bold (style 1)."""
+    width = max(len(row) for row in rows)
+    columns = [_column(i) for i in range(width)]
+    out = [
+        f'<worksheet xmlns="{_MAIN}"><sheetPr><outlinePr summaryBelow="1" summaryRight="1"/>'
+        f'<pageSetUpPr/></sheetPr><dimension ref="A1:{columns[-1]}{len(rows)}"/><sheetViews>'
+        '<sheetView workbookViewId="0"><selection activeCell="A1" sqref="A1"/></sheetView>'
+        '</sheetViews><sheetFormatPr baseColWidth="8" defaultRowHeight="15"/><sheetData>'
+    ]
+    for number, row in enumerate(rows, start=1):
+        style = ' s="1"' if number <= 2 else ""
+        out.append(f'<row r="{number}">')
+        for column, text in zip(columns, row, strict=False):
+            out.append(f'<c r="{column}{number}"{style} t="inlineStr">')
+            if text:
+                space = ' xml:space="preserve"' if text != text.strip() else ""
+                escaped = text.translate(_ESCAPES).encode("ascii", "xmlcharrefreplace")
+                out.append(f"<is><t{space}>{escaped.decode('ascii')}</t></is>")
+            out.append("</c>")
+        out.append("</row>")
+    out.append(
+        '</sheetData><pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" '
+        'footer="0.5"/></worksheet>'
+    )
+    return "".join(out)
+
+
+def _core_xml(stamp: dt.datetime) -> str:
+    when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    dated = (
+        'xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="dcterms:W3CDTF"'
+    )
+    return (
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
+        'core-properties"><dc:creator xmlns:dc="http://purl.org/dc/elements/1.1/">rtoutcomes'
+        f"</dc:creator><dcterms:created {dated}>{when}</dcterms:created><dcterms:modified "
+        f"{dated}>{when}</dcterms:modified></cp:coreProperties>"
+    )
+
+
+def _workbook_xml(names: list[str]) -> str:
+    sheets = "".join(
+        f'<sheet xmlns:r="{_DOC_RELS}" name="{name}" sheetId="{i}" state="visible" r:id="rId{i}"/>'
+        for i, name in enumerate(names, start=1)
+    )
+    return (
+        f'<workbook xmlns="{_MAIN}"><workbookPr/><workbookProtection/><bookViews><workbookView '
+        'visibility="visible" minimized="0" showHorizontalScroll="1" showVerticalScroll="1" '
+        'showSheetTabs="1" tabRatio="600" firstSheet="0" activeTab="0" '
+        f'autoFilterDateGrouping="1"/></bookViews><sheets>{sheets}</sheets><definedNames/>'
+        '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>'
+    )
+
+
+def _workbook_rels(n_sheets: int) -> str:
+    kinds = [
+        *[("worksheet", f"/xl/worksheets/sheet{i}.xml") for i in range(1, n_sheets + 1)],
+        ("styles", "styles.xml"),
+        ("theme", "theme/theme1.xml"),
+    ]
+    return (
+        f'<Relationships xmlns="{_RELS}">'
+        + "".join(
+            f'<Relationship Type="{_DOC_RELS}/{kind}" Target="{target}" Id="rId{i}"/>'
+            for i, (kind, target) in enumerate(kinds, start=1)
+        )
+        + "</Relationships>"
+    )
+
+
+def _content_types(n_sheets: int) -> str:
+    office = "application/vnd.openxmlformats-officedocument"
+    overrides = [
+        ("/xl/styles.xml", f"{office}.spreadsheetml.styles+xml"),
+        ("/xl/theme/theme1.xml", f"{office}.theme+xml"),
+        ("/docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml"),
+        ("/docProps/app.xml", f"{office}.extended-properties+xml"),
+        *[
+            (f"/xl/worksheets/sheet{i}.xml", f"{office}.spreadsheetml.worksheet+xml")
+            for i in range(1, n_sheets + 1)
+        ],
+        ("/xl/workbook.xml", f"{office}.spreadsheetml.sheet.main+xml"),
+    ]
+    return (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        + "".join(f'<Override PartName="{p}" ContentType="{t}"/>' for p, t in overrides)
+        + "</Types>"
+    )
+
+
 def fix_zip_times(path: Path, stamp: dt.datetime) -> None:
     """Rewrite a zip (xlsx/docx) with every member dated ``stamp`` and in a fixed order.
 
@@ -91,6 +282,13 @@ def fix_zip_times(path: Path, stamp: dt.datetime) -> None:
         )
         for name, data in members
     ]
+    write_zip(path, members, stamp)
+
+
+def write_zip(path: Path, members: list[tuple[str, bytes]], stamp: dt.datetime) -> None:
+    """A zip of ``members`` in their order, every one dated ``stamp``, deflated."""
+    import zipfile
+
     when = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as target:
         for name, data in members:

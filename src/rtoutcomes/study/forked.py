@@ -1,7 +1,8 @@
 """Work done by forked processes on the second core: the report, and a share of the models.
 
 ``analyze`` and ``run`` import about a second of libraries for the report (matplotlib with its
-SVG and PDF backends, python-docx, openpyxl) and then draw the figures and write results.json,
+SVG and PDF backends, python-docx; tables.xlsx needs no openpyxl, see
+``report.tabular_files.write_xlsx``) and then draw the figures and write results.json,
 HTML, Word and Excel: none of it needs the analysis table, only the results. A
 ``ReportProcess`` forks when the command starts. The child imports the report's modules while
 the parent reads the table and runs the analyses; it is then sent the results (pickled through
@@ -50,7 +51,7 @@ PRELOAD = (
     "PIL.PngImagePlugin",
     "PIL.TiffImagePlugin",
     "docx",
-    "openpyxl",
+    "concurrent.futures.process",  # the figure workers' pool
     "rtoutcomes.report.build",
     "rtoutcomes.report.figures",
     "rtoutcomes.report.survival_figures",
