@@ -209,3 +209,94 @@ def test_the_first_model_error_in_the_models_order_is_raised() -> None:
         jobs.results(mine, [("a", first)])  # the child's error comes first in the order
     jobs.order = ["a", "b"]
     assert jobs.results([("b", {"n": 1})], [("a", {"n": 2})]) == {"a": {"n": 2}, "b": {"n": 1}}
+
+
+@pytest.fixture
+def csv_writers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """``analysis/*.csv`` written by a forked child from the first row (each writer leaves a
+    file named after its pid in the returned folder)."""
+    from rtoutcomes.study import analysis, run
+
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    write = run._write_analysis_csvs
+
+    def recording(*args: object) -> None:
+        (marks / str(os.getpid())).touch()
+        write(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run, "_write_analysis_csvs", recording)
+    monkeypatch.setattr(analysis, "PARALLEL_ROWS", 1)
+    return marks
+
+
+def test_analysis_csvs_written_by_a_child_are_the_bytes_of_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, csv_writers: Path
+) -> None:
+    study = load_study(STUDY)
+    two = analyze_file(study, LUNG, tmp_path / "forked")
+    writers = [int(p.name) for p in csv_writers.iterdir()]
+    assert len(writers) == 1 and writers[0] != os.getpid()
+    assert _reaped(writers[0])
+    monkeypatch.setattr(forked_module, "can_fork", lambda: False)
+    one = analyze_file(study, LUNG, tmp_path / "alone")
+    assert two == one
+    assert "analysis/OS.csv" in _files(tmp_path / "forked")
+    assert _files(tmp_path / "forked") == _files(tmp_path / "alone")
+
+
+def test_an_error_writing_the_analysis_csvs_is_raised_and_the_folder_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, csv_writers: Path
+) -> None:
+    from rtoutcomes.report import tabular_files
+
+    def failing(*_: object) -> None:
+        raise StudyFileError(f"writing failed in process {os.getpid()}")
+
+    monkeypatch.setattr(tabular_files, "write_analysis_csvs", failing)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text("earlier", encoding="utf-8")
+    with pytest.raises(StudyFileError, match="writing failed in process") as info:
+        analyze_file(load_study(STUDY), LUNG, out)
+    assert str(os.getpid()) not in str(info.value)  # raised by the child, re-raised here
+    assert any("in the forked process" in note for note in info.value.__notes__)
+    assert _files(out) == {"results.json": b"earlier"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["marks", "out"]  # no staging left
+
+
+def _nothing() -> None:
+    return None
+
+
+def test_a_later_child_does_not_hold_the_report_process_pipe() -> None:
+    """The report process reads its job to the end of the pipe: a child forked after it (a
+    model share, the analysis CSVs) must not keep the pipe's write end open, or the report
+    would wait for that child to end."""
+    import signal
+
+    from rtoutcomes.study.forked import Forked
+
+    hold_read, hold_write = os.pipe()
+
+    def blocked() -> None:  # ends only when the test lets it
+        os.read(hold_read, 1)
+
+    def timeout(*_: object) -> None:
+        raise TimeoutError("the report process waited for the other child")
+
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(20)  # a held pipe would hang the wait below: fail instead
+    try:
+        with ReportProcess() as report, Forked(blocked) as other:
+            assert report.pid is not None and other.pid is not None
+            report.submit(_nothing)
+            report.wait()  # returns while the other child still runs
+            assert not _reaped(other.pid)
+            os.write(hold_write, b"x")
+            other.result()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        os.close(hold_read)
+        os.close(hold_write)

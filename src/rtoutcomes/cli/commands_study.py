@@ -66,8 +66,10 @@ def _run(args: argparse.Namespace) -> int:
 
 def _analyze(args: argparse.Namespace) -> int:
     from rtoutcomes.study import load_study
+    from rtoutcomes.study.memory import keep_freed_memory
     from rtoutcomes.study.run import analyze_file
 
+    keep_freed_memory()  # a batch process: freed arrays reused, not faulted in again
     progress = StderrProgress(args.quiet)
     study = load_study(args.config)
     analyze_file(study, args.data, args.out, progress)

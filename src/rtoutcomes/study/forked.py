@@ -70,6 +70,12 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
+# This process' ends of the pipes to its report process: a child forked later (a share of the
+# models, the analysis CSVs) closes its copies, or the report process would wait for that child
+# to end before it saw the end of its job's message.
+_REPORT_PIPES: set[int] = set()
+
+
 def _fork() -> tuple[int, int, int] | None:
     """Fork with a pipe each way: (pid, read end, write end) in each process, pid 0 in the
     child; ``None`` where forking is not safe."""
@@ -83,6 +89,9 @@ def _fork() -> tuple[int, int, int] | None:
     if pid == 0:
         os.close(down_write)
         os.close(up_read)
+        for fd in _REPORT_PIPES:
+            os.close(fd)
+        _REPORT_PIPES.clear()
         return 0, down_read, up_write
     os.close(down_read)
     os.close(up_write)
@@ -194,6 +203,7 @@ class ReportProcess:
         if pid == 0:  # the child: never returns
             _reply_and_exit(write, lambda: _preload_and_run(read))
         self.pid, self._up, self._down = pid, read, write
+        _REPORT_PIPES.update((read, write))
 
     def __enter__(self) -> ReportProcess:
         return self
@@ -210,6 +220,7 @@ class ReportProcess:
                 self.close()  # e.g. a progress callback that is a closure: run it here
             else:
                 with os.fdopen(self._down, "wb") as pipe:
+                    _REPORT_PIPES.discard(self._down)
                     self._down = -1
                     pipe.write(payload)
                 return
@@ -226,10 +237,12 @@ class ReportProcess:
             return
         pid, up = self.pid, self._up
         self.pid, self._up = None, -1
+        _REPORT_PIPES.discard(up)
         _receive(pid, up, "report process")
 
     def close(self) -> None:
         """Stop and reap the child if it is still there (an error in the parent)."""
+        _REPORT_PIPES.difference_update((self._up, self._down))
         _stop(self.pid, self._up, self._down)
         self.pid, self._up, self._down = None, -1, -1
 
