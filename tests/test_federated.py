@@ -19,6 +19,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from lung_study import lung_covariates
+
 pytest.importorskip(
     "vantage6.algorithm.tools.mock_client",
     reason="vantage6-algorithm-tools not installed (pip install "
@@ -46,23 +48,7 @@ def _study(path: Path, **extra: Any) -> Path:
             "OS": {"time": "time", "event": "status", "event_values": [2]},
             "OS_inst": {"time": "time", "event": "status", "event_values": [2], "cluster": "inst"},
         },
-        "covariates": {
-            "sex": {
-                "column": "sex",
-                "type": "categorical",
-                "reference": "male",
-                "recode": {"male": [1], "female": [2]},
-            },
-            "ecog": {
-                "column": "ph.ecog",
-                "type": "categorical",
-                "reference": "0",
-                "recode": {"0": [0], "1": [1], "2-3": [2, 3]},
-            },
-            "age65": {"column": "age", "type": "binary", "cut": 65, "labels": ["<=65", ">65"]},
-            "age": {"column": "age", "type": "continuous", "per": 10},
-            "wtloss": {"column": "wt.loss", "type": "continuous"},
-        },
+        "covariates": lung_covariates("sex", "ecog", "age65", "age", "wtloss"),
         "analyses": {
             "groups": ["sex", "ecog", "age65"],
             "univariate": ["sex", "ecog", "age", "wtloss"],

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from clinical_registry import build_registry
+from lung_study import lung_covariates
 from rtoutcomes.clinical import eligibility, oligometastatic, recist
 from rtoutcomes.io.yes_no import YesNoError, is_yes, parse_yes_no, yes_no
 from rtoutcomes.registry.cells import CellError, parse_cell
@@ -193,21 +194,7 @@ def test_each_group_curve_and_log_rank_is_computed_once(monkeypatch: pytest.Monk
             "time_unit": "days",
             "rates_at": [365],
             "endpoints": {"OS": {"time": "time", "event": "status", "event_values": [2]}},
-            "covariates": {
-                "sex": {
-                    "column": "sex",
-                    "type": "categorical",
-                    "reference": "male",
-                    "recode": {"male": [1], "female": [2]},
-                },
-                "ecog": {
-                    "column": "ph.ecog",
-                    "type": "categorical",
-                    "reference": "0",
-                    "recode": {"0": [0], "1": [1], "2-3": [2, 3]},
-                },
-                "age65": {"column": "age", "type": "binary", "cut": 65, "labels": ["<=65", ">65"]},
-            },
+            "covariates": lung_covariates("sex", "ecog", "age65"),
             "analyses": {"groups": ["sex", "ecog"], "univariate": ["sex", "ecog", "age65"]},
         }
     )

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from lung_study import lung_covariates
 from rtoutcomes.cli import main
 from rtoutcomes.study.errors import StudyFileError
 from rtoutcomes.study.schema import parse_study
@@ -37,21 +38,7 @@ def _config(ties: str) -> dict[str, Any]:
             "OS": {"time": "time", "event": "status", "event_values": [2]},
             "OS_inst": {"time": "time", "event": "status", "event_values": [2], "cluster": "inst"},
         },
-        "covariates": {
-            "sex": {
-                "column": "sex",
-                "type": "categorical",
-                "reference": "male",
-                "recode": {"male": [1], "female": [2]},
-            },
-            "ecog": {
-                "column": "ph.ecog",
-                "type": "categorical",
-                "reference": "0",
-                "recode": {"0": [0], "1": [1], "2-3": [2, 3]},
-            },
-            "age": {"column": "age", "type": "continuous", "per": 10},
-        },
+        "covariates": lung_covariates("sex", "ecog", "age"),
         "analyses": {
             "groups": ["sex", "ecog"],
             "univariate": ["sex", "ecog", "age"],
