@@ -17,6 +17,7 @@ run, breaks the bound.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -48,6 +49,7 @@ def _km(n: int, seed: int, censored: bool) -> dict[str, Any]:
     return dict(km_summary(time, (event_time <= censor_time).astype(float), KMOptions(), ())["km"])
 
 
+@functools.cache  # drawn at both resolutions; each render leaves it as it was (tested below)
 def _figure(case: int, n: int, groups: int, censored: bool) -> Any:
     curves = [Curve(f"G{i}", _km(n, 100 * case + i, censored), n) for i in range(groups)]
     return survival_figure([Panel(curves, "thinning", "Overall survival")], Axis("months"))
@@ -169,21 +171,32 @@ def test_dense_curves_are_thinned_small_ones_kept() -> None:
     assert np.array_equal(curve.get_xdata(), x) and curve.get_snap() == snap
 
 
-def test_steps_without_a_drop_are_left_out_and_the_flat_end_kept() -> None:
-    """The thinning itself, on a staircase in pixels: steps that change no value go, runs of
-    steps inside one cell become at most SUBSTEPS steps, the curve ends where it ended."""
-    times = np.array([1.0, 1.1, 1.2, 1.3, 1.4, 1.45, 5.0, 9.0])
-    after = np.array([0.9, 0.9, 0.8, 0.7, 0.6, 0.5, 0.5, 0.5])
-    before = np.concatenate(([1.0], after[:-1]))
-    x = np.concatenate(([0.0], np.repeat(times, 2), [12.0]))
-    y = np.concatenate(([1.0], np.column_stack((before, after)).ravel(), [0.5]))
-    kept_x, kept_y = raster_thinning.staircase_cells(x, y, (1.0, 0.0, 10.0, 0.0), 1, 2)
-    # ten rows per unit of value: every drop crosses a row, nothing merges; the steps at 1.1
-    # and 5.0 change nothing and go; the one at 9.0 ends the curve and stays
-    assert list(kept_x) == [0.0, 1.0, 1.0, 1.2, 1.2, 1.3, 1.3, 1.4, 1.4, 1.45, 1.45, 9.0, 9.0, 12.0]
-    assert list(kept_y) == [1.0, 1.0, 0.9, 0.9, 0.8, 0.8, 0.7, 0.7, 0.6, 0.6, 0.5, 0.5, 0.5, 0.5]
-    merged_x, merged_y = raster_thinning.staircase_cells(x, y, (1.0, 0.0, 1.0, 0.0), 1, 2)
-    # one row per unit: the drops at 1.2-1.45 stay in one cell, drawn as two steps (1.2 to
-    # the value after 1.3, 1.4 to the value after 1.45); the drop at 1.0 leaves row 1
-    assert list(merged_x) == [0.0, 1.0, 1.0, 1.2, 1.2, 1.4, 1.4, 9.0, 9.0, 12.0]
-    assert list(merged_y) == [1.0, 1.0, 0.9, 0.9, 0.7, 0.7, 0.5, 0.5, 0.5, 0.5]
+def _staircase(start: float, times: list[float], after: list[float], end: float) -> tuple:
+    before = [start, *after[:-1]]
+    x = np.concatenate(([0.0], np.repeat(times, 2), [end]))
+    y = np.concatenate(([start], np.column_stack((before, after)).ravel(), [after[-1]]))
+    return x, y
+
+
+@pytest.mark.parametrize("rising", [False, True])
+def test_runs_inside_a_cell_are_drawn_as_fewer_steps(rising: bool) -> None:
+    """The thinning itself, on a staircase whose data units are pixels (one cell a pixel, at
+    most two steps a run): cut at each pixel column, a run of five steps in column 10 drawn as
+    two steps at their groups' first drops, the two steps of column 11 kept as they are (the
+    one without a drop too), the last step kept, the flat end kept. A falling (Kaplan-Meier)
+    and a rising (incidence) curve alike."""
+    times = [10.0, 10.2, 10.4, 10.6, 10.8, 11.0, 11.5, 12.5]
+    drops = [0.1, 0.0, 0.0, 0.2, 0.1, 0.1, 0.0, 0.0]  # steps 1, 2, 6 and 7 change nothing
+    sign = 1.0 if rising else -1.0
+    start = 0.0 if rising else 100.0
+    after = list(start + sign * np.cumsum(drops))
+    x, y = _staircase(start, times, after, 14.0)
+    new_x, new_y = raster_thinning.staircase_cells(x, y, (1.0, 0.0, 1.0, 0.0), 1, 2)
+    # column 10: steps 0-1 (drop at 10.0 to after[1]), steps 2-4 (first drop at 10.6, to
+    # after[4]); column 11: steps 5 and 6 as they are; step 7 (the last) and the end
+    assert list(new_x) == [0.0, 10.0, 10.0, 10.6, 10.6, 11.0, 11.0, 11.5, 11.5, 12.5, 12.5, 14.0]
+    levels = [start, after[1], after[4], after[5], after[6], after[7]]
+    assert list(new_y) == [start, *np.repeat(levels, 2)[1:-1], after[7]]
+    # finer cells than the curve has steps: nothing to gain, the curve as it is
+    same_x, same_y = raster_thinning.staircase_cells(x, y, (1.0, 0.0, 1.0, 0.0), 100, 2)
+    assert same_x is x and same_y is y

@@ -166,6 +166,8 @@ def render(
     """The figure's files, deterministic: PNG (300 dpi) and TIFF (LZW, ``tiff_dpi``: 300 or
     600) from one raster when their resolutions agree, SVG and PDF as vectors. Every format is
     drawn from the same figure, without re-layout."""
+    from rtoutcomes.report import raster_thinning
+
     files: dict[str, bytes] = {}
     with rc_context():
         raster = {"png", "tiff"} & set(formats)
@@ -190,7 +192,7 @@ def render(
             )
             files["pdf"] = buffer.getvalue()
         for line, data in restore:
-            line.set_data(*data)
+            raster_thinning.put_back(line, data)
     return Rendered(files={k: files[k] for k in FORMATS if k in files})
 
 
@@ -209,6 +211,8 @@ def _thin_censor_marks(fig: Figure) -> list[tuple[Line2D, tuple[Any, Any]]]:
     full data."""
     import numpy as np
 
+    from rtoutcomes.report.raster_thinning import is_staircase
+
     thinned = []
     original = fig.dpi
     fig.set_dpi(DPI)
@@ -217,10 +221,8 @@ def _thin_censor_marks(fig: Figure) -> list[tuple[Line2D, tuple[Any, Any]]]:
             for line in ax.get_lines():
                 x, y = (np.asarray(v, dtype=float) for v in line.get_data())
                 if line.get_label() == CENSOR_MARKS:
-                    pixel, _ = _stamp_pixels(line, x, y)
-                    _, first = np.unique(pixel, axis=0, return_index=True)
-                    keep = np.sort(first)
-                elif _is_staircase(x, y):
+                    keep = _first_tick_on_each_pixel(*_stamp_pixels(line, x, y)[0].T)
+                elif is_staircase(x, y):
                     keep, x = _staircase_vertices(line, x, y)
                 else:
                     continue
@@ -232,35 +234,35 @@ def _thin_censor_marks(fig: Figure) -> list[tuple[Line2D, tuple[Any, Any]]]:
     return thinned
 
 
+def _first_tick_on_each_pixel(column: Any, row: Any) -> Any:
+    """Indices of the first tick stamped on each pixel (ticks at pixels ``column``, ``row``).
+    Along a curve (columns not decreasing, rows monotone) a pixel's ticks are consecutive:
+    each run's first; otherwise by sorting the pixels."""
+    import numpy as np
+
+    across, down = np.diff(column), np.diff(row)
+    if np.all(across >= 0) and (np.all(down >= 0) or np.all(down <= 0)):
+        return np.flatnonzero(np.concatenate(([True], (across != 0) | (down != 0))))
+    _, first = np.unique(np.column_stack((column, row)), axis=0, return_index=True)
+    return np.sort(first)
+
+
 def _stamp_pixels(line: Line2D, x: Any, y: Any) -> tuple[Any, Any]:
     """The pixel Agg stamps each marker of ``line`` at, at the figure's dpi: the display
     coordinates + 0.5 rounded down (y counted from the top), and whether each is sure (more
     than 1e-6 px from a pixel edge, so that no rounding of the transform can move it)."""
     import numpy as np
 
-    display = line.get_transform().transform(np.column_stack((x, y)))
-    shifted = display * [1.0, -1.0] + 0.5
-    pixel = np.floor(shifted)
-    fraction = shifted - pixel
-    sure = np.all((fraction > 1e-6) & (fraction < 1 - 1e-6), axis=1)
+    from rtoutcomes.report.raster_thinning import display_xy
+
+    across, up = display_xy(line, x, y)
+    pixel = np.empty((x.shape[0], 2))
+    sure = np.ones(x.shape[0], dtype=bool)
+    for axis, shifted in enumerate((across + 0.5, 0.5 - up)):
+        np.floor(shifted, out=pixel[:, axis])
+        fraction = shifted - pixel[:, axis]
+        sure &= (fraction > 1e-6) & (fraction < 1 - 1e-6)
     return pixel, sure
-
-
-def _is_staircase(x: Any, y: Any) -> bool:
-    """Whether (x, y) are a step curve's vertices as ``_steps`` makes them: from the start,
-    horizontal then vertical segments (and perhaps a last horizontal one to the follow-up's
-    end), monotone in y."""
-    import numpy as np
-
-    core = x.shape[0] if x.shape[0] % 2 == 1 else x.shape[0] - 1
-    if core < 5:
-        return False
-    steps = np.diff(y[:core:2])
-    return bool(
-        np.array_equal(x[1:core:2], x[2:core:2])
-        and np.array_equal(y[1:core:2], y[0 : core - 1 : 2])
-        and (np.all(steps <= 0) or np.all(steps >= 0))
-    )
 
 
 def _staircase_vertices(line: Line2D, x: Any, y: Any) -> tuple[Any, Any]:
@@ -271,9 +273,10 @@ def _staircase_vertices(line: Line2D, x: Any, y: Any) -> tuple[Any, Any]:
     import numpy as np
 
     core = x.shape[0] if x.shape[0] % 2 == 1 else x.shape[0] - 1
+    from rtoutcomes.report.raster_thinning import display_xy
+
     times = x[1:core:2]
-    display = line.get_transform().transform(np.column_stack((times, y[2:core:2])))
-    column = np.floor(display[:, 0])
+    column = np.floor(display_xy(line, times, y[2:core:2])[0])
     first = np.concatenate(([True], column[1:] != column[:-1]))
     last = np.concatenate((column[1:] != column[:-1], [True]))
     step = np.arange(times.shape[0])
@@ -288,7 +291,7 @@ def _staircase_vertices(line: Line2D, x: Any, y: Any) -> tuple[Any, Any]:
     return keep, moved
 
 
-CENSOR_STAMPS = 16
+CENSOR_STAMPS = 10
 """A run of censor ticks stamped on one pixel: after this many stamps more change no pixel.
 Agg stamps every tick of a line with the same coverage mask at whole pixels and blends each
 stamp into the image before the next; repeated on one pixel, the blend of a grey reaches a
@@ -314,7 +317,8 @@ def _cap_censor_runs(fig: Figure, dpi: int) -> list[tuple[Line2D, tuple[Any, Any
                 if x.shape[0] <= CENSOR_STAMPS:
                     continue
                 pixel, sure = _stamp_pixels(line, x, y)
-                same = np.all(pixel[1:] == pixel[:-1], axis=1) & sure[1:] & sure[:-1]
+                column, row = pixel[:, 0], pixel[:, 1]
+                same = (column[1:] == column[:-1]) & (row[1:] == row[:-1]) & sure[1:] & sure[:-1]
                 starts = np.flatnonzero(np.concatenate(([True], ~same)))
                 run = np.cumsum(np.concatenate(([True], ~same))) - 1
                 keep = np.arange(x.shape[0]) - starts[run] < CENSOR_STAMPS
@@ -340,7 +344,7 @@ def _raster(fig: Figure, formats: set[str], files: dict[str, bytes], tiff_dpi: i
         finally:
             raster_thinning.restore(thinned)
             for line, data in cut:
-                line.set_data(*data)
+                raster_thinning.put_back(line, data)
         if "png" in formats and dpi == DPI:
             buffer = io.BytesIO()
             info = PngImagePlugin.PngInfo()

@@ -45,18 +45,16 @@ def thin_for_raster(fig: Figure, dpi: int) -> list[Restore]:
     at ``dpi``; returns what ``restore`` needs to put each line's data back."""
     import numpy as np
 
-    from rtoutcomes.report.figures import CENSOR_MARKS, _is_staircase
-
     thinned: list[Restore] = []
     original = fig.dpi
     fig.set_dpi(dpi)
     try:
         for ax in fig.axes:
             for line in ax.get_lines():
-                if line.get_label() == CENSOR_MARKS:
-                    continue
+                if line.get_linestyle() in ("None", "none", "", " "):
+                    continue  # markers only (censor ticks): no line to stroke
                 x, y = (np.asarray(v, dtype=float) for v in line.get_data())
-                if x.shape[0] < MIN_VERTICES or not _is_staircase(x, y):
+                if x.shape[0] < MIN_VERTICES or not is_staircase(x, y):
                     continue
                 to_pixels = _separable(line)
                 if to_pixels is None:
@@ -76,8 +74,48 @@ def thin_for_raster(fig: Figure, dpi: int) -> list[Restore]:
 def restore(thinned: list[Restore]) -> None:
     """Put back each line's data and snapping as ``thin_for_raster`` found them."""
     for line, data, snap in thinned:
-        line.set_data(*data)
+        put_back(line, data)
         line.set_snap(snap)
+
+
+def put_back(line: Line2D, data: tuple[Any, Any]) -> None:
+    """``line.set_data(*data)`` for ``data`` the line's own arrays (``get_data()``), without
+    copying them: what ``Line2D.set_xdata`` does but its copy (a million-row curve's arrays
+    are 32 MB, copied at every raster otherwise)."""
+    line._xorig, line._yorig = data  # type: ignore[attr-defined]
+    line._invalidx = line._invalidy = True  # type: ignore[attr-defined]
+    line.stale = True
+
+
+def is_staircase(x: Any, y: Any) -> bool:
+    """Whether (x, y) are a step curve's vertices as ``figures._steps`` makes them: from the start,
+    horizontal then vertical segments (and perhaps a last horizontal one to the follow-up's
+    end), monotone in y."""
+    import numpy as np
+
+    core = x.shape[0] if x.shape[0] % 2 == 1 else x.shape[0] - 1
+    if core < 5:
+        return False
+    steps = np.diff(y[:core:2])
+    return bool(
+        np.array_equal(x[1:core:2], x[2:core:2])
+        and np.array_equal(y[1:core:2], y[0 : core - 1 : 2])
+        and (np.all(steps <= 0) or np.all(steps >= 0))
+    )
+
+
+def display_xy(line: Line2D, x: Any, y: Any) -> tuple[Any, Any]:
+    """``line``'s points (data units) in display pixels at the figure's dpi, as two arrays:
+    by multiply-add per axis where its transform is separable (the same values as the
+    transform's affine matrix gives: its cross terms are zero), else by the transform."""
+    import numpy as np
+
+    to_pixels = _separable(line)
+    if to_pixels is None:
+        display = line.get_transform().transform(np.column_stack((x, y)))
+        return display[:, 0], display[:, 1]
+    a, b, c, d = to_pixels
+    return x * a + b, y * c + d
 
 
 def _separable(line: Line2D) -> tuple[float, float, float, float] | None:
@@ -95,40 +133,60 @@ def _separable(line: Line2D) -> tuple[float, float, float, float] | None:
 def staircase_cells(
     x: Any, y: Any, to_pixels: tuple[float, float, float, float], cells: float, substeps: int
 ) -> tuple[Any, Any]:
-    """The staircase (x, y) (data units; ``to_pixels`` = (a, b, c, d): pixel x = a x + b,
-    pixel y = c y + d) with each run of
-    consecutive steps inside one cell of 1/``cells`` pixel drawn as at most ``substeps`` equal
-    steps from the run's first time to its last, from the value before the run to the value
-    after it. Runs of ``substeps`` steps or fewer are kept as they are, and so is everything
-    after the last step (the flat end to the last follow-up)."""
+    """The staircase (x, y) (data units, as ``_steps`` makes it: times increasing, values
+    monotone; ``to_pixels`` = (a, b, c, d): pixel x = a x + b, pixel y = c y + d) drawn from
+    fewer steps: its steps are cut into runs at every 1/``cells`` pixel of time and of value
+    (a step whose drop crosses a row of cells is a run of its own, and so is the last step),
+    and each run of more than ``substeps`` steps is drawn as ``substeps`` steps: the run cut
+    into that many groups of consecutive steps, each group one step at the time of its first
+    drop, from the value before the group to the value after it. Runs of ``substeps`` steps or
+    fewer are kept as they are, and so is everything after the last step (the flat end to the
+    last follow-up). The cuts are found by binary search of the cell edges in the times and
+    values (both sorted), so the cost grows with the number of cells, not of steps; returns
+    (x, y) unchanged where the curve spans more cells than it has steps."""
     import numpy as np
 
     core = x.shape[0] if x.shape[0] % 2 == 1 else x.shape[0] - 1
     # step j: vertex 2j+1 = (t_j, value before), vertex 2j+2 = (t_j, value after)
-    times, before, after = x[1:core:2], y[1:core:2], y[2:core:2]
-    drops = after != before
-    drops[-1:] = True  # the last step ends the curve (or its flat end starts there)
-    times, before, after = times[drops], before[drops], after[drops]
-    a, b, c, d = (value * cells for value in to_pixels)
-    column = np.floor(times * a + b)
-    row_before = np.floor(before * c + d)
-    row_after = np.floor(after * c + d)
-    same = (
-        (column[1:] == column[:-1])
-        & (row_before[1:] == row_after[:-1])
-        & (row_after[1:] == row_after[:-1])
-        & (row_before[:-1] == row_after[:-1])
+    times, after = x[1:core:2], y[2:core:2]
+    steps = times.shape[0]
+    a, b, c, d = to_pixels
+    sign = 1.0 if after[-1] >= y[0] else -1.0  # values made increasing: sign * value
+    # contiguous: binary search copies a strided array at every call, and key is searched twice
+    key = np.ascontiguousarray(after) if sign > 0 else -after
+    first_key = sign * y[0]
+    width = abs(a) * (times[-1] - times[0]) * cells  # the curve's extent in cells
+    height = abs(c) * (key[-1] - first_key) * cells
+    if not (a > 0 and c != 0 and width + height < steps and np.all(times[1:] >= times[:-1])):
+        return x, y
+    # cell edges: times where a t + b crosses a multiple of 1 / cells, values likewise
+    column = np.arange(np.floor((a * times[0] + b) * cells) + 1, (a * times[-1] + b) * cells)
+    row_pixels = np.sort(
+        sign * ((np.arange(*_span(c * y[0] + d, c * after[-1] + d, cells)) / cells - d) / c)
     )
-    start = np.flatnonzero(np.concatenate(([True], ~same)))
-    count = np.diff(np.append(start, times.shape[0]))
+    crossing = np.searchsorted(key, row_pixels[row_pixels > first_key], side="left")
+    cuts = np.sort(
+        np.concatenate(
+            (
+                [0, steps - 1],
+                np.searchsorted(times, (column / cells - b) / a, side="left"),
+                crossing,
+                crossing + 1,
+            )
+        )
+    )
+    start = cuts[(cuts < steps) & np.concatenate((cuts[1:] != cuts[:-1], [True]))]
+    count = np.diff(np.append(start, steps))
     drawn = np.minimum(count, substeps)
-    # a run of c steps drawn as r: group k of its steps, from step floor(k c / r) to the step
-    # before floor((k + 1) c / r), is one step at its first time to the value after its last
     run = np.repeat(np.arange(start.shape[0]), drawn)
     k = np.arange(run.shape[0]) - np.repeat(np.cumsum(drawn) - drawn, drawn)
     first = start[run] + (k * count[run]) // drawn[run]
     last = start[run] + ((k + 1) * count[run]) // drawn[run] - 1
-    new_times, new_values = times[first], after[last]
+    # a group's first drop: the first step past the value before the group
+    before_key = np.where(first > 0, key[np.maximum(first - 1, 0)], first_key)
+    drop = np.minimum(np.searchsorted(key, before_key, side="right"), last)
+    new_times = times[np.where(first == last, first, drop)]
+    new_values = after[last]
     new_x = np.empty(2 * new_times.shape[0] + 1)
     new_y = np.empty_like(new_x)
     new_x[0], new_y[0] = x[0], y[0]
@@ -136,3 +194,12 @@ def staircase_cells(
     new_y[2::2] = new_values
     new_y[1::2] = np.concatenate(([y[0]], new_values[:-1]))
     return np.concatenate((new_x, x[core:])), np.concatenate((new_y, y[core:]))
+
+
+def _span(start: float, end: float, cells: float) -> tuple[float, float]:
+    """(first, stop) for ``np.arange``: the multiples of 1 / ``cells`` strictly inside the
+    pixel range from ``start`` to ``end`` (either way round), times ``cells``."""
+    import math
+
+    low, high = sorted((start * cells, end * cells))
+    return math.floor(low) + 1, high
