@@ -1,0 +1,77 @@
+"""A first import writes exactly what main at ff2865b wrote (before the import was made
+faster): the demo registry, and the demo registry copied three times with renamed
+identifiers, imported with a fixed user and time into a new SQLite file give the same schema
+(``sqlite_master``), the same rows in the same order with the same stored values (dates as
+text, numbers, yes/no) and the same audit trail (every field of every entry, hence the same
+hash chain and head) as the digests recorded from that version
+(``data/import_digests.json``, made by ``dump_digest`` below on main's code)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from rtoutcomes.demo import demo_registry_files
+from rtoutcomes.registry.importer import import_registry
+
+DIGESTS = Path(__file__).with_name("data") / "import_digests.json"
+NOW = dt.datetime(2026, 11, 30, 12, 0, 0, 123456, tzinfo=dt.UTC)
+
+
+def copies_of_demo(copies: int, out: Path) -> Path:
+    """The demo registry's files, each row repeated ``copies`` times with ``-k`` after every
+    identifier (registry_meta once), as benchmarks/registry_import.py makes them."""
+    import csv
+
+    out.mkdir()
+    for source in sorted(demo_registry_files().glob("*.csv")):
+        with source.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+            header = list(rows[0]) if rows else next(csv.reader(source.open(encoding="utf-8")))
+        with (out / source.name).open("w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=header)
+            writer.writeheader()
+            for k in range(1 if source.stem == "registry_meta" else copies):
+                for row in rows:
+                    writer.writerow(
+                        {c: f"{v}-{k}" if c.endswith("_id") and v else v for c, v in row.items()}
+                    )
+    return out
+
+
+def dump_digest(db: Path) -> dict[str, object]:
+    """SHA-256 of the schema and of every table's rows in storage order (values as SQLite
+    stores them: ``repr`` tells text, integer and real apart), and the audit trail's head."""
+    with sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True) as connection:
+        schema = connection.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
+        ).fetchall()
+        digest = hashlib.sha256(repr(schema).encode())
+        tables = [name for kind, name, _, _ in schema if kind == "table"]
+        counts = {}
+        for name in tables:
+            rows = connection.execute(f'SELECT * FROM "{name}" ORDER BY rowid')
+            count = 0
+            for row in rows:
+                digest.update(repr((name, row)).encode())
+                count += 1
+            counts[name] = count
+        head = connection.execute("SELECT seq, batch, entry_hash FROM audit_head").fetchall()
+    return {"sha256": digest.hexdigest(), "head": [list(r) for r in head], "rows": counts}
+
+
+def imported(folder: Path, db: Path) -> dict[str, object]:
+    import_registry(folder, db, user="tester", command="rtoutcomes import demo", now=NOW)
+    return dump_digest(db)
+
+
+@pytest.mark.parametrize("copies", [1, 3])
+def test_import_writes_what_main_wrote(tmp_path: Path, copies: int) -> None:
+    folder = demo_registry_files() if copies == 1 else copies_of_demo(copies, tmp_path / "csv")
+    expected = json.loads(DIGESTS.read_text())[str(copies)]
+    assert imported(folder, tmp_path / "registry.db") == expected
