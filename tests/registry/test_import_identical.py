@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from rtoutcomes.demo import demo_registry_files
+from rtoutcomes.registry import audit, changes
 from rtoutcomes.registry.importer import import_registry
 
 DIGESTS = Path(__file__).with_name("data") / "import_digests.json"
@@ -70,8 +72,42 @@ def imported(folder: Path, db: Path) -> dict[str, object]:
     return dump_digest(db)
 
 
+@pytest.mark.parametrize("forked", [False, True], ids=["one process", "forked audit"])
 @pytest.mark.parametrize("copies", [1, 3])
-def test_import_writes_what_main_wrote(tmp_path: Path, copies: int) -> None:
+def test_import_writes_what_main_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copies: int, forked: bool
+) -> None:
+    """Also with the audit batch prepared by a forked process (changes.FORK_ENTRIES: a
+    whole-registry import's size; lowered here to the demo's)."""
+    pids = tmp_path / "pids"
+    prepare = audit.prepare_batch
+
+    def recorded(*args: object, **kwargs: object) -> audit.PreparedBatch:
+        with pids.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        return prepare(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audit, "prepare_batch", recorded)
+    monkeypatch.setattr(changes, "FORK_ENTRIES", 1 if forked else 10**9)
     folder = demo_registry_files() if copies == 1 else copies_of_demo(copies, tmp_path / "csv")
     expected = json.loads(DIGESTS.read_text())[str(copies)]
     assert imported(folder, tmp_path / "registry.db") == expected
+    prepared_by = {int(pid) for pid in pids.read_text().split()}
+    assert (prepared_by != {os.getpid()}) is forked
+
+
+def test_the_digest_sees_one_changed_byte(tmp_path: Path) -> None:
+    """Negative control: one character of one audit entry, or one stored value, changed."""
+    db = tmp_path / "registry.db"
+    expected = json.loads(DIGESTS.read_text())["1"]
+    assert imported(demo_registry_files(), db) == expected
+    for change in (
+        "UPDATE audit_log SET new_value = new_value || ' ' WHERE seq = 200",
+        "UPDATE lesions SET size_cm = size_cm + 1e-12 WHERE rowid = 3",
+    ):
+        copy = tmp_path / "copy.db"
+        copy.write_bytes(db.read_bytes())
+        with sqlite3.connect(copy) as connection:
+            assert connection.execute(change).rowcount == 1
+        assert dump_digest(copy)["sha256"] != expected["sha256"]
+        copy.unlink()

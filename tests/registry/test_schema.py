@@ -114,23 +114,87 @@ def test_downgrade_past_0004_keeps_the_rows(db_url: str, tmp_path: Path) -> None
 SOURCE = str(Path(rtoutcomes.__file__).resolve().parents[1])
 
 
-def test_registry_schema_is_the_same_under_every_hash_seed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chain", [True, False], ids=["migrations", "new file"])
+def test_registry_schema_is_the_same_under_every_hash_seed(tmp_path: Path, chain: bool) -> None:
     # Alembic's batch mode wrote dosimetry's constraints in a set's order: before migration
     # 0003 rebuilt the table itself, seeds 1, 2 and 3 gave three different schemas
     schemas = set()
+    create = (
+        "import sys; from rtoutcomes.registry.database import make_engine; "
+        "from rtoutcomes.registry.migrate import upgrade; "
+        f"upgrade(make_engine(sys.argv[1]), chain={chain})"
+    )
     for seed in ("1", "2", "3"):
         db = tmp_path / f"seed{seed}.db"
         env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": SOURCE}
         subprocess.run(
-            [sys.executable, "-m", "rtoutcomes", "init", "--db", str(db)],
-            env=env,
-            check=True,
-            capture_output=True,
+            [sys.executable, "-c", create, str(db)], env=env, check=True, capture_output=True
         )
-        with sqlite3.connect(db) as connection:
-            rows = connection.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")
-            schemas.add(tuple(rows.fetchall()))
+        schemas.add(_schema(db))
     assert len(schemas) == 1
+
+
+def _schema(db: Path) -> tuple[object, ...]:
+    """``sqlite_master`` in order (but for where each entry's pages are) and every row."""
+    with sqlite3.connect(db) as connection:
+        master = connection.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid"
+        ).fetchall()
+        rows = [
+            (name, connection.execute(f"SELECT * FROM {name} ORDER BY rowid").fetchall())
+            for kind, name, _, _ in master
+            if kind == "table"
+        ]
+        pragmas = [
+            connection.execute(f"PRAGMA {p}").fetchall()
+            for p in ("user_version", "application_id", "journal_mode", "page_size", "encoding")
+        ]
+    return (tuple(master), tuple(repr(r) for r in rows), repr(pragmas))
+
+
+def test_a_new_file_gets_the_schema_the_migrations_make(tmp_path: Path) -> None:
+    """A new SQLite file is created from migrations/head_schema_sqlite.json: the same
+    sqlite_master entries in the same order and the same rows as running every migration,
+    and the stored file is what the migrations make now (regenerate it with
+    scripts/make_head_schema.py after adding a migration)."""
+    import json
+
+    from rtoutcomes.registry.migrate import HEAD_SCHEMA, chain_schema
+
+    assert chain_schema(tmp_path / "chain.db") == json.loads(HEAD_SCHEMA.read_text())
+    direct = tmp_path / "direct.db"
+    init_registry(direct)
+    assert _schema(direct) == _schema(tmp_path / "chain.db")
+    assert len(_schema(direct)[0]) > 40
+    # the file was not made by the migrations: Alembic's batch rebuild of dosimetry (0003)
+    # leaves gaps in sqlite_master's numbering, the stored statements none
+    with sqlite3.connect(direct) as connection:
+        numbers = [r for (r,) in connection.execute("SELECT rowid FROM sqlite_master")]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_a_stale_stored_schema_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Negative control: stored statements made from other migration files are ignored (the
+    migrations run), and the comparison above catches a stored schema that differs."""
+    import json
+
+    import rtoutcomes.registry.migrate as migrate
+
+    stored = json.loads(migrate.HEAD_SCHEMA.read_text())
+    stale = tmp_path / "stale.json"
+    stale.write_text(json.dumps({**stored, "migrations": stored["migrations"][:-1]}))
+    monkeypatch.setattr(migrate, "HEAD_SCHEMA", stale)
+    init_registry(tmp_path / "a.db")
+    with sqlite3.connect(tmp_path / "a.db") as connection:
+        numbers = [r for (r,) in connection.execute("SELECT rowid FROM sqlite_master")]
+    assert numbers != list(range(1, len(numbers) + 1))  # the migrations made it
+    # a stored schema that lost one index: the same migration files, another schema
+    statements = [s for s in stored["statements"] if "ix_toxicities_course_id" not in s]
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({**stored, "statements": statements}))
+    monkeypatch.setattr(migrate, "HEAD_SCHEMA", broken)
+    init_registry(tmp_path / "b.db")
+    assert _schema(tmp_path / "b.db") != _schema(tmp_path / "a.db")
 
 
 def test_migration_0003_keeps_the_dosimetry_rows(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from rtoutcomes.io.problems import Problem
 
@@ -177,7 +177,7 @@ def _read_csv_file(file: Path, problems: list[Problem]) -> RawTable | None:
     delimiter = sniff_delimiter(text.splitlines()[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        records: list[list[object]] = [list(r) for r in reader]
+        records = cast("list[list[object]]", list(reader))  # CSV cells: text
     except csv.Error as error:
         problems.append(
             Problem(
@@ -185,7 +185,8 @@ def _read_csv_file(file: Path, problems: list[Problem]) -> RawTable | None:
             )
         )
         return None
-    _refuse_multiline_cells(file.name, records, problems)
+    if '"' in text:  # only a quoted cell can hold a line break
+        _refuse_multiline_cells(file.name, records, problems)
     return _table_from_records(file.stem, file.name, records, "csv", None, problems)
 
 

@@ -29,6 +29,7 @@ import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -115,24 +116,39 @@ def _entry_text(
     )
 
 
-def _row_writer(table: str) -> Callable[[Sequence[object]], str]:
-    """``row -> canonical_json(encode_row(table, row))`` for a row given as a tuple in the
-    table's column order (keys sorted as canonical JSON sorts them)."""
+def _column_texts(column: ColumnSpec, values: Sequence[object]) -> list[str]:
+    """``_value_writer(column)`` of each value (``null`` for ``None``), a column at a time;
+    text and date columns write each distinct value once (codes and dates repeat down a
+    column; equal texts, and equal dates, have one JSON text)."""
+    write = _value_writer(column)
+    if column.kind in ("number", "integer", "yes/no"):  # 0.0 == -0.0 == False: no cache
+        return ["null" if v is None else write(v) for v in values]
+    seen: dict[object, str] = {None: "null"}
+    texts = []
+    for value in values:
+        text = seen.get(value)
+        if text is None:
+            text = seen[value] = write(value)
+        texts.append(text)
+    return texts
+
+
+def row_texts(table: str, rows: Sequence[Sequence[object]]) -> list[str]:
+    """``canonical_json(encode_row(table, row))`` of each row given as a tuple in the table's
+    column order (``spec.column_names``), written a column at a time (a whole-registry import
+    writes tens of thousands); ``tests/registry/test_audit_text.py`` checks it equals that."""
+    if not rows:
+        return []
     columns = TABLE_BY_NAME[table].columns
+    values = list(zip(*rows, strict=True))
+    parts: list[list[str]] = []
     order = sorted(range(len(columns)), key=lambda i: columns[i].name)
-    parts = [(i, canonical_json(columns[i].name) + ":", _value_writer(columns[i])) for i in order]
-
-    def write(row: Sequence[object]) -> str:
-        return (
-            "{"
-            + ",".join(key + ("null" if row[i] is None else text(row[i])) for i, key, text in parts)
-            + "}"
-        )
-
-    return write
-
-
-_ROW_WRITERS = {spec.name: _row_writer(spec.name) for spec in TABLES}
+    for n, i in enumerate(order):
+        name = ("{" if n == 0 else ",") + canonical_json(columns[i].name) + ":"
+        texts = _column_texts(columns[i], values[i])
+        parts.append([name + t for t in texts])
+    parts[-1] = [t + "}" for t in parts[-1]]
+    return ["".join(texts) for texts in zip(*parts, strict=True)]
 
 
 def encode_value(value: object, column: ColumnSpec) -> object:
@@ -291,6 +307,45 @@ class Change:
     label: str | None = None
 
 
+FIELDS = ("action", "table", "key", "column", "old", "new", "label")
+"""The fields of a ``Change``, in its order."""
+
+
+@dataclass
+class ChangeColumns:
+    """Changes to record as columns, one list per field of ``Change`` (a whole-registry import
+    records tens of thousands of entries; ``append_batch`` writes them a column at a time)."""
+
+    action: list[str] = field(default_factory=list)
+    table: list[str | None] = field(default_factory=list)
+    key: list[str | None] = field(default_factory=list)
+    column: list[str | None] = field(default_factory=list)
+    old: list[str | None] = field(default_factory=list)
+    new: list[str | None] = field(default_factory=list)
+    label: list[str | None] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, changes: Iterable[Change]) -> ChangeColumns:
+        found = cls()
+        for change in changes:
+            found.append(change)
+        return found
+
+    def __len__(self) -> int:
+        return len(self.action)
+
+    def columns(self, *names: str) -> tuple[list[str | None], ...]:
+        return tuple(getattr(self, name) for name in names)
+
+    def append(self, change: Change) -> None:
+        for name in FIELDS:
+            getattr(self, name).append(getattr(change, name))
+
+    def extend(self, other: ChangeColumns) -> None:
+        for name in FIELDS:
+            getattr(self, name).extend(getattr(other, name))
+
+
 @dataclass(frozen=True)
 class Head:
     """The chain's end: last ``seq``, last ``batch`` and its ``entry_hash``."""
@@ -313,7 +368,7 @@ def read_head(connection: sa.Connection) -> Head:
 
 def append_batch(
     connection: sa.Connection,
-    changes: Iterable[Change],
+    changes: Iterable[Change] | ChangeColumns,
     *,
     user: str,
     command: str,
@@ -321,78 +376,147 @@ def append_batch(
     now: dt.datetime,
 ) -> Head:
     """Append ``changes`` as the next batch (inside the caller's writer transaction)."""
+    found = changes if isinstance(changes, ChangeColumns) else ChangeColumns.of(changes)
     head = read_head(connection)
+    return write_batch(
+        connection, prepare_batch(head, found, user=user, command=command, reason=reason, now=now)
+    )
+
+
+@dataclass(frozen=True)
+class PreparedBatch:
+    """A batch's entries, numbered, dated and chained after ``head`` (``prepare_batch``), to
+    be written by ``write_batch`` in a transaction whose chain still ends at ``head``."""
+
+    head: Head
+    batch: int
+    recorded_at: str
+    user: str
+    command: str
+    reason: str | None
+    changes: ChangeColumns
+    hashes: list[str]
+
+
+def prepare_batch(
+    head: Head,
+    changes: ChangeColumns,
+    *,
+    user: str,
+    command: str,
+    reason: str | None,
+    now: dt.datetime,
+) -> PreparedBatch:
+    """``changes`` as the batch after ``head``: numbered, dated and hashed (no database: a
+    large batch is prepared by another process while the registry's rows are written)."""
     batch = head.batch + 1
     recorded_at = timestamp(now)
     reason = reason or None
-    seq, prev = head.seq, head.entry_hash
-    rows = []
-    # the fields every entry of the batch shares, as JSON text once (AuditEntry.canonical_text
-    # for each entry, without making the entry)
-    same = (
-        int.__repr__(batch),
-        _json_string(command),
-        _json_string(reason),
-        _json_string(recorded_at),
-        _json_string(user),
-    )
-    text, sha256 = _json_string, hashlib.sha256
-    for change in changes:
-        seq += 1
-        content = _entry_text(
-            text(change.action),
-            same[0],
-            text(change.column),
-            same[1],
-            text(change.key),
-            text(change.label),
-            text(change.new),
-            text(change.old),
-            text(prev),
-            same[2],
-            same[3],
-            int.__repr__(seq),
-            text(change.table),
-            same[4],
-        )
-        entry_hash = sha256(content.encode("utf-8")).hexdigest()
-        rows.append(
-            (
-                seq,
-                batch,
-                recorded_at,
-                user,
-                command,
-                reason,
-                change.action,
-                change.table,
-                change.key,
-                change.column,
-                change.old,
-                change.new,
-                change.label,
-                prev,
-                entry_hash,
-            )
-        )
-        prev = entry_hash
-    if not rows:
+    seqs = range(head.seq + 1, head.seq + 1 + len(changes))
+    hashes = chain_hashes(changes, seqs, batch, recorded_at, user, command, reason, head.entry_hash)
+    return PreparedBatch(head, batch, recorded_at, user, command, reason, changes, hashes)
+
+
+def write_batch(connection: sa.Connection, prepared: PreparedBatch) -> Head:
+    """Insert a prepared batch's entries and move the head (the caller's writer transaction,
+    whose chain must still end where the batch was prepared to follow)."""
+    head = prepared.head
+    if read_head(connection) != head:
+        raise RuntimeError("the audit trail moved since its batch was prepared")
+    if not prepared.hashes:
         return head
+    seqs = range(head.seq + 1, head.seq + 1 + len(prepared.hashes))
+    rows = list(
+        zip(
+            seqs,
+            repeat(prepared.batch),
+            repeat(prepared.recorded_at),
+            repeat(prepared.user),
+            repeat(prepared.command),
+            repeat(prepared.reason),
+            *prepared.changes.columns(*FIELDS),
+            [head.entry_hash, *prepared.hashes[:-1]],
+            prepared.hashes,
+            strict=False,  # repeat() is endless; the lists are of one length
+        )
+    )
     insert_rows(connection, AUDIT_LOG, AUDIT_COLUMNS, rows)
-    values = {"seq": seq, "batch": batch, "entry_hash": prev}
+    last = Head(seqs[-1], prepared.batch, prepared.hashes[-1])
+    values = {"seq": last.seq, "batch": last.batch, "entry_hash": last.entry_hash}
     updated = connection.execute(AUDIT_HEAD.update().where(AUDIT_HEAD.c.id == 1).values(values))
     if updated.rowcount == 0:
         connection.execute(AUDIT_HEAD.insert().values(id=1, **values))
-    return Head(seq, batch, prev)
+    return last
+
+
+def chain_hashes(
+    changes: ChangeColumns,
+    seqs: Sequence[int],
+    batch: int,
+    recorded_at: str,
+    user: str,
+    command: str,
+    reason: str | None,
+    prev_hash: str,
+) -> list[str]:
+    """Each entry's ``entry_hash``, the first following ``prev_hash``: the SHA-256 of
+    ``AuditEntry.canonical_text``. The text around ``prev_hash`` (the content's keys in
+    sorted order, the batch's shared fields once) is written a column at a time; only the
+    hashing follows the chain entry by entry."""
+    text = _json_string
+    shared = f'"batch":{int.__repr__(batch)},'
+    heads = [
+        f'{{"action":{a},{shared}"column":{c},"command":{text(command)},"key":{k},'
+        f'"label":{lb},"new":{n},"old":{o},"prev_hash":"'
+        for a, c, k, lb, n, o in zip(
+            *(map(text, column) for column in changes.columns(*_HEAD_FIELDS)), strict=True
+        )
+    ]
+    after = f'","reason":{text(reason)},"recorded_at":{text(recorded_at)},"seq":'
+    user_text = text(user)
+    tails = [
+        f'{after}{int.__repr__(seq)},"table":{table},"user":{user_text}}}'
+        for seq, table in zip(seqs, map(text, changes.table), strict=True)
+    ]
+    hashes = []
+    sha256 = hashlib.sha256
+    prev = prev_hash
+    for head, tail in zip(heads, tails, strict=True):
+        prev = sha256(f"{head}{prev}{tail}".encode()).hexdigest()
+        hashes.append(prev)
+    return hashes
+
+
+_HEAD_FIELDS = ("action", "column", "key", "label", "new", "old")
+"""The fields before ``prev_hash`` in the content's sorted key order (``batch`` and
+``command`` are the batch's)."""
 
 
 def row_changes(table: str, inserted: Iterable[Sequence[object]]) -> list[Change]:
     """``insert`` changes of whole rows of ``table``, each a tuple in the table's column order
     (``spec.column_names``)."""
+    return [
+        Change("insert", table, key, None, None, new)
+        for key, new in zip(*inserted_rows(table, inserted).columns("key", "new"), strict=True)
+    ]
+
+
+def inserted_rows(table: str, inserted: Iterable[Sequence[object]]) -> ChangeColumns:
+    """``row_changes`` as columns (what an import records: one entry per row)."""
     spec = TABLE_BY_NAME[table]
+    rows = inserted if isinstance(inserted, Sequence) else list(inserted)
     key = spec.column_names.index(spec.primary_key)
-    write = _ROW_WRITERS[table]
-    return [Change("insert", table, str(r[key]), None, None, write(r)) for r in inserted]
+    n = len(rows)
+    keys: list[str | None] = [str(r[key]) for r in rows]
+    return ChangeColumns(
+        ["insert"] * n,
+        [table] * n,
+        keys,
+        [None] * n,
+        [None] * n,
+        [*row_texts(table, rows)],
+        [None] * n,
+    )
 
 
 def fetch_entries(connection: sa.Connection, *, upto_seq: int | None = None) -> list[AuditEntry]:

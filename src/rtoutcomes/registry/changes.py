@@ -290,10 +290,10 @@ def apply_changes(
                     f"{count['changed']} stored row(s) would change and {count['deleted']} be "
                     "deleted: give the reason for the change (--reason); nothing was written"
                 )
-            _write(connection, plan)
-            new_head = audit.append_batch(
+            new_head = _write_audited(
                 connection,
-                plan.audit_changes(),
+                plan,
+                head,
                 user=user or audit.login_name(),
                 command=command,
                 reason=reason,
@@ -411,10 +411,10 @@ class _Plan:
     problems: list[Problem]
     checked: bool = False  # the checks across rows ran (no problem in the given cells)
 
-    def audit_changes(self) -> list[audit.Change]:
-        changes: list[audit.Change] = []
+    def audit_changes(self) -> audit.ChangeColumns:
+        changes = audit.ChangeColumns()
         for spec in TABLES:
-            changes += audit.row_changes(spec.name, self.inserts.get(spec.name, []))
+            changes.extend(audit.inserted_rows(spec.name, self.inserts.get(spec.name, [])))
         for spec in TABLES:
             columns = {c.name: c for c in spec.columns}
             for key, values in self.updates.get(spec.name, []):
@@ -683,6 +683,44 @@ def _shown(value: object, column: ColumnSpec) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return format_number(value)
     return str(value)
+
+
+FORK_ENTRIES = 20_000
+"""From this many audit entries on, the batch is prepared by a forked process (texts and hash
+chain, ``audit.prepare_batch``) while this one writes the registry's rows: a whole-registry
+import's entries take about as long to prepare as its rows to insert."""
+
+
+def _write_audited(
+    connection: sa.Connection,
+    plan: _Plan,
+    head: audit.Head,
+    *,
+    user: str,
+    command: str,
+    reason: str | None,
+    now: dt.datetime,
+) -> audit.Head:
+    """The plan's rows, then its audit entries as the batch after ``head``, in the caller's
+    transaction. A large batch is prepared by a forked child (it computes, from the plan as
+    this process holds it, exactly what this process would, and writes nothing: the rows and
+    entries are written here, by the one audited path) while the rows are written."""
+
+    def prepare() -> audit.PreparedBatch:
+        return audit.prepare_batch(
+            head, plan.audit_changes(), user=user, command=command, reason=reason, now=now
+        )
+
+    entries = sum(len(rows) for rows in plan.inserts.values())
+    if entries < FORK_ENTRIES:
+        _write(connection, plan)
+        return audit.write_batch(connection, prepare())
+    from rtoutcomes.study.forked import Forked  # stdlib only; forks where that is safe
+
+    with Forked(prepare) as child:
+        _write(connection, plan)
+        prepared = child.result()
+    return audit.write_batch(connection, prepared)
 
 
 def _write(connection: sa.Connection, plan: _Plan) -> None:

@@ -13,6 +13,7 @@ SQLAlchemy), so that migrations and imports are all-or-nothing there too.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -201,7 +202,7 @@ def insert_rows(
     if active:  # column by column: the rows transposed, processed, transposed back
         columns: list[Sequence[object]] = list(zip(*rows, strict=True))
         for i, process in active:
-            columns[i] = [None if v is None else process(v) for v in columns[i]]
+            columns[i] = _processed(columns[i], process)
         rows = list(zip(*columns, strict=True))
     quote = dialect.identifier_preparer.quote
     statement = (
@@ -209,3 +210,17 @@ def insert_rows(
         f"VALUES ({', '.join('?' for _ in names)})"
     )
     connection.exec_driver_sql(statement, rows if isinstance(rows, list) else list(rows))
+
+
+_ONE_TEXT_PER_VALUE = ({type(None), dt.date}, {type(None), bool})
+"""Column contents whose equal values are bound alike (dates, yes/no): processed once per
+distinct value (dates repeat down a column). Not numbers: 0.0 == -0.0."""
+
+
+def _processed(values: Sequence[object], process: Any) -> list[object]:
+    """``process`` (a bind processor) of each value, ``None`` kept."""
+    kinds = set(map(type, values))
+    if any(kinds <= same for same in _ONE_TEXT_PER_VALUE):
+        bound = {v: None if v is None else process(v) for v in dict.fromkeys(values)}
+        return list(map(bound.__getitem__, values))
+    return [None if v is None else process(v) for v in values]
