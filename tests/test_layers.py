@@ -35,6 +35,7 @@ LAYERS = {
     "results": 0,
     "tabular_result": 0,
     "data": 0,
+    "forking": 0,
     "io": 1,
     "registry": 2,
     "clinical": 3,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rtoutcomes.io.tabular import sniff_delimiter
-from rtoutcomes.registry.cells import CellError, parse_cell
-from rtoutcomes.registry.spec import TABLE_BY_NAME, ColumnSpec
+from rtoutcomes.registry.cells import CellError, identifier_column, parse_cell, plain_identifier
+from rtoutcomes.registry.spec import TABLE_BY_NAME, TABLES, ColumnSpec
 
 
 def col(table: str, name: str) -> ColumnSpec:
@@ -109,3 +111,26 @@ def test_sniff_delimiter() -> None:
     assert sniff_delimiter("a,b,c") == ","
     assert sniff_delimiter('"x;y",b,c') == ","
     assert sniff_delimiter("single") == ","
+
+
+_ID_TEXT = st.text(
+    alphabet=st.sampled_from(list("aZ09 -'=+@.?/Nn\t\u00a0\u0430\x00")), max_size=8
+) | st.sampled_from(["NA", "n/a", "N/A", "na", ".", "--", "...", "'=1", "'x", "A  B", " A", "A "])
+
+
+@settings(max_examples=500, deadline=None)
+@given(_ID_TEXT)
+def test_a_plain_identifier_is_what_parse_cell_returns(text: str) -> None:
+    """validation._check_rows takes a plain identifier as it is, without parse_cell."""
+    column = next(c for s in TABLES for c in s.columns if identifier_column(c))
+    if plain_identifier(text):
+        assert parse_cell(text, column, None) == text
+
+
+def test_what_is_not_a_plain_identifier() -> None:
+    # negative controls: each would be wrong taken as it is (missing, a code, an undone
+    # apostrophe, spaces, invisible or look-alike characters)
+    for text in ("NA", "n/a", ".", "?", "'=1", " A", "A ", "A  B", "A\u00a0B", "\u0430", "A\x00"):
+        assert not plain_identifier(text), text
+    assert plain_identifier("P-001 b") and plain_identifier("n/a-1")
+    assert [c.name for s in TABLES for c in s.columns if identifier_column(c)]

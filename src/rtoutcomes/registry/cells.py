@@ -86,6 +86,25 @@ def parse_cell(cell: object, column: ColumnSpec, date_system: int | None) -> obj
 _IDENTIFIER = re.compile(r"^[!-~]+( [!-~]+)*$")  # printable ASCII, single inner spaces
 
 
+def plain_identifier(text: str) -> bool:
+    """``text`` is an identifier that ``parse_cell`` returns as it is in a text column without
+    choices whose name ends in ``_id`` (printable ASCII with single inner spaces, not a missing
+    value's token or code, no export apostrophe to undo): each of the tens of thousands of ids
+    of a whole-registry import is checked by this one test (``validation._check_rows``);
+    tests/registry/test_cells.py checks that it implies ``parse_cell``'s answer."""
+    return (
+        _IDENTIFIER.match(text) is not None
+        and text[0] != "'"
+        and text.upper() not in MISSING_TOKENS
+        and text not in TEXT_MISSING_CODES
+    )
+
+
+def identifier_column(column: ColumnSpec) -> bool:
+    """``parse_cell`` checks ``column``'s texts as identifiers (``plain_identifier``)."""
+    return column.kind == "text" and not column.choices and column.name.endswith("_id")
+
+
 def _named(char: str) -> str:
     import unicodedata
 

@@ -691,6 +691,12 @@ chain, ``audit.prepare_batch``) while this one writes the registry's rows: a who
 import's entries take about as long to prepare as its rows to insert."""
 
 
+LARGE_CACHE_KIB = 65536
+"""SQLite's page cache (KiB) of a connection writing a large batch: the indexes of tens of
+thousands of rows and audit entries (a whole-registry import's 44 MB file) stay in memory
+instead of being evicted and read back (~5 % of the import's insert time)."""
+
+
 def _write_audited(
     connection: sa.Connection,
     plan: _Plan,
@@ -715,9 +721,11 @@ def _write_audited(
     if entries < FORK_ENTRIES:
         _write(connection, plan)
         return audit.write_batch(connection, prepare())
-    from rtoutcomes.study.forked import Forked  # stdlib only; forks where that is safe
+    if connection.dialect.name == "sqlite":  # this connection's page cache: 64 MB, not 2 MB
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{LARGE_CACHE_KIB}")
+    from rtoutcomes.forking import InChild
 
-    with Forked(prepare) as child:
+    with InChild(prepare) as child:
         _write(connection, plan)
         prepared = child.result()
     return audit.write_batch(connection, prepared)

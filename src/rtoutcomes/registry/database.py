@@ -186,7 +186,10 @@ def insert_rows(
 
     On SQLite the tuples go to the driver directly, each value through the SQLAlchemy type's
     own bind processor (dates as ISO text...: the values SQLAlchemy's ``insert()`` would send),
-    without building a parameter dictionary per row; elsewhere through ``insert()``.
+    without building a parameter dictionary per row; a column that holds one text, whole
+    number or ``NULL`` in every row (an audit batch's time, user and command; an optional
+    column left empty) is written into the statement as that literal instead of being bound
+    for every row (SQLite stores the same value). Elsewhere through ``insert()``.
     """
     if not rows:
         return
@@ -194,22 +197,43 @@ def insert_rows(
     if dialect.name != "sqlite":
         connection.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
         return
-    processors = [
-        (i, table.c[n].type.dialect_impl(dialect).bind_processor(dialect))
-        for i, n in enumerate(names)
-    ]
-    active = [(i, f) for i, f in processors if f is not None]
-    if active:  # column by column: the rows transposed, processed, transposed back
-        columns: list[Sequence[object]] = list(zip(*rows, strict=True))
-        for i, process in active:
-            columns[i] = _processed(columns[i], process)
-        rows = list(zip(*columns, strict=True))
+    columns: list[Sequence[object]] = list(zip(*rows, strict=True))
+    values: list[str] = []
+    bound: list[Sequence[object]] = []
+    for name, column in zip(names, columns, strict=True):
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            column = _processed(column, process)
+        literal = _literal(column)
+        if literal is None:
+            values.append("?")
+            bound.append(column)
+        else:
+            values.append(literal)
     quote = dialect.identifier_preparer.quote
     statement = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-        f"VALUES ({', '.join('?' for _ in names)})"
+        f"VALUES ({', '.join(values)})"
     )
-    connection.exec_driver_sql(statement, rows if isinstance(rows, list) else list(rows))
+    parameters = list(zip(*bound, strict=True)) if bound else [()] * len(rows)
+    connection.exec_driver_sql(statement, parameters)
+
+
+def _literal(column: Sequence[object]) -> str | None:
+    """The SQL literal of the one value every row of ``column`` holds, when that is ``NULL``,
+    a whole number (not yes/no) or a text without NUL characters; else ``None`` (bound)."""
+    first = column[0]
+    kind = type(first)
+    if kind not in (str, int, type(None)) or set(map(type, column)) != {kind}:
+        return None
+    if kind is type(None):
+        return "NULL"
+    if column.count(first) != len(column):
+        return None
+    if kind is int:
+        return int.__repr__(first)
+    text = str(first)
+    return None if "\x00" in text else "'" + text.replace("'", "''") + "'"
 
 
 _ONE_TEXT_PER_VALUE = ({type(None), dt.date}, {type(None), bool})

@@ -19,7 +19,13 @@ from types import MappingProxyType
 from rtoutcomes.errors import RtOutcomesError
 from rtoutcomes.io.problems import Problem
 from rtoutcomes.io.tabular import RawRegistry, RawTable
-from rtoutcomes.registry.cells import CellError, parse_cell, shown
+from rtoutcomes.registry.cells import (
+    CellError,
+    identifier_column,
+    parse_cell,
+    plain_identifier,
+    shown,
+)
 from rtoutcomes.registry.records import Record, ValidatedRegistry
 from rtoutcomes.registry.rules import check_rules
 from rtoutcomes.registry.spec import TABLE_BY_NAME, TABLES, ColumnSpec, TableSpec
@@ -227,6 +233,11 @@ def _check_rows(table: RawTable, spec: TableSpec, problems: list[Problem]) -> li
     for col in present:
         name, parsed = col.name, []
         seen: dict[str, object] = {}
+        if identifier_column(col):  # ids are mostly distinct: the common case tested at once
+            seen = {t: t for r in raw_rows if type(t := r.cells.get(name)) is str}
+            for text in seen:
+                if not plain_identifier(text):
+                    seen[text] = _UNSEEN
         for raw_row in raw_rows:
             cell = raw_row.cells.get(name)
             if type(cell) is str:
