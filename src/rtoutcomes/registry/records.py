@@ -37,6 +37,8 @@ class ValidatedRegistry:
     problems: list[Problem]
     missing_tables: set[str] = field(default_factory=set)
     elsewhere: frozenset[str] = frozenset()  # tables with rows beyond ``tables`` (a part)
+    # per table read from files, its rows as tuples in ``spec.column_names`` order
+    rows: dict[str, list[tuple[object, ...]]] = field(default_factory=dict)
 
     def report(
         self, table: str, record: Record | None, column: str | None, rule: str, value: object = None

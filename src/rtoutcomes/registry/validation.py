@@ -105,7 +105,7 @@ def validate_registry(raw: RawRegistry) -> ValidatedRegistry:
             result.missing_tables.add(spec.name)
             continue
         _check_columns(table, spec, result.problems)
-        result.tables[spec.name] = _check_rows(table, spec, result.problems)
+        result.tables[spec.name], result.rows[spec.name] = _check_rows(table, spec, result.problems)
         _check_unique(spec, result)
     check_rules(result)
     return result
@@ -155,12 +155,8 @@ def validate_import(raw: RawRegistry) -> CheckedRegistry:
     validated = validate_registry(raw)
     if validated.problems:
         raise ImportRejected(validated.problems, "import refused, nothing was written")
-    tables = {}
-    for spec in TABLES:
-        names = spec.column_names
-        tables[spec.name] = tuple(
-            tuple(map(record.values.get, names)) for record in validated.tables[spec.name]
-        )
+    # the rows as _check_rows typed them (no problem: no cell was taken out of its record)
+    tables = {spec.name: tuple(validated.rows.get(spec.name, ())) for spec in TABLES}
     return CheckedRegistry(_ISSUER, tables)
 
 
@@ -223,7 +219,12 @@ def _check_columns(table: RawTable, spec: TableSpec, problems: list[Problem]) ->
         )
 
 
-def _check_rows(table: RawTable, spec: TableSpec, problems: list[Problem]) -> list[Record]:
+def _check_rows(
+    table: RawTable, spec: TableSpec, problems: list[Problem]
+) -> tuple[list[Record], list[tuple[object, ...]]]:
+    """The table's rows as records, and as tuples in ``spec.column_names`` order (``None``
+    for a column the file lacks; what a first import writes when nothing is wrong), with every
+    cell's problem reported."""
     present = [c for c in spec.columns if c.name in table.columns]
     raw_rows = table.rows
     # Column by column: a text cell's value (or its error) depends only on the text and the
@@ -255,6 +256,10 @@ def _check_rows(table: RawTable, spec: TableSpec, problems: list[Problem]) -> li
             raw_rows, zip(*columns, strict=True) if columns else [()] * len(raw_rows), strict=True
         )
     ]
+    by_name = dict(zip(names, columns, strict=True))
+    empty = [None] * len(raw_rows)
+    ordered = [by_name.get(name, empty) for name in spec.column_names]
+    rows = list(zip(*ordered, strict=True))
     # the cells' problems, row by row and column by column as the file reads
     flagged = sorted(
         (i, j)
@@ -290,7 +295,7 @@ def _check_rows(table: RawTable, spec: TableSpec, problems: list[Problem]) -> li
                     _key_of(raw_row.cells, spec),
                 )
             )
-    return records
+    return records, rows
 
 
 _UNSEEN = object()
