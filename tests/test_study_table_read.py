@@ -144,3 +144,18 @@ def test_minus_zero_cells_found() -> None:
     not_found = [b"-0.5", b"2020-01-02", b"a,-01", b"x-0", b"-05,1", b"a,0"]
     assert all(_MINUS_ZERO.search(text) for text in found)
     assert not any(_MINUS_ZERO.search(text) for text in not_found)
+
+
+def test_usable_rows_are_the_table_itself_only_when_nothing_is_dropped() -> None:
+    from rtoutcomes.study.spec import Endpoint
+    from rtoutcomes.study.table import endpoint_data, usable_rows
+
+    endpoint = Endpoint(name="OS", time="t", event="e", event_values=("1",))
+    whole = pd.DataFrame({"t": [1.0, 2.0, 3.0], "e": [1, 0, 1], "x": ["a", "b", "c"]})
+    assert usable_rows(whole, endpoint_data(whole, endpoint)) is whole
+    gap = whole.assign(t=[1.0, None, 3.0])
+    rows = usable_rows(gap, endpoint_data(gap, endpoint))
+    assert list(rows["x"]) == ["a", "c"] and list(rows.index) == [0, 1]
+    shifted = whole.set_axis([5, 6, 7])  # not numbered from 0: renumbered, not the same
+    rows = usable_rows(shifted, endpoint_data(shifted, endpoint))
+    assert rows is not shifted and list(rows.index) == [0, 1, 2]

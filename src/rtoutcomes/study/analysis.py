@@ -26,7 +26,7 @@ from rtoutcomes.results.model import (
 from rtoutcomes.study import forked, summaries
 from rtoutcomes.study.covariates import Levels, Term, design, level_codes
 from rtoutcomes.study.spec import Covariate, Endpoint, Study
-from rtoutcomes.study.table import EndpointData, endpoint_data, strata_labels
+from rtoutcomes.study.table import EndpointData, endpoint_data, strata_labels, usable_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,7 +66,7 @@ def _endpoint_results(
     study: Study, endpoint: Endpoint, table: pd.DataFrame, covariates: dict[str, Covariate]
 ) -> EndpointResults:
     data = endpoint_data(table, endpoint)
-    usable = table.loc[data.usable].reset_index(drop=True)
+    usable = usable_rows(table, data)
     models = _ModelJobs(study, endpoint, data, usable, covariates)
     with forked.Forked(lambda: models.fit(models.theirs), fork=bool(models.theirs)) as other:
         groups = {

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from rtoutcomes.study.analysis import covariate_definitions
 from rtoutcomes.study.covariates import levels_of, numeric_column
 from rtoutcomes.study.spec import Study
-from rtoutcomes.study.table import endpoint_data
+from rtoutcomes.study.table import endpoint_data, usable_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,7 +42,7 @@ def analysis_frames(study: Study, tables: dict[str, pd.DataFrame]) -> dict[str, 
     for name, endpoint in study.endpoints.items():
         table = tables[name]
         data = endpoint_data(table, endpoint)
-        rows = table.loc[data.usable].reset_index(drop=True)
+        rows = usable_rows(table, data)
         out = pd.DataFrame({c: rows[c].astype(str) for c in ID_COLUMNS if c in rows})
         if endpoint.cluster and endpoint.cluster not in out:
             out[endpoint.cluster] = rows[endpoint.cluster].astype(str)

@@ -133,6 +133,23 @@ class EndpointData:
     usable: np.ndarray
 
 
+def usable_rows(table: pd.DataFrame, data: EndpointData) -> pd.DataFrame:
+    """The rows an endpoint is analysed on, numbered from 0: ``table`` itself when that is
+    every row of it already numbered so (the copy costs ~0.17 CPU s at 1e6 rows; the
+    analyses read the rows, never write them)."""
+    import pandas as pd
+
+    index = table.index
+    if (
+        bool(data.usable.all())
+        and isinstance(index, pd.RangeIndex)
+        and index.start == 0
+        and index.step == 1
+    ):
+        return table
+    return table.loc[data.usable].reset_index(drop=True)
+
+
 def endpoint_data(table: pd.DataFrame, endpoint: Endpoint) -> EndpointData:
     """Extract an endpoint; negative times and unknown event codes are errors naming the row."""
 
