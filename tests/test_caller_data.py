@@ -276,6 +276,10 @@ CALLS: dict[str, tuple[Callable[..., Any], Callable[[], tuple[Any, ...]]]] = {
         lambda: (_lung(), LUNG_STUDY.endpoints["OS_inst"]),
     ),
     "table.strata_labels": (table.strata_labels, lambda: (_lung(), ("inst", "sex"), "strata")),
+    "table.usable_rows": (
+        table.usable_rows,
+        lambda: (_lung(), table.endpoint_data(_lung(), LUNG_STUDY.endpoints["OS_inst"])),
+    ),
 }
 
 
