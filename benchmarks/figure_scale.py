@@ -1,11 +1,12 @@
 """Drawing one Kaplan-Meier figure at 1e3 to 1e6 rows: is its time flat in the rows?
 
     PYTHONPATH=src:. python -m benchmarks.figure_scale [--rows 1e3 1e4 1e5 1e6] [--repeat 3]
-        [--tiff-dpi 300|600] [--no-censoring] [--before]
+        [--tiff-dpi 300|600] [--no-censoring] [--bands] [--before]
 
 One curve of ``n`` rows (Weibull event times, uniform censoring to 60 months: about half the
 rows censored, each at its own time; ``--no-censoring``: every row an event, no censor ticks, as
-an incidence curve is drawn), drawn as the report draws a panel: the figure built (curve,
+an incidence curve is drawn; ``--bands``: with its confidence band), drawn as the report draws
+a panel: the figure built (curve,
 censor ticks, numbers at risk, placement) and rendered to PNG, SVG, PDF and TIFF (at
 ``--tiff-dpi``; PNG is always 300), each timed in CPU seconds of this process (the fastest of
 ``--repeat``), with the file sizes. The curve's data are made before the clock starts (the
@@ -47,12 +48,17 @@ def _curve(n: int, censoring: bool = True) -> dict[str, object]:
 
 
 def measure(
-    n: int, repeat: int, tiff_dpi: int = 300, censoring: bool = True, before: bool = False
+    n: int,
+    repeat: int,
+    tiff_dpi: int = 300,
+    censoring: bool = True,
+    bands: bool = False,
+    before: bool = False,
 ) -> dict[str, tuple[float, int]]:
     """Step -> (fastest CPU seconds, bytes written); with ``before``, also "png before" and
     "tiff before": the rasters drawn from every step, alternating with the thinned ones."""
     from rtoutcomes.report import raster_thinning
-    from rtoutcomes.report.figures import Axis, Curve, Panel, render, survival_figure
+    from rtoutcomes.report.figures import Axis, Curve, Panel, Style, render, survival_figure
 
     curve = Curve("All", _curve(n, censoring), n)
     panel = Panel([curve], "Overall survival", "Overall survival")
@@ -60,7 +66,7 @@ def measure(
     best: dict[str, tuple[float, int]] = {}
     for _ in range(repeat):
         start = time.process_time()
-        fig = survival_figure([panel], Axis("months"))
+        fig = survival_figure([panel], Axis("months"), Style(bands=bands))
         steps = {"build": (time.process_time() - start, 0)}
         for kind in ("png", "svg", "pdf", "tiff"):
             start = time.process_time()
@@ -89,18 +95,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--tiff-dpi", type=int, default=300, choices=(300, 600))
     parser.add_argument("--no-censoring", action="store_true", help="no censor ticks")
+    parser.add_argument("--bands", action="store_true", help="with the confidence band")
     parser.add_argument("--before", action="store_true", help="also draw from every step")
     args = parser.parse_args(argv)
     rows = sorted({int(n) for n in args.rows})
     if len(rows) < 2:
         parser.error("give at least two row counts")
-    options = {"tiff_dpi": args.tiff_dpi, "censoring": not args.no_censoring}
+    options = {"tiff_dpi": args.tiff_dpi, "censoring": not args.no_censoring, "bands": args.bands}
     measure(rows[0], 1, **options)  # warm-up: imports and font caches
     results = {n: measure(n, args.repeat, before=args.before, **options) for n in rows}
     steps = list(results[rows[0]])
     print(
         f"CPU seconds, fastest of {args.repeat}; TIFF at {args.tiff_dpi} dpi; "
         f"{'no censoring' if args.no_censoring else 'half the rows censored'}; "
+        f"{'with' if args.bands else 'no'} confidence band; "
         f"load average {os.getloadavg()[0]:.1f}"
     )
     print(f"{'rows':>9} " + " ".join(f"{s + ' s':>13} {'kB':>5}" for s in steps))

@@ -173,7 +173,9 @@ def render(
         raster = {"png", "tiff"} & set(formats)
         if raster:
             _raster(fig, raster, files, tiff_dpi)
-        restore = _thin_censor_marks(fig) if {"svg", "pdf"} & set(formats) else []
+        vector = {"svg", "pdf"} & set(formats)
+        restore = _thin_censor_marks(fig) if vector else []
+        bands = raster_thinning.thin_bands(fig, DPI) if vector else []  # as the 300 dpi PNG
         if "svg" in formats:
             buffer = io.BytesIO()
             fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "rtoutcomes"})
@@ -193,6 +195,7 @@ def render(
             files["pdf"] = buffer.getvalue()
         for line, data in restore:
             raster_thinning.put_back(line, data)
+        raster_thinning.restore(bands)
     return Rendered(files={k: files[k] for k in FORMATS if k in files})
 
 
