@@ -337,14 +337,14 @@ def test_confidence_bands_thinned_within_a_few_levels() -> None:
     back; its thinning alone moves no pixel more than BAND_LEVELS, at 300 and 600 dpi, and a
     far coarser one (cells of 40 pixels) does (negative control). The vector files thin it as
     the 300 dpi raster does."""
-    from matplotlib.collections import FillBetweenPolyCollection
+    from matplotlib.collections import PolyCollection
 
     from rtoutcomes.report.figures import Style
 
     curves = [Curve(f"G{i}", _km(40000, 700 + i, False), 40000) for i in range(2)]
     panel = Panel(curves, "bands", "Overall survival")
     fig = survival_figure([panel], Axis("months"), Style(bands=True))
-    bands = [c for c in fig.axes[0].collections if isinstance(c, FillBetweenPolyCollection)]
+    bands = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
     paths = [band.get_paths() for band in bands]
     for dpi in (300, 600):
         with figures.rc_context():

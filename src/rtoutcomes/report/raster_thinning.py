@@ -114,16 +114,20 @@ def _thin_band(collection: Any, dpi: int) -> Thinned | None:
     the lower staircase to the end and back along the upper one) with both staircases thinned
     as a curve's are; None if ``collection`` is no such band or is small."""
     import numpy as np
-    from matplotlib.collections import FillBetweenPolyCollection
+    from matplotlib.collections import PolyCollection  # fill_between's (a subclass from 3.10)
 
-    if not isinstance(collection, FillBetweenPolyCollection):
+    if not isinstance(collection, PolyCollection):
         return None
     paths = collection.get_paths()
     if len(paths) != 1 or len(paths[0]) < MIN_VERTICES:
         return None
     vertices: Any = np.asarray(paths[0].vertices)
     n = (vertices.shape[0] - 3) // 2  # start, n lower, end, n upper (reversed), closing point
-    if 2 * n + 3 != vertices.shape[0]:
+    if not (
+        2 * n + 3 == vertices.shape[0]
+        and np.array_equal(vertices[0], vertices[2 * n + 1])  # start: the upper's first point
+        and np.array_equal(vertices[n + 1], vertices[n + 2])  # end: the upper's last point
+    ):
         return None
     to_pixels = _separable(collection)
     if to_pixels is None:
