@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from clinical_registry import build_registry
+from rtoutcomes import demo
 from rtoutcomes.clinical import ctcae, eligibility, histology, oligometastatic, recist
 from rtoutcomes.clinical.endpoints import derive_endpoints, first_courses
 from rtoutcomes.federated import site
@@ -271,6 +272,7 @@ CALLS: dict[str, tuple[Callable[..., Any], Callable[[], tuple[Any, ...]]]] = {
         lambda: (REGISTRY_STUDY, build_registry(), Path(OUT.name) / "run"),
     ),
     "run.tables_sha256": (run.tables_sha256, lambda: (build_registry(),)),
+    "demo.summarise_tables": (demo.summarise_tables, lambda: (build_registry(), "registry.db")),
     "table.endpoint_data": (
         table.endpoint_data,
         lambda: (_lung(), LUNG_STUDY.endpoints["OS_inst"]),

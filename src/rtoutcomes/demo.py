@@ -144,13 +144,19 @@ def summarise_registry(db: str | Path) -> CohortSummary:
     :func:`rtoutcomes.clinical.endpoints.derive_endpoints` (RECIST 1.1, from SBRT start, up to
     the registry's data cut-off).
     """
+    from rtoutcomes.registry import read_tables
+
+    return summarise_tables(read_tables(db), db)
+
+
+def summarise_tables(tables: dict[str, pd.DataFrame], db: str | Path) -> CohortSummary:
+    """``summarise_registry`` of the registry tables ``tables`` (``read_tables``' dict) read
+    from ``db``."""
     import numpy as np
 
     from rtoutcomes.clinical.endpoints import derive_endpoints
-    from rtoutcomes.registry import read_tables
     from rtoutcomes.stats import kaplan_meier
 
-    tables = read_tables(db)
     meta = dict(zip(tables["registry_meta"]["key"], tables["registry_meta"]["value"], strict=True))
     cutoff = meta.get("data_cutoff_date")
     candidates = tables["screened_candidates"]
@@ -259,29 +265,78 @@ def _import_demo(database: Path) -> None:
     )
 
 
+# What both the registry import and the demo's own process use (the database library and the
+# registry package): imported before the import is forked, so that each process does not import
+# them again. (The import also migrates the new database, with Alembic: only it imports that.)
+REGISTRY_MODULES = ("sqlalchemy", "rtoutcomes.registry", "rtoutcomes.registry.audit")
+# What only the demo's own process uses after the import (reading the registry back, deriving
+# and analysing it): imported while the forked process imports the registry.
+STUDY_MODULES = (
+    "pandas",
+    "scipy.special",
+    "rtoutcomes.registry.tables",
+    "rtoutcomes.clinical.endpoints",
+    "rtoutcomes.stats",
+    "rtoutcomes.study.run",
+    "rtoutcomes.study.registry_table",
+    "rtoutcomes.study.cohort",
+    "rtoutcomes.study.response",
+    "rtoutcomes.study.analysis",
+    "rtoutcomes.report.cohort_tables",
+)
+
+
 def run_demo(out_dir: str | Path, progress: Callable[[str], None]) -> CohortSummary:
     """``rtoutcomes demo``: the demo registry and the model study's report in ``out_dir``.
 
     Everything (``registry.db`` and the report) is written in a folder beside ``out_dir`` and
     moved in together at the end: a failure leaves ``out_dir`` as it was.
+
+    On two cores the work overlaps (``rtoutcomes.study.forked``; the same files as one process,
+    tests/test_study_determinism.py): the report process is forked first and imports the
+    plotting and Word libraries; the registry is imported by another forked process while this
+    one imports what it reads and analyses the registry with; the console summary is derived in
+    a process forked once the registry's tables are read, from those tables.
     """
+    import importlib
+    from contextlib import ExitStack
+
     from rtoutcomes.io.outputs import check_output_folder, staged_output
-    from rtoutcomes.study import load_study
-    from rtoutcomes.study.forked import Forked
-    from rtoutcomes.study.run import run_registry
-    from rtoutcomes.study.standard import model_study_path
+    from rtoutcomes.study.forked import Forked, ReportProcess
 
     folder = check_output_folder(out_dir)
     _refuse_foreign_database(folder)
-    with staged_output(folder) as stage:
+    with staged_output(folder) as stage, ExitStack() as stack:
         database = stage / DEMO_DATABASE
-        _import_demo(database)
-        # the console summary derives the registry again (its own rules): in a process forked
-        # now, on the second core while this one runs the study
-        with Forked(lambda: summarise_registry(database)) as summary:
-            # The path, not a sqlite:/// URL: SQLAlchemy would decode "%20" in a URL's path.
-            study = load_study(model_study_path(), db=str(database))
-            run_registry(study, str(database), stage, progress)
-            summarised = summary.result()
+        report_process = stack.enter_context(ReportProcess())
+        for name in REGISTRY_MODULES:
+            importlib.import_module(name)
+        with Forked(lambda: _import_demo(database)) as imported:
+            for name in STUDY_MODULES:
+                importlib.import_module(name)
+            imported.result()
+        from rtoutcomes.study import load_study
+        from rtoutcomes.study.run import run_registry
+        from rtoutcomes.study.standard import model_study_path
+
+        summaries: list[Forked[CohortSummary]] = []
+
+        def summarise(tables: dict[str, pd.DataFrame]) -> None:
+            # the console summary derives the registry again (its own rules), on the second core
+            summaries.append(
+                stack.enter_context(Forked(lambda: summarise_tables(tables, database)))
+            )
+
+        # The path, not a sqlite:/// URL: SQLAlchemy would decode "%20" in a URL's path.
+        study = load_study(model_study_path(), db=str(database))
+        run_registry(
+            study,
+            str(database),
+            stage,
+            progress,
+            report_process=report_process,
+            tables_read=summarise,
+        )
+        summarised = summaries[0].result()
         _remove_journals(folder)
     return replace(summarised, database=str(Path(out_dir) / DEMO_DATABASE))

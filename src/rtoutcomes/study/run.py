@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from rtoutcomes.report.table import Table
 
 Progress = Callable[[str], None]
+TablesRead = Callable[[dict[str, "pd.DataFrame"]], None]  # given the registry's tables as read
 
 
 def _quiet(_: str) -> None:
@@ -248,19 +249,36 @@ def write_report(
     write_report_while_drawing(results, cohort_tables, supplement, folder, progress)
 
 
-def run_registry(study: Study, db_url: str, out_dir: Path, progress: Progress = _quiet) -> Results:
-    """``rtoutcomes run`` on a registry database: cohort tables, flow chart and analyses."""
+def run_registry(
+    study: Study,
+    db_url: str,
+    out_dir: Path,
+    progress: Progress = _quiet,
+    *,
+    report_process: ReportProcess | None = None,
+    tables_read: TablesRead | None = None,
+) -> Results:
+    """``rtoutcomes run`` on a registry database: cohort tables, flow chart and analyses.
+
+    ``report_process``: one forked earlier by the caller (the demo forks it before its registry
+    import, so that it imports the report's libraries meanwhile); ``tables_read`` is called with
+    the registry's tables as soon as they are read (the demo's console summary is derived from
+    them in a forked process instead of reading the registry again)."""
     check_output_folder(out_dir)
     from rtoutcomes.registry.audit import snapshot
     from rtoutcomes.registry.tables import frames_of_rows
 
     when = f" as of {study.as_of}" if study.as_of else ""
-    with ReportProcess() as report_process:  # imports the report's libraries meanwhile
+    # the report process imports the report's libraries while the registry is read and analysed
+    with report_process or ReportProcess() as report_process:
         progress(f"reading the registry{when}")
         state = snapshot(db_url, study.as_of)
+        tables = frames_of_rows(state.rows)
+        if tables_read is not None:
+            tables_read(tables)
         return run_on_tables(
             study,
-            frames_of_rows(state.rows),
+            tables,
             out_dir,
             progress,
             data_name=_database_name(db_url),
