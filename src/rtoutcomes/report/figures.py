@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -153,11 +154,16 @@ def new_figure(width_in: float, height_in: float) -> Figure:
     return fig
 
 
-def rc_context() -> Any:
-    """The figures' style (``RC``) for the drawing inside the ``with`` block."""
+@contextmanager
+def rc_context() -> Iterator[None]:
+    """The figures' style (``RC``) for the drawing inside the ``with`` block, each text measured
+    once per process (``text_measure``)."""
     import matplotlib
 
-    return matplotlib.rc_context(RC)
+    from rtoutcomes.report.text_measure import measured_once
+
+    with matplotlib.rc_context(RC), measured_once():
+        yield
 
 
 def render(
