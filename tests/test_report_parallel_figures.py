@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
+
 from rtoutcomes.report.build import build_report
 from rtoutcomes.report.parallel_figures import draw
 from test_report_render import results
@@ -70,3 +72,24 @@ def test_report_written_while_drawing_is_the_serial_report(tmp_path: Any) -> Non
     assert names == sorted(p.relative_to(overlapped) for p in overlapped.rglob("*") if p.is_file())
     for name in names:
         assert (serial / name).read_bytes() == (overlapped / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_the_figures_of_some_tasks_waited_for_first(
+    fork: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the Word file waits for the main figures only: they come in task order, then all of them
+    import rtoutcomes.report.parallel_figures as parallel
+    from rtoutcomes.report.document import Figure
+
+    if not fork:
+        monkeypatch.setattr(parallel, "can_fork", lambda: False)
+
+    def task(i: int) -> list[Figure]:
+        return [Figure(key=f"f{i}", caption="", rendered=None)]  # type: ignore[arg-type]
+
+    pending = parallel.start(
+        [lambda i=i: task(i) for i in range(5)], workers=2, costs=[1, 5, 2, 4, 3], first=[4, 2]
+    )
+    assert [f.key for f in pending.of([4, 2])] == ["f2", "f4"]
+    assert [f.key for f in pending()] == ["f0", "f1", "f2", "f3", "f4"]

@@ -8,6 +8,7 @@ from pathlib import Path
 from rtoutcomes.report.competing_risks import fine_gray_of, fine_gray_table, incidence_table
 from rtoutcomes.report.document import Figure, Report
 from rtoutcomes.report.methods import methods_paragraph
+from rtoutcomes.report.parallel_figures import Pending
 from rtoutcomes.report.survival_tables import (
     multivariate_table,
     nested_table,
@@ -71,10 +72,11 @@ def flow_figure(results: Results) -> Figure:
 
 def figure_tasks(
     results: Results, workers: int
-) -> tuple[list[Callable[[], list[Figure]]], list[float]]:
+) -> tuple[list[Callable[[], list[Figure]]], list[float], int]:
     """One task per figure or small group of figures (``results`` made safe by
     ``xml_safe_tree``), each with a rough cost (panels drawn times formats) so that ``workers``
-    processes start on the largest first and finish together."""
+    processes start on the largest first and finish together; and how many of the tasks, the
+    first ones, draw the main figures (the others draw the single panels of the supplement)."""
     from rtoutcomes.report.response_report import forest_figures, response_figures
     from rtoutcomes.report.survival_figures import (
         all_panels,
@@ -103,13 +105,15 @@ def figure_tasks(
             costs.append(formats)
     tasks.append(lambda: response_figures(results))
     costs.append(2 * formats)
+    main = len(tasks)
     singles = list(panels.values())
-    step = max(-(-len(singles) // (2 * workers)), 1)  # a few tasks per worker: balanced
+    # drawn last, two or three panels a task (~0.3 CPU s): the workers finish together
+    step = max(-(-len(singles) // (6 * workers)), 1)
     for start in range(0, len(singles), step):
         chunk = singles[start : start + step]
         tasks.append(lambda chunk=chunk: single_figures(results, chunk))  # type: ignore[misc]
         costs.append(2 * len(chunk))
-    return tasks, costs
+    return tasks, costs, main
 
 
 def _workers(results: Results, workers: int | None) -> int:
@@ -123,15 +127,17 @@ def _workers(results: Results, workers: int | None) -> int:
 
 def start_figures(
     results: Results, workers: int | None = None, progress: Callable[[str], None] = _noop
-) -> Callable[[], list[Figure]]:
-    """The report's figures begun (``results`` made safe) by workers forked now; the returned
-    function waits for them."""
+) -> tuple[Pending, list[int]]:
+    """The report's figures begun (``results`` made safe) by workers forked now, the main
+    figures first; ``Pending`` waits for them, ``Pending.of`` the tasks listed second (the main
+    figures: the Word file's) for theirs."""
     from rtoutcomes.report.parallel_figures import start
 
     workers = _workers(results, workers)
-    tasks, costs = figure_tasks(results, workers)
+    tasks, costs, main = figure_tasks(results, workers)
     progress(f"drawing {len(tasks)} figure tasks on {workers} core(s)")
-    return start(tasks, workers, costs)
+    first = list(range(main))
+    return start(tasks, workers, costs, first=first), first
 
 
 def build_report(
@@ -152,7 +158,7 @@ def build_report(
     from rtoutcomes.io.outputs import xml_safe_tree
 
     safe = xml_safe_tree(results)
-    figures = start_figures(safe, workers, progress)
+    figures, _ = start_figures(safe, workers, progress)
     return _report(results, safe, cohort_tables, supplement, figures())
 
 
@@ -193,24 +199,18 @@ def write_report_while_drawing(
 ) -> Report:
     """``build_report`` and ``write_report_files`` in one, faster: the figures are drawn by
     workers forked here while results.json, the CSV tables, the Excel file and the Word file's
-    tables are written (the Word file waits for the figures where they go); the same files."""
+    tables are written; the Word file waits for the main figures only where they go (they are
+    drawn first: the rest of it is written while the single panels are drawn); the same files."""
     from rtoutcomes.io.outputs import xml_safe_tree
 
     safe = xml_safe_tree(results)
-    pending = start_figures(safe, None, progress)
+    pending, main = start_figures(safe, None, progress)
     report = _report(results, safe, cohort_tables, supplement, [])
-    waited: list[bool] = []
-
-    def figures() -> list[Figure]:
-        if not waited:  # once: the workers' results are collected once
-            report.figures = pending()
-            waited.append(True)
-        return report.figures
 
     progress("writing results.json, tables")
     _write_tables(report, folder)
-    _write_docx(report, folder, figures)
-    figures()  # drawn by now, unless the report has no main figure
+    _write_docx(report, folder, lambda: pending.of(main))  # the Word file shows the main ones
+    report.figures = pending()
     progress("writing figures and report.html")
     _write_figures_and_html(report, folder)
     return report

@@ -62,37 +62,67 @@ def draw(
     return start(tasks, workers, costs)()
 
 
+class Pending:
+    """Figures being drawn: ``pending()`` waits for all of them (in task order),
+    ``pending.of(indices)`` for those tasks' only (in task order)."""
+
+    def __init__(self, result: Callable[[int], list[Figure]], count: int) -> None:
+        self._result = result
+        self._count = count
+
+    def of(self, indices: Sequence[int]) -> list[Figure]:
+        return [figure for i in sorted(indices) for figure in self._result(i)]
+
+    def __call__(self) -> list[Figure]:
+        return self.of(range(self._count))
+
+
 def start(
-    tasks: Sequence[Task], workers: int | None = None, costs: Sequence[float] | None = None
-) -> Callable[[], list[Figure]]:
-    """``draw``, begun: the workers are forked and given the tasks now; the returned function
-    waits for the figures (in task order). Drawn here (when it is called) where workers
-    cannot be forked or are not worth it."""
+    tasks: Sequence[Task],
+    workers: int | None = None,
+    costs: Sequence[float] | None = None,
+    first: Sequence[int] = (),
+) -> Pending:
+    """``draw``, begun: the workers are forked and given the tasks now; the returned ``Pending``
+    waits for the figures. ``first``: tasks started before the others (each group costliest
+    first), e.g. those whose figures the caller needs before the rest. Drawn here (when waited
+    for) where workers cannot be forked or are not worth it."""
     global _TASKS
 
     workers = available_cores() if workers is None else workers
     workers = min(workers, len(tasks))
     if workers <= 1 or not can_fork():
+        drawn: dict[int, list[Figure]] = {}
 
-        def serial() -> list[Figure]:
-            return [figure for task in tasks for figure in task()]
+        def serial(i: int) -> list[Figure]:
+            if i not in drawn:
+                drawn[i] = tasks[i]()
+            return drawn[i]
 
-        return serial
+        return Pending(serial, len(tasks))
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     import_backends()
-    order = sorted(range(len(tasks)), key=lambda i: -costs[i]) if costs else range(len(tasks))
+    early = set(first)
+    order = sorted(range(len(tasks)), key=lambda i: (i not in early, -costs[i] if costs else 0.0))
     _TASKS = tasks
     try:
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
         futures = {i: pool.submit(_run, i) for i in order}
     finally:
         _TASKS = ()  # the workers hold their copy (forked when the first task was submitted)
+    waited: set[int] = set()
 
-    def collect() -> list[Figure]:
-        with pool:
-            drawn = [futures[i].result() for i in range(len(tasks))]
-        return [figure for figures in drawn for figure in figures]
+    def result(i: int) -> list[Figure]:
+        try:
+            figures = futures[i].result()
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
+        waited.add(i)
+        if len(waited) == len(tasks):  # all collected: the workers end
+            pool.shutdown()
+        return figures
 
-    return collect
+    return Pending(result, len(tasks))
