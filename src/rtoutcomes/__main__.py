@@ -1,7 +1,5 @@
 """Allow ``python -m rtoutcomes``."""
 
-import sys
+from rtoutcomes.cli import run
 
-from rtoutcomes.cli import main
-
-sys.exit(main())
+run()
