@@ -29,13 +29,12 @@ import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from rtoutcomes.errors import RtOutcomesError
-from rtoutcomes.registry.database import insert_rows
+from rtoutcomes.registry.database import insert_columns
 from rtoutcomes.registry.schema import AUDIT_HEAD, AUDIT_LOG
 from rtoutcomes.registry.spec import TABLE_BY_NAME, TABLES, ColumnSpec
 
@@ -426,21 +425,19 @@ def write_batch(connection: sa.Connection, prepared: PreparedBatch) -> Head:
     if not prepared.hashes:
         return head
     seqs = range(head.seq + 1, head.seq + 1 + len(prepared.hashes))
-    rows = list(
-        zip(
-            seqs,
-            repeat(prepared.batch),
-            repeat(prepared.recorded_at),
-            repeat(prepared.user),
-            repeat(prepared.command),
-            repeat(prepared.reason),
-            *prepared.changes.columns(*FIELDS),
-            [head.entry_hash, *prepared.hashes[:-1]],
-            prepared.hashes,
-            strict=False,  # repeat() is endless; the lists are of one length
-        )
-    )
-    insert_rows(connection, AUDIT_LOG, AUDIT_COLUMNS, rows)
+    n = len(seqs)
+    columns = [
+        seqs,
+        [prepared.batch] * n,
+        [prepared.recorded_at] * n,
+        [prepared.user] * n,
+        [prepared.command] * n,
+        [prepared.reason] * n,
+        *prepared.changes.columns(*FIELDS),
+        [head.entry_hash, *prepared.hashes[:-1]],
+        prepared.hashes,
+    ]
+    insert_columns(connection, AUDIT_LOG, AUDIT_COLUMNS, columns)
     last = Head(seqs[-1], prepared.batch, prepared.hashes[-1])
     values = {"seq": last.seq, "batch": last.batch, "entry_hash": last.entry_hash}
     updated = connection.execute(AUDIT_HEAD.update().where(AUDIT_HEAD.c.id == 1).values(values))

@@ -193,11 +193,26 @@ def insert_rows(
     """
     if not rows:
         return
-    dialect = connection.dialect
-    if dialect.name != "sqlite":
+    if connection.dialect.name != "sqlite":
         connection.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
         return
-    columns: list[Sequence[object]] = list(zip(*rows, strict=True))
+    insert_columns(connection, table, names, list(zip(*rows, strict=True)))
+
+
+def insert_columns(
+    connection: sa.Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    columns: Sequence[Sequence[object]],
+) -> None:
+    """``insert_rows`` of rows given as their columns (one sequence of values per name in
+    ``names``, all of one length), without making the rows first."""
+    if not columns or not columns[0]:
+        return
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        insert_rows(connection, table, names, list(zip(*columns, strict=True)))
+        return
     values: list[str] = []
     bound: list[Sequence[object]] = []
     for name, column in zip(names, columns, strict=True):
@@ -215,7 +230,7 @@ def insert_rows(
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
         f"VALUES ({', '.join(values)})"
     )
-    parameters = list(zip(*bound, strict=True)) if bound else [()] * len(rows)
+    parameters = list(zip(*bound, strict=True)) if bound else [()] * len(columns[0])
     connection.exec_driver_sql(statement, parameters)
 
 
