@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from rtoutcomes.demo import demo_registry_files
-from rtoutcomes.registry import audit, changes
+from rtoutcomes.registry import audit, changes, validation
 from rtoutcomes.registry.importer import import_registry
 
 DIGESTS = Path(__file__).with_name("data") / "import_digests.json"
@@ -78,7 +78,8 @@ def test_import_writes_what_main_wrote(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copies: int, forked: bool
 ) -> None:
     """Also with the audit batch prepared by a forked process (changes.FORK_ENTRIES: a
-    whole-registry import's size; lowered here to the demo's)."""
+    whole-registry import's size; lowered here to the demo's), and the largest tables' files
+    read and checked by one (validation.SHARED_BYTES)."""
     pids = tmp_path / "pids"
     prepare = audit.prepare_batch
 
@@ -89,6 +90,7 @@ def test_import_writes_what_main_wrote(
 
     monkeypatch.setattr(audit, "prepare_batch", recorded)
     monkeypatch.setattr(changes, "FORK_ENTRIES", 1 if forked else 10**9)
+    monkeypatch.setattr(validation, "SHARED_BYTES", 0 if forked else 10**12)
     folder = demo_registry_files() if copies == 1 else copies_of_demo(copies, tmp_path / "csv")
     expected = json.loads(DIGESTS.read_text())[str(copies)]
     assert imported(folder, tmp_path / "registry.db") == expected
@@ -111,3 +113,41 @@ def test_the_digest_sees_one_changed_byte(tmp_path: Path) -> None:
             assert connection.execute(change).rowcount == 1
         assert dump_digest(copy)["sha256"] != expected["sha256"]
         copy.unlink()
+
+
+def _broken(folder: Path, out: Path, edits: dict[str, tuple[str, str]]) -> Path:
+    out.mkdir()
+    for source in folder.glob("*.csv"):
+        text = source.read_text(encoding="utf-8")
+        if source.name in edits:
+            old, new = edits[source.name]
+            assert old in text
+            text = text.replace(old, new, 1)
+        (out / source.name).write_text(text, encoding="utf-8")
+    return out
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        {  # cells broken in a table checked by each process, and a rule across tables
+            "assessments.csv": (",CT,", ",XR,"),
+            "patients.csv": (",male,", ",mael,"),
+            "patient_events.csv": (",death,", ",died,"),
+        },
+        {"assessments.csv": (",CT,", ',"CT\n,')},  # a file read with a problem: all here
+    ],
+    ids=["cells", "reading"],
+)
+def test_a_refused_import_lists_the_same_problems_either_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edits: dict[str, tuple[str, str]]
+) -> None:
+    folder = _broken(copies_of_demo(3, tmp_path / "csv"), tmp_path / "broken", edits)
+    found = []
+    for shared in (10**12, 0):
+        monkeypatch.setattr(validation, "SHARED_BYTES", shared)
+        with pytest.raises(validation.ImportRejected) as refused:
+            validation.validate_files(folder)
+        found.append([str(p) for p in refused.value.problems])
+    assert found[0] == found[1]
+    assert len(found[0]) >= len(edits)

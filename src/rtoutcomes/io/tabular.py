@@ -63,11 +63,15 @@ class RawRegistry:
         return f"{table}.csv"
 
 
-def read_registry_files(path: str | Path) -> RawRegistry:
-    """Read a folder of ``<table>.csv`` files or one ``.xlsx`` workbook (one sheet per table)."""
+def read_registry_files(path: str | Path, *, skip: frozenset[str] = frozenset()) -> RawRegistry:
+    """Read a folder of ``<table>.csv`` files or one ``.xlsx`` workbook (one sheet per table).
+
+    ``skip``: names of CSV files of the folder not to read (another process reads them:
+    ``validation.validate_files``); they still count in the check for two files of one table.
+    """
     path = Path(path)
     if path.is_dir():
-        return _read_csv_folder(path)
+        return _read_csv_folder(path, skip)
     registry = RawRegistry(str(path), "xlsx")
     if not path.exists():
         registry.problems.append(Problem(str(path), None, None, None, "no such file or folder"))
@@ -88,7 +92,7 @@ def read_registry_files(path: str | Path) -> RawRegistry:
 # --- CSV ------------------------------------------------------------------------------------
 
 
-def _read_csv_folder(folder: Path) -> RawRegistry:
+def _read_csv_folder(folder: Path, skip: frozenset[str]) -> RawRegistry:
     registry = RawRegistry(str(folder), "csv")
     try:
         files = sorted(folder.iterdir())
@@ -113,7 +117,9 @@ def _read_csv_folder(folder: Path) -> RawRegistry:
                 )
                 registry.unreadable.add(file.stem)
                 continue
-            table = _read_csv_file(file, registry.problems)
+            if file.name in skip:
+                continue
+            table = read_csv_table(file, registry.problems)
             if table is None:
                 registry.unreadable.add(file.stem)
             else:
@@ -165,7 +171,9 @@ def sniff_delimiter(header_line: str) -> str:
     return ";" if counts[";"] > counts[","] else ","
 
 
-def _read_csv_file(file: Path, problems: list[Problem]) -> RawTable | None:
+def read_csv_table(file: Path, problems: list[Problem]) -> RawTable | None:
+    """One ``<table>.csv`` file of a registry folder (``None``, with its problems, when it
+    cannot be read)."""
     text = _decode(file, problems)
     if text is None:
         return None

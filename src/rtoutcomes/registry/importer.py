@@ -15,12 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rtoutcomes.io.problems import Problem
-from rtoutcomes.io.tabular import RawRegistry, RawRow, RawTable, read_registry_files
+from rtoutcomes.io.tabular import RawRegistry, RawRow, RawTable
 from rtoutcomes.registry.changes import RegistryNotEmpty, apply_changes
 from rtoutcomes.registry.database import database_errors, make_engine
 from rtoutcomes.registry.spec import TABLES
 from rtoutcomes.registry.tables import read_rows
-from rtoutcomes.registry.validation import validate_import, validate_registry
+from rtoutcomes.registry.validation import validate_files, validate_registry
 
 __all__ = ["RegistryNotEmpty", "database_as_raw", "import_registry", "validate_database"]
 
@@ -48,7 +48,7 @@ def import_registry(
     with _without_cycle_collection():
         # every cell parsed and every rule checked once, here; apply_changes trusts the result
         # (a CheckedRegistry, which only validate_import makes) because the registry is empty
-        checked = validate_import(read_registry_files(path))
+        checked = validate_files(path)
         engine = make_engine(db_url)
         try:
             with database_errors(db_url):

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from types import MappingProxyType
 
 from rtoutcomes.errors import RtOutcomesError
 from rtoutcomes.io.problems import Problem
-from rtoutcomes.io.tabular import RawRegistry, RawTable
+from rtoutcomes.io.tabular import RawRegistry, RawTable, read_csv_table, read_registry_files
 from rtoutcomes.registry.cells import (
     CellError,
     identifier_column,
@@ -69,8 +70,16 @@ def _suggest(name: str, candidates: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def validate_registry(raw: RawRegistry) -> ValidatedRegistry:
-    """Check every table, row and cell of ``raw``; return typed rows and all problems."""
+Checked = tuple[RawTable, list[Record], list[tuple[object, ...]], list[Problem]]
+"""A table's cells checked elsewhere: its header (no rows), records, rows and problems."""
+
+
+def validate_registry(
+    raw: RawRegistry, checked: Mapping[str, Checked] | None = None
+) -> ValidatedRegistry:
+    """Check every table, row and cell of ``raw``; return typed rows and all problems.
+
+    ``checked``: tables whose cells another process checked (``validate_files``), by name."""
     result = ValidatedRegistry({}, {}, list(raw.problems))
     if raw.problems and not raw.tables:
         return result  # nothing readable (no such path, not a workbook...)
@@ -105,7 +114,14 @@ def validate_registry(raw: RawRegistry) -> ValidatedRegistry:
             result.missing_tables.add(spec.name)
             continue
         _check_columns(table, spec, result.problems)
-        result.tables[spec.name], result.rows[spec.name] = _check_rows(table, spec, result.problems)
+        if checked and spec.name in checked:
+            _, records, rows, problems = checked[spec.name]
+            result.tables[spec.name], result.rows[spec.name] = records, rows
+            result.problems += problems
+        else:
+            result.tables[spec.name], result.rows[spec.name] = _check_rows(
+                table, spec, result.problems
+            )
         _check_unique(spec, result)
     check_rules(result)
     return result
@@ -148,11 +164,65 @@ class CheckedRegistry:
         return {spec.name: len(self.rows(spec.name)) for spec in TABLES}
 
 
-def validate_import(raw: RawRegistry) -> CheckedRegistry:
+SHARED_TABLES = ("assessments", "patient_events")
+"""The tables a forked process reads and checks while ``validate_files`` does the others: the
+largest of a registry (nearly half its cells at the benchmark's size)."""
+SHARED_BYTES = 1_000_000
+"""From this size of their files on (a registry of ~1,500 patients)."""
+
+
+def validate_files(path: str | Path) -> CheckedRegistry:
+    """``validate_import(read_registry_files(path))``. For a folder of CSV files whose
+    ``SHARED_TABLES`` files are large, a forked process reads those files and checks their
+    cells (``_check_rows``: the same code on the same bytes) while this one reads and checks
+    the others; everything across rows and tables is checked here, on all of them. Where
+    anything of the folder cannot be read as it is (a problem of reading, a second file of a
+    table), or the child cannot be forked, it is all done here."""
+    from rtoutcomes.forking import InChild, can_fork
+
+    path = Path(path)
+    files = [path / f"{name}.csv" for name in SHARED_TABLES]
+    if (
+        not path.is_dir()
+        or not can_fork()
+        or not all(f.is_file() for f in files)
+        or sum(f.stat().st_size for f in files) < SHARED_BYTES
+    ):
+        return validate_import(read_registry_files(path))
+    with InChild(lambda: _checked_files(files)) as child:
+        raw = read_registry_files(path, skip=frozenset(f.name for f in files))
+        checked = child.result()
+    if checked is None or raw.problems or raw.unreadable:
+        return validate_import(read_registry_files(path))  # messages in the files' order
+    for name, (header, *_) in checked.items():
+        raw.tables[name] = header
+    return validate_import(raw, checked)
+
+
+def _checked_files(files: list[Path]) -> dict[str, Checked] | None:
+    """Each file read and its cells checked (in the forked process); ``None`` if one cannot
+    be read as it is."""
+    found: dict[str, Checked] = {}
+    for file in files:
+        problems: list[Problem] = []
+        table = read_csv_table(file, problems)
+        if table is None or problems or table.name not in TABLE_BY_NAME:
+            return None
+        cells: list[Problem] = []
+        records, rows = _check_rows(table, TABLE_BY_NAME[table.name], cells)
+        header = RawTable(table.name, table.source, table.columns, [], table.origin)
+        found[table.name] = (header, records, rows, cells)
+    return found
+
+
+def validate_import(
+    raw: RawRegistry, checked: Mapping[str, Checked] | None = None
+) -> CheckedRegistry:
     """``validate_registry``, for a first import: raises ``ImportRejected`` with every problem
     (``import refused, nothing was written``), else returns the typed rows as a
-    ``CheckedRegistry``."""
-    validated = validate_registry(raw)
+    ``CheckedRegistry``. ``checked``: as for ``validate_registry``."""
+    validated = validate_registry(raw, checked)
+
     if validated.problems:
         raise ImportRejected(validated.problems, "import refused, nothing was written")
     # the rows as _check_rows typed them (no problem: no cell was taken out of its record)
