@@ -23,6 +23,13 @@ class Record:
     def get(self, column: str) -> object:
         return self.values.get(column)
 
+    def __reduce__(self) -> tuple[type[Record], tuple[object, ...]]:
+        # pickled as the constructor's arguments: a forked process sends tens of thousands
+        # (validation.validate_files)
+        if not self.invalid and self.source is None:
+            return Record, (self.row, self.values)
+        return Record, (self.row, self.values, self.invalid, self.source)
+
     def filled(self, column: str) -> bool:
         """The cell holds something (a valid value or an invalid one already reported)."""
         return self.values.get(column) is not None or column in self.invalid
