@@ -78,7 +78,7 @@ def test_import_writes_what_main_wrote(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copies: int, forked: bool
 ) -> None:
     """Also with the audit batch prepared by a forked process (changes.FORK_ENTRIES: a
-    whole-registry import's size; lowered here to the demo's), and the largest tables' files
+    whole-registry import's size; lowered here to the demo's), and the largest table's file
     read and checked by one (validation.SHARED_BYTES)."""
     pids = tmp_path / "pids"
     prepare = audit.prepare_batch
