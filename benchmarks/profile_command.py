@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--one-process",
         action="store_true",
-        help="no forked report process or model share (rtoutcomes.study.forked): profile all "
+        help="no forked report process or model share (rtoutcomes.forking): profile all "
         "of the work here; otherwise the forked processes' CPU is only totalled",
     )
     parser.add_argument("command", nargs=argparse.REMAINDER)
@@ -38,9 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     command = [c for c in args.command if c != "--"]
     sys.path.insert(0, str(ROOT / "src"))
     if args.one_process:
-        import rtoutcomes.study.forked as forked
+        import rtoutcomes.forking as forking
 
-        forked.can_fork = lambda: False
+        forking.can_fork = lambda: False
     profile = cProfile.Profile(time.process_time)
     start = time.process_time()
     profile.enable()

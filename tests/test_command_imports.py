@@ -54,8 +54,8 @@ NOT_FOR_ONE_PLAN = (
 
 
 # the whole command in one process (the report too: no report process forked, see
-# rtoutcomes.study.forked), so that the listing covers everything it loads
-ONE_PROCESS = "import rtoutcomes.study.forked as f; f.can_fork = lambda: False"
+# rtoutcomes.forking), so that the listing covers everything it loads
+ONE_PROCESS = "import rtoutcomes.forking as f; f.can_fork = lambda: False"
 
 
 def list_modules(modules: tuple[str, ...], setup: str = "") -> str:

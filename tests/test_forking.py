@@ -26,12 +26,12 @@ def test_the_childs_error_is_raised_here_with_its_traceback() -> None:
 
     with InChild(fails) as child, pytest.raises(ValueError, match="L99") as raised:
         child.result()
-    assert any("in a forked process" in note for note in raised.value.__notes__)
+    assert any("in the forked process" in note for note in raised.value.__notes__)
 
 
 def test_leaving_early_kills_and_reaps_the_child() -> None:
     with pytest.raises(KeyError), InChild(lambda: time.sleep(60)) as child:
-        pid = child._pid
+        pid = child.pid
         raise KeyError("an error here before result()")
     assert pid is not None
     with pytest.raises(ChildProcessError):  # reaped: no such child any more

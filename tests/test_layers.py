@@ -51,12 +51,14 @@ LAYERS = {
 }
 STATS_THIRD_PARTY = {"numpy", "scipy"}
 STATS_RTOUTCOMES = {"rtoutcomes.errors", "rtoutcomes.tabular_result"}
-# report reads results only; it writes its files through io's staged, neutralising writer
+# report reads results only; it writes its files through io's staged, neutralising writer, and
+# asks the base layer's one fork helper whether its figure workers may be forked
 REPORT_RTOUTCOMES = (
     "rtoutcomes.report",
     "rtoutcomes.results",
     "rtoutcomes.errors",
     "rtoutcomes.io.outputs",
+    "rtoutcomes.forking",
 )
 
 

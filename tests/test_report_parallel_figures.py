@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from rtoutcomes import forking
 from rtoutcomes.report.build import build_report
 from rtoutcomes.report.parallel_figures import draw
 from test_report_render import results
@@ -83,7 +84,7 @@ def test_the_figures_of_some_tasks_waited_for_first(
     from rtoutcomes.report.document import Figure
 
     if not fork:
-        monkeypatch.setattr(parallel, "can_fork", lambda: False)
+        monkeypatch.setattr(forking, "can_fork", lambda: False)
 
     def task(i: int) -> list[Figure]:
         return [Figure(key=f"f{i}", caption="", rendered=None)]  # type: ignore[arg-type]

@@ -45,9 +45,8 @@ def demo_command(out: Path) -> list[str]:
 # the command in one process: no forked report, registry-import, summary or figure process
 # (a forked child would end at once, failing the command: the run shows that none was forked)
 ONE_PROCESS = (
-    "import os, sys, rtoutcomes.study.forked as f, rtoutcomes.report.parallel_figures as p\n"
-    "import rtoutcomes.forking as g\n"
-    "f.can_fork = p.can_fork = g.can_fork = lambda: False\n"
+    "import os, sys, rtoutcomes.forking as forking\n"
+    "forking.can_fork = lambda: False\n"
     "os.register_at_fork(after_in_child=lambda: os._exit(70))\n"
     "from rtoutcomes.cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"

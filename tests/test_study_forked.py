@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import rtoutcomes.study.forked as forked_module
+from rtoutcomes import forking
 from rtoutcomes.report import build
 from rtoutcomes.study import load_study
 from rtoutcomes.study.errors import AnalysisTableError, StudyFileError
@@ -35,7 +35,7 @@ def _raised_in(error: BaseException) -> int:
 @pytest.fixture(autouse=True)
 def _forking_possible() -> None:
     # asked when each test runs: a thread left by an earlier test would stop the forks
-    if not forked_module.can_fork():
+    if not forking.can_fork():
         pytest.skip("forks only on Linux, in a process without other threads")
 
 
@@ -82,7 +82,7 @@ def test_report_process_writes_the_bytes_of_one_process(
     two = analyze_file(study, LUNG, tmp_path / "forked")
     writers = [int(p.name.split("-")[1]) for p in tmp_path.glob("wrote-*")]
     assert writers == forked  # the report was written by the forked process
-    monkeypatch.setattr(forked_module, "can_fork", lambda: False)
+    monkeypatch.setattr(forking, "can_fork", lambda: False)
     one = analyze_file(study, LUNG, tmp_path / "alone")
     assert two == one
     files = _files(tmp_path / "forked")
@@ -145,18 +145,18 @@ def test_an_unpicklable_job_runs_in_this_process() -> None:
 def forked_models(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Every endpoint's models split between two processes, whatever its rows; the pids of
     the processes forked for them."""
+    from rtoutcomes.forking import InChild
     from rtoutcomes.study import analysis
-    from rtoutcomes.study.forked import Forked
 
     pids: list[int] = []
-    start = Forked.__init__
+    start = InChild.__init__
 
-    def recording(self: Forked[object], work: object, fork: bool = True) -> None:
+    def recording(self: InChild[object], work: object, fork: bool = True) -> None:
         start(self, work, fork)  # type: ignore[arg-type]
         if self.pid is not None:
             pids.append(self.pid)
 
-    monkeypatch.setattr(Forked, "__init__", recording)
+    monkeypatch.setattr(InChild, "__init__", recording)
     monkeypatch.setattr(analysis, "PARALLEL_ROWS", 1)
     return pids
 
@@ -178,7 +178,7 @@ def test_models_fitted_in_two_processes_are_the_same(
     two = _lung_analyses(study)
     assert len(forked_models) == 2  # one per endpoint
     assert all(_reaped(pid) for pid in forked_models)
-    monkeypatch.setattr(forked_module, "can_fork", lambda: False)
+    monkeypatch.setattr(forking, "can_fork", lambda: False)
     one = _lung_analyses(study)
     assert json.dumps(two, sort_keys=False) == json.dumps(one, sort_keys=False)  # order too
 
@@ -200,7 +200,7 @@ def test_a_model_error_is_the_one_process_error(
     with pytest.raises(StudyFileError) as two:
         _lung_analyses(study)
     assert forked_models and all(_reaped(pid) for pid in forked_models)
-    monkeypatch.setattr(forked_module, "can_fork", lambda: False)
+    monkeypatch.setattr(forking, "can_fork", lambda: False)
     with pytest.raises(StudyFileError) as one:
         _lung_analyses(study)
     assert str(two.value) == str(one.value)
@@ -247,7 +247,7 @@ def test_analysis_csvs_written_by_a_child_are_the_bytes_of_one_process(
     writers = [int(p.name) for p in csv_writers.iterdir()]
     assert len(writers) == 1 and writers[0] != os.getpid()
     assert _reaped(writers[0])
-    monkeypatch.setattr(forked_module, "can_fork", lambda: False)
+    monkeypatch.setattr(forking, "can_fork", lambda: False)
     one = analyze_file(study, LUNG, tmp_path / "alone")
     assert two == one
     assert "analysis/OS.csv" in _files(tmp_path / "forked")
@@ -284,7 +284,7 @@ def test_a_later_child_does_not_hold_the_report_process_pipe() -> None:
     would wait for that child to end."""
     import signal
 
-    from rtoutcomes.study.forked import Forked
+    from rtoutcomes.forking import InChild
 
     hold_read, hold_write = os.pipe()
 
@@ -297,7 +297,7 @@ def test_a_later_child_does_not_hold_the_report_process_pipe() -> None:
     previous = signal.signal(signal.SIGALRM, timeout)
     signal.alarm(20)  # a held pipe would hang the wait below: fail instead
     try:
-        with ReportProcess() as report, Forked(blocked) as other:
+        with ReportProcess() as report, InChild(blocked) as other:
             assert report.pid is not None and other.pid is not None
             report.submit(_nothing)
             report.wait()  # returns while the other child still runs

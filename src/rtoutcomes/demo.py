@@ -301,8 +301,9 @@ def run_demo(out_dir: str | Path, progress: Callable[[str], None]) -> CohortSumm
     import importlib
     from contextlib import ExitStack
 
+    from rtoutcomes.forking import InChild
     from rtoutcomes.io.outputs import check_output_folder, staged_output
-    from rtoutcomes.study.forked import Forked, ReportProcess
+    from rtoutcomes.study.forked import ReportProcess
 
     folder = check_output_folder(out_dir)
     _refuse_foreign_database(folder)
@@ -311,7 +312,7 @@ def run_demo(out_dir: str | Path, progress: Callable[[str], None]) -> CohortSumm
         report_process = stack.enter_context(ReportProcess())
         for name in REGISTRY_MODULES:
             importlib.import_module(name)
-        with Forked(lambda: _import_demo(database)) as imported:
+        with InChild(lambda: _import_demo(database)) as imported:
             for name in STUDY_MODULES:
                 importlib.import_module(name)
             imported.result()
@@ -319,12 +320,12 @@ def run_demo(out_dir: str | Path, progress: Callable[[str], None]) -> CohortSumm
         from rtoutcomes.study.run import run_registry
         from rtoutcomes.study.standard import model_study_path
 
-        summaries: list[Forked[CohortSummary]] = []
+        summaries: list[InChild[CohortSummary]] = []
 
         def summarise(tables: dict[str, pd.DataFrame]) -> None:
             # the console summary derives the registry again (its own rules), on the second core
             summaries.append(
-                stack.enter_context(Forked(lambda: summarise_tables(tables, database)))
+                stack.enter_context(InChild(lambda: summarise_tables(tables, database)))
             )
 
         # The path, not a sqlite:/// URL: SQLAlchemy would decode "%20" in a URL's path.

@@ -179,18 +179,18 @@ def validate_files(path: str | Path) -> CheckedRegistry:
     the others; everything across rows and tables is checked here, on all of them. Where
     anything of the folder cannot be read as it is (a problem of reading, a second file of a
     table), or the child cannot be forked, it is all done here."""
-    from rtoutcomes.forking import InChild, can_fork
+    from rtoutcomes import forking
 
     path = Path(path)
     files = [path / f"{name}.csv" for name in SHARED_TABLES]
     if (
         not path.is_dir()
-        or not can_fork()
+        or not forking.can_fork()
         or not all(f.is_file() for f in files)
         or sum(f.stat().st_size for f in files) < SHARED_BYTES
     ):
         return validate_import(read_registry_files(path))
-    with InChild(lambda: _checked_files(files)) as child:
+    with forking.InChild(lambda: _checked_files(files)) as child:
         raw = read_registry_files(path, skip=frozenset(f.name for f in files))
         # this process' tables, while the child checks its own
         own = {} if raw.problems else {n: _checked(t) for n, t in raw.tables.items()}

@@ -13,9 +13,9 @@ need no figure (results.json, CSV, Excel, the Word file's tables) while they dra
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Sequence
 
+from rtoutcomes import forking
 from rtoutcomes.report.document import Figure
 
 Task = Callable[[], list[Figure]]
@@ -31,15 +31,6 @@ def available_cores() -> int:
 
 def _run(index: int) -> list[Figure]:
     return _TASKS[index]()
-
-
-def can_fork() -> bool:
-    """Whether worker processes may be forked here: on Linux (fork is the default there), and
-    only from a single-threaded process (a forked copy of a threaded one, a web server's, may
-    inherit a lock held by another thread)."""
-    import threading
-
-    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def import_backends() -> None:
@@ -91,7 +82,7 @@ def start(
 
     workers = available_cores() if workers is None else workers
     workers = min(workers, len(tasks))
-    if workers <= 1 or not can_fork():
+    if workers <= 1 or not forking.can_fork():
         drawn: dict[int, list[Figure]] = {}
 
         def serial(i: int) -> list[Figure]:

@@ -14,6 +14,7 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from rtoutcomes import forking
 from rtoutcomes.results.model import (
     CompetingRisks,
     CoxModel,
@@ -23,7 +24,7 @@ from rtoutcomes.results.model import (
     IncidenceGroups,
     Test,
 )
-from rtoutcomes.study import forked, summaries
+from rtoutcomes.study import summaries
 from rtoutcomes.study.covariates import Levels, Term, design, level_codes
 from rtoutcomes.study.spec import Covariate, Endpoint, Study
 from rtoutcomes.study.table import EndpointData, endpoint_data, strata_labels, usable_rows
@@ -68,7 +69,7 @@ def _endpoint_results(
     data = endpoint_data(table, endpoint)
     usable = usable_rows(table, data)
     models = _ModelJobs(study, endpoint, data, usable, covariates)
-    with forked.Forked(lambda: models.fit(models.theirs), fork=bool(models.theirs)) as other:
+    with forking.InChild(lambda: models.fit(models.theirs), fork=bool(models.theirs)) as other:
         groups = {
             name: _group_results(study, data, usable, covariates[name])
             for name in study.analyses.groups
@@ -141,7 +142,7 @@ class _ModelJobs:
         self.order = [key for key, _, _ in jobs]
         self.mine: list[_Job] = jobs
         self.theirs: list[_Job] = []
-        if len(usable) >= PARALLEL_ROWS and len(jobs) >= 2 and forked.can_fork():
+        if len(usable) >= PARALLEL_ROWS and len(jobs) >= 2 and forking.can_fork():
             # longest first to the less loaded share; the cost of a model grows with its
             # columns over a fixed part (sorting, concordance, the PH test)
             shares: tuple[list[_Job], list[_Job]] = ([], [])

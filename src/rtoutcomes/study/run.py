@@ -171,16 +171,16 @@ def _finish(
     otherwise spends after the analyses, while the second core has time during them). Where
     the report's per-lesion table needs the frames (derived lesion endpoints, registry mode),
     this process builds them after the analyses and writes the CSVs itself."""
+    from rtoutcomes.forking import InChild
     from rtoutcomes.io.outputs import staged_output
     from rtoutcomes.study.analysis import PARALLEL_ROWS
-    from rtoutcomes.study.forked import Forked
 
     lesion_table = any(e.derived and e.unit == "lesion" for e in study.endpoints.values())
     rows = sum(len(t) for t in tables.values())
     with (
         staged_output(out_dir) as stage,
         report_process or ReportProcess(fork=False) as writer,
-        Forked(
+        InChild(
             lambda: _write_analysis_csvs(study, tables, None, cohort, stage),
             fork=not lesion_table and rows >= PARALLEL_ROWS,
         ) as csvs,
