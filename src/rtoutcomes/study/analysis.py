@@ -152,9 +152,6 @@ class _ModelJobs:
                 shares[lighter].append(job)
                 loads[lighter] += 1 + len(job[1])
             self.theirs, self.mine = shares  # the child takes the share with the largest
-            # the p-values' scipy.special (~0.25 s): imported once, before the fork, rather
-            # than by both processes
-            import scipy.special  # noqa: F401
 
     def fit(self, jobs: list[_Job]) -> list[tuple[str, Any]]:
         """Each model's results, or the library error it raised (raised in ``results``, in
