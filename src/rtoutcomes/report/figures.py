@@ -19,6 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from rtoutcomes.report import step_curves
+from rtoutcomes.report.step_curves import at_risk
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -410,36 +413,6 @@ def _rgba(fig: Figure, dpi: int) -> Any:
             fig.set_dpi(original)
 
 
-def at_risk(curve: Curve, times: Sequence[float]) -> list[int]:
-    """Number at risk at each time: rows still followed (time >= t), as R's ``summary``."""
-    import numpy as np
-
-    source = curve.risk if curve.risk is not None else curve.km
-    steps = np.asarray(source["time"], dtype=float)
-    counts = np.asarray(source["n_risk"], dtype=int)
-    index = np.searchsorted(steps, np.asarray(times, dtype=float), side="left")
-    return [int(counts[i]) if i < len(counts) else 0 for i in index]
-
-
-def _end(curve: Curve) -> float:
-    import numpy as np
-
-    end = curve.km.get("end")
-    times = np.asarray(curve.km["time"], dtype=float)
-    last = float(times.max()) if times.shape[0] else 0.0
-    return max(last, float(end) if end is not None else 0.0, 0.0)
-
-
-def _floats(values: Sequence[float | None]) -> Any:
-    """``values`` as a float array, None as NaN (the fast conversion when there is none)."""
-    import numpy as np
-
-    try:
-        return np.asarray(values, dtype=float)
-    except TypeError:  # a None among them
-        return np.array([np.nan if v is None else v for v in values], dtype=float)
-
-
 MAX_TICKS = 40  # ticks of one time axis at most, whatever the data or break_time
 
 
@@ -465,52 +438,23 @@ def ticks(axis: Axis, data_end: float) -> list[float]:
     return [i * step for i in range(count + 1)]
 
 
-def _steps(curve: Curve, start: float) -> tuple[Any, Any]:
-    """The step curve's vertices: from (0, ``start``) a horizontal then a vertical segment to
-    each estimate (rows without an estimate skipped)."""
-    import numpy as np
-
-    times, values = _estimates(curve)
-    xs = np.empty(2 * len(times) + 1)
-    ys = np.empty(2 * len(times) + 1)
-    xs[0], ys[0] = 0.0, start
-    xs[1::2] = xs[2::2] = times
-    ys[2::2] = values
-    ys[1::2] = np.concatenate(([start], values[:-1]))
-    return xs, ys
-
-
-def _estimates(curve: Curve) -> tuple[Any, Any]:
-    """(time, estimate) of the rows with an estimate, as float arrays."""
-    import numpy as np
-
-    estimate = _floats(curve.km["estimate"])
-    keep = ~np.isnan(estimate)
-    return np.asarray(curve.km["time"], dtype=float)[keep], estimate[keep]
-
-
 def draw_curves(
     ax: Axes, curves: Sequence[Curve], *, bands: bool = False, censor_marks: bool = True
 ) -> list[Line2D]:
     """Step curves (KM falling from 1, incidence rising from 0) with censor ticks and,
     if ``bands``, the pointwise confidence band; returns the curve lines (legend handles)."""
-    import numpy as np
-
     lines = []
     labelled = len(curves) > 1 or curves[0].rising
     for i, curve in enumerate(curves):
         style, grey = LINE_STYLES[i % len(LINE_STYLES)], GREYS[i % len(GREYS)]
         start = 0.0 if curve.rising else 1.0
-        xs, ys = _steps(curve, start)
-        end = _end(curve)
-        if end > xs[-1]:
-            xs, ys = np.append(xs, end), np.append(ys, ys[-1])
         label = None
         if labelled:
             label = curve.label if curve.n is None else f"{curve.label} (n={curve.n})"
-        (line,) = ax.plot(
-            xs,
-            ys,
+        line = step_curves.plot_steps(
+            ax,
+            curve,
+            start,
             linestyle=style,
             color=grey,
             linewidth=1.0,
@@ -520,40 +464,18 @@ def draw_curves(
         )
         lines.append(line)
         if bands:
-            _band(ax, curve, start, grey)
-        if censor_marks and "n_censor" in curve.km:
-            censored = np.asarray(curve.km["n_censor"]) > 0
-            estimate = _floats(curve.km["estimate"])
-            censored &= ~np.isnan(estimate)
-            if censored.any():
-                ax.plot(
-                    np.asarray(curve.km["time"], dtype=float)[censored],
-                    estimate[censored],
-                    linestyle="none",
-                    marker="|",
-                    markersize=3.5,
-                    markeredgewidth=0.7,
-                    color=grey,
-                    label=CENSOR_MARKS,
-                )
+            step_curves.plot_band(ax, curve, start, color=grey, alpha=0.12, linewidth=0)
+        if censor_marks:
+            step_curves.plot_censor_ticks(
+                ax,
+                curve,
+                marker="|",
+                markersize=3.5,
+                markeredgewidth=0.7,
+                color=grey,
+                label=CENSOR_MARKS,
+            )
     return lines
-
-
-def _band(ax: Axes, curve: Curve, start: float, grey: str) -> None:
-    lower, upper = curve.km.get("lower"), curve.km.get("upper")
-    if not lower or not upper:
-        return
-    xs, lo, hi = [0.0], [start], [start]
-    for t, a, b in zip(curve.km["time"], lower, upper, strict=True):
-        if a is None or b is None:
-            break
-        xs.append(float(t))
-        lo.append(float(a))
-        hi.append(float(b))
-    xs.append(_end(curve))
-    lo.append(lo[-1])
-    hi.append(hi[-1])
-    ax.fill_between(xs, lo, hi, step="post", color=grey, alpha=0.12, linewidth=0)
 
 
 def finish_axes(
@@ -882,7 +804,7 @@ def survival_panel(
     plot_y = y0 + BOTTOM_IN + risk_h + XAXIS_IN
     plot_h = height - TITLE_IN - XAXIS_IN - risk_h - BOTTOM_IN
     ax = fig.add_axes(((x0 + left_in) / fw, plot_y / fh, plot_w / fw, plot_h / fh))
-    end = max(_end(c) for c in panel.curves)
+    end = max(step_curves.end_time(c) for c in panel.curves)
     tick_times = ticks(axis, end)
     lines = draw_curves(ax, panel.curves, bands=bands)
     finish_axes(

@@ -168,9 +168,9 @@ def put_back(line: Line2D, data: tuple[Any, Any]) -> None:
 
 
 def is_staircase(x: Any, y: Any) -> bool:
-    """Whether (x, y) are a step curve's vertices as ``figures._steps`` makes them: from the start,
-    horizontal then vertical segments (and perhaps a last horizontal one to the follow-up's
-    end), monotone in y."""
+    """Whether (x, y) are a step curve's vertices as ``step_curves.steps`` makes them: from the
+    start, horizontal then vertical segments (and perhaps a last horizontal one to the
+    follow-up's end), monotone in y."""
     import numpy as np
 
     core = x.shape[0] if x.shape[0] % 2 == 1 else x.shape[0] - 1
@@ -213,7 +213,7 @@ def _separable(line: Any) -> tuple[float, float, float, float] | None:
 def staircase_cells(
     x: Any, y: Any, to_pixels: tuple[float, float, float, float], cells: float, substeps: int
 ) -> tuple[Any, Any]:
-    """The staircase (x, y) (data units, as ``_steps`` makes it: times increasing, values
+    """The staircase (x, y) (data units, as ``step_curves.steps`` makes it: times increasing, values
     monotone; ``to_pixels`` = (a, b, c, d): pixel x = a x + b, pixel y = c y + d) drawn from
     fewer steps: its steps are cut into runs at every 1/``cells`` pixel of time and of value
     (a step whose drop crosses a row of cells is a run of its own, and so is the last step),
