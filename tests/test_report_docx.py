@@ -5,6 +5,7 @@ warnings as a checklist at the end, fonts >= 8 pt, hostile text as plain text.""
 from __future__ import annotations
 
 import copy
+import io
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +106,117 @@ def test_manuscript_bytes_are_reproducible(tmp_path: Path) -> None:
     assert (tmp_path / "a" / "manuscript.docx").read_bytes() == (
         tmp_path / "b" / "manuscript.docx"
     ).read_bytes()
+
+
+# texts python-docx's Run.text treats specially: tabs and line breaks (w:tab, w:br), white
+# space at either end (xml:space="preserve"), markup characters, empty and blank cells
+ODD_TEXTS = [
+    "",
+    " ",
+    "  lead",
+    "trail ",
+    "a\tb",
+    "\ttab first",
+    "line\nbreak",
+    "cr\r\nlf",
+    "\n",
+    "<w:t>&amp;</w:t> & < > \" '",
+    "\u2264 0.05 \u2013 \u00b5m \U0001f600",
+    "=SUM(A1:A2)",
+    "x\x00y\x1bz",
+]
+
+
+def _varied_tables(seed: int) -> list[Table]:
+    """Tables of 1-12 columns, with heading rows, a header-only table, a wide one (its own
+    landscape section) and supplementary ones, their cells drawn from ``ODD_TEXTS`` and
+    numbers."""
+    import random
+
+    pick = random.Random(seed)
+    tables = []
+    for t in range(8):
+        columns = pick.choice([1, 2, 3, 5, 12])
+        table = Table(
+            f"t{t}",
+            f"Table {t}. A title {pick.choice(ODD_TEXTS)}",
+            [pick.choice([*ODD_TEXTS, "Covariate", "HR (95% CI)"]) for _ in range(columns)],
+            supplement=t >= 5,
+        )
+        for _ in range(0 if t == 2 else pick.randint(1, 9)):
+            if pick.random() < 0.2:
+                table.section(pick.choice(["Age", " heading ", "a\tb"]))
+            else:
+                table.add(
+                    *[pick.choice([*ODD_TEXTS, f"{pick.random():.3f}"]) for _ in range(columns)]
+                )
+        if pick.random() < 0.5:
+            table.notes.append(pick.choice(ODD_TEXTS))
+        tables.append(table)
+    return tables
+
+
+def _manuscript(tmp_path: Path, tables: list[Table], name: str, **page: str) -> bytes:
+    from rtoutcomes.report.document import Report
+    from rtoutcomes.report.docx_file import write_docx
+
+    report = Report(title="Tables", results={}, tables=tables, methods="", warnings=["w"])
+    write_docx(report, tmp_path / name, **page)
+    return (tmp_path / name).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("seed", "page"),
+    [
+        (1, {}),
+        (2, {"page_size": "Letter"}),
+        (3, {"orientation": "landscape"}),
+        (4, {"page_size": "Letter", "orientation": "landscape"}),
+    ],
+)
+def test_tables_written_at_once_are_python_docx_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, page: dict[str, str]
+) -> None:
+    """Each table's rows written as one piece of XML (``_add_table_rows``) give the Word file
+    python-docx's cell-by-cell API gives (``_add_table_cells``), byte for byte."""
+    import rtoutcomes.report.docx_file as docx_file
+
+    tables = _varied_tables(seed)
+    at_once = _manuscript(tmp_path, tables, "rows.docx", **page)
+    monkeypatch.setattr(docx_file, "_add_table_rows", docx_file._add_table_cells)
+    assert _manuscript(tmp_path, tables, "cells.docx", **page) == at_once
+
+
+def test_the_comparison_sees_one_attribute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Negative control: white space kept without ``xml:space="preserve"`` (Word would drop
+    it) is one attribute less in one cell, and the files differ."""
+    import rtoutcomes.report.docx_file as docx_file
+
+    table = Table("t", "T", ["a", "b"])
+    table.add("x", "trail ")
+    at_once = _manuscript(tmp_path, [table], "rows.docx")
+    original = docx_file._run_content
+    monkeypatch.setattr(
+        docx_file, "_run_content", lambda text: original(text).replace(' xml:space="preserve"', "")
+    )
+    assert _manuscript(tmp_path, [table], "dropped.docx") != at_once
+    monkeypatch.setattr(docx_file, "_add_table_rows", docx_file._add_table_cells)
+    assert _manuscript(tmp_path, [table], "cells.docx") == at_once
+
+
+def test_a_row_wider_than_the_header_is_written_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A body row with more cells than the header (the report builds none, but a Table allows
+    it) is left to python-docx's cell-by-cell path, as it always was."""
+    import rtoutcomes.report.docx_file as docx_file
+
+    def refused(*_: object) -> None:
+        raise AssertionError("written at once")
+
+    table = Table("t", "T", ["a"])
+    table.add("x", "y")
+    table.add("z")
+    monkeypatch.setattr(docx_file, "_add_table_rows", refused)
+    document = Document(io.BytesIO(_manuscript(tmp_path, [table], "wide.docx")))
+    assert len(document.tables[0].rows) == 3
