@@ -28,7 +28,7 @@ def _results() -> dict[str, Any]:
     return results
 
 
-def _files() -> list[dict[str, bytes]]:
+def _files(tiff_dpi: int = 300) -> list[dict[str, bytes]]:
     """Figure 2 of the demo (three panels) and its LC forest plot, every format."""
     results = _results()
     panels = all_panels(results)  # type: ignore[arg-type]
@@ -37,13 +37,16 @@ def _files() -> list[dict[str, bytes]]:
     composite = survival_figure([panels[n].panel for n in names], axis, style)
     e = results["endpoints"]["LC"]
     forest = forest_figure(forest_rows(e["multivariate"], e, results), title="LC")  # type: ignore[arg-type]
-    return [render(fig, FORMATS).files for fig in (composite, forest)]
+    return [render(fig, FORMATS, tiff_dpi=tiff_dpi).files for fig in (composite, forest)]
 
 
 @pytest.fixture
 def fresh_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(text_measure, "_metrics", {})
     monkeypatch.setattr(text_measure, "_fonts", {})
+    monkeypatch.setattr(text_measure, "_layouts", {})
+    monkeypatch.setattr(text_measure, "_glyphs", {})
+    monkeypatch.setattr(text_measure, "_raster_glyphs", {})
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +62,9 @@ def test_measured_once_changes_no_byte(
 ) -> None:
     assert [sorted(f) for f in reference] == [sorted(FORMATS)] * 2
     first = _files()
-    assert len(text_measure._metrics) > 50 and text_measure._fonts  # the cache was used
+    assert len(text_measure._metrics) > 50 and text_measure._fonts  # the caches were used
+    assert len(text_measure._layouts) > 50
+    assert len(text_measure._glyphs) > 20 and len(text_measure._raster_glyphs) > 20
     second = _files()  # measured for the first drawing: every measurement from the cache
     assert first == reference
     assert second == reference
@@ -77,3 +82,55 @@ def test_a_key_without_the_inner_renderer_changes_the_pdf(
         k for files, ref in zip(drawn, reference, strict=True) for k in ref if files[k] != ref[k]
     ]
     assert "pdf" in changed and "png" not in changed
+
+
+def _changed(drawn: list[dict[str, bytes]], reference: list[dict[str, bytes]]) -> set[str]:
+    return {
+        k for files, ref in zip(drawn, reference, strict=True) for k in ref if files[k] != ref[k]
+    }
+
+
+def test_a_layout_key_without_the_renderer_changes_the_vector_files(
+    reference: list[dict[str, bytes]], fresh_cache: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A text's layout kept without its renderer and dpi: the rasters get the layouts made
+    while the figure was built (at its own dpi), the SVG and PDF those of the raster."""
+
+    def coarse(rc: tuple[Any, ...], text: Any, renderer: Any) -> tuple[Any, ...]:
+        return (rc, text.get_text(), text.get_fontproperties(), text.get_rotation())
+
+    monkeypatch.setattr(text_measure, "layout_key", coarse)
+    changed = _changed(_files(), reference)
+    assert {"png", "svg", "pdf"} <= changed
+
+
+def test_a_raster_glyph_key_without_the_dpi_changes_the_600_dpi_tiff(
+    fresh_cache: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Glyph positions kept without the raster's dpi: the 600 dpi TIFF gets the 300 dpi PNG's
+    (and its hinting), and changes; with the dpi in the key it is the uncached TIFF."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(text_measure, "measured_once", contextlib.nullcontext)
+        uncached = _files(tiff_dpi=600)
+    assert _files(tiff_dpi=600) == uncached
+
+    def coarse(rc: tuple[Any, ...], font: Any, size: float, dpi: float, *args: Any) -> Any:
+        return (rc, font, size, *args)
+
+    monkeypatch.setattr(text_measure, "_raster_glyphs", {})
+    monkeypatch.setattr(text_measure, "raster_glyphs_key", coarse)
+    assert _changed(_files(tiff_dpi=600), uncached) == {"tiff"}
+
+
+def test_an_svg_glyph_key_without_the_font_changes_the_svg(
+    reference: list[dict[str, bytes]], fresh_cache: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A string's SVG glyphs kept without the font: a string set in two fonts (bold and
+    regular) is drawn with the first one's glyphs."""
+
+    def coarse(rc: tuple[Any, ...], font: Any, *args: Any) -> tuple[Any, ...]:
+        return (rc, *args)
+
+    monkeypatch.setattr(text_measure, "svg_glyphs_key", coarse)
+    changed = _changed(_files(), reference)
+    assert "svg" in changed and "png" not in changed

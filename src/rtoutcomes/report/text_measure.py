@@ -8,22 +8,35 @@ line height first looks its font file up by its properties (~10,000 look-ups, ea
 eleven rcParams). Together that is ~10-15 % of drawing the figures.
 
 Within ``measured_once()`` (entered by ``figures.rc_context``, so around every figure the report
-draws) both are kept for the process:
+draws) these are kept for the process:
 
 - a measurement, keyed as matplotlib keys its own per-renderer cache (the text, its font
   properties, math or not, the figure's dpi) plus the renderer's class and resolution and those
   of the renderer it draws through, which are all it depends on;
-- a font look-up, keyed by the font properties and the look-up's arguments.
+- a font look-up, keyed by the font properties and the look-up's arguments;
+- a text's layout (``Text._get_layout``: its lines' sizes and offsets from its anchor, ~4,700
+  per demo, each reading the font's tables again), keyed by the measurement's key and the
+  text's string, font, rotation, alignments and spacing (``layout_key``);
+- a string's glyphs as the SVG backend draws them (``TextToPath.get_glyphs_with_font``: the
+  text shaper's layout and each glyph's outline, at the one size it uses), keyed by the font
+  object and the string (``svg_glyphs_key``); each call still gives only the glyphs that the
+  file has not defined yet, in order;
+- a string's glyph positions as Agg draws them (``RendererAgg.draw_text``: the shaper's
+  layout, ~0.25 ms a string), keyed by the font, its size, the raster's dpi and the hinting
+  (``raster_glyphs_key``); each glyph is still rendered by the renderer's own code.
 
-Both are also keyed by the rcParams they read (fonts, hinting, kerning), taken when the block is
-entered. The values are the renderer's own, computed the first time, so every figure is the same
-bytes as without the cache (tests/test_report_figures.py, with a negative control: a key without
-the inner renderer's class, which once slipped in, gives the PDF files the SVG's measurements).
+All are also keyed by the rcParams they read (fonts, hinting, kerning), taken when the block is
+entered. The values are matplotlib's own, computed the first time, so every figure is the same
+bytes as without the cache (tests/test_report_text_measure.py, with negative controls: a
+measurement key without the inner renderer's class, which once slipped in, gives the PDF files
+the SVG's measurements; a layout key without the renderer, a raster key without the dpi and an
+SVG key without the font each change files).
 
-matplotlib's hooks for this are private (``matplotlib.text._get_text_metrics_with_cache``, the
-font manager's ``_find_fonts_by_props``, both looked up at each call): they are wrapped once, the
-wrappers pass straight through outside the block (and in other threads), and where a matplotlib
-version lacks them nothing is wrapped.
+matplotlib's hooks for this are partly private (``matplotlib.text._get_text_metrics_with_cache``,
+the font manager's ``_find_fonts_by_props``, ``Text._get_layout``; for Agg the renderer's
+``_prepare_font`` and ``_draw_text_glyphs_and_boxes`` and ``FT2Font._layout``, matplotlib
+3.11's): each is wrapped once, the wrappers pass straight through outside the block (and in
+other threads), and where a matplotlib version lacks a hook that hook is not wrapped.
 """
 
 from __future__ import annotations
@@ -62,6 +75,9 @@ _lock = threading.Lock()
 _wrapped = False
 _metrics: dict[tuple[Any, ...], Any] = {}
 _fonts: dict[tuple[Any, ...], Any] = {}
+_layouts: dict[tuple[Any, ...], Any] = {}  # a text's lines placed (Text._get_layout)
+_glyphs: dict[tuple[Any, ...], Any] = {}  # a string's glyphs and outlines, for SVG
+_raster_glyphs: dict[tuple[Any, ...], Any] = {}  # a string's glyphs placed, for Agg
 
 
 def _rc_key() -> tuple[Any, ...]:
@@ -87,6 +103,70 @@ def metrics_key(rc: tuple[Any, ...], renderer: Any, *args: Any) -> tuple[Any, ..
         getattr(inner, "dpi", None),
         *args,
     )
+
+
+def layout_key(rc: tuple[Any, ...], text: Any, renderer: Any) -> tuple[Any, ...] | None:
+    """What a text's layout (its lines' sizes and offsets from its anchor) depends on: the
+    measurements' key (``metrics_key``: rcParams, renderers, dpi) and the text's own string,
+    font, rotation, alignments, line spacing, math parsing, font features and language; not its
+    position (the layout is relative to it). None (not kept) for a wrapped text (its lines
+    depend on where it is) or one set with TeX."""
+    spacing = getattr(text, "_linespacing", None)
+    if spacing is None or text.get_wrap() or text.get_usetex():
+        return None
+    figure = text.get_figure(root=True)
+    return (
+        *metrics_key(rc, renderer),
+        getattr(figure, "dpi", None),
+        type(text),
+        text.get_text(),
+        text.get_fontproperties(),
+        text.get_rotation(),
+        text.get_rotation_mode(),
+        text.get_horizontalalignment(),
+        text.get_verticalalignment(),
+        getattr(text, "_multialignment", None),
+        spacing,
+        text.get_parse_math(),
+        _hashable(getattr(text, "get_fontfeatures", lambda: None)()),
+        _hashable(getattr(text, "get_language", lambda: None)()),
+    )
+
+
+def svg_glyphs_key(
+    rc: tuple[Any, ...], font: Any, s: str, features: Any, language: Any
+) -> tuple[Any, ...]:
+    """What a string's glyphs for SVG depend on: the font (its file, fallbacks and kerning:
+    one ``FT2Font`` object each; the SVG backend sets it to one size), the string, its font
+    features and language."""
+    return (rc, font, s, _hashable(features), _hashable(language))
+
+
+def raster_glyphs_key(
+    rc: tuple[Any, ...],
+    font: Any,
+    size: float,
+    dpi: float,
+    s: str,
+    flags: Any,
+    features: Any,
+    language: Any,
+) -> tuple[Any, ...]:
+    """What a string's glyph positions in a raster depend on: the font, its size (points) and
+    the raster's dpi (hinting snaps to its pixels), the hinting flags, the string, its font
+    features and language."""
+    return (rc, font, size, dpi, s, flags, _hashable(features), _hashable(language))
+
+
+def _hashable(value: Any) -> Any:
+    """Font features or a language (a string, or a sequence of tuples) as a key."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _kept(cache: dict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> None:
+    if len(cache) >= MAX_ENTRIES:
+        cache.clear()
+    cache[_frozen(key)] = value
 
 
 def _frozen(key: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -140,6 +220,138 @@ def _wrap() -> None:
                 return list(found)  # a list of its own, as each look-up gives
 
             manager._find_fonts_by_props = found_fonts  # type: ignore[method-assign]
+        _wrap_layout()
+        _wrap_svg_glyphs()
+        _wrap_raster_glyphs()
+
+
+def _wrap_layout() -> None:
+    """``Text._get_layout`` (private; where a matplotlib version lacks it, nothing is wrapped):
+    within the block, a text laid out as one laid out before is given that layout (a copy of
+    its box and line list)."""
+    import matplotlib.text as mtext
+
+    original: Callable[..., Any] | None = getattr(mtext.Text, "_get_layout", None)
+    if original is None:
+        return
+    layout = original
+
+    def laid_out(text: Any, renderer: Any) -> Any:
+        rc = getattr(_state, "rc", None)
+        key = None if rc is None else layout_key(rc, text, renderer)
+        if key is None:
+            return layout(text, renderer)
+        found = _layouts.get(key)
+        if found is None:
+            found = layout(text, renderer)
+            _kept(_layouts, key, found)
+        box, lines, corner = found
+        return box.frozen(), list(lines), corner
+
+    setattr(mtext.Text, "_get_layout", laid_out)  # noqa: B010 (private)
+
+
+def _wrap_svg_glyphs() -> None:
+    """``TextToPath.get_glyphs_with_font`` (what the SVG backend draws a string's glyphs with,
+    its font at a fixed size): within the block, a string's glyphs, their offsets and outlines
+    are found once; each call gives the glyphs its ``glyph_map`` lacks, in order, as the
+    method does."""
+    from collections import OrderedDict
+
+    from matplotlib.textpath import TextToPath
+
+    original = TextToPath.get_glyphs_with_font
+
+    def glyphs_with_font(
+        self: Any,
+        font: Any,
+        s: str,
+        glyph_map: Any = None,
+        return_new_glyphs_only: bool = False,
+        *,
+        features: Any = None,
+        language: Any = None,
+    ) -> Any:
+        rc = getattr(_state, "rc", None)
+        if rc is None:
+            return original(
+                self,
+                font,
+                s,
+                glyph_map,
+                return_new_glyphs_only,
+                features=features,
+                language=language,
+            )
+        key = svg_glyphs_key(rc, font, s, features, language)
+        every = _glyphs.get(key)
+        if every is None:
+            found, outlines, _ = original(self, font, s, features=features, language=language)
+            every = (tuple(found), outlines)
+            _kept(_glyphs, key, every)
+        info, outlines = every
+        known = OrderedDict() if glyph_map is None else glyph_map
+        new = OrderedDict() if return_new_glyphs_only else known
+        for glyph in info:
+            if glyph[0] not in known:
+                new[glyph[0]] = outlines[glyph[0]]
+        return list(info), new, []
+
+    TextToPath.get_glyphs_with_font = glyphs_with_font  # type: ignore[method-assign]
+
+
+def _wrap_raster_glyphs() -> None:
+    """``RendererAgg.draw_text`` for plain text: within the block, a string's glyph positions
+    (FreeType's and the text shaper's layout at the font's size and the raster's resolution)
+    are found once and handed to the renderer's own glyph drawing, as ``draw_text`` hands
+    them. Where the matplotlib version lacks the private parts this uses
+    (``_prepare_font``, ``_draw_text_glyphs_and_boxes``, ``FT2Font._layout``), nothing is
+    wrapped."""
+    from matplotlib.backends import backend_agg
+    from matplotlib.ft2font import FT2Font
+
+    renderer_class: Any = backend_agg.RendererAgg
+    hinting = getattr(backend_agg, "get_hinting_flag", None)
+    needed = ("_prepare_font", "_draw_text_glyphs_and_boxes")
+    if (
+        hinting is None
+        or not hasattr(FT2Font, "_layout")
+        or not all(hasattr(renderer_class, name) for name in needed)
+    ):
+        return
+    original = renderer_class.draw_text
+
+    def draw_text(
+        self: Any,
+        gc: Any,
+        x: float,
+        y: float,
+        s: str,
+        prop: Any,
+        angle: float,
+        ismath: Any = False,
+        mtext: Any = None,
+    ) -> Any:
+        rc = getattr(_state, "rc", None)
+        if rc is None or ismath:
+            return original(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+        font = self._prepare_font(prop)
+        flags = hinting()
+        features = mtext.get_fontfeatures() if mtext is not None else None
+        language = mtext.get_language() if mtext is not None else None
+        size = prop.get_size_in_points()
+        key = raster_glyphs_key(rc, font, size, self.dpi, s, flags, features, language)
+        glyphs = _raster_glyphs.get(key)
+        if glyphs is None:
+            items = font._layout(s, flags=flags, features=features, language=language)
+            glyphs = tuple(
+                (item.ft_object, size, item.glyph_index, 0, 1, item.x, item.y) for item in items
+            )
+            _kept(_raster_glyphs, key, glyphs)
+        self._draw_text_glyphs_and_boxes(gc, x, y, angle, glyphs, [])
+        return None
+
+    renderer_class.draw_text = draw_text
 
 
 @contextmanager
