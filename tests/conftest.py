@@ -9,6 +9,8 @@ pytest's summary (``-ra``) says which ones and why.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -46,6 +48,27 @@ def _code_under_test_env(**extra: str) -> dict[str, str]:
 def code_under_test_env() -> Callable[..., dict[str, str]]:
     """``code_under_test_env(**extra)``: os.environ plus PYTHONPATH to the code under test."""
     return _code_under_test_env
+
+
+def _python_output(code: str, **extra: str) -> str:
+    """The standard output of ``python -c code`` run on the code under test (an error if it
+    fails)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=_code_under_test_env(**extra),
+    )
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def python_output() -> Callable[..., str]:
+    """``python_output(code, **extra_env)``: what ``python -c code`` prints, run in a fresh
+    process on the code under test (imports and process-wide settings seen as a user's
+    process sees them)."""
+    return _python_output
 
 
 @pytest.fixture

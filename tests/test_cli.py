@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
@@ -24,20 +22,11 @@ def test_no_command_prints_help_and_fails(capsys: pytest.CaptureFixture[str]) ->
     assert "usage: rtoutcomes" in capsys.readouterr().out
 
 
-def test_cli_import_does_not_pull_heavy_libraries(
-    code_under_test_env: Callable[..., dict[str, str]],
-) -> None:
+def test_cli_import_does_not_pull_heavy_libraries(python_output: Callable[..., str]) -> None:
     """``rtoutcomes --help`` must start fast: no numpy/pandas/matplotlib/sqlalchemy at import."""
     code = (
         "import sys; from rtoutcomes.cli import build_parser; build_parser(); "
         "heavy = [m for m in ('numpy', 'pandas', 'matplotlib', 'scipy', 'sqlalchemy', 'pydicom') "
         "if m in sys.modules]; print(','.join(heavy))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=code_under_test_env(),
-    )
-    assert out.stdout.strip() == ""
+    assert python_output(code).strip() == ""
