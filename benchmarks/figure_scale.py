@@ -60,11 +60,13 @@ def measure(
     from rtoutcomes.report import raster_thinning
     from rtoutcomes.report.figures import Axis, Curve, Panel, Style, render, survival_figure
 
-    curve = Curve("All", _curve(n, censoring), n)
-    panel = Panel([curve], "Overall survival", "Overall survival")
+    km = _curve(n, censoring)
     thinned_from = raster_thinning.MIN_VERTICES
     best: dict[str, tuple[float, int]] = {}
     for _ in range(repeat):
+        # a new Curve each time: it converts its lists to arrays once (Curve.arrays), and
+        # that conversion is part of building the figure
+        panel = Panel([Curve("All", km, n)], "Overall survival", "Overall survival")
         start = time.process_time()
         fig = survival_figure([panel], Axis("months"), Style(bands=bands))
         steps = {"build": (time.process_time() - start, 0)}

@@ -22,12 +22,12 @@ from rtoutcomes.report.figures import (
     Curve,
     Panel,
     Style,
-    at_risk,
     render,
     survival_figure,
     ticks,
 )
 from rtoutcomes.report.flow_chart import Analysed, flow_chart_figure, flow_problems
+from rtoutcomes.report.step_curves import at_risk
 from rtoutcomes.study.spec import KMOptions
 from rtoutcomes.study.summaries import at_risk_steps, incidence_summary, km_summary
 

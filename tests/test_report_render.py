@@ -12,7 +12,8 @@ import pytest
 
 from rtoutcomes.report import fmt
 from rtoutcomes.report.build import build_report, write_report
-from rtoutcomes.report.figures import Curve, at_risk
+from rtoutcomes.report.figures import Curve
+from rtoutcomes.report.step_curves import at_risk
 
 KM_A = {
     "time": [2.0, 5.0, 7.0, 12.0],

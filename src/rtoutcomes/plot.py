@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rtoutcomes.report import figures, step_curves
+from rtoutcomes.report import figures
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -85,7 +85,7 @@ def _draw(
     if ax is None:
         return figures.survival_figure([panel], axis, figures.Style(width_mm=width_mm, bands=bands))
     with figures.rc_context():
-        end = max(step_curves.end_time(c) for c in curves)
+        end = max(c.arrays.end for c in curves)
         tick_times = figures.ticks(axis, end)
         lines = figures.draw_curves(ax, curves, bands=bands)
         figures.finish_axes(ax, tick_times, time_unit=time_unit, ylabel=ylabel, title=title)

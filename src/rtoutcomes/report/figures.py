@@ -17,10 +17,8 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
-
-from rtoutcomes.report import step_curves
-from rtoutcomes.report.step_curves import at_risk
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -29,6 +27,7 @@ if TYPE_CHECKING:
     from matplotlib.lines import Line2D
     from matplotlib.text import Text
 
+    from rtoutcomes.report.step_curves import CurveArrays
     from rtoutcomes.results.model import FigureSettings
 
 MM_PER_INCH = 25.4
@@ -100,6 +99,13 @@ class Curve:
     n: int | None
     rising: bool = False
     risk: dict[str, Any] | None = None
+
+    @cached_property
+    def arrays(self) -> CurveArrays:
+        """``km``'s lists as arrays, each converted once (``step_curves.CurveArrays``)."""
+        from rtoutcomes.report.step_curves import CurveArrays
+
+        return CurveArrays(self.km)
 
 
 @dataclass(frozen=True)
@@ -443,6 +449,8 @@ def draw_curves(
 ) -> list[Line2D]:
     """Step curves (KM falling from 1, incidence rising from 0) with censor ticks and,
     if ``bands``, the pointwise confidence band; returns the curve lines (legend handles)."""
+    from rtoutcomes.report import step_curves
+
     lines = []
     labelled = len(curves) > 1 or curves[0].rising
     for i, curve in enumerate(curves):
@@ -687,6 +695,8 @@ def _risk_texts(
 ) -> list[Text]:
     """One row of numbers at risk per curve at height ``ys[row]`` (``text``: an axes' or the
     figure's ``text``), the row's label right-aligned before it."""
+    from rtoutcomes.report.step_curves import at_risk
+
     drawn = []
     for row, (curve, y) in enumerate(zip(curves, ys, strict=True)):
         name = _truncate(curve.label) if len(curves) > 1 else "All"
@@ -804,7 +814,7 @@ def survival_panel(
     plot_y = y0 + BOTTOM_IN + risk_h + XAXIS_IN
     plot_h = height - TITLE_IN - XAXIS_IN - risk_h - BOTTOM_IN
     ax = fig.add_axes(((x0 + left_in) / fw, plot_y / fh, plot_w / fw, plot_h / fh))
-    end = max(step_curves.end_time(c) for c in panel.curves)
+    end = max(c.arrays.end for c in panel.curves)
     tick_times = ticks(axis, end)
     lines = draw_curves(ax, panel.curves, bands=bands)
     finish_axes(

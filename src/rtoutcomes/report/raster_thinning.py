@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rtoutcomes.report.step_curves import Staircase, put_back
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -63,13 +65,21 @@ def thin_for_raster(fig: Figure, dpi: int) -> list[Thinned]:
                 if line.get_linestyle() in ("None", "none", "", " "):
                     continue  # markers only (censor ticks): no line to stroke
                 x, y = (np.asarray(v, dtype=float) for v in line.get_data())
-                if x.shape[0] < MIN_VERTICES or not is_staircase(x, y):
+                if x.shape[0] < MIN_VERTICES:
+                    continue
+                known = None
+                if isinstance(line, Staircase) and line.as_made():
+                    # the curve's own sorted steps: no pass over its vertices
+                    if not line.sorted:
+                        continue
+                    known = (line.times, line.key)
+                elif not is_staircase(x, y):
                     continue
                 to_pixels = _separable(line)
                 if to_pixels is None:
                     continue
                 cells = CELLS_PER_INCH / dpi  # per pixel
-                new_x, new_y = staircase_cells(x, y, to_pixels, cells, SUBSTEPS)
+                new_x, new_y = staircase_cells(x, y, to_pixels, cells, SUBSTEPS, known=known)
                 if new_x.shape[0] < x.shape[0]:
                     thinned.append((line, _undo_line(line)))
                     line.set_data(new_x, new_y)
@@ -158,15 +168,6 @@ def restore(thinned: list[Thinned]) -> None:
         undo()
 
 
-def put_back(line: Line2D, data: tuple[Any, Any]) -> None:
-    """``line.set_data(*data)`` for ``data`` the line's own arrays (``get_data()``), without
-    copying them: what ``Line2D.set_xdata`` does but its copy (a million-row curve's arrays
-    are 32 MB, copied at every raster otherwise)."""
-    line._xorig, line._yorig = data  # type: ignore[attr-defined]
-    line._invalidx = line._invalidy = True  # type: ignore[attr-defined]
-    line.stale = True
-
-
 def is_staircase(x: Any, y: Any) -> bool:
     """Whether (x, y) are a step curve's vertices as ``step_curves.steps`` makes them: from the
     start, horizontal then vertical segments (and perhaps a last horizontal one to the
@@ -211,7 +212,13 @@ def _separable(line: Any) -> tuple[float, float, float, float] | None:
 
 
 def staircase_cells(
-    x: Any, y: Any, to_pixels: tuple[float, float, float, float], cells: float, substeps: int
+    x: Any,
+    y: Any,
+    to_pixels: tuple[float, float, float, float],
+    cells: float,
+    substeps: int,
+    *,
+    known: tuple[Any, Any] | None = None,
 ) -> tuple[Any, Any]:
     """The staircase (x, y) (data units, as ``step_curves.steps`` makes it: times increasing, values
     monotone; ``to_pixels`` = (a, b, c, d): pixel x = a x + b, pixel y = c y + d) drawn from
@@ -223,7 +230,9 @@ def staircase_cells(
     fewer are kept as they are, and so is everything after the last step (the flat end to the
     last follow-up). The cuts are found by binary search of the cell edges in the times and
     values (both sorted), so the cost grows with the number of cells, not of steps; returns
-    (x, y) unchanged where the curve spans more cells than it has steps."""
+    (x, y) unchanged where the curve spans more cells than it has steps. ``known``: the
+    times and the values made increasing (``Staircase.times``, ``Staircase.key``) as
+    contiguous arrays, known to be sorted, so that no step is read but at the cuts."""
     import numpy as np
 
     core = x.shape[0] if x.shape[0] % 2 == 1 else x.shape[0] - 1
@@ -231,18 +240,29 @@ def staircase_cells(
     times, after = x[1:core:2], y[2:core:2]
     steps = times.shape[0]
     a, b, c, d = to_pixels
-    sign = 1.0 if after[-1] >= y[0] else -1.0  # values made increasing: sign * value
-    # contiguous: binary search copies a strided array at every call, and key is searched twice
-    key = np.ascontiguousarray(after) if sign > 0 else -after
+    last_value = after[-1]
+    sign = 1.0 if last_value >= y[0] else -1.0  # values made increasing: sign * value
+    if known is None:
+        # contiguous: binary search copies a strided array at every call, and key is
+        # searched twice
+        key = np.ascontiguousarray(after) if sign > 0 else -after
+    else:
+        times, key = known
+        after = key if sign > 0 else None  # read below only at the groups' last steps
     first_key = sign * y[0]
     width = abs(a) * (times[-1] - times[0]) * cells  # the curve's extent in cells
     height = abs(c) * (key[-1] - first_key) * cells
-    if not (a > 0 and c != 0 and width + height < steps and np.all(times[1:] >= times[:-1])):
+    if not (
+        a > 0
+        and c != 0
+        and width + height < steps
+        and (known is not None or np.all(times[1:] >= times[:-1]))
+    ):
         return x, y
     # cell edges: times where a t + b crosses a multiple of 1 / cells, values likewise
     column = np.arange(np.floor((a * times[0] + b) * cells) + 1, (a * times[-1] + b) * cells)
     row_pixels = np.sort(
-        sign * ((np.arange(*_span(c * y[0] + d, c * after[-1] + d, cells)) / cells - d) / c)
+        sign * ((np.arange(*_span(c * y[0] + d, c * last_value + d, cells)) / cells - d) / c)
     )
     crossing = np.searchsorted(key, row_pixels[row_pixels > first_key], side="left")
     cuts = np.sort(
@@ -266,7 +286,7 @@ def staircase_cells(
     before_key = np.where(first > 0, key[np.maximum(first - 1, 0)], first_key)
     drop = np.minimum(np.searchsorted(key, before_key, side="right"), last)
     new_times = times[np.where(first == last, first, drop)]
-    new_values = after[last]
+    new_values = after[last] if after is not None else -key[last]
     new_x = np.empty(2 * new_times.shape[0] + 1)
     new_y = np.empty_like(new_x)
     new_x[0], new_y[0] = x[0], y[0]

@@ -3,121 +3,265 @@ into the step curve's vertices, its censor ticks and its confidence band, and re
 numbers at risk and the curve's end.
 
 ``report.figures`` draws with these and keeps the look (line styles, greys, marker sizes);
-this module only says where the vertices are.
+this module only says where the vertices are, and builds them with work that grows as little
+as it can with the rows (a curve of a million rows is a million-element list per column):
+
+- each list is converted to an array once per curve (``CurveArrays``, ``Curve.arrays``), by
+  ``np.fromiter``, and only the lists a figure draws;
+- the numbers at risk are read at the ticks by binary search in the lists themselves;
+- the step curve is a ``Staircase`` line: matplotlib keeps its arrays as they are (no copy,
+  no data-limit pass over them: the report's axes have fixed limits) and
+  ``report.raster_thinning`` thins it from the sorted times and values it carries, without
+  checking two million vertices at every raster;
+- the confidence band's polygon is built by numpy (``band_polygons``), the vertices
+  ``Axes.fill_between(..., step="post")`` makes for the same input, without its masked-array
+  passes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import bisect
+import itertools
+from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from matplotlib.lines import Line2D
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.lines import Line2D
 
     from rtoutcomes.report.figures import Curve
 
 
-def at_risk(curve: Curve, times: Sequence[float]) -> list[int]:
-    """Number at risk at each time: rows still followed (time >= t), as R's ``summary``."""
-    import numpy as np
-
-    source = curve.risk if curve.risk is not None else curve.km
-    steps = np.asarray(source["time"], dtype=float)
-    counts = np.asarray(source["n_risk"], dtype=int)
-    index = np.searchsorted(steps, np.asarray(times, dtype=float), side="left")
-    return [int(counts[i]) if i < len(counts) else 0 for i in index]
-
-
-def end_time(curve: Curve) -> float:
-    """The curve's last time: its last row or, if later, its ``end`` (last follow-up), >= 0."""
-    import numpy as np
-
-    end = curve.km.get("end")
-    times = np.asarray(curve.km["time"], dtype=float)
-    last = float(times.max()) if times.shape[0] else 0.0
-    return max(last, float(end) if end is not None else 0.0, 0.0)
-
-
 def floats(values: Sequence[float | None]) -> Any:
-    """``values`` as a float array, None as NaN (the fast conversion when there is none)."""
-    import numpy as np
-
+    """``values`` as a float array, None as NaN (a list converted element by element in C:
+    ``np.fromiter`` reads a million floats in about half ``np.asarray``'s time)."""
+    if isinstance(values, np.ndarray):
+        return values.astype(float, copy=False)
     try:
-        return np.asarray(values, dtype=float)
-    except TypeError:  # a None among them
+        return np.fromiter(values, dtype=float, count=len(values))
+    except (TypeError, ValueError):  # not numbers: numpy's own conversion and its error
         return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+class CurveArrays:
+    """A curve dict's lists (results.json's ``km`` or a cause's ``curve``) as float arrays,
+    each converted when first read and then kept."""
+
+    def __init__(self, km: Mapping[str, Any]) -> None:
+        self._km = km
+
+    @cached_property
+    def time(self) -> Any:
+        return floats(self._km["time"])
+
+    @cached_property
+    def estimate(self) -> Any:
+        return floats(self._km["estimate"])
+
+    @cached_property
+    def censored(self) -> Any:
+        """Rows with censored observations and an estimate (where the ticks go)."""
+        return (floats(self._km["n_censor"]) > 0) & ~np.isnan(self.estimate)
+
+    @cached_property
+    def end(self) -> float:
+        """The curve's last time: its last row or, if later, its ``end``, >= 0."""
+        end = self._km.get("end")
+        times = self.time
+        last = float(times.max()) if times.shape[0] else 0.0
+        return max(last, float(end) if end is not None else 0.0, 0.0)
+
+    @cached_property
+    def with_estimate(self) -> tuple[Any, Any]:
+        """(time, estimate) of the rows with an estimate."""
+        estimate = self.estimate
+        keep = ~np.isnan(estimate)
+        if keep.all():
+            return self.time, estimate
+        return self.time[keep], estimate[keep]
+
+
+def at_risk(curve: Curve, times: Sequence[float]) -> list[int]:
+    """Number at risk at each time: rows still followed (time >= t), as R's ``summary``; by
+    binary search in the curve's (ascending) times, so no list is converted."""
+    source = curve.risk if curve.risk is not None else curve.km
+    steps, counts = source["time"], source["n_risk"]
+    found = [bisect.bisect_left(steps, float(t)) for t in times]
+    return [int(counts[i]) if i < len(counts) else 0 for i in found]
 
 
 def steps(curve: Curve, start: float) -> tuple[Any, Any]:
     """The step curve's vertices: from (0, ``start``) a horizontal then a vertical segment to
     each estimate (rows without an estimate skipped), then flat to the curve's end."""
-    import numpy as np
-
-    times, values = estimates(curve)
-    xs = np.empty(2 * len(times) + 1)
-    ys = np.empty(2 * len(times) + 1)
+    times, values = curve.arrays.with_estimate
+    n = times.shape[0]
+    end = curve.arrays.end
+    tail = 1 if end > (times[-1] if n else 0.0) else 0
+    xs = np.empty(2 * n + 1 + tail)
+    ys = np.empty(2 * n + 1 + tail)
     xs[0], ys[0] = 0.0, start
-    xs[1::2] = xs[2::2] = times
-    ys[2::2] = values
-    ys[1::2] = np.concatenate(([start], values[:-1]))
-    end = end_time(curve)
-    if end > xs[-1]:
-        xs, ys = np.append(xs, end), np.append(ys, ys[-1])
+    xs[1 : 2 * n + 1 : 2] = times
+    xs[2 : 2 * n + 1 : 2] = times
+    ys[2 : 2 * n + 1 : 2] = values
+    if n:
+        ys[1] = start
+        ys[3 : 2 * n + 1 : 2] = values[:-1]
+    if tail:
+        xs[-1], ys[-1] = end, ys[-2]
     return xs, ys
 
 
-def estimates(curve: Curve) -> tuple[Any, Any]:
-    """(time, estimate) of the rows with an estimate, as float arrays."""
-    import numpy as np
+class Staircase(Line2D):
+    """A step curve's line (``steps``' vertices) that also carries the curve's times and
+    values after each step as contiguous arrays (``times``, ``values``), and whether it is a
+    staircase ``report.raster_thinning`` thins (``sorted``: times ascending, values from the
+    start monotone, as ``raster_thinning.is_staircase`` and ``staircase_cells`` require):
+    the thinning reads those by binary search instead of checking the vertices at every
+    raster. Drawn as any ``Line2D`` (the same bytes)."""
 
-    estimate = floats(curve.km["estimate"])
-    keep = ~np.isnan(estimate)
-    return np.asarray(curve.km["time"], dtype=float)[keep], estimate[keep]
+    def __init__(self, xs: Any, ys: Any, times: Any, values: Any, **style: Any) -> None:
+        super().__init__([], [], **style)
+        self.times, self.values = times, values
+        self.vertices = (xs, ys)
+        drops = np.diff(values, prepend=ys[0])
+        self.sorted = bool(
+            times.shape[0] >= 2
+            and np.all(times[1:] >= times[:-1])
+            and (np.all(drops <= 0) or np.all(drops >= 0))
+        )
+
+    @cached_property
+    def key(self) -> Any:
+        """The values made increasing (``raster_thinning.staircase_cells``' sign)."""
+        values = self.values
+        return values if values[-1] >= self.vertices[1][0] else -values
+
+    def as_made(self) -> bool:
+        """Whether the line still draws the vertices it was made with."""
+        x, y = self.get_data()
+        return x is self.vertices[0] and y is self.vertices[1]
 
 
 def plot_steps(ax: Axes, curve: Curve, start: float, **style: Any) -> Line2D:
     """The step curve (``steps``) drawn on ``ax`` as one line in ``style`` (Line2D's
-    properties); returns the line."""
+    properties); returns the line.
+
+    As ``ax.plot(xs, ys, **style)`` draws it, without copying the vertices or passing over
+    them for the data limits (both grow with the rows; the report's axes get fixed limits,
+    and ``ax.relim()`` reads the full line)."""
     xs, ys = steps(curve, start)
-    (line,) = ax.plot(xs, ys, **style)
+    times, values = curve.arrays.with_estimate
+    line = Staircase(xs, ys, np.ascontiguousarray(times), np.ascontiguousarray(values), **style)
+    ax.add_line(line)  # empty: no data limits read from a million vertices
+    put_back(line, line.vertices)
     return line
 
 
 def plot_censor_ticks(ax: Axes, curve: Curve, **style: Any) -> None:
     """One marker (``style``: Line2D's properties) on the curve at each time with censored
     rows and an estimate; nothing when there are none or the curve has no ``n_censor``."""
-    import numpy as np
-
     if "n_censor" not in curve.km:
         return
-    censored = np.asarray(curve.km["n_censor"]) > 0
-    estimate = floats(curve.km["estimate"])
-    censored &= ~np.isnan(estimate)
+    arrays = curve.arrays
+    censored = arrays.censored
     if censored.any():
-        ax.plot(
-            np.asarray(curve.km["time"], dtype=float)[censored],
-            estimate[censored],
-            linestyle="none",
-            **style,
-        )
+        line = Line2D([], [], linestyle="none", **style)
+        ax.add_line(line)
+        put_back(line, (arrays.time[censored], arrays.estimate[censored]))
+
+
+def band_inputs(curve: Curve, start: float) -> tuple[Any, Any, Any] | None:
+    """The band's (time, lower, upper) points from (0, ``start``) to the curve's end: the
+    rows up to the first one without a limit (None), then the last limits carried to the end
+    (NaN limits are kept: the fill leaves them out). None when the curve has no limits."""
+    km = curve.km
+    lower, upper = km.get("lower"), km.get("upper")
+    if not lower or not upper:
+        return None
+    time = km["time"]
+    rows = min(len(time), len(lower), len(upper))
+    low, high = floats(lower), floats(upper)
+    # a None and a NaN both read as NaN: only the NaN places can be a None
+    missing = np.flatnonzero(np.isnan(low[:rows]) | np.isnan(high[:rows]))
+    first_none = next((int(i) for i in missing if lower[i] is None or upper[i] is None), None)
+    if first_none is None:
+        if not len(time) == len(lower) == len(upper):
+            raise ValueError("a curve's time, lower and upper differ in length")
+        first_none = rows
+    times = curve.arrays.time
+    xs = np.empty(first_none + 2)
+    lo = np.empty(first_none + 2)
+    hi = np.empty(first_none + 2)
+    xs[0], lo[0], hi[0] = 0.0, start, start
+    xs[1:-1], lo[1:-1], hi[1:-1] = times[:first_none], low[:first_none], high[:first_none]
+    xs[-1], lo[-1], hi[-1] = curve.arrays.end, lo[-2], hi[-2]
+    return xs, lo, hi
+
+
+def band_polygons(xs: Any, lo: Any, hi: Any) -> list[Any]:
+    """The polygons ``fill_between(xs, lo, hi, step="post")`` fills, as its vertices: for each
+    run of points with finite x, lower and upper, from the run's first upper point along the
+    lower steps to the last upper point and back along the upper steps."""
+    finite = np.isfinite(xs) & np.isfinite(lo) & np.isfinite(hi)
+    change = np.flatnonzero(finite[1:] != finite[:-1]) + 1
+    edges = np.concatenate(([0], change, [finite.shape[0]]))
+    polygons = []
+    for first, stop in itertools.pairwise(edges):
+        if not finite[first]:
+            continue
+        n = 2 * (stop - first) - 1  # post steps: t0, t1, t1, t2, ...; f0, f0, f1, f1, ...
+        t, f1, f2 = xs[first:stop], lo[first:stop], hi[first:stop]
+        pts = np.empty((2 * n + 2, 2))
+        lower, upper = pts[1 : n + 1], pts[n + 2 :][::-1]
+        for chain, f in ((lower, f1), (upper, f2)):
+            chain[0::2, 0] = t
+            chain[1::2, 0] = t[1:]
+            chain[0::2, 1] = f
+            chain[1::2, 1] = f[:-1]
+        pts[0] = (t[0], f2[0])
+        pts[n + 1] = (t[-1], f2[-1])
+        polygons.append(pts)
+    return polygons
 
 
 def plot_band(ax: Axes, curve: Curve, start: float, **style: Any) -> None:
-    """The pointwise confidence band (``lower`` to ``upper``) filled under the step curve's
-    steps from (0, ``start``) to the curve's end, up to the first row without a limit;
-    ``style``: the fill's properties. Nothing when the curve has no limits."""
-    lower, upper = curve.km.get("lower"), curve.km.get("upper")
-    if not lower or not upper:
+    """The pointwise confidence band (``band_inputs``) filled under the step curve's steps
+    in ``style`` (the fill's properties): what ``ax.fill_between(xs, lo, hi, step="post",
+    **style)`` draws, its polygons built by ``band_polygons``. Nothing when the curve has no
+    limits."""
+    band = band_inputs(curve, start)
+    if band is None:
         return
-    xs, lo, hi = [0.0], [start], [start]
-    for t, a, b in zip(curve.km["time"], lower, upper, strict=True):
-        if a is None or b is None:
-            break
-        xs.append(float(t))
-        lo.append(float(a))
-        hi.append(float(b))
-    xs.append(end_time(curve))
-    lo.append(lo[-1])
-    hi.append(hi[-1])
-    ax.fill_between(xs, lo, hi, step="post", **style)
+    xs, lo, hi = band
+    polygons = band_polygons(xs, lo, hi)
+    # fill_between itself on three points with the same extremes (its data limits, its
+    # properties), then the polygons
+    collection = ax.fill_between(*_extremes(xs, lo, hi), step="post", **style)
+    collection.set_verts(polygons)
+
+
+def _extremes(xs: Any, lo: Any, hi: Any) -> tuple[Any, Any, Any]:
+    """Three points whose (x, y) bounding box and smallest positive x and y are those of
+    the band's finite points (fill_between's data limits)."""
+    finite = np.isfinite(xs) & np.isfinite(lo) & np.isfinite(hi)
+    x = xs[finite]
+    y = np.concatenate((lo[finite], hi[finite]))
+    if not x.shape[0]:
+        return xs[:0], lo[:0], hi[:0]
+    positive_x, positive_y = x[x > 0], y[y > 0]
+    px = positive_x.min() if positive_x.shape[0] else x.max()
+    py = positive_y.min() if positive_y.shape[0] else y.max()
+    points = np.array([x.min(), x.max(), px]), np.array([y.min(), y.max(), py])
+    return points[0], points[1], points[1]
+
+
+def put_back(line: Line2D, data: tuple[Any, Any]) -> None:
+    """``line.set_data(*data)`` for ``data`` the line's own arrays (``get_data()``), without
+    copying them: what ``Line2D.set_xdata`` does but its copy (a million-row curve's arrays
+    are 32 MB, copied at every raster otherwise)."""
+    line._xorig, line._yorig = data  # type: ignore[attr-defined]
+    line._invalidx = line._invalidy = True  # type: ignore[attr-defined]
+    line.stale = True
