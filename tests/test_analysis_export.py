@@ -136,3 +136,25 @@ def test_fast_writer_without_quoting_writes_pandas_bytes(tmp_path: Path) -> None
     write_analysis_csvs({"one": one}, tmp_path)
     one.map(inert).to_csv(tmp_path / "one_pandas.csv", index=False, lineterminator="\n")
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "one_pandas.csv").read_bytes()
+
+
+def test_fast_writer_text_cells_as_inert_makes_them(tmp_path: Path) -> None:
+    # every formula start (carriage return too), numbers written as text, a str subclass
+    from rtoutcomes.report.tabular_files import FLOAT_FORMAT, inert
+
+    class Label(str):
+        pass
+
+    notes = ["\rcr", Label("=sub"), Label("plain"), "ok", "-1", "+x", "@a", "\tb", "=c", "x="]
+    frame = pd.DataFrame({"note": notes, "n": range(len(notes))})
+    write_analysis_csvs({"notes": frame}, tmp_path)
+    expected = tmp_path / "notes_pandas.csv"
+    frame.map(inert).to_csv(
+        expected, index=False, lineterminator="\n", float_format=FLOAT_FORMAT, encoding="utf-8"
+    )
+    written = (tmp_path / "notes.csv").read_bytes()
+    assert written == expected.read_bytes()
+    assert b"'=sub" in written and b"'-1" in written and b"x=" in written
+    # negative control: the cells as they are would differ
+    frame.to_csv(expected, index=False, lineterminator="\n", encoding="utf-8")
+    assert written != expected.read_bytes()

@@ -64,6 +64,8 @@ def tree(rng: random.Random, depth: int) -> object:
         return scalar(rng)
     if kind < 0.45:  # a curve: the fast path
         return [rng.random() * 10 ** rng.randint(-5, 5) for _ in range(rng.randint(0, 6))]
+    if kind < 0.5:  # a curve's counts: the fast path for integers
+        return [rng.choice([0, -7, 2**64, rng.randint(0, 10**6)]) for _ in range(rng.randint(0, 6))]
     if kind < 0.55:
         return tuple(rng.random() for _ in range(rng.randint(0, 3)))
     if kind < 0.75:
@@ -94,3 +96,24 @@ def test_negative_controls_unsorted_keys_and_unrounded_floats_differ() -> None:
     assert dumps(value) == reference(value)
     assert dumps(value) != json.dumps(stable(value), indent=1, ensure_ascii=False) + "\n"
     assert dumps(value) != json.dumps(value, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def test_lists_of_integers_and_what_only_looks_like_them() -> None:
+    class Count(int):
+        def __repr__(self) -> str:
+            return "Count()"
+
+    lists = [
+        [0, 1, -2, 2**70],
+        [True, False],
+        [1, True],
+        [np.int64(3), 4],
+        [Count(5), 6],
+        [Grade.G1, 1],
+        (1, 2),
+    ]
+    for value in lists:
+        assert dumps({"n": value}) == reference({"n": value})
+    # negative control: booleans written as integers would be Python's text, not JSON's
+    assert ",\n".join(map(int.__repr__, [True, False])) != "true,\nfalse"
+    assert "true" in dumps([True, False]) and "True" not in dumps([True, False])

@@ -3,8 +3,8 @@
 ``dumps`` gives the bytes of ``json.dumps(stable(value), sort_keys=True, indent=1,
 ensure_ascii=False)`` in one pass: with an indent the json module encodes in pure Python, one
 call per value, and results.json holds every Kaplan-Meier step (a million-row table: tens of
-thousands of floats per curve). Lists of plain floats, the bulk, are joined in one go
-(tests/test_jsonio.py compares both on random trees and the stored outputs).
+thousands of floats per curve). Lists of plain floats or plain integers, the bulk, are joined
+in one go (tests/test_jsonio.py compares both on random trees and the stored outputs).
 """
 
 from __future__ import annotations
@@ -86,6 +86,8 @@ def _encode_list(value: list[Any] | tuple[Any, ...], out: list[str], newline: st
     out.append("[" + inner)
     if all(type(v) is float for v in value):  # a curve: the bulk of results.json
         out.append(("," + inner).join(map(_float, value)))
+    elif all(type(v) is int for v in value):  # a curve's counts (no bool: not ``int``)
+        out.append(("," + inner).join(map(int.__repr__, value)))
     else:
         for index, item in enumerate(value):
             if index:

@@ -309,6 +309,10 @@ def inert(value: object) -> object:
     return value
 
 
+def _inert_text(value: Any) -> str:
+    return str(inert(value))
+
+
 FLOAT_FORMAT = "%.12g"
 
 
@@ -331,12 +335,19 @@ def _cell_texts(column: Any) -> tuple[Any, Any] | None:
     elif kind in "iu":
         text = str
     elif kind == "O" and infer_dtype(column, skipna=True) == "string":
-        text = lambda value: str(inert(value))  # noqa: E731
+        text = _inert_text
     else:
         return None
     codes, distinct = pd.factorize(column, use_na_sentinel=True)
     table = np.empty(len(distinct) + 1, dtype=object)
-    table[:-1] = [text(v) for v in distinct]
+    if text is _inert_text:  # ``_inert_text`` inlined for plain str (patient ids: 1e5 calls)
+        start = FORMULA_START
+        table[:-1] = [
+            ("'" + v if v.startswith(start) else v) if type(v) is str else _inert_text(v)
+            for v in distinct
+        ]
+    else:
+        table[:-1] = [text(v) for v in distinct]
     table[-1] = ""  # code -1: missing
     return table, codes
 
