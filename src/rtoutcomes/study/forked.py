@@ -23,14 +23,13 @@ is done in this process.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import os
 import pickle
 from collections.abc import Callable
 from typing import Any
 
 from rtoutcomes import forking
+from rtoutcomes.study.memory import imported_uncollected
 
 # Imported by both processes: imported once, before the report process is forked, so that it
 # inherits them (the parent imports numpy with pandas anyway; ~0.12 CPU s the child saves).
@@ -77,9 +76,7 @@ class ReportProcess:
         self._pending: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
         if not (fork and forking.can_fork()):
             return
-        for name in SHARED:
-            with contextlib.suppress(ImportError):
-                importlib.import_module(name)
+        imported_uncollected(SHARED)
         pid, read, write = forking.fork_with_pipes()
         if pid == 0:  # the child: never returns
             forking.reply_and_exit(write, lambda: _preload_and_run(read))
@@ -131,9 +128,7 @@ class ReportProcess:
 def _preload_and_run(down: int) -> None:
     """The report process: import the report's modules, then run the job sent through
     ``down`` (none if the parent gave up before sending one)."""
-    for name in PRELOAD:
-        with contextlib.suppress(ImportError):  # the job imports what it needs itself
-            importlib.import_module(name)
+    imported_uncollected(PRELOAD, freeze=True)  # the job imports what is missing itself
     with os.fdopen(down, "rb") as pipe:
         message = pipe.read()
     if message:

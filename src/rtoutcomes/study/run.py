@@ -24,6 +24,7 @@ from rtoutcomes.results.model import (
 from rtoutcomes.study.analysis import MIN_EVENTS_PER_VARIABLE, covariate_definitions, run_analyses
 from rtoutcomes.study.errors import AnalysisTableError, StudyFileError
 from rtoutcomes.study.forked import ReportProcess
+from rtoutcomes.study.memory import imported_uncollected
 from rtoutcomes.study.spec import Study
 from rtoutcomes.study.summaries import PH_ALPHA
 from rtoutcomes.study.table import read_table, sha256_of
@@ -125,6 +126,7 @@ def analyze_file(
     check_output_folder(out_dir)  # before the work, not after it
     with ReportProcess() as report_process:  # imports the report's libraries meanwhile
         progress(f"reading {data_path.name}")
+        imported_uncollected(("pandas",))  # what read_table imports, ~0.05 CPU s faster
         table = read_table(data_path)
         from rtoutcomes.report.cohort_tables import characteristics_table
         from rtoutcomes.report.provenance import provenance
