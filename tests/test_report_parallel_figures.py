@@ -94,3 +94,20 @@ def test_the_figures_of_some_tasks_waited_for_first(
     )
     assert [f.key for f in pending.of([4, 2])] == ["f2", "f4"]
     assert [f.key for f in pending()] == ["f0", "f1", "f2", "f3", "f4"]
+
+
+def test_single_panels_with_more_curves_are_started_first() -> None:
+    # a panel's cost counts its curves: the cheapest panels are drawn last, so that no costly
+    # one is left alone on a core at the end (the order of the figures is the tasks')
+    from rtoutcomes.report.build import figure_tasks
+    from rtoutcomes.report.survival_figures import all_panels
+
+    out = results()
+    panels = list(all_panels(out).values())
+    curves = [len(named.panel.curves) for named in panels]
+    assert len(set(curves)) > 1  # panels of one curve and of several
+    _, costs, main = figure_tasks(out, workers=8)  # a panel a task
+    singles = costs[main:]
+    assert len(singles) == len(panels)
+    assert singles == [2 * (1 + c) for c in curves]
+    assert len(set(singles)) > 1  # a cost per task alone (as before) would be one value
