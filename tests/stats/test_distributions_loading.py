@@ -5,14 +5,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from scipy import stats
-
-SRC = Path(__file__).resolve().parents[2] / "src"
 
 X = [-1.0, -0.0, 0.0, 1e-300, 1e-8, 0.5, 3.841458820694124, 50.0, 1e6, "inf", "nan"]
 Q = [-0.1, 0.0, 1e-300, 1e-10, 0.025, 0.5, 0.975, 1 - 1e-16, 1.0, 1.1, "nan"]
@@ -21,7 +18,6 @@ DF = [0, 1, 2, 3.5, 7, 40, -1, "nan"]
 # run in a fresh interpreter (this one has imported scipy.stats, hence scipy.special, already)
 VALUES = f"""
 import json, sys
-sys.path.insert(0, {str(SRC)!r})
 import numpy as np
 from rtoutcomes.stats._distributions import chi2_sf, norm_ppf, norm_sf
 x, q, dfs = (np.array(v, dtype=float) for v in ({X!r}, {Q!r}, {DF!r}))
@@ -38,15 +34,10 @@ print(json.dumps(out))
 """
 
 
-def _run(code: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    return json.loads(done.stdout.splitlines()[-1])
-
-
-def test_values_equal_scipy_stats_without_importing_scipy_special() -> None:
-    out = _run(VALUES)
+def test_values_equal_scipy_stats_without_importing_scipy_special(
+    python_output: Callable[..., str],
+) -> None:
+    out = _json(python_output(VALUES))
     x, q = np.array(X, dtype=float), np.array(Q, dtype=float)
     for df, ours, scalars in zip(DF, out["chi2"], out["chi2_scalar"], strict=True):
         theirs = stats.chi2.sf(x, float(df))
@@ -62,43 +53,52 @@ def test_values_equal_scipy_stats_without_importing_scipy_special() -> None:
     assert not {"scipy._lib._array_api", "scipy.special._support_alternative_backends"} & modules
 
 
-def test_the_package_imported_whole_loads_what_is_avoided() -> None:
+def test_the_package_imported_whole_loads_what_is_avoided(
+    python_output: Callable[..., str],
+) -> None:
     """Negative control: the test above would see an ``import scipy.special``."""
-    out = _run(VALUES.replace("import numpy as np\n", "import numpy as np\nimport scipy.special\n"))
+    out = _json(
+        python_output(
+            VALUES.replace("import numpy as np\n", "import numpy as np\nimport scipy.special\n")
+        )
+    )
     assert {"scipy.special", "scipy._lib._array_api"} <= set(out["modules"])
 
 
-def test_scipy_special_imported_afterwards_is_whole_and_shares_the_functions() -> None:
-    code = f"""
+def test_scipy_special_imported_afterwards_is_whole_and_shares_the_functions(
+    python_output: Callable[..., str],
+) -> None:
+    code = """
 import json, sys
-sys.path.insert(0, {str(SRC)!r})
 from rtoutcomes.stats._distributions import norm_sf, special
 norm_sf(1.0)
 alone = special()
 import scipy.special
 from scipy import stats
-print(json.dumps({{
+print(json.dumps({
     "alone": alone.__name__,
     "same": [getattr(alone, n) is getattr(scipy.special, n) for n in ("chdtrc", "ndtr", "ndtri")],
     "whole": [float(scipy.special.gamma(5.0)), float(scipy.special.logsumexp([0.0, 0.0])),
               float(stats.chi2.sf(3.0, 2))],
     "now": special().__name__,
-}}))
+}))
 """
-    out = _run(code)
+    out = _json(python_output(code))
     assert out["alone"] == "scipy.special._ufuncs"
     assert out["same"] == [True, True, True]
     assert out["whole"] == [24.0, float(np.log(2.0)), float(stats.chi2.sf(3.0, 2))]
     assert out["now"] == "scipy.special"
 
 
-def test_with_other_threads_or_when_the_module_alone_fails_the_whole_package() -> None:
+def test_with_other_threads_or_when_the_module_alone_fails_the_whole_package(
+    python_output: Callable[..., str],
+) -> None:
     threads = VALUES.replace(
         "import numpy as np\n",
         "import numpy as np, threading, time\n"
         "threading.Thread(target=time.sleep, args=(5,), daemon=True).start()\n",
     )
-    assert "scipy.special" in _run(threads)["modules"]
+    assert "scipy.special" in _json(python_output(threads))["modules"]
     failing = VALUES.replace(
         "import numpy as np\n",
         "import numpy as np\n"
@@ -109,7 +109,11 @@ def test_with_other_threads_or_when_the_module_alone_fails_the_whole_package() -
         "            raise ImportError('refused')\n"
         "sys.meta_path.insert(0, Refuse())\n",
     )
-    out = _run(failing)
+    out = _json(python_output(failing))
     assert "scipy.special" in out["modules"]
     x = np.array(X, dtype=float)
     np.testing.assert_array_equal(np.array(out["chi2"][1], dtype=float), stats.chi2.sf(x, 1.0))
+
+
+def _json(printed: str) -> Any:
+    return json.loads(printed.splitlines()[-1])
