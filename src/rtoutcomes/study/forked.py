@@ -23,6 +23,7 @@ is done in this process.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 from collections.abc import Callable
@@ -133,4 +134,7 @@ def _preload_and_run(down: int) -> None:
         message = pipe.read()
     if message:
         job, args = pickle.loads(message)
+        # the results too (~120,000 objects at 1e5 rows) out of the collector's reach: the
+        # figure workers forked next would otherwise traverse them (and copy their pages)
+        gc.freeze()
         job(*args)
