@@ -292,3 +292,191 @@ def test_the_censor_ticks_and_curve_are_the_lines_data_without_a_copy() -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")  # the lines draw (their paths are made when drawn)
     assert buffer.getvalue()[:4] == b"\x89PNG"
+
+
+def _band_figure(km: dict[str, Any], rows: int) -> Any:
+    curve = Curve("All", km, rows)
+    return survival_figure([Panel([curve], "t", "t")], Axis("months"), Style(bands=True))
+
+
+def _thinned_band(fig: Any, dpi: int, make_first: bool) -> Any:
+    """The band's polygon thinned at ``dpi`` (None: not thinned), from its points (a
+    ``BandPath`` not made) or, with ``make_first``, from its made polygon."""
+    (band,) = fig.axes[0].collections
+    (path,) = band.get_paths()
+    assert isinstance(path, step_curves.BandPath) and not path.made
+    if make_first:
+        path.make()
+    with figures.rc_context():
+        fig.set_dpi(dpi)
+        done = raster_thinning._thin_band(band, dpi)
+        fig.set_dpi(figures.DPI)
+    if done is None:
+        return None
+    polygon = np.array(band.get_paths()[0].vertices)
+    raster_thinning.restore([done])
+    assert band.get_paths()[0] is path  # put back
+    return polygon
+
+
+@pytest.mark.parametrize(
+    ("rows", "seed", "grid", "limits"),
+    [
+        (40000, 31, 0.0, "as is"),  # thinned
+        (40000, 32, 0.002, "as is"),  # ties
+        (5000, 33, 0.0, "as is"),  # more cells than steps: drawn from every step
+        (40000, 34, 0.0, "not monotone"),  # not a staircase: not thinned
+    ],
+)
+@pytest.mark.parametrize("dpi", [300, 600])
+def test_a_band_is_thinned_from_its_points_as_from_its_polygon(
+    rows: int, seed: int, grid: float, limits: str, dpi: int
+) -> None:
+    km = _km(rows, seed, grid)
+    if limits == "not monotone":
+        upper = list(km["upper"])
+        middle = len(upper) // 2
+        upper[middle] = upper[middle - 1] + 0.01  # a step up in a falling edge
+        km = dict(km, upper=upper)
+    lazy = _thinned_band(_band_figure(km, rows), dpi, make_first=False)
+    made = _thinned_band(_band_figure(km, rows), dpi, make_first=True)
+    if limits == "not monotone":
+        assert lazy is None and made is None
+        return
+    assert lazy is not None and made is not None
+    assert np.array_equal(lazy, made)
+    if rows > 10000:
+        assert lazy.shape[0] < 4 * len(km["time"])
+
+
+def test_a_band_path_made_is_fill_betweens_polygon() -> None:
+    from matplotlib.figure import Figure
+
+    km = _km(3000, 35)
+    fig = _band_figure(km, 3000)
+    (path,) = fig.axes[0].collections[0].get_paths()
+    assert len(path) == 4 * (len(km["time"]) + 2) + 1 and not path.made
+    band = _loop_band(Curve("All", km, 3000), 1.0)
+    (reference,) = Figure().add_subplot().fill_between(*band, step="post").get_paths()
+    assert np.array_equal(path.vertices, reference.vertices) and path.made
+    assert np.array_equal(path.codes, reference.codes)
+    assert (path.should_simplify, path.simplify_threshold, path.readonly) == (
+        reference.should_simplify,
+        reference.simplify_threshold,
+        reference.readonly,
+    )
+
+
+def test_negative_control_a_band_path_with_other_points_is_thinned_otherwise() -> None:
+    km = _km(40000, 36)
+    good = _thinned_band(_band_figure(km, 40000), 300, make_first=False)
+    fig = _band_figure(km, 40000)
+    (path,) = fig.axes[0].collections[0].get_paths()
+    xs, lo, hi = path.points
+    path.points = (xs, lo * 0.99, hi)  # a lower edge of other values
+    bad = _thinned_band(fig, 300, make_first=False)
+    assert good.shape != bad.shape or not np.array_equal(good, bad)
+
+
+@pytest.mark.parametrize(("name", "curve"), _odd_curves())
+def test_the_bands_data_limits_are_fill_betweens(name: str, curve: Curve) -> None:
+    """The band is added by fill_between on three points with the band's extremes: the same
+    data limits (and smallest positive values, for log axes) as fill_between on every point."""
+    from matplotlib.figure import Figure
+
+    band = step_curves.band_inputs(curve, 1.0)
+    if band is None:
+        return
+    ours, theirs = Figure().add_subplot(), Figure().add_subplot()
+    step_curves.plot_band(ours, curve, 1.0)
+    theirs.fill_between(*_loop_band(curve, 1.0), step="post")
+    assert np.array_equal(ours.dataLim.get_points(), theirs.dataLim.get_points(), equal_nan=True)
+    assert np.array_equal(ours.dataLim.minpos, theirs.dataLim.minpos), name
+    (collection,) = ours.collections
+    assert np.array_equal(
+        collection.get_datalim(ours.transData).get_points(),
+        theirs.collections[0].get_datalim(theirs.transData).get_points(),
+    )
+
+
+def _every_tick_kept(line: Any, x: Any, y: Any, stamps: int, sure_px: float = 1e-6) -> Any:
+    """figures._cap_censor_runs' cut reading every tick (the reference)."""
+    pixel, sure = figures._stamp_pixels(line, x, y)
+    if sure_px != 1e-6:  # negative control: another margin at the pixel edges
+        shifted = raster_thinning.display_xy(line, x, y)
+        sure = np.ones(x.shape[0], dtype=bool)
+        for value in (shifted[0] + 0.5, 0.5 - shifted[1]):
+            fraction = value - np.floor(value)
+            sure &= (fraction > sure_px) & (fraction < 1 - sure_px)
+    column, row = pixel[:, 0], pixel[:, 1]
+    same = (column[1:] == column[:-1]) & (row[1:] == row[:-1]) & sure[1:] & sure[:-1]
+    starts = np.flatnonzero(np.concatenate(([True], ~same)))
+    run = np.cumsum(np.concatenate(([True], ~same))) - 1
+    return np.flatnonzero(np.arange(x.shape[0]) - starts[run] < stamps)
+
+
+def _tick_cases() -> list[tuple[str, Any, Any]]:
+    rng = np.random.default_rng(41)
+    cases = []
+    for n, spread in ((50, 60.0), (5000, 60.0), (200000, 60.0), (20000, 0.5)):
+        times = np.sort(rng.uniform(0, spread, n))
+        values = np.sort(rng.uniform(0.05, 1.0, n))[::-1].copy()
+        cases.append((f"{n} over {spread}", times, values))
+        cases.append((f"{n} rising", times, values[::-1].copy()))
+    times = np.repeat(np.sort(rng.uniform(0, 60, 300)), 7)  # ties: runs on one pixel
+    cases.append(("ties", times, np.repeat(np.linspace(1, 0.2, 300), 7)))
+    cases.append(("flat", np.sort(rng.uniform(0, 60, 3000)), np.full(3000, 0.5)))
+    return cases
+
+
+@pytest.mark.parametrize(("name", "times", "values"), _tick_cases())
+@pytest.mark.parametrize("dpi", [300, 600])
+def test_the_tick_cut_by_search_is_the_cut_reading_every_tick(
+    name: str, times: Any, values: Any, dpi: int
+) -> None:
+    """The ticks ``censor_stamps`` keeps are those the cut reading every tick keeps, here on
+    random ticks and on ticks moved onto pixel edges and to within 1e-6 px of them."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3.3, 2.4), dpi=dpi)
+    ax = fig.add_axes((0.15, 0.2, 0.8, 0.75))
+    ax.set_xlim(0, times.max() * 1.05)
+    ax.set_ylim(0, 1.02)
+    matrix = ax.transData.get_affine().get_matrix()
+    a, b = matrix[0, 0], matrix[0, 2]
+    on_edges = times.copy()
+    pick = np.arange(0, times.shape[0], 5)
+    column = np.floor(times[pick] * a + b + 0.5)
+    on_edges[pick] = (column - 0.5 - b) / a  # on a pixel edge, or an ulp away
+    on_edges[pick[::2]] += np.array([1e-7, -1e-7])[pick[::2] % 2] / a  # within 1e-6 px
+    on_edges = np.maximum.accumulate(on_edges)  # ascending again
+    for x in (times, on_edges):
+        line = step_curves.CensorTicks(x, values, marker="|")
+        ax.add_line(line)
+        step_curves.put_back(line, line.ticks)
+        assert line.sorted
+        for stamps in (1, 10):
+            found = raster_thinning.censor_stamps(line, x, values, stamps)
+            assert found is not None
+            assert np.array_equal(found, _every_tick_kept(line, x, values, stamps)), name
+        line.remove()
+
+
+def test_negative_control_ticks_on_pixel_edges_are_cut_otherwise_without_the_margin() -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3.3, 2.4), dpi=300)
+    ax = fig.add_axes((0.15, 0.2, 0.8, 0.75))
+    ax.set_xlim(0, 63)
+    ax.set_ylim(0, 1.02)
+    matrix = ax.transData.get_affine().get_matrix()
+    a, b = matrix[0, 0], matrix[0, 2]
+    column = np.repeat(np.arange(200, 900), 12).astype(float)
+    x = (column - 0.5 - b + 1e-7) / a  # every tick 1e-7 px past a pixel edge
+    values = np.full(x.shape[0], 0.5)
+    line = step_curves.CensorTicks(x, values, marker="|")
+    ax.add_line(line)
+    step_curves.put_back(line, line.ticks)
+    found = raster_thinning.censor_stamps(line, x, values, 10)
+    assert np.array_equal(found, _every_tick_kept(line, x, values, 10))
+    assert not np.array_equal(found, _every_tick_kept(line, x, values, 10, sure_px=1e-9))

@@ -309,7 +309,7 @@ def _staircase_vertices(line: Line2D, x: Any, y: Any) -> tuple[Any, Any]:
     return keep, moved
 
 
-CENSOR_STAMPS = 10
+CENSOR_STAMPS = 9
 """A run of censor ticks stamped on one pixel: after this many stamps more change no pixel.
 Agg stamps every tick of a line with the same coverage mask at whole pixels and blends each
 stamp into the image before the next; repeated on one pixel, the blend of a grey reaches a
@@ -323,6 +323,8 @@ def _cap_censor_runs(fig: Figure, dpi: int) -> list[tuple[Line2D, tuple[Any, Any
     ``CENSOR_STAMPS`` (ticks on a pixel edge kept); returns each cut line's full data."""
     import numpy as np
 
+    from rtoutcomes.report import raster_thinning
+
     cut = []
     original = fig.dpi
     fig.set_dpi(dpi)
@@ -334,13 +336,16 @@ def _cap_censor_runs(fig: Figure, dpi: int) -> list[tuple[Line2D, tuple[Any, Any
                 x, y = (np.asarray(v, dtype=float) for v in line.get_data())
                 if x.shape[0] <= CENSOR_STAMPS:
                     continue
-                pixel, sure = _stamp_pixels(line, x, y)
-                column, row = pixel[:, 0], pixel[:, 1]
-                same = (column[1:] == column[:-1]) & (row[1:] == row[:-1]) & sure[1:] & sure[:-1]
-                starts = np.flatnonzero(np.concatenate(([True], ~same)))
-                run = np.cumsum(np.concatenate(([True], ~same))) - 1
-                keep = np.arange(x.shape[0]) - starts[run] < CENSOR_STAMPS
-                if not keep.all():
+                keep = raster_thinning.censor_stamps(line, x, y, CENSOR_STAMPS)  # by search
+                if keep is None:
+                    pixel, sure = _stamp_pixels(line, x, y)
+                    column, row = pixel[:, 0], pixel[:, 1]
+                    same = (column[1:] == column[:-1]) & (row[1:] == row[:-1])
+                    same &= sure[1:] & sure[:-1]
+                    starts = np.flatnonzero(np.concatenate(([True], ~same)))
+                    run = np.cumsum(np.concatenate(([True], ~same))) - 1
+                    keep = np.flatnonzero(np.arange(x.shape[0]) - starts[run] < CENSOR_STAMPS)
+                if keep.shape[0] < x.shape[0]:
                     cut.append((line, line.get_data()))
                     line.set_data(x[keep], y[keep])
     finally:

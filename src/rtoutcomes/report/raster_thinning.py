@@ -27,10 +27,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rtoutcomes.report.step_curves import Staircase, put_back
+from rtoutcomes.report.step_curves import BandPath, CensorTicks, Staircase, put_back
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -131,6 +131,8 @@ def _thin_band(collection: Any, dpi: int) -> Thinned | None:
     paths = collection.get_paths()
     if len(paths) != 1 or len(paths[0]) < MIN_VERTICES:
         return None
+    if isinstance(paths[0], BandPath) and not paths[0].made:
+        return _thin_band_path(collection, paths, dpi)
     vertices: Any = np.asarray(paths[0].vertices)
     n = (vertices.shape[0] - 3) // 2  # start, n lower, end, n upper (reversed), closing point
     if not (
@@ -160,6 +162,56 @@ def _thin_band(collection: Any, dpi: int) -> Thinned | None:
         collection.stale = True
 
     return (collection, undo)
+
+
+def _thin_band_path(collection: Any, paths: Sequence[Any], dpi: int) -> Thinned | None:
+    """``_thin_band`` for a ``BandPath`` not yet made: its staircases thinned from its points
+    (the same vertices as from its polygon), without making the polygon."""
+    import numpy as np
+
+    to_pixels = _separable(collection)
+    if to_pixels is None:
+        return None
+    band = paths[0]
+    xs = band.points[0]
+    chains = []
+    for upper in (False, True):
+        stairs = band.stairs(upper)
+        if stairs is None:
+            return None
+        values = band.points[2 if upper else 1]
+        times, key, sign = stairs
+        thinned = None
+        if np.all(times[1:] >= times[:-1]):
+            cells = CELLS_PER_INCH / dpi
+            thinned = step_cells(xs[0], values[0], times, key, sign, to_pixels, cells, SUBSTEPS)
+        if thinned is None:  # drawn from every step, as staircase_cells leaves it
+            thinned = _post_steps(xs, values)
+        chains.append(np.column_stack(thinned))
+    lower, upper_chain = chains
+    hi = band.points[2]
+    ends = np.array([[xs[0], hi[0]], [xs[-1], hi[-1]]])
+    collection.set_verts(
+        [np.concatenate((ends[:1], lower, ends[1:], upper_chain[::-1]))], closed=True
+    )
+
+    def undo() -> None:  # its own paths back (set_verts would copy them)
+        collection._paths = paths
+        collection.stale = True
+
+    return (collection, undo)
+
+
+def _post_steps(xs: Any, values: Any) -> tuple[Any, Any]:
+    """The staircase through (``xs``, ``values``) as ``fill_between(step="post")`` draws an
+    edge: x0, x1, x1, x2, ...; v0, v0, v1, v1, ..."""
+    import numpy as np
+
+    x = np.empty(2 * xs.shape[0] - 1)
+    y = np.empty_like(x)
+    x[0::2], x[1::2] = xs, xs[1:]
+    y[0::2], y[1::2] = values, values[:-1]
+    return x, y
 
 
 def restore(thinned: list[Thinned]) -> None:
@@ -220,49 +272,70 @@ def staircase_cells(
     *,
     known: tuple[Any, Any] | None = None,
 ) -> tuple[Any, Any]:
-    """The staircase (x, y) (data units, as ``step_curves.steps`` makes it: times increasing, values
-    monotone; ``to_pixels`` = (a, b, c, d): pixel x = a x + b, pixel y = c y + d) drawn from
-    fewer steps: its steps are cut into runs at every 1/``cells`` pixel of time and of value
-    (a step whose drop crosses a row of cells is a run of its own, and so is the last step),
-    and each run of more than ``substeps`` steps is drawn as ``substeps`` steps: the run cut
-    into that many groups of consecutive steps, each group one step at the time of its first
-    drop, from the value before the group to the value after it. Runs of ``substeps`` steps or
-    fewer are kept as they are, and so is everything after the last step (the flat end to the
-    last follow-up). The cuts are found by binary search of the cell edges in the times and
-    values (both sorted), so the cost grows with the number of cells, not of steps; returns
-    (x, y) unchanged where the curve spans more cells than it has steps. ``known``: the
-    times and the values made increasing (``Staircase.times``, ``Staircase.key``) as
-    contiguous arrays, known to be sorted, so that no step is read but at the cuts."""
+    """The staircase (x, y) (data units, as ``step_curves.steps`` makes it: times increasing,
+    values monotone; ``to_pixels`` = (a, b, c, d): pixel x = a x + b, pixel y = c y + d) drawn
+    from fewer steps (``step_cells``), and everything after the last step as it is (the flat
+    end to the last follow-up); (x, y) unchanged where the curve spans more cells than it has
+    steps. ``known``: its times and its values made increasing (``Staircase.times``,
+    ``Staircase.key``) as contiguous arrays known to be sorted: no step is read but at the
+    cuts."""
     import numpy as np
 
     core = x.shape[0] if x.shape[0] % 2 == 1 else x.shape[0] - 1
     # step j: vertex 2j+1 = (t_j, value before), vertex 2j+2 = (t_j, value after)
     times, after = x[1:core:2], y[2:core:2]
-    steps = times.shape[0]
-    a, b, c, d = to_pixels
-    last_value = after[-1]
-    sign = 1.0 if last_value >= y[0] else -1.0  # values made increasing: sign * value
+    sign = 1.0 if after[-1] >= y[0] else -1.0  # values made increasing: sign * value
     if known is None:
+        if not np.all(times[1:] >= times[:-1]):
+            return x, y
         # contiguous: binary search copies a strided array at every call, and key is
         # searched twice
         key = np.ascontiguousarray(after) if sign > 0 else -after
     else:
         times, key = known
-        after = key if sign > 0 else None  # read below only at the groups' last steps
-    first_key = sign * y[0]
+    thinned = step_cells(x[0], y[0], times, key, sign, to_pixels, cells, substeps)
+    if thinned is None:
+        return x, y
+    new_x, new_y = thinned
+    return np.concatenate((new_x, x[core:])), np.concatenate((new_y, y[core:]))
+
+
+def step_cells(
+    x0: float,
+    y0: float,
+    times: Any,
+    key: Any,
+    sign: float,
+    to_pixels: tuple[float, float, float, float],
+    cells: float,
+    substeps: int,
+) -> tuple[Any, Any] | None:
+    """The staircase from (``x0``, ``y0``) with a step at each of ``times`` (ascending) to
+    each value (``key`` = ``sign`` * value: increasing; ``sign`` 1 if the last value is at
+    least ``y0``, else -1)
+    drawn from fewer steps: its steps are cut into runs at every 1/``cells`` pixel of time and
+    of value (a step whose drop crosses a row of cells is a run of its own, and so is the last
+    step), and each run of more than ``substeps`` steps is drawn as ``substeps`` steps: the
+    run cut into that many groups of consecutive steps, each group one step at the time of its
+    first drop, from the value before the group to the value after it. Runs of ``substeps``
+    steps or fewer are kept as they are. The cuts are found by binary search of the cell edges
+    in the times and values (both sorted), so the cost grows with the number of cells, not of
+    steps. Returns the vertices, or None where the curve spans more cells than it has steps
+    (or its transform is no such)."""
+    import numpy as np
+
+    steps = times.shape[0]
+    a, b, c, d = to_pixels
+    first_key = sign * y0
+    last_value = sign * key[-1]
     width = abs(a) * (times[-1] - times[0]) * cells  # the curve's extent in cells
     height = abs(c) * (key[-1] - first_key) * cells
-    if not (
-        a > 0
-        and c != 0
-        and width + height < steps
-        and (known is not None or np.all(times[1:] >= times[:-1]))
-    ):
-        return x, y
+    if not (a > 0 and c != 0 and width + height < steps):
+        return None
     # cell edges: times where a t + b crosses a multiple of 1 / cells, values likewise
     column = np.arange(np.floor((a * times[0] + b) * cells) + 1, (a * times[-1] + b) * cells)
     row_pixels = np.sort(
-        sign * ((np.arange(*_span(c * y[0] + d, c * last_value + d, cells)) / cells - d) / c)
+        sign * ((np.arange(*_span(c * y0 + d, c * last_value + d, cells)) / cells - d) / c)
     )
     crossing = np.searchsorted(key, row_pixels[row_pixels > first_key], side="left")
     cuts = np.sort(
@@ -286,14 +359,14 @@ def staircase_cells(
     before_key = np.where(first > 0, key[np.maximum(first - 1, 0)], first_key)
     drop = np.minimum(np.searchsorted(key, before_key, side="right"), last)
     new_times = times[np.where(first == last, first, drop)]
-    new_values = after[last] if after is not None else -key[last]
+    new_values = key[last] if sign > 0 else -key[last]  # exact: a negation undone
     new_x = np.empty(2 * new_times.shape[0] + 1)
     new_y = np.empty_like(new_x)
-    new_x[0], new_y[0] = x[0], y[0]
+    new_x[0], new_y[0] = x0, y0
     new_x[1::2] = new_x[2::2] = new_times
     new_y[2::2] = new_values
-    new_y[1::2] = np.concatenate(([y[0]], new_values[:-1]))
-    return np.concatenate((new_x, x[core:])), np.concatenate((new_y, y[core:]))
+    new_y[1::2] = np.concatenate(([y0], new_values[:-1]))
+    return new_x, new_y
 
 
 def _span(start: float, end: float, cells: float) -> tuple[float, float]:
@@ -303,3 +376,113 @@ def _span(start: float, end: float, cells: float) -> tuple[float, float]:
 
     low, high = sorted((start * cells, end * cells))
     return math.floor(low) + 1, high
+
+
+def censor_stamps(line: Line2D, x: Any, y: Any, stamps: int) -> Any | None:
+    """For a ``CensorTicks`` line along its curve (times ascending, values monotone) and a
+    separable transform: the indices of the ticks ``figures._cap_censor_runs`` keeps (each run
+    of consecutive ticks stamped on one pixel cut to its first ``stamps``; a tick within 1e-6
+    px of a pixel edge is a run of its own), found by binary search of the pixel edges in the
+    ticks, so that only the ticks at the edges are read. The pixels are computed as
+    ``figures._stamp_pixels`` computes them (the same floating-point operations, for the
+    ticks read), so the runs are the same. None where this does not apply (the caller reads
+    every tick)."""
+    import numpy as np
+
+    if not (isinstance(line, CensorTicks) and line.as_made() and line.sorted):
+        return None
+    to_pixels = _separable(line)
+    n = x.shape[0]
+    if to_pixels is None or n < 2:
+        return None
+    a, b, c, d = to_pixels
+    axes = (
+        lambda i: x[i] * a + b + 0.5,  # the column Agg stamps at, + its fraction
+        lambda i: 0.5 - (y[i] * c + d),  # the row, counted from the top
+    )
+    starts = [np.zeros(1, dtype=np.int64)]
+    for shifted in axes:
+        ends = shifted(np.array([0, n - 1]))
+        if not np.all(np.isfinite(ends)):
+            return None
+        low, high = np.floor(ends)
+        if abs(high - low) + 2 > max(4096, n):
+            return None  # more pixel edges than ticks: reading every tick is less work
+        starts += _pixel_runs(shifted, n, low, high)
+    cut = np.unique(np.concatenate(starts))
+    cut = cut[cut < n]
+    count = np.diff(np.append(cut, n))
+    drawn = np.minimum(count, stamps)
+    if drawn.sum() == n:
+        return np.arange(n)
+    run = np.repeat(np.arange(cut.shape[0]), drawn)
+    return cut[run] + np.arange(run.shape[0]) - np.repeat(np.cumsum(drawn) - drawn, drawn)
+
+
+SURE_PX = 1e-6  # a stamp this close to a pixel edge may fall on either side of it
+
+
+def _pixel_runs(shifted: Callable[[Any], Any], n: int, first: float, last: float) -> list[Any]:
+    """Where runs of ticks start along one axis: the first tick on each new pixel, and each
+    tick within ``SURE_PX`` of a pixel edge and the tick after it; ``shifted(i)``: the ticks'
+    pixel coordinates + 0.5 (monotone in i), ``first`` and ``last`` the first and last tick's
+    pixel."""
+    import numpy as np
+
+    def key(i: Any) -> tuple[Any, Any]:
+        value = shifted(i)
+        pixel = np.floor(value)
+        return pixel, value - pixel
+
+    rising = last >= first
+    low, high = min(first, last), max(first, last)
+    edges = np.arange(low, high + 2)  # pixel edge m: between pixels m - 1 and m
+    if rising:
+        # first tick on pixel m; the zone of unsure ticks about edge m: [start, stop)
+        def on(i: Any, m: Any) -> Any:
+            return key(i)[0] >= m
+
+        def start(i: Any, m: Any) -> Any:
+            pixel, fraction = key(i)
+            return (pixel > m - 1) | ((pixel == m - 1) & (fraction >= 1 - SURE_PX))
+
+        def stop(i: Any, m: Any) -> Any:
+            pixel, fraction = key(i)
+            return (pixel > m) | ((pixel == m) & (fraction > SURE_PX))
+    else:
+
+        def on(i: Any, m: Any) -> Any:
+            return key(i)[0] <= m - 1
+
+        def start(i: Any, m: Any) -> Any:
+            pixel, fraction = key(i)
+            return (pixel < m) | ((pixel == m) & (fraction <= SURE_PX))
+
+        def stop(i: Any, m: Any) -> Any:
+            pixel, fraction = key(i)
+            return (pixel < m - 1) | ((pixel == m - 1) & (fraction < 1 - SURE_PX))
+
+    changes = _first_true(on, n, edges[1:-1])  # the pixel changes at these ticks
+    zone_start, zone_stop = _first_true(start, n, edges), _first_true(stop, n, edges)
+    length = np.maximum(zone_stop - zone_start, 0)
+    unsure = np.repeat(zone_start, length) + (
+        np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
+    )
+    return [changes, unsure, unsure + 1]
+
+
+def _first_true(predicate: Callable[[Any, Any], Any], n: int, edges: Any) -> Any:
+    """For each edge, the first index i in [0, n) with ``predicate(i, edge)`` (False then
+    True as i grows), n if none: binary search, all edges at once."""
+    import numpy as np
+
+    low = np.zeros(edges.shape[0], dtype=np.int64)
+    high = np.full(edges.shape[0], n, dtype=np.int64)
+    while True:
+        active = low < high
+        if not active.any():
+            return low
+        middle = (low + high) // 2
+        true = predicate(np.minimum(middle, n - 1), edges) & active
+        high = np.where(true, middle, high)
+        low = np.where(active & ~true, middle + 1, low)

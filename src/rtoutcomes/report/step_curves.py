@@ -26,8 +26,10 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib.lines import Line2D
+from matplotlib.path import Path
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -168,9 +170,28 @@ def plot_censor_ticks(ax: Axes, curve: Curve, **style: Any) -> None:
     arrays = curve.arrays
     censored = arrays.censored
     if censored.any():
-        line = Line2D([], [], linestyle="none", **style)
-        ax.add_line(line)
-        put_back(line, (arrays.time[censored], arrays.estimate[censored]))
+        line = CensorTicks(arrays.time[censored], arrays.estimate[censored], **style)
+        ax.add_line(line)  # empty: no data limits read from every tick
+        put_back(line, line.ticks)
+
+
+class CensorTicks(Line2D):
+    """A curve's censor ticks (markers only) that know whether they lie along it
+    (``sorted``: times ascending, values monotone): ``report.raster_thinning.censor_stamps``
+    then finds the ticks sharing a pixel by binary search. Drawn as any ``Line2D``."""
+
+    def __init__(self, times: Any, values: Any, **style: Any) -> None:
+        super().__init__([], [], linestyle="none", **style)
+        self.ticks = (times, values)
+        self.sorted = bool(
+            np.all(times[1:] >= times[:-1])
+            and (np.all(values[1:] >= values[:-1]) or np.all(values[1:] <= values[:-1]))
+        )
+
+    def as_made(self) -> bool:
+        """Whether the line still draws the ticks it was made with."""
+        x, y = self.get_data()
+        return x is self.ticks[0] and y is self.ticks[1]
 
 
 def band_inputs(curve: Curve, start: float) -> tuple[Any, Any, Any] | None:
@@ -230,32 +251,105 @@ def band_polygons(xs: Any, lo: Any, hi: Any) -> list[Any]:
 def plot_band(ax: Axes, curve: Curve, start: float, **style: Any) -> None:
     """The pointwise confidence band (``band_inputs``) filled under the step curve's steps
     in ``style`` (the fill's properties): what ``ax.fill_between(xs, lo, hi, step="post",
-    **style)`` draws, its polygons built by ``band_polygons``. Nothing when the curve has no
-    limits."""
+    **style)`` draws. Its polygons are ``band_polygons``; a band of finite points, one
+    polygon, is a ``BandPath``, made only if it is drawn unthinned or read. Nothing when the
+    curve has no limits."""
     band = band_inputs(curve, start)
     if band is None:
         return
     xs, lo, hi = band
-    polygons = band_polygons(xs, lo, hi)
+    finite = np.isfinite(xs) & np.isfinite(lo) & np.isfinite(hi)
     # fill_between itself on three points with the same extremes (its data limits, its
     # properties), then the polygons
-    collection = ax.fill_between(*_extremes(xs, lo, hi), step="post", **style)
-    collection.set_verts(polygons)
+    collection = ax.fill_between(*_extremes(xs, lo, hi, finite), step="post", **style)
+    if finite.all():
+        collection._paths = [BandPath(xs, lo, hi)]  # type: ignore[attr-defined]
+        collection.stale = True
+    else:
+        collection.set_verts(band_polygons(xs, lo, hi))
 
 
-def _extremes(xs: Any, lo: Any, hi: Any) -> tuple[Any, Any, Any]:
+def _made(name: str) -> property:
+    """``Path``'s property ``name``, read once the ``BandPath`` is made."""
+    original = getattr(Path, name)
+
+    def get(self: BandPath) -> Any:
+        self.make()
+        return original.fget(self)
+
+    def set_(self: BandPath, value: Any) -> None:
+        self.make()
+        original.fset(self, value)
+
+    return property(get, set_ if original.fset is not None else None)
+
+
+class BandPath(Path):
+    """A confidence band's polygon, closed, as ``fill_between(..., step="post")`` makes it for
+    points that are all finite (one polygon: ``band_polygons``), made when first read. Until
+    then it holds the points (``points``: time, lower, upper), and ``report.raster_thinning``
+    thins its two staircases from them (``stairs``) without making its vertices: a band of a
+    million rows is four million vertices."""
+
+    def __init__(self, xs: Any, lo: Any, hi: Any) -> None:  # no Path.__init__: see make
+        self.points = (xs, lo, hi)
+        self.length = 4 * xs.shape[0] + 1  # the polygon's vertices and the closing one
+        self._threshold = mpl.rcParams["path.simplify_threshold"]  # as when made now
+
+    @property
+    def made(self) -> bool:
+        return "_vertices" in self.__dict__
+
+    def make(self) -> None:
+        """The polygon's vertices and codes: what ``PolyCollection.set_verts`` makes."""
+        if not self.made:
+            (polygon,) = band_polygons(*self.points)
+            Path.__init__(self, np.concatenate([polygon, polygon[:1]]), closed=True)
+            self._simplify_threshold = self._threshold
+
+    vertices = _made("vertices")
+    codes = _made("codes")
+    simplify_threshold = _made("simplify_threshold")
+    should_simplify = _made("should_simplify")
+    readonly = _made("readonly")
+
+    def __len__(self) -> int:
+        return self.length
+
+    def stairs(self, upper: bool) -> tuple[Any, Any, float] | None:
+        """The lower (or ``upper``) edge as ``raster_thinning.step_cells`` reads a staircase:
+        (times of the steps, values made increasing, their sign), or None if its values are
+        not monotone (not a staircase: the band is not thinned); found once."""
+        return self._stairs[upper]
+
+    @cached_property
+    def _stairs(self) -> dict[bool, tuple[Any, Any, float] | None]:
+        return {upper: self._edge(upper) for upper in (False, True)}
+
+    def _edge(self, upper: bool) -> tuple[Any, Any, float] | None:
+        xs, values = self.points[0], self.points[2 if upper else 1]
+        drops = np.diff(values)
+        if not (np.all(drops <= 0) or np.all(drops >= 0)):
+            return None
+        sign = 1.0 if values[-1] >= values[0] else -1.0
+        return xs[1:], values[1:] if sign > 0 else -values[1:], sign
+
+
+def _extremes(xs: Any, lo: Any, hi: Any, finite: Any) -> tuple[Any, Any, Any]:
     """Three points whose (x, y) bounding box and smallest positive x and y are those of
-    the band's finite points (fill_between's data limits)."""
-    finite = np.isfinite(xs) & np.isfinite(lo) & np.isfinite(hi)
-    x = xs[finite]
-    y = np.concatenate((lo[finite], hi[finite]))
-    if not x.shape[0]:
-        return xs[:0], lo[:0], hi[:0]
-    positive_x, positive_y = x[x > 0], y[y > 0]
-    px = positive_x.min() if positive_x.shape[0] else x.max()
-    py = positive_y.min() if positive_y.shape[0] else y.max()
-    points = np.array([x.min(), x.max(), px]), np.array([y.min(), y.max(), py])
-    return points[0], points[1], points[1]
+    the band's ``finite`` points (fill_between's data limits)."""
+    if not finite.all():
+        xs, lo, hi = xs[finite], lo[finite], hi[finite]
+    if not xs.shape[0]:
+        return xs, lo, hi
+
+    def low_high_positive(*arrays: Any) -> list[float]:
+        high = max(a.max() for a in arrays)
+        positive = min(np.min(a, where=a > 0, initial=np.inf) for a in arrays)
+        return [min(a.min() for a in arrays), high, positive if positive < np.inf else high]
+
+    y = np.array(low_high_positive(lo, hi))
+    return np.array(low_high_positive(xs)), y, y
 
 
 def put_back(line: Line2D, data: tuple[Any, Any]) -> None:
