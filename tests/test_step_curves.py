@@ -480,3 +480,28 @@ def test_negative_control_ticks_on_pixel_edges_are_cut_otherwise_without_the_mar
     found = raster_thinning.censor_stamps(line, x, values, 10)
     assert np.array_equal(found, _every_tick_kept(line, x, values, 10))
     assert not np.array_equal(found, _every_tick_kept(line, x, values, 10, sure_px=1e-9))
+
+
+def test_monotone_is_the_staircase_checks_rule() -> None:
+    """``_monotone`` (comparisons) answers as ``np.diff``'s signs do, infinities and NaN
+    included; the differences themselves are the negative control of a wrong rule."""
+    inf, nan = float("inf"), float("nan")
+    cases = [
+        (1.0, [0.9, 0.9, 0.5]),
+        (0.0, [0.1, 0.1, 0.7]),
+        (1.0, [1.0, 1.0]),
+        (1.0, [0.9, 0.95]),
+        (1.0, [0.5, nan, 0.2]),
+        (1.0, [0.5, -inf]),
+        (1.0, [-inf, -inf]),
+        (inf, [inf, 1.0]),
+        (1.0, [inf]),
+        (-1e308, [1e308, 1e308]),
+        (0.5, [0.5]),
+    ]
+    for start, values in cases:
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, 1e308 - -1e308
+            drops = np.diff(np.array([start, *values]))
+            found = step_curves._monotone(start, np.array(values))
+        assert found == bool(np.all(drops <= 0) or np.all(drops >= 0)), (start, values)
+    assert not step_curves._monotone(1.0, np.array([0.9, 0.95]))

@@ -44,6 +44,12 @@ SUBSTEPS = 4
 """A run of steps inside one cell is drawn as at most this many steps (fewer keep less of the
 over-inking of a dense curve's edge, see above: 2 breaks the tested bound)."""
 
+BAND_SUBSTEPS = 1
+"""The same for a confidence band's edges: one step per run. A band is filled (12 % grey), not
+stroked, so no edge is over-inked; one step per cell of 1/8 pixel moves at most 1/64 pixel of
+fill per cell: 1 grey level at most, measured (tests/test_raster_thinning.py bounds it at
+``BAND_LEVELS``). Four steps per run drew three times the vertices for no visible change."""
+
 MIN_VERTICES = 8192
 """Curves with fewer vertices (about 4,000 distinct times) are drawn as they are."""
 
@@ -150,7 +156,7 @@ def _thin_band(collection: Any, dpi: int) -> Thinned | None:
         if not is_staircase(x, y):
             return None
         chains.append(
-            np.column_stack(staircase_cells(x, y, to_pixels, CELLS_PER_INCH / dpi, SUBSTEPS))
+            np.column_stack(staircase_cells(x, y, to_pixels, CELLS_PER_INCH / dpi, BAND_SUBSTEPS))
         )
     lower, upper = chains
     collection.set_verts(
@@ -184,7 +190,9 @@ def _thin_band_path(collection: Any, paths: Sequence[Any], dpi: int) -> Thinned 
         thinned = None
         if np.all(times[1:] >= times[:-1]):
             cells = CELLS_PER_INCH / dpi
-            thinned = step_cells(xs[0], values[0], times, key, sign, to_pixels, cells, SUBSTEPS)
+            thinned = step_cells(
+                xs[0], values[0], times, key, sign, to_pixels, cells, BAND_SUBSTEPS
+            )
         if thinned is None:  # drawn from every step, as staircase_cells leaves it
             thinned = _post_steps(xs, values)
         chains.append(np.column_stack(thinned))

@@ -128,11 +128,8 @@ class Staircase(Line2D):
         super().__init__([], [], **style)
         self.times, self.values = times, values
         self.vertices = (xs, ys)
-        drops = np.diff(values, prepend=ys[0])
         self.sorted = bool(
-            times.shape[0] >= 2
-            and np.all(times[1:] >= times[:-1])
-            and (np.all(drops <= 0) or np.all(drops >= 0))
+            times.shape[0] >= 2 and np.all(times[1:] >= times[:-1]) and _monotone(ys[0], values)
         )
 
     @cached_property
@@ -145,6 +142,19 @@ class Staircase(Line2D):
         """Whether the line still draws the vertices it was made with."""
         x, y = self.get_data()
         return x is self.vertices[0] and y is self.vertices[1]
+
+
+def _monotone(start: float, values: Any) -> bool:
+    """Whether ``np.diff`` of ``start`` followed by ``values`` is all <= 0 or all >= 0 (as
+    ``raster_thinning.is_staircase`` checks a staircase), without making the differences:
+    for finite ends a difference's sign is the comparison's."""
+    if not (np.isfinite(start) and np.isfinite(values[0]) and np.isfinite(values[-1])):
+        drops = np.diff(values, prepend=start)
+        return bool(np.all(drops <= 0) or np.all(drops >= 0))
+    return bool(
+        (values[0] <= start and np.all(values[1:] <= values[:-1]))
+        or (values[0] >= start and np.all(values[1:] >= values[:-1]))
+    )
 
 
 def plot_steps(ax: Axes, curve: Curve, start: float, **style: Any) -> Line2D:
@@ -206,8 +216,10 @@ def band_inputs(curve: Curve, start: float) -> tuple[Any, Any, Any] | None:
     rows = min(len(time), len(lower), len(upper))
     low, high = floats(lower), floats(upper)
     # a None and a NaN both read as NaN: only the NaN places can be a None
-    missing = np.flatnonzero(np.isnan(low[:rows]) | np.isnan(high[:rows]))
-    first_none = next((int(i) for i in missing if lower[i] is None or upper[i] is None), None)
+    first_none = None
+    if np.isnan(low[:rows]).any() or np.isnan(high[:rows]).any():
+        missing = np.flatnonzero(np.isnan(low[:rows]) | np.isnan(high[:rows]))
+        first_none = next((int(i) for i in missing if lower[i] is None or upper[i] is None), None)
     if first_none is None:
         if not len(time) == len(lower) == len(upper):
             raise ValueError("a curve's time, lower and upper differ in length")
@@ -328,8 +340,7 @@ class BandPath(Path):
 
     def _edge(self, upper: bool) -> tuple[Any, Any, float] | None:
         xs, values = self.points[0], self.points[2 if upper else 1]
-        drops = np.diff(values)
-        if not (np.all(drops <= 0) or np.all(drops >= 0)):
+        if not _monotone(values[0], values[1:]):
             return None
         sign = 1.0 if values[-1] >= values[0] else -1.0
         return xs[1:], values[1:] if sign > 0 else -values[1:], sign
