@@ -26,7 +26,7 @@ from pathlib import Path
 from rtoutcomes.clinical.dosimetry_import import ImportOptions, dosimetry_import
 from rtoutcomes.demo import demo_registry_files
 from rtoutcomes.io.dicom_rt_synthetic import derive_plan
-from rtoutcomes.registry import import_registry
+from rtoutcomes.registry.importer import import_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 BREAST_BOOST = ROOT.parent / "shared" / "data" / "dicom" / "breast-boost"

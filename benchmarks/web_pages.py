@@ -93,8 +93,8 @@ def main() -> None:
     import httpx
 
     from benchmarks.registry_import import replicate
-    from rtoutcomes.registry import import_registry
     from rtoutcomes.registry.changes import ChangeSet, apply_changes
+    from rtoutcomes.registry.importer import import_registry
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--copies", type=int, default=82)

@@ -143,7 +143,7 @@ def registry_folder(out: Path) -> Path:
 def breast_boost_registry(folder: Path, db_url: str, work: Path, course_id: str) -> Path:
     """The demo registry (``registry_folder``) in ``db_url`` and a map file that maps the
     breast-boost export in ``folder`` to ``course_id`` with target Tumor Bed; returns the map."""
-    from rtoutcomes.registry import import_registry
+    from rtoutcomes.registry.importer import import_registry
 
     plan = pydicom.dcmread(folder / "rtplan.dcm", stop_before_pixels=True)
     import_registry(registry_folder(work / "csv"), db_url)

@@ -9,7 +9,8 @@ import pytest
 
 from rtoutcomes.cli import main
 from rtoutcomes.demo import demo_registry_files
-from rtoutcomes.registry import import_registry, read_tables
+from rtoutcomes.registry.importer import import_registry
+from rtoutcomes.registry.tables import read_tables
 
 
 @pytest.fixture

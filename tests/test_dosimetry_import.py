@@ -13,7 +13,8 @@ from dicom_tree import KEEPS_TPS, STORED, breast_boost_registry, build_tree, reg
 from rtoutcomes.cli import main
 from rtoutcomes.clinical.dosimetry_import import DosimetryImport, ImportOptions, dosimetry_import
 from rtoutcomes.errors import RtOutcomesError
-from rtoutcomes.registry import import_registry, read_tables
+from rtoutcomes.registry.importer import import_registry
+from rtoutcomes.registry.tables import read_tables
 
 if TYPE_CHECKING:
     import pandas as pd

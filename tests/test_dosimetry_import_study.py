@@ -16,7 +16,8 @@ from rtoutcomes.clinical.plan_dosimetry import plan_dosimetry
 from rtoutcomes.errors import RtOutcomesError
 from rtoutcomes.io.dicom_rt import read_rtdose, read_rtstruct
 from rtoutcomes.io.dicom_rt_synthetic import derive_plan
-from rtoutcomes.registry import import_registry, read_tables
+from rtoutcomes.registry.importer import import_registry
+from rtoutcomes.registry.tables import read_tables
 from rtoutcomes.study import parse_study
 from rtoutcomes.study.dose_metrics import import_dose_levels
 

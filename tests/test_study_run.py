@@ -65,8 +65,8 @@ def test_run_command_on_a_registry_database(tmp_path: Path, db_url: str) -> None
     """SQLite and PostgreSQL; the study file has no 'db': --db makes it a registry study."""
     import pandas as pd
 
-    from rtoutcomes.registry import init_registry
     from rtoutcomes.registry.importer import import_registry
+    from rtoutcomes.registry.migrate import init_registry
 
     folder = tmp_path / "csv"
     folder.mkdir()

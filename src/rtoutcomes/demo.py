@@ -144,7 +144,7 @@ def summarise_registry(db: str | Path) -> CohortSummary:
     :func:`rtoutcomes.clinical.endpoints.derive_endpoints` (RECIST 1.1, from SBRT start, up to
     the registry's data cut-off).
     """
-    from rtoutcomes.registry import read_tables
+    from rtoutcomes.registry.tables import read_tables
 
     return summarise_tables(read_tables(db), db)
 
@@ -254,7 +254,7 @@ def _remove_journals(folder: Path) -> None:
 
 
 def _import_demo(database: Path) -> None:
-    from rtoutcomes.registry import import_registry
+    from rtoutcomes.registry.importer import import_registry
 
     import_registry(
         demo_registry_files(),

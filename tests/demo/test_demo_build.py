@@ -71,7 +71,8 @@ def test_offline_calibration_derives_the_same_endpoints(endpoints: dict[str, Any
 
 
 def test_demo_files_import_through_validation(db_url: str) -> None:
-    from rtoutcomes.registry import import_registry, read_tables, validate_database
+    from rtoutcomes.registry.importer import import_registry, validate_database
+    from rtoutcomes.registry.tables import read_tables
 
     counts = import_registry(demo_registry_files(), db_url)
     assert counts["patients"] == 37 and counts["lesions"] == 58
@@ -132,7 +133,7 @@ def test_cli_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def endpoints(built: Any) -> dict[str, Any]:
     from rtoutcomes.clinical.endpoints import derive_endpoints
     from rtoutcomes.clinical.recist import FENG_2022
-    from rtoutcomes.registry import read_tables
+    from rtoutcomes.registry.tables import read_tables
 
     tables = read_tables(built.database)
     return {

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from mini_registry import mini_registry, write_csv_folder, write_workbook
 
-from rtoutcomes.registry.importer import RegistryNotEmpty, import_registry, validate_database
+from rtoutcomes.registry.changes import RegistryNotEmpty
+from rtoutcomes.registry.importer import import_registry, validate_database
 from rtoutcomes.registry.migrate import init_registry
 from rtoutcomes.registry.spec import TABLES
 from rtoutcomes.registry.tables import read_rows, read_tables

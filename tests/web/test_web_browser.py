@@ -11,7 +11,7 @@ import pytest
 from web_helpers import artefacts, hostile_registry
 from web_helpers import browser_login as _login
 
-from rtoutcomes.registry import import_registry
+from rtoutcomes.registry.importer import import_registry
 
 TIMEOUT_MS = 30_000
 # Set by any hostile string that manages to run; also any dialog or console error fails the test.

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from rtoutcomes.clinical.eligibility import registry_flow
-from rtoutcomes.registry import read_tables
 from rtoutcomes.registry.database import make_engine
+from rtoutcomes.registry.tables import read_tables
 from rtoutcomes.web import queries
 
 

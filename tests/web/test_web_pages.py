@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from web_helpers import hostile_registry
 
-from rtoutcomes.registry import import_registry
+from rtoutcomes.registry.importer import import_registry
 
 
 def test_overview_counts_and_flow(demo_db: Path, serve) -> None:

@@ -104,7 +104,7 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from rtoutcomes.registry.database import describe_database
+    # the database library is imported by the import while the files are read
     from rtoutcomes.registry.importer import import_registry
 
     if args.update:
@@ -117,6 +117,8 @@ def _import(args: argparse.Namespace) -> int:
         if given:
             raise CommandLineError(f"{flag} goes with --update")
     counts = import_registry(args.path, args.db, user=args.user, reason=args.reason)
+    from rtoutcomes.registry.database import describe_database
+
     where = describe_database(args.db)
     print(f"imported {args.path} into {where} ({sum(counts.values())} rows):")
     for table, count in counts.items():

@@ -1,34 +1,20 @@
 """The registry: storage (SQLite or PostgreSQL), schema migrations and validation.
 
-Public entry points::
+Entry points, each imported from its own module (this package imports nothing, so that a
+command loads only what it uses: reading and checking the files of an import needs neither
+SQLAlchemy nor the write path, and starts before they are imported)::
 
+    from rtoutcomes.registry.migrate import init_registry
     init_registry(db)                 # empty registry at the current schema
+    from rtoutcomes.registry.importer import import_registry, validate_database
     import_registry(path, db)         # CSV folder or .xlsx -> database, all or nothing
-    apply_changes(db, ChangeSet(...), user=, reason=, command=)
-                                      # THE write path: every write, audited (changes.py)
     validate_database(db)             # the import checks on a database's content
+    from rtoutcomes.registry.changes import ChangeSet, apply_changes
+    apply_changes(db, ChangeSet(...), user=, reason=, command=)
+                                      # THE write path: every write, audited
+    from rtoutcomes.registry.tables import read_tables
     read_tables(db)                   # dict of pandas DataFrames for the analysis layers
 
-``db`` is a SQLite file path or a database URL (``postgresql+psycopg://...``).
+``db`` is a SQLite file path or a database URL (``postgresql+psycopg://...``). Refusals:
+``validation.ImportRejected`` (every problem, nothing written), ``changes.RegistryNotEmpty``.
 """
-
-from rtoutcomes.io.problems import Problem
-from rtoutcomes.registry.changes import ChangeSet, apply_changes
-from rtoutcomes.registry.database import make_engine
-from rtoutcomes.registry.importer import RegistryNotEmpty, import_registry, validate_database
-from rtoutcomes.registry.migrate import init_registry
-from rtoutcomes.registry.tables import read_tables
-from rtoutcomes.registry.validation import ImportRejected
-
-__all__ = [
-    "ChangeSet",
-    "ImportRejected",
-    "Problem",
-    "RegistryNotEmpty",
-    "apply_changes",
-    "import_registry",
-    "init_registry",
-    "make_engine",
-    "read_tables",
-    "validate_database",
-]

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from rtoutcomes.io.problems import Problem
 from rtoutcomes.io.tabular import RawRegistry, RawRow, RawTable
-from rtoutcomes.registry.changes import RegistryNotEmpty, apply_changes
-from rtoutcomes.registry.database import database_errors, make_engine
 from rtoutcomes.registry.spec import TABLES
-from rtoutcomes.registry.tables import read_rows
 from rtoutcomes.registry.validation import validate_files, validate_registry
 
-__all__ = ["RegistryNotEmpty", "database_as_raw", "import_registry", "validate_database"]
+__all__ = ["database_as_raw", "import_registry", "validate_database"]
+
+WRITE_PATH = "rtoutcomes.registry.changes"
+"""The write path (SQLAlchemy, the tables, the audit trail), imported by ``import_registry``
+while a forked process reads the largest files (``validation.validate_files``), not before
+the files' reading can start."""
 
 
 def import_registry(
@@ -40,15 +43,17 @@ def import_registry(
 
     The database is created and brought to the current schema if needed; it must hold no
     registry rows yet. Returns the number of rows written per table. Raises ``ImportRejected``
-    listing every problem (nothing written) or ``RegistryNotEmpty``. ``user``, ``reason``,
+    listing every problem (nothing written) or ``changes.RegistryNotEmpty``. ``user``, ``reason``,
     ``command`` and ``now`` are recorded in the audit trail (``changes.apply_changes``).
     """
-    from rtoutcomes.registry.migrate import upgrade
-
     with _without_cycle_collection():
         # every cell parsed and every rule checked once, here; apply_changes trusts the result
         # (a CheckedRegistry, which only validate_import makes) because the registry is empty
-        checked = validate_files(path)
+        checked = validate_files(path, meanwhile=lambda: importlib.import_module(WRITE_PATH))
+        from rtoutcomes.registry.changes import apply_changes
+        from rtoutcomes.registry.database import database_errors, make_engine
+        from rtoutcomes.registry.migrate import upgrade
+
         engine = make_engine(db_url)
         try:
             with database_errors(db_url):
@@ -92,6 +97,8 @@ def validate_database(db_url: str | Path) -> list[Problem]:
 
 def database_as_raw(db_url: str | Path) -> RawRegistry:
     """A database's registry tables as raw cells (typed values), for validation."""
+    from rtoutcomes.registry.tables import read_rows
+
     rows = read_rows(db_url)
     raw = RawRegistry(str(db_url), "database")
     for spec in TABLES:

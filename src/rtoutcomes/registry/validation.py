@@ -13,7 +13,7 @@ A problem in one cell never hides problems elsewhere: every row of every table i
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
@@ -164,7 +164,7 @@ class CheckedRegistry:
         return {spec.name: len(self.rows(spec.name)) for spec in TABLES}
 
 
-SHARED_TABLES = ("assessments",)
+SHARED_TABLES = ("assessments", "patient_events")
 """The tables a forked process reads and checks while ``validate_files`` reads and checks the
 others: the largest of a registry (~40 % of the reading and checking at the benchmark's size;
 with ``patient_events`` too, this process waited for the child)."""
@@ -172,13 +172,19 @@ SHARED_BYTES = 500_000
 """From this size of their files on (a registry of ~1,500 patients)."""
 
 
-def validate_files(path: str | Path) -> CheckedRegistry:
+def validate_files(
+    path: str | Path, meanwhile: Callable[[], object] | None = None
+) -> CheckedRegistry:
     """``validate_import(read_registry_files(path))``. For a folder of CSV files whose
     ``SHARED_TABLES`` files are large, a forked process reads those files and checks their
     cells (``_check_rows``: the same code on the same bytes) while this one reads and checks
     the others; everything across rows and tables is checked here, on all of them. Where
     anything of the folder cannot be read as it is (a problem of reading, a second file of a
-    table), or the child cannot be forked, it is all done here."""
+    table), or the child cannot be forked, it is all done here.
+
+    ``meanwhile``: other work of this process (an import loads its write path), called once
+    before the files are checked across rows: while the forked process still reads, when
+    there is one."""
     from rtoutcomes import forking
 
     path = Path(path)
@@ -189,11 +195,16 @@ def validate_files(path: str | Path) -> CheckedRegistry:
         or not all(f.is_file() for f in files)
         or sum(f.stat().st_size for f in files) < SHARED_BYTES
     ):
-        return validate_import(read_registry_files(path))
+        raw = read_registry_files(path)
+        if meanwhile is not None:
+            meanwhile()
+        return validate_import(raw)
     with forking.InChild(lambda: _checked_files(files)) as child:
         raw = read_registry_files(path, skip=frozenset(f.name for f in files))
         # this process' tables, while the child checks its own
         own = {} if raw.problems else {n: _checked(t) for n, t in raw.tables.items()}
+        if meanwhile is not None:
+            meanwhile()
         checked = child.result()
     if checked is None or raw.problems or raw.unreadable:
         return validate_import(read_registry_files(path))  # messages in the files' order

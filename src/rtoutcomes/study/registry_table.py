@@ -164,7 +164,7 @@ def endpoint_tables(study: Study, data: RegistryData) -> dict[str, pd.DataFrame]
 
 
 def read_registry(db_url: str) -> dict[str, pd.DataFrame]:
-    """The registry's tables as DataFrames (``rtoutcomes.registry.read_tables``)."""
-    from rtoutcomes.registry import read_tables
+    """The registry's tables as DataFrames (``rtoutcomes.registry.tables.read_tables``)."""
+    from rtoutcomes.registry.tables import read_tables
 
     return read_tables(db_url)
