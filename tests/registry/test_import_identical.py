@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from rtoutcomes.demo import demo_registry_files
-from rtoutcomes.registry import audit, changes, validation
+from rtoutcomes.registry import audit, changes, database, validation
 from rtoutcomes.registry.importer import import_registry
+from rtoutcomes.registry.migrate import init_registry
 
 DIGESTS = Path(__file__).with_name("data") / "import_digests.json"
 NOW = dt.datetime(2026, 11, 30, 12, 0, 0, 123456, tzinfo=dt.UTC)
@@ -96,6 +97,72 @@ def test_import_writes_what_main_wrote(
     assert imported(folder, tmp_path / "registry.db") == expected
     prepared_by = {int(pid) for pid in pids.read_text().split()}
     assert (prepared_by != {os.getpid()}) is forked
+
+
+@pytest.mark.parametrize(("rows", "variables"), [(1, None), (7, None), (500, 13)])
+def test_rows_inserted_by_any_number_per_statement_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int, variables: int | None
+) -> None:
+    """SQLite gets the rows and audit entries as multi-row INSERTs
+    (``database.ROWS_PER_STATEMENT``, at most as many values as SQLite may bind): one row a
+    statement, seven (tables of 37 to 804 rows: a short last statement), or as many as 13
+    values allow give what main at ff2865b wrote (one statement run per row)."""
+    monkeypatch.setattr(database, "ROWS_PER_STATEMENT", rows)
+    if variables is not None:
+        monkeypatch.setattr(database, "_variable_limit", lambda connection: variables)
+    folder = copies_of_demo(3, tmp_path / "csv")
+    expected = json.loads(DIGESTS.read_text())["3"]
+    assert imported(folder, tmp_path / "registry.db") == expected
+
+
+@pytest.mark.parametrize("differs", [None, "now", "user", "rows", "head"])
+def test_an_audit_batch_prepared_ahead_is_taken_only_for_what_it_was_prepared_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, differs: str | None
+) -> None:
+    """``changes.audit_ahead`` (a first import's batch prepared by a forked process before
+    the new file is made): ``apply_changes`` writes it only for the same rows (the same
+    ``CheckedRegistry``), user, command, reason, time and chain head; anything else and the
+    batch is prepared again in the write path, and what is written is that call's (negative
+    control: the first case takes the batch prepared ahead and prepares none)."""
+    calls = tmp_path / "calls"
+    prepare = audit.prepare_batch
+
+    def recorded(*args: object, **kwargs: object) -> audit.PreparedBatch:
+        with calls.open("a") as f:
+            f.write(f"{kwargs['user']}\n")
+        return prepare(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audit, "prepare_batch", recorded)
+    monkeypatch.setattr(changes, "FORK_ENTRIES", 1)
+    db = tmp_path / "registry.db"
+    checked = validation.validate_files(demo_registry_files())
+    command = "rtoutcomes import demo"
+    with changes.audit_ahead(
+        db, checked, user="tester", command=command, reason=None, now=NOW
+    ) as ahead:
+        assert ahead is not None
+        user, now = "tester", NOW
+        if differs == "now":
+            now = NOW + dt.timedelta(microseconds=1)
+        elif differs == "user":
+            user = "someone else"
+        elif differs == "rows":
+            checked = validation.validate_files(demo_registry_files())  # equal, not the same
+        init_registry(db)
+        if differs == "head":
+            changes.freeze(db, "before-the-import", user="tester", now=NOW)
+        changes.apply_changes(
+            db, checked, user=user, command=command, now=now, require_empty=True, ahead=ahead
+        )
+    ahead_and_freeze = ["tester", "tester"] if differs == "head" else ["tester"]
+    prepared_again = [] if differs is None else [user]
+    assert calls.read_text().splitlines() == ahead_and_freeze + prepared_again
+    with sqlite3.connect(db) as connection:
+        stored = connection.execute(
+            "SELECT DISTINCT user_name, recorded_at FROM audit_log WHERE action = 'insert'"
+        ).fetchall()
+    assert stored == [(user, audit.timestamp(now))]
+    assert audit.verify(db).ok
 
 
 def test_the_digest_sees_one_changed_byte(tmp_path: Path) -> None:

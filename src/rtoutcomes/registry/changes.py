@@ -54,6 +54,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -64,6 +65,7 @@ from rtoutcomes.registry.cells import CellError, parse_cell, shown
 from rtoutcomes.registry.database import (
     WRITER_WAIT_OPTION,
     database_errors,
+    database_url,
     describe_database,
     insert_rows,
     make_engine,
@@ -78,7 +80,11 @@ from rtoutcomes.registry.validation import (
     validate_records,
 )
 
+if TYPE_CHECKING:
+    from rtoutcomes.forking import InChild
+
 __all__ = [
+    "AuditAhead",
     "CellChange",
     "ChangeReport",
     "ChangeSet",
@@ -88,6 +94,7 @@ __all__ = [
     "RegistryNotEmpty",
     "TableChanges",
     "apply_changes",
+    "audit_ahead",
     "freeze",
 ]
 
@@ -242,6 +249,7 @@ def apply_changes(
     expected_head: str | None = None,
     wait_s: float = DEFAULT_WAIT_S,
     now: dt.datetime | None = None,
+    ahead: AuditAhead | None = None,
 ) -> ChangeReport:
     """Apply ``changes`` to the registry at ``db_url`` (SQLite path or URL) in one audited
     transaction; see the module docstring. Returns the ``ChangeReport``.
@@ -256,7 +264,9 @@ def apply_changes(
     ``changes`` may be a ``validation.CheckedRegistry`` (a first import's files, parsed and
     checked as a whole registry by ``validation.validate_import``): with ``require_empty`` its
     rows are written as they are, since the registry after the import is exactly the rows
-    that were checked; otherwise they are parsed and checked like any caller's.
+    that were checked; otherwise they are parsed and checked like any caller's. ``ahead``:
+    the audit batch of a first import prepared before this call (``audit_ahead``), used only
+    where it fits exactly (else the batch is prepared here).
     """
     if isinstance(changes, CheckedRegistry) and not require_empty:
         changes = _as_change_set(changes)
@@ -298,6 +308,7 @@ def apply_changes(
                 command=command,
                 reason=reason,
                 now=now or dt.datetime.now(dt.UTC),
+                ahead=ahead,
             )
             connection.commit()
     except sa.exc.IntegrityError as error:
@@ -410,6 +421,7 @@ class _Plan:
     old_values: dict[tuple[str, str], dict[str, object]]
     problems: list[Problem]
     checked: bool = False  # the checks across rows ran (no problem in the given cells)
+    first_import: CheckedRegistry | None = None  # the rows written as they are (_plan_checked)
 
     def audit_changes(self) -> audit.ChangeColumns:
         changes = audit.ChangeColumns()
@@ -466,7 +478,7 @@ def _planned(
 def _plan_checked(checked: CheckedRegistry) -> _Plan:
     """A first import's rows, checked as a whole registry by ``validate_import``: every row
     added, nothing to check again (the registry after is exactly these rows)."""
-    plan = _Plan(ChangeReport({}), {}, {}, {}, {}, [], checked=True)
+    plan = _Plan(ChangeReport({}), {}, {}, {}, {}, [], checked=True, first_import=checked)
     for spec in TABLES:
         rows = checked.rows(spec.name)
         if not rows:
@@ -697,6 +709,83 @@ thousands of rows and audit entries (a whole-registry import's 44 MB file) stay 
 instead of being evicted and read back (~5 % of the import's insert time)."""
 
 
+class AuditAhead:
+    """A first import's audit batch being prepared by a forked process (``audit_ahead``)
+    while the new database is created and made ready. ``apply_changes`` takes its result only
+    for the very rows it was prepared from (the same ``CheckedRegistry``), the same user,
+    command, reason and time, and a chain that still ends where it was prepared to follow;
+    anything else, and the batch is prepared there as for any change."""
+
+    def __init__(
+        self,
+        checked: CheckedRegistry,
+        head: audit.Head,
+        batch: tuple[str, str, str | None, dt.datetime],
+        child: InChild[audit.PreparedBatch],
+    ) -> None:
+        self._checked, self._head, self._batch, self._child = checked, head, batch, child
+
+    def fits(
+        self,
+        plan: _Plan,
+        head: audit.Head,
+        user: str,
+        command: str,
+        reason: str | None,
+        now: dt.datetime,
+    ) -> bool:
+        return (
+            plan.first_import is self._checked
+            and head == self._head
+            and (user, command, reason, now) == self._batch
+        )
+
+    def result(self) -> audit.PreparedBatch:
+        return self._child.result()
+
+
+@contextmanager
+def audit_ahead(
+    db_url: str | Path,
+    checked: CheckedRegistry,
+    *,
+    user: str,
+    command: str,
+    reason: str | None,
+    now: dt.datetime,
+) -> Iterator[AuditAhead | None]:
+    """For a first import of ``FORK_ENTRIES`` rows or more into a new SQLite file (whose
+    chain starts empty), a forked process prepares its audit batch from now on (as
+    ``_write_audited`` would, from the rows of ``checked``), while the caller creates the
+    database and calls ``apply_changes(..., ahead=...)``; otherwise ``None``. Leaving the
+    block ends the child."""
+    from rtoutcomes.forking import InChild
+
+    entries = sum(checked.counts().values())
+    if entries < FORK_ENTRIES or not _new_sqlite_file(db_url):
+        yield None
+        return
+    head = audit.Head(0, 0, audit.GENESIS)
+
+    def prepare() -> audit.PreparedBatch:
+        changes = _plan_checked(checked).audit_changes()
+        return audit.prepare_batch(
+            head, changes, user=user, command=command, reason=reason, now=now
+        )
+
+    with InChild(prepare) as child:
+        yield AuditAhead(checked, head, (user, command, reason, now), child)
+
+
+def _new_sqlite_file(db_url: str | Path) -> bool:
+    """``db_url`` names a SQLite file that does not exist yet or is empty (0 bytes)."""
+    url = database_url(db_url)
+    if url.get_backend_name() != "sqlite":
+        return False
+    path = Path(url.database or "")
+    return not path.exists() or (path.is_file() and path.stat().st_size == 0)
+
+
 def _write_audited(
     connection: sa.Connection,
     plan: _Plan,
@@ -706,17 +795,22 @@ def _write_audited(
     command: str,
     reason: str | None,
     now: dt.datetime,
+    ahead: AuditAhead | None = None,
 ) -> audit.Head:
     """The plan's rows, then its audit entries as the batch after ``head``, in the caller's
     transaction. A large batch is prepared by a forked child (it computes, from the plan as
     this process holds it, exactly what this process would, and writes nothing: the rows and
-    entries are written here, by the one audited path) while the rows are written."""
+    entries are written here, by the one audited path) while the rows are written; a first
+    import's by the child ``ahead`` started, if it was prepared for exactly this."""
 
     def prepare() -> audit.PreparedBatch:
         return audit.prepare_batch(
             head, plan.audit_changes(), user=user, command=command, reason=reason, now=now
         )
 
+    if ahead is not None and ahead.fits(plan, head, user, command, reason, now):
+        _write(connection, plan)
+        return audit.write_batch(connection, ahead.result())
     entries = sum(len(rows) for rows in plan.inserts.values())
     if entries < FORK_ENTRIES:
         _write(connection, plan)

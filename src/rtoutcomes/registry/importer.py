@@ -50,25 +50,34 @@ def import_registry(
         # every cell parsed and every rule checked once, here; apply_changes trusts the result
         # (a CheckedRegistry, which only validate_import makes) because the registry is empty
         checked = validate_files(path, meanwhile=lambda: importlib.import_module(WRITE_PATH))
-        from rtoutcomes.registry.changes import apply_changes
+        from rtoutcomes.registry.audit import login_name
+        from rtoutcomes.registry.changes import apply_changes, audit_ahead
         from rtoutcomes.registry.database import database_errors, make_engine
         from rtoutcomes.registry.migrate import upgrade
 
-        engine = make_engine(db_url)
-        try:
-            with database_errors(db_url):
-                upgrade(engine)
-        finally:
-            engine.dispose()
-        apply_changes(
-            db_url,
-            checked,
-            user=user,
-            reason=reason,
-            require_empty=True,
-            now=now,
-            command=command or f"rtoutcomes import {Path(path).name}",
-        )
+        user = user or login_name()
+        command = command or f"rtoutcomes import {Path(path).name}"
+        now = now or dt.datetime.now(dt.UTC)
+        # a new file's audit batch prepared by a forked process while the file is made
+        with audit_ahead(
+            db_url, checked, user=user, command=command, reason=reason, now=now
+        ) as ahead:
+            engine = make_engine(db_url)
+            try:
+                with database_errors(db_url):
+                    upgrade(engine)
+            finally:
+                engine.dispose()
+            apply_changes(
+                db_url,
+                checked,
+                user=user,
+                reason=reason,
+                require_empty=True,
+                now=now,
+                command=command,
+                ahead=ahead,
+            )
     return checked.counts()
 
 
