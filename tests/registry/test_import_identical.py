@@ -21,6 +21,7 @@ from rtoutcomes.demo import demo_registry_files
 from rtoutcomes.registry import audit, changes, database, validation
 from rtoutcomes.registry.importer import import_registry
 from rtoutcomes.registry.migrate import init_registry
+from rtoutcomes.registry.spec import TABLES
 
 DIGESTS = Path(__file__).with_name("data") / "import_digests.json"
 NOW = dt.datetime(2026, 11, 30, 12, 0, 0, 123456, tzinfo=dt.UTC)
@@ -121,7 +122,7 @@ def test_an_audit_batch_prepared_ahead_is_taken_only_for_what_it_was_prepared_fo
 ) -> None:
     """``changes.audit_ahead`` (a first import's batch prepared by a forked process before
     the new file is made): ``apply_changes`` writes it only for the same rows (the same
-    ``CheckedRegistry``), user, command, reason, time and chain head; anything else and the
+    tuples), user, command, reason, time and chain head; anything else and the
     batch is prepared again in the write path, and what is written is that call's (negative
     control: the first case takes the batch prepared ahead and prepares none)."""
     calls = tmp_path / "calls"
@@ -137,8 +138,9 @@ def test_an_audit_batch_prepared_ahead_is_taken_only_for_what_it_was_prepared_fo
     db = tmp_path / "registry.db"
     checked = validation.validate_files(demo_registry_files())
     command = "rtoutcomes import demo"
+    rows = {spec.name: checked.rows(spec.name) for spec in TABLES}
     with changes.audit_ahead(
-        db, checked, user="tester", command=command, reason=None, now=NOW
+        db, rows, user="tester", command=command, reason=None, now=NOW
     ) as ahead:
         assert ahead is not None
         user, now = "tester", NOW

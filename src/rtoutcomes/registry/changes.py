@@ -50,7 +50,8 @@ and see the state before or after a write (``tables.reading``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+import operator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -424,9 +425,7 @@ class _Plan:
     first_import: CheckedRegistry | None = None  # the rows written as they are (_plan_checked)
 
     def audit_changes(self) -> audit.ChangeColumns:
-        changes = audit.ChangeColumns()
-        for spec in TABLES:
-            changes.extend(audit.inserted_rows(spec.name, self.inserts.get(spec.name, [])))
+        changes = _inserted(self.inserts)
         for spec in TABLES:
             columns = {c.name: c for c in spec.columns}
             for key, values in self.updates.get(spec.name, []):
@@ -454,6 +453,15 @@ class _Plan:
                     )
                 )
         return changes
+
+
+def _inserted(inserts: Mapping[str, Sequence[tuple[object, ...]]]) -> audit.ChangeColumns:
+    """The audit changes of new rows (tuples in ``spec.column_names`` order), tables in
+    format order."""
+    changes = audit.ChangeColumns()
+    for spec in TABLES:
+        changes.extend(audit.inserted_rows(spec.name, inserts.get(spec.name, [])))
+    return changes
 
 
 def _planned(
@@ -711,19 +719,19 @@ instead of being evicted and read back (~5 % of the import's insert time)."""
 
 class AuditAhead:
     """A first import's audit batch being prepared by a forked process (``audit_ahead``)
-    while the new database is created and made ready. ``apply_changes`` takes its result only
-    for the very rows it was prepared from (the same ``CheckedRegistry``), the same user,
-    command, reason and time, and a chain that still ends where it was prepared to follow;
-    anything else, and the batch is prepared there as for any change."""
+    while the import's checks end and the new database is made. ``apply_changes`` takes its
+    result only for a first import of the very rows it was prepared from (the same tuples),
+    the same user, command, reason and time, and a chain that still ends where it was
+    prepared to follow; anything else, and the batch is prepared there as for any change."""
 
     def __init__(
         self,
-        checked: CheckedRegistry,
+        rows: Mapping[str, Sequence[tuple[object, ...]]],
         head: audit.Head,
         batch: tuple[str, str, str | None, dt.datetime],
         child: InChild[audit.PreparedBatch],
     ) -> None:
-        self._checked, self._head, self._batch, self._child = checked, head, batch, child
+        self._rows, self._head, self._batch, self._child = rows, head, batch, child
 
     def fits(
         self,
@@ -734,47 +742,52 @@ class AuditAhead:
         reason: str | None,
         now: dt.datetime,
     ) -> bool:
-        return (
-            plan.first_import is self._checked
-            and head == self._head
-            and (user, command, reason, now) == self._batch
+        if plan.first_import is None or head != self._head:
+            return False
+        if (user, command, reason, now) != self._batch:
+            return False
+        return all(
+            _same_objects(plan.first_import.rows(spec.name), self._rows.get(spec.name, ()))
+            for spec in TABLES
         )
 
     def result(self) -> audit.PreparedBatch:
         return self._child.result()
 
 
+def _same_objects(a: Sequence[object], b: Sequence[object]) -> bool:
+    return len(a) == len(b) and all(map(operator.is_, a, b))
+
+
 @contextmanager
 def audit_ahead(
     db_url: str | Path,
-    checked: CheckedRegistry,
+    rows: Mapping[str, Sequence[tuple[object, ...]]],
     *,
     user: str,
     command: str,
     reason: str | None,
     now: dt.datetime,
 ) -> Iterator[AuditAhead | None]:
-    """For a first import of ``FORK_ENTRIES`` rows or more into a new SQLite file (whose
-    chain starts empty), a forked process prepares its audit batch from now on (as
-    ``_write_audited`` would, from the rows of ``checked``), while the caller creates the
-    database and calls ``apply_changes(..., ahead=...)``; otherwise ``None``. Leaving the
-    block ends the child."""
+    """For a first import of ``FORK_ENTRIES`` rows or more (``rows``: each table's, as typed
+    by its checks) into a new SQLite file (whose chain starts empty), a forked process
+    prepares its audit batch from now on (as ``_write_audited`` would), while the caller
+    finishes its checks, creates the database and calls ``apply_changes(..., ahead=...)``;
+    otherwise ``None``. Leaving the block ends the child."""
     from rtoutcomes.forking import InChild
 
-    entries = sum(checked.counts().values())
-    if entries < FORK_ENTRIES or not _new_sqlite_file(db_url):
+    if sum(map(len, rows.values())) < FORK_ENTRIES or not _new_sqlite_file(db_url):
         yield None
         return
     head = audit.Head(0, 0, audit.GENESIS)
 
     def prepare() -> audit.PreparedBatch:
-        changes = _plan_checked(checked).audit_changes()
         return audit.prepare_batch(
-            head, changes, user=user, command=command, reason=reason, now=now
+            head, _inserted(rows), user=user, command=command, reason=reason, now=now
         )
 
     with InChild(prepare) as child:
-        yield AuditAhead(checked, head, (user, command, reason, now), child)
+        yield AuditAhead(rows, head, (user, command, reason, now), child)
 
 
 def _new_sqlite_file(db_url: str | Path) -> bool:

@@ -11,14 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import importlib
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rtoutcomes.io.problems import Problem
 from rtoutcomes.io.tabular import RawRegistry, RawRow, RawTable
 from rtoutcomes.registry.spec import TABLES
 from rtoutcomes.registry.validation import validate_files, validate_registry
+
+if TYPE_CHECKING:
+    from rtoutcomes.registry.changes import AuditAhead
 
 __all__ = ["database_as_raw", "import_registry", "validate_database"]
 
@@ -46,39 +50,63 @@ def import_registry(
     listing every problem (nothing written) or ``changes.RegistryNotEmpty``. ``user``, ``reason``,
     ``command`` and ``now`` are recorded in the audit trail (``changes.apply_changes``).
     """
-    with _without_cycle_collection():
+    with _without_cycle_collection(), ExitStack() as stack:
+        batch = _Batch(user, command or f"rtoutcomes import {Path(path).name}", reason, now)
         # every cell parsed and every rule checked once, here; apply_changes trusts the result
         # (a CheckedRegistry, which only validate_import makes) because the registry is empty
-        checked = validate_files(path, meanwhile=lambda: importlib.import_module(WRITE_PATH))
-        from rtoutcomes.registry.audit import login_name
-        from rtoutcomes.registry.changes import apply_changes, audit_ahead
+        checked = validate_files(
+            path,
+            meanwhile=lambda: importlib.import_module(WRITE_PATH),
+            # a new file's audit batch prepared by a forked process from the typed rows on,
+            # while the rows are checked across tables and the file is made
+            typed=lambda rows: batch.ahead.append(
+                stack.enter_context(batch.audit_ahead(db_url, rows))
+            ),
+        )
+        from rtoutcomes.registry.changes import apply_changes
         from rtoutcomes.registry.database import database_errors, make_engine
         from rtoutcomes.registry.migrate import upgrade
 
-        user = user or login_name()
-        command = command or f"rtoutcomes import {Path(path).name}"
-        now = now or dt.datetime.now(dt.UTC)
-        # a new file's audit batch prepared by a forked process while the file is made
-        with audit_ahead(
-            db_url, checked, user=user, command=command, reason=reason, now=now
-        ) as ahead:
-            engine = make_engine(db_url)
-            try:
-                with database_errors(db_url):
-                    upgrade(engine)
-            finally:
-                engine.dispose()
-            apply_changes(
-                db_url,
-                checked,
-                user=user,
-                reason=reason,
-                require_empty=True,
-                now=now,
-                command=command,
-                ahead=ahead,
-            )
+        engine = make_engine(db_url)
+        try:
+            with database_errors(db_url):
+                upgrade(engine)
+        finally:
+            engine.dispose()
+        apply_changes(
+            db_url,
+            checked,
+            user=batch.user,
+            reason=reason,
+            require_empty=True,
+            now=batch.now,
+            command=batch.command,
+            ahead=batch.ahead[0] if batch.ahead else None,
+        )
     return checked.counts()
+
+
+class _Batch:
+    """Who, what, why and when an import's audit batch records: fixed before the files are
+    checked, so that it can be prepared ahead (``changes.audit_ahead``)."""
+
+    def __init__(
+        self, user: str | None, command: str, reason: str | None, now: dt.datetime | None
+    ) -> None:
+        self.user, self.command, self.reason = user, command, reason
+        self.now = now or dt.datetime.now(dt.UTC)
+        self.ahead: list[AuditAhead | None] = []
+
+    def audit_ahead(
+        self, db_url: str | Path, rows: Mapping[str, Sequence[tuple[object, ...]]]
+    ) -> AbstractContextManager[AuditAhead | None]:
+        from rtoutcomes.registry.audit import login_name
+        from rtoutcomes.registry.changes import audit_ahead
+
+        self.user = self.user or login_name()
+        return audit_ahead(
+            db_url, rows, user=self.user, command=self.command, reason=self.reason, now=self.now
+        )
 
 
 @contextmanager

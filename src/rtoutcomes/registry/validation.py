@@ -13,7 +13,7 @@ A problem in one cell never hides problems elsewhere: every row of every table i
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 
@@ -173,7 +173,9 @@ SHARED_BYTES = 500_000
 
 
 def validate_files(
-    path: str | Path, meanwhile: Callable[[], object] | None = None
+    path: str | Path,
+    meanwhile: Callable[[], object] | None = None,
+    typed: Callable[[Mapping[str, Sequence[tuple[object, ...]]]], object] | None = None,
 ) -> CheckedRegistry:
     """``validate_import(read_registry_files(path))``. For a folder of CSV files whose
     ``SHARED_TABLES`` files are large, a forked process reads those files and checks their
@@ -184,7 +186,9 @@ def validate_files(
 
     ``meanwhile``: other work of this process (an import loads its write path), called once
     before the files are checked across rows: while the forked process still reads, when
-    there is one."""
+    there is one. ``typed``: where the cells were checked by two processes, called with
+    every table's typed rows (the tuples a ``CheckedRegistry`` holds if no check fails) before
+    the checks across rows and tables (an import starts preparing its audit trail)."""
     from rtoutcomes import forking
 
     path = Path(path)
@@ -210,7 +214,10 @@ def validate_files(
         return validate_import(read_registry_files(path))  # messages in the files' order
     for name, (header, *_) in checked.items():
         raw.tables[name] = header
-    return validate_import(raw, {**own, **checked})
+    cells = {**own, **checked}
+    if typed is not None and not any(problems for *_, problems in cells.values()):
+        typed({name: rows for name, (_, _, rows, _) in cells.items()})
+    return validate_import(raw, cells)
 
 
 def _checked_files(files: list[Path]) -> dict[str, Checked] | None:
