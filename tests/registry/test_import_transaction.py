@@ -30,3 +30,47 @@ def test_import_is_one_transaction(tmp_path: Path) -> None:
         import_registry(folder, f"sqlite:///{db}")
     rows = read_rows(f"sqlite:///{db}")
     assert {name: len(r) for name, r in rows.items() if r} == {}
+
+
+@pytest.mark.parametrize("commit_first", [False, True], ids=["one transaction", "control"])
+def test_a_failure_after_the_rows_leaves_a_new_file_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, commit_first: bool
+) -> None:
+    """A new file, the rows in multi-row INSERTs of 7 rows and the audit batch prepared ahead
+    by a forked process (the whole-registry import's path at the demo's size): the write of
+    the audit entries fails after every row and entry went in, and the registry holds
+    nothing. Negative control: the same failure after a commit leaves rows, and the same
+    check sees them."""
+    from rtoutcomes.demo import demo_registry_files
+    from rtoutcomes.registry import audit, changes, database, validation
+
+    monkeypatch.setattr(validation, "SHARED_BYTES", 0)  # the files read by two processes
+    monkeypatch.setattr(changes, "FORK_ENTRIES", 1)
+    monkeypatch.setattr(database, "ROWS_PER_STATEMENT", 7)
+    written = audit.write_batch
+
+    def failing(connection: object, prepared: audit.PreparedBatch) -> audit.Head:
+        assert fits.pop(), "the batch prepared ahead is written"
+        written(connection, prepared)  # type: ignore[arg-type]
+        assert prepared.hashes and prepared.changes.table[-1] == "systemic_therapies"
+        if commit_first:
+            connection.commit()  # type: ignore[attr-defined]
+        raise RuntimeError("failed by the test")
+
+    fits = []
+    fitting = changes.AuditAhead.fits
+
+    def recorded(self: changes.AuditAhead, *args: object) -> bool:
+        fits.append(fitting(self, *args))  # type: ignore[arg-type]
+        return fits[-1]
+
+    monkeypatch.setattr(changes.AuditAhead, "fits", recorded)
+    monkeypatch.setattr(audit, "write_batch", failing)
+    db = tmp_path / "registry.db"
+    with pytest.raises(RuntimeError, match="failed by the test"):
+        import_registry(demo_registry_files(), db)
+    rows = read_rows(db)
+    with sqlite3.connect(db) as connection:
+        entries = connection.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    left = sum(map(len, rows.values())) + entries
+    assert (left > 0) is commit_first
