@@ -791,8 +791,13 @@ def audit_ahead(
 
 
 def _new_sqlite_file(db_url: str | Path) -> bool:
-    """``db_url`` names a SQLite file that does not exist yet or is empty (0 bytes)."""
-    url = database_url(db_url)
+    """``db_url`` names a SQLite file that does not exist yet or is empty (0 bytes); a URL
+    that cannot be used is not (the import reports it when it opens the database, after the
+    files' checks, as before)."""
+    try:
+        url = database_url(db_url)
+    except RtOutcomesError:
+        return False
     if url.get_backend_name() != "sqlite":
         return False
     path = Path(url.database or "")
