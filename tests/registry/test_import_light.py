@@ -6,8 +6,6 @@ files (``validation.validate_files``' ``meanwhile``)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,9 +22,9 @@ from rtoutcomes.registry import validation
 watch = {watch!r}
 seen = {{"at start": [m for m in watch if m in sys.modules]}}
 fork = forking.InChild.__init__
-def recorded(self, work):
+def recorded(self, *args, **kwargs):
     seen.setdefault("at the fork", [m for m in watch if m in sys.modules])
-    fork(self, work)
+    fork(self, *args, **kwargs)
 forking.InChild.__init__ = recorded
 validation.SHARED_BYTES = 0  # the demo registry's files count as large
 importer.import_registry({folder!r}, {db!r})
@@ -36,18 +34,11 @@ print(json.dumps(seen))
 
 
 def test_the_files_are_read_before_the_write_path_is_imported(
-    tmp_path: Path, code_under_test_env: Callable[..., dict[str, str]]
+    tmp_path: Path, python_output: Callable[..., str]
 ) -> None:
     folder = demo_registry_files()
     code = IMPORT.format(watch=WATCH, folder=str(folder), db=str(tmp_path / "registry.db"))
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=code_under_test_env(),
-    )
-    seen = json.loads(out.stdout)
+    seen = json.loads(python_output(code))
     assert seen["at start"] == []
     assert seen["at the fork"] == []
     # the listing can fail: the import did load them, after the fork
