@@ -15,6 +15,7 @@ from mini_registry import mini_registry, write_csv_folder
 from conftest import database_snapshot
 from rtoutcomes.registry import audit
 from rtoutcomes.registry.changes import (
+    DEFAULT_WAIT_S,
     ChangeSet,
     ReasonRequired,
     RegistryBusy,
@@ -180,7 +181,9 @@ def test_second_writer_waits_then_refuses(registry: str) -> None:
             with pytest.raises(RegistryBusy, match="another write to the registry"):
                 apply_changes(registry, change, reason="r", wait_s=1.0)
             waited = time.monotonic() - start
-            assert 0.9 <= waited < 4.0
+            # it waited about the 1 s asked, not the default's 10 s (the upper bound leaves a
+            # loaded machine its scheduling delays: 4 s was exceeded by one run at load 7)
+            assert 0.9 <= waited < DEFAULT_WAIT_S
             assert _lesion(read_rows(registry), "L02")["size_cm"] == 2.1
             holder.rollback()
     finally:
