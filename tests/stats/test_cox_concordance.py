@@ -104,13 +104,11 @@ def test_concordance_index_equals_the_full_concordance(
         _concordance.RADIX_LIMIT,
         _concordance.TABLE_CELLS_PER_ROW,
         _concordance.TABLE_CELLS_FREE,
-        _concordance.TABLE_CELLS_PER_ROW_BIT,
     )
     try:
         _concordance.RADIX_LIMIT = saved[0] if path == "radix" else 0  # 0: arithmetic partition
         if path != "table":  # a table of no cells is never used
             _concordance.TABLE_CELLS_PER_ROW = _concordance.TABLE_CELLS_FREE = 0
-            _concordance.TABLE_CELLS_PER_ROW_BIT = 0
         full = concordance(time, event, score, w, strata).concordance
         alone = concordance_index(time, event, score, w, strata)
     finally:
@@ -118,7 +116,6 @@ def test_concordance_index_equals_the_full_concordance(
             _concordance.RADIX_LIMIT,
             _concordance.TABLE_CELLS_PER_ROW,
             _concordance.TABLE_CELLS_FREE,
-            _concordance.TABLE_CELLS_PER_ROW_BIT,
         ) = saved
     if np.isnan(full):
         assert np.isnan(alone)
@@ -137,39 +134,3 @@ def test_concordance_index_of_a_fit_is_its_concordance() -> None:
     assert fit.c_index == fit.concordance.concordance  # from the full one when it is there
     # negative control: another score gives another C
     assert concordance_index(time, event, -x[:, 1]) != fit.c_index
-
-
-def test_a_large_table_of_counts_is_used_where_it_is_cheaper_and_gives_the_same_c(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # a multivariate model's score at day-resolution times: more cells than 4 per row, fewer
-    # than 8 per row and bit of the score's rank: counted from the table, the same float as
-    # the divide and conquer over the score's bits and as the full computation
-    rng = np.random.default_rng(5)
-    n = 40_000
-    time = np.ceil(rng.uniform(1.0, 3650.0, n))
-    event = rng.random(n) < 0.7
-    score = rng.integers(0, 300, n) * 0.37 - 20.0
-    strata = rng.integers(0, 2, n)
-    used: list[int] = []
-    table = _concordance._pair_counts_by_table
-
-    def spy(*args: object) -> tuple[float, float, float]:
-        used.append(1)
-        return table(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(_concordance, "_pair_counts_by_table", spy)
-    for stratum in (None, strata):
-        used.clear()
-        by_table = concordance_index(time, event, score, None, stratum)
-        assert used == [1]
-        monkeypatch.setattr(_concordance, "TABLE_CELLS_PER_ROW_BIT", 0)
-        by_bits = concordance_index(time, event, score, None, stratum)
-        assert used == [1]  # negative control: the rule off, the divide and conquer
-        monkeypatch.setattr(_concordance, "TABLE_CELLS_PER_ROW_BIT", 8)
-        assert by_table == by_bits == concordance(time, event, score, None, stratum).concordance
-    # beyond the cap (or with few rows per cell) the table is not built
-    monkeypatch.setattr(_concordance, "TABLE_CELLS_MAX", 2**16)
-    used.clear()
-    concordance_index(time, event, score)
-    assert used == []

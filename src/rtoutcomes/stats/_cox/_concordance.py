@@ -407,13 +407,11 @@ def _pair_counts_by_table(
     return float(comparable), float(concordant), float(discordant)
 
 
-# the count table is used while it has at most this many cells per row, plus a few; or, up
-# to TABLE_CELLS_MAX cells (32 MB a table), this many cells per row and bit of the score's
-# rank: one cell costs ~40 ns, one row per bit of the divide and conquer ~400 ns (a
-# multivariate model at 1e5 rows: 3,650 days x 576 scores, 2.1 million cells, counted in
-# ~0.03 CPU s instead of ~0.08 over 10 bits)
+# the count table is used while it has at most this many cells per row, plus a few (more
+# cells cost more in memory than they save: a multivariate model at 1e5 rows, 3,650 days x
+# 576 scores, counted from 2.1 million cells took ~0.1 CPU s less user time but ~85 MB of
+# fresh pages, ~0.08 s more system time, in a forked child whose pages are all new)
 TABLE_CELLS_PER_ROW, TABLE_CELLS_FREE = 4, 2**16
-TABLE_CELLS_PER_ROW_BIT, TABLE_CELLS_MAX = 8, 2**22
 
 
 def concordance_index(
@@ -440,12 +438,7 @@ def concordance_index(
     # exact counts: whole-number weights (none, or e.g. frequencies), codes as strata
     exact = weights is None or bool(np.all(weights % 1 == 0) and weights.sum() ** 2 < 2.0**52)
     exact &= strata is None or int(strata.min()) >= 0
-    cells = n_strata * n_times * n_scores
-    n_bits = max(int(v.max()).bit_length(), 1)
-    if exact and (
-        cells <= TABLE_CELLS_PER_ROW * n + TABLE_CELLS_FREE
-        or cells <= min(TABLE_CELLS_MAX, TABLE_CELLS_PER_ROW_BIT * n * n_bits)
-    ):
+    if exact and n_strata * n_times * n_scores <= TABLE_CELLS_PER_ROW * n + TABLE_CELLS_FREE:
         comparable, n_conc, n_disc = _pair_counts_by_table(
             time_rank, event, v, weights, strata, n_times, n_scores, n_strata
         )
@@ -456,6 +449,7 @@ def concordance_index(
         return ((n_conc - n_disc) / npair + 1) / 2
     key = 2 * time_rank + (~event).astype(np.int64)
     key_bits = max(int(key.max()).bit_length(), 1)
+    n_bits = max(int(v.max()).bit_length(), 1)
     if n_bits > key_bits:  # more distinct scores than times: the time bits are fewer passes
         return concordance(time, event, score, weights, strata).concordance
     if strata is not None:
