@@ -38,6 +38,9 @@ STAGES = {
     "rtoutcomes.report.build": ["start_figures", "_write_docx", "_write_figures_and_html"],
     "rtoutcomes.report.parallel_figures": ["_run"],
     "rtoutcomes.report.jsonio": ["write_json"],
+    "rtoutcomes.report.provenance": ["provenance"],
+    "rtoutcomes.report.cohort_tables": ["characteristics_table"],
+    "rtoutcomes.study.summaries": ["km_summary"],
 }
 LIBRARIES = ("pandas", "scipy.special", "matplotlib", "docx", "openpyxl")
 START = time.monotonic()
