@@ -146,18 +146,14 @@ class _ModelJobs:
         self.mine: list[_Job] = jobs
         self.theirs: list[_Job] = []
         if len(usable) >= PARALLEL_ROWS and len(jobs) >= 2 and forking.can_fork():
-            # longest first to the less loaded share; the cost of a model grows with the
-            # square of its covariates over a fixed part (sorting, a univariate model's
-            # concordance, the PH test): the information matrix and the PH test's products,
-            # and a score of many distinct values (the multivariate model's C by the bits of
-            # its rank: at 1e5 rows 0.15 CPU s against ~0.03 for a univariate model; with the
-            # sex model beside it in the child, the parent waited ~0.13 s for it)
+            # longest first to the less loaded share; the cost of a model grows with its
+            # columns over a fixed part (sorting, concordance, the PH test)
             shares: tuple[list[_Job], list[_Job]] = ([], [])
             loads = [0, 0]
             for job in sorted(jobs, key=lambda j: -len(j[1])):
                 lighter = loads.index(min(loads))
                 shares[lighter].append(job)
-                loads[lighter] += 1 + len(job[1]) ** 2
+                loads[lighter] += 1 + len(job[1])
             self.theirs, self.mine = shares  # the child takes the share with the largest
 
     def fit(self, jobs: list[_Job]) -> list[tuple[str, Any]]:
