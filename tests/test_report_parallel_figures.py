@@ -111,3 +111,21 @@ def test_single_panels_with_more_curves_are_started_first() -> None:
     assert len(singles) == len(panels)
     assert singles == [2 * (1 + c) for c in curves]
     assert len(set(singles)) > 1  # a cost per task alone (as before) would be one value
+
+
+def _collector_state() -> list[Any]:
+    import gc
+
+    return [(gc.isenabled(), gc.get_freeze_count() > 0)]
+
+
+def test_workers_draw_with_the_collector_paused_and_the_inherited_objects_frozen() -> None:
+    """In a forked worker a task runs with the garbage collector paused and what the worker
+    inherited frozen; this process's collector is left as it was."""
+    import gc
+
+    if not forking.can_fork():
+        pytest.skip("no forked workers here")
+    frozen = gc.get_freeze_count()
+    assert draw([_collector_state, _collector_state], workers=2) == [(False, True)] * 2
+    assert gc.isenabled() and gc.get_freeze_count() == frozen

@@ -29,8 +29,29 @@ def available_cores() -> int:
     return max(os.cpu_count() or 1, 1)
 
 
+def _start_worker() -> None:
+    """A forked worker's first step: what it inherited (the plotting libraries, the results)
+    is put out of the garbage collector's reach (``gc.freeze``), so that its collections scan
+    only the objects its own figures make (the figures' bytes do not depend on when garbage
+    is collected)."""
+    import gc
+
+    gc.freeze()
+
+
 def _run(index: int) -> list[Figure]:
-    return _TASKS[index]()
+    """Task ``index`` in a worker: drawn with the garbage collector paused (matplotlib's
+    artists make objects by the ten thousand; collections during the drawing were ~5 % of
+    its CPU), then the task's garbage collected at once (the worker's memory stays that of
+    one task: a figure's artists are reference cycles, freed only by a collection)."""
+    import gc
+
+    gc.disable()
+    try:
+        return _TASKS[index]()
+    finally:
+        gc.enable()
+        gc.collect()
 
 
 def import_backends() -> None:
@@ -99,7 +120,9 @@ def start(
     order = sorted(range(len(tasks)), key=lambda i: (i not in early, -costs[i] if costs else 0.0))
     _TASKS = tasks
     try:
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        pool = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker
+        )
         futures = {i: pool.submit(_run, i) for i in order}
     finally:
         _TASKS = ()  # the workers hold their copy (forked when the first task was submitted)
