@@ -129,3 +129,37 @@ def test_workers_draw_with_the_collector_paused_and_the_inherited_objects_frozen
     frozen = gc.get_freeze_count()
     assert draw([_collector_state, _collector_state], workers=2) == [(False, True)] * 2
     assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+
+class _Node:
+    """An object in a reference cycle (as a figure's artists are)."""
+
+    def __init__(self) -> None:
+        self.itself = self
+
+
+_MADE: list[Any] = []
+
+
+def _cyclic_task() -> list[Any]:
+    import weakref
+
+    _MADE.append(weakref.ref(_Node()))
+    return []
+
+
+def test_a_task_s_garbage_is_collected_after_it_where_the_caller_paused_the_collector() -> None:
+    """Drawn here (one worker) by a caller that paused the collector (the demo's processes
+    do): the task's cycles are freed after it and the collector stays paused; the same cycle
+    made outside a task is not freed (negative control)."""
+    import gc
+
+    gc.disable()
+    try:
+        assert draw([_cyclic_task, _collector_state], workers=1) == [(False, False)]  # type: ignore[list-item]
+        assert _MADE[-1]() is None and not gc.isenabled()
+        _cyclic_task()
+        assert _MADE[-1]() is not None
+    finally:
+        gc.enable()
+        gc.collect()
