@@ -273,7 +273,6 @@ REGISTRY_MODULES = ("sqlalchemy", "rtoutcomes.registry", "rtoutcomes.registry.au
 # and analysing it): imported while the forked process imports the registry.
 STUDY_MODULES = (
     "pandas",
-    "scipy.special",
     "rtoutcomes.registry.tables",
     "rtoutcomes.clinical.endpoints",
     "rtoutcomes.stats",

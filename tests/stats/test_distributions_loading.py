@@ -19,13 +19,15 @@ DF = [0, 1, 2, 3.5, 7, 40, -1, "nan"]
 VALUES = f"""
 import json, sys
 import numpy as np
-from rtoutcomes.stats._distributions import chi2_sf, norm_ppf, norm_sf
+from rtoutcomes.stats._distributions import beta_ppf, chi2_sf, norm_ppf, norm_sf
 x, q, dfs = (np.array(v, dtype=float) for v in ({X!r}, {Q!r}, {DF!r}))
 out = {{
     "chi2": [chi2_sf(x, df).tolist() for df in dfs],
     "chi2_scalar": [[float(chi2_sf(v, df)) for v in x] for df in dfs],
     "sf": norm_sf(np.concatenate([x, -x])).tolist(),
     "ppf": norm_ppf(q).tolist(),
+    "beta": [[float(beta_ppf(p, a, b)) for p in (0.025, 0.5, 0.975)]
+             for a, b in ((1, 37), (5, 33), (19.0, 40.0), (37, 1))],
     "types": [type(chi2_sf(1.5, 1)).__name__, type(norm_sf(1.5)).__name__,
               type(norm_ppf(0.975)).__name__],
     "modules": sorted(m for m in sys.modules if m.startswith("scipy")),
@@ -45,6 +47,9 @@ def test_values_equal_scipy_stats_without_importing_scipy_special(
         np.testing.assert_array_equal(np.array(scalars, dtype=float), theirs)
     np.testing.assert_array_equal(out["sf"], stats.norm.sf(np.concatenate([x, -x])))
     np.testing.assert_array_equal(out["ppf"], stats.norm.ppf(q))
+    for (a, b), ours in zip(((1, 37), (5, 33), (19.0, 40.0), (37, 1)), out["beta"], strict=True):
+        # the Clopper-Pearson limits' quantiles (study.response), as scipy.stats.beta gives
+        np.testing.assert_array_equal(ours, stats.beta.ppf([0.025, 0.5, 0.975], a, b))
     assert out["types"] == ["float64"] * 3
     modules = set(out["modules"])
     assert "scipy.special._ufuncs" in modules

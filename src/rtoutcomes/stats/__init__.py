@@ -36,6 +36,7 @@ from rtoutcomes.stats._cumulative_incidence import (
     IncidenceCurve,
     cumulative_incidence,
 )
+from rtoutcomes.stats._distributions import beta_ppf
 from rtoutcomes.stats._fine_gray import FineGray, fine_gray
 from rtoutcomes.stats._firth import FirthCox, firth_cox, firth_from_evaluator
 from rtoutcomes.stats._gray import GrayTest, gray_test
@@ -86,6 +87,7 @@ __all__ = [
     "TrendTest",
     "adjusted_survival",
     "baseline_hazard",
+    "beta_ppf",
     "categorical",
     "cox",
     "cox_from_pieces",

@@ -25,14 +25,14 @@ from typing import Any
 
 import numpy as np
 
-_FUNCTIONS = ("chdtrc", "ndtr", "ndtri")
+_FUNCTIONS = ("betaincinv", "chdtrc", "ndtr", "ndtri")
 _UFUNCS = "scipy.special._ufuncs"
 
 
 def special() -> Any:
-    """A module holding ``chdtrc``, ``ndtr`` and ``ndtri``: ``scipy.special`` when it is
-    imported already (or where this process runs other threads: see ``_ufuncs_alone``), else
-    its compiled ``_ufuncs`` module alone."""
+    """A module holding ``betaincinv``, ``chdtrc``, ``ndtr`` and ``ndtri``: ``scipy.special``
+    when it is imported already (or where this process runs other threads: see
+    ``_ufuncs_alone``), else its compiled ``_ufuncs`` module alone."""
     module = sys.modules.get("scipy.special") or sys.modules.get(_UFUNCS)
     if module is None and threading.active_count() == 1:
         module = _ufuncs_alone()
@@ -88,6 +88,12 @@ def norm_sf(z: Any) -> Any:
 def norm_ppf(q: Any) -> Any:
     """Quantile of the standard normal distribution (``scipy.stats.norm.ppf``)."""
     return special().ndtri(np.asarray(q, dtype=np.float64))[()]
+
+
+def beta_ppf(q: Any, a: Any, b: Any) -> Any:
+    """Quantile of the beta distribution with shapes ``a`` and ``b`` (``scipy.stats.beta.ppf``,
+    R's ``qbeta``): ``scipy.special.betaincinv(a, b, q)``."""
+    return special().betaincinv(a, b, q)
 
 
 def rankdata(values: Any, method: str) -> Any:

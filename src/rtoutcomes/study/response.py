@@ -28,14 +28,15 @@ CATEGORIES = ("CR", "PR", "SD", "PD", "NE")
 def exact_interval(events: int, n: int, conf_level: float) -> Proportion:
     """Proportion with Clopper-Pearson limits, R's ``binom.test``: the beta quantiles
     ``qbeta(alpha/2, x, n - x + 1)`` and ``qbeta(1 - alpha/2, x + 1, n - x)`` (scipy.special's
-    ``betaincinv``; scipy.stats, slow to import, is not needed); ``None`` when n = 0."""
-    from scipy.special import betaincinv
+    ``betaincinv`` through ``stats.beta_ppf``, without the package's slow ``__init__``);
+    ``None`` when n = 0."""
+    from rtoutcomes.stats import beta_ppf
 
     if n == 0:
         return {"events": 0, "n": 0, "estimate": None, "lower": None, "upper": None}
     alpha = (1 - conf_level) / 2
-    lower = 0.0 if events == 0 else float(betaincinv(events, n - events + 1, alpha))
-    upper = 1.0 if events == n else float(betaincinv(events + 1, n - events, 1 - alpha))
+    lower = 0.0 if events == 0 else float(beta_ppf(alpha, events, n - events + 1))
+    upper = 1.0 if events == n else float(beta_ppf(1 - alpha, events + 1, n - events))
     return {"events": events, "n": n, "estimate": events / n, "lower": lower, "upper": upper}
 
 
