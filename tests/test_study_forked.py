@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -60,6 +62,21 @@ def forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return pids
 
 
+def _recorded(folder: Path, tag: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function``, leaving in ``folder`` a file named after ``tag`` and the id of the
+    process that called it (a forked child inherits the replacement)."""
+
+    def recording(*args: object) -> object:
+        (folder / f"{tag}-{os.getpid()}").touch()
+        return function(*args)
+
+    return recording
+
+
+def _callers(folder: Path, tag: str) -> list[int]:
+    return [int(p.name.split("-")[1]) for p in folder.glob(f"{tag}-*")]
+
+
 def _reaped(pid: int) -> bool:
     try:
         os.waitpid(pid, os.WNOHANG)
@@ -72,15 +89,10 @@ def test_report_process_writes_the_bytes_of_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[int]
 ) -> None:
     study = load_study(STUDY)
-    write = build.write_report_while_drawing
-
-    def recording(*args: object) -> object:  # inherited by the forked child
-        (tmp_path / f"wrote-{os.getpid()}").touch()
-        return write(*args)  # type: ignore[arg-type]
-
+    recording = _recorded(tmp_path, "wrote", build.write_report_while_drawing)
     monkeypatch.setattr(build, "write_report_while_drawing", recording)
     two = analyze_file(study, LUNG, tmp_path / "forked")
-    writers = [int(p.name.split("-")[1]) for p in tmp_path.glob("wrote-*")]
+    writers = _callers(tmp_path, "wrote")
     assert writers == forked  # the report was written by the forked process
     monkeypatch.setattr(forking, "can_fork", lambda: False)
     one = analyze_file(study, LUNG, tmp_path / "alone")
@@ -309,3 +321,23 @@ def test_a_later_child_does_not_hold_the_report_process_pipe() -> None:
         signal.signal(signal.SIGALRM, previous)
         os.close(hold_read)
         os.close(hold_write)
+
+
+def test_the_provenance_worked_out_by_a_child_is_this_process_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rtoutcomes.study import run
+
+    study = load_study(STUDY)
+    make = run._provenance
+    monkeypatch.setattr(run, "_provenance", _recorded(tmp_path, "provenance", make))
+    results = analyze_file(study, LUNG, tmp_path / "out")
+    makers = _callers(tmp_path, "provenance")
+    assert len(makers) == 1 and makers[0] != os.getpid()  # worked out by a child
+    assert _reaped(makers[0])
+    here = make(study, LUNG)
+    assert results["provenance"] == here
+    # negative control: another table's provenance differs (its name and hash)
+    other = tmp_path / "other.csv"
+    other.write_bytes(LUNG.read_bytes() + b"\n")
+    assert make(study, other) != here
