@@ -196,5 +196,8 @@ def test_killed_updates_leave_before_or_after(db_url: str) -> None:
 
 @pytest.mark.parametrize("kills", [pytest.param(60, id="60-kills")])
 def test_negative_control_update_in_several_transactions_is_caught(db_url: str, kills: int) -> None:
-    outcomes = _kill_many(db_url, _kills(db_url, kills, 20), _in_pieces)
+    # the same number of kills on PostgreSQL: the gap between the two transactions is a small
+    # part of the update there, and 20 kills once missed it under load 6-8 (the run stops at the
+    # first broken state, so the kills cost time only while none has hit the gap)
+    outcomes = _kill_many(db_url, kills, _in_pieces)
     assert outcomes["broken"] == 1, outcomes
