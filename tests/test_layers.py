@@ -36,6 +36,7 @@ LAYERS = {
     "tabular_result": 0,
     "data": 0,
     "forking": 0,
+    "collector": 0,
     "io": 1,
     "registry": 2,
     "clinical": 3,
@@ -52,13 +53,15 @@ LAYERS = {
 STATS_THIRD_PARTY = {"numpy", "scipy"}
 STATS_RTOUTCOMES = {"rtoutcomes.errors", "rtoutcomes.tabular_result"}
 # report reads results only; it writes its files through io's staged, neutralising writer, and
-# asks the base layer's one fork helper whether its figure workers may be forked
+# asks the base layer's one fork helper whether its figure workers may be forked, and pauses
+# the cycle collector through the base layer's one way of doing it
 REPORT_RTOUTCOMES = (
     "rtoutcomes.report",
     "rtoutcomes.results",
     "rtoutcomes.errors",
     "rtoutcomes.io.outputs",
     "rtoutcomes.forking",
+    "rtoutcomes.collector",
 )
 
 

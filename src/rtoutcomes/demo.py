@@ -294,19 +294,19 @@ def _collector_paused() -> Iterator[None]:
     each task's garbage after it (``parallel_figures``)."""
     import gc
 
-    collecting, frozen = gc.isenabled(), gc.get_freeze_count()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if frozen == 0:
-            # the block's objects put with the oldest (frozen, then thawed into it: no scan):
-            # left in the youngest generation, the first allocation after the block would scan
-            # them all (~0.08 s at the command's end)
-            gc.freeze()
-            gc.unfreeze()
-        if collecting:
-            gc.enable()
+    from rtoutcomes.collector import collector_paused
+
+    frozen = gc.get_freeze_count()
+    with collector_paused():
+        try:
+            yield
+        finally:
+            if frozen == 0:
+                # the block's objects put with the oldest (frozen, then thawed into it: no
+                # scan): left in the youngest generation, the first allocation after the block
+                # would scan them all (~0.08 s at the command's end)
+                gc.freeze()
+                gc.unfreeze()
 
 
 def run_demo(out_dir: str | Path, progress: Callable[[str], None]) -> CohortSummary:

@@ -9,13 +9,13 @@ Otherwise the whole registry is written in one transaction through the audited w
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import importlib
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rtoutcomes.collector import collector_paused
 from rtoutcomes.io.problems import Problem
 from rtoutcomes.io.tabular import RawRegistry, RawRow, RawTable
 from rtoutcomes.registry.spec import TABLES
@@ -50,7 +50,10 @@ def import_registry(
     listing every problem (nothing written) or ``changes.RegistryNotEmpty``. ``user``, ``reason``,
     ``command`` and ``now`` are recorded in the audit trail (``changes.apply_changes``).
     """
-    with _without_cycle_collection(), ExitStack() as stack:
+    # an import makes millions of objects (cells, rows, audit texts) that live until it ends
+    # and form no cycles: the collector's full passes over them were ~20 % of a
+    # whole-registry import
+    with collector_paused(), ExitStack() as stack:
         batch = _Batch(user, command or f"rtoutcomes import {Path(path).name}", reason, now)
         # every cell parsed and every rule checked once, here; apply_changes trusts the result
         # (a CheckedRegistry, which only validate_import makes) because the registry is empty
@@ -107,21 +110,6 @@ class _Batch:
         return audit_ahead(
             db_url, rows, user=self.user, command=self.command, reason=self.reason, now=self.now
         )
-
-
-@contextmanager
-def _without_cycle_collection() -> Iterator[None]:
-    """Python's cycle collector paused: an import makes millions of objects (cells, rows,
-    audit texts) that stay alive until it ends and form no cycles, and the collector's full
-    passes over them cost ~20 % of a whole-registry import. Reference counting still frees
-    everything; the collector is switched back on (if it was on) when the import ends."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def validate_database(db_url: str | Path) -> list[Problem]:

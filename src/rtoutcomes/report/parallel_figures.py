@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Sequence
 
 from rtoutcomes import forking
+from rtoutcomes.collector import collector_paused
 from rtoutcomes.report.document import Figure
 
 Task = Callable[[], list[Figure]]
@@ -52,13 +53,10 @@ def _collected(task: Task) -> list[Figure]:
     The collector is left as it was (paused where the caller had paused it)."""
     import gc
 
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        return task()
+        with collector_paused():
+            return task()
     finally:
-        if collecting:
-            gc.enable()
         gc.collect(0)
 
 

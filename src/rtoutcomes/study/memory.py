@@ -23,6 +23,8 @@ import importlib
 import sys
 from collections.abc import Iterable
 
+from rtoutcomes.collector import collector_paused
+
 M_TRIM_THRESHOLD = -1  # glibc's mallopt parameters (malloc.h)
 M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 32 * 2**20  # the most glibc's own sliding threshold reaches (64-bit)
@@ -63,14 +65,11 @@ def imported_uncollected(names: Iterable[str], *, freeze: bool = False) -> None:
     meanwhile wait for the next collection. ``freeze``: the objects alive afterwards are
     moved out of the collector's reach for good (``gc.freeze``), for a short-lived process
     (the report process, whose forked figure workers then never traverse them either)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for name in names:
-            with contextlib.suppress(ImportError):
-                importlib.import_module(name)
-    finally:
-        if freeze:
-            gc.freeze()
-        if enabled:
-            gc.enable()
+    with collector_paused():
+        try:
+            for name in names:
+                with contextlib.suppress(ImportError):
+                    importlib.import_module(name)
+        finally:
+            if freeze:
+                gc.freeze()
