@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,22 @@ def imported(folder: Path, db: Path) -> dict[str, object]:
     return dump_digest(db)
 
 
+def _record_prepared_batches(
+    monkeypatch: pytest.MonkeyPatch, log: Path, line: Callable[[dict[str, object]], str]
+) -> Path:
+    """Every ``audit.prepare_batch`` call writes ``line(its keyword arguments)`` into ``log``
+    (a file, not a list: a forked process prepares batches too); returns ``log``."""
+    prepare = audit.prepare_batch
+
+    def recorded(*args: object, **kwargs: object) -> audit.PreparedBatch:
+        with log.open("a") as f:
+            f.write(f"{line(kwargs)}\n")
+        return prepare(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audit, "prepare_batch", recorded)
+    return log
+
+
 @pytest.mark.parametrize("forked", [False, True], ids=["one process", "forked audit"])
 @pytest.mark.parametrize("copies", [1, 3])
 def test_import_writes_what_main_wrote(
@@ -82,15 +99,7 @@ def test_import_writes_what_main_wrote(
     """Also with the audit batch prepared by a forked process (changes.FORK_ENTRIES: a
     whole-registry import's size; lowered here to the demo's), and the largest table's file
     read and checked by one (validation.SHARED_BYTES)."""
-    pids = tmp_path / "pids"
-    prepare = audit.prepare_batch
-
-    def recorded(*args: object, **kwargs: object) -> audit.PreparedBatch:
-        with pids.open("a") as f:
-            f.write(f"{os.getpid()}\n")
-        return prepare(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(audit, "prepare_batch", recorded)
+    pids = _record_prepared_batches(monkeypatch, tmp_path / "pids", lambda _: str(os.getpid()))
     monkeypatch.setattr(changes, "FORK_ENTRIES", 1 if forked else 10**9)
     monkeypatch.setattr(validation, "SHARED_BYTES", 0 if forked else 10**12)
     folder = demo_registry_files() if copies == 1 else copies_of_demo(copies, tmp_path / "csv")
@@ -125,15 +134,7 @@ def test_an_audit_batch_prepared_ahead_is_taken_only_for_what_it_was_prepared_fo
     tuples), user, command, reason, time and chain head; anything else and the
     batch is prepared again in the write path, and what is written is that call's (negative
     control: the first case takes the batch prepared ahead and prepares none)."""
-    calls = tmp_path / "calls"
-    prepare = audit.prepare_batch
-
-    def recorded(*args: object, **kwargs: object) -> audit.PreparedBatch:
-        with calls.open("a") as f:
-            f.write(f"{kwargs['user']}\n")
-        return prepare(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(audit, "prepare_batch", recorded)
+    calls = _record_prepared_batches(monkeypatch, tmp_path / "calls", lambda k: str(k["user"]))
     monkeypatch.setattr(changes, "FORK_ENTRIES", 1)
     db = tmp_path / "registry.db"
     checked = validation.validate_files(demo_registry_files())
