@@ -18,7 +18,7 @@ Goal (issue 11, the figures' item): building the figure from the results' lists 
 PNG and TIFF take a time independent of the row count. Rule, per step: flat if the largest row
 count (1e6) takes at most ``MARGIN_S`` CPU seconds more than the smallest (1e3). The build
 starts from the curve dict as results.json holds it (lists; a new ``Curve`` each repeat, so
-each build converts them, see report/step_curves.py).
+each build reads them, see report/step_curves.py).
 
 What still grows with the rows: the build converts each list the figure draws to an array once
 (~15 ns a row and list: time, estimate and n_censor, and lower and upper with a band) and

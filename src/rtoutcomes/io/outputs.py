@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from rtoutcomes.errors import RtOutcomesError
+from rtoutcomes.results.columns import Column
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # XML 1.0 allows tab, line feed and carriage return among the C0 controls, nothing else.
@@ -71,6 +72,8 @@ def xml_safe_tree(value: T) -> T:
         result = xml_safe(value.replace("\r\n", "\n").replace("\r", "\n"))
     elif isinstance(value, dict):
         result = {xml_safe_tree(k): xml_safe_tree(v) for k, v in value.items()}
+    elif isinstance(value, Column):  # a curve's numbers, never changed: kept, with its array
+        result = value
     elif isinstance(value, list | tuple):
         if all(type(v) is float for v in value):  # a curve (most of results): nothing to make safe
             result = type(value)(value)

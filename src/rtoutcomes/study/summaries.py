@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
+from rtoutcomes.results import columns
 from rtoutcomes.results.model import (
     AtRisk,
     CauseSummary,
@@ -38,15 +39,6 @@ def number(value: Any) -> float | None:
         return None
     result = float(value)
     return result if math.isfinite(result) else None
-
-
-def numbers(values: Any) -> list[float | None]:
-    return [number(v) for v in values]
-
-
-def finite(values: Any) -> list[float]:
-    """Values that are finite by construction (times, KM and incidence estimates)."""
-    return [float(v) for v in values]
 
 
 def km_summary(
@@ -81,15 +73,16 @@ def km_summary(
             "upper": number(median.upper),
         },
         "rates": rates,
+        # each list with its array beside it, for the figures (results.columns)
         "km": {
-            "time": finite(fit.time),
-            "estimate": finite(fit.survival),
-            "std_err": numbers(fit.std_err),
-            "lower": numbers(fit.lower),
-            "upper": numbers(fit.upper),
-            "n_risk": [int(v) for v in fit.n_risk],
-            "n_event": [int(v) for v in fit.n_event],
-            "n_censor": [int(v) for v in fit.n_censor],
+            "time": columns.floats(fit.time),
+            "estimate": columns.floats(fit.survival),
+            "std_err": columns.optional_floats(fit.std_err),
+            "lower": columns.optional_floats(fit.lower),
+            "upper": columns.optional_floats(fit.upper),
+            "n_risk": columns.counts(fit.n_risk),
+            "n_event": columns.counts(fit.n_event),
+            "n_censor": columns.counts(fit.n_censor),
         },
     }
 
@@ -449,11 +442,11 @@ def _cause_summary(
     return {
         "events": events,
         "rates": rates,
-        "curve": {
-            "time": finite(curve.time),
-            "estimate": finite(curve.estimate),
-            "lower": numbers(curve.lower),
-            "upper": numbers(curve.upper),
+        "curve": {  # lists with their arrays, as the Kaplan-Meier curve's
+            "time": columns.floats(curve.time),
+            "estimate": columns.floats(curve.estimate),
+            "lower": columns.optional_floats(curve.lower),
+            "upper": columns.optional_floats(curve.upper),
             "end": number(curve.end),
         },
     }
