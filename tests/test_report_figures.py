@@ -221,6 +221,34 @@ def test_files_are_deterministic_and_journal_formats() -> None:
     assert first.files["pdf"].startswith(b"%PDF") and b"CreationDate" not in first.files["pdf"]
 
 
+def test_the_svg_written_as_text_is_the_svg_matplotlib_writes_as_bytes() -> None:
+    """``render`` has the SVG backend write to a text file and encodes the whole at once: the
+    bytes of matplotlib writing to a bytes file (each piece encoded as it is written), for a
+    figure with non-ASCII labels. The control: another figure's SVG differs."""
+    panel = _panel(2, 60)
+    curves = [
+        Curve("\u2265 65 a\u00f1os \u00b7 \u03bc", c.km, c.n) for c in panel.curves[:1]
+    ] + list(panel.curves[1:])
+    fig = survival_figure(
+        [Panel(curves, "Tumour \u2264 5 cm \u2013 \u00e9t\u00e9", "Survival")], Axis("months")
+    )
+    as_bytes = []
+    savefig = fig.savefig
+
+    def also_as_bytes(file: Any, **kwargs: Any) -> None:  # the same drawing, to a bytes file
+        savefig(file, **kwargs)
+        assert isinstance(file, io.StringIO)
+        written = io.BytesIO()
+        savefig(written, **kwargs)
+        as_bytes.append(written.getvalue())
+
+    fig.savefig = also_as_bytes  # type: ignore[method-assign]
+    written = render(fig, ("svg",)).svg
+    assert [written] == as_bytes
+    assert "a\u00f1os".encode() in written
+    assert render(survival_figure([_panel(2, 60)], Axis("months")), ("svg",)).svg != written
+
+
 def test_tiff_at_600_dpi_beside_the_300_dpi_png() -> None:
     from PIL import Image
 

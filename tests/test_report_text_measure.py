@@ -47,6 +47,7 @@ def fresh_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(text_measure, "_layouts", {})
     monkeypatch.setattr(text_measure, "_glyphs", {})
     monkeypatch.setattr(text_measure, "_raster_glyphs", {})
+    monkeypatch.setattr(text_measure, "_glyph_bitmaps", {})
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +66,7 @@ def test_measured_once_changes_no_byte(
     assert len(text_measure._metrics) > 50 and text_measure._fonts  # the caches were used
     assert len(text_measure._layouts) > 50
     assert len(text_measure._glyphs) > 20 and len(text_measure._raster_glyphs) > 20
+    assert text_measure._glyphs_drawn_here and len(text_measure._glyph_bitmaps) > 200
     second = _files()  # measured for the first drawing: every measurement from the cache
     assert first == reference
     assert second == reference
@@ -134,3 +136,99 @@ def test_an_svg_glyph_key_without_the_font_changes_the_svg(
     monkeypatch.setattr(text_measure, "svg_glyphs_key", coarse)
     changed = _changed(_files(), reference)
     assert "svg" in changed and "png" not in changed
+
+
+def test_a_glyph_bitmap_key_without_the_place_in_the_pixel_changes_the_rasters(
+    reference: list[dict[str, bytes]], fresh_cache: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A glyph's bitmap kept without where in its pixel its origin falls: a glyph at another
+    sub-pixel position is drawn with the first one's bitmap, and the PNG and TIFF change (the
+    vector files do not use the bitmaps)."""
+
+    def coarse(
+        rc: tuple[Any, ...],
+        font: Any,
+        size: float,
+        dpi: float,
+        matrix: Any,
+        x: int,
+        y: int,
+        *args: Any,
+    ) -> tuple[Any, ...]:
+        return (rc, font, size, dpi, matrix, *args)
+
+    monkeypatch.setattr(text_measure, "glyph_bitmap_key", coarse)
+    assert _changed(_files(), reference) == {"png", "tiff"}
+
+
+def test_glyphs_drawn_by_the_renderers_own_method_where_the_hooks_are_missing(
+    reference: list[dict[str, bytes]], fresh_cache: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where matplotlib lacks the private parts the bitmaps are drawn through, the renderer's
+    own ``_draw_text_glyphs_and_boxes`` draws each string (the fallback), with the same bytes;
+    none of the bitmaps is kept."""
+    from matplotlib import ft2font
+
+    assert text_measure._glyph_drawing_available()
+    for hook in ("_render_glyph", "_set_transform"):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.delattr(ft2font.FT2Font, hook)
+            assert not text_measure._glyph_drawing_available()
+    monkeypatch.setattr(text_measure, "_glyphs_drawn_here", False)
+    assert _files() == reference
+    assert not text_measure._glyph_bitmaps
+
+
+def test_a_glyph_whole_pixels_away_is_the_same_bitmap_that_many_pixels_away() -> None:
+    """What ``glyph_bitmap_key`` rests on: FreeType renders a glyph at origin x + 64 k (26.6
+    fixed point) as the bitmap at x, k pixels further (and a glyph with no pixels at 0, 0
+    wherever it is), for random glyphs of the report's fonts, sizes, resolutions and
+    rotations. The control: half a pixel further gives another bitmap for most glyphs."""
+    import math
+    import random
+
+    import numpy as np
+    from matplotlib import font_manager
+    from matplotlib.backends.backend_agg import get_hinting_flag
+    from matplotlib.ft2font import RenderMode
+
+    fonts = [
+        font_manager.get_font(
+            font_manager.fontManager._find_fonts_by_props(
+                font_manager.FontProperties(weight=weight)
+            )
+        )
+        for weight in ("normal", "bold")
+    ]
+    flags = get_hinting_flag()
+    rng = random.Random(11)
+
+    def rendered(
+        font: Any, glyph: int, size: float, dpi: int, matrix: Any, origin: list[int]
+    ) -> tuple[Any, int, int]:
+        font.set_size(size, dpi)
+        font._set_transform(matrix, origin)
+        bitmap = font._render_glyph(glyph, flags, RenderMode.NORMAL)
+        return np.array(bitmap.buffer), bitmap.left, bitmap.top
+
+    moved = compared = 0
+    for _ in range(2000):
+        font = rng.choice(fonts)
+        glyph = rng.randrange(1, 300)
+        size, dpi = rng.choice([(6.5, 300), (7.0, 300), (10.0, 300), (6.5, 600), (7.5, 600)])
+        angle = math.radians(rng.choice([0, 0, 0, 90, 30]))
+        cos, sin = math.cos(angle), math.sin(angle)
+        matrix = (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int)
+        x, y = rng.randrange(64), rng.randrange(64)
+        kx, ky = rng.randrange(-20, 4000), rng.randrange(-20, 4000)
+        buffer, left, top = rendered(font, glyph, size, dpi, matrix, [x, y])
+        far = rendered(font, glyph, size, dpi, matrix, [x + 64 * kx, y + 64 * ky])
+        if buffer.size == 0:
+            assert far[0].size == 0 and (left, top) == (0, 0) and far[1:] == (0, 0)
+            continue
+        compared += 1
+        assert np.array_equal(far[0], buffer) and far[1:] == (left + kx, top + ky)
+        half = rendered(font, glyph, size, dpi, matrix, [x + 32, y + 32])
+        if half[0].shape != buffer.shape or not np.array_equal(half[0], buffer):
+            moved += 1
+    assert compared > 1500 and moved > 0.8 * compared

@@ -192,9 +192,11 @@ def render(
         restore = _thin_censor_marks(fig) if vector else []
         bands = raster_thinning.thin_bands(fig, DPI) if vector else []  # as the 300 dpi PNG
         if "svg" in formats:
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "rtoutcomes"})
-            files["svg"] = buffer.getvalue()
+            # a text file: the SVG backend writes its ~80,000 pieces to it as they are, then
+            # they are encoded at once (to a bytes file, each piece is encoded on its own)
+            text = io.StringIO()
+            fig.savefig(text, format="svg", metadata={"Date": None, "Creator": "rtoutcomes"})
+            files["svg"] = text.getvalue().encode("utf-8")
         if "pdf" in formats:
             buffer = io.BytesIO()
             fig.savefig(
@@ -396,17 +398,26 @@ def raster_image(fig: Figure, dpi: int) -> Any:
     """``rgb_image``, as a greyscale ("L") image when every pixel is grey (R = G = B, as in the
     report's black-and-grey figures): the same pixel values, a third of the bytes to compress
     (PNG and TIFF encode ~3x faster and come out half the size)."""
+    import numpy as np
     from PIL import Image
 
-    rgba = _rgba(fig, dpi)
+    rgba = _drawn(fig, dpi)  # the canvas's own buffer: read, not copied
     red = rgba[..., 0]
-    if (red == rgba[..., 1]).all() and (red == rgba[..., 2]).all():
-        return Image.fromarray(red.copy())
-    return Image.fromarray(rgba[..., :3])
+    if np.array_equal(red, rgba[..., 1]) and np.array_equal(red, rgba[..., 2]):
+        return Image.fromarray(np.ascontiguousarray(red))
+    return Image.fromarray(np.ascontiguousarray(rgba[..., :3]))
 
 
 def _rgba(fig: Figure, dpi: int) -> Any:
     """The figure drawn by Agg at ``dpi``: its RGBA pixels (height x width x 4, uint8)."""
+    import numpy as np
+
+    return np.array(_drawn(fig, dpi))  # a copy: the canvas reuses its buffer
+
+
+def _drawn(fig: Figure, dpi: int) -> Any:
+    """The figure drawn by Agg at ``dpi``: the canvas's RGBA buffer as an array (height x
+    width x 4, uint8), valid until the canvas draws again."""
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -418,7 +429,7 @@ def _rgba(fig: Figure, dpi: int) -> Any:
         fig.set_dpi(dpi)
     try:
         canvas.draw()
-        return np.array(canvas.buffer_rgba())  # a copy: the canvas reuses its buffer
+        return np.asarray(canvas.buffer_rgba())
     finally:
         if dpi != original:
             fig.set_dpi(original)

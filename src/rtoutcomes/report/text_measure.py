@@ -23,19 +23,28 @@ draws) these are kept for the process:
   file has not defined yet, in order;
 - a string's glyph positions as Agg draws them (``RendererAgg.draw_text``: the shaper's
   layout, ~0.25 ms a string), keyed by the font, its size, the raster's dpi and the hinting
-  (``raster_glyphs_key``); each glyph is still rendered by the renderer's own code.
+  (``raster_glyphs_key``);
+- a glyph's bitmap as FreeType renders it for Agg (~7,200 glyphs drawn for the demo's rasters,
+  ~3,300 of them different), keyed by the font, its size, the raster's dpi, the rotation, the
+  glyph and where in its pixel the glyph's origin falls (``glyph_bitmap_key``): FreeType
+  renders a glyph in the whole-pixel box around it, so a glyph whole pixels away is the same
+  bitmap that many pixels away (tests/test_report_text_measure.py checks this on 2,000 random
+  glyphs and positions). Each bitmap is still blended into the image by the renderer's own
+  ``draw_text_image``, glyph by glyph, as matplotlib does.
 
 All are also keyed by the rcParams they read (fonts, hinting, kerning), taken when the block is
 entered. The values are matplotlib's own, computed the first time, so every figure is the same
 bytes as without the cache (tests/test_report_text_measure.py, with negative controls: a
 measurement key without the inner renderer's class, which once slipped in, gives the PDF files
 the SVG's measurements; a layout key without the renderer, a raster key without the dpi and an
-SVG key without the font each change files).
+SVG key without the font each change files, and so does a glyph bitmap key without the
+origin's place in its pixel).
 
 matplotlib's hooks for this are partly private (``matplotlib.text._get_text_metrics_with_cache``,
 the font manager's ``_find_fonts_by_props``, ``Text._get_layout``; for Agg the renderer's
-``_prepare_font`` and ``_draw_text_glyphs_and_boxes`` and ``FT2Font._layout``, matplotlib
-3.11's): each is wrapped once, the wrappers pass straight through outside the block (and in
+``_prepare_font`` and ``_draw_text_glyphs_and_boxes`` and ``FT2Font._layout``, and for the
+bitmaps ``FT2Font._set_transform`` and ``_render_glyph``, matplotlib 3.11's): each is wrapped
+once, the wrappers pass straight through outside the block (and in
 other threads), and where a matplotlib version lacks a hook that hook is not wrapped.
 """
 
@@ -78,6 +87,10 @@ _fonts: dict[tuple[Any, ...], Any] = {}
 _layouts: dict[tuple[Any, ...], Any] = {}  # a text's lines placed (Text._get_layout)
 _glyphs: dict[tuple[Any, ...], Any] = {}  # a string's glyphs and outlines, for SVG
 _raster_glyphs: dict[tuple[Any, ...], Any] = {}  # a string's glyphs placed, for Agg
+_glyph_bitmaps: dict[tuple[Any, ...], Any] = {}  # a glyph rendered by FreeType, for Agg
+# whether Agg's glyphs are drawn by ``_draw_glyphs`` (each bitmap rendered once) or, where this
+# matplotlib lacks the private parts it draws through, by the renderer's own method
+_glyphs_drawn_here = False
 
 
 def _rc_key() -> tuple[Any, ...]:
@@ -320,6 +333,8 @@ def _wrap_raster_glyphs() -> None:
     ):
         return
     original = renderer_class.draw_text
+    global _glyphs_drawn_here
+    _glyphs_drawn_here = _glyph_drawing_available()
 
     def draw_text(
         self: Any,
@@ -348,10 +363,118 @@ def _wrap_raster_glyphs() -> None:
                 (item.ft_object, size, item.glyph_index, 0, 1, item.x, item.y) for item in items
             )
             _kept(_raster_glyphs, key, glyphs)
-        self._draw_text_glyphs_and_boxes(gc, x, y, angle, glyphs, [])
+        if _glyphs_drawn_here:
+            _draw_glyphs(self, gc, x, y, angle, glyphs, rc, flags)
+        else:
+            self._draw_text_glyphs_and_boxes(gc, x, y, angle, glyphs, [])
         return None
 
     renderer_class.draw_text = draw_text
+
+
+def glyph_bitmap_key(
+    rc: tuple[Any, ...],
+    font: Any,
+    size: float,
+    dpi: float,
+    matrix: tuple[int, ...],
+    x: int,
+    y: int,
+    glyph_index: int,
+    flags: Any,
+    antialiased: bool,
+) -> tuple[Any, ...]:
+    """What a glyph's bitmap depends on, where ``x`` and ``y`` are its origin in FreeType's
+    26.6 fixed point (1/64 px): the font, its size and the raster's dpi, the rotation
+    (``matrix``), the origin's position within its pixel (``x % 64``, ``y % 64``: FreeType
+    renders a glyph in the pixel box around it, so an origin whole pixels away gives the same
+    bitmap that many pixels away), the glyph, the hinting flags and anti-aliasing."""
+    return (rc, font, size, dpi, matrix, x & 63, y & 63, glyph_index, flags, antialiased)
+
+
+def _glyph_drawing_available() -> bool:
+    """Whether this matplotlib has the private parts ``_draw_glyphs`` draws through (those of
+    ``RendererAgg._draw_text_glyphs_and_boxes``, matplotlib 3.11's)."""
+    from matplotlib import ft2font
+
+    return all(hasattr(ft2font.FT2Font, name) for name in ("_set_transform", "_render_glyph"))
+
+
+def _draw_glyphs(
+    renderer: Any,
+    gc: Any,
+    x: float,
+    y: float,
+    angle: float,
+    glyphs: tuple[tuple[Any, ...], ...],
+    rc: tuple[Any, ...],
+    flags: Any,
+) -> None:
+    """A string's glyphs drawn as ``RendererAgg._draw_text_glyphs_and_boxes`` draws them (no
+    boxes): each glyph's bitmap rendered by FreeType at its position and blended into the
+    image, the same calls with the same numbers, but a bitmap rendered once per process for
+    each ``glyph_bitmap_key`` (a demo draws ~7,200 glyphs, ~3,300 of them different) and the
+    rotation's matrix computed once per string. Each font is left set as the method leaves it
+    (its last glyph's size and transform)."""
+    import math
+
+    import numpy as np
+    from matplotlib.ft2font import RenderMode
+
+    cos = math.cos(math.radians(angle))
+    sin = math.sin(math.radians(angle))
+    antialiased = bool(gc.get_antialiased())
+    mode = RenderMode.NORMAL if antialiased else RenderMode.MONO
+    height = renderer.height
+    bottom = int(height)
+    dpi = renderer.dpi
+    draw = renderer._renderer.draw_text_image
+    matrices: dict[tuple[Any, Any], tuple[Any, tuple[int, ...]]] = {}
+    last: dict[Any, tuple[float, Any, list[int]]] = {}
+    for font, size, glyph_index, slant, extend, dx, dy in glyphs:  # dy is upwards
+        found = matrices.get((slant, extend))
+        if found is None:
+            matrix = (
+                (0x10000 * np.array([[cos, -sin], [sin, cos]]) @ [[extend, extend * slant], [0, 1]])
+                .round()
+                .astype(int)
+            )
+            found = matrices[(slant, extend)] = (matrix, tuple(matrix.ravel().tolist()))
+        matrix, matrix_key = found
+        origin = [
+            round(0x40 * (x + dx * cos - dy * sin)),
+            round(0x40 * (height - y + dx * sin + dy * cos)),  # FreeType's y is upwards
+        ]
+        key = glyph_bitmap_key(
+            rc, font, size, dpi, matrix_key, origin[0], origin[1], glyph_index, flags, antialiased
+        )
+        bitmap = _glyph_bitmaps.get(key)
+        if bitmap is None:
+            font.set_size(size, dpi)
+            font._set_transform(matrix, origin)
+            rendered = font._render_glyph(glyph_index, flags, mode)
+            buffer = rendered.buffer
+            if not antialiased:
+                buffer *= 0xFF
+            # (bitmap, its left and top from the origin's pixel, or where FreeType puts a glyph
+            # with no pixels, such as a space: 0, 0 wherever it is)
+            moves = bool(buffer.size)
+            left, top = rendered.left, rendered.top
+            if moves:
+                left, top = left - (origin[0] >> 6), top - (origin[1] >> 6)
+            bitmap = (buffer, left, top, moves)
+            if len(_glyph_bitmaps) >= MAX_ENTRIES:  # (no font properties in the key to copy)
+                _glyph_bitmaps.clear()
+            _glyph_bitmaps[key] = bitmap
+        last[font] = (size, matrix, origin)
+        buffer, left, top, moves = bitmap
+        if moves:
+            left, top = left + (origin[0] >> 6), top + (origin[1] >> 6)
+        # draw_text_image's y is downwards and the bitmap's bottom side
+        draw(buffer, left, bottom - top + buffer.shape[0], 0, gc)
+    for font, (size, matrix, origin) in last.items():
+        font.set_size(size, dpi)
+        font._set_transform(matrix, origin)
 
 
 @contextmanager
