@@ -96,6 +96,30 @@ def test_the_figures_of_some_tasks_waited_for_first(
     assert [f.key for f in pending()] == ["f0", "f1", "f2", "f3", "f4"]
 
 
+def test_tasks_drawn_elsewhere_are_called_here_in_their_place() -> None:
+    """A task whose figures another process draws already (the demo's swimmer and waterfall
+    plots, begun before the analyses) is called here when waited for, never by a worker; the
+    figures come back in task order."""
+    import os
+
+    from rtoutcomes.report.document import Figure
+
+    def task(i: int) -> list[Figure]:
+        return [Figure(key=f"f{i}:{os.getpid()}", caption="", rendered=None)]  # type: ignore[arg-type]
+
+    import rtoutcomes.report.parallel_figures as parallel
+
+    pending = parallel.start(
+        [lambda i=i: task(i) for i in range(5)], workers=2, first=[0, 3], elsewhere=[3]
+    )
+    drawn = [f.key.split(":") for f in pending()]
+    assert [key for key, _ in drawn] == ["f0", "f1", "f2", "f3", "f4"]
+    here = [key for key, pid in drawn if int(pid) == os.getpid()]
+    assert here == ["f3"]  # negative control: without ``elsewhere`` a worker draws it
+    again = parallel.start([lambda i=i: task(i) for i in range(5)], workers=2, first=[0, 3])
+    assert all(int(pid) != os.getpid() for _, pid in (f.key.split(":") for f in again()))
+
+
 def test_single_panels_with_more_curves_are_started_first() -> None:
     # a panel's cost counts its curves: the cheapest panels are drawn last, so that no costly
     # one is left alone on a core at the end (the order of the figures is the tasks')

@@ -323,6 +323,85 @@ def test_a_later_child_does_not_hold_the_report_process_pipe() -> None:
         os.close(hold_write)
 
 
+def _process_of(tag: str) -> tuple[str, int]:
+    return tag, os.getpid()
+
+
+def _record_early(folder: str, early: Callable[[], tuple[str, int]]) -> None:
+    tag, pid = early()
+    Path(folder, f"{tag}-{pid}-{os.getpid()}").touch()
+
+
+def _failing_early() -> None:
+    raise StudyFileError(f"early work failed in process {os.getpid()}")
+
+
+def _never_ending_early() -> None:
+    import time
+
+    time.sleep(60)
+
+
+def _ignore_early(folder: str, early: Callable[[], object]) -> None:
+    Path(folder, f"job-{os.getpid()}").touch()
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_early_work_runs_in_a_process_of_its_own_and_its_value_goes_to_the_job(
+    tmp_path: Path, fork: bool
+) -> None:
+    with ReportProcess(fork=fork) as report:
+        child = report.pid
+        report.start_early(_process_of, "early")
+        report.submit(_record_early, str(tmp_path))
+        report.wait()
+    [mark] = [p.name for p in tmp_path.iterdir()]
+    tag, early, job = mark.split("-")
+    assert tag == "early"
+    if fork:
+        # the job ran in the report process, the early work in a third process, reaped
+        assert int(job) == child and int(early) not in (child, os.getpid())
+        assert not Path(f"/proc/{early}").exists()
+        assert child is not None and _reaped(child)
+    else:  # negative control: without a child, both run here
+        assert int(job) == int(early) == os.getpid()
+
+
+def test_an_error_in_the_early_work_is_raised_here() -> None:
+    with (
+        ReportProcess() as report,
+        pytest.raises(StudyFileError, match="early work failed") as info,
+    ):
+        child = report.pid
+        report.start_early(_failing_early)
+        report.submit(_record_early, "/nonexistent")
+        report.wait()
+    assert _raised_in(info.value) not in (os.getpid(), child)  # raised by the early process
+    assert any("in the report process" in note for note in info.value.__notes__)
+
+
+def test_early_work_the_job_never_asks_for_is_stopped_with_it(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    def timeout(*_: object) -> None:
+        raise TimeoutError("the report process waited for its early work")
+
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(20)  # a wait for the early work would take 60 s: fail instead
+    try:
+        started = time.monotonic()
+        with ReportProcess() as report:
+            report.start_early(_never_ending_early)
+            report.submit(_ignore_early, str(tmp_path))
+            report.wait()
+        assert time.monotonic() - started < 20
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert [p.name.split("-")[0] for p in tmp_path.iterdir()] == ["job"]
+
+
 def test_the_provenance_worked_out_by_a_child_is_this_process_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

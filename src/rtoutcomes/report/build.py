@@ -71,12 +71,14 @@ def flow_figure(results: Results) -> Figure:
 
 
 def figure_tasks(
-    results: Results, workers: int
+    results: Results, workers: int, response: Callable[[], list[Figure]] | None = None
 ) -> tuple[list[Callable[[], list[Figure]]], list[float], int]:
     """One task per figure or small group of figures (``results`` made safe by
     ``xml_safe_tree``), each with a rough cost (panels drawn times formats) so that ``workers``
     processes start on the largest first and finish together; and how many of the tasks, the
-    first ones, draw the main figures (the others draw the single panels of the supplement)."""
+    first ones, draw the main figures (the others draw the single panels of the supplement).
+    ``response``: the swimmer and waterfall plots' task, when they are drawn elsewhere
+    already (``report.early_figures``; its cost 0)."""
     from rtoutcomes.report.response_report import forest_figures, response_figures
     from rtoutcomes.report.survival_figures import (
         all_panels,
@@ -103,8 +105,12 @@ def figure_tasks(
         if e.get("multivariate"):
             tasks.append(lambda name=name: forest_figures(results, only=[name]))  # type: ignore[misc]
             costs.append(formats)
-    tasks.append(lambda: response_figures(results))
-    costs.append(2 * formats)
+    if response is None:
+        tasks.append(lambda: response_figures(results))
+        costs.append(2 * formats)
+    else:
+        tasks.append(response)
+        costs.append(0.0)
     main = len(tasks)
     singles = list(panels.values())
     # drawn last, two or three panels a task (~0.3 CPU s): the workers finish together; a
@@ -129,18 +135,23 @@ def _workers(results: Results, workers: int | None) -> int:
 
 
 def start_figures(
-    results: Results, workers: int | None = None, progress: Callable[[str], None] = _noop
+    results: Results,
+    workers: int | None = None,
+    progress: Callable[[str], None] = _noop,
+    response: Callable[[], list[Figure]] | None = None,
 ) -> tuple[Pending, list[int]]:
     """The report's figures begun (``results`` made safe) by workers forked now, the main
     figures first; ``Pending`` waits for them, ``Pending.of`` the tasks listed second (the main
-    figures: the Word file's) for theirs."""
+    figures: the Word file's) for theirs. ``response``: waits for the swimmer and waterfall
+    plots drawn elsewhere (``report.early_figures``), in their place among the figures."""
     from rtoutcomes.report.parallel_figures import start
 
     workers = _workers(results, workers)
-    tasks, costs, main = figure_tasks(results, workers)
+    tasks, costs, main = figure_tasks(results, workers, response)
     progress(f"drawing {len(tasks)} figure tasks on {workers} core(s)")
     first = list(range(main))
-    return start(tasks, workers, costs, first=first), first
+    elsewhere = [i for i, task in enumerate(tasks) if response is not None and task is response]
+    return start(tasks, workers, costs, first=first, elsewhere=elsewhere), first
 
 
 def build_report(
@@ -199,15 +210,18 @@ def write_report_while_drawing(
     supplement: list[Table] | None,
     folder: Path,
     progress: Callable[[str], None] = _noop,
+    response: Callable[[], list[Figure]] | None = None,
 ) -> Report:
     """``build_report`` and ``write_report_files`` in one, faster: the figures are drawn by
     workers forked here while results.json, the CSV tables, the Excel file and the Word file's
     tables are written; the Word file waits for the main figures only where they go (they are
-    drawn first: the rest of it is written while the single panels are drawn); the same files."""
+    drawn first: the rest of it is written while the single panels are drawn); the same files.
+    ``response``: waits for the swimmer and waterfall plots drawn elsewhere
+    (``report.early_figures``)."""
     from rtoutcomes.io.outputs import xml_safe_tree
 
     safe = xml_safe_tree(results)
-    pending, main = start_figures(safe, None, progress)
+    pending, main = start_figures(safe, None, progress, response)
     report = _report(results, safe, cohort_tables, supplement, [])
 
     progress("writing results.json, tables")

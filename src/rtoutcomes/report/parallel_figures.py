@@ -100,30 +100,35 @@ def start(
     workers: int | None = None,
     costs: Sequence[float] | None = None,
     first: Sequence[int] = (),
+    elsewhere: Sequence[int] = (),
 ) -> Pending:
     """``draw``, begun: the workers are forked and given the tasks now; the returned ``Pending``
     waits for the figures. ``first``: tasks started before the others (each group costliest
-    first), e.g. those whose figures the caller needs before the rest. Drawn here (when waited
-    for) where workers cannot be forked or are not worth it."""
+    first), e.g. those whose figures the caller needs before the rest. ``elsewhere``: tasks
+    whose figures are being drawn by another process already (the task waits for them): called
+    here when waited for, not given to the workers. Drawn here (when waited for) where workers
+    cannot be forked or are not worth it."""
     global _TASKS
 
+    here = set(elsewhere)
+    pooled = [i for i in range(len(tasks)) if i not in here]
     workers = available_cores() if workers is None else workers
-    workers = min(workers, len(tasks))
+    workers = min(workers, len(pooled))
+    drawn: dict[int, list[Figure]] = {}
+
+    def serial(i: int) -> list[Figure]:
+        if i not in drawn:
+            drawn[i] = _collected(tasks[i])
+        return drawn[i]
+
     if workers <= 1 or not forking.can_fork():
-        drawn: dict[int, list[Figure]] = {}
-
-        def serial(i: int) -> list[Figure]:
-            if i not in drawn:
-                drawn[i] = _collected(tasks[i])
-            return drawn[i]
-
         return Pending(serial, len(tasks))
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     import_backends()
     early = set(first)
-    order = sorted(range(len(tasks)), key=lambda i: (i not in early, -costs[i] if costs else 0.0))
+    order = sorted(pooled, key=lambda i: (i not in early, -costs[i] if costs else 0.0))
     _TASKS = tasks
     try:
         pool = ProcessPoolExecutor(
@@ -136,12 +141,14 @@ def start(
 
     def result(i: int) -> list[Figure]:
         try:
+            if i in here:
+                return serial(i)
             figures = futures[i].result()
         except BaseException:
             pool.shutdown(cancel_futures=True)
             raise
         waited.add(i)
-        if len(waited) == len(tasks):  # all collected: the workers end
+        if len(waited) == len(pooled):  # all collected: the workers end
             pool.shutdown()
         return figures
 

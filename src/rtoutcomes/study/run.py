@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from rtoutcomes.registry.audit import RegistryState
+    from rtoutcomes.report.document import Figure
     from rtoutcomes.report.table import Table
 
 Progress = Callable[[str], None]
@@ -257,12 +258,15 @@ def write_report(
     supplement: list[Table],
     folder: Path,
     progress: Progress,
+    early: Callable[[], list[Figure]] | None = None,
 ) -> None:
     """The report's tables, figures and files from ``results``, written into ``folder``
-    (the figures drawn by workers while the tables are written)."""
+    (the figures drawn by workers while the tables are written). ``early``: waits for the
+    swimmer and waterfall plots begun before the analyses (``report.early_figures``,
+    started by ``run_on_tables``)."""
     from rtoutcomes.report.build import write_report_while_drawing
 
-    write_report_while_drawing(results, cohort_tables, supplement, folder, progress)
+    write_report_while_drawing(results, cohort_tables, supplement, folder, progress, early)
 
 
 def run_registry(
@@ -333,6 +337,13 @@ def run_on_tables(
 
     cohort["response"] = response_facts(data, local_failure_rule(study), study.km.conf_level)
     cohort["swimmer"] = swimmer_lanes(data, study.time_unit)
+    writer = report_process or ReportProcess(fork=False)
+    from rtoutcomes.report.early_figures import early_cohort, early_figures
+
+    # the swimmer and waterfall plots need no analysis: the report process forks a process
+    # that draws them now, on the core that would wait for the analyses (~0.45 CPU s of the
+    # demo's figures); without one they are drawn with the others, the same figures
+    writer.start_early(early_figures, study_summary(study), early_cohort(cohort))
     analysed = endpoint_tables(study, data)
     from rtoutcomes.clinical.endpoints import DAYS_PER_MONTH
     from rtoutcomes.study.cohort import lost_to_follow_up
@@ -342,9 +353,7 @@ def run_on_tables(
     if lost is not None:
         cohort["flow"]["lost_to_follow_up"] = lost
     prov = provenance(_name(study), study.sha256, data_name, tables_sha256(tables), registry_state)
-    return _finish(
-        study, analysed, prov, out_dir, progress, cohort, cohort_tables(cohort), report_process
-    )
+    return _finish(study, analysed, prov, out_dir, progress, cohort, cohort_tables(cohort), writer)
 
 
 def _registry_state(state: RegistryState) -> RegistryStateData:
