@@ -113,15 +113,15 @@ def figure_tasks(
         costs.append(0.0)
     main = len(tasks)
     singles = list(panels.values())
-    # drawn last, two or three panels a task (~0.3 CPU s): the workers finish together; a
-    # panel costs a fixed part and about as much again per curve (its line, censor marks and
-    # row of numbers at risk: 0.11 CPU s with one curve, 0.15-0.16 with two at 1e5 rows), so
-    # that the cheapest are drawn last and no costly one is left alone on a core at the end
-    step = max(-(-len(singles) // (6 * workers)), 1)
-    for start in range(0, len(singles), step):
-        chunk = singles[start : start + step]
-        tasks.append(lambda chunk=chunk: single_figures(results, chunk))  # type: ignore[misc]
-        costs.append(sum(2 * (1 + len(named.panel.curves)) for named in chunk))
+    # drawn last, a panel a task (~0.05-0.15 CPU s; a task's own cost in the pool is ~1 ms):
+    # the workers finish together, the last task alone on a core at the end is short (two
+    # panels a task left one of ~0.1-0.2 s). A panel costs a fixed part and about as much
+    # again per curve (its line, censor marks and row of numbers at risk: 0.11 CPU s with one
+    # curve, 0.15-0.16 with two at 1e5 rows), so that the cheapest are drawn last and no
+    # costly one is left alone on a core at the end
+    for named in singles:
+        tasks.append(lambda named=named: single_figures(results, [named]))  # type: ignore[misc]
+        costs.append(2 * (1 + len(named.panel.curves)))
     return tasks, costs, main
 
 
@@ -227,9 +227,11 @@ def write_report_while_drawing(
     progress("writing results.json, tables")
     _write_tables(report, folder)
     _write_docx(report, folder, lambda: pending.of(main))  # the Word file shows the main ones
-    report.figures = pending()
     progress("writing figures and report.html")
-    _write_figures_and_html(report, folder)
+    for task in range(pending.tasks):  # each task's files as soon as they are drawn
+        _write_figure_files(pending.of([task]), folder)
+    report.figures = pending()
+    _write_html(report, folder)
     return report
 
 
@@ -268,13 +270,23 @@ def _write_tables(report: Report, out_dir: Path) -> None:
 
 def _write_figures_and_html(report: Report, out_dir: Path) -> None:
     """figures/* and report.html."""
-    from rtoutcomes.report.html import write_html
+    _write_figure_files(report.figures, out_dir)
+    _write_html(report, out_dir)
 
+
+def _write_figure_files(figures: list[Figure], out_dir: Path) -> None:
+    """``figures``' files in figures/."""
     figures_dir = out_dir / "figures"
     figures_dir.mkdir(exist_ok=True)
-    for figure in report.figures:
+    for figure in figures:
         for extension, data in figure.rendered.files.items():
             (figures_dir / f"{figure.key}.{extension}").write_bytes(data)
+
+
+def _write_html(report: Report, out_dir: Path) -> None:
+    """report.html."""
+    from rtoutcomes.report.html import write_html
+
     write_html(report, out_dir / "report.html")
 
 

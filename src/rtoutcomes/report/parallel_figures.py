@@ -82,17 +82,17 @@ def draw(
 
 class Pending:
     """Figures being drawn: ``pending()`` waits for all of them (in task order),
-    ``pending.of(indices)`` for those tasks' only (in task order)."""
+    ``pending.of(indices)`` for those tasks' only (in task order); ``tasks``: how many."""
 
     def __init__(self, result: Callable[[int], list[Figure]], count: int) -> None:
         self._result = result
-        self._count = count
+        self.tasks = count
 
     def of(self, indices: Sequence[int]) -> list[Figure]:
         return [figure for i in sorted(indices) for figure in self._result(i)]
 
     def __call__(self) -> list[Figure]:
-        return self.of(range(self._count))
+        return self.of(range(self.tasks))
 
 
 def start(

@@ -331,19 +331,22 @@ def run_on_tables(
             )
     progress("deriving endpoints and covariates")
     data = build_registry_data(tables, study)
-    cohort = cohort_facts(data, study.schedule_groups, study.dose_metrics)
+    from rtoutcomes.report.early_figures import early_figures
     from rtoutcomes.study.registry_table import local_failure_rule
     from rtoutcomes.study.response import response_facts, swimmer_lanes
 
-    cohort["response"] = response_facts(data, local_failure_rule(study), study.km.conf_level)
-    cohort["swimmer"] = swimmer_lanes(data, study.time_unit)
+    response = response_facts(data, local_failure_rule(study), study.km.conf_level)
+    swimmer = swimmer_lanes(data, study.time_unit)
     writer = report_process or ReportProcess(fork=False)
-    from rtoutcomes.report.early_figures import early_cohort, early_figures
-
     # the swimmer and waterfall plots need no analysis: the report process forks a process
     # that draws them now, on the core that would wait for the analyses (~0.45 CPU s of the
     # demo's figures); without one they are drawn with the others, the same figures
-    writer.start_early(early_figures, study_summary(study), early_cohort(cohort))
+    writer.start_early(
+        early_figures, study_summary(study), {"swimmer": swimmer, "response": response}
+    )
+    cohort = cohort_facts(data, study.schedule_groups, study.dose_metrics)
+    cohort["response"] = response
+    cohort["swimmer"] = swimmer
     analysed = endpoint_tables(study, data)
     from rtoutcomes.clinical.endpoints import DAYS_PER_MONTH
     from rtoutcomes.study.cohort import lost_to_follow_up
