@@ -67,22 +67,31 @@ def _renderer(fig: Any) -> Any:
 
 
 def data_points(ax: Axes, skip: Iterable[Artist] = ()) -> np.ndarray:
-    """Display coordinates (px) covering every line, marker and band drawn in ``ax``."""
+    """Display coordinates (px) covering every line, marker and band drawn in ``ax``.
+
+    A dense step curve, band or run of censor ticks (tens of thousands of rows) is read from
+    points thinned by binary search (``raster_thinning.for_layout``, ``band_for_layout``),
+    read every ``raster_thinning.LAYOUT_PX`` along: within that distance of every point of
+    the full curve, so the time does not grow with the rows."""
     import numpy as np
     from matplotlib.collections import PolyCollection
+
+    from rtoutcomes.report import raster_thinning
 
     skipped = set(map(id, skip))
     fig = ax.figure
     px_per_pt = fig.dpi / 72.0
     scale = fig.dpi / TUNED_DPI  # the same sampling in inches at any resolution
+    fine = min(scale, raster_thinning.LAYOUT_PX)
     chunks: list[np.ndarray] = [np.empty((0, 2))]
     for line in ax.lines:
         if id(line) in skipped or not line.get_visible():
             continue
-        xy = line.get_transform().transform(line.get_xydata())
+        thinned = raster_thinning.for_layout(line, fig.dpi)
+        xy = line.get_transform().transform(line.get_xydata() if thinned is None else thinned)
         xy = xy[np.all(np.isfinite(xy), axis=1)]
         if line.get_linestyle() not in ("None", "none", " ", "") and len(xy) > 1:
-            chunks.append(_densify(xy, scale))
+            chunks.append(_densify(xy, scale) if thinned is None else _along(xy, fine))
         if line.get_marker() not in (None, "None", "none", ""):
             half = line.get_markersize() * px_per_pt / 2
             for dx, dy in ((0, 0), (0, half), (0, -half), (half, 0), (-half, 0)):
@@ -91,9 +100,12 @@ def data_points(ax: Axes, skip: Iterable[Artist] = ()) -> np.ndarray:
         if id(collection) in skipped or not isinstance(collection, PolyCollection):
             continue
         for path in collection.get_paths():
-            outline = collection.get_transform().transform(path.vertices)
-            chunks.append(_densify(outline, scale))
-            chunks.append(_interior(outline, 3 * scale))
+            band = raster_thinning.band_for_layout(collection, path, fig.dpi)
+            outline = collection.get_transform().transform(
+                path.vertices if band is None else band[0]
+            )
+            chunks.append(_densify(outline, scale) if band is None else _along(outline, fine))
+            chunks.append(_interior(outline, 3 * scale, None if band is None else band[1]))
     for patch in ax.patches:
         if id(patch) in skipped:
             continue
@@ -124,8 +136,28 @@ def _densify(xy: np.ndarray, step_px: float = 1.0) -> np.ndarray:
     return np.vstack([starts[index] + fraction * (ends[index] - starts[index]), xy[-1:]])
 
 
-def _interior(outline: np.ndarray, step_px: float = 3.0) -> np.ndarray:
-    """Grid points inside a closed outline (filled bands and bars)."""
+def _along(xy: np.ndarray, step_px: float) -> np.ndarray:
+    """Points every ``step_px`` of length along a polyline, and its last vertex: each point
+    of the polyline is within ``step_px / 2`` of one (a thinned dense curve, thousands of
+    vertices a pixel apart or less, read by its length, not by its vertices)."""
+    import numpy as np
+
+    length = np.concatenate(([0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))))
+    at = np.arange(0.0, length[-1], step_px)
+    segment = np.clip(np.searchsorted(length, at, side="right") - 1, 0, len(xy) - 2)
+    span = length[segment + 1] - length[segment]
+    fraction = np.divide(at - length[segment], span, out=np.zeros_like(at), where=span > 0)
+    start, end = xy[segment], xy[segment + 1]
+    return np.vstack([start + fraction[:, None] * (end - start), xy[-1:]])
+
+
+def _interior(
+    outline: np.ndarray,
+    step_px: float = 3.0,
+    inside: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Grid points inside a closed outline (filled bands and bars); ``inside``: which points
+    are (default: the outline's ``contains_points``)."""
     import numpy as np
     from matplotlib.path import Path
 
@@ -137,7 +169,7 @@ def _interior(outline: np.ndarray, step_px: float = 3.0) -> np.ndarray:
     if len(xs) * len(ys) > 400_000:
         return np.empty((0, 2))
     grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-    return grid[Path(outline).contains_points(grid)]
+    return grid[(inside or Path(outline).contains_points)(grid)]
 
 
 def hits(box: Bbox, points: np.ndarray, pad_px: float = 2.0) -> int:

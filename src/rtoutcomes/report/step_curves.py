@@ -360,6 +360,12 @@ class BandPath(Path):
         return self._stairs[upper]
 
     @cached_property
+    def times_sorted(self) -> bool:
+        """Whether the band's times (after the start) ascend, as its edges' steps' do."""
+        times = self.points[0][1:]
+        return bool(np.all(times[1:] >= times[:-1]))
+
+    @cached_property
     def _stairs(self) -> dict[bool, tuple[Any, Any, float] | None]:
         return {upper: self._edge(upper) for upper in (False, True)}
 

@@ -1,0 +1,142 @@
+"""Where a legend or the test's p may go is found from thinned points for dense curves
+(``figure_layout.data_points`` with ``raster_thinning.for_layout`` and ``band_for_layout``),
+and the thinning is bounded:
+
+- the bound: on dense grouped panels (falling and rising curves, censor ticks, bands), every
+  point the full curves give (their vertices read every 0.05 px along, 5 points a tick, the
+  band's outline and interior) is within ``LAYOUT_PX`` (0.5 px at 300 dpi, in x and in y) of a
+  thinned point, and every thinned point within ``LAYOUT_PX`` of the full curves' points;
+- labels land where they land from every point: the grouped panel of
+  benchmarks/figure_scale.py (3 groups, legend and p) and panels whose curves cover other
+  corners (high and low survival, rising incidence, bands), at 36,000 rows;
+- below the thinning's sizes (every demo figure) the points are the full points, unchanged.
+
+Negative controls: points read every 3 px instead of 0.5, and steps merged over 4 px cells
+instead of 1/8 px, break the bound.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy.spatial import cKDTree
+
+from rtoutcomes.report import figure_layout, raster_thinning
+from rtoutcomes.report.figures import Axis, Curve, Panel, Style, survival_figure
+from rtoutcomes.study.spec import KMOptions
+from rtoutcomes.study.summaries import km_summary
+
+P_TEXT = "Log-rank p = 0.02"
+ROWS = 12_000  # a curve: > 4,096 distinct times and > 4,096 ticks, so both are thinned
+
+
+def _km(n: int, seed: int, scale: float) -> dict[str, Any]:
+    """As benchmarks/figure_scale.py's curves: Weibull(1) event times x ``scale``, uniform
+    censoring to 60 months."""
+    rng = np.random.default_rng(n + seed)
+    event = rng.weibull(1.0, n) * scale
+    censor = rng.uniform(0.0, 60.0, n)
+    status = (event <= censor).astype(float)
+    return dict(km_summary(np.minimum(event, censor), status, KMOptions(), ())["km"])
+
+
+def _rising(km: dict[str, Any]) -> dict[str, Any]:
+    """A cumulative-incidence-like curve: 1 - the estimate and its limits, no ticks."""
+    flip = [1.0 - v for v in km["estimate"]]
+    lower = [None if v is None else 1.0 - v for v in km["upper"]]
+    upper = [None if v is None else 1.0 - v for v in km["lower"]]
+    return {"time": list(km["time"]), "estimate": flip, "lower": lower, "upper": upper}
+
+
+CASES = {  # name: (scales of the 3 groups, rising, bands)
+    "benchmark's grouped panel": ((20.0, 40.0, 60.0), False, False),
+    "high survival": ((400.0, 800.0, 1600.0), False, False),
+    "early deaths": ((1.0, 2.0, 4.0), False, False),
+    "rising incidence": ((20.0, 40.0, 60.0), True, False),
+    "with bands": ((20.0, 40.0, 60.0), False, True),
+}
+
+
+def _figure(case: str, rows: int = ROWS) -> Any:
+    scales, rising, bands = CASES[case]
+    curves = []
+    for g, scale in enumerate(scales):
+        km = _km(rows, g + 1, scale)
+        if rising:
+            risk = {"time": list(km["time"]), "n_risk": list(km["n_risk"])}
+            curves.append(Curve(f"Grade {g + 1}", _rising(km), rows, True, risk))
+        else:
+            curves.append(Curve(f"Grade {g + 1}", km, rows))
+    panel = Panel(curves, "Overall survival by grade", "Overall survival", P_TEXT, "Grade")
+    return survival_figure([panel], Axis("months"), Style(bands=bands))
+
+
+def _placed(fig: Any) -> tuple[Any, ...]:
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    label = next(t for t in ax.texts if t.get_text() == P_TEXT)
+    return (legend._loc, legend.get_bbox_to_anchor().bounds, label.get_position(), ax.get_ylim())
+
+
+def _full(monkeypatch: Any) -> None:
+    """From here on, nothing thinned: every point read, as before."""
+    monkeypatch.setattr(raster_thinning, "MIN_VERTICES", 2**62)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_labels_land_where_every_point_puts_them(case: str, monkeypatch: Any) -> None:
+    thinned = _placed(_figure(case))
+    _full(monkeypatch)
+    assert _placed(_figure(case)) == thinned
+
+
+def _distances(fig: Any, monkeypatch: Any) -> tuple[float, float]:
+    """(farthest full point from the thinned points, farthest thinned point from the full
+    points), in px (the larger of x and y)."""
+    ax = fig.axes[0]
+    thinned = figure_layout.data_points(ax)
+    densify = figure_layout._densify
+    with monkeypatch.context() as patch:
+        _full(patch)  # the full curves, read every 0.05 px along
+        patch.setattr(figure_layout, "_densify", lambda xy, step_px=1.0: densify(xy, 0.05))
+        full = figure_layout.data_points(ax)
+    assert thinned.shape[0] < full.shape[0] / 4  # thinned indeed
+    far_full = cKDTree(thinned).query(full, p=np.inf)[0].max()
+    far_thinned = cKDTree(full).query(thinned, p=np.inf)[0].max()
+    return float(far_full), float(far_thinned)
+
+
+@pytest.mark.parametrize("case", ["benchmark's grouped panel", "rising incidence", "with bands"])
+def test_the_thinned_points_are_within_the_bound(case: str, monkeypatch: Any) -> None:
+    assert max(_distances(_figure(case), monkeypatch)) <= raster_thinning.LAYOUT_PX
+
+
+@pytest.mark.parametrize(
+    "coarse",
+    [
+        ("LAYOUT_PX", 3.0),  # read every 3 px, ticks one per 3 px square
+        ("CELLS_PER_INCH", 75),  # steps merged over 4 px cells
+    ],
+)
+def test_negative_control_a_coarser_thinning_breaks_the_bound(
+    coarse: tuple[str, float], monkeypatch: Any
+) -> None:
+    bound = raster_thinning.LAYOUT_PX
+    name, value = coarse
+    for case in ("benchmark's grouped panel", "with bands"):
+        with monkeypatch.context() as patch:
+            patch.setattr(raster_thinning, name, value)
+            fig = _figure(case)
+            assert max(_distances(fig, monkeypatch)) > bound
+
+
+def test_small_figures_read_every_point_as_before(monkeypatch: Any) -> None:
+    """3 groups of 1,500 rows (the demo's curves are smaller): nothing thinned."""
+    for case in ("benchmark's grouped panel", "with bands"):
+        fig = _figure(case, rows=1_500)
+        points = figure_layout.data_points(fig.axes[0])
+        with monkeypatch.context() as patch:
+            _full(patch)
+            assert np.array_equal(points, figure_layout.data_points(fig.axes[0]))
