@@ -161,9 +161,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--lists", action="store_true", help="the curves as read back from results.json"
     )
+    parser.add_argument(
+        "--compare",
+        metavar="SRC",
+        help="also measure the code in SRC (another checkout's src folder) in a child process, "
+        "alternating with this one row count by row count, and print both verdicts",
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     rows = sorted({int(n) for n in args.rows})
-    if len(rows) < 2:
+    if len(rows) < 2 and not args.child:
         parser.error("give at least two row counts")
     options = {
         "tiff_dpi": args.tiff_dpi,
@@ -172,7 +179,16 @@ def main(argv: list[str] | None = None) -> int:
         "lists": args.lists,
     }
     measure(rows[0], 1, **options)  # warm-up: imports and font caches
-    results = {n: measure(n, args.repeat, before=args.before, **options) for n in rows}
+    if args.child:  # one row count for --compare: its results as JSON
+        import json
+
+        print(json.dumps(measure(rows[0], args.repeat, before=args.before, **options)))
+        return 0
+    results, compared = {}, {}
+    for n in rows:
+        if args.compare:
+            compared[n] = _in_child(args.compare, n, argv)
+        results[n] = measure(n, args.repeat, before=args.before, **options)
     steps = list(results[rows[0]])
     print(
         f"CPU seconds, fastest of {args.repeat}; TIFF at {args.tiff_dpi} dpi; "
@@ -205,6 +221,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{t_high / t_low:.1f}): {'flat' if flat else 'NOT flat'}"
             + ("" if step in GOAL else " (for information)")
         )
+    if compared:
+        print(f"side by side with {args.compare} (measured alternately, row count by row count):")
+        print(f"{'step':>22} " + " ".join(f"{n:>9.0e} {'that':>6}" for n in rows))
+        that_goal = True
+        for step in GOAL:
+            cells = " ".join(
+                f"{results[n][step][0]:9.3f} {compared[n][step][0]:6.3f}" for n in rows
+            )
+            that_goal &= compared[high][step][0] - compared[low][step][0] <= MARGIN_S
+            print(f"{step:>22} {cells}")
+        print(f"  {args.compare}: {'holds' if that_goal else 'not met'}")
     verdict = "holds" if goal else "not met"
     print(
         f"issue 11: building the figures (one curve; {GROUPS} groups with legend and p) and "
@@ -212,6 +239,38 @@ def main(argv: list[str] | None = None) -> int:
         f"{low:.0e} to {high:.0e} rows): {verdict}"
     )
     return 0
+
+
+def _in_child(src: str, n: int, argv: list[str] | None) -> dict[str, list[Any]]:
+    """``measure`` at ``n`` rows run by the code in ``src`` (this script, in a child process
+    importing rtoutcomes from there), with this run's options."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    kept, skip = [], False
+    for arg in args:  # drop --rows and --compare with their values
+        if arg in ("--rows", "--compare"):
+            skip = True
+            continue
+        if skip and not arg.startswith("--"):
+            continue
+        skip = False
+        kept.append(arg)
+    here = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(Path(src).resolve()), str(here)))}
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.figure_scale", *kept, "--child", "--rows", str(n)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=here,
+    ).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
 
 
 if __name__ == "__main__":
