@@ -13,13 +13,15 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from rtoutcomes.demo import demo_registry_files
 from rtoutcomes.registry import audit, changes, database, validation
+from rtoutcomes.registry import staged as staging
 from rtoutcomes.registry.importer import import_registry
 from rtoutcomes.registry.migrate import init_registry
 from rtoutcomes.registry.spec import TABLES
@@ -91,22 +93,46 @@ def _record_prepared_batches(
     return log
 
 
-@pytest.mark.parametrize("forked", [False, True], ids=["one process", "forked audit"])
+@pytest.mark.parametrize(
+    ("forked", "staged"),
+    [(False, False), (True, False), (True, True)],
+    ids=["one process", "forked audit", "forked audit, staged"],
+)
 @pytest.mark.parametrize("copies", [1, 3])
 def test_import_writes_what_main_wrote(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copies: int, forked: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copies: int, forked: bool, staged: bool
 ) -> None:
     """Also with the audit batch prepared by a forked process (changes.FORK_ENTRIES: a
     whole-registry import's size; lowered here to the demo's), and the largest table's file
-    read and checked by one (validation.SHARED_BYTES)."""
+    read and checked by one (validation.SHARED_BYTES); and with the rows and the entries
+    written into scratch files by the two processes and copied into the registry
+    (``registry/staged.py``; not staged: as without a stored head schema)."""
     pids = _record_prepared_batches(monkeypatch, tmp_path / "pids", lambda _: str(os.getpid()))
     monkeypatch.setattr(changes, "FORK_ENTRIES", 1 if forked else 10**9)
     monkeypatch.setattr(validation, "SHARED_BYTES", 0 if forked else 10**12)
+    monkeypatch.setattr(staging, "possible", lambda: staged)
+    copied = _record_copies(monkeypatch)
     folder = demo_registry_files() if copies == 1 else copies_of_demo(copies, tmp_path / "csv")
     expected = json.loads(DIGESTS.read_text())[str(copies)]
     assert imported(folder, tmp_path / "registry.db") == expected
     prepared_by = {int(pid) for pid in pids.read_text().split()}
     assert (prepared_by != {os.getpid()}) is forked
+    tables = [name for name, count in expected["rows"].items() if count]  # type: ignore[attr-defined]
+    registry = sorted(set(tables) - {"alembic_version", "audit_head", "audit_log"})
+    assert copied == ([*registry, "audit_log"] if staged else [])
+
+
+def _record_copies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tables ``staged.copy`` copies into a registry, in order (sorted per file)."""
+    found: list[str] = []
+    copy = staging.copy
+
+    def recorded(connection: Any, name: str, tables: Sequence[str]) -> dict[str, int]:
+        found.extend(sorted(tables))
+        return copy(connection, name, tables)
+
+    monkeypatch.setattr(staging, "copy", recorded)
+    return found
 
 
 @pytest.mark.parametrize(("rows", "variables"), [(1, None), (7, None), (500, 13)])
@@ -125,7 +151,7 @@ def test_rows_inserted_by_any_number_per_statement_are_the_same(
     assert imported(folder, tmp_path / "registry.db") == expected
 
 
-@pytest.mark.parametrize("differs", [None, "now", "user", "rows", "head"])
+@pytest.mark.parametrize("differs", [None, "now", "user", "rows", "head", "schema"])
 def test_an_audit_batch_prepared_ahead_is_taken_only_for_what_it_was_prepared_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, differs: str | None
 ) -> None:
@@ -133,7 +159,9 @@ def test_an_audit_batch_prepared_ahead_is_taken_only_for_what_it_was_prepared_fo
     the new file is made): ``apply_changes`` writes it only for the same rows (the same
     tuples), user, command, reason, time and chain head; anything else and the
     batch is prepared again in the write path, and what is written is that call's (negative
-    control: the first case takes the batch prepared ahead and prepares none)."""
+    control: the first case takes the batch prepared ahead and prepares none). The batch is
+    staged (``registry/staged.py``): a registry whose schema is not the scratch files' (one
+    more index) is written the usual way, and gets the same rows."""
     calls = _record_prepared_batches(monkeypatch, tmp_path / "calls", lambda k: str(k["user"]))
     monkeypatch.setattr(changes, "FORK_ENTRIES", 1)
     db = tmp_path / "registry.db"
@@ -152,6 +180,9 @@ def test_an_audit_batch_prepared_ahead_is_taken_only_for_what_it_was_prepared_fo
         elif differs == "rows":
             checked = validation.validate_files(demo_registry_files())  # equal, not the same
         init_registry(db)
+        if differs == "schema":
+            with sqlite3.connect(db) as connection:
+                connection.execute("CREATE INDEX ix_extra ON patients (sex)")
         if differs == "head":
             changes.freeze(db, "before-the-import", user="tester", now=NOW)
         changes.apply_changes(
@@ -166,6 +197,12 @@ def test_an_audit_batch_prepared_ahead_is_taken_only_for_what_it_was_prepared_fo
         ).fetchall()
     assert stored == [(user, audit.timestamp(now))]
     assert audit.verify(db).ok
+    if differs == "schema":  # the usual way wrote what the staged copy writes
+        copy = tmp_path / "copy.db"
+        imported(demo_registry_files(), copy)
+        with sqlite3.connect(db) as connection:
+            connection.execute("DROP INDEX ix_extra")
+        assert dump_digest(db) == dump_digest(copy)
 
 
 def test_the_digest_sees_one_changed_byte(tmp_path: Path) -> None:

@@ -140,14 +140,12 @@ def row_texts(table: str, rows: Sequence[Sequence[object]]) -> list[str]:
         return []
     columns = TABLE_BY_NAME[table].columns
     values = list(zip(*rows, strict=True))
-    parts: list[list[str]] = []
     order = sorted(range(len(columns)), key=lambda i: columns[i].name)
-    for n, i in enumerate(order):
-        name = ("{" if n == 0 else ",") + canonical_json(columns[i].name) + ":"
-        texts = _column_texts(columns[i], values[i])
-        parts.append([name + t for t in texts])
-    parts[-1] = [t + "}" for t in parts[-1]]
-    return ["".join(texts) for texts in zip(*parts, strict=True)]
+    # the object's text around its values, written once: one formatting per row
+    names = (canonical_json(columns[i].name).replace("%", "%%") for i in order)
+    template = "{" + ",".join(f"{name}:%s" for name in names) + "}"
+    texts = [_column_texts(columns[i], values[i]) for i in order]
+    return [template % row for row in zip(*texts, strict=True)]
 
 
 def encode_value(value: object, column: ColumnSpec) -> object:
@@ -439,11 +437,17 @@ def write_batch(connection: sa.Connection, prepared: PreparedBatch) -> Head:
     ]
     insert_columns(connection, AUDIT_LOG, AUDIT_COLUMNS, columns)
     last = Head(seqs[-1], prepared.batch, prepared.hashes[-1])
+    move_head(connection, last)
+    return last
+
+
+def move_head(connection: sa.Connection, last: Head) -> None:
+    """``audit_head`` set to ``last``, the chain's new last entry (the caller's writer
+    transaction, which has just written the entries up to it)."""
     values = {"seq": last.seq, "batch": last.batch, "entry_hash": last.entry_hash}
     updated = connection.execute(AUDIT_HEAD.update().where(AUDIT_HEAD.c.id == 1).values(values))
     if updated.rowcount == 0:
         connection.execute(AUDIT_HEAD.insert().values(id=1, **values))
-    return last
 
 
 def chain_hashes(

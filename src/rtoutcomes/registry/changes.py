@@ -52,7 +52,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,7 +61,7 @@ import sqlalchemy as sa
 
 from rtoutcomes.errors import RtOutcomesError
 from rtoutcomes.io.problems import Problem
-from rtoutcomes.registry import audit
+from rtoutcomes.registry import audit, staged
 from rtoutcomes.registry.cells import CellError, parse_cell, shown
 from rtoutcomes.registry.database import (
     WRITER_WAIT_OPTION,
@@ -275,11 +275,46 @@ def apply_changes(
         unknown = sorted((set(changes.rows) | set(changes.deletes)) - set(TABLE_BY_NAME))
         if unknown:
             raise RtOutcomesError(f"no registry table(s) {', '.join(unknown)}")
+    staging = None
+    if (
+        ahead is not None
+        and isinstance(changes, CheckedRegistry)
+        and user is not None
+        and now is not None
+        and not dry_run
+        and expected_head is None
+    ):
+        staging = ahead.stage(changes, user, command, reason, now)
+    arguments = (db_url, changes, user, reason, command, dry_run, require_empty)
+    options = (refuse_existing, expected_head, wait_s, now)
+    try:
+        return _apply(*arguments, *options, ahead, staging)
+    except staged.Unusable:  # rolled back: written the usual way
+        return _apply(*arguments, *options, None, None)
+
+
+def _apply(
+    db_url: str | Path,
+    changes: ChangeSet | CheckedRegistry,
+    user: str | None,
+    reason: str | None,
+    command: str,
+    dry_run: bool,
+    require_empty: bool,
+    refuse_existing: bool,
+    expected_head: str | None,
+    wait_s: float,
+    now: dt.datetime | None,
+    ahead: AuditAhead | None,
+    staging: _Staging | None,
+) -> ChangeReport:
+    """``apply_changes`` once its arguments are checked (``staging``: a first import's rows
+    and entries in scratch files, copied in the transaction)."""
     engine = make_engine(db_url, must_exist=True)
     try:
         with database_errors(db_url):
             check_schema(engine)
-        with database_errors(db_url), writing(engine, db_url, wait_s) as connection:
+        with database_errors(db_url), writing(engine, db_url, wait_s, staging) as connection:
             head = audit.read_head(connection)
             if expected_head is not None and head.entry_hash != expected_head:
                 raise RegistryChanged(
@@ -310,6 +345,7 @@ def apply_changes(
                 reason=reason,
                 now=now or dt.datetime.now(dt.UTC),
                 ahead=ahead,
+                staging=staging,
             )
             connection.commit()
     except sa.exc.IntegrityError as error:
@@ -369,14 +405,18 @@ def freeze(
 
 
 @contextmanager
-def writing(engine: sa.Engine, db_url: str | Path, wait_s: float) -> Iterator[sa.Connection]:
+def writing(
+    engine: sa.Engine, db_url: str | Path, wait_s: float, staging: _Staging | None = None
+) -> Iterator[sa.Connection]:
     """A connection in a transaction that holds the registry's writer lock (waits at most
     ``wait_s`` s for another writer, then ``RegistryBusy``). The caller commits; anything else
-    (an exception, a crash) rolls back."""
+    (an exception, a crash) rolls back. ``staging``: its files attached first (SQLite)."""
     wait_ms = max(int(wait_s * 1000), 1)
     with engine.connect() as connection:
         try:
             if connection.dialect.name == "sqlite":
+                if staging is not None:
+                    staged.attach(connection, staging.files)
                 connection.execution_options(**{WRITER_WAIT_OPTION: wait_ms})
                 connection.begin()
             else:
@@ -729,9 +769,37 @@ class AuditAhead:
         rows: Mapping[str, Sequence[tuple[object, ...]]],
         head: audit.Head,
         batch: tuple[str, str, str | None, dt.datetime],
-        child: InChild[audit.PreparedBatch],
+        child: InChild[audit.PreparedBatch | audit.Head],
+        scratch: Path | None = None,
     ) -> None:
         self._rows, self._head, self._batch, self._child = rows, head, batch, child
+        self._scratch = scratch
+
+    def stage(
+        self,
+        checked: CheckedRegistry,
+        user: str,
+        command: str,
+        reason: str | None,
+        now: dt.datetime,
+    ) -> _Staging | None:
+        """Where the child writes the batch into a scratch file (``staged.py``) and this is
+        the first import it was prepared for (the very rows, the same user, command, reason
+        and time): the rows written into a scratch file here, while the child writes the
+        entries, then the child's end awaited; else ``None``."""
+        if self._scratch is None or (user, command, reason, now) != self._batch:
+            return None
+        if not all(
+            _same_objects(checked.rows(spec.name), self._rows.get(spec.name, ())) for spec in TABLES
+        ):
+            return None
+        rows = self._scratch / "rows.db"
+        with staged.scratch(rows) as connection:
+            _write(connection, _plan_checked(checked))
+        head_after = self.result()
+        assert isinstance(head_after, audit.Head)
+        files = {staged.ROWS: rows, staged.AUDIT: self._scratch / "audit.db"}
+        return _Staging(files, self._head, head_after)
 
     def fits(
         self,
@@ -751,8 +819,38 @@ class AuditAhead:
             for spec in TABLES
         )
 
-    def result(self) -> audit.PreparedBatch:
+    def result(self) -> audit.PreparedBatch | audit.Head:
+        """The prepared batch, or where the child wrote it into a scratch file, the chain's
+        head after it."""
         return self._child.result()
+
+
+@dataclass(frozen=True)
+class _Staging:
+    """A first import's rows and audit entries in scratch files (``staged.py``), attached to
+    the writer's connection under their schema names (``files``): the batch follows
+    ``head_before`` and ends at ``head_after``."""
+
+    files: Mapping[str, Path]
+    head_before: audit.Head
+    head_after: audit.Head
+
+    def copy(self, connection: sa.Connection, plan: _Plan, head: audit.Head) -> None:
+        """The staged rows and entries copied into the registry (the writer's transaction),
+        and the chain's head moved to the batch's end; ``staged.Unusable`` if the chain no
+        longer ends where the batch follows."""
+        if head != self.head_before:
+            raise staged.Unusable("the audit trail moved since its batch was prepared")
+        tables = [spec.name for spec in TABLES if plan.inserts.get(spec.name)]
+        rows = staged.copy(connection, staged.ROWS, tables)
+        entries = staged.copy(connection, staged.AUDIT, ["audit_log"])["audit_log"]
+        expected = {name: len(plan.inserts[name]) for name in tables}
+        if rows != expected or entries != self.head_after.seq - head.seq:
+            raise RuntimeError(
+                f"the staged import copied {rows} rows and {entries} audit entries, not "
+                f"{expected} and {self.head_after.seq - head.seq}"
+            )
+        audit.move_head(connection, self.head_after)
 
 
 def _same_objects(a: Sequence[object], b: Sequence[object]) -> bool:
@@ -780,14 +878,20 @@ def audit_ahead(
         yield None
         return
     head = audit.Head(0, 0, audit.GENESIS)
+    with ExitStack() as stack:
+        scratch = stack.enter_context(staged.folder()) if staged.possible() else None
 
-    def prepare() -> audit.PreparedBatch:
-        return audit.prepare_batch(
-            head, _inserted(rows), user=user, command=command, reason=reason, now=now
-        )
+        def prepare() -> audit.PreparedBatch | audit.Head:
+            prepared = audit.prepare_batch(
+                head, _inserted(rows), user=user, command=command, reason=reason, now=now
+            )
+            if scratch is None:
+                return prepared
+            with staged.scratch(scratch / "audit.db") as connection:
+                return audit.write_batch(connection, prepared)
 
-    with InChild(prepare) as child:
-        yield AuditAhead(rows, head, (user, command, reason, now), child)
+        child = stack.enter_context(InChild(prepare))
+        yield AuditAhead(rows, head, (user, command, reason, now), child, scratch)
 
 
 def _new_sqlite_file(db_url: str | Path) -> bool:
@@ -814,21 +918,30 @@ def _write_audited(
     reason: str | None,
     now: dt.datetime,
     ahead: AuditAhead | None = None,
+    staging: _Staging | None = None,
 ) -> audit.Head:
     """The plan's rows, then its audit entries as the batch after ``head``, in the caller's
     transaction. A large batch is prepared by a forked child (it computes, from the plan as
     this process holds it, exactly what this process would, and writes nothing: the rows and
     entries are written here, by the one audited path) while the rows are written; a first
-    import's by the child ``ahead`` started, if it was prepared for exactly this."""
+    import's by the child ``ahead`` started, if it was prepared for exactly this. A first
+    import ``staging`` (``AuditAhead.stage``) copies its rows and entries from the scratch
+    files where that child and this process wrote them (``staged.py``); ``staged.Unusable``
+    if the chain no longer ends where its batch follows, or the schema differs."""
 
     def prepare() -> audit.PreparedBatch:
         return audit.prepare_batch(
             head, plan.audit_changes(), user=user, command=command, reason=reason, now=now
         )
 
+    if staging is not None:
+        staging.copy(connection, plan, head)
+        return staging.head_after
     if ahead is not None and ahead.fits(plan, head, user, command, reason, now):
         _write(connection, plan)
-        return audit.write_batch(connection, ahead.result())
+        prepared = ahead.result()
+        assert isinstance(prepared, audit.PreparedBatch)
+        return audit.write_batch(connection, prepared)
     entries = sum(len(rows) for rows in plan.inserts.values())
     if entries < FORK_ENTRIES:
         _write(connection, plan)

@@ -184,15 +184,27 @@ def _create_head_schema(engine: sa.Engine) -> bool:
             ).first():
                 transaction.rollback()
                 return False
-            for statement in stored["statements"]:
-                connection.exec_driver_sql(statement)
-            for table, columns, rows in stored["rows"]:
-                marks = ", ".join("?" for _ in columns)
-                connection.exec_driver_sql(
-                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                    [tuple(r) for r in rows],
-                )
+            write_head_schema_into(connection, stored)
     return True
+
+
+def head_schema() -> dict[str, Any] | None:
+    """``HEAD_SCHEMA``'s statements and rows, if it was made from the migration files shipped
+    (else ``None``: the migrations themselves make a new file)."""
+    return _stored_schema()
+
+
+def write_head_schema_into(connection: sa.Connection, stored: dict[str, Any]) -> None:
+    """``stored`` (``head_schema()``) written into an empty SQLite database, in the caller's
+    transaction."""
+    for statement in stored["statements"]:
+        connection.exec_driver_sql(statement)
+    for table, columns, rows in stored["rows"]:
+        marks = ", ".join("?" for _ in columns)
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+            [tuple(r) for r in rows],
+        )
 
 
 def chain_schema(path: Path) -> dict[str, object]:
