@@ -249,6 +249,89 @@ def test_the_svg_written_as_text_is_the_svg_matplotlib_writes_as_bytes() -> None
     assert render(survival_figure([_panel(2, 60)], Axis("months")), ("svg",)).svg != written
 
 
+def _untickable_files(monkeypatch: pytest.MonkeyPatch, axes_class: Any = None) -> list[Any]:
+    """A two-panel survival figure and a flow chart in every format, their axes made by
+    ``untickable_axes`` (or, given ``axes_class``, of that class)."""
+    from rtoutcomes.report import figures
+
+    if axes_class is not None:
+        monkeypatch.setattr(figures, "_UNTICKABLE", [axes_class])
+    panels = survival_figure(
+        [_panel(3, 60), _panel(2, 48, p=False)], Axis("months"), Style(174, columns=2)
+    )
+    flow = flow_chart_figure(120, {"no follow-up": 3, "benign": 2}, 115, 140)
+    drawn = [render(fig, ("png", "svg", "tiff", "pdf")).files for fig in (panels, flow)]
+    ticks = [
+        len(axis.majorTicks) + len(axis.minorTicks)
+        for fig in (panels, flow)
+        for ax in fig.axes
+        for axis in (ax.xaxis, ax.yaxis)
+    ]
+    return [drawn, ticks]
+
+
+def test_axes_without_tick_objects_change_no_byte(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The survival panels' and the flow chart's axes make no Tick objects (matplotlib's make
+    two per axis at once, never drawn there), and every file is the bytes of plain Axes'."""
+    from matplotlib.axes import Axes
+
+    drawn, ticks = _untickable_files(monkeypatch)
+    plain, plain_ticks = _untickable_files(monkeypatch, Axes)
+    assert ticks == [0] * 6 and plain_ticks == [2] * 6
+    assert drawn == plain
+
+
+def test_axes_that_make_no_ticks_where_ticks_are_drawn_are_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The comparison catches an Axes shortcut that loses what is drawn: axes that make no
+    ticks even when asked for them, given to the forest plot (which draws matplotlib's ticks),
+    change its files; ``untickable_axes``' own class, given to it, does not (it makes ticks when
+    asked: matplotlib's)."""
+    import json
+    from pathlib import Path
+
+    import matplotlib.axis as maxis
+    import matplotlib.figure as mfigure
+
+    from rtoutcomes.report import figures
+    from rtoutcomes.report.forest import forest_figure
+    from rtoutcomes.report.response_report import forest_rows
+
+    path = Path(__file__).parent / "data" / "stored_outputs" / "demo" / "results.json"
+    results = json.loads(path.read_text(encoding="utf-8"))
+    e = results["endpoints"]["LC"]
+
+    def forest() -> dict[str, bytes]:
+        fig = forest_figure(forest_rows(e["multivariate"], e, results), title="LC")
+        return render(fig, ("png", "svg", "pdf")).files
+
+    reference = forest()
+    add_axes = mfigure.Figure.add_axes
+
+    def with_class(axes_class: Any) -> Any:
+        def added(self: Any, rect: Any, **kwargs: Any) -> Any:
+            return add_axes(self, rect, axes_class=axes_class, **kwargs)
+
+        return added
+
+    monkeypatch.setattr(mfigure.Figure, "add_axes", with_class(figures._untickable_class()))
+    assert forest() == reference
+    monkeypatch.setattr(maxis.Axis, "get_major_ticks", lambda self, numticks=None: [])
+    assert set(reference) == {k for k, v in forest().items() if v != reference[k]}
+
+
+def test_plain_axes_where_matplotlib_lacks_the_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
+    import matplotlib.axis as maxis
+    from matplotlib.axes import Axes
+
+    from rtoutcomes.report import figures
+
+    monkeypatch.setattr(figures, "_UNTICKABLE", [])
+    monkeypatch.delattr(maxis, "_LazyTickList")
+    assert figures._untickable_class() is Axes
+
+
 def test_tiff_at_600_dpi_beside_the_300_dpi_png() -> None:
     from PIL import Image
 

@@ -48,6 +48,7 @@ def fresh_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(text_measure, "_glyphs", {})
     monkeypatch.setattr(text_measure, "_raster_glyphs", {})
     monkeypatch.setattr(text_measure, "_glyph_bitmaps", {})
+    monkeypatch.setattr(text_measure, "_pdf_layouts", {})
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +68,7 @@ def test_measured_once_changes_no_byte(
     assert len(text_measure._layouts) > 50
     assert len(text_measure._glyphs) > 20 and len(text_measure._raster_glyphs) > 20
     assert text_measure._glyphs_drawn_here and len(text_measure._glyph_bitmaps) > 200
+    assert len(text_measure._pdf_layouts) > 20
     second = _files()  # measured for the first drawing: every measurement from the cache
     assert first == reference
     assert second == reference
@@ -232,3 +234,33 @@ def test_a_glyph_whole_pixels_away_is_the_same_bitmap_that_many_pixels_away() ->
         if half[0].shape != buffer.shape or not np.array_equal(half[0], buffer):
             moved += 1
     assert compared > 1500 and moved > 0.8 * compared
+
+
+def _one_string_at_two_sizes() -> bytes:
+    """A PDF of one string set at two sizes (and the number at risk's size again)."""
+    from rtoutcomes.report.figures import new_figure, rc_context
+
+    with rc_context():
+        fig = new_figure(2.0, 1.0)
+        for i, size in enumerate((6.5, 10.0, 6.5)):
+            fig.text(0.1, 0.2 + 0.25 * i, "No. at risk 128", fontsize=size)
+    return render(fig, ("pdf",)).files["pdf"]
+
+
+def test_a_pdf_layout_key_without_the_size_changes_the_pdf(
+    fresh_cache: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A string's PDF layout kept without the font's size: the string at 10 pt is placed as
+    at 6.5 pt, and the PDF changes; with the size in the key it is the uncached PDF."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(text_measure, "measured_once", contextlib.nullcontext)
+        uncached = _one_string_at_two_sizes()
+    assert _one_string_at_two_sizes() == uncached
+    assert len(text_measure._pdf_layouts) == 2
+
+    def coarse(rc: int, font: Any, size: float, *args: Any) -> tuple[Any, ...]:
+        return (rc, font, *args)
+
+    monkeypatch.setattr(text_measure, "_pdf_layouts", {})
+    monkeypatch.setattr(text_measure, "pdf_layout_key", coarse)
+    assert _one_string_at_two_sizes() != uncached

@@ -163,6 +163,74 @@ def new_figure(width_in: float, height_in: float) -> Figure:
     return fig
 
 
+def untickable_axes(fig: Figure, rect: tuple[float, float, float, float]) -> Axes:
+    """``fig.add_axes(rect)`` for a plot whose axes never draw matplotlib's ticks (the survival
+    panels' ticks are plain artists, ``finish_axes(static_ticks=True)``; the flow chart has no
+    axis): an Axes whose axes make no ``Tick`` objects until ticks are asked for by number.
+
+    matplotlib gives each axis a major and a minor tick at once (two lines, two texts and a
+    grid line each; the axes' ``clear`` applies the grid and clip settings to them), which such
+    axes never draw: ~20 artists of an Axes' ~30, ~0.1 CPU s of the demo's 37 axes. Nothing
+    drawn changes (tests/test_report_figures.py compares every format with a plain Axes'). The
+    axes' classes replace matplotlib's in ``Axes._init_axis`` (private); where a matplotlib
+    version lacks it, or its tick lists are not the lazy lists this relies on, a plain Axes."""
+    return fig.add_axes(rect, axes_class=_untickable_class())
+
+
+_UNTICKABLE: list[type] = []  # the Axes class, made once (matplotlib is imported late)
+
+
+def _untickable_class() -> type:
+    if _UNTICKABLE:
+        return _UNTICKABLE[0]
+    import matplotlib.axis as maxis
+    from matplotlib.axes import Axes
+
+    lazy = getattr(maxis, "_LazyTickList", None)
+    if not (
+        hasattr(Axes, "_init_axis")
+        and lazy is not None
+        and isinstance(maxis.Axis.__dict__.get("majorTicks"), lazy)
+        and isinstance(maxis.Axis.__dict__.get("minorTicks"), lazy)
+    ):
+        _UNTICKABLE.append(Axes)
+        return Axes
+
+    class NoTicksYet:
+        """An axis' tick list: empty until ticks are asked for by number (``get_major_ticks``
+        makes them then, as for any axis), where matplotlib's lazy list makes one at once."""
+
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __get__(self, axis: Any, owner: type) -> Any:
+            if axis is None:
+                return self
+            ticks: list[Any] = []
+            setattr(axis, self.name, ticks)
+            return ticks
+
+    class XAxis(maxis.XAxis):
+        majorTicks = NoTicksYet("majorTicks")
+        minorTicks = NoTicksYet("minorTicks")
+
+    class YAxis(maxis.YAxis):
+        majorTicks = NoTicksYet("majorTicks")
+        minorTicks = NoTicksYet("minorTicks")
+
+    class UntickableAxes(Axes):
+        def _init_axis(self) -> None:  # Axes._init_axis with these axes' classes
+            self.xaxis = XAxis(self, clear=False)
+            self.spines.bottom.register_axis(self.xaxis)
+            self.spines.top.register_axis(self.xaxis)
+            self.yaxis = YAxis(self, clear=False)
+            self.spines.left.register_axis(self.yaxis)
+            self.spines.right.register_axis(self.yaxis)
+
+    _UNTICKABLE.append(UntickableAxes)
+    return UntickableAxes
+
+
 @contextmanager
 def rc_context() -> Iterator[None]:
     """The figures' style (``RC``) for the drawing inside the ``with`` block, each text measured
@@ -829,7 +897,7 @@ def survival_panel(
     plot_w = width - left_in - RIGHT_IN
     plot_y = y0 + BOTTOM_IN + risk_h + XAXIS_IN
     plot_h = height - TITLE_IN - XAXIS_IN - risk_h - BOTTOM_IN
-    ax = fig.add_axes(((x0 + left_in) / fw, plot_y / fh, plot_w / fw, plot_h / fh))
+    ax = untickable_axes(fig, ((x0 + left_in) / fw, plot_y / fh, plot_w / fw, plot_h / fh))
     end = max(c.arrays.end for c in panel.curves)
     tick_times = ticks(axis, end)
     lines = draw_curves(ax, panel.curves, bands=bands)

@@ -9,7 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rtoutcomes.report.figures import MM_PER_INCH, SMALL_PT, new_figure, rc_context
+from rtoutcomes.report.figures import (
+    MM_PER_INCH,
+    SMALL_PT,
+    new_figure,
+    rc_context,
+    untickable_axes,
+)
 from rtoutcomes.results.model import Results
 
 if TYPE_CHECKING:
@@ -112,7 +118,7 @@ def flow_chart_figure(
     with rc_context():
         width = width_mm / MM_PER_INCH
         fig = new_figure(width, 10)
-        ax = fig.add_axes((0, 0, 1, 1))
+        ax = untickable_axes(fig, (0, 0, 1, 1))  # no axis drawn
         main_w = width * 0.4
         main_x = 0.08
         side_x = main_x + main_w + 0.2

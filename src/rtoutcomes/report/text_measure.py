@@ -79,7 +79,8 @@ RC_READ = (
 )
 MAX_ENTRIES = 100_000  # a long-running process (the web app) starts afresh beyond this
 
-_state = threading.local()  # .rc: the active block's rcParams, in this thread
+_state = threading.local()  # .rc: the active block's rcParams' number, in this thread
+_rc_numbers: dict[tuple[Any, ...], int] = {}  # the rcParams' values seen -> their number
 _lock = threading.Lock()
 _wrapped = False
 _metrics: dict[tuple[Any, ...], Any] = {}
@@ -88,6 +89,7 @@ _layouts: dict[tuple[Any, ...], Any] = {}  # a text's lines placed (Text._get_la
 _glyphs: dict[tuple[Any, ...], Any] = {}  # a string's glyphs and outlines, for SVG
 _raster_glyphs: dict[tuple[Any, ...], Any] = {}  # a string's glyphs placed, for Agg
 _glyph_bitmaps: dict[tuple[Any, ...], Any] = {}  # a glyph rendered by FreeType, for Agg
+_pdf_layouts: dict[tuple[Any, ...], Any] = {}  # a string's glyphs placed, for PDF
 # whether Agg's glyphs are drawn by ``_draw_glyphs`` (each bitmap rendered once) or, where this
 # matplotlib lacks the private parts it draws through, by the renderer's own method
 _glyphs_drawn_here = False
@@ -102,7 +104,7 @@ def _rc_key() -> tuple[Any, ...]:
     return (*rc, os.environ.get("MPL_IGNORE_SYSTEM_FONTS"))
 
 
-def metrics_key(rc: tuple[Any, ...], renderer: Any, *args: Any) -> tuple[Any, ...]:
+def metrics_key(rc: int, renderer: Any, *args: Any) -> tuple[Any, ...]:
     """What a measurement depends on: the rcParams, the renderer's class and resolution (and
     those of the renderer it hands the drawing to: SVG and PDF are both drawn through a
     ``MixedModeRenderer``, whose measurements are its SVG or PDF renderer's), and matplotlib's own
@@ -118,7 +120,7 @@ def metrics_key(rc: tuple[Any, ...], renderer: Any, *args: Any) -> tuple[Any, ..
     )
 
 
-def layout_key(rc: tuple[Any, ...], text: Any, renderer: Any) -> tuple[Any, ...] | None:
+def layout_key(rc: int, text: Any, renderer: Any) -> tuple[Any, ...] | None:
     """What a text's layout (its lines' sizes and offsets from its anchor) depends on: the
     measurements' key (``metrics_key``: rcParams, renderers, dpi) and the text's own string,
     font, rotation, alignments, line spacing, math parsing, font features and language; not its
@@ -146,9 +148,7 @@ def layout_key(rc: tuple[Any, ...], text: Any, renderer: Any) -> tuple[Any, ...]
     )
 
 
-def svg_glyphs_key(
-    rc: tuple[Any, ...], font: Any, s: str, features: Any, language: Any
-) -> tuple[Any, ...]:
+def svg_glyphs_key(rc: int, font: Any, s: str, features: Any, language: Any) -> tuple[Any, ...]:
     """What a string's glyphs for SVG depend on: the font (its file, fallbacks and kerning:
     one ``FT2Font`` object each; the SVG backend sets it to one size), the string, its font
     features and language."""
@@ -156,7 +156,7 @@ def svg_glyphs_key(
 
 
 def raster_glyphs_key(
-    rc: tuple[Any, ...],
+    rc: int,
     font: Any,
     size: float,
     dpi: float,
@@ -236,6 +236,7 @@ def _wrap() -> None:
         _wrap_layout()
         _wrap_svg_glyphs()
         _wrap_raster_glyphs()
+        _wrap_pdf_layout()
 
 
 def _wrap_layout() -> None:
@@ -373,7 +374,7 @@ def _wrap_raster_glyphs() -> None:
 
 
 def glyph_bitmap_key(
-    rc: tuple[Any, ...],
+    rc: int,
     font: Any,
     size: float,
     dpi: float,
@@ -407,7 +408,7 @@ def _draw_glyphs(
     y: float,
     angle: float,
     glyphs: tuple[tuple[Any, ...], ...],
-    rc: tuple[Any, ...],
+    rc: int,
     flags: Any,
 ) -> None:
     """A string's glyphs drawn as ``RendererAgg._draw_text_glyphs_and_boxes`` draws them (no
@@ -477,13 +478,85 @@ def _draw_glyphs(
         font._set_transform(matrix, origin)
 
 
+def pdf_layout_key(
+    rc: int, font: Any, size: float, s: str, features: Any, language: Any
+) -> tuple[Any, ...]:
+    """What a string's glyph positions in a PDF depend on: the font (its file, fallbacks and
+    kerning: one ``FT2Font`` object each), its size (points; the PDF backend sets it at 72
+    dpi, unhinted), the string, its font features and language."""
+    return (rc, font, size, s, _hashable(features), _hashable(language))
+
+
+def _wrap_pdf_layout() -> None:
+    """The PDF backend's text layout (``RendererPdf.draw_text`` places a string's glyphs
+    through ``_text_helpers.layout``: the text shaper's layout and each glyph loaded, ~0.2 ms
+    a string, for every text of every PDF): within the block, a string's layout at a font and
+    size is found once and given again (each glyph's font, character, index, position and
+    kerning, as the shaper gave them); the font is left with the string's last glyph loaded,
+    as the layout leaves it. Where this matplotlib's PDF backend lacks these private parts,
+    nothing is wrapped."""
+    import types
+
+    from matplotlib.backends import backend_pdf
+    from matplotlib.ft2font import LoadFlags
+
+    helpers = getattr(backend_pdf, "_text_helpers", None)
+    renderer_class: Any = getattr(backend_pdf, "RendererPdf", None)
+    if helpers is None or not hasattr(helpers, "layout") or renderer_class is None:
+        return
+    original_layout = helpers.layout
+    original_draw = renderer_class.draw_text
+
+    def draw_text(
+        self: Any,
+        gc: Any,
+        x: float,
+        y: float,
+        s: str,
+        prop: Any,
+        angle: float,
+        ismath: Any = False,
+        mtext: Any = None,
+    ) -> Any:
+        # the size the backend sets the string's font to (``_get_font_ttf``), for the key
+        outer = getattr(_state, "pdf_text", None)
+        _state.pdf_text = None if ismath else (s, prop.get_size_in_points())
+        try:
+            return original_draw(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+        finally:
+            _state.pdf_text = outer
+
+    def layout(string: str, font: Any, *, features: Any = None, language: Any = None) -> Any:
+        rc = getattr(_state, "rc", None)
+        text = getattr(_state, "pdf_text", None)
+        if rc is None or text is None or text[0] != string:
+            return original_layout(string, font, features=features, language=language)
+        key = pdf_layout_key(rc, font, text[1], string, features, language)
+        items = _pdf_layouts.get(key)
+        if items is None:
+            items = tuple(original_layout(string, font, features=features, language=language))
+            _kept(_pdf_layouts, key, items)
+        elif items:
+            last = items[-1]
+            last.ft_object.load_glyph(last.glyph_index, flags=LoadFlags.NO_HINTING)
+        return iter(items)
+
+    backend_pdf._text_helpers = types.SimpleNamespace(  # type: ignore[assignment]
+        **{**vars(helpers), "layout": layout}
+    )
+    renderer_class.draw_text = draw_text
+
+
 @contextmanager
 def measured_once() -> Iterator[None]:
     """Within the block (in this thread), a text is measured and a font looked up once per
     process (see the module docstring); the rcParams are those in force when it is entered."""
     _wrap()
     outer = getattr(_state, "rc", None)
-    _state.rc = _rc_key()
+    rc = _rc_key()
+    # the keys hold a small number standing for the rcParams' values (a tuple of ~40 values
+    # hashed at every look-up otherwise)
+    _state.rc = _rc_numbers.setdefault(rc, len(_rc_numbers))
     try:
         yield
     finally:
