@@ -135,7 +135,7 @@ def layout_key(rc: int, text: Any, renderer: Any) -> tuple[Any, ...] | None:
         getattr(figure, "dpi", None),
         type(text),
         text.get_text(),
-        text.get_fontproperties(),
+        _font_key(text.get_fontproperties()),
         text.get_rotation(),
         text.get_rotation_mode(),
         text.get_horizontalalignment(),
@@ -179,12 +179,14 @@ def _hashable(value: Any) -> Any:
 def _kept(cache: dict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> None:
     if len(cache) >= MAX_ENTRIES:
         cache.clear()
-    cache[_frozen(key)] = value
+    cache[key] = value
 
 
-def _frozen(key: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``key`` with its font properties copied (the caller's may change after)."""
-    return tuple(k.copy() if hasattr(k, "get_size_in_points") else k for k in key)
+def _font_key(prop: Any) -> int:
+    """Font properties in a key: their hash, which is what matplotlib compares them by
+    (``FontProperties.__eq__`` compares hashes; a key holding the object would compute its hash
+    three times a look-up, and would have to copy it, as the caller's may change after)."""
+    return hash(prop)
 
 
 def _wrap() -> None:
@@ -206,13 +208,13 @@ def _wrap() -> None:
                 rc = getattr(_state, "rc", None)
                 if rc is None:
                     return original_measure(renderer, text, fontprop, ismath, dpi)
-                key = metrics_key(rc, renderer, text, fontprop, ismath, dpi)
+                key = metrics_key(rc, renderer, text, _font_key(fontprop), ismath, dpi)
                 found = _metrics.get(key)
                 if found is None:
                     found = original_measure(renderer, text, fontprop, ismath, dpi)
                     if len(_metrics) >= MAX_ENTRIES:
                         _metrics.clear()
-                    _metrics[_frozen(key)] = found
+                    _metrics[key] = found
                 return found
 
             setattr(mtext, "_get_text_metrics_with_cache", measured)  # noqa: B010 (private)
@@ -223,13 +225,13 @@ def _wrap() -> None:
                 rc = getattr(_state, "rc", None)
                 if rc is None:
                     return original_find(prop, *args, **kwargs)
-                key = (rc, prop, args, tuple(sorted(kwargs.items())))
+                key = (rc, _font_key(prop), args, tuple(sorted(kwargs.items())))
                 found = _fonts.get(key)
                 if found is None:
                     found = original_find(prop, *args, **kwargs)
                     if len(_fonts) >= MAX_ENTRIES:
                         _fonts.clear()
-                    _fonts[_frozen(key)] = found
+                    _fonts[key] = found
                 return list(found)  # a list of its own, as each look-up gives
 
             manager._find_fonts_by_props = found_fonts  # type: ignore[method-assign]
