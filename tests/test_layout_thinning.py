@@ -11,8 +11,11 @@ and the thinning is bounded:
   corners (high and low survival, rising incidence, bands), at 36,000 rows;
 - below the thinning's sizes (every demo figure) the points are the full points, unchanged.
 
+- the thinnings kept on a curve or band between files (the layout's band polygon is the 300
+  dpi files'; PNG and TIFF at one dpi share the curve's) give the bytes found anew.
+
 Negative controls: points read every 3 px instead of 0.5, and steps merged over 4 px cells
-instead of 1/8 px, break the bound.
+instead of 1/8 px, break the bound; thinnings kept whatever the pixels give other bytes.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ CASES = {  # name: (scales of the 3 groups, rising, bands)
     "early deaths": ((1.0, 2.0, 4.0), False, False),
     "rising incidence": ((20.0, 40.0, 60.0), True, False),
     "with bands": ((20.0, 40.0, 60.0), False, True),
+    "rising with bands": ((20.0, 40.0, 60.0), True, True),
 }
 
 
@@ -140,3 +144,51 @@ def test_small_figures_read_every_point_as_before(monkeypatch: Any) -> None:
         with monkeypatch.context() as patch:
             _full(patch)
             assert np.array_equal(points, figure_layout.data_points(fig.axes[0]))
+
+
+def _kept_and_anew() -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """A dense grouped panel with bands (rising: no ticks hide the curves' edges) drawn once,
+    its axes' range changed, then drawn to PNG, 600 dpi TIFF and SVG with the thinnings kept
+    on its curves and bands; and the same panel drawn with nothing kept."""
+    from rtoutcomes.report.figures import render
+
+    def artists(fig: Any) -> list[Any]:
+        ax = fig.axes[0]
+        return [*ax.lines, *(path for c in ax.collections for path in c.get_paths())]
+
+    def files(fig: Any, forget: bool) -> dict[str, bytes]:
+        out = {}
+        for kind in ("png", "tiff", "svg"):
+            if forget:
+                for artist in artists(fig):
+                    artist.__dict__.pop("_thinned", None)
+            out[kind] = render(fig, (kind,), tiff_dpi=600).files[kind]
+        return out
+
+    kept, anew = _figure("rising with bands"), _figure("rising with bands")
+    render(kept, ("png",))
+    assert any("_thinned" in artist.__dict__ for artist in artists(kept))  # kept indeed
+    for fig in (kept, anew):
+        fig.axes[0].set_ylim(-0.05, 1.3)
+    return files(kept, forget=False), files(anew, forget=True)
+
+
+def test_thinnings_kept_between_files_give_the_bytes_found_anew() -> None:
+    """The layout's and the files' thinnings are kept on each curve and band for the next
+    file at the same dpi and pixels (``raster_thinning._kept``): the same bytes as found
+    anew for each file."""
+    kept, anew = _kept_and_anew()
+    assert kept == anew
+
+
+def test_negative_control_thinnings_kept_whatever_the_pixels_give_other_bytes(
+    monkeypatch: Any,
+) -> None:
+    kept = raster_thinning._kept
+
+    def blind(owner: Any, key: tuple[Any, ...], sources: Any, make: Any) -> Any:
+        return kept(owner, key[:1], sources, make)  # the kind of thinning only
+
+    monkeypatch.setattr(raster_thinning, "_kept", blind)
+    with_blind, anew = _kept_and_anew()
+    assert with_blind["png"] != anew["png"]

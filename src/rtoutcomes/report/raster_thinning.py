@@ -25,6 +25,7 @@ dpi on report figures and on generated staircases, with a negative control.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rtoutcomes.report.step_curves import BandPath, CensorTicks, Staircase, put_back
@@ -92,8 +93,14 @@ def thin_for_raster(fig: Figure, dpi: int) -> list[Thinned]:
                 to_pixels = _separable(line)
                 if to_pixels is None:
                     continue
-                cells = CELLS_PER_INCH / dpi  # per pixel
-                new_x, new_y = staircase_cells(x, y, to_pixels, cells, SUBSTEPS, known=known)
+                thinned_steps = partial(
+                    staircase_cells, x, y, to_pixels, CELLS_PER_INCH / dpi, SUBSTEPS, known=known
+                )
+                if known is None:
+                    new_x, new_y = thinned_steps()
+                else:  # the curve's own steps: the same thinning for every file at this dpi
+                    key = ("raster", dpi, to_pixels, CELLS_PER_INCH, SUBSTEPS)
+                    new_x, new_y = _kept(line, key, (x, y, *known), thinned_steps)
                 if new_x.shape[0] < x.shape[0]:
                     thinned.append((line, _undo_line(line)))
                     line.set_data(new_x, new_y)
@@ -180,8 +187,12 @@ def _thin_band(collection: Any, dpi: int) -> Thinned | None:
 
 def _thin_band_path(collection: Any, paths: Sequence[Any], dpi: int) -> Thinned | None:
     """``_thin_band`` for a ``BandPath`` not yet made: its staircases thinned from its points
-    (the same vertices as from its polygon), without making the polygon."""
-    polygon = band_polygon(collection, paths[0], dpi)
+    (the same vertices as from its polygon), without making the polygon; found once for the
+    layout and the files at one dpi and transform (``_kept``)."""
+    to_pixels = _separable(collection)
+    key = ("band", dpi, to_pixels, CELLS_PER_INCH, BAND_SUBSTEPS)
+    band = paths[0]
+    polygon = _kept(band, key, band.points, lambda: band_polygon(collection, band, dpi))
     if polygon is None:
         return None
     collection.set_verts([polygon], closed=True)
@@ -545,7 +556,8 @@ def for_layout(line: Line2D, dpi: float) -> Any | None:
             new_x, new_y = staircase_cells(x, y, to_pixels, cells, 1, known=known)
             return None if new_x.shape[0] >= x.shape[0] else np.column_stack((new_x, new_y))
 
-        return _kept(line, (dpi, to_pixels), thinned)
+        key = ("layout", dpi, to_pixels, CELLS_PER_INCH)
+        return _kept(line, key, (x, y, line.times, line.key), thinned)
     if (
         isinstance(line, CensorTicks)
         and line.as_made()
@@ -558,7 +570,7 @@ def for_layout(line: Line2D, dpi: float) -> Any | None:
             keep = censor_stamps(line, x, y, 1, (a, b, c, d))
             return None if keep is None else np.column_stack((x[keep], y[keep]))
 
-        return _kept(line, (dpi, to_pixels), first_ticks)
+        return _kept(line, ("ticks", dpi, to_pixels, LAYOUT_PX), (x, y), first_ticks)
     return None
 
 
@@ -580,7 +592,8 @@ def band_for_layout(
     xs, lo, hi = path.points
     if to_pixels is None or not (path.times_sorted and xs[0] <= xs[1]):
         return None
-    polygon = _kept(path, (dpi, to_pixels), lambda: band_polygon(collection, path, dpi))
+    key = ("band", dpi, to_pixels, CELLS_PER_INCH, BAND_SUBSTEPS)  # as the files' (300 dpi)
+    polygon = _kept(path, key, path.points, lambda: band_polygon(collection, path, dpi))
     if polygon is None:
         return None
     a, b, c, d = to_pixels
@@ -596,10 +609,22 @@ def band_for_layout(
     return polygon, inside
 
 
-def _kept(owner: Any, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
-    """``make()``, kept on ``owner`` (an artist or path) for the next call with ``key``."""
-    kept = getattr(owner, "_for_layout", None)
-    if kept is None or kept[0] != key:
-        kept = (key, make())
-        owner._for_layout = kept
-    return kept[1]
+def _kept(
+    owner: Any, key: tuple[Any, ...], sources: tuple[Any, ...], make: Callable[[], Any]
+) -> Any:
+    """``make()``, kept on ``owner`` (a curve's line or a band's path) for the next call with
+    the same ``key`` (the dpi, the line's pixels: its transform's (a, b, c, d), and the
+    thinning's constants) while it holds the same ``sources`` (the arrays ``make`` reads:
+    the very objects, not copies). The last few are kept: a label's headroom changes the
+    pixels, and the layout and the PNG, TIFF and vector files at 300 dpi share them."""
+    kept: dict[tuple[Any, ...], Any] = owner.__dict__.setdefault("_thinned", {})
+    found = kept.get(key)
+    if (
+        found is None
+        or len(found[0]) != len(sources)
+        or any(a is not b for a, b in zip(found[0], sources, strict=True))
+    ):
+        if key not in kept and len(kept) >= 6:
+            del kept[next(iter(kept))]
+        found = kept[key] = (sources, make())
+    return found[1]
