@@ -25,15 +25,15 @@ import datetime as dt
 import getpass
 import hashlib
 import json
-import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from rtoutcomes.errors import RtOutcomesError
+from rtoutcomes.registry.audit_text import canonical_json, json_string, row_texts
 from rtoutcomes.registry.database import insert_columns
 from rtoutcomes.registry.schema import AUDIT_HEAD, AUDIT_LOG
 from rtoutcomes.registry.spec import TABLE_BY_NAME, TABLES, ColumnSpec
@@ -50,42 +50,6 @@ class AuditError(RtOutcomesError):
 
 
 # --- values ----------------------------------------------------------------------------------
-
-
-_CANONICAL = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-)  # made once: an import encodes two texts a row
-encode_basestring = json.encoder.encode_basestring  # the string writer _CANONICAL uses
-
-
-def canonical_json(value: object) -> str:
-    """The one JSON text of ``value`` hashed and stored (sorted keys, no spaces, UTF-8)."""
-    return _CANONICAL.encode(value)
-
-
-def _json_string(value: str | None) -> str:
-    """A text as canonical JSON writes it (``null`` for ``None``)."""
-    return "null" if value is None else encode_basestring(value)
-
-
-def _value_writer(column: ColumnSpec) -> Callable[[object], str]:
-    """The canonical JSON text of ``encode_value(value, column)`` for a non-missing value,
-    written directly (``canonical_json(encode_row(...))`` per row costs several times more on
-    a whole-registry import); ``tests/registry/test_audit_text.py`` checks it equals that."""
-    if column.kind == "date":
-        return lambda v: encode_basestring(v.isoformat() if isinstance(v, dt.date) else str(v))
-    if column.kind == "number":
-
-        def number(value: object) -> str:
-            number = float(value)  # type: ignore[arg-type]
-            return float.__repr__(number) if math.isfinite(number) else canonical_json(number)
-
-        return number
-    if column.kind == "integer":
-        return lambda v: int.__repr__(int(v))  # type: ignore[call-overload]
-    if column.kind == "yes/no":
-        return lambda v: "true" if v else "false"
-    return lambda v: encode_basestring(str(v))
 
 
 def _entry_text(
@@ -113,39 +77,6 @@ def _entry_text(
         f'"reason":{reason},"recorded_at":{recorded_at},"seq":{seq},"table":{table},'
         f'"user":{user}}}'
     )
-
-
-def _column_texts(column: ColumnSpec, values: Sequence[object]) -> list[str]:
-    """``_value_writer(column)`` of each value (``null`` for ``None``), a column at a time;
-    text and date columns write each distinct value once (codes and dates repeat down a
-    column; equal texts, and equal dates, have one JSON text)."""
-    write = _value_writer(column)
-    if column.kind in ("number", "integer", "yes/no"):  # 0.0 == -0.0 == False: no cache
-        return ["null" if v is None else write(v) for v in values]
-    seen: dict[object, str] = {None: "null"}
-    texts = []
-    for value in values:
-        text = seen.get(value)
-        if text is None:
-            text = seen[value] = write(value)
-        texts.append(text)
-    return texts
-
-
-def row_texts(table: str, rows: Sequence[Sequence[object]]) -> list[str]:
-    """``canonical_json(encode_row(table, row))`` of each row given as a tuple in the table's
-    column order (``spec.column_names``), written a column at a time (a whole-registry import
-    writes tens of thousands); ``tests/registry/test_audit_text.py`` checks it equals that."""
-    if not rows:
-        return []
-    columns = TABLE_BY_NAME[table].columns
-    values = list(zip(*rows, strict=True))
-    order = sorted(range(len(columns)), key=lambda i: columns[i].name)
-    # the object's text around its values, written once: one formatting per row
-    names = (canonical_json(columns[i].name).replace("%", "%%") for i in order)
-    template = "{" + ",".join(f"{name}:%s" for name in names) + "}"
-    texts = [_column_texts(columns[i], values[i]) for i in order]
-    return [template % row for row in zip(*texts, strict=True)]
 
 
 def encode_value(value: object, column: ColumnSpec) -> object:
@@ -241,7 +172,7 @@ class AuditEntry:
     def canonical_text(self) -> str:
         """``canonical_json(self.content())``, written by ``_entry_text`` (a test checks that
         they are equal)."""
-        text = _json_string
+        text = json_string
         return _entry_text(
             text(self.action),
             int.__repr__(self.batch),
@@ -464,7 +395,7 @@ def chain_hashes(
     ``AuditEntry.canonical_text``. The text around ``prev_hash`` (the content's keys in
     sorted order, the batch's shared fields once) is written a column at a time; only the
     hashing follows the chain entry by entry."""
-    text = _json_string
+    text = json_string
     shared = f'"batch":{int.__repr__(batch)},'
     heads = [
         f'{{"action":{a},{shared}"column":{c},"command":{text(command)},"key":{k},'
@@ -502,21 +433,21 @@ def row_changes(table: str, inserted: Iterable[Sequence[object]]) -> list[Change
     ]
 
 
-def inserted_rows(table: str, inserted: Iterable[Sequence[object]]) -> ChangeColumns:
-    """``row_changes`` as columns (what an import records: one entry per row)."""
+def inserted_rows(
+    table: str, inserted: Iterable[Sequence[object]], texts: Sequence[str] | None = None
+) -> ChangeColumns:
+    """``row_changes`` as columns (what an import records: one entry per row). ``texts``: the
+    rows' ``row_texts``, when written already (by the process that read them)."""
     spec = TABLE_BY_NAME[table]
     rows = inserted if isinstance(inserted, Sequence) else list(inserted)
     key = spec.column_names.index(spec.primary_key)
     n = len(rows)
     keys: list[str | None] = [str(r[key]) for r in rows]
+    new = row_texts(table, rows) if texts is None else texts
+    if len(new) != n:
+        raise ValueError(f"{len(new)} texts for {n} rows of {table}")
     return ChangeColumns(
-        ["insert"] * n,
-        [table] * n,
-        keys,
-        [None] * n,
-        [None] * n,
-        [*row_texts(table, rows)],
-        [None] * n,
+        ["insert"] * n, [table] * n, keys, [None] * n, [None] * n, [*new], [None] * n
     )
 
 

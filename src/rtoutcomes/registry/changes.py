@@ -495,12 +495,16 @@ class _Plan:
         return changes
 
 
-def _inserted(inserts: Mapping[str, Sequence[tuple[object, ...]]]) -> audit.ChangeColumns:
+def _inserted(
+    inserts: Mapping[str, Sequence[tuple[object, ...]]],
+    texts: Mapping[str, Sequence[str]] | None = None,
+) -> audit.ChangeColumns:
     """The audit changes of new rows (tuples in ``spec.column_names`` order), tables in
-    format order."""
+    format order; ``texts``: some tables' rows' texts, written already."""
     changes = audit.ChangeColumns()
     for spec in TABLES:
-        changes.extend(audit.inserted_rows(spec.name, inserts.get(spec.name, [])))
+        written = (texts or {}).get(spec.name)
+        changes.extend(audit.inserted_rows(spec.name, inserts.get(spec.name, []), written))
     return changes
 
 
@@ -866,12 +870,15 @@ def audit_ahead(
     command: str,
     reason: str | None,
     now: dt.datetime,
+    texts: Mapping[str, object] | None = None,
 ) -> Iterator[AuditAhead | None]:
     """For a first import of ``FORK_ENTRIES`` rows or more (``rows``: each table's, as typed
     by its checks) into a new SQLite file (whose chain starts empty), a forked process
     prepares its audit batch from now on (as ``_write_audited`` would), while the caller
     finishes its checks, creates the database and calls ``apply_changes(..., ahead=...)``;
-    otherwise ``None``. Leaving the block ends the child."""
+    otherwise ``None``. Leaving the block ends the child. ``texts``: some tables' rows'
+    ``audit_text.row_texts``, written already from these very rows (by the process that
+    read them: ``validation.validate_files``)."""
     from rtoutcomes.forking import InChild
 
     if sum(map(len, rows.values())) < FORK_ENTRIES or not _new_sqlite_file(db_url):
@@ -882,8 +889,9 @@ def audit_ahead(
         scratch = stack.enter_context(staged.folder()) if staged.possible() else None
 
         def prepare() -> audit.PreparedBatch | audit.Head:
+            written = {n: t for n, t in (texts or {}).items() if isinstance(t, list)}
             prepared = audit.prepare_batch(
-                head, _inserted(rows), user=user, command=command, reason=reason, now=now
+                head, _inserted(rows, written), user=user, command=command, reason=reason, now=now
             )
             if scratch is None:
                 return prepared

@@ -282,12 +282,13 @@ def _literal(column: Sequence[object]) -> str | None:
     a whole number (not yes/no) or a text without NUL characters; else ``None`` (bound)."""
     first = column[0]
     kind = type(first)
-    if kind not in (str, int, type(None)) or set(map(type, column)) != {kind}:
+    # the last value first: most columns vary, and are told in one comparison
+    if kind not in (str, int, type(None)) or type(column[-1]) is not kind or column[-1] != first:
+        return None
+    if column.count(first) != len(column) or set(map(type, column)) != {kind}:
         return None
     if kind is type(None):
         return "NULL"
-    if column.count(first) != len(column):
-        return None
     if kind is int:
         return int.__repr__(first)
     text = str(first)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from rtoutcomes.collector import collector_paused
 from rtoutcomes.io.problems import Problem
 from rtoutcomes.io.tabular import RawRegistry, RawRow, RawTable
+from rtoutcomes.registry.audit_text import row_texts
 from rtoutcomes.registry.spec import TABLES
 from rtoutcomes.registry.validation import validate_files, validate_registry
 
@@ -62,9 +63,11 @@ def import_registry(
             meanwhile=lambda: importlib.import_module(WRITE_PATH),
             # a new file's audit batch prepared by a forked process from the typed rows on,
             # while the rows are checked across tables and the file is made
-            typed=lambda rows: batch.ahead.append(
-                stack.enter_context(batch.audit_ahead(db_url, rows))
+            typed=lambda rows, texts: batch.ahead.append(
+                stack.enter_context(batch.audit_ahead(db_url, rows, texts))
             ),
+            # the audit texts of the rows the forked reader checks, written there
+            derive=row_texts,
         )
         from rtoutcomes.registry.changes import apply_changes
         from rtoutcomes.registry.database import database_errors, make_engine
@@ -101,14 +104,23 @@ class _Batch:
         self.ahead: list[AuditAhead | None] = []
 
     def audit_ahead(
-        self, db_url: str | Path, rows: Mapping[str, Sequence[tuple[object, ...]]]
+        self,
+        db_url: str | Path,
+        rows: Mapping[str, Sequence[tuple[object, ...]]],
+        texts: Mapping[str, object],
     ) -> AbstractContextManager[AuditAhead | None]:
         from rtoutcomes.registry.audit import login_name
         from rtoutcomes.registry.changes import audit_ahead
 
         self.user = self.user or login_name()
         return audit_ahead(
-            db_url, rows, user=self.user, command=self.command, reason=self.reason, now=self.now
+            db_url,
+            rows,
+            user=self.user,
+            command=self.command,
+            reason=self.reason,
+            now=self.now,
+            texts=texts,
         )
 
 

@@ -94,11 +94,16 @@ def attach(connection: sa.Connection, files: Mapping[str, Path]) -> None:
     """Before the writer's transaction begins: ``files`` attached to ``connection`` under
     their schema names, and foreign keys not enforced on it (see the module's docstring; SQLite
     changes neither inside a transaction)."""
+    import sqlite3
+
     driver = connection.connection.driver_connection
     assert driver is not None
-    driver.execute("PRAGMA foreign_keys = OFF")
-    for name, path in files.items():
-        driver.execute(f"ATTACH DATABASE ? AS {name}", (str(path),))
+    try:
+        driver.execute("PRAGMA foreign_keys = OFF")
+        for name, path in files.items():
+            driver.execute(f"ATTACH DATABASE ? AS {name}", (str(path),))
+    except sqlite3.Error as error:  # the connection is closed unused: written the usual way
+        raise Unusable(f"the staged files cannot be attached: {error}") from error
 
 
 def copy(connection: sa.Connection, name: str, tables: Sequence[str]) -> dict[str, int]:

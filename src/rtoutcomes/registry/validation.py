@@ -16,6 +16,7 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
+from typing import cast
 
 from rtoutcomes.errors import RtOutcomesError
 from rtoutcomes.io.problems import Problem
@@ -175,7 +176,9 @@ SHARED_BYTES = 500_000
 def validate_files(
     path: str | Path,
     meanwhile: Callable[[], object] | None = None,
-    typed: Callable[[Mapping[str, Sequence[tuple[object, ...]]]], object] | None = None,
+    typed: Callable[[Mapping[str, Sequence[tuple[object, ...]]], Mapping[str, object]], object]
+    | None = None,
+    derive: Callable[[str, Sequence[tuple[object, ...]]], object] | None = None,
 ) -> CheckedRegistry:
     """``validate_import(read_registry_files(path))``. For a folder of CSV files whose
     ``SHARED_TABLES`` files are large, a forked process reads those files and checks their
@@ -188,7 +191,9 @@ def validate_files(
     before the files are checked across rows: while the forked process still reads, when
     there is one. ``typed``: where the cells were checked by two processes, called with
     every table's typed rows (the tuples a ``CheckedRegistry`` holds if no check fails) before
-    the checks across rows and tables (an import starts preparing its audit trail)."""
+    the checks across rows and tables (an import starts preparing its audit trail), and with
+    ``derive(table, rows)`` of each table the forked process checked, computed there (an
+    import's audit texts of those rows, while this process still reads)."""
     from rtoutcomes import forking
 
     path = Path(path)
@@ -203,26 +208,29 @@ def validate_files(
         if meanwhile is not None:
             meanwhile()
         return validate_import(raw)
-    with forking.InChild(lambda: _checked_files(files)) as child:
+    with forking.InChild(lambda: _checked_files(files, derive)) as child:
         raw = read_registry_files(path, skip=frozenset(f.name for f in files))
         # this process' tables, while the child checks its own
         own = {} if raw.problems else {n: _checked(t) for n, t in raw.tables.items()}
         if meanwhile is not None:
             meanwhile()
-        checked = child.result()
-    if checked is None or raw.problems or raw.unreadable:
+        read = child.result()
+    if read is None or raw.problems or raw.unreadable:
         return validate_import(read_registry_files(path))  # messages in the files' order
+    checked, derived = read
     for name, (header, *_) in checked.items():
         raw.tables[name] = header
     cells = {**own, **checked}
     if typed is not None and not any(problems for *_, problems in cells.values()):
-        typed({name: rows for name, (_, _, rows, _) in cells.items()})
+        typed({name: rows for name, (_, _, rows, _) in cells.items()}, derived)
     return validate_import(raw, cells)
 
 
-def _checked_files(files: list[Path]) -> dict[str, Checked] | None:
-    """Each file read and its cells checked (in the forked process); ``None`` if one cannot
-    be read as it is."""
+def _checked_files(
+    files: list[Path], derive: Callable[[str, Sequence[tuple[object, ...]]], object] | None
+) -> tuple[dict[str, Checked], dict[str, object]] | None:
+    """Each file read and its cells checked (in the forked process), and ``derive`` of each
+    table's rows where no cell has a problem; ``None`` if one cannot be read as it is."""
     found: dict[str, Checked] = {}
     for file in files:
         problems: list[Problem] = []
@@ -230,7 +238,9 @@ def _checked_files(files: list[Path]) -> dict[str, Checked] | None:
         if table is None or problems:
             return None
         found[table.name] = _checked(table)
-    return found
+    clean = not any(problems for *_, problems in found.values())
+    derived = {n: derive(n, c[2]) for n, c in found.items()} if derive and clean else {}
+    return found, derived
 
 
 def _checked(table: RawTable) -> Checked:
@@ -420,7 +430,13 @@ def _check_unique(spec: TableSpec, result: ValidatedRegistry) -> None:
         if not col.unique:
             continue
         # Compared ignoring case: 'demo-p001' beside 'DEMO-P001' is a typing slip, not a
-        # second patient.
+        # second patient. No two alike (the usual case) is told at once, in bulk.
+        name = col.name
+        present = [v for r in result.tables[spec.name] if (v := r.values.get(name)) is not None]
+        if set(map(type, present)) <= {str}:
+            texts = cast(list[str], present)
+            if len(set(map(str.casefold, texts))) == len(texts):
+                continue
         first_row: dict[object, tuple[int, object]] = {}
         for record in result.tables[spec.name]:
             value = record.get(col.name)
