@@ -120,6 +120,33 @@ def test_tasks_drawn_elsewhere_are_called_here_in_their_place() -> None:
     assert all(int(pid) != os.getpid() for _, pid in (f.key.split(":") for f in again()))
 
 
+def _marked(folder: str, i: int) -> list[Any]:
+    import os
+    import time
+    from pathlib import Path
+
+    Path(folder, f"{i}-{os.getpid()}").touch()
+    time.sleep(0.3)
+    return []
+
+
+def test_each_worker_has_begun_a_task_when_start_returns(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the caller's work after ``start`` (results.json, the tables) must not keep the pool's
+    # threads from handing the first tasks over: start waits until each worker has begun one
+    import rtoutcomes.report.parallel_figures as parallel
+
+    monkeypatch.setattr(parallel, "FIRST_TASKS_WAIT", 30.0)  # the machine may be busy
+    pending = parallel.start(
+        [lambda i=i: _marked(str(tmp_path), i) for i in range(4)], workers=2, costs=[4, 3, 2, 1]
+    )
+    begun = sorted(p.name for p in tmp_path.iterdir())  # at once, while they sleep
+    assert [name.split("-")[0] for name in begun] == ["0", "1"]
+    assert len({name.split("-")[1] for name in begun}) == 2  # one task in each worker
+    pending()
+
+
 def test_single_panels_with_more_curves_are_started_first() -> None:
     # a panel's cost counts its curves: the cheapest panels are drawn last, so that no costly
     # one is left alone on a core at the end (the order of the figures is the tasks')

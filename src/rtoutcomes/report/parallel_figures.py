@@ -12,6 +12,7 @@ need no figure (results.json, CSV, Excel, the Word file's tables) while they dra
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Sequence
 
@@ -21,6 +22,9 @@ from rtoutcomes.report.document import Figure
 
 Task = Callable[[], list[Figure]]
 _TASKS: Sequence[Task] = ()  # the tasks of the pool being run (read by the forked workers)
+# a forked worker's end of the pipe on which it says that it has begun its first task (-1 after)
+_STARTED = -1
+FIRST_TASKS_WAIT = 0.05  # seconds ``start`` waits at most for the workers' first tasks to begin
 
 
 def available_cores() -> int:
@@ -41,7 +45,39 @@ def _start_worker() -> None:
 
 
 def _run(index: int) -> list[Figure]:
+    global _STARTED
+    if _STARTED >= 0:  # the first task of this worker: say so (see ``_wait_for_first_tasks``)
+        with contextlib.suppress(OSError):  # no longer waited for
+            os.write(_STARTED, b"+")
+        os.close(_STARTED)
+        _STARTED = -1
     return _collected(_TASKS[index])
+
+
+def _wait_for_first_tasks(started: int, workers: int) -> None:
+    """Wait (at most ``FIRST_TASKS_WAIT`` seconds: a worker may get no task, when another
+    took them all) until each of ``workers`` workers has begun its first task, reading their
+    word from ``started`` (then closed). The pool's threads hand the tasks to the workers, and each
+    needs the interpreter to do it: while this thread ran the caller's next CPU-bound work
+    (results.json, the tables) the first tasks began 25-40 ms after ``start`` was called (both
+    cores idle at the start of the demo's figures); waiting here, blocked in a read, leaves
+    them the interpreter."""
+    import select
+    import time
+
+    deadline = time.monotonic() + FIRST_TASKS_WAIT
+    seen = 0
+    try:
+        while seen < workers:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([started], [], [], left)[0]:
+                return
+            word = os.read(started, workers - seen)
+            if not word:  # every worker's end closed
+                return
+            seen += len(word)
+    finally:
+        os.close(started)
 
 
 def _collected(task: Task) -> list[Figure]:
@@ -129,6 +165,8 @@ def start(
     import_backends()
     early = set(first)
     order = sorted(pooled, key=lambda i: (i not in early, -costs[i] if costs else 0.0))
+    global _STARTED
+    started, _STARTED = os.pipe()
     _TASKS = tasks
     try:
         pool = ProcessPoolExecutor(
@@ -136,7 +174,11 @@ def start(
         )
         futures = {i: pool.submit(_run, i) for i in order}
     finally:
-        _TASKS = ()  # the workers hold their copy (forked when the first task was submitted)
+        # the workers hold their copies (forked when the first task was submitted)
+        _TASKS = ()
+        os.close(_STARTED)
+        _STARTED = -1
+    _wait_for_first_tasks(started, workers)
     waited: set[int] = set()
 
     def result(i: int) -> list[Figure]:
