@@ -130,21 +130,67 @@ def _marked(folder: str, i: int) -> list[Any]:
     return []
 
 
-def test_each_worker_has_begun_a_task_when_start_returns(
+def test_start_returns_once_each_worker_has_its_first_task(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the caller's work after ``start`` (results.json, the tables) must not keep the pool's
-    # threads from handing the first tasks over: start waits until each worker has begun one
+    # threads from handing the first tasks over: start waits for each worker's word that it
+    # has begun one (a word is sent before the task runs: its mark follows at once)
+    import time
+
     import rtoutcomes.report.parallel_figures as parallel
 
+    waited: list[int] = []
+    wait = parallel._wait_for_first_tasks
+
+    def recording(started: int, workers: int) -> None:
+        wait(started, workers)
+        waited.append(workers)
+
+    monkeypatch.setattr(parallel, "_wait_for_first_tasks", recording)
     monkeypatch.setattr(parallel, "FIRST_TASKS_WAIT", 30.0)  # the machine may be busy
+    returned = time.monotonic()
     pending = parallel.start(
         [lambda i=i: _marked(str(tmp_path), i) for i in range(4)], workers=2, costs=[4, 3, 2, 1]
     )
-    begun = sorted(p.name for p in tmp_path.iterdir())  # at once, while they sleep
-    assert [name.split("-")[0] for name in begun] == ["0", "1"]
-    assert len({name.split("-")[1] for name in begun}) == 2  # one task in each worker
-    pending()
+    returned = time.monotonic() - returned
+    try:
+        assert waited == [2]
+        assert returned < 25  # the words came (the cap was not what ended the wait)
+        deadline = time.monotonic() + 5
+        while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        begun = sorted(p.name for p in tmp_path.iterdir())
+        assert [name.split("-")[0] for name in begun][:2] == ["0", "1"]
+        assert len({name.split("-")[1] for name in begun[:2]}) == 2  # one task in each worker
+    finally:
+        pending()  # the pool ends (its threads would stop later tests' forks)
+
+
+def test_the_wait_for_the_first_tasks_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import time
+
+    import rtoutcomes.report.parallel_figures as parallel
+
+    def waited(words: bytes, close: bool, cap: float) -> float:
+        monkeypatch.setattr(parallel, "FIRST_TASKS_WAIT", cap)
+        read, write = os.pipe()
+        os.write(write, words)
+        if close:
+            os.close(write)
+        began = time.monotonic()
+        parallel._wait_for_first_tasks(read, 2)
+        took = time.monotonic() - began
+        if not close:
+            os.close(write)
+        with pytest.raises(OSError):
+            os.fstat(read)  # closed by the wait
+        return took
+
+    assert waited(b"++", close=False, cap=30.0) < 5  # every word there: no wait for the cap
+    assert waited(b"+", close=True, cap=30.0) < 5  # a worker's end closed without its word
+    assert 0.2 <= waited(b"+", close=False, cap=0.2) < 5  # a word missing: the cap
 
 
 def test_single_panels_with_more_curves_are_started_first() -> None:
