@@ -46,6 +46,8 @@ class ValidatedRegistry:
     elsewhere: frozenset[str] = frozenset()  # tables with rows beyond ``tables`` (a part)
     # per table read from files, its rows as tuples in ``spec.column_names`` order
     rows: dict[str, list[tuple[object, ...]]] = field(default_factory=dict)
+    # while ``rules.check_rules`` runs: each table's records by primary key, made once
+    indexes: dict[str, dict[object, Record]] | None = field(default=None, repr=False, compare=False)
 
     def report(
         self, table: str, record: Record | None, column: str | None, rule: str, value: object = None

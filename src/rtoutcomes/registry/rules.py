@@ -16,29 +16,39 @@ from rtoutcomes.registry.spec import TABLE_BY_NAME, TABLES, ColumnSpec
 
 def check_rules(reg: ValidatedRegistry) -> None:
     """Apply every rule below to ``reg``, appending to ``reg.problems``."""
-    _references(reg)
-    _meta(reg)
-    _candidates(reg)
-    _patients(reg)
-    _courses(reg)
-    _dosimetry(reg)
-    _events(reg)
-    _after_sbrt_and_before_death(reg)
-    _therapies(reg)
+    reg.indexes = {}  # the rules look rows up by key in the same tables again and again
+    try:
+        _references(reg)
+        _meta(reg)
+        _candidates(reg)
+        _patients(reg)
+        _courses(reg)
+        _dosimetry(reg)
+        _events(reg)
+        _after_sbrt_and_before_death(reg)
+        _therapies(reg)
+    finally:
+        reg.indexes = None
 
 
 def _date(record: Record, column: str) -> dt.date | None:
-    value = record.get(column)
+    value = record.values.get(column)
     return value if isinstance(value, dt.date) else None
 
 
 def _index(reg: ValidatedRegistry, table: str) -> dict[object, Record]:
+    """The records of ``table`` by primary key (the first of equal keys); made once while
+    ``check_rules`` runs."""
+    if reg.indexes is not None and table in reg.indexes:
+        return reg.indexes[table]
     key = TABLE_BY_NAME[table].primary_key
     index: dict[object, Record] = {}
     for record in reg.tables.get(table, []):
-        value = record.get(key)
+        value = record.values.get(key)
         if value is not None:
             index.setdefault(value, record)
+    if reg.indexes is not None:
+        reg.indexes[table] = index
     return index
 
 
@@ -50,9 +60,10 @@ def _references(reg: ValidatedRegistry) -> None:
             target, target_column = col.references.split(".")
             if target in reg.missing_tables:
                 continue
-            keys = set(_index(reg, target))
+            keys = _index(reg, target)
+            name = col.name
             for record in reg.tables[spec.name]:
-                value = record.get(col.name)
+                value = record.values.get(name)
                 if value is not None and value not in keys:
                     reg.report(
                         spec.name,
