@@ -28,6 +28,19 @@ PATIENT = (
 )
 
 
+def record_stages(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """What each ``AuditAhead.stage`` call returned (``None``: not staged), in order."""
+    stages: list[object] = []
+    stage = changes.AuditAhead.stage
+
+    def recorded(self: changes.AuditAhead, *args: object) -> object:
+        stages.append(stage(self, *args))  # type: ignore[arg-type]
+        return stages[-1]
+
+    monkeypatch.setattr(changes.AuditAhead, "stage", recorded)
+    return stages
+
+
 @pytest.mark.parametrize("parent", [False, True], ids=["no patient", "control: its patient"])
 def test_the_rows_scratch_file_enforces_foreign_keys(tmp_path: Path, parent: bool) -> None:
     """A lesion whose patient is not there is refused in the rows' scratch file, as in the
@@ -58,14 +71,7 @@ def test_no_scratch_file_is_left(
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    stages: list[object] = []
-    stage = changes.AuditAhead.stage
-
-    def recorded(self: changes.AuditAhead, *args: object) -> object:
-        stages.append(stage(self, *args))  # type: ignore[arg-type]
-        return stages[-1]
-
-    monkeypatch.setattr(changes.AuditAhead, "stage", recorded)
+    stages = record_stages(monkeypatch)
     tables = mini_registry()
     if refused:  # a lesion's patient that is not in the registry: found across tables
         tables["lesions"][0]["patient_id"] = "NOBODY"
@@ -80,3 +86,27 @@ def test_no_scratch_file_is_left(
         import_registry(folder, db, user="tester", now=now)
         assert len(stages) == 1 and stages[0] is not None
     assert list(scratch.iterdir()) == []
+
+
+def test_an_import_whose_scratch_files_cannot_be_written_is_written_the_usual_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scratch file that cannot be written (here: every one, as on a full temporary
+    folder) leaves the import to the usual way, which writes the same registry (the digest
+    of three copies of the demo registry); the control is the staged import's digest in
+    tests/registry/test_import_identical.py."""
+    import json
+
+    from test_import_identical import DIGESTS, copies_of_demo, imported
+
+    monkeypatch.setattr(validation, "SHARED_BYTES", 0)
+    monkeypatch.setattr(changes, "FORK_ENTRIES", 1)
+
+    def full(path: Path) -> object:
+        raise sa.exc.OperationalError("INSERT", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(staged, "scratch", full)
+    stages = record_stages(monkeypatch)
+    folder = copies_of_demo(3, tmp_path / "csv")
+    assert imported(folder, tmp_path / "registry.db") == json.loads(DIGESTS.read_text())["3"]
+    assert stages == [None]

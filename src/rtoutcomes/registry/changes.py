@@ -790,7 +790,9 @@ class AuditAhead:
         """Where the child writes the batch into a scratch file (``staged.py``) and this is
         the first import it was prepared for (the very rows, the same user, command, reason
         and time): the rows written into a scratch file here, while the child writes the
-        entries, then the child's end awaited; else ``None``."""
+        entries, then the child's end awaited; else ``None``. Also ``None`` when a scratch
+        file cannot be written (a full or missing temporary folder): the import is then
+        written the usual way, where a problem of the registry's own disk is reported."""
         if self._scratch is None or (user, command, reason, now) != self._batch:
             return None
         if not all(
@@ -798,9 +800,12 @@ class AuditAhead:
         ):
             return None
         rows = self._scratch / "rows.db"
-        with staged.scratch(rows) as connection:
-            _write(connection, _plan_checked(checked))
-        head_after = self.result()
+        try:
+            with staged.scratch(rows) as connection:
+                _write(connection, _plan_checked(checked))
+            head_after = self.result()
+        except (sa.exc.SQLAlchemyError, OSError):
+            return None
         assert isinstance(head_after, audit.Head)
         files = {staged.ROWS: rows, staged.AUDIT: self._scratch / "audit.db"}
         return _Staging(files, self._head, head_after)
@@ -814,8 +819,8 @@ class AuditAhead:
         reason: str | None,
         now: dt.datetime,
     ) -> bool:
-        if plan.first_import is None or head != self._head:
-            return False
+        if plan.first_import is None or head != self._head or self._scratch is not None:
+            return False  # (a batch written into a scratch file is taken by ``stage`` only)
         if (user, command, reason, now) != self._batch:
             return False
         return all(
@@ -886,7 +891,10 @@ def audit_ahead(
         return
     head = audit.Head(0, 0, audit.GENESIS)
     with ExitStack() as stack:
-        scratch = stack.enter_context(staged.folder()) if staged.possible() else None
+        try:
+            scratch = stack.enter_context(staged.folder()) if staged.possible() else None
+        except OSError:  # no temporary folder: the batch prepared ahead as it is
+            scratch = None
 
         def prepare() -> audit.PreparedBatch | audit.Head:
             written = {n: t for n, t in (texts or {}).items() if isinstance(t, list)}
