@@ -67,7 +67,8 @@ def test_measured_once_changes_no_byte(
     assert len(text_measure._metrics) > 50 and text_measure._fonts  # the caches were used
     assert len(text_measure._layouts) > 50
     assert len(text_measure._glyphs) > 20 and len(text_measure._raster_glyphs) > 20
-    assert text_measure._glyphs_drawn_here and len(text_measure._glyph_bitmaps) > 200
+    assert text_measure._glyphs_drawn_here
+    assert sum(len(bitmaps) for bitmaps in text_measure._glyph_bitmaps.values()) > 200
     assert len(text_measure._pdf_layouts) > 20
     second = _files()  # measured for the first drawing: every measurement from the cache
     assert first == reference
@@ -147,19 +148,10 @@ def test_a_glyph_bitmap_key_without_the_place_in_the_pixel_changes_the_rasters(
     sub-pixel position is drawn with the first one's bitmap, and the PNG and TIFF change (the
     vector files do not use the bitmaps)."""
 
-    def coarse(
-        rc: tuple[Any, ...],
-        font: Any,
-        size: float,
-        dpi: float,
-        matrix: Any,
-        x: int,
-        y: int,
-        *args: Any,
-    ) -> tuple[Any, ...]:
-        return (rc, font, size, dpi, matrix, *args)
+    def coarse(x: int, y: int, glyph_index: int) -> tuple[int, ...]:
+        return (glyph_index,)
 
-    monkeypatch.setattr(text_measure, "glyph_bitmap_key", coarse)
+    monkeypatch.setattr(text_measure, "glyph_place_key", coarse)
     assert _changed(_files(), reference) == {"png", "tiff"}
 
 
@@ -182,7 +174,7 @@ def test_glyphs_drawn_by_the_renderers_own_method_where_the_hooks_are_missing(
 
 
 def test_a_glyph_whole_pixels_away_is_the_same_bitmap_that_many_pixels_away() -> None:
-    """What ``glyph_bitmap_key`` rests on: FreeType renders a glyph at origin x + 64 k (26.6
+    """What ``glyph_place_key`` rests on: FreeType renders a glyph at origin x + 64 k (26.6
     fixed point) as the bitmap at x, k pixels further (and a glyph with no pixels at 0, 0
     wherever it is), for random glyphs of the report's fonts, sizes, resolutions and
     rotations. The control: half a pixel further gives another bitmap for most glyphs."""

@@ -26,7 +26,8 @@ draws) these are kept for the process:
   (``raster_glyphs_key``);
 - a glyph's bitmap as FreeType renders it for Agg (~7,200 glyphs drawn for the demo's rasters,
   ~3,300 of them different), keyed by the font, its size, the raster's dpi, the rotation, the
-  glyph and where in its pixel the glyph's origin falls (``glyph_bitmap_key``): FreeType
+  glyph and where in its pixel the glyph's origin falls (``glyph_bitmap_key``,
+  ``glyph_place_key``): FreeType
   renders a glyph in the whole-pixel box around it, so a glyph whole pixels away is the same
   bitmap that many pixels away (tests/test_report_text_measure.py checks this on 2,000 random
   glyphs and positions). Each bitmap is still blended into the image by the renderer's own
@@ -381,18 +382,22 @@ def glyph_bitmap_key(
     size: float,
     dpi: float,
     matrix: tuple[int, ...],
-    x: int,
-    y: int,
-    glyph_index: int,
     flags: Any,
     antialiased: bool,
 ) -> tuple[Any, ...]:
-    """What a glyph's bitmap depends on, where ``x`` and ``y`` are its origin in FreeType's
-    26.6 fixed point (1/64 px): the font, its size and the raster's dpi, the rotation
-    (``matrix``), the origin's position within its pixel (``x % 64``, ``y % 64``: FreeType
-    renders a glyph in the pixel box around it, so an origin whole pixels away gives the same
-    bitmap that many pixels away), the glyph, the hinting flags and anti-aliasing."""
-    return (rc, font, size, dpi, matrix, x & 63, y & 63, glyph_index, flags, antialiased)
+    """What the bitmaps of a font's glyphs depend on (beyond ``glyph_place_key``): the font,
+    its size and the raster's dpi, the rotation (``matrix``), the hinting flags and
+    anti-aliasing."""
+    return (rc, font, size, dpi, matrix, flags, antialiased)
+
+
+def glyph_place_key(x: int, y: int, glyph_index: int) -> tuple[int, int, int]:
+    """What a glyph's bitmap depends on among those of one ``glyph_bitmap_key``, where ``x``
+    and ``y`` are its origin in FreeType's 26.6 fixed point (1/64 px): the glyph and where in
+    its pixel the origin falls (``x % 64``, ``y % 64``: FreeType renders a glyph in the pixel
+    box around it, so an origin whole pixels away gives the same bitmap that many pixels
+    away)."""
+    return (x & 63, y & 63, glyph_index)
 
 
 def _glyph_drawing_available() -> bool:
@@ -416,9 +421,9 @@ def _draw_glyphs(
     """A string's glyphs drawn as ``RendererAgg._draw_text_glyphs_and_boxes`` draws them (no
     boxes): each glyph's bitmap rendered by FreeType at its position and blended into the
     image, the same calls with the same numbers, but a bitmap rendered once per process for
-    each ``glyph_bitmap_key`` (a demo draws ~7,200 glyphs, ~3,300 of them different) and the
-    rotation's matrix computed once per string. Each font is left set as the method leaves it
-    (its last glyph's size and transform)."""
+    each ``glyph_bitmap_key`` and ``glyph_place_key`` (a demo draws ~7,200 glyphs, ~3,300 of
+    them different) and the rotation's matrix computed once per string and font. Each font is
+    left set as the method leaves it (its last glyph's size and transform)."""
     import math
 
     import numpy as np
@@ -432,29 +437,34 @@ def _draw_glyphs(
     bottom = int(height)
     dpi = renderer.dpi
     draw = renderer._renderer.draw_text_image
-    matrices: dict[tuple[Any, Any], tuple[Any, tuple[int, ...]]] = {}
-    last: dict[Any, tuple[float, Any, list[int]]] = {}
+    runs: dict[tuple[Any, ...], tuple[dict[Any, Any], Any]] = {}  # a font's bitmaps, matrix
+    last: dict[Any, tuple[float, Any, int, int]] = {}
+    place = glyph_place_key
     for font, size, glyph_index, slant, extend, dx, dy in glyphs:  # dy is upwards
-        found = matrices.get((slant, extend))
-        if found is None:
+        run = runs.get((font, size, slant, extend))
+        if run is None:
             matrix = (
                 (0x10000 * np.array([[cos, -sin], [sin, cos]]) @ [[extend, extend * slant], [0, 1]])
                 .round()
                 .astype(int)
             )
-            found = matrices[(slant, extend)] = (matrix, tuple(matrix.ravel().tolist()))
-        matrix, matrix_key = found
-        origin = [
-            round(0x40 * (x + dx * cos - dy * sin)),
-            round(0x40 * (height - y + dx * sin + dy * cos)),  # FreeType's y is upwards
-        ]
-        key = glyph_bitmap_key(
-            rc, font, size, dpi, matrix_key, origin[0], origin[1], glyph_index, flags, antialiased
-        )
-        bitmap = _glyph_bitmaps.get(key)
+            key = glyph_bitmap_key(
+                rc, font, size, dpi, tuple(matrix.ravel().tolist()), flags, antialiased
+            )
+            bitmaps = _glyph_bitmaps.get(key)
+            if bitmaps is None:
+                if len(_glyph_bitmaps) >= MAX_ENTRIES:
+                    _glyph_bitmaps.clear()
+                bitmaps = _glyph_bitmaps[key] = {}
+            run = runs[(font, size, slant, extend)] = (bitmaps, matrix)
+        bitmaps, matrix = run
+        ox = round(0x40 * (x + dx * cos - dy * sin))
+        oy = round(0x40 * (height - y + dx * sin + dy * cos))  # FreeType's y is upwards
+        at = place(ox, oy, glyph_index)
+        bitmap = bitmaps.get(at)
         if bitmap is None:
             font.set_size(size, dpi)
-            font._set_transform(matrix, origin)
+            font._set_transform(matrix, [ox, oy])
             rendered = font._render_glyph(glyph_index, flags, mode)
             buffer = rendered.buffer
             if not antialiased:
@@ -464,20 +474,20 @@ def _draw_glyphs(
             moves = bool(buffer.size)
             left, top = rendered.left, rendered.top
             if moves:
-                left, top = left - (origin[0] >> 6), top - (origin[1] >> 6)
+                left, top = left - (ox >> 6), top - (oy >> 6)
             bitmap = (buffer, left, top, moves)
-            if len(_glyph_bitmaps) >= MAX_ENTRIES:  # (no font properties in the key to copy)
-                _glyph_bitmaps.clear()
-            _glyph_bitmaps[key] = bitmap
-        last[font] = (size, matrix, origin)
+            if len(bitmaps) >= MAX_ENTRIES:
+                bitmaps.clear()
+            bitmaps[at] = bitmap
+        last[font] = (size, matrix, ox, oy)
         buffer, left, top, moves = bitmap
         if moves:
-            left, top = left + (origin[0] >> 6), top + (origin[1] >> 6)
+            left, top = left + (ox >> 6), top + (oy >> 6)
         # draw_text_image's y is downwards and the bitmap's bottom side
         draw(buffer, left, bottom - top + buffer.shape[0], 0, gc)
-    for font, (size, matrix, origin) in last.items():
+    for font, (size, matrix, ox, oy) in last.items():
         font.set_size(size, dpi)
-        font._set_transform(matrix, origin)
+        font._set_transform(matrix, [ox, oy])
 
 
 def pdf_layout_key(
