@@ -332,6 +332,34 @@ def test_plain_axes_where_matplotlib_lacks_the_hooks(monkeypatch: pytest.MonkeyP
     assert figures._untickable_class() is Axes
 
 
+def _legend_files() -> list[dict[str, bytes]]:
+    """Two panels with legends (one with a title) in every format."""
+    panels = [
+        _panel(3, 60),
+        Panel(_panel(2, 48).curves, "Overall survival", "Survival", None, "Grade"),
+    ]
+    fig = survival_figure(panels, Axis("months"), Style(174, columns=2))
+    return [render(fig, ("png", "svg", "tiff", "pdf")).files]
+
+
+def test_legends_sized_once_per_drawing_change_no_byte(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A legend's boxes sized once per drawing (``legend_layout``) give the files of
+    matplotlib sizing them at every level; the control: sizes kept by the box alone (every box
+    of a legend given the first one's size) change every file."""
+    import contextlib
+
+    from rtoutcomes.report import legend_layout
+
+    drawn = _legend_files()
+    with monkeypatch.context() as patch:
+        patch.setattr(legend_layout, "laid_out_once", contextlib.nullcontext)
+        plain = _legend_files()
+    assert drawn == plain
+    monkeypatch.setattr(legend_layout, "size_key", lambda get_bbox, box, renderer: (renderer,))
+    coarse = _legend_files()[0]
+    assert {k for k, v in coarse.items() if v != plain[0][k]} == {"png", "svg", "tiff", "pdf"}
+
+
 def test_tiff_at_600_dpi_beside_the_300_dpi_png() -> None:
     from PIL import Image
 

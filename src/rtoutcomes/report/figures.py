@@ -234,12 +234,14 @@ def _untickable_class() -> type:
 @contextmanager
 def rc_context() -> Iterator[None]:
     """The figures' style (``RC``) for the drawing inside the ``with`` block, each text measured
-    once per process (``text_measure``)."""
+    once per process (``text_measure``), each legend's boxes sized once per drawing
+    (``legend_layout``)."""
     import matplotlib
 
+    from rtoutcomes.report.legend_layout import laid_out_once
     from rtoutcomes.report.text_measure import measured_once
 
-    with matplotlib.rc_context(RC), measured_once():
+    with matplotlib.rc_context(RC), measured_once(), laid_out_once():
         yield
 
 
