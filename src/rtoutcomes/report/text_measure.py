@@ -566,8 +566,8 @@ def measured_once() -> Iterator[None]:
     _wrap()
     outer = getattr(_state, "rc", None)
     rc = _rc_key()
-    # the keys hold a small number standing for the rcParams' values (a tuple of ~40 values
-    # hashed at every look-up otherwise)
+    # the keys hold a small number standing for the rcParams' values (a tuple of 19 values,
+    # font lists among them, hashed at every look-up otherwise)
     _state.rc = _rc_numbers.setdefault(rc, len(_rc_numbers))
     try:
         yield
