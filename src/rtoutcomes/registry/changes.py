@@ -19,7 +19,9 @@ import, exports that write back...) describes what it wants as a ``ChangeSet`` a
    reaches further or a problem is found (so that messages number rows as ``validate`` does);
 5. writes the rows, and one audit entry per change (``audit.py``: who, when, why, command,
    batch, old -> new, hash-chained), then commits. A crash at any moment leaves the registry
-   exactly as before or exactly as after.
+   exactly as before or exactly as after. (A whole-registry first import into a new SQLite
+   file has its rows and entries written into scratch files first, by two processes at once,
+   and copies them in this one transaction: ``staged.py``.)
 
 Example (a corrected lesion size and a new scan)::
 
