@@ -53,20 +53,16 @@ def _value_writer(column: ColumnSpec) -> Callable[[object], str]:
 
 
 def _column_texts(column: ColumnSpec, values: Sequence[object]) -> list[str]:
-    """``_value_writer(column)`` of each value (``null`` for ``None``), a column at a time;
-    text and date columns write each distinct value once (codes and dates repeat down a
-    column; equal texts, and equal dates, have one JSON text)."""
+    """``_value_writer(column)`` of each value (``null`` for ``None``), a column at a time:
+    each distinct value written once (codes, dates and numbers repeat down a column), the
+    first of equal values standing for them all. Equal values have one text in every kind but
+    numbers, where 0.0 == -0.0: a number column holding a zero is written value by value."""
     write = _value_writer(column)
-    if column.kind in ("number", "integer", "yes/no"):  # 0.0 == -0.0 == False: no cache
+    distinct = dict.fromkeys(values)
+    if column.kind == "number" and 0 in distinct:
         return ["null" if v is None else write(v) for v in values]
-    seen: dict[object, str] = {None: "null"}
-    texts = []
-    for value in values:
-        text = seen.get(value)
-        if text is None:
-            text = seen[value] = write(value)
-        texts.append(text)
-    return texts
+    texts = {v: "null" if v is None else write(v) for v in distinct}
+    return list(map(texts.__getitem__, values))
 
 
 def row_texts(table: str, rows: Sequence[Sequence[object]]) -> list[str]:
