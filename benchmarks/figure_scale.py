@@ -1,32 +1,40 @@
-"""Drawing one Kaplan-Meier figure at 1e3 to 1e6 rows: is its time flat in the rows?
+"""Drawing Kaplan-Meier figures at 1e3 to 1e6 rows: is their time flat in the rows?
 
     PYTHONPATH=src:. python -m benchmarks.figure_scale [--rows 1e3 1e4 1e5 1e6] [--repeat 3]
-        [--tiff-dpi 300|600] [--no-censoring] [--bands] [--before]
+        [--tiff-dpi 300|600] [--no-censoring] [--bands] [--before] [--lists]
+        [--compare OLD/src]
 
 One curve of ``n`` rows (Weibull event times, uniform censoring to 60 months: about half the
 rows censored, each at its own time; ``--no-censoring``: every row an event, no censor ticks, as
 an incidence curve is drawn; ``--bands``: with its confidence band), drawn as the report draws
-a panel: the figure built (curve,
-censor ticks, numbers at risk, placement) and rendered to PNG, SVG, PDF and TIFF (at
-``--tiff-dpi``; PNG is always 300), each timed in CPU seconds of this process (the fastest of
-``--repeat``), with the file sizes. The curve's data are made before the clock starts (the
-analysis is not the figure). ``--before`` also draws each raster from every step (the step
-curves not thinned: the code before report/raster_thinning.py), alternating with the thinned
-drawing in the same run, and prints both side by side.
+a panel: the figure built (curve, censor ticks, numbers at risk) and rendered to PNG, SVG, PDF
+and TIFF (at ``--tiff-dpi``; PNG is always 300), each timed in CPU seconds of this process
+(the fastest of ``--repeat``), with the file sizes. Then a grouped panel as every "by group"
+figure is drawn: ``GROUPS`` curves of n / ``GROUPS`` rows each (their times on other scales),
+with the legend and the test's p placed where no data are (``figure_layout.place_clear``),
+built and rendered to PNG and TIFF. The curves' data are made before the clock starts (the
+analysis is not the figure), as the in-memory results hold them (lists with their arrays,
+``results.columns``); ``--lists``: as results.json read back gives them (plain lists, which
+the build converts). ``--before`` also draws each raster from every step (the step curves not
+thinned: the code before report/raster_thinning.py), alternating with the thinned drawing in
+the same run, and builds the grouped panel once with its legend and p placed from every point
+of its curves (the code before ``raster_thinning.for_layout``), saying whether they land where
+the thinned points put them. ``--compare OLD/src``: the same measurements by the code in
+OLD/src (this script run there in a child process), row count by row count, alternating with
+this tree's, and both verdicts.
 
-Goal (issue 11, the figures' item): building the figure from the results' lists and drawing
-PNG and TIFF take a time independent of the row count. Rule, per step: flat if the largest row
-count (1e6) takes at most ``MARGIN_S`` CPU seconds more than the smallest (1e3). The build
-starts from the curve dict as results.json holds it (lists; a new ``Curve`` each repeat, so
-each build reads them, see report/step_curves.py).
+Goal (issue 11, the figures' item): building the figures from the results and drawing PNG and
+TIFF take a time independent of the row count. Rule, per step: flat if the largest row count
+(1e6) takes at most ``MARGIN_S`` CPU seconds more than the smallest (1e3). Each repeat builds
+from new ``Curve`` objects (each reads its lists once, see report/step_curves.py).
 
-What still grows with the rows: the build converts each list the figure draws to an array once
-(~15 ns a row and list: time, estimate and n_censor, and lower and upper with a band) and
-makes the curve's vertices; Agg draws a dense curve from a bounded number of steps (at most
-``2 * SUBSTEPS`` per 1/``CELLS_PER_INCH`` inch of the curve's width plus height, whatever the
-rows), found by binary search, as are the censor ticks sharing a pixel. The ratio for ten times
-the rows (1e6 against 1e5, both dense) is printed beside it for information.
-The vector files are printed with the same ratios, for information.
+What still grows with the rows: the build makes the curves' vertices and reads the arrays a few
+times (the censored rows, the band's points and extremes); Agg draws a dense curve from a
+bounded number of steps (at most ``2 * SUBSTEPS`` per 1/``CELLS_PER_INCH`` inch of the curve's
+width plus height, whatever the rows), found by binary search, as are the censor ticks sharing
+a pixel and the grouped panel's placement points. The ratio for ten times the rows (1e6
+against 1e5, both dense) is printed beside it for information. The vector files are printed
+with the same ratios, for information.
 """
 
 from __future__ import annotations
