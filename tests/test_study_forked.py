@@ -402,6 +402,23 @@ def test_early_work_the_job_never_asks_for_is_stopped_with_it(tmp_path: Path) ->
     assert [p.name.split("-")[0] for p in tmp_path.iterdir()] == ["job"]
 
 
+def test_a_report_process_that_died_leaves_the_work_to_this_process(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    with ReportProcess() as report:
+        assert report.pid is not None
+        os.kill(report.pid, signal.SIGKILL)
+        while Path(f"/proc/{report.pid}/fd/0").exists():  # its pipe ends closed: a zombie
+            time.sleep(0.01)
+        report.start_early(_process_of, "early")  # the pipe's reader is gone
+        assert report.pid is None  # given up (and reaped)
+        report.submit(_record_early, str(tmp_path))
+        report.wait()
+    [mark] = [p.name for p in tmp_path.iterdir()]
+    assert mark == f"early-{os.getpid()}-{os.getpid()}"  # both done here
+
+
 def test_the_provenance_worked_out_by_a_child_is_this_process_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

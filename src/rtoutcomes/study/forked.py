@@ -141,7 +141,7 @@ class ReportProcess:
 
     def _send(self, message: tuple[str, Callable[..., Any], tuple[Any, ...]], last: bool) -> bool:
         """``message`` written to the child (the pipe closed after the ``last`` one); ``False``
-        without a child or where the message cannot be pickled."""
+        without a child, where the message cannot be pickled or the child is gone."""
         if self.pid is None:
             return False
         try:
@@ -150,11 +150,14 @@ class ReportProcess:
             return False
         if self._pipe is None:
             self._pipe = os.fdopen(self._down, "wb")
-        self._pipe.write(payload)
-        if last:
-            self._close_pipe()
-        else:
-            self._pipe.flush()
+        try:
+            self._pipe.write(payload)
+            if last:
+                self._close_pipe()
+            else:
+                self._pipe.flush()
+        except OSError:  # the child ended (killed?): the work is done here instead
+            return False
         return True
 
     def _close_pipe(self) -> None:
