@@ -192,3 +192,61 @@ def test_negative_control_thinnings_kept_whatever_the_pixels_give_other_bytes(
     monkeypatch.setattr(raster_thinning, "_kept", blind)
     with_blind, anew = _kept_and_anew()
     assert with_blind["png"] != anew["png"]
+
+
+def _polygon_tests(monkeypatch: Any) -> list[int]:
+    """Record the vertices of every polygon ``contains_points`` is asked about from here on."""
+    from matplotlib.path import Path
+
+    asked: list[int] = []
+    contains = Path.contains_points
+
+    def recorded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        asked.append(len(self.vertices))
+        return contains(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "contains_points", recorded)
+    return asked
+
+
+@pytest.mark.parametrize("why", ["an edge not thinned", "the band already made"])
+def test_a_dense_band_not_thinned_is_still_read_by_binary_search(
+    why: str, monkeypatch: Any
+) -> None:
+    """A dense band whose edges cannot be thinned (``band_polygon`` gives None: an edge not
+    monotone) or whose polygon is already made is read from its full polygon, its interior
+    found by binary search, not by ``contains_points`` (its vertices times the points: 1.3 s
+    for a 3-group panel at 1e5 rows); the labels land where every point puts them."""
+    from rtoutcomes.report.step_curves import BandPath
+
+    if why == "an edge not thinned":
+        monkeypatch.setattr(raster_thinning, "band_polygon", lambda *args: None)
+    fig = _figure("with bands")
+    ax = fig.axes[0]
+    bands = [(c, p) for c in ax.collections for p in c.get_paths() if isinstance(p, BandPath)]
+    assert len(bands) == 3
+    if why == "the band already made":
+        for _, path in bands:
+            path.make()
+    for collection, path in bands:
+        found = raster_thinning.band_for_layout(collection, path, fig.dpi)
+        assert found is not None
+        assert found[0] is path.vertices
+    asked = _polygon_tests(monkeypatch)
+    figure_layout.data_points(ax)
+    assert not [n for n in asked if n >= raster_thinning.MIN_VERTICES]
+    placed = _placed(fig)
+    _full(monkeypatch)
+    assert _placed(_figure("with bands")) == placed
+
+
+def test_negative_control_a_dense_band_read_as_a_small_one_asks_its_polygon(
+    monkeypatch: Any,
+) -> None:
+    """The same record sees ``contains_points`` asked about a dense band's full polygon when
+    the band is read as a small one."""
+    fig = _figure("with bands")
+    asked = _polygon_tests(monkeypatch)
+    _full(monkeypatch)
+    figure_layout.data_points(fig.axes[0])
+    assert [n for n in asked if n >= 8192]
