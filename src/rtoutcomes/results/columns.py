@@ -42,13 +42,7 @@ class Column(list[Any]):
 
 def _from_array(array: Any, nones: bool) -> Column:
     """The ``Column`` pickled from ``array`` (``Column.__reduce__``)."""
-    import numpy as np
-
-    listed = array.tolist()
-    if nones:
-        for i in np.flatnonzero(np.isnan(array)).tolist():
-            listed[i] = None
-    return Column(listed, _read_only(array), nones)
+    return Column(_listed(array, nones), _read_only(array), nones)
 
 
 def floats(values: Any) -> Column:
@@ -68,10 +62,7 @@ def optional_floats(values: Any) -> Column:
     array = np.array(values, dtype=float)
     missing = ~np.isfinite(array)
     array[missing] = np.nan
-    listed = array.tolist()
-    for i in np.flatnonzero(missing).tolist():
-        listed[i] = None
-    return Column(listed, _read_only(array), nones=True)
+    return Column(_listed(array, True), _read_only(array), nones=True)
 
 
 def counts(values: Any) -> list[int]:
@@ -84,6 +75,17 @@ def counts(values: Any) -> list[int]:
         return [int(v) for v in values]  # int() refuses NaN, as it did
     ints = _read_only(array.astype(np.int64))  # int() and astype both truncate toward 0
     return Column(ints.tolist(), ints)
+
+
+def _listed(array: Any, nones: bool) -> list[Any]:
+    """``array`` as a list of floats, with None where it has NaN if ``nones``."""
+    import numpy as np
+
+    listed = array.tolist()
+    if nones:
+        for i in np.flatnonzero(np.isnan(array)).tolist():
+            listed[i] = None
+    return listed
 
 
 def _read_only(array: Any) -> Any:
