@@ -24,8 +24,9 @@ OLD/src (this script run there in a child process), row count by row count, alte
 this tree's, and both verdicts.
 
 Goal (issue 11, the figures' item): building the figures from the results and drawing PNG and
-TIFF take a time independent of the row count. Rule, per step: flat if the largest row count
-(1e6) takes at most ``MARGIN_S`` CPU seconds more than the smallest (1e3). Each repeat builds
+TIFF take a time independent of the row count. Rule, per step: flat if no row count measured
+(1e4, 1e5, 1e6) takes more than ``MARGIN_S`` CPU seconds more than the smallest (1e3): the
+largest excess over the smallest size is judged, wherever it is. Each repeat builds
 from new ``Curve`` objects (each reads its lists once, see report/step_curves.py).
 
 What still grows with the rows: the build makes the curves' vertices and reads the arrays a few
@@ -43,7 +44,7 @@ import argparse
 import time
 from typing import Any
 
-MARGIN_S = 0.1  # flat: at most this much more CPU time at the largest rows than at the smallest
+MARGIN_S = 0.1  # flat: no size takes more than this much more CPU time than the smallest
 RASTERS = ("png", "tiff")
 GROUPS = 3  # the grouped panel's curves
 P_TEXT = "Log-rank p = 0.02"
@@ -219,14 +220,15 @@ def main(argv: list[str] | None = None) -> int:
     low, previous, high = rows[0], rows[-2], rows[-1]
     goal = True
     for step in steps:
-        t_low, t_previous, t_high = (results[n][step][0] for n in (low, previous, high))
-        flat = t_high - t_low <= MARGIN_S
+        t_previous, t_high = (results[n][step][0] for n in (previous, high))
+        worst, excess = largest_excess({n: results[n][step][0] for n in rows})
+        flat = excess <= MARGIN_S
         if step in GOAL:
             goal &= flat
         print(
             f"  {step}: {t_high:.3f} s at {high:.0e} rows, x{t_high / t_previous:.2f} of "
-            f"{previous:.0e} rows, +{t_high - t_low:.3f} s over {low:.0e} rows (x"
-            f"{t_high / t_low:.1f}): {'flat' if flat else 'NOT flat'}"
+            f"{previous:.0e} rows; largest excess over {low:.0e} rows +{excess:.3f} s at "
+            f"{worst:.0e} rows: {'flat' if flat else 'NOT flat'}"
             + ("" if step in GOAL else " (for information)")
         )
     if compared:
@@ -237,16 +239,24 @@ def main(argv: list[str] | None = None) -> int:
             cells = " ".join(
                 f"{results[n][step][0]:9.3f} {compared[n][step][0]:6.3f}" for n in rows
             )
-            that_goal &= compared[high][step][0] - compared[low][step][0] <= MARGIN_S
+            that_goal &= largest_excess({n: compared[n][step][0] for n in rows})[1] <= MARGIN_S
             print(f"{step:>22} {cells}")
         print(f"  {args.compare}: {'holds' if that_goal else 'not met'}")
     verdict = "holds" if goal else "not met"
     print(
         f"issue 11: building the figures (one curve; {GROUPS} groups with legend and p) and "
-        f"drawing PNG and TIFF independent of the rows (at most +{MARGIN_S} CPU s from "
-        f"{low:.0e} to {high:.0e} rows): {verdict}"
+        f"drawing PNG and TIFF independent of the rows (at most +{MARGIN_S} CPU s over "
+        f"{low:.0e} rows at every size measured, up to {high:.0e}): {verdict}"
     )
     return 0
+
+
+def largest_excess(times: dict[int, float]) -> tuple[int, float]:
+    """(row count, CPU s): the size whose time exceeds the smallest size's the most, and by
+    how much (every size measured is judged, not only the largest: a step may peak between)."""
+    low = min(times)
+    worst = max((n for n in times if n != low), key=lambda n: times[n] - times[low])
+    return worst, times[worst] - times[low]
 
 
 def _in_child(src: str, n: int, argv: list[str] | None) -> dict[str, list[Any]]:

@@ -9,13 +9,17 @@ and the thinning is bounded:
 - labels land where they land from every point: the grouped panel of
   benchmarks/figure_scale.py (3 groups, legend and p) and panels whose curves cover other
   corners (high and low survival, rising incidence, bands), at 36,000 rows;
-- below the thinning's sizes (every demo figure) the points are the full points, unchanged.
+- below the thinning's sizes (every demo figure) the points are the full points, unchanged;
+- a band's interior, at any size, is found by binary search (``band_inside``), not by
+  ``contains_points`` of its polygon: the answers differ only on the polygon's boundary, and
+  the labels land where ``contains_points`` put them (small and dense panels).
 
 - the thinnings kept on a curve or band between files (the layout's band polygon is the 300
   dpi files'; PNG and TIFF at one dpi share the curve's) give the bytes found anew.
 
 Negative controls: points read every 3 px instead of 0.5, and steps merged over 4 px cells
-instead of 1/8 px, break the bound; thinnings kept whatever the pixels give other bytes.
+instead of 1/8 px, break the bound; thinnings kept whatever the pixels give other bytes; a
+band's interior read one step off ("pre" steps) differs off its boundary.
 """
 
 from __future__ import annotations
@@ -85,8 +89,10 @@ def _placed(fig: Any) -> tuple[Any, ...]:
 
 
 def _full(monkeypatch: Any) -> None:
-    """From here on, nothing thinned: every point read, as before."""
+    """From here on, nothing thinned: every point read, as before (bands' interiors by
+    ``contains_points`` of their polygons)."""
     monkeypatch.setattr(raster_thinning, "MIN_VERTICES", 2**62)
+    monkeypatch.setattr(raster_thinning, "band_inside", lambda collection, path: None)
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -137,12 +143,13 @@ def test_negative_control_a_coarser_thinning_breaks_the_bound(
 
 
 def test_small_figures_read_every_point_as_before(monkeypatch: Any) -> None:
-    """3 groups of 1,500 rows (the demo's curves are smaller): nothing thinned."""
+    """3 groups of 1,500 rows (the demo's curves are smaller): nothing thinned (a band's
+    interior is found by binary search at any size, see below)."""
     for case in ("benchmark's grouped panel", "with bands"):
         fig = _figure(case, rows=1_500)
         points = figure_layout.data_points(fig.axes[0])
         with monkeypatch.context() as patch:
-            _full(patch)
+            patch.setattr(raster_thinning, "MIN_VERTICES", 2**62)
             assert np.array_equal(points, figure_layout.data_points(fig.axes[0]))
 
 
@@ -250,3 +257,95 @@ def test_negative_control_a_dense_band_read_as_a_small_one_asks_its_polygon(
     _full(monkeypatch)
     figure_layout.data_points(fig.axes[0])
     assert [n for n in asked if n >= 8192]
+
+
+SMALL_BAND_CASES = [  # (case, rows a group): bands below the thinning's size, and dense ones
+    ("with bands", 1_000),
+    ("with bands", 300),
+    ("with bands", 2_000),
+    ("rising with bands", 1_000),
+    ("rising with bands", 60),
+    ("with bands", ROWS),
+]
+
+
+def _band_answers(fig: Any) -> list[tuple[Any, Any, Any, Any]]:
+    """For each band of ``fig``'s panel: its interior grid (as ``data_points`` lays it),
+    ``band_inside``'s answers and ``contains_points``' answers there, and its outline (px)."""
+    from matplotlib.path import Path
+
+    ax = fig.axes[0]
+    scale = fig.dpi / figure_layout.TUNED_DPI
+    found = []
+    for collection in ax.collections:
+        for path in collection.get_paths():
+            inside = raster_thinning.band_inside(collection, path)
+            assert inside is not None
+            outline = collection.get_transform().transform(path.vertices)
+            grid = figure_layout._interior(outline, 3 * scale, lambda g: np.ones(len(g), bool))
+            found.append((grid, inside(grid), Path(outline).contains_points(grid), outline))
+    assert len(found) == 3
+    return found
+
+
+def _boundary_distance(points: Any, outline: Any) -> Any:
+    """Each point's distance (px) to the closed outline's nearest segment."""
+    start, end = outline, np.roll(outline, -1, axis=0)
+    span = end - start
+    length2 = np.maximum((span**2).sum(axis=1), 1e-300)
+    far = np.empty(points.shape[0])
+    for i, point in enumerate(points):
+        along = np.clip(((point - start) * span).sum(axis=1) / length2, 0.0, 1.0)
+        far[i] = np.hypot(*(start + along[:, None] * span - point).T).min()
+    return far
+
+
+@pytest.mark.parametrize(("case", "rows"), SMALL_BAND_CASES)
+def test_a_band_s_interior_by_binary_search_differs_only_on_its_boundary(
+    case: str, rows: int
+) -> None:
+    """``band_inside`` (every band, small ones too) answers what ``contains_points`` of its
+    full polygon answers, but for grid points on the polygon's boundary (within 1e-6 px:
+    the grid starts on the band's left and bottom edges)."""
+    for grid, searched, contained, outline in _band_answers(_figure(case, rows)):
+        differ = searched != contained
+        assert differ.sum() < grid.shape[0] / 10
+        assert np.all(_boundary_distance(grid[differ], outline) <= 1e-6)
+
+
+@pytest.mark.parametrize(("case", "rows"), SMALL_BAND_CASES[:5])
+def test_labels_land_as_with_contains_points(
+    case: str, rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small panel with bands reads its bands' interiors by binary search (a 3-group panel
+    of 1,000 rows a group built in ~0.1 CPU s, most of it ``contains_points``): its legend
+    and p land where ``contains_points`` put them."""
+    asked = _polygon_tests(monkeypatch)
+    searched = _placed(_figure(case, rows))
+    assert asked == []  # no polygon asked
+    monkeypatch.setattr(raster_thinning, "band_inside", lambda collection, path: None)
+    assert _placed(_figure(case, rows)) == searched
+    assert asked  # asked indeed
+
+
+def test_negative_control_a_band_read_as_pre_steps_differs_inside(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The boundary check catches an interior one step off: each time's limits read from the
+    step after ("pre" steps instead of "post")."""
+    from rtoutcomes.report.step_curves import BandPath
+
+    band_inside = raster_thinning.band_inside
+
+    def pre_steps(collection: Any, path: Any) -> Any:
+        xs, lo, hi = path.points
+        ahead = BandPath(xs, np.append(lo[1:], lo[-1]), np.append(hi[1:], hi[-1]))
+        return band_inside(collection, ahead)
+
+    monkeypatch.setattr(raster_thinning, "band_inside", pre_steps)
+    worst = 0.0
+    for grid, searched, contained, outline in _band_answers(_figure("with bands", 1_000)):
+        differ = searched != contained
+        if differ.any():
+            worst = max(worst, float(_boundary_distance(grid[differ], outline).max()))
+    assert worst > 1.0

@@ -105,7 +105,8 @@ def data_points(ax: Axes, skip: Iterable[Artist] = ()) -> np.ndarray:
                 path.vertices if band is None else band[0]
             )
             chunks.append(_densify(outline, scale) if band is None else _along(outline, fine))
-            chunks.append(_interior(outline, 3 * scale, None if band is None else band[1]))
+            inside = raster_thinning.band_inside(collection, path) if band is None else band[1]
+            chunks.append(_interior(outline, 3 * scale, inside))
     for patch in ax.patches:
         if id(patch) in skipped:
             continue
