@@ -23,8 +23,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from subprocess import PIPE
 
 ROOT = Path(__file__).resolve().parents[1]
+PYCACHE = Path(tempfile.gettempdir()) / "rtoutcomes-benchmark-pycache"  # as end_to_end's
 
 STAGES = {
     "rtoutcomes.demo": ["_import_demo", "summarise_tables"],
@@ -54,6 +56,7 @@ STAGES = {
     "rtoutcomes.report.early_figures": ["early_figures"],
 }
 LIBRARIES = (
+    "numpy",
     "sqlalchemy",
     "alembic",
     "pandas",
@@ -149,19 +152,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bin", type=float, default=0.05, help="seconds per row of the chart")
     args = parser.parse_args(argv)
     cores = len(os.sched_getaffinity(0))
+    # rtoutcomes' modules byte-compiled once, as an installed package has them (and as
+    # demo_speed runs them): with PYTHONDONTWRITEBYTECODE set, every run's processes would
+    # compile each module they import again; an untimed first run fills the cache
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
     with tempfile.TemporaryDirectory() as tmp:
         log_path = Path(tmp) / "timeline.log"
+
+        def demo(out: str, start: float) -> str:
+            return CHILD.format(
+                root=str(ROOT),
+                src=str(args.src.resolve()),
+                stages=STAGES,
+                libraries=LIBRARIES,
+                start=start,
+                log=str(log_path),
+                out=str(Path(tmp) / out),
+            )
+
+        warm = demo("warm", time.monotonic())
+        subprocess.run([sys.executable, "-c", warm], env=env, check=True, stdout=PIPE)
+        log_path.unlink()
         start = time.monotonic()
-        code = CHILD.format(
-            root=str(ROOT),
-            src=str(args.src.resolve()),
-            stages=STAGES,
-            libraries=LIBRARIES,
-            start=start,
-            log=str(log_path),
-            out=str(Path(tmp) / "out"),
-        )
-        process = subprocess.Popen([sys.executable, "-c", code])
+        process = subprocess.Popen([sys.executable, "-c", demo("out", start)], env=env)
         series = sample(process, start)
         end = time.monotonic() - start
         lines = sorted(log_path.read_text().splitlines(), key=lambda line: float(line.split()[0]))

@@ -185,6 +185,18 @@ def test_demo_loads_no_scipy_stats_or_dicom_library(
     assert not {"scipy.stats", "pydicom"} & set(loaded)
 
 
+@pytest.mark.slow
+def test_demo_own_process_loads_no_database_library(
+    tmp_path: Path, code_under_test_env: Callable[..., dict[str, str]]
+) -> None:
+    # forked as usual, the demo's own process is handed the registry read back by the process
+    # that imported it (rtoutcomes.demo._import_and_read): SQLAlchemy (~0.15 s) is imported
+    # there only. The one-process run above loads it (the listing sees it).
+    loaded = loaded_by(["demo", "--out", str(tmp_path / "out"), "--quiet"], code_under_test_env)
+    assert {"numpy", "pandas", "scipy", "yaml"} <= set(loaded)
+    assert not {"sqlalchemy", "alembic", "matplotlib", "docx"} & set(loaded)
+
+
 def test_commands_run_blas_single_threaded_unless_told(
     code_under_test_env: Callable[..., dict[str, str]],
 ) -> None:

@@ -28,6 +28,8 @@ from rtoutcomes.tabular_result import TabularResult
 if TYPE_CHECKING:
     import pandas as pd
 
+    from rtoutcomes.registry.reading import Snapshot
+
 SYNTHETIC_BANNER = (
     "SYNTHETIC DEMO DATA - not real patients. Modelled on Feng et al., "
     "World J Surg Oncol 2022;20:322."
@@ -265,12 +267,19 @@ def _import_demo(database: Path) -> None:
     )
 
 
-# What both the registry import and the demo's own process use (the database library and the
-# registry package): imported before the import is forked, so that each process does not import
-# them again. (The import also migrates the new database, with Alembic: only it imports that.)
-REGISTRY_MODULES = ("sqlalchemy", "rtoutcomes.registry", "rtoutcomes.registry.audit")
-# What only the demo's own process uses after the import (reading the registry back, deriving
-# and analysing it): imported while the forked process imports the registry.
+def _import_and_read(database: Path) -> Snapshot:
+    """The demo registry imported into ``database``, then read back as ``rtoutcomes run``
+    reads a registry (``audit.snapshot``): run in a forked process, the only one of the demo's
+    that imports the database library (SQLAlchemy, ~0.15 s with asyncio and ssl)."""
+    from rtoutcomes.registry.audit import snapshot
+
+    _import_demo(database)
+    return snapshot(str(database))
+
+
+# What the demo's own process uses after the import (turning the registry's rows into
+# DataFrames, deriving and analysing them): imported while the forked process imports the
+# registry and reads it back.
 STUDY_MODULES = (
     "pandas",
     "rtoutcomes.registry.tables",
@@ -316,10 +325,12 @@ def run_demo(out_dir: str | Path, progress: Callable[[str], None]) -> CohortSumm
     moved in together at the end: a failure leaves ``out_dir`` as it was.
 
     On two cores the work overlaps (``rtoutcomes.study.forked``; the same files as one process,
-    tests/test_study_determinism.py): the report process is forked first and imports the
-    plotting and Word libraries; the registry is imported by another forked process while this
-    one imports what it reads and analyses the registry with; the console summary is derived in
-    a process forked once the registry's tables are read, from those tables.
+    tests/test_study_determinism.py): the registry is imported, and read back, by a process
+    forked first (the longest chain before the analyses, and the only one that needs the
+    database library); the report process is forked next and imports the plotting and Word
+    libraries; this one meanwhile imports what it analyses the registry with; the console
+    summary is derived in a process forked once the registry's tables are made, from those
+    tables.
     """
     import importlib
     from contextlib import ExitStack
@@ -332,13 +343,10 @@ def run_demo(out_dir: str | Path, progress: Callable[[str], None]) -> CohortSumm
     _refuse_foreign_database(folder)
     with _collector_paused(), staged_output(folder) as stage, ExitStack() as stack:
         database = stage / DEMO_DATABASE
+        imported = stack.enter_context(InChild(lambda: _import_and_read(database)))
         report_process = stack.enter_context(ReportProcess())
-        for name in REGISTRY_MODULES:
+        for name in STUDY_MODULES:
             importlib.import_module(name)
-        with InChild(lambda: _import_demo(database)) as imported:
-            for name in STUDY_MODULES:
-                importlib.import_module(name)
-            imported.result()
         from rtoutcomes.study import load_study
         from rtoutcomes.study.run import run_registry
         from rtoutcomes.study.standard import model_study_path
@@ -360,6 +368,7 @@ def run_demo(out_dir: str | Path, progress: Callable[[str], None]) -> CohortSumm
             progress,
             report_process=report_process,
             tables_read=summarise,
+            read=imported.result(),
         )
         summarised = summaries[0].result()
         _remove_journals(folder)

@@ -35,10 +35,10 @@ import sqlalchemy as sa
 from rtoutcomes.errors import RtOutcomesError
 from rtoutcomes.registry.audit_text import canonical_json, json_string, row_texts
 from rtoutcomes.registry.database import insert_columns
+from rtoutcomes.registry.reading import GENESIS, RegistryState, Snapshot
 from rtoutcomes.registry.schema import AUDIT_HEAD, AUDIT_LOG
 from rtoutcomes.registry.spec import TABLE_BY_NAME, TABLES, ColumnSpec
 
-GENESIS = "0" * 64
 """``prev_hash`` of the first entry."""
 
 Rows = dict[str, list[dict[str, object]]]
@@ -700,26 +700,6 @@ def verify(db_url: str | Path) -> Verification:
 # --- states in the past ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RegistryState:
-    """Which state of the registry a reader saw: the audit entry it ends at and its hash."""
-
-    seq: int
-    batch: int
-    chain_hash: str
-    label: str | None = None
-    as_of: str | None = None
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "as_of": self.as_of,
-            "label": self.label,
-            "batch": self.batch,
-            "audit_seq": self.seq,
-            "chain_hash": self.chain_hash,
-        }
-
-
 def resolve_as_of(entries: list[AuditEntry], as_of: str) -> RegistryState:
     """The state named by a freeze label, a batch number or a UTC time (``YYYY-MM-DD``: the end
     of that day; ``YYYY-MM-DDTHH:MM[:SS]``: that moment, ``Z`` or offset allowed)."""
@@ -766,14 +746,6 @@ def parse_time(text: str, *, end_of_day: bool) -> dt.datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
-@dataclass
-class Snapshot:
-    """Registry rows (as ``fetch_rows``) and the state they are."""
-
-    rows: Rows
-    state: RegistryState = field(default_factory=lambda: RegistryState(0, 0, GENESIS))
 
 
 def snapshot(db_url: str | Path, as_of: str | None = None) -> Snapshot:

@@ -33,7 +33,7 @@ from rtoutcomes.study.table import read_table, sha256_of
 if TYPE_CHECKING:
     import pandas as pd
 
-    from rtoutcomes.registry.audit import RegistryState
+    from rtoutcomes.registry.reading import RegistryState, Snapshot
     from rtoutcomes.report.document import Figure
     from rtoutcomes.report.table import Table
 
@@ -277,23 +277,29 @@ def run_registry(
     *,
     report_process: ReportProcess | None = None,
     tables_read: TablesRead | None = None,
+    read: Snapshot | None = None,
 ) -> Results:
     """``rtoutcomes run`` on a registry database: cohort tables, flow chart and analyses.
 
     ``report_process``: one forked earlier by the caller (the demo forks it before its registry
     import, so that it imports the report's libraries meanwhile); ``tables_read`` is called with
     the registry's tables as soon as they are read (the demo's console summary is derived from
-    them in a forked process instead of reading the registry again)."""
+    them in a forked process instead of reading the registry again). ``read``: the registry
+    already read by the caller, ``registry.audit.snapshot(db_url, study.as_of)``'s value (the
+    demo's import process reads back what it wrote, so that this process never imports the
+    database library); read here when not given."""
     check_output_folder(out_dir)
-    from rtoutcomes.registry.audit import snapshot
     from rtoutcomes.registry.tables import frames_of_rows
 
     when = f" as of {study.as_of}" if study.as_of else ""
     # the report process imports the report's libraries while the registry is read and analysed
     with report_process or ReportProcess() as report_process:
         progress(f"reading the registry{when}")
-        state = snapshot(db_url, study.as_of)
-        tables = frames_of_rows(state.rows)
+        if read is None:
+            from rtoutcomes.registry.audit import snapshot
+
+            read = snapshot(db_url, study.as_of)
+        tables = frames_of_rows(read.rows)
         if tables_read is not None:
             tables_read(tables)
         return run_on_tables(
@@ -302,7 +308,7 @@ def run_registry(
             out_dir,
             progress,
             data_name=_database_name(db_url),
-            registry_state=_registry_state(state.state),
+            registry_state=_registry_state(read.state),
             report_process=report_process,
         )
 
