@@ -553,8 +553,9 @@ def test_grey_figures_are_written_as_greyscale_rasters_with_the_same_pixels() ->
 
 
 def test_censor_tick_runs_cut_for_the_raster_leave_its_bytes() -> None:
-    """Ticks stamped many times on one pixel are cut to CENSOR_STAMPS per run for PNG and TIFF
-    (300 and 600 dpi): the same bytes as drawing every tick, with far fewer stamps."""
+    """Ticks stamped many times on one pixel are cut to ``censor_stamps_at(dpi)`` per run for
+    PNG and TIFF (9 at 300 dpi, 3 at 600): the same bytes as drawing every tick, with far fewer
+    stamps."""
     from rtoutcomes.report import figures
 
     fig = survival_figure([_ticks_panel(60000)], Axis("months"))
@@ -568,12 +569,12 @@ def test_censor_tick_runs_cut_for_the_raster_leave_its_bytes() -> None:
         line.set_data(*data)
     assert len(marks.get_xdata()) == every  # and is undone
     files = render(fig, ("png", "tiff"), tiff_dpi=600).files
-    saved = figures.CENSOR_STAMPS
+    saved = figures.CENSOR_STAMPS, figures.CENSOR_STAMPS_600
     try:
-        figures.CENSOR_STAMPS = 10**9  # every tick stamped
+        figures.CENSOR_STAMPS = figures.CENSOR_STAMPS_600 = 10**9  # every tick stamped
         full = render(fig, ("png", "tiff"), tiff_dpi=600).files
     finally:
-        figures.CENSOR_STAMPS = saved
+        figures.CENSOR_STAMPS, figures.CENSOR_STAMPS_600 = saved
     assert files == full
 
 
@@ -582,7 +583,10 @@ def test_a_run_of_tick_stamps_reaches_a_fixed_point_on_every_background(dpi: int
     """Why the cut keeps the bytes: stamped on one pixel, a tick of each grey the figures use
     changes no pixel after CENSOR_STAMPS stamps, on each of the 256 grey backgrounds (each
     pixel's value depends only on its own background and the tick's coverage there, the same
-    for every stamp). Negative control: one stamp more than one does change pixels."""
+    for every stamp: once one more stamp changes nothing, no later one does). The number is
+    ``censor_stamps_at(dpi)``: 9 at 300 dpi, 3 at 600. Negative controls: one stamp fewer
+    changes pixels for some grey (the number is the least that holds), and so does a second
+    stamp after one."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
     from matplotlib.transforms import IdentityTransform
@@ -624,10 +628,14 @@ def test_a_run_of_tick_stamps_reaches_a_fixed_point_on_every_background(dpi: int
             fig.canvas.draw()
             return np.array(fig.canvas.buffer_rgba())[..., :3]
 
+    stamps = figures.censor_stamps_at(dpi)
+    fewer_differ = False
     for grey in figures.GREYS:
-        cap = stamped(grey, figures.CENSOR_STAMPS)
+        cap = stamped(grey, stamps)
         assert len(np.unique(cap[0, :, 0])) == 256  # every background value, above the ticks
-        assert np.array_equal(cap, stamped(grey, figures.CENSOR_STAMPS + 1)), grey
+        assert np.array_equal(cap, stamped(grey, stamps + 1)), grey
+        fewer_differ |= not np.array_equal(stamped(grey, stamps - 1), cap)
+    assert fewer_differ  # negative control: one stamp fewer is not a fixed point for some grey
     assert not np.array_equal(stamped("0.0", 1), stamped("0.0", 2))
 
 

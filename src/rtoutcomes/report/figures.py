@@ -389,15 +389,27 @@ fixed point after at most 9 stamps for every background value, grey and resoluti
 uses (tests/test_report_figures.py checks all 256 background values), so a run longer than
 this is drawn as this many stamps: the same bytes."""
 
+CENSOR_STAMPS_600 = 3
+"""``CENSOR_STAMPS`` for a raster at 600 dpi: there the tick's coverage mask (29 x 6 px) has no
+partial cover small enough to need more blends, and 3 stamps reach the fixed point on every
+background value for every grey the report uses (2 for some; 8-9 at 300 dpi), tested as
+``CENSOR_STAMPS`` is: a third of the stamps of a dense curve's ticks, the same bytes."""
+
+
+def censor_stamps_at(dpi: int) -> int:
+    """Stamps per run of ticks on one pixel after which more change no pixel at ``dpi``."""
+    return CENSOR_STAMPS_600 if dpi == 600 else CENSOR_STAMPS
+
 
 def _cap_censor_runs(fig: Figure, dpi: int) -> list[tuple[Line2D, tuple[Any, Any]]]:
     """Censor ticks for the raster at ``dpi``: each run of consecutive ticks on one pixel cut to
-    ``CENSOR_STAMPS`` (ticks on a pixel edge kept); returns each cut line's full data."""
+    ``censor_stamps_at(dpi)`` (ticks on a pixel edge kept); returns each cut line's full data."""
     import numpy as np
 
     from rtoutcomes.report import raster_thinning
 
     cut = []
+    stamps = censor_stamps_at(dpi)
     original = fig.dpi
     fig.set_dpi(dpi)
     try:
@@ -406,9 +418,9 @@ def _cap_censor_runs(fig: Figure, dpi: int) -> list[tuple[Line2D, tuple[Any, Any
                 if line.get_label() != CENSOR_MARKS:
                     continue
                 x, y = (np.asarray(v, dtype=float) for v in line.get_data())
-                if x.shape[0] <= CENSOR_STAMPS:
+                if x.shape[0] <= stamps:
                     continue
-                keep = raster_thinning.censor_stamps(line, x, y, CENSOR_STAMPS)  # by search
+                keep = raster_thinning.censor_stamps(line, x, y, stamps)  # by search
                 if keep is None:
                     pixel, sure = _stamp_pixels(line, x, y)
                     column, row = pixel[:, 0], pixel[:, 1]
@@ -416,7 +428,7 @@ def _cap_censor_runs(fig: Figure, dpi: int) -> list[tuple[Line2D, tuple[Any, Any
                     same &= sure[1:] & sure[:-1]
                     starts = np.flatnonzero(np.concatenate(([True], ~same)))
                     run = np.cumsum(np.concatenate(([True], ~same))) - 1
-                    keep = np.flatnonzero(np.arange(x.shape[0]) - starts[run] < CENSOR_STAMPS)
+                    keep = np.flatnonzero(np.arange(x.shape[0]) - starts[run] < stamps)
                 if keep.shape[0] < x.shape[0]:
                     cut.append((line, line.get_data()))
                     line.set_data(x[keep], y[keep])
