@@ -282,8 +282,14 @@ def _band_answers(fig: Any) -> list[tuple[Any, Any, Any, Any]]:
             inside = raster_thinning.band_inside(collection, path)
             assert inside is not None
             outline = collection.get_transform().transform(path.vertices)
-            grid = figure_layout._interior(outline, 3 * scale, lambda g: np.ones(len(g), bool))
-            found.append((grid, inside(grid), Path(outline).contains_points(grid), outline))
+            every = figure_layout._interior(
+                outline, 3 * scale, lambda xs, ys: np.ones((len(ys), len(xs)), bool)
+            )
+            across, up = np.unique(every[:, 0]), np.unique(every[:, 1])
+            grid = np.stack(np.meshgrid(across, up), axis=-1).reshape(-1, 2)
+            assert np.array_equal(grid, every)
+            searched = inside(across, up).ravel()
+            found.append((grid, searched, Path(outline).contains_points(grid), outline))
     assert len(found) == 3
     return found
 
@@ -349,3 +355,28 @@ def test_negative_control_a_band_read_as_pre_steps_differs_inside(
         if differ.any():
             worst = max(worst, float(_boundary_distance(grid[differ], outline).max()))
     assert worst > 1.0
+
+
+def test_the_600_dpi_tiff_reuses_the_300_dpi_thinning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """matplotlib's pixels at 600 dpi are exactly twice those at 300, and the cells a pixel
+    half as many (a power of two): the thinned vertices are the same, so the TIFF reuses the
+    PNG's curves and bands (``_cells_key``) and thins nothing itself; its bytes are those
+    found anew (``test_thinnings_kept_between_files_give_the_bytes_found_anew``)."""
+    from rtoutcomes.report.figures import render
+
+    fig = _figure("rising with bands")
+    render(fig, ("png",))
+    made: list[str] = []
+    for name in ("staircase_cells", "band_polygon"):
+        original = getattr(raster_thinning, name)
+
+        def counted(*args: Any, _original: Any = original, _name: str = name, **kw: Any) -> Any:
+            made.append(_name)
+            return _original(*args, **kw)
+
+        monkeypatch.setattr(raster_thinning, name, counted)
+    render(fig, ("tiff",), tiff_dpi=600)
+    assert made == []
+    # a resolution whose cells a pixel are no power of two of the 300 dpi's thins anew
+    render(fig, ("tiff",), tiff_dpi=450)
+    assert "staircase_cells" in made and "band_polygon" in made

@@ -155,10 +155,11 @@ def _along(xy: np.ndarray, step_px: float) -> np.ndarray:
 def _interior(
     outline: np.ndarray,
     step_px: float = 3.0,
-    inside: Callable[[np.ndarray], np.ndarray] | None = None,
+    inside: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Grid points inside a closed outline (filled bands and bars); ``inside``: which points
-    are (default: the outline's ``contains_points``)."""
+    """Grid points inside a closed outline (filled bands and bars); ``inside``: which are,
+    from the grid's columns' x and rows' y (a mask of rows x columns; default: the outline's
+    ``contains_points`` of every point)."""
     import numpy as np
     from matplotlib.path import Path
 
@@ -170,7 +171,9 @@ def _interior(
     if len(xs) * len(ys) > 400_000:
         return np.empty((0, 2))
     grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-    return grid[(inside or Path(outline).contains_points)(grid)]
+    if inside is None:
+        return grid[Path(outline).contains_points(grid)]
+    return grid[inside(xs, ys).ravel()]
 
 
 def hits(box: Bbox, points: np.ndarray, pad_px: float = 2.0) -> int:

@@ -103,7 +103,7 @@ def thin_for_raster(fig: Figure, dpi: int) -> list[Thinned]:
                 if known is None:
                     new_x, new_y = thinned_steps()
                 else:  # the curve's own steps: the same thinning for every file at this dpi
-                    key = ("raster", dpi, to_pixels, CELLS_PER_INCH, SUBSTEPS)
+                    key = ("raster", _cells_key(to_pixels, dpi), SUBSTEPS)
                     new_x, new_y = _kept(line, key, (x, y, *known), thinned_steps)
                 if new_x.shape[0] < x.shape[0]:
                     thinned.append((line, _undo_line(line)))
@@ -194,7 +194,7 @@ def _thin_band_path(collection: Any, paths: Sequence[Any], dpi: int) -> Thinned 
     (the same vertices as from its polygon), without making the polygon; found once for the
     layout and the files at one dpi and transform (``_kept``)."""
     to_pixels = _separable(collection)
-    key = ("band", dpi, to_pixels, CELLS_PER_INCH, BAND_SUBSTEPS)
+    key = ("band", _cells_key(to_pixels, dpi), BAND_SUBSTEPS)
     band = paths[0]
     polygon = _kept(band, key, band.points, lambda: band_polygon(collection, band, dpi))
     if polygon is None:
@@ -560,7 +560,7 @@ def for_layout(line: Line2D, dpi: float) -> Any | None:
             new_x, new_y = staircase_cells(x, y, to_pixels, cells, 1, known=known)
             return None if new_x.shape[0] >= x.shape[0] else np.column_stack((new_x, new_y))
 
-        key = ("layout", dpi, to_pixels, CELLS_PER_INCH)
+        key = ("layout", _cells_key(to_pixels, dpi))
         return _kept(line, key, (x, y, line.times, line.key), thinned)
     if (
         isinstance(line, CensorTicks)
@@ -580,12 +580,12 @@ def for_layout(line: Line2D, dpi: float) -> Any | None:
 
 def band_for_layout(
     collection: Any, path: Any, dpi: float
-) -> tuple[Any, Callable[[Any], Any]] | None:
+) -> tuple[Any, Callable[[Any, Any], Any]] | None:
     """For a dense confidence band (a ``BandPath`` not yet made, of at least ``MIN_VERTICES``
     vertices), what ``figure_layout.data_points`` reads in place of its four vertices a row:
     its polygon (data units) with both edges thinned to one step per cell (``band_polygon``),
-    read every ``LAYOUT_PX`` along, and which display points (n x 2 px) lie inside the full
-    band (``band_inside``). None otherwise (the polygon is read, made if need be). A band
+    read every ``LAYOUT_PX`` along, and which points of a grid (px) lie inside the full band
+    (``band_inside``). None otherwise (the polygon is read, made if need be). A band
     whose edges cannot be thinned (one not monotone) or that is already made gives its full
     polygon, still with the binary search: ``contains_points`` of the full polygon costs its
     vertices times the points asked (1.3 s for two of a 3-group panel's bands at 1e5
@@ -598,17 +598,18 @@ def band_for_layout(
     polygon = None
     if not path.made:
         to_pixels = _separable(collection)
-        key = ("band", dpi, to_pixels, CELLS_PER_INCH, BAND_SUBSTEPS)  # the files' (300 dpi)
+        key = ("band", _cells_key(to_pixels, dpi), BAND_SUBSTEPS)  # the files' (300 dpi)
         polygon = _kept(path, key, path.points, lambda: band_polygon(collection, path, dpi))
     if polygon is None:
         polygon = path.vertices
     return polygon, inside
 
 
-def band_inside(collection: Any, path: Any) -> Callable[[Any], Any] | None:
-    """Which display points (n x 2 px) lie inside the band ``path`` of ``collection`` (a
-    ``BandPath``: ``fill_between(..., step="post")``'s polygon of finite points, times
-    ascending), found by binary search of each point's time in the band's times and a
+def band_inside(collection: Any, path: Any) -> Callable[[Any, Any], Any] | None:
+    """Which points of a grid (display px: its columns' x ``across`` and rows' y ``up``; a
+    mask of rows x columns) lie inside the band ``path`` of ``collection`` (a ``BandPath``:
+    ``fill_between(..., step="post")``'s polygon of finite points, times ascending), found
+    by binary search of each column's time in the band's times (once a column) and a
     comparison with that step's limits: what ``contains_points`` of its polygon answers, at
     any size, but for points on the polygon's boundary (counted inside here; either way
     there). ``contains_points`` costs the polygon's vertices times the points asked: a
@@ -628,23 +629,42 @@ def band_inside(collection: Any, path: Any) -> Callable[[Any], Any] | None:
         return None
     a, b, c, d = to_pixels
 
-    def inside(points: Any) -> Any:
-        t, v = (points[:, 0] - b) / a, (points[:, 1] - d) / c
+    def inside(across: Any, up: Any) -> Any:
+        t, v = (across - b) / a, (up - d) / c  # each column's time, each row's value
         step = np.searchsorted(xs, t, side="right") - 1  # post steps: [xs[i], xs[i + 1])
         within = (step >= 0) & (t <= xs[-1])
         step = np.clip(step, 0, xs.shape[0] - 1)
         low, high = lo[step], hi[step]
-        return within & (v >= np.minimum(low, high)) & (v <= np.maximum(low, high))
+        return (
+            within & (v[:, None] >= np.minimum(low, high)) & (v[:, None] <= np.maximum(low, high))
+        )
 
     return inside
+
+
+def _cells_key(to_pixels: tuple[float, float, float, float] | None, dpi: float) -> Any:
+    """What a thinning at ``dpi`` of a line with pixels ``to_pixels`` (a, b, c, d) depends on,
+    for ``_kept``: the pixels in cells (a, b, c, d times ``CELLS_PER_INCH / dpi``). Where the
+    cells a pixel are a power of two (8 at 300 dpi, 4 at 600) and the figure's pixels at two
+    resolutions are the same in cells (matplotlib's transform at 600 dpi is exactly twice
+    the one at 300), ``step_cells``' arithmetic at the two is the same up to exact scalings
+    by powers of two, so the thinned vertices (data units) are the same: the 600 dpi TIFF
+    reuses the 300 dpi PNG's thinning (tests/test_layout_thinning.py: the same bytes as
+    found anew). Any other dpi keys on itself."""
+    import math
+
+    cells = CELLS_PER_INCH / dpi
+    if to_pixels is None or math.frexp(cells)[0] != 0.5:
+        return ("dpi", dpi, to_pixels, CELLS_PER_INCH)
+    return ("cells", *(value * cells for value in to_pixels))
 
 
 def _kept(
     owner: Any, key: tuple[Any, ...], sources: tuple[Any, ...], make: Callable[[], Any]
 ) -> Any:
     """``make()``, kept on ``owner`` (a curve's line or a band's path) for the next call with
-    the same ``key`` (the dpi, the line's pixels: its transform's (a, b, c, d), and the
-    thinning's constants) while it holds the same ``sources`` (the arrays ``make`` reads:
+    the same ``key`` (the line's pixels in cells, ``_cells_key``, and the thinning's
+    constants) while it holds the same ``sources`` (the arrays ``make`` reads:
     the very objects, not copies). The last few are kept: a label's headroom changes the
     pixels, and the layout and the PNG, TIFF and vector files at 300 dpi share them."""
     kept: dict[tuple[Any, ...], Any] = owner.__dict__.setdefault("_thinned", {})
