@@ -89,7 +89,9 @@ def data_points(ax: Axes, skip: Iterable[Artist] = ()) -> np.ndarray:
             continue
         thinned = raster_thinning.for_layout(line, fig.dpi)
         xy = line.get_transform().transform(line.get_xydata() if thinned is None else thinned)
-        xy = xy[np.all(np.isfinite(xy), axis=1)]
+        finite = np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1])  # by column: n x 2 reduced
+        if not finite.all():  # along its rows is ~10x slower
+            xy = xy[finite]
         if line.get_linestyle() not in ("None", "none", " ", "") and len(xy) > 1:
             chunks.append(_densify(xy, scale) if thinned is None else _along(xy, fine))
         if line.get_marker() not in (None, "None", "none", ""):
@@ -165,15 +167,18 @@ def _interior(
 
     if len(outline) < 3:
         return np.empty((0, 2))
-    lo, hi = outline.min(axis=0), outline.max(axis=0)
+    # by column (the same values): an n x 2 array reduced along axis 0 is ~10x slower
+    lo = np.array([outline[:, 0].min(), outline[:, 1].min()])
+    hi = np.array([outline[:, 0].max(), outline[:, 1].max()])
     xs = np.arange(lo[0], hi[0] + step_px, step_px)
     ys = np.arange(lo[1], hi[1] + step_px, step_px)
     if len(xs) * len(ys) > 400_000:
         return np.empty((0, 2))
-    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
     if inside is None:
+        grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
         return grid[Path(outline).contains_points(grid)]
-    return grid[inside(xs, ys).ravel()]
+    row, column = np.nonzero(inside(xs, ys))  # row by row, as the grid's points are
+    return np.column_stack((xs[column], ys[row]))
 
 
 def hits(box: Bbox, points: np.ndarray, pad_px: float = 2.0) -> int:

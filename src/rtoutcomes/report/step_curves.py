@@ -198,7 +198,10 @@ def plot_censor_ticks(ax: Axes, curve: Curve, **style: Any) -> None:
     arrays = curve.arrays
     censored = arrays.censored
     if censored.any():
-        line = CensorTicks(arrays.time[censored], arrays.estimate[censored], **style)
+        # the rows' indices, then two takes: a quarter of the time of two boolean indexings
+        # (a censoring mask is random: every element a branch mispredicted); the same values
+        rows = np.flatnonzero(censored)
+        line = CensorTicks(arrays.time.take(rows), arrays.estimate.take(rows), **style)
         ax.add_line(line)  # empty: no data limits read from every tick
         put_back(line, line.ticks)
 
@@ -386,9 +389,15 @@ def _extremes(xs: Any, lo: Any, hi: Any, finite: Any) -> tuple[Any, Any, Any]:
         return xs, lo, hi
 
     def low_high_positive(*arrays: Any) -> list[float]:
+        lows = [a.min() for a in arrays]
         high = max(a.max() for a in arrays)
-        positive = min(np.min(a, where=a > 0, initial=np.inf) for a in arrays)
-        return [min(a.min() for a in arrays), high, positive if positive < np.inf else high]
+        # an array's smallest positive value is its minimum when that is positive (a pass
+        # with a mask otherwise)
+        positive = min(
+            low if low > 0 else np.min(a, where=a > 0, initial=np.inf)
+            for a, low in zip(arrays, lows, strict=True)
+        )
+        return [min(lows), high, positive if positive < np.inf else high]
 
     y = np.array(low_high_positive(lo, hi))
     return np.array(low_high_positive(xs)), y, y
