@@ -380,3 +380,25 @@ def test_the_600_dpi_tiff_reuses_the_300_dpi_thinning(monkeypatch: pytest.Monkey
     # a resolution whose cells a pixel are no power of two of the 300 dpi's thins anew
     render(fig, ("tiff",), tiff_dpi=450)
     assert "staircase_cells" in made and "band_polygon" in made
+
+
+def test_a_tiff_at_the_png_s_dpi_reuses_its_tick_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The censor ticks' cut for the raster (runs on one pixel, ``raster_stamps``) is kept on
+    each tick line: a TIFF at 300 dpi drawn after the PNG cuts nothing anew, and has the
+    bytes of the TIFF of a panel drawn afresh."""
+    from rtoutcomes.report.figures import render
+
+    fig = _figure("benchmark's grouped panel")
+    render(fig, ("png",))
+    calls: list[int] = []
+    censor_stamps = raster_thinning.censor_stamps
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return censor_stamps(*args, **kwargs)
+
+    monkeypatch.setattr(raster_thinning, "censor_stamps", counted)
+    tiff = render(fig, ("tiff",)).files["tiff"]
+    assert calls == []
+    assert tiff == render(_figure("benchmark's grouped panel"), ("tiff",)).files["tiff"]
+    assert len(calls) >= 3  # afresh: one cut per tick line (and the layout's)

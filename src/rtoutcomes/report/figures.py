@@ -420,7 +420,7 @@ def _cap_censor_runs(fig: Figure, dpi: int) -> list[tuple[Line2D, tuple[Any, Any
                 x, y = (np.asarray(v, dtype=float) for v in line.get_data())
                 if x.shape[0] <= stamps:
                     continue
-                keep = raster_thinning.censor_stamps(line, x, y, stamps)  # by search
+                keep = raster_thinning.raster_stamps(line, x, y, stamps)  # by search
                 if keep is None:
                     pixel, sure = _stamp_pixels(line, x, y)
                     column, row = pixel[:, 0], pixel[:, 1]

@@ -465,6 +465,16 @@ def censor_stamps(
     return cut[run] + np.arange(run.shape[0]) - np.repeat(np.cumsum(drawn) - drawn, drawn)
 
 
+def raster_stamps(line: Line2D, x: Any, y: Any, stamps: int) -> Any | None:
+    """``censor_stamps`` for a raster at the figure's dpi, kept on ``line`` for the next
+    raster with the same pixels (``_kept``: a PNG and a TIFF at one dpi drawn apart)."""
+    to_pixels = _separable(line)
+    if to_pixels is None or not isinstance(line, CensorTicks):
+        return censor_stamps(line, x, y, stamps)
+    key = ("stamps", to_pixels, stamps)
+    return _kept(line, key, (x, y), lambda: censor_stamps(line, x, y, stamps, to_pixels))
+
+
 SURE_PX = 1e-6  # a stamp this close to a pixel edge may fall on either side of it
 
 
