@@ -97,14 +97,7 @@ def thin_for_raster(fig: Figure, dpi: int) -> list[Thinned]:
                 to_pixels = _separable(line)
                 if to_pixels is None:
                     continue
-                thinned_steps = partial(
-                    staircase_cells, x, y, to_pixels, CELLS_PER_INCH / dpi, SUBSTEPS, known=known
-                )
-                if known is None:
-                    new_x, new_y = thinned_steps()
-                else:  # the curve's own steps: the same thinning for every file at this dpi
-                    key = ("raster", _cells_key(to_pixels, dpi), SUBSTEPS)
-                    new_x, new_y = _kept(line, key, (x, y, *known), thinned_steps)
+                new_x, new_y = _raster_steps(line, x, y, to_pixels, dpi, known)
                 if new_x.shape[0] < x.shape[0]:
                     thinned.append((line, _undo_line(line)))
                     line.set_data(new_x, new_y)
@@ -114,6 +107,25 @@ def thin_for_raster(fig: Figure, dpi: int) -> list[Thinned]:
     finally:
         fig.set_dpi(original)
     return thinned + thin_bands(fig, dpi)
+
+
+def _raster_steps(
+    line: Line2D,
+    x: Any,
+    y: Any,
+    to_pixels: tuple[float, float, float, float],
+    dpi: float,
+    known: tuple[Any, Any] | None,
+) -> tuple[Any, Any]:
+    """The staircase (x, y) of ``line`` thinned for a raster at ``dpi`` (``SUBSTEPS`` steps a
+    cell); for a curve's own steps (``known``: a ``Staircase``'s times and key) kept on the
+    line (``_kept``): every file at these pixels, and the layout (``for_layout``), read the
+    same thinning."""
+    make = partial(staircase_cells, x, y, to_pixels, CELLS_PER_INCH / dpi, SUBSTEPS, known=known)
+    if known is None:
+        return make()
+    key = ("raster", _cells_key(to_pixels, dpi), SUBSTEPS)
+    return _kept(line, key, (x, y, *known), make)
 
 
 def thin_bands(fig: Figure, dpi: int) -> list[Thinned]:
@@ -547,13 +559,14 @@ def _first_true(predicate: Callable[[Any, Any], Any], n: int, edges: Any) -> Any
 def for_layout(line: Line2D, dpi: float) -> Any | None:
     """Points (data units, n x 2) ``figure_layout.data_points`` reads for ``line`` in place of
     all its points, or None (it reads them all): a dense step curve (a ``Staircase`` of at
-    least ``MIN_VERTICES`` vertices) thinned to one step per cell (1/``CELLS_PER_INCH`` inch,
-    1/8 px at 300 dpi), to be read every ``LAYOUT_PX`` along (it is then within 3/8 px of
-    every point of the curve); or, of many censor ticks (``CensorTicks``, at least half
-    ``MIN_VERTICES``), the first of each run of ticks on one square of ``LAYOUT_PX`` pixels
-    (the others are less than ``LAYOUT_PX`` away in x and in y). Found by binary search, so
-    the rows are not read, and kept for the next call while the line's pixels are the same
-    (the legend's placement, then the label's)."""
+    least ``MIN_VERTICES`` vertices) thinned as for a raster at ``dpi`` (at most ``SUBSTEPS``
+    steps per cell of 1/``CELLS_PER_INCH`` inch, 1/8 px at 300 dpi: the very thinning the
+    300 dpi PNG then draws, kept on the line), to be read every ``LAYOUT_PX`` along (it is
+    then within 3/8 px of every point of the curve); or, of many censor ticks
+    (``CensorTicks``, at least half ``MIN_VERTICES``), the first of each run of ticks on one
+    square of ``LAYOUT_PX`` pixels (the others are less than ``LAYOUT_PX`` away in x and in
+    y). Found by binary search, so the rows are not read, and kept for the next call while
+    the line's pixels are the same (the legend's placement, then the label's)."""
     import numpy as np
 
     to_pixels = _separable(line)
@@ -564,14 +577,8 @@ def for_layout(line: Line2D, dpi: float) -> Any | None:
         if x.shape[0] < MIN_VERTICES:
             return None
 
-        def thinned() -> Any:
-            known = (line.times, line.key)
-            cells = CELLS_PER_INCH / dpi
-            new_x, new_y = staircase_cells(x, y, to_pixels, cells, 1, known=known)
-            return None if new_x.shape[0] >= x.shape[0] else np.column_stack((new_x, new_y))
-
-        key = ("layout", _cells_key(to_pixels, dpi))
-        return _kept(line, key, (x, y, line.times, line.key), thinned)
+        new_x, new_y = _raster_steps(line, x, y, to_pixels, dpi, (line.times, line.key))
+        return None if new_x.shape[0] >= x.shape[0] else np.column_stack((new_x, new_y))
     if (
         isinstance(line, CensorTicks)
         and line.as_made()
