@@ -8,7 +8,8 @@ Each run is its own process: CPU seconds (user + system of the process, its help
 the figure workers, from ``wait4``), wall seconds, peak memory, and the machine's 1-minute load
 average before it (the development machine is shared: wall time includes waiting for other
 jobs, CPU time mostly does not). ``--compare`` times another source tree (e.g. an earlier
-commit's ``src``) in alternate runs, so both see the same load. Goals: issue 12, under 5 s;
+commit's ``src``) in alternate runs, so both see the same load, and prints the pairs' median
+difference (each run against the other tree's run beside it). Goals: issue 12, under 5 s;
 issue 11, under 3 s wall RELIABLY: each verdict counts the runs under the limit ("holds in every
 run", "in the fastest runs only", "not met") with the median and the fastest; a load above the
 machine's cores before any run makes the verdict say so (the goals are for a quiet machine).
@@ -26,6 +27,8 @@ from pathlib import Path
 from benchmarks.end_to_end import ROOT, Measured, measure
 
 GOALS = (("issue 12: demo under 5 s wall", 5.0), ("issue 11: demo under 3 s wall", 3.0))
+# "reliably" made measurable (session 23): every run under 3 s with the median this far below
+MARGIN_MEDIAN = 2.5
 
 
 def run(src: Path, out: Path) -> tuple[Measured, float]:
@@ -77,6 +80,23 @@ def main(argv: list[str] | None = None) -> int:
                     f"  {goal}: {verdict} ({held} of {len(runs)} runs under {limit:.0f} s; "
                     f"median {median:.2f} s, fastest {fastest.wall:.2f} s{note})"
                 )
+            held = sum(1 for m, _ in runs if m.wall < 3.0)
+            margin = "holds" if held == len(runs) and median <= MARGIN_MEDIAN else "not met"
+            print(
+                f"  issue 11 with a margin (median <= {MARGIN_MEDIAN} s and every run under "
+                f"3 s): {margin} (median {median:.2f} s, {held} of {len(runs)} under 3 s{note})"
+            )
+    if args.compare:
+        pairs = [
+            (m.wall - o.wall, m.cpu - o.cpu)
+            for (m, _), (o, _) in zip(results["this"], results["compare"], strict=True)
+        ]
+        faster = sum(1 for wall, _ in pairs if wall < 0)
+        print(
+            f"pairs (this - compare, run by run): this faster in {faster} of {len(pairs)}; "
+            f"median wall {statistics.median(w for w, _ in pairs):+.2f} s, "
+            f"median CPU {statistics.median(c for _, c in pairs):+.2f} s"
+        )
     return 0
 
 

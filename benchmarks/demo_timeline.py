@@ -211,7 +211,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     for phase, seconds in idle.items():
         print(f"idle core-seconds {phase}: {seconds:.2f}")
+    print(
+        "\nCPU seconds per process (user + system at its last logged stage; its first stage "
+        "names it):"
+    )
+    for pid, (first_stage, cpu) in per_process(lines).items():
+        print(f"  {names.get(pid, '-'):>3} {pid:>8} {cpu:6.2f}  {first_stage}")
     return process.returncode
+
+
+def per_process(lines: list[str]) -> dict[int, tuple[str, float]]:
+    """Each logged process' first stage and its CPU seconds (user + system, counted from its
+    fork: os.times) at its last logged line."""
+    found: dict[int, tuple[str, float]] = {}
+    for line in lines:
+        _, pid, user, system, stage = line.split(maxsplit=4)
+        first = found.get(int(pid), (stage, 0.0))[0]
+        found[int(pid)] = (first, float(user) + float(system))
+    return found
 
 
 if __name__ == "__main__":
