@@ -15,13 +15,16 @@ with the legend and the test's p placed where no data are (``figure_layout.place
 built and rendered to PNG and TIFF. The curves' data are made before the clock starts (the
 analysis is not the figure), as the in-memory results hold them (lists with their arrays,
 ``results.columns``); ``--lists``: as results.json read back gives them (plain lists, which
-the build converts). ``--before`` also draws each raster from every step (the step curves not
-thinned: the code before report/raster_thinning.py), alternating with the thinned drawing in
-the same run, and builds the grouped panel once with its legend and p placed from every point
-of its curves (the code before ``raster_thinning.for_layout``), saying whether they land where
-the thinned points put them. ``--compare OLD/src``: the same measurements by the code in
-OLD/src (this script run there in a child process), row count by row count, alternating with
-this tree's, and both verdicts.
+the build converts). Before each timed step a full garbage collection runs, so that one
+due (a million-row curve's lists make a full collection ~0.1 s: the process's heap, not the
+step's work) does not land inside a step at random. ``--before`` also draws each raster from
+every step (the step curves not thinned: the code before report/raster_thinning.py),
+alternating with the thinned drawing in the same run, and builds the grouped panel once
+with its legend and p placed from every point of its curves (the code before
+``raster_thinning.for_layout``), saying whether they land where the thinned points put them.
+``--compare OLD/src``: the same measurements by the code in OLD/src (this script run there
+in a child process), row count by row count, alternating with this tree's, and both
+verdicts.
 
 Goal (issue 11, the figures' item): building the figures from the results and drawing PNG and
 TIFF take a time independent of the row count. Rule, per step: flat if no row count measured
@@ -41,6 +44,7 @@ with the same ratios, for information.
 from __future__ import annotations
 
 import argparse
+import gc
 import time
 from typing import Any
 
@@ -128,10 +132,12 @@ def measure(
         one, grouped = panels()
         steps: dict[str, tuple[float, Any]] = {}
         for name, panel in (("", one), ("grouped ", grouped)):
+            gc.collect()  # a collection due now lands before the clock starts
             start = time.process_time()
             fig = survival_figure([panel], Axis("months"), style)
             steps[f"{name}build"] = (time.process_time() - start, 0)
             for kind in ("png", "svg", "pdf", "tiff") if not name else RASTERS:
+                gc.collect()  # a collection due now lands before the clock starts
                 start = time.process_time()
                 data = render(fig, (kind,), tiff_dpi=tiff_dpi).files[kind]
                 steps[f"{name}{kind}"] = (time.process_time() - start, len(data))
@@ -141,11 +147,13 @@ def measure(
             try:
                 if name and attempt == 0:  # the layout from every point: once (slow)
                     placed = _placed(fig)
+                    gc.collect()  # a collection due now lands before the clock starts
                     start = time.process_time()
                     full = survival_figure([panels()[1]], Axis("months"), style)
                     elapsed = time.process_time() - start
                     steps["grouped build before"] = (elapsed, _placed(full) == placed)
                 for kind in RASTERS if not name else ():
+                    gc.collect()  # a collection due now lands before the clock starts
                     start = time.process_time()
                     data = render(fig, (kind,), tiff_dpi=tiff_dpi).files[kind]
                     steps[f"{kind} before"] = (time.process_time() - start, len(data))
