@@ -392,24 +392,38 @@ this is drawn as this many stamps: the same bytes."""
 CENSOR_STAMPS_600 = 3
 """``CENSOR_STAMPS`` for a raster at 600 dpi: there the tick's coverage mask (29 x 6 px) has no
 partial cover small enough to need more blends, and 3 stamps reach the fixed point on every
-background value for every grey the report uses (2 for some; 8-9 at 300 dpi), tested as
-``CENSOR_STAMPS`` is: a third of the stamps of a dense curve's ticks, the same bytes."""
+background value for every grey the report uses, tested as ``CENSOR_STAMPS`` is: a third of
+the stamps of a dense curve's ticks, the same bytes."""
+
+FEWER_STAMPS: dict[tuple[int, str], int] = {
+    (300, "0.5"): 8,
+    (300, "0.3"): 8,
+    (300, "0.6"): 8,
+    (300, "0.15"): 8,
+    (600, "0.5"): 2,
+}
+"""(dpi, grey) -> stamps where a grey's ticks reach the fixed point sooner than the dpi's
+number (black needs 9 at 300 dpi, 3 at 600; tested grey by grey, each the least that holds)."""
 
 
-def censor_stamps_at(dpi: int) -> int:
-    """Stamps per run of ticks on one pixel after which more change no pixel at ``dpi``."""
-    return CENSOR_STAMPS_600 if dpi == 600 else CENSOR_STAMPS
+def censor_stamps_at(dpi: int, color: Any = None) -> int:
+    """Stamps per run of ticks of ``color`` (a grey of ``GREYS``) on one pixel after which more
+    change no pixel at ``dpi``."""
+    default = CENSOR_STAMPS_600 if dpi == 600 else CENSOR_STAMPS
+    if not isinstance(color, str):
+        return default
+    return FEWER_STAMPS.get((dpi, color), default)
 
 
 def _cap_censor_runs(fig: Figure, dpi: int) -> list[tuple[Line2D, tuple[Any, Any]]]:
     """Censor ticks for the raster at ``dpi``: each run of consecutive ticks on one pixel cut to
-    ``censor_stamps_at(dpi)`` (ticks on a pixel edge kept); returns each cut line's full data."""
+    ``censor_stamps_at(dpi, its grey)`` (ticks on a pixel edge kept); returns each cut line's
+    full data."""
     import numpy as np
 
     from rtoutcomes.report import raster_thinning
 
     cut = []
-    stamps = censor_stamps_at(dpi)
     original = fig.dpi
     fig.set_dpi(dpi)
     try:
@@ -418,6 +432,7 @@ def _cap_censor_runs(fig: Figure, dpi: int) -> list[tuple[Line2D, tuple[Any, Any
                 if line.get_label() != CENSOR_MARKS:
                     continue
                 x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+                stamps = censor_stamps_at(dpi, line.get_color())
                 if x.shape[0] <= stamps:
                     continue
                 keep = raster_thinning.raster_stamps(line, x, y, stamps)  # by search
