@@ -497,41 +497,33 @@ def _pixel_runs(shifted: Callable[[Any], Any], n: int, first: float, last: float
     pixel."""
     import numpy as np
 
-    def key(i: Any) -> tuple[Any, Any]:
-        value = shifted(i)
-        pixel = np.floor(value)
-        return pixel, value - pixel
-
     rising = last >= first
     low, high = min(first, last), max(first, last)
     edges = np.arange(low, high + 2)  # pixel edge m: between pixels m - 1 and m
-    if rising:
-        # first tick on pixel m; the zone of unsure ticks about edge m: [start, stop)
-        def on(i: Any, m: Any) -> Any:
-            return key(i)[0] >= m
+    # at each edge m, three searches: the first tick on pixel m (for a falling axis, on
+    # pixel m - 1), and the zone of unsure ticks about edge m, [start, stop); found in one
+    # binary search of all three at once (a third of the loop's numpy calls)
+    count = edges.shape[0]
+    searched = np.concatenate((edges[1:-1], edges, edges))
+    kind = np.repeat([0, 1, 2], [count - 2, count, count])
+    first_kind, zone_kind = kind == 0, kind == 1
 
-        def start(i: Any, m: Any) -> Any:
-            pixel, fraction = key(i)
-            return (pixel > m - 1) | ((pixel == m - 1) & (fraction >= 1 - SURE_PX))
+    def found(i: Any, m: Any) -> Any:
+        value = shifted(i)
+        pixel = np.floor(value)
+        fraction = value - pixel
+        if rising:
+            on = pixel >= m
+            start = (pixel > m - 1) | ((pixel == m - 1) & (fraction >= 1 - SURE_PX))
+            stop = (pixel > m) | ((pixel == m) & (fraction > SURE_PX))
+        else:
+            on = pixel <= m - 1
+            start = (pixel < m) | ((pixel == m) & (fraction <= SURE_PX))
+            stop = (pixel < m - 1) | ((pixel == m - 1) & (fraction < 1 - SURE_PX))
+        return np.where(first_kind, on, np.where(zone_kind, start, stop))
 
-        def stop(i: Any, m: Any) -> Any:
-            pixel, fraction = key(i)
-            return (pixel > m) | ((pixel == m) & (fraction > SURE_PX))
-    else:
-
-        def on(i: Any, m: Any) -> Any:
-            return key(i)[0] <= m - 1
-
-        def start(i: Any, m: Any) -> Any:
-            pixel, fraction = key(i)
-            return (pixel < m) | ((pixel == m) & (fraction <= SURE_PX))
-
-        def stop(i: Any, m: Any) -> Any:
-            pixel, fraction = key(i)
-            return (pixel < m - 1) | ((pixel == m - 1) & (fraction < 1 - SURE_PX))
-
-    changes = _first_true(on, n, edges[1:-1])  # the pixel changes at these ticks
-    zone_start, zone_stop = _first_true(start, n, edges), _first_true(stop, n, edges)
+    at = _first_true(found, n, searched)
+    changes, zone_start, zone_stop = np.split(at, [count - 2, 2 * count - 2])
     length = np.maximum(zone_stop - zone_start, 0)
     unsure = np.repeat(zone_start, length) + (
         np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
