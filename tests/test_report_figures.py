@@ -582,6 +582,26 @@ def test_censor_tick_runs_cut_for_the_raster_leave_its_bytes() -> None:
     assert files == full
 
 
+def test_censor_ticks_of_another_style_are_not_cut() -> None:
+    """The stamp numbers hold for ``CENSOR_TICK``'s style only (the fixed-point test below
+    stamps that style): a tick line of another size or width is drawn from every tick.
+    Control: the same line in the figures' style is cut."""
+    from rtoutcomes.report import figures
+
+    for style in ({"markersize": 5.0}, {"markeredgewidth": 1.2}):
+        fig = survival_figure([_ticks_panel(60000)], Axis("months"))
+        marks = next(
+            line for line in fig.axes[0].get_lines() if line.get_label() == figures.CENSOR_MARKS
+        )
+        every = len(marks.get_xdata())
+        marks.set(**style)
+        assert figures._cap_censor_runs(fig, 300) == []
+        assert len(marks.get_xdata()) == every
+        marks.set(**{key: figures.CENSOR_TICK[key] for key in style})  # control
+        assert figures._cap_censor_runs(fig, 300)
+        assert len(marks.get_xdata()) < every
+
+
 @pytest.mark.parametrize("dpi", [300, 600])
 def test_a_run_of_tick_stamps_reaches_a_fixed_point_on_every_background(dpi: int) -> None:
     """Why the cut keeps the bytes: stamped on one pixel, a tick of each grey the figures use
@@ -623,9 +643,7 @@ def test_a_run_of_tick_stamps_reaches_a_fixed_point_on_every_background(dpi: int
                     np.full(xs.shape, height / 2 + 0.25),
                     transform=IdentityTransform(),
                     linestyle="none",
-                    marker="|",
-                    markersize=3.5,
-                    markeredgewidth=0.7,
+                    **figures.CENSOR_TICK,  # the style the figures draw and the cut expects
                     color=grey,
                 )
             )

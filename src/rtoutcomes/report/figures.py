@@ -406,6 +406,20 @@ FEWER_STAMPS: dict[tuple[int, str], int] = {
 number (black needs 9 at 300 dpi, 3 at 600; tested grey by grey, each the least that holds)."""
 
 
+CENSOR_TICK: dict[str, Any] = {"marker": "|", "markersize": 3.5, "markeredgewidth": 0.7}
+"""The censor ticks' style (points): the style whose stamps the numbers above were found for
+(tests/test_report_figures.py stamps ticks drawn with it). ``_cap_censor_runs`` cuts only tick
+lines drawn in it: a tick of another size may need more stamps to reach its fixed point."""
+
+
+def _in_censor_tick_style(line: Line2D) -> bool:
+    return (line.get_marker(), line.get_markersize(), line.get_markeredgewidth()) == (
+        CENSOR_TICK["marker"],
+        CENSOR_TICK["markersize"],
+        CENSOR_TICK["markeredgewidth"],
+    )
+
+
 def censor_stamps_at(dpi: int, color: Any = None) -> int:
     """Stamps per run of ticks of ``color`` (a grey of ``GREYS``) on one pixel after which more
     change no pixel at ``dpi``."""
@@ -417,8 +431,8 @@ def censor_stamps_at(dpi: int, color: Any = None) -> int:
 
 def _cap_censor_runs(fig: Figure, dpi: int) -> list[tuple[Line2D, tuple[Any, Any]]]:
     """Censor ticks for the raster at ``dpi``: each run of consecutive ticks on one pixel cut to
-    ``censor_stamps_at(dpi, its grey)`` (ticks on a pixel edge kept); returns each cut line's
-    full data."""
+    ``censor_stamps_at(dpi, its grey)`` (ticks on a pixel edge kept), for tick lines drawn in
+    ``CENSOR_TICK``'s style; returns each cut line's full data."""
     import numpy as np
 
     from rtoutcomes.report import raster_thinning
@@ -429,7 +443,7 @@ def _cap_censor_runs(fig: Figure, dpi: int) -> list[tuple[Line2D, tuple[Any, Any
     try:
         for ax in fig.axes:
             for line in ax.get_lines():
-                if line.get_label() != CENSOR_MARKS:
+                if line.get_label() != CENSOR_MARKS or not _in_censor_tick_style(line):
                     continue
                 x, y = (np.asarray(v, dtype=float) for v in line.get_data())
                 stamps = censor_stamps_at(dpi, line.get_color())
@@ -590,9 +604,7 @@ def draw_curves(
             step_curves.plot_censor_ticks(
                 ax,
                 curve,
-                marker="|",
-                markersize=3.5,
-                markeredgewidth=0.7,
+                **CENSOR_TICK,
                 color=grey,
                 label=CENSOR_MARKS,
             )
