@@ -15,7 +15,8 @@ The bound, thinned against the same drawing from every step:
   the raster's pixels changed, the same pixels inked but for ``FLIP_SHARE`` of them, the ink
   moved at most ``FIGURE_INK`` of the figure's;
 - generated staircases drawn alone (the curve's own ink; 300 to 60,000 steps, drops of 5-100 px
-  over 20-140 px, solid and dashed): every changed pixel next to an uninked one for a solid
+  over 20-140 px, solid and dashed, the first two groups' styles): every changed pixel next
+  to an uninked one for a solid
   line, within half the line's width for a dashed one; at most
   ``CHANGED_PER_PX`` changed pixels per pixel of the curve's length; the ink moved at most
   ``CURVE_INK`` of the curve's ink (the worst of 360 curves from six seeds, seeds 20-25, at
@@ -233,9 +234,12 @@ def test_runs_inside_a_cell_are_drawn_as_fewer_steps(rising: bool) -> None:
     assert same_x is x and same_y is y
 
 
-def _drawn_alone(x: np.ndarray, y: np.ndarray, dpi: int, dashed: bool) -> np.ndarray:
+def _drawn_alone(
+    x: np.ndarray, y: np.ndarray, dpi: int, dashed: bool, style: Any = None
+) -> np.ndarray:
     """The staircase (in pixels) stroked as the report strokes a curve at ``dpi`` on a
-    160 x 120 pixel canvas, one grey value per pixel."""
+    160 x 120 pixel canvas, one grey value per pixel (``style``: one of ``LINE_STYLES``, else
+    the first dashed one if ``dashed``)."""
     from matplotlib.lines import Line2D
     from matplotlib.transforms import IdentityTransform
 
@@ -247,7 +251,7 @@ def _drawn_alone(x: np.ndarray, y: np.ndarray, dpi: int, dashed: bool) -> np.nda
             x,
             y,
             transform=IdentityTransform(),
-            linestyle=figures.LINE_STYLES[1] if dashed else "-",
+            linestyle=style if style is not None else figures.LINE_STYLES[1] if dashed else "-",
             color="0.0",
             linewidth=1.0,
             solid_joinstyle="miter",
@@ -275,15 +279,11 @@ def _alone_beyond_bound(
     return bool(broken), float(moved)
 
 
-def test_generated_staircases_stay_within_the_bound() -> None:
-    """60 staircases from fixed seeds: 300 to 60,000 steps, drops of 5 to 100 pixels over 20 to
-    140 pixels (steep and flat, sparse and dense), a fifth to all steps dropping, solid and
-    dashed, with the line widths of 300 and 600 dpi; thinned as the report thins (cells and
-    substeps) and, as a negative control, to whole pixels with one step a run."""
-    rng = np.random.default_rng(20)
-    coarse_broke, moved, coarse_moved = 0, [], []
-    for case in range(60):
-        dpi, dashed = (300, 600)[case % 2], case % 3 == 0
+def _generated_staircases(seed: int, count: int) -> Iterator[tuple[int, int, float, Any, Any]]:
+    """``count`` staircases (case, steps, length in px, x, y) from ``seed``: 300 to 60,000
+    steps, drops of 5 to 100 pixels over 20 to 140 pixels, a fifth to all steps dropping."""
+    rng = np.random.default_rng(seed)
+    for case in range(count):
         steps = int(rng.choice([300, 2000, 6000, 20000, 60000]))
         span, drop = rng.uniform(20, 140), rng.uniform(5, 100)
         times = np.unique(rng.uniform(10, 10 + span, steps))
@@ -292,23 +292,79 @@ def test_generated_staircases_stay_within_the_bound() -> None:
         )
         values = 10 + drop * (1 - np.cumsum(size) / max(size.sum(), 1e-9))
         x, y = _staircase(10 + drop, list(times), list(values), times[-1] + 5)
-        x, y = x + rng.uniform(0, 1), y + rng.uniform(0, 1)
+        yield case, steps, span + drop, x + rng.uniform(0, 1), y + rng.uniform(0, 1)
+
+
+def test_generated_staircases_stay_within_the_bound() -> None:
+    """60 staircases from fixed seeds: 300 to 60,000 steps, drops of 5 to 100 pixels over 20 to
+    140 pixels (steep and flat, sparse and dense), a fifth to all steps dropping, solid and
+    dashed, with the line widths of 300 and 600 dpi; thinned as the report thins (cells and
+    substeps) and, as a negative control, to whole pixels with one step a run."""
+    coarse_broke, moved, coarse_moved = 0, [], []
+    for case, steps, length, x, y in _generated_staircases(20, 60):
+        dpi, dashed = (300, 600)[case % 2], case % 3 == 0
         full = _drawn_alone(x, y, dpi, dashed)
         cells, substeps = raster_thinning.CELLS_PER_INCH / dpi, raster_thinning.SUBSTEPS
         thin_x, thin_y = raster_thinning.staircase_cells(
             x, y, (1.0, 0.0, 1.0, 0.0), cells, substeps
         )
         thin = _drawn_alone(thin_x, thin_y, dpi, dashed)
-        broken, share = _alone_beyond_bound(full, thin, dashed, span + drop, dpi)
+        broken, share = _alone_beyond_bound(full, thin, dashed, length, dpi)
         assert not broken, (case, steps, dashed)
         moved.append(share)
         coarse_x, coarse_y = raster_thinning.staircase_cells(x, y, (1.0, 0.0, 1.0, 0.0), 1, 1)
         coarse = _drawn_alone(coarse_x, coarse_y, dpi, dashed)
-        broken, share = _alone_beyond_bound(full, coarse, dashed, span + drop, dpi)
+        broken, share = _alone_beyond_bound(full, coarse, dashed, length, dpi)
         coarse_broke += broken
         coarse_moved.append(share)
     assert np.mean(moved) <= MEAN_INK
     assert coarse_broke >= 10 and np.mean(coarse_moved) > 2 * MEAN_INK  # the control fails
+
+
+@pytest.mark.parametrize(
+    "style",
+    [
+        pytest.param(
+            figures.LINE_STYLES[2],
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="known gap: a dotted dense curve (a third group's style) thinned to "
+                "SUBSTEPS steps a cell moves up to ~16 % of its ink (mean 3.9-5.5 %); "
+                "8 steps a cell still breaks the bound",
+            ),
+            id="dotted",
+        ),
+        pytest.param(
+            figures.LINE_STYLES[3],
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="known gap: a dash-dot dense curve (a fourth group's style) thinned to "
+                "SUBSTEPS steps a cell moves 1.7-2.9 % of its ink on average (bound 2 %)",
+            ),
+            id="dash-dot",
+        ),
+    ],
+)
+def test_generated_staircases_in_the_other_group_styles_stay_within_the_bound(
+    style: Any,
+) -> None:
+    """The bound above, for the line styles of a third and a fourth group (dotted, dash-dot):
+    30 staircases of seed 20 at 300 and 600 dpi. Neither holds today (xfail, strict: this
+    test fails when a thinning that keeps the bound for these styles lands, and the marks
+    must then go). The first test covers the first two groups' styles (solid, dashed)."""
+    moved = []
+    for case, steps, length, x, y in _generated_staircases(20, 30):
+        dpi = (300, 600)[case % 2]
+        full = _drawn_alone(x, y, dpi, True, style)
+        cells, substeps = raster_thinning.CELLS_PER_INCH / dpi, raster_thinning.SUBSTEPS
+        thin_x, thin_y = raster_thinning.staircase_cells(
+            x, y, (1.0, 0.0, 1.0, 0.0), cells, substeps
+        )
+        thin = _drawn_alone(thin_x, thin_y, dpi, True, style)
+        broken, share = _alone_beyond_bound(full, thin, True, length, dpi)
+        assert not broken, (case, steps, style)
+        moved.append(share)
+    assert np.mean(moved) <= MEAN_INK
 
 
 BAND_LEVELS = 8
