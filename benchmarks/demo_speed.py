@@ -26,7 +26,8 @@ from pathlib import Path
 
 from benchmarks.end_to_end import ROOT, Measured, measure
 
-GOALS = (("issue 12: demo under 5 s wall", 5.0), ("issue 11: demo under 3 s wall", 3.0))
+ISSUE_11_S = 3.0  # issue 11: the demo under this many seconds wall
+GOALS = (("issue 12: demo under 5 s wall", 5.0), ("issue 11: demo under 3 s wall", ISSUE_11_S))
 # "reliably" made measurable (session 23): every run under 3 s with the median this far below
 MARGIN_MEDIAN = 2.5
 
@@ -80,11 +81,12 @@ def main(argv: list[str] | None = None) -> int:
                     f"  {goal}: {verdict} ({held} of {len(runs)} runs under {limit:.0f} s; "
                     f"median {median:.2f} s, fastest {fastest.wall:.2f} s{note})"
                 )
-            held = sum(1 for m, _ in runs if m.wall < 3.0)
+            held = sum(1 for m, _ in runs if m.wall < ISSUE_11_S)
             margin = "holds" if held == len(runs) and median <= MARGIN_MEDIAN else "not met"
             print(
                 f"  issue 11 with a margin (median <= {MARGIN_MEDIAN} s and every run under "
-                f"3 s): {margin} (median {median:.2f} s, {held} of {len(runs)} under 3 s{note})"
+                f"{ISSUE_11_S:.0f} s): {margin} (median {median:.2f} s, {held} of {len(runs)} "
+                f"under {ISSUE_11_S:.0f} s{note})"
             )
     if args.compare:
         pairs = [
