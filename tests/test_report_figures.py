@@ -150,6 +150,30 @@ def test_risk_table_sits_under_the_ticks_with_labels_apart() -> None:
     assert gap_pt >= 6
 
 
+def test_risk_table_labels_clear_of_a_wide_count_at_time_0(monkeypatch: Any) -> None:
+    """A group of 200,000 rows: its count at time 0 (centred there) is wider than twice the
+    usual gap, so the row labels move left to stay clear of it, and the margin with them.
+    Negative control: the fixed gap lets the count run into the labels."""
+    from rtoutcomes.report import figures
+
+    big = Curve("Group A", _km(200_000, 20.0, 1.0, 60.0), 200_000)
+    panel = Panel([big, _panel(2, 60).curves[1]], "wide", "Overall survival", None, None)
+
+    def gap_pt(fig: Any) -> float:
+        renderer = fig.canvas.get_renderer()
+        fig.draw_without_rendering()
+        counts = _named(fig, RISK_COUNT)
+        assert "200000" in [t.get_text() for t in counts]
+        first = min(t.get_window_extent(renderer).x0 for t in counts)
+        labels = _named(fig, RISK_LABEL)
+        assert min(t.get_window_extent(renderer).x0 for t in labels) >= 0  # not clipped
+        return float((first - max(t.get_window_extent(renderer).x1 for t in labels)) * 72 / fig.dpi)
+
+    assert gap_pt(survival_figure([panel], Axis("months", break_time=12))) >= 3
+    monkeypatch.setattr(figures, "risk_label_gap_pt", lambda fig, panels: figures.LABEL_GAP_PT)
+    assert gap_pt(survival_figure([panel], Axis("months", break_time=12))) < 0
+
+
 def test_numbers_at_risk_of_generated_curves_count_rows_still_followed() -> None:
     time, event = _times(40, 20, 1.0, 60)
     km = km_summary(time, event, KMOptions(), ())["km"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -893,18 +893,47 @@ def _risk_rows(panel: Panel) -> int:
     return len(panel.curves) if panel.risk_table else 0
 
 
-def left_margin_in(fig: Figure, panels: Sequence[Panel]) -> float:
-    """Left margin that holds the widest risk-table row label clear of the first count."""
+RISK_CLEAR_PT = 4.0  # at least this between a row label and the count at time 0
+
+
+def _widest_in(fig: Figure, texts: Iterable[str]) -> float:
+    """The widest of ``texts`` at the risk table's font size, inches."""
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     probe = fig.text(0, 0, "", fontsize=SMALL_PT)
     widest = 0.0
-    for panel in panels:
-        if panel.risk_table:
-            for curve in panel.curves:
-                probe.set_text(_truncate(curve.label) if len(panel.curves) > 1 else "All")
-                widest = max(widest, probe.get_window_extent(renderer).width / fig.dpi)
+    for text in texts:
+        probe.set_text(text)
+        widest = max(widest, probe.get_window_extent(renderer).width / fig.dpi)
     probe.remove()
-    return max(LEFT_IN, widest + LABEL_GAP_PT / 72 + 0.08)
+    return widest
+
+
+def risk_label_gap_pt(fig: Figure, panels: Sequence[Panel]) -> float:
+    """From a risk-table row's label to time 0 (points): ``LABEL_GAP_PT``, or, where a count at
+    time 0 is so wide that its left half (it is centred there) would come within
+    ``RISK_CLEAR_PT`` of the label (a group of 100,000 rows), that half plus ``RISK_CLEAR_PT``."""
+    from rtoutcomes.report.step_curves import at_risk
+
+    first = (
+        str(at_risk(curve, [0.0])[0])
+        for panel in panels
+        if panel.risk_table
+        for curve in panel.curves
+    )
+    return max(LABEL_GAP_PT, _widest_in(fig, first) * 72 / 2 + RISK_CLEAR_PT)
+
+
+def left_margin_in(
+    fig: Figure, panels: Sequence[Panel], label_gap_pt: float = LABEL_GAP_PT
+) -> float:
+    """Left margin that holds the widest risk-table row label ``label_gap_pt`` from time 0."""
+    labels = (
+        _truncate(curve.label) if len(panel.curves) > 1 else "All"
+        for panel in panels
+        if panel.risk_table
+        for curve in panel.curves
+    )
+    return max(LEFT_IN, _widest_in(fig, labels) + label_gap_pt / 72 + 0.08)
 
 
 def panel_height_in(
@@ -927,10 +956,12 @@ def survival_panel(
     letter: str | None = None,
     left_in: float = LEFT_IN,
     risk_rows: int | None = None,
+    label_gap_pt: float = LABEL_GAP_PT,
 ) -> PanelAxes:
     """Draw ``panel`` in ``rect_in`` (x0, y0, width, height in inches from the figure's lower
     left): plot, numbers at risk, legend and p placed clear of the curves, panel letter.
-    ``risk_rows`` reserves room for that many at-risk rows (panels of a row align)."""
+    ``risk_rows`` reserves room for that many at-risk rows (panels of a row align);
+    ``label_gap_pt``: from the rows' labels to time 0 (``risk_label_gap_pt``)."""
     x0, y0, width, height = rect_in
     fw, fh = fig.get_size_inches()
     rows = _risk_rows(panel) if risk_rows is None else max(risk_rows, _risk_rows(panel))
@@ -958,7 +989,7 @@ def survival_panel(
     risk: list[Text] = []
     if panel.risk_table:
         top_of_rows = y0 + BOTTOM_IN + RISK_ROW_IN * rows
-        risk = draw_risk_rows(ax, panel.curves, tick_times, top_of_rows, label_gap_pt=LABEL_GAP_PT)
+        risk = draw_risk_rows(ax, panel.curves, tick_times, top_of_rows, label_gap_pt=label_gap_pt)
         fig.text(
             (x0 + 0.04) / fw,
             (top_of_rows + RISK_HEAD_IN / 2) / fh,
@@ -990,7 +1021,8 @@ def survival_figure(panels: Sequence[Panel], axis: Axis, style: Style = Style())
         panel_w = width / columns
         rows = [panels[i : i + columns] for i in range(0, len(panels), columns)]
         fig = new_figure(width, 1.0)
-        left = left_margin_in(fig, panels)
+        gap = risk_label_gap_pt(fig, panels)
+        left = left_margin_in(fig, panels, gap)
         risk_rows = [max(_risk_rows(p) for p in row) for row in rows]
         heights = [
             max(panel_height_in(p, panel_w, left, n) for p in row)
@@ -1013,6 +1045,7 @@ def survival_figure(panels: Sequence[Panel], axis: Axis, style: Style = Style())
                     letter=letter,
                     left_in=left,
                     risk_rows=n,
+                    label_gap_pt=gap,
                 )
                 index += 1
         return fig
