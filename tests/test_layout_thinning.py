@@ -360,14 +360,14 @@ def test_negative_control_a_band_read_as_pre_steps_differs_inside(
 def test_the_600_dpi_tiff_reuses_the_300_dpi_thinning(monkeypatch: pytest.MonkeyPatch) -> None:
     """matplotlib's pixels at 600 dpi are exactly twice those at 300, and the cells a pixel
     half as many (a power of two): the thinned vertices are the same, so the TIFF reuses the
-    PNG's curves and bands (``_cells_key``) and thins nothing itself; its bytes are those
+    PNG's curves, dashes and bands (``_cells_key``) and thins nothing itself; its bytes are those
     found anew (``test_thinnings_kept_between_files_give_the_bytes_found_anew``)."""
     from rtoutcomes.report.figures import render
 
     fig = _figure("rising with bands")
     render(fig, ("png",))
     made: list[str] = []
-    for name in ("staircase_cells", "band_polygon"):
+    for name in ("staircase_cells", "band_polygon", "dashed"):
         original = getattr(raster_thinning, name)
 
         def counted(*args: Any, _original: Any = original, _name: str = name, **kw: Any) -> Any:
@@ -379,7 +379,7 @@ def test_the_600_dpi_tiff_reuses_the_300_dpi_thinning(monkeypatch: pytest.Monkey
     assert made == []
     # a resolution whose cells a pixel are no power of two of the 300 dpi's thins anew
     render(fig, ("tiff",), tiff_dpi=450)
-    assert "staircase_cells" in made and "band_polygon" in made
+    assert {"staircase_cells", "band_polygon", "dashed"} <= set(made)
 
 
 def test_a_tiff_at_the_png_s_dpi_reuses_its_tick_cut(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,15 +15,21 @@ winding numbers over each pixel and clamping at full coverage. A staircase whose
 shorter than the line is wide has an outline that folds back at every inner corner, so the
 pixels along a dense curve's edge are covered many times over, and how many depends on how
 many steps there are: a dense curve's edge pixels are inked solid where a sparser drawing of the
-same shape is anti-aliased. Only those edge pixels change (and a dash's end, which moves within
-its cell). Censor ticks drawn over a dense curve hide most of it: the report's Kaplan-Meier
-figures of up to a million rows come out byte-identical, or within a few pixels.
-``MIN_VERTICES`` keeps every curve of a few thousand rows (the demo, a department's studies)
-exactly as it was. tests/test_raster_thinning.py states the bound and checks it at 300 and 600
-dpi on report figures and on generated staircases, with a negative control. Known gap: the
-generated staircases hold it in the first two groups' styles (solid, dashed); a dense dotted
-(third group) or dash-dot (fourth group) curve moves more of its ink than the bound allows
-(tested as a strict expected failure, so that a fix shows).
+same shape is anti-aliased. Only those edge pixels change. Censor ticks drawn over a dense curve
+hide most of it: the report's Kaplan-Meier figures of up to a million rows come out
+byte-identical, or within a few pixels. ``MIN_VERTICES`` keeps every curve of a few thousand
+rows (the demo, a department's studies) exactly as it was. tests/test_raster_thinning.py states
+the bound and checks it at 300 and 600 dpi on report figures and on generated staircases in
+each group's line style, with negative controls.
+
+A dashed curve (the second group's style and on) is not left to Agg to dash once thinned: a
+dash's butt end is square to the segment it ends on, which in a dense staircase is a tiny
+horizontal or vertical step, either at random, and a thinned staircase puts other steps there.
+So the thinning keeps, as they are, the steps each dash starts and ends on (``dash_steps``:
+where along the curve Agg's dash generator cuts it, ``dash_ends``, found by binary search), and
+the raster draws the curve solid as those dashes (``dashed``: the very pixels Agg draws of a
+dashed path, tested), with the dashes' caps and joins; curves of short dashes (dots) take more
+steps a cell (``SHORT_DASH``). Gaps are not drawn at all.
 """
 
 from __future__ import annotations
@@ -47,16 +53,30 @@ pixels wide there: the same cell on paper keeps the same bound, tested at both).
 SUBSTEPS = 3
 """A run of steps inside one cell is drawn as at most this many steps (fewer keep less of the
 over-inking of a dense curve's edge, see above). 3 keeps the tested bound with a margin: over
-60 generated staircases and six seeds, at worst 1.09 changed pixels per pixel of the curve's
-length (bound 1.5) and 6.9 % of a curve's ink (bound 10 %), 1.0-1.6 % on average (bound 2 %).
-4 drew a third more vertices (Agg's stroke costs by the vertex: 0.02 CPU s of a 3-curve panel
-at 300 dpi) for 0.89, 5.7 % and 0.8-1.3 %; 2 comes to within 0.2 % of the mean's bound."""
+360 generated staircases a line style from six seeds (tests/test_raster_thinning.py), a solid
+curve at worst 0.70 changed pixels per pixel of its length (bound 1.5) and 3.8 % of its ink
+(bound 10 %), 0.8-1.1 % on average (bound 2 %); every style at worst 0.81 and 8.5 %, at most
+1.6 % on average. Before dashed curves were drawn as their dashes, over solid and dashed
+curves together: 4 drew a third more vertices (Agg's stroke costs by the vertex: 0.02 CPU s
+of a 3-curve panel at 300 dpi) for 0.89, 5.7 % and 0.8-1.3 % against 3's 1.09, 6.9 % and
+1.0-1.6 %; 2 came to within 0.2 % of the mean's bound."""
 
 BAND_SUBSTEPS = 1
 """The same for a confidence band's edges: one step per run. A band is filled (12 % grey), not
 stroked, so no edge is over-inked; one step per cell of 1/8 pixel moves at most 1/64 pixel of
 fill per cell: 1 grey level at most, measured (tests/test_raster_thinning.py bounds it at
 ``BAND_LEVELS``). Four steps per run drew three times the vertices for no visible change."""
+
+SHORT_DASH = 3.0
+"""Dashes shorter than this many line widths on average (dots, one width; the fifth group's
+dashes, 2.5; the sixth group's dash and two dots, 2.7) are mostly their ends, where the
+over-inking of a dense curve's edge and the butt cap meet: such a curve is thinned to twice
+``SUBSTEPS`` steps a cell (``dash_substeps``). Over the generated staircases of six seeds
+(tests/test_raster_thinning.py), a dotted curve moves 2.0-2.7 % of its ink on average at
+``SUBSTEPS`` steps a cell (bound 2 %; 2 of 360 curves beyond the 10 % bound), 1.1-1.6 % at
+twice as many (8.5 % at worst). The second and fourth groups' dashes (4 widths; a dash and a
+dot, 3) keep it at ``SUBSTEPS``: 1.0-1.4 % and 1.2-1.6 % (6.6 % and 5.8 % at worst); the
+fifth and sixth groups' at twice as many, 0.7-1.0 % (6.5 % and 5.3 %)."""
 
 MIN_VERTICES = 8192
 """Curves with fewer vertices (about 4,000 distinct times) are drawn as they are."""
@@ -76,40 +96,64 @@ Thinned = tuple[Any, "Callable[[], None]"]
 def thin_for_raster(fig: Figure, dpi: int) -> list[Thinned]:
     """Thin every step curve and confidence band of ``fig`` with at least ``MIN_VERTICES``
     vertices for a raster at ``dpi``; returns what ``restore`` needs to put each back."""
-    import numpy as np
-
     thinned: list[Thinned] = []
     original = fig.dpi
     fig.set_dpi(dpi)
     try:
         for ax in fig.axes:
             for line in ax.get_lines():
-                if line.get_linestyle() in ("None", "none", "", " "):
-                    continue  # markers only (censor ticks): no line to stroke
-                x, y = (np.asarray(v, dtype=float) for v in line.get_data())
-                if x.shape[0] < MIN_VERTICES:
-                    continue
-                known = None
-                if isinstance(line, Staircase) and line.as_made():
-                    # the curve's own sorted steps: no pass over its vertices
-                    if not line.sorted:
-                        continue
-                    known = (line.times, line.key)
-                elif not is_staircase(x, y):
-                    continue
-                to_pixels = _separable(line)
-                if to_pixels is None:
-                    continue
-                new_x, new_y = _raster_steps(line, x, y, to_pixels, dpi, known)
-                if new_x.shape[0] < x.shape[0]:
-                    thinned.append((line, _undo_line(line)))
-                    line.set_data(new_x, new_y)
-                    # matplotlib snaps a rectilinear path of up to 1,024 vertices to the
-                    # pixel grid; the full curve was never snapped, neither is its thinning
-                    line.set_snap(False)
+                undo = thin_line(line, dpi)
+                if undo is not None:
+                    thinned.append((line, undo))
     finally:
         fig.set_dpi(original)
     return thinned + thin_bands(fig, dpi)
+
+
+def thin_line(line: Line2D, dpi: int) -> Callable[[], None] | None:
+    """Thin ``line`` (its figure at ``dpi``) for the raster if it is a step curve of at least
+    ``MIN_VERTICES`` vertices; returns what puts it back, or None (left as it is). A dashed
+    curve is drawn solid as the dashes Agg would cut from the full curve (``dashed``), from
+    more steps a cell (``dash_substeps``); if its pattern cannot be read, or Agg would not
+    dash it from its first vertex, it is left in full."""
+    import numpy as np
+
+    if line.get_linestyle() in ("None", "none", "", " "):
+        return None  # markers only (censor ticks): no line to stroke
+    x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+    if x.shape[0] < MIN_VERTICES:
+        return None
+    known = None
+    if isinstance(line, Staircase) and line.as_made():
+        # the curve's own sorted steps: no pass over its vertices
+        if not line.sorted:
+            return None
+        known = (line.times, line.key)
+    elif not is_staircase(x, y):
+        return None
+    to_pixels = _separable(line)
+    if to_pixels is None:
+        return None
+    dashes = dash_pattern(line, dpi)
+    if line.is_dashed() and (dashes is None or not _dashed_from_start(line, x, y)):
+        return None  # its dashes could not be placed where Agg places them: in full
+    new_x, new_y = _raster_steps(line, x, y, to_pixels, dpi, known)
+    if new_x.shape[0] >= x.shape[0]:
+        return None
+    undo = _undo_line(line, dashes is not None)
+    if dashes is not None:
+        # the dashes as Agg would cut them, each ending on the full curve's segment, stroked
+        # solid with the dashes' caps and joins
+        new_x, new_y = _raster_dashes(line, new_x, new_y, to_pixels, dpi, dashes)
+        cap, join = line.get_dash_capstyle(), line.get_dash_joinstyle()
+        line.set_linestyle("-")
+        line.set_solid_capstyle(cap)
+        line.set_solid_joinstyle(join)
+    line.set_data(new_x, new_y)
+    # matplotlib snaps a rectilinear path of up to 1,024 vertices to the pixel grid; the
+    # full curve was never snapped, neither is its thinning
+    line.set_snap(False)
+    return undo
 
 
 def _raster_steps(
@@ -124,11 +168,55 @@ def _raster_steps(
     cell); for a curve's own steps (``known``: a ``Staircase``'s times and key) kept on the
     line (``_kept``): every file at these pixels, and the layout (``for_layout``), read the
     same thinning."""
-    make = partial(staircase_cells, x, y, to_pixels, CELLS_PER_INCH / dpi, SUBSTEPS, known=known)
+    cells = CELLS_PER_INCH / dpi
+    dashes = dash_pattern(line, dpi)
+    width = line.get_linewidth() * dpi / 72.0
+    substeps = SUBSTEPS if dashes is None else dash_substeps(dashes[1], width)
+    make = partial(staircase_cells, x, y, to_pixels, cells, substeps, known=known, dashes=dashes)
     if known is None:
         return make()
-    key = ("raster", _cells_key(to_pixels, dpi), SUBSTEPS)
+    # the pattern in cells: the same at 300 and 600 dpi, as the pixels in cells are
+    pattern = None if dashes is None else (dashes[0] * cells, tuple(dashes[1] * cells))
+    key = ("raster", _cells_key(to_pixels, dpi), substeps, pattern)
     return _kept(line, key, (x, y, *known), make)
+
+
+def _raster_dashes(
+    line: Line2D,
+    x: Any,
+    y: Any,
+    to_pixels: tuple[float, float, float, float],
+    dpi: float,
+    dashes: tuple[float, Any],
+) -> tuple[Any, Any]:
+    """``dashed`` of ``line``'s thinning (x, y) for a raster at ``dpi``, kept on the line
+    (``_kept``) while the thinning is the same arrays: the same in data units at 300 and 600
+    dpi (pixels and pattern both twice as many, exactly), so the TIFF reuses the PNG's."""
+    cells = CELLS_PER_INCH / dpi
+    pattern = (dashes[0] * cells, tuple(dashes[1] * cells))
+    key = ("dashes", _cells_key(to_pixels, dpi), pattern)
+    return _kept(line, key, (x, y), partial(dashed, x, y, to_pixels, dashes))
+
+
+def dash_substeps(lengths: Any, width: float) -> int:
+    """The steps a cell of a curve dashed with on-off ``lengths`` drawn ``width`` wide (both
+    in pixels): ``SUBSTEPS``, twice as many where its dashes are shorter than ``SHORT_DASH``
+    line widths on average (see there)."""
+    dashes = lengths[0::2]
+    mean = float(dashes.sum()) / dashes.shape[0]
+    return 2 * SUBSTEPS if mean < SHORT_DASH * width else SUBSTEPS
+
+
+def _dashed_from_start(line: Line2D, x: Any, y: Any) -> bool:
+    """Whether Agg dashes ``line`` from its first vertex, as ``dashed`` does: matplotlib
+    draws a long line from the vertex before its axes' left edge (``Line2D.draw``), and
+    clips a path to the canvas, starting its dash pattern anew where it comes in."""
+    axes = line.axes
+    if axes is not None and x[0] < min(axes.get_xbound()):
+        return False
+    a, b = line.get_transform().transform((x[0], y[0]))
+    width, height = line.figure.bbox.size if line.figure is not None else (0.0, 0.0)
+    return bool(0 <= a <= width and 0 <= b <= height)
 
 
 def thin_bands(fig: Figure, dpi: int) -> list[Thinned]:
@@ -149,11 +237,22 @@ def thin_bands(fig: Figure, dpi: int) -> list[Thinned]:
     return thinned
 
 
-def _undo_line(line: Line2D) -> Callable[[], None]:
+def _undo_line(line: Line2D, restyled: bool) -> Callable[[], None]:
+    """What puts back ``line``'s data and snapping, and if ``restyled`` (a dashed curve drawn
+    solid as its dashes, ``dashed``) its styles, by matplotlib's own copy of a line's
+    properties."""
+    from matplotlib.lines import Line2D
+
     data, snap = line.get_data(), line.get_snap()
+    styles = None
+    if restyled:
+        styles = Line2D([], [])
+        styles.update_from(line)
 
     def undo() -> None:
         put_back(line, data)
+        if styles is not None:
+            line.update_from(styles)
         line.set_snap(snap)
 
     return undo
@@ -324,6 +423,7 @@ def staircase_cells(
     substeps: int,
     *,
     known: tuple[Any, Any] | None = None,
+    dashes: tuple[float, Any] | None = None,
 ) -> tuple[Any, Any]:
     """The staircase (x, y) (data units, as ``step_curves.steps`` makes it: times increasing,
     values monotone; ``to_pixels`` = (a, b, c, d): pixel x = a x + b, pixel y = c y + d) drawn
@@ -331,7 +431,9 @@ def staircase_cells(
     end to the last follow-up); (x, y) unchanged where the curve spans more cells than it has
     steps. ``known``: its times and its values made increasing (``Staircase.times``,
     ``Staircase.key``) as contiguous arrays known to be sorted: no step is read but at the
-    cuts."""
+    cuts. ``dashes``: the dash pattern (offset, on-off lengths; pixels) the curve is drawn
+    with: each step on which a dash starts or ends is kept as it is (``dash_steps``), so
+    that ``dashed`` ends each dash on the very segment the full curve ends it on."""
     import numpy as np
 
     core = x.shape[0] if x.shape[0] % 2 == 1 else x.shape[0] - 1
@@ -346,7 +448,11 @@ def staircase_cells(
         key = np.ascontiguousarray(after) if sign > 0 else -after
     else:
         times, key = known
-    thinned = step_cells(x[0], y[0], times, key, sign, to_pixels, cells, substeps)
+    kept = None
+    if dashes is not None:
+        total = _arc_px(x[-1:], y[-1:], x[0], y[0], to_pixels)[0]
+        kept = dash_steps(x[0], y[0], times, key, sign, to_pixels, dash_ends(total, *dashes)[0])
+    thinned = step_cells(x[0], y[0], times, key, sign, to_pixels, cells, substeps, kept)
     if thinned is None:
         return x, y
     new_x, new_y = thinned
@@ -362,15 +468,17 @@ def step_cells(
     to_pixels: tuple[float, float, float, float],
     cells: float,
     substeps: int,
+    kept: Any = None,
 ) -> tuple[Any, Any] | None:
     """The staircase from (``x0``, ``y0``) with a step at each of ``times`` (ascending) to
     each value (``key`` = ``sign`` * value: increasing; ``sign`` 1 if the last value is at
     least ``y0``, else -1)
     drawn from fewer steps: its steps are cut into runs at every 1/``cells`` pixel of time and
-    of value (a step whose drop crosses a row of cells is a run of its own, and so is the last
-    step), and each run of more than ``substeps`` steps is drawn as ``substeps`` steps: the
-    run cut into that many groups of consecutive steps, each group one step at the time of its
-    first drop, from the value before the group to the value after it. Runs of ``substeps``
+    of value (a step whose drop crosses a row of cells is a run of its own, and so are the last
+    step and each of ``kept``, step indices), and each run of more than ``substeps`` steps is
+    drawn as ``substeps`` steps: the run cut into that many groups of consecutive steps, each
+    group one step at the time of its first drop, from the value before the group to the
+    value after it. Runs of ``substeps``
     steps or fewer are kept as they are. The cuts are found by binary search of the cell edges
     in the times and values (both sorted), so the cost grows with the number of cells, not of
     steps. Returns the vertices, or None where the curve spans more cells than it has steps
@@ -398,6 +506,7 @@ def step_cells(
                 np.searchsorted(times, (column / cells - b) / a, side="left"),
                 crossing,
                 crossing + 1,
+                *(() if kept is None else (kept, kept + 1)),
             )
         )
     )
@@ -429,6 +538,115 @@ def _span(start: float, end: float, cells: float) -> tuple[float, float]:
 
     low, high = sorted((start * cells, end * cells))
     return math.floor(low) + 1, high
+
+
+def dash_pattern(line: Line2D, dpi: float) -> tuple[float, Any] | None:
+    """A dashed ``line``'s pattern as Agg dashes it at ``dpi``: (offset, on-off lengths), in
+    pixels (matplotlib's pattern, scaled by the line width, in points); None if the line is
+    solid, or its pattern cannot be read (matplotlib keeps it in a private attribute: read
+    with a check, so that a change there leaves the curve drawn in full rather than dashed
+    wrongly) or it has a gap colour."""
+    import numpy as np
+
+    if not line.is_dashed() or line.get_gapcolor() is not None:
+        return None
+    pattern = getattr(line, "_dash_pattern", None)
+    try:
+        offset, lengths = pattern  # type: ignore[misc]
+        lengths = np.asarray(lengths, dtype=float) * (dpi / 72.0)
+        offset = float(offset) * (dpi / 72.0)
+    except (TypeError, ValueError):
+        return None
+    if lengths.ndim != 1 or lengths.shape[0] % 2 or not np.all(lengths >= 0) or lengths.sum() <= 0:
+        return None
+    return offset, lengths
+
+
+def dash_ends(total: float, offset: float, lengths: Any) -> tuple[Any, Any, bool]:
+    """Where a path of ``total`` pixels dashed with on-off ``lengths`` (pixels) from
+    ``offset`` pixels into the pattern, as Agg's dash generator dashes it, has a dash start
+    or end: (distances along the path strictly inside it, ascending; whether each is a dash's
+    start; whether the path starts inside a dash)."""
+    import math
+
+    import numpy as np
+
+    edges = np.concatenate(([0.0], np.cumsum(lengths)))
+    period = float(edges[-1])
+    phase = offset % period
+    repeats = np.arange(math.ceil((total + phase) / period) + 1)
+    ends = (repeats[:, None] * period + edges[None, :-1] - phase).ravel()
+    starts = np.tile(np.arange(lengths.shape[0]) % 2 == 0, repeats.shape[0])
+    inside = (ends > 0) & (ends < total)
+    on = (np.searchsorted(edges, phase, side="right") - 1) % 2 == 0
+    return ends[inside], starts[inside], bool(on)
+
+
+def _arc_px(x: Any, y: Any, x0: float, y0: float, to_pixels: tuple[float, ...]) -> Any:
+    """The distance in pixels along a staircase (times increasing, values monotone; pixel
+    x = a x + b, a > 0) from its start (``x0``, ``y0``) to each of its vertices (x, y):
+    its width plus its height so far, whatever steps it took."""
+    import numpy as np
+
+    a, _, c, _ = to_pixels
+    return a * (x - x0) + abs(c) * np.abs(y - y0)
+
+
+def dash_steps(
+    x0: float,
+    y0: float,
+    times: Any,
+    key: Any,
+    sign: float,
+    to_pixels: tuple[float, float, float, float],
+    ends: Any,
+) -> Any:
+    """The steps (indices, as ``step_cells`` reads them) on which a dash starts or ends,
+    for dash ends at ``ends`` pixels along the staircase (``dash_ends``): the first step whose
+    drop ends at or past each. Found by binary search (the distance to a step's end grows
+    with the step), so the rows are not read; ends past the last step are on the flat end,
+    drawn as it is."""
+    a, _, c, _ = to_pixels
+    first_key = sign * y0
+
+    def reached(i: Any, end: Any) -> Any:
+        return a * (times[i] - x0) + abs(c) * (key[i] - first_key) >= end
+
+    steps = times.shape[0]
+    at = _first_true(reached, steps, ends)
+    return at[at < steps]
+
+
+def dashed(x: Any, y: Any, to_pixels: tuple[float, float, float, float], dashes: Any) -> Any:
+    """The staircase (x, y) (data units; pixel x = a x + b, a > 0) cut into the dashes Agg
+    would draw of it with ``dashes`` (offset, on-off lengths; pixels): each dash its vertices
+    from the point where it starts to the point where it ends, the dashes apart by a NaN
+    vertex (matplotlib starts a new subpath after one). Stroked solid with the dash caps and
+    joins, it draws what Agg draws of (x, y) dashed; and where (x, y) is a thinning that kept
+    the steps each dash starts and ends on (``staircase_cells``' ``dashes``), each dash ends
+    on the segment the full curve ends it on, which a dash's butt cap is square to. Returns
+    (x, y) of the dashes."""
+    import numpy as np
+
+    along = _arc_px(x, y, x[0], y[0], to_pixels)
+    ends, starts, on = dash_ends(float(along[-1]), *dashes)
+    if ends.shape[0] == 0:  # shorter than the dash or gap it starts in
+        return (x, y) if on else (x[:0], y[:0])
+    at = np.searchsorted(along, ends, side="left")  # on the segment from vertex at - 1 to at
+    share = (ends - along[at - 1]) / (along[at] - along[at - 1])
+    # on a horizontal or vertical segment one coordinate is copied, not interpolated
+    end_x = np.where(x[at] == x[at - 1], x[at], x[at - 1] + share * (x[at] - x[at - 1]))
+    end_y = np.where(y[at] == y[at - 1], y[at], y[at - 1] + share * (y[at] - y[at - 1]))
+    # between two ends every vertex is in a dash, or in a gap, as the first end says
+    inside = np.repeat(np.concatenate(([on], starts)), np.diff(at, prepend=0, append=x.shape[0]))
+    # each end inserted before the vertex it comes before (in their order), the vertices in
+    # gaps left out, then a NaN after each dash's end
+    keep = np.insert(inside, at, True)
+    out_x, out_y = np.insert(x, at, end_x)[keep], np.insert(y, at, end_y)[keep]
+    stop_at = (np.cumsum(keep) - 1)[(at + np.arange(at.shape[0]))[~starts]]
+    out_x = np.insert(out_x, stop_at + 1, np.nan)
+    out_y = np.insert(out_y, stop_at + 1, np.nan)
+    return out_x, out_y
 
 
 def censor_stamps(
