@@ -576,6 +576,53 @@ def test_grey_figures_are_written_as_greyscale_rasters_with_the_same_pixels() ->
     assert np.array_equal(np.asarray(coloured), np.asarray(rgb_image(fig, 300)))
 
 
+def _grey_cases() -> list[tuple[str, np.ndarray]]:
+    """Images of 2.3 blocks of ``GREY_CHUNK`` pixels (the last one partial): grey ones (any
+    grey, any alpha) and grey ones with one pixel off grey, in each channel pair, by 1 or by
+    128, at the first and last pixel and at the blocks' edges."""
+    from rtoutcomes.report.figures import GREY_CHUNK
+
+    height, width = 3, (GREY_CHUNK * 23) // 30  # 2.3 blocks
+    level = np.arange(height * width, dtype=np.int64) % 256
+    grey = np.repeat(level.astype(np.uint8).reshape(height, width, 1), 4, axis=2)
+    grey[..., 3] = (level * 7 % 256).astype(np.uint8).reshape(height, width)  # alpha: no part
+    cases = [("grey", grey), ("white", np.full((height, width, 4), 255, np.uint8))]
+    places = [0, GREY_CHUNK - 1, GREY_CHUNK, 2 * GREY_CHUNK, height * width - 1]
+    for place in places:
+        for channels in ((0,), (1,), (2,), (0, 1), (1, 2), (0, 2)):
+            for step in (1, 128):
+                image = grey.copy()
+                pixel = image.reshape(-1, 4)[place]
+                for channel in channels:
+                    pixel[channel] = (int(pixel[channel]) + step) % 256
+                cases.append((f"pixel {place}, channels {channels} + {step}", image))
+    return cases
+
+
+def _grey_by_channels(rgba: np.ndarray) -> bool:
+    return bool(
+        np.array_equal(rgba[..., 0], rgba[..., 1]) and np.array_equal(rgba[..., 0], rgba[..., 2])
+    )
+
+
+def test_the_grey_check_on_32_bit_words_is_the_channels_compared() -> None:
+    """``is_grey`` (each pixel as one 32-bit word, a block at a time) says what comparing the
+    channels says, on every case; a check of R = G alone (one byte of the word) gets some
+    wrong (negative control: the cases tell them apart)."""
+    from rtoutcomes.report.figures import is_grey
+
+    def red_is_green(rgba: np.ndarray) -> bool:
+        words = rgba.view("<u4").reshape(-1)
+        return not ((words ^ (words >> 8)) & 0xFF).any()
+
+    cases = _grey_cases()
+    assert sum(_grey_by_channels(image) for _, image in cases) == 2
+    for name, image in cases:
+        assert is_grey(image) == _grey_by_channels(image), name
+    assert any(red_is_green(image) != _grey_by_channels(image) for _, image in cases)
+    assert is_grey(np.zeros((0, 5, 4), np.uint8))  # no pixel: nothing off grey
+
+
 def test_censor_tick_runs_cut_for_the_raster_leave_its_bytes() -> None:
     """Ticks stamped many times on one pixel are cut to ``censor_stamps_at(dpi)`` per run for
     PNG and TIFF (9 at 300 dpi, 3 at 600; fewer for some greys): the same bytes as drawing

@@ -513,10 +513,34 @@ def raster_image(fig: Figure, dpi: int) -> Any:
     from PIL import Image
 
     rgba = _drawn(fig, dpi)  # the canvas's own buffer: read, not copied
-    red = rgba[..., 0]
-    if np.array_equal(red, rgba[..., 1]) and np.array_equal(red, rgba[..., 2]):
-        return Image.fromarray(np.ascontiguousarray(red))
+    if is_grey(rgba):
+        return Image.fromarray(np.ascontiguousarray(rgba[..., 0]))
     return Image.fromarray(np.ascontiguousarray(rgba[..., :3]))
+
+
+GREY_CHUNK = 1 << 16  # pixels checked at a time (256 kB: the check's temporaries stay cached)
+
+
+def is_grey(rgba: Any) -> bool:
+    """Whether every pixel of ``rgba`` (height x width x 4, uint8) has R = G = B. Each pixel is
+    read as one little-endian 32-bit word (R in its low byte, then G, B, A): the word XOR itself
+    shifted down a byte holds R ^ G and G ^ B in its two low bytes, both 0 only for a grey
+    pixel. A block of pixels at a time, so that the whole check reads the buffer once from
+    memory (two ``np.array_equal`` on strided channels took twice as long: ~1 ms a 300 dpi
+    figure); it stops at the first block with colour."""
+    import numpy as np
+
+    words = np.ascontiguousarray(rgba).view("<u4").reshape(-1)
+    scratch = np.empty(min(GREY_CHUNK, words.shape[0]), dtype=words.dtype)
+    for start in range(0, words.shape[0], GREY_CHUNK):
+        block = words[start : start + GREY_CHUNK]
+        mixed = scratch[: block.shape[0]]
+        np.right_shift(block, 8, out=mixed)
+        np.bitwise_xor(mixed, block, out=mixed)
+        np.bitwise_and(mixed, 0xFFFF, out=mixed)
+        if mixed.any():
+            return False
+    return True
 
 
 def _rgba(fig: Figure, dpi: int) -> Any:
