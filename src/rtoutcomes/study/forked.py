@@ -201,6 +201,9 @@ def _preload_and_run(down: int) -> None:
     """The report process: import the report's modules, then run the job sent through
     ``down`` (none if the parent gave up before sending one), after forking a process for the
     early work sent before it, if any."""
+    from rtoutcomes.report.lazy_modules import defer_unused
+
+    defer_unused()  # what the backends import but no figure uses: run only if used
     imported_uncollected(PRELOAD, freeze=True)  # the job imports what is missing itself
     with os.fdopen(down, "rb") as pipe, contextlib.ExitStack() as stack:
         early: dict[str, Callable[[], Any]] = {}
