@@ -401,10 +401,38 @@ def test_dashes_cut_as_agg_cuts_them() -> None:
 
 
 @functools.cache
-def _three_dense_curves() -> Any:
-    """A panel of three groups' curves (solid, dashed, dotted) of 60,000 distinct times each."""
-    curves = [Curve(f"G{i}", _km(60000, 3 * (300 + i), False), 60000) for i in range(3)]
+def _three_dense_curves(rows: int = 60000) -> Any:
+    """A panel of three groups' curves (solid, dashed, dotted) of ``rows`` distinct times each,
+    without censoring."""
+    curves = [Curve(f"G{i}", _km(rows, 3 * (300 + i), False), rows) for i in range(3)]
     return survival_figure([Panel(curves, "dashes", "Overall survival")], Axis("months"))
+
+
+@pytest.mark.parametrize("dpi", [300, 600])
+def test_dense_grouped_curves_each_within_the_bound(dpi: int) -> None:
+    """Three groups' curves of 300,000 rows each, without censoring (solid, dashed, dotted),
+    in one panel: each curve, drawn alone in it, keeps the report figures' bound. (Where
+    dense curves overlap, one curve's edge lies inside another's ink, so the figure's changed
+    pixels add up and some lie deep in the union's ink: the bound is a curve's.) Negative
+    control: cells of two pixels, one step a run, break it for at least two of the curves."""
+    fig = _three_dense_curves(300000)
+    curves = [line for line in fig.axes[0].get_lines() if len(line.get_xdata()) > 1000]
+    assert len(curves) == 3
+    coarse_broke = 0
+    try:
+        for curve in curves:
+            for other in curves:
+                other.set_visible(other is curve)
+            with _thinning(1, 1, 10**12):
+                full = _grey(fig, dpi)  # every step drawn
+            assert _beyond_bound(full, _grey(fig, dpi), False, dpi) == []
+            # negative control: cells of two pixels, one step a run
+            with _thinning(dpi / 2, 1, 0):
+                coarse_broke += bool(_beyond_bound(full, _grey(fig, dpi), False, dpi))
+    finally:
+        for curve in curves:
+            curve.set_visible(True)
+    assert coarse_broke >= 2
 
 
 def _line_styles(line: Any) -> tuple[str, ...]:
