@@ -49,6 +49,7 @@ def fresh_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(text_measure, "_raster_glyphs", {})
     monkeypatch.setattr(text_measure, "_glyph_bitmaps", {})
     monkeypatch.setattr(text_measure, "_pdf_layouts", {})
+    monkeypatch.setattr(text_measure, "_rotations", {})
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +154,25 @@ def test_a_glyph_bitmap_key_without_the_place_in_the_pixel_changes_the_rasters(
 
     monkeypatch.setattr(text_measure, "glyph_place_key", coarse)
     assert _changed(_files(), reference) == {"png", "tiff"}
+
+
+def test_a_glyph_transform_kept_without_the_angle_changes_the_rasters(
+    reference: list[dict[str, bytes]], fresh_cache: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The glyph transform is kept per angle, slant and extension (``_rotation``, read-only):
+    kept by the font's slant and extension alone, the y axis' label (90 degrees) is drawn with
+    the upright labels' transform, and the PNG and TIFF change."""
+    rotation = text_measure._rotation
+    kept: dict[tuple[float, float], Any] = {}
+
+    def without_the_angle(angle: float, slant: float, extend: float) -> Any:
+        return kept.setdefault((slant, extend), rotation(angle, slant, extend))
+
+    monkeypatch.setattr(text_measure, "_rotation", without_the_angle)
+    assert _changed(_files(), reference) == {"png", "tiff"}
+    matrix, entries = rotation(90.0, 0.0, 1.0)
+    assert entries == (0, -0x10000, 0x10000, 0) and not matrix.flags.writeable
+    assert rotation(90.0, 0.0, 1.0)[0] is matrix  # worked out once
 
 
 def test_glyphs_drawn_by_the_renderers_own_method_where_the_hooks_are_missing(

@@ -422,17 +422,12 @@ def _draw_glyphs(
     boxes): each glyph's bitmap rendered by FreeType at its position and blended into the
     image, the same calls with the same numbers, but a bitmap rendered once per process for
     each ``glyph_bitmap_key`` and ``glyph_place_key`` (a demo draws ~7,200 glyphs, ~3,300 of
-    them different) and the rotation's matrix computed once per string and font. Each font is
-    left set as the method leaves it (its last glyph's size and transform)."""
-    import math
-
-    import numpy as np
-    from matplotlib.ft2font import RenderMode
-
-    cos = math.cos(math.radians(angle))
-    sin = math.sin(math.radians(angle))
+    them different) and the rotation's matrix computed once per process for each angle, slant
+    and extension (``_rotation``). Each font is left set as the method leaves it (its last
+    glyph's size and transform)."""
+    cos, sin = _cos_sin(angle)
     antialiased = bool(gc.get_antialiased())
-    mode = RenderMode.NORMAL if antialiased else RenderMode.MONO
+    mode = _render_mode(antialiased)
     height = renderer.height
     bottom = int(height)
     dpi = renderer.dpi
@@ -443,14 +438,8 @@ def _draw_glyphs(
     for font, size, glyph_index, slant, extend, dx, dy in glyphs:  # dy is upwards
         run = runs.get((font, size, slant, extend))
         if run is None:
-            matrix = (
-                (0x10000 * np.array([[cos, -sin], [sin, cos]]) @ [[extend, extend * slant], [0, 1]])
-                .round()
-                .astype(int)
-            )
-            key = glyph_bitmap_key(
-                rc, font, size, dpi, tuple(matrix.ravel().tolist()), flags, antialiased
-            )
+            matrix, entries = _rotation(angle, slant, extend)
+            key = glyph_bitmap_key(rc, font, size, dpi, entries, flags, antialiased)
             bitmaps = _glyph_bitmaps.get(key)
             if bitmaps is None:
                 if len(_glyph_bitmaps) >= MAX_ENTRIES:
@@ -469,25 +458,71 @@ def _draw_glyphs(
             buffer = rendered.buffer
             if not antialiased:
                 buffer *= 0xFF
-            # (bitmap, its left and top from the origin's pixel, or where FreeType puts a glyph
-            # with no pixels, such as a space: 0, 0 wherever it is)
+            # (bitmap, its left and lower side from the origin's pixel, or where FreeType puts a
+            # glyph with no pixels, such as a space: 0, 0 wherever it is)
             moves = bool(buffer.size)
             left, top = rendered.left, rendered.top
             if moves:
                 left, top = left - (ox >> 6), top - (oy >> 6)
-            bitmap = (buffer, left, top, moves)
+            bitmap = (buffer, left, top - buffer.shape[0], moves)
             if len(bitmaps) >= MAX_ENTRIES:
                 bitmaps.clear()
             bitmaps[at] = bitmap
         last[font] = (size, matrix, ox, oy)
-        buffer, left, top, moves = bitmap
+        buffer, left, lower, moves = bitmap
+        # draw_text_image's y is downwards and the bitmap's lower side
         if moves:
-            left, top = left + (ox >> 6), top + (oy >> 6)
-        # draw_text_image's y is downwards and the bitmap's bottom side
-        draw(buffer, left, bottom - top + buffer.shape[0], 0, gc)
+            draw(buffer, left + (ox >> 6), bottom - lower - (oy >> 6), 0, gc)
+        else:
+            draw(buffer, left, bottom - lower, 0, gc)
     for font, (size, matrix, ox, oy) in last.items():
         font.set_size(size, dpi)
         font._set_transform(matrix, [ox, oy])
+
+
+_rotations: dict[tuple[float, float, float], tuple[Any, tuple[int, ...]]] = {}
+_render_modes: dict[bool, Any] = {}
+
+
+def _cos_sin(angle: float) -> tuple[float, float]:
+    """The cosine and sine of ``angle`` (degrees)."""
+    import math
+
+    radians = math.radians(angle)
+    return math.cos(radians), math.sin(radians)
+
+
+def _rotation(angle: float, slant: float, extend: float) -> tuple[Any, tuple[int, ...]]:
+    """The glyph transform FreeType is given (16.16 fixed point, as the renderer works it out)
+    for a text's ``angle`` (degrees) and a font's ``slant`` and ``extend``, and its entries as
+    a key: worked out once per process for each (it was ~10 us of numpy a string, ~0.01 s of
+    the demo's rasters; the matrix is only read)."""
+    found = _rotations.get((angle, slant, extend))
+    if found is None:
+        import numpy as np
+
+        cos, sin = _cos_sin(angle)
+        matrix = (
+            (0x10000 * np.array([[cos, -sin], [sin, cos]]) @ [[extend, extend * slant], [0, 1]])
+            .round()
+            .astype(int)
+        )
+        matrix.setflags(write=False)  # shared by every string drawn at this angle
+        found = (matrix, tuple(matrix.ravel().tolist()))
+        if len(_rotations) >= MAX_ENTRIES:
+            _rotations.clear()
+        _rotations[(angle, slant, extend)] = found
+    return found
+
+
+def _render_mode(antialiased: bool) -> Any:
+    """FreeType's render mode for anti-aliased glyphs or not (``RenderMode``)."""
+    mode = _render_modes.get(antialiased)
+    if mode is None:
+        from matplotlib.ft2font import RenderMode
+
+        mode = _render_modes[antialiased] = RenderMode.NORMAL if antialiased else RenderMode.MONO
+    return mode
 
 
 def pdf_layout_key(
