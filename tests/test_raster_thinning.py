@@ -469,7 +469,8 @@ def test_dashed_curves_thinned_as_dashes_and_put_back() -> None:
 
 def test_dashed_curves_left_in_full_where_their_dashes_cannot_be_placed() -> None:
     """A dashed curve is left as it is (drawn in full) where its pattern cannot be read (it is
-    kept in a matplotlib attribute that a release may rename) or where Agg would not dash it
+    kept in a matplotlib attribute that a release may rename), where its dashes are finer
+    than its steps (a pattern of a ten-thousandth of its width), or where Agg would not dash it
     from its first vertex (it starts left of its axes: matplotlib then draws it from a later
     vertex). Control: the same curve as made is thinned."""
     fig = _three_dense_curves()
@@ -485,6 +486,12 @@ def test_dashed_curves_left_in_full_where_their_dashes_cannot_be_placed() -> Non
             assert raster_thinning.thin_line(dashed_line, 300) is None
         finally:
             dashed_line._dash_pattern = saved  # type: ignore[attr-defined]
+        # dashes finer than the curve's steps (more dash ends than it has vertices)
+        dashed_line.set_linestyle((0, (1e-4, 1e-4)))
+        try:
+            assert raster_thinning.thin_line(dashed_line, 300) is None
+        finally:
+            dashed_line.set_linestyle(figures.LINE_STYLES[1])
         axes = fig.axes[0]
         left, right = axes.get_xlim()
         axes.set_xlim(left + 0.5, right)

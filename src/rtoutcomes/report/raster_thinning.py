@@ -137,6 +137,10 @@ def thin_line(line: Line2D, dpi: int) -> Callable[[], None] | None:
     dashes = dash_pattern(line, dpi)
     if line.is_dashed() and (dashes is None or not _dashed_from_start(line, x, y)):
         return None  # its dashes could not be placed where Agg places them: in full
+    if dashes is not None:
+        length = _arc_px(x[-1:], y[-1:], x[0], y[0], to_pixels)[0]
+        if length / dashes[1].sum() * dashes[1].shape[0] > x.shape[0] / 2:
+            return None  # more dash ends than steps: nothing to gain (and no end of them)
     new_x, new_y = _raster_steps(line, x, y, to_pixels, dpi, known)
     if new_x.shape[0] >= x.shape[0]:
         return None
