@@ -35,13 +35,10 @@ import sqlalchemy as sa
 from rtoutcomes.errors import RtOutcomesError
 from rtoutcomes.registry.audit_text import canonical_json, json_string, row_texts
 from rtoutcomes.registry.database import insert_columns
-from rtoutcomes.registry.reading import GENESIS, RegistryState, Snapshot
+from rtoutcomes.registry.reading import GENESIS, RegistryState, Rows, Snapshot
 from rtoutcomes.registry.schema import AUDIT_HEAD, AUDIT_LOG
 from rtoutcomes.registry.spec import TABLE_BY_NAME, TABLES, ColumnSpec
 
-"""``prev_hash`` of the first entry."""
-
-Rows = dict[str, list[dict[str, object]]]
 State = dict[str, dict[str, dict[str, object]]]  # table -> key -> row
 
 
