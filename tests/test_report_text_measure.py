@@ -50,6 +50,8 @@ def fresh_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(text_measure, "_glyph_bitmaps", {})
     monkeypatch.setattr(text_measure, "_pdf_layouts", {})
     monkeypatch.setattr(text_measure, "_rotations", {})
+    monkeypatch.setattr(text_measure, "_svg_paths", {})
+    monkeypatch.setattr(text_measure, "_pdf_charprocs", {})
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +175,26 @@ def test_a_glyph_transform_kept_without_the_angle_changes_the_rasters(
     matrix, entries = rotation(90.0, 0.0, 1.0)
     assert entries == (0, -0x10000, 0x10000, 0) and not matrix.flags.writeable
     assert rotation(90.0, 0.0, 1.0)[0] is matrix  # worked out once
+
+
+def test_an_svg_path_key_without_the_vertices_changes_the_svg(
+    reference: list[dict[str, bytes]], fresh_cache: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A glyph outline's path data kept by its codes alone: glyphs with the same kinds of
+    segments share one outline, and the SVG changes."""
+    monkeypatch.setattr(text_measure, "svg_path_key", lambda vertices, codes: (codes.tobytes(),))
+    assert _changed(_files(), reference) == {"svg"}
+
+
+def test_a_pdf_glyph_procedure_key_without_the_font_changes_the_pdf(
+    reference: list[dict[str, bytes]], fresh_cache: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A glyph's Type 3 procedure kept without its font file: the bold titles' glyphs are
+    given the regular font's outlines, and the PDF changes."""
+    monkeypatch.setattr(
+        text_measure, "pdf_charproc_key", lambda rc, font_path, glyph_index: (rc, glyph_index)
+    )
+    assert _changed(_files(), reference) == {"pdf"}
 
 
 def test_glyphs_drawn_by_the_renderers_own_method_where_the_hooks_are_missing(

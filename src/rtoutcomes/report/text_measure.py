@@ -31,20 +31,28 @@ draws) these are kept for the process:
   renders a glyph in the whole-pixel box around it, so a glyph whole pixels away is the same
   bitmap that many pixels away (tests/test_report_text_measure.py checks this on 2,000 random
   glyphs and positions). Each bitmap is still blended into the image by the renderer's own
-  ``draw_text_image``, glyph by glyph, as matplotlib does.
+  ``draw_text_image``, glyph by glyph, as matplotlib does;
+- a glyph outline's SVG path data (each SVG file defines the glyphs it uses as ``<path>``
+  elements: ~1,500 definitions for the demo, of a few hundred outlines), keyed by the outline
+  (``svg_path_key``);
+- a glyph's Type 3 procedure for PDF (its outline and metrics as PDF operators, made for each
+  PDF that uses the glyph), keyed by the font file and the glyph (``pdf_charproc_key``).
 
-All are also keyed by the rcParams they read (fonts, hinting, kerning), taken when the block is
-entered. The values are matplotlib's own, computed the first time, so every figure is the same
-bytes as without the cache (tests/test_report_text_measure.py, with negative controls: a
+All but the SVG path data (a function of the outline alone) are also keyed by the rcParams
+they read (fonts, hinting, kerning), taken when the block is entered. The values are
+matplotlib's own, computed the first time, so every figure is the same bytes as without the
+cache (tests/test_report_text_measure.py, with negative controls: a
 measurement key without the inner renderer's class, which once slipped in, gives the PDF files
 the SVG's measurements; a layout key without the renderer, a raster key without the dpi and an
-SVG key without the font each change files, and so does a glyph bitmap key without the
-origin's place in its pixel).
+SVG key without the font each change files, and so do a glyph bitmap key without the
+origin's place in its pixel, a glyph transform kept without the text's angle, an SVG path key
+without the outline's vertices and a PDF procedure key without the font file).
 
 matplotlib's hooks for this are partly private (``matplotlib.text._get_text_metrics_with_cache``,
 the font manager's ``_find_fonts_by_props``, ``Text._get_layout``; for Agg the renderer's
 ``_prepare_font`` and ``_draw_text_glyphs_and_boxes`` and ``FT2Font._layout``, and for the
-bitmaps ``FT2Font._set_transform`` and ``_render_glyph``, matplotlib 3.11's): each is wrapped
+bitmaps ``FT2Font._set_transform`` and ``_render_glyph``, matplotlib 3.11's; for SVG and PDF
+``RendererSVG._update_glyph_map_defs`` and ``backend_pdf._get_pdf_charprocs``): each is wrapped
 once, the wrappers pass straight through outside the block (and in
 other threads), and where a matplotlib version lacks a hook that hook is not wrapped.
 """
@@ -91,6 +99,8 @@ _glyphs: dict[tuple[Any, ...], Any] = {}  # a string's glyphs and outlines, for 
 _raster_glyphs: dict[tuple[Any, ...], Any] = {}  # a string's glyphs placed, for Agg
 _glyph_bitmaps: dict[tuple[Any, ...], Any] = {}  # a glyph rendered by FreeType, for Agg
 _pdf_layouts: dict[tuple[Any, ...], Any] = {}  # a string's glyphs placed, for PDF
+_svg_paths: dict[tuple[Any, ...], str] = {}  # a glyph outline's SVG path data
+_pdf_charprocs: dict[tuple[Any, ...], tuple[str, bytes]] = {}  # a glyph's PDF Type 3 procedure
 # whether Agg's glyphs are drawn by ``_draw_glyphs`` (each bitmap rendered once) or, where this
 # matplotlib lacks the private parts it draws through, by the renderer's own method
 _glyphs_drawn_here = False
@@ -238,6 +248,8 @@ def _wrap() -> None:
             manager._find_fonts_by_props = found_fonts  # type: ignore[method-assign]
         _wrap_layout()
         _wrap_svg_glyphs()
+        _wrap_svg_glyph_defs()
+        _wrap_pdf_charprocs()
         _wrap_raster_glyphs()
         _wrap_pdf_layout()
 
@@ -315,6 +327,61 @@ def _wrap_svg_glyphs() -> None:
         return list(info), new, []
 
     TextToPath.get_glyphs_with_font = glyphs_with_font  # type: ignore[method-assign]
+
+
+def svg_path_key(vertices: Any, codes: Any) -> tuple[Any, ...]:
+    """What a glyph outline's SVG path data depends on: its vertices and codes (their values,
+    types and shapes; the path is converted unclipped, unsimplified, untransformed)."""
+    return (
+        vertices.dtype.str,
+        vertices.shape,
+        vertices.tobytes(),
+        None if codes is None else (codes.dtype.str, codes.tobytes()),
+    )
+
+
+def _wrap_svg_glyph_defs() -> None:
+    """``RendererSVG._update_glyph_map_defs`` (private: the glyphs a file has not defined yet
+    written as ``<path>`` definitions, each outline converted to path data): within the block,
+    an outline's path data is converted once per process (``svg_path_key``) and written as the
+    method writes it. Where this matplotlib's SVG backend lacks the parts it writes through,
+    nothing is wrapped."""
+    from matplotlib.backends import backend_svg
+    from matplotlib.path import Path
+
+    renderer_class: Any = backend_svg.RendererSVG
+    original = getattr(renderer_class, "_update_glyph_map_defs", None)
+    transform_of = getattr(backend_svg, "_generate_transform", None)
+    needed = ("_adjust_glyph_repr", "_convert_path")
+    if (
+        original is None
+        or transform_of is None
+        or not all(hasattr(renderer_class, name) for name in needed)
+    ):
+        return
+    scale = transform_of([("scale", (1 / 64,))])  # back from FreeType's units, every glyph
+
+    def update_glyph_map_defs(self: Any, glyph_map_new: Any) -> None:
+        if getattr(_state, "rc", None) is None:
+            return original(self, glyph_map_new)
+        writer = self.writer
+        if glyph_map_new:
+            writer.start("defs")
+            for glyph_repr, (vertices, codes) in glyph_map_new.items():
+                key = svg_path_key(vertices, codes)
+                path_data = _svg_paths.get(key)
+                if path_data is None:
+                    # x64 to go back to FreeType's internal (integral) units, as the method
+                    path_data = self._convert_path(Path(vertices * 64, codes), simplify=False)
+                    _kept(_svg_paths, key, path_data)
+                writer.element(
+                    "path", id=self._adjust_glyph_repr(glyph_repr), d=path_data, transform=scale
+                )
+            writer.end("defs")
+            self._glyph_map.update(glyph_map_new)
+        return None
+
+    renderer_class._update_glyph_map_defs = update_glyph_map_defs
 
 
 def _wrap_raster_glyphs() -> None:
@@ -592,6 +659,51 @@ def _wrap_pdf_layout() -> None:
         **{**vars(helpers), "layout": layout}
     )
     renderer_class.draw_text = draw_text
+
+
+def pdf_charproc_key(rc: int, font_path: Any, glyph_index: int) -> tuple[Any, ...]:
+    """What a glyph's Type 3 procedure in a PDF depends on: the font file and the glyph (its
+    outline and metrics in the font's own units) and the rcParams the font is opened with."""
+    return (rc, font_path, glyph_index)
+
+
+def _wrap_pdf_charprocs() -> None:
+    """The PDF backend's Type 3 glyph procedures (``backend_pdf._get_pdf_charprocs``: each
+    glyph of a font that a PDF uses loaded unscaled and its outline written as PDF operators,
+    glyph by glyph, for every PDF): within the block, a glyph's procedure is made once per
+    process (``pdf_charproc_key``) and given again, the procedures in the order asked for, as
+    the function gives them; the font is left with the last glyph asked for loaded, as the
+    function leaves it. Where this matplotlib's PDF backend lacks it, nothing is wrapped."""
+    from matplotlib.backends import backend_pdf
+    from matplotlib.ft2font import LoadFlags
+
+    original = getattr(backend_pdf, "_get_pdf_charprocs", None)
+    get_font = getattr(backend_pdf, "get_font", None)
+    if original is None or get_font is None:
+        return
+
+    def charprocs(font_path: Any, glyph_indices: Any) -> dict[str, bytes]:
+        rc = getattr(_state, "rc", None)
+        if rc is None:
+            return original(font_path, glyph_indices)
+        procs: dict[str, bytes] = {}
+        last = None
+        for glyph_index in glyph_indices:
+            key = pdf_charproc_key(rc, font_path, glyph_index)
+            found = _pdf_charprocs.get(key)
+            if found is None:
+                [found] = original(font_path, [glyph_index]).items()
+                _kept(_pdf_charprocs, key, found)
+                last = None  # the font holds this glyph now
+            else:
+                last = glyph_index
+            name, proc = found
+            procs[name] = proc
+        if last is not None:
+            get_font(font_path).load_glyph(last, LoadFlags.NO_SCALE)
+        return procs
+
+    backend_pdf._get_pdf_charprocs = charprocs
 
 
 @contextmanager
