@@ -469,7 +469,8 @@ def test_dashed_curves_thinned_as_dashes_and_put_back() -> None:
 
 def test_dashed_curves_left_in_full_where_their_dashes_cannot_be_placed() -> None:
     """A dashed curve is left as it is (drawn in full) where its pattern cannot be read (it is
-    kept in a matplotlib attribute that a release may rename), where its dashes are finer
+    kept in a matplotlib attribute that a release may rename), where it is drawn as steps of
+    its vertices or marks each of them, where its dashes are finer
     than its steps (a pattern of a ten-thousandth of its width), or where Agg would not dash it
     from its first vertex (it starts left of its axes: matplotlib then draws it from a later
     vertex). Control: the same curve as made is thinned."""
@@ -486,6 +487,17 @@ def test_dashed_curves_left_in_full_where_their_dashes_cannot_be_placed() -> Non
             assert raster_thinning.thin_line(dashed_line, 300) is None
         finally:
             dashed_line._dash_pattern = saved  # type: ignore[attr-defined]
+        # a curve drawn as steps of its vertices, or marking each vertex
+        for prop, value in (("drawstyle", "steps-post"), ("marker", ".")):
+            back = getattr(dashed_line, f"get_{prop}")()
+            dashed_line.set(**{prop: value})
+            try:
+                assert raster_thinning.thin_line(dashed_line, 300) is None
+            finally:
+                dashed_line.set(**{prop: back})
+        again = raster_thinning.thin_line(dashed_line, 300)  # as made again: thinned
+        assert again is not None
+        again()
         # dashes finer than the curve's steps (more dash ends than it has vertices)
         dashed_line.set_linestyle((0, (1e-4, 1e-4)))
         try:

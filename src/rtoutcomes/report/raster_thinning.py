@@ -120,6 +120,8 @@ def thin_line(line: Line2D, dpi: int) -> Callable[[], None] | None:
 
     if line.get_linestyle() in ("None", "none", "", " "):
         return None  # markers only (censor ticks): no line to stroke
+    if line.get_drawstyle() != "default" or line.get_marker() not in ("None", "none", "", " "):
+        return None  # drawn from other vertices than its own, or marks each vertex
     x, y = (np.asarray(v, dtype=float) for v in line.get_data())
     if x.shape[0] < MIN_VERTICES:
         return None
