@@ -502,6 +502,8 @@ def test_dashed_curves_left_in_full_where_their_dashes_cannot_be_placed() -> Non
         dashed_line.set_linestyle((0, (1e-4, 1e-4)))
         try:
             assert raster_thinning.thin_line(dashed_line, 300) is None
+            # the layout reads it thinned as a solid curve (no dash ends made)
+            assert raster_thinning.for_layout(dashed_line, 300) is not None
         finally:
             dashed_line.set_linestyle(figures.LINE_STYLES[1])
         axes = fig.axes[0]

@@ -136,13 +136,9 @@ def thin_line(line: Line2D, dpi: int) -> Callable[[], None] | None:
     to_pixels = _separable(line)
     if to_pixels is None:
         return None
-    dashes = dash_pattern(line, dpi)
+    dashes = _raster_pattern(line, x, y, to_pixels, dpi)
     if line.is_dashed() and (dashes is None or not _dashed_from_start(line, x, y)):
         return None  # its dashes could not be placed where Agg places them: in full
-    if dashes is not None:
-        length = _arc_px(x[-1:], y[-1:], x[0], y[0], to_pixels)[0]
-        if length / dashes[1].sum() * dashes[1].shape[0] > x.shape[0] / 2:
-            return None  # more dash ends than steps: nothing to gain (and no end of them)
     new_x, new_y = _raster_steps(line, x, y, to_pixels, dpi, known)
     if new_x.shape[0] >= x.shape[0]:
         return None
@@ -175,7 +171,7 @@ def _raster_steps(
     line (``_kept``): every file at these pixels, and the layout (``for_layout``), read the
     same thinning."""
     cells = CELLS_PER_INCH / dpi
-    dashes = dash_pattern(line, dpi)
+    dashes = _raster_pattern(line, x, y, to_pixels, dpi)
     width = line.get_linewidth() * dpi / 72.0
     substeps = SUBSTEPS if dashes is None else dash_substeps(dashes[1], width)
     make = partial(staircase_cells, x, y, to_pixels, cells, substeps, known=known, dashes=dashes)
@@ -185,6 +181,22 @@ def _raster_steps(
     pattern = None if dashes is None else (dashes[0] * cells, tuple(dashes[1] * cells))
     key = ("raster", _cells_key(to_pixels, dpi), substeps, pattern)
     return _kept(line, key, (x, y, *known), make)
+
+
+def _raster_pattern(
+    line: Line2D, x: Any, y: Any, to_pixels: tuple[float, float, float, float], dpi: float
+) -> tuple[float, Any] | None:
+    """``dash_pattern`` of ``line`` (vertices x, y) where a raster at ``dpi`` can draw it as
+    its dashes: None if it is solid, its pattern cannot be read, or it has more dash ends
+    than half its vertices (dashes finer than its steps: nothing to gain, and the ends'
+    arrays would grow with the pattern's fineness)."""
+    dashes = dash_pattern(line, dpi)
+    if dashes is None:
+        return None
+    length = _arc_px(x[-1:], y[-1:], x[0], y[0], to_pixels)[0]
+    if length / dashes[1].sum() * dashes[1].shape[0] > x.shape[0] / 2:
+        return None
+    return dashes
 
 
 def _raster_dashes(
