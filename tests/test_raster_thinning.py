@@ -19,11 +19,11 @@ The bound, thinned against the same drawing from every step:
   uninked one for a solid line, within half the line's width for a dashed one; at most
   ``CHANGED_PER_PX`` changed pixels per pixel of the curve's length; the ink moved at most
   ``CURVE_INK`` of the curve's ink (the worst of 360 curves a style from six seeds, seeds
-  20-25: 0.81 pixels per pixel, 8.5 % of the ink, a dotted curve), and at most ``MEAN_INK``
-  on average over the curves (0.7-1.6 % a style and seed; thinning to whole pixels, one step
-  a run: 6.5 %). A dashed curve is drawn as its dashes, each ending on the full curve's
-  segment (``raster_thinning.dashed``: Agg's very pixels, tested); without that, a dotted
-  curve breaks the bound (negative control).
+  20-25, in the report's curve style, ``figures.CURVE_LINE``: 0.85 pixels per pixel, 6.1 % of
+  the ink), and at most ``MEAN_INK`` on average over the curves (0.6-1.6 % a style and seed;
+  thinning to whole pixels, one step a run: 6.5 %). A dashed curve is drawn as its dashes,
+  each ending on the full curve's segment (``raster_thinning.dashed``: Agg's very pixels,
+  tested); without that, a dotted curve breaks the bound (negative control).
 The curves come from fixed seeds. Curves are thinned from any size here (``MIN_VERTICES`` = 0)
 so that the sensitive middle densities are covered. Negative control: thinning to whole pixels,
 one step per run, breaks the bound.
@@ -250,15 +250,13 @@ def _drawn_alone(
     ``LINE_STYLES``) at ``dpi`` on a 160 x 120 pixel canvas, one grey value per pixel; with
     ``thinning`` (cells per inch, substeps), thinned first as the raster thins a curve
     (``thin_line``) whatever its size."""
-    return _stroked(
-        x, y, dpi, thinning, linestyle=style, solid_joinstyle="miter", dash_capstyle="butt"
-    )
+    return _stroked(x, y, dpi, thinning, linestyle=style, **figures.CURVE_LINE)
 
 
 def _stroked(
     x: np.ndarray, y: np.ndarray, dpi: int, thinning: tuple[float, int] | None, **style: Any
 ) -> np.ndarray:
-    """(x, y) (in pixels) stroked 1 pt wide in black with ``style`` (Line2D's properties), as
+    """(x, y) (in pixels) stroked in black with ``style`` (Line2D's properties), as
     ``_drawn_alone`` says."""
     from matplotlib.lines import Line2D
     from matplotlib.transforms import IdentityTransform
@@ -267,7 +265,7 @@ def _stroked(
         fig = figures.new_figure(160 / dpi, 120 / dpi)
         fig.set_dpi(dpi)
         fig.set_size_inches(160 / dpi, 120 / dpi)
-        line = Line2D(x, y, transform=IdentityTransform(), color="0.0", linewidth=1.0, **style)
+        line = Line2D(x, y, transform=IdentityTransform(), color="0.0", **style)
         line.set_snap(False)  # as thin_for_raster draws both
         fig.add_artist(line)
         if thinning is not None:
@@ -374,7 +372,7 @@ def test_dashes_cut_as_agg_cuts_them() -> None:
     from matplotlib.lines import Line2D
 
     def cut(x: np.ndarray, y: np.ndarray, dpi: int, style: Any, shift: float = 0.0) -> Any:
-        line = Line2D(x, y, linestyle=style, linewidth=1.0)
+        line = Line2D(x, y, linestyle=style, linewidth=figures.CURVE_LINE["linewidth"])
         offset, lengths = raster_thinning.dash_pattern(line, dpi)
         dashes = (offset + shift * lengths[0], lengths)
         return raster_thinning.dashed(x, y, (1.0, 0.0, 1.0, 0.0), dashes)
@@ -519,10 +517,17 @@ def test_dashed_curves_left_in_full_where_their_dashes_cannot_be_placed() -> Non
 def _drawn_solid(x: np.ndarray, y: np.ndarray, dpi: int) -> np.ndarray:
     """(x, y) (in pixels, NaN between subpaths) stroked solid with the dash caps and joins of
     a report curve, as ``_drawn_alone`` strokes a curve."""
-    from matplotlib.lines import Line2D
-
-    join = Line2D([], []).get_dash_joinstyle()
-    return _stroked(x, y, dpi, None, linestyle="-", solid_joinstyle=join, solid_capstyle="butt")
+    style = figures.CURVE_LINE
+    return _stroked(
+        x,
+        y,
+        dpi,
+        None,
+        linestyle="-",
+        linewidth=style["linewidth"],
+        solid_joinstyle=style["dash_joinstyle"],
+        solid_capstyle=style["dash_capstyle"],
+    )
 
 
 BAND_LEVELS = 8

@@ -150,10 +150,8 @@ def _reference_draw_curves(
             ys,
             linestyle=style,
             color=grey,
-            linewidth=1.0,
             label=label,
-            solid_joinstyle="miter",
-            dash_capstyle="butt",
+            **figures.CURVE_LINE,
         )
         lines.append(line)
         if bands:

@@ -42,6 +42,18 @@ LINE_STYLES: tuple[Any, ...] = (
     (0, (6, 1.5, 1, 1.5, 1, 1.5)),
 )
 GREYS = ("0.0", "0.5", "0.0", "0.3", "0.6", "0.15")
+CURVE_LINE: dict[str, Any] = {
+    "linewidth": 1.0,
+    "solid_joinstyle": "miter",
+    "dash_joinstyle": "miter",
+    "dash_capstyle": "butt",
+}
+"""How every survival and incidence curve is stroked (points): square corners at each step,
+dashed or not, and dashes cut square. (Dashes had matplotlib's round joins, a corner rounded
+by half a line width where the solid curves' is square; Agg strokes a join at every step of
+a dense thinned curve, and a round one draws about half again as much as a miter: 0.011 s of
+a 3-group PNG at 1e6 rows, 0.010 s of its 600 dpi TIFF.) tests/test_raster_thinning.py checks
+the thinning's bound in this style."""
 FONT_PT = 7.0
 SMALL_PT = 6.5
 LETTER_PT = 10.0
@@ -616,10 +628,8 @@ def draw_curves(
             start,
             linestyle=style,
             color=grey,
-            linewidth=1.0,
             label=label,
-            solid_joinstyle="miter",
-            dash_capstyle="butt",
+            **CURVE_LINE,
         )
         lines.append(line)
         if bands:

@@ -55,7 +55,7 @@ SUBSTEPS = 3
 over-inking of a dense curve's edge, see above). 3 keeps the tested bound with a margin: over
 360 generated staircases a line style from six seeds (tests/test_raster_thinning.py), a solid
 curve at worst 0.70 changed pixels per pixel of its length (bound 1.5) and 3.8 % of its ink
-(bound 10 %), 0.8-1.1 % on average (bound 2 %); every style at worst 0.81 and 8.5 %, at most
+(bound 10 %), 0.8-1.1 % on average (bound 2 %); every style at worst 0.85 and 6.1 %, at most
 1.6 % on average. Before dashed curves were drawn as their dashes, over solid and dashed
 curves together: 4 drew a third more vertices (Agg's stroke costs by the vertex: 0.02 CPU s
 of a 3-curve panel at 300 dpi) for 0.89, 5.7 % and 0.8-1.3 % against 3's 1.09, 6.9 % and
@@ -72,11 +72,11 @@ SHORT_DASH = 3.0
 dashes, 2.5; the sixth group's dash and two dots, 2.7) are mostly their ends, where the
 over-inking of a dense curve's edge and the butt cap meet: such a curve is thinned to twice
 ``SUBSTEPS`` steps a cell (``dash_substeps``). Over the generated staircases of six seeds
-(tests/test_raster_thinning.py), a dotted curve moves 2.0-2.7 % of its ink on average at
-``SUBSTEPS`` steps a cell (bound 2 %; 2 of 360 curves beyond the 10 % bound), 1.1-1.6 % at
-twice as many (8.5 % at worst). The second and fourth groups' dashes (4 widths; a dash and a
-dot, 3) keep it at ``SUBSTEPS``: 1.0-1.4 % and 1.2-1.6 % (6.6 % and 5.8 % at worst); the
-fifth and sixth groups' at twice as many, 0.7-1.0 % (6.5 % and 5.3 %)."""
+(tests/test_raster_thinning.py, the report's curve style), a dotted curve moves 1.7-2.4 % of
+its ink on average at ``SUBSTEPS`` steps a cell (bound 2 %), 0.9-1.4 % at twice as many
+(6.0 % at worst). The second and fourth groups' dashes (4 widths; a dash and a dot, 3) keep it
+at ``SUBSTEPS``: 1.1-1.5 % and 1.2-1.6 % (6.1 % at worst); the fifth and sixth groups' at
+twice as many, 0.6-1.0 % (6.1 % and 4.7 %)."""
 
 MIN_VERTICES = 8192
 """Curves with fewer vertices (about 4,000 distinct times) are drawn as they are."""
