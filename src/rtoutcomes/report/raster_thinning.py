@@ -167,9 +167,10 @@ def _raster_steps(
     known: tuple[Any, Any] | None,
 ) -> tuple[Any, Any]:
     """The staircase (x, y) of ``line`` thinned for a raster at ``dpi`` (``SUBSTEPS`` steps a
-    cell); for a curve's own steps (``known``: a ``Staircase``'s times and key) kept on the
-    line (``_kept``): every file at these pixels, and the layout (``for_layout``), read the
-    same thinning."""
+    cell; a dashed curve with the steps its dashes start and end on kept, and twice the steps
+    if its dashes are short: ``_raster_pattern``, ``dash_substeps``); for a curve's own steps
+    (``known``: a ``Staircase``'s times and key) kept on the line (``_kept``): every file at
+    these pixels, and the layout (``for_layout``), read the same thinning."""
     cells = CELLS_PER_INCH / dpi
     dashes = _raster_pattern(line, x, y, to_pixels, dpi)
     width = line.get_linewidth() * dpi / 72.0
@@ -177,8 +178,7 @@ def _raster_steps(
     make = partial(staircase_cells, x, y, to_pixels, cells, substeps, known=known, dashes=dashes)
     if known is None:
         return make()
-    # the pattern in cells: the same at 300 and 600 dpi, as the pixels in cells are
-    pattern = None if dashes is None else (dashes[0] * cells, tuple(dashes[1] * cells))
+    pattern = None if dashes is None else _pattern_in_cells(dashes, dpi)
     key = ("raster", _cells_key(to_pixels, dpi), substeps, pattern)
     return _kept(line, key, (x, y, *known), make)
 
@@ -210,10 +210,15 @@ def _raster_dashes(
     """``dashed`` of ``line``'s thinning (x, y) for a raster at ``dpi``, kept on the line
     (``_kept``) while the thinning is the same arrays: the same in data units at 300 and 600
     dpi (pixels and pattern both twice as many, exactly), so the TIFF reuses the PNG's."""
-    cells = CELLS_PER_INCH / dpi
-    pattern = (dashes[0] * cells, tuple(dashes[1] * cells))
-    key = ("dashes", _cells_key(to_pixels, dpi), pattern)
+    key = ("dashes", _cells_key(to_pixels, dpi), _pattern_in_cells(dashes, dpi))
     return _kept(line, key, (x, y), partial(dashed, x, y, to_pixels, dashes))
+
+
+def _pattern_in_cells(dashes: tuple[float, Any], dpi: float) -> tuple[float, tuple[float, ...]]:
+    """A dash pattern (offset, on-off lengths; pixels at ``dpi``) in cells, for a key of
+    ``_kept``: the same at 300 and 600 dpi, as the pixels in cells are (``_cells_key``)."""
+    cells = CELLS_PER_INCH / dpi
+    return dashes[0] * cells, tuple(dashes[1] * cells)
 
 
 def dash_substeps(lengths: Any, width: float) -> int:
