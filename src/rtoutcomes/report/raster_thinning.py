@@ -139,7 +139,7 @@ def thin_line(line: Line2D, dpi: int) -> Callable[[], None] | None:
     dashes = _raster_pattern(line, x, y, to_pixels, dpi)
     if line.is_dashed() and (dashes is None or not _dashed_from_start(line, x, y)):
         return None  # its dashes could not be placed where Agg places them: in full
-    new_x, new_y = _raster_steps(line, x, y, to_pixels, dpi, known)
+    new_x, new_y = _raster_steps(line, x, y, to_pixels, dpi, known, dashes)
     if new_x.shape[0] >= x.shape[0]:
         return None
     undo = _undo_line(line, dashes is not None)
@@ -165,14 +165,14 @@ def _raster_steps(
     to_pixels: tuple[float, float, float, float],
     dpi: float,
     known: tuple[Any, Any] | None,
+    dashes: tuple[float, Any] | None,
 ) -> tuple[Any, Any]:
     """The staircase (x, y) of ``line`` thinned for a raster at ``dpi`` (``SUBSTEPS`` steps a
-    cell; a dashed curve with the steps its dashes start and end on kept, and twice the steps
-    if its dashes are short: ``_raster_pattern``, ``dash_substeps``); for a curve's own steps
-    (``known``: a ``Staircase``'s times and key) kept on the line (``_kept``): every file at
-    these pixels, and the layout (``for_layout``), read the same thinning."""
+    cell; a dashed curve, ``dashes`` its ``_raster_pattern``, with the steps its dashes start
+    and end on kept, and twice the steps if they are short: ``dash_substeps``); for a curve's
+    own steps (``known``: a ``Staircase``'s times and key) kept on the line (``_kept``): every
+    file at these pixels, and the layout (``for_layout``), read the same thinning."""
     cells = CELLS_PER_INCH / dpi
-    dashes = _raster_pattern(line, x, y, to_pixels, dpi)
     width = line.get_linewidth() * dpi / 72.0
     substeps = SUBSTEPS if dashes is None else dash_substeps(dashes[1], width)
     make = partial(staircase_cells, x, y, to_pixels, cells, substeps, known=known, dashes=dashes)
@@ -813,7 +813,9 @@ def for_layout(line: Line2D, dpi: float) -> Any | None:
         if x.shape[0] < MIN_VERTICES:
             return None
 
-        new_x, new_y = _raster_steps(line, x, y, to_pixels, dpi, (line.times, line.key))
+        dashes = _raster_pattern(line, x, y, to_pixels, dpi)
+        known = (line.times, line.key)
+        new_x, new_y = _raster_steps(line, x, y, to_pixels, dpi, known, dashes)
         return None if new_x.shape[0] >= x.shape[0] else np.column_stack((new_x, new_y))
     if (
         isinstance(line, CensorTicks)
