@@ -532,13 +532,38 @@ def _drawn_solid(x: np.ndarray, y: np.ndarray, dpi: int) -> np.ndarray:
 
 BAND_LEVELS = 8
 """Confidence bands are filled, not stroked (no folded outline), at 12 % opacity: a merged run
-moves at most a cell's area of fill in each cell its boundary crosses, at most ~16 cells of
-1/64 pixel in one pixel: a quarter of the pixel, 8 grey levels at most."""
+of steps moves fill only inside its cell (``raster_thinning.BAND_CELLS_PER_INCH``: 1/4 pixel at
+300 dpi, 1/2 at 600), and its step is placed halfway through the time the run drops over, so
+about as much moves one way as the other. 8 grey levels is a quarter of a pixel's fill
+(0.12 x 255 = 31 levels a whole pixel); measured: at most 1 level as drawn, 2 with the curves
+hidden (see ``BAND_CELLS_PER_INCH``)."""
 
 
-def _bands_thinned(fig: Any, bands: list[Any], dpi: int, cells: float) -> np.ndarray:
-    """The figure at ``dpi`` with only its bands thinned (cells of 1/``cells`` inch)."""
-    with figures.rc_context(), _thinning(cells, raster_thinning.SUBSTEPS, 0):
+@contextmanager
+def _band_cells(per_inch: float, centred: bool = True) -> Iterator[None]:
+    """Bands thinned in cells of 1/``per_inch`` inch, each run's step halfway through its drop
+    (``centred``) or, if not, at its first drop (as a curve's)."""
+    saved = raster_thinning.BAND_CELLS_PER_INCH, raster_thinning.step_cells
+    raster_thinning.BAND_CELLS_PER_INCH = per_inch  # type: ignore[assignment]
+    if not centred:
+        step_cells = raster_thinning.step_cells
+
+        def at_first_drop(*args: Any, **kwargs: Any) -> Any:
+            return step_cells(*args, **{**kwargs, "centred": False})
+
+        raster_thinning.step_cells = at_first_drop  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        raster_thinning.BAND_CELLS_PER_INCH, raster_thinning.step_cells = saved
+
+
+def _bands_thinned(
+    fig: Any, bands: list[Any], dpi: int, per_inch: float, centred: bool = True
+) -> np.ndarray:
+    """The figure at ``dpi`` with only its bands thinned (cells of 1/``per_inch`` inch)."""
+    curves = raster_thinning.CELLS_PER_INCH, raster_thinning.SUBSTEPS
+    with figures.rc_context(), _band_cells(per_inch, centred), _thinning(*curves, 0):
         fig.set_dpi(dpi)
         thinned = [raster_thinning._thin_band(band, dpi) for band in bands]
         fig.set_dpi(figures.DPI)
@@ -550,13 +575,16 @@ def _bands_thinned(fig: Any, bands: list[Any], dpi: int, cells: float) -> np.nda
             raster_thinning.restore(kept)
 
 
-def test_confidence_bands_thinned_within_a_few_levels() -> None:
-    """A band (fill_between, step "post") of 40,000 rows is thinned with the curves and put
-    back (a run of steps in a cell drawn as ``BAND_SUBSTEPS``: one step; measured: 1 level on
-    34 pixels at 300 dpi, 172 at 600); its thinning alone moves no pixel more than
-    BAND_LEVELS, at 300 and 600 dpi, and a
-    far coarser one (cells of 40 pixels) does (negative control). The vector files thin it as
-    the 300 dpi raster does."""
+@pytest.mark.parametrize("bare", [False, True], ids=["as drawn", "bands alone"])
+def test_confidence_bands_thinned_within_a_few_levels(bare: bool) -> None:
+    """Two bands (fill_between, step "post") of 40,000 rows are thinned with the curves and
+    put back (a run of steps in a band's cell drawn as ``BAND_SUBSTEPS``: one step, halfway
+    through its drop; measured: 1 level on 0 pixels at 300 dpi and 4 at 600 as drawn, on 64
+    and 287 with the curves hidden, ``bare``); their thinning alone moves no pixel more than
+    BAND_LEVELS, at 300 and 600 dpi, and changes fewer pixels than the same cells with each
+    step at its run's first drop (as drawn at 300 dpi: 96 pixels; bare 809 and 2,560, 2 and 4
+    levels); a far coarser one (cells of 40 pixels) breaks the bound (negative control). The
+    vector files thin them as the 300 dpi raster does."""
     from matplotlib.collections import PolyCollection
 
     from rtoutcomes.report.figures import Style
@@ -564,13 +592,18 @@ def test_confidence_bands_thinned_within_a_few_levels() -> None:
     curves = [Curve(f"G{i}", _km(40000, 700 + i, False), 40000) for i in range(2)]
     panel = Panel(curves, "bands", "Overall survival")
     fig = survival_figure([panel], Axis("months"), Style(bands=True))
+    for line in fig.axes[0].get_lines() if bare else ():
+        line.set_visible(False)
     bands = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
     paths = [band.get_paths() for band in bands]
+    cells = raster_thinning.BAND_CELLS_PER_INCH
     for dpi in (300, 600):
         with figures.rc_context():
             full = figures._rgba(fig, dpi)[..., 0].astype(int)
-        thin = _bands_thinned(fig, bands, dpi, raster_thinning.CELLS_PER_INCH)
-        assert np.abs(full - thin).max() <= BAND_LEVELS
+        moved = np.abs(full - _bands_thinned(fig, bands, dpi, cells))
+        assert moved.max() <= BAND_LEVELS
+        at_first_drop = np.abs(full - _bands_thinned(fig, bands, dpi, cells, centred=False))
+        assert np.count_nonzero(moved) < np.count_nonzero(at_first_drop)
         coarse = _bands_thinned(fig, bands, dpi, dpi / 40)
         assert np.abs(full - coarse).max() > BAND_LEVELS
     assert [band.get_paths() for band in bands] == paths  # put back, the same objects
@@ -583,3 +616,35 @@ def test_confidence_bands_thinned_within_a_few_levels() -> None:
         every_step = render(fig, ("svg",)).svg
     assert len(render(fig, ("svg",)).svg) < len(every_step)  # 1e6 rows: 99 MB -> 4.6 MB
     assert [band.get_paths() for band in bands] == paths
+
+
+@pytest.mark.parametrize("snapped", [False, True], ids=["as drawn", "negative control"])
+def test_a_small_dense_band_thinned_is_not_snapped(snapped: bool) -> None:
+    """A dense band in a small part of its axes (20,000 rows over ~20 x 30 px at 300 dpi)
+    is thinned to fewer than 1,025 vertices, where Agg would snap a path of horizontal and
+    vertical segments to the pixel grid (the full band, at least ``MIN_VERTICES``, never
+    is): the thinned band is drawn unsnapped (measured: 1 level on 1 pixel) and its snapping
+    put back; snapped (negative control), its edges move by up to half a pixel (25 levels)."""
+    from matplotlib.figure import Figure
+
+    from rtoutcomes.report import step_curves
+
+    rng = np.random.default_rng(3)
+    rows = 20000
+    km = dict(km_summary(rng.uniform(0, 10, rows), np.ones(rows), KMOptions(), ())["km"])
+    fig = Figure(figsize=(3.35, 2.5), dpi=300)
+    ax = fig.add_subplot()
+    ax.set_xlim(0, 2000)
+    ax.set_ylim(-40, 1)
+    step_curves.plot_band(ax, Curve("A", km, rows), 1.0, color="k", alpha=0.12, linewidth=0)
+    (band,) = ax.collections
+    full = figures._rgba(fig, 300)[..., 0].astype(int)
+    (thinned,) = raster_thinning.thin_bands(fig, 300)
+    assert len(band.get_paths()[0].vertices) <= 1024
+    assert band.get_snap() is False
+    if snapped:
+        band.set_snap(None)
+    moved = np.abs(full - figures._rgba(fig, 300)[..., 0].astype(int))
+    raster_thinning.restore([thinned])
+    assert band.get_snap() is None  # put back
+    assert (moved.max() > BAND_LEVELS) == snapped

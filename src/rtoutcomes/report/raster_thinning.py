@@ -63,9 +63,37 @@ of a 3-curve panel at 300 dpi) for 0.89, 5.7 % and 0.8-1.3 % against 3's 1.09, 6
 
 BAND_SUBSTEPS = 1
 """The same for a confidence band's edges: one step per run. A band is filled (12 % grey), not
-stroked, so no edge is over-inked; one step per cell of 1/8 pixel moves at most 1/64 pixel of
-fill per cell: 1 grey level at most, measured (tests/test_raster_thinning.py bounds it at
+stroked, so no edge is over-inked (tests/test_raster_thinning.py bounds the change at
 ``BAND_LEVELS``). Four steps per run drew three times the vertices for no visible change."""
+
+BAND_CELLS_PER_INCH = 1200
+"""Cells per inch of a confidence band's edges: 1/4 pixel at 300 dpi, 1/2 at 600 (so the 600
+dpi TIFF reuses the 300 dpi thinning, ``_cells_key``), half the curves' ``CELLS_PER_INCH``:
+half the vertices Agg fills, ``_along`` reads for the layout and the vector files hold. A run
+of steps inside one cell is drawn as one step halfway through the time it drops over
+(``step_cells``' ``centred``), not at its first drop: the fill it moves is about half on
+either side of the step and cancels within the cell, instead of all on one side.
+Measured against the band drawn from every step (bands alone thinned; grey levels, worst,
+and pixels changed; "bare": the curves and ticks hidden, so the band's own edge shows
+everywhere):
+
+- the bound test's two 40,000-row bands (no censoring), 300 dpi: 1 level on 0 / 64 (bare)
+  pixels; 600 dpi: 1 level on 4 / 287 (bare). These cells with the step at the first drop:
+  1 level on 96 and 2 levels on 809 (bare) at 300, 3 and 4 levels at 600 (425 / 2,560 px);
+- ``benchmarks/figure_scale``'s three 1e6-row bands (grouped panel, half censored): 0 pixels
+  at 300 and 600 dpi as drawn (a band of 333,334 rows is narrower than its curve's stroke
+  and the ticks cover it); bare, 1 level on 296 pixels at 300 dpi, 2 levels on 1,377 (8 of
+  them 2) at 600;
+- the curves' cells (1/2400 inch, first drop), before: 1 level on 34 / 234 (bare) pixels at
+  300 dpi and 171 / 898 at 600 on the test's bands; on the benchmark's bare, 2 levels on
+  2,097 pixels at 300 and 4 levels on 7,321 at 600.
+
+So these cells change fewer pixels than the curves' cells did, with half the vertices: 26,129
+/ 23,575 / 21,419 for the benchmark's three bands at 1e6 rows instead of 51,785 / 46,893 /
+42,613. Cells of 1/600 inch (1/2 px at 300 dpi, a whole pixel at 600) gave a quarter of the
+vertices but 4 levels on 7,181 bare pixels at 600 dpi (2 levels on 1,757 on the test's): a
+cell of a whole pixel does not lie in one pixel of Agg's grid, so the fill it moves crosses
+into the next (cells of 1/300 inch: 14-16 levels at 600 dpi). Not taken."""
 
 SHORT_DASH = 3.0
 """Dashes shorter than this many line widths on average (dots, one width; the fifth group's
@@ -306,24 +334,17 @@ def _thin_band(collection: Any, dpi: int) -> Thinned | None:
     to_pixels = _separable(collection)
     if to_pixels is None:
         return None
+    cells = BAND_CELLS_PER_INCH / dpi
     chains = []
     for chain in (vertices[1 : n + 1], vertices[n + 2 : 2 * n + 2][::-1]):
         x, y = chain[:, 0], chain[:, 1]
         if not is_staircase(x, y):
             return None
-        chains.append(
-            np.column_stack(staircase_cells(x, y, to_pixels, CELLS_PER_INCH / dpi, BAND_SUBSTEPS))
-        )
+        thinned = staircase_cells(x, y, to_pixels, cells, BAND_SUBSTEPS, centred=True)
+        chains.append(np.column_stack(thinned))
     lower, upper = chains
-    collection.set_verts(
-        [np.concatenate((vertices[:1], lower, vertices[n + 1 : n + 2], upper[::-1]))], closed=True
-    )
-
-    def undo() -> None:  # its own paths back (set_verts would copy them)
-        collection._paths = paths  # type: ignore[attr-defined]
-        collection.stale = True
-
-    return (collection, undo)
+    polygon = np.concatenate((vertices[:1], lower, vertices[n + 1 : n + 2], upper[::-1]))
+    return _drawn_thinned(collection, paths, polygon)
 
 
 def _thin_band_path(collection: Any, paths: Sequence[Any], dpi: int) -> Thinned | None:
@@ -331,15 +352,28 @@ def _thin_band_path(collection: Any, paths: Sequence[Any], dpi: int) -> Thinned 
     (the same vertices as from its polygon), without making the polygon; found once for the
     layout and the files at one dpi and transform (``_kept``)."""
     to_pixels = _separable(collection)
-    key = ("band", _cells_key(to_pixels, dpi), BAND_SUBSTEPS)
     band = paths[0]
-    polygon = _kept(band, key, band.points, lambda: band_polygon(collection, band, dpi))
+    polygon = _kept(
+        band, _band_key(to_pixels, dpi), band.points, lambda: band_polygon(collection, band, dpi)
+    )
     if polygon is None:
         return None
+    return _drawn_thinned(collection, paths, polygon)
+
+
+def _drawn_thinned(collection: Any, paths: Sequence[Any], polygon: Any) -> Thinned:
+    """``collection`` (a band of ``paths``) drawn from ``polygon`` (its thinning) until put
+    back, and not snapped: Agg snaps a path of horizontal and vertical segments to the pixel
+    grid when it has at most 1,024 vertices, which moves a filled edge by up to half a pixel
+    (a small dense band thinned to 525 vertices: 27 grey levels, tests/test_raster_thinning.py);
+    the full band (at least ``MIN_VERTICES``) never is."""
+    snap = collection.get_snap()
     collection.set_verts([polygon], closed=True)
+    collection.set_snap(False)
 
     def undo() -> None:  # its own paths back (set_verts would copy them)
         collection._paths = paths
+        collection.set_snap(snap)
         collection.stale = True
 
     return (collection, undo)
@@ -364,9 +398,9 @@ def band_polygon(collection: Any, band: BandPath, dpi: float) -> Any | None:
         times, key, sign = stairs
         thinned = None
         if band.times_sorted:
-            cells = CELLS_PER_INCH / dpi
+            cells = BAND_CELLS_PER_INCH / dpi
             thinned = step_cells(
-                xs[0], values[0], times, key, sign, to_pixels, cells, BAND_SUBSTEPS
+                xs[0], values[0], times, key, sign, to_pixels, cells, BAND_SUBSTEPS, centred=True
             )
         if thinned is None:  # drawn from every step, as staircase_cells leaves it
             thinned = _post_steps(xs, values)
@@ -447,6 +481,7 @@ def staircase_cells(
     *,
     known: tuple[Any, Any] | None = None,
     dashes: tuple[float, Any] | None = None,
+    centred: bool = False,
 ) -> tuple[Any, Any]:
     """The staircase (x, y) (data units, as ``step_curves.steps`` makes it: times increasing,
     values monotone; ``to_pixels`` = (a, b, c, d): pixel x = a x + b, pixel y = c y + d) drawn
@@ -456,7 +491,8 @@ def staircase_cells(
     ``Staircase.key``) as contiguous arrays known to be sorted: no step is read but at the
     cuts. ``dashes``: the dash pattern (offset, on-off lengths; pixels) the curve is drawn
     with: each step on which a dash starts or ends is kept as it is (``dash_steps``), so
-    that ``dashed`` ends each dash on the very segment the full curve ends it on."""
+    that ``dashed`` ends each dash on the very segment the full curve ends it on.
+    ``centred``: a band's edge (``step_cells``)."""
     import numpy as np
 
     core = x.shape[0] if x.shape[0] % 2 == 1 else x.shape[0] - 1
@@ -475,7 +511,9 @@ def staircase_cells(
     if dashes is not None:
         total = _arc_px(x[-1:], y[-1:], x[0], y[0], to_pixels)[0]
         kept = dash_steps(x[0], y[0], times, key, sign, to_pixels, dash_ends(total, *dashes)[0])
-    thinned = step_cells(x[0], y[0], times, key, sign, to_pixels, cells, substeps, kept)
+    thinned = step_cells(
+        x[0], y[0], times, key, sign, to_pixels, cells, substeps, kept, centred=centred
+    )
     if thinned is None:
         return x, y
     new_x, new_y = thinned
@@ -492,6 +530,7 @@ def step_cells(
     cells: float,
     substeps: int,
     kept: Any = None,
+    centred: bool = False,
 ) -> tuple[Any, Any] | None:
     """The staircase from (``x0``, ``y0``) with a step at each of ``times`` (ascending) to
     each value (``key`` = ``sign`` * value: increasing; ``sign`` 1 if the last value is at
@@ -501,7 +540,9 @@ def step_cells(
     step and each of ``kept``, step indices), and each run of more than ``substeps`` steps is
     drawn as ``substeps`` steps: the run cut into that many groups of consecutive steps, each
     group one step at the time of its first drop, from the value before the group to the
-    value after it. Runs of ``substeps``
+    value after it; with ``centred`` (a filled band's edge), halfway between that time and
+    its last step's (the fill the group moves is then about half on each side of the step
+    instead of all on one: see ``BAND_CELLS_PER_INCH``). Runs of ``substeps``
     steps or fewer are kept as they are. The cuts are found by binary search of the cell edges
     in the times and values (both sorted), so the cost grows with the number of cells, not of
     steps. Returns the vertices, or None where the curve spans more cells than it has steps
@@ -544,6 +585,8 @@ def step_cells(
     before_key = np.where(first > 0, key[np.maximum(first - 1, 0)], first_key)
     drop = np.minimum(np.searchsorted(key, before_key, side="right"), last)
     new_times = times[np.where(first == last, first, drop)]
+    if centred:  # a filled edge: the group's step halfway through the time it drops over
+        new_times = np.where(first == last, new_times, (times[drop] + times[last]) / 2)
     new_values = key[last] if sign > 0 else -key[last]  # exact: a negation undone
     new_x = np.empty(2 * new_times.shape[0] + 1)
     new_y = np.empty_like(new_x)
@@ -852,8 +895,7 @@ def band_for_layout(
         return None
     polygon = None
     if not path.made:
-        to_pixels = _separable(collection)
-        key = ("band", _cells_key(to_pixels, dpi), BAND_SUBSTEPS)  # the files' (300 dpi)
+        key = _band_key(_separable(collection), dpi)  # the files' (300 dpi)
         polygon = _kept(path, key, path.points, lambda: band_polygon(collection, path, dpi))
     if polygon is None:
         polygon = path.vertices
@@ -897,20 +939,31 @@ def band_inside(collection: Any, path: Any) -> Callable[[Any, Any], Any] | None:
     return inside
 
 
-def _cells_key(to_pixels: tuple[float, float, float, float] | None, dpi: float) -> Any:
+def _band_key(to_pixels: tuple[float, float, float, float] | None, dpi: float) -> Any:
+    """``_kept``'s key of a band's polygon thinned for ``dpi`` (``band_polygon``): its pixels in
+    band cells (``BAND_CELLS_PER_INCH``), shared by the layout, the 300 dpi files and the 600
+    dpi TIFF as a curve's thinning is (``_cells_key``)."""
+    return ("band", _cells_key(to_pixels, dpi, BAND_CELLS_PER_INCH), BAND_SUBSTEPS)
+
+
+def _cells_key(
+    to_pixels: tuple[float, float, float, float] | None, dpi: float, per_inch: float | None = None
+) -> Any:
     """What a thinning at ``dpi`` of a line with pixels ``to_pixels`` (a, b, c, d) depends on,
-    for ``_kept``: the pixels in cells (a, b, c, d times ``CELLS_PER_INCH / dpi``). Where the
-    cells a pixel are a power of two (8 at 300 dpi, 4 at 600) and the figure's pixels at two
-    resolutions are the same in cells (matplotlib's transform at 600 dpi is exactly twice
-    the one at 300), ``step_cells``' arithmetic at the two is the same up to exact scalings
-    by powers of two, so the thinned vertices (data units) are the same: the 600 dpi TIFF
-    reuses the 300 dpi PNG's thinning (tests/test_layout_thinning.py: the same bytes as
-    found anew). Any other dpi keys on itself."""
+    for ``_kept``: the pixels in cells (a, b, c, d times ``per_inch / dpi``; ``per_inch``:
+    ``CELLS_PER_INCH`` unless given, a band's ``BAND_CELLS_PER_INCH``). Where the cells a
+    pixel are a power of two (8 at 300 dpi, 4 at 600; a band's 4 and 2) and the figure's
+    pixels at two resolutions are the same in cells (matplotlib's transform at 600 dpi is
+    exactly twice the one at 300), ``step_cells``' arithmetic at the two is the same up to
+    exact scalings by powers of two, so the thinned vertices (data units) are the same: the
+    600 dpi TIFF reuses the 300 dpi PNG's thinning (tests/test_layout_thinning.py: the same
+    bytes as found anew). Any other dpi keys on itself."""
     import math
 
-    cells = CELLS_PER_INCH / dpi
+    per_inch = CELLS_PER_INCH if per_inch is None else per_inch
+    cells = per_inch / dpi
     if to_pixels is None or math.frexp(cells)[0] != 0.5:
-        return ("dpi", dpi, to_pixels, CELLS_PER_INCH)
+        return ("dpi", dpi, to_pixels, per_inch)
     return ("cells", *(value * cells for value in to_pixels))
 
 
