@@ -481,15 +481,17 @@ def _cap_censor_runs(fig: Figure, dpi: int) -> list[tuple[Line2D, tuple[Any, Any
 def _raster(fig: Figure, formats: set[str], files: dict[str, bytes], tiff_dpi: int) -> None:
     from PIL import PngImagePlugin
 
-    from rtoutcomes.report import raster_thinning
+    from rtoutcomes.report import hidden_strokes, raster_thinning
 
     wanted = {dpi for dpi, kind in ((DPI, "png"), (tiff_dpi, "tiff")) if kind in formats}
     for dpi in sorted(wanted):
         cut = _cap_censor_runs(fig, dpi)
         thinned = raster_thinning.thin_for_raster(fig, dpi)  # dense step curves, at this dpi
+        hidden = hidden_strokes.hide_covered(fig, dpi)  # their stretches under censor ticks
         try:
             image = raster_image(fig, dpi)
         finally:
+            hidden_strokes.restore(hidden)
             raster_thinning.restore(thinned)
             for line, data in cut:
                 raster_thinning.put_back(line, data)
