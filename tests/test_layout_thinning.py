@@ -358,10 +358,11 @@ def test_negative_control_a_band_read_as_pre_steps_differs_inside(
 
 
 def test_the_600_dpi_tiff_reuses_the_300_dpi_thinning(monkeypatch: pytest.MonkeyPatch) -> None:
-    """matplotlib's pixels at 600 dpi are exactly twice those at 300, and the cells a pixel
-    half as many (a power of two): the thinned vertices are the same, so the TIFF reuses the
-    PNG's curves, dashes and bands (``_cells_key``) and thins nothing itself; its bytes are those
-    found anew (``test_thinnings_kept_between_files_give_the_bytes_found_anew``)."""
+    """matplotlib's pixels at 600 dpi are exactly twice those at 300, and a curve's cells a
+    pixel half as many (a power of two): the thinned vertices are the same, so the TIFF reuses
+    the PNG's curves and dashes (``_cells_key``) and thins only its bands itself (their cells
+    are half a pixel at each dpi: ``BAND_CELLS_PER_PX``, one polygon a band); its bytes are
+    those found anew (``test_thinnings_kept_between_files_give_the_bytes_found_anew``)."""
     from rtoutcomes.report.figures import render
 
     fig = _figure("rising with bands")
@@ -376,7 +377,8 @@ def test_the_600_dpi_tiff_reuses_the_300_dpi_thinning(monkeypatch: pytest.Monkey
 
         monkeypatch.setattr(raster_thinning, name, counted)
     render(fig, ("tiff",), tiff_dpi=600)
-    assert made == []
+    assert made == ["band_polygon"] * 3
+    made.clear()
     # a resolution whose cells a pixel are no power of two of the 300 dpi's thins anew
     render(fig, ("tiff",), tiff_dpi=450)
     assert {"staircase_cells", "band_polygon", "dashed"} <= set(made)

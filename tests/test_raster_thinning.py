@@ -532,19 +532,19 @@ def _drawn_solid(x: np.ndarray, y: np.ndarray, dpi: int) -> np.ndarray:
 
 BAND_LEVELS = 8
 """Confidence bands are filled, not stroked (no folded outline), at 12 % opacity: a merged run
-of steps moves fill only inside its cell (``raster_thinning.BAND_CELLS_PER_INCH``: 1/4 pixel at
-300 dpi, 1/2 at 600), and its step is placed halfway through the time the run drops over, so
-about as much moves one way as the other. 8 grey levels is a quarter of a pixel's fill
-(0.12 x 255 = 31 levels a whole pixel); measured: at most 1 level as drawn, 2 with the curves
-hidden (see ``BAND_CELLS_PER_INCH``)."""
+of steps moves fill only inside its cell (``raster_thinning.BAND_CELLS_PER_PX``: 1/2 pixel),
+and its step is placed halfway through the time the run drops over, so about as much moves
+one way as the other. 8 grey levels is a quarter of a pixel's fill (0.12 x 255 = 31 levels a
+whole pixel); measured: at most 1 level as drawn, 2 with the curves hidden (see
+``BAND_CELLS_PER_PX``)."""
 
 
 @contextmanager
-def _band_cells(per_inch: float, centred: bool = True) -> Iterator[None]:
-    """Bands thinned in cells of 1/``per_inch`` inch, each run's step halfway through its drop
+def _band_cells(per_px: float, centred: bool = True) -> Iterator[None]:
+    """Bands thinned in cells of 1/``per_px`` pixel, each run's step halfway through its drop
     (``centred``) or, if not, at its first drop (as a curve's)."""
-    saved = raster_thinning.BAND_CELLS_PER_INCH, raster_thinning.step_cells
-    raster_thinning.BAND_CELLS_PER_INCH = per_inch  # type: ignore[assignment]
+    saved = raster_thinning.BAND_CELLS_PER_PX, raster_thinning.step_cells
+    raster_thinning.BAND_CELLS_PER_PX = per_px  # type: ignore[assignment]
     if not centred:
         step_cells = raster_thinning.step_cells
 
@@ -555,15 +555,15 @@ def _band_cells(per_inch: float, centred: bool = True) -> Iterator[None]:
     try:
         yield
     finally:
-        raster_thinning.BAND_CELLS_PER_INCH, raster_thinning.step_cells = saved
+        raster_thinning.BAND_CELLS_PER_PX, raster_thinning.step_cells = saved
 
 
 def _bands_thinned(
-    fig: Any, bands: list[Any], dpi: int, per_inch: float, centred: bool = True
+    fig: Any, bands: list[Any], dpi: int, per_px: float, centred: bool = True
 ) -> np.ndarray:
-    """The figure at ``dpi`` with only its bands thinned (cells of 1/``per_inch`` inch)."""
+    """The figure at ``dpi`` with only its bands thinned (cells of 1/``per_px`` pixel)."""
     curves = raster_thinning.CELLS_PER_INCH, raster_thinning.SUBSTEPS
-    with figures.rc_context(), _band_cells(per_inch, centred), _thinning(*curves, 0):
+    with figures.rc_context(), _band_cells(per_px, centred), _thinning(*curves, 0):
         fig.set_dpi(dpi)
         thinned = [raster_thinning._thin_band(band, dpi) for band in bands]
         fig.set_dpi(figures.DPI)
@@ -579,12 +579,12 @@ def _bands_thinned(
 def test_confidence_bands_thinned_within_a_few_levels(bare: bool) -> None:
     """Two bands (fill_between, step "post") of 40,000 rows are thinned with the curves and
     put back (a run of steps in a band's cell drawn as ``BAND_SUBSTEPS``: one step, halfway
-    through its drop; measured: 1 level on 0 pixels at 300 dpi and 4 at 600 as drawn, on 64
-    and 287 with the curves hidden, ``bare``); their thinning alone moves no pixel more than
-    BAND_LEVELS, at 300 and 600 dpi, and changes fewer pixels than the same cells with each
-    step at its run's first drop (as drawn at 300 dpi: 96 pixels; bare 809 and 2,560, 2 and 4
-    levels); a far coarser one (cells of 40 pixels) breaks the bound (negative control). The
-    vector files thin them as the 300 dpi raster does."""
+    through its drop; measured: 1 level on 12 pixels at 300 dpi and 39 at 600 as drawn, on
+    126 and 287 with the curves hidden, ``bare``); their thinning alone moves no pixel more
+    than BAND_LEVELS, at 300 and 600 dpi, and changes fewer pixels than the same cells with
+    each step at its run's first drop (bare: 4 levels on 1,452 and 2,560 pixels); a far
+    coarser one (cells of 40 pixels) breaks the bound (negative control). The vector files
+    thin them as the 300 dpi raster does."""
     from matplotlib.collections import PolyCollection
 
     from rtoutcomes.report.figures import Style
@@ -596,7 +596,7 @@ def test_confidence_bands_thinned_within_a_few_levels(bare: bool) -> None:
         line.set_visible(False)
     bands = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
     paths = [band.get_paths() for band in bands]
-    cells = raster_thinning.BAND_CELLS_PER_INCH
+    cells = raster_thinning.BAND_CELLS_PER_PX
     for dpi in (300, 600):
         with figures.rc_context():
             full = figures._rgba(fig, dpi)[..., 0].astype(int)
@@ -604,7 +604,7 @@ def test_confidence_bands_thinned_within_a_few_levels(bare: bool) -> None:
         assert moved.max() <= BAND_LEVELS
         at_first_drop = np.abs(full - _bands_thinned(fig, bands, dpi, cells, centred=False))
         assert np.count_nonzero(moved) < np.count_nonzero(at_first_drop)
-        coarse = _bands_thinned(fig, bands, dpi, dpi / 40)
+        coarse = _bands_thinned(fig, bands, dpi, 1 / 40)
         assert np.abs(full - coarse).max() > BAND_LEVELS
     assert [band.get_paths() for band in bands] == paths  # put back, the same objects
     with figures.rc_context():

@@ -66,34 +66,39 @@ BAND_SUBSTEPS = 1
 stroked, so no edge is over-inked (tests/test_raster_thinning.py bounds the change at
 ``BAND_LEVELS``). Four steps per run drew three times the vertices for no visible change."""
 
-BAND_CELLS_PER_INCH = 1200
-"""Cells per inch of a confidence band's edges: 1/4 pixel at 300 dpi, 1/2 at 600 (so the 600
-dpi TIFF reuses the 300 dpi thinning, ``_cells_key``), half the curves' ``CELLS_PER_INCH``:
-half the vertices Agg fills, ``_along`` reads for the layout and the vector files hold. A run
-of steps inside one cell is drawn as one step halfway through the time it drops over
-(``step_cells``' ``centred``), not at its first drop: the fill it moves is about half on
+BAND_CELLS_PER_PX = 2
+"""Cells a pixel of a confidence band's edges, at the raster's own dpi: 1/2 pixel (1/600 inch
+at 300 dpi, also for the layout and the vector files; 1/1200 at 600, so the 600 dpi TIFF
+thins its bands anew), where a curve's cells are 1/8 pixel at 300 dpi (``CELLS_PER_INCH``).
+A run of steps inside one cell is drawn as one step halfway through the time it drops over
+(``step_cells``' ``centred``), not at its first drop: the fill it moves is about as much on
 either side of the step and cancels within the cell, instead of all on one side.
-Measured against the band drawn from every step (bands alone thinned; grey levels, worst,
-and pixels changed; "bare": the curves and ticks hidden, so the band's own edge shows
-everywhere):
 
-- the bound test's two 40,000-row bands (no censoring), 300 dpi: 1 level on 0 / 64 (bare)
-  pixels; 600 dpi: 1 level on 4 / 287 (bare). These cells with the step at the first drop:
-  1 level on 96 and 2 levels on 809 (bare) at 300, 3 and 4 levels at 600 (425 / 2,560 px);
-- ``benchmarks/figure_scale``'s three 1e6-row bands (grouped panel, half censored): 0 pixels
-  at 300 and 600 dpi as drawn (a band of 333,334 rows is narrower than its curve's stroke
-  and the ticks cover it); bare, 1 level on 296 pixels at 300 dpi, 2 levels on 1,377 (8 of
-  them 2) at 600;
-- the curves' cells (1/2400 inch, first drop), before: 1 level on 34 / 234 (bare) pixels at
-  300 dpi and 171 / 898 at 600 on the test's bands; on the benchmark's bare, 2 levels on
-  2,097 pixels at 300 and 4 levels on 7,321 at 600.
+Measured against the bands drawn from every step (only the bands thinned; the worst change
+in grey levels, and the pixels changed), as drawn and "bare" (curves and ticks hidden: the
+band's own edge everywhere), at 300 / 600 dpi:
 
-So these cells change fewer pixels than the curves' cells did, with half the vertices: 26,129
-/ 23,575 / 21,419 for the benchmark's three bands at 1e6 rows instead of 51,785 / 46,893 /
-42,613. Cells of 1/600 inch (1/2 px at 300 dpi, a whole pixel at 600) gave a quarter of the
-vertices but 4 levels on 7,181 bare pixels at 600 dpi (2 levels on 1,757 on the test's): a
-cell of a whole pixel does not lie in one pixel of Agg's grid, so the fill it moves crosses
-into the next (cells of 1/300 inch: 14-16 levels at 600 dpi). Not taken."""
+- the bound test's two 40,000-row bands (no censoring): as drawn 1 level on 12 / 39 pixels,
+  bare 1 level on 126 / 287;
+- ``benchmarks/figure_scale``'s three 1e6-row bands (grouped panel, half censored): as drawn,
+  no pixel changes (a band of 333,334 rows is narrower than its curve's stroke, and ticks
+  cover it); bare, 2 levels on 525 pixels (1 of them 2) / 1,377 (8 of them 2);
+- before, in the curves' cells at their first drop: as drawn 1 level on 34 / 171 pixels of
+  the test's bands; bare, 1 level on 234 / 898 (the test's), 2 levels on 2,097 / 4 levels
+  on 7,321 (the benchmark's);
+- these cells with each step at its first drop: bare, 4 levels on 1,452 / 2,560 pixels (the
+  test's) and 7 levels on 4,883 / 8 on 9,807 (the benchmark's): the centring is what keeps
+  the bound with cells this coarse.
+
+Vertices of the benchmark's three bands at 1e6 rows: 13,137 / 11,827 / 10,745 at 300 dpi and
+26,129 / 23,575 / 21,419 at 600, against 51,785 / 46,893 / 42,613 before; Agg fills them (and
+matplotlib reads their extents) by the vertex: the 300 dpi PNG's bands cost 0.012 CPU s
+instead of 0.032. Also measured: cells of 1/1200 inch at both dpi (1/4 px at 300, the 600
+dpi TIFF reusing the 300 dpi thinning): bare, 1 level on 64 / 296 pixels at 300 dpi, the
+same as these at 600, for 0.019 s; of 1/600 inch at both (a whole pixel at 600): 2 levels
+on 1,757 and 4 levels on 7,181 bare pixels at 600 dpi, as a whole-pixel cell is not one of
+Agg's pixels and the fill it moves crosses into the next (cells of 1/300 inch: 14-16
+levels)."""
 
 SHORT_DASH = 3.0
 """Dashes shorter than this many line widths on average (dots, one width; the fifth group's
@@ -334,7 +339,7 @@ def _thin_band(collection: Any, dpi: int) -> Thinned | None:
     to_pixels = _separable(collection)
     if to_pixels is None:
         return None
-    cells = BAND_CELLS_PER_INCH / dpi
+    cells = BAND_CELLS_PER_PX
     chains = []
     for chain in (vertices[1 : n + 1], vertices[n + 2 : 2 * n + 2][::-1]):
         x, y = chain[:, 0], chain[:, 1]
@@ -398,7 +403,7 @@ def band_polygon(collection: Any, band: BandPath, dpi: float) -> Any | None:
         times, key, sign = stairs
         thinned = None
         if band.times_sorted:
-            cells = BAND_CELLS_PER_INCH / dpi
+            cells = BAND_CELLS_PER_PX
             thinned = step_cells(
                 xs[0], values[0], times, key, sign, to_pixels, cells, BAND_SUBSTEPS, centred=True
             )
@@ -542,7 +547,7 @@ def step_cells(
     group one step at the time of its first drop, from the value before the group to the
     value after it; with ``centred`` (a filled band's edge), halfway between that time and
     its last step's (the fill the group moves is then about half on each side of the step
-    instead of all on one: see ``BAND_CELLS_PER_INCH``). Runs of ``substeps``
+    instead of all on one: see ``BAND_CELLS_PER_PX``). Runs of ``substeps``
     steps or fewer are kept as they are. The cuts are found by binary search of the cell edges
     in the times and values (both sorted), so the cost grows with the number of cells, not of
     steps. Returns the vertices, or None where the curve spans more cells than it has steps
@@ -941,9 +946,9 @@ def band_inside(collection: Any, path: Any) -> Callable[[Any, Any], Any] | None:
 
 def _band_key(to_pixels: tuple[float, float, float, float] | None, dpi: float) -> Any:
     """``_kept``'s key of a band's polygon thinned for ``dpi`` (``band_polygon``): its pixels in
-    band cells (``BAND_CELLS_PER_INCH``), shared by the layout, the 300 dpi files and the 600
-    dpi TIFF as a curve's thinning is (``_cells_key``)."""
-    return ("band", _cells_key(to_pixels, dpi, BAND_CELLS_PER_INCH), BAND_SUBSTEPS)
+    band cells (``BAND_CELLS_PER_PX``, ``_cells_key``), shared by the layout and the files at
+    one dpi (the 300 dpi PNG, TIFF, SVG and PDF)."""
+    return ("band", _cells_key(to_pixels, dpi, BAND_CELLS_PER_PX * dpi), BAND_SUBSTEPS)
 
 
 def _cells_key(
@@ -951,8 +956,8 @@ def _cells_key(
 ) -> Any:
     """What a thinning at ``dpi`` of a line with pixels ``to_pixels`` (a, b, c, d) depends on,
     for ``_kept``: the pixels in cells (a, b, c, d times ``per_inch / dpi``; ``per_inch``:
-    ``CELLS_PER_INCH`` unless given, a band's ``BAND_CELLS_PER_INCH``). Where the cells a
-    pixel are a power of two (8 at 300 dpi, 4 at 600; a band's 4 and 2) and the figure's
+    ``CELLS_PER_INCH`` unless given, a band's ``BAND_CELLS_PER_PX`` times ``dpi``). Where the
+    cells a pixel are a power of two (8 at 300 dpi, 4 at 600) and the figure's
     pixels at two resolutions are the same in cells (matplotlib's transform at 600 dpi is
     exactly twice the one at 300), ``step_cells``' arithmetic at the two is the same up to
     exact scalings by powers of two, so the thinned vertices (data units) are the same: the
