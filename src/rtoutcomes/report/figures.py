@@ -781,10 +781,11 @@ def place_legend_and_label(
     ax: Axes, lines: Sequence[Line2D], *, legend_title: str | None, p_text: str | None
 ) -> tuple[Legend | None, Text | None]:
     """Legend (when the curves have labels) and the test's p where no curve is."""
-    from rtoutcomes.report.figure_layout import alignment, place_clear
+    from rtoutcomes.report.figure_layout import PointsRead, alignment, place_clear
 
     legend = None
     avoid = []
+    read = PointsRead()  # the legend and the label read the same points
     if any(not str(line.get_label() or "_").startswith("_") for line in lines):
         legend = ax.legend(
             handles=list(lines),
@@ -809,7 +810,7 @@ def place_legend_and_label(
             legend.set_loc(cast(Any, loc))
             legend.set_bbox_to_anchor((x, y), transform=ax.transAxes)
 
-        place_clear(ax, legend, move_legend)
+        place_clear(ax, legend, move_legend, read=read)
         avoid.append(legend.get_window_extent(ax.figure.canvas.get_renderer()))  # type: ignore[attr-defined]
     label = None
     if p_text:
@@ -821,7 +822,7 @@ def place_legend_and_label(
             label.set_horizontalalignment(ha)
             label.set_verticalalignment(va)
 
-        place_clear(ax, label, move_label, avoid=avoid)
+        place_clear(ax, label, move_label, avoid=avoid, read=read)
     return legend, label
 
 
