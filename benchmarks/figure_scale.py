@@ -36,9 +36,11 @@ What still grows with the rows: the build makes the curves' vertices and reads t
 times (the censored rows, the band's points and extremes); Agg draws a dense curve from a
 bounded number of steps (at most ``2 * SUBSTEPS`` per 1/``CELLS_PER_INCH`` inch of the curve's
 width plus height, whatever the rows), found by binary search, as are the censor ticks sharing
-a pixel and the grouped panel's placement points. The ratio for ten times the rows (1e6
-against 1e5, both dense) is printed beside it for information. The vector files are printed
-with the same ratios, for information.
+a pixel and the grouped panel's placement points; of those steps, Agg strokes only what the
+censor ticks drawn after a curve do not cover whole (report/hidden_strokes.py: the same
+pixels; at these sizes, ticks on every pixel, most of each curve). The ratio for ten times
+the rows (1e6 against 1e5, both dense) is printed beside it for information. The vector files
+are printed with the same ratios, for information.
 """
 
 from __future__ import annotations

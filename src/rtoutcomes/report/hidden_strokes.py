@@ -365,33 +365,34 @@ def hidden_segments(across: Any, down: Any, covers: list[MarkCover], margin: flo
     """Which segments of the path through the points (``across``, ``down``: Agg's pixel
     coordinates, NaN between pieces) lie, with every pixel within ``margin`` of them, under
     the cores of one of ``covers`` (in drawing order: the first covers the most); None if the
-    path is not a monotone staircase (each segment horizontal or vertical, x never falling, y
-    only rising or only falling)."""
+    path is not a monotone staircase (each segment horizontal or vertical, none going left,
+    all going down or all going up: no join turns back on itself)."""
     import numpy as np
 
-    finite = np.isfinite(across) & np.isfinite(down)
-    x, y = across[finite], down[finite]
-    dx, dy = np.diff(x), np.diff(y)
-    if np.any(dx < 0) or not (np.all(dy >= 0) or np.all(dy <= 0)):
+    dx, dy = np.diff(across), np.diff(down)  # NaN where a segment is no segment
+    if (dx < 0).any() or ((dy < 0).any() and (dy > 0).any()):
         return None
-    segment = finite[:-1] & finite[1:]
-    x0, x1, y0, y1 = across[:-1], across[1:], down[:-1], down[1:]
-    if np.any((x0 != x1) & (y0 != y1) & segment):
+    turn = dx * dy
+    if (turn != 0).any() and ((turn > 0).any() or (turn < 0).any()):
         return None  # a slanted segment: a join could be sharper than a right angle
-    hidden = np.zeros(segment.shape[0], dtype=bool)
-    where = np.flatnonzero(segment)
-    x0, x1, y0, y1 = x0[where], x1[where], y0[where], y1[where]
-    col0 = np.floor(np.minimum(x0, x1) - margin).astype(np.int64)
-    col1 = np.floor(np.maximum(x0, x1) + margin).astype(np.int64)
-    row0 = np.floor(np.minimum(y0, y1) - margin).astype(np.int64)
-    row1 = np.floor(np.maximum(y0, y1) + margin).astype(np.int64)
-    under = covers[0].covers(col0, col1, row0, row1)
+    segment = ~np.isnan(turn)
+    # each segment's box, from its vertices' (x never falls; y one way): off the canvas for
+    # a NaN vertex, so that no box there is covered
+    x = np.nan_to_num(across, nan=-(2.0**40))
+    y = np.nan_to_num(down, nan=-(2.0**40))
+    left = np.floor(x[:-1] - margin).astype(np.int64)
+    right = np.floor(x[1:] + margin).astype(np.int64)
+    falling = (dy > 0).any()  # going down the canvas
+    first, last = (y[:-1], y[1:]) if falling else (y[1:], y[:-1])
+    top = np.floor(first - margin).astype(np.int64)
+    bottom = np.floor(last + margin).astype(np.int64)
+    hidden = covers[0].covers(left, right, top, bottom)
     for cover in covers[1:]:  # the marks drawn later still, for what the first left
-        rest = np.flatnonzero(~under)
+        rest = np.flatnonzero(~hidden)
         if rest.shape[0] == 0:
             break
-        under[rest] = cover.covers(col0[rest], col1[rest], row0[rest], row1[rest])
-    hidden[where] = under
+        hidden[rest] = cover.covers(left[rest], right[rest], top[rest], bottom[rest])
+    hidden &= segment
     return hidden
 
 
