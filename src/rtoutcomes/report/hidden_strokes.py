@@ -159,6 +159,7 @@ def _mark_cover(line: Line2D, dpi: int, height: int) -> MarkCover | None:
     """The ``MarkCover`` of ``line`` if it is a line of opaque, unfilled marks only, clipped
     to its axes, along which the marks' pixels are monotone (columns rising, rows rising or
     falling); else None."""
+    import matplotlib as mpl
     import numpy as np
     from matplotlib.colors import to_rgba
     from matplotlib.markers import MarkerStyle
@@ -187,6 +188,7 @@ def _mark_cover(line: Line2D, dpi: int, height: int) -> MarkCover | None:
         str(line.get_fillstyle()),
         bool(line.get_antialiased()),
         line.get_snap(),
+        bool(mpl.rcParams["path.snap"]),  # the calibration draws in the caller's settings
         dpi,
     )
     if core is None:
@@ -255,15 +257,18 @@ def _core(
     fill: str,
     antialiased: bool,
     snap: bool | None,
+    snap_setting: bool,
     dpi: int,
 ) -> tuple[int, int, int, int] | None:
     """The rectangle of pixels one mark in this style covers whole at ``dpi``, relative to the
     pixel Agg stamps it at (display coordinates + 0.5 rounded down, y from the canvas's top):
     (first column, last column, first row, last row), found by drawing marks at a few
     sub-pixel positions in black on white and on grey and keeping the pixels black on both.
-    None if the marks' cores differ or are no rectangle."""
+    None if the marks' cores differ or are no rectangle. ``snap_setting``: matplotlib's
+    ``path.snap``, in effect for the call (a key of the cache)."""
     import numpy as np
 
+    del snap_setting  # drawn in the caller's settings; only a key
     found = set()
     for fraction in (0.13, 0.5, 0.87):
         style = (marker, size, edge_width, fill, antialiased, snap)
