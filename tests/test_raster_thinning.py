@@ -648,3 +648,46 @@ def test_a_small_dense_band_thinned_is_not_snapped(snapped: bool) -> None:
     raster_thinning.restore([thinned])
     assert band.get_snap() is None  # put back
     assert (moved.max() > BAND_LEVELS) == snapped
+
+
+@pytest.mark.parametrize("pieces", [True, False], ids=["in pieces", "negative control"])
+def test_a_band_edge_that_turns_is_thinned_in_pieces_within_the_bound(
+    pieces: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upper limit that rises again (here once in the middle, as a log upper limit does at
+    the tail where few are at risk, and over its last third) is thinned in monotone pieces
+    (``step_curves.edge_stairs``) within ``BAND_LEVELS`` at 300 and 600 dpi, curves hidden
+    (measured: 2 levels); thinned as one piece (negative control: its values are not
+    sorted, so the binary searches cut it wrongly), it breaks the bound."""
+    from matplotlib.collections import PolyCollection
+
+    from rtoutcomes.report import step_curves
+    from rtoutcomes.report.figures import Style
+
+    km = _km(40000, 701, False)
+    upper = list(km["upper"])
+    upper[len(upper) // 3] = upper[len(upper) // 3 - 1] + 0.01
+    turn = 2 * len(upper) // 3
+    for i in range(turn, len(upper)):
+        upper[i] = upper[turn] + 0.2 * (i - turn) / len(upper)
+    curve = Curve("G", dict(km, upper=upper), 40000)
+    fig = survival_figure([Panel([curve], "bands", "OS")], Axis("months"), Style(bands=True))
+    for line in fig.axes[0].get_lines():
+        line.set_visible(False)
+    bands = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
+    if not pieces:
+
+        def one_piece(xs: Any, values: Any) -> Any:
+            return [step_curves._piece(xs, values, 0, xs.shape[0] - 1)]
+
+        monkeypatch.setattr(step_curves, "edge_stairs", one_piece)
+        monkeypatch.setattr(raster_thinning, "edge_stairs", one_piece)
+    worst = 0
+    for dpi in (300, 600):
+        with figures.rc_context():
+            full = figures._rgba(fig, dpi)[..., 0].astype(int)
+        thin = _bands_thinned(fig, bands, dpi, raster_thinning.BAND_CELLS_PER_PX)
+        worst = max(worst, int(np.abs(full - thin).max()))
+    assert (worst <= BAND_LEVELS) == pieces
+    (path,) = bands[0].get_paths()
+    assert len(path.stairs(True) or ()) == (4 if pieces else 1)

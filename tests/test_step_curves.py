@@ -323,7 +323,8 @@ def _thinned_band(fig: Any, dpi: int, make_first: bool) -> Any:
         (40000, 31, 0.0, "as is"),  # thinned
         (40000, 32, 0.002, "as is"),  # ties
         (5000, 33, 0.0, "as is"),  # more cells than steps: drawn from every step
-        (40000, 34, 0.0, "not monotone"),  # not a staircase: not thinned
+        (40000, 34, 0.0, "turning"),  # thinned in monotone pieces
+        (40000, 37, 0.0, "turning often"),  # more pieces than EDGE_PIECES: not thinned
     ],
 )
 @pytest.mark.parametrize("dpi", [300, 600])
@@ -331,14 +332,18 @@ def test_a_band_is_thinned_from_its_points_as_from_its_polygon(
     rows: int, seed: int, grid: float, limits: str, dpi: int
 ) -> None:
     km = _km(rows, seed, grid)
-    if limits == "not monotone":
-        upper = list(km["upper"])
+    upper = list(km["upper"])
+    if limits == "turning":
         middle = len(upper) // 2
         upper[middle] = upper[middle - 1] + 0.01  # a step up in a falling edge
-        km = dict(km, upper=upper)
+        upper[-3] = upper[-4] + 0.001  # and near its end
+    if limits == "turning often":
+        for i in range(1000, 1000 + 50 * step_curves.EDGE_PIECES, 50):
+            upper[i] = upper[i - 1] + 0.001
+    km = dict(km, upper=upper)
     lazy = _thinned_band(_band_figure(km, rows), dpi, make_first=False)
     made = _thinned_band(_band_figure(km, rows), dpi, make_first=True)
-    if limits == "not monotone":
+    if limits == "turning often":
         assert lazy is None and made is None
         return
     assert lazy is not None and made is not None

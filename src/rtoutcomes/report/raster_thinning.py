@@ -37,7 +37,14 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from rtoutcomes.report.step_curves import BandPath, CensorTicks, Staircase, put_back
+from rtoutcomes.report.step_curves import (
+    BandPath,
+    CensorTicks,
+    Staircase,
+    Stairs,
+    edge_stairs,
+    put_back,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -339,14 +346,19 @@ def _thin_band(collection: Any, dpi: int) -> Thinned | None:
     to_pixels = _separable(collection)
     if to_pixels is None:
         return None
-    cells = BAND_CELLS_PER_PX
     chains = []
     for chain in (vertices[1 : n + 1], vertices[n + 2 : 2 * n + 2][::-1]):
         x, y = chain[:, 0], chain[:, 1]
-        if not is_staircase(x, y):
+        # post steps (x0, x1, x1, x2, ...; v0, v0, v1, v1, ...) through its points
+        xs, values = x[0::2], y[0::2]
+        if not (np.array_equal(x[1::2], x[2::2]) and np.array_equal(y[1::2], y[0:-1:2])):
             return None
-        thinned = staircase_cells(x, y, to_pixels, cells, BAND_SUBSTEPS, centred=True)
-        chains.append(np.column_stack(thinned))
+        stairs = edge_stairs(xs, values) if xs.shape[0] > 2 else None
+        if stairs is None:
+            return None
+        sorted_ = bool(np.all(xs[1:] >= xs[:-1]))
+        edge = band_edge(xs, values, stairs, to_pixels) if sorted_ else None
+        chains.append(np.column_stack((x, y) if edge is None else edge))
     lower, upper = chains
     polygon = np.concatenate((vertices[:1], lower, vertices[n + 1 : n + 2], upper[::-1]))
     return _drawn_thinned(collection, paths, polygon)
@@ -386,8 +398,8 @@ def _drawn_thinned(collection: Any, paths: Sequence[Any], polygon: Any) -> Thinn
 
 def band_polygon(collection: Any, band: BandPath, dpi: float) -> Any | None:
     """The polygon (data units) of the ``BandPath`` ``band`` of ``collection`` with both
-    staircases thinned for ``dpi`` (``BAND_SUBSTEPS`` steps per cell), from its points; None
-    where its transform is not separable or an edge is not monotone (not thinned)."""
+    edges thinned for ``dpi`` (``band_edge``), from its points; None where its transform is
+    not separable or an edge turns too often (``step_curves.edge_stairs``: not thinned)."""
     import numpy as np
 
     to_pixels = _separable(collection)
@@ -400,20 +412,46 @@ def band_polygon(collection: Any, band: BandPath, dpi: float) -> Any | None:
         if stairs is None:
             return None
         values = band.points[2 if upper else 1]
-        times, key, sign = stairs
-        thinned = None
-        if band.times_sorted:
-            cells = BAND_CELLS_PER_PX
-            thinned = step_cells(
-                xs[0], values[0], times, key, sign, to_pixels, cells, BAND_SUBSTEPS, centred=True
-            )
-        if thinned is None:  # drawn from every step, as staircase_cells leaves it
-            thinned = _post_steps(xs, values)
-        chains.append(np.column_stack(thinned))
+        edge = band_edge(xs, values, stairs, to_pixels) if band.times_sorted else None
+        chains.append(np.column_stack(_post_steps(xs, values) if edge is None else edge))
     lower, upper_chain = chains
     hi = band.points[2]
     ends = np.array([[xs[0], hi[0]], [xs[-1], hi[-1]]])
     return np.concatenate((ends[:1], lower, ends[1:], upper_chain[::-1]))
+
+
+def band_edge(
+    xs: Any, values: Any, stairs: list[Stairs], to_pixels: tuple[float, float, float, float]
+) -> tuple[Any, Any]:
+    """A band's edge through (``xs``, ``values``) (post steps; times ascending) thinned in
+    cells of 1/``BAND_CELLS_PER_PX`` pixel, ``BAND_SUBSTEPS`` step a run halfway through its
+    drop (``step_cells``), each monotone piece (``stairs``: ``step_curves.edge_stairs``) on
+    its own, from every step where it spans more cells than it has steps; the vertices."""
+    import numpy as np
+
+    xs_out: list[Any] = []
+    ys_out: list[Any] = []
+    for first, times, key, sign in stairs:
+        thinned = step_cells(
+            xs[first],
+            values[first],
+            times,
+            key,
+            sign,
+            to_pixels,
+            BAND_CELLS_PER_PX,
+            BAND_SUBSTEPS,
+            centred=True,
+        )
+        if thinned is None:
+            stop = first + times.shape[0] + 1
+            thinned = _post_steps(xs[first:stop], values[first:stop])
+        skip = 1 if xs_out else 0  # a piece starts at the point the last one ended on
+        xs_out.append(thinned[0][skip:])
+        ys_out.append(thinned[1][skip:])
+    if len(xs_out) == 1:
+        return xs_out[0], ys_out[0]
+    return np.concatenate(xs_out), np.concatenate(ys_out)
 
 
 def _post_steps(xs: Any, values: Any) -> tuple[Any, Any]:
@@ -889,7 +927,7 @@ def band_for_layout(
     its polygon (data units) with both edges thinned to one step per cell (``band_polygon``),
     read every ``LAYOUT_PX`` along, and which points of a grid (px) lie inside the full band
     (``band_inside``). None otherwise (the polygon is read, made if need be). A band
-    whose edges cannot be thinned (one not monotone) or that is already made gives its full
+    whose edges cannot be thinned (one turning too often) or that is already made gives its full
     polygon, still with the binary search: ``contains_points`` of the full polygon costs its
     vertices times the points asked (1.3 s for two of a 3-group panel's bands at 1e5
     rows)."""

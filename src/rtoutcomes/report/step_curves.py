@@ -357,10 +357,10 @@ class BandPath(Path):
     def __len__(self) -> int:
         return self.length
 
-    def stairs(self, upper: bool) -> tuple[Any, Any, float] | None:
-        """The lower (or ``upper``) edge as ``raster_thinning.step_cells`` reads a staircase:
-        (times of the steps, values made increasing, their sign), or None if its values are
-        not monotone (not a staircase: the band is not thinned); found once."""
+    def stairs(self, upper: bool) -> list[Stairs] | None:
+        """The lower (or ``upper``) edge as ``raster_thinning.step_cells`` reads staircases: its
+        monotone pieces (``edge_stairs``), or None if it turns too often (the band is not
+        thinned); found once."""
         return self._stairs[upper]
 
     @cached_property
@@ -370,15 +370,46 @@ class BandPath(Path):
         return bool(np.all(times[1:] >= times[:-1]))
 
     @cached_property
-    def _stairs(self) -> dict[bool, tuple[Any, Any, float] | None]:
-        return {upper: self._edge(upper) for upper in (False, True)}
+    def _stairs(self) -> dict[bool, list[Stairs] | None]:
+        xs = self.points[0]
+        return {upper: edge_stairs(xs, self.points[2 if upper else 1]) for upper in (False, True)}
 
-    def _edge(self, upper: bool) -> tuple[Any, Any, float] | None:
-        xs, values = self.points[0], self.points[2 if upper else 1]
-        if not _monotone(values[0], values[1:]):
-            return None
-        sign = 1.0 if values[-1] >= values[0] else -1.0
-        return xs[1:], values[1:] if sign > 0 else -values[1:], sign
+
+Stairs = tuple[int, Any, Any, float]
+"""A monotone piece of a band's edge (``edge_stairs``): the index of its first point, the
+times of its steps, their values made increasing, and their sign (1 rising, -1 falling)."""
+
+EDGE_PIECES = 64
+"""A band's edge that turns (an upper limit that rises again at the tail, where few are at
+risk) is thinned in monotone pieces, up to this many; one that turns more often is drawn
+from every step (``raster_thinning.band_polygon``)."""
+
+
+def edge_stairs(xs: Any, values: Any) -> list[Stairs] | None:
+    """A band's edge through (``xs``, ``values``) (post steps, finite points) cut where it
+    turns into monotone pieces, as ``raster_thinning.step_cells`` reads each: a list of
+    ``Stairs``, one for a monotone edge; None if it has more than ``EDGE_PIECES`` pieces.
+    Consecutive pieces share the point where the edge turns."""
+    last = xs.shape[0] - 1
+    if _monotone(values[0], values[1:]):
+        return [_piece(xs, values, 0, last)]
+    moves = np.diff(values)
+    moving = np.flatnonzero(moves)
+    signs = np.sign(moves[moving])
+    # a step moving the other way than the last one that moved starts a piece at its point
+    turns = moving[1:][signs[1:] != signs[:-1]]
+    if turns.shape[0] >= EDGE_PIECES:
+        return None
+    bounds = [0, *turns.tolist(), last]
+    return [_piece(xs, values, a, b) for a, b in itertools.pairwise(bounds)]
+
+
+def _piece(xs: Any, values: Any, first: int, last: int) -> Stairs:
+    """``Stairs`` of the edge's points ``first`` to ``last`` (monotone)."""
+    steps = np.ascontiguousarray(values[first + 1 : last + 1])
+    sign = 1.0 if steps[-1] >= values[first] else -1.0
+    times = np.ascontiguousarray(xs[first + 1 : last + 1])
+    return first, times, steps if sign > 0 else -steps, sign
 
 
 def _extremes(xs: Any, lo: Any, hi: Any) -> tuple[tuple[Any, Any, Any], Any]:
