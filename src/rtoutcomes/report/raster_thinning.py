@@ -99,8 +99,8 @@ band's own edge everywhere), at 300 / 600 dpi:
 
 Vertices of the benchmark's three bands at 1e6 rows: 13,137 / 11,827 / 10,745 at 300 dpi and
 26,129 / 23,575 / 21,419 at 600, against 51,785 / 46,893 / 42,613 before; Agg fills them (and
-matplotlib reads their extents) by the vertex: the 300 dpi PNG's bands cost 0.012 CPU s
-instead of 0.032. Also measured: cells of 1/1200 inch at both dpi (1/4 px at 300, the 600
+matplotlib reads their extents) by the vertex: the 300 dpi PNG's bands cost 0.012-0.014 CPU
+s instead of 0.032-0.037. Also measured: cells of 1/1200 inch at both dpi (1/4 px at 300, the 600
 dpi TIFF reusing the 300 dpi thinning): bare, 1 level on 64 / 296 pixels at 300 dpi, the
 same as these at 600, for 0.019 s; of 1/600 inch at both (a whole pixel at 600): 2 levels
 on 1,757 and 4 levels on 7,181 bare pixels at 600 dpi, as a whole-pixel cell is not one of
@@ -382,7 +382,8 @@ def _drawn_thinned(collection: Any, paths: Sequence[Any], polygon: Any) -> Thinn
     """``collection`` (a band of ``paths``) drawn from ``polygon`` (its thinning) until put
     back, and not snapped: Agg snaps a path of horizontal and vertical segments to the pixel
     grid when it has at most 1,024 vertices, which moves a filled edge by up to half a pixel
-    (a small dense band thinned to 525 vertices: 27 grey levels, tests/test_raster_thinning.py);
+    (a small dense band thinned to 525-617 vertices: 25-27 grey levels,
+    tests/test_raster_thinning.py);
     the full band (at least ``MIN_VERTICES``) never is."""
     snap = collection.get_snap()
     collection.set_verts([polygon], closed=True)
@@ -524,7 +525,6 @@ def staircase_cells(
     *,
     known: tuple[Any, Any] | None = None,
     dashes: tuple[float, Any] | None = None,
-    centred: bool = False,
 ) -> tuple[Any, Any]:
     """The staircase (x, y) (data units, as ``step_curves.steps`` makes it: times increasing,
     values monotone; ``to_pixels`` = (a, b, c, d): pixel x = a x + b, pixel y = c y + d) drawn
@@ -534,8 +534,7 @@ def staircase_cells(
     ``Staircase.key``) as contiguous arrays known to be sorted: no step is read but at the
     cuts. ``dashes``: the dash pattern (offset, on-off lengths; pixels) the curve is drawn
     with: each step on which a dash starts or ends is kept as it is (``dash_steps``), so
-    that ``dashed`` ends each dash on the very segment the full curve ends it on.
-    ``centred``: a band's edge (``step_cells``)."""
+    that ``dashed`` ends each dash on the very segment the full curve ends it on."""
     import numpy as np
 
     core = x.shape[0] if x.shape[0] % 2 == 1 else x.shape[0] - 1
@@ -554,9 +553,7 @@ def staircase_cells(
     if dashes is not None:
         total = _arc_px(x[-1:], y[-1:], x[0], y[0], to_pixels)[0]
         kept = dash_steps(x[0], y[0], times, key, sign, to_pixels, dash_ends(total, *dashes)[0])
-    thinned = step_cells(
-        x[0], y[0], times, key, sign, to_pixels, cells, substeps, kept, centred=centred
-    )
+    thinned = step_cells(x[0], y[0], times, key, sign, to_pixels, cells, substeps, kept)
     if thinned is None:
         return x, y
     new_x, new_y = thinned
