@@ -909,11 +909,48 @@ def for_layout(line: Line2D, dpi: float) -> Any | None:
         a, b, c, d = (v / LAYOUT_PX for v in to_pixels)
 
         def first_ticks() -> Any:
-            keep = censor_stamps(line, x, y, 1, (a, b, c, d))
+            # squares edged half a square off, as they were when the layout read the runs
+            # of ``censor_stamps`` (a stamp's coordinates + 0.5)
+            squares = (a, b + 0.5, c, d + 0.5)
+            keep = first_in_squares(x, y, squares) if line.sorted else None
             return None if keep is None else np.column_stack((x[keep], y[keep]))
 
         return _kept(line, ("ticks", dpi, to_pixels, LAYOUT_PX), (x, y), first_ticks)
     return None
+
+
+def first_in_squares(x: Any, y: Any, to_squares: tuple[float, float, float, float]) -> Any:
+    """Indices of the first of each run of points (``x`` ascending, ``y`` monotone) on one
+    square (square column ``floor(a x + b)``, row ``floor(c y + d)``; ``to_squares`` =
+    (a, b, c, d), a > 0): the points where either changes, found by binary search of the
+    squares' edges in ``x`` and ``y``. A point within rounding of an edge may start a run or
+    not: the layout reads each run from its first point, and every point of a run is within a
+    square's side of it either way. None where this does not apply (``x`` falling, too few
+    points for the edges)."""
+    import math
+
+    import numpy as np
+
+    a, b, c, d = to_squares
+    n = x.shape[0]
+    if n < 2 or not a > 0 or c == 0:
+        return None
+    first_column, last_column = (math.floor(v * a + b) for v in (x[0], x[-1]))
+    first_row, last_row = (math.floor(v * c + d) for v in (y[0], y[-1]))
+    if abs(last_column - first_column) + abs(last_row - first_row) + 2 > max(4096, n):
+        return None  # more edges than points: reading every point is less work
+    # the data value of each edge between squares, then the first point at or past it
+    column_edges = (np.arange(first_column + 1, last_column + 1) - b) / a
+    low_row, high_row = sorted((first_row, last_row))
+    row_edges = (np.arange(low_row + 1, high_row + 1) - d) / c
+    rising = y[-1] >= y[0]
+    if rising:
+        row_cuts = np.searchsorted(y, np.sort(row_edges), side="left")
+    else:  # y falling: search its negation (ascending)
+        row_cuts = np.searchsorted(-y, np.sort(-row_edges), side="left")
+    cuts = np.concatenate(([0], np.searchsorted(x, column_edges, side="left"), row_cuts))
+    cuts = np.unique(cuts)
+    return cuts[cuts < n]
 
 
 def band_for_layout(
