@@ -64,12 +64,21 @@ def hide_covered(
     segments that the cores of tick marks drawn after it hide, with every pixel within
     ``margin(line width in pixels)`` of them (see the module's docstring; the tests' negative
     controls pass a smaller one); returns what ``restore`` needs to put each curve back."""
+    import numpy as np
+
+    dense = [
+        ax
+        for ax in fig.axes
+        if any(np.shape(line.get_xdata())[0] > MIN_SEGMENTS for line in ax.get_lines())
+    ]
+    if not dense:
+        return []  # no dense curve (the demo's figures): not even the figure's dpi changed
     hidden: list[Hidden] = []
     original = fig.dpi
     fig.set_dpi(dpi)
     try:
         height = int(fig.bbox.height)  # Agg's canvas: display y counted up from its bottom
-        for ax in fig.axes:
+        for ax in dense:
             hidden.extend(_hide_in_axes(ax, dpi, height, margin))
     finally:
         fig.set_dpi(original)
@@ -85,13 +94,10 @@ def restore(hidden: list[Hidden]) -> None:
 def _hide_in_axes(
     ax: Axes, dpi: int, height: int, margin: Callable[[float], float]
 ) -> list[Hidden]:
-    import numpy as np
     from matplotlib.lines import Line2D
 
     order = sorted(ax.get_children(), key=lambda artist: artist.get_zorder())  # Axes.draw's
     lines = [(i, a) for i, a in enumerate(order) if isinstance(a, Line2D) and a.get_visible()]
-    if not any(np.shape(line.get_xdata())[0] > MIN_SEGMENTS for _, line in lines):
-        return []  # no dense curve: the marks' covers are not needed
     marks = [(i, cover) for i, line in lines if (cover := _mark_cover(line, dpi, height))]
     hidden: list[Hidden] = []
     for i, line in lines:
