@@ -404,7 +404,7 @@ def test_the_bands_data_limits_are_fill_betweens(name: str, curve: Curve) -> Non
 
 def _every_tick_kept(line: Any, x: Any, y: Any, stamps: int, sure_px: float = 1e-6) -> Any:
     """figures._cap_censor_runs' cut reading every tick (the reference)."""
-    pixel, sure = figures._stamp_pixels(line, x, y)
+    pixel, sure = raster_thinning.stamp_pixels(line, x, y)
     if sure_px != 1e-6:  # negative control: another margin at the pixel edges
         shifted = raster_thinning.display_xy(line, x, y)
         sure = np.ones(x.shape[0], dtype=bool)

@@ -313,7 +313,7 @@ def _thin_censor_marks(fig: Figure) -> list[tuple[Line2D, tuple[Any, Any]]]:
     full data."""
     import numpy as np
 
-    from rtoutcomes.report.raster_thinning import is_staircase
+    from rtoutcomes.report.raster_thinning import is_staircase, stamp_pixels
 
     thinned = []
     original = fig.dpi
@@ -323,7 +323,7 @@ def _thin_censor_marks(fig: Figure) -> list[tuple[Line2D, tuple[Any, Any]]]:
             for line in ax.get_lines():
                 x, y = (np.asarray(v, dtype=float) for v in line.get_data())
                 if line.get_label() == CENSOR_MARKS:
-                    keep = _first_tick_on_each_pixel(*_stamp_pixels(line, x, y)[0].T)
+                    keep = _first_tick_on_each_pixel(*stamp_pixels(line, x, y)[0].T)
                 elif is_staircase(x, y):
                     keep, x = _staircase_vertices(line, x, y)
                 else:
@@ -347,24 +347,6 @@ def _first_tick_on_each_pixel(column: Any, row: Any) -> Any:
         return np.flatnonzero(np.concatenate(([True], (across != 0) | (down != 0))))
     _, first = np.unique(np.column_stack((column, row)), axis=0, return_index=True)
     return np.sort(first)
-
-
-def _stamp_pixels(line: Line2D, x: Any, y: Any) -> tuple[Any, Any]:
-    """The pixel Agg stamps each marker of ``line`` at, at the figure's dpi: the display
-    coordinates + 0.5 rounded down (y counted from the top), and whether each is sure (more
-    than 1e-6 px from a pixel edge, so that no rounding of the transform can move it)."""
-    import numpy as np
-
-    from rtoutcomes.report.raster_thinning import display_xy
-
-    across, up = display_xy(line, x, y)
-    pixel = np.empty((x.shape[0], 2))
-    sure = np.ones(x.shape[0], dtype=bool)
-    for axis, shifted in enumerate((across + 0.5, 0.5 - up)):
-        np.floor(shifted, out=pixel[:, axis])
-        fraction = shifted - pixel[:, axis]
-        sure &= (fraction > 1e-6) & (fraction < 1 - 1e-6)
-    return pixel, sure
 
 
 def _staircase_vertices(line: Line2D, x: Any, y: Any) -> tuple[Any, Any]:
@@ -463,7 +445,7 @@ def _cap_censor_runs(fig: Figure, dpi: int) -> list[tuple[Line2D, tuple[Any, Any
                     continue
                 keep = raster_thinning.raster_stamps(line, x, y, stamps)  # by search
                 if keep is None:
-                    pixel, sure = _stamp_pixels(line, x, y)
+                    pixel, sure = raster_thinning.stamp_pixels(line, x, y)
                     column, row = pixel[:, 0], pixel[:, 1]
                     same = (column[1:] == column[:-1]) & (row[1:] == row[:-1])
                     same &= sure[1:] & sure[:-1]

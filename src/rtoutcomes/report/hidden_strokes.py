@@ -170,7 +170,7 @@ def _mark_cover(line: Line2D, dpi: int, height: int) -> MarkCover | None:
     from matplotlib.colors import to_rgba
     from matplotlib.markers import MarkerStyle
 
-    from rtoutcomes.report.raster_thinning import display_xy
+    from rtoutcomes.report.raster_thinning import stamp_pixels
 
     if line.get_linestyle() not in ("None", "none", "", " ") or line.get_animated():
         return None
@@ -200,16 +200,11 @@ def _mark_cover(line: Line2D, dpi: int, height: int) -> MarkCover | None:
     if core is None:
         return None
     x, y = (np.asarray(v, dtype=float) for v in line.get_data())
-    across, up = display_xy(line, x, y)
-    shifted_x, shifted_y = across + 0.5, height - up + 0.5
-    finite = np.isfinite(shifted_x) & np.isfinite(shifted_y)
-    column, row = np.floor(shifted_x[finite]), np.floor(shifted_y[finite])
-    # a mark within 1e-6 px of a pixel edge may be stamped on either side of it: not counted
-    sure = np.ones(column.shape[0], dtype=bool)
-    for shifted, whole in ((shifted_x[finite], column), (shifted_y[finite], row)):
-        fraction = shifted - whole
-        sure &= (fraction > 1e-6) & (fraction < 1 - 1e-6)
-    column, row = column[sure].astype(np.int64), row[sure].astype(np.int64)
+    pixel, sure = stamp_pixels(line, x, y)
+    # a mark within ``SURE_PX`` of a pixel edge may be stamped on either side of it: not
+    # counted (nor a NaN); rows as Agg counts them, from the canvas's top
+    column = pixel[sure, 0].astype(np.int64)
+    row = pixel[sure, 1].astype(np.int64) + height
     if column.shape[0] == 0 or np.any(np.diff(column) < 0):
         return None
     steps = np.diff(row)

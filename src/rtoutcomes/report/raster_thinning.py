@@ -490,6 +490,23 @@ def is_staircase(x: Any, y: Any) -> bool:
     )
 
 
+def stamp_pixels(line: Line2D, x: Any, y: Any) -> tuple[Any, Any]:
+    """The pixel Agg stamps each marker of ``line`` at, at the figure's dpi: the display
+    coordinates + 0.5 rounded down (y counted from the top: add the canvas's height in pixels
+    for Agg's row), and whether each is sure (more than ``SURE_PX`` from a pixel edge, so that
+    no rounding of the transform can move it; a NaN point is not)."""
+    import numpy as np
+
+    across, up = display_xy(line, x, y)
+    pixel = np.empty((x.shape[0], 2))
+    sure = np.ones(x.shape[0], dtype=bool)
+    for axis, shifted in enumerate((across + 0.5, 0.5 - up)):
+        np.floor(shifted, out=pixel[:, axis])
+        fraction = shifted - pixel[:, axis]
+        sure &= (fraction > SURE_PX) & (fraction < 1 - SURE_PX)
+    return pixel, sure
+
+
 def display_xy(line: Line2D, x: Any, y: Any) -> tuple[Any, Any]:
     """``line``'s points (data units) in display pixels at the figure's dpi, as two arrays:
     by multiply-add per axis where its transform is separable (the same values as the
@@ -767,7 +784,7 @@ def censor_stamps(
     of consecutive ticks stamped on one pixel cut to its first ``stamps``; a tick within 1e-6
     px of a pixel edge is a run of its own), found by binary search of the pixel edges in the
     ticks, so that only the ticks at the edges are read. The pixels are computed as
-    ``figures._stamp_pixels`` computes them (the same floating-point operations, for the
+    ``stamp_pixels`` computes them (the same floating-point operations, for the
     ticks read), so the runs are the same. None where this does not apply (the caller reads
     every tick). ``to_pixels``: other pixels (a, b, c, d: x a + b, y c + d) than the line's at
     the figure's dpi."""
